@@ -1,0 +1,112 @@
+#include "codec.h"
+
+#include <stdlib.h>
+
+#include <sodium.h>
+
+static int
+sodium_variant(enum ov_b64 v)
+{
+    switch (v) {
+    case OV_B64_STD:
+        return sodium_base64_VARIANT_ORIGINAL;
+    case OV_B64_STD_NOPAD:
+        return sodium_base64_VARIANT_ORIGINAL_NO_PADDING;
+    case OV_B64_URL:
+        return sodium_base64_VARIANT_URLSAFE;
+    case OV_B64_URL_NOPAD:
+        return sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+    default:
+        abort();
+    }
+}
+
+int
+ov_hex_encode(char *out, size_t out_max, const uint8_t *in, size_t n)
+{
+    if (n > (SIZE_MAX - 1) / 2 || out_max < 2 * n + 1) {
+        return -OV_E_TOO_BIG;
+    }
+    sodium_bin2hex(out, out_max, in, n);
+    return 0;
+}
+
+int
+ov_hex_decode(uint8_t *out, size_t out_max, size_t *out_len, const char *in, size_t in_len)
+{
+    const char *end = NULL;
+    *out_len = 0;
+    if (in_len % 2 != 0) {
+        return -OV_E_MALFORMED;
+    }
+    if (in_len / 2 > out_max) {
+        return -OV_E_TOO_BIG;
+    }
+    if (sodium_hex2bin(out, out_max, in, in_len, NULL, out_len, &end) != 0 ||
+        end != in + in_len) {
+        *out_len = 0;
+        return -OV_E_MALFORMED;
+    }
+    return 0;
+}
+
+size_t
+ov_b64_encoded_size(size_t n, enum ov_b64 v)
+{
+    return sodium_base64_encoded_len(n, sodium_variant(v));
+}
+
+int
+ov_b64_encode(char *out, size_t out_max, const uint8_t *in, size_t n, enum ov_b64 v)
+{
+    if (n > SIZE_MAX / 2 || out_max < ov_b64_encoded_size(n, v)) {
+        return -OV_E_TOO_BIG;
+    }
+    sodium_bin2base64(out, out_max, in, n, sodium_variant(v));
+    return 0;
+}
+
+int
+ov_b64_decode(uint8_t *out, size_t out_max, size_t *out_len, const char *in, size_t in_len,
+              enum ov_b64 v)
+{
+    const char *end = NULL;
+    *out_len = 0;
+    if (in_len / 4 * 3 > out_max + 3) {
+        return -OV_E_TOO_BIG;
+    }
+    if (sodium_base642bin(out, out_max, in, in_len, NULL, out_len, &end, sodium_variant(v)) != 0 ||
+        end != in + in_len) {
+        *out_len = 0;
+        return -OV_E_MALFORMED;
+    }
+    return 0;
+}
+
+int
+ov_buf_append_b64(struct ov_buf *b, const uint8_t *in, size_t n, enum ov_b64 v)
+{
+    size_t need = ov_b64_encoded_size(n, v);
+    int rc = ov_buf_reserve(b, need);
+    if (rc != 0) {
+        return rc;
+    }
+    sodium_bin2base64((char *)b->ptr + b->len, need, in, n, sodium_variant(v));
+    b->len += need - 1;
+    return 0;
+}
+
+int
+ov_buf_append_hex(struct ov_buf *b, const uint8_t *in, size_t n)
+{
+    if (n > (SIZE_MAX - 1) / 2) {
+        return -OV_E_TOO_BIG;
+    }
+    int rc = ov_buf_reserve(b, 2 * n + 1);
+    if (rc != 0) {
+        return rc;
+    }
+    sodium_bin2hex((char *)b->ptr + b->len, 2 * n + 1, in, n);
+    b->len += 2 * n;
+    return 0;
+}

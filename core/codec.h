@@ -1,0 +1,34 @@
+/* codec: hex, base64 and base64url, thin wrappers over libsodium's constant-time codecs.
+ * Decoders are strict: no whitespace, no junk, padding exactly as the variant demands,
+ * unused bits zero. Each decoder takes an output capacity and reports the length written. */
+#ifndef OV_CODEC_H
+#define OV_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bytes.h"
+#include "err.h"
+
+enum ov_b64 {
+    OV_B64_STD,          /* RFC 4648 §4, padded (C2SP notes) */
+    OV_B64_STD_NOPAD,
+    OV_B64_URL,          /* RFC 4648 §5, padded */
+    OV_B64_URL_NOPAD     /* RFC 4648 §5, unpadded (RFC 9577 tokens) */
+};
+
+/* Lowercase hex into out (needs 2*n+1 bytes, NUL-terminated). */
+OV_MUST_CHECK int ov_hex_encode(char *out, size_t out_max, const uint8_t *in, size_t n);
+OV_MUST_CHECK int ov_hex_decode(uint8_t *out, size_t out_max, size_t *out_len,
+                                const char *in, size_t in_len);
+/* The exact size of the encoding, NUL included. */
+size_t ov_b64_encoded_size(size_t n, enum ov_b64 v);
+OV_MUST_CHECK int ov_b64_encode(char *out, size_t out_max, const uint8_t *in, size_t n,
+                                enum ov_b64 v);
+OV_MUST_CHECK int ov_b64_decode(uint8_t *out, size_t out_max, size_t *out_len,
+                                const char *in, size_t in_len, enum ov_b64 v);
+/* Appends the encoding (no NUL) to an ov_buf. */
+OV_MUST_CHECK int ov_buf_append_b64(struct ov_buf *b, const uint8_t *in, size_t n, enum ov_b64 v);
+OV_MUST_CHECK int ov_buf_append_hex(struct ov_buf *b, const uint8_t *in, size_t n);
+
+#endif
