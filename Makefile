@@ -77,6 +77,11 @@ $(BUILD)/tests/regress_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fu
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# libFuzzer build of a fuzz target (used by tests/fuzz/run.sh with CC=clang).
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 test: all $(UNIT_BINS) $(REGRESS_BINS)
 	@BUILD=$(BUILD) tests/run.sh $(T)
 
