@@ -72,8 +72,8 @@ sqlite3_stmt *ov_db_stmt(struct ov_db *db, const char *name);
 /* sqlite3_reset and sqlite3_clear_bindings. Accepts NULL. */
 void ov_db_reset(sqlite3_stmt *st);
 
-/* Runs fn(db, ctx) inside BEGIN IMMEDIATE ... COMMIT; any failure of fn (a negative
- * result) rolls back and is returned. When the database is busy or locked (BEGIN,
+/* Runs fn(db, ctx) inside BEGIN IMMEDIATE ... COMMIT. fn returns 0 to commit; any other
+ * result (a -OV_E_* code) rolls back and is returned. When the database is busy or locked (BEGIN,
  * fn's statements returning -OV_E_DB_BUSY, or COMMIT), the whole transaction is rolled
  * back and fn runs again, up to OV_DB_TX_TRIES times with a short randomised backoff,
  * then -OV_E_DB_BUSY. So fn must be repeatable: no effects outside the database (no

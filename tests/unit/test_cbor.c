@@ -271,7 +271,7 @@ test_noncanonical(void)
         "1b0000000000000001", "1b00000000ffffffff", "3817", "39000a", "3a000003e7",
         "3b0000000000000000", "580100", "59000100", "5a00000000", "5b0000000000000000",
         "780161", "79000161", "980101", "99000101",
-        "b801616101", "b90001616101", "a1780161" "01",
+        "b801616101", "b90001616101", "a178016101",
     };
     for (size_t i = 0; i < sizeof longer / sizeof longer[0]; i++) {
         CHECK_EQ_INT(decode_hex(longer[i]), -OV_E_NONCANONICAL);
@@ -291,7 +291,7 @@ test_noncanonical(void)
     /* reserved additional information, and ai 31 where it is not even well-formed */
     static const char *const bad[] = {
         "1c", "1d", "1e", "1f", "3c", "3f", "5c", "7d", "9e", "bc", "dc", "df", "fc",
-        "fd", "fe", "c0", "c000", "d90100" "00",
+        "fd", "fe", "c0", "c000", "d9010000",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK_EQ_INT(decode_hex(bad[i]), -OV_E_MALFORMED);

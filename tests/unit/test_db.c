@@ -166,11 +166,11 @@ test_migrations(void)
     CHECK(db == NULL);
 
     /* a failing migration leaves the file at its previous version, nothing half done */
-    static const char *const broken_m[] = {
+    const char *const broken_m[] = {
         migrations[0],
         "CREATE TABLE half (x INTEGER) STRICT; THIS IS NOT SQL;",
     };
-    static const struct ov_db_schema broken = { broken_m, 2, NULL, 0 };
+    const struct ov_db_schema broken = { broken_m, 2, NULL, 0 };
     path_in_dir(p, sizeof p, "b.db");
     CHECK_EQ_INT(ov_db_open(p, 0, &broken, &db), -OV_E_DB);
     static const struct ov_db_schema one = { migrations, 1, NULL, 0 };
