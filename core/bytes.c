@@ -39,7 +39,8 @@ ov_buf_clear(struct ov_buf *b)
 int
 ov_buf_reserve(struct ov_buf *b, size_t n)
 {
-    if (b->len > b->max || n > b->max - b->len) {
+    /* the last test keeps need (and max + 1 below) from wrapping when max is SIZE_MAX */
+    if (b->len > b->max || n > b->max - b->len || n >= SIZE_MAX - b->len) {
         return -OV_E_TOO_BIG;
     }
     size_t need = b->len + n + 1;
@@ -50,7 +51,7 @@ ov_buf_reserve(struct ov_buf *b, size_t n)
     while (cap < need) {
         cap = (cap > SIZE_MAX / 2) ? need : cap * 2;
     }
-    if (cap > b->max + 1) {
+    if (b->max < SIZE_MAX && cap > b->max + 1) {
         cap = b->max + 1;
     }
     uint8_t *p = malloc(cap);

@@ -72,6 +72,15 @@ test_buf(void)
     CHECK(strcmp((char *)b.ptr, "hello12345") == 0);
     ov_buf_clear(&b);
     ov_buf_clear(NULL);
+
+    /* an unbounded buffer (max SIZE_MAX): max + 1 and len + n + 1 must not wrap */
+    ov_buf_init(&b, SIZE_MAX);
+    CHECK_EQ_INT(ov_buf_append(&b, "hello", 5), 0);
+    CHECK(b.cap >= 6);
+    CHECK_EQ_INT(ov_buf_reserve(&b, SIZE_MAX - 5), -OV_E_TOO_BIG);
+    CHECK_EQ_INT(ov_buf_terminate(&b), 0);
+    CHECK(strcmp((char *)b.ptr, "hello") == 0);
+    ov_buf_clear(&b);
 }
 
 static void
