@@ -286,6 +286,7 @@ test_syntax(void)
         "\xe2\x80\x94 PeterNeumann \n",
         "\xe2\x80\x94  x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n",
         "\xe2\x80\x94 k AAAAAA==\n", /* 4 bytes: a key ID and no signature */
+        "\xe2\x80\x94 k AAAAAA\xc3\xa8\n", /* libsodium 1.0.18 would read bytes >= 0x80 as '/' */
         "\xe2\x80\x94 \n",
         "\xe2\x80\x94\n",
     };
@@ -623,6 +624,7 @@ test_checkpoint_syntax(void)
         "o\n1\n",                                                    /* two lines */
         "o\n1\n\n",                                                  /* empty root */
         "o\n1\nkG2TZtLFQMkQ4FHxvb3TH+PRqaFIlqFJaINutFl2M+A=\n\n",    /* empty extension */
+        "o\n1\n\xc3\xbf" "2TZtLFQMkQ4FHxvb3TH+PRqaFIlqFJaINutFl2M+A=\n", /* read as "//" */
         "o\n1\nkG2TZtLFQMkQ4FHxvb3TH+PRqaFIlqFJaINutFl2M+A=\ne\n\n", /* empty extension */
         "o\n1\nkG2TZtLFQMkQ4FHxvb3TH+PRqaFIlqFJaINutFl2M+B=\n",      /* non-canonical */
         "o\n1\nkG2TZtLFQMkQ4FHxvb3TH+PRqaFIlqFJaINutFl2M+A\n",       /* unpadded */
