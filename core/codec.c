@@ -66,6 +66,32 @@ ov_b64_encode(char *out, size_t out_max, const uint8_t *in, size_t n, enum ov_b6
     return 0;
 }
 
+/* 1 if lo <= c <= hi; plain arithmetic, so no branch depends on (possibly secret) c. */
+static unsigned
+in_range(unsigned c, unsigned lo, unsigned hi)
+{
+    return (unsigned)(c - lo <= hi - lo);
+}
+
+/* 1 when every byte of in is in the variant's alphabet, or '=' for padded variants.
+ * libsodium 1.0.18's sodium_base642bin decodes every byte >= 0x80 as if it were '/' (or '_'),
+ * so "kG2T\xd5..." passed as valid base64: this check runs first and refuses such input. */
+static int
+b64_alphabet_ok(const char *in, size_t in_len, enum ov_b64 v)
+{
+    unsigned url = v == OV_B64_URL || v == OV_B64_URL_NOPAD;
+    unsigned pad = v == OV_B64_STD || v == OV_B64_URL;
+    unsigned bad = 0;
+    for (size_t i = 0; i < in_len; i++) {
+        unsigned c = (unsigned char)in[i];
+        unsigned ok = in_range(c, 'A', 'Z') | in_range(c, 'a', 'z') | in_range(c, '0', '9') |
+                      ((c == '+') & !url) | ((c == '/') & !url) | ((c == '-') & url) |
+                      ((c == '_') & url) | ((c == '=') & pad);
+        bad |= ok ^ 1u;
+    }
+    return bad == 0;
+}
+
 int
 ov_b64_decode(uint8_t *out, size_t out_max, size_t *out_len, const char *in, size_t in_len,
               enum ov_b64 v)
@@ -75,7 +101,8 @@ ov_b64_decode(uint8_t *out, size_t out_max, size_t *out_len, const char *in, siz
     if (in_len / 4 * 3 > out_max + 3) {
         return -OV_E_TOO_BIG;
     }
-    if (sodium_base642bin(out, out_max, in, in_len, NULL, out_len, &end, sodium_variant(v)) != 0 ||
+    if (!b64_alphabet_ok(in, in_len, v) ||
+        sodium_base642bin(out, out_max, in, in_len, NULL, out_len, &end, sodium_variant(v)) != 0 ||
         end != in + in_len) {
         *out_len = 0;
         return -OV_E_MALFORMED;

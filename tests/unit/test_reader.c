@@ -114,6 +114,16 @@ test_codec(void)
     CHECK_EQ_INT(ov_b64_decode(out, sizeof out, &n, "Zm9v Yg==", 9, OV_B64_STD),
                  -OV_E_MALFORMED);
 
+    /* libsodium 1.0.18 decodes bytes >= 0x80 as '/' or '_': every such byte is refused */
+    for (int c = 0; c < 256; c++) {
+        char in[4] = { 'Z', 'm', '9', (char)c };
+        int valid = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        CHECK_EQ_INT(ov_b64_decode(out, sizeof out, &n, in, 4, OV_B64_STD_NOPAD),
+                     valid || c == '+' || c == '/' ? 0 : -OV_E_MALFORMED);
+        CHECK_EQ_INT(ov_b64_decode(out, sizeof out, &n, in, 4, OV_B64_URL_NOPAD),
+                     valid || c == '-' || c == '_' ? 0 : -OV_E_MALFORMED);
+    }
+
     struct ov_buf b;
     ov_buf_init(&b, 100);
     CHECK_EQ_INT(ov_buf_append_b64(&b, (const uint8_t *)"fo", 2, OV_B64_STD), 0);
