@@ -13,9 +13,9 @@ GCCWARN  := $(if $(findstring clang,$(CC)),,-Wduplicated-cond -Wduplicated-branc
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c17 -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED \
+override CFLAGS += -std=c17 -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED \
             $(if $(SAN),,-D_FORTIFY_SOURCE=2) -fstack-protector-strong -fPIE $(SAN) \
-            $(WARN) $(GCCWARN) -Icore $(PKG_CFLAGS)
+            $(WARN) $(GCCWARN) -iquote core $(PKG_CFLAGS)
 CORE_CFLAGS := -Wconversion -Wsign-conversion
 LDFLAGS  += -pie -Wl,-z,relro,-z,now $(SAN)
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
