@@ -2,16 +2,6 @@
 
 #include <stdlib.h>
 
-/* Records the first error on the reader and returns it. */
-static int
-fail(struct ov_reader *r, int err)
-{
-    if (r->err == 0) {
-        r->err = err;
-    }
-    return r->err;
-}
-
 int
 ov_der_read(struct ov_reader *r, uint8_t tag, struct ov_bytes *contents)
 {
@@ -23,7 +13,7 @@ ov_der_read(struct ov_reader *r, uint8_t tag, struct ov_bytes *contents)
         return r->err;
     }
     if (t != tag) {
-        return fail(r, -OV_E_MALFORMED);
+        return ov_reader_fail(r, -OV_E_MALFORMED);
     }
     size_t len;
     if (l0 < 0x80) {
@@ -31,17 +21,17 @@ ov_der_read(struct ov_reader *r, uint8_t tag, struct ov_bytes *contents)
     } else if (l0 == 0x81) {
         len = ov_reader_u8(r);
         if (r->err == 0 && len < 0x80) {
-            return fail(r, -OV_E_NONCANONICAL);
+            return ov_reader_fail(r, -OV_E_NONCANONICAL);
         }
     } else if (l0 == 0x82) {
         len = ov_reader_u16be(r);
         if (r->err == 0 && len < 0x100) {
-            return fail(r, -OV_E_NONCANONICAL);
+            return ov_reader_fail(r, -OV_E_NONCANONICAL);
         }
     } else if (l0 == 0x80 || l0 == 0xff) {
-        return fail(r, -OV_E_MALFORMED); /* indefinite (BER only) or reserved */
+        return ov_reader_fail(r, -OV_E_MALFORMED); /* indefinite (BER only) or reserved */
     } else {
-        return fail(r, -OV_E_TOO_BIG);
+        return ov_reader_fail(r, -OV_E_TOO_BIG);
     }
     ov_reader_bytes(r, len, contents);
     return r->err;
@@ -57,17 +47,17 @@ ov_der_read_uint(struct ov_reader *r, struct ov_bytes *magnitude)
         return r->err;
     }
     if (v.len == 0) {
-        return fail(r, -OV_E_MALFORMED);
+        return ov_reader_fail(r, -OV_E_MALFORMED);
     }
     if (v.ptr[0] & 0x80) {
-        return fail(r, -OV_E_RANGE); /* negative */
+        return ov_reader_fail(r, -OV_E_RANGE); /* negative */
     }
     if (v.ptr[0] == 0) {
         if (v.len == 1) {
-            return fail(r, -OV_E_RANGE); /* zero */
+            return ov_reader_fail(r, -OV_E_RANGE); /* zero */
         }
         if (!(v.ptr[1] & 0x80)) {
-            return fail(r, -OV_E_NONCANONICAL); /* a redundant leading zero */
+            return ov_reader_fail(r, -OV_E_NONCANONICAL); /* a redundant leading zero */
         }
         v.ptr++;
         v.len--;
