@@ -82,6 +82,15 @@ ov_reader_left(const struct ov_reader *r)
 }
 
 int
+ov_reader_fail(struct ov_reader *r, int err)
+{
+    if (r->err == 0) {
+        r->err = err;
+    }
+    return r->err;
+}
+
+int
 ov_reader_end(const struct ov_reader *r)
 {
     if (r->err != 0) {

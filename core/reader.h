@@ -33,6 +33,10 @@ void ov_reader_bytes(struct ov_reader *r, size_t n, struct ov_bytes *out);
 /* Copies the next n bytes into dst (zeros on error). */
 void ov_reader_copy(struct ov_reader *r, void *dst, size_t n);
 size_t ov_reader_left(const struct ov_reader *r);
+/* Records err (a -OV_E_* code) as the sticky error unless one is already set, for checks a
+ * parser makes on values it has read (a length over its maximum, a wrong type). Returns
+ * the reader's error. */
+int ov_reader_fail(struct ov_reader *r, int err);
 /* The first error, or -OV_E_TRAILING when bytes remain, else 0. */
 OV_MUST_CHECK int ov_reader_end(const struct ov_reader *r);
 

@@ -43,6 +43,23 @@ test_reader(void)
     CHECK_EQ_INT(ov_reader_u64be(&r), 0);
 }
 
+/* ov_reader_fail records a parser's own verdict, and only the first error sticks. */
+static void
+test_reader_fail(void)
+{
+    static const uint8_t in[] = { 0, 9 };
+    struct ov_reader r;
+    ov_reader_init(&r, OV_BYTES(in, sizeof in));
+    CHECK_EQ_INT(ov_reader_u16be(&r), 9);
+    CHECK_EQ_INT(ov_reader_fail(&r, -OV_E_TOO_BIG), -OV_E_TOO_BIG);
+    CHECK_EQ_INT(ov_reader_fail(&r, -OV_E_MALFORMED), -OV_E_TOO_BIG);
+    CHECK_EQ_INT(ov_reader_u8(&r), 0);
+    CHECK_EQ_INT(ov_reader_end(&r), -OV_E_TOO_BIG);
+    ov_reader_init(&r, OV_BYTES(in, 1));
+    (void)ov_reader_u16be(&r);
+    CHECK_EQ_INT(ov_reader_fail(&r, -OV_E_MALFORMED), -OV_E_TRUNCATED);
+}
+
 static void
 test_writer(void)
 {
@@ -136,6 +153,7 @@ int
 main(void)
 {
     test_reader();
+    test_reader_fail();
     test_writer();
     test_buf();
     test_codec();
