@@ -137,3 +137,28 @@ ov_buf_append_hex(struct ov_buf *b, const uint8_t *in, size_t n)
     b->len += 2 * n;
     return 0;
 }
+
+int
+ov_parse_u64(const char *s, size_t len, uint64_t *out)
+{
+    uint64_t v = 0;
+    *out = 0;
+    if (len == 0 || len > 20) {
+        return len == 0 ? -OV_E_MALFORMED : -OV_E_RANGE;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return -OV_E_MALFORMED;
+        }
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10) {
+            return -OV_E_RANGE;
+        }
+        v = v * 10 + d;
+    }
+    if (s[0] == '0' && len > 1) {
+        return -OV_E_NONCANONICAL;
+    }
+    *out = v;
+    return 0;
+}

@@ -31,4 +31,8 @@ OV_MUST_CHECK int ov_b64_decode(uint8_t *out, size_t out_max, size_t *out_len,
 OV_MUST_CHECK int ov_buf_append_b64(struct ov_buf *b, const uint8_t *in, size_t n, enum ov_b64 v);
 OV_MUST_CHECK int ov_buf_append_hex(struct ov_buf *b, const uint8_t *in, size_t n);
 
+/* Strict unsigned decimal: 1..20 digits, no sign, no space, no leading zero (but "0"),
+ * no overflow. -OV_E_MALFORMED, -OV_E_NONCANONICAL (leading zero), -OV_E_RANGE. */
+OV_MUST_CHECK int ov_parse_u64(const char *s, size_t len, uint64_t *out);
+
 #endif

@@ -149,9 +149,29 @@ test_codec(void)
     ov_buf_clear(&b);
 }
 
+static void
+test_parse_u64(void)
+{
+    uint64_t v = 1;
+    CHECK_EQ_INT(ov_parse_u64("0", 1, &v), 0);
+    CHECK(v == 0);
+    CHECK_EQ_INT(ov_parse_u64("18446744073709551615", 20, &v), 0);
+    CHECK(v == UINT64_MAX);
+    CHECK_EQ_INT(ov_parse_u64("18446744073709551616", 20, &v), -OV_E_RANGE);
+    CHECK_EQ_INT(ov_parse_u64("99999999999999999999", 20, &v), -OV_E_RANGE);
+    CHECK_EQ_INT(ov_parse_u64("007", 3, &v), -OV_E_NONCANONICAL);
+    CHECK_EQ_INT(ov_parse_u64("", 0, &v), -OV_E_MALFORMED);
+    CHECK_EQ_INT(ov_parse_u64("+1", 2, &v), -OV_E_MALFORMED);
+    CHECK_EQ_INT(ov_parse_u64("-1", 2, &v), -OV_E_MALFORMED);
+    CHECK_EQ_INT(ov_parse_u64(" 1", 2, &v), -OV_E_MALFORMED);
+    CHECK_EQ_INT(ov_parse_u64("12a", 3, &v), -OV_E_MALFORMED);
+    CHECK(v == 0);
+}
+
 int
 main(void)
 {
+    test_parse_u64();
     test_reader();
     test_reader_fail();
     test_writer();
