@@ -572,6 +572,24 @@ query_len_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_si
     return MHD_YES;
 }
 
+/* Counts header names that are not RFC 9110 tokens (libmicrohttpd keeps "X-A " from
+ * "X-A : 1", which RFC 9112 §5.1 requires a server to refuse). */
+static enum MHD_Result
+bad_header_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+               const char *value, size_t value_size)
+{
+    size_t *n_bad = cls;
+    bool ok = key_size > 0;
+    (void)kind;
+    (void)value;
+    (void)value_size;
+    for (size_t i = 0; ok && i < key_size; i++) {
+        ok = is_tchar(key[i]);
+    }
+    *n_bad += ok ? 0 : 1;
+    return MHD_YES;
+}
+
 static enum MHD_Result
 reply_allow(struct ov_req *rq, const char *const *methods, size_t n_methods)
 {
@@ -654,6 +672,11 @@ begin(struct ov_req *rq, const char *url)
         if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f) {
             return frame_error(rq, 400, "bad_path", "the path has a forbidden byte");
         }
+    }
+    size_t n_bad = 0;
+    MHD_get_connection_values_n(rq->conn, MHD_HEADER_KIND, bad_header_one, &n_bad);
+    if (n_bad > 0) {
+        return frame_error(rq, 400, "bad_header", "a header name is not a token");
     }
     enum MHD_Result res = MHD_NO;
     if (!route(rq, n, &res)) {
@@ -867,6 +890,9 @@ sync_init(struct ov_http *srv)
     return 0;
 }
 
+/* STRICT_FOR_CLIENT 1: a Host header is required of HTTP/1.1 and whitespace before a
+ * header's colon is refused, as RFC 9112 §3.2 and §5.1 demand of servers; lenient
+ * parsing there is what request smuggling feeds on. */
 static int
 daemon_start(struct ov_http *srv, const struct ov_http_cfg *cfg, struct ov_addr *addr)
 {
@@ -885,7 +911,7 @@ daemon_start(struct ov_http *srv, const struct ov_http_cfg *cfg, struct ov_addr 
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         cfg->memory_limit ? cfg->memory_limit : (size_t)OV_HTTP_DEFAULT_MEMORY_LIMIT,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
-        unescape_none, NULL, MHD_OPTION_END);
+        unescape_none, NULL, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
     if (srv->d == NULL) {
         return -OV_E_IO;
     }

@@ -5,7 +5,8 @@
  *
  * Request flow, in the access callback:
  *   1. first call: allocate the ov_req; check the URL (414 past OV_MAX_URL_LEN, 400 for
- *      bytes outside visible ASCII); route: exact method and pattern (route.h), else 405
+ *      bytes outside visible ASCII) and header names (400 unless RFC 9110 tokens; the
+ *      daemon also refuses HTTP/1.1 without Host); route: exact method and pattern (route.h), else 405
  *      with Allow when some route has that path, else 404; 411 for a chunked body
  *      (Transfer-Encoding: libmicrohttpd 0.9.75 cannot reply in mid-upload, so every
  *      body must declare its length); 413 at once when Content-Length exceeds the

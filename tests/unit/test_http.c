@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -599,6 +600,69 @@ test_client_limits(void)
     CHECK_EQ_INT(ov_httpc_get(cli, url, 0, &r), -OV_E_HTTP);
 }
 
+/* Sends raw bytes to the frame and returns the reply's status (0 if none). */
+static unsigned
+raw_exchange(uint16_t port, const char *req, size_t req_len)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct timeval tv = { .tv_sec = 2 };
+    char buf[512];
+    unsigned status = 0;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return 0;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        write(fd, req, req_len) == (ssize_t)req_len) {
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        if (n > 0) {
+            buf[n] = '\0';
+            if (sscanf(buf, "HTTP/1.%*c %u", &status) != 1) {
+                status = 0;
+            }
+        }
+    }
+    close(fd);
+    return status;
+}
+
+#define RAW(port, s) raw_exchange((port), (s), sizeof(s) - 1)
+
+/* Hostile requests a curl client would never send. */
+static void
+test_hostile(uint16_t port)
+{
+    CHECK_EQ_INT(RAW(port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 200);
+    /* an escaped NUL does not cut the path short: "/hello%00x" is not "/hello" */
+    CHECK_EQ_INT(RAW(port, "GET /hello%00x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+                 404);
+    CHECK_EQ_INT(RAW(port, "GET /hel\x01lo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+                 400);
+    CHECK_EQ_INT(RAW(port, "GET /hel\xc3\xa9 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+                 400);
+    /* HTTP/1.1 without Host, and whitespace before a colon (RFC 9112 §3.2, §5.1) */
+    CHECK_EQ_INT(RAW(port, "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n"), 400);
+    CHECK_EQ_INT(RAW(port, "GET /hello HTTP/1.1\r\nHost: x\r\nX-A : 1\r\n\r\n"), 400);
+    /* Content-Length with Transfer-Encoding: the smuggling pair */
+    unsigned st = RAW(port, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                            "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    CHECK(st == 400 || st == 411);
+    /* a huge declared length is refused before any of it is sent */
+    CHECK_EQ_INT(RAW(port, "POST /echo HTTP/1.1\r\nHost: x\r\n"
+                           "Content-Length: 99999999999999\r\n\r\n"),
+                 413);
+    /* a method nobody routes, on a routed path, and garbage */
+    CHECK_EQ_INT(RAW(port, "BREW /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+                 405);
+    CHECK(RAW(port, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n") != 200);
+    /* the server is still fine */
+    struct ov_httpc_resp r;
+    CHECK_EQ_INT(get("/healthz", &r), 200);
+    ov_httpc_resp_clear(&r);
+}
+
 static void
 test_start_errors(void)
 {
@@ -708,6 +772,7 @@ main(void)
     test_concurrency();
     test_long_poll(srv);
     test_client_limits();
+    test_hostile(ov_http_port(srv));
     ov_http_stop(srv);
     test_start_errors();
     test_ipv6();
