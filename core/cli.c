@@ -51,8 +51,8 @@ bad(const char *prog, const char *summary, const struct ov_cli_opt *opts, size_t
 
 /* One argument; *i advances past a separate value. */
 static int
-parse_one(int argc, char **argv, int *i, const struct ov_cli_opt *opts, size_t n_opts,
-          bool *seen, const char *summary)
+parse_one(int argc, char **argv, int *i, const struct ov_cli_opt *opts, size_t n_opts, bool *seen,
+          const char *summary)
 {
     const char *arg = argv[*i];
     const char *eq = strchr(arg, '=');
@@ -89,7 +89,7 @@ int
 ov_cli_parse(int argc, char **argv, const char *summary, const struct ov_cli_opt *opts,
              size_t n_opts)
 {
-    bool seen[64] = { false };
+    bool seen[64] = {false};
     if (n_opts > sizeof seen / sizeof seen[0]) {
         abort(); /* the table is ours */
     }

@@ -14,12 +14,12 @@
 #define OV_CLI_MAX_ARG_LEN 4096
 
 struct ov_cli_opt {
-    const char *name;             /* "--listen" */
-    const char *metavar;          /* "HOST:PORT"; NULL for a flag */
-    const char *help;             /* one line */
-    const char **value;           /* set to the argument (borrowed from argv) */
-    bool *flag;                   /* set for a flag */
-    int (*check)(const char *v);  /* optional: 0 if v is acceptable, e.g. ov_addr_check */
+    const char *name;            /* "--listen" */
+    const char *metavar;         /* "HOST:PORT"; NULL for a flag */
+    const char *help;            /* one line */
+    const char **value;          /* set to the argument (borrowed from argv) */
+    bool *flag;                  /* set for a flag */
+    int (*check)(const char *v); /* optional: 0 if v is acceptable, e.g. ov_addr_check */
 };
 
 /* Parses argv[1..] as "--name value", "--name=value" or "--flag". "--help" and "-h"
@@ -29,8 +29,8 @@ struct ov_cli_opt {
 OV_MUST_CHECK int ov_cli_parse(int argc, char **argv, const char *summary,
                                const struct ov_cli_opt *opts, size_t n_opts);
 /* Prints "usage: PROG [options]", the summary and one line per option. */
-void ov_cli_usage(FILE *f, const char *prog, const char *summary,
-                  const struct ov_cli_opt *opts, size_t n_opts);
+void ov_cli_usage(FILE *f, const char *prog, const char *summary, const struct ov_cli_opt *opts,
+                  size_t n_opts);
 
 /* Makes dir (mode 0700) if missing; an existing one must be a directory we own, not
  * group- or world-writable. -OV_E_IO (with a message on stderr) otherwise. */

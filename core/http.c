@@ -56,11 +56,11 @@ struct qval {
 struct ov_req {
     struct ov_http *srv;
     struct MHD_Connection *conn;
-    const char *method; /* libmicrohttpd's, valid for the request */
+    const char *method;      /* libmicrohttpd's, valid for the request */
     struct route_ent *route; /* NULL when unrouted */
     struct ov_route_match m;
     const char *param[OV_ROUTE_MAX_PARAMS]; /* into split */
-    const char *rest; /* into path */
+    const char *rest;                       /* into path */
     struct ov_buf body;
     uint64_t t0_ns;
     unsigned status;
@@ -86,8 +86,8 @@ now_ns(void)
 
 /* ---- metrics ---------------------------------------------------------------------- */
 
-static const double duration_bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                          0.1,    0.25,  0.5,    1,     2.5,  5,     10 };
+static const double duration_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                         0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 
 static int
 stats_init(struct ov_http *srv, struct route_stats *st, const char *method, const char *route)
@@ -102,11 +102,10 @@ stats_init(struct ov_http *srv, struct route_stats *st, const char *method, cons
     if (rc == 0) {
         memcpy(st->labels, b.ptr, b.len);
         st->labels[b.len] = '\0';
-        rc = ov_metrics_histogram(srv->metrics, "http_request_duration_seconds",
-                                  "Time from the first request byte to the last reply byte.",
-                                  st->labels, duration_bounds,
-                                  sizeof duration_bounds / sizeof duration_bounds[0],
-                                  &st->duration);
+        rc = ov_metrics_histogram(
+            srv->metrics, "http_request_duration_seconds",
+            "Time from the first request byte to the last reply byte.", st->labels, duration_bounds,
+            sizeof duration_bounds / sizeof duration_bounds[0], &st->duration);
     }
     ov_buf_clear(&b);
     return rc;
@@ -186,8 +185,7 @@ has_header(const struct ov_req *rq, const char *name)
 }
 
 int
-ov_http_reply(struct ov_req *rq, unsigned status, const char *content_type,
-              struct ov_bytes body)
+ov_http_reply(struct ov_req *rq, unsigned status, const char *content_type, struct ov_bytes body)
 {
     if (rq->replied) {
         abort(); /* two replies to one request: a handler bug */
@@ -369,8 +367,8 @@ query_find_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_s
     size_t dk_len;
     (void)kind;
     /* keys compare decoded, so "%6Bey" is "key"; one too long to be ours is skipped */
-    if (ov_url_decode(key, key_size, true, dk, sizeof dk, &dk_len) != 0 ||
-        dk_len != q->key_len || memcmp(dk, q->key, dk_len) != 0) {
+    if (ov_url_decode(key, key_size, true, dk, sizeof dk, &dk_len) != 0 || dk_len != q->key_len ||
+        memcmp(dk, q->key, dk_len) != 0) {
         return MHD_YES;
     }
     q->n_found++;
@@ -382,7 +380,7 @@ query_find_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_s
 int
 ov_req_query(struct ov_req *rq, const char *key, const char **val)
 {
-    struct query_find q = { .key = key, .key_len = strlen(key) };
+    struct query_find q = {.key = key, .key_len = strlen(key)};
     *val = NULL;
     if (q.key_len >= 64) {
         abort(); /* keys are our constants */
@@ -490,8 +488,8 @@ timer_main(void *arg)
         if (next == UINT64_MAX) {
             pthread_cond_wait(&srv->cv, &srv->mu);
         } else {
-            struct timespec ts = { .tv_sec = (time_t)(next / 1000000000u),
-                                   .tv_nsec = (long)(next % 1000000000u) };
+            struct timespec ts = {.tv_sec = (time_t)(next / 1000000000u),
+                                  .tv_nsec = (long)(next % 1000000000u)};
             pthread_cond_timedwait(&srv->cv, &srv->mu, &ts);
         }
     }
@@ -569,6 +567,24 @@ query_len_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_si
     (void)key;
     (void)value;
     *total += key_size + value_size + 2;
+    return MHD_YES;
+}
+
+/* Counts header names that are not RFC 9110 tokens (libmicrohttpd keeps "X-A " from
+ * "X-A : 1", which RFC 9112 §5.1 requires a server to refuse). */
+static enum MHD_Result
+bad_header_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+               const char *value, size_t value_size)
+{
+    size_t *n_bad = cls;
+    bool ok = key_size > 0;
+    (void)kind;
+    (void)value;
+    (void)value_size;
+    for (size_t i = 0; ok && i < key_size; i++) {
+        ok = is_tchar(key[i]);
+    }
+    *n_bad += ok ? 0 : 1;
     return MHD_YES;
 }
 
@@ -655,6 +671,11 @@ begin(struct ov_req *rq, const char *url)
             return frame_error(rq, 400, "bad_path", "the path has a forbidden byte");
         }
     }
+    size_t n_bad = 0;
+    MHD_get_connection_values_n(rq->conn, MHD_HEADER_KIND, bad_header_one, &n_bad);
+    if (n_bad > 0) {
+        return frame_error(rq, 400, "bad_header", "a header name is not a token");
+    }
     enum MHD_Result res = MHD_NO;
     if (!route(rq, n, &res)) {
         return res;
@@ -665,12 +686,12 @@ begin(struct ov_req *rq, const char *url)
      * would only show its size while being read, and libmicrohttpd 0.9.75 cannot queue
      * a reply in mid-upload, so bodies must come with a Content-Length (RFC 9110 §15.5.12
      * allows 411); this also refuses the TE+CL combination used for request smuggling. */
-    if (MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-                                    MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL) {
+    if (MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) !=
+        NULL) {
         return frame_error(rq, 411, "length_required", "send the body with a Content-Length");
     }
-    const char *cl = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl != NULL) {
         char *end;
         unsigned long long v = strtoull(cl, &end, 10);
@@ -683,8 +704,7 @@ begin(struct ov_req *rq, const char *url)
 
 static enum MHD_Result
 on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-          const char *version, const char *upload_data, size_t *upload_data_size,
-          void **req_cls)
+          const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
 {
     struct ov_http *srv = cls;
     struct ov_req *rq = *req_cls;
@@ -796,8 +816,8 @@ h_metrics(struct ov_req *rq)
 }
 
 static const struct ov_http_route builtin_routes[] = {
-    { "GET", "/healthz", h_healthz, 0 },
-    { "GET", "/metrics", h_metrics, 0 },
+    {"GET", "/healthz", h_healthz, 0},
+    {"GET", "/metrics", h_metrics, 0},
 };
 
 /* ---- start and stop ------------------------------------------------------------------ */
@@ -837,12 +857,11 @@ metrics_init(struct ov_http *srv, struct ov_metrics *given)
     }
     rc = rc ? rc
             : ov_metrics_gauge(srv->metrics, "http_requests_in_flight",
-                               "Requests received and not yet completed.", NULL,
-                               &srv->in_flight);
-    rc = rc ? rc
-            : ov_metrics_counter(srv->metrics, "http_requests_aborted_total",
-                                 "Requests that ended without a reply queued.", NULL,
-                                 &srv->aborted);
+                               "Requests received and not yet completed.", NULL, &srv->in_flight);
+    rc =
+        rc ? rc
+           : ov_metrics_counter(srv->metrics, "http_requests_aborted_total",
+                                "Requests that ended without a reply queued.", NULL, &srv->aborted);
     return rc;
 }
 
@@ -867,6 +886,9 @@ sync_init(struct ov_http *srv)
     return 0;
 }
 
+/* STRICT_FOR_CLIENT 1: a Host header is required of HTTP/1.1 and whitespace before a
+ * header's colon is refused, as RFC 9112 §3.2 and §5.1 demand of servers; lenient
+ * parsing there is what request smuggling feeds on. */
 static int
 daemon_start(struct ov_http *srv, const struct ov_http_cfg *cfg, struct ov_addr *addr)
 {
@@ -884,8 +906,8 @@ daemon_start(struct ov_http *srv, const struct ov_http_cfg *cfg, struct ov_addr 
         cfg->per_ip_limit ? cfg->per_ip_limit : OV_HTTP_DEFAULT_PER_IP_LIMIT,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         cfg->memory_limit ? cfg->memory_limit : (size_t)OV_HTTP_DEFAULT_MEMORY_LIMIT,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
-        unescape_none, NULL, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape_none,
+        NULL, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
     if (srv->d == NULL) {
         return -OV_E_IO;
     }

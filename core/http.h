@@ -5,12 +5,13 @@
  *
  * Request flow, in the access callback:
  *   1. first call: allocate the ov_req; check the URL (414 past OV_MAX_URL_LEN, 400 for
- *      bytes outside visible ASCII); route: exact method and pattern (route.h), else 405
- *      with Allow when some route has that path, else 404; 411 for a chunked body
- *      (Transfer-Encoding: libmicrohttpd 0.9.75 cannot reply in mid-upload, so every
- *      body must declare its length); 413 at once when Content-Length exceeds the
- *      route's body_max (the body is never read; libmicrohttpd then closes the
- *      connection after the reply);
+ *      bytes outside visible ASCII) and header names (400 unless RFC 9110 tokens; the
+ *      daemon also refuses HTTP/1.1 without Host); route: exact method and pattern
+ *      (route.h), else 405 with Allow when some route has that path, else 404; 411 for
+ *      a chunked body (Transfer-Encoding: libmicrohttpd 0.9.75 cannot reply in
+ *      mid-upload, so every body must declare its length); 413 at once when
+ *      Content-Length exceeds the route's body_max (the body is never read;
+ *      libmicrohttpd then closes the connection after the reply);
  *   2. body calls: append to an ov_buf capped at body_max;
  *   3. last call: run the handler, which replies through ov_http_reply* / ov_http_error.
  * Every frame-made error has the body {"error":"<reason_code>","message":"<text>"}.
@@ -44,8 +45,8 @@
 
 #define OV_HTTP_MAX_ROUTES 64
 #define OV_HTTP_MAX_REPLY_HEADERS 8
-#define OV_HTTP_MAX_HEADER_LEN 1024     /* one extra reply header, name plus value */
-#define OV_HTTP_MAX_WAIT_MS 60000       /* longest long-poll */
+#define OV_HTTP_MAX_HEADER_LEN 1024 /* one extra reply header, name plus value */
+#define OV_HTTP_MAX_WAIT_MS 60000   /* longest long-poll */
 #define OV_HTTP_MAX_QUERY_VALUE_LEN OV_MAX_URL_LEN
 #define OV_HTTP_DEFAULT_TIMEOUT_S 30
 #define OV_HTTP_DEFAULT_CONN_LIMIT 1000
@@ -60,24 +61,24 @@ struct ov_req;
 typedef int (*ov_http_handler)(struct ov_req *rq);
 
 struct ov_http_route {
-    const char *method;      /* exact, e.g. "GET" */
-    const char *pattern;     /* see route.h */
+    const char *method;  /* exact, e.g. "GET" */
+    const char *pattern; /* see route.h */
     ov_http_handler handler;
-    size_t body_max;         /* largest accepted body; 0 refuses any body with 413 */
+    size_t body_max; /* largest accepted body; 0 refuses any body with 413 */
 };
 
 struct ov_http_cfg {
     const char *listen;                 /* "HOST:PORT" (addr.h); NULL: OV_ADDR_DEFAULT */
     const struct ov_http_route *routes; /* borrowed; must outlive the server */
     size_t n_routes;
-    void *user;                         /* handed to handlers by ov_req_user */
-    unsigned n_threads;                 /* 0: the number of online cores */
-    unsigned timeout_s;                 /* idle connection timeout; 0: default */
-    unsigned conn_limit;                /* 0: default */
-    unsigned per_ip_limit;              /* 0: default */
-    size_t memory_limit;                /* per connection; 0: default */
-    struct ov_metrics *metrics;         /* NULL: the server makes (and frees) its own */
-    bool quiet;                         /* no libmicrohttpd error log (fuzz/bench) */
+    void *user;                 /* handed to handlers by ov_req_user */
+    unsigned n_threads;         /* 0: the number of online cores */
+    unsigned timeout_s;         /* idle connection timeout; 0: default */
+    unsigned conn_limit;        /* 0: default */
+    unsigned per_ip_limit;      /* 0: default */
+    size_t memory_limit;        /* per connection; 0: default */
+    struct ov_metrics *metrics; /* NULL: the server makes (and frees) its own */
+    bool quiet;                 /* no libmicrohttpd error log (fuzz/bench) */
 };
 
 /* Binds and starts serving. Fails with -OV_E_MALFORMED (listen address or a route

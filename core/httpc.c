@@ -113,8 +113,7 @@ on_header(char *p, size_t size, size_t nmemb, void *arg)
 }
 
 int
-ov_httpc_resp_header(const struct ov_httpc_resp *resp, const char *name, char *out,
-                     size_t out_max)
+ov_httpc_resp_header(const struct ov_httpc_resp *resp, const char *name, char *out, size_t out_max)
 {
     size_t name_len = strlen(name);
     const char *p = (const char *)resp->headers.ptr;
@@ -205,7 +204,7 @@ static bool
 set_options(CURL *e, const struct ov_httpc_req *rq, struct curl_slist *hdrs, struct sink *s,
             char *errbuf, size_t resp_max)
 {
-    const char *method = rq->method != NULL          ? rq->method
+    const char *method = rq->method != NULL         ? rq->method
                          : rq->content_type != NULL ? "POST"
                                                     : "GET";
     bool ok = true;
@@ -224,8 +223,8 @@ set_options(CURL *e, const struct ov_httpc_req *rq, struct curl_slist *hdrs, str
     ok = ok && curl_easy_setopt(e, CURLOPT_HEADERDATA, s) == CURLE_OK;
     ok = ok && curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs) == CURLE_OK;
     if (rq->content_type != NULL) {
-        ok = ok && curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                                    (curl_off_t)rq->body.len) == CURLE_OK;
+        ok = ok &&
+             curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body.len) == CURLE_OK;
         ok = ok && curl_easy_setopt(e, CURLOPT_POSTFIELDS,
                                     rq->body.len ? (const void *)rq->body.ptr : "") == CURLE_OK;
     }
@@ -269,7 +268,7 @@ ov_httpc_do(struct ov_httpc *c, const struct ov_httpc_req *rq, struct ov_httpc_r
 {
     size_t resp_max = rq->resp_max ? rq->resp_max : OV_HTTPC_DEFAULT_RESP_MAX;
     struct curl_slist *hdrs = NULL;
-    struct sink s = { .body = &resp->body, .headers = &resp->headers };
+    struct sink s = {.body = &resp->body, .headers = &resp->headers};
     memset(resp, 0, sizeof *resp);
     ov_buf_init(&resp->body, resp_max);
     ov_buf_init(&resp->headers, OV_HTTPC_MAX_RESP_HEADERS_LEN);
@@ -311,16 +310,15 @@ out:
 int
 ov_httpc_get(struct ov_httpc *c, const char *url, size_t resp_max, struct ov_httpc_resp *resp)
 {
-    struct ov_httpc_req rq = { .url = url, .resp_max = resp_max };
+    struct ov_httpc_req rq = {.url = url, .resp_max = resp_max};
     return ov_httpc_do(c, &rq, resp);
 }
 
 int
-ov_httpc_post(struct ov_httpc *c, const char *url, const char *content_type,
-              struct ov_bytes body, size_t resp_max, struct ov_httpc_resp *resp)
+ov_httpc_post(struct ov_httpc *c, const char *url, const char *content_type, struct ov_bytes body,
+              size_t resp_max, struct ov_httpc_resp *resp)
 {
     struct ov_httpc_req rq = {
-        .url = url, .content_type = content_type, .body = body, .resp_max = resp_max
-    };
+        .url = url, .content_type = content_type, .body = body, .resp_max = resp_max};
     return ov_httpc_do(c, &rq, resp);
 }

@@ -25,21 +25,21 @@
 struct ov_httpc;
 
 struct ov_httpc_req {
-    const char *method;            /* NULL: "POST" with a body (content_type set), else "GET" */
+    const char *method; /* NULL: "POST" with a body (content_type set), else "GET" */
     const char *url;
-    const char *content_type;      /* of body; a body is sent only when this is set */
+    const char *content_type; /* of body; a body is sent only when this is set */
     struct ov_bytes body;
-    const char *const *headers;    /* "Name: value" lines */
+    const char *const *headers; /* "Name: value" lines */
     size_t n_headers;
-    uint32_t timeout_ms;           /* whole exchange; 0: OV_HTTPC_DEFAULT_TIMEOUT_MS */
-    size_t resp_max;               /* 0: OV_HTTPC_DEFAULT_RESP_MAX */
+    uint32_t timeout_ms; /* whole exchange; 0: OV_HTTPC_DEFAULT_TIMEOUT_MS */
+    size_t resp_max;     /* 0: OV_HTTPC_DEFAULT_RESP_MAX */
 };
 
 struct ov_httpc_resp {
-    unsigned status;                            /* e.g. 200; any status is a success */
+    unsigned status;                               /* e.g. 200; any status is a success */
     char content_type[OV_HTTPC_MAX_CTYPE_LEN + 1]; /* "" when none */
     struct ov_buf body;
-    struct ov_buf headers;                      /* raw header lines, for ov_httpc_resp_header */
+    struct ov_buf headers; /* raw header lines, for ov_httpc_resp_header */
 };
 
 /* A client: -OV_E_NOMEM, -OV_E_HTTP (libcurl init). The caller owns *out. */
@@ -58,8 +58,7 @@ OV_MUST_CHECK int ov_httpc_do(struct ov_httpc *c, const struct ov_httpc_req *rq,
 OV_MUST_CHECK int ov_httpc_get(struct ov_httpc *c, const char *url, size_t resp_max,
                                struct ov_httpc_resp *resp);
 OV_MUST_CHECK int ov_httpc_post(struct ov_httpc *c, const char *url, const char *content_type,
-                                struct ov_bytes body, size_t resp_max,
-                                struct ov_httpc_resp *resp);
+                                struct ov_bytes body, size_t resp_max, struct ov_httpc_resp *resp);
 /* libcurl's description of the last failure ("" when none); owned by c. */
 const char *ov_httpc_errmsg(const struct ov_httpc *c);
 /* Copies the value of the response header `name` (case-insensitive; the first if

@@ -266,8 +266,8 @@ out:
 }
 
 int
-ov_metrics_counter(struct ov_metrics *m, const char *name, const char *help,
-                   const char *labels, struct ov_counter **out)
+ov_metrics_counter(struct ov_metrics *m, const char *name, const char *help, const char *labels,
+                   struct ov_counter **out)
 {
     struct series *s;
     int rc = series_get(m, FAMILY_COUNTER, name, help, labels, NULL, 0, &s);
@@ -286,9 +286,8 @@ ov_metrics_gauge(struct ov_metrics *m, const char *name, const char *help, const
 }
 
 int
-ov_metrics_histogram(struct ov_metrics *m, const char *name, const char *help,
-                     const char *labels, const double *bounds, size_t n_bounds,
-                     struct ov_histogram **out)
+ov_metrics_histogram(struct ov_metrics *m, const char *name, const char *help, const char *labels,
+                     const double *bounds, size_t n_bounds, struct ov_histogram **out)
 {
     if (n_bounds > OV_METRICS_MAX_BUCKETS) {
         abort();
@@ -356,15 +355,14 @@ ov_histogram_observe(struct ov_histogram *h, double v)
         memcpy(&sum, &old, sizeof sum);
         sum += v;
         memcpy(&next, &sum, sizeof next);
-    } while (!atomic_compare_exchange_weak_explicit(&h->sum_bits, &old, next,
-                                                    memory_order_relaxed,
+    } while (!atomic_compare_exchange_weak_explicit(&h->sum_bits, &old, next, memory_order_relaxed,
                                                     memory_order_relaxed));
     atomic_fetch_add_explicit(&h->bucket[i], 1, memory_order_relaxed);
 }
 
 /* Integers as integers, anything else in the shortest %g form that reads back as the same
- * double, so bucket bounds print as "0.005" rather than "0.0050000000000000001"; Prometheus parses values with Go's
- * ParseFloat, which accepts these, and "+Inf", "-Inf", "NaN". */
+ * double, so bucket bounds print as "0.005" rather than "0.0050000000000000001"; Prometheus parses
+ * values with Go's ParseFloat, which accepts these, and "+Inf", "-Inf", "NaN". */
 static int
 append_double(struct ov_buf *out, double v)
 {
@@ -414,8 +412,8 @@ ov_metrics_label_escape(struct ov_buf *out, const char *value)
 
 /* name{labels} or name{labels,le="x"}, or no braces when there are no labels at all. */
 static int
-append_sample_name(struct ov_buf *out, const char *name, const char *suffix,
-                   const char *labels, const double *le)
+append_sample_name(struct ov_buf *out, const char *name, const char *suffix, const char *labels,
+                   const double *le)
 {
     int rc = ov_buf_printf(out, "%s%s", name, suffix);
     if (rc != 0 || (labels[0] == '\0' && le == NULL)) {
@@ -476,7 +474,7 @@ render_series(struct ov_buf *out, const struct family *f, const struct series *s
 int
 ov_metrics_render(struct ov_metrics *m, struct ov_buf *out)
 {
-    static const char *const type_names[] = { "counter", "gauge", "histogram" };
+    static const char *const type_names[] = {"counter", "gauge", "histogram"};
     int rc = 0;
     pthread_mutex_lock(&m->mu);
     for (const struct family *f = m->head; f != NULL && rc == 0; f = f->next) {

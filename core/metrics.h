@@ -17,11 +17,11 @@
 #include "bytes.h"
 #include "err.h"
 
-#define OV_METRICS_MAX_NAME_LEN 128  /* metric name */
+#define OV_METRICS_MAX_NAME_LEN 128   /* metric name */
 #define OV_METRICS_MAX_LABELS_LEN 512 /* label string */
 #define OV_METRICS_MAX_HELP_LEN 512
-#define OV_METRICS_MAX_BUCKETS 32     /* histogram bucket bounds, +Inf not counted */
-#define OV_METRICS_MAX_SERIES 4096    /* per registry: bounds memory if labels run away */
+#define OV_METRICS_MAX_BUCKETS 32  /* histogram bucket bounds, +Inf not counted */
+#define OV_METRICS_MAX_SERIES 4096 /* per registry: bounds memory if labels run away */
 #define OV_METRICS_MAX_RENDER_LEN (4u << 20)
 
 struct ov_metrics;
@@ -45,9 +45,8 @@ OV_MUST_CHECK int ov_metrics_gauge(struct ov_metrics *m, const char *name, const
                                    const char *labels, struct ov_gauge **out);
 /* `bounds` are the upper bounds of the buckets, strictly increasing and finite; a +Inf
  * bucket is implied. */
-OV_MUST_CHECK int ov_metrics_histogram(struct ov_metrics *m, const char *name,
-                                       const char *help, const char *labels,
-                                       const double *bounds, size_t n_bounds,
+OV_MUST_CHECK int ov_metrics_histogram(struct ov_metrics *m, const char *name, const char *help,
+                                       const char *labels, const double *bounds, size_t n_bounds,
                                        struct ov_histogram **out);
 
 /* Updates: thread-safe, lock-free, never fail. A NULL handle is ignored, so a failed

@@ -5,8 +5,8 @@
 static bool
 is_literal_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 static bool
@@ -94,7 +94,7 @@ ov_route_match(const struct ov_route_pattern *p, const char *path, size_t path_l
             if (off >= path_len) {
                 goto fail;
             }
-            m->rest = (struct ov_bytes){ (const uint8_t *)path + off, path_len - off };
+            m->rest = (struct ov_bytes){(const uint8_t *)path + off, path_len - off};
             return true;
         }
         if (off > path_len) {
@@ -111,8 +111,8 @@ ov_route_match(const struct ov_route_pattern *p, const char *path, size_t path_l
             }
         } else {
             struct ov_route_param *pr = &m->params[m->n_params++];
-            pr->name = (struct ov_bytes){ (const uint8_t *)seg->s, seg->len };
-            pr->value = (struct ov_bytes){ (const uint8_t *)path + off, len };
+            pr->name = (struct ov_bytes){(const uint8_t *)seg->s, seg->len};
+            pr->value = (struct ov_bytes){(const uint8_t *)path + off, len};
         }
         off += len + 1;
     }

@@ -51,8 +51,8 @@ static double
 load_wrk(uint16_t port)
 {
     char cmd[256];
-    snprintf(cmd, sizeof cmd, "wrk -t2 -c%d -d%ds http://127.0.0.1:%u/hello 2>&1", CONNS,
-             SECONDS, (unsigned)port);
+    snprintf(cmd, sizeof cmd, "wrk -t2 -c%d -d%ds http://127.0.0.1:%u/hello 2>&1", CONNS, SECONDS,
+             (unsigned)port);
     FILE *p = popen(cmd, "r");
     if (p == NULL) {
         return -1;
@@ -101,7 +101,7 @@ curl_main(void *arg)
 static double
 load_curl(uint16_t port)
 {
-    struct curl_load l = { .port = port };
+    struct curl_load l = {.port = port};
     pthread_t t[CLIENT_THREADS];
     double t0 = now_s();
     l.end = t0 + SECONDS;
@@ -162,8 +162,8 @@ canned_main(void *arg)
 {
     struct canned_srv *s = arg;
     int ep = epoll_create1(0);
-    unsigned state[4096] = { 0 };
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = s->lfd };
+    unsigned state[4096] = {0};
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = s->lfd};
     epoll_ctl(ep, EPOLL_CTL_ADD, s->lfd, &ev);
     while (!atomic_load(&s->stop)) {
         struct epoll_event evs[64];
@@ -173,7 +173,7 @@ canned_main(void *arg)
             if (fd == s->lfd) {
                 int c = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK);
                 if (c >= 0 && c < 4096) {
-                    struct epoll_event cev = { .events = EPOLLIN, .data.fd = c };
+                    struct epoll_event cev = {.events = EPOLLIN, .data.fd = c};
                     state[c] = 0;
                     epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
                 } else if (c >= 0) {
@@ -191,7 +191,7 @@ canned_main(void *arg)
 static int
 canned_start(struct canned_srv *s, int n_threads, uint16_t *port)
 {
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof a;
     s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&a, sizeof a) != 0 ||
@@ -221,10 +221,10 @@ main(void)
 {
     use_wrk = getenv("OV_BENCH_NO_WRK") == NULL && system("command -v wrk >/dev/null 2>&1") == 0;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    static const struct ov_http_route routes[] = { { "GET", "/hello", h_hello, 0 } };
-    struct ov_http_cfg cfg = { .routes = routes, .n_routes = 1, .quiet = true };
+    static const struct ov_http_route routes[] = {{"GET", "/hello", h_hello, 0}};
+    struct ov_http_cfg cfg = {.routes = routes, .n_routes = 1, .quiet = true};
     struct ov_http *srv;
-    struct canned_srv cs = { 0 };
+    struct canned_srv cs = {0};
     uint16_t port;
     if (ov_http_start(&cfg, &srv) != 0 ||
         canned_start(&cs, cores > 0 ? (int)cores : 1, &port) != 0) {

@@ -32,9 +32,9 @@ fuzz_addr(const uint8_t *p, size_t n)
         return;
     }
     char t1[OV_MAX_LISTEN_LEN + 1], t2[OV_MAX_LISTEN_LEN + 1];
-    if (ov_addr_format(&a, t1, sizeof t1) != 0 || ov_addr_parse(t1, &b) != 0 ||
-        a.len != b.len || memcmp(&a.ss, &b.ss, a.len) != 0 ||
-        ov_addr_format(&b, t2, sizeof t2) != 0 || strcmp(t1, t2) != 0) {
+    if (ov_addr_format(&a, t1, sizeof t1) != 0 || ov_addr_parse(t1, &b) != 0 || a.len != b.len ||
+        memcmp(&a.ss, &b.ss, a.len) != 0 || ov_addr_format(&b, t2, sizeof t2) != 0 ||
+        strcmp(t1, t2) != 0) {
         abort();
     }
 }
@@ -53,7 +53,7 @@ check_match(const struct ov_route_pattern *p, const char *path, size_t len,
         const struct ov_route_seg *seg = &p->segs[i];
         struct ov_bytes v;
         if (seg->kind == OV_SEG_LITERAL) {
-            v = (struct ov_bytes){ (const uint8_t *)seg->s, seg->len };
+            v = (struct ov_bytes){(const uint8_t *)seg->s, seg->len};
         } else if (seg->kind == OV_SEG_PARAM) {
             if (k >= m->n_params) {
                 abort();
@@ -80,9 +80,9 @@ check_match(const struct ov_route_pattern *p, const char *path, size_t len,
     }
 }
 
-static const char *const table[] = { "/",           "/healthz",      "/metrics",
-                                     "/tile/*",     "/receipt/:id",  "/checkpoint",
-                                     "/a/:x/b/:y",  "/t/:n/*",       "/*" };
+static const char *const table[] = {"/",          "/healthz",     "/metrics",
+                                    "/tile/*",    "/receipt/:id", "/checkpoint",
+                                    "/a/:x/b/:y", "/t/:n/*",      "/*"};
 
 static void
 fuzz_route(const uint8_t *p, size_t n)

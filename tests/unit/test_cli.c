@@ -9,19 +9,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../test.h"
 #include "addr.h"
 #include "bytes.h"
 #include "cli.h"
-#include "../test.h"
 
 static const char *listen_on, *data, *port_file;
 static bool verbose;
 
 static const struct ov_cli_opt opts[] = {
-    { "--listen", "HOST:PORT", "address to serve on", &listen_on, NULL, ov_addr_check },
-    { "--data", "DIR", "state directory", &data, NULL, NULL },
-    { "--port-file", "FILE", "write the bound port here", &port_file, NULL, NULL },
-    { "--verbose", NULL, "say more", NULL, &verbose, NULL },
+    {"--listen", "HOST:PORT", "address to serve on", &listen_on, NULL, ov_addr_check},
+    {"--data", "DIR", "state directory", &data, NULL, NULL},
+    {"--port-file", "FILE", "write the bound port here", &port_file, NULL, NULL},
+    {"--verbose", NULL, "say more", NULL, &verbose, NULL},
 };
 #define N_OPTS (sizeof opts / sizeof opts[0])
 
@@ -54,25 +54,24 @@ parse(const char **args)
 static void
 test_parse(void)
 {
-    CHECK_EQ_INT(parse((const char *[]){ "--listen", "127.0.0.1:0", "--data=/tmp/x",
-                                         "--verbose", NULL }),
-                 0);
+    CHECK_EQ_INT(
+        parse((const char *[]){"--listen", "127.0.0.1:0", "--data=/tmp/x", "--verbose", NULL}), 0);
     CHECK(listen_on != NULL && strcmp(listen_on, "127.0.0.1:0") == 0);
     CHECK(data != NULL && strcmp(data, "/tmp/x") == 0);
     CHECK(verbose && port_file == NULL);
-    CHECK_EQ_INT(parse((const char *[]){ NULL }), 0);
+    CHECK_EQ_INT(parse((const char *[]){NULL}), 0);
     CHECK(listen_on == NULL && !verbose);
-    CHECK_EQ_INT(parse((const char *[]){ "--data", "d", "--help", NULL }), 1);
-    CHECK_EQ_INT(parse((const char *[]){ "-h", NULL }), 1);
+    CHECK_EQ_INT(parse((const char *[]){"--data", "d", "--help", NULL}), 1);
+    CHECK_EQ_INT(parse((const char *[]){"-h", NULL}), 1);
     const char *const *bad[] = {
-        (const char *[]){ "--listen", NULL },                         /* no value */
-        (const char *[]){ "--listen", "localhost:1", NULL },          /* check fails */
-        (const char *[]){ "--nope", NULL },                           /* unknown */
-        (const char *[]){ "--data", "a", "--data", "b", NULL },       /* repeated */
-        (const char *[]){ "--verbose=1", NULL },                      /* flag with value */
-        (const char *[]){ "positional", NULL },
-        (const char *[]){ "-v", NULL },
-        (const char *[]){ "--listen127.0.0.1:0", NULL },
+        (const char *[]){"--listen", NULL},                   /* no value */
+        (const char *[]){"--listen", "localhost:1", NULL},    /* check fails */
+        (const char *[]){"--nope", NULL},                     /* unknown */
+        (const char *[]){"--data", "a", "--data", "b", NULL}, /* repeated */
+        (const char *[]){"--verbose=1", NULL},                /* flag with value */
+        (const char *[]){"positional", NULL},
+        (const char *[]){"-v", NULL},
+        (const char *[]){"--listen127.0.0.1:0", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK_EQ_INT(parse((const char **)(uintptr_t)bad[i]), -OV_E_MALFORMED);
@@ -80,9 +79,9 @@ test_parse(void)
     char *huge = malloc(OV_CLI_MAX_ARG_LEN + 2);
     memset(huge, 'a', OV_CLI_MAX_ARG_LEN + 1);
     huge[OV_CLI_MAX_ARG_LEN + 1] = '\0';
-    CHECK_EQ_INT(parse((const char *[]){ "--data", huge, NULL }), -OV_E_MALFORMED);
+    CHECK_EQ_INT(parse((const char *[]){"--data", huge, NULL}), -OV_E_MALFORMED);
     huge[OV_CLI_MAX_ARG_LEN] = '\0';
-    CHECK_EQ_INT(parse((const char *[]){ "--data", huge, NULL }), 0);
+    CHECK_EQ_INT(parse((const char *[]){"--data", huge, NULL}), 0);
     free(huge);
 }
 

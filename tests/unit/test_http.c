@@ -8,14 +8,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "../test.h"
 #include "http.h"
 #include "httpc.h"
-#include "../test.h"
 
 #define ECHO_MAX 1024
 
@@ -108,17 +109,17 @@ h_noreply(struct ov_req *rq)
 }
 
 static const struct ov_http_route routes[] = {
-    { "GET", "/hello", h_hello, 0 },
-    { "POST", "/echo", h_echo, ECHO_MAX },
-    { "GET", "/receipt/:id", h_receipt, 0 },
-    { "GET", "/tile/*", h_tile, 0 },
-    { "GET", "/both", h_both, 0 },
-    { "POST", "/both", h_both, 16 },
-    { "GET", "/wait", h_wait, 0 },
-    { "GET", "/headers", h_headers, 0 },
-    { "GET", "/big", h_big, 0 },
-    { "GET", "/fail", h_fail, 0 },
-    { "GET", "/noreply", h_noreply, 0 },
+    {"GET", "/hello", h_hello, 0},
+    {"POST", "/echo", h_echo, ECHO_MAX},
+    {"GET", "/receipt/:id", h_receipt, 0},
+    {"GET", "/tile/*", h_tile, 0},
+    {"GET", "/both", h_both, 0},
+    {"POST", "/both", h_both, 16},
+    {"GET", "/wait", h_wait, 0},
+    {"GET", "/headers", h_headers, 0},
+    {"GET", "/big", h_big, 0},
+    {"GET", "/fail", h_fail, 0},
+    {"GET", "/noreply", h_noreply, 0},
 };
 
 static struct ov_httpc *cli;
@@ -143,7 +144,8 @@ is_error(const struct ov_httpc_resp *resp, const char *reason)
 {
     json_t *j = json_loadb((const char *)resp->body.ptr, resp->body.len, 0, NULL);
     const char *e = json_string_value(json_object_get(j, "error"));
-    bool ok = e != NULL && strcmp(e, reason) == 0 && json_is_string(json_object_get(j, "message")) &&
+    bool ok = e != NULL && strcmp(e, reason) == 0 &&
+              json_is_string(json_object_get(j, "message")) &&
               strcmp(resp->content_type, "application/json") == 0;
     json_decref(j);
     return ok;
@@ -245,8 +247,8 @@ test_params_and_query(void)
     ov_httpc_resp_clear(&r);
 
     /* repeated key, bad escape, escaped NUL: all refused */
-    static const char *const bad[] = { "/receipt/a?x=1&x=2", "/receipt/a?x=%zz",
-                                       "/receipt/a?x=%00", "/receipt/a?x=%4" };
+    static const char *const bad[] = {"/receipt/a?x=1&x=2", "/receipt/a?x=%zz", "/receipt/a?x=%00",
+                                      "/receipt/a?x=%4"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK_EQ_INT(get(bad[i], &r), 400);
         CHECK(is_error(&r, "malformed"));
@@ -273,8 +275,8 @@ test_metrics_route(void)
     long long before = metric_value(&r, series);
     CHECK(before >= 1);
     CHECK(strstr((const char *)r.body.ptr, "# TYPE http_requests_total counter\n") != NULL);
-    CHECK(strstr((const char *)r.body.ptr,
-                 "# TYPE http_request_duration_seconds histogram\n") != NULL);
+    CHECK(strstr((const char *)r.body.ptr, "# TYPE http_request_duration_seconds histogram\n") !=
+          NULL);
     CHECK(metric_value(&r, "http_request_duration_seconds_bucket{method=\"GET\",route=\"/hello\","
                            "le=\"+Inf\"}") >= 1);
     CHECK(metric_value(&r, "http_requests_in_flight") == 1); /* this very request */
@@ -310,16 +312,18 @@ test_bodies(void)
     CHECK_EQ_INT(r.body.len, 0);
     ov_httpc_resp_clear(&r);
     /* one byte over, declared by Content-Length: refused before reading */
-    CHECK_EQ_INT(ov_httpc_post(cli, url, "application/x-test", OV_BYTES(body, ECHO_MAX + 1), 0,
-                               &r), 0);
+    CHECK_EQ_INT(ov_httpc_post(cli, url, "application/x-test", OV_BYTES(body, ECHO_MAX + 1), 0, &r),
+                 0);
     CHECK_EQ_INT(r.status, 413);
     CHECK(is_error(&r, "body_too_large"));
     ov_httpc_resp_clear(&r);
     /* chunked: the size would only be learnt while reading, so refused up front */
-    static const char *const chunked[] = { "Transfer-Encoding: chunked", "Expect:" };
-    struct ov_httpc_req rq = { .url = url, .content_type = "application/x-test",
-                               .body = OV_BYTES(body, sizeof body), .headers = chunked,
-                               .n_headers = 2 };
+    static const char *const chunked[] = {"Transfer-Encoding: chunked", "Expect:"};
+    struct ov_httpc_req rq = {.url = url,
+                              .content_type = "application/x-test",
+                              .body = OV_BYTES(body, sizeof body),
+                              .headers = chunked,
+                              .n_headers = 2};
     CHECK_EQ_INT(ov_httpc_do(cli, &rq, &r), 0);
     CHECK_EQ_INT(r.status, 411);
     CHECK(is_error(&r, "length_required"));
@@ -334,8 +338,8 @@ test_bodies(void)
     CHECK(body_is(&r, "again"));
     ov_httpc_resp_clear(&r);
     /* a GET route takes no body at all */
-    struct ov_httpc_req g = { .method = "GET", .url = url, .content_type = "text/plain",
-                              .body = OV_BYTES_STR("x") };
+    struct ov_httpc_req g = {
+        .method = "GET", .url = url, .content_type = "text/plain", .body = OV_BYTES_STR("x")};
     snprintf(url, sizeof url, "%s/hello", base);
     CHECK_EQ_INT(ov_httpc_do(cli, &g, &r), 0);
     CHECK_EQ_INT(r.status, 413);
@@ -348,7 +352,7 @@ test_methods_and_limits(void)
     char url[OV_MAX_URL_LEN + 200];
     struct ov_httpc_resp r;
     snprintf(url, sizeof url, "%s/both", base);
-    struct ov_httpc_req rq = { .method = "PUT", .url = url };
+    struct ov_httpc_req rq = {.method = "PUT", .url = url};
     CHECK_EQ_INT(ov_httpc_do(cli, &rq, &r), 0);
     CHECK_EQ_INT(r.status, 405);
     CHECK(is_error(&r, "method_not_allowed"));
@@ -413,7 +417,7 @@ load_thread(void *arg)
 static void
 test_concurrency(void)
 {
-    struct load l = { .total = 100 };
+    struct load l = {.total = 100};
     pthread_t t[8];
     for (int i = 0; i < 8; i++) {
         CHECK_EQ_INT(pthread_create(&t[i], NULL, load_thread, &l), 0);
@@ -470,7 +474,7 @@ test_long_poll(struct ov_http *srv)
 
     /* more waiters than pool threads, woken by a notify long before their deadline;
      * a plain request meanwhile proves no pool thread is blocked */
-    struct poll_arg p[4] = { 0 };
+    struct poll_arg p[4] = {0};
     pthread_t t[4];
     for (int i = 0; i < 4; i++) {
         CHECK_EQ_INT(pthread_create(&t[i], NULL, poll_thread, &p[i]), 0);
@@ -533,7 +537,7 @@ raw_main(void *arg)
 static int
 raw_start(struct raw_srv *s)
 {
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof a;
     s->fd = socket(AF_INET, SOCK_STREAM, 0);
     if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(s->fd, 4) != 0 ||
@@ -568,19 +572,19 @@ test_client_limits(void)
     ov_httpc_resp_clear(&r);
 
     /* chunked, no length: refused as the bytes arrive */
-    struct raw_srv s = { .reply = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                  "1388\r\n",
-                         .extra = 5000 };
+    struct raw_srv s = {.reply = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                 "1388\r\n",
+                        .extra = 5000};
     CHECK_EQ_INT(raw_start(&s), 0);
     snprintf(url, sizeof url, "http://127.0.0.1:%u/", (unsigned)s.port);
     CHECK_EQ_INT(ov_httpc_get(cli, url, 1000, &r), -OV_E_TOO_BIG);
     raw_stop(&s);
 
     /* a server that never answers: the timeout */
-    struct raw_srv quiet = { .reply = NULL };
+    struct raw_srv quiet = {.reply = NULL};
     CHECK_EQ_INT(raw_start(&quiet), 0);
     snprintf(url, sizeof url, "http://127.0.0.1:%u/", (unsigned)quiet.port);
-    struct ov_httpc_req rq = { .url = url, .timeout_ms = 200 };
+    struct ov_httpc_req rq = {.url = url, .timeout_ms = 200};
     uint64_t t0 = ms_now();
     CHECK_EQ_INT(ov_httpc_do(cli, &rq, &r), -OV_E_HTTP);
     CHECK(ms_now() - t0 < 550);
@@ -588,30 +592,90 @@ test_client_limits(void)
     raw_stop(&quiet);
 
     /* request-side refusals */
-    static const char *const inj[] = { "X-A: 1\r\nX-B: 2" };
-    struct ov_httpc_req bad = { .url = url, .headers = inj, .n_headers = 1 };
+    static const char *const inj[] = {"X-A: 1\r\nX-B: 2"};
+    struct ov_httpc_req bad = {.url = url, .headers = inj, .n_headers = 1};
     CHECK_EQ_INT(ov_httpc_do(cli, &bad, &r), -OV_E_MALFORMED);
-    bad = (struct ov_httpc_req){ .url = url, .content_type = "a\nb" };
+    bad = (struct ov_httpc_req){.url = url, .content_type = "a\nb"};
     CHECK_EQ_INT(ov_httpc_do(cli, &bad, &r), -OV_E_MALFORMED);
-    bad = (struct ov_httpc_req){ .url = "ftp://127.0.0.1/" };
+    bad = (struct ov_httpc_req){.url = "ftp://127.0.0.1/"};
     CHECK_EQ_INT(ov_httpc_do(cli, &bad, &r), -OV_E_HTTP);
     /* nothing listens there any more */
     CHECK_EQ_INT(ov_httpc_get(cli, url, 0, &r), -OV_E_HTTP);
+}
+
+/* Sends raw bytes to the frame and returns the reply's status (0 if none). */
+static unsigned
+raw_exchange(uint16_t port, const char *req, size_t req_len)
+{
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct timeval tv = {.tv_sec = 2};
+    char buf[512];
+    unsigned status = 0;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return 0;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        write(fd, req, req_len) == (ssize_t)req_len) {
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        if (n > 0) {
+            buf[n] = '\0';
+            if (sscanf(buf, "HTTP/1.%*c %u", &status) != 1) {
+                status = 0;
+            }
+        }
+    }
+    close(fd);
+    return status;
+}
+
+#define RAW(port, s) raw_exchange((port), (s), sizeof(s) - 1)
+
+/* Hostile requests a curl client would never send. */
+static void
+test_hostile(uint16_t port)
+{
+    CHECK_EQ_INT(RAW(port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 200);
+    /* an escaped NUL does not cut the path short: "/hello%00x" is not "/hello" */
+    CHECK_EQ_INT(RAW(port, "GET /hello%00x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 404);
+    CHECK_EQ_INT(RAW(port, "GET /hel\x01lo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 400);
+    CHECK_EQ_INT(RAW(port, "GET /hel\xc3\xa9 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+                 400);
+    /* HTTP/1.1 without Host, and whitespace before a colon (RFC 9112 §3.2, §5.1) */
+    CHECK_EQ_INT(RAW(port, "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n"), 400);
+    CHECK_EQ_INT(RAW(port, "GET /hello HTTP/1.1\r\nHost: x\r\nX-A : 1\r\n\r\n"), 400);
+    /* Content-Length with Transfer-Encoding: the smuggling pair */
+    unsigned st = RAW(port, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                            "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    CHECK(st == 400 || st == 411);
+    /* a huge declared length is refused before any of it is sent */
+    CHECK_EQ_INT(RAW(port, "POST /echo HTTP/1.1\r\nHost: x\r\n"
+                           "Content-Length: 99999999999999\r\n\r\n"),
+                 413);
+    /* a method nobody routes, on a routed path, and garbage */
+    CHECK_EQ_INT(RAW(port, "BREW /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 405);
+    CHECK(RAW(port, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n") != 200);
+    /* the server is still fine */
+    struct ov_httpc_resp r;
+    CHECK_EQ_INT(get("/healthz", &r), 200);
+    ov_httpc_resp_clear(&r);
 }
 
 static void
 test_start_errors(void)
 {
     struct ov_http *srv;
-    struct ov_http_cfg cfg = { .listen = "localhost:0", .quiet = true };
+    struct ov_http_cfg cfg = {.listen = "localhost:0", .quiet = true};
     CHECK_EQ_INT(ov_http_start(&cfg, &srv), -OV_E_MALFORMED);
     CHECK(srv == NULL);
-    static const struct ov_http_route bad[] = { { "GET", "/a/", h_hello, 0 } };
-    cfg = (struct ov_http_cfg){ .routes = bad, .n_routes = 1, .quiet = true };
+    static const struct ov_http_route bad[] = {{"GET", "/a/", h_hello, 0}};
+    cfg = (struct ov_http_cfg){.routes = bad, .n_routes = 1, .quiet = true};
     CHECK_EQ_INT(ov_http_start(&cfg, &srv), -OV_E_MALFORMED);
     /* a port already taken */
     struct ov_http *a;
-    cfg = (struct ov_http_cfg){ .quiet = true, .n_threads = 1 };
+    cfg = (struct ov_http_cfg){.quiet = true, .n_threads = 1};
     CHECK_EQ_INT(ov_http_start(&cfg, &a), 0);
     char listen_on[32];
     snprintf(listen_on, sizeof listen_on, "127.0.0.1:%u", (unsigned)ov_http_port(a));
@@ -624,7 +688,7 @@ test_start_errors(void)
 static bool
 ipv6_loopback_works(void)
 {
-    struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
     int fd = socket(AF_INET6, SOCK_STREAM, 0);
     bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
     if (fd >= 0) {
@@ -641,7 +705,7 @@ test_ipv6(void)
         return;
     }
     struct ov_http *srv;
-    struct ov_http_cfg cfg = { .listen = "[::1]:0", .quiet = true, .n_threads = 2 };
+    struct ov_http_cfg cfg = {.listen = "[::1]:0", .quiet = true, .n_threads = 2};
     CHECK_EQ_INT(ov_http_start(&cfg, &srv), 0);
     if (srv == NULL) {
         return;
@@ -661,14 +725,13 @@ static void
 test_stop_with_waiter(void)
 {
     struct ov_http *srv;
-    struct ov_http_cfg cfg = { .routes = routes,
-                               .n_routes = sizeof routes / sizeof routes[0],
-                               .quiet = true };
+    struct ov_http_cfg cfg = {
+        .routes = routes, .n_routes = sizeof routes / sizeof routes[0], .quiet = true};
     CHECK_EQ_INT(ov_http_start(&cfg, &srv), 0);
     char saved[64];
     memcpy(saved, base, sizeof saved);
     snprintf(base, sizeof base, "http://127.0.0.1:%u", (unsigned)ov_http_port(srv));
-    struct poll_arg p = { 0 };
+    struct poll_arg p = {0};
     pthread_t t;
     CHECK_EQ_INT(pthread_create(&t, NULL, poll_thread, &p), 0);
     usleep(200 * 1000);
@@ -686,12 +749,12 @@ main(void)
 {
     struct ov_http *srv = NULL;
     static char user[] = "U";
-    struct ov_http_cfg cfg = { .listen = "127.0.0.1:0",
-                               .routes = routes,
-                               .n_routes = sizeof routes / sizeof routes[0],
-                               .user = user,
-                               .n_threads = 2,
-                               .quiet = true };
+    struct ov_http_cfg cfg = {.listen = "127.0.0.1:0",
+                              .routes = routes,
+                              .n_routes = sizeof routes / sizeof routes[0],
+                              .user = user,
+                              .n_threads = 2,
+                              .quiet = true};
     CHECK_EQ_INT(ov_http_start(&cfg, &srv), 0);
     CHECK_EQ_INT(ov_httpc_new(&cli), 0);
     if (srv == NULL || cli == NULL) {
@@ -708,6 +771,7 @@ main(void)
     test_concurrency();
     test_long_poll(srv);
     test_client_limits();
+    test_hostile(ov_http_port(srv));
     ov_http_stop(srv);
     test_start_errors();
     test_ipv6();

@@ -4,9 +4,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../test.h"
 #include "bytes.h"
 #include "metrics.h"
-#include "../test.h"
 
 static void
 test_render_exact(void)
@@ -15,14 +15,14 @@ test_render_exact(void)
     struct ov_counter *c1, *c2, *c1again;
     struct ov_gauge *g;
     struct ov_histogram *h;
-    static const double bounds[] = { 0.005, 0.1, 1, 2.5 };
+    static const double bounds[] = {0.005, 0.1, 1, 2.5};
     CHECK_EQ_INT(ov_metrics_new(&m), 0);
     CHECK_EQ_INT(ov_metrics_counter(m, "req_total", "Requests.\nTwo lines \\ here.",
-                                     "route=\"/a\",code=\"200\"", &c1),
+                                    "route=\"/a\",code=\"200\"", &c1),
                  0);
-    CHECK_EQ_INT(ov_metrics_counter(m, "req_total", "ignored", "route=\"/b\\\"q\\\\\",code=\"404\"",
-                                     &c2),
-                 0);
+    CHECK_EQ_INT(
+        ov_metrics_counter(m, "req_total", "ignored", "route=\"/b\\\"q\\\\\",code=\"404\"", &c2),
+        0);
     CHECK_EQ_INT(ov_metrics_counter(m, "req_total", "x", "route=\"/a\",code=\"200\"", &c1again), 0);
     CHECK(c1 == c1again);
     CHECK_EQ_INT(ov_metrics_gauge(m, "queue_len", "Queue length.", NULL, &g), 0);
@@ -41,23 +41,22 @@ test_render_exact(void)
     CHECK_EQ_INT(ov_counter_get(c1), 3);
     CHECK_EQ_INT(ov_gauge_get(g), -3);
 
-    static const char want[] =
-        "# HELP req_total Requests.\\nTwo lines \\\\ here.\n"
-        "# TYPE req_total counter\n"
-        "req_total{route=\"/a\",code=\"200\"} 3\n"
-        "req_total{route=\"/b\\\"q\\\\\",code=\"404\"} 1\n"
-        "# HELP queue_len Queue length.\n"
-        "# TYPE queue_len gauge\n"
-        "queue_len -3\n"
-        "# HELP lat_seconds Latency.\n"
-        "# TYPE lat_seconds histogram\n"
-        "lat_seconds_bucket{op=\"x\",le=\"0.005\"} 1\n"
-        "lat_seconds_bucket{op=\"x\",le=\"0.1\"} 2\n"
-        "lat_seconds_bucket{op=\"x\",le=\"1\"} 2\n"
-        "lat_seconds_bucket{op=\"x\",le=\"2.5\"} 3\n"
-        "lat_seconds_bucket{op=\"x\",le=\"+Inf\"} 4\n"
-        "lat_seconds_sum{op=\"x\"} 9.055\n"
-        "lat_seconds_count{op=\"x\"} 4\n";
+    static const char want[] = "# HELP req_total Requests.\\nTwo lines \\\\ here.\n"
+                               "# TYPE req_total counter\n"
+                               "req_total{route=\"/a\",code=\"200\"} 3\n"
+                               "req_total{route=\"/b\\\"q\\\\\",code=\"404\"} 1\n"
+                               "# HELP queue_len Queue length.\n"
+                               "# TYPE queue_len gauge\n"
+                               "queue_len -3\n"
+                               "# HELP lat_seconds Latency.\n"
+                               "# TYPE lat_seconds histogram\n"
+                               "lat_seconds_bucket{op=\"x\",le=\"0.005\"} 1\n"
+                               "lat_seconds_bucket{op=\"x\",le=\"0.1\"} 2\n"
+                               "lat_seconds_bucket{op=\"x\",le=\"1\"} 2\n"
+                               "lat_seconds_bucket{op=\"x\",le=\"2.5\"} 3\n"
+                               "lat_seconds_bucket{op=\"x\",le=\"+Inf\"} 4\n"
+                               "lat_seconds_sum{op=\"x\"} 9.055\n"
+                               "lat_seconds_count{op=\"x\"} 4\n";
     struct ov_buf out;
     ov_buf_init(&out, 1 << 16);
     CHECK_EQ_INT(ov_metrics_render(m, &out), 0);
@@ -75,7 +74,7 @@ test_render_exact(void)
     /* a name keeps its type, and a histogram its buckets */
     struct ov_gauge *g2;
     struct ov_histogram *h2;
-    static const double other[] = { 1, 2 };
+    static const double other[] = {1, 2};
     CHECK_EQ_INT(ov_metrics_gauge(m, "req_total", "", NULL, &g2), -OV_E_STATE);
     CHECK(g2 == NULL);
     CHECK_EQ_INT(ov_metrics_histogram(m, "lat_seconds", "", "op=\"y\"", other, 2, &h2),
@@ -97,7 +96,7 @@ test_escape_and_no_labels_histogram(void)
 
     struct ov_metrics *m;
     struct ov_histogram *h;
-    static const double bounds[] = { 0.25 };
+    static const double bounds[] = {0.25};
     CHECK_EQ_INT(ov_metrics_new(&m), 0);
     CHECK_EQ_INT(ov_metrics_histogram(m, "h", "H.", "", bounds, 1, &h), 0);
     ov_histogram_observe(h, 0.1);
@@ -133,7 +132,7 @@ test_concurrent_updates(void)
 {
     struct ov_metrics *m;
     struct hammer hm;
-    static const double bounds[] = { 1 };
+    static const double bounds[] = {1};
     CHECK_EQ_INT(ov_metrics_new(&m), 0);
     CHECK_EQ_INT(ov_metrics_counter(m, "c_total", "C.", NULL, &hm.c), 0);
     CHECK_EQ_INT(ov_metrics_histogram(m, "h", "H.", NULL, bounds, 1, &hm.h), 0);

@@ -3,9 +3,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../test.h"
 #include "addr.h"
 #include "route.h"
-#include "../test.h"
 
 static bool
 view_is(struct ov_bytes v, const char *s)
@@ -26,11 +26,11 @@ match(const char *pattern, const char *path, struct ov_route_match *m)
 static void
 test_compile(void)
 {
-    static const char *const good[] = { "/", "/a", "/a/b", "/a/:id", "/:x/:y", "/tile/*", "/*",
-                                        "/checkpoint", "/a-b.c_d~e", "/r/:id_2/x" };
-    static const char *const bad[] = { "",       "a",       "//",      "/a/",    "/a//b",
-                                       "/:",     "/:ID",    "/:a-b",   "/a/*/b", "/a*",
-                                       "/%41",   "/a b",    "/a?x",    "/*/*",   "/:x:y" };
+    static const char *const good[] = {"/",       "/a", "/a/b",        "/a/:id",     "/:x/:y",
+                                       "/tile/*", "/*", "/checkpoint", "/a-b.c_d~e", "/r/:id_2/x"};
+    static const char *const bad[] = {"",     "a",    "//",    "/a/",    "/a//b",
+                                      "/:",   "/:ID", "/:a-b", "/a/*/b", "/a*",
+                                      "/%41", "/a b", "/a?x",  "/*/*",   "/:x:y"};
     struct ov_route_pattern p;
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         CHECK_EQ_INT(ov_route_compile(good[i], &p), 0);
@@ -69,7 +69,7 @@ test_match(void)
     CHECK(!match("/", "/a", &m));
     CHECK(!match("/", "", &m));
     CHECK(match("/a", "/a", &m));
-    static const char *const not_a[] = { "/a/", "/ab", "/A", "a", "//a", "/a//", "/" };
+    static const char *const not_a[] = {"/a/", "/ab", "/A", "a", "//a", "/a//", "/"};
     for (size_t i = 0; i < sizeof not_a / sizeof not_a[0]; i++) {
         CHECK(!match("/a", not_a[i], &m));
     }
@@ -114,7 +114,7 @@ test_url_decode(void)
     CHECK(n == 0 && out[0] == '\0');
     CHECK_EQ_INT(ov_url_decode("%ff", 3, true, out, sizeof out, &n), 0);
     CHECK(n == 1 && (uint8_t)out[0] == 0xff);
-    static const char *const bad[] = { "%", "%4", "%g0", "%0g", "a%00b", "%%41", "x%" };
+    static const char *const bad[] = {"%", "%4", "%g0", "%0g", "a%00b", "%%41", "x%"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK_EQ_INT(ov_url_decode(bad[i], strlen(bad[i]), true, out, sizeof out, &n),
                      -OV_E_MALFORMED);
@@ -134,21 +134,41 @@ test_addr(void)
     static const struct {
         const char *in, *canon;
     } good[] = {
-        { "127.0.0.1:0", "127.0.0.1:0" },
-        { "0.0.0.0:8080", "0.0.0.0:8080" },
-        { "255.255.255.255:65535", "255.255.255.255:65535" },
-        { "[::1]:0", "[::1]:0" },
-        { "[::]:443", "[::]:443" },
-        { "[0:0:0:0:0:0:0:1]:80", "[::1]:80" },
-        { "[2001:DB8::A]:1", "[2001:db8::a]:1" },
-        { "[::ffff:1.2.3.4]:9", "[::ffff:1.2.3.4]:9" },
+        {"127.0.0.1:0", "127.0.0.1:0"},
+        {"0.0.0.0:8080", "0.0.0.0:8080"},
+        {"255.255.255.255:65535", "255.255.255.255:65535"},
+        {"[::1]:0", "[::1]:0"},
+        {"[::]:443", "[::]:443"},
+        {"[0:0:0:0:0:0:0:1]:80", "[::1]:80"},
+        {"[2001:DB8::A]:1", "[2001:db8::a]:1"},
+        {"[::ffff:1.2.3.4]:9", "[::ffff:1.2.3.4]:9"},
     };
     static const char *const bad[] = {
-        "",           ":80",          "127.0.0.1",     "127.0.0.1:",  "127.0.0.1:65536",
-        "127.0.0.1:080", "127.0.0.1:-1", "127.0.0.1:+1", "127.0.0.1:8a", "127.1:80",
-        "01.2.3.4:80", "1.2.3.4.5:80", "localhost:80", "::1:80",       "[::1]",
-        "[::1]80",     "[::1:80",      "::1]:80",      "[fe80::1%lo]:80", "[1.2.3.4]:80",
-        "1.2.3.4:99999", "[]:80",      " 1.2.3.4:80",  "1.2.3.4:80 ",  "1.2.3.4:1:2",
+        "",
+        ":80",
+        "127.0.0.1",
+        "127.0.0.1:",
+        "127.0.0.1:65536",
+        "127.0.0.1:080",
+        "127.0.0.1:-1",
+        "127.0.0.1:+1",
+        "127.0.0.1:8a",
+        "127.1:80",
+        "01.2.3.4:80",
+        "1.2.3.4.5:80",
+        "localhost:80",
+        "::1:80",
+        "[::1]",
+        "[::1]80",
+        "[::1:80",
+        "::1]:80",
+        "[fe80::1%lo]:80",
+        "[1.2.3.4]:80",
+        "1.2.3.4:99999",
+        "[]:80",
+        " 1.2.3.4:80",
+        "1.2.3.4:80 ",
+        "1.2.3.4:1:2",
     };
     struct ov_addr a, b;
     char text[OV_MAX_LISTEN_LEN + 1];
