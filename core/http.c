@@ -68,6 +68,8 @@ struct ov_req {
     size_t n_hdrs;
     char *hdr[OV_HTTP_MAX_REPLY_HEADERS]; /* "name\0value\0" */
     struct qval *qvals;
+    void *state; /* the handler's, kept across long-poll rounds */
+    void (*state_free)(void *);
     /* long poll; guarded by srv->mu while on the waiters list */
     uint64_t deadline_ns;
     bool wait_requested, expired, waiting;
@@ -429,6 +431,22 @@ ov_req_wait_expired(const struct ov_req *rq)
     return rq->expired;
 }
 
+void
+ov_req_set_state(struct ov_req *rq, void *state, void (*state_free)(void *))
+{
+    if (rq->state_free != NULL && rq->state != state) {
+        rq->state_free(rq->state);
+    }
+    rq->state = state;
+    rq->state_free = state_free;
+}
+
+void *
+ov_req_state(const struct ov_req *rq)
+{
+    return rq->state;
+}
+
 /* Caller holds srv->mu. */
 static void
 waiter_remove(struct ov_http *srv, struct ov_req *rq)
@@ -744,6 +762,9 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 static void
 req_free(struct ov_req *rq)
 {
+    if (rq->state_free != NULL) {
+        rq->state_free(rq->state);
+    }
     ov_buf_clear(&rq->body);
     for (size_t i = 0; i < rq->n_hdrs; i++) {
         free(rq->hdr[i]);

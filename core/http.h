@@ -143,4 +143,10 @@ OV_MUST_CHECK int ov_http_fail(struct ov_req *rq, int err);
 OV_MUST_CHECK int ov_http_wait(struct ov_req *rq, uint32_t max_ms);
 bool ov_req_wait_expired(const struct ov_req *rq);
 
+/* Per-request state a long-polling handler keeps between its rounds: set on the first
+ * round, read back on the next ones (NULL until set). The frame calls state_free (if not
+ * NULL) when the request completes, however it ends, or when the state is replaced. */
+void ov_req_set_state(struct ov_req *rq, void *state, void (*state_free)(void *));
+void *ov_req_state(const struct ov_req *rq);
+
 #endif

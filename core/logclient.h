@@ -1,0 +1,48 @@
+/* logclient: a producer's side of the log's append API (docs/PROTOCOL.md §4.1): builds and
+ * signs the request (logreq.h), posts it, and parses the answer. Used by the issuer's and
+ * the verifier's outboxes and by test tools. Not thread-safe: one per thread, like httpc. */
+#ifndef OV_LOGCLIENT_H
+#define OV_LOGCLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bytes.h"
+#include "err.h"
+#include "httpc.h"
+#include "merkle.h"
+#include "sign.h"
+
+struct ov_logclient;
+
+/* What the log answered for one append. */
+struct ov_log_ack {
+    size_t n;                     /* entries acknowledged, in request order */
+    uint64_t *indices;            /* n */
+    uint8_t (*hashes)[OV_HASH_LEN]; /* n: the leaf hashes the log computed */
+    uint64_t size;                /* the committed tree size after the batch */
+    struct ov_buf checkpoint;     /* with wait_checkpoint: the signed checkpoint note */
+    uint64_t checkpoint_size;
+    uint8_t *proofs;              /* with wait_checkpoint: n_proof[i] hashes per entry, */
+    size_t *n_proof;              /* concatenated in proofs */
+    unsigned status;              /* the HTTP status (200 on success) */
+    char reason[64];              /* the log's error reason when status != 200 */
+};
+
+/* A client appending to the log at base_url (no trailing slash needed) as `producer` with
+ * key (borrowed; must outlive the client). -OV_E_NOMEM, -OV_E_HTTP, -OV_E_TOO_BIG. */
+OV_MUST_CHECK int ov_logclient_new(const char *base_url, const char *producer,
+                                   const struct ov_sign_key *key, struct ov_logclient **out);
+void ov_logclient_free(struct ov_logclient *c);
+
+/* Appends entries[0..n) and fills ack (initialised here; ov_log_ack_clear it). Returns 0
+ * when the log acknowledged every entry (ack->status 200) and every returned leaf hash
+ * matches the entry sent; -OV_E_HTTP when the log could not be reached or refused
+ * (ack->status and ack->reason say why), -OV_E_MALFORMED for an answer that does not
+ * parse or does not match the request. */
+OV_MUST_CHECK int ov_logclient_append(struct ov_logclient *c, const struct ov_bytes *entries,
+                                      size_t n, bool wait_checkpoint, struct ov_log_ack *ack);
+void ov_log_ack_clear(struct ov_log_ack *ack);
+
+#endif

@@ -1,0 +1,37 @@
+/* app: what the log's HTTP handlers share (struct tlog_app) and its routing table. */
+#ifndef TLOG_APP_H
+#define TLOG_APP_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "db.h"
+#include "http.h"
+#include "metrics.h"
+#include "note.h"
+#include "producers.h"
+#include "seq.h"
+
+struct tlog_app {
+    const char *dir;
+    const char *origin;
+    char vkey[OV_NOTE_MAX_VKEY_LEN + 2]; /* with its newline */
+    bool opaque_entries;                 /* accept entries that are not onevoice CBOR */
+    struct tlog_seq *seq;
+    struct tlog_producers *producers;
+    struct ov_http *http;
+    pthread_key_t db_key; /* each pool thread's read connection */
+    struct ov_counter *appended, *refused;
+};
+
+extern const struct ov_http_route tlog_routes[];
+extern const size_t tlog_n_routes;
+
+/* Sets up what the handlers share beyond the fields the caller fills. -OV_E_NOMEM. */
+OV_MUST_CHECK int tlog_app_init(struct tlog_app *app);
+
+/* The calling thread's read-only connection to the log database (opened on first use,
+ * closed at thread exit). NULL on failure. */
+struct ov_db *tlog_app_db(struct tlog_app *app);
+
+#endif

@@ -1,0 +1,645 @@
+#include "seq.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "codec.h"
+#include "db.h"
+#include "store.h"
+#include "tiles.h"
+#include "witnesses.h"
+
+#define TLOG_MAX_TICKET_BYTES (64u << 20)
+
+struct tlog_seq {
+    struct tlog_seq_cfg cfg;
+    struct ov_db *db;     /* the sequencer thread's connection */
+    struct ov_db *pub_db; /* the publisher thread's connection */
+
+    /* sequencer state, owned by the sequencer thread */
+    struct ov_tiler *tiler;
+    struct ov_buf bundle; /* the partial entry bundle of the current size */
+    unsigned bundle_width;
+    uint64_t size;
+    bool dirty; /* a failed transaction left the in-memory state ahead of the database */
+    struct tlog_ticket **batch;
+    size_t n_batch;
+
+    pthread_mutex_t mu;
+    pthread_cond_t work;    /* sequencer: tickets queued, or stopping */
+    pthread_cond_t grown;   /* publisher: the committed tree grew, or stopping */
+    struct tlog_ticket *head, *tail;
+    bool stopping;
+    uint64_t committed_size;
+    uint8_t committed_root[OV_HASH_LEN];
+    struct ov_buf published; /* the served checkpoint */
+    uint64_t published_size;
+    bool have_published;
+
+    pthread_t seq_thread, pub_thread;
+    bool seq_started, pub_started;
+};
+
+static uint64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- tickets ---------------------------------------------------------------------- */
+
+int
+tlog_ticket_new(const struct ov_bytes *entries, size_t n, const uint8_t nonce[16],
+                uint64_t expires_ms, struct tlog_ticket **out)
+{
+    *out = NULL;
+    struct tlog_ticket *t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        return -OV_E_NOMEM;
+    }
+    atomic_init(&t->refs, 1);
+    atomic_init(&t->done, false);
+    t->n = n;
+    memcpy(t->nonce, nonce, sizeof t->nonce);
+    t->expires_ms = expires_ms;
+    ov_buf_init(&t->data, TLOG_MAX_TICKET_BYTES);
+    t->entries = calloc(n, sizeof *t->entries);
+    t->hashes = calloc(n, sizeof *t->hashes);
+    t->indices = calloc(n, sizeof *t->indices);
+    int rc = (t->entries && t->hashes && t->indices) ? 0 : -OV_E_NOMEM;
+    size_t total = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        total += entries[i].len;
+        rc = total > TLOG_MAX_TICKET_BYTES ? -OV_E_TOO_BIG : 0;
+    }
+    if (rc == 0) {
+        rc = ov_buf_reserve(&t->data, total);
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        size_t off = t->data.len;
+        rc = ov_buf_append(&t->data, entries[i].ptr, entries[i].len);
+        if (rc == 0) {
+            t->entries[i] = OV_BYTES(t->data.ptr + off, entries[i].len);
+            rc = ov_merkle_leaf_hash(entries[i].ptr, entries[i].len, t->hashes[i]);
+        }
+    }
+    if (rc != 0) {
+        tlog_ticket_release(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+void
+tlog_ticket_release(struct tlog_ticket *t)
+{
+    if (t == NULL || atomic_fetch_sub(&t->refs, 1) != 1) {
+        return;
+    }
+    ov_buf_clear(&t->data);
+    free(t->entries);
+    free(t->hashes);
+    free(t->indices);
+    free(t);
+}
+
+/* ---- the in-memory tree state, rebuilt from the database ------------------------- */
+
+static int
+tile_sink(void *ctx, const struct ov_tile *t, const uint8_t *hashes, size_t len)
+{
+    struct tlog_seq *s = ctx;
+    sqlite3_stmt *st = ov_db_stmt(s->db, "tile_put");
+    int rc = ov_db_bind_int64(st, 1, t->level);
+    if (rc == 0) {
+        rc = ov_db_bind_uint64(st, 2, t->n);
+    }
+    if (rc == 0) {
+        rc = ov_db_bind_uint64(st, 3, t->width);
+    }
+    if (rc == 0) {
+        rc = ov_db_bind_blob(st, 4, OV_BYTES(hashes, len));
+    }
+    if (rc == 0) {
+        rc = ov_db_step(st);
+    }
+    ov_db_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* Loads the tiler and the partial bundle for the committed head of s->db. */
+static int
+load_state(struct tlog_seq *s)
+{
+    uint8_t root[OV_HASH_LEN];
+    struct ov_buf partial[OV_TILE_LEVELS];
+    struct ov_bytes views[OV_TILE_LEVELS];
+    for (int l = 0; l < OV_TILE_LEVELS; l++) {
+        ov_buf_init(&partial[l], OV_TILE_MAX_LEN);
+    }
+    ov_tiler_free(s->tiler);
+    s->tiler = NULL;
+    ov_buf_clear(&s->bundle);
+    s->bundle_width = 0;
+
+    int rc = tlog_store_head(s->db, &s->size, root);
+    for (int l = 0; l < OV_TILE_LEVELS && rc == 0; l++) {
+        struct ov_tile t = { .level = l };
+        uint64_t n_full;
+        ov_tile_level_shape(s->size, l, &n_full, &t.width);
+        t.n = n_full;
+        if (t.width > 0) {
+            rc = tlog_store_read_tile(s->db, &t, &partial[l]);
+        }
+        views[l] = ov_buf_view(&partial[l]);
+    }
+    if (rc == 0) {
+        rc = ov_tiler_new(&s->tiler, s->size, views, tile_sink, s);
+    }
+    if (rc == 0 && s->size % OV_TILE_WIDTH != 0) {
+        struct ov_tile b = { OV_TILE_ENTRIES, s->size / OV_TILE_WIDTH,
+                             (unsigned)(s->size % OV_TILE_WIDTH) };
+        rc = tlog_store_read_tile(s->db, &b, &s->bundle);
+        s->bundle_width = b.width;
+    }
+    if (rc == 0) {
+        uint8_t check[OV_HASH_LEN];
+        rc = ov_tiler_root(s->tiler, check);
+        if (rc == 0 && sodium_memcmp(check, root, OV_HASH_LEN) != 0) {
+            rc = -OV_E_STATE; /* the tiles do not add up to the committed head */
+        }
+    }
+    for (int l = 0; l < OV_TILE_LEVELS; l++) {
+        ov_buf_clear(&partial[l]);
+    }
+    s->dirty = rc != 0;
+    return rc;
+}
+
+/* ---- one batch, one transaction --------------------------------------------------- */
+
+static int
+put_bundle(struct tlog_seq *s, uint64_t n, unsigned width, struct ov_bytes data)
+{
+    sqlite3_stmt *st = ov_db_stmt(s->db, "bundle_put");
+    int rc = ov_db_bind_uint64(st, 1, n);
+    if (rc == 0) {
+        rc = ov_db_bind_uint64(st, 2, width);
+    }
+    if (rc == 0) {
+        rc = ov_db_bind_blob(st, 3, data);
+    }
+    if (rc == 0) {
+        rc = ov_db_step(st);
+    }
+    ov_db_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+static int
+append_one(struct tlog_seq *s, struct ov_bytes entry, const uint8_t hash[OV_HASH_LEN],
+           uint64_t *idx)
+{
+    sqlite3_stmt *st = ov_db_stmt(s->db, "leaf_insert");
+    int rc = ov_db_bind_uint64(st, 1, s->size);
+    if (rc == 0) {
+        rc = ov_db_bind_blob(st, 2, OV_BYTES(hash, OV_HASH_LEN));
+    }
+    if (rc == 0) {
+        rc = ov_db_step(st);
+    }
+    ov_db_reset(st);
+    if (rc < 0) {
+        return rc;
+    }
+    if (sqlite3_changes(ov_db_handle(s->db)) == 0) {
+        return tlog_store_find(s->db, hash, idx); /* already in the log */
+    }
+    *idx = s->size;
+    rc = ov_tiler_append(s->tiler, hash);
+    if (rc == 0) {
+        rc = ov_bundle_append(&s->bundle, entry.ptr, entry.len);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    s->size++;
+    if (++s->bundle_width == OV_TILE_WIDTH) {
+        rc = put_bundle(s, *idx / OV_TILE_WIDTH, OV_TILE_WIDTH, ov_buf_view(&s->bundle));
+        s->bundle.len = 0;
+        s->bundle_width = 0;
+    }
+    return rc;
+}
+
+static int
+commit_batch(struct ov_db *db, void *ctx)
+{
+    struct tlog_seq *s = ctx;
+    (void)db;
+    int rc = 0;
+    if (s->dirty) {
+        rc = load_state(s); /* a retry starts again from what the database holds */
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    s->dirty = true;
+    uint64_t now = now_ms();
+    for (size_t b = 0; b < s->n_batch && rc == 0; b++) {
+        struct tlog_ticket *t = s->batch[b];
+        for (size_t i = 0; i < t->n && rc == 0; i++) {
+            rc = append_one(s, t->entries[i], t->hashes[i], &t->indices[i]);
+        }
+        sqlite3_stmt *st = ov_db_stmt(s->db, "nonce_put");
+        if (rc == 0) {
+            rc = ov_db_bind_blob(st, 1, OV_BYTES(t->nonce, sizeof t->nonce));
+        }
+        if (rc == 0) {
+            rc = ov_db_bind_uint64(st, 2, t->expires_ms);
+        }
+        if (rc == 0) {
+            rc = ov_db_step(st);
+        }
+        ov_db_reset(st);
+        rc = rc < 0 ? rc : 0;
+    }
+    if (rc == 0) {
+        rc = ov_tiler_flush(s->tiler);
+    }
+    if (rc == 0 && s->bundle_width > 0) {
+        rc = put_bundle(s, s->size / OV_TILE_WIDTH, s->bundle_width, ov_buf_view(&s->bundle));
+    }
+    uint8_t root[OV_HASH_LEN];
+    if (rc == 0) {
+        rc = ov_tiler_root(s->tiler, root);
+    }
+    sqlite3_stmt *st = ov_db_stmt(s->db, "head_put");
+    if (rc == 0) {
+        rc = ov_db_bind_uint64(st, 1, s->size);
+    }
+    if (rc == 0) {
+        rc = ov_db_bind_blob(st, 2, OV_BYTES(root, OV_HASH_LEN));
+    }
+    if (rc == 0) {
+        rc = ov_db_step(st);
+    }
+    ov_db_reset(st);
+    if (rc >= 0) {
+        st = ov_db_stmt(s->db, "nonce_expire");
+        rc = ov_db_bind_uint64(st, 1, now);
+        if (rc == 0) {
+            rc = ov_db_step(st);
+        }
+        ov_db_reset(st);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+static void *
+seq_main(void *arg)
+{
+    struct tlog_seq *s = arg;
+    size_t cap = 0;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        while (s->head == NULL && !s->stopping) {
+            pthread_cond_wait(&s->work, &s->mu);
+        }
+        if (s->head == NULL) {
+            pthread_mutex_unlock(&s->mu);
+            break;
+        }
+        if (s->cfg.batch_ms > 0 && !s->stopping) {
+            /* let more requests join this batch */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            uint64_t ns = (uint64_t)until.tv_nsec + (uint64_t)s->cfg.batch_ms * 1000000u;
+            until.tv_sec += (time_t)(ns / 1000000000u);
+            until.tv_nsec = (long)(ns % 1000000000u);
+            pthread_cond_timedwait(&s->work, &s->mu, &until);
+        }
+        struct tlog_ticket *list = s->head;
+        s->head = s->tail = NULL;
+        pthread_mutex_unlock(&s->mu);
+
+        s->n_batch = 0;
+        for (struct tlog_ticket *t = list; t != NULL; t = t->next) {
+            if (s->n_batch == cap) {
+                size_t ncap = cap ? 2 * cap : 64;
+                struct tlog_ticket **nb = realloc(s->batch, ncap * sizeof *nb);
+                if (nb == NULL) {
+                    break; /* the rest fails below with NOMEM */
+                }
+                s->batch = nb;
+                cap = ncap;
+            }
+            s->batch[s->n_batch++] = t;
+        }
+        size_t n_ok = s->n_batch;
+        int rc = ov_db_tx(s->db, commit_batch, s);
+        if (rc == 0) {
+            s->dirty = false;
+            uint8_t root[OV_HASH_LEN];
+            if (ov_tiler_root(s->tiler, root) == 0) {
+                pthread_mutex_lock(&s->mu);
+                s->committed_size = s->size;
+                memcpy(s->committed_root, root, OV_HASH_LEN);
+                pthread_cond_signal(&s->grown);
+                pthread_mutex_unlock(&s->mu);
+            }
+        } else {
+            fprintf(stderr, "%s:%d: batch failed: %s\n", __FILE__, __LINE__, ov_strerror(rc));
+            s->dirty = true;
+        }
+        size_t i = 0;
+        for (struct tlog_ticket *t = list, *next; t != NULL; t = next, i++) {
+            next = t->next;
+            t->err = (rc == 0 && i < n_ok) ? 0 : (rc != 0 ? rc : -OV_E_NOMEM);
+            t->size = s->size;
+            atomic_store(&t->done, true);
+            tlog_ticket_release(t);
+        }
+        if (s->cfg.notify != NULL) {
+            s->cfg.notify(s->cfg.notify_ctx);
+        }
+    }
+    free(s->batch);
+    s->batch = NULL;
+    return NULL;
+}
+
+int
+tlog_seq_submit(struct tlog_seq *s, struct tlog_ticket *t)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->mu);
+        return -OV_E_STATE;
+    }
+    atomic_fetch_add(&t->refs, 1);
+    t->next = NULL;
+    if (s->tail != NULL) {
+        s->tail->next = t;
+    } else {
+        s->head = t;
+    }
+    s->tail = t;
+    pthread_cond_signal(&s->work);
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+/* ---- the publisher ---------------------------------------------------------------- */
+
+/* Signs, cosigns and stores the checkpoint for (size, root). 0, or an error to retry. */
+static int
+publish(struct tlog_seq *s, uint64_t size, const uint8_t root[OV_HASH_LEN])
+{
+    struct ov_checkpoint cp = { .size = size };
+    struct ov_buf text, note, cosigs;
+    const struct ov_note_signer *signers[1] = { s->cfg.key };
+    cp.origin = OV_BYTES(s->cfg.origin, strlen(s->cfg.origin));
+    memcpy(cp.root, root, OV_HASH_LEN);
+    ov_buf_init(&cosigs, OV_NOTE_MAX_LEN);
+    ov_buf_init(&note, OV_NOTE_MAX_LEN);
+    int rc = ov_checkpoint_format(&cp, &text);
+    if (rc == 0) {
+        rc = ov_note_sign(ov_buf_view(&text), signers, 1, &note);
+    }
+    if (rc == 0 && s->cfg.witnesses != NULL) {
+        rc = tlog_witnesses_cosign(s->cfg.witnesses, s->pub_db, ov_buf_view(&text),
+                                   ov_buf_view(&note), size, &cosigs);
+    }
+    if (rc == 0) {
+        rc = ov_buf_append(&note, cosigs.ptr, cosigs.len);
+    }
+    sqlite3_stmt *st = ov_db_stmt(s->pub_db, "published_put");
+    if (rc == 0) {
+        rc = ov_db_bind_uint64(st, 1, size);
+    }
+    if (rc == 0) {
+        rc = ov_db_bind_blob(st, 2, OV_BYTES(root, OV_HASH_LEN));
+    }
+    if (rc == 0) {
+        rc = ov_db_bind_text(st, 3, (const char *)note.ptr, note.len);
+    }
+    if (rc == 0) {
+        rc = ov_db_step(st);
+        rc = rc < 0 ? rc : 0;
+    }
+    ov_db_reset(st);
+    if (rc == 0) {
+        pthread_mutex_lock(&s->mu);
+        struct ov_buf old = s->published;
+        s->published = note;
+        s->published_size = size;
+        s->have_published = true;
+        pthread_mutex_unlock(&s->mu);
+        ov_buf_init(&note, 0);
+        ov_buf_clear(&old);
+    }
+    ov_buf_clear(&text);
+    ov_buf_clear(&note);
+    ov_buf_clear(&cosigs);
+    return rc;
+}
+
+static void
+sleep_ms(struct tlog_seq *s, uint32_t ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    uint64_t ns = (uint64_t)until.tv_nsec + (uint64_t)ms * 1000000u;
+    until.tv_sec += (time_t)(ns / 1000000000u);
+    until.tv_nsec = (long)(ns % 1000000000u);
+    pthread_mutex_lock(&s->mu);
+    if (!s->stopping) {
+        pthread_cond_timedwait(&s->grown, &s->mu, &until);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void *
+pub_main(void *arg)
+{
+    struct tlog_seq *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        while (!s->stopping && s->have_published && s->committed_size == s->published_size) {
+            pthread_cond_wait(&s->grown, &s->mu);
+        }
+        bool stop = s->stopping && s->have_published && s->committed_size == s->published_size;
+        uint64_t size = s->committed_size;
+        uint8_t root[OV_HASH_LEN];
+        memcpy(root, s->committed_root, OV_HASH_LEN);
+        pthread_mutex_unlock(&s->mu);
+        if (stop) {
+            break;
+        }
+        int rc = publish(s, size, root);
+        if (rc == 0 && s->cfg.notify != NULL) {
+            s->cfg.notify(s->cfg.notify_ctx);
+        }
+        if (rc != 0) {
+            fprintf(stderr, "%s:%d: checkpoint %llu not published: %s\n", __FILE__, __LINE__,
+                    (unsigned long long)size, ov_strerror(rc));
+            pthread_mutex_lock(&s->mu);
+            bool stopping = s->stopping;
+            pthread_mutex_unlock(&s->mu);
+            if (stopping) {
+                break; /* a witness that cannot be reached must not block shutdown */
+            }
+        }
+        sleep_ms(s, s->cfg.checkpoint_ms);
+    }
+    return NULL;
+}
+
+/* ---- start and stop --------------------------------------------------------------- */
+
+/* The published checkpoint must describe a prefix of the committed tree. */
+static int
+check_published(struct tlog_seq *s)
+{
+    struct ov_buf note;
+    uint64_t size = 0;
+    uint8_t root[OV_HASH_LEN], want[OV_HASH_LEN];
+    int rc = tlog_store_published(s->db, &note, &size, root);
+    if (rc == -OV_E_NOT_FOUND) {
+        return 0;
+    }
+    if (rc == 0 && size > s->size) {
+        rc = -OV_E_STATE;
+    }
+    if (rc == 0) {
+        struct ov_tile_src *src = malloc(sizeof *src);
+        rc = src ? 0 : -OV_E_NOMEM;
+        if (rc == 0) {
+            ov_tile_src_init(src, size, tlog_store_tile_reader, s->db);
+            struct ov_merkle_src m = ov_tile_src_merkle(src);
+            rc = ov_merkle_root_from(&m, size, want);
+            free(src);
+        }
+        if (rc == 0 && sodium_memcmp(want, root, OV_HASH_LEN) != 0) {
+            rc = -OV_E_STATE;
+        }
+    }
+    if (rc == 0) {
+        s->published = note;
+        s->published_size = size;
+        s->have_published = true;
+    } else {
+        ov_buf_clear(&note);
+        fprintf(stderr, "%s:%d: the database does not match the published checkpoint: %s\n",
+                __FILE__, __LINE__, ov_strerror(rc));
+    }
+    return rc;
+}
+
+int
+tlog_seq_start(const struct tlog_seq_cfg *cfg, struct tlog_seq **out)
+{
+    *out = NULL;
+    struct tlog_seq *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        return -OV_E_NOMEM;
+    }
+    s->cfg = *cfg;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->work, NULL);
+    pthread_cond_init(&s->grown, NULL);
+    ov_buf_init(&s->bundle, OV_MAX_BUNDLE_LEN);
+    ov_buf_init(&s->published, 0);
+    int rc = tlog_store_open(cfg->dir, &s->db);
+    if (rc == 0) {
+        rc = tlog_store_open(cfg->dir, &s->pub_db);
+    }
+    if (rc == 0) {
+        rc = load_state(s);
+    }
+    if (rc == 0) {
+        rc = check_published(s);
+    }
+    if (rc == 0) {
+        s->committed_size = s->size;
+        rc = ov_tiler_root(s->tiler, s->committed_root);
+    }
+    if (rc == 0) {
+        rc = pthread_create(&s->seq_thread, NULL, seq_main, s) == 0 ? 0 : -OV_E_NOMEM;
+        s->seq_started = rc == 0;
+    }
+    if (rc == 0) {
+        rc = pthread_create(&s->pub_thread, NULL, pub_main, s) == 0 ? 0 : -OV_E_NOMEM;
+        s->pub_started = rc == 0;
+    }
+    if (rc != 0) {
+        tlog_seq_stop(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void
+tlog_seq_stop(struct tlog_seq *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&s->mu);
+    s->stopping = true;
+    pthread_cond_broadcast(&s->work);
+    pthread_cond_broadcast(&s->grown);
+    pthread_mutex_unlock(&s->mu);
+    if (s->seq_started) {
+        pthread_join(s->seq_thread, NULL);
+    }
+    pthread_mutex_lock(&s->mu);
+    pthread_cond_broadcast(&s->grown);
+    pthread_mutex_unlock(&s->mu);
+    if (s->pub_started) {
+        pthread_join(s->pub_thread, NULL);
+    }
+    ov_tiler_free(s->tiler);
+    ov_buf_clear(&s->bundle);
+    ov_buf_clear(&s->published);
+    ov_db_close(s->db);
+    ov_db_close(s->pub_db);
+    pthread_cond_destroy(&s->work);
+    pthread_cond_destroy(&s->grown);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+int
+tlog_seq_published(struct tlog_seq *s, struct ov_buf *out, uint64_t *size)
+{
+    ov_buf_init(out, OV_NOTE_MAX_LEN);
+    pthread_mutex_lock(&s->mu);
+    int rc = s->have_published ? ov_buf_append(out, s->published.ptr, s->published.len)
+                               : -OV_E_NOT_FOUND;
+    *size = s->published_size;
+    pthread_mutex_unlock(&s->mu);
+    if (rc != 0) {
+        ov_buf_clear(out);
+    }
+    return rc;
+}
+
+uint64_t
+tlog_seq_published_size(struct tlog_seq *s)
+{
+    pthread_mutex_lock(&s->mu);
+    uint64_t n = s->published_size;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}

@@ -1,0 +1,234 @@
+#include "store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const migrations[] = {
+    /* 1: the first schema */
+    "CREATE TABLE leaves (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE) STRICT;"
+    "CREATE TABLE tiles (level INTEGER NOT NULL, n INTEGER NOT NULL, width INTEGER NOT NULL,"
+    "  data BLOB NOT NULL, PRIMARY KEY (level, n)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE bundles (n INTEGER PRIMARY KEY, width INTEGER NOT NULL, data BLOB NOT NULL)"
+    "  STRICT;"
+    "CREATE TABLE head (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL,"
+    "  root BLOB NOT NULL) STRICT;"
+    "CREATE TABLE published (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL,"
+    "  root BLOB NOT NULL, note TEXT NOT NULL) STRICT;"
+    "CREATE TABLE nonces (nonce BLOB PRIMARY KEY, expires_ms INTEGER NOT NULL) STRICT,"
+    "  WITHOUT ROWID;"
+    "CREATE TABLE witnesses (vkey TEXT PRIMARY KEY, size INTEGER NOT NULL) STRICT;",
+};
+
+static const struct ov_db_stmt_def stmts[] = {
+    /* seq.c: a new entry, or nothing when its hash is already there */
+    { "leaf_insert", "INSERT OR IGNORE INTO leaves (idx, hash) VALUES (?, ?)" },
+    /* seq.c, routes.c: the index of an entry by its leaf hash */
+    { "leaf_find", "SELECT idx FROM leaves WHERE hash = ?" },
+    /* seq.c: a full or partial tile */
+    { "tile_put", "INSERT OR REPLACE INTO tiles (level, n, width, data) VALUES (?, ?, ?, ?)" },
+    /* store.c: one tile */
+    { "tile_get", "SELECT width, data FROM tiles WHERE level = ? AND n = ?" },
+    /* seq.c: a full or partial entry bundle */
+    { "bundle_put", "INSERT OR REPLACE INTO bundles (n, width, data) VALUES (?, ?, ?)" },
+    /* store.c, seq.c: one bundle */
+    { "bundle_get", "SELECT width, data FROM bundles WHERE n = ?" },
+    /* seq.c: the tree after a batch */
+    { "head_put", "INSERT OR REPLACE INTO head (id, size, root) VALUES (1, ?, ?)" },
+    /* store.c */
+    { "head_get", "SELECT size, root FROM head WHERE id = 1" },
+    /* seq.c: a checkpoint was published */
+    { "published_put",
+      "INSERT OR REPLACE INTO published (id, size, root, note) VALUES (1, ?, ?, ?)" },
+    /* store.c */
+    { "published_get", "SELECT size, root, note FROM published WHERE id = 1" },
+    /* seq.c: remember an append request's nonce until it expires */
+    { "nonce_put", "INSERT OR IGNORE INTO nonces (nonce, expires_ms) VALUES (?, ?)" },
+    /* seq.c: forget expired nonces */
+    { "nonce_expire", "DELETE FROM nonces WHERE expires_ms < ?" },
+    /* producers.c: the nonces still live at start-up */
+    { "nonce_live", "SELECT nonce, expires_ms FROM nonces WHERE expires_ms >= ?" },
+    /* witness.c: last size a witness cosigned */
+    { "witness_get", "SELECT size FROM witnesses WHERE vkey = ?" },
+    { "witness_put", "INSERT OR REPLACE INTO witnesses (vkey, size) VALUES (?, ?)" },
+};
+
+const struct ov_db_schema tlog_store_schema = {
+    migrations, sizeof migrations / sizeof migrations[0], stmts, sizeof stmts / sizeof stmts[0],
+};
+
+int
+tlog_store_open(const char *dir, struct ov_db **out)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/log.db", dir);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        *out = NULL;
+        return -OV_E_TOO_BIG;
+    }
+    int rc = ov_db_open(path, 0, &tlog_store_schema, out);
+    if (rc == 0) {
+        /* tiles and leaf lookups are the hot read path: give them some cache */
+        rc = ov_db_exec(*out, "PRAGMA cache_size = -65536");
+        if (rc != 0) {
+            ov_db_close(*out);
+            *out = NULL;
+        }
+    }
+    return rc;
+}
+
+/* Copies the first `want` entries of a stored bundle (which has `have` >= want). */
+static int
+bundle_prefix(struct ov_bytes data, unsigned have, unsigned want, struct ov_buf *out)
+{
+    struct ov_bytes entries[OV_TILE_WIDTH];
+    size_t n = 0;
+    int rc = ov_bundle_parse(data, have, entries, &n);
+    if (rc != 0) {
+        return -OV_E_MALFORMED;
+    }
+    for (unsigned i = 0; i < want && rc == 0; i++) {
+        rc = ov_bundle_append(out, entries[i].ptr, entries[i].len);
+    }
+    return rc;
+}
+
+int
+tlog_store_read_tile(struct ov_db *db, const struct ov_tile *t, struct ov_buf *out)
+{
+    int bundle = t->level == OV_TILE_ENTRIES;
+    sqlite3_stmt *st = ov_db_stmt(db, bundle ? "bundle_get" : "tile_get");
+    int rc = 0;
+    if (bundle) {
+        rc = ov_db_bind_uint64(st, 1, t->n);
+    } else {
+        rc = ov_db_bind_int64(st, 1, t->level);
+        if (rc == 0) {
+            rc = ov_db_bind_uint64(st, 2, t->n);
+        }
+    }
+    if (rc != 0) {
+        goto out;
+    }
+    rc = ov_db_step(st);
+    if (rc == OV_DB_DONE) {
+        rc = -OV_E_NOT_FOUND;
+        goto out;
+    }
+    if (rc < 0) {
+        goto out;
+    }
+    uint64_t have = 0;
+    struct ov_bytes data;
+    rc = ov_db_col_uint64(st, 0, &have);
+    if (rc == 0) {
+        rc = ov_db_col_blob(st, 1, OV_MAX_BUNDLE_LEN, &data);
+    }
+    if (rc != 0) {
+        goto out;
+    }
+    if (have < t->width || have > OV_TILE_WIDTH) {
+        rc = -OV_E_NOT_FOUND; /* not that wide yet */
+        goto out;
+    }
+    if (bundle) {
+        rc = bundle_prefix(data, (unsigned)have, t->width, out);
+    } else if (data.len != have * OV_HASH_LEN) {
+        rc = -OV_E_MALFORMED;
+    } else {
+        rc = ov_buf_append(out, data.ptr, (size_t)t->width * OV_HASH_LEN);
+    }
+out:
+    ov_db_reset(st);
+    return rc;
+}
+
+int
+tlog_store_tile_reader(void *ctx, const struct ov_tile *t, uint8_t *out, size_t out_max,
+                       size_t *out_len)
+{
+    struct ov_buf b;
+    ov_buf_init(&b, out_max);
+    *out_len = 0;
+    int rc = tlog_store_read_tile(ctx, t, &b);
+    if (rc == 0) {
+        memcpy(out, b.ptr, b.len);
+        *out_len = b.len;
+    }
+    ov_buf_clear(&b);
+    return rc;
+}
+
+int
+tlog_store_head(struct ov_db *db, uint64_t *size, uint8_t root[OV_HASH_LEN])
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "head_get");
+    int rc = ov_db_step(st);
+    *size = 0;
+    memcpy(root, ov_merkle_empty_root, OV_HASH_LEN);
+    if (rc == OV_DB_ROW) {
+        rc = ov_db_col_uint64(st, 0, size);
+        if (rc == 0) {
+            rc = ov_db_col_fixed(st, 1, root, OV_HASH_LEN);
+        }
+    }
+    ov_db_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+int
+tlog_store_published(struct ov_db *db, struct ov_buf *out, uint64_t *size,
+                     uint8_t root[OV_HASH_LEN])
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "published_get");
+    uint64_t s = 0;
+    uint8_t r[OV_HASH_LEN];
+    struct ov_bytes note = { NULL, 0 };
+    ov_buf_init(out, 1 << 16);
+    int rc = ov_db_step(st);
+    if (rc == OV_DB_DONE) {
+        rc = -OV_E_NOT_FOUND;
+    }
+    if (rc == OV_DB_ROW) {
+        rc = ov_db_col_uint64(st, 0, &s);
+    }
+    if (rc == 0) {
+        rc = ov_db_col_fixed(st, 1, r, OV_HASH_LEN);
+    }
+    if (rc == 0) {
+        rc = ov_db_col_text(st, 2, 1 << 16, &note);
+    }
+    if (rc == 0) {
+        rc = ov_buf_append(out, note.ptr, note.len);
+    }
+    if (rc == 0) {
+        if (size != NULL) {
+            *size = s;
+        }
+        if (root != NULL) {
+            memcpy(root, r, OV_HASH_LEN);
+        }
+    } else {
+        ov_buf_clear(out);
+    }
+    ov_db_reset(st);
+    return rc;
+}
+
+int
+tlog_store_find(struct ov_db *db, const uint8_t hash[OV_HASH_LEN], uint64_t *idx)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "leaf_find");
+    *idx = 0;
+    int rc = ov_db_bind_blob(st, 1, OV_BYTES(hash, OV_HASH_LEN));
+    if (rc == 0) {
+        rc = ov_db_step(st);
+        if (rc == OV_DB_DONE) {
+            rc = -OV_E_NOT_FOUND;
+        } else if (rc == OV_DB_ROW) {
+            rc = ov_db_col_uint64(st, 0, idx);
+        }
+    }
+    ov_db_reset(st);
+    return rc;
+}

@@ -1,0 +1,285 @@
+#include "witnesses.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "httpc.h"
+#include "note.h"
+#include "store.h"
+#include "tiles.h"
+
+#define TLOG_MAX_WITNESS_URL 1024
+
+struct witness {
+    char url[TLOG_MAX_WITNESS_URL];
+    char vkey[OV_NOTE_MAX_VKEY_LEN + 1];
+    struct ov_note_verifier v;
+    uint64_t size;   /* the last size it cosigned */
+    bool size_known; /* size was read from the database */
+};
+
+struct tlog_witnesses {
+    unsigned n, quorum;
+    struct witness w[TLOG_MAX_WITNESSES];
+    struct ov_httpc *http;
+};
+
+static int
+parse_line(struct tlog_witnesses *ws, char *line, unsigned lineno)
+{
+    char *sp = strchr(line, ' ');
+    if (sp == NULL || ws->n == TLOG_MAX_WITNESSES) {
+        fprintf(stderr, "witnesses line %u: want \"URL VKEY\" (at most %d lines)\n", lineno,
+                TLOG_MAX_WITNESSES);
+        return -OV_E_MALFORMED;
+    }
+    *sp = 0;
+    const char *vkey = sp + 1;
+    struct witness *w = &ws->w[ws->n];
+    size_t ul = strlen(line), vl = strlen(vkey);
+    if (ul == 0 || ul >= sizeof w->url || vl >= sizeof w->vkey ||
+        ov_note_vkey_parse(OV_BYTES(vkey, vl), &w->v) != 0 || w->v.type != OV_NOTE_TYPE_COSIG_V1) {
+        fprintf(stderr, "witnesses line %u: bad URL or not a cosignature/v1 vkey\n", lineno);
+        return -OV_E_MALFORMED;
+    }
+    while (ul > 0 && line[ul - 1] == '/') {
+        line[--ul] = 0;
+    }
+    memcpy(w->url, line, ul + 1);
+    memcpy(w->vkey, vkey, vl + 1);
+    ws->n++;
+    return 0;
+}
+
+int
+tlog_witnesses_load(const char *path, unsigned quorum, struct tlog_witnesses **out)
+{
+    struct ov_buf file;
+    *out = NULL;
+    int rc = ov_file_read(path, 64 * 1024, &file);
+    if (rc != 0) {
+        fprintf(stderr, "cannot read %s: %s\n", path, ov_strerror(rc));
+        return rc;
+    }
+    struct tlog_witnesses *ws = calloc(1, sizeof *ws);
+    rc = ws ? ov_httpc_new(&ws->http) : -OV_E_NOMEM;
+    char *save = NULL;
+    unsigned lineno = 0;
+    for (char *line = strtok_r((char *)file.ptr, "\n", &save); line != NULL && rc == 0;
+         line = strtok_r(NULL, "\n", &save)) {
+        lineno++;
+        if (line[0] != '#' && line[0] != 0) {
+            rc = parse_line(ws, line, lineno);
+        }
+    }
+    if (rc == 0 && quorum == TLOG_QUORUM_ALL) {
+        quorum = ws->n;
+    }
+    if (rc == 0 && quorum > ws->n) {
+        fprintf(stderr, "quorum %u is more than the %u witnesses configured\n", quorum, ws->n);
+        rc = -OV_E_MALFORMED;
+    }
+    ov_buf_clear(&file);
+    if (rc != 0) {
+        tlog_witnesses_free(ws);
+        return rc;
+    }
+    ws->quorum = quorum;
+    *out = ws;
+    return 0;
+}
+
+void
+tlog_witnesses_free(struct tlog_witnesses *w)
+{
+    if (w != NULL) {
+        ov_httpc_free(w->http);
+        free(w);
+    }
+}
+
+unsigned
+tlog_witnesses_count(const struct tlog_witnesses *w)
+{
+    return w ? w->n : 0;
+}
+
+static int
+load_size(struct ov_db *db, struct witness *w)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "witness_get");
+    int rc = ov_db_bind_text(st, 1, w->vkey, strlen(w->vkey));
+    if (rc == 0) {
+        rc = ov_db_step(st);
+        w->size = 0;
+        if (rc == OV_DB_ROW) {
+            rc = ov_db_col_uint64(st, 0, &w->size);
+        }
+    }
+    ov_db_reset(st);
+    w->size_known = rc >= 0;
+    return rc < 0 ? rc : 0;
+}
+
+static int
+save_size(struct ov_db *db, struct witness *w, uint64_t size)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "witness_put");
+    int rc = ov_db_bind_text(st, 1, w->vkey, strlen(w->vkey));
+    if (rc == 0) {
+        rc = ov_db_bind_uint64(st, 2, size);
+    }
+    if (rc == 0) {
+        rc = ov_db_step(st);
+    }
+    ov_db_reset(st);
+    if (rc >= 0) {
+        w->size = size;
+    }
+    return rc < 0 ? rc : 0;
+}
+
+/* The add-checkpoint body: "old N\n", the proof lines, "\n", the signed checkpoint. */
+static int
+build_request(struct ov_db *db, uint64_t old, uint64_t size, struct ov_bytes note,
+              struct ov_buf *body)
+{
+    uint8_t proof[OV_MERKLE_MAX_PROOF * OV_HASH_LEN];
+    size_t n_proof = 0;
+    int rc = 0;
+    if (old > 0 && old < size) {
+        struct ov_tile_src *src = malloc(sizeof *src);
+        if (src == NULL) {
+            return -OV_E_NOMEM;
+        }
+        ov_tile_src_init(src, size, tlog_store_tile_reader, db);
+        struct ov_merkle_src m = ov_tile_src_merkle(src);
+        rc = ov_merkle_consistency_proof(&m, old, size, proof, OV_MERKLE_MAX_PROOF, &n_proof);
+        free(src);
+    }
+    ov_buf_init(body, OV_NOTE_MAX_LEN + 64 * 48);
+    if (rc == 0) {
+        rc = ov_buf_printf(body, "old %llu\n", (unsigned long long)old);
+    }
+    for (size_t i = 0; i < n_proof && rc == 0; i++) {
+        rc = ov_buf_append_b64(body, proof + i * OV_HASH_LEN, OV_HASH_LEN, OV_B64_STD);
+        if (rc == 0) {
+            rc = ov_buf_append(body, "\n", 1);
+        }
+    }
+    if (rc == 0) {
+        rc = ov_buf_append(body, "\n", 1);
+    }
+    if (rc == 0) {
+        rc = ov_buf_append(body, note.ptr, note.len);
+    }
+    return rc;
+}
+
+/* Checks that `lines` (the witness's 200 body) holds a valid cosignature by w on text. */
+static int
+check_cosig(const struct witness *w, struct ov_bytes text, struct ov_bytes lines)
+{
+    struct ov_buf n;
+    struct ov_note *parsed = malloc(sizeof *parsed);
+    struct ov_note_check check = { 0, 0 };
+    ov_buf_init(&n, OV_NOTE_MAX_LEN);
+    int rc = parsed ? 0 : -OV_E_NOMEM;
+    if (rc == 0) {
+        rc = ov_buf_append(&n, text.ptr, text.len);
+    }
+    if (rc == 0) {
+        rc = ov_buf_append(&n, "\n", 1);
+    }
+    if (rc == 0) {
+        rc = ov_buf_append(&n, lines.ptr, lines.len);
+    }
+    if (rc == 0) {
+        rc = ov_note_open(ov_buf_view(&n), &w->v, 1, parsed, &check);
+    }
+    if (rc == 0 && !check.verified) {
+        rc = -OV_E_BAD_SIG;
+    }
+    free(parsed);
+    ov_buf_clear(&n);
+    return rc;
+}
+
+/* Parses a text/x.tlog.size body: a decimal size and a newline. */
+static int
+parse_size(struct ov_bytes b, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+    if (b.len < 2 || b.ptr[b.len - 1] != '\n' || (b.ptr[0] == '0' && b.len > 2)) {
+        return -OV_E_MALFORMED;
+    }
+    for (; i + 1 < b.len; i++) {
+        if (b.ptr[i] < '0' || b.ptr[i] > '9' || v > (UINT64_MAX - 9) / 10) {
+            return -OV_E_MALFORMED;
+        }
+        v = v * 10 + (uint64_t)(b.ptr[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int
+cosign_one(struct tlog_witnesses *ws, struct witness *w, struct ov_db *db, struct ov_bytes text,
+           struct ov_bytes note, uint64_t size, struct ov_buf *cosigs)
+{
+    int rc = w->size_known ? 0 : load_size(db, w);
+    char url[TLOG_MAX_WITNESS_URL + 32];
+    snprintf(url, sizeof url, "%s/add-checkpoint", w->url);
+    uint64_t old = w->size > size ? 0 : w->size;
+    for (int attempt = 0; attempt < 2 && rc == 0; attempt++) {
+        struct ov_buf body;
+        struct ov_httpc_resp resp;
+        memset(&resp, 0, sizeof resp);
+        rc = build_request(db, old, size, note, &body);
+        if (rc == 0) {
+            rc = ov_httpc_post(ws->http, url, "text/plain; charset=utf-8", ov_buf_view(&body),
+                               OV_NOTE_MAX_LEN, &resp);
+        }
+        ov_buf_clear(&body);
+        if (rc != 0) {
+            break;
+        }
+        if (resp.status == 200) {
+            rc = check_cosig(w, text, ov_buf_view(&resp.body));
+            if (rc == 0) {
+                rc = ov_buf_append(cosigs, resp.body.ptr, resp.body.len);
+            }
+            if (rc == 0) {
+                rc = save_size(db, w, size);
+            }
+            ov_httpc_resp_clear(&resp);
+            return rc;
+        }
+        if (resp.status == 409 && strcmp(resp.content_type, "text/x.tlog.size") == 0 &&
+            parse_size(ov_buf_view(&resp.body), &old) == 0 && old <= size) {
+            ov_httpc_resp_clear(&resp);
+            continue; /* the witness told us the size it last cosigned: prove from there */
+        }
+        fprintf(stderr, "witness %s refused checkpoint %llu: HTTP %u\n", w->url,
+                (unsigned long long)size, resp.status);
+        ov_httpc_resp_clear(&resp);
+        rc = -OV_E_HTTP;
+    }
+    return rc != 0 ? rc : -OV_E_HTTP;
+}
+
+int
+tlog_witnesses_cosign(struct tlog_witnesses *ws, struct ov_db *db, struct ov_bytes text,
+                      struct ov_bytes note, uint64_t size, struct ov_buf *cosigs)
+{
+    unsigned got = 0;
+    for (unsigned i = 0; i < ws->n; i++) {
+        if (cosign_one(ws, &ws->w[i], db, text, note, size, cosigs) == 0) {
+            got++;
+        }
+    }
+    return got >= ws->quorum ? 0 : -OV_E_STATE;
+}

@@ -1,0 +1,38 @@
+/* witnesses: the log's side of C2SP tlog-witness. The log pushes each new checkpoint to
+ * every configured witness (POST <url>/add-checkpoint with the consistency proof from the
+ * size that witness last cosigned), checks the cosignature it gets back against the
+ * witness's vkey, and publishes only when a quorum of witnesses cosigned.
+ *
+ * Configuration file: one witness per line, "<submission URL prefix> <vkey>", where the
+ * vkey is a cosignature/v1 (type 0x04) verifier key; '#' starts a comment line. */
+#ifndef TLOG_WITNESSES_H
+#define TLOG_WITNESSES_H
+
+#include <stdint.h>
+
+#include "bytes.h"
+#include "db.h"
+#include "err.h"
+#include "merkle.h"
+
+#define TLOG_MAX_WITNESSES 16
+#define TLOG_QUORUM_ALL UINT32_MAX /* every configured witness must cosign */
+
+struct tlog_witnesses;
+
+/* Reads the configuration; quorum is how many cosignatures a checkpoint needs (at most the
+ * number of witnesses; TLOG_QUORUM_ALL for all of them). -OV_E_MALFORMED (with a message on stderr), -OV_E_IO, -OV_E_NOMEM. */
+OV_MUST_CHECK int tlog_witnesses_load(const char *path, unsigned quorum,
+                                      struct tlog_witnesses **out);
+void tlog_witnesses_free(struct tlog_witnesses *w);
+unsigned tlog_witnesses_count(const struct tlog_witnesses *w);
+
+/* Asks every witness to cosign the signed checkpoint `note` (whose text is `text`, for a
+ * tree of `size` and `root` readable through db's tiles) and appends the verified
+ * cosignature lines to cosigs. 0 when at least the quorum cosigned, else -OV_E_STATE
+ * (cosigs then holds what was gathered). Only the publisher thread calls it. */
+OV_MUST_CHECK int tlog_witnesses_cosign(struct tlog_witnesses *w, struct ov_db *db,
+                                        struct ov_bytes text, struct ov_bytes note,
+                                        uint64_t size, struct ov_buf *cosigs);
+
+#endif
