@@ -35,6 +35,8 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BINS:= $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+TOOL_SRC  := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 REGRESS_BINS := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/regress_%)
 
@@ -74,6 +76,11 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Test and benchmark tools (load generators, checkers): one .c each.
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Each fuzz target also builds as a plain program that replays its corpus and regressions.
 $(BUILD)/tests/regress_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/replay.o $(LIBCORE)
 	@mkdir -p $(dir $@)
@@ -84,7 +91,7 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
-test: all $(UNIT_BINS) $(REGRESS_BINS)
+test: all $(UNIT_BINS) $(REGRESS_BINS) $(TOOL_BINS)
 	@BUILD=$(BUILD) tests/run.sh $(T)
 
 check:
@@ -96,7 +103,7 @@ asan:
 	$(MAKE) test BUILD=build/asan CFLAGS="-O1 -g" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
-bench: all $(BENCH_BINS)
+bench: all $(BENCH_BINS) $(TOOL_BINS)
 	@BUILD=$(BUILD) tests/bench/run.sh
 
 FUZZ_RUNS ?= 200000

@@ -1,0 +1,52 @@
+# Shared by the end-to-end scripts: counters, server start/stop, clean-up.
+# Source it with BUILD set (tests/run.sh exports it). Every server runs on 127.0.0.1:0 in
+# a fresh temporary directory; the trap kills them all by PID whatever happens.
+BUILD=${BUILD:-build}
+VECTORS=${OV_VECTORS:-../shared/vectors}
+E2E_TMP=$(mktemp -d)
+E2E_PIDS=""
+PASSED=0
+FAILED=0
+
+e2e_cleanup() {
+    for p in $E2E_PIDS; do kill -9 "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$E2E_TMP"
+}
+trap e2e_cleanup EXIT INT TERM
+
+ok() { PASSED=$((PASSED + 1)); }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*" >&2; }
+# check DESCRIPTION COMMAND...: passes when the command succeeds
+check() { d=$1; shift; if "$@" >/dev/null 2>&1; then ok; else fail "$d"; fi; }
+# check_eq DESCRIPTION GOT WANT
+check_eq() { if [ "$2" = "$3" ]; then ok; else fail "$1: got '$2', want '$3'"; fi; }
+
+# start_server NAME PORTVAR COMMAND...: starts it in the background, waits for its port file
+start_server() {
+    name=$1; var=$2; shift 2
+    pf="$E2E_TMP/$name.port"
+    rm -f "$pf"
+    "$@" --port-file "$pf" >>"$E2E_TMP/$name.log" 2>&1 &
+    pid=$!
+    E2E_PIDS="$E2E_PIDS $pid"
+    eval "${name}_PID=$pid"
+    i=0
+    while [ ! -s "$pf" ]; do
+        i=$((i + 1))
+        if [ $i -gt 300 ] || ! kill -0 "$pid" 2>/dev/null; then
+            echo "server $name did not start:" >&2; cat "$E2E_TMP/$name.log" >&2
+            return 1
+        fi
+        sleep 0.05
+    done
+    eval "$var=$(cat "$pf")"
+}
+
+# http_status METHOD URL [curl args...]: prints the status code only
+http_status() { m=$1; u=$2; shift 2; curl -s -o /dev/null -w '%{http_code}' -X "$m" "$u" "$@"; }
+
+summary() {
+    echo "$PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ]
+}

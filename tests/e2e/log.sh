@@ -1,0 +1,123 @@
+#!/bin/sh
+# onevoice-log end to end: the fixture log rebuilt through the API and served byte for
+# byte, round trips checked with the core proof code, kill -9 under concurrent appends,
+# and hostile requests.
+. tests/e2e/lib/common.sh
+LT=$BUILD/tools/logtool
+
+# --- 1. the 70,000-entry fixture log, appended through the API ---------------------
+python3 - "$VECTORS/signed-note.json" "$E2E_TMP/fixture.key" <<'PY'
+import base64, json, os, sys
+k = json.load(open(sys.argv[1]))["fixture_log_key"]
+seed = bytes.fromhex(k["ed25519_seed_hex"])
+line = "PRIVATE+KEY+%s+%s+%s" % (k["name"], k["key_id_hex"],
+                                 base64.b64encode(b"\x01" + seed).decode())
+fd = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+os.write(fd, (line + "\n").encode())
+PY
+$LT keygen "$E2E_TMP/p.key" > "$E2E_TMP/p.pub"
+echo "fixture $(cat "$E2E_TMP/p.pub")" > "$E2E_TMP/producers"
+start_server fx FXPORT $BUILD/onevoice-log --data "$E2E_TMP/fx" --key "$E2E_TMP/fixture.key" \
+    --producers "$E2E_TMP/producers" --opaque-entries --checkpoint-ms 20
+FX=http://127.0.0.1:$FXPORT
+check "fixture appended through the API" $LT fixture $FX "$E2E_TMP/p.key" fixture 70000 1000
+i=0
+while [ "$(curl -s $FX/checkpoint | sed -n 2p)" != 70000 ] && [ $i -lt 200 ]; do
+    sleep 0.05; i=$((i + 1))
+done
+curl -s $FX/checkpoint > "$E2E_TMP/cp"
+check "checkpoint byte-identical to the fixture" cmp "$E2E_TMP/cp" "$VECTORS/fixture-log/checkpoint"
+bad=0; n=0
+for f in $(cd "$VECTORS/fixture-log" && find tile -type f | sort); do
+    n=$((n + 1))
+    curl -s "$FX/$f" > "$E2E_TMP/tile" || bad=$((bad + 1))
+    cmp -s "$E2E_TMP/tile" "$VECTORS/fixture-log/$f" || { bad=$((bad + 1)); echo "differs: $f" >&2; }
+done
+check_eq "every fixture tile and bundle served byte for byte ($n files)" "$bad" 0
+check_eq "fixture has its 551 tiles and bundles" "$n" 551
+for p in tile/0/274 tile/0/273.p/113 tile/1/001.p/18 tile/2/000.p/2 tile/3/000.p/1 \
+         tile/entries/274 tile/entries/273.p/113 tile/0/273 tile/0/0 tile/0/x000/273; do
+    check_eq "no tile beyond the published tree: $p" "$(http_status GET "$FX/$p")" 404
+done
+check_eq "tiles are immutable" "$(curl -s -D - -o /dev/null $FX/tile/0/000 | tr -d '\r' | \
+    sed -n 's/^Cache-Control: //ip')" "public, max-age=31536000, immutable"
+check_eq "tile content type" "$(curl -s -o /dev/null -w '%{content_type}' $FX/tile/1/000)" \
+    "application/octet-stream"
+check_eq "checkpoint content type" "$(curl -s -o /dev/null -w '%{content_type}' $FX/checkpoint)" \
+    "text/plain; charset=utf-8"
+FXV=$(sed -n 's/.*"vkey": "\([^"]*\)".*/\1/p' "$VECTORS/signed-note.json" | grep fixture.example | head -1)
+check "fixture log verifies from its tiles" $LT verify $FX "$FXV"
+check_eq "appending the same entry again keeps its index" \
+    "$($LT append $FX "$E2E_TMP/p.key" fixture --opaque 'fixture entry 12345' | cut -d' ' -f1)" 12345
+kill "$fx_PID"
+
+# --- 2. a onevoice log: round trips with receipts ---------------------------------
+$LT keygen "$E2E_TMP/q.key" > "$E2E_TMP/q.pub"
+echo "issuer $(cat "$E2E_TMP/q.pub")" > "$E2E_TMP/producers2"
+LOGARGS="--data $E2E_TMP/log --origin e2e.example/log --producers $E2E_TMP/producers2 --checkpoint-ms 50"
+start_server log PORT $BUILD/onevoice-log $LOGARGS
+U=http://127.0.0.1:$PORT
+VK=$($BUILD/onevoice-log --data "$E2E_TMP/log" --print-vkey)
+check "append with receipts that verify" $LT append $U "$E2E_TMP/q.key" issuer --checkpoint \
+    --vkey "$VK" alpha beta gamma
+check "appends from 4 producers at once" $LT load $U "$E2E_TMP/q.key" issuer --count 3000 \
+    --batch 50 --conns 4 --acks "$E2E_TMP/acks0"
+check "tree, tiles and acks verify" $LT verify $U "$VK" --acks "$E2E_TMP/acks0" --save "$E2E_TMP/cp1"
+check "receipt after growth" $LT append $U "$E2E_TMP/q.key" issuer --checkpoint --vkey "$VK" delta
+check "consistent with the earlier checkpoint" $LT verify $U "$VK" --previous "$E2E_TMP/cp1"
+R=$(curl -s "$U/proof/inclusion?index=1&size=3")
+check_eq "inclusion proof by index" "$(echo "$R" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["proof"]))')" 2
+
+# --- 3. hostile requests ------------------------------------------------------------
+$LT request "$E2E_TMP/r1" "$E2E_TMP/q.key" issuer hostile-one
+SIG=$(cat "$E2E_TMP/r1.sig")
+post() { curl -s -o "$E2E_TMP/resp" -w '%{http_code}' -X POST "$U/add" \
+    -H 'Content-Type: application/cbor' "$@"; }
+check_eq "unsigned append" "$(post --data-binary @"$E2E_TMP/r1.body")" 403
+check_eq "reason is machine-readable" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["error"])' "$E2E_TMP/resp")" bad_signature
+check_eq "signed append" "$(post -H "Onevoice-Signature: $SIG" --data-binary @"$E2E_TMP/r1.body")" 200
+check_eq "replayed append" "$(post -H "Onevoice-Signature: $SIG" --data-binary @"$E2E_TMP/r1.body")" 409
+$LT keygen "$E2E_TMP/stranger.key" >/dev/null
+$LT request "$E2E_TMP/r2" "$E2E_TMP/stranger.key" stranger x
+check_eq "unknown producer" "$(post -H "Onevoice-Signature: $(cat "$E2E_TMP/r2.sig")" --data-binary @"$E2E_TMP/r2.body")" 403
+$LT request "$E2E_TMP/r3" "$E2E_TMP/stranger.key" issuer x
+check_eq "producer's name with another key" "$(post -H "Onevoice-Signature: $(cat "$E2E_TMP/r3.sig")" --data-binary @"$E2E_TMP/r3.body")" 403
+$LT request "$E2E_TMP/r4" "$E2E_TMP/q.key" issuer --age-ms 120000 old
+check_eq "stale request" "$(post -H "Onevoice-Signature: $(cat "$E2E_TMP/r4.sig")" --data-binary @"$E2E_TMP/r4.body")" 403
+$LT request "$E2E_TMP/r5" "$E2E_TMP/q.key" issuer --opaque not-cbor
+check_eq "entry that is not onevoice CBOR" "$(post -H "Onevoice-Signature: $(cat "$E2E_TMP/r5.sig")" --data-binary @"$E2E_TMP/r5.body")" 400
+printf '\xa1\x61\x61\x18\x01' > "$E2E_TMP/noncanon"
+check_eq "non-canonical CBOR body" "$(post -H "Onevoice-Signature: $SIG" --data-binary @"$E2E_TMP/noncanon")" 400
+check_eq "garbage body" "$(post -H "Onevoice-Signature: $SIG" --data 'hello')" 400
+head -c 17000000 /dev/zero > "$E2E_TMP/big"
+check_eq "oversized body" "$(post --data-binary @"$E2E_TMP/big")" 413
+python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[-3]^=1; open(sys.argv[2],"wb").write(b)' \
+    "$E2E_TMP/r1.body" "$E2E_TMP/r1.altered"
+check_eq "altered body" "$(post -H "Onevoice-Signature: $SIG" --data-binary @"$E2E_TMP/r1.altered")" 403
+check_eq "wrong method" "$(http_status GET "$U/add")" 405
+check_eq "bad tile path" "$(http_status GET "$U/tile/0/abc")" 404
+check_eq "bad proof query" "$(http_status GET "$U/proof/inclusion?index=-1&size=3")" 400
+check_eq "proof beyond the tree" "$(http_status GET "$U/proof/inclusion?index=5&size=99999999")" 400
+check_eq "consistency from 0" "$(http_status GET "$U/proof/consistency?old=0&size=3")" 400
+check_eq "health" "$(curl -s $U/healthz)" ok
+check "metrics in Prometheus format" sh -c "curl -s $U/metrics | grep -q '^tlog_entries_appended_total [0-9]'"
+check "still consistent after hostile requests" $LT verify $U "$VK" --acks "$E2E_TMP/acks0"
+
+# --- 4. kill -9 during concurrent appends ---------------------------------------------
+$LT load $U "$E2E_TMP/q.key" issuer --count 100000000 --batch 20 --conns 8 --seconds 4 \
+    --acks "$E2E_TMP/acks1" > "$E2E_TMP/load1.out" 2>&1 &
+LOADPID=$!
+sleep 1.5
+$LT verify $U "$VK" --save "$E2E_TMP/cp2" >/dev/null 2>&1
+kill -9 "$log_PID"
+wait "$LOADPID"
+check "acknowledged appends before the crash" test -s "$E2E_TMP/acks1"
+start_server log PORT $BUILD/onevoice-log $LOGARGS
+U=http://127.0.0.1:$PORT
+check "appends after the restart" $LT load $U "$E2E_TMP/q.key" issuer --count 500 --batch 50 \
+    --conns 2 --acks "$E2E_TMP/acks2"
+sleep 0.2
+check "every acknowledged entry present exactly once after kill -9" $LT verify $U "$VK" \
+    --acks "$E2E_TMP/acks1" --previous "$E2E_TMP/cp2"
+check "and the later ones" $LT verify $U "$VK" --acks "$E2E_TMP/acks2" --acks "$E2E_TMP/acks0"
+summary
