@@ -602,6 +602,7 @@ emsa_pss_encode(const struct ov_brsa_pk *pk, EVP_MD_CTX *md, struct ov_bytes msg
     if (rc == 0) {
         rc = hash_parts(pk, md, m_prime, 3, h);
     }
+    sodium_memzero(m_hash, sizeof m_hash); /* the client's message, in digest form */
     if (rc != 0) {
         return rc;
     }
