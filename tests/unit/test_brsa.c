@@ -1,5 +1,6 @@
 /* Unit tests: RFC 9474 blind RSA. Every vector of rfc9474.json (Appendix A.1-A.4, and the
  * non-RFC A.4 alternate), then negative cases, key import/export and fresh-key round trips. */
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -261,6 +262,48 @@ round_trip(const struct ov_brsa_sk *sk, enum ov_brsa_variant v, struct ov_bytes 
                  0);
     CHECK_EQ_INT(ov_brsa_verify(pk, v, ov_buf_view(&prepared), OV_BYTES(sig, k)), 0);
     ov_buf_clear(&prepared);
+}
+
+/* One key shared by several threads at once (the issuer's thread pool): the shared verify
+ * and sign contexts are only duplicated, so every run must still succeed. */
+struct thread_arg {
+    const struct ov_brsa_sk *sk;
+    int failures;
+};
+
+static void *
+thread_main(void *p)
+{
+    struct thread_arg *a = p;
+    const struct ov_brsa_pk *pk = ov_brsa_sk_pk(a->sk);
+    size_t k = ov_brsa_pk_modulus_len(pk);
+    uint8_t blinded[K_MAX], inv[K_MAX], bsig[K_MAX], sig[K_MAX];
+    static const uint8_t msg[] = "threads";
+    for (int i = 0; i < 20; i++) {
+        enum ov_brsa_variant v = all_variants[i % 4];
+        if (ov_brsa_blind(pk, v, OV_BYTES(msg, 7), blinded, inv, k) != 0 ||
+            ov_brsa_blind_sign(a->sk, OV_BYTES(blinded, k), bsig, k) != 0 ||
+            ov_brsa_finalize(pk, v, OV_BYTES(msg, 7), OV_BYTES(bsig, k), inv, k, sig, k) != 0 ||
+            ov_brsa_verify(pk, v, OV_BYTES(msg, 7), OV_BYTES(sig, k)) != 0) {
+            a->failures++;
+        }
+    }
+    return NULL;
+}
+
+static void
+test_threads(const struct ov_brsa_sk *sk)
+{
+    pthread_t t[4];
+    struct thread_arg a[4];
+    for (int i = 0; i < 4; i++) {
+        a[i] = (struct thread_arg){ sk, 0 };
+        CHECK_EQ_INT(pthread_create(&t[i], NULL, thread_main, &a[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ_INT(pthread_join(t[i], NULL), 0);
+        CHECK_EQ_INT(a[i].failures, 0);
+    }
 }
 
 /* The same message, signed twice, gives two different blinded messages. */
@@ -642,6 +685,7 @@ main(void)
         round_trip(sk, all_variants[v], OV_BYTES(NULL, 0));
     }
     test_prepare_and_randomness(sk);
+    test_threads(sk);
     test_wrong_key(sk, sk2);
     test_pk_der(sk);
     test_sk_io(sk);
