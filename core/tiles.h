@@ -66,8 +66,9 @@ OV_MUST_CHECK int ov_tile_parse_path(const char *path, size_t len, struct ov_til
 void ov_tile_level_shape(uint64_t size, int level, uint64_t *n_full, unsigned *partial_width);
 
 /* Walks the tiles and bundles that exist at new_size but not at old_size (old_size 0: all
- * of them): bundles first, then levels upwards; within a level by index, full before
- * partial. That is also the order to write them in before publishing new_size. */
+ * of them; old_size > new_size: none): bundles first, then levels upwards; within a level
+ * by index, full before partial. That is also the order to write them in before
+ * publishing new_size. */
 struct ov_tile_iter {
     uint64_t old_size, new_size;
     int level;       /* private */
