@@ -44,7 +44,7 @@ struct ov_http {
     pthread_t timer;
     bool timer_started;
     bool stopping;
-    uint64_t gen; /* bumped by every ov_http_notify */
+    uint64_t gen[OV_HTTP_CHANNELS]; /* per channel, bumped by every notify of it */
     struct ov_req *waiters;
 };
 
@@ -72,6 +72,7 @@ struct ov_req {
     void (*state_free)(void *);
     /* long poll; guarded by srv->mu while on the waiters list */
     uint64_t deadline_ns;
+    unsigned channel; /* what the long poll waits for */
     bool wait_requested, expired, waiting;
     struct ov_req *wprev, *wnext;
     char path[OV_MAX_URL_LEN + 1];
@@ -415,6 +416,16 @@ ov_req_query(struct ov_req *rq, const char *key, const char **val)
 int
 ov_http_wait(struct ov_req *rq, uint32_t max_ms)
 {
+    return ov_http_wait_on(rq, 0, max_ms);
+}
+
+int
+ov_http_wait_on(struct ov_req *rq, unsigned channel, uint32_t max_ms)
+{
+    if (channel >= OV_HTTP_CHANNELS) {
+        abort(); /* our own constant */
+    }
+    rq->channel = channel;
     if (max_ms > OV_HTTP_MAX_WAIT_MS) {
         max_ms = OV_HTTP_MAX_WAIT_MS;
     }
@@ -479,9 +490,28 @@ void
 ov_http_notify(struct ov_http *srv)
 {
     pthread_mutex_lock(&srv->mu);
-    srv->gen++;
+    for (unsigned c = 0; c < OV_HTTP_CHANNELS; c++) {
+        srv->gen[c]++;
+    }
     while (srv->waiters != NULL) {
         waiter_wake(srv, srv->waiters, false);
+    }
+    pthread_mutex_unlock(&srv->mu);
+}
+
+void
+ov_http_notify_channel(struct ov_http *srv, unsigned channel)
+{
+    if (channel >= OV_HTTP_CHANNELS) {
+        abort(); /* our own constant */
+    }
+    pthread_mutex_lock(&srv->mu);
+    srv->gen[channel]++;
+    for (struct ov_req *w = srv->waiters, *next; w != NULL; w = next) {
+        next = w->wnext;
+        if (w->channel == channel) {
+            waiter_wake(srv, w, false);
+        }
     }
     pthread_mutex_unlock(&srv->mu);
 }
@@ -519,14 +549,14 @@ timer_main(void *arg)
  * when the handler must run again at once (a notify raced it, the deadline passed, or
  * the server is stopping, the latter two as expired). */
 static bool
-wait_begin(struct ov_req *rq, uint64_t gen_before, bool ignore_gen)
+wait_begin(struct ov_req *rq, const uint64_t gen_before[OV_HTTP_CHANNELS], bool ignore_gen)
 {
     struct ov_http *srv = rq->srv;
     bool suspended = false;
     pthread_mutex_lock(&srv->mu);
     if (srv->stopping || now_ns() >= rq->deadline_ns) {
         rq->expired = true;
-    } else if (ignore_gen || srv->gen == gen_before) {
+    } else if (ignore_gen || srv->gen[rq->channel] == gen_before[rq->channel]) {
         MHD_suspend_connection(rq->conn);
         rq->waiting = true;
         rq->wnext = srv->waiters;
@@ -550,8 +580,9 @@ dispatch(struct ov_req *rq)
     /* A notify storm could keep re-running a handler; past this many rounds it waits for
      * the next notify or its deadline like any other. */
     for (int round = 0;; round++) {
+        uint64_t gen[OV_HTTP_CHANNELS];
         pthread_mutex_lock(&srv->mu);
-        uint64_t gen = srv->gen;
+        memcpy(gen, srv->gen, sizeof gen);
         pthread_mutex_unlock(&srv->mu);
         rq->wait_requested = false;
         int rc = rq->route->r.handler(rq);

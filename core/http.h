@@ -141,6 +141,12 @@ OV_MUST_CHECK int ov_http_fail(struct ov_req *rq, int err);
  * extends it. After the deadline ov_req_wait_expired is true and the handler must
  * reply (waiting again is then answered 503). Returns 0. */
 OV_MUST_CHECK int ov_http_wait(struct ov_req *rq, uint32_t max_ms);
+/* Channels keep a notify from waking polls that wait for something else (a log wakes
+ * its append polls on each commit, its receipt polls on each checkpoint). ov_http_wait
+ * waits on channel 0; ov_http_notify wakes every channel. channel < OV_HTTP_CHANNELS. */
+#define OV_HTTP_CHANNELS 4
+OV_MUST_CHECK int ov_http_wait_on(struct ov_req *rq, unsigned channel, uint32_t max_ms);
+void ov_http_notify_channel(struct ov_http *srv, unsigned channel);
 bool ov_req_wait_expired(const struct ov_req *rq);
 
 /* Per-request state a long-polling handler keeps between its rounds: set on the first

@@ -21,12 +21,12 @@ static const char summary[] =
 static _Atomic(struct ov_http *) g_http;
 
 static void
-notify(void *ctx)
+notify(void *ctx, int event)
 {
     (void)ctx;
     struct ov_http *h = atomic_load(&g_http);
     if (h != NULL) {
-        ov_http_notify(h);
+        ov_http_notify_channel(h, (unsigned)event);
     }
 }
 

@@ -169,7 +169,7 @@ add_submit(struct ov_req *rq, struct tlog_app *app)
     }
     t->wait_checkpoint = wait_cp;
     ov_req_set_state(rq, t, free_ticket);
-    return ov_http_wait(rq, TLOG_APPEND_WAIT_MS);
+    return ov_http_wait_on(rq, TLOG_EVENT_COMMIT, TLOG_APPEND_WAIT_MS);
 }
 
 static int
@@ -191,7 +191,7 @@ add_reply(struct ov_req *rq, struct tlog_app *app, struct tlog_ticket *t)
                 return ov_http_error(rq, 503, "checkpoint_pending",
                                      "entries are durable; no checkpoint covers them yet");
             }
-            return ov_http_wait(rq, TLOG_APPEND_WAIT_MS);
+            return ov_http_wait_on(rq, TLOG_EVENT_CHECKPOINT, TLOG_APPEND_WAIT_MS);
         }
     }
     json_t *entries = json_array(), *proofs = t->wait_checkpoint ? json_array() : NULL;
@@ -245,7 +245,7 @@ h_add(struct ov_req *rq)
         if (ov_req_wait_expired(rq)) {
             return ov_http_error(rq, 503, "append_pending", "the batch is not durable yet");
         }
-        return ov_http_wait(rq, TLOG_APPEND_WAIT_MS);
+        return ov_http_wait_on(rq, TLOG_EVENT_COMMIT, TLOG_APPEND_WAIT_MS);
     }
     if (t->err != 0) {
         return ov_http_error(rq, 503, "append_failed", ov_strerror(t->err));

@@ -369,7 +369,7 @@ seq_main(void *arg)
             tlog_ticket_release(t);
         }
         if (s->cfg.notify != NULL) {
-            s->cfg.notify(s->cfg.notify_ctx);
+            s->cfg.notify(s->cfg.notify_ctx, TLOG_EVENT_COMMIT);
         }
     }
     free(s->batch);
@@ -453,6 +453,8 @@ publish(struct tlog_seq *s, uint64_t size, const uint8_t root[OV_HASH_LEN])
     return rc;
 }
 
+/* Waits ms (the checkpoint interval), waking early only to stop: commits signal `grown`
+ * much more often than a checkpoint may be signed. */
 static void
 sleep_ms(struct tlog_seq *s, uint32_t ms)
 {
@@ -462,8 +464,7 @@ sleep_ms(struct tlog_seq *s, uint32_t ms)
     until.tv_sec += (time_t)(ns / 1000000000u);
     until.tv_nsec = (long)(ns % 1000000000u);
     pthread_mutex_lock(&s->mu);
-    if (!s->stopping) {
-        pthread_cond_timedwait(&s->grown, &s->mu, &until);
+    while (!s->stopping && pthread_cond_timedwait(&s->grown, &s->mu, &until) == 0) {
     }
     pthread_mutex_unlock(&s->mu);
 }
@@ -487,7 +488,7 @@ pub_main(void *arg)
         }
         int rc = publish(s, size, root);
         if (rc == 0 && s->cfg.notify != NULL) {
-            s->cfg.notify(s->cfg.notify_ctx);
+            s->cfg.notify(s->cfg.notify_ctx, TLOG_EVENT_CHECKPOINT);
         }
         if (rc != 0) {
             fprintf(stderr, "%s:%d: checkpoint %llu not published: %s\n", __FILE__, __LINE__,

@@ -26,6 +26,10 @@
 
 struct tlog_witnesses;
 
+/* What the sequencer tells the HTTP side (also the long-poll channels waiting for it). */
+#define TLOG_EVENT_COMMIT 1
+#define TLOG_EVENT_CHECKPOINT 2
+
 /* One append request, shared by its HTTP request and the sequencer (reference counted). */
 struct tlog_ticket {
     atomic_int refs;
@@ -57,7 +61,8 @@ struct tlog_seq_cfg {
     uint32_t checkpoint_ms;            /* at most one checkpoint per this interval */
     uint32_t batch_ms;                 /* a batch waits at most this for more requests */
     struct tlog_witnesses *witnesses;  /* NULL: none */
-    void (*notify)(void *ctx);         /* called after each commit and each publication */
+    void (*notify)(void *ctx, int event); /* TLOG_EVENT_COMMIT after each batch,
+                                              * TLOG_EVENT_CHECKPOINT after each publication */
     void *notify_ctx;
 };
 
