@@ -80,6 +80,11 @@ def gen():
     w("log.skey", "PRIVATE+KEY+%s+%s+%s\n" % (LOG["name"], LOG["key_id_hex"],
       base64.b64encode(b"\x01" + bytes.fromhex(LOG["ed25519_seed_hex"])).decode()), 0o600)
     w("witness_vkey", tw["witness_vkey"] + "\n")
+    w("logs_cosig_key", "%s %s\n" % (ORIGIN, tw["witness_vkey"]))
+    w("logs_no_space", "%s\n" % tw["log_vkey"])
+    w("logs_dup", "%s %s\n%s %s\n" % (ORIGIN, tw["log_vkey"], ORIGIN, tw["log_vkey"]))
+    w("logs_empty", "# nothing\n\n")
+    w("logs_ctrl", "a\tb %s\n" % tw["log_vkey"])
     w("logs", "# origin vkey\n%s %s\n\nfixture.example/second %s\n"
               "fixture.example/second PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW\n"
               "fixture.example/race %s\n" % (ORIGIN, tw["log_vkey"], tw["log_vkey"], tw["log_vkey"]))
@@ -116,7 +121,10 @@ def gen():
     # fixture.example/second: size 0, then a fork at size 5
     w("second_size0_badroot", body(0, [], sign("fixture.example/second", 0, root1)))
     w("second_size0", body(0, [], sign("fixture.example/second", 0, empty)))
-    w("second_5", body(0, [], sign("fixture.example/second", 5, root1)))
+    second_5 = sign("fixture.example/second", 5, root1)
+    w("second_5_note", second_5)
+    w("second_hash", hashlib.sha256(b"fixture.example/second").hexdigest() + "\n")
+    w("second_5", body(0, [], second_5))
     w("second_5_again", body(5, [], sign("fixture.example/second", 5, root1)))
     w("second_5_fork", body(5, [], sign("fixture.example/second", 5, root2)))
     w("second_5_proof", body(5, proof[:1], sign("fixture.example/second", 5, root1)))
@@ -210,6 +218,10 @@ check "a type 0x01 key is refused" test $? -ne 0
 check "--key imports the fixture witness key (vkey as in the vectors)" same "$tmp/vk1" "$tmp/witness_vkey"
 "$BIN" --data "$tmp/d0" --name e2e.example/w0 >/dev/null 2>&1
 check "serving needs --logs" test $? -eq 2
+for f in logs_cosig_key logs_no_space logs_dup logs_empty logs_ctrl missing_file; do
+    "$BIN" --data "$tmp/d0" --logs "$tmp/$f" >/dev/null 2>&1
+    check "--logs $f is refused" test $? -eq 1
+done
 
 # ---- the vector exchange ----------------------------------------------------------------
 start "$tmp/d1"
@@ -286,6 +298,7 @@ check "race: the monitoring note is at 70000" sh -c "sed -n 2p '$tmp/resp' | gre
 # ---- kill -9 right after a 200, then restart -------------------------------------------
 expect second_size0 200
 expect second_5 200
+cp "$tmp/resp" "$tmp/second_5_cosig"
 kill -9 "$pid"; wait "$pid" 2>/dev/null; pid=""
 start "$tmp/d1"
 check "restarted" test -s "$tmp/port"
@@ -297,9 +310,16 @@ expect second_5_fork 422
 check "same size, other root: reason" error_code root_mismatch
 expect second_5_proof 422
 check "old == size with a proof: reason" error_code proof_not_empty
+{ printf 'old 5\n\n'; cat "$tmp/second_5_note" "$tmp/second_5_cosig"; } >"$tmp/second_5_with_ours"
+expect second_5_with_ours 200
+cp "$tmp/resp" "$tmp/second_5_cosig2"
+check "old == size: re-cosigned" sh -c "sed -n 1p '$tmp/second_5_note' >'$tmp/t5' &&
+    sed -n 2,3p '$tmp/second_5_note' >>'$tmp/t5' && VEC='$VEC' OUT='$tmp' python3 '$tmp/h.py' \
+    verify '$tmp/witness_vkey' '$tmp/t5' '$tmp/resp'"
+get "/$(cat "$tmp/second_hash")/checkpoint"
+cat "$tmp/second_5_note" "$tmp/second_5_cosig2" >"$tmp/served_want"
+check "monitoring: the witness's line sent by the log is replaced by the latest" same "$tmp/resp" "$tmp/served_want"
 expect second_5_again 200
-check "old == size: re-cosigned" sh -c "grep -q '^— fixture.example' '$tmp/resp' ||
-    grep -q 'witness.example/w1' '$tmp/resp'"
 get "/metrics"
 check "metrics: cosigned" grep -q '^witness_checkpoints_cosigned_total [1-9]' "$tmp/resp"
 check "metrics: 409s counted" grep -q 'reason="old_size_mismatch"} [1-9]' "$tmp/resp"
