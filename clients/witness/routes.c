@@ -86,6 +86,15 @@ now_s(void)
     return ts.tv_sec > 0 ? (uint64_t)ts.tv_sec : 1; /* C2SP: the timestamp is not zero */
 }
 
+/* Past parsing, a failure is the witness's own (memory, disk, a corrupt row): 5xx, never the
+ * 4xx that ov_http_fail would pick for a code such as -OV_E_MALFORMED. */
+static int
+our_fault(struct ov_req *rq, int err)
+{
+    return ov_http_error(rq, err == -OV_E_DB_BUSY ? 503 : 500, ov_strerror(err),
+                         "the witness could not answer; try again later");
+}
+
 static int
 refuse(struct ov_req *rq, struct witness_app *app, enum witness_refusal r, unsigned status,
        const char *message)
@@ -112,7 +121,7 @@ precheck(struct ov_req *rq, struct witness_app *app, const struct ov_witreq *req
         return 1;
     }
     if (rc != 0) {
-        *res = rc;
+        *res = our_fault(rq, rc);
         return 1;
     }
     if (req->old > req->cp.size) {
@@ -178,10 +187,10 @@ h_add_checkpoint(struct ov_req *rq)
         goto out;
     }
     uint64_t t = now_s();
-    res = ov_cosig_sign_line(app->signer, req->note.text, t, &line);
-    struct ov_db *db = res == 0 ? app_db(app) : NULL;
+    rc = ov_cosig_sign_line(app->signer, req->note.text, t, &line);
+    struct ov_db *db = rc == 0 ? app_db(app) : NULL;
     if (db == NULL) {
-        res = res ? res : -OV_E_DB;
+        res = our_fault(rq, rc ? rc : -OV_E_DB);
         goto out;
     }
     struct witness_submission s = {
@@ -195,10 +204,8 @@ h_add_checkpoint(struct ov_req *rq)
         .cosig = ov_buf_view(&line),
         .time = t,
     };
-    res = witness_store_submit(db, &s);
-    if (res == 0) {
-        res = answer(rq, app, &s);
-    }
+    rc = witness_store_submit(db, &s);
+    res = rc == 0 ? answer(rq, app, &s) : our_fault(rq, rc);
 out:
     ov_buf_clear(&line);
     free(req);
@@ -287,11 +294,11 @@ h_checkpoint(struct ov_req *rq)
         return ov_http_error(rq, 404, "not_cosigned", "no checkpoint of that log cosigned yet");
     }
     if (rc != 0) {
-        return rc;
+        return our_fault(rq, rc);
     }
     rc = served_note(app, ov_buf_view(&note), ov_buf_view(&cosig), &out);
     rc = rc ? rc : ov_http_header(rq, "Cache-Control", "no-cache, max-age=0");
-    rc = rc ? rc : ov_http_reply(rq, 200, WITNESS_TEXT_TYPE, ov_buf_view(&out));
+    rc = rc ? our_fault(rq, rc) : ov_http_reply(rq, 200, WITNESS_TEXT_TYPE, ov_buf_view(&out));
     ov_buf_clear(&out);
     ov_buf_clear(&note);
     ov_buf_clear(&cosig);

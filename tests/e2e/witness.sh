@@ -329,6 +329,13 @@ check "evidence: refused checkpoints kept" sh -c "sqlite3 '$tmp/d1/witness.db' \
     'SELECT count(*) FROM refused' | grep -qx '[1-9][0-9]*'"
 check "evidence: every accepted checkpoint kept" sh -c "sqlite3 '$tmp/d1/witness.db' \
     'SELECT count(*) FROM checkpoints' | grep -qx 6"
+# rows are input too: a corrupt row is the witness's fault (500), never a 4xx or a crash
+sqlite3 "$tmp/d1/witness.db" "UPDATE checkpoints SET cosig = 'x' WHERE origin = 'fixture.example/race';
+    PRAGMA ignore_check_constraints = 1;
+    UPDATE checkpoints SET root = x'00' WHERE origin = 'fixture.example/second';"
+get "/$(cat "$tmp/race_hash")/checkpoint"
+check "corrupt cosignature row -> 500 (got $status)" test "$status" = 500
+expect second_5_again 500
 kill "$pid"; wait "$pid"
 check "clean exit on SIGTERM" test $? -eq 0
 pid=""
