@@ -47,6 +47,8 @@ check_eq "checkpoint content type" "$(curl -s -o /dev/null -w '%{content_type}' 
     "text/plain; charset=utf-8"
 FXV=$(sed -n 's/.*"vkey": "\([^"]*\)".*/\1/p' "$VECTORS/signed-note.json" | grep fixture.example | head -1)
 check "fixture log verifies from its tiles" $LT verify $FX "$FXV"
+check_eq "the log reader follows the fixture, tiles included" \
+    "$($LT read $FX "$FXV" --tiles --state "$E2E_TMP/rstate")" "read 0 70000"
 check_eq "appending the same entry again keeps its index" \
     "$($LT append $FX "$E2E_TMP/p.key" fixture --opaque 'fixture entry 12345' | cut -d' ' -f1)" 12345
 kill "$fx_PID"
@@ -65,6 +67,10 @@ check "appends from 4 producers at once" $LT load $U "$E2E_TMP/q.key" issuer --c
 check "tree, tiles and acks verify" $LT verify $U "$VK" --acks "$E2E_TMP/acks0" --save "$E2E_TMP/cp1"
 check "receipt after growth" $LT append $U "$E2E_TMP/q.key" issuer --checkpoint --vkey "$VK" delta
 check "consistent with the earlier checkpoint" $LT verify $U "$VK" --previous "$E2E_TMP/cp1"
+$LT read $U "$VK" --tiles --state "$E2E_TMP/state2" > /dev/null
+$LT append $U "$E2E_TMP/q.key" issuer --checkpoint epsilon zeta > /dev/null
+check_eq "the log reader resumes and reads only what is new" \
+    "$($LT read $U "$VK" --tiles --state "$E2E_TMP/state2" | awk '{ print $3 - $2 }')" 2
 R=$(curl -s "$U/proof/inclusion?index=1&size=3")
 check_eq "inclusion proof by index" "$(echo "$R" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["proof"]))')" 2
 

@@ -12,6 +12,9 @@
  *   logtool request OUT KEY PRODUCER [--age-ms MS] [--opaque] TEXT...
  *                                          writes a signed append request: OUT.body, OUT.sig
  *                                          (for hostile-request tests that replay or alter it)
+ *   logtool read URL VKEY [--state FILE] [--tiles]
+ *                                          follows the log with core/logreader (resuming
+ *                                          from and saving --state); prints "read FROM TO"
  *   logtool verify URL VKEY [--acks FILE] [--previous CHECKPOINT_FILE] [--save FILE]
  *                                          fetches the checkpoint, every bundle and tile,
  *                                          recomputes the tree, checks acks and consistency
@@ -32,6 +35,7 @@
 #include "httpc.h"
 #include "keyfile.h"
 #include "logclient.h"
+#include "logreader.h"
 #include "merkle.h"
 #include "note.h"
 #include "tiles.h"
@@ -661,6 +665,54 @@ cmd_verify(int argc, char **argv)
     return V.n_bad == 0 ? 0 : 1;
 }
 
+static int
+count_entry(void *ctx, uint64_t index, struct ov_bytes entry)
+{
+    (void)index;
+    (void)entry;
+    (*(uint64_t *)ctx)++;
+    return 0;
+}
+
+static int
+cmd_read(int argc, char **argv)
+{
+    struct ov_logreader_cfg cfg = { .url = argv[2], .verify_tiles = flag(argc, argv, "--tiles") };
+    struct ov_logreader *r = NULL;
+    struct ov_logreader_cp cp;
+    struct ov_buf st;
+    const char *state = opt(argc, argv, "--state", NULL);
+    uint64_t n = 0;
+    if (ov_note_vkey_parse(OV_BYTES(argv[3], strlen(argv[3])), &cfg.log_key) != 0 ||
+        ov_logreader_new(&cfg, &r) != 0) {
+        die("vkey", 0);
+    }
+    if (state != NULL && ov_file_read(state, 4096, &st) == 0) {
+        int rc = ov_logreader_resume(r, ov_buf_view(&st));
+        ov_buf_clear(&st);
+        if (rc != 0) {
+            die("state", rc);
+        }
+    }
+    uint64_t from = ov_logreader_size(r);
+    int rc = ov_logreader_checkpoint(r, &cp);
+    rc = rc ? rc : ov_logreader_sync(r, &cp, count_entry, &n);
+    if (rc != 0) {
+        die("read", rc);
+    }
+    if (n != cp.size - from) {
+        die("entry count", 0);
+    }
+    if (state != NULL && (ov_logreader_state(r, &st) != 0 ||
+                          ov_file_write_atomic(state, st.ptr, st.len, 0600) != 0)) {
+        die("save state", -OV_E_IO);
+    }
+    printf("read %llu %llu\n", (unsigned long long)from, (unsigned long long)cp.size);
+    ov_logreader_cp_clear(&cp);
+    ov_logreader_free(r);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -681,6 +733,9 @@ main(int argc, char **argv)
     }
     if (argc >= 5 && strcmp(argv[1], "load") == 0) {
         return cmd_load(argc, argv);
+    }
+    if (argc >= 4 && strcmp(argv[1], "read") == 0) {
+        return cmd_read(argc, argv);
     }
     if (argc >= 4 && strcmp(argv[1], "verify") == 0) {
         return cmd_verify(argc, argv);
