@@ -9,6 +9,7 @@
 #include "note.h"
 #include "store.h"
 #include "tiles.h"
+#include "witreq.h"
 
 #define TLOG_MAX_WITNESS_URL 1024
 
@@ -141,7 +142,7 @@ save_size(struct ov_db *db, struct witness *w, uint64_t size)
     return rc < 0 ? rc : 0;
 }
 
-/* The add-checkpoint body: "old N\n", the proof lines, "\n", the signed checkpoint. */
+/* The add-checkpoint body (core/witreq): "old N", the consistency proof, the checkpoint. */
 static int
 build_request(struct ov_db *db, uint64_t old, uint64_t size, struct ov_bytes note,
               struct ov_buf *body)
@@ -149,6 +150,7 @@ build_request(struct ov_db *db, uint64_t old, uint64_t size, struct ov_bytes not
     uint8_t proof[OV_MERKLE_MAX_PROOF * OV_HASH_LEN];
     size_t n_proof = 0;
     int rc = 0;
+    ov_buf_init(body, 0);
     if (old > 0 && old < size) {
         struct ov_tile_src *src = malloc(sizeof *src);
         if (src == NULL) {
@@ -159,23 +161,7 @@ build_request(struct ov_db *db, uint64_t old, uint64_t size, struct ov_bytes not
         rc = ov_merkle_consistency_proof(&m, old, size, proof, OV_MERKLE_MAX_PROOF, &n_proof);
         free(src);
     }
-    ov_buf_init(body, OV_NOTE_MAX_LEN + 64 * 48);
-    if (rc == 0) {
-        rc = ov_buf_printf(body, "old %llu\n", (unsigned long long)old);
-    }
-    for (size_t i = 0; i < n_proof && rc == 0; i++) {
-        rc = ov_buf_append_b64(body, proof + i * OV_HASH_LEN, OV_HASH_LEN, OV_B64_STD);
-        if (rc == 0) {
-            rc = ov_buf_append(body, "\n", 1);
-        }
-    }
-    if (rc == 0) {
-        rc = ov_buf_append(body, "\n", 1);
-    }
-    if (rc == 0) {
-        rc = ov_buf_append(body, note.ptr, note.len);
-    }
-    return rc;
+    return rc ? rc : ov_witreq_format(old, proof, n_proof, note, body);
 }
 
 /* Checks that `lines` (the witness's 200 body) holds a valid cosignature by w on text. */
@@ -205,25 +191,6 @@ check_cosig(const struct witness *w, struct ov_bytes text, struct ov_bytes lines
     free(parsed);
     ov_buf_clear(&n);
     return rc;
-}
-
-/* Parses a text/x.tlog.size body: a decimal size and a newline. */
-static int
-parse_size(struct ov_bytes b, uint64_t *out)
-{
-    uint64_t v = 0;
-    size_t i = 0;
-    if (b.len < 2 || b.ptr[b.len - 1] != '\n' || (b.ptr[0] == '0' && b.len > 2)) {
-        return -OV_E_MALFORMED;
-    }
-    for (; i + 1 < b.len; i++) {
-        if (b.ptr[i] < '0' || b.ptr[i] > '9' || v > (UINT64_MAX - 9) / 10) {
-            return -OV_E_MALFORMED;
-        }
-        v = v * 10 + (uint64_t)(b.ptr[i] - '0');
-    }
-    *out = v;
-    return 0;
 }
 
 static int
@@ -258,8 +225,8 @@ cosign_one(struct tlog_witnesses *ws, struct witness *w, struct ov_db *db, struc
             ov_httpc_resp_clear(&resp);
             return rc;
         }
-        if (resp.status == 409 && strcmp(resp.content_type, "text/x.tlog.size") == 0 &&
-            parse_size(ov_buf_view(&resp.body), &old) == 0 && old <= size) {
+        if (resp.status == 409 && strcmp(resp.content_type, OV_WITREQ_SIZE_CONTENT_TYPE) == 0 &&
+            ov_witreq_size_parse(ov_buf_view(&resp.body), &old) == 0 && old <= size) {
             ov_httpc_resp_clear(&resp);
             continue; /* the witness told us the size it last cosigned: prove from there */
         }

@@ -126,4 +126,38 @@ sleep 0.2
 check "every acknowledged entry present exactly once after kill -9" $LT verify $U "$VK" \
     --acks "$E2E_TMP/acks1" --previous "$E2E_TMP/cp2"
 check "and the later ones" $LT verify $U "$VK" --acks "$E2E_TMP/acks2" --acks "$E2E_TMP/acks0"
+
+# --- 5. witnesses: a checkpoint is published only with a quorum of cosignatures -------
+WV=$($BUILD/onevoice-log --data "$E2E_TMP/wlog" --origin witnessed.example/log --print-vkey)
+echo "witnessed.example/log $WV" > "$E2E_TMP/logs"
+: > "$E2E_TMP/witnesses"
+for w in w1 w2; do
+    start_server $w WPORT $BUILD/onevoice-witness --data "$E2E_TMP/$w" --name "$w.example/witness" \
+        --logs "$E2E_TMP/logs"
+    echo "http://127.0.0.1:$WPORT $($BUILD/onevoice-witness --data "$E2E_TMP/$w" --print-vkey)" \
+        >> "$E2E_TMP/witnesses"
+done
+start_server wlog WLPORT $BUILD/onevoice-log --data "$E2E_TMP/wlog" --producers "$E2E_TMP/producers2" \
+    --witnesses "$E2E_TMP/witnesses" --quorum 2 --checkpoint-ms 50
+WU=http://127.0.0.1:$WLPORT
+check "receipts under a cosigned checkpoint" $LT append $WU "$E2E_TMP/q.key" issuer --checkpoint \
+    --vkey "$WV" one two three
+check_eq "the checkpoint carries the log's and both witnesses' signatures" \
+    "$(curl -s $WU/checkpoint | grep -c '^— ')" 3
+W1V=$(sed -n 1p "$E2E_TMP/witnesses" | cut -d' ' -f2)
+W2V=$(sed -n 2p "$E2E_TMP/witnesses" | cut -d' ' -f2)
+check_eq "the cosignatures verify for a reader that requires both" \
+    "$($LT read $WU "$WV" --witness "$W1V" --witness "$W2V" --quorum 2 | cut -d' ' -f1)" read
+$BUILD/onevoice-witness --data "$E2E_TMP/w3" --name w3.example/witness --print-vkey > "$E2E_TMP/w3v"
+check "a reader requiring a witness that did not cosign refuses" sh -c \
+    "! $LT read $WU '$WV' --witness '$W1V' --witness '$(cat "$E2E_TMP/w3v")' --quorum 2"
+kill -9 "$w2_PID"
+check "appends stay durable while a witness is down" $LT append $WU "$E2E_TMP/q.key" issuer four
+sleep 0.5
+check_eq "no checkpoint is published without the quorum" "$(curl -s $WU/checkpoint | sed -n 2p)" 3
+start_server w2 WPORT2 $BUILD/onevoice-witness --data "$E2E_TMP/w2" --logs "$E2E_TMP/logs" \
+    --listen 127.0.0.1:$(sed -n 2p "$E2E_TMP/witnesses" | sed 's/.*://; s/ .*//')
+i=0
+while [ "$(curl -s $WU/checkpoint | sed -n 2p)" != 4 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+check_eq "publication resumes when the witness is back" "$(curl -s $WU/checkpoint | sed -n 2p)" 4
 summary

@@ -12,7 +12,7 @@
  *   logtool request OUT KEY PRODUCER [--age-ms MS] [--opaque] TEXT...
  *                                          writes a signed append request: OUT.body, OUT.sig
  *                                          (for hostile-request tests that replay or alter it)
- *   logtool read URL VKEY [--state FILE] [--tiles]
+ *   logtool read URL VKEY [--state FILE] [--tiles] [--witness VKEY]... [--quorum K]
  *                                          follows the log with core/logreader (resuming
  *                                          from and saving --state); prints "read FROM TO"
  *   logtool verify URL VKEY [--acks FILE] [--previous CHECKPOINT_FILE] [--save FILE]
@@ -683,6 +683,16 @@ cmd_read(int argc, char **argv)
     struct ov_buf st;
     const char *state = opt(argc, argv, "--state", NULL);
     uint64_t n = 0;
+    struct ov_note_verifier wit[OV_LOGREADER_MAX_WITNESSES];
+    for (int i = 1; i + 1 < argc && cfg.n_witnesses < OV_LOGREADER_MAX_WITNESSES; i++) {
+        if (strcmp(argv[i], "--witness") == 0 &&
+            ov_note_vkey_parse(OV_BYTES(argv[i + 1], strlen(argv[i + 1])),
+                               &wit[cfg.n_witnesses++]) != 0) {
+            die("witness vkey", 0);
+        }
+    }
+    cfg.witnesses = wit;
+    cfg.quorum = (unsigned)strtoul(opt(argc, argv, "--quorum", "0"), NULL, 10);
     if (ov_note_vkey_parse(OV_BYTES(argv[3], strlen(argv[3])), &cfg.log_key) != 0 ||
         ov_logreader_new(&cfg, &r) != 0) {
         die("vkey", 0);
