@@ -107,7 +107,7 @@ bytes_cmp(struct ov_bytes a, struct ov_bytes b)
 
 struct scan {
     struct ov_reader r;
-    size_t n_items;
+    size_t n_items, max_items;
 };
 
 static int
@@ -210,7 +210,7 @@ scan_item(struct scan *s, unsigned depth)
     struct ov_reader *r = &s->r;
     unsigned mt;
     uint64_t arg;
-    if (++s->n_items > OV_MAX_CBOR_ITEMS) {
+    if (++s->n_items > s->max_items) {
         return -OV_E_TOO_BIG;
     }
     int rc = scan_head(r, &mt, &arg);
@@ -258,13 +258,21 @@ scan_item(struct scan *s, unsigned depth)
     }
 }
 
+const struct ov_cbor_limits ov_cbor_default_limits = { OV_MAX_CBOR_LEN, OV_MAX_CBOR_ITEMS };
+
 int
 ov_cbor_check(struct ov_bytes in)
 {
-    if (in.len > OV_MAX_CBOR_LEN) {
+    return ov_cbor_check_limits(in, &ov_cbor_default_limits);
+}
+
+int
+ov_cbor_check_limits(struct ov_bytes in, const struct ov_cbor_limits *lim)
+{
+    if (in.len > lim->max_len) {
         return -OV_E_TOO_BIG;
     }
-    struct scan s = { .n_items = 0 };
+    struct scan s = { .n_items = 0, .max_items = lim->max_items };
     ov_reader_init(&s.r, in);
     int rc = scan_item(&s, 0);
     if (rc != 0) {
@@ -277,7 +285,7 @@ ov_cbor_check(struct ov_bytes in)
 
 struct enc {
     struct ov_buf *out;
-    size_t n_items;
+    size_t n_items, max_items;
 };
 
 /* The shortest head for (major type, argument): RFC 8949 §4.2.1, first bullet. */
@@ -361,7 +369,7 @@ enc_map(struct enc *e, const cbor_item_t *it, unsigned depth)
     const struct cbor_pair *small[32];
     const struct cbor_pair **order = small;
     int rc = 0;
-    if (n > OV_MAX_CBOR_ITEMS) {
+    if (n > e->max_items) {
         return -OV_E_TOO_BIG;
     }
     if (n > sizeof small / sizeof small[0]) {
@@ -429,7 +437,7 @@ enc_simple(struct ov_buf *out, const cbor_item_t *it)
 static int
 enc_item(struct enc *e, const cbor_item_t *it, unsigned depth)
 {
-    if (++e->n_items > OV_MAX_CBOR_ITEMS) {
+    if (++e->n_items > e->max_items) {
         return -OV_E_TOO_BIG;
     }
     switch (cbor_typeof(it)) {
@@ -455,11 +463,18 @@ enc_item(struct enc *e, const cbor_item_t *it, unsigned depth)
 int
 ov_cbor_encode(const cbor_item_t *item, struct ov_buf *out)
 {
+    return ov_cbor_encode_limits(item, &ov_cbor_default_limits, out);
+}
+
+int
+ov_cbor_encode_limits(const cbor_item_t *item, const struct ov_cbor_limits *lim,
+                      struct ov_buf *out)
+{
     size_t len0 = out->len, max0 = out->max;
-    struct enc e = { out, 0 };
+    struct enc e = { out, 0, lim->max_items };
     /* Never produce what ov_cbor_decode would refuse as too long. */
-    if (max0 - len0 > OV_MAX_CBOR_LEN) {
-        out->max = len0 + OV_MAX_CBOR_LEN;
+    if (max0 - len0 > lim->max_len) {
+        out->max = len0 + lim->max_len;
     }
     int rc = (item == NULL) ? -OV_E_MALFORMED : enc_item(&e, item, 0);
     out->max = max0;
@@ -613,12 +628,18 @@ ov_cbor_push(cbor_item_t *array, cbor_item_t *v)
 int
 ov_cbor_decode(struct ov_bytes in, cbor_item_t **out)
 {
+    return ov_cbor_decode_limits(in, &ov_cbor_default_limits, out);
+}
+
+int
+ov_cbor_decode_limits(struct ov_bytes in, const struct ov_cbor_limits *lim, cbor_item_t **out)
+{
     cbor_item_t *item = NULL;
     struct cbor_load_result res;
     struct ov_buf again;
     ov_buf_init(&again, in.len);
     *out = NULL;
-    int rc = ov_cbor_check(in);
+    int rc = ov_cbor_check_limits(in, lim);
     if (rc != 0) {
         goto out;
     }
@@ -633,7 +654,7 @@ ov_cbor_decode(struct ov_bytes in, cbor_item_t **out)
     }
     /* The scanner already proved the bytes canonical; this proves libcbor read the same
      * value from them, so nobody acts on a tree other than the bytes that were signed. */
-    rc = ov_cbor_encode(item, &again);
+    rc = ov_cbor_encode_limits(item, lim, &again);
     if (rc == -OV_E_NOMEM) {
         goto out;
     }

@@ -29,6 +29,14 @@
 #define OV_MAX_CBOR_DEPTH 16u    /* nested arrays and maps */
 #define OV_MAX_CBOR_ITEMS 8192u  /* data items, map keys included */
 
+/* Size limits of one message. The defaults (OV_MAX_CBOR_LEN, OV_MAX_CBOR_ITEMS) fit log
+ * entries; a container of many entries (the log's append batch) names larger ones. */
+struct ov_cbor_limits {
+    size_t max_len;   /* bytes */
+    size_t max_items; /* data items, map keys included */
+};
+extern const struct ov_cbor_limits ov_cbor_default_limits;
+
 /* ---- Building. Constructors return a new tree the caller owns, or NULL when out of
  * memory. Maps and arrays grow as needed; their length is written at encoding time. */
 cbor_item_t *ov_cbor_map_new(void);
@@ -60,6 +68,8 @@ OV_MUST_CHECK int ov_cbor_push(cbor_item_t *array, cbor_item_t *v);
  * tags, undefined, non-text or duplicate map keys, invalid UTF-8), -OV_E_TOO_BIG past
  * the OV_MAX_CBOR_* limits or out->max, -OV_E_NOMEM. On failure out is as it was. */
 OV_MUST_CHECK int ov_cbor_encode(const cbor_item_t *item, struct ov_buf *out);
+OV_MUST_CHECK int ov_cbor_encode_limits(const cbor_item_t *item, const struct ov_cbor_limits *lim,
+                                        struct ov_buf *out);
 
 /* ---- Decoding untrusted bytes. */
 
@@ -69,10 +79,13 @@ OV_MUST_CHECK int ov_cbor_encode(const cbor_item_t *item, struct ov_buf *out);
  * -OV_E_MALFORMED (floats, tags, simple values other than false/true/null, reserved
  * encodings, invalid UTF-8, a non-text or duplicate map key). */
 OV_MUST_CHECK int ov_cbor_check(struct ov_bytes in);
+OV_MUST_CHECK int ov_cbor_check_limits(struct ov_bytes in, const struct ov_cbor_limits *lim);
 /* ov_cbor_check, then cbor_load, then re-encodes the tree and requires the very same
  * bytes. On success *out is a tree the caller owns (ov_cbor_free); on failure *out is
  * NULL and the result is one of ov_cbor_check's or -OV_E_NOMEM. */
 OV_MUST_CHECK int ov_cbor_decode(struct ov_bytes in, cbor_item_t **out);
+OV_MUST_CHECK int ov_cbor_decode_limits(struct ov_bytes in, const struct ov_cbor_limits *lim,
+                                        cbor_item_t **out);
 /* ov_cbor_decode, also requiring the top item to be a map (-OV_E_MALFORMED if not). */
 OV_MUST_CHECK int ov_cbor_decode_map(struct ov_bytes in, cbor_item_t **out);
 

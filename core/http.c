@@ -30,6 +30,7 @@ struct route_ent {
 struct ov_http {
     struct MHD_Daemon *d;
     void *user;
+    ov_http_handler precheck;
     uint16_t port;
     size_t n_routes;
     struct route_ent routes[OV_HTTP_MAX_ROUTES + 2]; /* the caller's, then the built-ins */
@@ -748,6 +749,16 @@ begin(struct ov_req *rq, const char *url)
             return frame_error(rq, 413, "body_too_large", "the request body is too large");
         }
     }
+    /* The route may refuse on the headers alone, before a byte of body is buffered. */
+    if (rq->srv->precheck != NULL) {
+        int rc = rq->srv->precheck(rq);
+        if (rq->replied) {
+            return queued(rq);
+        }
+        if (rc != 0) {
+            return frame_fail(rq, rc);
+        }
+    }
     return MHD_YES;
 }
 
@@ -990,6 +1001,7 @@ ov_http_start(const struct ov_http_cfg *cfg, struct ov_http **out)
         return rc;
     }
     srv->user = cfg->user;
+    srv->precheck = cfg->precheck;
     rc = metrics_init(srv, cfg->metrics);
     rc = rc ? rc : routes_init(srv, cfg);
     if (rc == 0 && pthread_create(&srv->timer, NULL, timer_main, srv) != 0) {

@@ -152,15 +152,17 @@ ov_logclient_append(struct ov_logclient *c, const struct ov_bytes *entries, size
     if (rc != 0) {
         return rc;
     }
+    char producer[128];
     snprintf(header, sizeof header, "%s: %s", OV_LOG_SIG_HEADER, sig);
-    const char *headers[1] = { header };
+    snprintf(producer, sizeof producer, "%s: %s", OV_LOG_PRODUCER_HEADER, c->producer);
+    const char *headers[2] = { header, producer };
     struct ov_httpc_req rq = {
         .method = "POST",
         .url = c->url,
         .content_type = "application/cbor",
         .body = ov_buf_view(&body),
         .headers = headers,
-        .n_headers = 1,
+        .n_headers = 2,
         .timeout_ms = 60000,
         .resp_max = OV_LOGCLIENT_RESP_MAX,
     };

@@ -8,6 +8,8 @@
 #include "cbor.h"
 #include "codec.h"
 
+const struct ov_cbor_limits ov_logreq_limits = { OV_LOG_MAX_REQUEST_LEN, OV_LOG_MAX_BATCH + 16 };
+
 static uint64_t
 now_ms(void)
 {
@@ -53,7 +55,7 @@ ov_logreq_build(const struct ov_sign_key *key, const char *producer,
         rc = ov_cbor_put_text(m, "wait", wait_checkpoint ? "checkpoint" : "durable");
     }
     if (rc == 0) {
-        rc = ov_cbor_encode(m, body);
+        rc = ov_cbor_encode_limits(m, &ov_logreq_limits, body);
     }
     if (rc == 0) {
         rc = ov_sign(key, OV_SIGN_LOG_APPEND, body->ptr, body->len, sig);
@@ -83,7 +85,10 @@ ov_logreq_parse(struct ov_bytes body, struct ov_logreq *req)
     if (body.len > OV_LOG_MAX_REQUEST_LEN) {
         return -OV_E_TOO_BIG;
     }
-    int rc = ov_cbor_decode_map(body, &req->tree);
+    int rc = ov_cbor_decode_limits(body, &ov_logreq_limits, &req->tree);
+    if (rc == 0 && !cbor_isa_map(req->tree)) {
+        rc = -OV_E_MALFORMED;
+    }
     if (rc == 0) {
         rc = ov_cbor_only_keys(req->tree, keys, sizeof keys / sizeof keys[0]);
     }

@@ -2,6 +2,7 @@
  * the producers, the issuer and the verifier (which build and sign it).
  *
  *   POST /add   Content-Type: application/cbor
+ *               Onevoice-Producer: <the producer's name, as in the body>
  *               Onevoice-Signature: base64(Ed25519 signature, OV_SIGN_LOG_APPEND, over the body)
  *   body: one deterministic-CBOR map
  *     | key        | value                                                              |
@@ -23,14 +24,19 @@
 #include <cbor.h>
 
 #include "bytes.h"
+#include "cbor.h"
 #include "err.h"
 #include "sign.h"
 
 #define OV_LOG_MAX_BATCH 4096
 #define OV_LOG_MAX_ENTRY_LEN 65535
-#define OV_LOG_MAX_REQUEST_LEN (16u << 20)
+#define OV_LOG_MAX_REQUEST_LEN (4u << 20) /* also the log's body cap */
 #define OV_LOG_NONCE_LEN 16
 #define OV_LOG_SIG_HEADER "Onevoice-Signature"
+#define OV_LOG_PRODUCER_HEADER "Onevoice-Producer" /* = "producer", checked before the body */
+
+/* The CBOR limits of a request body: larger than one entry's. */
+extern const struct ov_cbor_limits ov_logreq_limits;
 
 struct ov_logreq {
     size_t n;

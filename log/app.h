@@ -25,6 +25,9 @@ struct tlog_app {
 };
 
 extern const struct ov_http_route tlog_routes[];
+/* The frame's precheck: refuses an append from an unknown or unsigned producer before its
+ * body is read. */
+int tlog_precheck(struct ov_req *rq);
 extern const size_t tlog_n_routes;
 
 /* Sets up what the handlers share beyond the fields the caller fills. -OV_E_NOMEM. */

@@ -1,5 +1,9 @@
 /* onevoice-log: the transparency log server (see log/README.md and docs/PROTOCOL.md §4). */
-#include <stdatomic.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,16 +22,44 @@ static const char summary[] =
     "cosigned by C2SP tlog-witnesses. State lives in DIR/log.db (SQLite, WAL, synchronous=FULL);\n"
     "the checkpoint key in DIR/log.key (mode 0600), created on first start for --origin.";
 
-static _Atomic(struct ov_http *) g_http;
+/* The server the sequencer's threads wake; the lock keeps it alive while they do. */
+static pthread_mutex_t g_http_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ov_http *g_http;
 
 static void
 notify(void *ctx, int event)
 {
     (void)ctx;
-    struct ov_http *h = atomic_load(&g_http);
-    if (h != NULL) {
-        ov_http_notify_channel(h, (unsigned)event);
+    pthread_mutex_lock(&g_http_mu);
+    if (g_http != NULL) {
+        ov_http_notify_channel(g_http, (unsigned)event);
     }
+    pthread_mutex_unlock(&g_http_mu);
+}
+
+static void
+set_http(struct ov_http *h)
+{
+    pthread_mutex_lock(&g_http_mu);
+    g_http = h;
+    pthread_mutex_unlock(&g_http_mu);
+}
+
+/* One log process per data directory: a second one would interleave two writers. */
+static int
+lock_data_dir(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "onevoice-log: %s is in use by another onevoice-log\n", dir);
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -OV_E_STATE;
+    }
+    return 0; /* held until the process exits */
 }
 
 static int
@@ -56,7 +88,17 @@ load_key(const char *dir, const char *key_path, const char *origin, struct ov_no
     if (key_path != NULL) {
         rc = ov_keyfile_load_note_key(key_path, out);
     } else {
+        char db_path[4096];
+        struct stat sb;
         snprintf(path, sizeof path, "%s/log.key", dir);
+        snprintf(db_path, sizeof db_path, "%s/log.db", dir);
+        if (stat(path, &sb) == 0 && stat(db_path, &sb) != 0) {
+            /* Its key signed checkpoints of a history this directory no longer holds:
+             * starting afresh would sign other roots for the same sizes (a fork). */
+            fprintf(stderr, "onevoice-log: %s exists but %s does not: refusing to start a "
+                            "second history under the same key\n", path, db_path);
+            return -OV_E_STATE;
+        }
         rc = ov_keyfile_load_note_key(path, out);
         if (rc == -OV_E_NOT_FOUND) {
             if (origin == NULL) {
@@ -141,10 +183,22 @@ main(int argc, char **argv)
     memcpy(app.vkey, vk.ptr, vk.len);
     app.vkey[vk.len] = '\n';
     ov_buf_clear(&vk);
+    /* the database is created with the key, so that a key without its database always
+     * means a lost history (load_key) */
+    struct ov_db *db = NULL;
+    if (tlog_store_open(data, &db) != 0) {
+        fprintf(stderr, "onevoice-log: cannot open %s/log.db\n", data);
+        return 1;
+    }
+    ov_db_close(db);
+    db = NULL;
     if (print_vkey) {
         fputs(app.vkey, stdout);
         ov_note_signer_free(signer);
         return 0;
+    }
+    if (lock_data_dir(data) != 0) {
+        return 1;
     }
     if (producers == NULL) {
         fprintf(stderr, "onevoice-log: --producers FILE is required (see --help)\n");
@@ -164,7 +218,6 @@ main(int argc, char **argv)
     if (tlog_app_init(&app) != 0) {
         return 1;
     }
-    struct ov_db *db = NULL;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
@@ -195,6 +248,7 @@ main(int argc, char **argv)
         .n_routes = tlog_n_routes,
         .user = &app,
         .n_threads = u32_or(threads, 0),
+        .precheck = tlog_precheck,
     };
     struct ov_http *http = NULL;
     rc = ov_http_start(&hcfg, &http);
@@ -212,7 +266,7 @@ main(int argc, char **argv)
                            &app.refused) != 0) {
         fprintf(stderr, "onevoice-log: metrics unavailable\n");
     }
-    atomic_store(&g_http, http);
+    set_http(http);
     app.http = http;
     if (port_file != NULL && ov_cli_write_port(port_file, ov_http_port(http)) != 0) {
         rc = 1;
@@ -220,7 +274,7 @@ main(int argc, char **argv)
     fprintf(stderr, "onevoice-log: %s serving on port %u\n", app.origin, ov_http_port(http));
     while (rc == 0 && !ov_cli_wait_ms(1000)) {
     }
-    atomic_store(&g_http, NULL);
+    set_http(NULL);
     ov_http_stop(http);
     tlog_seq_stop(app.seq);
     tlog_witnesses_free(wits);

@@ -185,3 +185,20 @@ tlog_producers_load_nonces(struct tlog_producers *ps, struct ov_db *db, uint64_t
     ov_db_reset(st);
     return rc < 0 ? rc : 0;
 }
+
+void
+tlog_producers_forget_nonce(struct tlog_producers *ps, const uint8_t v[16])
+{
+    size_t b = bucket_of(ps, v);
+    pthread_mutex_lock(&ps->mu);
+    for (struct nonce **pp = &ps->buckets[b]; *pp != NULL; pp = &(*pp)->next) {
+        if (memcmp((*pp)->v, v, 16) == 0) {
+            struct nonce *dead = *pp;
+            *pp = dead->next;
+            free(dead);
+            ps->n_nonces--;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&ps->mu);
+}

@@ -36,4 +36,7 @@ OV_MUST_CHECK int tlog_producers_key(const struct tlog_producers *p, struct ov_b
 OV_MUST_CHECK int tlog_producers_use_nonce(struct tlog_producers *p, const uint8_t nonce[16],
                                            uint64_t expires_ms, uint64_t now_ms);
 
+/* Forgets a nonce whose request stored nothing, so the producer may resend it. */
+void tlog_producers_forget_nonce(struct tlog_producers *p, const uint8_t nonce[16]);
+
 #endif

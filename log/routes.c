@@ -111,6 +111,25 @@ free_ticket(void *t)
     tlog_ticket_release(t);
 }
 
+/* Before any body is read: only a known producer that signs may upload one. */
+int
+tlog_precheck(struct ov_req *rq)
+{
+    struct tlog_app *app = ov_req_user(rq);
+    if (strcmp(ov_req_path(rq), "/add") != 0) {
+        return 0;
+    }
+    const char *name = ov_req_header(rq, OV_LOG_PRODUCER_HEADER);
+    uint8_t pk[OV_SIGN_PK_LEN];
+    if (name == NULL || tlog_producers_key(app->producers, OV_BYTES(name, strlen(name)), pk) != 0) {
+        return ov_http_error(rq, 403, "unknown_producer", "name a producer the log knows");
+    }
+    if (ov_req_header(rq, OV_LOG_SIG_HEADER) == NULL) {
+        return ov_http_error(rq, 403, "bad_signature", "the request is not signed");
+    }
+    return 0;
+}
+
 /* First call: authenticate, validate, queue the batch. */
 static int
 add_submit(struct ov_req *rq, struct tlog_app *app)
@@ -126,6 +145,11 @@ add_submit(struct ov_req *rq, struct tlog_app *app)
     int rc = ov_logreq_parse(body, req);
     const char *reason = "malformed_request";
     unsigned status = 400;
+    const char *hdr = ov_req_header(rq, OV_LOG_PRODUCER_HEADER);
+    if (rc == 0 && (hdr == NULL || strlen(hdr) != req->producer.len ||
+                    memcmp(hdr, req->producer.ptr, req->producer.len) != 0)) {
+        rc = -OV_E_MALFORMED; /* the header must name the producer the body names */
+    }
     if (rc == 0) {
         rc = tlog_producers_key(app->producers, req->producer, pk);
         reason = "unknown_producer";
@@ -158,6 +182,11 @@ add_submit(struct ov_req *rq, struct tlog_app *app)
     }
     if (rc == 0) {
         rc = tlog_seq_submit(app->seq, t);
+        if (rc != 0) {
+            tlog_producers_forget_nonce(app->producers, t->nonce);
+            reason = "shutting_down";
+            status = 503;
+        }
     }
     bool wait_cp = req->wait_checkpoint;
     ov_logreq_clear(req);
@@ -248,6 +277,8 @@ h_add(struct ov_req *rq)
         return ov_http_wait_on(rq, TLOG_EVENT_COMMIT, TLOG_APPEND_WAIT_MS);
     }
     if (t->err != 0) {
+        /* nothing was stored: the producer may send the very same request again */
+        tlog_producers_forget_nonce(app->producers, t->nonce);
         return ov_http_error(rq, 503, "append_failed", ov_strerror(t->err));
     }
     return add_reply(rq, app, t);

@@ -27,6 +27,7 @@ struct tlog_seq {
     unsigned bundle_width;
     uint64_t size;
     bool dirty; /* a failed transaction left the in-memory state ahead of the database */
+    uint64_t next_expiry_ms; /* when expired nonces are next deleted */
     struct tlog_ticket **batch;
     size_t n_batch;
 
@@ -117,6 +118,9 @@ static int
 tile_sink(void *ctx, const struct ov_tile *t, const uint8_t *hashes, size_t len)
 {
     struct tlog_seq *s = ctx;
+    if (t->level == 0 && t->width < OV_TILE_WIDTH) {
+        return 0; /* the partial level-0 tile is read from the leaves themselves */
+    }
     sqlite3_stmt *st = ov_db_stmt(s->db, "tile_put");
     int rc = ov_db_bind_int64(st, 1, t->level);
     if (rc == 0) {
@@ -210,12 +214,9 @@ append_one(struct tlog_seq *s, struct ov_bytes entry, const uint8_t hash[OV_HASH
 {
     sqlite3_stmt *st = ov_db_stmt(s->db, "leaf_insert");
     int rc = ov_db_bind_uint64(st, 1, s->size);
-    if (rc == 0) {
-        rc = ov_db_bind_blob(st, 2, OV_BYTES(hash, OV_HASH_LEN));
-    }
-    if (rc == 0) {
-        rc = ov_db_step(st);
-    }
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(hash, OV_HASH_LEN));
+    rc = rc ? rc : ov_db_bind_blob(st, 3, entry);
+    rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
     if (rc < 0) {
         return rc;
@@ -275,9 +276,6 @@ commit_batch(struct ov_db *db, void *ctx)
     if (rc == 0) {
         rc = ov_tiler_flush(s->tiler);
     }
-    if (rc == 0 && s->bundle_width > 0) {
-        rc = put_bundle(s, s->size / OV_TILE_WIDTH, s->bundle_width, ov_buf_view(&s->bundle));
-    }
     uint8_t root[OV_HASH_LEN];
     if (rc == 0) {
         rc = ov_tiler_root(s->tiler, root);
@@ -293,13 +291,17 @@ commit_batch(struct ov_db *db, void *ctx)
         rc = ov_db_step(st);
     }
     ov_db_reset(st);
-    if (rc >= 0) {
-        st = ov_db_stmt(s->db, "nonce_expire");
+    if (rc >= 0 && sqlite3_changes(ov_db_handle(s->db)) != 1) {
+        rc = -OV_E_STATE; /* the stored head is larger: another writer on this database */
+    }
+    if (rc >= 0 && now >= s->next_expiry_ms) {
+        st = ov_db_stmt(s->db, "nonce_expire"); /* at most once a second */
         rc = ov_db_bind_uint64(st, 1, now);
         if (rc == 0) {
             rc = ov_db_step(st);
         }
         ov_db_reset(st);
+        s->next_expiry_ms = now + 1000;
     }
     return rc < 0 ? rc : 0;
 }
@@ -325,7 +327,8 @@ seq_main(void *arg)
             uint64_t ns = (uint64_t)until.tv_nsec + (uint64_t)s->cfg.batch_ms * 1000000u;
             until.tv_sec += (time_t)(ns / 1000000000u);
             until.tv_nsec = (long)(ns % 1000000000u);
-            pthread_cond_timedwait(&s->work, &s->mu, &until);
+            while (!s->stopping && pthread_cond_timedwait(&s->work, &s->mu, &until) == 0) {
+            }
         }
         struct tlog_ticket *list = s->head;
         s->head = s->tail = NULL;

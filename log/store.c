@@ -5,7 +5,8 @@
 
 static const char *const migrations[] = {
     /* 1: the first schema */
-    "CREATE TABLE leaves (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE) STRICT;"
+    "CREATE TABLE leaves (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, data BLOB NOT NULL)"
+    "  STRICT;"
     "CREATE TABLE tiles (level INTEGER NOT NULL, n INTEGER NOT NULL, width INTEGER NOT NULL,"
     "  data BLOB NOT NULL, PRIMARY KEY (level, n)) STRICT, WITHOUT ROWID;"
     "CREATE TABLE bundles (n INTEGER PRIMARY KEY, width INTEGER NOT NULL, data BLOB NOT NULL)"
@@ -16,12 +17,17 @@ static const char *const migrations[] = {
     "  root BLOB NOT NULL, note TEXT NOT NULL) STRICT;"
     "CREATE TABLE nonces (nonce BLOB PRIMARY KEY, expires_ms INTEGER NOT NULL) STRICT,"
     "  WITHOUT ROWID;"
+    "CREATE INDEX nonces_expiry ON nonces (expires_ms);"
     "CREATE TABLE witnesses (vkey TEXT PRIMARY KEY, size INTEGER NOT NULL) STRICT;",
 };
 
 static const struct ov_db_stmt_def stmts[] = {
-    /* seq.c: a new entry, or nothing when its hash is already there */
-    { "leaf_insert", "INSERT OR IGNORE INTO leaves (idx, hash) VALUES (?, ?)" },
+    /* seq.c: a new entry, or nothing when its hash is already there (a clash on the index
+     * is an error: two writers on one database) */
+    { "leaf_insert",
+      "INSERT INTO leaves (idx, hash, data) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING" },
+    /* store.c: the partial level-0 tile and bundle are read from the leaves themselves */
+    { "leaf_range", "SELECT hash, data FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx" },
     /* seq.c, routes.c: the index of an entry by its leaf hash */
     { "leaf_find", "SELECT idx FROM leaves WHERE hash = ?" },
     /* seq.c: a full or partial tile */
@@ -32,13 +38,16 @@ static const struct ov_db_stmt_def stmts[] = {
     { "bundle_put", "INSERT OR REPLACE INTO bundles (n, width, data) VALUES (?, ?, ?)" },
     /* store.c, seq.c: one bundle */
     { "bundle_get", "SELECT width, data FROM bundles WHERE n = ?" },
-    /* seq.c: the tree after a batch */
-    { "head_put", "INSERT OR REPLACE INTO head (id, size, root) VALUES (1, ?, ?)" },
+    /* seq.c: the tree after a batch; never smaller than before */
+    { "head_put", "INSERT INTO head (id, size, root) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE"
+                  " SET size = excluded.size, root = excluded.root WHERE excluded.size >= size" },
     /* store.c */
     { "head_get", "SELECT size, root FROM head WHERE id = 1" },
     /* seq.c: a checkpoint was published */
     { "published_put",
-      "INSERT OR REPLACE INTO published (id, size, root, note) VALUES (1, ?, ?, ?)" },
+      "INSERT INTO published (id, size, root, note) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
+      " SET size = excluded.size, root = excluded.root, note = excluded.note"
+      " WHERE excluded.size >= size" },
     /* store.c */
     { "published_get", "SELECT size, root, note FROM published WHERE id = 1" },
     /* seq.c: remember an append request's nonce until it expires */
@@ -93,10 +102,42 @@ bundle_prefix(struct ov_bytes data, unsigned have, unsigned want, struct ov_buf 
     return rc;
 }
 
+/* A partial level-0 tile or bundle: the first `width` leaves of tile n, from the leaves. */
+static int
+read_leaves(struct ov_db *db, const struct ov_tile *t, struct ov_buf *out)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "leaf_range");
+    uint64_t first = t->n * OV_TILE_WIDTH;
+    unsigned got = 0;
+    int rc = ov_db_bind_uint64(st, 1, first);
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, first + t->width);
+    while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
+        struct ov_bytes hash, data;
+        rc = ov_db_col_blob(st, 0, OV_HASH_LEN, &hash);
+        rc = rc ? rc : ov_db_col_blob(st, 1, OV_MAX_ENTRY_LEN, &data);
+        if (rc == 0 && hash.len != OV_HASH_LEN) {
+            rc = -OV_E_MALFORMED;
+        }
+        if (rc == 0) {
+            rc = t->level == OV_TILE_ENTRIES ? ov_bundle_append(out, data.ptr, data.len)
+                                             : ov_buf_append(out, hash.ptr, hash.len);
+            got++;
+        }
+    }
+    ov_db_reset(st);
+    if (rc < 0) {
+        return rc;
+    }
+    return got == t->width ? 0 : -OV_E_NOT_FOUND;
+}
+
 int
 tlog_store_read_tile(struct ov_db *db, const struct ov_tile *t, struct ov_buf *out)
 {
     int bundle = t->level == OV_TILE_ENTRIES;
+    if ((bundle || t->level == 0) && t->width < OV_TILE_WIDTH) {
+        return read_leaves(db, t, out);
+    }
     sqlite3_stmt *st = ov_db_stmt(db, bundle ? "bundle_get" : "tile_get");
     int rc = 0;
     if (bundle) {

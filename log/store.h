@@ -2,12 +2,14 @@
  * prepared statements, and reading tiles, bundles and the published checkpoint back.
  *
  * Tables (schema.sql style, migration 1 in store.c):
- *   leaves(idx, hash)              one row per entry: hash = RFC 9162 leaf hash, UNIQUE,
- *                                  so an entry appended twice keeps its first index
- *   tiles(level, n, width, data)   C2SP hash tiles; a partial tile's row is overwritten as
- *                                  it grows (its prefixes, the older partial tiles, never
- *                                  change), a full tile's row never changes
- *   bundles(n, width, data)        C2SP entry bundles, the same way
+ *   leaves(idx, hash, data)        one row per entry: hash = RFC 9162 leaf hash, UNIQUE,
+ *                                  so an entry appended twice keeps its first index; the
+ *                                  partial level-0 tile and the partial bundle are read
+ *                                  from here, so a batch writes each entry once
+ *   tiles(level, n, width, data)   full hash tiles, and the partial tiles of levels >= 1
+ *                                  (overwritten as they grow: their prefixes, the older
+ *                                  partial tiles, never change)
+ *   bundles(n, width, data)        full entry bundles
  *   head(size, root)               the tree as of the last committed batch
  *   published(size, root, note)    the checkpoint served at /checkpoint (cosignatures
  *                                  included)

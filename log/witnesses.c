@@ -19,6 +19,7 @@ struct witness {
     struct ov_note_verifier v;
     uint64_t size;   /* the last size it cosigned */
     bool size_known; /* size was read from the database */
+    bool alarm;      /* it saw more of this log than the log has: asked no more */
 };
 
 struct tlog_witnesses {
@@ -164,29 +165,45 @@ build_request(struct ov_db *db, uint64_t old, uint64_t size, struct ov_bytes not
     return rc ? rc : ov_witreq_format(old, proof, n_proof, note, body);
 }
 
-/* Checks that `lines` (the witness's 200 body) holds a valid cosignature by w on text. */
+/* From a witness's 200 body, keeps only its own cosignature lines, once they verify over
+ * text with a non-zero time, and appends them, rewritten, to out. A witness may not slip
+ * anything else (a copy of the log's line, a line in another key's name, padding) into
+ * the checkpoint the log publishes. */
 static int
-check_cosig(const struct witness *w, struct ov_bytes text, struct ov_bytes lines)
+take_cosig(const struct witness *w, struct ov_bytes text, struct ov_bytes lines,
+           struct ov_buf *out)
 {
     struct ov_buf n;
     struct ov_note *parsed = malloc(sizeof *parsed);
     struct ov_note_check check = { 0, 0 };
+    size_t len0 = out->len, kept = 0;
     ov_buf_init(&n, OV_NOTE_MAX_LEN);
     int rc = parsed ? 0 : -OV_E_NOMEM;
-    if (rc == 0) {
-        rc = ov_buf_append(&n, text.ptr, text.len);
-    }
-    if (rc == 0) {
-        rc = ov_buf_append(&n, "\n", 1);
-    }
-    if (rc == 0) {
-        rc = ov_buf_append(&n, lines.ptr, lines.len);
-    }
-    if (rc == 0) {
-        rc = ov_note_open(ov_buf_view(&n), &w->v, 1, parsed, &check);
-    }
-    if (rc == 0 && !check.verified) {
+    rc = rc ? rc : ov_buf_append(&n, text.ptr, text.len);
+    rc = rc ? rc : ov_buf_append(&n, "\n", 1);
+    rc = rc ? rc : ov_buf_append(&n, lines.ptr, lines.len);
+    rc = rc ? rc : ov_note_open(ov_buf_view(&n), &w->v, 1, parsed, &check);
+    if (rc == 0 && (!check.verified || check.timestamp == 0)) {
         rc = -OV_E_BAD_SIG;
+    }
+    for (size_t i = 0; rc == 0 && i < parsed->n_sigs; i++) {
+        const struct ov_note_sig *sg = &parsed->sigs[i];
+        if (sg->key_id != w->v.key_id || sg->name.len != w->v.name_len ||
+            memcmp(sg->name.ptr, w->v.name, sg->name.len) != 0) {
+            continue; /* not this witness's: dropped */
+        }
+        rc = ov_buf_append_str(out, "\xe2\x80\x94 ");
+        rc = rc ? rc : ov_buf_append(out, sg->name.ptr, sg->name.len);
+        rc = rc ? rc : ov_buf_append(out, " ", 1);
+        rc = rc ? rc : ov_buf_append(out, sg->b64.ptr, sg->b64.len);
+        rc = rc ? rc : ov_buf_append(out, "\n", 1);
+        kept++;
+    }
+    if (rc == 0 && kept != 1) {
+        rc = -OV_E_MALFORMED;
+    }
+    if (rc != 0) {
+        out->len = len0;
     }
     free(parsed);
     ov_buf_clear(&n);
@@ -197,6 +214,9 @@ static int
 cosign_one(struct tlog_witnesses *ws, struct witness *w, struct ov_db *db, struct ov_bytes text,
            struct ov_bytes note, uint64_t size, struct ov_buf *cosigs)
 {
+    if (w->alarm) {
+        return -OV_E_STATE;
+    }
     int rc = w->size_known ? 0 : load_size(db, w);
     char url[TLOG_MAX_WITNESS_URL + 32];
     snprintf(url, sizeof url, "%s/add-checkpoint", w->url);
@@ -215,10 +235,7 @@ cosign_one(struct tlog_witnesses *ws, struct witness *w, struct ov_db *db, struc
             break;
         }
         if (resp.status == 200) {
-            rc = check_cosig(w, text, ov_buf_view(&resp.body));
-            if (rc == 0) {
-                rc = ov_buf_append(cosigs, resp.body.ptr, resp.body.len);
-            }
+            rc = take_cosig(w, text, ov_buf_view(&resp.body), cosigs);
             if (rc == 0) {
                 rc = save_size(db, w, size);
             }
@@ -226,9 +243,18 @@ cosign_one(struct tlog_witnesses *ws, struct witness *w, struct ov_db *db, struc
             return rc;
         }
         if (resp.status == 409 && strcmp(resp.content_type, OV_WITREQ_SIZE_CONTENT_TYPE) == 0 &&
-            ov_witreq_size_parse(ov_buf_view(&resp.body), &old) == 0 && old <= size) {
+            ov_witreq_size_parse(ov_buf_view(&resp.body), &old) == 0) {
             ov_httpc_resp_clear(&resp);
-            continue; /* the witness told us the size it last cosigned: prove from there */
+            if (old <= size) {
+                continue; /* the witness told us the size it last cosigned: prove from there */
+            }
+            /* It cosigned a larger tree of this origin than we have: our history was lost
+             * or forked. Never ask it again; an operator must look. */
+            fprintf(stderr, "ALARM: witness %s cosigned size %llu of this log, which has only "
+                            "%llu entries: a lost or forked history\n",
+                    w->url, (unsigned long long)old, (unsigned long long)size);
+            w->alarm = true;
+            return -OV_E_STATE;
         }
         fprintf(stderr, "witness %s refused checkpoint %llu: HTTP %u\n", w->url,
                 (unsigned long long)size, resp.status);

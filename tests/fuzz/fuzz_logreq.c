@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0) {
         struct ov_buf again;
         ov_buf_init(&again, OV_LOG_MAX_REQUEST_LEN);
-        if (req.n == 0 || req.n > OV_LOG_MAX_BATCH || ov_cbor_encode(req.tree, &again) != 0 ||
+        if (req.n == 0 || req.n > OV_LOG_MAX_BATCH || ov_cbor_encode_limits(req.tree, &ov_logreq_limits, &again) != 0 ||
             again.len != size || memcmp(again.ptr, data, size) != 0) {
             abort();
         }
