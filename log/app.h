@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "cache.h"
 #include "db.h"
 #include "http.h"
 #include "metrics.h"
@@ -21,6 +22,7 @@ struct tlog_app {
     struct tlog_producers *producers;
     struct ov_http *http;
     pthread_key_t db_key; /* each pool thread's read connection */
+    struct tlog_cache *cache; /* full tiles and bundles */
     struct ov_counter *appended, *refused;
 };
 

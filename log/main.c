@@ -279,6 +279,7 @@ main(int argc, char **argv)
     tlog_seq_stop(app.seq);
     tlog_witnesses_free(wits);
     tlog_producers_free(prods);
+    tlog_cache_free(app.cache);
     ov_note_signer_free(signer);
     return rc == 0 ? 0 : 1;
 }

@@ -38,7 +38,11 @@ close_db(void *db)
 int
 tlog_app_init(struct tlog_app *app)
 {
-    return pthread_key_create(&app->db_key, close_db) == 0 ? 0 : -OV_E_NOMEM;
+    int rc = tlog_cache_new(&app->cache);
+    if (rc == 0 && pthread_key_create(&app->db_key, close_db) != 0) {
+        rc = -OV_E_NOMEM;
+    }
+    return rc;
 }
 
 struct ov_db *
@@ -333,10 +337,16 @@ h_tile(struct ov_req *rq)
     if (!tile_within(&t, tlog_seq_published_size(app->seq))) {
         return ov_http_error(rq, 404, "not_found", "the published tree has no such tile");
     }
-    struct ov_db *db = tlog_app_db(app);
     struct ov_buf data;
     ov_buf_init(&data, OV_MAX_BUNDLE_LEN);
-    int rc = db ? tlog_store_read_tile(db, &t, &data) : -OV_E_NOMEM;
+    int rc = 0;
+    if (!tlog_cache_get(app->cache, &t, &data)) {
+        struct ov_db *db = tlog_app_db(app);
+        rc = db ? tlog_store_read_tile(db, &t, &data) : -OV_E_NOMEM;
+        if (rc == 0) {
+            tlog_cache_put(app->cache, &t, ov_buf_view(&data));
+        }
+    }
     if (rc == 0) {
         rc = ov_http_header(rq, "Cache-Control", "public, max-age=31536000, immutable");
     }
