@@ -618,8 +618,7 @@ cmd_logscan(int argc, char **argv)
                 continue;
             }
             issued++;
-            bool first = i == 0 || cmp_tagrec(&tags[i - 1], &tags[i]) != 0 ||
-                         strcmp(tags[i - 1].context, tags[i].context) != 0 ||
+            bool first = i == 0 || strcmp(tags[i - 1].context, tags[i].context) != 0 ||
                          memcmp(tags[i - 1].tag, tags[i].tag, OV_TAG_LEN) != 0;
             if (first) {
                 n_tags++;
