@@ -86,6 +86,12 @@ ov_label_check(const char *s)
     return text_check(s, OV_MAX_LABEL_LEN);
 }
 
+int
+ov_text_check(const char *s, size_t max)
+{
+    return text_check(s, max);
+}
+
 /* ---- encoding --------------------------------------------------------------------- */
 
 static int
@@ -222,13 +228,19 @@ ov_entry_encode(const struct ov_entry *e, struct ov_buf *out)
         if (e->u.enrollment.route < OV_ROUTE_INVITE || e->u.enrollment.route > OV_ROUTE_RECOVERY) {
             rc = -OV_E_MALFORMED;
         }
+        if (e->u.enrollment.n == 0) {
+            rc = -OV_E_MALFORMED;
+        }
         rc = rc ? rc : ov_cbor_put_text(m, "route", route_names[e->u.enrollment.route]);
+        rc = rc ? rc : ov_cbor_put_uint(m, "n", e->u.enrollment.n);
         rc = rc ? rc : ov_cbor_put_uint(m, "time", e->u.enrollment.time);
         break;
     case OV_ENTRY_ISSUANCE:
         rc = rc ? rc : ov_context_id_check(e->u.issuance.context);
         rc = rc ? rc : ov_cbor_put_text(m, "context", e->u.issuance.context);
+        rc = rc ? rc : (e->u.issuance.n == 0 ? -OV_E_MALFORMED : 0);
         rc = rc ? rc : ov_cbor_put_bytes(m, "tag", e->u.issuance.tag, OV_TAG_LEN);
+        rc = rc ? rc : ov_cbor_put_uint(m, "n", e->u.issuance.n);
         rc = rc ? rc : ov_cbor_put_uint(m, "time", e->u.issuance.time);
         break;
     case OV_ENTRY_ACTION:
@@ -456,10 +468,12 @@ ov_entry_decode(struct ov_bytes in, struct ov_entry *e)
             rc = decode_context(m, &e->u.context);
             break;
         case OV_ENTRY_ENROLLMENT: {
-            static const char *const keys[] = { "kind", "route", "time", "v" };
+            static const char *const keys[] = { "kind", "n", "route", "time", "v" };
             struct ov_bytes route;
-            rc = ov_cbor_only_keys(m, keys, 4);
+            rc = ov_cbor_only_keys(m, keys, 5);
             rc = rc ? rc : ov_cbor_get_text(m, "route", 16, &route);
+            rc = rc ? rc : ov_cbor_get_uint(m, "n", UINT64_MAX, &e->u.enrollment.n);
+            rc = rc ? rc : (e->u.enrollment.n == 0 ? -OV_E_MALFORMED : 0);
             rc = rc ? rc : ov_cbor_get_uint(m, "time", UINT64_MAX, &e->u.enrollment.time);
             for (int r = OV_ROUTE_INVITE; rc == 0 && r <= OV_ROUTE_RECOVERY; r++) {
                 if (ov_cbor_text_eq(route, route_names[r])) {
@@ -470,8 +484,10 @@ ov_entry_decode(struct ov_bytes in, struct ov_entry *e)
             break;
         }
         case OV_ENTRY_ISSUANCE: {
-            static const char *const keys[] = { "context", "kind", "tag", "time", "v" };
-            rc = ov_cbor_only_keys(m, keys, 5);
+            static const char *const keys[] = { "context", "kind", "n", "tag", "time", "v" };
+            rc = ov_cbor_only_keys(m, keys, 6);
+            rc = rc ? rc : ov_cbor_get_uint(m, "n", UINT64_MAX, &e->u.issuance.n);
+            rc = rc ? rc : (e->u.issuance.n == 0 ? -OV_E_MALFORMED : 0);
             rc = rc ? rc : get_text(m, "context", e->u.issuance.context, OV_MAX_CONTEXT_ID_LEN);
             rc = rc ? rc : ov_context_id_check(e->u.issuance.context);
             rc = rc ? rc : ov_cbor_get_fixed(m, "tag", e->u.issuance.tag, OV_TAG_LEN);

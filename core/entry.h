@@ -62,14 +62,19 @@ struct ov_context {
     uint64_t time;
 };
 
+/* The log deduplicates entries by leaf hash, so each enrollment and issuance entry carries a
+ * serial `n` that makes it unique: without it two enrollments (or two issuances to one person)
+ * in the same second would be one leaf, and the public count would be short. */
 struct ov_enrollment {
     enum ov_enroll_route route;
+    uint64_t n;    /* the issuer's enrollment serial: 1, 2, 3... over all routes */
     uint64_t time;
 };
 
 struct ov_issuance {
     char context[OV_MAX_CONTEXT_ID_LEN + 1];
     uint8_t tag[OV_TAG_LEN]; /* keyed hash of (enrollee, context): counts, never links */
+    uint64_t n;              /* this tag's issuance number in the context: 1..quota */
     uint64_t time;
 };
 
@@ -125,6 +130,8 @@ OV_MUST_CHECK int ov_context_id_check(const char *s);
 /* 0 if s is a label (choice, target, platform): 1..OV_MAX_LABEL_LEN bytes of UTF-8 with
  * no control character. */
 OV_MUST_CHECK int ov_label_check(const char *s);
+/* The same rule with another maximum (titles: OV_MAX_TITLE_LEN). */
+OV_MUST_CHECK int ov_text_check(const char *s, size_t max);
 
 /* Encodes e into out (initialised here, max OV_MAX_CBOR_LEN). -OV_E_MALFORMED when a field
  * breaks its rule, -OV_E_TOO_BIG, -OV_E_NOMEM. */

@@ -1,0 +1,92 @@
+/* app: what the issuer's parts share (struct issuer_app): its keys and secrets, the
+ * contexts it serves, the issuance writer, the outbox sender, the metrics. */
+#ifndef ISSUER_APP_H
+#define ISSUER_APP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "entry.h"
+#include "http.h"
+#include "issuerapi.h"
+#include "keyfile.h"
+#include "metrics.h"
+#include "sign.h"
+
+#define ISSUER_MAX_IDPS 64
+#define ISSUER_SECRET_LEN 32
+#define ISSUER_TOKEN_VALID_S (7u * 24u * 3600u) /* registrar enrollment tokens */
+
+struct issuer_contexts; /* contexts.h */
+struct issuer_writer;   /* writer.h */
+struct issuer_outbox;   /* outbox.h */
+
+struct issuer_idp {
+    char name[OV_MAX_IDP_NAME_LEN + 1];
+    uint8_t pk[OV_SIGN_PK_LEN];
+};
+
+/* Refusal reasons counted in issuer_refusals_total{reason}. */
+enum issuer_reason {
+    R_MALFORMED,
+    R_WRONG_TOKEN_TYPE,
+    R_UNKNOWN_KEY_ID,
+    R_BAD_SIGNATURE,
+    R_STALE,
+    R_REPLAYED,
+    R_UNKNOWN_ENROLLEE,
+    R_REVOKED,
+    R_CONTEXT_CLOSED,
+    R_QUOTA_SPENT,
+    R_UNAUTHORIZED,
+    R_ENROLL, /* every enrollment refusal */
+    R_COUNT
+};
+
+struct issuer_app {
+    const char *dir;
+    const char *name; /* the TokenChallenge issuer_name */
+    struct ov_sign_key *producer;
+    struct ov_secret *admin, *registrar, *pepper, *tag;
+    size_t n_idps;
+    struct issuer_idp idps[ISSUER_MAX_IDPS];
+    struct issuer_contexts *contexts;
+    struct issuer_writer *writer;
+    struct issuer_outbox *outbox;
+    _Atomic(struct ov_http *) http; /* set once serving */
+    pthread_key_t db_key; /* each pool thread's connection */
+    struct ov_counter *issued, *retried, *enrolled, *refused[R_COUNT];
+    struct ov_gauge *backlog; /* outbox rows not yet acknowledged by the log */
+};
+
+extern const struct ov_http_route issuer_routes[];
+extern const size_t issuer_n_routes;
+
+/* The calling thread's connection to the issuer database (opened on first use, closed at
+ * thread exit). NULL on failure. */
+struct ov_db *issuer_app_db(struct issuer_app *app);
+/* Sets up the per-thread connection key. -OV_E_NOMEM. */
+OV_MUST_CHECK int issuer_app_init(struct issuer_app *app);
+/* Registers the issuer's metrics in m (missing ones stay NULL, which updates ignore). */
+void issuer_app_metrics(struct issuer_app *app, struct ov_metrics *m);
+
+uint64_t issuer_now_ms(void);
+
+/* Replies {"error": reason, ...} with status and counts the refusal. */
+OV_MUST_CHECK int issuer_refuse(struct ov_req *rq, unsigned status, enum issuer_reason r,
+                                const char *reason, const char *message);
+
+/* 0 when the request's "Authorization: Bearer <base64url secret>" equals secret (compared
+ * in constant time); otherwise -OV_E_BAD_SIG. */
+OV_MUST_CHECK int issuer_check_bearer(struct ov_req *rq, const struct ov_secret *secret);
+
+/* BLAKE2b-256 keyed hashes of §7. */
+void issuer_identity_hash(const struct ov_secret *pepper, const char *route,
+                          const uint8_t *ref, size_t ref_len, uint8_t out[32]);
+void issuer_issuance_tag(const struct ov_secret *tag, const uint8_t pseudonym[32],
+                         const char *context, uint8_t out[OV_TAG_LEN]);
+
+#endif

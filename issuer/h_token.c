@@ -1,0 +1,184 @@
+/* h_token: POST /token-request, RFC 9578 §6 issuance with onevoice's enrollee signature
+ * (docs/PROTOCOL.md §7). Order: the TokenRequest (400), its context by truncated key id
+ * (404, 403 closed), the enrollee signature and time window (401), then, read-only, the
+ * enrollee (403) and the two cheap refusals (a stored answer for this blinded message: no
+ * RSA; a spent quota: 429); then the blind signature, computed here, on this pool thread,
+ * outside any lock; then the writer's transaction re-checks everything and records the
+ * issuance with its log entry (writer.h). Every refusal stores nothing. */
+#include "handlers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "contexts.h"
+#include "writer.h"
+
+/* What the read-only pre-checks found. */
+struct pre {
+    uint8_t pseudonym[32];
+    bool known, revoked, answered;
+    uint64_t issued;
+};
+
+static int
+precheck(struct ov_db *db, const struct issuer_job *j, struct pre *p)
+{
+    memset(p, 0, sizeof *p);
+    sqlite3_stmt *st = ov_db_stmt(db, "key_get");
+    int rc = ov_db_bind_blob(st, 1, OV_BYTES(j->pk, OV_SIGN_PK_LEN));
+    rc = rc ? rc : ov_db_step(st);
+    if (rc == OV_DB_ROW) {
+        p->known = true;
+        p->revoked = !ov_db_col_is_null(st, 1);
+        rc = ov_db_col_fixed(st, 0, p->pseudonym, 32);
+    }
+    ov_db_reset(st);
+    if (rc < 0 || !p->known || p->revoked) {
+        return rc < 0 ? rc : 0;
+    }
+    const char *ctx = j->ctx->def.id;
+    st = ov_db_stmt(db, "iss_by_blinded");
+    rc = ov_db_bind_text(st, 1, ctx, strlen(ctx));
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(j->blinded, OV_PP_NK));
+    rc = rc ? rc : ov_db_step(st);
+    p->answered = rc == OV_DB_ROW;
+    ov_db_reset(st);
+    if (rc < 0 || p->answered) {
+        return rc < 0 ? rc : 0;
+    }
+    st = ov_db_stmt(db, "iss_count");
+    rc = ov_db_bind_text(st, 1, ctx, strlen(ctx));
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(p->pseudonym, 32));
+    rc = rc ? rc : ov_db_step(st);
+    if (rc == OV_DB_ROW) {
+        rc = ov_db_col_uint64(st, 0, &p->issued);
+    }
+    ov_db_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+static int
+sign(struct issuer_job *j)
+{
+    int rc = ov_brsa_blind_sign(j->ctx->sk, OV_BYTES(j->blinded, OV_PP_NK), j->response,
+                                sizeof j->response);
+    j->have_sig = rc == 0;
+    return rc;
+}
+
+static int
+answer(struct ov_req *rq, struct issuer_app *app, struct issuer_job *j)
+{
+    switch (j->result) {
+    case JOB_ISSUED:
+    case JOB_RETRY:
+        ov_counter_add(j->result == JOB_ISSUED ? app->issued : app->retried, 1);
+        return ov_http_reply(rq, 200, "application/private-token-response",
+                             OV_BYTES(j->response, sizeof j->response));
+    case JOB_UNKNOWN:
+        return issuer_refuse(rq, 403, R_UNKNOWN_ENROLLEE, "unknown_enrollee",
+                             "no enrollee holds this key");
+    case JOB_REVOKED:
+        return issuer_refuse(rq, 403, R_REVOKED, "revoked_key", "this key was replaced");
+    case JOB_REPLAYED:
+        return issuer_refuse(rq, 409, R_REPLAYED, "replayed_request",
+                             "this signed request was answered already; sign it afresh");
+    case JOB_QUOTA:
+        return issuer_refuse(rq, 429, R_QUOTA_SPENT, "quota_spent",
+                             "every token of this context's quota is issued");
+    case JOB_NEED_SIG:
+    case JOB_FAILED:
+    default:
+        return ov_http_error(rq, 503, "internal_error", ov_strerror(j->err ? j->err : -OV_E_DB));
+    }
+}
+
+static int
+token(struct ov_req *rq, struct issuer_app *app, struct issuer_job *j)
+{
+    struct ov_bytes body = ov_req_body(rq);
+    uint8_t msg[OV_TOKREQ_SIGNED_LEN];
+    uint64_t now = issuer_now_ms();
+    bool closed = false;
+    if (body.len != OV_PP_TOKEN_REQUEST_LEN) {
+        return issuer_refuse(rq, 400, R_MALFORMED, "malformed_request",
+                             "a TokenRequest is 259 bytes (RFC 9578 §6.1)");
+    }
+    if (((unsigned)body.ptr[0] << 8 | body.ptr[1]) != OV_PP_TOKEN_TYPE) {
+        return issuer_refuse(rq, 400, R_WRONG_TOKEN_TYPE, "wrong_token_type",
+                             "only token type 2 (Blind RSA 2048) is issued");
+    }
+    j->ctx = issuer_contexts_by_key(app->contexts, body.ptr[2], now / 1000, &closed);
+    if (j->ctx == NULL) {
+        return issuer_refuse(rq, 404, R_UNKNOWN_KEY_ID, "unknown_key_id",
+                             "no context has this truncated token key id");
+    }
+    if (closed) {
+        return issuer_refuse(rq, 403, R_CONTEXT_CLOSED, "context_closed", "the context closed");
+    }
+    memcpy(j->blinded, body.ptr + 3, OV_PP_NK);
+    if (ov_tokreq_auth_parse(ov_req_header(rq, OV_HDR_ENROLLEE), ov_req_header(rq, OV_HDR_TIME),
+                             ov_req_header(rq, OV_HDR_SIGNATURE), j->pk, &j->time_ms,
+                             j->sig) != 0) {
+        return issuer_refuse(rq, 401, R_BAD_SIGNATURE, "bad_signature",
+                             "Onevoice-Enrollee, -Time and -Signature are required");
+    }
+    ov_tokreq_signed_bytes(j->time_ms, body.ptr, msg);
+    if (ov_sign_verify(j->pk, OV_SIGN_TOKEN_REQUEST, msg, sizeof msg, j->sig) != 0) {
+        return issuer_refuse(rq, 401, R_BAD_SIGNATURE, "bad_signature",
+                             "the signature does not verify");
+    }
+    if (j->time_ms + OV_ISSUER_WINDOW_MS < now || j->time_ms > now + OV_ISSUER_WINDOW_MS) {
+        return issuer_refuse(rq, 401, R_STALE, "stale_request", "the request time is too far off");
+    }
+    j->now_s = now / 1000;
+    if (j->now_s < j->ctx->def.opens) {
+        return issuer_refuse(rq, 403, R_CONTEXT_CLOSED, "context_closed",
+                             "the context is not open yet");
+    }
+    struct pre p;
+    struct ov_db *db = issuer_app_db(app);
+    int rc = db ? precheck(db, j, &p) : -OV_E_DB;
+    if (rc != 0) {
+        return rc;
+    }
+    if (!p.known || p.revoked) {
+        j->result = p.known ? JOB_REVOKED : JOB_UNKNOWN;
+        return answer(rq, app, j);
+    }
+    if (!p.answered && p.issued >= j->ctx->def.quota) {
+        j->result = JOB_QUOTA;
+        return answer(rq, app, j);
+    }
+    /* the RSA, before the transaction; an answered message needs none */
+    if (!p.answered && (rc = sign(j)) != 0) {
+        return rc == -OV_E_RANGE || rc == -OV_E_MALFORMED
+                   ? issuer_refuse(rq, 400, R_MALFORMED, "malformed_request",
+                                   "blinded_msg is not below the key's modulus")
+                   : rc;
+    }
+    issuer_writer_run(app->writer, j);
+    if (j->result == JOB_NEED_SIG) { /* answered meanwhile? no: it was not; sign and go */
+        rc = sign(j);
+        if (rc != 0) {
+            return rc;
+        }
+        issuer_writer_run(app->writer, j);
+    }
+    return answer(rq, app, j);
+}
+
+int
+issuer_h_token(struct ov_req *rq)
+{
+    struct issuer_app *app = ov_req_user(rq);
+    struct issuer_job *j = calloc(1, sizeof *j);
+    if (j == NULL) {
+        return -OV_E_NOMEM;
+    }
+    int rc = token(rq, app, j);
+    free(j);
+    return rc;
+}

@@ -1,0 +1,280 @@
+/* onevoice-issuer: enrollment, contexts and one-person-one-voice Privacy Pass issuance
+ * (see issuer/README.md and docs/PROTOCOL.md §7). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "app.h"
+#include "cli.h"
+#include "codec.h"
+#include "contexts.h"
+#include "outbox.h"
+#include "store.h"
+#include "writer.h"
+
+#define MAX_IDPS_FILE (64u * 1024u)
+
+static const char summary[] =
+    "The onevoice issuer: contexts (each with its own RSA-2048 token key, recorded in the log\n"
+    "before any token), enrollment (invitation codes, registrar, identity-provider\n"
+    "attestations, recovery) and RFC 9578 token issuance within each person's quota, every\n"
+    "step logged through a durable outbox. State lives in DIR/issuer.db (SQLite, WAL,\n"
+    "synchronous=FULL, mode 0600); keys and secrets in DIR/*.key and DIR/*.secret (0600),\n"
+    "created on first start.";
+
+static int
+check_u32(const char *v)
+{
+    uint64_t n;
+    return ov_parse_u64(v, strlen(v), &n) == 0 && n >= 1 && n <= 1024 ? 0 : -OV_E_MALFORMED;
+}
+
+static int
+check_name(const char *v)
+{
+    return ov_text_check(v, OV_MAX_ISSUER_NAME) == 0 && strchr(v, ' ') == NULL ? 0
+                                                                            : -OV_E_MALFORMED;
+}
+
+static int
+path_in(char *out, size_t max, const char *dir, const char *file)
+{
+    int n = snprintf(out, max, "%s/%s", dir, file);
+    return n < 0 || (size_t)n >= max ? -OV_E_TOO_BIG : 0;
+}
+
+/* Loads DIR/file, creating it with fresh random bytes on first start. */
+static int
+secret(const char *dir, const char *file, const char *label, struct ov_secret **out)
+{
+    char path[4096];
+    int rc = path_in(path, sizeof path, dir, file);
+    rc = rc ? rc : ov_keyfile_load_secret(path, label, ISSUER_SECRET_LEN, out);
+    if (rc == -OV_E_NOT_FOUND) {
+        rc = ov_keyfile_create_secret(path, label, ISSUER_SECRET_LEN, out);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-issuer: %s: %s\n", path, ov_strerror(rc));
+    }
+    return rc;
+}
+
+static int
+load_keys(struct issuer_app *app)
+{
+    char path[4096];
+    int rc = path_in(path, sizeof path, app->dir, "producer.key");
+    rc = rc ? rc : ov_keyfile_load_sign_key(path, &app->producer);
+    if (rc == -OV_E_NOT_FOUND) {
+        rc = ov_keyfile_create_sign_key(path, &app->producer);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-issuer: %s: %s\n", path, ov_strerror(rc));
+        return rc;
+    }
+    rc = secret(app->dir, "admin.secret", "admin", &app->admin);
+    rc = rc ? rc : secret(app->dir, "registrar.secret", "registrar", &app->registrar);
+    rc = rc ? rc : secret(app->dir, "pepper.secret", "pepper", &app->pepper);
+    rc = rc ? rc : secret(app->dir, "tag.secret", "tag", &app->tag);
+    return rc;
+}
+
+/* --idps FILE: lines "NAME BASE64-ED25519-PUBLIC-KEY" (blank lines and # comments allowed). */
+static int
+load_idps(struct issuer_app *app, const char *path)
+{
+    struct ov_buf file;
+    int rc = ov_file_read(path, MAX_IDPS_FILE, &file);
+    if (rc != 0 || ov_buf_terminate(&file) != 0) {
+        fprintf(stderr, "onevoice-issuer: %s: %s\n", path, ov_strerror(rc ? rc : -OV_E_NOMEM));
+        ov_buf_clear(&file);
+        return rc ? rc : -OV_E_NOMEM;
+    }
+    char *save = NULL;
+    unsigned lineno = 0;
+    for (char *line = strtok_r((char *)file.ptr, "\n", &save); line != NULL && rc == 0;
+         line = strtok_r(NULL, "\n", &save)) {
+        lineno++;
+        if (line[0] == '#' || line[0] == '\0') {
+            continue;
+        }
+        char *sp = strchr(line, ' ');
+        struct issuer_idp *idp = &app->idps[app->n_idps];
+        size_t kl = 0;
+        if (sp != NULL) {
+            *sp = '\0';
+        }
+        if (sp == NULL || app->n_idps == ISSUER_MAX_IDPS || strlen(line) > OV_MAX_IDP_NAME_LEN ||
+            ov_label_check(line) != 0 ||
+            ov_b64_decode(idp->pk, sizeof idp->pk, &kl, sp + 1, strlen(sp + 1), OV_B64_STD) != 0 ||
+            kl != OV_SIGN_PK_LEN) {
+            fprintf(stderr, "onevoice-issuer: %s line %u: want \"NAME BASE64-ED25519-KEY\"\n",
+                    path, lineno);
+            rc = -OV_E_MALFORMED;
+            break;
+        }
+        memcpy(idp->name, line, strlen(line) + 1);
+        app->n_idps++;
+    }
+    ov_buf_clear(&file);
+    return rc;
+}
+
+static int
+print_b64(const char *label, const uint8_t *p, size_t n, enum ov_b64 v)
+{
+    char b64[128];
+    int rc = ov_b64_encode(b64, sizeof b64, p, n, v);
+    if (rc == 0) {
+        printf("%s %s\n", label, b64);
+    }
+    sodium_memzero(b64, sizeof b64);
+    return rc;
+}
+
+static int
+backlog(struct ov_db *db, int64_t *n)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "outbox_backlog");
+    int rc = ov_db_step(st);
+    *n = 0;
+    rc = rc == OV_DB_ROW ? ov_db_col_int64(st, 0, n) : (rc < 0 ? rc : -OV_E_DB);
+    ov_db_reset(st);
+    return rc;
+}
+
+static void
+app_clear(struct issuer_app *app)
+{
+    issuer_contexts_free(app->contexts);
+    ov_sign_key_free(app->producer);
+    ov_secret_free(app->admin);
+    ov_secret_free(app->registrar);
+    ov_secret_free(app->pepper);
+    ov_secret_free(app->tag);
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *listen = NULL, *data = NULL, *port_file = NULL, *log = NULL, *vkey = NULL;
+    const char *name = NULL, *idps = NULL, *threads = NULL, *producer = NULL;
+    bool print_key = false, print_creds = false;
+    const struct ov_cli_opt opts[] = {
+        { "--listen", "HOST:PORT", "address to serve on (default 127.0.0.1:0)", &listen, NULL,
+          ov_addr_check },
+        { "--data", "DIR", "state directory (required; created 0700)", &data, NULL, NULL },
+        { "--port-file", "FILE", "write the bound port here once serving", &port_file, NULL,
+          NULL },
+        { "--log", "URL", "the transparency log to append to (required)", &log, NULL, NULL },
+        { "--log-vkey", "VKEY", "the log's verifier key; nothing is sent to a log with another",
+          &vkey, NULL, NULL },
+        { "--name", "ISSUER_NAME", "the TokenChallenge issuer_name, e.g. issuer.example",
+          &name, NULL, check_name },
+        { "--producer", "NAME", "this issuer's producer name in the log (default issuer)",
+          &producer, NULL, ov_label_check },
+        { "--idps", "FILE", "identity providers: lines \"NAME BASE64-ED25519-KEY\"", &idps, NULL,
+          NULL },
+        { "--threads", "N", "HTTP worker threads (default: 4 per core; RSA runs on them)",
+          &threads, NULL, check_u32 },
+        { "--print-producer-key", NULL, "print the line for the log's --producers file and exit",
+          NULL, &print_key, NULL },
+        { "--print-credentials", NULL,
+          "print the admin and registrar bearer credentials and exit", NULL, &print_creds,
+          NULL },
+    };
+    int rc = ov_cli_parse(argc, argv, summary, opts, sizeof opts / sizeof opts[0]);
+    if (rc != 0) {
+        return rc > 0 ? 0 : 2;
+    }
+    if (data == NULL) {
+        fprintf(stderr, "onevoice-issuer: --data DIR is required (see --help)\n");
+        return 2;
+    }
+    umask(077);
+    struct issuer_app app;
+    memset(&app, 0, sizeof app);
+    app.dir = data;
+    producer = producer ? producer : "issuer";
+    if (sodium_init() < 0 || ov_cli_signals_init() != 0 || ov_cli_harden() != 0 ||
+        ov_cli_data_dir(data) != 0 || load_keys(&app) != 0) {
+        app_clear(&app);
+        return 1;
+    }
+    if (print_key || print_creds) {
+        rc = print_key ? print_b64(producer, ov_sign_key_pk(app.producer), OV_SIGN_PK_LEN,
+                                   OV_B64_STD)
+                       : 0;
+        if (rc == 0 && print_creds) {
+            rc = print_b64("admin", ov_secret_ptr(app.admin), ISSUER_SECRET_LEN,
+                           OV_B64_URL_NOPAD);
+            rc = rc ? rc : print_b64("registrar", ov_secret_ptr(app.registrar),
+                                     ISSUER_SECRET_LEN, OV_B64_URL_NOPAD);
+        }
+        app_clear(&app);
+        return rc == 0 ? 0 : 1;
+    }
+    if (log == NULL || vkey == NULL || name == NULL) {
+        fprintf(stderr, "onevoice-issuer: --log, --log-vkey and --name are required\n");
+        app_clear(&app);
+        return 2;
+    }
+    app.name = name;
+    struct ov_db *db = NULL;
+    int64_t pending = 0;
+    struct ov_metrics *metrics = NULL;
+    if ((idps != NULL && load_idps(&app, idps) != 0) || issuer_app_init(&app) != 0 ||
+        issuer_contexts_new(&app.contexts) != 0 || ov_metrics_new(&metrics) != 0) {
+        app_clear(&app);
+        return 1;
+    }
+    rc = issuer_store_open(data, &db);
+    rc = rc ? rc : issuer_contexts_load(app.contexts, db);
+    rc = rc ? rc : backlog(db, &pending);
+    ov_db_close(db);
+    issuer_app_metrics(&app, metrics);
+    ov_gauge_set(app.backlog, pending);
+    rc = rc ? rc : issuer_writer_start(&app, &app.writer);
+    rc = rc ? rc : issuer_outbox_start(&app, log, vkey, producer, &app.outbox);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    uint64_t nt = cores > 0 ? 4u * (uint64_t)cores : 4u;
+    if (threads != NULL && ov_parse_u64(threads, strlen(threads), &nt) != 0) {
+        rc = -OV_E_MALFORMED;
+    }
+    struct ov_http_cfg hcfg = {
+        .listen = listen,
+        .routes = issuer_routes,
+        .n_routes = issuer_n_routes,
+        .user = &app,
+        .n_threads = (unsigned)nt,
+        .metrics = metrics,
+    };
+    struct ov_http *http = NULL;
+    rc = rc ? rc : ov_http_start(&hcfg, &http);
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-issuer: cannot start: %s\n", ov_strerror(rc));
+        issuer_outbox_stop(app.outbox);
+        issuer_writer_stop(app.writer);
+        app_clear(&app);
+        ov_metrics_free(metrics);
+        return 1;
+    }
+    atomic_store(&app.http, http);
+    if (port_file != NULL && ov_cli_write_port(port_file, ov_http_port(http)) != 0) {
+        rc = 1;
+    }
+    fprintf(stderr, "onevoice-issuer: %s serving on port %u\n", name, ov_http_port(http));
+    while (rc == 0 && !ov_cli_wait_ms(1000)) {
+    }
+    atomic_store(&app.http, NULL);
+    ov_http_stop(http);
+    issuer_outbox_stop(app.outbox);
+    issuer_writer_stop(app.writer);
+    app_clear(&app);
+    ov_metrics_free(metrics);
+    return rc == 0 ? 0 : 1;
+}

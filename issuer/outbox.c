@@ -1,0 +1,309 @@
+#include "outbox.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "contexts.h"
+#include "httpc.h"
+#include "logclient.h"
+#include "logreq.h"
+#include "note.h"
+#include "store.h"
+
+#define PRUNE_EVERY_MS 10000u
+#define BACKOFF_MIN_MS 50u
+#define BACKOFF_MAX_MS 2000u
+
+struct issuer_outbox {
+    struct issuer_app *app;
+    char url[1024];
+    char vkey[OV_NOTE_MAX_VKEY_LEN + 1];
+    char name[65];
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool kicked, stopping;
+};
+
+struct row {
+    int64_t id;
+    struct ov_buf entry;
+};
+
+/* Sleeps up to ms or until kicked (or stopping). */
+static void
+nap(struct issuer_outbox *o, uint32_t ms, bool wake_on_kick)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&o->mu);
+    while (!o->stopping && !(wake_on_kick && o->kicked)) {
+        if (pthread_cond_timedwait(&o->cv, &o->mu, &ts) == ETIMEDOUT) {
+            break;
+        }
+    }
+    o->kicked = false;
+    pthread_mutex_unlock(&o->mu);
+}
+
+static bool
+stopping(struct issuer_outbox *o)
+{
+    pthread_mutex_lock(&o->mu);
+    bool s = o->stopping;
+    pthread_mutex_unlock(&o->mu);
+    return s;
+}
+
+/* Whether the log at o->url serves the verifier key we were given. */
+static bool
+log_is_ours(struct issuer_outbox *o, struct ov_httpc *http)
+{
+    char url[1100];
+    struct ov_httpc_resp resp;
+    snprintf(url, sizeof url, "%s/vkey", o->url);
+    if (ov_httpc_get(http, url, OV_NOTE_MAX_VKEY_LEN + 2, &resp) != 0) {
+        return false;
+    }
+    size_t n = resp.body.len;
+    while (n > 0 && resp.body.ptr[n - 1] == '\n') {
+        n--;
+    }
+    bool ok = resp.status == 200 && n == strlen(o->vkey) && memcmp(resp.body.ptr, o->vkey, n) == 0;
+    if (resp.status == 200 && !ok) {
+        fprintf(stderr, "onevoice-issuer: the log at %s has another key than --log-vkey; "
+                        "nothing is sent\n", o->url);
+    }
+    ov_httpc_resp_clear(&resp);
+    return ok;
+}
+
+static int
+load_pending(struct ov_db *db, struct row *rows, size_t *n)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "outbox_pending");
+    int rc = ov_db_bind_int64(st, 1, ISSUER_OUTBOX_BATCH);
+    *n = 0;
+    while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
+        struct ov_bytes e;
+        struct row *r = &rows[*n];
+        rc = ov_db_col_int64(st, 0, &r->id);
+        rc = rc ? rc : ov_db_col_blob(st, 1, OV_LOG_MAX_ENTRY_LEN, &e);
+        ov_buf_init(&r->entry, OV_LOG_MAX_ENTRY_LEN);
+        rc = rc ? rc : ov_buf_append(&r->entry, e.ptr, e.len);
+        if (rc == 0) {
+            (*n)++;
+        } else {
+            ov_buf_clear(&r->entry);
+        }
+    }
+    ov_db_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+struct ack_ctx {
+    const struct row *rows;
+    size_t n;
+    const struct ov_log_ack *ack;
+    size_t n_contexts; /* contexts that opened */
+};
+
+static int
+ack_tx(struct ov_db *db, void *arg)
+{
+    struct ack_ctx *a = arg;
+    int rc = 0;
+    a->n_contexts = 0;
+    for (size_t i = 0; i < a->n && rc == 0; i++) {
+        sqlite3_stmt *st = ov_db_stmt(db, "outbox_ack");
+        rc = ov_db_bind_uint64(st, 1, a->ack->indices[i]);
+        rc = rc ? rc : ov_db_bind_int64(st, 2, a->rows[i].id);
+        rc = rc ? rc : ov_db_step(st);
+        ov_db_reset(st);
+        if (rc < 0) {
+            break;
+        }
+        st = ov_db_stmt(db, "ctx_ack");
+        rc = ov_db_bind_uint64(st, 1, a->ack->indices[i]);
+        rc = rc ? rc : ov_db_bind_int64(st, 2, a->rows[i].id);
+        rc = rc ? rc : ov_db_step(st);
+        a->n_contexts += rc == OV_DB_DONE && sqlite3_changes(ov_db_handle(db)) > 0;
+        ov_db_reset(st);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+static void
+prune(struct ov_db *db)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "seen_expire");
+    int rc = ov_db_bind_uint64(st, 1, issuer_now_ms());
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    if (rc < 0) {
+        fprintf(stderr, "%s:%d: pruning seen requests: %s\n", __FILE__, __LINE__,
+                ov_strerror(rc));
+    }
+}
+
+/* One round: send what is pending. 1 when something was sent, 0 when nothing was
+ * pending, negative on failure. */
+static int
+round_once(struct issuer_outbox *o, struct ov_db *db, struct ov_logclient *lc, struct row *rows,
+           struct ov_bytes *views)
+{
+    size_t n = 0;
+    struct ov_log_ack ack;
+    int rc = load_pending(db, rows, &n);
+    if (rc != 0 || n == 0) {
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        views[i] = ov_buf_view(&rows[i].entry);
+    }
+    rc = ov_logclient_append(lc, views, n, false, &ack);
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-issuer: log append failed (HTTP %u %s): %s; will retry\n",
+                ack.status, ack.reason, ov_strerror(rc));
+    }
+    struct ack_ctx a = { rows, n, &ack, 0 };
+    if (rc == 0) {
+        rc = ov_db_tx(db, ack_tx, &a);
+    }
+    ov_log_ack_clear(&ack);
+    for (size_t i = 0; i < n; i++) {
+        ov_buf_clear(&rows[i].entry);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    ov_gauge_add(o->app->backlog, -(int64_t)n);
+    if (a.n_contexts > 0) {
+        rc = issuer_contexts_load(o->app->contexts, db);
+        if (rc != 0) {
+            fprintf(stderr, "%s:%d: loading contexts: %s\n", __FILE__, __LINE__,
+                    ov_strerror(rc));
+        }
+        struct ov_http *h = atomic_load(&o->app->http);
+        if (h != NULL) {
+            ov_http_notify(h);
+        }
+    }
+    return 1;
+}
+
+static void *
+sender_main(void *arg)
+{
+    struct issuer_outbox *o = arg;
+    struct ov_db *db = NULL;
+    struct ov_logclient *lc = NULL;
+    struct ov_httpc *http = NULL;
+    struct row *rows = calloc(ISSUER_OUTBOX_BATCH, sizeof *rows);
+    struct ov_bytes *views = calloc(ISSUER_OUTBOX_BATCH, sizeof *views);
+    int rc = rows && views ? 0 : -OV_E_NOMEM;
+    rc = rc ? rc : issuer_store_open(o->app->dir, &db);
+    rc = rc ? rc : ov_logclient_new(o->url, o->name, o->app->producer, &lc);
+    rc = rc ? rc : ov_httpc_new(&http);
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-issuer: the outbox sender cannot start: %s\n", ov_strerror(rc));
+    }
+    bool verified = false;
+    uint32_t backoff = BACKOFF_MIN_MS;
+    uint64_t last_prune = 0;
+    while (rc == 0 && !stopping(o)) {
+        if (!verified && !(verified = log_is_ours(o, http))) {
+            nap(o, BACKOFF_MAX_MS, false);
+            continue;
+        }
+        uint64_t now = issuer_now_ms();
+        if (now - last_prune >= PRUNE_EVERY_MS) {
+            prune(db);
+            last_prune = now;
+        }
+        int r = round_once(o, db, lc, rows, views);
+        if (r > 0) {
+            backoff = BACKOFF_MIN_MS;
+        } else if (r == 0) {
+            nap(o, 1000, true);
+        } else {
+            nap(o, backoff, false);
+            backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+        }
+    }
+    ov_httpc_free(http);
+    ov_logclient_free(lc);
+    ov_db_close(db);
+    free(views);
+    free(rows);
+    return NULL;
+}
+
+int
+issuer_outbox_start(struct issuer_app *app, const char *url, const char *vkey, const char *name,
+                    struct issuer_outbox **out)
+{
+    struct issuer_outbox *o = calloc(1, sizeof *o);
+    *out = NULL;
+    if (o == NULL) {
+        return -OV_E_NOMEM;
+    }
+    size_t ul = strlen(url);
+    while (ul > 0 && url[ul - 1] == '/') {
+        ul--;
+    }
+    if (ul >= sizeof o->url || strlen(vkey) >= sizeof o->vkey || strlen(name) >= sizeof o->name) {
+        free(o);
+        return -OV_E_TOO_BIG;
+    }
+    memcpy(o->url, url, ul);
+    memcpy(o->vkey, vkey, strlen(vkey));
+    memcpy(o->name, name, strlen(name));
+    o->app = app;
+    pthread_mutex_init(&o->mu, NULL);
+    pthread_cond_init(&o->cv, NULL);
+    if (pthread_create(&o->thread, NULL, sender_main, o) != 0) {
+        free(o);
+        return -OV_E_NOMEM;
+    }
+    *out = o;
+    return 0;
+}
+
+void
+issuer_outbox_kick(struct issuer_outbox *o)
+{
+    if (o == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&o->mu);
+    o->kicked = true;
+    pthread_cond_signal(&o->cv);
+    pthread_mutex_unlock(&o->mu);
+}
+
+void
+issuer_outbox_stop(struct issuer_outbox *o)
+{
+    if (o == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&o->mu);
+    o->stopping = true;
+    pthread_cond_broadcast(&o->cv);
+    pthread_mutex_unlock(&o->mu);
+    pthread_join(o->thread, NULL);
+    pthread_cond_destroy(&o->cv);
+    pthread_mutex_destroy(&o->mu);
+    free(o);
+}

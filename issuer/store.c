@@ -1,0 +1,139 @@
+#include "store.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const migrations[] = {
+    /* 1: the first schema */
+    "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, entry BLOB NOT NULL,"
+    "  created INTEGER NOT NULL, log_index INTEGER) STRICT;"
+    "CREATE INDEX outbox_pending ON outbox (id) WHERE log_index IS NULL;"
+    "CREATE TABLE contexts (id TEXT PRIMARY KEY, entry BLOB NOT NULL, sk BLOB NOT NULL,"
+    "  truncated_id INTEGER NOT NULL CHECK (truncated_id BETWEEN 0 AND 255),"
+    "  token_key_id BLOB NOT NULL UNIQUE CHECK (length(token_key_id) = 32),"
+    "  opens INTEGER NOT NULL, closes INTEGER NOT NULL CHECK (opens < closes),"
+    "  quota INTEGER NOT NULL CHECK (quota >= 1),"
+    "  outbox_id INTEGER NOT NULL UNIQUE REFERENCES outbox (id), log_index INTEGER) STRICT;"
+    "CREATE TABLE enrollees (pseudonym BLOB PRIMARY KEY CHECK (length(pseudonym) = 32),"
+    "  identity BLOB NOT NULL UNIQUE CHECK (length(identity) = 32),"
+    "  route TEXT NOT NULL, created INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE keys (pk BLOB PRIMARY KEY CHECK (length(pk) = 32),"
+    "  pseudonym BLOB NOT NULL REFERENCES enrollees (pseudonym),"
+    "  created INTEGER NOT NULL, revoked INTEGER) STRICT, WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX keys_one_active ON keys (pseudonym) WHERE revoked IS NULL;"
+    "CREATE TABLE invites (hash BLOB PRIMARY KEY CHECK (length(hash) = 32),"
+    "  created INTEGER NOT NULL, used INTEGER) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE reg_tokens (hash BLOB PRIMARY KEY CHECK (length(hash) = 32),"
+    "  identity BLOB NOT NULL CHECK (length(identity) = 32),"
+    "  recovery INTEGER NOT NULL CHECK (recovery IN (0, 1)), expires INTEGER NOT NULL,"
+    "  used INTEGER) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE issuances (context TEXT NOT NULL REFERENCES contexts (id),"
+    "  pseudonym BLOB NOT NULL REFERENCES enrollees (pseudonym), n INTEGER NOT NULL CHECK (n >= 1),"
+    "  blinded BLOB NOT NULL CHECK (length(blinded) = 256),"
+    "  response BLOB NOT NULL CHECK (length(response) = 256), time INTEGER NOT NULL,"
+    "  outbox_id INTEGER NOT NULL UNIQUE REFERENCES outbox (id),"
+    "  PRIMARY KEY (context, pseudonym, n), UNIQUE (context, blinded)) STRICT, WITHOUT ROWID;"
+    "CREATE TRIGGER issuances_quota BEFORE INSERT ON issuances"
+    "  WHEN NEW.n > (SELECT quota FROM contexts WHERE id = NEW.context)"
+    "  BEGIN SELECT RAISE(ABORT, 'quota exceeded'); END;"
+    "CREATE TABLE seen_requests (sig BLOB PRIMARY KEY CHECK (length(sig) = 64),"
+    "  expires INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;"
+    "INSERT INTO counters (name, value) VALUES ('enrollment', 0);",
+};
+
+static const struct ov_db_stmt_def stmts[] = {
+    /* h_admin.c: a new context, pending until logged */
+    { "ctx_insert",
+      "INSERT INTO contexts (id, entry, sk, truncated_id, token_key_id, opens, closes, quota,"
+      " outbox_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)" },
+    /* h_admin.c: does the id exist */
+    { "ctx_exists", "SELECT 1 FROM contexts WHERE id = ?" },
+    /* h_admin.c: truncated key ids taken by contexts not yet closed (logged or not) */
+    { "ctx_taken", "SELECT 1 FROM contexts WHERE truncated_id = ? AND closes > ?" },
+    /* contexts.c: every logged context */
+    { "ctx_logged", "SELECT id, entry, sk, log_index FROM contexts WHERE log_index IS NOT NULL"
+                    " ORDER BY log_index" },
+    /* outbox.c: the log acknowledged a context's entry: it opens */
+    { "ctx_ack", "UPDATE contexts SET log_index = ? WHERE outbox_id = ? AND log_index IS NULL" },
+    /* store.c */
+    { "outbox_insert", "INSERT INTO outbox (entry, created) VALUES (?, ?)" },
+    /* outbox.c: the oldest pending entries */
+    { "outbox_pending",
+      "SELECT id, entry FROM outbox WHERE log_index IS NULL ORDER BY id LIMIT ?" },
+    /* outbox.c: acknowledged */
+    { "outbox_ack", "UPDATE outbox SET log_index = ? WHERE id = ?" },
+    /* main.c: the backlog at start */
+    { "outbox_backlog", "SELECT count(*) FROM outbox WHERE log_index IS NULL" },
+    /* h_enroll.c: the next enrollment serial */
+    { "serial_next",
+      "UPDATE counters SET value = value + 1 WHERE name = 'enrollment' RETURNING value" },
+    /* h_enroll.c */
+    { "enrollee_insert",
+      "INSERT INTO enrollees (pseudonym, identity, route, created) VALUES (?, ?, ?, ?)" },
+    { "enrollee_by_identity", "SELECT pseudonym FROM enrollees WHERE identity = ?" },
+    { "key_insert", "INSERT INTO keys (pk, pseudonym, created) VALUES (?, ?, ?)" },
+    { "key_revoke", "UPDATE keys SET revoked = ? WHERE pseudonym = ? AND revoked IS NULL" },
+    /* h_token.c, writer.c: who holds a key */
+    { "key_get", "SELECT pseudonym, revoked FROM keys WHERE pk = ?" },
+    /* h_admin.c, h_enroll.c: invitation codes */
+    { "invite_insert", "INSERT INTO invites (hash, created) VALUES (?, ?)" },
+    { "invite_get", "SELECT used FROM invites WHERE hash = ?" },
+    { "invite_use", "UPDATE invites SET used = ? WHERE hash = ? AND used IS NULL" },
+    /* h_enroll.c: registrar tokens */
+    { "regtok_insert",
+      "INSERT INTO reg_tokens (hash, identity, recovery, expires) VALUES (?, ?, ?, ?)" },
+    { "regtok_get", "SELECT identity, recovery, expires, used FROM reg_tokens WHERE hash = ?" },
+    { "regtok_use", "UPDATE reg_tokens SET used = ? WHERE hash = ? AND used IS NULL" },
+    /* h_token.c, writer.c: an issuance by its blinded message (the retry rule) */
+    { "iss_by_blinded",
+      "SELECT pseudonym, response FROM issuances WHERE context = ? AND blinded = ?" },
+    /* h_token.c, writer.c: issuances of a person in a context */
+    { "iss_count", /* n runs 1, 2, 3...: max(n) is the count, found by one index seek */
+      "SELECT coalesce(max(n), 0) FROM issuances WHERE context = ? AND pseudonym = ?" },
+    /* writer.c */
+    { "iss_insert",
+      "INSERT INTO issuances (context, pseudonym, n, blinded, response, time, outbox_id)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?)" },
+    /* writer.c: a token request's signature, remembered for the time window */
+    { "seen_insert", "INSERT INTO seen_requests (sig, expires) VALUES (?, ?)" },
+    /* outbox.c: forget expired ones */
+    { "seen_expire", "DELETE FROM seen_requests WHERE expires < ?" },
+};
+
+const struct ov_db_schema issuer_store_schema = {
+    migrations, sizeof migrations / sizeof migrations[0], stmts, sizeof stmts / sizeof stmts[0],
+};
+
+int
+issuer_store_open(const char *dir, struct ov_db **out)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/issuer.db", dir);
+    *out = NULL;
+    if (n < 0 || (size_t)n >= sizeof path) {
+        return -OV_E_TOO_BIG;
+    }
+    /* the file holds token keys: create it 0600 before SQLite does (its WAL and shm
+     * files take the database's mode) */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return -OV_E_IO;
+    }
+    close(fd);
+    return ov_db_open(path, 0, &issuer_store_schema, out);
+}
+
+int
+issuer_store_outbox_add(struct ov_db *db, struct ov_bytes entry, uint64_t now_s, int64_t *id)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "outbox_insert");
+    int rc = ov_db_bind_blob(st, 1, entry);
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, now_s);
+    rc = rc ? rc : ov_db_step(st);
+    *id = rc == OV_DB_DONE ? sqlite3_last_insert_rowid(ov_db_handle(db)) : 0;
+    ov_db_reset(st);
+    return rc < 0 ? rc : 0;
+}

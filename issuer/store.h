@@ -1,0 +1,42 @@
+/* store: the issuer's SQLite database (DIR/issuer.db, mode 0600): schema, migrations and
+ * the table of prepared statements. Every invariant the issue names lives in the schema:
+ *
+ *   contexts(id, entry, sk, truncated_id, token_key_id UNIQUE, opens, closes, quota,
+ *            outbox_id UNIQUE, log_index)   the context entry exactly as logged, its token
+ *                                           key (PKCS#8); log_index is NULL until the log
+ *                                           acknowledged the entry: only then is it open
+ *   enrollees(pseudonym, identity UNIQUE, route, created)
+ *                                           identity = keyed hash of route and reference
+ *                                           (§7): one identity, one enrollee, ever
+ *   keys(pk, pseudonym, created, revoked)   at most one unrevoked key per pseudonym (partial
+ *                                           UNIQUE index): recovery revokes, then inserts
+ *   invites(hash, created, used)            invitation codes, hashed; used once
+ *   reg_tokens(hash, identity, recovery, expires, used)
+ *                                           registrar enrollment tokens, hashed; used once
+ *   issuances(context, pseudonym, n, blinded, response, time, outbox_id)
+ *                                           PRIMARY KEY (context, pseudonym, n), UNIQUE
+ *                                           (context, blinded), and a trigger refusing
+ *                                           n > the context's quota: no person ever holds
+ *                                           more than the quota, and a retried blinded
+ *                                           message finds its stored response
+ *   seen_requests(sig, expires)             signatures of token requests answered inside
+ *                                           the time window: replays refused
+ *   outbox(id, entry, created, log_index)   log entries written in the same transaction as
+ *                                           the state they record; log_index NULL = pending
+ *   counters(name, value)                   the enrollment serial of the log entries */
+#ifndef ISSUER_STORE_H
+#define ISSUER_STORE_H
+
+#include "db.h"
+#include "err.h"
+
+extern const struct ov_db_schema issuer_store_schema;
+
+/* Opens DIR/issuer.db (created 0600, migrated). -OV_E_* of ov_db_open. */
+OV_MUST_CHECK int issuer_store_open(const char *dir, struct ov_db **out);
+
+/* Inserts an outbox row for entry (inside the caller's transaction); *id is its row id. */
+OV_MUST_CHECK int issuer_store_outbox_add(struct ov_db *db, struct ov_bytes entry, uint64_t now_s,
+                                          int64_t *id);
+
+#endif

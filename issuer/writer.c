@@ -1,0 +1,310 @@
+#include "writer.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outbox.h"
+#include "store.h"
+
+#define WRITER_MAX_BATCH 1024
+
+struct issuer_writer {
+    struct issuer_app *app;
+    struct ov_db *db;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    struct issuer_job *head, *tail;
+    bool stopping;
+};
+
+/* The key's pseudonym, or the job's refusal. */
+static int
+enrollee(struct ov_db *db, const uint8_t pk[OV_SIGN_PK_LEN], uint8_t pseudonym[32],
+         enum issuer_job_result *res)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "key_get");
+    int rc = ov_db_bind_blob(st, 1, OV_BYTES(pk, OV_SIGN_PK_LEN));
+    rc = rc ? rc : ov_db_step(st);
+    if (rc == OV_DB_DONE) {
+        *res = JOB_UNKNOWN;
+    } else if (rc == OV_DB_ROW) {
+        rc = ov_db_col_fixed(st, 0, pseudonym, 32);
+        if (rc == 0 && !ov_db_col_is_null(st, 1)) {
+            *res = JOB_REVOKED;
+        }
+    }
+    ov_db_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* The stored answer for the job's blinded message, if any (JOB_RETRY, or JOB_REPLAYED
+ * when another enrollee sent it). */
+static int
+stored(struct ov_db *db, struct issuer_job *j, const uint8_t pseudonym[32],
+       enum issuer_job_result *res)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "iss_by_blinded");
+    uint8_t who[32];
+    int rc = ov_db_bind_text(st, 1, j->ctx->def.id, strlen(j->ctx->def.id));
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(j->blinded, OV_PP_NK));
+    rc = rc ? rc : ov_db_step(st);
+    if (rc == OV_DB_ROW) {
+        rc = ov_db_col_fixed(st, 0, who, sizeof who);
+        if (rc == 0 && sodium_memcmp(who, pseudonym, 32) != 0) {
+            *res = JOB_REPLAYED;
+        } else if (rc == 0) {
+            rc = ov_db_col_fixed(st, 1, j->response, OV_PP_TOKEN_RESPONSE_LEN);
+            *res = JOB_RETRY;
+        }
+    }
+    ov_db_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+static int
+count_issued(struct ov_db *db, const char *context, const uint8_t pseudonym[32], uint64_t *n)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "iss_count");
+    int rc = ov_db_bind_text(st, 1, context, strlen(context));
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(pseudonym, 32));
+    rc = rc ? rc : ov_db_step(st);
+    if (rc == OV_DB_ROW) {
+        rc = ov_db_col_uint64(st, 0, n);
+    } else if (rc == OV_DB_DONE) {
+        rc = -OV_E_DB;
+    }
+    ov_db_reset(st);
+    return rc;
+}
+
+static int
+remember_sig(struct ov_db *db, const struct issuer_job *j, enum issuer_job_result *res)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "seen_insert");
+    int rc = ov_db_bind_blob(st, 1, OV_BYTES(j->sig, OV_SIGN_SIG_LEN));
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, j->time_ms + 2 * OV_ISSUER_WINDOW_MS);
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    if (rc == -OV_E_CONFLICT) {
+        *res = JOB_REPLAYED;
+        return 0;
+    }
+    return rc < 0 ? rc : 0;
+}
+
+/* Records the issuance and its log entry. */
+static int
+record(struct issuer_writer *w, struct issuer_job *j, const uint8_t pseudonym[32], uint64_t n)
+{
+    struct ov_entry e;
+    struct ov_buf entry;
+    int64_t outbox_id = 0;
+    memset(&e, 0, sizeof e);
+    e.kind = OV_ENTRY_ISSUANCE;
+    memcpy(e.u.issuance.context, j->ctx->def.id, sizeof e.u.issuance.context);
+    issuer_issuance_tag(w->app->tag, pseudonym, j->ctx->def.id, e.u.issuance.tag);
+    e.u.issuance.n = n;
+    e.u.issuance.time = j->now_s;
+    int rc = ov_entry_encode(&e, &entry);
+    rc = rc ? rc : issuer_store_outbox_add(w->db, ov_buf_view(&entry), j->now_s, &outbox_id);
+    ov_buf_clear(&entry);
+    if (rc != 0) {
+        return rc;
+    }
+    sqlite3_stmt *st = ov_db_stmt(w->db, "iss_insert");
+    rc = ov_db_bind_text(st, 1, j->ctx->def.id, strlen(j->ctx->def.id));
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(pseudonym, 32));
+    rc = rc ? rc : ov_db_bind_uint64(st, 3, n);
+    rc = rc ? rc : ov_db_bind_blob(st, 4, OV_BYTES(j->blinded, OV_PP_NK));
+    rc = rc ? rc : ov_db_bind_blob(st, 5, OV_BYTES(j->response, OV_PP_TOKEN_RESPONSE_LEN));
+    rc = rc ? rc : ov_db_bind_uint64(st, 6, j->now_s);
+    rc = rc ? rc : ov_db_bind_int64(st, 7, outbox_id);
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* One job inside the batch's transaction: checks in the order of docs/PROTOCOL.md §7,
+ * then the record. A refusal returns 0 with j->result set; the caller rolls the job's
+ * savepoint back unless it is JOB_ISSUED or JOB_RETRY. */
+static int
+run_job(struct issuer_writer *w, struct issuer_job *j)
+{
+    uint8_t pseudonym[32];
+    uint64_t n = 0;
+    enum issuer_job_result res = JOB_ISSUED;
+    int rc = enrollee(w->db, j->pk, pseudonym, &res);
+    if (rc == 0 && res == JOB_ISSUED) {
+        rc = remember_sig(w->db, j, &res);
+    }
+    if (rc == 0 && res == JOB_ISSUED) {
+        rc = stored(w->db, j, pseudonym, &res);
+    }
+    if (rc == 0 && res == JOB_ISSUED && !j->have_sig) {
+        res = JOB_NEED_SIG;
+    }
+    if (rc == 0 && res == JOB_ISSUED) {
+        rc = count_issued(w->db, j->ctx->def.id, pseudonym, &n);
+        if (rc == 0 && n >= j->ctx->def.quota) {
+            res = JOB_QUOTA;
+        }
+    }
+    if (rc == 0 && res == JOB_ISSUED) {
+        rc = record(w, j, pseudonym, n + 1);
+    }
+    j->result = rc == 0 ? res : JOB_FAILED;
+    j->err = rc;
+    sodium_memzero(pseudonym, sizeof pseudonym);
+    return rc;
+}
+
+static int
+batch(struct issuer_writer *w, struct issuer_job *jobs, size_t *n_issued)
+{
+    int rc = -OV_E_DB_BUSY;
+    *n_issued = 0;
+    for (int attempt = 0; attempt < OV_DB_TX_TRIES && rc == -OV_E_DB_BUSY; attempt++) {
+        rc = ov_db_exec(w->db, "BEGIN IMMEDIATE");
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    for (struct issuer_job *j = jobs; j != NULL && rc == 0; j = j->next) {
+        rc = ov_db_exec(w->db, "SAVEPOINT job");
+        if (rc == 0 && run_job(w, j) == 0 &&
+            (j->result == JOB_ISSUED || j->result == JOB_RETRY)) {
+            *n_issued += j->result == JOB_ISSUED;
+            rc = ov_db_exec(w->db, "RELEASE job");
+        } else if (rc == 0) {
+            /* refused, or a statement failed: this job leaves nothing; the batch goes on
+             * unless the rollback itself fails */
+            rc = ov_db_exec(w->db, "ROLLBACK TO job");
+            rc = rc ? rc : ov_db_exec(w->db, "RELEASE job");
+        }
+    }
+    rc = rc ? rc : ov_db_exec(w->db, "COMMIT");
+    if (rc != 0) {
+        if (ov_db_exec(w->db, "ROLLBACK") != 0) {
+            fprintf(stderr, "%s:%d: issuance batch: rollback failed\n", __FILE__, __LINE__);
+        }
+        *n_issued = 0;
+    }
+    return rc;
+}
+
+static void *
+writer_main(void *arg)
+{
+    struct issuer_writer *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        while (w->head == NULL && !w->stopping) {
+            pthread_cond_wait(&w->work, &w->mu);
+        }
+        if (w->head == NULL) {
+            pthread_mutex_unlock(&w->mu);
+            break;
+        }
+        struct issuer_job *jobs = w->head, *last = w->head;
+        for (size_t k = 1; k < WRITER_MAX_BATCH && last->next != NULL; k++) {
+            last = last->next;
+        }
+        w->head = last->next;
+        if (w->head == NULL) {
+            w->tail = NULL;
+        }
+        last->next = NULL;
+        pthread_mutex_unlock(&w->mu);
+
+        size_t n_issued = 0;
+        int rc = batch(w, jobs, &n_issued);
+        if (rc != 0) {
+            fprintf(stderr, "%s:%d: issuance batch failed: %s\n", __FILE__, __LINE__,
+                    ov_strerror(rc));
+        }
+        pthread_mutex_lock(&w->mu);
+        for (struct issuer_job *j = jobs, *next; j != NULL; j = next) {
+            next = j->next;
+            if (rc != 0) {
+                j->result = JOB_FAILED;
+                j->err = rc;
+                memset(j->response, 0, sizeof j->response);
+            }
+            j->done = true;
+        }
+        pthread_cond_broadcast(&w->done);
+        pthread_mutex_unlock(&w->mu);
+        if (n_issued > 0) {
+            ov_gauge_add(w->app->backlog, (int64_t)n_issued);
+            issuer_outbox_kick(w->app->outbox);
+        }
+    }
+    return NULL;
+}
+
+int
+issuer_writer_start(struct issuer_app *app, struct issuer_writer **out)
+{
+    struct issuer_writer *w = calloc(1, sizeof *w);
+    *out = NULL;
+    if (w == NULL) {
+        return -OV_E_NOMEM;
+    }
+    w->app = app;
+    int rc = issuer_store_open(app->dir, &w->db);
+    if (rc == 0) {
+        pthread_mutex_init(&w->mu, NULL);
+        pthread_cond_init(&w->work, NULL);
+        pthread_cond_init(&w->done, NULL);
+        if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+            rc = -OV_E_NOMEM;
+        }
+    }
+    if (rc != 0) {
+        ov_db_close(w->db);
+        free(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+void
+issuer_writer_stop(struct issuer_writer *w)
+{
+    if (w == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&w->mu);
+    w->stopping = true;
+    pthread_cond_broadcast(&w->work);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    ov_db_close(w->db);
+    pthread_cond_destroy(&w->work);
+    pthread_cond_destroy(&w->done);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+}
+
+void
+issuer_writer_run(struct issuer_writer *w, struct issuer_job *job)
+{
+    job->done = false;
+    job->next = NULL;
+    pthread_mutex_lock(&w->mu);
+    if (w->tail != NULL) {
+        w->tail->next = job;
+    } else {
+        w->head = job;
+    }
+    w->tail = job;
+    pthread_cond_signal(&w->work);
+    while (!job->done) {
+        pthread_cond_wait(&w->done, &w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+}
