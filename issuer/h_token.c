@@ -1,10 +1,10 @@
 /* h_token: POST /token-request, RFC 9578 §6 issuance with onevoice's enrollee signature
  * (docs/PROTOCOL.md §7). Order: the TokenRequest (400), its context by truncated key id
- * (404, 403 closed), the enrollee signature and time window (401), then, read-only, the
- * enrollee (403) and the two cheap refusals (a stored answer for this blinded message: no
- * RSA; a spent quota: 429); then the blind signature, computed here, on this pool thread,
- * outside any lock; then the writer's transaction re-checks everything and records the
- * issuance with its log entry (writer.h). Every refusal stores nothing. */
+ * (404, 403 closed or not yet open), the enrollee signature and time window (401), then,
+ * read-only, the enrollee (403) and the two cheap refusals (a stored answer for this
+ * blinded message: no RSA; a spent quota: 429); then the blind signature, computed here,
+ * on this pool thread, outside any lock; then the writer's transaction re-checks everything
+ * and records the issuance with its log entry (writer.h). Every refusal stores nothing. */
 #include "handlers.h"
 
 #include <stdio.h>
@@ -115,8 +115,9 @@ token(struct ov_req *rq, struct issuer_app *app, struct issuer_job *j)
         return issuer_refuse(rq, 404, R_UNKNOWN_KEY_ID, "unknown_key_id",
                              "no context has this truncated token key id");
     }
-    if (closed) {
-        return issuer_refuse(rq, 403, R_CONTEXT_CLOSED, "context_closed", "the context closed");
+    if (closed || now / 1000 < j->ctx->def.opens) {
+        return issuer_refuse(rq, 403, R_CONTEXT_CLOSED, "context_closed",
+                             closed ? "the context closed" : "the context is not open yet");
     }
     memcpy(j->blinded, body.ptr + 3, OV_PP_NK);
     if (ov_tokreq_auth_parse(ov_req_header(rq, OV_HDR_ENROLLEE), ov_req_header(rq, OV_HDR_TIME),
@@ -134,10 +135,6 @@ token(struct ov_req *rq, struct issuer_app *app, struct issuer_job *j)
         return issuer_refuse(rq, 401, R_STALE, "stale_request", "the request time is too far off");
     }
     j->now_s = now / 1000;
-    if (j->now_s < j->ctx->def.opens) {
-        return issuer_refuse(rq, 403, R_CONTEXT_CLOSED, "context_closed",
-                             "the context is not open yet");
-    }
     struct pre p;
     struct ov_db *db = issuer_app_db(app);
     int rc = db ? precheck(db, j, &p) : -OV_E_DB;

@@ -123,7 +123,18 @@ issuer_store_open(const char *dir, struct ov_db **out)
         return -OV_E_IO;
     }
     close(fd);
-    return ov_db_open(path, 0, &issuer_store_schema, out);
+    int rc = ov_db_open(path, 0, &issuer_store_schema, out);
+    /* commits never checkpoint: the outbox thread does, beside the issuance writer (a
+     * checkpoint inside the writer's commit would stall every issuance of the batch) */
+    rc = rc ? rc : ov_db_exec(*out, "PRAGMA wal_autocheckpoint = 0");
+    /* every pool thread has a connection, whose page cache each commit invalidates: read
+     * the database file through a shared mapping rather than a read() per page */
+    rc = rc ? rc : ov_db_exec(*out, "PRAGMA mmap_size = 268435456");
+    if (rc != 0) {
+        ov_db_close(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 int
@@ -136,4 +147,12 @@ issuer_store_outbox_add(struct ov_db *db, struct ov_bytes entry, uint64_t now_s,
     *id = rc == OV_DB_DONE ? sqlite3_last_insert_rowid(ov_db_handle(db)) : 0;
     ov_db_reset(st);
     return rc < 0 ? rc : 0;
+}
+
+int
+issuer_store_checkpoint(struct ov_db *db)
+{
+    int rc = sqlite3_wal_checkpoint_v2(ov_db_handle(db), NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                       NULL);
+    return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : -OV_E_DB;
 }

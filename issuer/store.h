@@ -32,11 +32,15 @@
 
 extern const struct ov_db_schema issuer_store_schema;
 
-/* Opens DIR/issuer.db (created 0600, migrated). -OV_E_* of ov_db_open. */
+/* Opens DIR/issuer.db (created 0600, migrated), without automatic WAL checkpoints (the
+ * outbox thread runs them: issuer_store_checkpoint). -OV_E_* of ov_db_open. */
 OV_MUST_CHECK int issuer_store_open(const char *dir, struct ov_db **out);
 
 /* Inserts an outbox row for entry (inside the caller's transaction); *id is its row id. */
 OV_MUST_CHECK int issuer_store_outbox_add(struct ov_db *db, struct ov_bytes entry, uint64_t now_s,
                                           int64_t *id);
+
+/* A passive WAL checkpoint (never waits for the writer). -OV_E_DB. */
+OV_MUST_CHECK int issuer_store_checkpoint(struct ov_db *db);
 
 #endif

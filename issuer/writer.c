@@ -15,7 +15,7 @@ struct issuer_writer {
     struct ov_db *db;
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t work, done;
+    pthread_cond_t work;
     struct issuer_job *head, *tail;
     bool stopping;
 };
@@ -174,8 +174,14 @@ batch(struct issuer_writer *w, struct issuer_job *jobs, size_t *n_issued)
     }
     for (struct issuer_job *j = jobs; j != NULL && rc == 0; j = j->next) {
         rc = ov_db_exec(w->db, "SAVEPOINT job");
-        if (rc == 0 && run_job(w, j) == 0 &&
-            (j->result == JOB_ISSUED || j->result == JOB_RETRY)) {
+        if (rc == 0 && j->fn != NULL) {
+            j->err = j->fn(w->db, j->fn_ctx);
+            j->result = j->err == 0 ? JOB_ISSUED : JOB_FAILED;
+        }
+        if (rc == 0 && j->fn != NULL && j->err == 0) {
+            rc = ov_db_exec(w->db, "RELEASE job");
+        } else if (rc == 0 && j->fn == NULL && run_job(w, j) == 0 &&
+                   (j->result == JOB_ISSUED || j->result == JOB_RETRY)) {
             *n_issued += j->result == JOB_ISSUED;
             rc = ov_db_exec(w->db, "RELEASE job");
         } else if (rc == 0) {
@@ -234,8 +240,8 @@ writer_main(void *arg)
                 memset(j->response, 0, sizeof j->response);
             }
             j->done = true;
+            pthread_cond_signal(&j->cv);
         }
-        pthread_cond_broadcast(&w->done);
         pthread_mutex_unlock(&w->mu);
         if (n_issued > 0) {
             ov_gauge_add(w->app->backlog, (int64_t)n_issued);
@@ -258,7 +264,6 @@ issuer_writer_start(struct issuer_app *app, struct issuer_writer **out)
     if (rc == 0) {
         pthread_mutex_init(&w->mu, NULL);
         pthread_cond_init(&w->work, NULL);
-        pthread_cond_init(&w->done, NULL);
         if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
             rc = -OV_E_NOMEM;
         }
@@ -285,7 +290,6 @@ issuer_writer_stop(struct issuer_writer *w)
     pthread_join(w->thread, NULL);
     ov_db_close(w->db);
     pthread_cond_destroy(&w->work);
-    pthread_cond_destroy(&w->done);
     pthread_mutex_destroy(&w->mu);
     free(w);
 }
@@ -295,6 +299,7 @@ issuer_writer_run(struct issuer_writer *w, struct issuer_job *job)
 {
     job->done = false;
     job->next = NULL;
+    pthread_cond_init(&job->cv, NULL);
     pthread_mutex_lock(&w->mu);
     if (w->tail != NULL) {
         w->tail->next = job;
@@ -304,7 +309,23 @@ issuer_writer_run(struct issuer_writer *w, struct issuer_job *job)
     w->tail = job;
     pthread_cond_signal(&w->work);
     while (!job->done) {
-        pthread_cond_wait(&w->done, &w->mu);
+        pthread_cond_wait(&job->cv, &w->mu);
     }
     pthread_mutex_unlock(&w->mu);
+    pthread_cond_destroy(&job->cv);
+}
+
+int
+issuer_writer_call(struct issuer_writer *w, ov_db_tx_fn fn, void *ctx)
+{
+    struct issuer_job *j = calloc(1, sizeof *j);
+    if (j == NULL) {
+        return -OV_E_NOMEM;
+    }
+    j->fn = fn;
+    j->fn_ctx = ctx;
+    issuer_writer_run(w, j);
+    int rc = j->result == JOB_ISSUED ? 0 : (j->err ? j->err : -OV_E_DB);
+    free(j);
+    return rc;
 }

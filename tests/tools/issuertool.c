@@ -29,8 +29,9 @@
  *                                           issued N tags T" per context; fails if a tag's
  *                                           numbers repeat or pass the quota; --dump writes
  *                                           every entry's bytes to FILE
- *   issuertool bench URL ADMIN CONTEXT --conns C --seconds S --requests N
- *                                           enrolls C citizens, precomputes N signed requests,
+ *   issuertool bench URL ADMIN CONTEXT --conns C --seconds S --requests N [--blind]
+ *                                           enrolls C citizens, precomputes N signed requests
+ *                                           (random blinded messages; --blind: real ones),
  *                                           then sends them over C connections; prints
  *                                           "bench issued I seconds S rate R errors E"
  * Exit status 0 on success, 1 on failure (a refusal prints "refused STATUS REASON"). */
@@ -654,6 +655,7 @@ struct bench {
     struct prepared *reqs;
     size_t n_reqs;
     unsigned conns;
+    bool real; /* blind real token inputs (slow) rather than draw random messages */
     double seconds, t0;
     atomic_size_t next, issued, errors, prep_next;
 };
@@ -679,10 +681,19 @@ prep_thread(void *arg)
         randombytes_buf(nonce, sizeof nonce);
         const struct ov_sign_key *k = B->keys[i % B->conns];
         char b64[128];
-        if (ov_pp_client_request(&key, OV_BYTES(chal, cl), nonce, p->request, &st) != 0) {
-            die("blind", 0);
+        if (B->real) {
+            if (ov_pp_client_request(&key, OV_BYTES(chal, cl), nonce, p->request, &st) != 0) {
+                die("blind", 0);
+            }
+            ov_pp_client_state_clear(&st);
+        } else {
+            /* a blinded message is a uniform number below n: any such number is one */
+            p->request[0] = OV_PP_TOKEN_TYPE >> 8;
+            p->request[1] = OV_PP_TOKEN_TYPE & 0xff;
+            p->request[2] = B->ctx->def.token_key_id[OV_PP_NID - 1];
+            randombytes_buf(p->request + 3, OV_PP_NK);
+            p->request[3] = 0; /* below n, whose top bit is set */
         }
-        ov_pp_client_state_clear(&st);
         ov_tokreq_signed_bytes(t, p->request, msg);
         if (ov_sign(k, OV_SIGN_TOKEN_REQUEST, msg, sizeof msg, sig) != 0) {
             die("sign", 0);
@@ -742,6 +753,7 @@ cmd_bench(int argc, char **argv)
     B.conns = (unsigned)strtoul(opt(argc, argv, "--conns", "16"), NULL, 10);
     B.seconds = strtod(opt(argc, argv, "--seconds", "10"), NULL);
     B.n_reqs = strtoul(opt(argc, argv, "--requests", "50000"), NULL, 10);
+    B.real = flag(argc, argv, "--blind");
     struct ov_issuerclient *c = client(argv[2]);
     find_context(c, argv[4], &ctx);
     B.ctx = &ctx;
