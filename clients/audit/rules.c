@@ -172,6 +172,8 @@ hex8(const uint8_t *p, char out[17])
     }
 }
 
+static int compute_standing(struct audit_rules *r);
+
 /* ------------------------------------------------------------------ loading */
 
 /* An audit_ctx for context c (announced at index); key_ok tells whether its key is sound.
@@ -323,6 +325,8 @@ audit_rules_new(struct ov_db *db, unsigned n_threads, int64_t run, struct audit_
     r->by_key.by_key = true;
     int rc = audit_verify_new(n_threads, &r->verify);
     rc = rc ? rc : load_state(r);
+    /* the standing violations hold for the state as loaded, even if nothing new is read */
+    rc = rc ? rc : compute_standing(r);
     if (rc != 0) {
         audit_rules_free(r);
         return rc;
@@ -350,7 +354,8 @@ audit_rules_reset(struct audit_rules *r)
     (void)audit_verify_take(r->verify, &f); /* findings of entries rolled back */
     r->since_take = 0;
     forget_all(r);
-    return load_state(r);
+    int rc = load_state(r);
+    return rc ? rc : compute_standing(r);
 }
 
 /* ------------------------------------------------------------------ the rules */
@@ -393,6 +398,18 @@ on_context(struct audit_rules *r, uint64_t index, const struct ov_context *c,
     return rc;
 }
 
+/* Runs st with (ctx, 32 bytes) bound: 0 when it changed a row, 1 when it changed none (an
+ * INSERT OR IGNORE that found the key), or an error. */
+static int
+insert_new(struct audit_rules *r, sqlite3_stmt *st, int64_t ctx, const uint8_t key[32])
+{
+    int rc = ov_db_bind_int64(st, 1, ctx);
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(key, 32));
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    return rc ? rc : (sqlite3_changes(ov_db_handle(r->db)) > 0 ? 0 : 1);
+}
+
 static int
 on_issuance(struct audit_rules *r, uint64_t index, const struct ov_issuance *is)
 {
@@ -403,13 +420,18 @@ on_issuance(struct audit_rules *r, uint64_t index, const struct ov_issuance *is)
                          is->context);
     }
     x->issuances++;
-    sqlite3_stmt *st = ov_db_stmt(r->db, "issued_add");
-    uint64_t n = 0;
-    int rc = ov_db_bind_int64(st, 1, x->n);
-    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(is->tag, OV_TAG_LEN));
-    rc = rc ? rc : ov_db_step(st);
-    rc = rc == OV_DB_ROW ? ov_db_col_uint64(st, 0, &n) : (rc ? rc : -OV_E_DB);
-    ov_db_reset(st);
+    uint64_t n = 1;
+    int rc = insert_new(r, ov_db_stmt(r->db, "issued_first"), x->n, is->tag);
+    if (rc == 1) { /* not the first issuance for this tag */
+        rc = insert_new(r, ov_db_stmt(r->db, "issued_more"), x->n, is->tag);
+        rc = rc == 1 ? -OV_E_DB : rc; /* the row is there: the UPDATE must change it */
+        sqlite3_stmt *st = ov_db_stmt(r->db, "issued_get");
+        rc = rc ? rc : ov_db_bind_int64(st, 1, x->n);
+        rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(is->tag, OV_TAG_LEN));
+        rc = rc ? rc : ov_db_step(st);
+        rc = rc == OV_DB_ROW ? ov_db_col_uint64(st, 0, &n) : (rc ? rc : -OV_E_DB);
+        ov_db_reset(st);
+    }
     if (rc == 0 && n > x->c.quota) {
         char tag[17];
         hex8(is->tag, tag);
@@ -454,8 +476,8 @@ spend(struct audit_rules *r, uint64_t index, const struct audit_ctx *x,
     rc = rc ? rc : ov_db_bind_uint64(st, 3, index);
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
-    *fresh = rc == 0;
-    if (rc != -OV_E_CONFLICT) {
+    *fresh = rc == 0 && sqlite3_changes(ov_db_handle(r->db)) > 0;
+    if (rc != 0 || *fresh) {
         return rc;
     }
     uint64_t first;
@@ -587,7 +609,7 @@ on_action(struct audit_rules *r, uint64_t index, const struct ov_action *a)
         rc = rc ? rc : ov_db_bind_uint64(st, 4, index);
         rc = rc ? rc : ov_db_step(st);
         ov_db_reset(st);
-        if (rc == -OV_E_CONFLICT) {
+        if (rc == 0 && sqlite3_changes(ov_db_handle(r->db)) == 0) { /* rated before */
             uint64_t first = AUDIT_NO_INDEX;
             st = ov_db_stmt(r->db, "rated_get");
             rc = ov_db_bind_int64(st, 1, x->n);
@@ -846,17 +868,22 @@ audit_rules_recount(struct audit_rules *r, const struct audit_ctx *x, uint64_t s
 {
     bool ratings = x->c.type == OV_CONTEXT_RATING;
     uint64_t counts[OV_MAX_CHOICES] = { 0 };
-    sqlite3_stmt *st = ov_db_stmt(r->db, "recount");
+    /* ratings: SQLite groups the targets (its sorter spills to temporary files, so a round
+     * with millions of targets needs no memory); an assembly has at most OV_MAX_CHOICES
+     * names, counted here in one pass along the primary key, with no sort at all */
+    sqlite3_stmt *st = ov_db_stmt(r->db, ratings ? "recount" : "recount_rows");
     int rc = ov_db_bind_int64(st, 1, x->n);
     rc = rc ? rc : ov_db_bind_uint64(st, 2, size > INT64_MAX ? INT64_MAX : size);
     while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
         struct ov_bytes name;
-        uint64_t count;
-        int64_t sum;
+        uint64_t count = 0;
+        int64_t sum = 0;
         char nm[OV_MAX_LABEL_LEN + 1];
         rc = ov_db_col_text(st, 0, OV_MAX_LABEL_LEN, &name);
-        rc = rc ? rc : ov_db_col_uint64(st, 1, &count);
-        rc = rc ? rc : ov_db_col_int64(st, 2, &sum);
+        if (rc == 0 && ratings) {
+            rc = ov_db_col_uint64(st, 1, &count);
+            rc = rc ? rc : ov_db_col_int64(st, 2, &sum);
+        }
         if (rc != 0) {
             break;
         }
@@ -864,11 +891,12 @@ audit_rules_recount(struct audit_rules *r, const struct audit_ctx *x, uint64_t s
         nm[name.len] = 0;
         if (ratings) {
             rc = fn(arg, nm, count, sum);
-        } else {
-            for (size_t i = 0; i < x->c.n_choices; i++) {
-                if (strcmp(x->c.choices[i], nm) == 0) {
-                    counts[i] = count;
-                }
+            continue;
+        }
+        for (size_t i = 0; i < x->c.n_choices; i++) {
+            if (strcmp(x->c.choices[i], nm) == 0) {
+                counts[i]++;
+                break;
             }
         }
     }

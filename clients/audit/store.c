@@ -35,19 +35,21 @@ static const char *const migrations[] = {
 /* The hot statements (one or more per action) come first: ov_db_stmt looks names up in
  * order. */
 static const struct ov_db_stmt_def stmts[] = {
-    /* rules.c: a token's nonce counted (a conflict means it was already) */
-    { "spent_put", "INSERT INTO spent (ctx, nonce, idx) VALUES (?, ?, ?)" },
+    /* rules.c: a token's nonce counted (no change: it was already). OR IGNORE rather than
+     * a constraint error, and no RETURNING: both cost an allocation per row. */
+    { "spent_put", "INSERT OR IGNORE INTO spent (ctx, nonce, idx) VALUES (?, ?, ?)" },
     /* rules.c: every action, for recounts */
     { "act_put", "INSERT INTO acts (ctx, idx, name, rating, tok, counted) VALUES (?, ?, ?, ?, ?, ?)" },
     /* rules.c: where a nonce was first counted; whether a pseudonym was admitted */
     { "spent_get", "SELECT idx FROM spent WHERE ctx = ? AND nonce = ?" },
     /* rules.c: one rating per pseudonym and target */
-    { "rated_put", "INSERT INTO rated (ctx, pseudonym, target, idx) VALUES (?, ?, ?, ?)" },
+    { "rated_put",
+      "INSERT OR IGNORE INTO rated (ctx, pseudonym, target, idx) VALUES (?, ?, ?, ?)" },
     { "rated_get", "SELECT idx FROM rated WHERE ctx = ? AND pseudonym = ? AND target = ?" },
-    /* rules.c: one more issuance for a tag; the count after it */
-    { "issued_add",
-      "INSERT INTO issued (ctx, tag, n) VALUES (?, ?, 1) ON CONFLICT (ctx, tag) DO UPDATE "
-      "SET n = n + 1 RETURNING n" },
+    /* rules.c: the first issuance for a tag (no change: not the first), then the others */
+    { "issued_first", "INSERT OR IGNORE INTO issued (ctx, tag, n) VALUES (?, ?, 1)" },
+    { "issued_more", "UPDATE issued SET n = n + 1 WHERE ctx = ? AND tag = ?" },
+    { "issued_get", "SELECT n FROM issued WHERE ctx = ? AND tag = ?" },
     /* rules.c: a violation found */
     { "violation_put",
       "INSERT INTO violations (idx, rule, context, detail, run) VALUES (?, ?, ?, ?, ?)" },
@@ -58,7 +60,10 @@ static const struct ov_db_stmt_def stmts[] = {
     /* rules.c: every context, at start-up */
     { "context_all",
       "SELECT n, idx, entry, issuances, tokens, actions FROM contexts ORDER BY n" },
-    /* rules.c: the recount of a context over entries [0, size) */
+    /* rules.c: the recount of a context over entries [0, size): an assembly's ballots, */
+    { "recount_rows",
+      "SELECT name FROM acts WHERE ctx = ? AND idx < ? AND counted = 1" },
+    /* a rating round's targets */
     { "recount",
       "SELECT name, count(*), sum(rating) FROM acts WHERE ctx = ? AND idx < ? AND counted = 1 "
       "GROUP BY name ORDER BY name" },
@@ -71,9 +76,10 @@ static const struct ov_db_stmt_def stmts[] = {
     /* rules.c: entries by kind */
     { "count_put", "INSERT OR REPLACE INTO counts (kind, n) VALUES (?, ?)" },
     { "count_all", "SELECT kind, n FROM counts" },
-    /* report.c: every violation, in log order (log-level ones first) */
+    /* report.c: every violation, in log order (log-level ones, NULL, first), read along the
+     * index: no sort, whatever their number */
     { "violation_all",
-      "SELECT idx, rule, context, detail, run FROM violations ORDER BY idx IS NOT NULL, idx, id" },
+      "SELECT idx, rule, context, detail, run FROM violations ORDER BY idx, id" },
     { "violation_count", "SELECT count(*) FROM violations" },
     /* sync.c: a fork, with both checkpoints */
     { "fork_put",
@@ -107,7 +113,8 @@ audit_store_open(const char *dir, struct ov_db **out)
     /* NORMAL: a crash may lose the last transaction, which the next run reads again */
     int rc = ov_db_open(path, OV_DB_SYNC_NORMAL, &audit_store_schema, out);
     if (rc == 0) {
-        rc = ov_db_exec(*out, "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY");
+        /* the cache caps memory; sorts (recounts) spill to temporary files, not to memory */
+        rc = ov_db_exec(*out, "PRAGMA cache_size = -32768; PRAGMA temp_store = FILE");
         if (rc != 0) {
             ov_db_close(*out);
             *out = NULL;

@@ -19,14 +19,12 @@
  *   forks       old/new size, root, note, detail, run         the report, with evidence
  *   counts      kind, n                                       entries by kind and route
  *   runs        run, started, from_size, to_size
- * Memory does not grow with the log: rows live in SQLite (cache capped by
- * AUDIT_DB_CACHE_KIB), only contexts are kept in memory. */
+ * Memory does not grow with the log: rows live in SQLite (page cache capped at 32 MiB, sorts
+ * spilled to temporary files), only contexts are kept in memory. */
 #ifndef AUDIT_STORE_H
 #define AUDIT_STORE_H
 
 #include "db.h"
-
-#define AUDIT_DB_CACHE_KIB 32768
 
 extern const struct ov_db_schema audit_store_schema;
 

@@ -130,7 +130,9 @@ audit_verify_new(unsigned n_threads, struct audit_verify **out)
     v->all = calloc(n_batches, sizeof *v->all);
     /* between two takes, each batch completes at most once (refilling one needs
      * AUDIT_VERIFY_TAKE_EVERY submissions, hence a take); inline, a take's worth of jobs */
-    v->cap_findings = (n_batches + AUDIT_VERIFY_TAKE_EVERY) * BATCH_JOBS * FINDINGS_PER_JOB;
+    _Static_assert(AUDIT_VERIFY_TAKE_EVERY <= BATCH_JOBS, "a take per batch at least");
+    v->cap_findings = (n_threads ? n_batches * BATCH_JOBS : AUDIT_VERIFY_TAKE_EVERY) *
+                      FINDINGS_PER_JOB;
     v->findings[0] = calloc(v->cap_findings, sizeof *v->findings[0]);
     v->findings[1] = calloc(v->cap_findings, sizeof *v->findings[1]);
     if (v->all == NULL || v->findings[0] == NULL || v->findings[1] == NULL) {

@@ -87,10 +87,15 @@ for sc in forged-token double-count altered-action over-quota key-swapped key-mi
     if ! $GS "$sc" "$U" "$T/p.key" sim --keys "$KEYS" > "$T/$sc.gs" 2>"$T/$sc.err"; then
         fail "$sc: govsim: $(cat "$T/$sc.err")"; continue
     fi
-    st=$(audit --log "$U" --log-vkey "$VK" --json "$T/$sc.json")
+    st=$(audit --log "$U" --log-vkey "$VK" --json "$T/$sc.json" --state "$T/st-$sc")
     check_eq "$sc: exit 1" "$st" 1
     if J expect "$T/$sc.json" "$T/$sc.gs" > "$T/$sc.chk"; then ok; else
         fail "$sc: $(cat "$T/$sc.chk")"; fi
+    # the state keeps them: a later run that reads nothing new reports them again
+    st=$(audit --log "$U" --log-vkey "$VK" --json "$T/$sc.again.json" --state "$T/st-$sc")
+    check_eq "$sc: still exit 1 when nothing is new" "$st/$(J get "$T/$sc.again.json" read.entries)" 1/0
+    if J expect "$T/$sc.again.json" "$T/$sc.gs" > "$T/$sc.chk"; then ok; else
+        fail "$sc (again): $(cat "$T/$sc.chk")"; fi
     stop_log "s_$(echo "$sc" | tr - _)"
 done
 

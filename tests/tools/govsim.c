@@ -11,7 +11,10 @@
  *       appends the entries a --save wrote (entry K with its time moved by one second: still
  *       valid by every rule, but another log); prints "size N"
  *   govsim bulk URL PRODUCER_KEY PRODUCER --actions N [--threads T] [--keys DIR]
- *       one assembly with N issuances and N votes (tokens minted on T threads); "size N"
+ *                [--fake-tokens]
+ *       one assembly with N issuances and N votes (tokens minted on T threads); "size N".
+ *       --fake-tokens: tokens right in every field but the RSA signature (random), so a log
+ *       of a million actions takes seconds (every token then fails: a memory benchmark)
  *   govsim speed [--threads T] [--ms MS] [--keys DIR]
  *       the per-action signature-verification limit: RSA-2048 PSS token verification plus
  *       Ed25519 action verification on T threads; prints "speed ACTIONS_PER_SECOND"
@@ -53,6 +56,9 @@
 #define N_KEYS 4
 #define MAX_PENDING 2000000
 #define BATCH 2048
+/* core/logreq encodes and parses an append request as one CBOR message of at most
+ * OV_MAX_CBOR_LEN (64 KiB), whatever docs/PROTOCOL.md §4.1 allows: keep requests under it */
+#define BATCH_BYTES 60000
 #define ISSUER "issuer.onevoice.test"
 #define OPENS 1700000000u
 #define CLOSES 1800000000u
@@ -81,6 +87,17 @@ opt(int argc, char **argv, const char *name, const char *def)
         }
     }
     return def;
+}
+
+static bool
+flag_set(int argc, char **argv, const char *name)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], name) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static double
@@ -199,8 +216,12 @@ static void
 flush(struct sim *s, bool checkpoint)
 {
     while (s->n_sent < s->n_pending) {
-        size_t n = s->n_pending - s->n_sent;
-        n = n > BATCH ? BATCH : n;
+        size_t n = 0, bytes = 0;
+        while (s->n_sent + n < s->n_pending && n < BATCH &&
+               (n == 0 || bytes + s->pending[s->n_sent + n].len + 5 <= BATCH_BYTES)) {
+            bytes += s->pending[s->n_sent + n].len + 5;
+            n++;
+        }
         struct ov_bytes *v = calloc(n, sizeof *v);
         if (v == NULL) {
             die("memory", -OV_E_NOMEM);
@@ -263,6 +284,15 @@ sim_free(struct sim *s)
     ov_sign_key_free(s->producer);
     if (s->save != NULL && fclose(s->save) != 0) {
         die("save", -OV_E_IO);
+    }
+}
+
+/* Forgets the entries sent (their indices too), so a long run keeps no memory. */
+static void
+sim_restart(struct sim *s)
+{
+    if (s->n_sent == s->n_pending) {
+        s->n_sent = s->n_pending = 0;
     }
 }
 
@@ -700,9 +730,11 @@ cmd_replay(int argc, char **argv)
 struct bulk {
     const struct ctxkey *key;
     const char *ctx;
-    struct ov_buf *out; /* 2 per voter: issuance, action */
+    bool fake;
+    uint8_t digest[OV_PP_DIGEST_LEN]; /* the context's challenge digest (fake tokens) */
+    struct ov_buf *out; /* 2 per voter of the chunk: issuance, action */
     atomic_size_t next;
-    size_t n;
+    size_t first, n;    /* the chunk: voters [first, n) */
 };
 
 static void *
@@ -720,14 +752,25 @@ bulk_thread(void *arg)
         struct ov_sign_key *k = NULL;
         randombytes_buf(tag, sizeof tag);
         issuance_entry(&e, b->ctx, tag, OPENS + 10 + v);
-        must(ov_entry_encode(&e, &b->out[2 * v]), "encode");
+        must(ov_entry_encode(&e, &b->out[2 * (v - b->first)]), "encode");
         must(ov_sign_key_generate(&k), "key");
-        mint(b->key, b->ctx, ov_sign_key_pk(k), tok);
+        if (b->fake) {
+            struct ov_pp_token t = { .token_type = OV_PP_TOKEN_TYPE };
+            sha256(ov_sign_key_pk(k), OV_PSEUDONYM_LEN, t.nonce);
+            memcpy(t.challenge_digest, b->digest, OV_PP_DIGEST_LEN);
+            memcpy(t.token_key_id, b->key->pk.token_key_id, OV_PP_NID);
+            randombytes_buf(t.authenticator, sizeof t.authenticator);
+            must(ov_pp_token_encode(&t, tok), "token");
+        } else {
+            mint(b->key, b->ctx, ov_sign_key_pk(k), tok);
+        }
         action_entry(&e, b->ctx, k, tok, choices[v % 3], false, 0, OPENS + 100000 + v);
-        must(ov_entry_encode(&e, &b->out[2 * v + 1]), "encode");
+        must(ov_entry_encode(&e, &b->out[2 * (v - b->first) + 1]), "encode");
         ov_sign_key_free(k);
     }
 }
+
+#define BULK_CHUNK 16384 /* voters minted, then appended, at a time: memory stays flat */
 
 static int
 cmd_bulk(int argc, char **argv)
@@ -738,30 +781,23 @@ cmd_bulk(int argc, char **argv)
     load_keys(opt(argc, argv, "--keys", NULL), keys);
     long n = atol(opt(argc, argv, "--actions", "1000"));
     int nt = atoi(opt(argc, argv, "--threads", "2"));
-    if (n < 1 || 2 * (size_t)n + 4 > MAX_PENDING || nt < 1 || nt > 64) {
-        die("--actions 1..999998, --threads 1..64", 0);
+    if (n < 1 || n > 100000000 || nt < 1 || nt > 64) {
+        die("--actions 1..100000000, --threads 1..64", 0);
     }
     const char *ctx = "bulk";
     struct ov_entry e;
     context_entry(&e, ctx, false, &keys[0], 1, OPENS + 1);
     (void)push(&s, &e);
-    double t0 = now_s();
-    struct bulk b = { .key = &keys[0], .ctx = ctx, .n = (size_t)n };
-    b.out = calloc(2 * (size_t)n, sizeof *b.out);
+    struct bulk b = { .key = &keys[0], .ctx = ctx };
+    b.fake = flag_set(argc, argv, "--fake-tokens");
+    uint8_t ch[OV_ENTRY_MAX_CHALLENGE_LEN];
+    size_t chl = 0;
+    must(ov_entry_challenge(ISSUER, ctx, ch, sizeof ch, &chl), "challenge");
+    ov_pp_challenge_digest(OV_BYTES(ch, chl), b.digest);
+    b.out = calloc(2 * BULK_CHUNK, sizeof *b.out);
     if (b.out == NULL) {
         die("memory", -OV_E_NOMEM);
     }
-    pthread_t th[64];
-    for (int i = 0; i < nt; i++) {
-        if (pthread_create(&th[i], NULL, bulk_thread, &b) != 0) {
-            die("thread", 0);
-        }
-    }
-    for (int i = 0; i < nt; i++) {
-        pthread_join(th[i], NULL);
-    }
-    double t1 = now_s();
-    /* issuances first, then the ballots, as a day of voting would log them */
     struct count c = { .ratings = false };
     snprintf(c.ctx, sizeof c.ctx, "%s", ctx);
     static const char *const choices[3] = { "yes", "no", "abstain" };
@@ -769,20 +805,39 @@ cmd_bulk(int argc, char **argv)
         count_add(&c, choices[i], 0);
         c.items[i].count = 0;
     }
-    for (long v = 0; v < n; v++) {
-        (void)push_bytes(&s, b.out[2 * v]);
+    double t_mint = 0, t_append = 0;
+    for (long first = 0; first < n; first += BULK_CHUNK) {
+        double t0 = now_s();
+        b.first = (size_t)first;
+        b.n = (size_t)(n - first < BULK_CHUNK ? n : first + BULK_CHUNK);
+        atomic_store(&b.next, (size_t)first);
+        pthread_t th[64];
+        for (int i = 0; i < nt; i++) {
+            if (pthread_create(&th[i], NULL, bulk_thread, &b) != 0) {
+                die("thread", 0);
+            }
+        }
+        for (int i = 0; i < nt; i++) {
+            pthread_join(th[i], NULL);
+        }
+        double t1 = now_s();
+        /* each issuance shortly before its ballot, as a day of voting would log them */
+        for (size_t v = b.first; v < b.n; v++) {
+            (void)push_bytes(&s, b.out[2 * (v - b.first)]);
+            (void)push_bytes(&s, b.out[2 * (v - b.first) + 1]);
+            c.items[v % 3].count++;
+        }
+        flush(&s, false);
+        sim_restart(&s);
+        t_mint += t1 - t0;
+        t_append += now_s() - t1;
     }
-    for (long v = 0; v < n; v++) {
-        (void)push_bytes(&s, b.out[2 * v + 1]);
-        c.items[v % 3].count++;
-    }
-    flush(&s, false);
     tally_entry(&e, &c, s.size, CLOSES + 1);
     (void)push(&s, &e);
     ov_entry_clear(&e);
     flush(&s, true);
-    fprintf(stderr, "govsim: %ld tokens minted in %.1f s, appended in %.1f s\n", n, t1 - t0,
-            now_s() - t1);
+    fprintf(stderr, "govsim: %ld %stokens minted in %.1f s, appended in %.1f s\n", n,
+            b.fake ? "fake " : "", t_mint, t_append);
     printf("size %llu\n", (unsigned long long)s.size);
     free(b.out);
     free_keys(keys);
