@@ -56,6 +56,7 @@ struct audit {
     struct audit_problem problems[AUDIT_MAX_PROBLEMS];
     size_t n_problems;
     bool stopping; /* a stop signal arrived during a sync (--follow) */
+    int entry_rc;  /* the rules' own failure (database, memory) that stopped a sync */
     /* progress bar */
     uint64_t sync_from, sync_to;
     double sync_start, last_draw;

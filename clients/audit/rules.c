@@ -373,6 +373,12 @@ on_context(struct audit_rules *r, uint64_t index, const struct ov_context *c,
                          "(%s) is ignored", c->id, (unsigned long long)x->index,
                          same_key ? "same token key" : "another token key");
     }
+    if (r->n_ctxs >= AUDIT_MAX_CONTEXTS) {
+        fprintf(stderr, "onevoice-audit: entry %llu announces context number %d: more than "
+                "this auditor keeps in memory\n", (unsigned long long)index,
+                AUDIT_MAX_CONTEXTS + 1);
+        return -OV_E_TOO_BIG;
+    }
     const char *why;
     int rc = ctx_make(c, index, (int64_t)r->n_ctxs + 1, &x, &why);
     if (rc != 0) {
@@ -905,7 +911,7 @@ audit_rules_recount(struct audit_rules *r, const struct audit_ctx *x, uint64_t s
         return rc;
     }
     /* every choice, in bytewise order, zeros included */
-    const char *names[OV_MAX_CHOICES];
+    const char *names[OV_MAX_CHOICES] = { 0 };
     for (size_t i = 0; i < x->c.n_choices; i++) {
         names[i] = x->c.choices[i];
     }

@@ -47,6 +47,9 @@
 #include "verify.h"
 
 #define AUDIT_NO_INDEX UINT64_MAX
+/* Contexts are kept in memory (about 10 KiB each, their choices included): a log announcing
+ * more cannot be audited in bounded memory, and the run stops with an error. */
+#define AUDIT_MAX_CONTEXTS 100000
 
 /* A context as the log announced it. */
 struct audit_ctx {

@@ -365,6 +365,7 @@ on_entry(void *ctx, uint64_t index, struct ov_bytes entry)
 {
     struct audit *a = ctx;
     int rc = audit_rules_entry(a->rules, index, entry);
+    a->entry_rc = rc;
     if (rc == 0 && (index & 1023) == 1023) {
         if (a->cfg.progress) {
             draw_progress(a, index + 1, false);
@@ -466,6 +467,7 @@ audit_round(struct audit *a, bool *grew)
     a->sync_from = from;
     a->sync_to = cp.size;
     a->sync_start = a->last_draw = audit_now();
+    a->entry_rc = 0;
     int srs = ov_logreader_sync(a->reader, &cp, on_entry, a);
     double dt = audit_now() - a->sync_start;
     if (srs == 0) {
@@ -493,21 +495,20 @@ audit_round(struct audit *a, bool *grew)
         fputc('\n', stderr);
     }
     rc = rollback(a);
-    if (rc == 0 && (srs == -OV_E_BAD_PROOF || srs == -OV_E_STATE) && !a->stopping) {
+    if (rc != 0 || a->stopping) {
+        /* nothing to explain */
+    } else if (a->entry_rc != 0) {
+        fprintf(stderr, "onevoice-audit: checking the entries failed: %s\n",
+                ov_strerror(a->entry_rc));
+        rc = a->entry_rc;
+    } else if (srs == -OV_E_BAD_PROOF || srs == -OV_E_STATE) {
         rc = explain_mismatch(a, &cp, srs);
-    } else if (rc == 0 && !a->stopping) {
-        switch (srs) {
-        case -OV_E_MALFORMED:
-        case -OV_E_TRUNCATED:
-        case -OV_E_TOO_BIG:
-            problem(a, R_TREE_MISMATCH, "the log serves an entry bundle or tile that does not "
-                    "parse (%s)", ov_strerror(srs));
-            break;
-        default:
-            fprintf(stderr, "onevoice-audit: reading the log failed: %s\n", ov_strerror(srs));
-            rc = srs;
-            break;
-        }
+    } else if (srs == -OV_E_MALFORMED || srs == -OV_E_TRUNCATED || srs == -OV_E_TOO_BIG) {
+        problem(a, R_TREE_MISMATCH, "the log serves an entry bundle or tile that does not parse "
+                "(%s)", ov_strerror(srs));
+    } else {
+        fprintf(stderr, "onevoice-audit: reading the log failed: %s\n", ov_strerror(srs));
+        rc = srs;
     }
     if (rc == 0 && a->stopping) {
         rc = -OV_E_STATE;
