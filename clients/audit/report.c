@@ -179,7 +179,8 @@ put_violation(FILE *f, bool *first, const char *rule, bool has_index, uint64_t i
     json_object_set_new(o, "rule", json_string(rule));
     json_object_set_new(o, "index", has_index ? json_integer((json_int_t)index) : json_null());
     json_object_set_new(o, "context", ctx ? json_string(ctx) : json_null());
-    json_object_set_new(o, "detail", json_string(detail));
+    json_t *d = json_string(detail);
+    json_object_set_new(o, "detail", d ? d : json_string("(detail not valid UTF-8)"));
     json_object_set_new(o, "new", json_boolean(fresh));
     fputs(*first ? "\n  " : ",\n  ", f);
     *first = false;

@@ -125,6 +125,26 @@ find_ctx(const struct audit_rules *r, const char *id)
 
 /* ------------------------------------------------------------------ violations */
 
+/* Cuts a string that vsnprintf truncated back to whole UTF-8 characters (details quote
+ * labels from the log, which may be multi-byte): the state and the JSON report hold only
+ * valid text. */
+static void
+utf8_trim(char *s)
+{
+    size_t n = strlen(s), j = n;
+    while (j > 0 && ((unsigned char)s[j - 1] & 0xc0) == 0x80) {
+        j--;
+    }
+    if (j == 0 || (unsigned char)s[j - 1] < 0xc0) {
+        return; /* ends in ASCII or a complete sequence of stray continuations */
+    }
+    unsigned char lead = (unsigned char)s[j - 1];
+    size_t want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+    if (n - (j - 1) < want) {
+        s[j - 1] = 0;
+    }
+}
+
 static int
 violation(struct audit_rules *r, uint64_t index, const char *rule, const char *ctx,
           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -136,8 +156,13 @@ violation(struct audit_rules *r, uint64_t index, const char *rule, const char *c
     char detail[AUDIT_DETAIL_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    int n = vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
+    if (n < 0) {
+        detail[0] = 0;
+    } else if ((size_t)n >= sizeof detail) {
+        utf8_trim(detail);
+    }
     sqlite3_stmt *st = ov_db_stmt(r->db, "violation_put");
     int rc = index == AUDIT_NO_INDEX ? ov_db_bind_null(st, 1) : ov_db_bind_uint64(st, 1, index);
     rc = rc ? rc : ov_db_bind_text(st, 2, rule, strlen(rule));
@@ -666,13 +691,19 @@ note_diff(struct cmp_state *s, const char *name, uint64_t pc, int64_t ps, uint64
     if (s->diff[0] != 0) {
         return; /* the first difference is enough */
     }
+    int n;
     if (s->ratings) {
-        snprintf(s->diff, sizeof s->diff, "\"%s\": published [%llu, %lld], recount [%llu, %lld]",
-                 name, (unsigned long long)pc, (long long)ps, (unsigned long long)rc,
-                 (long long)rs);
+        n = snprintf(s->diff, sizeof s->diff, "\"%s\": published [%llu, %lld], recount [%llu, "
+                     "%lld]", name, (unsigned long long)pc, (long long)ps,
+                     (unsigned long long)rc, (long long)rs);
     } else {
-        snprintf(s->diff, sizeof s->diff, "\"%s\": published %llu, recount %llu", name,
-                 (unsigned long long)pc, (unsigned long long)rc);
+        n = snprintf(s->diff, sizeof s->diff, "\"%s\": published %llu, recount %llu", name,
+                     (unsigned long long)pc, (unsigned long long)rc);
+    }
+    if (n < 0) {
+        snprintf(s->diff, sizeof s->diff, "\"%s\" differs", name);
+    } else if ((size_t)n >= sizeof s->diff) {
+        utf8_trim(s->diff);
     }
 }
 
