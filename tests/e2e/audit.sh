@@ -121,13 +121,18 @@ stop_log a
 python3 - "$T/a/log.db" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-n, data = db.execute("SELECT n, data FROM bundles WHERE n = 0").fetchone()
-b, off = bytearray(data), 0
-for i in range(3):
-    off += 2 + int.from_bytes(b[off:off + 2], "big")
-ln = int.from_bytes(b[off:off + 2], "big")
-b[off + 2 + ln - 1] ^= 1       # the last byte of entry 3
-db.execute("UPDATE bundles SET data = ? WHERE n = 0", (bytes(b),))
+row = db.execute("SELECT data FROM bundles WHERE n = 0").fetchone()
+if row is not None:                # a full bundle: its own row
+    b, off = bytearray(row[0]), 0
+    for i in range(3):
+        off += 2 + int.from_bytes(b[off:off + 2], "big")
+    ln = int.from_bytes(b[off:off + 2], "big")
+    b[off + 2 + ln - 1] ^= 1       # the last byte of entry 3
+    db.execute("UPDATE bundles SET data = ? WHERE n = 0", (bytes(b),))
+else:                              # a partial bundle is served from the leaves
+    d = bytearray(db.execute("SELECT data FROM leaves WHERE idx = 3").fetchone()[0])
+    d[-1] ^= 1
+    db.execute("UPDATE leaves SET data = ? WHERE idx = 3", (bytes(d),))
 db.commit()
 PY
 new_log a

@@ -354,14 +354,23 @@ context_entry(struct ov_entry *e, const char *id, bool rating, const struct ctxk
     c->time = t;
 }
 
+/* n: this tag's issuance number in the context, as the issuer writes it (1, 2, ...). */
 static void
-issuance_entry(struct ov_entry *e, const char *ctx, const uint8_t tag[OV_TAG_LEN], uint64_t t)
+issuance_entry_n(struct ov_entry *e, const char *ctx, const uint8_t tag[OV_TAG_LEN], uint64_t t,
+                 uint64_t n)
 {
     memset(e, 0, sizeof *e);
     e->kind = OV_ENTRY_ISSUANCE;
     snprintf(e->u.issuance.context, sizeof e->u.issuance.context, "%s", ctx);
     memcpy(e->u.issuance.tag, tag, OV_TAG_LEN);
+    e->u.issuance.n = n;
     e->u.issuance.time = t;
+}
+
+static void
+issuance_entry(struct ov_entry *e, const char *ctx, const uint8_t tag[OV_TAG_LEN], uint64_t t)
+{
+    issuance_entry_n(e, ctx, tag, t, 1);
 }
 
 /* A signed action by key; with tok, carrying that token. */
@@ -515,6 +524,7 @@ cmd_scenario(enum scen sc, int argc, char **argv)
         memset(&e, 0, sizeof e);
         e.kind = OV_ENTRY_ENROLLMENT;
         e.u.enrollment.route = v % 2 ? OV_ROUTE_INVITE : OV_ROUTE_REGISTRAR;
+        e.u.enrollment.n = (uint64_t)v + 1;
         e.u.enrollment.time = s.clock++;
         (void)push(&s, &e);
     }
@@ -529,7 +539,7 @@ cmd_scenario(enum scen sc, int argc, char **argv)
         (void)push(&s, &e);
     }
     if (sc == S_OVER_QUOTA) {
-        issuance_entry(&e, asm_id, tag_a[0], s.clock++); /* a second token for voter 0 */
+        issuance_entry_n(&e, asm_id, tag_a[0], s.clock++, 2); /* a second token for voter 0 */
         expect_at(&x, push(&s, &e));
     }
     /* the assembly: one token, one ballot per voter */

@@ -68,6 +68,7 @@ sample_enrollment(struct ov_entry *e, enum ov_enroll_route r)
     memset(e, 0, sizeof *e);
     e->kind = OV_ENTRY_ENROLLMENT;
     e->u.enrollment.route = r;
+    e->u.enrollment.n = 42;
     e->u.enrollment.time = 1700000001;
 }
 
@@ -78,6 +79,7 @@ sample_issuance(struct ov_entry *e)
     e->kind = OV_ENTRY_ISSUANCE;
     strcpy(e->u.issuance.context, "budget-2025");
     fill(e->u.issuance.tag, OV_TAG_LEN, 3);
+    e->u.issuance.n = 1;
     e->u.issuance.time = 1700000002;
 }
 
@@ -720,15 +722,15 @@ test_noncanonical(void)
     struct ov_buf b, x;
     sample_issuance(&e);
     CHECK_EQ_INT(encode(&e, &b), 0);
-    /* keys sort by their encoded bytes, so shorter first: "v", "tag", "kind", "time",
-     * "context"; the entry starts a5 61 76 01 */
-    static const uint8_t head[] = { 0xa5, 0x61, 'v', 0x01 };
+    /* keys sort by their encoded bytes, so shorter first: "n", "v", "tag", "kind", "time",
+     * "context"; the entry starts a6 61 6e 01 (n = 1) */
+    static const uint8_t head[] = { 0xa6, 0x61, 'n', 0x01 };
     CHECK_EQ_MEM(b.ptr, head, sizeof head);
-    static const uint8_t wide_v[] = { 0x61, 'v', 0x18, 0x01 };
+    static const uint8_t wide_v[] = { 0x61, 'n', 0x18, 0x01 };
     splice(&b, 1, 3, wide_v, sizeof wide_v, &x);
     refuse(ov_buf_view(&x), -OV_E_NONCANONICAL);
     ov_buf_clear(&x);
-    static const uint8_t wide_map[] = { 0xb8, 0x05 };
+    static const uint8_t wide_map[] = { 0xb8, 0x06 };
     splice(&b, 0, 1, wide_map, sizeof wide_map, &x);
     refuse(ov_buf_view(&x), -OV_E_NONCANONICAL);
     ov_buf_clear(&x);
@@ -737,13 +739,13 @@ test_noncanonical(void)
     CHECK_EQ_INT(ov_buf_append(&x, &brk, 1), 0);
     refuse(ov_buf_view(&x), -OV_E_NONCANONICAL);
     ov_buf_clear(&x);
-    /* "v" moved from first to last */
+    /* "n" moved from first to last */
     splice(&b, 1, 3, NULL, 0, &x);
     CHECK_EQ_INT(ov_buf_append(&x, head + 1, 3), 0);
     refuse(ov_buf_view(&x), -OV_E_NONCANONICAL);
     ov_buf_clear(&x);
-    /* "v" twice */
-    static const uint8_t six = 0xa6;
+    /* "n" twice */
+    static const uint8_t six = 0xa7;
     splice(&b, 0, 1, &six, 1, &x);
     CHECK_EQ_INT(ov_buf_append(&x, head + 1, 3), 0);
     refuse(ov_buf_view(&x), 0);
