@@ -236,6 +236,8 @@ check_eq "the outbox is empty" "$(curl -s $U/metrics | awk '/^issuer_outbox_back
 sleep 0.3 # a checkpoint covers it all
 $IT logscan "$L" "$VK" --dump "$T/entries" > "$T/scan" 2>&1
 check "no tag twice, none past its quota" $IT logscan "$L" "$VK"
+check_eq "every listed context is, byte for byte, the log's entry at its log_index" \
+    "$($IT logscan "$L" "$VK" --issuer "$U" | sed -n 2p)" "listed 37 logged-as-listed 37"
 check_eq "the log holds every context, enrollment and issuance" "$(head -1 "$T/scan" | cut -d' ' -f3-)" \
     "contexts 37 enrollments 8 issuances 1509"
 check_eq "every token of the stream has its log entry, and no more" "$(grep '^context big ' "$T/scan")" "context big issued 1500 tags 1"
