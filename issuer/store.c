@@ -41,8 +41,12 @@ static const char *const migrations[] = {
     "CREATE TRIGGER issuances_quota BEFORE INSERT ON issuances"
     "  WHEN NEW.n > (SELECT quota FROM contexts WHERE id = NEW.context)"
     "  BEGIN SELECT RAISE(ABORT, 'quota exceeded'); END;"
-    "CREATE TABLE seen_requests (sig BLOB PRIMARY KEY CHECK (length(sig) = 64),"
-    "  expires INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+    /* keyed by time first: inserts land at the b-tree's right edge (one page per batch,
+     * not one random page per request), pruning cuts its left edge; the signature covers
+     * the time, so the pair is as unique as the signature */
+    "CREATE TABLE seen_requests (expires INTEGER NOT NULL,"
+    "  sig BLOB NOT NULL CHECK (length(sig) = 64), PRIMARY KEY (expires, sig)) STRICT,"
+    "  WITHOUT ROWID;"
     "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;"
     "INSERT INTO counters (name, value) VALUES ('enrollment', 0);",
 };

@@ -19,7 +19,7 @@
  *                                           n > the context's quota: no person ever holds
  *                                           more than the quota, and a retried blinded
  *                                           message finds its stored response
- *   seen_requests(sig, expires)             signatures of token requests answered inside
+ *   seen_requests(expires, sig)             signatures of token requests answered inside
  *                                           the time window: replays refused
  *   outbox(id, entry, created, log_index)   log entries written in the same transaction as
  *                                           the state they record; log_index NULL = pending
