@@ -19,13 +19,16 @@
  *                                           n > the context's quota: no person ever holds
  *                                           more than the quota, and a retried blinded
  *                                           message finds its stored response
- *   seen_requests(sig, expires)             signatures of token requests answered inside
+ *   seen_requests(expires, sig)             signatures of token requests answered inside
  *                                           the time window: replays refused
  *   outbox(id, entry, created, log_index)   log entries written in the same transaction as
  *                                           the state they record; log_index NULL = pending
  *   counters(name, value)                   the enrollment serial of the log entries */
 #ifndef ISSUER_STORE_H
 #define ISSUER_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "db.h"
 #include "err.h"
@@ -42,5 +45,20 @@ OV_MUST_CHECK int issuer_store_outbox_add(struct ov_db *db, struct ov_bytes entr
 
 /* A passive WAL checkpoint (never waits for the writer). -OV_E_DB. */
 OV_MUST_CHECK int issuer_store_checkpoint(struct ov_db *db);
+
+/* Steps a statement of the table that returns no row (the savepoints). -OV_E_*. */
+OV_MUST_CHECK int issuer_store_run(struct ov_db *db, const char *name);
+
+/* What an issuance decides on, read in one query (iss_state). */
+struct issuer_state {
+    bool known, revoked;   /* the key is an enrollee's; it was replaced */
+    uint8_t pseudonym[32];
+    bool answered;         /* an issuance already answered this blinded message ... */
+    bool answered_other;   /* ... for another enrollee */
+    uint8_t response[256]; /* its TokenResponse */
+    uint64_t issued;       /* the enrollee's tokens in the context */
+};
+OV_MUST_CHECK int issuer_store_state(struct ov_db *db, const uint8_t pk[32], const char *context,
+                                     const uint8_t blinded[256], struct issuer_state *s);
 
 #endif

@@ -7,6 +7,11 @@
 #                     single-core `openssl speed -seconds 3 rsa2048` signs per second
 #                     measured in the same run: the RSA private operation each issuance
 #                     needs is the physical limit.
+#   issuer_cpu_per_issuance   the issuer process's CPU time (user + system) per issuance
+#                     in that run, beside the CPU time of one RSA-2048 signature (1 / the
+#                     signs per second above): ratio = the share of the issuer's CPU that
+#                     the RSA itself takes. Unlike the rate it does not depend on what else
+#                     the machine runs (the client, the log, other work).
 BUILD=${BUILD:-build}
 IT=$BUILD/tools/issuertool
 T=$(mktemp -d)
@@ -27,13 +32,22 @@ wait_port "$T/lport"
 L=http://127.0.0.1:$(cat "$T/lport")
 VK=$($BUILD/onevoice-log --data "$T/log" --print-vkey)
 $BUILD/onevoice-issuer --data "$T/iss" --log "$L" --log-vkey "$VK" --name bench.example \
-    --port-file "$T/iport" 2>>"$T/err" &
-PIDS="$PIDS $!"
+    --port-file "$T/iport" ${ISSUER_OPTS:-} 2>>"$T/err" &
+IPID=$!
+PIDS="$PIDS $IPID"
 wait_port "$T/iport"
 U=http://127.0.0.1:$(cat "$T/iport")
 ADMIN=$($BUILD/onevoice-issuer --data "$T/iss" --print-credentials | awk '/^admin /{print $2}')
 NOW=$(date +%s)
 $IT context "$U" "$ADMIN" "{\"id\":\"bench\",\"title\":\"Bench\",\"type\":\"assembly\",\"choices\":[\"a\",\"b\"],\"opens\":$((NOW - 5)),\"closes\":$((NOW + 3600)),\"quota\":1000000}" >/dev/null
+cpu() { awk '{ print $14 + $15 }' "/proc/$IPID/stat"; }
+TICKS=$(getconf CLK_TCK)
+C0=$(cpu)
 OUT=$($IT bench "$U" "$ADMIN" bench --conns 64 --seconds 8 --requests 70000)
+C1=$(cpu)
 RATE=$(field "$OUT" rate)
+ISSUED=$(field "$OUT" issued)
 echo "bench issuer_issuance $RATE issuances/s limit $LIMIT ratio $(ratio "$RATE" "$LIMIT")"
+PER=$(awk -v c=$((C1 - C0)) -v t="$TICKS" -v n="$ISSUED" 'BEGIN { printf "%.4f", (n > 0 ? c / t / n * 1000 : 0) }')
+RSA=$(awk -v s="$SIGNS" 'BEGIN { printf "%.4f", 1000 / s }')
+echo "bench issuer_cpu_per_issuance $PER ms limit $RSA ratio $(ratio "$RSA" "$PER")"

@@ -23,12 +23,14 @@
  *                                           N tokens one after another, each retried (same
  *                                           blinded message) until answered, through issuer
  *                                           restarts; appends one line per token to FILE
- *   issuertool logscan LOGURL VKEY [--dump FILE]
+ *   issuertool logscan LOGURL VKEY [--dump FILE] [--issuer URL]
  *                                           reads the whole log: prints "contexts C
  *                                           enrollments E issuances I", then "context ID
  *                                           issued N tags T" per context; fails if a tag's
  *                                           numbers repeat or pass the quota; --dump writes
- *                                           every entry's bytes to FILE
+ *                                           every entry's bytes to FILE; --issuer: each
+ *                                           context the issuer lists must be, re-encoded,
+ *                                           the log's entry at its log_index
  *   issuertool bench URL ADMIN CONTEXT --conns C --seconds S --requests N [--blind]
  *                                           enrolls C citizens, precomputes N signed requests
  *                                           (random blinded messages; --blind: real ones),
@@ -562,6 +564,19 @@ cmd_logscan(int argc, char **argv)
     }
     ov_httpc_resp_clear(&resp);
     const char *dump = opt(argc, argv, "--dump", NULL);
+    /* --issuer URL: each listed context's entry, re-encoded, must be the log's at its index */
+    const char *issuer = opt(argc, argv, "--issuer", NULL);
+    struct ov_issuer_context *listed = NULL;
+    size_t n_listed = 0, n_matched = 0;
+    if (issuer != NULL) {
+        struct ov_issuerclient *ic = client(issuer);
+        struct ov_issuer_status st;
+        int rc = ov_issuerclient_contexts(ic, &listed, &n_listed, &st);
+        if (rc != 0) {
+            refused(&st, rc);
+        }
+        ov_issuerclient_free(ic);
+    }
     FILE *df = dump ? fopen(dump, "wb") : NULL;
     size_t n_ctx = 0, n_enr = 0, n_iss = 0, cap = 1024, bad = 0;
     struct tagrec *tags = malloc(cap * sizeof *tags);
@@ -582,6 +597,21 @@ cmd_logscan(int argc, char **argv)
         }
         for (size_t i = 0; i < ne; i++) {
             struct ov_entry e;
+            for (size_t c = 0; c < n_listed; c++) {
+                struct ov_entry le;
+                struct ov_buf enc;
+                if (listed[c].log_index != b * OV_TILE_WIDTH + i) {
+                    continue;
+                }
+                memset(&le, 0, sizeof le);
+                le.kind = OV_ENTRY_CONTEXT;
+                le.u.context = listed[c].def;
+                if (ov_entry_encode(&le, &enc) == 0 && enc.len == entries[i].len &&
+                    memcmp(enc.ptr, entries[i].ptr, enc.len) == 0) {
+                    n_matched++;
+                }
+                ov_buf_clear(&enc);
+            }
             if (df != NULL) {
                 fwrite(entries[i].ptr, 1, entries[i].len, df);
             }
@@ -611,6 +641,11 @@ cmd_logscan(int argc, char **argv)
     }
     printf("size %llu contexts %zu enrollments %zu issuances %zu\n",
            (unsigned long long)cp.size, n_ctx, n_enr, n_iss);
+    if (issuer != NULL) {
+        printf("listed %zu logged-as-listed %zu\n", n_listed, n_matched);
+        bad += n_matched != n_listed;
+        free(listed);
+    }
     qsort(tags, n_iss, sizeof *tags, cmp_tagrec);
     for (size_t c = 0; c < n_ctx; c++) {
         size_t issued = 0, n_tags = 0;
