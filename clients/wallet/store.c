@@ -91,8 +91,10 @@ static const char *const migrations[] = {
     "  receipt TEXT,"
     "  checked_at INTEGER,"
     "  check_result TEXT,"
-    "  created_at INTEGER NOT NULL,"
-    "  UNIQUE (context, pseudonym, target)) STRICT;",
+    "  created_at INTEGER NOT NULL) STRICT;"
+    /* one live action per pseudonym and target: a vote per token, a rating per target */
+    "CREATE UNIQUE INDEX actions_live ON actions(context, pseudonym, target) "
+    "  WHERE state <> 'refused';",
 };
 
 static const struct ov_db_stmt_def stmts[] = {
@@ -138,12 +140,16 @@ static const struct ov_db_stmt_def stmts[] = {
     { "tok_by_pseudonym", "SELECT n, state, seed, token FROM tokens WHERE pseudonym = ?" },
     { "tok_state", "UPDATE tokens SET state = ?, updated_at = ? WHERE n = ?" },
     { "tok_wipe", "UPDATE tokens SET seed = NULL, updated_at = ? WHERE n = ?" },
-    { "act_sending", "SELECT n, pseudonym, target, choice, rating FROM actions "
-                     "WHERE context = ? AND state = 'sending' ORDER BY n" },
+    { "tok_pick_ready", "SELECT n, state, seed, pseudonym, token FROM tokens "
+                        "WHERE context = ? AND state = 'ready' AND seed IS NOT NULL "
+                        "ORDER BY n LIMIT 1" },
+    { "act_sending", "SELECT n, choice, rating FROM actions "
+                     "WHERE context = ? AND target = ? AND state = 'sending' ORDER BY n LIMIT 1" },
+    { "act_row", "SELECT pseudonym, platform, with_token, sig, via FROM actions WHERE n = ?" },
     { "act_counted_ctx", "SELECT count(*) FROM actions WHERE context = ? AND target = ? "
                          "AND state = 'counted'" },
-    { "act_find", "SELECT n, state, choice, rating, platform, with_token, sig, via "
-                  "FROM actions WHERE context = ? AND pseudonym = ? AND target = ?" },
+    { "act_find", "SELECT n FROM actions WHERE context = ? AND pseudonym = ? AND target = ? "
+                  "AND state <> 'refused'" },
     { "act_admitted", "SELECT count(*) FROM actions WHERE pseudonym = ? AND state = 'counted'" },
     { "act_insert", "INSERT INTO actions(context, pseudonym, target, choice, rating, platform, "
                     "with_token, sig, via, state, created_at) "
@@ -151,12 +157,12 @@ static const struct ov_db_stmt_def stmts[] = {
     { "act_counted", "UPDATE actions SET state = 'counted', hash = ?, receipt = ?, reason = NULL "
                      "WHERE n = ?" },
     { "act_refused", "UPDATE actions SET state = 'refused', reason = ? WHERE n = ?" },
-    { "act_delete", "DELETE FROM actions WHERE n = ? AND state = 'sending'" },
     /* receipts */
     { "act_all", "SELECT n, context, target, choice, rating, platform, state, reason, hash, "
                  "receipt FROM actions ORDER BY n" },
     { "act_receipt", "UPDATE actions SET receipt = ?, checked_at = ?, check_result = ? "
                      "WHERE n = ?" },
+    { "act_receipt_checked", "UPDATE actions SET checked_at = ?, check_result = ? WHERE n = ?" },
 };
 
 static const struct ov_db_schema schema = {
@@ -188,6 +194,10 @@ w_stmt(struct wallet *w, const char *name, sqlite3_stmt **out, const char *fmt, 
             break;
         case 'u':
             rc = ov_db_bind_uint64(st, i, va_arg(ap, uint64_t));
+            break;
+        case 'n':
+            (void)va_arg(ap, int64_t); /* an int64 argument that is bound as NULL */
+            rc = ov_db_bind_null(st, i);
             break;
         default:
             abort(); /* our own format strings */
