@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "codec.h"
+#include "json.h"
 
 _Static_assert(OV_PRIVATETOKEN_HEADER_LEN == sizeof OV_PRIVATETOKEN_SCHEME + 8 +
                    (OV_PP_TOKEN_LEN / 3) * 4 + 1, "the header's length");
@@ -47,32 +48,15 @@ get_b64(json_t *o, const char *key, uint8_t *dst, size_t n)
     return 0;
 }
 
-/* Refuses keys outside the table. */
-static int
-only_known_keys(json_t *o)
-{
-    static const char *const known[] = { "choice", "context", "platform", "pseudonym",
-                                         "rating", "sig",     "target",   "token" };
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v) {
-        bool ok = false;
-        for (size_t i = 0; i < sizeof known / sizeof known[0] && !ok; i++) {
-            ok = strcmp(key, known[i]) == 0;
-        }
-        if (!ok) {
-            return -OV_E_MALFORMED;
-        }
-    }
-    return 0;
-}
+static const char *const known_keys[] = { "choice", "context", "platform", "pseudonym",
+                                           "rating", "sig",     "target",   "token" };
 
 static int
 parse_object(json_t *o, struct ov_action *a)
 {
     json_t *choice = json_object_get(o, "choice"), *target = json_object_get(o, "target");
     json_t *rating = json_object_get(o, "rating");
-    int rc = json_is_object(o) ? only_known_keys(o) : -OV_E_MALFORMED;
+    int rc = ov_json_only_keys(o, known_keys, sizeof known_keys / sizeof known_keys[0]);
     rc = rc ? rc : get_str(o, "context", a->context, OV_MAX_CONTEXT_ID_LEN);
     rc = rc ? rc : ov_context_id_check(a->context);
     rc = rc ? rc : get_b64(o, "pseudonym", a->pseudonym, OV_PSEUDONYM_LEN);
@@ -100,14 +84,10 @@ parse_object(json_t *o, struct ov_action *a)
 int
 ov_actionreq_parse(struct ov_bytes body, struct ov_action *a)
 {
+    json_t *o = NULL;
     memset(a, 0, sizeof *a);
-    if (body.len > OV_MAX_ACTION_REQ_LEN) {
-        return -OV_E_TOO_BIG;
-    }
-    json_error_t err;
-    /* no JSON_DISABLE_EOF_CHECK: trailing bytes fail; no JSON_ALLOW_NUL: "\u0000" fails */
-    json_t *o = json_loadb((const char *)body.ptr, body.len, JSON_REJECT_DUPLICATES, &err);
-    int rc = o != NULL ? parse_object(o, a) : -OV_E_MALFORMED;
+    int rc = ov_json_parse(body, OV_MAX_ACTION_REQ_LEN, &o);
+    rc = rc ? rc : parse_object(o, a);
     json_decref(o);
     if (rc != 0) {
         memset(a, 0, sizeof *a);
@@ -155,14 +135,7 @@ ov_actionreq_build(const struct ov_action *a, bool with_token, struct ov_buf *ou
     } else if (rc == 0) {
         rc = set_str(o, "choice", a->choice);
     }
-    if (rc == 0) {
-        size_t n = json_dumpb(o, NULL, 0, JSON_COMPACT | JSON_SORT_KEYS);
-        rc = n == 0 ? -OV_E_NOMEM : ov_buf_reserve(out, n);
-        if (rc == 0 && json_dumpb(o, (char *)out->ptr, n, JSON_COMPACT | JSON_SORT_KEYS) != n) {
-            rc = -OV_E_NOMEM;
-        }
-        out->len = rc == 0 ? n : 0;
-    }
+    rc = rc ? rc : ov_json_dump(o, OV_MAX_ACTION_REQ_LEN, out);
     json_decref(o);
     if (rc != 0) {
         ov_buf_clear(out);

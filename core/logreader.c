@@ -158,34 +158,31 @@ ov_logreader_cp_clear(struct ov_logreader_cp *cp)
     memset(cp, 0, sizeof *cp);
 }
 
-int
-ov_logreader_checkpoint(struct ov_logreader *r, struct ov_logreader_cp *cp)
+/* Verifies a checkpoint note against keys[0] (the log's) and keys[1..] (witnesses). */
+static int
+verify_note(const struct ov_note_verifier *keys, size_t n_keys, unsigned quorum,
+            struct ov_bytes body, struct ov_logreader_cp *cp)
 {
-    struct ov_httpc_resp resp;
     struct ov_note *note = malloc(sizeof *note);
     struct ov_note_check checks[1 + OV_LOGREADER_MAX_WITNESSES];
     struct ov_checkpoint c;
     memset(cp, 0, sizeof *cp);
-    memset(&resp, 0, sizeof resp);
-    int rc = note ? fetch(r, "checkpoint", OV_NOTE_MAX_LEN, &resp) : -OV_E_NOMEM;
-    if (rc == 0) {
-        rc = ov_note_open(ov_buf_view(&resp.body), r->keys, r->n_keys, note, checks);
-    }
+    int rc = note ? ov_note_open(body, keys, n_keys, note, checks) : -OV_E_NOMEM;
     if (rc == 0 && !checks[0].verified) {
         rc = -OV_E_BAD_SIG; /* only witnesses signed it */
     }
     if (rc == 0) {
         rc = ov_checkpoint_parse(note->text, &c);
     }
-    if (rc == 0 && (c.origin.len != r->keys[0].name_len ||
-                    memcmp(c.origin.ptr, r->keys[0].name, c.origin.len) != 0)) {
+    if (rc == 0 && (c.origin.len != keys[0].name_len ||
+                    memcmp(c.origin.ptr, keys[0].name, c.origin.len) != 0)) {
         rc = -OV_E_BAD_SIG; /* a checkpoint of another log */
     }
     if (rc == 0) {
-        for (size_t i = 1; i < r->n_keys; i++) {
+        for (size_t i = 1; i < n_keys; i++) {
             cp->n_cosigned += checks[i].verified ? 1u : 0u;
         }
-        if (cp->n_cosigned < r->quorum) {
+        if (cp->n_cosigned < quorum) {
             rc = -OV_E_STATE;
         }
     }
@@ -193,14 +190,44 @@ ov_logreader_checkpoint(struct ov_logreader *r, struct ov_logreader_cp *cp)
         cp->size = c.size;
         memcpy(cp->root, c.root, OV_HASH_LEN);
         ov_buf_init(&cp->note, OV_NOTE_MAX_LEN);
-        rc = ov_buf_append(&cp->note, resp.body.ptr, resp.body.len);
+        rc = ov_buf_append(&cp->note, body.ptr, body.len);
     }
-    ov_httpc_resp_clear(&resp);
     free(note);
     if (rc != 0) {
         ov_logreader_cp_clear(cp);
     }
     return rc;
+}
+
+int
+ov_logreader_checkpoint(struct ov_logreader *r, struct ov_logreader_cp *cp)
+{
+    struct ov_httpc_resp resp;
+    memset(cp, 0, sizeof *cp);
+    memset(&resp, 0, sizeof resp);
+    int rc = fetch(r, "checkpoint", OV_NOTE_MAX_LEN, &resp);
+    if (rc == 0) {
+        rc = verify_note(r->keys, r->n_keys, r->quorum, ov_buf_view(&resp.body), cp);
+    }
+    ov_httpc_resp_clear(&resp);
+    return rc;
+}
+
+int
+ov_logreader_verify_note(const struct ov_logreader_cfg *cfg, struct ov_bytes note,
+                         struct ov_logreader_cp *cp)
+{
+    struct ov_note_verifier keys[1 + OV_LOGREADER_MAX_WITNESSES];
+    memset(cp, 0, sizeof *cp);
+    if (cfg->n_witnesses > OV_LOGREADER_MAX_WITNESSES || cfg->quorum > cfg->n_witnesses ||
+        cfg->log_key.type != OV_NOTE_TYPE_ED25519) {
+        return -OV_E_MALFORMED;
+    }
+    keys[0] = cfg->log_key;
+    for (size_t i = 0; i < cfg->n_witnesses; i++) {
+        keys[1 + i] = cfg->witnesses[i];
+    }
+    return verify_note(keys, 1 + cfg->n_witnesses, cfg->quorum, note, cp);
 }
 
 /* With verify_tiles: each tile rebuilt from the entries must equal the one served. */

@@ -57,6 +57,11 @@ uint64_t ov_logreader_size(const struct ov_logreader *r);
  * cosignatures), -OV_E_HTTP, -OV_E_MALFORMED. cp is initialised here. */
 OV_MUST_CHECK int ov_logreader_checkpoint(struct ov_logreader *r, struct ov_logreader_cp *cp);
 void ov_logreader_cp_clear(struct ov_logreader_cp *cp);
+/* Verifies a checkpoint note that came some other way (a receipt, a saved file) exactly as
+ * ov_logreader_checkpoint verifies a fetched one, with cfg's keys and quorum (cfg->url is
+ * not used). Same errors; cp is initialised here, its note a copy of note. */
+OV_MUST_CHECK int ov_logreader_verify_note(const struct ov_logreader_cfg *cfg, struct ov_bytes note,
+                                           struct ov_logreader_cp *cp);
 
 /* Reads entries [size read so far, cp->size), calling fn for each, and checks that they
  * extend the tree read before to exactly cp->root: -OV_E_BAD_PROOF otherwise (a rewritten

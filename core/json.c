@@ -1,0 +1,52 @@
+#include "json.h"
+
+#include <string.h>
+
+int
+ov_json_parse(struct ov_bytes in, size_t max, json_t **out)
+{
+    json_error_t err;
+    *out = NULL;
+    if (in.len > max) {
+        return -OV_E_TOO_BIG;
+    }
+    /* no JSON_DISABLE_EOF_CHECK: trailing bytes fail; no JSON_ALLOW_NUL: "\u0000" fails */
+    *out = json_loadb((const char *)in.ptr, in.len, JSON_REJECT_DUPLICATES, &err);
+    return *out != NULL ? 0 : -OV_E_MALFORMED;
+}
+
+int
+ov_json_only_keys(const json_t *o, const char *const *keys, size_t n_keys)
+{
+    const char *key;
+    json_t *v;
+    if (!json_is_object(o)) {
+        return -OV_E_MALFORMED;
+    }
+    json_object_foreach((json_t *)(uintptr_t)o, key, v) {
+        size_t i = 0;
+        while (i < n_keys && strcmp(key, keys[i]) != 0) {
+            i++;
+        }
+        if (i == n_keys) {
+            return -OV_E_MALFORMED;
+        }
+    }
+    return 0;
+}
+
+int
+ov_json_dump(const json_t *j, size_t max, struct ov_buf *out)
+{
+    ov_buf_init(out, max);
+    size_t n = json_dumpb(j, NULL, 0, JSON_COMPACT | JSON_SORT_KEYS);
+    int rc = n == 0 ? -OV_E_MALFORMED : ov_buf_reserve(out, n);
+    if (rc == 0 && json_dumpb(j, (char *)out->ptr, n, JSON_COMPACT | JSON_SORT_KEYS) != n) {
+        rc = -OV_E_NOMEM;
+    }
+    out->len = rc == 0 ? n : 0;
+    if (rc != 0) {
+        ov_buf_clear(out);
+    }
+    return rc;
+}

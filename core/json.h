@@ -1,0 +1,26 @@
+/* json: the strict JSON helpers shared by onevoice's JSON formats (on jansson): parsing
+ * untrusted bytes with a size cap, refusing repeated keys, trailing bytes and "\u0000";
+ * refusing keys a format does not know; and writing compact, key-sorted JSON into an ov_buf
+ * (one spelling per value, so tests and fuzzers can compare bytes). */
+#ifndef OV_JSON_H
+#define OV_JSON_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "bytes.h"
+#include "err.h"
+
+/* Parses in (at most max bytes, else -OV_E_TOO_BIG) into *out, the caller's to
+ * json_decref. -OV_E_MALFORMED for anything that is not one JSON value, a key repeated in
+ * an object, or trailing bytes. *out is NULL on failure. */
+OV_MUST_CHECK int ov_json_parse(struct ov_bytes in, size_t max, json_t **out);
+/* -OV_E_MALFORMED unless o is an object whose keys are all among keys[0..n_keys). */
+OV_MUST_CHECK int ov_json_only_keys(const json_t *o, const char *const *keys, size_t n_keys);
+/* Writes j compact with sorted keys into out (initialised here, max bytes at most).
+ * -OV_E_TOO_BIG, -OV_E_NOMEM, -OV_E_MALFORMED (j cannot be encoded); out is cleared on
+ * failure. */
+OV_MUST_CHECK int ov_json_dump(const json_t *j, size_t max, struct ov_buf *out);
+
+#endif

@@ -1,0 +1,242 @@
+#!/bin/sh
+# onevoice-verifier end to end: a real witness, log and verifier on loopback; contexts and
+# RFC 9578 tokens from the stand-in issuer of tests/tools/vtool (the real issuer's steps of
+# core/pp); receipts checked offline; one token 100 times at once; every refusal of
+# docs/PROTOCOL.md §8; live tallies and the tally entries written when contexts close,
+# recounted from the log; kill -9 under load, restart, and an audit of the whole log.
+. tests/e2e/lib/common.sh
+# check, showing the command's output when it fails
+check() {
+    d=$1; shift
+    if "$@" >"$E2E_TMP/check.out" 2>&1; then ok; else fail "$d"; sed 's/^/    /' "$E2E_TMP/check.out" >&2; fi
+}
+VT=$BUILD/tools/vtool
+LT=$BUILD/tools/logtool
+T=$E2E_TMP
+
+# --- the parts: a witness, the log (cosigned by it), the verifier -----------------------
+$LT keygen "$T/issuer.key" > "$T/issuer.pub"
+$BUILD/onevoice-verifier --data "$T/v" --print-producer-key > "$T/vprod"
+check "the producer key file is private" test "$(stat -c %a "$T/v/producer.key")" = 600
+{ echo "issuer $(cat "$T/issuer.pub")"; cat "$T/vprod"; } > "$T/producers"
+VK=$($BUILD/onevoice-log --data "$T/log" --origin e2e.example/votes --print-vkey)
+WVK=$($BUILD/onevoice-witness --data "$T/w" --name e2e.example/w1 --print-vkey)
+echo "e2e.example/votes $VK" > "$T/logs"
+start_server wit WPORT $BUILD/onevoice-witness --data "$T/w" --logs "$T/logs"
+echo "http://127.0.0.1:$WPORT $WVK" > "$T/witnesses"
+start_server log LPORT $BUILD/onevoice-log --data "$T/log" --producers "$T/producers" \
+    --witnesses "$T/witnesses" --quorum 1 --checkpoint-ms 100
+L=http://127.0.0.1:$LPORT
+VARGS="--data $T/v --log $L --log-vkey $VK --witnesses $T/witnesses --quorum 1 --log-poll-ms 100"
+start_server ver VPORT $BUILD/onevoice-verifier $VARGS
+V=http://127.0.0.1:$VPORT
+CHK="--witnesses $T/witnesses --quorum 1"
+
+# --- contexts, from the stand-in issuer through the log ---------------------------------
+ctx() { $VT context "$L" "$T/issuer.key" "$T" "$@" >/dev/null || fail "context $1"; }
+ctx town --choices yes,no,abstain
+ctx other --choices yes,no
+ctx past --opens -100 --closes -50
+ctx future --opens +3600 --closes +7200
+ctx notes --type rating --scale -1,1
+ctx load --choices a,b,c
+for c in town:130 other:2 past:1 future:1 notes:4; do
+    $VT mint "$T" "${c%%:*}" "${c##*:}" "$T/${c%%:*}.tok" || fail "mint ${c%%:*}"
+done
+$VT mint "$T" load 1500 "$T/load.tok" || fail "mint load"
+i=0
+n_contexts() { curl -s "$V/contexts" | grep -o '"id"' | wc -l; }
+until [ "$(n_contexts)" -ge 6 ] || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
+check_eq "the verifier learned the 6 contexts from the log" "$(n_contexts)" 6
+
+act() { $VT act "$V" "$T" "$@" 2>/dev/null; }
+field() { echo "$1" | cut -d' ' -f"$2"; }
+
+# --- counted once, receipts -----------------------------------------------------------------
+R=$(act town "$T/town.tok" 0 --choice yes --receipt "$T/r0.json")
+check_eq "a ballot is counted and logged" "$(field "$R" 1) $(field "$R" 2)" "200 logged"
+R2=$(act town "$T/town.tok" 0 --choice yes)
+# (the receipt may have been proven meanwhile: the same index, maybe a further status)
+check_eq "the same ballot again: the same receipt" "$(field "$R2" 1) $(field "$R2" 3)" \
+    "$(field "$R" 1) $(field "$R" 3)"
+check_eq "another ballot with the spent token" "$(act town "$T/town.tok" 0 --choice no)" \
+    "409 token_spent"
+R=$(act town "$T/town.tok" 1 --choice no --wait --receipt "$T/r1.json")
+check_eq "?wait=proof answers with the proof" "$(field "$R" 1) $(field "$R" 2)" "200 proven"
+check "the receipt checks offline (log key, witness quorum)" $VT check "$VK" "$T/r1.json" $CHK \
+    --expect-kind action
+check "without witnesses too" $VT check "$VK" "$T/r1.json"
+WQ2=$T/w2; printf '%s\n%s\n' "$(cat "$T/witnesses")" \
+    "$($BUILD/onevoice-witness --data "$T/wx" --name e2e.example/w2 --print-vkey)" > "$WQ2"
+check_eq "a quorum the checkpoint lacks fails the check" \
+    "$($VT check "$VK" "$T/r1.json" --witnesses "$WQ2" --quorum 2 >/dev/null 2>&1; echo $?)" 1
+H1=$(python3 -c 'import json,sys,base64; print(base64.b64decode(json.load(open(sys.argv[1]))["hash"]).hex())' "$T/r1.json")
+R=$($VT receipt "$V" "$H1" --out "$T/r1b.json")
+check_eq "GET /receipts/<hash> gives the proof" "$(field "$R" 1) $(field "$R" 2)" "200 proven"
+check "and that receipt checks too" $VT check "$VK" "$T/r1b.json" $CHK
+H0=$(python3 -c 'import json,sys,base64; print(base64.b64decode(json.load(open(sys.argv[1]))["hash"]).hex())' "$T/r0.json")
+R=$($VT receipt "$V" "$H0" --wait --out "$T/r0b.json")
+check_eq "a logged receipt, polled with ?wait=proof, is proven" "$(field "$R" 2)" "proven"
+check "the first receipt checks offline" $VT check "$VK" "$T/r0b.json" $CHK
+sed 's/"index":[0-9]*/"index":0/' "$T/r0b.json" > "$T/r0x.json"
+check_eq "a receipt with another index fails" \
+    "$($VT check "$VK" "$T/r0x.json" >/dev/null 2>&1; echo $?)" 1
+R=$(act town "$T/town.tok" 2 --choice abstain --header --wait --receipt "$T/r2.json")
+check_eq "the token in Authorization: PrivateToken (RFC 9577)" "$(field "$R" 1) $(field "$R" 2)" \
+    "200 proven"
+check "its receipt checks" $VT check "$VK" "$T/r2.json" $CHK
+
+# --- one token, 100 submissions at once ------------------------------------------------------
+check_eq "the same ballot 100 times at once: one action, one receipt" \
+    "$($VT race "$V" "$T" town "$T/town.tok" 3 100)" "race 200:100 202:0 409:0 other:0 receipts:1"
+R=$($VT race "$V" "$T" town "$T/town.tok" 4 100 --distinct)
+ok200=$(echo "$R" | sed 's/.*200:\([0-9]*\).*/\1/'); ok409=$(echo "$R" | sed 's/.*409:\([0-9]*\).*/\1/')
+check_eq "100 different ballots with one token at once: one counted, the rest 409" \
+    "$(echo "$R" | sed 's/.*receipts://') $((ok200 + ok409)) $(echo "$R" | sed 's/.*other:\([0-9]*\).*/\1/')" \
+    "1 100 0"
+
+# --- refusals, each its own reason -----------------------------------------------------------
+check_eq "forged token (RSA signature)" "$(act town "$T/town.tok" 5 --corrupt token)" "400 bad_token"
+check_eq "token key id altered" "$(act town "$T/town.tok" 5 --corrupt keyid)" "400 bad_token"
+check_eq "a token of another context" "$(act town "$T/other.tok" 0)" "400 bad_token"
+check_eq "an assembly ballot without its token" "$(act town "$T/town.tok" 5 --no-token)" \
+    "400 bad_token"
+check_eq "the action altered after signing" "$(act town "$T/town.tok" 5 --corrupt choice)" \
+    "400 bad_signature"
+check_eq "a wrong signature" "$(act town "$T/town.tok" 5 --corrupt sig)" "400 bad_signature"
+check_eq "signed by a key that is not the token's" "$(act town "$T/town.tok" 5 --corrupt signer)" \
+    "400 bad_signature"
+check_eq "a context that closed" "$(act past "$T/past.tok" 0)" "403 context_closed"
+check_eq "a context not open yet" "$(act future "$T/future.tok" 0)" "403 context_closed"
+check_eq "a choice not offered" "$(act town "$T/town.tok" 5 --choice maybe)" "400 invalid_action"
+check_eq "a rating outside the scale" "$(act notes "$T/notes.tok" 0 --target n1 --rating 2)" \
+    "400 invalid_action"
+check_eq "a ballot in a rating round" "$(act notes "$T/notes.tok" 0 --choice yes)" \
+    "400 invalid_action"
+check_eq "a rating in an assembly" "$(act town "$T/town.tok" 5 --target n1 --rating 1)" \
+    "400 invalid_action"
+check_eq "an unknown context" "$(act nowhere "$T/town.tok" 5)" "404 unknown_context"
+check_eq "token 5 was never spent by the refusals" "$(act town "$T/town.tok" 5 --choice no | cut -d' ' -f1)" 200
+
+# --- a rating round ----------------------------------------------------------------------------
+R=$(act notes "$T/notes.tok" 0 --target n1 --rating 1 --receipt "$T/rn.json")
+check_eq "a first rating admits the pseudonym" "$(field "$R" 1)" 200
+R2=$(act notes "$T/notes.tok" 0 --target n1 --rating 1)
+check_eq "the same rating again: the same receipt" "$(field "$R2" 1) $(field "$R2" 3)" \
+    "$(field "$R" 1) $(field "$R" 3)"
+check_eq "a second rating of the same target" \
+    "$(act notes "$T/notes.tok" 0 --target n1 --rating -1)" "409 already_rated"
+check_eq "a later rating without the token" \
+    "$(act notes "$T/notes.tok" 0 --target n2 --rating 0 --no-token | cut -d' ' -f1)" 200
+check_eq "with the token again (not logged twice)" \
+    "$(act notes "$T/notes.tok" 0 --target n3 --rating -1 | cut -d' ' -f1)" 200
+check_eq "a pseudonym never admitted" \
+    "$(act notes "$T/notes.tok" 1 --target n1 --rating 1 --no-token)" "403 unknown_pseudonym"
+check_eq "another pseudonym rates the same target" \
+    "$(act notes "$T/notes.tok" 1 --target n1 --rating 1 --header | cut -d' ' -f1)" 200
+
+# --- malformed and hostile requests ---------------------------------------------------------------
+post() { q=$1; shift; curl -s -o "$T/resp" -w '%{http_code}' -X POST "$V/actions$q" \
+    -H 'Content-Type: application/json' "$@"; }
+reason() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["error"])' "$T/resp"; }
+$VT act "$V" "$T" town "$T/town.tok" 6 --choice yes --body "$T/b6" --header
+check_eq "garbage" "$(post '' --data 'hello') $(reason)" "400 malformed_request"
+check_eq "JSON of the wrong shape" "$(post '' --data '{"context":"town"}') $(reason)" \
+    "400 malformed_request"
+check_eq "an unknown key" "$(post '' --data "$(sed 's/}$/,"x":1}/' "$T/b6")") $(reason)" \
+    "400 malformed_request"
+check_eq "a key twice" "$(post '' --data "$(sed 's/^{/{"choice":"no",/' "$T/b6")") $(reason)" \
+    "400 malformed_request"
+check_eq "a bad PrivateToken header" \
+    "$(post '' -H 'Authorization: PrivateToken token=abc' --data-binary @"$T/b6") $(reason)" \
+    "400 malformed_request"
+$VT act "$V" "$T" town "$T/town.tok" 7 --choice yes --body "$T/b7"
+check_eq "a header token that is not the body's" \
+    "$(post '' -H "Authorization: $(cat "$T/b6.auth")" --data-binary @"$T/b7") $(reason)" \
+    "400 malformed_request"
+check_eq "?wait= something else" \
+    "$(post '?wait=index' -H "Authorization: $(cat "$T/b6.auth")" --data-binary @"$T/b6") $(reason)" \
+    "400 malformed_request"
+head -c 5000 /dev/zero | tr '\0' ' ' > "$T/big"
+check_eq "an oversized body" "$(post '' --data-binary @"$T/big")" 413
+check_eq "the header path with curl" \
+    "$(post '' -H "Authorization: $(cat "$T/b6.auth")" --data-binary @"$T/b6")" 200
+check_eq "another scheme is ignored (the token in the body counts)" \
+    "$(post '' -H 'Authorization: Bearer x' --data-binary @"$T/b7")" 200
+check_eq "wrong method" "$(http_status GET "$V/actions")" 405
+check_eq "a receipt path that is not a hash" "$(http_status GET "$V/receipts/xyz")" 400
+check_eq "a receipt never given" "$(http_status GET "$V/receipts/$(printf '%064d' 0)")" 404
+check_eq "the tally of an unknown context" "$(http_status GET "$V/tallies/nowhere")" 404
+check_eq "health" "$(curl -s "$V/healthz")" ok
+check "metrics" sh -c "curl -s $V/metrics | grep -q '^verifier_actions_counted_total [1-9]'"
+
+# --- live tallies, and the tally entries when contexts close -----------------------------------------
+ctx short --choices red,blue --closes +4
+ctx shortr --type rating --scale 1,5 --closes +4
+$VT mint "$T" short 4 "$T/short.tok" && $VT mint "$T" shortr 3 "$T/shortr.tok" || fail "mint"
+i=0
+until [ "$(n_contexts)" -ge 8 ] || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
+act short "$T/short.tok" 0 --choice red >/dev/null
+act short "$T/short.tok" 1 --choice red >/dev/null
+act short "$T/short.tok" 2 --choice blue >/dev/null
+act shortr "$T/shortr.tok" 0 --target t1 --rating 5 >/dev/null
+act shortr "$T/shortr.tok" 1 --target t1 --rating 2 >/dev/null
+act shortr "$T/shortr.tok" 1 --target t2 --rating 3 --no-token >/dev/null
+tally() { curl -s "$V/tallies/$1" | python3 -c 'import json,sys; t=json.load(sys.stdin); print(json.dumps(t["result"], sort_keys=True, separators=(",",":")), t["final"], t["size"] > 0)'; }
+i=0
+total() { curl -s "$V/tallies/$1" | python3 -c 'import json,sys; t=json.load(sys.stdin); print(sum(v if isinstance(v, int) else v[0] for v in t["result"].values()), t["final"], t["size"] > 0)'; }
+# town: tokens 0-7 each counted once (0 yes, 1 no, 2 abstain, 3 yes, 4 one of the three,
+# 5 no, 6 and 7 yes); whatever was refused left no trace
+until [ "$(total town)" = "8 False True" ] || [ $i -gt 100 ]; do
+    sleep 0.05; i=$((i + 1))
+done
+check_eq "live tally, labelled with a log size" "$(total town)" "8 False True"
+check "and per choice" sh -c "curl -s $V/tallies/town | python3 -c 'import json,sys; r=json.load(sys.stdin)[\"result\"]; sys.exit(not (r[\"yes\"] >= 4 and r[\"no\"] >= 2 and r[\"abstain\"] >= 1))'"
+check_eq "live rating tally" "$(tally notes | cut -d' ' -f1)" '{"n1":[2,2],"n2":[1,0],"n3":[1,-1]}'
+i=0
+until [ "$(tally short | cut -d' ' -f2)" = True ] && [ "$(tally shortr | cut -d' ' -f2)" = True ] || [ $i -gt 300 ]; do
+    sleep 0.05; i=$((i + 1))
+done
+check_eq "the closed assembly's tally is final" "$(tally short)" '{"blue":1,"red":2} True True'
+check_eq "the closed round's tally is final" "$(tally shortr)" '{"t1":[2,7],"t2":[1,3]} True True'
+check_eq "after closing, nothing is counted" "$(act short "$T/short.tok" 3 --choice red)" \
+    "403 context_closed"
+TR=$(curl -s "$V/tallies/short" | python3 -c 'import json,sys; print(json.load(sys.stdin)["receipt"])')
+R=$($VT receipt "$V" "${TR#/receipts/}" --wait --out "$T/rt.json")
+check_eq "the tally entry has a receipt" "$(field "$R" 1) $(field "$R" 2)" "200 proven"
+check "the tally receipt checks offline" $VT check "$VK" "$T/rt.json" $CHK --expect-kind tally
+check "the log's tallies recount, each action once" $VT audit "$L" "$VK" --tallies
+
+# --- kill -9 under load, restart ------------------------------------------------------------------
+$VT load "$V" "$T" load "$T/load.tok" --count 1500 --conns 24 --receipts "$T/rec1" \
+    > "$T/load1.out" 2>&1 &
+LOADPID=$!
+sleep 0.6
+kill -9 "$ver_PID"
+wait "$LOADPID"
+check "receipts were given before the crash" test -s "$T/rec1"
+start_server ver VPORT $BUILD/onevoice-verifier $VARGS
+V=http://127.0.0.1:$VPORT
+i=0
+until $VT audit "$L" "$VK" --receipts "$T/rec1" >/dev/null 2>&1 || [ $i -gt 100 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+check "every action that got a receipt is in the log, none twice" \
+    $VT audit "$L" "$VK" --receipts "$T/rec1"
+$VT load "$V" "$T" load "$T/load.tok" --count 1500 --conns 16 --receipts "$T/rec2" > "$T/load2.out"
+check_eq "after the restart, every ballot again gets a receipt" \
+    "$(cut -d' ' -f3,5,7 "$T/load2.out")" "1500 0 0"
+head -n 50 "$T/rec1" | grep -v ' -$' | sort > "$T/rec1h"
+grep -F -f "$T/rec1h" "$T/rec2" | sort > "$T/rec2h"
+check_eq "the same ballots, the same receipts" "$(wc -l < "$T/rec2h")" "$(wc -l < "$T/rec1h")"
+# the last receipts' entries are durable in the log; its next checkpoint shows them
+i=0
+until $VT audit "$L" "$VK" --receipts "$T/rec2" >/dev/null 2>&1 || [ $i -gt 100 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+check "the whole log: each token once, receipts in place, tallies recount" \
+    $VT audit "$L" "$VK" --receipts "$T/rec1" --receipts "$T/rec2" --tallies
+i=0
+until [ "$(total load)" = "1500 False True" ] || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
+check_eq "the live tally counts the 1500 ballots" "$(total load)" "1500 False True"
+summary

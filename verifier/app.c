@@ -1,0 +1,75 @@
+/* app: shared state set-up, per-thread database connections, notifications. */
+#include "app.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store.h"
+
+static void
+close_db(void *db)
+{
+    ov_db_close(db);
+}
+
+int
+vf_app_init(struct vf_app *app)
+{
+    if (pthread_key_create(&app->db_key, close_db) != 0 ||
+        pthread_rwlock_init(&app->ctx_lock, NULL) != 0 ||
+        pthread_rwlock_init(&app->tree_lock, NULL) != 0 ||
+        pthread_mutex_init(&app->send_mu, NULL) != 0 ||
+        pthread_cond_init(&app->send_cv, NULL) != 0 ||
+        pthread_mutex_init(&app->tally_mu, NULL) != 0) {
+        return -OV_E_NOMEM;
+    }
+    ov_buf_init(&app->cp_note, OV_NOTE_MAX_LEN);
+    return 0;
+}
+
+void
+vf_app_clear(struct vf_app *app)
+{
+    for (size_t i = 0; i < app->ctx_cap; i++) {
+        struct vf_context *c = app->ctx_tab[i];
+        if (c != NULL) {
+            ov_pp_key_clear(&c->key);
+            free(c->tally.targets);
+            free(c);
+        }
+    }
+    free(app->ctx_tab);
+    ov_treewin_free(app->win);
+    ov_buf_clear(&app->cp_note);
+}
+
+struct ov_db *
+vf_app_db(struct vf_app *app)
+{
+    struct ov_db *db = pthread_getspecific(app->db_key);
+    if (db == NULL && vf_store_open(app->dir, &db) == 0) {
+        if (pthread_setspecific(app->db_key, db) != 0) {
+            ov_db_close(db);
+            db = NULL;
+        }
+    }
+    return db;
+}
+
+void
+vf_notify(struct vf_app *app, unsigned channel)
+{
+    struct ov_http *h = atomic_load(&app->http);
+    if (h != NULL) {
+        ov_http_notify_channel(h, channel);
+    }
+}
+
+uint64_t
+vf_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec;
+}

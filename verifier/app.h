@@ -1,0 +1,204 @@
+/* app: what the verifier's threads share (struct vf_app) and the interfaces between them.
+ *
+ * Threads and who owns what:
+ *   HTTP pool (routes.c)   parse and check an action, do the CPU work (RSA-PSS and Ed25519
+ *                          verification, encoding the entry), hand it to the committer, then
+ *                          long-poll until it is committed, acknowledged by the log, proven
+ *   committer (commit.c)   group commit: one transaction for every action queued meanwhile:
+ *                          spend (or rate) and write the outbox row, or find the earlier row
+ *                          of the same ballot, or refuse
+ *   sender (sender.c)      appends outbox rows to the log in batches, records their indices
+ *   follower (follower.c)  follows the log (core/logreader): learns contexts, keeps a window
+ *                          of the tree for inclusion proofs, counts the tallies, writes the
+ *                          tally entry of each context that closed
+ * Long-poll channels: VF_CH_COMMIT after each commit, VF_CH_INDEX after the sender recorded
+ * indices, VF_CH_PROOF after a new checkpoint was verified. */
+#ifndef VF_APP_H
+#define VF_APP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "entry.h"
+#include "http.h"
+#include "logreader.h"
+#include "metrics.h"
+#include "pp.h"
+#include "sign.h"
+#include "treewin.h"
+
+#define VF_CH_COMMIT 1
+#define VF_CH_INDEX 2
+#define VF_CH_PROOF 3
+#define VF_WAIT_MS 10000            /* the longest a request waits for the log */
+#define VF_MAX_TALLY_BYTES 60000    /* a rating round's targets, encoded, in its tally entry */
+#define VF_PRODUCER "verifier"      /* our name in the log's --producers file */
+
+/* A rating round's running count for one target. */
+struct vf_target {
+    char name[OV_MAX_LABEL_LEN + 1];
+    uint64_t count;
+    int64_t sum;
+};
+
+/* The live count of one context at app->tally_size (guarded by app->tally_mu). */
+struct vf_tally {
+    uint64_t counts[OV_MAX_CHOICES]; /* assembly: per choice, in the context's order */
+    struct vf_target *targets;       /* rating round: sorted by name (bytewise) */
+    size_t n_targets, cap_targets;
+    bool final;                      /* its tally entry is in the outbox */
+    uint64_t final_size;
+    uint8_t final_hash[32];
+};
+
+/* A context as the log published it. Never freed before the app. */
+struct vf_context {
+    struct ov_context c;
+    struct ov_pp_key key;                   /* the token key, parsed */
+    uint8_t digest[OV_PP_DIGEST_LEN];       /* SHA-256 of its TokenChallenge */
+    uint64_t log_index;
+    /* committer only: the round's targets (count, label bytes), and this batch's */
+    uint64_t n_targets, target_bytes, batch_targets, batch_bytes;
+    /* follower only */
+    bool tallied;
+    /* app->tally_mu */
+    struct vf_tally tally;
+};
+
+struct vf_committer;
+
+struct vf_app {
+    const char *dir;
+    _Atomic(struct ov_http *) http;
+    struct ov_sign_key *producer_key;
+    struct ov_logreader_cfg log; /* the log we follow and append to */
+    uint32_t poll_ms;
+    uint64_t window_max;         /* leaves kept for local proofs */
+    pthread_key_t db_key;        /* each pool thread's own connection */
+    atomic_bool stopping;
+
+    /* contexts: an open-addressing table of pointers, appended by the follower */
+    pthread_rwlock_t ctx_lock;
+    struct vf_context **ctx_tab;
+    size_t ctx_cap, n_ctx;
+
+    struct vf_committer *committer;
+
+    /* sender: every entries row with id <= indexed_upto has its log index */
+    atomic_uint_least64_t indexed_upto;
+    pthread_mutex_t send_mu;
+    pthread_cond_t send_cv;
+    bool send_kick;
+
+    /* follower: the verified tree (tree_lock) */
+    pthread_rwlock_t tree_lock;
+    struct ov_treewin *win;
+    uint64_t cp_size;
+    uint8_t cp_root[32];
+    struct ov_buf cp_note;
+    atomic_uint_least64_t verified_size;
+
+    /* tallies (tally_mu): every action in log entries [0, tally_size) is counted */
+    pthread_mutex_t tally_mu;
+    uint64_t tally_size;
+
+    pthread_t committer_th, sender_th, follower_th;
+
+    struct ov_counter *m_counted, *m_duplicate, *m_log_errors, *m_appended;
+    struct ov_gauge *m_pending, *m_log_size, *m_tally_size, *m_contexts;
+};
+
+/* ---- app.c ---- */
+OV_MUST_CHECK int vf_app_init(struct vf_app *app);
+void vf_app_clear(struct vf_app *app);
+/* The calling thread's own connection (opened on first use, closed at thread exit). */
+struct ov_db *vf_app_db(struct vf_app *app);
+void vf_notify(struct vf_app *app, unsigned channel);
+uint64_t vf_now(void);
+
+/* ---- contexts.c ---- */
+/* The context with this id, or NULL. The pointer stays valid for the app's life. */
+struct vf_context *vf_context_find(struct vf_app *app, const char *id);
+/* Registers a context entry read from the log at index. -OV_E_EXISTS when the id is known
+ * (the first entry wins), -OV_E_MALFORMED when the entry is not a usable context (its
+ * token key does not parse or does not hash to its key id), -OV_E_NOMEM. */
+OV_MUST_CHECK int vf_context_add(struct vf_app *app, struct ov_bytes entry, uint64_t index,
+                                 struct vf_context **out);
+/* Calls fn for every context (under the read lock; fn must not add contexts). */
+void vf_context_each(struct vf_app *app, void (*fn)(void *ctx, struct vf_context *c), void *ctx);
+
+/* ---- commit.c ---- */
+
+enum vf_outcome {
+    VF_COUNTED = 1,        /* a new row */
+    VF_DUPLICATE,          /* the same ballot was counted before: its row */
+    VF_SPENT,              /* 409 token_spent */
+    VF_RATED,              /* 409 already_rated */
+    VF_UNKNOWN_PSEUDONYM,  /* 403 unknown_pseudonym */
+    VF_CLOSED,             /* 403 context_closed (at commit time) */
+    VF_TOO_MANY_TARGETS,   /* 400 invalid_action: the round's tally would not fit an entry */
+    VF_FAILED              /* 503: the transaction failed */
+};
+
+/* One action on its way from a handler through the committer (reference counted). */
+struct vf_item {
+    atomic_int refs;
+    struct vf_context *ctx;
+    struct ov_action a;              /* as submitted (time set) */
+    uint8_t nonce[OV_PP_NONCE_LEN];  /* SHA-256(pseudonym): the token's nonce */
+    uint8_t ballot[32];              /* SHA-256 of the signed bytes */
+    struct ov_buf entry[2];          /* [0] without the token, [1] with it (has_token) */
+    uint8_t hash[2][32];
+    /* set by the committer before `done` */
+    atomic_bool done;
+    enum vf_outcome outcome;
+    int err;
+    int64_t row;
+    struct ov_buf row_entry;         /* the row's entry (the new one, or the earlier one's) */
+    uint8_t row_hash[32];
+    bool row_indexed;
+    uint64_t row_index;
+    struct vf_item *next;
+};
+
+OV_MUST_CHECK int vf_committer_start(struct vf_app *app);
+void vf_committer_stop(struct vf_app *app);
+/* Queues the item (taking a reference). -OV_E_STATE once stopping. */
+OV_MUST_CHECK int vf_committer_submit(struct vf_app *app, struct vf_item *it);
+struct vf_item *vf_item_new(void);
+void vf_item_release(struct vf_item *it);
+
+/* ---- sender.c ---- */
+OV_MUST_CHECK int vf_sender_start(struct vf_app *app);
+void vf_sender_stop(struct vf_app *app);
+/* Wakes the sender: there are new outbox rows. */
+void vf_sender_kick(struct vf_app *app);
+
+/* ---- follower.c ---- */
+OV_MUST_CHECK int vf_follower_start(struct vf_app *app);
+void vf_follower_stop(struct vf_app *app);
+/* The proof of index under the latest verified checkpoint: its note into note (initialised
+ * here) and the proof. -OV_E_STATE when no checkpoint covers index yet; -OV_E_HTTP,
+ * -OV_E_BAD_PROOF when an index below the window had to be proven by the log and failed. */
+OV_MUST_CHECK int vf_follower_prove(struct vf_app *app, uint64_t index,
+                                    const uint8_t hash[32], struct ov_buf *note, uint8_t *proof,
+                                    size_t *n_proof);
+
+/* ---- tally.c ---- */
+/* Adds one logged action to its context's live count (tally_mu held by the caller).
+ * -OV_E_NOMEM, -OV_E_MALFORMED (not one of the context's choices). */
+OV_MUST_CHECK int vf_tally_add(struct vf_context *c, const char *label, int64_t rating);
+/* The JSON {"context","size","algorithm","result","final"[,"receipt"]} of c (tally_mu held). */
+json_t *vf_tally_json(const struct vf_context *c, uint64_t size);
+/* The tally entry of c counted at size (tally_mu held), encoded into out (initialised here). */
+OV_MUST_CHECK int vf_tally_entry(const struct vf_context *c, uint64_t size, uint64_t time,
+                                 struct ov_buf *out);
+
+/* ---- routes.c ---- */
+extern const struct ov_http_route vf_routes[];
+extern const size_t vf_n_routes;
+
+#endif

@@ -1,0 +1,154 @@
+/* contexts: the contexts the verifier learned from the log, by id (an open-addressing
+ * table of pointers; entries are never removed, so a pointer handed out stays valid). */
+#include "app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t
+slot_of(const char *id, size_t cap)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+        h = (h ^ *p) * 1099511628211u;
+    }
+    return (size_t)h & (cap - 1);
+}
+
+static struct vf_context *
+find_locked(struct vf_app *app, const char *id)
+{
+    if (app->ctx_cap == 0) {
+        return NULL;
+    }
+    for (size_t i = slot_of(id, app->ctx_cap);; i = (i + 1) & (app->ctx_cap - 1)) {
+        struct vf_context *c = app->ctx_tab[i];
+        if (c == NULL || strcmp(c->c.id, id) == 0) {
+            return c;
+        }
+    }
+}
+
+struct vf_context *
+vf_context_find(struct vf_app *app, const char *id)
+{
+    pthread_rwlock_rdlock(&app->ctx_lock);
+    struct vf_context *c = find_locked(app, id);
+    pthread_rwlock_unlock(&app->ctx_lock);
+    return c;
+}
+
+static void
+put_locked(struct vf_app *app, struct vf_context *c)
+{
+    size_t i = slot_of(c->c.id, app->ctx_cap);
+    while (app->ctx_tab[i] != NULL) {
+        i = (i + 1) & (app->ctx_cap - 1);
+    }
+    app->ctx_tab[i] = c;
+}
+
+/* Keeps the table at most half full. */
+static int
+grow_locked(struct vf_app *app)
+{
+    if (2 * (app->n_ctx + 1) <= app->ctx_cap) {
+        return 0;
+    }
+    size_t old_cap = app->ctx_cap, cap = old_cap ? 2 * old_cap : 64;
+    struct vf_context **old = app->ctx_tab, **tab = calloc(cap, sizeof *tab);
+    if (tab == NULL) {
+        return -OV_E_NOMEM;
+    }
+    app->ctx_tab = tab;
+    app->ctx_cap = cap;
+    for (size_t i = 0; i < old_cap; i++) {
+        if (old[i] != NULL) {
+            put_locked(app, old[i]);
+        }
+    }
+    free(old);
+    return 0;
+}
+
+/* Parses and checks a context entry into a new vf_context. */
+static int
+context_new(struct ov_bytes entry, uint64_t index, struct vf_context **out)
+{
+    struct ov_entry e;
+    uint8_t ch[OV_ENTRY_MAX_CHALLENGE_LEN];
+    size_t ch_len = 0;
+    *out = NULL;
+    int rc = ov_entry_decode(entry, &e);
+    if (rc != 0 || e.kind != OV_ENTRY_CONTEXT) {
+        ov_entry_clear(&e);
+        return -OV_E_MALFORMED;
+    }
+    struct vf_context *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        return -OV_E_NOMEM;
+    }
+    c->c = e.u.context;
+    c->log_index = index;
+    /* sums of ratings stay far from int64's range with scales within +-2^31 */
+    if (c->c.type == OV_CONTEXT_RATING &&
+        (c->c.scale_min < -(INT64_C(1) << 31) || c->c.scale_max > (INT64_C(1) << 31))) {
+        free(c);
+        return -OV_E_MALFORMED;
+    }
+    rc = ov_pp_key_from_spki(&c->key, OV_BYTES(c->c.token_key, c->c.token_key_len));
+    if (rc == 0 && memcmp(c->key.token_key_id, c->c.token_key_id, OV_PP_NID) != 0) {
+        rc = -OV_E_MALFORMED; /* the logged key id must be the key's */
+    }
+    rc = rc ? rc : ov_entry_challenge(c->c.issuer, c->c.id, ch, sizeof ch, &ch_len);
+    if (rc != 0) {
+        ov_pp_key_clear(&c->key);
+        free(c);
+        return rc == -OV_E_NOMEM ? rc : -OV_E_MALFORMED;
+    }
+    ov_pp_challenge_digest(OV_BYTES(ch, ch_len), c->digest);
+    *out = c;
+    return 0;
+}
+
+int
+vf_context_add(struct vf_app *app, struct ov_bytes entry, uint64_t index, struct vf_context **out)
+{
+    struct vf_context *c = NULL;
+    *out = NULL;
+    int rc = context_new(entry, index, &c);
+    if (rc != 0) {
+        return rc;
+    }
+    pthread_rwlock_wrlock(&app->ctx_lock);
+    if (find_locked(app, c->c.id) != NULL) {
+        rc = -OV_E_EXISTS;
+    }
+    rc = rc ? rc : grow_locked(app);
+    if (rc == 0) {
+        put_locked(app, c);
+        app->n_ctx++;
+        *out = c;
+    }
+    pthread_rwlock_unlock(&app->ctx_lock);
+    if (rc != 0) {
+        ov_pp_key_clear(&c->key);
+        free(c);
+        return rc;
+    }
+    ov_gauge_set(app->m_contexts, (int64_t)app->n_ctx);
+    return 0;
+}
+
+void
+vf_context_each(struct vf_app *app, void (*fn)(void *ctx, struct vf_context *c), void *ctx)
+{
+    pthread_rwlock_rdlock(&app->ctx_lock);
+    for (size_t i = 0; i < app->ctx_cap; i++) {
+        if (app->ctx_tab[i] != NULL) {
+            fn(ctx, app->ctx_tab[i]);
+        }
+    }
+    pthread_rwlock_unlock(&app->ctx_lock);
+}

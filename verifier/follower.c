@@ -1,0 +1,639 @@
+/* follower: the thread that follows the log through its public interface (core/logreader:
+ * checkpoint signature, witness quorum, every entry bundle rehashed to the root).
+ *
+ * Each round (every --log-poll-ms):
+ *   1. fetch and verify the checkpoint; read the new entries; only once the reader checked
+ *      them against the root: append their leaf hashes to the proof window (core/treewin),
+ *      publish the checkpoint, take the new `context` entries, save the reader's state;
+ *   2. count: once every row of ours with an index below the checkpoint's size S is known
+ *      (no row is unsent, or the sender's last acknowledgement showed a log of >= S
+ *      entries: sender.c's invariant), add the actions logged in [tally_size, S) to the live
+ *      tallies; tally_size = S;
+ *   3. for each context past its closing time whose rows are all logged below tally_size:
+ *      write its tally entry to the outbox, in a write transaction that checks the time
+ *      again, so the committer (which checks it inside its own) can add nothing after.
+ * Proofs for receipts come from the window; below it (after a restart, or an old receipt)
+ * they are asked of the log and checked against the verified root. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "app.h"
+#include "codec.h"
+#include "httpc.h"
+#include "store.h"
+#include "tiles.h"
+
+/* A context entry's kind and value, as deterministic CBOR writes them: entries holding it
+ * are decoded; the rest (actions, issuances...) only hashed. */
+static const uint8_t context_marker[] = { 0x64, 'k', 'i', 'n', 'd', 0x67,
+                                          'c', 'o', 'n', 't', 'e', 'x', 't' };
+
+struct candidate {
+    uint64_t index;
+    struct ov_buf entry;
+};
+
+struct round {
+    uint8_t *leaves; /* the new leaf hashes */
+    size_t n, cap;
+    struct candidate *cands;
+    size_t n_cands, cap_cands;
+};
+
+static void
+round_clear(struct round *r)
+{
+    for (size_t i = 0; i < r->n_cands; i++) {
+        ov_buf_clear(&r->cands[i].entry);
+    }
+    free(r->cands);
+    free(r->leaves);
+    memset(r, 0, sizeof *r);
+}
+
+static int
+on_entry(void *ctx, uint64_t index, struct ov_bytes entry)
+{
+    struct round *r = ctx;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 1024;
+        uint8_t *p = realloc(r->leaves, cap * OV_HASH_LEN);
+        if (p == NULL) {
+            return -OV_E_NOMEM;
+        }
+        r->leaves = p;
+        r->cap = cap;
+    }
+    int rc = ov_merkle_leaf_hash(entry.ptr, entry.len, r->leaves + r->n * OV_HASH_LEN);
+    if (rc != 0) {
+        return rc;
+    }
+    r->n++;
+    if (memmem(entry.ptr, entry.len, context_marker, sizeof context_marker) == NULL) {
+        return 0;
+    }
+    if (r->n_cands == r->cap_cands) {
+        size_t cap = r->cap_cands ? 2 * r->cap_cands : 16;
+        struct candidate *p = realloc(r->cands, cap * sizeof *p);
+        if (p == NULL) {
+            return -OV_E_NOMEM;
+        }
+        r->cands = p;
+        r->cap_cands = cap;
+    }
+    struct candidate *c = &r->cands[r->n_cands];
+    c->index = index;
+    ov_buf_init(&c->entry, OV_MAX_ENTRY_LEN);
+    rc = ov_buf_append(&c->entry, entry.ptr, entry.len);
+    r->n_cands += rc == 0;
+    return rc;
+}
+
+/* ---- the proof window --------------------------------------------------------------- */
+
+/* Parses a reader state (u64be size, frontier hashes) into a new window. */
+static int
+window_from_state(struct vf_app *app, struct ov_bytes state, struct ov_treewin **out)
+{
+    uint64_t size = 0;
+    if (state.len < 8) {
+        return -OV_E_MALFORMED;
+    }
+    for (int i = 0; i < 8; i++) {
+        size = size << 8 | state.ptr[i];
+    }
+    if ((state.len - 8) % OV_HASH_LEN != 0) {
+        return -OV_E_MALFORMED;
+    }
+    return ov_treewin_new(size, state.ptr + 8, (state.len - 8) / OV_HASH_LEN, app->window_max,
+                          out);
+}
+
+/* Appends the round's leaves to the window and publishes the checkpoint. The window must
+ * then end where the reader does; if it cannot (out of memory, or it was behind), it starts
+ * again, empty, at the reader's size: proofs below it come from the log. */
+static int
+publish(struct vf_app *app, struct ov_logreader *reader, const struct round *r,
+        const struct ov_logreader_cp *cp)
+{
+    int rc = 0;
+    pthread_rwlock_wrlock(&app->tree_lock);
+    struct ov_treewin *w = app->win;
+    if (ov_treewin_size(w) + r->n != cp->size) {
+        rc = -OV_E_STATE;
+    }
+    for (size_t i = 0; i < r->n && rc == 0; i++) {
+        if (ov_treewin_size(w) - ov_treewin_base(w) >= app->window_max) {
+            rc = ov_treewin_advance(w, ov_treewin_size(w) - app->window_max / 2);
+        }
+        rc = rc ? rc : ov_treewin_append(w, r->leaves + i * OV_HASH_LEN);
+    }
+    if (rc != 0) {
+        struct ov_buf state;
+        struct ov_treewin *fresh = NULL;
+        rc = ov_logreader_state(reader, &state);
+        rc = rc ? rc : window_from_state(app, ov_buf_view(&state), &fresh);
+        ov_buf_clear(&state);
+        if (rc == 0) {
+            ov_treewin_free(app->win);
+            app->win = fresh;
+        }
+    }
+    if (rc == 0) {
+        app->cp_size = cp->size;
+        memcpy(app->cp_root, cp->root, OV_HASH_LEN);
+        app->cp_note.len = 0;
+        rc = ov_buf_append(&app->cp_note, cp->note.ptr, cp->note.len);
+    }
+    if (rc != 0) {
+        app->cp_size = 0; /* serve no proofs until a round succeeds */
+    }
+    pthread_rwlock_unlock(&app->tree_lock);
+    atomic_store(&app->verified_size, app->cp_size);
+    ov_gauge_set(app->m_log_size, (int64_t)app->cp_size);
+    return rc;
+}
+
+int
+vf_follower_prove(struct vf_app *app, uint64_t index, const uint8_t hash[32],
+                  struct ov_buf *note, uint8_t *proof, size_t *n_proof)
+{
+    uint8_t leaf[OV_HASH_LEN], root[OV_HASH_LEN];
+    uint64_t size;
+    bool in_window;
+    ov_buf_init(note, OV_NOTE_MAX_LEN);
+    *n_proof = 0;
+    pthread_rwlock_rdlock(&app->tree_lock);
+    size = app->cp_size;
+    memcpy(root, app->cp_root, sizeof root);
+    int rc = index < size ? ov_buf_append(note, app->cp_note.ptr, app->cp_note.len) : -OV_E_STATE;
+    in_window = rc == 0 && index >= ov_treewin_base(app->win);
+    if (in_window) {
+        rc = ov_treewin_leaf(app->win, index, leaf);
+        if (rc == 0 && memcmp(leaf, hash, OV_HASH_LEN) != 0) {
+            rc = -OV_E_BAD_PROOF; /* the log holds another entry at the index it gave us */
+        }
+        rc = rc ? rc : ov_treewin_proof(app->win, index, size, proof, OV_MERKLE_MAX_PROOF, n_proof);
+    }
+    pthread_rwlock_unlock(&app->tree_lock);
+    if (rc == 0 && !in_window) {
+        /* below the window: the log proves it, we check it against the verified root */
+        char url[1200];
+        struct ov_httpc *h = NULL;
+        struct ov_httpc_resp resp;
+        memset(&resp, 0, sizeof resp);
+        snprintf(url, sizeof url, "%s/proof/inclusion?index=%llu&size=%llu", app->log.url,
+                 (unsigned long long)index, (unsigned long long)size);
+        rc = ov_httpc_new(&h);
+        rc = rc ? rc : ov_httpc_get(h, url, 64 * 1024, &resp);
+        rc = rc ? rc : (resp.status == 200 ? 0 : -OV_E_HTTP);
+        json_t *j = rc ? NULL : json_loadb((const char *)resp.body.ptr, resp.body.len, 0, NULL);
+        json_t *p = json_object_get(j, "proof");
+        size_t n = json_array_size(p);
+        rc = rc ? rc : (json_is_array(p) && n <= OV_MERKLE_MAX_PROOF ? 0 : -OV_E_MALFORMED);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            const char *s = json_string_value(json_array_get(p, i));
+            size_t got = 0;
+            rc = s && ov_b64_decode(proof + i * OV_HASH_LEN, OV_HASH_LEN, &got, s, strlen(s),
+                                    OV_B64_STD) == 0 && got == OV_HASH_LEN
+                     ? 0
+                     : -OV_E_MALFORMED;
+        }
+        rc = rc ? rc : ov_merkle_verify_inclusion(index, size, hash, proof, n, root);
+        *n_proof = rc == 0 ? n : 0;
+        json_decref(j);
+        ov_httpc_resp_clear(&resp);
+        ov_httpc_free(h);
+    }
+    if (rc != 0) {
+        ov_buf_clear(note);
+        *n_proof = 0;
+    }
+    return rc;
+}
+
+/* ---- start-up: what the database remembers ---------------------------------------- */
+
+/* Restores the tally entry written for c (row): final size and hash. */
+static int
+restore_final(struct ov_db *db, struct vf_context *c, int64_t row)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "entry_get");
+    struct ov_bytes e;
+    struct ov_entry t;
+    int rc = ov_db_bind_int64(st, 1, row);
+    rc = rc ? rc : (ov_db_step(st) == OV_DB_ROW ? 0 : -OV_E_DB);
+    rc = rc ? rc : ov_db_col_fixed(st, 0, c->tally.final_hash, 32);
+    rc = rc ? rc : ov_db_col_blob(st, 1, OV_MAX_ENTRY_LEN, &e);
+    rc = rc ? rc : ov_entry_decode(e, &t);
+    if (rc == 0) {
+        rc = t.kind == OV_ENTRY_TALLY ? 0 : -OV_E_MALFORMED;
+        c->tally.final_size = t.u.tally.size;
+        ov_entry_clear(&t);
+    }
+    ov_db_reset(st);
+    c->tallied = c->tally.final = rc == 0;
+    return rc;
+}
+
+static int
+load_contexts(struct vf_app *app, struct ov_db *db)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "context_all");
+    int rc;
+    while ((rc = ov_db_step(st)) == OV_DB_ROW) {
+        struct ov_bytes e;
+        uint64_t index = 0;
+        int64_t row = 0;
+        struct vf_context *c = NULL;
+        rc = ov_db_col_blob(st, 0, OV_MAX_ENTRY_LEN, &e);
+        rc = rc ? rc : ov_db_col_uint64(st, 1, &index);
+        rc = rc ? rc : vf_context_add(app, e, index, &c);
+        if (rc == 0 && !ov_db_col_is_null(st, 2)) {
+            rc = ov_db_col_int64(st, 2, &row);
+            rc = rc ? rc : restore_final(db, c, row);
+        }
+        if (rc != 0) {
+            break;
+        }
+    }
+    ov_db_reset(st);
+    return rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
+}
+
+/* The saved reader state and checkpoint; a window and reader resumed from them. */
+static int
+load_follow(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "follow_get");
+    struct ov_bytes state = OV_BYTES(NULL, 0), note;
+    int rc = ov_db_step(st);
+    if (rc == OV_DB_DONE) {
+        ov_db_reset(st);
+        return ov_treewin_new(0, NULL, 0, app->window_max, &app->win);
+    }
+    rc = rc == OV_DB_ROW ? 0 : (rc < 0 ? rc : -OV_E_DB);
+    rc = rc ? rc : ov_db_col_blob(st, 0, 8 + 64 * OV_HASH_LEN, &state);
+    rc = rc ? rc : ov_db_col_blob(st, 1, OV_NOTE_MAX_LEN, &note);
+    rc = rc ? rc : ov_logreader_resume(reader, state);
+    rc = rc ? rc : window_from_state(app, state, &app->win);
+    if (rc == 0) {
+        /* the checkpoint must verify again (keys may have changed) before it is served */
+        struct ov_logreader_cp cp;
+        if (ov_logreader_verify_note(&app->log, note, &cp) == 0 &&
+            cp.size == ov_logreader_size(reader)) {
+            app->cp_size = cp.size;
+            memcpy(app->cp_root, cp.root, OV_HASH_LEN);
+            rc = ov_buf_append(&app->cp_note, cp.note.ptr, cp.note.len);
+            atomic_store(&app->verified_size, cp.size);
+        }
+        ov_logreader_cp_clear(&cp);
+    }
+    ov_db_reset(st);
+    return rc;
+}
+
+/* ---- one round ------------------------------------------------------------------------- */
+
+struct save {
+    struct ov_buf state;
+    const struct ov_logreader_cp *cp;
+    const struct round *r;
+    struct vf_context **added; /* per candidate: registered now, to store */
+};
+
+static int
+save_tx(struct ov_db *db, void *arg)
+{
+    struct save *s = arg;
+    sqlite3_stmt *st = ov_db_stmt(db, "follow_put");
+    int rc = ov_db_bind_blob(st, 1, ov_buf_view(&s->state));
+    rc = rc ? rc : ov_db_bind_blob(st, 2, ov_buf_view(&s->cp->note));
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
+    for (size_t i = 0; i < s->r->n_cands && rc == 0; i++) {
+        const struct candidate *c = &s->r->cands[i];
+        if (s->added[i] == NULL) {
+            continue;
+        }
+        st = ov_db_stmt(db, "context_put");
+        rc = ov_db_bind_text(st, 1, s->added[i]->c.id, strlen(s->added[i]->c.id));
+        rc = rc ? rc : ov_db_bind_blob(st, 2, ov_buf_view(&c->entry));
+        rc = rc ? rc : ov_db_bind_uint64(st, 3, c->index);
+        rc = rc ? rc : ov_db_step(st);
+        ov_db_reset(st);
+        rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
+    }
+    return rc;
+}
+
+/* Registers the round's contexts and saves the reader's state with them. */
+static int
+take_contexts(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader,
+              const struct round *r, const struct ov_logreader_cp *cp)
+{
+    struct save s = { .cp = cp, .r = r };
+    s.added = calloc(r->n_cands ? r->n_cands : 1, sizeof *s.added);
+    int rc = s.added ? ov_logreader_state(reader, &s.state) : -OV_E_NOMEM;
+    for (size_t i = 0; i < r->n_cands && rc == 0; i++) {
+        struct ov_entry e;
+        if (ov_entry_decode(ov_buf_view(&r->cands[i].entry), &e) != 0 ||
+            e.kind != OV_ENTRY_CONTEXT) {
+            ov_entry_clear(&e);
+            continue; /* the marker matched inside another entry */
+        }
+        ov_entry_clear(&e);
+        int arc = vf_context_add(app, ov_buf_view(&r->cands[i].entry), r->cands[i].index,
+                                 &s.added[i]);
+        if (arc == -OV_E_EXISTS || arc == -OV_E_MALFORMED) {
+            fprintf(stderr, "onevoice-verifier: log entry %llu: context ignored (%s)\n",
+                    (unsigned long long)r->cands[i].index,
+                    arc == -OV_E_EXISTS ? "its id was taken by an earlier entry"
+                                        : "not a usable context");
+        } else if (arc != 0) {
+            rc = arc;
+        }
+    }
+    rc = rc ? rc : ov_db_tx(db, save_tx, &s);
+    ov_buf_clear(&s.state);
+    free(s.added);
+    return rc;
+}
+
+static void
+reset_tally(void *ctx, struct vf_context *c)
+{
+    (void)ctx;
+    bool final = c->tally.final;
+    uint64_t fs = c->tally.final_size;
+    uint8_t fh[32];
+    memcpy(fh, c->tally.final_hash, 32);
+    free(c->tally.targets);
+    memset(&c->tally, 0, sizeof c->tally);
+    c->tally.final = final;
+    c->tally.final_size = fs;
+    memcpy(c->tally.final_hash, fh, 32);
+}
+
+static int
+scalar(struct ov_db *db, const char *name, const char *text, int64_t *v)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, name);
+    int rc = text ? ov_db_bind_text(st, 1, text, strlen(text)) : 0;
+    rc = rc ? rc : ov_db_step(st);
+    if (rc == OV_DB_DONE) {
+        *v = 0; /* no row */
+        rc = 0;
+    } else if (rc == OV_DB_ROW) {
+        rc = ov_db_col_int64(st, 0, v);
+    }
+    ov_db_reset(st);
+    return rc;
+}
+
+/* Step 2: counts the actions logged in [tally_size, size), if all of them are known. */
+static int
+count(struct vf_app *app, struct ov_db *db, uint64_t size)
+{
+    int64_t known = 0, unsent = 0;
+    uint64_t from = app->tally_size; /* written by this thread only */
+    if (size <= from) {
+        return 0;
+    }
+    int rc = ov_db_exec(db, "BEGIN");
+    rc = rc ? rc : scalar(db, "sent_get", NULL, &known);
+    rc = rc ? rc : scalar(db, "outbox_count", NULL, &unsent);
+    if (rc != 0 || (unsent > 0 && (uint64_t)known < size)) {
+        (void)!ov_db_exec(db, "COMMIT");
+        return rc; /* not yet: an unsent row may still land below size */
+    }
+    sqlite3_stmt *st = ov_db_stmt(db, "logged_range");
+    rc = ov_db_bind_uint64(st, 1, from);
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, size);
+    pthread_mutex_lock(&app->tally_mu);
+    while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
+        struct ov_bytes ctx, label;
+        int64_t rating = 0;
+        char id[OV_MAX_CONTEXT_ID_LEN + 1], lab[OV_MAX_LABEL_LEN + 1];
+        rc = ov_db_col_text(st, 0, OV_MAX_CONTEXT_ID_LEN, &ctx);
+        rc = rc ? rc : ov_db_col_text(st, 1, OV_MAX_LABEL_LEN, &label);
+        if (rc == 0 && !ov_db_col_is_null(st, 2)) {
+            rc = ov_db_col_int64(st, 2, &rating);
+        }
+        if (rc == 0) {
+            memcpy(id, ctx.ptr, ctx.len);
+            id[ctx.len] = 0;
+            memcpy(lab, label.ptr, label.len);
+            lab[label.len] = 0;
+            struct vf_context *c = vf_context_find(app, id);
+            rc = c ? vf_tally_add(c, lab, rating) : -OV_E_MALFORMED;
+        }
+    }
+    rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
+    if (rc == 0) {
+        app->tally_size = size;
+    } else {
+        /* a partial count must not stand: count everything again next round */
+        vf_context_each(app, reset_tally, NULL);
+        app->tally_size = 0;
+    }
+    pthread_mutex_unlock(&app->tally_mu);
+    ov_db_reset(st);
+    (void)!ov_db_exec(db, "COMMIT");
+    ov_gauge_set(app->m_tally_size, (int64_t)app->tally_size);
+    return rc;
+}
+
+struct closing {
+    struct vf_app *app;
+    struct vf_context *c;
+    uint64_t size;
+    bool written;
+    uint8_t hash[32];
+};
+
+static int
+close_tx(struct ov_db *db, void *arg)
+{
+    struct closing *cl = arg;
+    const struct vf_context *c = cl->c;
+    struct ov_buf e;
+    int64_t unsent = 0, need = 0;
+    uint64_t now = vf_now();
+    cl->written = false;
+    if (now < c->c.closes) {
+        return 0;
+    }
+    int rc = scalar(db, "context_unsent", c->c.id, &unsent);
+    rc = rc ? rc : scalar(db, "context_max_index", c->c.id, &need);
+    if (rc != 0 || unsent > 0 || (uint64_t)need > cl->size) {
+        return rc; /* not all of its actions are counted yet */
+    }
+    pthread_mutex_lock(&cl->app->tally_mu);
+    rc = vf_tally_entry(c, cl->size, now, &e);
+    pthread_mutex_unlock(&cl->app->tally_mu);
+    rc = rc ? rc : ov_merkle_leaf_hash(e.ptr, e.len, cl->hash);
+    sqlite3_stmt *st = ov_db_stmt(db, "entry_put");
+    rc = rc ? rc : ov_db_bind_blob(st, 1, OV_BYTES(cl->hash, 32));
+    rc = rc ? rc : ov_db_bind_blob(st, 2, ov_buf_view(&e));
+    rc = rc ? rc : ov_db_bind_text(st, 3, c->c.id, strlen(c->c.id));
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    ov_buf_clear(&e);
+    rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
+    if (rc == 0) {
+        st = ov_db_stmt(db, "context_tallied");
+        rc = ov_db_bind_int64(st, 1, sqlite3_last_insert_rowid(ov_db_handle(db)));
+        rc = rc ? rc : ov_db_bind_text(st, 2, c->c.id, strlen(c->c.id));
+        rc = rc ? rc : ov_db_step(st);
+        ov_db_reset(st);
+        rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
+    }
+    cl->written = rc == 0;
+    return rc;
+}
+
+struct due {
+    struct vf_context *list[256];
+    size_t n;
+    uint64_t now;
+};
+
+static void
+collect_due(void *ctx, struct vf_context *c)
+{
+    struct due *d = ctx;
+    if (!c->tallied && d->now >= c->c.closes && d->n < 256) {
+        d->list[d->n++] = c;
+    }
+}
+
+/* Step 3: the tally entries of the contexts that closed. */
+static void
+close_contexts(struct vf_app *app, struct ov_db *db)
+{
+    struct due d = { .n = 0, .now = vf_now() };
+    vf_context_each(app, collect_due, &d);
+    for (size_t i = 0; i < d.n; i++) {
+        struct closing cl = { app, d.list[i], app->tally_size, false, { 0 } };
+        int rc = ov_db_tx(db, close_tx, &cl);
+        if (rc != 0) {
+            fprintf(stderr, "onevoice-verifier: tally of %s: %s\n", cl.c->c.id, ov_strerror(rc));
+        }
+        if (rc == 0 && cl.written) {
+            pthread_mutex_lock(&app->tally_mu);
+            cl.c->tally.final = true;
+            cl.c->tally.final_size = cl.size;
+            memcpy(cl.c->tally.final_hash, cl.hash, 32);
+            pthread_mutex_unlock(&app->tally_mu);
+            cl.c->tallied = true;
+            vf_sender_kick(app);
+        }
+    }
+}
+
+/* One round; returns 0 or the step that failed. */
+static int
+round_once(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader)
+{
+    struct ov_logreader_cp cp;
+    struct round r;
+    memset(&r, 0, sizeof r);
+    int rc = ov_logreader_checkpoint(reader, &cp);
+    if (rc != 0) {
+        return rc;
+    }
+    uint64_t from = ov_logreader_size(reader);
+    if (cp.size > from || app->cp_size != cp.size) {
+        rc = ov_logreader_sync(reader, &cp, on_entry, &r);
+        rc = rc ? rc : publish(app, reader, &r, &cp);
+        rc = rc ? rc : take_contexts(app, db, reader, &r, &cp);
+        if (rc == 0) {
+            vf_notify(app, VF_CH_PROOF);
+        }
+    }
+    round_clear(&r);
+    ov_logreader_cp_clear(&cp);
+    if (rc == 0) {
+        rc = count(app, db, app->cp_size);
+    }
+    if (rc == 0) {
+        close_contexts(app, db);
+    }
+    return rc;
+}
+
+static void
+sleep_ms(struct vf_app *app, uint32_t ms)
+{
+    for (uint32_t t = 0; t < ms && !atomic_load(&app->stopping); t += 10) {
+        struct timespec ts = { 0, 10 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+}
+
+struct follower {
+    struct vf_app *app;
+    struct ov_logreader *reader;
+    struct ov_db *db;
+};
+
+static struct follower g_follower;
+
+static void *
+follower_main(void *arg)
+{
+    struct follower *f = arg;
+    int last = 0;
+    while (!atomic_load(&f->app->stopping)) {
+        int rc = round_once(f->app, f->db, f->reader);
+        if (rc != 0) {
+            ov_counter_add(f->app->m_log_errors, 1);
+            if (rc != last) {
+                fprintf(stderr, "onevoice-verifier: following the log: %s\n", ov_strerror(rc));
+            }
+        }
+        last = rc;
+        sleep_ms(f->app, f->app->poll_ms);
+    }
+    return NULL;
+}
+
+int
+vf_follower_start(struct vf_app *app)
+{
+    struct follower *f = &g_follower;
+    f->app = app;
+    int rc = vf_store_open(app->dir, &f->db);
+    rc = rc ? rc : ov_logreader_new(&app->log, &f->reader);
+    rc = rc ? rc : load_contexts(app, f->db);
+    rc = rc ? rc : load_follow(app, f->db, f->reader);
+    if (rc == 0 && pthread_create(&app->follower_th, NULL, follower_main, f) != 0) {
+        rc = -OV_E_NOMEM;
+    }
+    if (rc != 0) {
+        ov_logreader_free(f->reader);
+        ov_db_close(f->db);
+        memset(f, 0, sizeof *f);
+    }
+    return rc;
+}
+
+void
+vf_follower_stop(struct vf_app *app)
+{
+    struct follower *f = &g_follower;
+    if (f->app == NULL) {
+        return;
+    }
+    (void)app;
+    pthread_join(app->follower_th, NULL);
+    ov_logreader_free(f->reader);
+    ov_db_close(f->db);
+    memset(f, 0, sizeof *f);
+}

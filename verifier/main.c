@@ -1,0 +1,249 @@
+/* onevoice-verifier: counts each token's action exactly once, logs it, and gives a receipt
+ * (see verifier/README.md and docs/PROTOCOL.md §8). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "cli.h"
+#include "codec.h"
+#include "keyfile.h"
+
+static const char summary[] =
+    "The onevoice verifier: checks Privacy Pass tokens and signed actions for the contexts the\n"
+    "log publishes, counts each token's action exactly once, appends it to the log and answers\n"
+    "with a receipt (index, signed checkpoint, inclusion proof). State: DIR/verifier.db (SQLite,\n"
+    "WAL, synchronous=FULL); its log producer key: DIR/producer.key (mode 0600, created on\n"
+    "first start). It holds no secret of the issuer: contexts and their keys come from the log.";
+
+#define VF_MAX_WITNESS_FILE (64 * 1024)
+
+static int
+check_u32(const char *v)
+{
+    uint64_t n;
+    return ov_parse_u64(v, strlen(v), &n) == 0 && n <= 100000000 ? 0 : -OV_E_MALFORMED;
+}
+
+static uint64_t
+u64_or(const char *v, uint64_t def)
+{
+    uint64_t n = def;
+    if (v != NULL && ov_parse_u64(v, strlen(v), &n) != 0) {
+        n = def;
+    }
+    return n;
+}
+
+/* The witnesses file: one witness a line, its cosignature vkey, optionally after its URL
+ * (so the log's own --witnesses file serves as is); '#' starts a comment line. */
+static int
+load_witnesses(const char *path, struct ov_note_verifier *out, size_t *n)
+{
+    struct ov_buf f;
+    *n = 0;
+    int rc = ov_file_read(path, VF_MAX_WITNESS_FILE, &f);
+    rc = rc ? rc : ov_buf_terminate(&f);
+    char *save = NULL;
+    unsigned lineno = 0;
+    for (char *line = rc == 0 ? strtok_r((char *)f.ptr, "\n", &save) : NULL;
+         line != NULL && rc == 0; line = strtok_r(NULL, "\n", &save)) {
+        lineno++;
+        if (line[0] == '#' || line[0] == 0) {
+            continue;
+        }
+        char *vkey = strrchr(line, ' ');
+        vkey = vkey ? vkey + 1 : line;
+        if (*n == OV_LOGREADER_MAX_WITNESSES ||
+            ov_note_vkey_parse(OV_BYTES(vkey, strlen(vkey)), &out[*n]) != 0 ||
+            out[*n].type != OV_NOTE_TYPE_COSIG_V1) {
+            fprintf(stderr, "onevoice-verifier: %s line %u: want \"[URL ]COSIGNATURE-VKEY\" "
+                            "(at most %d witnesses)\n",
+                    path, lineno, OV_LOGREADER_MAX_WITNESSES);
+            rc = -OV_E_MALFORMED;
+        } else {
+            (*n)++;
+        }
+    }
+    if (rc != 0 && rc != -OV_E_MALFORMED) {
+        fprintf(stderr, "onevoice-verifier: cannot read %s: %s\n", path, ov_strerror(rc));
+    }
+    ov_buf_clear(&f);
+    return rc;
+}
+
+static int
+producer_key(const char *dir, struct ov_sign_key **out)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/producer.key", dir);
+    int rc = ov_keyfile_load_sign_key(path, out);
+    if (rc == -OV_E_NOT_FOUND) {
+        rc = ov_keyfile_create_sign_key(path, out);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-verifier: %s: %s\n", path, ov_strerror(rc));
+    }
+    return rc;
+}
+
+static int
+register_metrics(struct vf_app *app, struct ov_metrics *m)
+{
+    int rc = ov_metrics_counter(m, "verifier_actions_counted_total",
+                                "Actions counted (new rows)", NULL, &app->m_counted);
+    rc = rc ? rc : ov_metrics_counter(m, "verifier_actions_duplicate_total",
+                                      "Ballots submitted again, answered with their receipt", NULL,
+                                      &app->m_duplicate);
+    rc = rc ? rc : ov_metrics_counter(m, "verifier_log_errors_total",
+                                      "Failed appends to and reads of the log", NULL,
+                                      &app->m_log_errors);
+    rc = rc ? rc : ov_metrics_counter(m, "verifier_entries_appended_total",
+                                      "Outbox entries the log acknowledged", NULL, &app->m_appended);
+    rc = rc ? rc : ov_metrics_gauge(m, "verifier_outbox_pending",
+                                    "Outbox entries the log has not acknowledged", NULL,
+                                    &app->m_pending);
+    rc = rc ? rc : ov_metrics_gauge(m, "verifier_log_size", "The verified checkpoint's size",
+                                    NULL, &app->m_log_size);
+    rc = rc ? rc : ov_metrics_gauge(m, "verifier_tally_size", "The log size the tallies count",
+                                    NULL, &app->m_tally_size);
+    rc = rc ? rc : ov_metrics_gauge(m, "verifier_contexts", "Contexts learned from the log",
+                                    NULL, &app->m_contexts);
+    return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *listen = NULL, *data = NULL, *port_file = NULL, *log_url = NULL, *vkey = NULL;
+    const char *witnesses = NULL, *quorum = NULL, *poll = NULL, *threads = NULL, *window = NULL;
+    const char *conns = NULL;
+    bool print_key = false;
+    const struct ov_cli_opt opts[] = {
+        { "--listen", "HOST:PORT", "address to serve on (default 127.0.0.1:0)", &listen, NULL,
+          ov_addr_check },
+        { "--data", "DIR", "state directory (required; created 0700)", &data, NULL, NULL },
+        { "--port-file", "FILE", "write the bound port here once serving", &port_file, NULL,
+          NULL },
+        { "--log", "URL", "the log to follow and append to (required)", &log_url, NULL, NULL },
+        { "--log-vkey", "VKEY", "the log's C2SP verifier key, as its --print-vkey prints it",
+          &vkey, NULL, NULL },
+        { "--witnesses", "FILE", "witnesses whose cosignatures count: lines \"[URL ]VKEY\"",
+          &witnesses, NULL, NULL },
+        { "--quorum", "K", "cosignatures a checkpoint needs (default: every witness listed)",
+          &quorum, NULL, check_u32 },
+        { "--log-poll-ms", "MS", "how often to read the log's checkpoint (default 200)", &poll,
+          NULL, check_u32 },
+        { "--proof-window", "N", "log entries kept for local inclusion proofs (default 1048576)",
+          &window, NULL, check_u32 },
+        { "--threads", "N", "HTTP worker threads (default: cores)", &threads, NULL, check_u32 },
+        { "--max-conns", "N", "concurrent connections, also from one address (default 4000)",
+          &conns, NULL, check_u32 },
+        { "--print-producer-key", NULL,
+          "print the line for the log's --producers file (\"verifier <key>\") and exit", NULL,
+          &print_key, NULL },
+    };
+    int rc = ov_cli_parse(argc, argv, summary, opts, sizeof opts / sizeof opts[0]);
+    if (rc != 0) {
+        return rc > 0 ? 0 : 2;
+    }
+    if (data == NULL) {
+        fprintf(stderr, "onevoice-verifier: --data DIR is required (see --help)\n");
+        return 2;
+    }
+    static struct vf_app app;
+    if (ov_cli_signals_init() != 0 || ov_cli_harden() != 0 || ov_cli_data_dir(data) != 0 ||
+        producer_key(data, &app.producer_key) != 0) {
+        return 1;
+    }
+    if (print_key) {
+        char b64[64];
+        if (ov_b64_encode(b64, sizeof b64, ov_sign_key_pk(app.producer_key), OV_SIGN_PK_LEN,
+                          OV_B64_STD) != 0) {
+            return 1;
+        }
+        printf("%s %s\n", VF_PRODUCER, b64);
+        ov_sign_key_free(app.producer_key);
+        return 0;
+    }
+    static struct ov_note_verifier wits[OV_LOGREADER_MAX_WITNESSES];
+    size_t n_wits = 0;
+    if (log_url == NULL || vkey == NULL) {
+        fprintf(stderr, "onevoice-verifier: --log URL and --log-vkey VKEY are required\n");
+        return 2;
+    }
+    if (ov_note_vkey_parse(OV_BYTES(vkey, strlen(vkey)), &app.log.log_key) != 0 ||
+        app.log.log_key.type != OV_NOTE_TYPE_ED25519) {
+        fprintf(stderr, "onevoice-verifier: --log-vkey is not a log's Ed25519 vkey\n");
+        return 2;
+    }
+    if (witnesses != NULL && load_witnesses(witnesses, wits, &n_wits) != 0) {
+        return 2;
+    }
+    app.dir = data;
+    app.log.url = log_url;
+    app.log.witnesses = wits;
+    app.log.n_witnesses = n_wits;
+    app.log.quorum = (unsigned)u64_or(quorum, n_wits);
+    if (app.log.quorum > n_wits) {
+        fprintf(stderr, "onevoice-verifier: --quorum %u exceeds the %zu witnesses\n",
+                app.log.quorum, n_wits);
+        return 2;
+    }
+    app.poll_ms = (uint32_t)u64_or(poll, 200);
+    app.window_max = u64_or(window, 1u << 20);
+    if (app.window_max < 2) {
+        app.window_max = 2;
+    }
+    if (vf_app_init(&app) != 0) {
+        return 1;
+    }
+    struct ov_metrics *metrics = NULL;
+    if (ov_metrics_new(&metrics) != 0 || register_metrics(&app, metrics) != 0) {
+        fprintf(stderr, "onevoice-verifier: metrics unavailable\n");
+    }
+    rc = vf_follower_start(&app);
+    rc = rc ? rc : vf_committer_start(&app);
+    rc = rc ? rc : vf_sender_start(&app);
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-verifier: cannot start: %s\n", ov_strerror(rc));
+        return 1;
+    }
+    unsigned max_conns = (unsigned)u64_or(conns, 4000);
+    struct ov_http_cfg hcfg = {
+        .listen = listen,
+        .routes = vf_routes,
+        .n_routes = vf_n_routes,
+        .user = &app,
+        .n_threads = (unsigned)u64_or(threads, 0),
+        .conn_limit = max_conns,
+        .per_ip_limit = max_conns, /* a platform is one address with many connections */
+        .metrics = metrics,
+    };
+    struct ov_http *http = NULL;
+    rc = ov_http_start(&hcfg, &http);
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-verifier: cannot listen on %s: %s\n",
+                listen ? listen : "default", ov_strerror(rc));
+        atomic_store(&app.stopping, true);
+        return 1;
+    }
+    atomic_store(&app.http, http);
+    if (port_file != NULL && ov_cli_write_port(port_file, ov_http_port(http)) != 0) {
+        rc = 1;
+    }
+    fprintf(stderr, "onevoice-verifier: following %s, serving on port %u\n", log_url,
+            ov_http_port(http));
+    while (rc == 0 && !ov_cli_wait_ms(1000)) {
+    }
+    atomic_store(&app.stopping, true);
+    atomic_store(&app.http, NULL);
+    ov_http_stop(http);
+    vf_committer_stop(&app);
+    vf_sender_stop(&app);
+    vf_follower_stop(&app);
+    ov_sign_key_free(app.producer_key);
+    vf_app_clear(&app);
+    ov_metrics_free(metrics);
+    return rc == 0 ? 0 : 1;
+}
