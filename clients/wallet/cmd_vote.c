@@ -37,7 +37,7 @@ struct act_plan {
     int64_t token_row;  /* the tokens row of the pseudonym */
     bool token_ready;   /* the token is spent by this action */
     int64_t action_row; /* the actions row (0: to insert) */
-    const char *via;
+    char *via;          /* malloc'd */
 };
 
 static bool
@@ -409,7 +409,7 @@ act(struct wallet *w, const struct act_req *q)
     }
     ov_receipt_clear(&r);
     ov_vclient_free(vc);
-    free((void *)p.via);
+    free(p.via);
     sodium_memzero(&p, sizeof p);
     free(c);
     return rc;
