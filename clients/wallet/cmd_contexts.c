@@ -74,7 +74,7 @@ cmd_contexts(struct wallet *w, int argc, char **argv)
     }
     if (w_open(w, w->path) != 0) {
         w_finish(w);
-        return W_EXIT_REFUSED;
+        return w->path ? W_EXIT_REFUSED : W_EXIT_USAGE;
     }
     struct w_context *list = NULL;
     size_t n = 0, n_refused = 0;

@@ -133,7 +133,7 @@ cmd_enroll(struct wallet *w, int argc, char **argv)
     }
     if (w_open(w, w->path) != 0) {
         w_finish(w);
-        return W_EXIT_REFUSED;
+        return w->path ? W_EXIT_REFUSED : W_EXIT_USAGE;
     }
     struct ov_sign_key *key = NULL;
     struct ov_issuerclient *ic = NULL;

@@ -163,7 +163,7 @@ cmd_export(struct wallet *w, int argc, char **argv)
     }
     if (w_open(w, w->path) != 0) {
         w_finish(w);
-        return W_EXIT_REFUSED;
+        return w->path ? W_EXIT_REFUSED : W_EXIT_USAGE;
     }
     size_t plen = 0;
     sqlite3_int64 size = 0;

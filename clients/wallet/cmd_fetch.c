@@ -177,7 +177,7 @@ cmd_fetch(struct wallet *w, int argc, char **argv)
     }
     if (w_open(w, w->path) != 0) {
         w_finish(w);
-        return W_EXIT_REFUSED;
+        return w->path ? W_EXIT_REFUSED : W_EXIT_USAGE;
     }
     struct ov_sign_key *enrollee = w_enrollee_key(w);
     struct ov_issuerclient *ic = NULL;

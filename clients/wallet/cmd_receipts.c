@@ -192,7 +192,7 @@ cmd_receipts(struct wallet *w, int argc, char **argv)
     }
     if (w_open(w, w->path) != 0) {
         w_finish(w);
-        return W_EXIT_REFUSED;
+        return w->path ? W_EXIT_REFUSED : W_EXIT_USAGE;
     }
     struct ov_logreader_cfg cfg;
     struct ov_logproof *lp = NULL;

@@ -78,7 +78,7 @@ load_sending(struct wallet *w, const struct act_req *q, int64_t n, struct act_pl
 {
     sqlite3_stmt *st = NULL;
     int64_t with_token = 0;
-    struct ov_bytes plat = { NULL, 0 }, via = { NULL, 0 };
+    struct ov_bytes plat = { NULL, 0 };
     int rc = w_stmt(w, "act_row", &st, "i", n);
     if (rc == OV_DB_ROW) {
         rc = ov_db_col_fixed(st, 0, p->a.pseudonym, OV_PSEUDONYM_LEN);
@@ -97,9 +97,8 @@ load_sending(struct wallet *w, const struct act_req *q, int64_t n, struct act_pl
             } else {
                 snprintf(p->a.choice, sizeof p->a.choice, "%s", q->choice);
             }
-            if (!ov_db_col_is_null(st, 4) && ov_db_col_text(st, 4, W_MAX_URL - 1, &via) == 0) {
-                p->via = strndup((const char *)via.ptr, via.len);
-            }
+            /* resent by the route this command names: the signed bytes are the same */
+            p->via = q->via ? strdup(q->via) : NULL;
         }
     } else if (rc == OV_DB_DONE) {
         rc = -OV_E_NOT_FOUND;
@@ -439,7 +438,7 @@ cmd_vote(struct wallet *w, int argc, char **argv)
     }
     if (w_open(w, w->path) != 0) {
         w_finish(w);
-        return W_EXIT_REFUSED;
+        return w->path ? W_EXIT_REFUSED : W_EXIT_USAGE;
     }
     struct act_req q = { pos[0], false, pos[1], NULL, 0, platform ? platform : W_DEFAULT_PLATFORM,
                          via };
@@ -479,7 +478,7 @@ cmd_rate(struct wallet *w, int argc, char **argv)
     }
     if (w_open(w, w->path) != 0) {
         w_finish(w);
-        return W_EXIT_REFUSED;
+        return w->path ? W_EXIT_REFUSED : W_EXIT_USAGE;
     }
     struct act_req q = { pos[0], true, NULL, pos[1], (int64_t)v,
                          platform ? platform : W_DEFAULT_PLATFORM, via };

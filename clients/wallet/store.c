@@ -145,7 +145,7 @@ static const struct ov_db_stmt_def stmts[] = {
                         "ORDER BY n LIMIT 1" },
     { "act_sending", "SELECT n, choice, rating FROM actions "
                      "WHERE context = ? AND target = ? AND state = 'sending' ORDER BY n LIMIT 1" },
-    { "act_row", "SELECT pseudonym, platform, with_token, sig, via FROM actions WHERE n = ?" },
+    { "act_row", "SELECT pseudonym, platform, with_token, sig FROM actions WHERE n = ?" },
     { "act_counted_ctx", "SELECT count(*) FROM actions WHERE context = ? AND target = ? "
                          "AND state = 'counted'" },
     { "act_find", "SELECT n FROM actions WHERE context = ? AND pseudonym = ? AND target = ? "
