@@ -2,6 +2,7 @@
 #   make           libraries and programs          make check   tests, then again under ASan+UBSan
 #   make test      tests once (T=name for one)     make bench   benchmarks
 #   make fuzz      every fuzz target, bounded      make demo    a whole assembly, end to end
+#   make install   programs, libonevoice, onevoice.h, onevoice.pc (DESTDIR, PREFIX)
 BUILD    ?= build
 CC       ?= gcc
 PKGS     := libsodium sqlite3 libmicrohttpd libcbor libcrypto libcurl jansson
@@ -32,6 +33,19 @@ prog_dir  = $(word 2,$(subst :, ,$(1)))
 prog_name = $(word 1,$(subst :, ,$(1)))
 BUILT_PROGS := $(foreach p,$(PROGRAMS),$(if $(wildcard $(call prog_dir,$(p))/main.c),$(BUILD)/$(call prog_name,$(p))))
 
+# The platform library: lib/*.c with everything it needs from core, one static archive.
+LIB_SRC   := $(wildcard lib/*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIBONEVOICE := $(if $(LIB_SRC),$(BUILD)/libonevoice.a)
+EXAMPLE_SRC := $(wildcard examples/*.c)
+EXAMPLE_BINS := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
+VERSION  := 0.1.0
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+LIBDIR   ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
@@ -45,8 +59,8 @@ REGRESS_BINS := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/regress_%)
 .DELETE_ON_ERROR:
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
-.PHONY: all deps test check asan bench fuzz demo clean analyze
-all: $(LIBCORE) $(BUILT_PROGS)
+.PHONY: all deps test check asan bench fuzz demo clean analyze install uninstall
+all: $(LIBCORE) $(BUILT_PROGS) $(LIBONEVOICE) $(EXAMPLE_BINS)
 
 deps:
 	@tools/deps.sh
@@ -64,6 +78,25 @@ $(BUILD)/obj/%.o: %.c | deps
 $(LIBCORE): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	@rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/obj/lib/%.o: lib/%.c lib/onevoice.h $(wildcard lib/*.h) $(wildcard core/*.h) | deps
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) $(CORE_CFLAGS) -c $< -o $@
+
+$(LIBONEVOICE): $(LIB_OBJ) $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	@rm -f $@ && $(AR) rcs $@ $^
+
+# Examples use the library as an outside program would: its public header only.
+$(BUILD)/obj/examples/%.o: examples/%.c lib/onevoice.h | deps
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -Ilib -c $< -o $@
+
+$(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(LIBONEVOICE)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 define program_rule
 $(BUILD)/$(call prog_name,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(call prog_dir,$(1))/*.c)) $(LIBCORE)
@@ -120,6 +153,21 @@ analyze:
 	$(MAKE) clean-obj BUILD=build/analyze
 	$(MAKE) all BUILD=build/analyze CFLAGS="-O2 -fanalyzer"
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Icore core log issuer verifier clients
+
+# Installs the programs, the platform library, its header and its pkg-config file.
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	$(if $(BUILT_PROGS),install -m 755 $(BUILT_PROGS) $(DESTDIR)$(BINDIR)/)
+	install -m 644 $(LIBONEVOICE) $(DESTDIR)$(LIBDIR)/libonevoice.a
+	install -m 644 lib/onevoice.h $(DESTDIR)$(INCLUDEDIR)/onevoice.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' lib/onevoice.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/onevoice.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/onevoice.pc
+
+uninstall:
+	rm -f $(foreach p,$(BUILT_PROGS),$(DESTDIR)$(BINDIR)/$(notdir $(p)))
+	rm -f $(DESTDIR)$(LIBDIR)/libonevoice.a $(DESTDIR)$(INCLUDEDIR)/onevoice.h \
+	    $(DESTDIR)$(PKGCONFIGDIR)/onevoice.pc
 
 clean:
 	rm -rf build

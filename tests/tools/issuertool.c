@@ -4,8 +4,9 @@
  *   issuertool context URL ADMIN JSON       creates a context; prints "LOG_INDEX TRUNCATED_ID"
  *   issuertool invites URL ADMIN N FILE     N invitation codes into FILE (CSV)
  *   issuertool regtoken URL REGISTRAR IDENTITY [--recovery]   prints an enrollment token
- *   issuertool attest IDPKEY IDPNAME SUBJECT KEYFILE EXPIRES OUT
- *                                           an IdP attestation for KEYFILE's public key:
+ *   issuertool attest IDPKEY IDPNAME SUBJECT KEYFILE|pub:KEY EXPIRES OUT
+ *                                           an IdP attestation for KEYFILE's public key
+ *                                           (or a base64url public key given as pub:KEY):
  *                                           OUT (CBOR) and OUT.sig (64 bytes)
  *   issuertool enroll URL KEYFILE invite CODE | registrar TOKEN | attestation OUT
  *                                           prints "enrolled recovered=0|1"
@@ -252,14 +253,22 @@ cmd_regtoken(int argc, char **argv)
 static int
 cmd_attest(char **argv)
 {
-    struct ov_sign_key *idp = load_key(argv[2]), *citizen = load_key(argv[5]);
+    /* the citizen: a key file, or "pub:<base64url public key>" (a wallet's --print-key) */
+    bool pub = strncmp(argv[5], "pub:", 4) == 0;
+    struct ov_sign_key *idp = load_key(argv[2]), *citizen = pub ? NULL : load_key(argv[5]);
     struct ov_attestation a;
     struct ov_buf out;
     uint8_t sig[OV_SIGN_SIG_LEN];
     memset(&a, 0, sizeof a);
     snprintf(a.idp, sizeof a.idp, "%s", argv[3]);
     snprintf(a.subject, sizeof a.subject, "%s", argv[4]);
-    ov_sign_key_public(citizen, a.key);
+    if (pub) {
+        if (ov_b64url_fixed(argv[5] + 4, strlen(argv[5] + 4), a.key, sizeof a.key) != 0) {
+            die("pub:KEY", -OV_E_MALFORMED);
+        }
+    } else {
+        ov_sign_key_public(citizen, a.key);
+    }
     a.expires = strtoull(argv[6], NULL, 10);
     int rc = ov_attestation_encode(&a, &out);
     rc = rc ? rc : ov_sign(idp, OV_SIGN_ENROLL, out.ptr, out.len, sig);

@@ -1,0 +1,108 @@
+/* onevoice init: creates the wallet file and records which servers and keys it trusts. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "wallet.h"
+
+static bool
+url_ok(const char *u)
+{
+    size_t n = strlen(u);
+    return n < W_MAX_URL && (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0) &&
+           strpbrk(u, " \t\r\n?#") == NULL;
+}
+
+int
+cmd_init(struct wallet *w, int argc, char **argv)
+{
+    static const struct w_cmd cmd = {
+        "init", "",
+        "Creates the wallet file (mode 0600; an existing file is never overwritten) and records\n"
+        "the servers it talks to and the keys it trusts: the log's verifier key and the\n"
+        "witnesses' keys, of which --quorum must have cosigned every checkpoint the wallet\n"
+        "accepts (default: all of them).",
+        0,
+    };
+    const char *issuer = NULL, *verifier = NULL, *log = NULL, *vkey = NULL, *quorum = NULL;
+    const char *wit[W_MAX_ARGS];
+    size_t n_wit = 0;
+    struct w_opt opts[] = {
+        { "--issuer", "URL", "the issuer", &issuer, NULL, NULL, NULL },
+        { "--verifier", "URL", "the verifier (votes and ratings go there)", &verifier, NULL,
+          NULL, NULL },
+        { "--log", "URL", "the transparency log", &log, NULL, NULL, NULL },
+        { "--log-vkey", "VKEY", "the log's C2SP verifier key", &vkey, NULL, NULL, NULL },
+        { "--witness", "VKEY", "a witness's cosignature/v1 verifier key (repeatable)", NULL,
+          NULL, wit, &n_wit },
+        { "--quorum", "K", "witness cosignatures required (default: every witness)", &quorum,
+          NULL, NULL, NULL },
+        { "--json", NULL, "answer as JSON", NULL, &w->json, NULL, NULL },
+    };
+    const size_t n_opts = sizeof opts / sizeof opts[0];
+    int a = w_args(argc, argv, &cmd, opts, n_opts, NULL);
+    if (a != 0) {
+        return a > 0 ? W_EXIT_OK : W_EXIT_USAGE;
+    }
+    if (issuer == NULL || verifier == NULL || log == NULL || vkey == NULL) {
+        fprintf(stderr, "onevoice init: --issuer, --verifier, --log and --log-vkey are needed\n");
+        return W_EXIT_USAGE;
+    }
+    if (!url_ok(issuer) || !url_ok(verifier) || !url_ok(log)) {
+        fprintf(stderr, "onevoice init: URLs are http:// or https://, without query\n");
+        return W_EXIT_USAGE;
+    }
+    struct ov_note_verifier v;
+    if (ov_note_vkey_parse(OV_BYTES(vkey, strlen(vkey)), &v) != 0 ||
+        v.type != OV_NOTE_TYPE_ED25519) {
+        fprintf(stderr, "onevoice init: --log-vkey is not an Ed25519 note verifier key\n");
+        return W_EXIT_USAGE;
+    }
+    char wits[W_MAX_WITNESSES * (OV_NOTE_MAX_VKEY_LEN + 1)] = "";
+    size_t off = 0;
+    for (size_t i = 0; i < n_wit; i++) {
+        if (ov_note_vkey_parse(OV_BYTES(wit[i], strlen(wit[i])), &v) != 0 ||
+            v.type != OV_NOTE_TYPE_COSIG_V1) {
+            fprintf(stderr, "onevoice init: --witness %s is not a cosignature/v1 key\n", wit[i]);
+            return W_EXIT_USAGE;
+        }
+        off += (size_t)snprintf(wits + off, sizeof wits - off, "%s%s", i ? "\n" : "", wit[i]);
+    }
+    uint64_t q = n_wit;
+    if (quorum != NULL && (ov_parse_u64(quorum, strlen(quorum), &q) != 0 || q > n_wit)) {
+        fprintf(stderr, "onevoice init: --quorum must be a number from 0 to the witnesses given "
+                        "(%zu)\n", n_wit);
+        return W_EXIT_USAGE;
+    }
+    char qs[24];
+    snprintf(qs, sizeof qs, "%llu", (unsigned long long)q);
+    if (w->path == NULL) {
+        fprintf(stderr, "onevoice init: which wallet? give --wallet FILE or set ONEVOICE_WALLET\n");
+        return W_EXIT_USAGE;
+    }
+    if (w_create(w, w->path) != 0) {
+        w_finish(w);
+        return W_EXIT_REFUSED;
+    }
+    int rc = w_config_set(w, "issuer", issuer);
+    rc = rc ? rc : w_config_set(w, "verifier", verifier);
+    rc = rc ? rc : w_config_set(w, "log", log);
+    rc = rc ? rc : w_config_set(w, "log_vkey", vkey);
+    rc = rc ? rc : w_config_set(w, "witnesses", wits);
+    rc = rc ? rc : w_config_set(w, "quorum", qs);
+    if (rc != 0) {
+        w_fail(w, "io", "cannot write the wallet's configuration (%s)", ov_strerror(rc));
+    } else if (w->json) {
+        w->out = json_pack("{ss ss ss ss sI sI}", "wallet", w->path, "issuer", issuer,
+                           "verifier", verifier, "log", log, "witnesses", (json_int_t)n_wit,
+                           "quorum", (json_int_t)q);
+    } else {
+        printf("wallet %s created: issuer %s, verifier %s, log %s (%zu witness%s, quorum %llu)\n",
+               w->path, issuer, verifier, log, n_wit, n_wit == 1 ? "" : "es",
+               (unsigned long long)q);
+    }
+    w_close(w);
+    w_finish(w);
+    return rc == 0 ? W_EXIT_OK : W_EXIT_REFUSED;
+}

@@ -1,0 +1,288 @@
+/* onevoice receipts: re-checks every stored receipt against the log as it is now.
+ *
+ * For each counted action: its receipt (completed from the verifier while it has no proof
+ * yet) must verify offline (its checkpoint signed by the log with the quorum of witness
+ * cosignatures, its inclusion proof leading to that root); the log's latest witnessed
+ * checkpoint must extend the receipt's (consistency proof) and must still include the entry
+ * at its index (inclusion proof). An action for which any of this fails is reported as no
+ * longer in the log, and the exit status is 1. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "receipt.h"
+#include "verifierclient.h"
+#include "wallet.h"
+
+struct row {
+    int64_t n;
+    char context[OV_MAX_CONTEXT_ID_LEN + 1];
+    char what[2 * OV_MAX_LABEL_LEN + 32];
+    char state[16];
+    char reason[64];
+    bool has_hash;
+    uint8_t hash[OV_HASH_LEN];
+    char *receipt; /* JSON, malloc'd */
+};
+
+static void
+copy_text(sqlite3_stmt *st, int col, char *dst, size_t max)
+{
+    struct ov_bytes v = { NULL, 0 };
+    dst[0] = 0;
+    if (!ov_db_col_is_null(st, col) && ov_db_col_text(st, col, max - 1, &v) == 0 && v.len > 0) {
+        memcpy(dst, v.ptr, v.len);
+        dst[v.len] = 0;
+    }
+}
+
+/* Every action row, in order. */
+static int
+load_rows(struct wallet *w, struct row **out, size_t *n)
+{
+    sqlite3_stmt *st = ov_db_stmt(w->db, "act_all");
+    size_t cap = 0;
+    int rc;
+    *out = NULL;
+    *n = 0;
+    while ((rc = ov_db_step(st)) == OV_DB_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            struct row *grown = realloc(*out, cap * sizeof **out);
+            if (grown == NULL) {
+                rc = -OV_E_NOMEM;
+                break;
+            }
+            *out = grown;
+        }
+        struct row *r = &(*out)[(*n)++];
+        char target[OV_MAX_LABEL_LEN + 1], choice[OV_MAX_LABEL_LEN + 1];
+        int64_t rating = 0;
+        struct ov_bytes rec = { NULL, 0 };
+        memset(r, 0, sizeof *r);
+        rc = ov_db_col_int64(st, 0, &r->n);
+        copy_text(st, 1, r->context, sizeof r->context);
+        copy_text(st, 2, target, sizeof target);
+        copy_text(st, 3, choice, sizeof choice);
+        if (!ov_db_col_is_null(st, 4)) {
+            rc = rc ? rc : ov_db_col_int64(st, 4, &rating);
+        }
+        copy_text(st, 6, r->state, sizeof r->state);
+        copy_text(st, 7, r->reason, sizeof r->reason);
+        if (!ov_db_col_is_null(st, 8)) {
+            rc = rc ? rc : ov_db_col_fixed(st, 8, r->hash, OV_HASH_LEN);
+            r->has_hash = rc == 0;
+        }
+        if (!ov_db_col_is_null(st, 9)) {
+            rc = rc ? rc : ov_db_col_text(st, 9, OV_MAX_RECEIPT_LEN, &rec);
+            r->receipt = rc == 0 ? strndup((const char *)rec.ptr, rec.len) : NULL;
+        }
+        if (target[0]) {
+            snprintf(r->what, sizeof r->what, "rated %s = %lld", target, (long long)rating);
+        } else {
+            snprintf(r->what, sizeof r->what, "voted %s", choice);
+        }
+        if (rc != 0) {
+            break;
+        }
+    }
+    ov_db_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* Completes a receipt that has no proof yet from the verifier; stores what it gets. */
+static void
+complete(struct wallet *w, struct ov_vclient *vc, struct row *r, struct ov_receipt *rec)
+{
+    struct ov_receipt fresh;
+    struct ov_vclient_answer ans;
+    if (vc == NULL || ov_vclient_receipt(vc, r->hash, true, &fresh, &ans) != 0) {
+        return;
+    }
+    struct ov_buf json;
+    if (fresh.status >= rec->status && ov_receipt_format(&fresh, &json) == 0) {
+        char *s = strndup((const char *)json.ptr, json.len);
+        if (s != NULL && w_stmt(w, "act_receipt", NULL, "tuti", s, w_now(), "completed", r->n) >= 0) {
+            free(r->receipt);
+            r->receipt = s;
+            s = NULL;
+            ov_receipt_clear(rec);
+            *rec = fresh;
+            ov_receipt_init(&fresh);
+        }
+        free(s);
+        ov_buf_clear(&json);
+    }
+    ov_receipt_clear(&fresh);
+}
+
+/* The verdict on one counted action: "ok", "not_proven" or why it is not in the log. */
+static const char *
+check_one(struct wallet *w, struct ov_logproof *lp, struct ov_vclient *vc,
+          const struct ov_logreader_cp *latest, struct row *r, uint64_t *index)
+{
+    struct ov_receipt rec;
+    struct ov_logreader_cfg cfg;
+    struct ov_logreader_cp rcp;
+    struct ov_entry e;
+    const char *verdict = "ok";
+    memset(&rcp, 0, sizeof rcp);
+    w_log_cfg(w, &cfg);
+    if (r->receipt == NULL || !r->has_hash ||
+        ov_receipt_parse(OV_BYTES(r->receipt, strlen(r->receipt)), &rec) != 0) {
+        return "bad_receipt";
+    }
+    if (memcmp(rec.hash, r->hash, OV_HASH_LEN) != 0) {
+        ov_receipt_clear(&rec);
+        return "bad_receipt";
+    }
+    if (rec.status != OV_RECEIPT_PROVEN) {
+        complete(w, vc, r, &rec);
+    }
+    *index = rec.index;
+    int rc = rec.status == OV_RECEIPT_PROVEN ? 0 : -OV_E_STATE;
+    if (rc == 0) {
+        rc = ov_receipt_check(&rec, &cfg, &e);
+        if (rc == 0) {
+            ov_entry_clear(&e);
+            rc = ov_logreader_verify_note(&cfg, ov_buf_view(&rec.checkpoint), &rcp);
+        }
+        if (rc != 0) {
+            verdict = "receipt_invalid";
+        }
+    } else {
+        verdict = "not_proven";
+    }
+    if (rc == 0) {
+        rc = ov_logproof_consistency(lp, rcp.size, rcp.root, latest);
+        if (rc == -OV_E_BAD_PROOF) {
+            verdict = "log_inconsistent"; /* the log no longer extends the receipt's tree */
+        } else if (rc != 0) {
+            verdict = "log_unavailable";
+        }
+    }
+    if (rc == 0) {
+        rc = ov_logproof_inclusion(lp, latest, rec.index, rec.hash);
+        verdict = rc == 0 ? "ok" : rc == -OV_E_BAD_PROOF || rc == -OV_E_RANGE ? "missing"
+                                                                             : "log_unavailable";
+    }
+    ov_logreader_cp_clear(&rcp);
+    ov_receipt_clear(&rec);
+    (void)w_stmt(w, "act_receipt_checked", NULL, "uti", w_now(), verdict, r->n);
+    return verdict;
+}
+
+int
+cmd_receipts(struct wallet *w, int argc, char **argv)
+{
+    static const struct w_cmd cmd = {
+        "receipts", "",
+        "Re-checks every stored receipt against the log's latest witnessed checkpoint: the\n"
+        "receipt's own proof, the consistency of the latest checkpoint with the receipt's, and\n"
+        "the entry's inclusion in the latest tree. Any action no longer in the log is\n"
+        "reported, and the exit status is then 1.",
+        0,
+    };
+    struct w_opt opts[] = {
+        { "--json", NULL, "answer as JSON", NULL, &w->json, NULL, NULL },
+    };
+    int a = w_args(argc, argv, &cmd, opts, 1, NULL);
+    if (a != 0) {
+        return a > 0 ? W_EXIT_OK : W_EXIT_USAGE;
+    }
+    if (w_open(w, w->path) != 0) {
+        w_finish(w);
+        return w->path ? W_EXIT_REFUSED : W_EXIT_USAGE;
+    }
+    struct ov_logreader_cfg cfg;
+    struct ov_logproof *lp = NULL;
+    struct ov_vclient *vc = NULL;
+    struct ov_logreader_cp latest;
+    struct row *rows = NULL;
+    size_t n = 0, n_bad = 0, n_ok = 0, n_open = 0;
+    json_t *list = json_array();
+    memset(&latest, 0, sizeof latest);
+    w_log_cfg(w, &cfg);
+    int rc = load_rows(w, &rows, &n);
+    if (rc != 0) {
+        w_fail(w, "bad_wallet", "cannot read the stored actions (%s)", ov_strerror(rc));
+        goto out;
+    }
+    rc = ov_logproof_new(&cfg, &lp);
+    rc = rc ? rc : w_checkpoint(w, lp, &latest);
+    if (rc != 0) {
+        goto out;
+    }
+    if (ov_vclient_new(w->verifier, &vc) != 0) {
+        vc = NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct row *r = &rows[i];
+        const char *verdict = r->state;
+        uint64_t index = 0;
+        if (strcmp(r->state, "counted") == 0) {
+            verdict = check_one(w, lp, vc, &latest, r, &index);
+        }
+        bool ok = strcmp(verdict, "ok") == 0;
+        bool pending = strcmp(verdict, "not_proven") == 0 || strcmp(verdict, "sending") == 0 ||
+                       strcmp(verdict, "refused") == 0 || strcmp(verdict, "log_unavailable") == 0;
+        n_ok += ok;
+        n_open += pending;
+        n_bad += !ok && !pending;
+        if (!w->json) {
+            printf("%-20s %-32s %s", r->context, r->what,
+                   ok                                  ? "in the log"
+                   : strcmp(verdict, "sending") == 0   ? "not confirmed: send it again"
+                   : strcmp(verdict, "refused") == 0   ? "refused by the verifier"
+                   : strcmp(verdict, "not_proven") == 0 ? "counted, not yet proven"
+                   : strcmp(verdict, "log_unavailable") == 0 ? "could not be checked now"
+                                                              : "NO LONGER IN THE LOG");
+            if (ok) {
+                printf(" (index %llu, checkpoint size %llu)", (unsigned long long)index,
+                       (unsigned long long)latest.size);
+            } else if (strcmp(verdict, "refused") == 0 && r->reason[0]) {
+                printf(" (%s)", r->reason);
+            } else if (!pending) {
+                printf(" (%s)", verdict);
+            }
+            printf("\n");
+        }
+        json_t *o = json_pack("{ss ss ss}", "context", r->context, "action", r->what, "result",
+                              verdict);
+        if (ok) {
+            json_object_set_new(o, "index", json_integer((json_int_t)index));
+        }
+        if (r->reason[0]) {
+            json_object_set_new(o, "reason", json_string(r->reason));
+        }
+        json_array_append_new(list, o);
+    }
+    if (n_bad > 0) {
+        w_fail(w, "not_in_log", "%zu action%s NO LONGER in the log: keep this wallet file, it "
+               "holds the receipts that prove it", n_bad, n_bad == 1 ? " is" : "s are");
+    } else if (!w->json) {
+        printf("%zu receipt%s checked against the log's checkpoint of size %llu\n", n_ok,
+               n_ok == 1 ? "" : "s", (unsigned long long)latest.size);
+    }
+    if (w->json) {
+        if (w->out == NULL) {
+            w->out = json_object();
+        }
+        json_object_set(w->out, "receipts", list);
+        json_object_set_new(w->out, "checkpoint_size", json_integer((json_int_t)latest.size));
+        json_object_set_new(w->out, "in_log", json_integer((json_int_t)n_ok));
+        json_object_set_new(w->out, "not_in_log", json_integer((json_int_t)n_bad));
+    }
+out:
+    json_decref(list);
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].receipt);
+    }
+    free(rows);
+    ov_logreader_cp_clear(&latest);
+    ov_vclient_free(vc);
+    ov_logproof_free(lp);
+    w_close(w);
+    w_finish(w);
+    return rc == 0 && n_bad == 0 ? W_EXIT_OK : W_EXIT_REFUSED;
+}

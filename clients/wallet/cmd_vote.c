@@ -1,0 +1,489 @@
+/* onevoice vote / rate: builds the action, signs it with the one-time key of the context's
+ * token, stores it, sends it to the verifier (directly, or through a platform with the token
+ * in an RFC 9577 Authorization header) and stores the receipt.
+ *
+ * An assembly: one token, one ballot; the first ballot's token is spent, a second vote is
+ * refused here (and would be by the verifier: 409 token_spent). A rating round: the first
+ * rating carries the token, which admits its one-time key as this person's pseudonym in the
+ * context; later ratings carry only the pseudonym, one per target.
+ *
+ * The signed action is stored before it is sent: if the answer is lost, running the same
+ * command again sends the same bytes, and the verifier answers the same receipt. Once an
+ * assembly ballot is counted its one-time key is wiped: the wallet keeps the receipt, not
+ * the means to prove to anyone else how it voted. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "receipt.h"
+#include "verifierclient.h"
+#include "wallet.h"
+
+struct act_req {
+    const char *context;
+    bool rating;
+    const char *choice;
+    const char *target;
+    int64_t value;
+    const char *platform;
+    const char *via;
+};
+
+/* What was chosen to send. */
+struct act_plan {
+    struct ov_action a;
+    int64_t token_row;  /* the tokens row of the pseudonym */
+    bool token_ready;   /* the token is spent by this action */
+    int64_t action_row; /* the actions row (0: to insert) */
+    char *via;          /* malloc'd */
+};
+
+static bool
+same_choice(const struct act_req *q, sqlite3_stmt *st, int col_choice, int col_rating)
+{
+    struct ov_bytes c = { NULL, 0 };
+    int64_t v = 0;
+    if (q->rating) {
+        return ov_db_col_int64(st, col_rating, &v) == 0 && v == q->value;
+    }
+    return ov_db_col_text(st, col_choice, OV_MAX_LABEL_LEN, &c) == 0 &&
+           c.len == strlen(q->choice) && memcmp(c.ptr, q->choice, c.len) == 0;
+}
+
+/* The token row (seed, pseudonym, token) into the plan; the one-time key when seed is kept. */
+static int
+load_token(struct wallet *w, sqlite3_stmt *st, struct act_plan *p, struct ov_sign_key **key)
+{
+    struct ov_bytes state = { NULL, 0 };
+    int rc = ov_db_col_int64(st, 0, &p->token_row);
+    rc = rc ? rc : ov_db_col_text(st, 1, 16, &state);
+    rc = rc ? rc : ov_db_col_fixed(st, 3, p->a.pseudonym, OV_PSEUDONYM_LEN);
+    rc = rc ? rc : ov_db_col_fixed(st, 4, p->a.token, OV_PP_TOKEN_LEN);
+    rc = rc ? rc : w_col_key(st, 2, key);
+    if (rc == 0) {
+        p->token_ready = state.len == 5 && memcmp(state.ptr, "ready", 5) == 0;
+        if (sodium_memcmp(ov_sign_key_pk(*key), p->a.pseudonym, OV_PSEUDONYM_LEN) != 0) {
+            rc = -OV_E_MALFORMED; /* a row that does not hold together */
+        }
+    }
+    (void)w;
+    return rc;
+}
+
+/* A stored action not yet confirmed, loaded for resending (the same signed bytes). */
+static int
+load_sending(struct wallet *w, const struct act_req *q, int64_t n, struct act_plan *p)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t with_token = 0;
+    struct ov_bytes plat = { NULL, 0 };
+    int rc = w_stmt(w, "act_row", &st, "i", n);
+    if (rc == OV_DB_ROW) {
+        rc = ov_db_col_fixed(st, 0, p->a.pseudonym, OV_PSEUDONYM_LEN);
+        rc = rc ? rc : ov_db_col_text(st, 1, OV_MAX_LABEL_LEN, &plat);
+        rc = rc ? rc : ov_db_col_int64(st, 2, &with_token);
+        rc = rc ? rc : ov_db_col_fixed(st, 3, p->a.sig, OV_SIGN_SIG_LEN);
+        if (rc == 0) {
+            memcpy(p->a.platform, plat.ptr, plat.len);
+            p->a.platform[plat.len] = 0;
+            p->a.has_token = with_token != 0;
+            snprintf(p->a.context, sizeof p->a.context, "%s", q->context);
+            p->a.is_rating = q->rating;
+            if (q->rating) {
+                snprintf(p->a.target, sizeof p->a.target, "%s", q->target);
+                p->a.rating = q->value;
+            } else {
+                snprintf(p->a.choice, sizeof p->a.choice, "%s", q->choice);
+            }
+            /* resent by the route this command names: the signed bytes are the same */
+            p->via = q->via ? strdup(q->via) : NULL;
+        }
+    } else if (rc == OV_DB_DONE) {
+        rc = -OV_E_NOT_FOUND;
+    }
+    ov_db_reset(st);
+    if (rc == 0 && p->a.has_token) {
+        rc = w_stmt(w, "tok_by_pseudonym", &st, "b", p->a.pseudonym, (size_t)OV_PSEUDONYM_LEN);
+        if (rc == OV_DB_ROW) {
+            rc = ov_db_col_int64(st, 0, &p->token_row);
+            rc = rc ? rc : ov_db_col_fixed(st, 3, p->a.token, OV_PP_TOKEN_LEN);
+        } else {
+            rc = rc < 0 ? rc : -OV_E_NOT_FOUND;
+        }
+        ov_db_reset(st);
+    }
+    p->action_row = n;
+    return rc;
+}
+
+static int64_t
+count(struct wallet *w, const char *stmt, const char *fmt, const void *a, size_t alen,
+      const char *b)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t n = -1;
+    int rc = fmt[0] == 'b' ? w_stmt(w, stmt, &st, fmt, a, alen) : w_stmt(w, stmt, &st, fmt, a, b);
+    if (rc != OV_DB_ROW || ov_db_col_int64(st, 0, &n) != 0) {
+        n = -1;
+    }
+    ov_db_reset(st);
+    return n;
+}
+
+/* Decides what to send: a stored unconfirmed action again, or a new one with the right
+ * pseudonym and token. Says why when there is nothing to send. */
+static int
+plan(struct wallet *w, const struct act_req *q, struct act_plan *p)
+{
+    sqlite3_stmt *st = NULL;
+    struct ov_sign_key *key = NULL;
+    const char *tkey = q->rating ? q->target : "";
+    int rc;
+    /* 1. an action of ours for this context and target not confirmed yet */
+    rc = w_stmt(w, "act_sending", &st, "tt", q->context, tkey);
+    if (rc == OV_DB_ROW) {
+        int64_t n = 0;
+        bool same = same_choice(q, st, 1, 2);
+        rc = ov_db_col_int64(st, 0, &n);
+        ov_db_reset(st);
+        if (rc == 0 && !same) {
+            w_fail(w, "unconfirmed", "an earlier %s in %s%s%s is not confirmed yet: run the same "
+                   "command as then to resend it (it is counted at most once)",
+                   q->rating ? "rating" : "vote", q->context, q->rating ? " of " : "",
+                   q->rating ? q->target : "");
+            return -OV_E_STATE;
+        }
+        return rc ? rc : load_sending(w, q, n, p);
+    }
+    ov_db_reset(st);
+    /* 2. a pseudonym: a rating round keeps the admitted one; a vote needs a fresh token */
+    rc = w_stmt(w, q->rating ? "tok_pick" : "tok_pick_ready", &st, "t", q->context);
+    if (rc == OV_DB_ROW) {
+        rc = load_token(w, st, p, &key);
+    } else if (rc == OV_DB_DONE) {
+        rc = -OV_E_NOT_FOUND;
+    }
+    ov_db_reset(st);
+    if (rc == -OV_E_NOT_FOUND) {
+        int64_t done = count(w, "act_counted_ctx", "tt", q->context, 0, tkey);
+        if (!q->rating && done > 0) {
+            w_fail(w, "already_voted", "you have already voted in %s: its token is spent, and "
+                   "`onevoice receipts` shows the receipt", q->context);
+        } else {
+            w_fail(w, "no_token", "no token for %s: run `onevoice fetch` first (best well before "
+                   "voting, so the issuer cannot match the times)", q->context);
+        }
+        return rc;
+    }
+    if (rc != 0) {
+        w_fail(w, "bad_wallet", "cannot read the token for %s (%s)", q->context, ov_strerror(rc));
+        return rc;
+    }
+    /* 3. a rating of a target rated before */
+    rc = w_stmt(w, "act_find", &st, "tbt", q->context, p->a.pseudonym, (size_t)OV_PSEUDONYM_LEN,
+                tkey);
+    ov_db_reset(st);
+    if (rc == OV_DB_ROW) {
+        w_fail(w, q->rating ? "already_rated" : "already_voted", "you have already %s in %s",
+               q->rating ? "rated this target" : "voted", q->context);
+        ov_sign_key_free(key);
+        return -OV_E_EXISTS;
+    }
+    /* 4. the new action: the token goes with the pseudonym's first counted action only */
+    int64_t admitted = count(w, "act_admitted", "b", p->a.pseudonym, OV_PSEUDONYM_LEN, NULL);
+    snprintf(p->a.context, sizeof p->a.context, "%s", q->context);
+    snprintf(p->a.platform, sizeof p->a.platform, "%s", q->platform);
+    p->a.is_rating = q->rating;
+    if (q->rating) {
+        snprintf(p->a.target, sizeof p->a.target, "%s", q->target);
+        p->a.rating = q->value;
+    } else {
+        snprintf(p->a.choice, sizeof p->a.choice, "%s", q->choice);
+    }
+    p->a.has_token = admitted == 0;
+    rc = admitted < 0 ? -OV_E_DB : ov_action_sign(&p->a, key);
+    ov_sign_key_free(key);
+    p->via = q->via ? strdup(q->via) : NULL;
+    return rc;
+}
+
+/* Stores the new action and spends its token, in one transaction. */
+static int
+tx_store(struct wallet *w, void *ctx)
+{
+    struct act_plan *p = ctx;
+    const struct ov_action *a = &p->a;
+    int rc = w_stmt(w, "act_insert", NULL, a->is_rating ? "tbttitibtu" : "tbttntibtu",
+                    a->context, a->pseudonym, (size_t)OV_PSEUDONYM_LEN,
+                    a->is_rating ? a->target : "", a->is_rating ? NULL : a->choice,
+                    a->rating, a->platform, (int64_t)a->has_token, a->sig,
+                    (size_t)OV_SIGN_SIG_LEN, p->via, w_now());
+    if (rc >= 0) {
+        p->action_row = sqlite3_last_insert_rowid(ov_db_handle(w->db));
+    }
+    if (rc >= 0 && p->token_ready) {
+        rc = w_stmt(w, "tok_state", NULL, "tui", "spent", w_now(), p->token_row);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+/* The outcome of sending: stores the receipt or the refusal. */
+static int
+record(struct wallet *w, struct act_plan *p, int rc, const struct ov_receipt *r,
+       const struct ov_vclient_answer *ans)
+{
+    const char *what = p->a.is_rating ? "rating" : "vote";
+    if (rc == 0) {
+        struct ov_buf json;
+        int frc = ov_receipt_format(r, &json);
+        char *s = frc == 0 ? strndup((const char *)json.ptr, json.len) : NULL;
+        frc = s ? w_stmt(w, "act_counted", NULL, "bti", r->hash, (size_t)OV_HASH_LEN, s,
+                         p->action_row)
+                : -OV_E_NOMEM;
+        free(s);
+        if (frc == 0 && !p->a.is_rating) {
+            frc = w_stmt(w, "tok_wipe", NULL, "ui", w_now(), p->token_row);
+        }
+        if (frc == 0) {
+            ov_buf_clear(&json);
+        }
+        if (frc < 0) {
+            w_fail(w, "bad_wallet", "the %s was counted, but its receipt could not be stored "
+                   "(%s): run the same command again to fetch it", what, ov_strerror(frc));
+            return frc;
+        }
+        return 0;
+    }
+    if (rc == -OV_E_HTTP && ans->status >= 400 && ans->status < 500) {
+        const char *reason = ans->reason[0] ? ans->reason : "refused";
+        (void)w_stmt(w, "act_refused", NULL, "ti", reason, p->action_row);
+        if (strcmp(reason, "token_spent") != 0 && p->token_ready) {
+            /* not counted, and the token not spent: it may be used for a corrected action */
+            (void)w_stmt(w, "tok_state", NULL, "tui", "ready", w_now(), p->token_row);
+        }
+        if (strcmp(reason, "token_spent") == 0) {
+            w_fail(w, reason, "the verifier refused the %s: this token was already spent on "
+                   "another ballot (409 token_spent). One person, one voice.", what);
+        } else if (strcmp(reason, "already_rated") == 0) {
+            w_fail(w, reason, "the verifier refused the rating: this target was already rated "
+                   "(409 already_rated)");
+        } else {
+            w_fail(w, reason, "the verifier refused the %s (HTTP %u %s)", what, ans->status,
+                   reason);
+        }
+        return rc;
+    }
+    if (rc == -OV_E_HTTP) {
+        w_fail(w, "verifier_unavailable", "no answer from %s (%s%u): run the same command "
+               "again; the same signed %s is sent and counted at most once",
+               p->via ? "the platform" : "the verifier", ans->status ? "HTTP " : "", ans->status,
+               what);
+    } else {
+        w_fail(w, "verifier_malformed", "the answer is not a valid receipt for this %s (%s): "
+               "it is kept and sent again by the same command", what, w_strerror(rc));
+    }
+    return rc;
+}
+
+static void
+report(struct wallet *w, const struct act_plan *p, const struct ov_receipt *r, int check)
+{
+    char hex[2 * OV_HASH_LEN + 1];
+    const char *status = r->status == OV_RECEIPT_PROVEN   ? "proven"
+                         : r->status == OV_RECEIPT_LOGGED ? "logged"
+                                                          : "pending";
+    if (ov_hex_encode(hex, sizeof hex, r->hash, OV_HASH_LEN) != 0) {
+        hex[0] = 0;
+    }
+    if (w->json) {
+        w->out = json_pack("{sb ss ss ss ss sI sb}", "counted", 1, "context", p->a.context,
+                           "status", status, "hash", hex, "platform", p->a.platform, "index",
+                           (json_int_t)r->index, "verified", check == 0);
+        json_object_set_new(w->out, p->a.is_rating ? "target" : "choice",
+                            json_string(p->a.is_rating ? p->a.target : p->a.choice));
+        if (p->a.is_rating) {
+            json_object_set_new(w->out, "rating", json_integer(p->a.rating));
+            json_object_set_new(w->out, "with_token", json_boolean(p->a.has_token));
+        }
+        return;
+    }
+    if (p->a.is_rating) {
+        printf("rating counted: %s, %s = %lld%s\n", p->a.context, p->a.target,
+               (long long)p->a.rating, p->a.has_token ? " (token sent: pseudonym admitted)" : "");
+    } else {
+        printf("vote counted: %s, %s\n", p->a.context, p->a.choice);
+    }
+    if (r->status == OV_RECEIPT_PROVEN) {
+        printf("receipt: log index %llu, %s in a witnessed checkpoint\n",
+               (unsigned long long)r->index, check == 0 ? "proven" : "NOT proven");
+    } else {
+        printf("receipt: %s (`onevoice receipts` completes and checks it)\n", status);
+    }
+}
+
+/* Checks the required arguments against the pinned context. */
+static int
+check_request(struct wallet *w, const struct act_req *q, const struct ov_context *c)
+{
+    uint64_t now = w_now();
+    if (q->rating != (c->type == OV_CONTEXT_RATING)) {
+        w_fail(w, "wrong_type", "%s is %s: use `onevoice %s`", q->context,
+               c->type == OV_CONTEXT_RATING ? "a rating round" : "an assembly",
+               c->type == OV_CONTEXT_RATING ? "rate" : "vote");
+        return -OV_E_MALFORMED;
+    }
+    if (now < c->opens || now >= c->closes) {
+        w_fail(w, "context_closed", "%s is not open (it opens at %llu and closes at %llu)",
+               q->context, (unsigned long long)c->opens, (unsigned long long)c->closes);
+        return -OV_E_STATE;
+    }
+    if (ov_label_check(q->platform) != 0 || (q->target && ov_label_check(q->target) != 0)) {
+        w_fail(w, "usage", "platform and target names are 1 to %d bytes of text",
+               OV_MAX_LABEL_LEN);
+        return -OV_E_MALFORMED;
+    }
+    if (q->rating && (q->value < c->scale_min || q->value > c->scale_max)) {
+        w_fail(w, "invalid_action", "ratings in %s are from %lld to %lld", q->context,
+               (long long)c->scale_min, (long long)c->scale_max);
+        return -OV_E_RANGE;
+    }
+    if (!q->rating) {
+        for (size_t i = 0; i < c->n_choices; i++) {
+            if (strcmp(c->choices[i], q->choice) == 0) {
+                return 0;
+            }
+        }
+        w_fail(w, "invalid_action", "%s is not a choice in %s", q->choice, q->context);
+        return -OV_E_RANGE;
+    }
+    return 0;
+}
+
+static int
+act(struct wallet *w, const struct act_req *q)
+{
+    struct ov_context *c = calloc(1, sizeof *c);
+    struct act_plan p;
+    struct ov_vclient *vc = NULL;
+    struct ov_vclient_answer ans;
+    struct ov_receipt r;
+    struct ov_logreader_cfg cfg;
+    memset(&p, 0, sizeof p);
+    memset(&ans, 0, sizeof ans);
+    ov_receipt_init(&r);
+    int rc = c ? w_context_get(w, q->context, c) : -OV_E_NOMEM;
+    if (rc == -OV_E_NOT_FOUND) {
+        w_fail(w, "unknown_context", "this wallet has not verified a context %s: run `onevoice "
+               "contexts` or `onevoice fetch`", q->context);
+    } else if (rc != 0) {
+        w_fail(w, "bad_wallet", "cannot read the context %s (%s)", q->context, ov_strerror(rc));
+    }
+    rc = rc ? rc : check_request(w, q, c);
+    rc = rc ? rc : plan(w, q, &p);
+    if (rc == 0 && p.action_row == 0) {
+        rc = w_tx(w, tx_store, &p);
+        if (rc != 0) {
+            w_fail(w, "bad_wallet", "cannot store the action before sending it (%s)",
+                   ov_strerror(rc));
+        }
+    }
+    if (rc == 0) {
+        const char *url = p.via ? p.via : w->verifier;
+        unsigned flags = OV_VCLIENT_WAIT_PROOF | (p.via ? OV_VCLIENT_TOKEN_IN_HEADER : 0);
+        rc = ov_vclient_new(url, &vc);
+        rc = rc ? rc : ov_vclient_submit(vc, &p.a, flags, &r, &ans);
+        rc = record(w, &p, rc, &r, &ans);
+    }
+    if (rc == 0) {
+        int check = r.status == OV_RECEIPT_PROVEN ? (w_log_cfg(w, &cfg), ov_receipt_check(&r, &cfg, NULL))
+                                                  : 0;
+        if (check != 0) {
+            w_say(w, "WARNING: the receipt's proof does not verify against the log's keys (%s)",
+                  w_strerror(check));
+        }
+        report(w, &p, &r, check);
+        rc = check;
+    }
+    ov_receipt_clear(&r);
+    ov_vclient_free(vc);
+    free(p.via);
+    sodium_memzero(&p, sizeof p);
+    free(c);
+    return rc;
+}
+
+int
+cmd_vote(struct wallet *w, int argc, char **argv)
+{
+    static const struct w_cmd cmd = {
+        "vote", "CONTEXT CHOICE",
+        "Votes CHOICE in the assembly CONTEXT with this wallet's token for it, signed by the\n"
+        "token's one-time key, and keeps the receipt. A second vote in the same context is\n"
+        "refused. If the answer is lost, run the same command again: the same ballot is sent.",
+        2,
+    };
+    const char *platform = NULL, *via = NULL, *pos[2];
+    struct w_opt opts[] = {
+        { "--platform", "NAME", "the platform the vote is made on (default " W_DEFAULT_PLATFORM ")",
+          &platform, NULL, NULL, NULL },
+        { "--via", "URL", "send through this platform (token in an Authorization header)", &via,
+          NULL, NULL, NULL },
+        { "--json", NULL, "answer as JSON", NULL, &w->json, NULL, NULL },
+    };
+    int a = w_args(argc, argv, &cmd, opts, 3, pos);
+    if (a != 0) {
+        return a > 0 ? W_EXIT_OK : W_EXIT_USAGE;
+    }
+    if (w_open(w, w->path) != 0) {
+        w_finish(w);
+        return w->path ? W_EXIT_REFUSED : W_EXIT_USAGE;
+    }
+    struct act_req q = { pos[0], false, pos[1], NULL, 0, platform ? platform : W_DEFAULT_PLATFORM,
+                         via };
+    int rc = act(w, &q);
+    w_close(w);
+    w_finish(w);
+    return rc == 0 ? W_EXIT_OK : W_EXIT_REFUSED;
+}
+
+int
+cmd_rate(struct wallet *w, int argc, char **argv)
+{
+    static const struct w_cmd cmd = {
+        "rate", "CONTEXT TARGET RATING",
+        "Rates TARGET in the rating round CONTEXT. The first rating sends the token, which\n"
+        "admits the token's one-time key as your pseudonym in this round; later ratings send\n"
+        "only the pseudonym. Each target is rated once.",
+        3,
+    };
+    const char *platform = NULL, *via = NULL, *pos[3];
+    struct w_opt opts[] = {
+        { "--platform", "NAME", "the platform the rating is made on (default " W_DEFAULT_PLATFORM ")",
+          &platform, NULL, NULL, NULL },
+        { "--via", "URL", "send through this platform (token in an Authorization header)", &via,
+          NULL, NULL, NULL },
+        { "--json", NULL, "answer as JSON", NULL, &w->json, NULL, NULL },
+    };
+    int a = w_args(argc, argv, &cmd, opts, 3, pos);
+    if (a != 0) {
+        return a > 0 ? W_EXIT_OK : W_EXIT_USAGE;
+    }
+    char *end = NULL;
+    long long v = strtoll(pos[2], &end, 10);
+    if (end == pos[2] || *end != 0) {
+        fprintf(stderr, "onevoice rate: RATING is an integer\n");
+        return W_EXIT_USAGE;
+    }
+    if (w_open(w, w->path) != 0) {
+        w_finish(w);
+        return w->path ? W_EXIT_REFUSED : W_EXIT_USAGE;
+    }
+    struct act_req q = { pos[0], true, NULL, pos[1], (int64_t)v,
+                         platform ? platform : W_DEFAULT_PLATFORM, via };
+    int rc = act(w, &q);
+    w_close(w);
+    w_finish(w);
+    return rc == 0 ? W_EXIT_OK : W_EXIT_REFUSED;
+}

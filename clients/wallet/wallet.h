@@ -1,0 +1,161 @@
+/* onevoice, the citizen's wallet: what the commands share. One .c per command (cmd_*.c),
+ * the wallet file (store.c), arguments and output (args.c), the servers (net.c).
+ *
+ * The wallet trusts no server: a context is used only once its entry — token key
+ * included — is proven to be in the log under a checkpoint with the log's signature and a
+ * quorum of witness cosignatures, and every checkpoint must extend the last one this wallet
+ * saw. Whatever must survive a lost answer (the enrollee key, a token request's blinding
+ * secret, a signed action) is stored before it is sent, so running the same command again
+ * resends the same bytes and never spends anything twice. */
+#ifndef WALLET_H
+#define WALLET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "bytes.h"
+#include "cbor.h"
+#include "codec.h"
+#include "db.h"
+#include "entry.h"
+#include "issuerapi.h"
+#include "logproof.h"
+#include "logreader.h"
+#include "note.h"
+#include "sign.h"
+
+/* Exit statuses */
+#define W_EXIT_OK 0
+#define W_EXIT_REFUSED 1 /* refused, failed, or a check that did not pass */
+#define W_EXIT_USAGE 2
+
+#define W_MAX_URL 1024
+#define W_MAX_WITNESSES OV_LOGREADER_MAX_WITNESSES
+#define W_MAX_ARGS 8
+#define W_DEFAULT_PLATFORM "direct"
+
+/* ---- arguments (args.c) ---- */
+
+struct w_opt {
+    const char *name;    /* "--json" */
+    const char *metavar; /* NULL for a flag */
+    const char *help;
+    const char **value;  /* the last value given (borrowed from argv) */
+    bool *flag;
+    const char **list;   /* repeatable: every value, in order (room for W_MAX_ARGS) */
+    size_t *n_list;
+};
+
+struct w_cmd {
+    const char *name;
+    const char *args;    /* "CONTEXT CHOICE" */
+    const char *summary; /* one paragraph */
+    size_t n_pos;        /* positional arguments required */
+};
+
+/* Parses argv[1..] (argv[0] is the command name) into opts and pos[0..cmd->n_pos).
+ * Returns 0, 1 when --help was asked and printed (exit 0), or -1 after printing the usage
+ * error to stderr (exit W_EXIT_USAGE). */
+int w_args(int argc, char **argv, const struct w_cmd *cmd, const struct w_opt *opts,
+           size_t n_opts, const char **pos);
+void w_usage(FILE *f, const struct w_cmd *cmd, const struct w_opt *opts, size_t n_opts);
+
+/* ---- the wallet ---- */
+
+struct wallet {
+    const char *path;
+    struct ov_db *db;
+    bool json;
+    char issuer[W_MAX_URL];
+    char verifier[W_MAX_URL];
+    char log[W_MAX_URL];
+    struct ov_note_verifier log_key;
+    struct ov_note_verifier witnesses[W_MAX_WITNESSES];
+    size_t n_witnesses;
+    unsigned quorum;
+    json_t *out; /* --json: the command's answer object, printed at the end */
+};
+
+/* Messages for people, on stderr: "onevoice: ..." */
+void w_say(const struct wallet *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Records a failure: on stderr, and with --json as "error"/"message" in the answer. */
+void w_fail(struct wallet *w, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prints the answer (JSON) when --json; frees it. */
+void w_finish(struct wallet *w);
+/* A short description of an error code for messages. */
+const char *w_strerror(int rc);
+
+/* Creates the wallet file (mode 0600, refusing an existing one) with its schema. */
+int w_create(struct wallet *w, const char *path);
+/* Opens an existing wallet and loads its configuration. Prints why it cannot. */
+int w_open(struct wallet *w, const char *path);
+void w_close(struct wallet *w);
+
+/* Binds the arguments per fmt (t: const char * or NULL, b: const void *, size_t, i: int64_t,
+ * u: uint64_t) to the prepared statement `name` and steps it once: OV_DB_ROW (with st not
+ * NULL, *st is left on the row for the caller to read and ov_db_reset), OV_DB_DONE, or
+ * -OV_E_*. */
+int w_stmt(struct wallet *w, const char *name, sqlite3_stmt **st, const char *fmt, ...);
+/* Runs fn in one IMMEDIATE transaction (ov_db_tx: repeatable, no effect outside the DB). */
+int w_tx(struct wallet *w, int (*fn)(struct wallet *w, void *ctx), void *ctx);
+/* A key from a 32-byte seed column (the copy is wiped). */
+int w_col_key(sqlite3_stmt *st, int col, struct ov_sign_key **out);
+
+/* Configuration (store.c) */
+int w_config_set(struct wallet *w, const char *key, const char *value);
+/* The value into out (NUL-terminated); -OV_E_NOT_FOUND. */
+int w_config_get(struct wallet *w, const char *key, char *out, size_t out_max);
+
+/* The log as the configuration names it. */
+void w_log_cfg(const struct wallet *w, struct ov_logreader_cfg *cfg);
+
+uint64_t w_now(void);
+
+/* The enrollee key (NULL when not enrolled; prints why). The caller frees it. */
+struct ov_sign_key *w_enrollee_key(struct wallet *w);
+
+/* A one-time key from its stored seed (the seed is wiped here). */
+int w_key_from_seed(uint8_t seed[OV_SIGN_SEED_LEN], struct ov_sign_key **out);
+
+/* ---- the log (net.c) ---- */
+
+/* Fetches the latest checkpoint, proves it extends the one this wallet saw last and stores
+ * it as the new head. On a fork or rollback it records the evidence and says so. */
+int w_checkpoint(struct wallet *w, struct ov_logproof *lp, struct ov_logreader_cp *cp);
+
+/* A context the wallet trusts: its entry was proven in the log. */
+struct w_context {
+    struct ov_context def;
+    uint64_t log_index;
+    bool open;
+};
+
+/* Lists the issuer's contexts and checks each open one (or only `only`) against the log:
+ * verified ones are stored (pinned: a later listing with another entry for the same id is
+ * refused) and returned in *out (calloc'd; the caller frees it), refused ones are reported,
+ * recorded as evidence, and counted in *n_refused. With all, closed contexts are listed
+ * too (unchecked, unless pinned). -OV_E_* when the issuer or the log cannot be used at all. */
+int w_sync_contexts(struct wallet *w, const char *only, struct w_context **out, size_t *n,
+                    size_t *n_refused, json_t *report);
+
+/* A pinned context from the wallet file. -OV_E_NOT_FOUND. */
+int w_context_get(struct wallet *w, const char *id, struct ov_context *c);
+
+/* ---- commands ---- */
+
+int cmd_init(struct wallet *w, int argc, char **argv);
+int cmd_enroll(struct wallet *w, int argc, char **argv);
+int cmd_contexts(struct wallet *w, int argc, char **argv);
+int cmd_fetch(struct wallet *w, int argc, char **argv);
+int cmd_vote(struct wallet *w, int argc, char **argv);
+int cmd_rate(struct wallet *w, int argc, char **argv);
+int cmd_receipts(struct wallet *w, int argc, char **argv);
+int cmd_export(struct wallet *w, int argc, char **argv);
+int cmd_import(struct wallet *w, int argc, char **argv);
+
+#endif

@@ -1,0 +1,344 @@
+#!/bin/sh
+# onevoice (the citizen's wallet) and libonevoice (the platform library) end to end, against
+# a real log, witness (quorum 1), issuer and verifier on loopback: enroll by every route,
+# contexts checked against the log, cover issuance, votes and ratings with receipts, a
+# second vote refused locally and by the verifier, votes through a platform built on the
+# library, receipts re-checked (and a rolled-back log caught), a context key the log does
+# not show refused, a lost issuance answer retried without spending quota twice, garbage
+# and truncated server answers, export and import, and the library installed with
+# `make install` and used through its header and pkg-config file alone.
+. tests/e2e/lib/common.sh
+IT=$BUILD/tools/issuertool
+OV=$BUILD/onevoice
+T=$E2E_TMP
+
+# --- 0. a witness, a log that needs its cosignature, an issuer, a verifier -----------------
+$BUILD/onevoice-issuer --data "$T/iss" --print-producer-key > "$T/producers"
+$BUILD/onevoice-verifier --data "$T/ver" --print-producer-key >> "$T/producers"
+LV=$($BUILD/onevoice-log --data "$T/log" --origin wallet.example/log --print-vkey)
+echo "wallet.example/log $LV" > "$T/logs"
+start_server wit WPORT $BUILD/onevoice-witness --data "$T/wit" --name wit.example/w1 --logs "$T/logs"
+WV=$($BUILD/onevoice-witness --data "$T/wit" --print-vkey)
+echo "http://127.0.0.1:$WPORT $WV" > "$T/witnesses"
+LOGARGS="--data $T/log --producers $T/producers --witnesses $T/witnesses --quorum 1 --checkpoint-ms 50"
+start_server log LPORT $BUILD/onevoice-log $LOGARGS
+L=http://127.0.0.1:$LPORT
+IDPPUB=$($IT keygen "$T/idp.key")
+echo "idp-one $(echo "$IDPPUB" | tr -- '-_' '+/')=" > "$T/idps"
+start_server iss IPORT $BUILD/onevoice-issuer --data "$T/iss" --log "$L" --log-vkey "$LV" \
+    --name issuer.example --idps "$T/idps"
+U=http://127.0.0.1:$IPORT
+start_server ver VPORT $BUILD/onevoice-verifier --data "$T/ver" --log "$L" --log-vkey "$LV" \
+    --witnesses "$T/witnesses" --quorum 1 --log-poll-ms 50
+V=http://127.0.0.1:$VPORT
+ADMIN=$($BUILD/onevoice-issuer --data "$T/iss" --print-credentials | awk '/^admin /{print $2}')
+REG=$($BUILD/onevoice-issuer --data "$T/iss" --print-credentials | awk '/^registrar /{print $2}')
+NOW=$(date +%s)
+ctx() { # id type quota
+    if [ "$2" = assembly ]; then kind='"type":"assembly","choices":["yes","no","abstain"]';
+    else kind='"type":"rating","scale":[1,5]'; fi
+    echo "{\"id\":\"$1\",\"title\":\"Context $1\",$kind,\"opens\":$((NOW - 5)),\"closes\":$((NOW + 3600)),\"quota\":$3}"
+}
+for c in a1:assembly a2:assembly a3:assembly r1:rating lost:assembly lost2:assembly \
+    bad:assembly; do
+    $IT context "$U" "$ADMIN" "$(ctx "${c%%:*}" "${c#*:}" 1)" >/dev/null || fail "context $c"
+done
+$IT context "$U" "$ADMIN" "{\"id\":\"later\",\"title\":\"Not yet\",\"type\":\"assembly\",\"choices\":[\"a\",\"b\"],\"opens\":$((NOW + 3000)),\"closes\":$((NOW + 3600)),\"quota\":1}" >/dev/null
+$IT invites "$U" "$ADMIN" 8 "$T/codes.csv"
+code() { sed -n "$(($1 + 1))p" "$T/codes.csv"; }
+INIT="--issuer $U --verifier $V --log $L --log-vkey $LV --witness $WV --quorum 1"
+W=$T/alice.wallet
+ov() { $OV --wallet "$W" "$@"; }
+# status COMMAND...: the exit status only
+status() { "$@" >/dev/null 2>&1; echo $?; }
+# said PATTERN COMMAND...: the command's stderr matches PATTERN (and it failed)
+said() { p=$1; shift; if "$@" >"$T/out" 2>"$T/err"; then fail "should have failed: $*"; elif grep -q -- "$p" "$T/err"; then ok; else fail "'$p' not in: $(cat "$T/err")"; fi; }
+jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {"d": d}))' "$@"; }
+dump() { python3 -c 'import sqlite3,sys; print("\n".join(sqlite3.connect(sys.argv[1]).iterdump()))' "$1"; }
+sql() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.execute(sys.argv[2]).fetchall(); c.commit(); print(" ".join(str(x[0]) for x in r))' "$@"; }
+# issuances CONTEXT: how many issuance entries the log holds for it (after the outbox drains)
+issuances() {
+    i=0
+    while [ "$(curl -s "$U/metrics" | awk '/^issuer_outbox_backlog /{print $2}')" != 0 ] && [ $i -lt 100 ]; do
+        sleep 0.05; i=$((i + 1))
+    done
+    sleep 0.2
+    $IT logscan "$L" "$LV" | awk -v c="$1" '$1 == "context" && $2 == c {print $4}'
+}
+# start_fake NAME PORTVAR UPSTREAM: a fake.py in front of UPSTREAM, mode file $T/NAME.mode
+start_fake() {
+    echo pass > "$T/$1.mode"
+    python3 tests/e2e/fake.py "$3" "$T/$1.mode" "$T/$1.port" "$T/$1.requests" 2>>"$T/$1.log" &
+    E2E_PIDS="$E2E_PIDS $!"
+    i=0
+    while [ ! -s "$T/$1.port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+    eval "$2=$(cat "$T/$1.port")"
+}
+
+# --- 1. help and usage ----------------------------------------------------------------------
+check "onevoice --help" $OV --help
+for c in init enroll contexts fetch vote rate receipts export import; do
+    check "onevoice $c --help" sh -c "$OV $c --help | grep -q '^usage: onevoice .*$c'"
+done
+check_eq "an unknown command is a usage error" "$(status $OV frobnicate)" 2
+check_eq "vote without its arguments" "$(status ov vote a1)" 2
+check_eq "an unknown option" "$(status ov contexts --frob)" 2
+check_eq "no wallet named" "$(status env -u ONEVOICE_WALLET $OV contexts)" 2
+said "no wallet at" ov contexts
+
+# --- 2. init ---------------------------------------------------------------------------------
+check "init" ov init $INIT
+check_eq "the wallet file is mode 0600" "$(stat -c %a "$W")" 600
+said "never overwritten" ov init $INIT
+check_eq "a log key that is not one" "$(status $OV --wallet "$T/x.wallet" init --issuer "$U" --verifier "$V" --log "$L" --log-vkey nonsense)" 2
+check_eq "a quorum above the witnesses" "$(status $OV --wallet "$T/x.wallet" init $INIT --quorum 2)" 2
+check "ONEVOICE_WALLET names the wallet" env ONEVOICE_WALLET="$W" $OV contexts
+chmod 644 "$W"
+said "readable or writable by others" ov contexts
+chmod 600 "$W"
+
+# --- 3. enroll by each route ----------------------------------------------------------------
+said "not enrolled" ov fetch
+check_eq "enroll by invitation" "$(ov enroll --code "$(code 1)" | cut -d' ' -f1-3)" "enrolled by invite;"
+said "enrolled already" ov enroll --code "$(code 2)"
+B=$T/bob.wallet
+$OV --wallet "$B" init $INIT >/dev/null
+TOK=$($IT regtoken "$U" "$REG" "NID-1234-5678")
+check "enroll by a registrar's token" $OV --wallet "$B" enroll --token "$TOK"
+C=$T/carol.wallet
+$OV --wallet "$C" init $INIT >/dev/null
+CPUB=$($OV --wallet "$C" enroll --print-key)
+check_eq "the key to attest is the wallet's, printed again the same" "$($OV --wallet "$C" enroll --print-key)" "$CPUB"
+$IT attest "$T/idp.key" idp-one subject-77 "pub:$CPUB" $((NOW + 600)) "$T/att"
+check "enroll by an IdP attestation" $OV --wallet "$C" enroll --attestation "$T/att"
+D=$T/dave.wallet
+$OV --wallet "$D" init $INIT >/dev/null
+said "for another key" $OV --wallet "$D" enroll --attestation "$T/att"
+said "refused the enrollment" $OV --wallet "$D" enroll --code AAAAAAAAAAAAAAAAAAAAAA
+check "a refusal keeps the key for the next attempt" $OV --wallet "$D" enroll --code "$(code 3)"
+check_eq "a code is 22 characters" "$(status $OV --wallet "$T/x2.wallet" enroll --code short)" 1
+
+# --- 4. contexts, each checked against the log -------------------------------------------------
+check "contexts" sh -c "$OV --wallet '$W' contexts --json > '$T/ctx.json'"
+check_eq "the open contexts, each verified in the log" \
+    "$(jget "$T/ctx.json" '" ".join(sorted(c["id"] for c in d["contexts"] if c["verified"])), d["refused"]')" \
+    "('a1 a2 a3 bad lost lost2 r1', 0)"
+check_eq "a context that is not open yet is not listed" "$(jget "$T/ctx.json" '[c["id"] for c in d["contexts"] if c["id"] == "later"]')" "[]"
+check "for people too" sh -c "$OV --wallet '$W' contexts | grep -q 'key verified in the witnessed log'"
+check_eq "the wallet pinned each context's logged entry" "$(sql "$W" 'select count(*) from contexts')" 7
+check_eq "and remembers the witnessed checkpoint" "$(sql "$W" 'select size > 0 from head')" 1
+
+# --- 5. fetch: a token for every open context at once -------------------------------------------
+check "fetch" sh -c "$OV --wallet '$W' fetch --json > '$T/fetch.json'"
+check_eq "a token per open context" "$(jget "$T/fetch.json" 'sorted(set(t["result"] for t in d["tokens"])), len(d["tokens"])')" "(['issued'], 7)"
+check_eq "each bound to a one-time key: SHA-256(pseudonym) is the token's nonce" "$(python3 -c '
+import sqlite3,sys,hashlib
+rows=sqlite3.connect(sys.argv[1]).execute("select pseudonym, token from tokens").fetchall()
+print(all(hashlib.sha256(p).digest() == t[2:34] for p, t in rows), len(set(p for p, _ in rows)))' "$W")" "True 7"
+check_eq "the blinding secrets are wiped once the tokens are in" "$(sql "$W" 'select count(*) from tokens where inv is not null or token_input is not null')" 0
+check "fetch again: tokens held, nothing asked" sh -c "$OV --wallet '$W' fetch | grep -q 'token held already'"
+check_eq "one issuance per context for this person" "$(issuances a1) $(issuances r1)" "1 1"
+for x in "$B" "$C" "$D"; do $OV --wallet "$x" fetch >/dev/null || fail "fetch $x"; done
+
+# --- 6. votes ---------------------------------------------------------------------------------
+cp "$W" "$T/alice-before-vote.wallet"   # the same token in a second file, for later
+said "not a choice" ov vote a1 maybe
+check "vote" sh -c "$OV --wallet '$W' vote a1 yes --json > '$T/vote.json'"
+check_eq "counted, with a proven receipt" "$(jget "$T/vote.json" 'd["counted"], d["status"], d["verified"], d["choice"]')" "(True, 'proven', True, 'yes')"
+said "already voted" ov vote a1 no
+said "already voted" ov vote a1 yes
+check_eq "the one-time key of the ballot is wiped once it is counted" "$(sql "$W" "select seed is null from tokens where context = 'a1'")" 1
+said "token_spent" $OV --wallet "$T/alice-before-vote.wallet" vote a1 no
+check_eq "a vote in a rating round" "$(status ov vote r1 yes)" 1
+check "others vote" $OV --wallet "$B" vote a1 no
+check "and others" $OV --wallet "$C" vote a1 no
+
+# --- 7. ratings ---------------------------------------------------------------------------------
+check "the first rating sends the token" sh -c "$OV --wallet '$W' rate r1 note-1 4 --json > '$T/r1.json'"
+check_eq "first rating" "$(jget "$T/r1.json" 'd["with_token"], d["status"]')" "(True, 'proven')"
+check "a later rating sends the pseudonym only" sh -c "$OV --wallet '$W' rate r1 note-2 5 --json > '$T/r2.json'"
+check_eq "later rating" "$(jget "$T/r2.json" 'd["with_token"], d["status"]')" "(False, 'proven')"
+said "already rated" ov rate r1 note-1 2
+said "from 1 to 5" ov rate r1 note-3 9
+check_eq "a rating must be a number" "$(status ov rate r1 note-3 high)" 2
+check_eq "the pseudonym is kept for the round" "$(sql "$W" "select seed is not null from tokens where context = 'r1'")" 1
+said "refused" $OV --wallet "$T/alice-before-vote.wallet" rate r1 note-1 3
+check "someone else rates" $OV --wallet "$B" rate r1 note-1 1
+
+# --- 8. through a platform built on libonevoice ------------------------------------------------
+PLATARGS="--issuer $U --verifier $V --log $L --log-vkey $LV --witness $WV --quorum 1 --context a2 --context r1 --name forum.example"
+start_server plat PPORT $BUILD/examples/platform $PLATARGS
+P=http://127.0.0.1:$PPORT
+check_eq "the platform proved its contexts' keys in the log" "$(grep -c 'key proven in the log' "$T/plat.log")" 2
+curl -s -D "$T/ch.h" -o /dev/null "$P/challenge/a2"
+check "a 401 challenge: RFC 9577 WWW-Authenticate PrivateToken" sh -c \
+    "grep -q '^HTTP/1.1 401' '$T/ch.h' && grep -qi '^WWW-Authenticate: PrivateToken challenge=\"[A-Za-z0-9_-]*=*\", token-key=\"' '$T/ch.h'"
+said "wrong_platform" ov vote a2 no --via "$P"
+check "the refused vote left the token usable" test "$(sql "$W" "select state from tokens where context = 'a2'")" = ready
+check "a vote through the platform (token in an Authorization header)" sh -c \
+    "$OV --wallet '$W' vote a2 no --via '$P' --platform forum.example | grep -q 'vote counted'"
+check "the platform forwarded it and checked the receipt offline" grep -q 'counted in a2 (receipt proven)' "$T/plat.log"
+said "already voted" ov vote a2 no --via "$P" --platform forum.example
+check "a rating through the platform" $OV --wallet "$C" rate r1 note-9 3 --via "$P" --platform forum.example
+check_eq "the platform asks a vote without token for one" "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' "$P/actions" -d '{"context":"a2","pseudonym":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","choice":"no","platform":"forum.example","sig":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}')" 401
+
+# --- 9. receipts, re-checked against the log ----------------------------------------------------
+check "receipts" sh -c "$OV --wallet '$W' receipts --json > '$T/rec.json'"
+check_eq "every action in the log" "$(jget "$T/rec.json" 'd["in_log"], d["not_in_log"], sorted(r["result"] for r in d["receipts"])')" \
+    "(4, 0, ['ok', 'ok', 'ok', 'ok', 'refused'])"
+check "for people too" sh -c "$OV --wallet '$W' receipts | grep -q '4 receipts checked'"
+
+# --- 10. a context key the log does not show --------------------------------------------------
+start_fake fiss FIPORT "$U"
+echo "swap bad a3" > "$T/fiss.mode"
+E=$T/eve.wallet
+$OV --wallet "$E" init --issuer "http://127.0.0.1:$FIPORT" --verifier "$V" --log "$L" --log-vkey "$LV" --witness "$WV" --quorum 1 >/dev/null
+$OV --wallet "$E" enroll --code "$(code 4)" >/dev/null
+check_eq "contexts: a key the log does not show is refused" "$(status $OV --wallet "$E" contexts)" 1
+said "REFUSED context bad: the issuer shows token key" $OV --wallet "$E" contexts
+$OV --wallet "$E" contexts --json > "$T/ectx.json" 2>/dev/null
+check_eq "the other contexts are fine" "$(jget "$T/ectx.json" '[(c["id"], c["verified"]) for c in d["contexts"] if c["id"] in ("bad", "a3")], d["refused"]')" \
+    "([('a3', True), ('bad', False)], 1)"
+check_eq "kept as evidence" "$(sql "$E" "select kind from evidence where context = 'bad' limit 1")" key_not_in_log
+BEFORE=$(issuances bad)
+check_eq "fetch refuses it too (exit 1)" "$(status $OV --wallet "$E" fetch --context bad)" 1
+check_eq "no token request for it was sent" "$(grep -c 'POST /token-request' "$T/fiss.requests")" 0
+check_eq "and none issued" "$(issuances bad)" "$BEFORE"
+check_eq "no token for it in the wallet" "$(sql "$E" "select count(*) from tokens where context = 'bad'")" 0
+check "fetch by that issuer: every other context served" sh -c "$OV --wallet '$E' fetch | grep -q 'a3 .*token issued'"
+# a wallet that verified the context before, then shown another key for it
+sql "$W" "update config set value = 'http://127.0.0.1:$FIPORT' where key = 'issuer'" >/dev/null
+said "now shows it with another entry or key" ov contexts
+check_eq "kept as evidence" "$(sql "$W" "select count(*) from evidence where kind = 'context_changed'")" 1
+sql "$W" "update config set value = '$U' where key = 'issuer'" >/dev/null
+
+# --- 11. a lost issuance answer ----------------------------------------------------------------
+start_fake liss LIPORT "$U"
+F=$T/frank.wallet
+$OV --wallet "$F" init --issuer "http://127.0.0.1:$LIPORT" --verifier "$V" --log "$L" --log-vkey "$LV" --witness "$WV" --quorum 1 >/dev/null
+$OV --wallet "$F" enroll --code "$(code 5)" >/dev/null
+LOST=$(issuances lost)
+echo "drop 1" > "$T/liss.mode"
+check "the first answer is lost; the retry gets the token" sh -c "$OV --wallet '$F' fetch --context lost | grep -q 'lost .*token issued'"
+check_eq "two requests reached the issuer, the first answer dropped" \
+    "$(grep -c 'token-request' "$T/liss.requests") $(grep -c 'dropped' "$T/liss.requests")" "2 1"
+check_eq "one token in the wallet" "$(sql "$F" "select count(*) from tokens where context = 'lost' and state = 'ready'")" 1
+check_eq "quota spent once: one more issuance in the log" "$(issuances lost)" $((LOST + 1))
+check "and the token works" $OV --wallet "$F" vote lost yes
+# lost again and again: the request waits in the wallet for the next fetch
+: > "$T/liss.requests"
+LOST2=$(issuances lost2)
+echo "drop 100" > "$T/liss.mode"
+said "sent again by the next fetch" $OV --wallet "$F" fetch --context lost2
+check_eq "the request is kept, pending" "$(sql "$F" "select state from tokens where context = 'lost2'")" pending
+echo pass > "$T/liss.mode"
+check "the next fetch resends the same request" sh -c "$OV --wallet '$F' fetch --context lost2 | grep -q 'token issued'"
+check_eq "one token, one issuance, though the issuer answered it $(grep -c dropped "$T/liss.requests") times before" \
+    "$(sql "$F" "select count(*) from tokens where context = 'lost2'") $(issuances lost2)" "1 $((LOST2 + 1))"
+# two fetches at once on one wallet: one request
+G=$T/gina.wallet
+$OV --wallet "$G" init $INIT >/dev/null
+$OV --wallet "$G" enroll --code "$(code 6)" >/dev/null
+$OV --wallet "$G" fetch --context a3 >/dev/null 2>&1 &
+$OV --wallet "$G" fetch --context a3 >/dev/null 2>&1
+wait $!
+check_eq "two fetches at once: one token" "$(sql "$G" "select count(*) from tokens where context = 'a3'")" 1
+
+# --- 12. malformed answers: clear errors, nothing lost -------------------------------------------
+start_fake giss GIPORT "$U"
+start_fake gver GVPORT "$V"
+H=$T/hal.wallet
+$OV --wallet "$H" init --issuer "http://127.0.0.1:$GIPORT" --verifier "$V" --log "$L" --log-vkey "$LV" --witness "$WV" --quorum 1 >/dev/null
+$OV --wallet "$H" enroll --code "$(code 7)" >/dev/null
+$OV --wallet "$H" fetch --context a1 >/dev/null
+dump "$H" > "$T/h.before"
+for m in garbage truncated; do
+    echo $m > "$T/giss.mode"
+    said "list of contexts is not valid" $OV --wallet "$H" contexts
+    dump "$H" > "$T/h.after"
+    check "$m contexts: the wallet is unchanged" cmp -s "$T/h.before" "$T/h.after"
+done
+echo pass > "$T/giss.mode"
+$OV --wallet "$H" contexts >/dev/null
+# a token answer that is garbage: the request is kept; the next fetch completes it
+BEFORE=$(issuances a2)
+for m in garbage-token truncated-token; do
+    echo $m > "$T/giss.mode"
+    said "not a valid token under the logged key" $OV --wallet "$H" fetch --context a2
+    check_eq "$m: the request is kept" "$(sql "$H" "select state from tokens where context = 'a2'")" pending
+done
+echo pass > "$T/giss.mode"
+check "the next fetch completes it" sh -c "$OV --wallet '$H' fetch --context a2 | grep -q 'token issued'"
+check_eq "one issuance for three answers" "$(issuances a2)" $((BEFORE + 1))
+dump "$H" > "$T/h.before"
+echo garbage > "$T/gver.mode"
+said "not a valid receipt" $OV --wallet "$H" vote a1 yes --via "http://127.0.0.1:$GVPORT"
+check_eq "the signed ballot is kept, unconfirmed" "$(sql "$H" "select state from actions where context = 'a1'")" sending
+said "not confirmed yet" $OV --wallet "$H" vote a1 no
+echo truncated > "$T/gver.mode"
+said "not a valid receipt" $OV --wallet "$H" vote a1 yes --via "http://127.0.0.1:$GVPORT"
+check "the same ballot resent directly: counted once" sh -c "$OV --wallet '$H' vote a1 yes | grep -q 'vote counted'"
+check_eq "one action in the wallet" "$(sql "$H" "select count(*), state from actions where context = 'a1'")" 1
+check "receipts" $OV --wallet "$H" receipts
+
+# --- 13. export and import ---------------------------------------------------------------------
+echo "correct horse battery staple" > "$T/pass"
+check "export" $OV --wallet "$W" export "$T/alice.export" --passphrase-file "$T/pass" --kdf interactive
+check_eq "the export is mode 0600" "$(stat -c %a "$T/alice.export")" 600
+check "the export holds no key in clear" sh -c "! python3 -c '
+import sqlite3,sys
+c=sqlite3.connect(sys.argv[1]); d=open(sys.argv[2],\"rb\").read()
+sys.exit(0 if any(s and s in d for (s,) in c.execute(\"select seed from identity union select seed from tokens\")) else 1)' '$W' '$T/alice.export'"
+said "wrong passphrase" env ONEVOICE_PASSPHRASE=wrong $OV --wallet "$T/restored.wallet" import "$T/alice.export"
+check "nothing imported" test ! -e "$T/restored.wallet"
+check_eq "no passphrase and no terminal is a usage error" "$(status setsid env -u ONEVOICE_PASSPHRASE $OV --wallet "$T/restored.wallet" import "$T/alice.export" </dev/null)" 2
+check "import" env ONEVOICE_PASSPHRASE="correct horse battery staple" $OV --wallet "$T/restored.wallet" import "$T/alice.export"
+check_eq "the restored wallet is mode 0600" "$(stat -c %a "$T/restored.wallet")" 600
+dump "$W" > "$T/w.dump"
+dump "$T/restored.wallet" > "$T/r.dump"
+check "round trip: every row the same" cmp -s "$T/w.dump" "$T/r.dump"
+check "the restored wallet re-checks its receipts" $OV --wallet "$T/restored.wallet" receipts
+said "already voted" $OV --wallet "$T/restored.wallet" vote a1 no
+said "never overwrites" env ONEVOICE_PASSPHRASE=x $OV --wallet "$W" import "$T/alice.export"
+head -c 100 "$T/alice.export" > "$T/cut.export"
+said "not a onevoice wallet export" env ONEVOICE_PASSPHRASE=x $OV --wallet "$T/r2.wallet" import "$T/cut.export"
+python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[-5]^=1; open(sys.argv[2],"wb").write(b)' "$T/alice.export" "$T/flip.export"
+said "wrong passphrase (or a damaged file)" env ONEVOICE_PASSPHRASE="correct horse battery staple" $OV --wallet "$T/r3.wallet" import "$T/flip.export"
+
+# --- 14. the log rolled back: receipts catch it ------------------------------------------------
+sql "$W" "update actions set receipt = replace(receipt, '\"index\":', '\"index\":1') where context = 'a1'" >/dev/null
+said "NO LONGER in the log" ov receipts
+sql "$T/restored.wallet" "update config set value = '0' where key = 'quorum'" >/dev/null
+kill -9 "$log_PID"
+sleep 0.2
+# the same log key, an empty database: a log that forgot its history (no witness would cosign)
+start_server log2 LPORT2 $BUILD/onevoice-log --data "$T/log2" --key "$T/log/log.key" \
+    --producers "$T/producers" --checkpoint-ms 50 --listen "127.0.0.1:$LPORT"
+check_eq "the wallet requiring the witness refuses the uncosigned checkpoint" "$(status $OV --wallet "$T/restored.wallet" receipts)" 1
+said "does not extend the one this wallet saw before" $OV --wallet "$T/restored.wallet" receipts
+check_eq "and keeps the evidence" "$(sql "$T/restored.wallet" "select count(*) > 0 from evidence where kind = 'log_inconsistent'")" 1
+kill -9 "$log2_PID"
+sleep 0.2
+start_server log LPORT3 $BUILD/onevoice-log $LOGARGS --listen "127.0.0.1:$LPORT"
+
+# --- 15. libonevoice installed: header, pkg-config, an outside build of the example -----------
+INST=$T/inst
+check "make install DESTDIR PREFIX" make -s install BUILD="$BUILD" DESTDIR="$INST" PREFIX=/usr
+check "the header, the library, the pkg-config file" test -f "$INST/usr/include/onevoice.h" -a \
+    -f "$INST/usr/lib/libonevoice.a" -a -f "$INST/usr/lib/pkgconfig/onevoice.pc"
+check_eq "pkg-config names the prefix" "$(PKG_CONFIG_PATH=$INST/usr/lib/pkgconfig pkg-config --variable=prefix onevoice)" /usr
+check "the wallet is installed too" test -x "$INST/usr/bin/onevoice"
+SANFLAGS=""
+if nm "$INST/usr/lib/libonevoice.a" 2>/dev/null | grep -q __asan_report; then
+    SANFLAGS="-fsanitize=address,undefined"
+fi
+check "the example builds from the installed header and pkg-config alone" sh -c \
+    "PKG_CONFIG_PATH='$INST/usr/lib/pkgconfig' PKG_CONFIG_SYSROOT_DIR='$INST' \
+     cc -std=c17 -Wall -Werror $SANFLAGS -o '$T/platform2' examples/platform.c \
+     \$(PKG_CONFIG_PATH='$INST/usr/lib/pkgconfig' PKG_CONFIG_SYSROOT_DIR='$INST' pkg-config --cflags --libs onevoice libmicrohttpd)"
+start_server plat2 P2PORT "$T/platform2" $PLATARGS --context a3 --name installed.example
+check "a vote through the installed build" $OV --wallet "$W" vote a3 abstain --via "http://127.0.0.1:$P2PORT" --platform installed.example
+check "make uninstall" make -s uninstall BUILD="$BUILD" DESTDIR="$INST" PREFIX=/usr
+check_eq "nothing left" "$(find "$INST" -type f | wc -l)" 0
+
+summary
