@@ -55,6 +55,7 @@ TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 REGRESS_BINS := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/regress_%)
 
+.DEFAULT_GOAL := all
 .PRECIOUS: $(BUILD)/obj/%.o
 .DELETE_ON_ERROR:
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
