@@ -147,7 +147,7 @@ FUZZ_RUNS ?= 200000
 fuzz: deps
 	@BUILD=build/fuzz FUZZ_RUNS=$(FUZZ_RUNS) tests/fuzz/run.sh
 
-demo: all
+demo: all $(TOOL_BINS)
 	@BUILD=$(BUILD) tools/demo.sh
 
 analyze:

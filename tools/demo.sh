@@ -133,15 +133,23 @@ done
 
 step "The contexts close; the verifier logs the tallies"
 while [ "$(date +%s)" -lt "$CLOSES" ]; do sleep 0.2; done
+# wait until both tallies are final and a witnessed checkpoint covers their log entries
 i=0
-until curl -sf "$verifier_URL/tallies" | python3 -c '
+until [ "$(curl -sf "$verifier_URL/tallies" | python3 -c '
 import json, sys
-t = json.load(sys.stdin)
-t = t.get("tallies", t) if isinstance(t, dict) else t
-sys.exit(0 if all(x.get("final") or x.get("log_index") is not None for x in t) and len(t) >= 2 else 1)' 2>/dev/null; do
+print(sum(1 for t in json.load(sys.stdin) if t.get("final")))' 2>/dev/null)" = 2 ]; do
     i=$((i + 1)); sleep 0.2
-    if [ $i -gt 100 ]; then say "  no tally entries after 20 s"; break; fi
+    if [ $i -gt 150 ]; then say "  DEMO FAILED: no final tallies 30 s after closing"; exit 1; fi
 done
+for r in $(curl -sf "$verifier_URL/tallies" | python3 -c '
+import json, sys
+print(" ".join(t["receipt"] for t in json.load(sys.stdin)))'); do
+    curl -sf "$verifier_URL$r?wait=proof" > /dev/null
+done
+curl -sf "$verifier_URL/tallies" | python3 -c '
+import json, sys
+for t in json.load(sys.stdin):
+    print("  %-22s tally entry logged: %s, counting log entries [0, %d)" % (t["context"], t["algorithm"], t["size"]))'
 
 step "The watchdog audits the whole log from public data alone"
 set +e
@@ -155,24 +163,24 @@ python3 - "$D/audit.json" "$D/groups.json" <<'PY'
 import json, sys
 audit = json.load(open(sys.argv[1]))
 groups = json.load(open(sys.argv[2]))
-tallies = audit.get("tallies") or audit.get("contexts") or {}
-if isinstance(tallies, dict):
-    tallies = [dict(v, context=k) for k, v in tallies.items()]
-for t in tallies:
-    ctx = t.get("context") or t.get("id")
-    res = t.get("result") or t.get("recount") or t.get("counts") or {}
-    print("  %s (recounted by the auditor from the log):" % ctx)
-    items = sorted(res.items(), key=lambda kv: -(kv[1] if isinstance(kv[1], int) else kv[1][0]))
-    for name, v in items:
-        if isinstance(v, list):
-            print("    %-22s %4d ratings, mean %.2f" % (name, v[0], v[1] / v[0] if v[0] else 0))
-        else:
-            print("    %-22s %4d votes" % (name, v))
-print("  Statements both groups rated highly (mean >= 4 in group A and in group B):")
+for c in audit["contexts"]:
+    res = c["recount"]["result"]
+    agree = all(t.get("ok") for t in c.get("tallies", [])) and c.get("tallies")
+    print("  %s — %s" % (c["id"], c["title"]))
+    print("    recounted by the auditor from the log; the verifier's logged tally %s" %
+          ("agrees" if agree else "DOES NOT AGREE"))
+    if c["type"] == "assembly":
+        total = sum(res.values())
+        for name, v in sorted(res.items(), key=lambda kv: -kv[1]):
+            print("    %-22s %4d votes  %5.1f%%" % (name, v, 100.0 * v / total if total else 0))
+    else:
+        for name, (n, s) in sorted(res.items(), key=lambda kv: -(kv[1][1] / kv[1][0] if kv[1][0] else 0)):
+            print("    %-22s %4d ratings, mean %.2f" % (name, n, s / n if n else 0))
+print("  Common ground: statements both opinion groups rated highly (mean >= 4 in each):")
 for s in groups["statements"]:
     a = s["a_sum"] / s["a_n"] if s["a_n"] else 0
     b = s["b_sum"] / s["b_n"] if s["b_n"] else 0
-    mark = "  <- common ground" if a >= 4 and b >= 4 else ""
+    mark = "   <- common ground" if a >= 4 and b >= 4 else ""
     print("    %-22s group A %.2f   group B %.2f%s" % (s["id"], a, b, mark))
 PY
 if [ "$AUDIT" = 0 ]; then
