@@ -205,15 +205,21 @@ cmd_fetch(struct wallet *w, int argc, char **argv)
         int found = load_live(w, &list[i], &r);
         if (found == 0 && quota_used(w, &list[i])) {
             result = "quota_used";
-        } else if (found == 0 && (found = new_job(w, &list[i], &r)) == 0) {
-            result = send_job(w, ic, enrollee, &r, why, sizeof why);
-        } else if (found == 1 && r.ready) {
-            result = "held";
-        } else if (found == 1) {
-            result = send_job(w, ic, enrollee, &r, why, sizeof why);
         } else {
-            result = "pending";
-            snprintf(why, sizeof why, "the wallet file could not be used (%s)", ov_strerror(found));
+            if (found == 0) {
+                found = new_job(w, &list[i], &r);
+                /* another fetch on this wallet just made one: send that one, never a second */
+                found = found == -OV_E_CONFLICT ? load_live(w, &list[i], &r) : found == 0 ? 1 : found;
+            }
+            if (found == 1 && r.ready) {
+                result = "held";
+            } else if (found == 1) {
+                result = send_job(w, ic, enrollee, &r, why, sizeof why);
+            } else {
+                result = "pending";
+                snprintf(why, sizeof why, "the wallet file could not be used (%s)",
+                         ov_strerror(found));
+            }
         }
         ov_token_job_clear(&r.job);
         if (strcmp(result, "refused") == 0 || strcmp(result, "pending") == 0) {

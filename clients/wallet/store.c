@@ -119,7 +119,7 @@ static const struct ov_db_stmt_def stmts[] = {
     /* net.c: contexts */
     { "ctx_get", "SELECT entry, log_index FROM contexts WHERE id = ?" },
     { "ctx_put", "INSERT INTO contexts(id, entry, log_index, checked_size, checked_at) "
-                 "VALUES (?, ?, ?, ?, ?)" },
+                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING" },
     /* contexts: what the wallet holds for one */
     { "tok_count", "SELECT count(*) FILTER (WHERE state = 'ready'),"
                    " count(*) FILTER (WHERE state = 'pending'),"

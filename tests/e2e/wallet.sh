@@ -239,10 +239,16 @@ check_eq "one token, one issuance, though the issuer answered it $(grep -c dropp
 G=$T/gina.wallet
 $OV --wallet "$G" init $INIT >/dev/null
 $OV --wallet "$G" enroll --code "$(code 6)" >/dev/null
+A3=$(issuances a3)
 $OV --wallet "$G" fetch --context a3 >/dev/null 2>&1 &
-$OV --wallet "$G" fetch --context a3 >/dev/null 2>&1
-wait $!
-check_eq "two fetches at once: one token" "$(sql "$G" "select count(*) from tokens where context = 'a3'")" 1
+P1=$!
+$OV --wallet "$G" fetch --context a3 >/dev/null 2>&1 &
+P2=$!
+wait $P1; S1=$?
+wait $P2; S2=$?
+check_eq "two fetches at once on one wallet: both succeed" "$S1 $S2" "0 0"
+check_eq "with one token, and one issuance" \
+    "$(sql "$G" "select count(*) from tokens where context = 'a3'") $(issuances a3)" "1 $((A3 + 1))"
 
 # --- 12. malformed answers: clear errors, nothing lost -------------------------------------------
 start_fake giss GIPORT "$U"
