@@ -38,16 +38,11 @@ precheck(struct ov_db *db, const struct issuer_job *j, struct pre *p)
     if (rc < 0 || !p->known || p->revoked) {
         return rc < 0 ? rc : 0;
     }
+    /* The count first, then the stored answer: the issuance that makes the count reach the
+     * quota commits its answer in the same row, so a request whose own issuance has just
+     * committed (a concurrent retry of the same blinded message) finds its answer and is
+     * never refused for the quota it spent itself. In the other order it could be. */
     const char *ctx = j->ctx->def.id;
-    st = ov_db_stmt(db, "iss_by_blinded");
-    rc = ov_db_bind_text(st, 1, ctx, strlen(ctx));
-    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(j->blinded, OV_PP_NK));
-    rc = rc ? rc : ov_db_step(st);
-    p->answered = rc == OV_DB_ROW;
-    ov_db_reset(st);
-    if (rc < 0 || p->answered) {
-        return rc < 0 ? rc : 0;
-    }
     st = ov_db_stmt(db, "iss_count");
     rc = ov_db_bind_text(st, 1, ctx, strlen(ctx));
     rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(p->pseudonym, 32));
@@ -55,6 +50,15 @@ precheck(struct ov_db *db, const struct issuer_job *j, struct pre *p)
     if (rc == OV_DB_ROW) {
         rc = ov_db_col_uint64(st, 0, &p->issued);
     }
+    ov_db_reset(st);
+    if (rc < 0) {
+        return rc;
+    }
+    st = ov_db_stmt(db, "iss_by_blinded");
+    rc = ov_db_bind_text(st, 1, ctx, strlen(ctx));
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(j->blinded, OV_PP_NK));
+    rc = rc ? rc : ov_db_step(st);
+    p->answered = rc == OV_DB_ROW;
     ov_db_reset(st);
     return rc < 0 ? rc : 0;
 }

@@ -102,7 +102,11 @@ send_job(struct wallet *w, struct ov_issuerclient *ic, const struct ov_sign_key 
             sleep_ms(250L * t);
         }
         rc = ov_issuerclient_token(ic, enrollee, &r->job, token, &ist);
-        if (rc == 0 || !(rc == -OV_E_HTTP && (ist.status == 0 || ist.status >= 500))) {
+        /* 409 replayed_request: the same signed bytes were seen (another run of this wallet
+         * sent the same request in the same millisecond); signing it afresh is the cure */
+        bool again = rc == -OV_E_HTTP && (ist.status == 0 || ist.status >= 500 ||
+                                          strcmp(ist.reason, "replayed_request") == 0);
+        if (!again) {
             break; /* an answer: a token, a refusal or garbage */
         }
     }

@@ -216,7 +216,13 @@ sql "$W" "update config set value = '$U' where key = 'issuer'" >/dev/null
 start_fake liss LIPORT "$U"
 F=$T/frank.wallet
 $OV --wallet "$F" init --issuer "http://127.0.0.1:$LIPORT" --verifier "$V" --log "$L" --log-vkey "$LV" --witness "$WV" --quorum 1 >/dev/null
-$OV --wallet "$F" enroll --code "$(code 5)" >/dev/null
+echo "drop 1 /enroll" > "$T/liss.mode"
+said "did not answer" $OV --wallet "$F" enroll --code "$(code 5)"
+check "the same command again: the code was used by this very attempt" sh -c \
+    "$OV --wallet '$F' enroll --code '$(code 5)' 2>&1 | grep -q \"by this wallet's earlier attempt\""
+check_eq "a lost enrollment answer: the same key was sent again, and is enrolled" \
+    "$(sql "$F" "select state from identity")" assumed
+: > "$T/liss.requests"
 LOST=$(issuances lost)
 echo "drop 1" > "$T/liss.mode"
 check "the first answer is lost; the retry gets the token" sh -c "$OV --wallet '$F' fetch --context lost | grep -q 'lost .*token issued'"
