@@ -18,6 +18,7 @@ override CFLAGS += -std=c17 -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DOPENSSL_N
             $(if $(SAN),,-D_FORTIFY_SOURCE=2) -fstack-protector-strong -fPIE $(SAN) \
             $(WARN) $(GCCWARN) -iquote core $(PKG_CFLAGS)
 CORE_CFLAGS := -Wconversion -Wsign-conversion
+DEPFLAGS  = -MMD -MP   # each object also gets a .d file listing every header it includes
 LDFLAGS  += -pie -Wl,-z,relro,-z,now $(SAN)
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
 
@@ -54,23 +55,26 @@ TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 REGRESS_BINS := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/regress_%)
 
-.SECONDARY:
+.DEFAULT_GOAL := all
+.PRECIOUS: $(BUILD)/obj/%.o
 .DELETE_ON_ERROR:
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
 .PHONY: all deps test check asan bench fuzz demo clean analyze install uninstall
 all: $(LIBCORE) $(BUILT_PROGS) $(LIBONEVOICE) $(EXAMPLE_BINS)
 
 deps:
 	@tools/deps.sh
 
-$(BUILD)/obj/core/%.o: core/%.c $(wildcard core/*.h) | deps
+$(BUILD)/obj/core/%.o: core/%.c | deps
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) $(CORE_CFLAGS) -c $< -o $@
+	@$(CC) $(CFLAGS) $(CORE_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c $(wildcard core/*.h) | deps
+$(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) -c $< -o $@
+	@$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(LIBCORE): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
@@ -143,7 +147,7 @@ FUZZ_RUNS ?= 200000
 fuzz: deps
 	@BUILD=build/fuzz FUZZ_RUNS=$(FUZZ_RUNS) tests/fuzz/run.sh
 
-demo: all
+demo: all $(TOOL_BINS)
 	@BUILD=$(BUILD) tools/demo.sh
 
 analyze:

@@ -210,7 +210,7 @@ encode_tally(cbor_item_t *m, const struct ov_tally *t)
 int
 ov_entry_encode(const struct ov_entry *e, struct ov_buf *out)
 {
-    ov_buf_init(out, OV_MAX_CBOR_LEN);
+    ov_buf_init(out, OV_ENTRY_MAX_LEN);
     cbor_item_t *m = ov_cbor_map_new();
     if (m == NULL) {
         return -OV_E_NOMEM;
@@ -436,7 +436,9 @@ decode_tally(const cbor_item_t *m, struct ov_tally *t)
     }
     if (rc == 0) {
         t->n = n;
-        qsort(t->items, n, sizeof *t->items, cmp_item);
+        if (n > 1) { /* items is NULL for an empty result: qsort must not see it */
+            qsort(t->items, n, sizeof *t->items, cmp_item);
+        }
     }
     return rc;
 }
@@ -448,6 +450,9 @@ ov_entry_decode(struct ov_bytes in, struct ov_entry *e)
     cbor_item_t *m = NULL;
     struct ov_bytes kind;
     uint64_t v = 0;
+    if (in.len > OV_ENTRY_MAX_LEN) {
+        return -OV_E_TOO_BIG; /* no bundle could carry it (docs/PROTOCOL.md §3) */
+    }
     int rc = ov_cbor_decode_map(in, &m);
     rc = rc ? rc : ov_cbor_get_text(m, "kind", 16, &kind);
     rc = rc ? rc : ov_cbor_get_uint(m, "v", UINT64_MAX, &v);

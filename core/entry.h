@@ -20,6 +20,7 @@
 #include "sign.h"
 
 #define OV_ENTRY_VERSION 1
+#define OV_ENTRY_MAX_LEN 65535     /* bytes of an encoded entry: the C2SP entry-bundle limit */
 #define OV_MAX_CONTEXT_ID_LEN 64   /* [a-z0-9-], starting with a letter or digit */
 #define OV_MAX_TITLE_LEN 256
 #define OV_MAX_CHOICES 64
@@ -133,11 +134,12 @@ OV_MUST_CHECK int ov_label_check(const char *s);
 /* The same rule with another maximum (titles: OV_MAX_TITLE_LEN). */
 OV_MUST_CHECK int ov_text_check(const char *s, size_t max);
 
-/* Encodes e into out (initialised here, max OV_MAX_CBOR_LEN). -OV_E_MALFORMED when a field
- * breaks its rule, -OV_E_TOO_BIG, -OV_E_NOMEM. */
+/* Encodes e into out (initialised here, max OV_ENTRY_MAX_LEN). -OV_E_MALFORMED when a field
+ * breaks its rule, -OV_E_TOO_BIG (over OV_ENTRY_MAX_LEN or a cap), -OV_E_NOMEM. */
 OV_MUST_CHECK int ov_entry_encode(const struct ov_entry *e, struct ov_buf *out);
 /* Decodes one entry strictly. The caller owns *e (ov_entry_clear: tallies hold memory).
- * -OV_E_MALFORMED / -OV_E_NONCANONICAL / -OV_E_TOO_BIG; *e is zeroed on failure. */
+ * -OV_E_MALFORMED / -OV_E_NONCANONICAL / -OV_E_TRUNCATED / -OV_E_TRAILING / -OV_E_TOO_BIG
+ * (over OV_ENTRY_MAX_LEN, checked first); *e is zeroed on failure. */
 OV_MUST_CHECK int ov_entry_decode(struct ov_bytes in, struct ov_entry *e);
 void ov_entry_clear(struct ov_entry *e);
 

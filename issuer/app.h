@@ -60,6 +60,7 @@ struct issuer_app {
     pthread_key_t db_key; /* each pool thread's connection */
     struct ov_counter *issued, *retried, *enrolled, *refused[R_COUNT];
     struct ov_gauge *backlog; /* outbox rows not yet acknowledged by the log */
+    atomic_bool nice_pool;    /* the writer could not raise its priority: lower the pool's */
 };
 
 extern const struct ov_http_route issuer_routes[];

@@ -165,6 +165,18 @@ step_blob(struct ov_db *db, const char *name, const uint8_t *p, size_t n, sqlite
     return rc ? rc : ov_db_step(st);
 }
 
+/* Marks the one-time secret t->secret_hash used (invite_use, regtok_use). */
+static int
+mark_used(struct ov_db *db, const char *stmt, const struct enroll_tx *t)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, stmt);
+    int rc = ov_db_bind_uint64(st, 1, t->now_s);
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(t->secret_hash, 32));
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
 /* Spends the invitation code. */
 static int
 spend_code(struct ov_db *db, struct enroll_tx *t)
@@ -181,12 +193,7 @@ spend_code(struct ov_db *db, struct enroll_tx *t)
         return rc < 0 ? rc : -OV_E_CONFLICT;
     }
     memcpy(t->identity, t->secret_hash, 32); /* a code is its holder's identity */
-    st = ov_db_stmt(db, "invite_use");
-    rc = ov_db_bind_uint64(st, 1, t->now_s);
-    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(t->secret_hash, 32));
-    rc = rc ? rc : ov_db_step(st);
-    ov_db_reset(st);
-    return rc < 0 ? rc : 0;
+    return mark_used(db, "invite_use", t);
 }
 
 /* Spends the registrar token: its identity and whether it is for a recovery. */
@@ -214,12 +221,7 @@ spend_token(struct ov_db *db, struct enroll_tx *t)
         return rc < 0 ? rc : -OV_E_CONFLICT;
     }
     t->recovery = rec == 1;
-    st = ov_db_stmt(db, "regtok_use");
-    rc = ov_db_bind_uint64(st, 1, t->now_s);
-    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(t->secret_hash, 32));
-    rc = rc ? rc : ov_db_step(st);
-    ov_db_reset(st);
-    return rc < 0 ? rc : 0;
+    return mark_used(db, "regtok_use", t);
 }
 
 static int

@@ -1,67 +1,23 @@
 /* h_token: POST /token-request, RFC 9578 §6 issuance with onevoice's enrollee signature
  * (docs/PROTOCOL.md §7). Order: the TokenRequest (400), its context by truncated key id
- * (404, 403 closed), the enrollee signature and time window (401), then, read-only, the
- * enrollee (403) and the two cheap refusals (a stored answer for this blinded message: no
- * RSA; a spent quota: 429); then the blind signature, computed here, on this pool thread,
- * outside any lock; then the writer's transaction re-checks everything and records the
- * issuance with its log entry (writer.h). Every refusal stores nothing. */
+ * (404, 403 closed or not yet open), the enrollee signature and time window (401), then,
+ * read-only, the enrollee (403) and the two cheap refusals (a stored answer for this
+ * blinded message: no RSA; a spent quota: 429); then the blind signature, computed here,
+ * on this pool thread, outside any lock; then the writer's transaction re-checks everything
+ * and records the issuance with its log entry (writer.h). Every refusal stores nothing. */
 #include "handlers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "contexts.h"
+#include "store.h"
 #include "writer.h"
-
-/* What the read-only pre-checks found. */
-struct pre {
-    uint8_t pseudonym[32];
-    bool known, revoked, answered;
-    uint64_t issued;
-};
-
-static int
-precheck(struct ov_db *db, const struct issuer_job *j, struct pre *p)
-{
-    memset(p, 0, sizeof *p);
-    sqlite3_stmt *st = ov_db_stmt(db, "key_get");
-    int rc = ov_db_bind_blob(st, 1, OV_BYTES(j->pk, OV_SIGN_PK_LEN));
-    rc = rc ? rc : ov_db_step(st);
-    if (rc == OV_DB_ROW) {
-        p->known = true;
-        p->revoked = !ov_db_col_is_null(st, 1);
-        rc = ov_db_col_fixed(st, 0, p->pseudonym, 32);
-    }
-    ov_db_reset(st);
-    if (rc < 0 || !p->known || p->revoked) {
-        return rc < 0 ? rc : 0;
-    }
-    /* The count first, then the stored answer: the issuance that makes the count reach the
-     * quota commits its answer in the same row, so a request whose own issuance has just
-     * committed (a concurrent retry of the same blinded message) finds its answer and is
-     * never refused for the quota it spent itself. In the other order it could be. */
-    const char *ctx = j->ctx->def.id;
-    st = ov_db_stmt(db, "iss_count");
-    rc = ov_db_bind_text(st, 1, ctx, strlen(ctx));
-    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(p->pseudonym, 32));
-    rc = rc ? rc : ov_db_step(st);
-    if (rc == OV_DB_ROW) {
-        rc = ov_db_col_uint64(st, 0, &p->issued);
-    }
-    ov_db_reset(st);
-    if (rc < 0) {
-        return rc;
-    }
-    st = ov_db_stmt(db, "iss_by_blinded");
-    rc = ov_db_bind_text(st, 1, ctx, strlen(ctx));
-    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(j->blinded, OV_PP_NK));
-    rc = rc ? rc : ov_db_step(st);
-    p->answered = rc == OV_DB_ROW;
-    ov_db_reset(st);
-    return rc < 0 ? rc : 0;
-}
 
 static int
 sign(struct issuer_job *j)
@@ -119,8 +75,9 @@ token(struct ov_req *rq, struct issuer_app *app, struct issuer_job *j)
         return issuer_refuse(rq, 404, R_UNKNOWN_KEY_ID, "unknown_key_id",
                              "no context has this truncated token key id");
     }
-    if (closed) {
-        return issuer_refuse(rq, 403, R_CONTEXT_CLOSED, "context_closed", "the context closed");
+    if (closed || now / 1000 < j->ctx->def.opens) {
+        return issuer_refuse(rq, 403, R_CONTEXT_CLOSED, "context_closed",
+                             closed ? "the context closed" : "the context is not open yet");
     }
     memcpy(j->blinded, body.ptr + 3, OV_PP_NK);
     if (ov_tokreq_auth_parse(ov_req_header(rq, OV_HDR_ENROLLEE), ov_req_header(rq, OV_HDR_TIME),
@@ -138,13 +95,9 @@ token(struct ov_req *rq, struct issuer_app *app, struct issuer_job *j)
         return issuer_refuse(rq, 401, R_STALE, "stale_request", "the request time is too far off");
     }
     j->now_s = now / 1000;
-    if (j->now_s < j->ctx->def.opens) {
-        return issuer_refuse(rq, 403, R_CONTEXT_CLOSED, "context_closed",
-                             "the context is not open yet");
-    }
-    struct pre p;
+    struct issuer_state p;
     struct ov_db *db = issuer_app_db(app);
-    int rc = db ? precheck(db, j, &p) : -OV_E_DB;
+    int rc = db ? issuer_store_state(db, j->pk, j->ctx->def.id, j->blinded, &p) : -OV_E_DB;
     if (rc != 0) {
         return rc;
     }
@@ -178,6 +131,11 @@ int
 issuer_h_token(struct ov_req *rq)
 {
     struct issuer_app *app = ov_req_user(rq);
+    static _Thread_local bool niced;
+    if (!niced && atomic_load(&app->nice_pool)) {
+        niced = true; /* see writer.c: commits come before more RSA */
+        (void)!setpriority(PRIO_PROCESS, (id_t)gettid(), 5);
+    }
     struct issuer_job *j = calloc(1, sizeof *j);
     if (j == NULL) {
         return -OV_E_NOMEM;

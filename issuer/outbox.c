@@ -7,14 +7,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "cbor.h"
 #include "contexts.h"
 #include "httpc.h"
 #include "logclient.h"
 #include "logreq.h"
 #include "note.h"
 #include "store.h"
+#include "writer.h"
 
 #define PRUNE_EVERY_MS 10000u
+#define CHECKPOINT_EVERY_MS 200u
+#define ISSUER_OUTBOX_SLACK 256u /* the request map around the entries */
 #define BACKOFF_MIN_MS 50u
 #define BACKOFF_MAX_MS 2000u
 
@@ -93,12 +97,19 @@ load_pending(struct ov_db *db, struct row *rows, size_t *n)
 {
     sqlite3_stmt *st = ov_db_stmt(db, "outbox_pending");
     int rc = ov_db_bind_int64(st, 1, ISSUER_OUTBOX_BATCH);
+    size_t bytes = 0;
     *n = 0;
     while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
         struct ov_bytes e;
         struct row *r = &rows[*n];
         rc = ov_db_col_int64(st, 0, &r->id);
         rc = rc ? rc : ov_db_col_blob(st, 1, OV_LOG_MAX_ENTRY_LEN, &e);
+        /* the append request is one deterministic-CBOR message: it must stay within
+         * OV_MAX_CBOR_LEN, its map and each byte string's head included */
+        if (rc == 0 && *n > 0 && bytes + e.len + 8 > OV_MAX_CBOR_LEN - ISSUER_OUTBOX_SLACK) {
+            break;
+        }
+        bytes += e.len + 8;
         ov_buf_init(&r->entry, OV_LOG_MAX_ENTRY_LEN);
         rc = rc ? rc : ov_buf_append(&r->entry, e.ptr, e.len);
         if (rc == 0) {
@@ -178,7 +189,7 @@ round_once(struct issuer_outbox *o, struct ov_db *db, struct ov_logclient *lc, s
     }
     struct ack_ctx a = { rows, n, &ack, 0 };
     if (rc == 0) {
-        rc = ov_db_tx(db, ack_tx, &a);
+        rc = issuer_writer_call(o->app->writer, ack_tx, &a);
     }
     ov_log_ack_clear(&ack);
     for (size_t i = 0; i < n; i++) {
@@ -220,16 +231,22 @@ sender_main(void *arg)
     }
     bool verified = false;
     uint32_t backoff = BACKOFF_MIN_MS;
-    uint64_t last_prune = 0;
+    uint64_t last_prune = 0, last_checkpoint = 0;
     while (rc == 0 && !stopping(o)) {
-        if (!verified && !(verified = log_is_ours(o, http))) {
-            nap(o, BACKOFF_MAX_MS, false);
-            continue;
-        }
         uint64_t now = issuer_now_ms();
+        if (now - last_checkpoint >= CHECKPOINT_EVERY_MS) {
+            if (issuer_store_checkpoint(db) != 0) {
+                fprintf(stderr, "%s:%d: WAL checkpoint failed\n", __FILE__, __LINE__);
+            }
+            last_checkpoint = now;
+        }
         if (now - last_prune >= PRUNE_EVERY_MS) {
             prune(db);
             last_prune = now;
+        }
+        if (!verified && !(verified = log_is_ours(o, http))) {
+            nap(o, 1000, false);
+            continue;
         }
         int r = round_once(o, db, lc, rows, views);
         if (r > 0) {

@@ -1,6 +1,9 @@
 #include "store.h"
 
 #include <fcntl.h>
+#include <string.h>
+
+#include <sodium.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -38,8 +41,12 @@ static const char *const migrations[] = {
     "CREATE TRIGGER issuances_quota BEFORE INSERT ON issuances"
     "  WHEN NEW.n > (SELECT quota FROM contexts WHERE id = NEW.context)"
     "  BEGIN SELECT RAISE(ABORT, 'quota exceeded'); END;"
-    "CREATE TABLE seen_requests (sig BLOB PRIMARY KEY CHECK (length(sig) = 64),"
-    "  expires INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+    /* keyed by time first: inserts land at the b-tree's right edge (one page per batch,
+     * not one random page per request), pruning cuts its left edge; the signature covers
+     * the time, so the pair is as unique as the signature */
+    "CREATE TABLE seen_requests (expires INTEGER NOT NULL,"
+    "  sig BLOB NOT NULL CHECK (length(sig) = 64), PRIMARY KEY (expires, sig)) STRICT,"
+    "  WITHOUT ROWID;"
     "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;"
     "INSERT INTO counters (name, value) VALUES ('enrollment', 0);",
 };
@@ -76,8 +83,6 @@ static const struct ov_db_stmt_def stmts[] = {
     { "enrollee_by_identity", "SELECT pseudonym FROM enrollees WHERE identity = ?" },
     { "key_insert", "INSERT INTO keys (pk, pseudonym, created) VALUES (?, ?, ?)" },
     { "key_revoke", "UPDATE keys SET revoked = ? WHERE pseudonym = ? AND revoked IS NULL" },
-    /* h_token.c, writer.c: who holds a key */
-    { "key_get", "SELECT pseudonym, revoked FROM keys WHERE pk = ?" },
     /* h_admin.c, h_enroll.c: invitation codes */
     { "invite_insert", "INSERT INTO invites (hash, created) VALUES (?, ?)" },
     { "invite_get", "SELECT used FROM invites WHERE hash = ?" },
@@ -87,16 +92,22 @@ static const struct ov_db_stmt_def stmts[] = {
       "INSERT INTO reg_tokens (hash, identity, recovery, expires) VALUES (?, ?, ?, ?)" },
     { "regtok_get", "SELECT identity, recovery, expires, used FROM reg_tokens WHERE hash = ?" },
     { "regtok_use", "UPDATE reg_tokens SET used = ? WHERE hash = ? AND used IS NULL" },
-    /* h_token.c, writer.c: an issuance by its blinded message (the retry rule) */
-    { "iss_by_blinded",
-      "SELECT pseudonym, response FROM issuances WHERE context = ? AND blinded = ?" },
-    /* h_token.c, writer.c: issuances of a person in a context */
-    { "iss_count", /* n runs 1, 2, 3...: max(n) is the count, found by one index seek */
-      "SELECT coalesce(max(n), 0) FROM issuances WHERE context = ? AND pseudonym = ?" },
     /* writer.c */
     { "iss_insert",
       "INSERT INTO issuances (context, pseudonym, n, blinded, response, time, outbox_id)"
       " VALUES (?, ?, ?, ?, ?, ?, ?)" },
+    /* h_token.c, writer.c: everything an issuance decides on, in one lookup: the key's
+     * enrollee and revocation, the issuance that answered this blinded message (and
+     * whose), and how many tokens the enrollee holds in the context */
+    { "iss_state",
+      "SELECT k.pseudonym, k.revoked IS NOT NULL, b.pseudonym, b.response,"
+      " (SELECT coalesce(max(n), 0) FROM issuances"  /* n runs 1, 2, 3: max is the count */
+      "  WHERE context = ?2 AND pseudonym = k.pseudonym)"
+      " FROM keys k LEFT JOIN issuances b ON b.context = ?2 AND b.blinded = ?3 WHERE k.pk = ?1" },
+    /* writer.c: one savepoint per job, prepared once (they run thousands of times a second) */
+    { "sp_begin", "SAVEPOINT job" },
+    { "sp_release", "RELEASE job" },
+    { "sp_rollback", "ROLLBACK TO job" },
     /* writer.c: a token request's signature, remembered for the time window */
     { "seen_insert", "INSERT INTO seen_requests (sig, expires) VALUES (?, ?)" },
     /* outbox.c: forget expired ones */
@@ -123,7 +134,15 @@ issuer_store_open(const char *dir, struct ov_db **out)
         return -OV_E_IO;
     }
     close(fd);
-    return ov_db_open(path, 0, &issuer_store_schema, out);
+    int rc = ov_db_open(path, 0, &issuer_store_schema, out);
+    /* commits never checkpoint: the outbox thread does, beside the issuance writer (a
+     * checkpoint inside the writer's commit would stall every issuance of the batch) */
+    rc = rc ? rc : ov_db_exec(*out, "PRAGMA wal_autocheckpoint = 0");
+    if (rc != 0) {
+        ov_db_close(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 int
@@ -136,4 +155,54 @@ issuer_store_outbox_add(struct ov_db *db, struct ov_bytes entry, uint64_t now_s,
     *id = rc == OV_DB_DONE ? sqlite3_last_insert_rowid(ov_db_handle(db)) : 0;
     ov_db_reset(st);
     return rc < 0 ? rc : 0;
+}
+
+int
+issuer_store_checkpoint(struct ov_db *db)
+{
+    int rc = sqlite3_wal_checkpoint_v2(ov_db_handle(db), NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                       NULL);
+    return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : -OV_E_DB;
+}
+
+int
+issuer_store_run(struct ov_db *db, const char *name)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, name);
+    int rc = ov_db_step(st);
+    ov_db_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+int
+issuer_store_state(struct ov_db *db, const uint8_t pk[32], const char *context,
+                   const uint8_t blinded[256], struct issuer_state *s)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "iss_state");
+    int64_t revoked = 0;
+    memset(s, 0, sizeof *s);
+    int rc = ov_db_bind_blob(st, 1, OV_BYTES(pk, 32));
+    rc = rc ? rc : ov_db_bind_text(st, 2, context, strlen(context));
+    rc = rc ? rc : ov_db_bind_blob(st, 3, OV_BYTES(blinded, 256));
+    rc = rc ? rc : ov_db_step(st);
+    if (rc == OV_DB_ROW) {
+        s->known = true;
+        rc = ov_db_col_fixed(st, 0, s->pseudonym, 32);
+        rc = rc ? rc : ov_db_col_int64(st, 1, &revoked);
+        rc = rc ? rc : ov_db_col_uint64(st, 4, &s->issued);
+        s->revoked = revoked != 0;
+        if (rc == 0 && !ov_db_col_is_null(st, 2)) {
+            uint8_t who[32];
+            rc = ov_db_col_fixed(st, 2, who, sizeof who);
+            rc = rc ? rc : ov_db_col_fixed(st, 3, s->response, sizeof s->response);
+            s->answered = rc == 0;
+            s->answered_other = rc == 0 && sodium_memcmp(who, s->pseudonym, 32) != 0;
+        }
+    }
+    ov_db_reset(st);
+    if (rc < 0) {
+        sodium_memzero(s, sizeof *s);
+        return rc;
+    }
+    return 0;
 }

@@ -19,7 +19,7 @@
  *                                           n > the context's quota: no person ever holds
  *                                           more than the quota, and a retried blinded
  *                                           message finds its stored response
- *   seen_requests(sig, expires)             signatures of token requests answered inside
+ *   seen_requests(expires, sig)             signatures of token requests answered inside
  *                                           the time window: replays refused
  *   outbox(id, entry, created, log_index)   log entries written in the same transaction as
  *                                           the state they record; log_index NULL = pending
@@ -27,16 +27,38 @@
 #ifndef ISSUER_STORE_H
 #define ISSUER_STORE_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "db.h"
 #include "err.h"
 
 extern const struct ov_db_schema issuer_store_schema;
 
-/* Opens DIR/issuer.db (created 0600, migrated). -OV_E_* of ov_db_open. */
+/* Opens DIR/issuer.db (created 0600, migrated), without automatic WAL checkpoints (the
+ * outbox thread runs them: issuer_store_checkpoint). -OV_E_* of ov_db_open. */
 OV_MUST_CHECK int issuer_store_open(const char *dir, struct ov_db **out);
 
 /* Inserts an outbox row for entry (inside the caller's transaction); *id is its row id. */
 OV_MUST_CHECK int issuer_store_outbox_add(struct ov_db *db, struct ov_bytes entry, uint64_t now_s,
                                           int64_t *id);
+
+/* A passive WAL checkpoint (never waits for the writer). -OV_E_DB. */
+OV_MUST_CHECK int issuer_store_checkpoint(struct ov_db *db);
+
+/* Steps a statement of the table that returns no row (the savepoints). -OV_E_*. */
+OV_MUST_CHECK int issuer_store_run(struct ov_db *db, const char *name);
+
+/* What an issuance decides on, read in one query (iss_state). */
+struct issuer_state {
+    bool known, revoked;   /* the key is an enrollee's; it was replaced */
+    uint8_t pseudonym[32];
+    bool answered;         /* an issuance already answered this blinded message ... */
+    bool answered_other;   /* ... for another enrollee */
+    uint8_t response[256]; /* its TokenResponse */
+    uint64_t issued;       /* the enrollee's tokens in the context */
+};
+OV_MUST_CHECK int issuer_store_state(struct ov_db *db, const uint8_t pk[32], const char *context,
+                                     const uint8_t blinded[256], struct issuer_state *s);
 
 #endif

@@ -8,6 +8,7 @@
 #ifndef ISSUER_WRITER_H
 #define ISSUER_WRITER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -27,7 +28,9 @@ enum issuer_job_result {
 };
 
 struct issuer_job {
-    /* in */
+    /* in: either a function to run in the batch (issuer_writer_call), or an issuance */
+    ov_db_tx_fn fn;
+    void *fn_ctx;
     const struct issuer_ctx *ctx;
     uint8_t pk[OV_SIGN_PK_LEN];
     uint8_t sig[OV_SIGN_SIG_LEN];
@@ -41,6 +44,7 @@ struct issuer_job {
     int err;
     /* private */
     bool done;
+    pthread_cond_t cv; /* its submitter waits on it: a batch wakes only its own jobs */
     struct issuer_job *next;
 };
 
@@ -54,5 +58,10 @@ void issuer_writer_stop(struct issuer_writer *w);
 /* Queues job and waits until its batch committed (or failed). The writer always finishes
  * a job it took, so this returns once job->result is final. */
 void issuer_writer_run(struct issuer_writer *w, struct issuer_job *job);
+/* Runs fn(db, ctx) in the writer's next batch, in its own savepoint (rolled back unless
+ * fn returns 0), and waits for the commit: fn's result, or the batch's failure. The
+ * outbox records the log's acknowledgements this way, so they never queue for the write
+ * lock behind a stream of issuance batches. */
+OV_MUST_CHECK int issuer_writer_call(struct issuer_writer *w, ov_db_tx_fn fn, void *ctx);
 
 #endif

@@ -227,23 +227,34 @@ check_eq "the stream finished through the crash" "$(cut -d' ' -f1-3 "$T/stream.o
 check_eq "1500 distinct tokens" "$(sort -u "$T/stream" | wc -l)" 1500
 check "the crash cut the stream (requests retried)" test "$(cut -d" " -f5 "$T/stream.out")" -gt 0
 
-# --- 7. the log -----------------------------------------------------------------------------------
+# --- 7. the log down: issuance goes on, the outbox keeps the entries until it is back ---------
+kill "$log_PID"
+wait "$log_PID" 2>/dev/null
+check "tokens while the log is down" sh -c "$IT token $U $T/c7.key r1 $T/y1 >/dev/null && $IT token $U $T/c7.key r1 $T/y2 >/dev/null"
+sleep 0.3
+check "the outbox holds them" test "$(curl -s $U/metrics | awk '/^issuer_outbox_backlog /{print $2}')" -ge 2
+start_server log LPORT2 $BUILD/onevoice-log --data "$T/log" --origin e2e.example/log \
+    --producers "$T/producers" --checkpoint-ms 50 --listen "127.0.0.1:$LPORT"
+
+# --- 8. the log -----------------------------------------------------------------------------------
 i=0
-while [ "$(curl -s $U/metrics | awk '/^issuer_outbox_backlog /{print $2}')" != 0 ] && [ $i -lt 200 ]; do
+while [ "$(curl -s $U/metrics | awk '/^issuer_outbox_backlog /{print $2}')" != 0 ] && [ $i -lt 300 ]; do
     sleep 0.05; i=$((i + 1))
 done
 check_eq "the outbox is empty" "$(curl -s $U/metrics | awk '/^issuer_outbox_backlog /{print $2}')" 0
 sleep 0.3 # a checkpoint covers it all
 $IT logscan "$L" "$VK" --dump "$T/entries" > "$T/scan" 2>&1
 check "no tag twice, none past its quota" $IT logscan "$L" "$VK"
+check_eq "every listed context is, byte for byte, the log's entry at its log_index" \
+    "$($IT logscan "$L" "$VK" --issuer "$U" | sed -n 2p)" "listed 37 logged-as-listed 37"
 check_eq "the log holds every context, enrollment and issuance" "$(head -1 "$T/scan" | cut -d' ' -f3-)" \
-    "contexts 37 enrollments 8 issuances 1509"
+    "contexts 37 enrollments 8 issuances 1511"
 check_eq "every token of the stream has its log entry, and no more" "$(grep '^context big ' "$T/scan")" "context big issued 1500 tags 1"
 check_eq "a1: one token each for c1, c3 and the recovered c2" "$(grep '^context a1 ' "$T/scan")" "context a1 issued 3 tags 3"
-check_eq "r1: quota 3 of c2, plus c4's three" "$(grep '^context r1 ' "$T/scan")" "context r1 issued 6 tags 2"
+check_eq "r1: quota 3 of c2, c4's three, c7's two while the log was down" "$(grep '^context r1 ' "$T/scan")" "context r1 issued 8 tags 3"
 check_eq "health" "$(curl -s $U/healthz)" ok
 
-# --- 8. privacy ---------------------------------------------------------------------------------
+# --- 9. privacy ---------------------------------------------------------------------------------
 secrets_in() { # file: prints how many of the secrets appear in it in clear
     python3 - "$1" "$T" "$IDREF" "$SUBJ" "$TOK" "$TOK2" <<'PY'
 import base64, sys, glob, os

@@ -24,14 +24,17 @@
  *                                           N tokens one after another, each retried (same
  *                                           blinded message) until answered, through issuer
  *                                           restarts; appends one line per token to FILE
- *   issuertool logscan LOGURL VKEY [--dump FILE]
+ *   issuertool logscan LOGURL VKEY [--dump FILE] [--issuer URL]
  *                                           reads the whole log: prints "contexts C
  *                                           enrollments E issuances I", then "context ID
  *                                           issued N tags T" per context; fails if a tag's
  *                                           numbers repeat or pass the quota; --dump writes
- *                                           every entry's bytes to FILE
- *   issuertool bench URL ADMIN CONTEXT --conns C --seconds S --requests N
- *                                           enrolls C citizens, precomputes N signed requests,
+ *                                           every entry's bytes to FILE; --issuer: each
+ *                                           context the issuer lists must be, re-encoded,
+ *                                           the log's entry at its log_index
+ *   issuertool bench URL ADMIN CONTEXT --conns C --seconds S --requests N [--blind]
+ *                                           enrolls C citizens, precomputes N signed requests
+ *                                           (random blinded messages; --blind: real ones),
  *                                           then sends them over C connections; prints
  *                                           "bench issued I seconds S rate R errors E"
  * Exit status 0 on success, 1 on failure (a refusal prints "refused STATUS REASON"). */
@@ -570,6 +573,19 @@ cmd_logscan(int argc, char **argv)
     }
     ov_httpc_resp_clear(&resp);
     const char *dump = opt(argc, argv, "--dump", NULL);
+    /* --issuer URL: each listed context's entry, re-encoded, must be the log's at its index */
+    const char *issuer = opt(argc, argv, "--issuer", NULL);
+    struct ov_issuer_context *listed = NULL;
+    size_t n_listed = 0, n_matched = 0;
+    if (issuer != NULL) {
+        struct ov_issuerclient *ic = client(issuer);
+        struct ov_issuer_status st;
+        int rc = ov_issuerclient_contexts(ic, &listed, &n_listed, &st);
+        if (rc != 0) {
+            refused(&st, rc);
+        }
+        ov_issuerclient_free(ic);
+    }
     FILE *df = dump ? fopen(dump, "wb") : NULL;
     size_t n_ctx = 0, n_enr = 0, n_iss = 0, cap = 1024, bad = 0;
     struct tagrec *tags = malloc(cap * sizeof *tags);
@@ -590,6 +606,21 @@ cmd_logscan(int argc, char **argv)
         }
         for (size_t i = 0; i < ne; i++) {
             struct ov_entry e;
+            for (size_t c = 0; c < n_listed; c++) {
+                struct ov_entry le;
+                struct ov_buf enc;
+                if (listed[c].log_index != b * OV_TILE_WIDTH + i) {
+                    continue;
+                }
+                memset(&le, 0, sizeof le);
+                le.kind = OV_ENTRY_CONTEXT;
+                le.u.context = listed[c].def;
+                if (ov_entry_encode(&le, &enc) == 0 && enc.len == entries[i].len &&
+                    memcmp(enc.ptr, entries[i].ptr, enc.len) == 0) {
+                    n_matched++;
+                }
+                ov_buf_clear(&enc);
+            }
             if (df != NULL) {
                 fwrite(entries[i].ptr, 1, entries[i].len, df);
             }
@@ -619,6 +650,11 @@ cmd_logscan(int argc, char **argv)
     }
     printf("size %llu contexts %zu enrollments %zu issuances %zu\n",
            (unsigned long long)cp.size, n_ctx, n_enr, n_iss);
+    if (issuer != NULL) {
+        printf("listed %zu logged-as-listed %zu\n", n_listed, n_matched);
+        bad += n_matched != n_listed;
+        free(listed);
+    }
     qsort(tags, n_iss, sizeof *tags, cmp_tagrec);
     for (size_t c = 0; c < n_ctx; c++) {
         size_t issued = 0, n_tags = 0;
@@ -663,6 +699,7 @@ struct bench {
     struct prepared *reqs;
     size_t n_reqs;
     unsigned conns;
+    bool real; /* blind real token inputs (slow) rather than draw random messages */
     double seconds, t0;
     atomic_size_t next, issued, errors, prep_next;
 };
@@ -688,10 +725,19 @@ prep_thread(void *arg)
         randombytes_buf(nonce, sizeof nonce);
         const struct ov_sign_key *k = B->keys[i % B->conns];
         char b64[128];
-        if (ov_pp_client_request(&key, OV_BYTES(chal, cl), nonce, p->request, &st) != 0) {
-            die("blind", 0);
+        if (B->real) {
+            if (ov_pp_client_request(&key, OV_BYTES(chal, cl), nonce, p->request, &st) != 0) {
+                die("blind", 0);
+            }
+            ov_pp_client_state_clear(&st);
+        } else {
+            /* a blinded message is a uniform number below n: any such number is one */
+            p->request[0] = OV_PP_TOKEN_TYPE >> 8;
+            p->request[1] = OV_PP_TOKEN_TYPE & 0xff;
+            p->request[2] = B->ctx->def.token_key_id[OV_PP_NID - 1];
+            randombytes_buf(p->request + 3, OV_PP_NK);
+            p->request[3] = 0; /* below n, whose top bit is set */
         }
-        ov_pp_client_state_clear(&st);
         ov_tokreq_signed_bytes(t, p->request, msg);
         if (ov_sign(k, OV_SIGN_TOKEN_REQUEST, msg, sizeof msg, sig) != 0) {
             die("sign", 0);
@@ -751,6 +797,7 @@ cmd_bench(int argc, char **argv)
     B.conns = (unsigned)strtoul(opt(argc, argv, "--conns", "16"), NULL, 10);
     B.seconds = strtod(opt(argc, argv, "--seconds", "10"), NULL);
     B.n_reqs = strtoul(opt(argc, argv, "--requests", "50000"), NULL, 10);
+    B.real = flag(argc, argv, "--blind");
     struct ov_issuerclient *c = client(argv[2]);
     find_context(c, argv[4], &ctx);
     B.ctx = &ctx;

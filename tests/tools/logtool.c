@@ -713,9 +713,12 @@ cmd_read(int argc, char **argv)
     if (n != cp.size - from) {
         die("entry count", 0);
     }
-    if (state != NULL && (ov_logreader_state(r, &st) != 0 ||
-                          ov_file_write_atomic(state, st.ptr, st.len, 0600) != 0)) {
-        die("save state", -OV_E_IO);
+    if (state != NULL) {
+        if (ov_logreader_state(r, &st) != 0 ||
+            ov_file_write_atomic(state, st.ptr, st.len, 0600) != 0) {
+            die("save state", -OV_E_IO);
+        }
+        ov_buf_clear(&st);
     }
     printf("read %llu %llu\n", (unsigned long long)from, (unsigned long long)cp.size);
     ov_logreader_cp_clear(&cp);

@@ -1,0 +1,241 @@
+/* onevoice-audit: the watchdog's tool. From the log's public URL, its verifier key and the
+ * witnesses' keys alone, it checks that the log is one consistent, cosigned tree and that
+ * every counted action follows the protocol's rules, recounts every tally, and says whether
+ * the count can be trusted. README.md in this folder documents the checks and rule ids. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "audit.h"
+#include "cli.h"
+#include "codec.h"
+
+#define AUDIT_MAX_WITNESS_FILE (64 * 1024)
+
+static const char summary[] =
+    "Audits a onevoice log from public data alone: the log's checkpoint signature and witness\n"
+    "quorum, every entry bundle and tile against the signed tree (and, with --state, that the\n"
+    "log only grew since the last run, keeping every signed checkpoint as evidence and\n"
+    "reporting forks with both checkpoints), then every protocol rule: contexts announced\n"
+    "before use with sound keys, issuances within quota, every token verified under its\n"
+    "context's logged key and challenge, nonces bound to pseudonyms and counted once, one\n"
+    "rating per pseudonym and target, action signatures, actions inside the window, tokens\n"
+    "not exceeding issuances, and every tally equal to a recount.\n"
+    "Exit status: 0 no violation, 1 a violation (listed, with entry index and rule id, in\n"
+    "--json), 2 usage or I/O error. Rule ids: clients/audit/README.md.";
+
+static int
+check_u32(const char *v)
+{
+    uint64_t x;
+    return ov_parse_u64(v, strlen(v), &x) == 0 && x <= UINT32_MAX ? 0 : -OV_E_MALFORMED;
+}
+
+static uint32_t
+u32_of(const char *v, uint32_t def)
+{
+    uint64_t x;
+    return v != NULL && ov_parse_u64(v, strlen(v), &x) == 0 ? (uint32_t)x : def;
+}
+
+/* One cosignature vkey per line ("URL VKEY" lines, as the log's --witnesses file has them,
+ * are accepted too: the last field is the key); '#' starts a comment. */
+static int
+load_witnesses(const char *path, struct audit_cfg *cfg)
+{
+    struct ov_buf b;
+    int rc = ov_file_read(path, AUDIT_MAX_WITNESS_FILE, &b);
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-audit: %s: %s\n", path, ov_strerror(rc));
+        return rc;
+    }
+    size_t off = 0, line = 0;
+    while (rc == 0 && off < b.len) {
+        const char *s = (const char *)b.ptr + off;
+        const char *nl = memchr(s, '\n', b.len - off);
+        size_t len = nl ? (size_t)(nl - s) : b.len - off;
+        off += len + (nl != NULL);
+        line++;
+        while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\r' || s[len - 1] == '\t')) {
+            len--;
+        }
+        while (len > 0 && (*s == ' ' || *s == '\t')) {
+            s++, len--;
+        }
+        if (len == 0 || *s == '#') {
+            continue;
+        }
+        const char *k = s + len;
+        while (k > s && k[-1] != ' ' && k[-1] != '\t') {
+            k--;
+        }
+        struct ov_note_verifier v;
+        if (cfg->n_witnesses == OV_LOGREADER_MAX_WITNESSES) {
+            fprintf(stderr, "onevoice-audit: %s: more than %d witnesses\n", path,
+                    OV_LOGREADER_MAX_WITNESSES);
+            rc = -OV_E_TOO_BIG;
+        } else if (ov_note_vkey_parse(OV_BYTES(k, (size_t)(s + len - k)), &v) != 0 ||
+                   v.type != OV_NOTE_TYPE_COSIG_V1) {
+            fprintf(stderr, "onevoice-audit: %s:%zu: not a cosignature/v1 verifier key\n",
+                    path, line);
+            rc = -OV_E_MALFORMED;
+        } else {
+            cfg->witnesses[cfg->n_witnesses++] = v;
+        }
+    }
+    ov_buf_clear(&b);
+    return rc;
+}
+
+static void
+print_checkpoint_line(struct audit *a, uint64_t before)
+{
+    char root[64];
+    if (ov_b64_encode(root, sizeof root, a->cp.root, OV_HASH_LEN, OV_B64_STD) != 0) {
+        root[0] = 0;
+    }
+    printf("checkpoint %llu %s: %llu new entries checked, %s\n", (unsigned long long)a->cp.size,
+           root, (unsigned long long)(a->cp.size - before),
+           audit_failed(a) ? "violations found" : "no violation");
+    fflush(stdout);
+}
+
+static int
+follow(struct audit *a, uint32_t interval_ms, const char *json)
+{
+    int rc = 0;
+    while (!ov_cli_wait_ms(interval_ms)) {
+        uint64_t before = a->have_cp ? a->cp.size : 0, forks = a->new_forks;
+        size_t problems = a->n_problems;
+        bool grew = false;
+        rc = audit_round(a, &grew);
+        if (rc == -OV_E_STATE && a->stopping) {
+            return 0;
+        }
+        if (rc != 0) {
+            fprintf(stderr, "onevoice-audit: will try again in %u ms\n", interval_ms);
+            continue; /* the log may be restarting: a watchdog keeps watching */
+        }
+        if (grew) {
+            print_checkpoint_line(a, before);
+        }
+        if (a->n_problems > problems) {
+            printf("problem: %s: %s\n", a->problems[a->n_problems - 1].rule,
+                   a->problems[a->n_problems - 1].detail);
+            fflush(stdout);
+        }
+        if ((grew || a->new_forks > forks || a->n_problems > problems) && json != NULL &&
+            audit_report_json(a, json) != 0) {
+            return -OV_E_IO;
+        }
+        if (a->new_forks > forks) {
+            printf("fork: the log is no longer consistent with what it signed before; stopping\n");
+            return 0; /* the state cannot move past a fork */
+        }
+    }
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *log = NULL, *vkey = NULL, *witnesses = NULL, *quorum = NULL, *state = NULL;
+    const char *json = NULL, *interval = NULL, *threads = NULL;
+    bool follow_flag = false, quiet = false;
+    const struct ov_cli_opt opts[] = {
+        { "--log", "URL", "the log's URL prefix (required)", &log, NULL, NULL },
+        { "--log-vkey", "VKEY", "the log's C2SP verifier key (required)", &vkey, NULL, NULL },
+        { "--witnesses", "FILE", "witnesses' cosignature/v1 verifier keys, one per line",
+          &witnesses, NULL, NULL },
+        { "--quorum", "K", "cosignatures a checkpoint needs (default: every witness listed)",
+          &quorum, NULL, check_u32 },
+        { "--state", "DIR", "resumable state: later runs read only new entries, check the log "
+          "only grew, keep every signed checkpoint in DIR/checkpoints", &state, NULL, NULL },
+        { "--json", "FILE", "write the JSON report (every violation, tallies per context)",
+          &json, NULL, NULL },
+        { "--follow", NULL, "keep watching: check and report each new checkpoint until "
+          "SIGINT/SIGTERM", NULL, &follow_flag, NULL },
+        { "--interval-ms", "MS", "with --follow, poll the checkpoint every MS (default 2000)",
+          &interval, NULL, check_u32 },
+        { "--threads", "N", "signature-verification threads (default: cores; 0: inline)",
+          &threads, NULL, check_u32 },
+        { "--quiet", NULL, "no summary and no progress bar: the exit status and --json only",
+          NULL, &quiet, NULL },
+    };
+    int rc = ov_cli_parse(argc, argv, summary, opts, sizeof opts / sizeof opts[0]);
+    if (rc != 0) {
+        return rc > 0 ? 0 : 2;
+    }
+    if (log == NULL || vkey == NULL) {
+        fprintf(stderr, "onevoice-audit: --log URL and --log-vkey VKEY are required (see --help)\n");
+        return 2;
+    }
+    if (sodium_init() < 0) {
+        return 2;
+    }
+    struct audit *a = calloc(1, sizeof *a);
+    if (a == NULL) {
+        return 2;
+    }
+    struct audit_cfg *cfg = &a->cfg;
+    cfg->url = log;
+    cfg->vkey = vkey;
+    cfg->state_dir = state;
+    cfg->follow = follow_flag;
+    cfg->quiet = quiet;
+    cfg->progress = !quiet && isatty(STDERR_FILENO);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->threads = u32_of(threads, cores > 0 ? (unsigned)cores : 1);
+    if (ov_note_vkey_parse(OV_BYTES(vkey, strlen(vkey)), &cfg->log_key) != 0 ||
+        cfg->log_key.type != OV_NOTE_TYPE_ED25519) {
+        fprintf(stderr, "onevoice-audit: --log-vkey is not a C2SP Ed25519 verifier key\n");
+        free(a);
+        return 2;
+    }
+    if (witnesses != NULL && load_witnesses(witnesses, cfg) != 0) {
+        free(a);
+        return 2;
+    }
+    cfg->quorum = u32_of(quorum, (uint32_t)cfg->n_witnesses);
+    if (cfg->quorum > cfg->n_witnesses || cfg->threads > AUDIT_VERIFY_MAX_THREADS) {
+        fprintf(stderr, "onevoice-audit: --quorum %u with %zu witnesses, or --threads over %d\n",
+                cfg->quorum, cfg->n_witnesses, AUDIT_VERIFY_MAX_THREADS);
+        free(a);
+        return 2;
+    }
+    /* --follow takes stop signals synchronously; blocked before any thread starts */
+    if (follow_flag && ov_cli_signals_init() != 0) {
+        free(a);
+        return 2;
+    }
+    int status = 2;
+    rc = audit_open(a);
+    bool grew = false;
+    rc = rc ? rc : audit_round(a, &grew);
+    if (rc == 0 && follow_flag) {
+        if (a->have_cp) {
+            print_checkpoint_line(a, a->first_size);
+        }
+        if (json != NULL) {
+            rc = audit_report_json(a, json);
+        }
+        rc = rc ? rc : follow(a, u32_of(interval, 2000), json);
+    }
+    if (a->db != NULL && a->rules != NULL && (rc == 0 || a->stopping)) {
+        if (json != NULL && audit_report_json(a, json) != 0) {
+            rc = -OV_E_IO;
+        }
+        if (!quiet) {
+            audit_report_text(a, stdout);
+        }
+        if (rc == 0 || a->stopping) {
+            status = audit_failed(a) ? 1 : 0;
+        }
+    }
+    audit_close(a);
+    free(a);
+    return status;
+}

@@ -1,0 +1,986 @@
+#include "rules.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "codec.h"
+#include "rules_ids.h"
+#include "store.h"
+
+const char *const audit_count_names[AUDIT_N_COUNTS] = {
+    [AUDIT_N_CONTEXT] = "context",         [AUDIT_N_ENROLLMENT] = "enrollment",
+    [AUDIT_N_ISSUANCE] = "issuance",       [AUDIT_N_ACTION] = "action",
+    [AUDIT_N_TALLY] = "tally",             [AUDIT_N_MALFORMED] = "malformed",
+    [AUDIT_N_INVITE] = "enrollment.invite", [AUDIT_N_REGISTRAR] = "enrollment.registrar",
+    [AUDIT_N_ATTESTATION] = "enrollment.attestation",
+    [AUDIT_N_RECOVERY] = "enrollment.recovery",
+};
+
+/* Open addressing over context pointers, keyed by id or by token key id. */
+struct ctxmap {
+    struct audit_ctx **slot;
+    size_t cap, n;
+    bool by_key;
+};
+
+struct audit_rules {
+    struct ov_db *db;
+    struct audit_verify *verify;
+    int64_t run;
+    struct audit_ctx **ctxs;
+    size_t n_ctxs, cap_ctxs;
+    struct ctxmap by_id, by_key;
+    uint64_t counts[AUDIT_N_COUNTS];
+    uint64_t n_new;      /* violations recorded by this run */
+    unsigned since_take; /* submissions since the workers' findings were last taken */
+    struct audit_standing *standing;
+    size_t n_standing;
+    struct ov_entry scratch; /* the entry being checked (large: kept off the stack) */
+};
+
+/* ------------------------------------------------------------------ contexts by key */
+
+static struct ov_bytes
+map_key(const struct ctxmap *m, const struct audit_ctx *c)
+{
+    return m->by_key ? OV_BYTES(c->c.token_key_id, OV_PP_NID)
+                     : OV_BYTES(c->c.id, strlen(c->c.id));
+}
+
+static size_t
+map_hash(struct ov_bytes k)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (size_t i = 0; i < k.len; i++) {
+        h = (h ^ k.ptr[i]) * 1099511628211u;
+    }
+    return (size_t)h;
+}
+
+static struct audit_ctx *
+map_find(const struct ctxmap *m, struct ov_bytes k)
+{
+    if (m->cap == 0) {
+        return NULL;
+    }
+    for (size_t i = map_hash(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        struct audit_ctx *c = m->slot[i];
+        if (c == NULL) {
+            return NULL;
+        }
+        struct ov_bytes ck = map_key(m, c);
+        if (ck.len == k.len && memcmp(ck.ptr, k.ptr, k.len) == 0) {
+            return c;
+        }
+    }
+}
+
+/* Adds c unless its key is there already (several contexts may share a token key: the
+ * first one keeps it). */
+static int
+map_add(struct ctxmap *m, struct audit_ctx *c)
+{
+    if (2 * (m->n + 1) > m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 64;
+        struct audit_ctx **slot = calloc(cap, sizeof *slot);
+        if (slot == NULL) {
+            return -OV_E_NOMEM;
+        }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (m->slot[i] != NULL) {
+                size_t j = map_hash(map_key(m, m->slot[i])) & (cap - 1);
+                while (slot[j] != NULL) {
+                    j = (j + 1) & (cap - 1);
+                }
+                slot[j] = m->slot[i];
+            }
+        }
+        free(m->slot);
+        m->slot = slot;
+        m->cap = cap;
+    }
+    struct ov_bytes k = map_key(m, c);
+    size_t i = map_hash(k) & (m->cap - 1);
+    while (m->slot[i] != NULL) {
+        struct ov_bytes ck = map_key(m, m->slot[i]);
+        if (ck.len == k.len && memcmp(ck.ptr, k.ptr, k.len) == 0) {
+            return 0;
+        }
+        i = (i + 1) & (m->cap - 1);
+    }
+    m->slot[i] = c;
+    m->n++;
+    return 0;
+}
+
+static struct audit_ctx *
+find_ctx(const struct audit_rules *r, const char *id)
+{
+    return map_find(&r->by_id, OV_BYTES(id, strlen(id)));
+}
+
+/* ------------------------------------------------------------------ violations */
+
+/* Cuts a string that vsnprintf truncated back to whole UTF-8 characters (details quote
+ * labels from the log, which may be multi-byte): the state and the JSON report hold only
+ * valid text. */
+static void
+utf8_trim(char *s)
+{
+    size_t n = strlen(s), j = n;
+    while (j > 0 && ((unsigned char)s[j - 1] & 0xc0) == 0x80) {
+        j--;
+    }
+    if (j == 0 || (unsigned char)s[j - 1] < 0xc0) {
+        return; /* ends in ASCII or a complete sequence of stray continuations */
+    }
+    unsigned char lead = (unsigned char)s[j - 1];
+    size_t want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+    if (n - (j - 1) < want) {
+        s[j - 1] = 0;
+    }
+}
+
+static int
+violation(struct audit_rules *r, uint64_t index, const char *rule, const char *ctx,
+          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int
+violation(struct audit_rules *r, uint64_t index, const char *rule, const char *ctx,
+          const char *fmt, ...)
+{
+    char detail[AUDIT_DETAIL_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        detail[0] = 0;
+    } else if ((size_t)n >= sizeof detail) {
+        utf8_trim(detail);
+    }
+    sqlite3_stmt *st = ov_db_stmt(r->db, "violation_put");
+    int rc = index == AUDIT_NO_INDEX ? ov_db_bind_null(st, 1) : ov_db_bind_uint64(st, 1, index);
+    rc = rc ? rc : ov_db_bind_text(st, 2, rule, strlen(rule));
+    rc = rc ? rc : (ctx ? ov_db_bind_text(st, 3, ctx, strlen(ctx)) : ov_db_bind_null(st, 3));
+    rc = rc ? rc : ov_db_bind_text(st, 4, detail, strlen(detail));
+    rc = rc ? rc : ov_db_bind_int64(st, 5, r->run);
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    r->n_new += rc == 0;
+    return rc;
+}
+
+/* Records what the workers found since the last call. */
+static int
+take_findings(struct audit_rules *r)
+{
+    const struct audit_finding *f;
+    size_t n = audit_verify_take(r->verify, &f);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = violation(r, f[i].index, f[i].rule, f[i].context, "%s", f[i].detail);
+    }
+    r->since_take = 0;
+    return rc;
+}
+
+static void
+hex8(const uint8_t *p, char out[17])
+{
+    if (ov_hex_encode(out, 17, p, 8) != 0) {
+        out[0] = 0;
+    }
+}
+
+static int compute_standing(struct audit_rules *r);
+
+/* ------------------------------------------------------------------ loading */
+
+/* An audit_ctx for context c (announced at index); key_ok tells whether its key is sound.
+ * *why (when not) says why, for the caller's violation. */
+static int
+ctx_make(const struct ov_context *c, uint64_t index, int64_t n, struct audit_ctx **out,
+         const char **why)
+{
+    struct audit_ctx *x = calloc(1, sizeof *x);
+    *out = NULL;
+    *why = NULL;
+    if (x == NULL) {
+        return -OV_E_NOMEM;
+    }
+    x->n = n;
+    x->index = index;
+    x->c = *c;
+    int rc = ov_pp_key_from_spki(&x->key, OV_BYTES(c->token_key, c->token_key_len));
+    if (rc == -OV_E_NOMEM) {
+        free(x);
+        return rc;
+    }
+    if (rc != 0) {
+        *why = "its token_key is not an RSA-2048 token key (RFC 9578 SPKI)";
+    } else if (memcmp(x->key.token_key_id, c->token_key_id, OV_PP_NID) != 0) {
+        *why = "its token_key_id is not SHA-256(token_key)";
+    } else {
+        x->key_ok = true;
+    }
+    uint8_t ch[OV_ENTRY_MAX_CHALLENGE_LEN];
+    size_t chl = 0;
+    rc = ov_entry_challenge(c->issuer, c->id, ch, sizeof ch, &chl);
+    if (rc != 0) {
+        ov_pp_key_clear(&x->key);
+        free(x);
+        return rc; /* a decoded context always has a challenge: our bug or memory */
+    }
+    ov_pp_challenge_digest(OV_BYTES(ch, chl), x->digest);
+    *out = x;
+    return 0;
+}
+
+static int
+ctx_register(struct audit_rules *r, struct audit_ctx *x)
+{
+    if (r->n_ctxs == r->cap_ctxs) {
+        size_t cap = r->cap_ctxs ? 2 * r->cap_ctxs : 16;
+        struct audit_ctx **p = realloc(r->ctxs, cap * sizeof *p);
+        if (p == NULL) {
+            return -OV_E_NOMEM;
+        }
+        r->ctxs = p;
+        r->cap_ctxs = cap;
+    }
+    int rc = map_add(&r->by_id, x);
+    rc = rc ? rc : (x->key_ok ? map_add(&r->by_key, x) : 0);
+    if (rc == 0) {
+        r->ctxs[r->n_ctxs++] = x;
+    }
+    return rc;
+}
+
+static void
+forget_all(struct audit_rules *r)
+{
+    for (size_t i = 0; i < r->n_ctxs; i++) {
+        ov_pp_key_clear(&r->ctxs[i]->key);
+        free(r->ctxs[i]);
+    }
+    free(r->ctxs);
+    free(r->by_id.slot);
+    free(r->by_key.slot);
+    r->ctxs = NULL;
+    r->n_ctxs = r->cap_ctxs = 0;
+    r->by_id = (struct ctxmap){ .by_key = false };
+    r->by_key = (struct ctxmap){ .by_key = true };
+    memset(r->counts, 0, sizeof r->counts);
+    r->n_standing = 0;
+}
+
+static int
+load_state(struct audit_rules *r)
+{
+    sqlite3_stmt *st = ov_db_stmt(r->db, "context_all");
+    int rc;
+    while ((rc = ov_db_step(st)) == OV_DB_ROW) {
+        int64_t n;
+        uint64_t idx;
+        struct ov_bytes b;
+        struct audit_ctx *x = NULL;
+        const char *why;
+        rc = ov_db_col_int64(st, 0, &n);
+        rc = rc ? rc : ov_db_col_uint64(st, 1, &idx);
+        rc = rc ? rc : ov_db_col_blob(st, 2, OV_ENTRY_MAX_LEN, &b);
+        rc = rc ? rc : ov_entry_decode(b, &r->scratch);
+        if (rc == 0 && r->scratch.kind != OV_ENTRY_CONTEXT) {
+            rc = -OV_E_MALFORMED;
+        }
+        rc = rc ? rc : ctx_make(&r->scratch.u.context, idx, n, &x, &why);
+        ov_entry_clear(&r->scratch);
+        if (rc == 0) {
+            rc = ov_db_col_uint64(st, 3, &x->issuances);
+            rc = rc ? rc : ov_db_col_uint64(st, 4, &x->tokens);
+            rc = rc ? rc : ov_db_col_uint64(st, 5, &x->actions);
+            rc = rc ? rc : ctx_register(r, x);
+            if (rc != 0) {
+                ov_pp_key_clear(&x->key);
+                free(x);
+            }
+        }
+        if (rc != 0) {
+            break;
+        }
+    }
+    ov_db_reset(st);
+    if (rc != 0) {
+        return rc;
+    }
+    st = ov_db_stmt(r->db, "count_all");
+    while ((rc = ov_db_step(st)) == OV_DB_ROW) {
+        struct ov_bytes k;
+        uint64_t v;
+        rc = ov_db_col_text(st, 0, 64, &k);
+        rc = rc ? rc : ov_db_col_uint64(st, 1, &v);
+        for (int i = 0; rc == 0 && i < AUDIT_N_COUNTS; i++) {
+            if (k.len == strlen(audit_count_names[i]) &&
+                memcmp(k.ptr, audit_count_names[i], k.len) == 0) {
+                r->counts[i] = v;
+            }
+        }
+        if (rc != 0) {
+            break;
+        }
+    }
+    ov_db_reset(st);
+    return rc;
+}
+
+int
+audit_rules_new(struct ov_db *db, unsigned n_threads, int64_t run, struct audit_rules **out)
+{
+    *out = NULL;
+    struct audit_rules *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        return -OV_E_NOMEM;
+    }
+    r->db = db;
+    r->run = run;
+    r->by_key.by_key = true;
+    int rc = audit_verify_new(n_threads, &r->verify);
+    rc = rc ? rc : load_state(r);
+    /* the standing violations hold for the state as loaded, even if nothing new is read */
+    rc = rc ? rc : compute_standing(r);
+    if (rc != 0) {
+        audit_rules_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+void
+audit_rules_free(struct audit_rules *r)
+{
+    if (r != NULL) {
+        audit_verify_free(r->verify); /* first: workers borrow the contexts' keys */
+        forget_all(r);
+        free(r->standing);
+        free(r);
+    }
+}
+
+int
+audit_rules_reset(struct audit_rules *r)
+{
+    const struct audit_finding *f;
+    audit_verify_wait(r->verify);
+    (void)audit_verify_take(r->verify, &f); /* findings of entries rolled back */
+    r->since_take = 0;
+    forget_all(r);
+    int rc = load_state(r);
+    return rc ? rc : compute_standing(r);
+}
+
+/* ------------------------------------------------------------------ the rules */
+
+static int
+on_context(struct audit_rules *r, uint64_t index, const struct ov_context *c,
+           struct ov_bytes bytes)
+{
+    struct audit_ctx *x = find_ctx(r, c->id);
+    if (x != NULL) {
+        bool same_key = x->c.token_key_len == c->token_key_len &&
+                        memcmp(x->c.token_key, c->token_key, c->token_key_len) == 0;
+        return violation(r, index, R_CONTEXT_DUPLICATE, c->id,
+                         "context %s was announced at entry %llu; this second announcement "
+                         "(%s) is ignored", c->id, (unsigned long long)x->index,
+                         same_key ? "same token key" : "another token key");
+    }
+    if (r->n_ctxs >= AUDIT_MAX_CONTEXTS) {
+        fprintf(stderr, "onevoice-audit: entry %llu announces context number %d: more than "
+                "this auditor keeps in memory\n", (unsigned long long)index,
+                AUDIT_MAX_CONTEXTS + 1);
+        return -OV_E_TOO_BIG;
+    }
+    const char *why;
+    int rc = ctx_make(c, index, (int64_t)r->n_ctxs + 1, &x, &why);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = ctx_register(r, x);
+    if (rc != 0) {
+        ov_pp_key_clear(&x->key);
+        free(x);
+        return rc;
+    }
+    sqlite3_stmt *st = ov_db_stmt(r->db, "context_put");
+    rc = ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_text(st, 2, c->id, strlen(c->id));
+    rc = rc ? rc : ov_db_bind_uint64(st, 3, index);
+    rc = rc ? rc : ov_db_bind_blob(st, 4, bytes);
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    if (rc == 0 && why != NULL) {
+        rc = violation(r, index, R_CONTEXT_INVALID, c->id,
+                       "context %s: %s, so none of its tokens can be checked", c->id, why);
+    }
+    return rc;
+}
+
+/* Runs st with (ctx, 32 bytes) bound: 0 when it changed a row, 1 when it changed none (an
+ * INSERT OR IGNORE that found the key), or an error. */
+static int
+insert_new(struct audit_rules *r, sqlite3_stmt *st, int64_t ctx, const uint8_t key[32])
+{
+    int rc = ov_db_bind_int64(st, 1, ctx);
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(key, 32));
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    return rc ? rc : (sqlite3_changes(ov_db_handle(r->db)) > 0 ? 0 : 1);
+}
+
+static int
+on_issuance(struct audit_rules *r, uint64_t index, const struct ov_issuance *is)
+{
+    struct audit_ctx *x = find_ctx(r, is->context);
+    if (x == NULL) {
+        return violation(r, index, R_CONTEXT_MISSING, is->context,
+                         "an issuance for context %s, which the log has not announced before",
+                         is->context);
+    }
+    x->issuances++;
+    uint64_t n = 1;
+    int rc = insert_new(r, ov_db_stmt(r->db, "issued_first"), x->n, is->tag);
+    if (rc == 1) { /* not the first issuance for this tag */
+        rc = insert_new(r, ov_db_stmt(r->db, "issued_more"), x->n, is->tag);
+        rc = rc == 1 ? -OV_E_DB : rc; /* the row is there: the UPDATE must change it */
+        sqlite3_stmt *st = ov_db_stmt(r->db, "issued_get");
+        rc = rc ? rc : ov_db_bind_int64(st, 1, x->n);
+        rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(is->tag, OV_TAG_LEN));
+        rc = rc ? rc : ov_db_step(st);
+        rc = rc == OV_DB_ROW ? ov_db_col_uint64(st, 0, &n) : (rc ? rc : -OV_E_DB);
+        ov_db_reset(st);
+    }
+    if (rc == 0 && n > x->c.quota) {
+        char tag[17];
+        hex8(is->tag, tag);
+        rc = violation(r, index, R_QUOTA_EXCEEDED, x->c.id,
+                       "enrollee tag %s... got issuance %llu in context %s, whose quota is %llu",
+                       tag, (unsigned long long)n, x->c.id, (unsigned long long)x->c.quota);
+    }
+    return rc;
+}
+
+/* idx of the row a lookup statement finds (st bound), or AUDIT_NO_INDEX. */
+static int
+lookup_idx(sqlite3_stmt *st, uint64_t *idx)
+{
+    *idx = AUDIT_NO_INDEX;
+    int rc = ov_db_step(st);
+    if (rc == OV_DB_ROW) {
+        rc = ov_db_col_uint64(st, 0, idx);
+    }
+    ov_db_reset(st);
+    return rc;
+}
+
+static int
+spent_lookup(struct audit_rules *r, const struct audit_ctx *x, const uint8_t nonce[32],
+             uint64_t *idx)
+{
+    sqlite3_stmt *st = ov_db_stmt(r->db, "spent_get");
+    int rc = ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(nonce, 32));
+    return rc ? (ov_db_reset(st), rc) : lookup_idx(st, idx);
+}
+
+/* Counts the token's nonce once per context: *fresh tells whether it was new. */
+static int
+spend(struct audit_rules *r, uint64_t index, const struct audit_ctx *x,
+      const uint8_t nonce[OV_PP_NONCE_LEN], bool *fresh)
+{
+    sqlite3_stmt *st = ov_db_stmt(r->db, "spent_put");
+    int rc = ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(nonce, OV_PP_NONCE_LEN));
+    rc = rc ? rc : ov_db_bind_uint64(st, 3, index);
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    *fresh = rc == 0 && sqlite3_changes(ov_db_handle(r->db)) > 0;
+    if (rc != 0 || *fresh) {
+        return rc;
+    }
+    uint64_t first;
+    char hex[17];
+    rc = spent_lookup(r, x, nonce, &first);
+    hex8(nonce, hex);
+    return rc ? rc : violation(r, index, R_NONCE_REUSED, x->c.id,
+                               "token nonce %s... was already counted at entry %llu", hex,
+                               (unsigned long long)first);
+}
+
+/* The token checks that need no RSA: format, key, challenge, nonce binding, spending. The
+ * RSA-PSS verification is left to a worker: *key is set when it should run. */
+static int
+check_token(struct audit_rules *r, uint64_t index, struct audit_ctx *x,
+            const struct ov_action *a, const struct ov_pp_key **key, bool *admitted)
+{
+    struct ov_pp_token t;
+    *key = NULL;
+    *admitted = false;
+    int rc = ov_pp_token_parse(OV_BYTES(a->token, OV_PP_TOKEN_LEN), &t);
+    if (rc != 0) {
+        return violation(r, index, R_TOKEN_INVALID, x->c.id,
+                         "the token is not a type-2 Privacy Pass token (%s)", ov_strerror(rc));
+    }
+    uint8_t h[32];
+    crypto_hash_sha256(h, a->pseudonym, OV_PSEUDONYM_LEN);
+    if (memcmp(h, t.nonce, sizeof h) != 0) {
+        rc = violation(r, index, R_NONCE_BINDING, x->c.id,
+                       "the token's nonce is not SHA-256 of the action's pseudonym: the "
+                       "token was issued to another one-time key");
+    }
+    if (rc == 0 && memcmp(t.token_key_id, x->c.token_key_id, OV_PP_NID) == 0) {
+        if (x->key_ok) {
+            *key = &x->key;
+        } else {
+            rc = violation(r, index, R_TOKEN_INVALID, x->c.id,
+                           "the context's logged token key is invalid: the token cannot verify");
+        }
+    } else if (rc == 0) {
+        const struct audit_ctx *y = map_find(&r->by_key, OV_BYTES(t.token_key_id, OV_PP_NID));
+        char kid[17];
+        hex8(t.token_key_id, kid);
+        rc = y != NULL
+                 ? violation(r, index, R_KEY_SWAPPED, x->c.id,
+                             "the token was issued under the key of context %s (entry %llu), "
+                             "not the key context %s announced", y->c.id,
+                             (unsigned long long)y->index, x->c.id)
+                 : violation(r, index, R_KEY_MISSING, x->c.id,
+                             "the token was issued under key %s..., which no context in the log "
+                             "announced (a key kept off the log)", kid);
+    }
+    if (rc == 0 && memcmp(t.challenge_digest, x->digest, OV_PP_DIGEST_LEN) != 0) {
+        rc = violation(r, index, R_TOKEN_CHALLENGE, x->c.id,
+                       "the token answers another TokenChallenge than context %s's", x->c.id);
+    }
+    rc = rc ? rc : spend(r, index, x, t.nonce, admitted);
+    return rc;
+}
+
+static bool
+choice_offered(const struct ov_context *c, const char *choice)
+{
+    for (size_t i = 0; i < c->n_choices; i++) {
+        if (strcmp(c->choices[i], choice) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int
+on_action(struct audit_rules *r, uint64_t index, const struct ov_action *a)
+{
+    struct audit_ctx *x = find_ctx(r, a->context);
+    if (x == NULL) {
+        return violation(r, index, R_CONTEXT_MISSING, a->context,
+                         "an action for context %s, which the log has not announced before",
+                         a->context);
+    }
+    x->actions++;
+    bool rating_ctx = x->c.type == OV_CONTEXT_RATING, counted = true;
+    int rc = 0;
+    if (a->is_rating != rating_ctx) {
+        counted = false;
+        rc = violation(r, index, R_INVALID_ACTION, x->c.id, "%s in %s %s",
+                       a->is_rating ? "a rating" : "a ballot",
+                       rating_ctx ? "rating round" : "assembly", x->c.id);
+    } else if (!rating_ctx && !choice_offered(&x->c, a->choice)) {
+        counted = false;
+        rc = violation(r, index, R_INVALID_ACTION, x->c.id,
+                       "a ballot for \"%s\", which context %s does not offer", a->choice,
+                       x->c.id);
+    } else if (rating_ctx && (a->rating < x->c.scale_min || a->rating > x->c.scale_max)) {
+        counted = false;
+        rc = violation(r, index, R_INVALID_ACTION, x->c.id,
+                       "rating %lld outside the scale [%lld, %lld]", (long long)a->rating,
+                       (long long)x->c.scale_min, (long long)x->c.scale_max);
+    }
+    if (rc == 0 && (a->time < x->c.opens || a->time >= x->c.closes)) {
+        rc = violation(r, index, R_OUTSIDE_WINDOW, x->c.id,
+                       "counted at time %llu, outside the context's window [%llu, %llu)",
+                       (unsigned long long)a->time, (unsigned long long)x->c.opens,
+                       (unsigned long long)x->c.closes);
+    }
+    const struct ov_pp_key *key = NULL;
+    bool admitted = false;
+    if (rc == 0 && a->has_token) {
+        rc = check_token(r, index, x, a, &key, &admitted);
+        x->tokens += admitted;
+    } else if (rc == 0 && !rating_ctx) {
+        rc = violation(r, index, R_TOKEN_MISSING, x->c.id,
+                       "a ballot without a token (one token, one ballot)");
+    } else if (rc == 0) {
+        uint8_t h[32];
+        uint64_t first;
+        crypto_hash_sha256(h, a->pseudonym, OV_PSEUDONYM_LEN);
+        rc = spent_lookup(r, x, h, &first);
+        if (rc == 0 && first == AUDIT_NO_INDEX) {
+            rc = violation(r, index, R_UNKNOWN_PSEUDONYM, x->c.id,
+                           "a rating by a pseudonym no token admitted before");
+        }
+    }
+    if (rc == 0 && a->is_rating && rating_ctx) {
+        sqlite3_stmt *st = ov_db_stmt(r->db, "rated_put");
+        rc = ov_db_bind_int64(st, 1, x->n);
+        rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN));
+        rc = rc ? rc : ov_db_bind_text(st, 3, a->target, strlen(a->target));
+        rc = rc ? rc : ov_db_bind_uint64(st, 4, index);
+        rc = rc ? rc : ov_db_step(st);
+        ov_db_reset(st);
+        if (rc == 0 && sqlite3_changes(ov_db_handle(r->db)) == 0) { /* rated before */
+            uint64_t first = AUDIT_NO_INDEX;
+            st = ov_db_stmt(r->db, "rated_get");
+            rc = ov_db_bind_int64(st, 1, x->n);
+            rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN));
+            rc = rc ? rc : ov_db_bind_text(st, 3, a->target, strlen(a->target));
+            rc = rc ? (ov_db_reset(st), rc) : lookup_idx(st, &first);
+            rc = rc ? rc : violation(r, index, R_DOUBLE_RATING, x->c.id,
+                                     "this pseudonym already rated \"%s\" at entry %llu",
+                                     a->target, (unsigned long long)first);
+        }
+    }
+    if (rc == 0) {
+        const char *name = a->is_rating ? a->target : a->choice;
+        sqlite3_stmt *st = ov_db_stmt(r->db, "act_put");
+        rc = ov_db_bind_int64(st, 1, x->n);
+        rc = rc ? rc : ov_db_bind_uint64(st, 2, index);
+        rc = rc ? rc : ov_db_bind_text(st, 3, name, strlen(name));
+        rc = rc ? rc : ov_db_bind_int64(st, 4, a->is_rating ? a->rating : 0);
+        rc = rc ? rc : ov_db_bind_int64(st, 5, admitted);
+        rc = rc ? rc : ov_db_bind_int64(st, 6, counted);
+        rc = rc ? rc : ov_db_step(st);
+        ov_db_reset(st);
+    }
+    if (rc == 0) {
+        struct audit_vjob j = { .index = index, .key = key, .context = x->c.id };
+        j.action = *a;
+        audit_verify_submit(r->verify, &j);
+        if (++r->since_take >= AUDIT_VERIFY_TAKE_EVERY) {
+            rc = take_findings(r);
+        }
+    }
+    return rc;
+}
+
+/* ---- tallies */
+
+struct cmp_state {
+    const struct ov_tally *t;
+    size_t next;        /* next published item to compare */
+    bool ratings;
+    char diff[AUDIT_DETAIL_MAX];
+};
+
+static void
+note_diff(struct cmp_state *s, const char *name, uint64_t pc, int64_t ps, uint64_t rc,
+          int64_t rs)
+{
+    if (s->diff[0] != 0) {
+        return; /* the first difference is enough */
+    }
+    int n;
+    if (s->ratings) {
+        n = snprintf(s->diff, sizeof s->diff, "\"%s\": published [%llu, %lld], recount [%llu, "
+                     "%lld]", name, (unsigned long long)pc, (long long)ps,
+                     (unsigned long long)rc, (long long)rs);
+    } else {
+        n = snprintf(s->diff, sizeof s->diff, "\"%s\": published %llu, recount %llu", name,
+                     (unsigned long long)pc, (unsigned long long)rc);
+    }
+    if (n < 0) {
+        snprintf(s->diff, sizeof s->diff, "\"%s\" differs", name);
+    } else if ((size_t)n >= sizeof s->diff) {
+        utf8_trim(s->diff);
+    }
+}
+
+/* Published items before `name` have no recount: they must be zero. */
+static void
+cmp_skip_to(struct cmp_state *s, const char *name)
+{
+    while (s->next < s->t->n && (name == NULL || strcmp(s->t->items[s->next].name, name) < 0)) {
+        const struct ov_tally_item *it = &s->t->items[s->next++];
+        if (it->count != 0 || it->sum != 0) {
+            note_diff(s, it->name, it->count, it->sum, 0, 0);
+        }
+    }
+}
+
+static int
+cmp_row(void *arg, const char *name, uint64_t count, int64_t sum)
+{
+    struct cmp_state *s = arg;
+    cmp_skip_to(s, name);
+    uint64_t pc = 0;
+    int64_t ps = 0;
+    if (s->next < s->t->n && strcmp(s->t->items[s->next].name, name) == 0) {
+        pc = s->t->items[s->next].count;
+        ps = s->t->items[s->next].sum;
+        s->next++;
+    }
+    if (pc != count || (s->ratings && ps != sum)) {
+        note_diff(s, name, pc, ps, count, sum);
+    }
+    return 0;
+}
+
+static int
+on_tally(struct audit_rules *r, uint64_t index, const struct ov_tally *t)
+{
+    struct audit_ctx *x = find_ctx(r, t->context);
+    if (x == NULL) {
+        return violation(r, index, R_CONTEXT_MISSING, t->context,
+                         "a tally for context %s, which the log has not announced before",
+                         t->context);
+    }
+    bool ok = false;
+    int rc;
+    if (t->ratings != (x->c.type == OV_CONTEXT_RATING)) {
+        rc = violation(r, index, R_TALLY_INVALID, x->c.id, "algorithm %s for %s %s",
+                       t->ratings ? OV_TALLY_RATINGS : OV_TALLY_PLURALITY,
+                       x->c.type == OV_CONTEXT_RATING ? "rating round" : "assembly", x->c.id);
+    } else if (t->size > index) {
+        rc = violation(r, index, R_TALLY_INVALID, x->c.id,
+                       "the tally claims to count entries up to %llu, beyond its own index",
+                       (unsigned long long)t->size);
+    } else {
+        struct cmp_state s = { .t = t, .ratings = t->ratings };
+        rc = audit_rules_recount(r, x, t->size, cmp_row, &s);
+        if (rc == 0) {
+            cmp_skip_to(&s, NULL);
+            for (size_t i = 0; i < t->n && !t->ratings && s.diff[0] == 0; i++) {
+                if (!choice_offered(&x->c, t->items[i].name)) {
+                    snprintf(s.diff, sizeof s.diff, "\"%s\" is not a choice of the context",
+                             t->items[i].name);
+                }
+            }
+            ok = s.diff[0] == 0;
+            if (!ok) {
+                rc = violation(r, index, R_TALLY_MISMATCH, x->c.id,
+                               "the tally of entries [0, %llu) differs from the recount: %s",
+                               (unsigned long long)t->size, s.diff);
+            }
+        }
+    }
+    sqlite3_stmt *st = ov_db_stmt(r->db, "tally_put");
+    rc = rc ? rc : ov_db_bind_uint64(st, 1, index);
+    rc = rc ? rc : ov_db_bind_int64(st, 2, x->n);
+    rc = rc ? rc : ov_db_bind_uint64(st, 3, t->size);
+    rc = rc ? rc : ov_db_bind_int64(st, 4, ok);
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    return rc;
+}
+
+int
+audit_rules_entry(struct audit_rules *r, uint64_t index, struct ov_bytes bytes)
+{
+    struct ov_entry *e = &r->scratch;
+    int rc = ov_entry_decode(bytes, e);
+    if (rc != 0) {
+        r->counts[AUDIT_N_MALFORMED]++;
+        return violation(r, index, R_ENTRY_MALFORMED, NULL,
+                         "the entry is not a onevoice entry (%s)", ov_strerror(rc));
+    }
+    switch (e->kind) {
+    case OV_ENTRY_CONTEXT:
+        r->counts[AUDIT_N_CONTEXT]++;
+        rc = on_context(r, index, &e->u.context, bytes);
+        break;
+    case OV_ENTRY_ENROLLMENT:
+        r->counts[AUDIT_N_ENROLLMENT]++;
+        r->counts[AUDIT_N_INVITE - OV_ROUTE_INVITE + (int)e->u.enrollment.route]++;
+        break;
+    case OV_ENTRY_ISSUANCE:
+        r->counts[AUDIT_N_ISSUANCE]++;
+        rc = on_issuance(r, index, &e->u.issuance);
+        break;
+    case OV_ENTRY_ACTION:
+        r->counts[AUDIT_N_ACTION]++;
+        rc = on_action(r, index, &e->u.action);
+        break;
+    case OV_ENTRY_TALLY:
+        r->counts[AUDIT_N_TALLY]++;
+        rc = on_tally(r, index, &e->u.tally);
+        break;
+    default:
+        rc = -OV_E_STATE; /* the decoder returned a kind it does not define: our bug */
+        break;
+    }
+    ov_entry_clear(e);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ end of a sync */
+
+static int
+compute_standing(struct audit_rules *r)
+{
+    r->n_standing = 0;
+    free(r->standing);
+    r->standing = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_ctxs; i++) {
+        n += r->ctxs[i]->tokens > r->ctxs[i]->issuances;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    r->standing = calloc(n, sizeof *r->standing);
+    if (r->standing == NULL) {
+        return -OV_E_NOMEM;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < r->n_ctxs && rc == 0; i++) {
+        const struct audit_ctx *x = r->ctxs[i];
+        if (x->tokens <= x->issuances) {
+            continue;
+        }
+        /* the first admitted token beyond the number of issuances */
+        sqlite3_stmt *st = ov_db_stmt(r->db, "token_nth");
+        uint64_t idx = AUDIT_NO_INDEX;
+        rc = ov_db_bind_int64(st, 1, x->n);
+        rc = rc ? rc : ov_db_bind_uint64(st, 2, x->issuances);
+        rc = rc ? (ov_db_reset(st), rc) : lookup_idx(st, &idx);
+        struct audit_standing *s = &r->standing[r->n_standing++];
+        s->index = idx;
+        s->rule = R_TOKENS_EXCEED;
+        s->ctx = x;
+        snprintf(s->detail, sizeof s->detail,
+                 "context %s admitted %llu tokens but the log shows only %llu issuances",
+                 x->c.id, (unsigned long long)x->tokens, (unsigned long long)x->issuances);
+    }
+    return rc;
+}
+
+int
+audit_rules_finish(struct audit_rules *r)
+{
+    audit_verify_wait(r->verify);
+    int rc = take_findings(r);
+    for (size_t i = 0; i < r->n_ctxs && rc == 0; i++) {
+        const struct audit_ctx *x = r->ctxs[i];
+        sqlite3_stmt *st = ov_db_stmt(r->db, "context_counts");
+        rc = ov_db_bind_uint64(st, 1, x->issuances);
+        rc = rc ? rc : ov_db_bind_uint64(st, 2, x->tokens);
+        rc = rc ? rc : ov_db_bind_uint64(st, 3, x->actions);
+        rc = rc ? rc : ov_db_bind_int64(st, 4, x->n);
+        rc = rc ? rc : ov_db_step(st);
+        ov_db_reset(st);
+    }
+    for (int i = 0; i < AUDIT_N_COUNTS && rc == 0; i++) {
+        sqlite3_stmt *st = ov_db_stmt(r->db, "count_put");
+        rc = ov_db_bind_text(st, 1, audit_count_names[i], strlen(audit_count_names[i]));
+        rc = rc ? rc : ov_db_bind_uint64(st, 2, r->counts[i]);
+        rc = rc ? rc : ov_db_step(st);
+        ov_db_reset(st);
+    }
+    return rc ? rc : compute_standing(r);
+}
+
+/* ------------------------------------------------------------------ reading */
+
+static int
+cmp_choice(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int
+audit_rules_recount(struct audit_rules *r, const struct audit_ctx *x, uint64_t size,
+                    audit_recount_fn fn, void *arg)
+{
+    bool ratings = x->c.type == OV_CONTEXT_RATING;
+    uint64_t counts[OV_MAX_CHOICES] = { 0 };
+    /* ratings: SQLite groups the targets (its sorter spills to temporary files, so a round
+     * with millions of targets needs no memory); an assembly has at most OV_MAX_CHOICES
+     * names, counted here in one pass along the primary key, with no sort at all */
+    sqlite3_stmt *st = ov_db_stmt(r->db, ratings ? "recount" : "recount_rows");
+    int rc = ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, size > INT64_MAX ? INT64_MAX : size);
+    while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
+        struct ov_bytes name;
+        uint64_t count = 0;
+        int64_t sum = 0;
+        char nm[OV_MAX_LABEL_LEN + 1];
+        rc = ov_db_col_text(st, 0, OV_MAX_LABEL_LEN, &name);
+        if (rc == 0 && ratings) {
+            rc = ov_db_col_uint64(st, 1, &count);
+            rc = rc ? rc : ov_db_col_int64(st, 2, &sum);
+        }
+        if (rc != 0) {
+            break;
+        }
+        memcpy(nm, name.ptr, name.len);
+        nm[name.len] = 0;
+        if (ratings) {
+            rc = fn(arg, nm, count, sum);
+            continue;
+        }
+        for (size_t i = 0; i < x->c.n_choices; i++) {
+            if (strcmp(x->c.choices[i], nm) == 0) {
+                counts[i]++;
+                break;
+            }
+        }
+    }
+    ov_db_reset(st);
+    if (rc != 0 || ratings) {
+        return rc;
+    }
+    /* every choice, in bytewise order, zeros included */
+    const char *names[OV_MAX_CHOICES] = { 0 };
+    for (size_t i = 0; i < x->c.n_choices; i++) {
+        names[i] = x->c.choices[i];
+    }
+    qsort(names, x->c.n_choices, sizeof names[0], cmp_choice);
+    for (size_t i = 0; i < x->c.n_choices && rc == 0; i++) {
+        size_t k = (size_t)(names[i] - x->c.choices[0]) / sizeof x->c.choices[0];
+        rc = fn(arg, names[i], counts[k], 0);
+    }
+    return rc;
+}
+
+size_t
+audit_rules_n_contexts(const struct audit_rules *r)
+{
+    return r->n_ctxs;
+}
+
+const struct audit_ctx *
+audit_rules_context(const struct audit_rules *r, size_t i)
+{
+    return i < r->n_ctxs ? r->ctxs[i] : NULL;
+}
+
+const uint64_t *
+audit_rules_counts(const struct audit_rules *r)
+{
+    return r->counts;
+}
+
+size_t
+audit_rules_standing(const struct audit_rules *r, const struct audit_standing **out)
+{
+    *out = r->standing;
+    return r->n_standing;
+}
+
+uint64_t
+audit_rules_new_violations(const struct audit_rules *r)
+{
+    return r->n_new;
+}

@@ -1,0 +1,124 @@
+/* rules: the protocol's rules (docs/PROTOCOL.md §3, §7, §8), checked entry by entry in log
+ * order from public data alone. Owns the in-memory contexts (each with its parsed token key
+ * and TokenChallenge digest) and drives the state tables of store.h and the signature
+ * workers of verify.h. Every violation found is written to the state's violations table
+ * inside the caller's transaction, with its entry index and its stable rule id
+ * (rules_ids.h); the caller commits once the log reader has checked the tree.
+ *
+ * What is checked, per entry:
+ *   any        decodes strictly (core/entry)                         entry_malformed
+ *   context    token_key is an RSA-2048 token key, token_key_id is   context_invalid
+ *              its SHA-256; the id is announced once                  context_duplicate
+ *   issuance   its context was announced before; per context and     context_missing
+ *              tag, at most `quota` issuances                         quota_exceeded
+ *   action     context announced before; a ballot or rating of the   context_missing
+ *              context's type, a choice offered or a rating within    invalid_action
+ *              the scale; time in [opens, closes)                     outside_window
+ *              token: parses; token_key_id is the context's logged    token_invalid
+ *              one (else another context's: key_swapped; none:        key_swapped
+ *              key_missing); challenge_digest = SHA-256 of the        key_missing
+ *              context's TokenChallenge; nonce = SHA-256(pseudonym);  token_challenge
+ *              RSA-PSS verifies (worker); its nonce counts once per   nonce_binding
+ *              context                                                nonce_reused
+ *              no token: an assembly ballot always carries one; a     token_missing
+ *              rating's pseudonym must have been admitted by a token  unknown_pseudonym
+ *              rating: one per pseudonym and target                   double_rating
+ *              signature by the pseudonym (worker)                    action_signature
+ *   tally      context announced; algorithm fits its type; size <=    tally_invalid
+ *              its own index; result = the recount of the context's   tally_mismatch
+ *              counted actions among entries [0, size)
+ *   standing   per context, admitted tokens <= issuances, checked     tokens_exceed_issuances
+ *              over the whole log read (issuer and verifier outboxes
+ *              may log in either order, so only the totals count)
+ * The recount counts every action entry of the context whose choice is offered (assembly:
+ * every choice listed, 0 included) or whose rating lies in the scale (per target [count,
+ * sum]); a published tally may omit zero counts. */
+#ifndef AUDIT_RULES_H
+#define AUDIT_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "entry.h"
+#include "err.h"
+#include "pp.h"
+#include "verify.h"
+
+#define AUDIT_NO_INDEX UINT64_MAX
+/* Contexts are kept in memory (about 10 KiB each, their choices included): a log announcing
+ * more cannot be audited in bounded memory, and the run stops with an error. */
+#define AUDIT_MAX_CONTEXTS 100000
+
+/* A context as the log announced it. */
+struct audit_ctx {
+    int64_t n;        /* its row in the state */
+    uint64_t index;   /* its entry */
+    struct ov_context c;
+    bool key_ok;      /* token_key parsed and token_key_id is its SHA-256 */
+    struct ov_pp_key key;
+    uint8_t digest[OV_PP_DIGEST_LEN]; /* SHA-256 of its TokenChallenge */
+    uint64_t issuances, tokens, actions;
+};
+
+/* Entries by kind, and enrollments by route. */
+enum audit_count {
+    AUDIT_N_CONTEXT,
+    AUDIT_N_ENROLLMENT,
+    AUDIT_N_ISSUANCE,
+    AUDIT_N_ACTION,
+    AUDIT_N_TALLY,
+    AUDIT_N_MALFORMED,
+    AUDIT_N_INVITE,
+    AUDIT_N_REGISTRAR,
+    AUDIT_N_ATTESTATION,
+    AUDIT_N_RECOVERY,
+    AUDIT_N_COUNTS
+};
+extern const char *const audit_count_names[AUDIT_N_COUNTS];
+
+/* A violation that holds for the log as read so far, recomputed by every run (not stored). */
+struct audit_standing {
+    uint64_t index;
+    const char *rule;
+    const struct audit_ctx *ctx;
+    char detail[AUDIT_DETAIL_MAX];
+};
+
+struct audit_rules;
+
+/* Rules over the state db (borrowed), with n_threads signature workers, recording
+ * violations under run number `run`. Loads the contexts and counts already in the state.
+ * -OV_E_NOMEM, -OV_E_DB, -OV_E_MALFORMED (a stored context that no longer decodes). */
+OV_MUST_CHECK int audit_rules_new(struct ov_db *db, unsigned n_threads, int64_t run,
+                                  struct audit_rules **out);
+void audit_rules_free(struct audit_rules *r);
+
+/* Checks one entry (call in index order, inside the caller's transaction). Violations are
+ * not errors: only a failing database or memory is (-OV_E_DB, -OV_E_NOMEM...). */
+OV_MUST_CHECK int audit_rules_entry(struct audit_rules *r, uint64_t index, struct ov_bytes entry);
+/* After the last entry of a sync: waits for the workers, records their findings, writes the
+ * counters and recomputes the standing violations. Still inside the transaction. */
+OV_MUST_CHECK int audit_rules_finish(struct audit_rules *r);
+/* After the caller rolled back: forgets what the aborted sync changed in memory and reloads
+ * from the state. */
+OV_MUST_CHECK int audit_rules_reset(struct audit_rules *r);
+
+/* Reading, for the report. */
+size_t audit_rules_n_contexts(const struct audit_rules *r);
+const struct audit_ctx *audit_rules_context(const struct audit_rules *r, size_t i);
+const uint64_t *audit_rules_counts(const struct audit_rules *r);
+size_t audit_rules_standing(const struct audit_rules *r, const struct audit_standing **out);
+/* Violations recorded by this run so far. */
+uint64_t audit_rules_new_violations(const struct audit_rules *r);
+
+/* The recount of ctx over entries [0, size), streamed in name order (bytewise) to fn
+ * (plurality: every choice, 0 included; ratings: every rated target, [count, sum]), so a
+ * round with millions of targets needs no memory. fn's non-zero result stops and is
+ * returned; else -OV_E_DB or 0. */
+typedef int (*audit_recount_fn)(void *arg, const char *name, uint64_t count, int64_t sum);
+OV_MUST_CHECK int audit_rules_recount(struct audit_rules *r, const struct audit_ctx *ctx,
+                                      uint64_t size, audit_recount_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,35 @@
+/* rules_ids: the stable, machine-readable ids of everything onevoice-audit reports
+ * (clients/audit/README.md explains each). A report consumer branches on these ids, never on
+ * the detail text; an id is never renamed or reused. */
+#ifndef AUDIT_RULES_IDS_H
+#define AUDIT_RULES_IDS_H
+
+/* the log itself (no entry index) */
+#define R_CHECKPOINT_SIGNATURE "checkpoint_signature"   /* not signed by the log's key */
+#define R_CHECKPOINT_INVALID "checkpoint_invalid"       /* not a checkpoint of this log */
+#define R_WITNESS_QUORUM "witness_quorum"               /* too few witness cosignatures */
+#define R_TREE_MISMATCH "tree_mismatch"                 /* entries or tiles != signed root */
+#define R_FORK "fork"                                   /* two signed, inconsistent trees */
+/* entries */
+#define R_ENTRY_MALFORMED "entry_malformed"
+#define R_CONTEXT_INVALID "context_invalid"             /* token key or its id is wrong */
+#define R_CONTEXT_DUPLICATE "context_duplicate"
+#define R_CONTEXT_MISSING "context_missing"             /* used before it was announced */
+#define R_QUOTA_EXCEEDED "quota_exceeded"
+#define R_TOKEN_MISSING "token_missing"
+#define R_TOKEN_INVALID "token_invalid"
+#define R_KEY_SWAPPED "key_swapped"                     /* under another context's key */
+#define R_KEY_MISSING "key_missing"                     /* under a key the log never showed */
+#define R_TOKEN_CHALLENGE "token_challenge"             /* issued for another context */
+#define R_NONCE_BINDING "nonce_binding"                 /* nonce != SHA-256(pseudonym) */
+#define R_ACTION_SIGNATURE "action_signature"
+#define R_NONCE_REUSED "nonce_reused"
+#define R_UNKNOWN_PSEUDONYM "unknown_pseudonym"
+#define R_DOUBLE_RATING "double_rating"
+#define R_INVALID_ACTION "invalid_action"
+#define R_OUTSIDE_WINDOW "outside_window"
+#define R_TOKENS_EXCEED "tokens_exceed_issuances"
+#define R_TALLY_INVALID "tally_invalid"
+#define R_TALLY_MISMATCH "tally_mismatch"
+
+#endif

@@ -1,0 +1,183 @@
+#include "store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const migrations[] = {
+    /* 1: the first schema (the table is in store.h) */
+    "CREATE TABLE meta (k TEXT PRIMARY KEY, v ANY NOT NULL) STRICT;"
+    "CREATE TABLE contexts (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+    "  idx INTEGER NOT NULL, entry BLOB NOT NULL, issuances INTEGER NOT NULL DEFAULT 0,"
+    "  tokens INTEGER NOT NULL DEFAULT 0, actions INTEGER NOT NULL DEFAULT 0) STRICT;"
+    "CREATE TABLE issued (ctx INTEGER NOT NULL, tag BLOB NOT NULL, n INTEGER NOT NULL,"
+    "  PRIMARY KEY (ctx, tag)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE spent (ctx INTEGER NOT NULL, nonce BLOB NOT NULL, idx INTEGER NOT NULL,"
+    "  PRIMARY KEY (ctx, nonce)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE rated (ctx INTEGER NOT NULL, pseudonym BLOB NOT NULL, target TEXT NOT NULL,"
+    "  idx INTEGER NOT NULL, PRIMARY KEY (ctx, pseudonym, target)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE acts (ctx INTEGER NOT NULL, idx INTEGER NOT NULL, name TEXT NOT NULL,"
+    "  rating INTEGER NOT NULL, tok INTEGER NOT NULL, counted INTEGER NOT NULL,"
+    "  PRIMARY KEY (ctx, idx)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE tallies (idx INTEGER PRIMARY KEY, ctx INTEGER NOT NULL,"
+    "  size INTEGER NOT NULL, ok INTEGER NOT NULL) STRICT;"
+    "CREATE TABLE violations (id INTEGER PRIMARY KEY, idx INTEGER, rule TEXT NOT NULL,"
+    "  context TEXT, detail TEXT NOT NULL, run INTEGER NOT NULL) STRICT;"
+    "CREATE INDEX violations_idx ON violations (idx);"
+    "CREATE TABLE forks (id INTEGER PRIMARY KEY, old_size INTEGER NOT NULL,"
+    "  old_root BLOB NOT NULL, old_note TEXT NOT NULL, new_size INTEGER NOT NULL,"
+    "  new_root BLOB NOT NULL, new_note TEXT NOT NULL, detail TEXT NOT NULL,"
+    "  run INTEGER NOT NULL, UNIQUE (old_size, old_root, new_size, new_root)) STRICT;"
+    "CREATE TABLE counts (kind TEXT PRIMARY KEY, n INTEGER NOT NULL) STRICT;"
+    "CREATE TABLE runs (run INTEGER PRIMARY KEY, started INTEGER NOT NULL,"
+    "  from_size INTEGER NOT NULL, to_size INTEGER NOT NULL) STRICT;",
+};
+
+/* The hot statements (one or more per action) come first: ov_db_stmt looks names up in
+ * order. */
+static const struct ov_db_stmt_def stmts[] = {
+    /* rules.c: a token's nonce counted (no change: it was already). OR IGNORE rather than
+     * a constraint error, and no RETURNING: both cost an allocation per row. */
+    { "spent_put", "INSERT OR IGNORE INTO spent (ctx, nonce, idx) VALUES (?, ?, ?)" },
+    /* rules.c: every action, for recounts */
+    { "act_put", "INSERT INTO acts (ctx, idx, name, rating, tok, counted) VALUES (?, ?, ?, ?, ?, ?)" },
+    /* rules.c: where a nonce was first counted; whether a pseudonym was admitted */
+    { "spent_get", "SELECT idx FROM spent WHERE ctx = ? AND nonce = ?" },
+    /* rules.c: one rating per pseudonym and target */
+    { "rated_put",
+      "INSERT OR IGNORE INTO rated (ctx, pseudonym, target, idx) VALUES (?, ?, ?, ?)" },
+    { "rated_get", "SELECT idx FROM rated WHERE ctx = ? AND pseudonym = ? AND target = ?" },
+    /* rules.c: the first issuance for a tag (no change: not the first), then the others */
+    { "issued_first", "INSERT OR IGNORE INTO issued (ctx, tag, n) VALUES (?, ?, 1)" },
+    { "issued_more", "UPDATE issued SET n = n + 1 WHERE ctx = ? AND tag = ?" },
+    { "issued_get", "SELECT n FROM issued WHERE ctx = ? AND tag = ?" },
+    /* rules.c: a violation found */
+    { "violation_put",
+      "INSERT INTO violations (idx, rule, context, detail, run) VALUES (?, ?, ?, ?, ?)" },
+    /* rules.c: a context announced */
+    { "context_put", "INSERT INTO contexts (n, id, idx, entry) VALUES (?, ?, ?, ?)" },
+    { "context_counts",
+      "UPDATE contexts SET issuances = ?, tokens = ?, actions = ? WHERE n = ?" },
+    /* rules.c: every context, at start-up */
+    { "context_all",
+      "SELECT n, idx, entry, issuances, tokens, actions FROM contexts ORDER BY n" },
+    /* rules.c: the recount of a context over entries [0, size): an assembly's ballots, */
+    { "recount_rows",
+      "SELECT name FROM acts WHERE ctx = ? AND idx < ? AND counted = 1" },
+    /* a rating round's targets */
+    { "recount",
+      "SELECT name, count(*), sum(rating) FROM acts WHERE ctx = ? AND idx < ? AND counted = 1 "
+      "GROUP BY name ORDER BY name" },
+    /* rules.c: the k-th admitted token of a context (tokens beyond issuances) */
+    { "token_nth",
+      "SELECT idx FROM acts WHERE ctx = ? AND tok = 1 ORDER BY idx LIMIT 1 OFFSET ?" },
+    /* rules.c: a published tally and its verdict */
+    { "tally_put", "INSERT INTO tallies (idx, ctx, size, ok) VALUES (?, ?, ?, ?)" },
+    { "tally_list", "SELECT idx, size, ok FROM tallies WHERE ctx = ? ORDER BY idx" },
+    /* rules.c: entries by kind */
+    { "count_put", "INSERT OR REPLACE INTO counts (kind, n) VALUES (?, ?)" },
+    { "count_all", "SELECT kind, n FROM counts" },
+    /* report.c: every violation, in log order (log-level ones, NULL, first), read along the
+     * index: no sort, whatever their number */
+    { "violation_all",
+      "SELECT idx, rule, context, detail, run FROM violations ORDER BY idx, id" },
+    { "violation_count", "SELECT count(*) FROM violations" },
+    /* sync.c: a fork, with both checkpoints */
+    { "fork_put",
+      "INSERT OR IGNORE INTO forks (old_size, old_root, old_note, new_size, new_root, new_note,"
+      " detail, run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)" },
+    { "fork_count", "SELECT count(*) FROM forks" },
+    { "fork_all",
+      "SELECT old_size, old_root, old_note, new_size, new_root, new_note, detail, run FROM forks "
+      "ORDER BY id" },
+    /* main.c: this run */
+    { "run_put", "INSERT INTO runs (started, from_size, to_size) VALUES (?, ?, ?)" },
+    { "run_update", "UPDATE runs SET to_size = ? WHERE run = ?" },
+    /* store.c */
+    { "meta_get", "SELECT v FROM meta WHERE k = ?" },
+    { "meta_put", "INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)" },
+};
+
+const struct ov_db_schema audit_store_schema = {
+    migrations, sizeof migrations / sizeof migrations[0], stmts, sizeof stmts / sizeof stmts[0],
+};
+
+int
+audit_store_open(const char *dir, struct ov_db **out)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/audit.db", dir);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        *out = NULL;
+        return -OV_E_TOO_BIG;
+    }
+    /* NORMAL: a crash may lose the last transaction, which the next run reads again */
+    int rc = ov_db_open(path, OV_DB_SYNC_NORMAL, &audit_store_schema, out);
+    if (rc == 0) {
+        /* the cache caps memory; sorts (recounts) spill to temporary files, not to memory */
+        rc = ov_db_exec(*out, "PRAGMA cache_size = -32768; PRAGMA temp_store = FILE");
+        if (rc != 0) {
+            ov_db_close(*out);
+            *out = NULL;
+        }
+    }
+    return rc;
+}
+
+int
+audit_meta_get(struct ov_db *db, const char *k, size_t max, struct ov_buf *out)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "meta_get");
+    struct ov_bytes v;
+    ov_buf_init(out, max);
+    int rc = ov_db_bind_text(st, 1, k, strlen(k));
+    rc = rc ? rc : ov_db_step(st);
+    if (rc == OV_DB_DONE) {
+        rc = -OV_E_NOT_FOUND;
+    } else if (rc == OV_DB_ROW) {
+        rc = ov_db_col_blob(st, 0, max, &v);
+        rc = rc ? rc : ov_buf_append(out, v.ptr, v.len);
+    }
+    ov_db_reset(st);
+    if (rc != 0) {
+        ov_buf_clear(out);
+    }
+    return rc;
+}
+
+int
+audit_meta_put(struct ov_db *db, const char *k, struct ov_bytes v)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "meta_put");
+    int rc = ov_db_bind_text(st, 1, k, strlen(k));
+    rc = rc ? rc : ov_db_bind_blob(st, 2, v);
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    return rc;
+}
+
+int
+audit_meta_get_u64(struct ov_db *db, const char *k, uint64_t *v)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "meta_get");
+    *v = 0;
+    int rc = ov_db_bind_text(st, 1, k, strlen(k));
+    rc = rc ? rc : ov_db_step(st);
+    if (rc == OV_DB_DONE) {
+        rc = -OV_E_NOT_FOUND;
+    } else if (rc == OV_DB_ROW) {
+        rc = ov_db_col_uint64(st, 0, v);
+    }
+    ov_db_reset(st);
+    return rc;
+}
+
+int
+audit_meta_put_u64(struct ov_db *db, const char *k, uint64_t v)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "meta_put");
+    int rc = ov_db_bind_text(st, 1, k, strlen(k));
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, v);
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    return rc;
+}

@@ -1,0 +1,227 @@
+#!/bin/sh
+# onevoice-audit end to end, against real onevoice-log servers (and a witness) on
+# 127.0.0.1:0. tests/tools/govsim builds each log through the log's append API, breaking
+# exactly one rule per scenario and printing "expect RULE INDEX" for what the auditor must
+# find; every scenario must exit 1 and report exactly that rule at exactly those entries, the
+# clean log must exit 0 with the right recounts. Then: resumable state (a later run reads only
+# what is new, checked two ways), forks and rewritten entries against saved state (both
+# checkpoints reported and kept), a tampered bundle, a wrong log key, the witness quorum,
+# --follow, and usage errors.
+. tests/e2e/lib/common.sh
+LT=$BUILD/tools/logtool
+GS=$BUILD/tools/govsim
+AU=$BUILD/onevoice-audit
+T=$E2E_TMP
+KEYS=$T/keys # the context keys (RSA-2048): made once, reused by every log
+
+$LT keygen "$T/p.key" > "$T/p.pub"
+echo "sim $(cat "$T/p.pub")" > "$T/producers"
+# every log shares one checkpoint key, as two copies of one log (a fork) would
+$BUILD/onevoice-log --data "$T/keylog" --origin sim.example/log --print-vkey > "$T/vkey"
+VK=$(cat "$T/vkey")
+
+# new_log NAME [args...]: a fresh log; sets U and NAME_PID
+new_log() {
+    n=$1; shift
+    start_server "$n" PORT $BUILD/onevoice-log --data "$T/$n" --key "$T/keylog/log.key" \
+        --producers "$T/producers" --checkpoint-ms 20 "$@"
+    U=http://127.0.0.1:$PORT
+}
+stop_log() { eval "kill \$${1}_PID"; eval "wait \$${1}_PID" 2>/dev/null; }
+
+cat > "$T/chk.py" <<'PY'
+import json, sys
+cmd, report = sys.argv[1], json.load(open(sys.argv[2]))
+def fail(msg): print(msg); sys.exit(1)
+if cmd == "expect":      # every expected (rule, index) reported, and no other rule
+    want = [l.split() for l in open(sys.argv[3]) if l.startswith("expect ")]
+    got = {(v["rule"], v["index"]) for v in report["violations"]}
+    rules = {w[1] for w in want}
+    for _, rule, idx in want:
+        if (rule, int(idx)) not in got: fail("missing %s at %s; got %s" % (rule, idx, sorted(got)))
+    extra = {r for r, _ in got} - rules
+    if extra: fail("other rules reported too: %s" % sorted(extra))
+    if not want or report["ok"]: fail("nothing expected, or ok")
+elif cmd == "counts":    # the recounts equal govsim's counts, and every tally was found right
+    ctx = {c["id"]: c for c in report["contexts"]}
+    for l in open(sys.argv[3]):
+        if not l.startswith("count "): continue
+        _, c, name, n, s = l.split()
+        res = ctx[c]["recount"]["result"]
+        got = res.get(name, 0 if ctx[c]["type"] == "assembly" else [0, 0])
+        want = int(n) if ctx[c]["type"] == "assembly" else [int(n), int(s)]
+        if got != want: fail("%s %s: recount %s, want %s" % (c, name, got, want))
+        if not ctx[c]["tallies"] or not all(t["ok"] for t in ctx[c]["tallies"]):
+            fail("%s: tallies %s" % (c, ctx[c]["tallies"]))
+    if not report["ok"] or report["violations"]: fail("violations: %s" % report["violations"])
+elif cmd == "rules":     # the set of rules reported
+    print(" ".join(sorted({v["rule"] for v in report["violations"]})))
+elif cmd == "get":       # a value by a dotted path
+    v = report
+    for k in sys.argv[3].split("."):
+        v = v[int(k)] if isinstance(v, list) else v[k]
+    print(v if not isinstance(v, bool) else str(v).lower())
+PY
+J() { python3 "$T/chk.py" "$@"; }
+# audit ARGS...: runs the auditor quietly, prints its exit status
+audit() { $AU --quiet "$@" >"$T/audit.out" 2>"$T/audit.err"; echo $?; }
+
+# --- 1. a clean log, and one log per broken rule ----------------------------------------
+new_log clean
+$GS clean "$U" "$T/p.key" sim --keys "$KEYS" --save "$T/clean.entries" > "$T/clean.gs"
+check_eq "clean log: exit 0" "$(audit --log "$U" --log-vkey "$VK" --json "$T/clean.json")" 0
+check "clean log: recounts equal the tallies and govsim's counts" J counts "$T/clean.json" "$T/clean.gs"
+check_eq "clean log: every entry read" "$(J get "$T/clean.json" read.entries)" \
+    "$(sed -n 's/^size //p' "$T/clean.gs")"
+check_eq "clean log: no state kept without --state" "$(J get "$T/clean.json" state)" None
+check "the summary says so" sh -c "$AU --log $U --log-vkey '$VK' | grep -q '^result: no violation'"
+check_eq "clean log, signatures checked inline (--threads 0)" \
+    "$(audit --log "$U" --log-vkey "$VK" --threads 0)" 0
+stop_log clean
+
+for sc in forged-token double-count altered-action over-quota key-swapped key-missing \
+          outside-window wrong-tally context-after-action double-rating tokens-exceed-issuances \
+          nonce-binding unknown-pseudonym invalid-choice wrong-challenge missing-token \
+          context-duplicate malformed; do
+    new_log "s_$(echo "$sc" | tr - _)"
+    if ! $GS "$sc" "$U" "$T/p.key" sim --keys "$KEYS" > "$T/$sc.gs" 2>"$T/$sc.err"; then
+        fail "$sc: govsim: $(cat "$T/$sc.err")"; continue
+    fi
+    st=$(audit --log "$U" --log-vkey "$VK" --json "$T/$sc.json" --state "$T/st-$sc")
+    check_eq "$sc: exit 1" "$st" 1
+    if J expect "$T/$sc.json" "$T/$sc.gs" > "$T/$sc.chk"; then ok; else
+        fail "$sc: $(cat "$T/$sc.chk")"; fi
+    # the state keeps them: a later run that reads nothing new reports them again
+    st=$(audit --log "$U" --log-vkey "$VK" --json "$T/$sc.again.json" --state "$T/st-$sc")
+    check_eq "$sc: still exit 1 when nothing is new" "$st/$(J get "$T/$sc.again.json" read.entries)" 1/0
+    if J expect "$T/$sc.again.json" "$T/$sc.gs" > "$T/$sc.chk"; then ok; else
+        fail "$sc (again): $(cat "$T/$sc.chk")"; fi
+    stop_log "s_$(echo "$sc" | tr - _)"
+done
+
+# --- 2. resumable state: a later run reads only what is new -----------------------------
+new_log a
+$GS clean "$U" "$T/p.key" sim --keys "$KEYS" --save "$T/a.entries" > "$T/a1.gs"
+N1=$(sed -n 's/^size //p' "$T/a1.gs")
+check_eq "state: first run" "$(audit --log "$U" --log-vkey "$VK" --state "$T/s1" --json "$T/s1a.json")" 0
+check_eq "state: first run read everything" "$(J get "$T/s1a.json" read.entries)" "$N1"
+cp -r "$T/s1" "$T/s2"; cp -r "$T/s1" "$T/s3" # the state after N1 entries, for the forks below
+$GS clean "$U" "$T/p.key" sim --keys "$KEYS" --prefix b > "$T/a2.gs"
+N2=$(sed -n 's/^size //p' "$T/a2.gs")
+check_eq "state: second run" "$(audit --log "$U" --log-vkey "$VK" --state "$T/s1" --json "$T/s1b.json")" 0
+check_eq "state: the second run starts where the first stopped" "$(J get "$T/s1b.json" read.from)" "$N1"
+check_eq "state: and reads only the new entries" "$(J get "$T/s1b.json" read.entries)" $((N2 - N1))
+check_eq "state: contexts of both runs recounted" "$(J get "$T/s1b.json" contexts.5.id)" b-other
+check "state: every checkpoint kept as evidence" test -s "$T/s1/checkpoints/$N1-$(J get "$T/s1a.json" checkpoint.root | base64 -d | od -An -tx1 | tr -d ' \n').txt"
+check_eq "state: nothing new, nothing read" "$(audit --log "$U" --log-vkey "$VK" --state "$T/s1" --json "$T/s1c.json"; J get "$T/s1c.json" read.entries)" "0
+0"
+# Second proof that old entries are not fetched again: corrupt entry 3 in the log's own
+# database. The resumed run does not notice (it reads only entries >= N2); a fresh run does.
+stop_log a
+python3 - "$T/a/log.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+row = db.execute("SELECT data FROM bundles WHERE n = 0").fetchone()
+if row is not None:                # a full bundle: its own row
+    b, off = bytearray(row[0]), 0
+    for i in range(3):
+        off += 2 + int.from_bytes(b[off:off + 2], "big")
+    ln = int.from_bytes(b[off:off + 2], "big")
+    b[off + 2 + ln - 1] ^= 1       # the last byte of entry 3
+    db.execute("UPDATE bundles SET data = ? WHERE n = 0", (bytes(b),))
+else:                              # a partial bundle is served from the leaves
+    d = bytearray(db.execute("SELECT data FROM leaves WHERE idx = 3").fetchone()[0])
+    d[-1] ^= 1
+    db.execute("UPDATE leaves SET data = ? WHERE idx = 3", (bytes(d),))
+db.commit()
+PY
+new_log a
+check_eq "tampered old entry: the resumed run reads nothing old" \
+    "$(audit --log "$U" --log-vkey "$VK" --state "$T/s1" --json "$T/s1d.json"; J get "$T/s1d.json" read.entries)" "0
+0"
+check_eq "tampered old entry: a fresh run finds it" \
+    "$(audit --log "$U" --log-vkey "$VK" --json "$T/tamper.json"; J rules "$T/tamper.json")" "1
+tree_mismatch"
+check_eq "a bundle that no longer matches the tree: nothing kept" "$(J get "$T/tamper.json" read.entries)" 0
+stop_log a
+
+# --- 3. forks: same key, another history --------------------------------------------------
+# B: the entries of A's first N1, entry 5 rewritten (its time moved: still valid by every
+# rule, so only the saved state can tell)
+new_log b
+check_eq "rewritten log of the same size" "$($GS replay "$U" "$T/p.key" sim "$T/a.entries" --alter 5)" "size $N1"
+check_eq "rewritten log alone looks clean" "$(audit --log "$U" --log-vkey "$VK")" 0
+check_eq "rewritten entry against saved state: exit 1" \
+    "$(audit --log "$U" --log-vkey "$VK" --state "$T/s2" --json "$T/fork1.json")" 1
+check_eq "rewritten entry: reported as a fork" "$(J rules "$T/fork1.json")" fork
+check_eq "fork: the saved checkpoint" "$(J get "$T/fork1.json" forks.0.saved.size)" "$N1"
+check_eq "fork: the new checkpoint" "$(J get "$T/fork1.json" forks.0.new_checkpoint.size)" "$N1"
+check "fork: both checkpoints kept as evidence files" sh -c \
+    "test -s \"\$(python3 $T/chk.py get $T/fork1.json forks.0.saved.file)\" && test -s \"\$(python3 $T/chk.py get $T/fork1.json forks.0.new_checkpoint.file)\""
+check "fork: two different checkpoints of that size in the evidence folder" sh -c \
+    "ls $T/s2/checkpoints | grep -c '^$N1-' | grep -qx 2"
+check_eq "fork: a later run still reports it" "$(audit --log "$U" --log-vkey "$VK" --state "$T/s2")" 1
+stop_log b
+# C: the same rewrite, then grown: a consistency proof from N1 cannot exist
+new_log c
+$GS replay "$U" "$T/p.key" sim "$T/a.entries" --alter 5 > /dev/null
+$GS clean "$U" "$T/p.key" sim --keys "$KEYS" --prefix c > "$T/c.gs"
+check_eq "forked and grown log against saved state: exit 1" \
+    "$(audit --log "$U" --log-vkey "$VK" --state "$T/s3" --json "$T/fork2.json")" 1
+check_eq "forked and grown: a fork" "$(J rules "$T/fork2.json")" fork
+check_eq "forked and grown: sizes" "$(J get "$T/fork2.json" forks.0.saved.size) $(J get "$T/fork2.json" forks.0.new_checkpoint.size)" \
+    "$N1 $(sed -n 's/^size //p' "$T/c.gs")"
+check "forked and grown: the consistency proof was checked" sh -c "grep -q 'consistency proof' $T/fork2.json"
+check_eq "a state follows one log only" "$(audit --log "$U" --log-vkey "other.example/log+01020304+AXQr6y9P3cEOS3SpM4lNqIyFzNzbSlmjTzCw7s9nL3k=" --state "$T/s3")" 2
+stop_log c
+
+# --- 4. keys and witnesses ---------------------------------------------------------------
+$BUILD/onevoice-log --data "$T/otherkey" --origin sim.example/log --print-vkey > "$T/vkey2"
+$BUILD/onevoice-witness --data "$T/w1" --name w1.example/witness --print-vkey > "$T/w1.vkey"
+$BUILD/onevoice-witness --data "$T/w2" --name w2.example/witness --print-vkey > "$T/w2.vkey"
+echo "sim.example/log $VK" > "$T/wlogs"
+start_server w1 W1PORT $BUILD/onevoice-witness --data "$T/w1" --logs "$T/wlogs"
+echo "http://127.0.0.1:$W1PORT $(cat "$T/w1.vkey")" > "$T/logwitnesses"
+new_log d --witnesses "$T/logwitnesses" --quorum 1
+$GS clean "$U" "$T/p.key" sim --keys "$KEYS" > /dev/null
+check_eq "wrong log key: exit 1" "$(audit --log "$U" --log-vkey "$(cat "$T/vkey2")" --json "$T/wk.json")" 1
+check_eq "wrong log key: checkpoint_signature" "$(J rules "$T/wk.json")" checkpoint_signature
+cp "$T/w1.vkey" "$T/trust1"
+check_eq "witness quorum met" "$(audit --log "$U" --log-vkey "$VK" --witnesses "$T/trust1" --quorum 1 --json "$T/wq.json")" 0
+check_eq "witness cosignature counted" "$(J get "$T/wq.json" checkpoint.cosignatures)" 1
+check_eq "the log's witness file works as well" "$(audit --log "$U" --log-vkey "$VK" --witnesses "$T/logwitnesses")" 0
+cp "$T/w2.vkey" "$T/trust2"
+check_eq "a witness that never cosigned: exit 1" "$(audit --log "$U" --log-vkey "$VK" --witnesses "$T/trust2" --quorum 1 --json "$T/wq2.json")" 1
+check_eq "missing quorum: witness_quorum" "$(J rules "$T/wq2.json")" witness_quorum
+cat "$T/w1.vkey" "$T/w2.vkey" > "$T/trust12"
+check_eq "quorum 2 of 2 with one cosignature: exit 1" "$(audit --log "$U" --log-vkey "$VK" --witnesses "$T/trust12" --json "$T/wq3.json")" 1
+check_eq "quorum 1 of 2: exit 0" "$(audit --log "$U" --log-vkey "$VK" --witnesses "$T/trust12" --quorum 1)" 0
+
+# --- 5. --follow ----------------------------------------------------------------------------
+$AU --log "$U" --log-vkey "$VK" --witnesses "$T/trust1" --state "$T/s4" --follow \
+    --interval-ms 50 --json "$T/follow.json" > "$T/follow.out" 2>"$T/follow.err" &
+FPID=$!
+E2E_PIDS="$E2E_PIDS $FPID"
+i=0; while [ "$(grep -c '^checkpoint' "$T/follow.out")" -lt 1 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+$GS clean "$U" "$T/p.key" sim --keys "$KEYS" --prefix f > "$T/f.gs"
+NF=$(sed -n 's/^size //p' "$T/f.gs")
+i=0; while ! grep -q "^checkpoint $NF " "$T/follow.out" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill -TERM $FPID; wait $FPID; FST=$?
+check "follow: one line per new checkpoint, the first and the grown log's" sh -c \
+    "test \$(grep -c '^checkpoint' $T/follow.out) -ge 2 && grep -q '^checkpoint $NF ' $T/follow.out"
+check_eq "follow: stops cleanly on SIGTERM, exit 0" "$FST" 0
+check_eq "follow: the report covers the whole log" "$(J get "$T/follow.json" read.to)" "$NF"
+check "follow: the summary at exit" grep -q '^result: no violation' "$T/follow.out"
+stop_log d
+
+# --- 6. usage and I/O errors ---------------------------------------------------------------
+check_eq "no arguments: exit 2" "$(audit)" 2
+check "--help lists every option" sh -c "$AU --help | grep -q -- --follow && $AU --help | grep -q -- --interval-ms && $AU --help | grep -q -- --threads"
+check_eq "--help: exit 0" "$($AU --help >/dev/null; echo $?)" 0
+check_eq "bad vkey: exit 2" "$(audit --log "$U" --log-vkey nonsense)" 2
+check_eq "unknown option: exit 2" "$(audit --log "$U" --log-vkey "$VK" --frobnicate)" 2
+check_eq "quorum above the witnesses: exit 2" "$(audit --log "$U" --log-vkey "$VK" --quorum 3)" 2
+echo "not a key" > "$T/badw"
+check_eq "bad witness file: exit 2" "$(audit --log "$U" --log-vkey "$VK" --witnesses "$T/badw")" 2
+check_eq "unreachable log: exit 2" "$(audit --log http://127.0.0.1:1 --log-vkey "$VK")" 2
+summary

@@ -1,0 +1,411 @@
+/* citizens: N simulated citizens for the demo and its end-to-end test. Each one is a
+ * wallet in miniature built on the same client modules as the `onevoice` wallet: it
+ * enrolls with its invitation code, keeps only the open contexts whose key the log shows
+ * (the context entries, read through core/logreader under a witnessed checkpoint), fetches
+ * a token for every one of them (cover issuance) with a fresh one-time key per token,
+ * votes in the assembly, rates the statements of the rating round, and at the end checks
+ * every receipt offline. Even-numbered citizens are in group A, odd ones in group B; the
+ * two groups agree on some statements and disagree on others, as in an alignment assembly.
+ *
+ *   citizens --issuer URL --verifier URL --log URL --log-vkey VKEY [--witness VKEY]...
+ *            [--quorum K] --codes FILE --assembly ID --round ID [--threads T] [--json FILE]
+ *
+ * The codes file is the issuer's invitation CSV. Preferences are the fixed tables below.
+ * Prints one line of counts; exit 0 when every step of every citizen succeeded. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include "codec.h"
+#include "entry.h"
+#include "issuerclient.h"
+#include "logreader.h"
+#include "receipt.h"
+#include "verifierclient.h"
+
+#define MAX_CITIZENS 100000
+#define N_STATEMENTS 6
+#define MAX_THREADS 64
+
+/* How each group rates each statement (1..5), before a little per-citizen variation. */
+static const struct {
+    const char *id;
+    int a, b;
+} statements[N_STATEMENTS] = {
+    { "s1-public-transport", 5, 5 }, /* both groups agree: yes */
+    { "s2-road-pricing", 5, 1 },     /* divides them */
+    { "s3-more-parking", 1, 5 },     /* divides them the other way */
+    { "s4-do-nothing", 1, 1 },       /* both agree: no */
+    { "s5-cycle-lanes", 4, 4 },      /* both fairly positive */
+    { "s6-car-free-centre", 4, 2 },  /* leans A */
+};
+/* The assembly's proposals each group votes for, in turn. */
+static const char *const vote_a[] = { "p1-bus-network", "p2-mixed-plan", "p1-bus-network" };
+static const char *const vote_b[] = { "p3-road-upgrade", "p2-mixed-plan", "p2-mixed-plan" };
+
+struct sim {
+    const char *issuer, *verifier, *assembly, *round;
+    struct ov_logreader_cfg log;
+    char **codes;
+    size_t n;
+    atomic_size_t next;
+    atomic_size_t enrolled, tokens, votes, ratings, proven, failures;
+    atomic_long sum[N_STATEMENTS][2]; /* per statement and group: ratings counted */
+    atomic_long cnt[N_STATEMENTS][2];
+    struct ov_context *logged; /* the context entries of the log */
+    size_t n_logged;
+    pthread_mutex_t mu;
+    uint8_t (*hashes)[OV_HASH_LEN]; /* every receipt's entry hash, checked at the end */
+    size_t n_hashes, cap_hashes;
+};
+
+static void
+fail(struct sim *S, size_t i, const char *what, int rc, const char *reason)
+{
+    atomic_fetch_add(&S->failures, 1);
+    fprintf(stderr, "citizen %zu: %s: %s %s\n", i, what, ov_strerror(rc), reason ? reason : "");
+}
+
+static void
+keep_receipt(struct sim *S, const struct ov_receipt *r)
+{
+    pthread_mutex_lock(&S->mu);
+    if (S->n_hashes == S->cap_hashes) {
+        S->cap_hashes = S->cap_hashes ? 2 * S->cap_hashes : 1024;
+        S->hashes = realloc(S->hashes, S->cap_hashes * OV_HASH_LEN);
+    }
+    memcpy(S->hashes[S->n_hashes++], r->hash, OV_HASH_LEN);
+    pthread_mutex_unlock(&S->mu);
+}
+
+/* True when the log holds this very context definition, its token key included: a key
+ * the log does not show could single a person out (docs/THREAT-MODEL.md). */
+static bool
+in_log(const struct sim *S, const struct ov_context *c)
+{
+    for (size_t i = 0; i < S->n_logged; i++) {
+        const struct ov_context *d = &S->logged[i];
+        if (strcmp(d->id, c->id) == 0 && d->token_key_len == c->token_key_len &&
+            memcmp(d->token_key, c->token_key, d->token_key_len) == 0 &&
+            memcmp(d->token_key_id, c->token_key_id, OV_PP_NID) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* One token for ctx with a fresh one-time key (*otk), retrying the same job (so the same
+ * blinded message) when the answer may have been lost. */
+static int
+fetch_token(struct ov_issuerclient *ic, const struct ov_sign_key *me,
+            const struct ov_issuer_context *ctx, struct ov_sign_key **otk,
+            uint8_t token[OV_PP_TOKEN_LEN], struct ov_issuer_status *st)
+{
+    uint8_t nonce[OV_PP_NONCE_LEN];
+    unsigned int nl = 0;
+    struct ov_token_job job;
+    int rc = ov_sign_key_generate(otk);
+    if (rc != 0) {
+        return rc;
+    }
+    if (EVP_Digest(ov_sign_key_pk(*otk), OV_SIGN_PK_LEN, nonce, &nl, EVP_sha256(), NULL) != 1) {
+        return -OV_E_CRYPTO;
+    }
+    rc = ov_token_job_init(&job, ctx, nonce);
+    if (rc != 0) {
+        return rc;
+    }
+    for (int attempt = 0; attempt < 3; attempt++) {
+        rc = ov_issuerclient_token(ic, me, &job, token, st);
+        if (rc == 0 || (st->status != 0 && st->status < 500)) {
+            break;
+        }
+    }
+    ov_token_job_clear(&job);
+    return rc;
+}
+
+static int
+submit(struct sim *S, struct ov_vclient *vc, struct ov_action *a, const struct ov_sign_key *k,
+       struct ov_vclient_answer *ans)
+{
+    struct ov_receipt r;
+    ov_receipt_init(&r);
+    int rc = ov_action_sign(a, k);
+    rc = rc ? rc : ov_vclient_submit(vc, a, 0, &r, ans);
+    if (rc == 0) {
+        keep_receipt(S, &r);
+    }
+    ov_receipt_clear(&r);
+    return rc;
+}
+
+static void
+citizen(struct sim *S, size_t i, struct ov_issuerclient *ic, struct ov_vclient *vc)
+{
+    int group = (int)(i % 2);
+    struct ov_sign_key *me = NULL, *otk[2] = { NULL, NULL };
+    struct ov_issuer_context *ctxs = NULL;
+    struct ov_issuer_status st;
+    struct ov_vclient_answer ans;
+    struct ov_enroll_req req;
+    uint8_t tok[2][OV_PP_TOKEN_LEN];
+    bool have[2] = { false, false }, recovered = false;
+    size_t n = 0;
+    memset(&req, 0, sizeof req);
+    memset(&st, 0, sizeof st);
+    req.route = OV_ROUTE_INVITE;
+    snprintf(req.secret, sizeof req.secret, "%s", S->codes[i]);
+    int rc = ov_sign_key_generate(&me);
+    rc = rc ? rc : ov_issuerclient_enroll(ic, &req, me, &recovered, &st);
+    sodium_memzero(&req, sizeof req);
+    if (rc != 0) {
+        fail(S, i, "enroll", rc, st.reason);
+        goto out;
+    }
+    atomic_fetch_add(&S->enrolled, 1);
+    rc = ov_issuerclient_contexts(ic, &ctxs, &n, &st);
+    if (rc != 0) {
+        fail(S, i, "contexts", rc, st.reason);
+        goto out;
+    }
+    for (size_t k = 0; k < n; k++) { /* cover issuance: every open context the log shows */
+        if (!ctxs[k].open) {
+            continue;
+        }
+        if (!in_log(S, &ctxs[k].def)) {
+            fail(S, i, "a context key the log does not show", -OV_E_UNKNOWN_KEY, ctxs[k].def.id);
+            continue;
+        }
+        int which = strcmp(ctxs[k].def.id, S->assembly) == 0 ? 0
+                    : strcmp(ctxs[k].def.id, S->round) == 0  ? 1
+                                                              : -1;
+        struct ov_sign_key *k1 = NULL;
+        uint8_t t[OV_PP_TOKEN_LEN];
+        rc = fetch_token(ic, me, &ctxs[k], &k1, t, &st);
+        if (rc != 0) {
+            fail(S, i, "fetch", rc, st.reason);
+            ov_sign_key_free(k1);
+            continue;
+        }
+        atomic_fetch_add(&S->tokens, 1);
+        if (which >= 0) {
+            otk[which] = k1;
+            memcpy(tok[which], t, sizeof t);
+            have[which] = true;
+        } else {
+            ov_sign_key_free(k1);
+        }
+    }
+    if (have[0]) { /* the vote */
+        struct ov_action a;
+        memset(&a, 0, sizeof a);
+        snprintf(a.context, sizeof a.context, "%s", S->assembly);
+        snprintf(a.platform, sizeof a.platform, "demo-platform");
+        snprintf(a.choice, sizeof a.choice, "%s", (group ? vote_b : vote_a)[i / 2 % 3]);
+        a.has_token = true;
+        memcpy(a.token, tok[0], OV_PP_TOKEN_LEN);
+        rc = submit(S, vc, &a, otk[0], &ans);
+        if (rc != 0) {
+            fail(S, i, "vote", rc, ans.reason);
+        } else {
+            atomic_fetch_add(&S->votes, 1);
+        }
+    }
+    for (int s = 0; have[1] && s < N_STATEMENTS; s++) { /* the ratings, one pseudonym */
+        struct ov_action a;
+        memset(&a, 0, sizeof a);
+        int64_t rating = (group ? statements[s].b : statements[s].a) + (int64_t)((i * 7 + (size_t)s * 3) % 3) - 1;
+        rating = rating < 1 ? 1 : rating > 5 ? 5 : rating;
+        snprintf(a.context, sizeof a.context, "%s", S->round);
+        snprintf(a.platform, sizeof a.platform, "demo-platform");
+        snprintf(a.target, sizeof a.target, "%s", statements[s].id);
+        a.is_rating = true;
+        a.rating = rating;
+        a.has_token = s == 0; /* the first rating admits the pseudonym */
+        memcpy(a.token, tok[1], OV_PP_TOKEN_LEN);
+        rc = submit(S, vc, &a, otk[1], &ans);
+        if (rc != 0) {
+            fail(S, i, "rate", rc, ans.reason);
+            continue;
+        }
+        atomic_fetch_add(&S->ratings, 1);
+        atomic_fetch_add(&S->sum[s][group], rating);
+        atomic_fetch_add(&S->cnt[s][group], 1);
+    }
+out:
+    free(ctxs);
+    ov_sign_key_free(me);
+    ov_sign_key_free(otk[0]);
+    ov_sign_key_free(otk[1]);
+}
+
+static void *
+worker(void *arg)
+{
+    struct sim *S = arg;
+    struct ov_issuerclient *ic = NULL;
+    struct ov_vclient *vc = NULL;
+    if (ov_issuerclient_new(S->issuer, &ic) == 0 && ov_vclient_new(S->verifier, &vc) == 0) {
+        for (size_t i; (i = atomic_fetch_add(&S->next, 1)) < S->n;) {
+            citizen(S, i, ic, vc);
+        }
+    } else {
+        atomic_fetch_add(&S->failures, 1);
+    }
+    ov_issuerclient_free(ic);
+    ov_vclient_free(vc);
+    return NULL;
+}
+
+/* Every receipt fetched again once a checkpoint covers it, and checked offline: the
+ * checkpoint's signature and cosignatures, the inclusion proof, the entry's hash. */
+static void *
+check_receipts(void *arg)
+{
+    struct sim *S = arg;
+    struct ov_vclient *vc = NULL;
+    if (ov_vclient_new(S->verifier, &vc) != 0) {
+        atomic_fetch_add(&S->failures, 1);
+        return NULL;
+    }
+    for (size_t i; (i = atomic_fetch_add(&S->next, 1)) < S->n_hashes;) {
+        struct ov_receipt r;
+        struct ov_vclient_answer ans;
+        int rc = ov_vclient_receipt(vc, S->hashes[i], true, &r, &ans);
+        rc = rc ? rc : ov_receipt_check(&r, &S->log, NULL);
+        if (rc == 0) {
+            atomic_fetch_add(&S->proven, 1);
+        } else {
+            fail(S, i, "receipt", rc, ans.reason);
+        }
+        ov_receipt_clear(&r);
+    }
+    ov_vclient_free(vc);
+    return NULL;
+}
+
+static int
+collect_context(void *ctx, uint64_t index, struct ov_bytes entry)
+{
+    struct sim *S = ctx;
+    struct ov_entry e;
+    (void)index;
+    if (ov_entry_decode(entry, &e) == 0 && e.kind == OV_ENTRY_CONTEXT) {
+        struct ov_context *more = realloc(S->logged, (S->n_logged + 1) * sizeof *more);
+        if (more == NULL) {
+            ov_entry_clear(&e);
+            return -OV_E_NOMEM;
+        }
+        S->logged = more;
+        S->logged[S->n_logged++] = e.u.context;
+    }
+    ov_entry_clear(&e);
+    return 0;
+}
+
+static const char *
+opt(int argc, char **argv, const char *name, const char *def)
+{
+    for (int i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], name) == 0) {
+            return argv[i + 1];
+        }
+    }
+    return def;
+}
+
+static void
+run(struct sim *S, unsigned threads, void *(*fn)(void *))
+{
+    pthread_t th[MAX_THREADS];
+    atomic_store(&S->next, 0);
+    for (unsigned t = 0; t < threads; t++) {
+        pthread_create(&th[t], NULL, fn, S);
+    }
+    for (unsigned t = 0; t < threads; t++) {
+        pthread_join(th[t], NULL);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    static struct sim S;
+    struct ov_note_verifier wit[OV_LOGREADER_MAX_WITNESSES];
+    const char *codes = opt(argc, argv, "--codes", NULL), *vkey = opt(argc, argv, "--log-vkey", NULL);
+    S.issuer = opt(argc, argv, "--issuer", NULL);
+    S.verifier = opt(argc, argv, "--verifier", NULL);
+    S.assembly = opt(argc, argv, "--assembly", NULL);
+    S.round = opt(argc, argv, "--round", NULL);
+    S.log.url = opt(argc, argv, "--log", NULL);
+    unsigned threads = (unsigned)strtoul(opt(argc, argv, "--threads", "8"), NULL, 10);
+    if (sodium_init() < 0 || !codes || !vkey || !S.issuer || !S.verifier || !S.assembly ||
+        !S.round || !S.log.url || threads == 0 || threads > MAX_THREADS ||
+        ov_note_vkey_parse(OV_BYTES(vkey, strlen(vkey)), &S.log.log_key) != 0) {
+        fprintf(stderr, "usage: see the comment at the top of tests/tools/citizens.c\n");
+        return 2;
+    }
+    for (int i = 1; i + 1 < argc && S.log.n_witnesses < OV_LOGREADER_MAX_WITNESSES; i++) {
+        if (strcmp(argv[i], "--witness") == 0 &&
+            ov_note_vkey_parse(OV_BYTES(argv[i + 1], strlen(argv[i + 1])),
+                               &wit[S.log.n_witnesses++]) != 0) {
+            return 2;
+        }
+    }
+    S.log.witnesses = wit;
+    S.log.quorum = (unsigned)strtoul(opt(argc, argv, "--quorum", "0"), NULL, 10);
+    FILE *f = fopen(codes, "r");
+    char line[256];
+    S.codes = calloc(MAX_CITIZENS, sizeof *S.codes);
+    while (f != NULL && S.codes != NULL && fgets(line, sizeof line, f) != NULL && S.n < MAX_CITIZENS) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (line[0] != 0 && strcmp(line, "code") != 0) {
+            S.codes[S.n++] = strdup(line);
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    struct ov_logreader *lr = NULL;
+    struct ov_logreader_cp cp;
+    int rc = ov_logreader_new(&S.log, &lr);
+    rc = rc ? rc : ov_logreader_checkpoint(lr, &cp);
+    rc = rc ? rc : ov_logreader_sync(lr, &cp, collect_context, &S);
+    if (rc != 0) {
+        fprintf(stderr, "citizens: the log does not verify: %s\n", ov_strerror(rc));
+        return 1;
+    }
+    ov_logreader_cp_clear(&cp);
+    ov_logreader_free(lr);
+    pthread_mutex_init(&S.mu, NULL);
+    run(&S, threads, worker);
+    run(&S, threads, check_receipts);
+    printf("citizens %zu enrolled %zu tokens %zu votes %zu ratings %zu receipts_verified %zu "
+           "failures %zu\n",
+           S.n, (size_t)S.enrolled, (size_t)S.tokens, (size_t)S.votes, (size_t)S.ratings,
+           (size_t)S.proven, (size_t)S.failures);
+    FILE *j = opt(argc, argv, "--json", NULL) ? fopen(opt(argc, argv, "--json", NULL), "w") : NULL;
+    if (j != NULL) {
+        fprintf(j, "{\"statements\": [");
+        for (int s = 0; s < N_STATEMENTS; s++) {
+            fprintf(j, "%s{\"id\": \"%s\", \"a_n\": %ld, \"a_sum\": %ld, \"b_n\": %ld, \"b_sum\": %ld}",
+                    s ? ", " : "", statements[s].id, (long)S.cnt[s][0], (long)S.sum[s][0],
+                    (long)S.cnt[s][1], (long)S.sum[s][1]);
+        }
+        fprintf(j, "]}\n");
+        fclose(j);
+    }
+    for (size_t i = 0; i < S.n; i++) {
+        free(S.codes[i]);
+    }
+    free(S.codes);
+    free(S.hashes);
+    free(S.logged);
+    return S.failures == 0 && S.proven == S.n_hashes ? 0 : 1;
+}

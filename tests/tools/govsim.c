@@ -1,0 +1,954 @@
+/* govsim: builds onevoice logs for the auditor's tests and benchmark, through a real
+ * onevoice-log as producer. It plays the issuer (context keys, context and issuance entries,
+ * blind signatures) and the verifier and wallets (RFC 9578 tokens whose nonce is SHA-256 of a
+ * one-time Ed25519 key, signed actions, tallies), and can break exactly one rule.
+ *
+ *   govsim SCENARIO URL PRODUCER_KEY PRODUCER [--keys DIR] [--voters N] [--prefix P]
+ *                   [--save FILE]
+ *       appends the scenario's log; prints "expect RULE INDEX" for each violation the
+ *       auditor must report, "count CONTEXT NAME COUNT SUM" for every recount, "size N"
+ *   govsim replay URL PRODUCER_KEY PRODUCER FILE [--alter K]
+ *       appends the entries a --save wrote (entry K with its time moved by one second: still
+ *       valid by every rule, but another log); prints "size N"
+ *   govsim bulk URL PRODUCER_KEY PRODUCER --actions N [--threads T] [--keys DIR]
+ *                [--fake-tokens]
+ *       one assembly with N issuances and N votes (tokens minted on T threads); "size N".
+ *       --fake-tokens: tokens right in every field but the RSA signature (random), so a log
+ *       of a million actions takes seconds (every token then fails: a memory benchmark)
+ *   govsim speed [--threads T] [--ms MS] [--keys DIR]
+ *       the per-action signature-verification limit: RSA-2048 PSS token verification plus
+ *       Ed25519 action verification on T threads; prints "speed ACTIONS_PER_SECOND"
+ *
+ * Scenarios (the rule id each one breaks, see clients/audit/README.md): clean, forged-token
+ * (token_invalid), double-count (nonce_reused), altered-action (action_signature),
+ * over-quota (quota_exceeded), key-swapped (key_swapped), key-missing (key_missing),
+ * outside-window (outside_window), wrong-tally (tally_mismatch), context-after-action
+ * (context_missing), double-rating (double_rating), tokens-exceed-issuances
+ * (tokens_exceed_issuances), nonce-binding (nonce_binding), unknown-pseudonym
+ * (unknown_pseudonym), invalid-choice (invalid_action), wrong-challenge (token_challenge),
+ * missing-token (token_missing), context-duplicate (context_duplicate), malformed
+ * (entry_malformed).
+ *
+ * Context keys (RSA-2048, slow to make) are kept in --keys DIR as PKCS#8 files k0..k3 and
+ * reused. Exit status 0, or 1 with a message. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include "brsa.h"
+#include "cbor.h"
+#include "codec.h"
+#include "entry.h"
+#include "keyfile.h"
+#include "logclient.h"
+#include "pp.h"
+#include "sign.h"
+
+#define N_KEYS 4
+#define MAX_PENDING 2000000
+#define BATCH 2048
+/* core/logreq encodes and parses an append request as one CBOR message of at most
+ * OV_MAX_CBOR_LEN (64 KiB), whatever docs/PROTOCOL.md §4.1 allows: keep requests under it */
+#define BATCH_BYTES 60000
+#define ISSUER "issuer.onevoice.test"
+#define OPENS 1700000000u
+#define CLOSES 1800000000u
+
+static void
+die(const char *msg, int rc)
+{
+    fprintf(stderr, "govsim: %s: %s\n", msg, rc ? ov_strerror(rc) : "failed");
+    exit(1);
+}
+
+static void
+must(int rc, const char *what)
+{
+    if (rc != 0) {
+        die(what, rc);
+    }
+}
+
+static const char *
+opt(int argc, char **argv, const char *name, const char *def)
+{
+    for (int i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], name) == 0) {
+            return argv[i + 1];
+        }
+    }
+    return def;
+}
+
+static bool
+flag_set(int argc, char **argv, const char *name)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+sha256(const uint8_t *p, size_t n, uint8_t out[32])
+{
+    unsigned int l = 0;
+    if (EVP_Digest(p, n, out, &l, EVP_sha256(), NULL) != 1) {
+        die("sha256", -OV_E_CRYPTO);
+    }
+}
+
+/* ------------------------------------------------------------------ context keys */
+
+struct ctxkey {
+    struct ov_brsa_sk *sk;
+    struct ov_pp_key pk;
+};
+
+static void
+load_keys(const char *dir, struct ctxkey keys[N_KEYS])
+{
+    if (dir != NULL && mkdir(dir, 0700) != 0 && access(dir, W_OK) != 0) {
+        die(dir, -OV_E_IO);
+    }
+    for (int i = 0; i < N_KEYS; i++) {
+        char path[4096];
+        struct ov_buf der;
+        snprintf(path, sizeof path, "%s/k%d.pk8", dir ? dir : ".", i);
+        if (dir != NULL && ov_file_read(path, OV_BRSA_MAX_SK_DER_LEN, &der) == 0) {
+            must(ov_brsa_sk_load(ov_buf_view(&der), &keys[i].sk), path);
+            ov_buf_clear(&der);
+        } else {
+            must(ov_brsa_keygen(OV_PP_MODULUS_BITS, &keys[i].sk), "keygen");
+            if (dir != NULL) {
+                uint8_t out[OV_BRSA_MAX_SK_DER_LEN];
+                size_t n = 0;
+                must(ov_brsa_sk_to_pkcs8(keys[i].sk, out, sizeof out, &n), "pkcs8");
+                must(ov_file_write_atomic(path, out, n, 0600), path);
+                sodium_memzero(out, sizeof out);
+            }
+        }
+        must(ov_pp_key_from_pk(&keys[i].pk, ov_brsa_sk_pk(keys[i].sk)), "token key");
+    }
+}
+
+static void
+free_keys(struct ctxkey keys[N_KEYS])
+{
+    for (int i = 0; i < N_KEYS; i++) {
+        ov_pp_key_clear(&keys[i].pk);
+        ov_brsa_sk_free(keys[i].sk);
+    }
+}
+
+/* A Privacy Pass token of context ctx_id, issued under key k, whose nonce is
+ * SHA-256(pseudonym): the wallet's request, the issuer's blind signature, the wallet's
+ * finalisation, exactly as RFC 9578 runs them. */
+static void
+mint(const struct ctxkey *k, const char *ctx_id, const uint8_t pseudonym[OV_PSEUDONYM_LEN],
+     uint8_t token[OV_PP_TOKEN_LEN])
+{
+    uint8_t ch[OV_ENTRY_MAX_CHALLENGE_LEN], nonce[OV_PP_NONCE_LEN];
+    uint8_t req[OV_PP_TOKEN_REQUEST_LEN], resp[OV_PP_TOKEN_RESPONSE_LEN];
+    size_t chl = 0;
+    struct ov_pp_client_state st;
+    must(ov_entry_challenge(ISSUER, ctx_id, ch, sizeof ch, &chl), "challenge");
+    sha256(pseudonym, OV_PSEUDONYM_LEN, nonce);
+    must(ov_pp_client_request(&k->pk, OV_BYTES(ch, chl), nonce, req, &st), "token request");
+    must(ov_pp_issuer_respond(k->sk, OV_BYTES(req, sizeof req), resp), "issuer");
+    must(ov_pp_client_finalize(&k->pk, &st, OV_BYTES(resp, sizeof resp), token), "finalize");
+    ov_pp_client_state_clear(&st);
+}
+
+/* ------------------------------------------------------------------ the log */
+
+struct sim {
+    struct ov_logclient *lc;
+    struct ov_sign_key *producer; /* must outlive lc */
+    struct ov_buf *pending; /* encoded entries not yet appended */
+    size_t n_pending, n_sent;
+    uint64_t *index;        /* log index of every entry pushed, by push order */
+    FILE *save;
+    uint64_t clock;         /* entry times */
+    uint64_t size;          /* the log's size after the last flush */
+};
+
+static size_t
+push_bytes(struct sim *s, struct ov_buf b)
+{
+    if (s->n_pending >= MAX_PENDING) {
+        die("too many entries", -OV_E_TOO_BIG);
+    }
+    s->pending[s->n_pending] = b;
+    return s->n_pending++;
+}
+
+static size_t
+push(struct sim *s, const struct ov_entry *e)
+{
+    struct ov_buf b;
+    must(ov_entry_encode(e, &b), "encode entry");
+    return push_bytes(s, b);
+}
+
+/* Appends everything pushed and not yet sent, in order; the last batch waits for a
+ * checkpoint that covers it. */
+static void
+flush(struct sim *s, bool checkpoint)
+{
+    while (s->n_sent < s->n_pending) {
+        size_t n = 0, bytes = 0;
+        while (s->n_sent + n < s->n_pending && n < BATCH &&
+               (n == 0 || bytes + s->pending[s->n_sent + n].len + 5 <= BATCH_BYTES)) {
+            bytes += s->pending[s->n_sent + n].len + 5;
+            n++;
+        }
+        struct ov_bytes *v = calloc(n, sizeof *v);
+        if (v == NULL) {
+            die("memory", -OV_E_NOMEM);
+        }
+        for (size_t i = 0; i < n; i++) {
+            v[i] = ov_buf_view(&s->pending[s->n_sent + i]);
+        }
+        bool last = s->n_sent + n == s->n_pending;
+        struct ov_log_ack ack;
+        int rc = ov_logclient_append(s->lc, v, n, checkpoint && last, &ack);
+        if (rc != 0) {
+            fprintf(stderr, "govsim: append refused: HTTP %u %s\n", ack.status, ack.reason);
+            exit(1);
+        }
+        for (size_t i = 0; i < n; i++) {
+            s->index[s->n_sent + i] = ack.indices[i];
+            if (s->save != NULL) {
+                char b64[OV_ENTRY_MAX_LEN * 2];
+                if (ov_b64_encode(b64, sizeof b64, v[i].ptr, v[i].len, OV_B64_STD) != 0) {
+                    die("save", 0);
+                }
+                fprintf(s->save, "%s\n", b64);
+            }
+            ov_buf_clear(&s->pending[s->n_sent + i]);
+        }
+        s->size = ack.size;
+        ov_log_ack_clear(&ack);
+        free(v);
+        s->n_sent += n;
+    }
+}
+
+static void
+sim_init(struct sim *s, int argc, char **argv)
+{
+    memset(s, 0, sizeof *s);
+    must(ov_keyfile_load_sign_key(argv[3], &s->producer), argv[3]);
+    must(ov_logclient_new(argv[2], argv[4], s->producer, &s->lc), "log client");
+    s->pending = calloc(MAX_PENDING, sizeof *s->pending);
+    s->index = calloc(MAX_PENDING, sizeof *s->index);
+    if (s->pending == NULL || s->index == NULL) {
+        die("memory", -OV_E_NOMEM);
+    }
+    const char *save = opt(argc, argv, "--save", NULL);
+    if (save != NULL && (s->save = fopen(save, "w")) == NULL) {
+        die(save, -OV_E_IO);
+    }
+    s->clock = OPENS + 1000;
+}
+
+static void
+sim_free(struct sim *s)
+{
+    for (size_t i = s->n_sent; i < s->n_pending; i++) {
+        ov_buf_clear(&s->pending[i]);
+    }
+    free(s->pending);
+    free(s->index);
+    ov_logclient_free(s->lc);
+    ov_sign_key_free(s->producer);
+    if (s->save != NULL && fclose(s->save) != 0) {
+        die("save", -OV_E_IO);
+    }
+}
+
+/* Forgets the entries sent (their indices too), so a long run keeps no memory. */
+static void
+sim_restart(struct sim *s)
+{
+    if (s->n_sent == s->n_pending) {
+        s->n_sent = s->n_pending = 0;
+    }
+}
+
+/* ------------------------------------------------------------------ entries */
+
+/* A running recount of one context, as the auditor recounts it. */
+#define MAX_NAMES 64
+struct count {
+    char ctx[OV_MAX_CONTEXT_ID_LEN + 1];
+    bool ratings;
+    size_t n;
+    struct ov_tally_item items[MAX_NAMES];
+};
+
+static void
+count_add(struct count *c, const char *name, int64_t rating)
+{
+    size_t i = 0;
+    while (i < c->n && strcmp(c->items[i].name, name) != 0) {
+        i++;
+    }
+    if (i == c->n) {
+        if (c->n == MAX_NAMES) {
+            die("too many names", 0);
+        }
+        snprintf(c->items[c->n++].name, OV_MAX_LABEL_LEN + 1, "%s", name);
+    }
+    c->items[i].count++;
+    c->items[i].sum += rating;
+}
+
+static void
+context_entry(struct ov_entry *e, const char *id, bool rating, const struct ctxkey *k,
+              uint64_t quota, uint64_t t)
+{
+    memset(e, 0, sizeof *e);
+    e->kind = OV_ENTRY_CONTEXT;
+    struct ov_context *c = &e->u.context;
+    snprintf(c->id, sizeof c->id, "%s", id);
+    snprintf(c->title, sizeof c->title, "Simulated %s %s", rating ? "rating round" : "assembly",
+             id);
+    c->type = rating ? OV_CONTEXT_RATING : OV_CONTEXT_ASSEMBLY;
+    if (rating) {
+        c->scale_min = -2;
+        c->scale_max = 2;
+    } else {
+        c->n_choices = 3;
+        strcpy(c->choices[0], "yes");
+        strcpy(c->choices[1], "no");
+        strcpy(c->choices[2], "abstain");
+    }
+    c->opens = OPENS;
+    c->closes = CLOSES;
+    c->quota = quota;
+    snprintf(c->issuer, sizeof c->issuer, "%s", ISSUER);
+    memcpy(c->token_key, k->pk.spki, k->pk.spki_len);
+    c->token_key_len = k->pk.spki_len;
+    memcpy(c->token_key_id, k->pk.token_key_id, OV_PP_NID);
+    c->time = t;
+}
+
+/* n: this tag's issuance number in the context, as the issuer writes it (1, 2, ...). */
+static void
+issuance_entry_n(struct ov_entry *e, const char *ctx, const uint8_t tag[OV_TAG_LEN], uint64_t t,
+                 uint64_t n)
+{
+    memset(e, 0, sizeof *e);
+    e->kind = OV_ENTRY_ISSUANCE;
+    snprintf(e->u.issuance.context, sizeof e->u.issuance.context, "%s", ctx);
+    memcpy(e->u.issuance.tag, tag, OV_TAG_LEN);
+    e->u.issuance.n = n;
+    e->u.issuance.time = t;
+}
+
+static void
+issuance_entry(struct ov_entry *e, const char *ctx, const uint8_t tag[OV_TAG_LEN], uint64_t t)
+{
+    issuance_entry_n(e, ctx, tag, t, 1);
+}
+
+/* A signed action by key; with tok, carrying that token. */
+static void
+action_entry(struct ov_entry *e, const char *ctx, const struct ov_sign_key *key,
+             const uint8_t *tok, const char *choice_or_target, bool rating, int64_t value,
+             uint64_t t)
+{
+    memset(e, 0, sizeof *e);
+    e->kind = OV_ENTRY_ACTION;
+    struct ov_action *a = &e->u.action;
+    snprintf(a->context, sizeof a->context, "%s", ctx);
+    a->is_rating = rating;
+    if (rating) {
+        snprintf(a->target, sizeof a->target, "%s", choice_or_target);
+        a->rating = value;
+    } else {
+        snprintf(a->choice, sizeof a->choice, "%s", choice_or_target);
+    }
+    snprintf(a->platform, sizeof a->platform, "govsim");
+    must(ov_action_sign(a, key), "action sign");
+    if (tok != NULL) {
+        a->has_token = true;
+        memcpy(a->token, tok, OV_PP_TOKEN_LEN);
+    }
+    a->time = t;
+}
+
+static void
+tally_entry(struct ov_entry *e, const struct count *c, uint64_t size, uint64_t t)
+{
+    memset(e, 0, sizeof *e);
+    e->kind = OV_ENTRY_TALLY;
+    struct ov_tally *ty = &e->u.tally;
+    snprintf(ty->context, sizeof ty->context, "%s", c->ctx);
+    ty->size = size;
+    ty->ratings = c->ratings;
+    ty->n = c->n;
+    ty->items = calloc(c->n ? c->n : 1, sizeof *ty->items);
+    if (ty->items == NULL) {
+        die("memory", -OV_E_NOMEM);
+    }
+    memcpy(ty->items, c->items, c->n * sizeof *ty->items);
+    ty->time = t;
+}
+
+/* ------------------------------------------------------------------ scenarios */
+
+enum scen {
+    S_CLEAN, S_FORGED_TOKEN, S_DOUBLE_COUNT, S_ALTERED_ACTION, S_OVER_QUOTA, S_KEY_SWAPPED,
+    S_KEY_MISSING, S_OUTSIDE_WINDOW, S_WRONG_TALLY, S_CONTEXT_AFTER_ACTION, S_DOUBLE_RATING,
+    S_TOKENS_EXCEED, S_NONCE_BINDING, S_UNKNOWN_PSEUDONYM, S_INVALID_CHOICE,
+    S_WRONG_CHALLENGE, S_MISSING_TOKEN, S_CONTEXT_DUPLICATE, S_MALFORMED, S_COUNT
+};
+
+static const char *const scen_names[S_COUNT] = {
+    "clean", "forged-token", "double-count", "altered-action", "over-quota", "key-swapped",
+    "key-missing", "outside-window", "wrong-tally", "context-after-action", "double-rating",
+    "tokens-exceed-issuances", "nonce-binding", "unknown-pseudonym", "invalid-choice",
+    "wrong-challenge", "missing-token", "context-duplicate", "malformed",
+};
+
+/* The rule each scenario breaks, by its stable id (clients/audit/README.md). */
+static const char *const scen_rules[S_COUNT] = {
+    NULL, "token_invalid", "nonce_reused", "action_signature", "quota_exceeded", "key_swapped",
+    "key_missing", "outside_window", "tally_mismatch", "context_missing", "double_rating",
+    "tokens_exceed_issuances", "nonce_binding", "unknown_pseudonym", "invalid_action",
+    "token_challenge", "token_missing", "context_duplicate", "entry_malformed",
+};
+
+#define MAX_EXPECT 8
+struct expect {
+    size_t n;
+    size_t pos[MAX_EXPECT]; /* push positions of the offending entries */
+};
+
+static void
+expect_at(struct expect *x, size_t pos)
+{
+    if (x->n < MAX_EXPECT) {
+        x->pos[x->n++] = pos;
+    }
+}
+
+static void
+malformed_entry(struct sim *s)
+{
+    cbor_item_t *m = ov_cbor_map_new();
+    struct ov_buf b;
+    ov_buf_init(&b, OV_ENTRY_MAX_LEN);
+    must(m ? 0 : -OV_E_NOMEM, "cbor");
+    must(ov_cbor_put_text(m, "kind", "action"), "cbor");
+    must(ov_cbor_put_uint(m, "v", 1), "cbor");
+    must(ov_cbor_put_text(m, "context", "not-quite-an-action"), "cbor");
+    must(ov_cbor_encode(m, &b), "cbor");
+    ov_cbor_free(m);
+    (void)push_bytes(s, b);
+}
+
+static int
+cmd_scenario(enum scen sc, int argc, char **argv)
+{
+    struct sim s;
+    struct ctxkey keys[N_KEYS];
+    sim_init(&s, argc, argv);
+    load_keys(opt(argc, argv, "--keys", NULL), keys);
+    int voters = atoi(opt(argc, argv, "--voters", "6"));
+    if (voters < 6 || voters > 1000) {
+        die("--voters must be 6..1000", 0);
+    }
+    const char *prefix = opt(argc, argv, "--prefix", "");
+    char asm_id[OV_MAX_CONTEXT_ID_LEN + 1], rnd_id[sizeof asm_id], oth_id[sizeof asm_id];
+    char late_id[sizeof asm_id];
+    snprintf(asm_id, sizeof asm_id, "%s%sassembly", prefix, *prefix ? "-" : "");
+    snprintf(rnd_id, sizeof rnd_id, "%s%sround", prefix, *prefix ? "-" : "");
+    snprintf(oth_id, sizeof oth_id, "%s%sother", prefix, *prefix ? "-" : "");
+    snprintf(late_id, sizeof late_id, "%s%slate", prefix, *prefix ? "-" : "");
+    static const char *const choices[3] = { "yes", "no", "abstain" };
+    struct count c_asm = { .ratings = false }, c_rnd = { .ratings = true }, c_oth = { 0 };
+    snprintf(c_asm.ctx, sizeof c_asm.ctx, "%s", asm_id);
+    snprintf(c_rnd.ctx, sizeof c_rnd.ctx, "%s", rnd_id);
+    snprintf(c_oth.ctx, sizeof c_oth.ctx, "%s", oth_id);
+    for (int i = 0; i < 3; i++) {
+        count_add(&c_asm, choices[i], 0);
+        c_asm.items[i].count = 0;
+        count_add(&c_oth, choices[i], 0);
+        c_oth.items[i].count = 0;
+    }
+    struct expect x = { 0 };
+    struct ov_entry e;
+    size_t pos;
+
+    /* the contexts, announced first (key transparency) */
+    context_entry(&e, asm_id, false, &keys[0], 1, s.clock++);
+    (void)push(&s, &e);
+    context_entry(&e, rnd_id, true, &keys[1], 1, s.clock++);
+    (void)push(&s, &e);
+    context_entry(&e, oth_id, false, &keys[2], 1, s.clock++);
+    (void)push(&s, &e);
+    if (sc == S_CONTEXT_DUPLICATE) {
+        context_entry(&e, asm_id, false, &keys[3], 1, s.clock++); /* a second key for it */
+        expect_at(&x, push(&s, &e));
+    }
+    /* enrollments, then one issuance per voter and context */
+    uint8_t (*tag_a)[OV_TAG_LEN] = calloc((size_t)voters, OV_TAG_LEN);
+    uint8_t (*tag_r)[OV_TAG_LEN] = calloc((size_t)voters, OV_TAG_LEN);
+    if (tag_a == NULL || tag_r == NULL) {
+        die("memory", -OV_E_NOMEM);
+    }
+    for (int v = 0; v < voters; v++) {
+        memset(&e, 0, sizeof e);
+        e.kind = OV_ENTRY_ENROLLMENT;
+        e.u.enrollment.route = v % 2 ? OV_ROUTE_INVITE : OV_ROUTE_REGISTRAR;
+        e.u.enrollment.n = (uint64_t)v + 1;
+        e.u.enrollment.time = s.clock++;
+        (void)push(&s, &e);
+    }
+    for (int v = 0; v < voters; v++) {
+        randombytes_buf(tag_a[v], OV_TAG_LEN);
+        randombytes_buf(tag_r[v], OV_TAG_LEN);
+        if (!(sc == S_TOKENS_EXCEED && v == voters - 1)) {
+            issuance_entry(&e, asm_id, tag_a[v], s.clock++);
+            (void)push(&s, &e);
+        }
+        issuance_entry(&e, rnd_id, tag_r[v], s.clock++);
+        (void)push(&s, &e);
+    }
+    if (sc == S_OVER_QUOTA) {
+        issuance_entry_n(&e, asm_id, tag_a[0], s.clock++, 2); /* a second token for voter 0 */
+        expect_at(&x, push(&s, &e));
+    }
+    /* the assembly: one token, one ballot per voter */
+    struct ov_sign_key **vk = calloc((size_t)voters, sizeof *vk);
+    uint8_t (*tok)[OV_PP_TOKEN_LEN] = calloc((size_t)voters, OV_PP_TOKEN_LEN);
+    if (vk == NULL || tok == NULL) {
+        die("memory", -OV_E_NOMEM);
+    }
+    size_t last_vote = 0;
+    for (int v = 0; v < voters; v++) {
+        must(ov_sign_key_generate(&vk[v]), "one-time key");
+        const char *choice = choices[v % 3];
+        uint64_t t = s.clock++;
+        const struct ctxkey *k = &keys[0];
+        const char *ch_ctx = asm_id;
+        if (sc == S_KEY_SWAPPED && v == 4) {
+            k = &keys[2]; /* the key another logged context announced */
+        } else if (sc == S_KEY_MISSING && v == 4) {
+            k = &keys[3]; /* a key the log never showed */
+        } else if (sc == S_WRONG_CHALLENGE && v == 4) {
+            ch_ctx = oth_id; /* a token for another context, under this one's key */
+        }
+        mint(k, ch_ctx, ov_sign_key_pk(vk[v]), tok[v]);
+        const struct ov_sign_key *signer = vk[v];
+        struct ov_sign_key *other = NULL;
+        if (sc == S_NONCE_BINDING && v == 2) {
+            must(ov_sign_key_generate(&other), "key");
+            signer = other; /* the token was issued to another one-time key */
+        }
+        if (sc == S_INVALID_CHOICE && v == 2) {
+            choice = "maybe";
+        }
+        if (sc == S_OUTSIDE_WINDOW && v == 5) {
+            t = CLOSES; /* the window is [opens, closes) */
+        }
+        action_entry(&e, asm_id, signer, sc == S_MISSING_TOKEN && v == 3 ? NULL : tok[v],
+                     choice, false, 0, t);
+        ov_sign_key_free(other);
+        if (sc == S_FORGED_TOKEN && v == 1) {
+            e.u.action.token[OV_PP_TOKEN_LEN - 7] ^= 0x40; /* the RSA signature */
+        }
+        if (sc == S_ALTERED_ACTION && v == 3) {
+            snprintf(e.u.action.choice, sizeof e.u.action.choice, "%s", choices[(v + 1) % 3]);
+        }
+        if (strcmp(e.u.action.choice, "maybe") != 0) {
+            count_add(&c_asm, e.u.action.choice, 0);
+        }
+        pos = push(&s, &e);
+        last_vote = pos;
+        bool hit = (sc == S_FORGED_TOKEN && v == 1) || (sc == S_ALTERED_ACTION && v == 3) ||
+                   ((sc == S_KEY_SWAPPED || sc == S_KEY_MISSING || sc == S_WRONG_CHALLENGE) &&
+                    v == 4) ||
+                   (sc == S_NONCE_BINDING && v == 2) || (sc == S_INVALID_CHOICE && v == 2) ||
+                   (sc == S_OUTSIDE_WINDOW && v == 5) || (sc == S_MISSING_TOKEN && v == 3);
+        if (hit) {
+            expect_at(&x, pos);
+        }
+    }
+    if (sc == S_TOKENS_EXCEED) {
+        expect_at(&x, last_vote); /* the first token beyond the issuances */
+    }
+    if (sc == S_DOUBLE_COUNT) {
+        /* voter 2's token again, on a ballot for another choice, properly signed */
+        action_entry(&e, asm_id, vk[2], tok[2], choices[0], false, 0, s.clock++);
+        count_add(&c_asm, choices[0], 0);
+        expect_at(&x, push(&s, &e));
+    }
+    /* the rating round: a token admits each pseudonym, which then rates two notes */
+    for (int v = 0; v < voters; v++) {
+        struct ov_sign_key *p = NULL;
+        uint8_t rtok[OV_PP_TOKEN_LEN];
+        must(ov_sign_key_generate(&p), "one-time key");
+        mint(&keys[1], rnd_id, ov_sign_key_pk(p), rtok);
+        int64_t r1 = v % 5 - 2, r2 = (v + 1) % 5 - 2;
+        action_entry(&e, rnd_id, p, rtok, "note-1", true, r1, s.clock++);
+        count_add(&c_rnd, "note-1", r1);
+        (void)push(&s, &e);
+        action_entry(&e, rnd_id, p, NULL, "note-2", true, r2, s.clock++);
+        count_add(&c_rnd, "note-2", r2);
+        (void)push(&s, &e);
+        if (sc == S_DOUBLE_RATING && v == 0) {
+            action_entry(&e, rnd_id, p, NULL, "note-1", true, 2, s.clock++);
+            count_add(&c_rnd, "note-1", 2);
+            expect_at(&x, push(&s, &e));
+        }
+        ov_sign_key_free(p);
+    }
+    if (sc == S_UNKNOWN_PSEUDONYM) {
+        struct ov_sign_key *p = NULL;
+        must(ov_sign_key_generate(&p), "key");
+        action_entry(&e, rnd_id, p, NULL, "note-3", true, 1, s.clock++);
+        count_add(&c_rnd, "note-3", 1);
+        expect_at(&x, push(&s, &e));
+        ov_sign_key_free(p);
+    }
+    if (sc == S_CONTEXT_AFTER_ACTION) {
+        /* an issuance and a ballot for a context the log announces only afterwards */
+        struct ov_sign_key *p = NULL;
+        uint8_t t[OV_PP_TOKEN_LEN], tag[OV_TAG_LEN];
+        randombytes_buf(tag, sizeof tag);
+        must(ov_sign_key_generate(&p), "key");
+        mint(&keys[3], late_id, ov_sign_key_pk(p), t);
+        issuance_entry(&e, late_id, tag, s.clock++);
+        expect_at(&x, push(&s, &e));
+        action_entry(&e, late_id, p, t, "yes", false, 0, s.clock++);
+        expect_at(&x, push(&s, &e));
+        context_entry(&e, late_id, false, &keys[3], 1, s.clock++);
+        (void)push(&s, &e);
+        ov_sign_key_free(p);
+    }
+    if (sc == S_MALFORMED) {
+        malformed_entry(&s);
+        expect_at(&x, s.n_pending - 1);
+    }
+    /* the tallies, over everything appended so far */
+    flush(&s, false);
+    uint64_t size = s.size;
+    struct count *cs[3] = { &c_asm, &c_rnd, &c_oth };
+    for (int i = 0; i < 3; i++) {
+        tally_entry(&e, cs[i], size, s.clock++);
+        if (sc == S_WRONG_TALLY && i == 0) {
+            e.u.tally.items[0].count++; /* one ballot more than the log holds */
+        }
+        pos = push(&s, &e);
+        if (sc == S_WRONG_TALLY && i == 0) {
+            expect_at(&x, pos);
+        }
+        ov_entry_clear(&e);
+    }
+    flush(&s, true);
+    for (size_t i = 0; i < x.n; i++) {
+        printf("expect %s %llu\n", scen_rules[sc], (unsigned long long)s.index[x.pos[i]]);
+    }
+    for (int i = 0; i < 3; i++) {
+        for (size_t j = 0; j < cs[i]->n; j++) {
+            printf("count %s %s %llu %lld\n", cs[i]->ctx, cs[i]->items[j].name,
+                   (unsigned long long)cs[i]->items[j].count, (long long)cs[i]->items[j].sum);
+        }
+    }
+    printf("size %llu\n", (unsigned long long)s.size);
+    for (int v = 0; v < voters; v++) {
+        ov_sign_key_free(vk[v]);
+    }
+    free(vk);
+    free(tok);
+    free(tag_a);
+    free(tag_r);
+    free_keys(keys);
+    sim_free(&s);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ replay */
+
+static int
+cmd_replay(int argc, char **argv)
+{
+    struct sim s;
+    sim_init(&s, argc, argv);
+    FILE *f = fopen(argv[5], "r");
+    if (f == NULL) {
+        die(argv[5], -OV_E_IO);
+    }
+    long alter = atol(opt(argc, argv, "--alter", "-1"));
+    static char line[OV_ENTRY_MAX_LEN * 2];
+    for (long i = 0; fgets(line, sizeof line, f) != NULL; i++) {
+        size_t ll = strcspn(line, "\n");
+        struct ov_buf b;
+        ov_buf_init(&b, OV_ENTRY_MAX_LEN);
+        must(ov_buf_reserve(&b, OV_ENTRY_MAX_LEN), "memory");
+        must(ov_b64_decode(b.ptr, b.cap, &b.len, line, ll, OV_B64_STD), "saved entry");
+        if (i == alter) {
+            struct ov_entry e;
+            must(ov_entry_decode(ov_buf_view(&b), &e), "altered entry");
+            switch (e.kind) {
+            case OV_ENTRY_CONTEXT: e.u.context.time++; break;
+            case OV_ENTRY_ENROLLMENT: e.u.enrollment.time++; break;
+            case OV_ENTRY_ISSUANCE: e.u.issuance.time++; break;
+            case OV_ENTRY_ACTION: e.u.action.time++; break;
+            case OV_ENTRY_TALLY: e.u.tally.time++; break;
+            default: break;
+            }
+            ov_buf_clear(&b);
+            must(ov_entry_encode(&e, &b), "encode");
+            ov_entry_clear(&e);
+        }
+        (void)push_bytes(&s, b);
+    }
+    fclose(f);
+    flush(&s, true);
+    printf("size %llu\n", (unsigned long long)s.size);
+    sim_free(&s);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ bulk */
+
+struct bulk {
+    const struct ctxkey *key;
+    const char *ctx;
+    bool fake;
+    uint8_t digest[OV_PP_DIGEST_LEN]; /* the context's challenge digest (fake tokens) */
+    struct ov_buf *out; /* 2 per voter of the chunk: issuance, action */
+    atomic_size_t next;
+    size_t first, n;    /* the chunk: voters [first, n) */
+};
+
+static void *
+bulk_thread(void *arg)
+{
+    struct bulk *b = arg;
+    static const char *const choices[3] = { "yes", "no", "abstain" };
+    for (;;) {
+        size_t v = atomic_fetch_add(&b->next, 1);
+        if (v >= b->n) {
+            return NULL;
+        }
+        struct ov_entry e;
+        uint8_t tag[OV_TAG_LEN], tok[OV_PP_TOKEN_LEN];
+        struct ov_sign_key *k = NULL;
+        randombytes_buf(tag, sizeof tag);
+        issuance_entry(&e, b->ctx, tag, OPENS + 10 + v);
+        must(ov_entry_encode(&e, &b->out[2 * (v - b->first)]), "encode");
+        must(ov_sign_key_generate(&k), "key");
+        if (b->fake) {
+            struct ov_pp_token t = { .token_type = OV_PP_TOKEN_TYPE };
+            sha256(ov_sign_key_pk(k), OV_PSEUDONYM_LEN, t.nonce);
+            memcpy(t.challenge_digest, b->digest, OV_PP_DIGEST_LEN);
+            memcpy(t.token_key_id, b->key->pk.token_key_id, OV_PP_NID);
+            randombytes_buf(t.authenticator, sizeof t.authenticator);
+            must(ov_pp_token_encode(&t, tok), "token");
+        } else {
+            mint(b->key, b->ctx, ov_sign_key_pk(k), tok);
+        }
+        action_entry(&e, b->ctx, k, tok, choices[v % 3], false, 0, OPENS + 100000 + v);
+        must(ov_entry_encode(&e, &b->out[2 * (v - b->first) + 1]), "encode");
+        ov_sign_key_free(k);
+    }
+}
+
+#define BULK_CHUNK 16384 /* voters minted, then appended, at a time: memory stays flat */
+
+static int
+cmd_bulk(int argc, char **argv)
+{
+    struct sim s;
+    struct ctxkey keys[N_KEYS];
+    sim_init(&s, argc, argv);
+    load_keys(opt(argc, argv, "--keys", NULL), keys);
+    long n = atol(opt(argc, argv, "--actions", "1000"));
+    int nt = atoi(opt(argc, argv, "--threads", "2"));
+    if (n < 1 || n > 100000000 || nt < 1 || nt > 64) {
+        die("--actions 1..100000000, --threads 1..64", 0);
+    }
+    const char *ctx = "bulk";
+    struct ov_entry e;
+    context_entry(&e, ctx, false, &keys[0], 1, OPENS + 1);
+    (void)push(&s, &e);
+    struct bulk b = { .key = &keys[0], .ctx = ctx };
+    b.fake = flag_set(argc, argv, "--fake-tokens");
+    uint8_t ch[OV_ENTRY_MAX_CHALLENGE_LEN];
+    size_t chl = 0;
+    must(ov_entry_challenge(ISSUER, ctx, ch, sizeof ch, &chl), "challenge");
+    ov_pp_challenge_digest(OV_BYTES(ch, chl), b.digest);
+    b.out = calloc(2 * BULK_CHUNK, sizeof *b.out);
+    if (b.out == NULL) {
+        die("memory", -OV_E_NOMEM);
+    }
+    struct count c = { .ratings = false };
+    snprintf(c.ctx, sizeof c.ctx, "%s", ctx);
+    static const char *const choices[3] = { "yes", "no", "abstain" };
+    for (int i = 0; i < 3; i++) {
+        count_add(&c, choices[i], 0);
+        c.items[i].count = 0;
+    }
+    double t_mint = 0, t_append = 0;
+    for (long first = 0; first < n; first += BULK_CHUNK) {
+        double t0 = now_s();
+        b.first = (size_t)first;
+        b.n = (size_t)(n - first < BULK_CHUNK ? n : first + BULK_CHUNK);
+        atomic_store(&b.next, (size_t)first);
+        pthread_t th[64];
+        for (int i = 0; i < nt; i++) {
+            if (pthread_create(&th[i], NULL, bulk_thread, &b) != 0) {
+                die("thread", 0);
+            }
+        }
+        for (int i = 0; i < nt; i++) {
+            pthread_join(th[i], NULL);
+        }
+        double t1 = now_s();
+        /* each issuance shortly before its ballot, as a day of voting would log them */
+        for (size_t v = b.first; v < b.n; v++) {
+            (void)push_bytes(&s, b.out[2 * (v - b.first)]);
+            (void)push_bytes(&s, b.out[2 * (v - b.first) + 1]);
+            c.items[v % 3].count++;
+        }
+        flush(&s, false);
+        sim_restart(&s);
+        t_mint += t1 - t0;
+        t_append += now_s() - t1;
+    }
+    tally_entry(&e, &c, s.size, CLOSES + 1);
+    (void)push(&s, &e);
+    ov_entry_clear(&e);
+    flush(&s, true);
+    fprintf(stderr, "govsim: %ld %stokens minted in %.1f s, appended in %.1f s\n", n,
+            b.fake ? "fake " : "", t_mint, t_append);
+    printf("size %llu\n", (unsigned long long)s.size);
+    free(b.out);
+    free_keys(keys);
+    sim_free(&s);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ speed */
+
+struct speed {
+    const struct ov_pp_key *key;
+    const uint8_t *token;
+    const uint8_t *pk, *sig;
+    const uint8_t *msg;
+    size_t msg_len;
+    double until;
+    atomic_ulong done;
+};
+
+static void *
+speed_thread(void *arg)
+{
+    struct speed *sp = arg;
+    unsigned long n = 0;
+    while (now_s() < sp->until) {
+        for (int i = 0; i < 16; i++) {
+            if (ov_pp_token_verify(sp->key, OV_BYTES(sp->token, OV_PP_TOKEN_LEN)) != 0 ||
+                ov_sign_verify(sp->pk, OV_SIGN_ACTION, sp->msg, sp->msg_len, sp->sig) != 0) {
+                die("speed: a valid signature did not verify", 0);
+            }
+        }
+        n += 16;
+    }
+    atomic_fetch_add(&sp->done, n);
+    return NULL;
+}
+
+static int
+cmd_speed(int argc, char **argv)
+{
+    struct ctxkey keys[N_KEYS];
+    load_keys(opt(argc, argv, "--keys", NULL), keys);
+    int nt = atoi(opt(argc, argv, "--threads", "2"));
+    double ms = atof(opt(argc, argv, "--ms", "2000"));
+    if (nt < 1 || nt > 64 || ms <= 0) {
+        die("--threads 1..64, --ms > 0", 0);
+    }
+    struct ov_sign_key *k = NULL;
+    uint8_t tok[OV_PP_TOKEN_LEN];
+    struct ov_entry e;
+    struct ov_buf msg;
+    must(ov_sign_key_generate(&k), "key");
+    mint(&keys[0], "speed", ov_sign_key_pk(k), tok);
+    action_entry(&e, "speed", k, tok, "yes", false, 0, OPENS);
+    must(ov_action_signed_bytes(&e.u.action, &msg), "signed bytes");
+    struct speed sp = { .key = &keys[0].pk, .token = tok, .pk = e.u.action.pseudonym,
+                        .sig = e.u.action.sig, .msg = msg.ptr, .msg_len = msg.len };
+    pthread_t th[64];
+    double t0 = now_s();
+    sp.until = t0 + ms / 1000.0;
+    for (int i = 0; i < nt; i++) {
+        if (pthread_create(&th[i], NULL, speed_thread, &sp) != 0) {
+            die("thread", 0);
+        }
+    }
+    for (int i = 0; i < nt; i++) {
+        pthread_join(th[i], NULL);
+    }
+    double dt = now_s() - t0;
+    printf("speed %.0f\n", (double)atomic_load(&sp.done) / dt);
+    ov_buf_clear(&msg);
+    ov_sign_key_free(k);
+    free_keys(keys);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    if (sodium_init() < 0) {
+        die("libsodium", 0);
+    }
+    if (argc >= 2 && strcmp(argv[1], "speed") == 0) {
+        return cmd_speed(argc, argv);
+    }
+    if (argc < 5) {
+        fprintf(stderr, "usage: govsim SCENARIO|replay|bulk URL PRODUCER_KEY PRODUCER ... "
+                        "(see tests/tools/govsim.c)\n");
+        return 1;
+    }
+    if (strcmp(argv[1], "replay") == 0 && argc >= 6) {
+        return cmd_replay(argc, argv);
+    }
+    if (strcmp(argv[1], "bulk") == 0) {
+        return cmd_bulk(argc, argv);
+    }
+    for (int i = 0; i < S_COUNT; i++) {
+        if (strcmp(argv[1], scen_names[i]) == 0) {
+            return cmd_scenario((enum scen)i, argc, argv);
+        }
+    }
+    fprintf(stderr, "govsim: unknown scenario %s\n", argv[1]);
+    return 1;
+}

@@ -1,0 +1,198 @@
+#!/bin/sh
+# make demo: a whole alignment assembly on loopback, end to end, in under a minute.
+#
+# A log, two witnesses, an issuer and a verifier start on 127.0.0.1 with SQLite files in a
+# fresh directory. The operator opens an assembly (four proposals) and a rating round (six
+# statements on a 1-5 scale), and sends 447 invitation codes, as a sortition would by text
+# message. Every citizen enrolls, fetches a token for every open context (cover issuance),
+# votes and rates; three of them use the citizen's wallet `onevoice` itself, the others a
+# simulator built on the same client modules (tests/tools/citizens.c). One citizen tries to
+# vote twice and is refused. Every receipt is checked. The contexts close, the verifier logs
+# the tallies, and the watchdog's auditor recounts everything from the public log alone.
+#
+# DEMO_KEEP=1 leaves the servers running and prints their URLs. DEMO_CITIZENS=N changes
+# the number of citizens (default 447); DEMO_VOTE_SECONDS the time the contexts stay open.
+set -eu
+BUILD=${BUILD:-build}
+N=${DEMO_CITIZENS:-447}
+OPEN_S=${DEMO_VOTE_SECONDS:-20}
+D=$(mktemp -d "${TMPDIR:-/tmp}/onevoice-demo.XXXXXX")
+PIDS=""
+cleanup() {
+    if [ "${DEMO_KEEP:-0}" != 1 ]; then
+        for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+        wait 2>/dev/null || true
+        rm -rf "$D"
+    fi
+}
+trap cleanup EXIT INT TERM
+T0=$(date +%s)
+say() { printf '%s\n' "$*"; }
+step() { printf '\n== %s  (t=%ss)\n' "$*" "$(($(date +%s) - T0))"; }
+
+# start NAME COMMAND...: runs a server in the background and sets NAME_URL
+start() {
+    name=$1; shift
+    "$@" --port-file "$D/$name.port" >>"$D/$name.log" 2>&1 &
+    PIDS="$PIDS $!"
+    i=0
+    while [ ! -s "$D/$name.port" ]; do
+        i=$((i + 1)); sleep 0.05
+        if [ $i -gt 400 ]; then say "$name did not start:"; cat "$D/$name.log"; exit 1; fi
+    done
+    eval "${name}_URL=http://127.0.0.1:$(cat "$D/$name.port")"
+}
+
+step "Starting a log, two witnesses, an issuer and a verifier in $D"
+ORIGIN=demo.onevoice.example/log
+LOG_VKEY=$($BUILD/onevoice-log --data "$D/log" --origin $ORIGIN --print-vkey)
+echo "$ORIGIN $LOG_VKEY" > "$D/logs"
+: > "$D/witnesses"
+for w in w1 w2; do
+    start $w $BUILD/onevoice-witness --data "$D/$w" --name "$w.demo.onevoice.example" --logs "$D/logs"
+    eval "url=\$${w}_URL"
+    echo "$url $($BUILD/onevoice-witness --data "$D/$w" --print-vkey)" >> "$D/witnesses"
+done
+{ $BUILD/onevoice-issuer --data "$D/issuer" --print-producer-key
+  $BUILD/onevoice-verifier --data "$D/verifier" --print-producer-key; } > "$D/producers"
+start log $BUILD/onevoice-log --data "$D/log" --producers "$D/producers" \
+    --witnesses "$D/witnesses" --quorum 2 --checkpoint-ms 100
+start issuer $BUILD/onevoice-issuer --data "$D/issuer" --log "$log_URL" --log-vkey "$LOG_VKEY" \
+    --name issuer.demo.onevoice.example
+start verifier $BUILD/onevoice-verifier --data "$D/verifier" --log "$log_URL" \
+    --log-vkey "$LOG_VKEY" --witnesses "$D/witnesses" --quorum 2
+say "log       $log_URL   ($LOG_VKEY)"
+say "witnesses $w1_URL $w2_URL (quorum 2)"
+say "issuer    $issuer_URL"
+say "verifier  $verifier_URL"
+ADMIN=$($BUILD/onevoice-issuer --data "$D/issuer" --print-credentials | awk '/^admin /{print $2}')
+
+step "The operator opens an assembly and a rating round (open for ${OPEN_S}s)"
+NOW=$(date +%s)
+CLOSES=$((NOW + OPEN_S))
+admin() { curl -sf -X POST -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' "$@"; }
+admin "$issuer_URL/admin/contexts" -d "{\"id\":\"transport-2026\",\"title\":\"Which transport plan should the assembly recommend?\",\"type\":\"assembly\",\"choices\":[\"p1-bus-network\",\"p2-mixed-plan\",\"p3-road-upgrade\",\"p4-status-quo\"],\"opens\":$((NOW - 1)),\"closes\":$CLOSES,\"quota\":1}" >/dev/null
+admin "$issuer_URL/admin/contexts" -d "{\"id\":\"transport-statements\",\"title\":\"Rate each statement from 1 (disagree) to 5 (agree)\",\"type\":\"rating\",\"scale\":[1,5],\"opens\":$((NOW - 1)),\"closes\":$CLOSES,\"quota\":1}" >/dev/null
+curl -sf "$issuer_URL/contexts" | python3 -c '
+import json, sys
+for c in json.load(sys.stdin):
+    print("  %-22s %-9s log index %-4d key id %s  %s" % (c["id"], c["type"], c["log_index"], c["token_key_id"][:12] + "...", c["title"]))'
+
+step "The sortition sends $N invitation codes by text message"
+admin "$issuer_URL/admin/invites" -d "{\"count\":$N}" > "$D/codes.csv"
+say "  $(($(wc -l < "$D/codes.csv") - 1)) one-time codes (the issuer keeps only keyed hashes of them)"
+
+step "Three citizens use the wallet: enroll, check the contexts against the log, fetch, vote, rate"
+WIT_ARGS=""
+for v in $(cut -d' ' -f2 "$D/witnesses"); do WIT_ARGS="$WIT_ARGS --witness $v"; done
+i=1
+for who in ana ben chloe; do
+    W="$D/wallet-$who.db"
+    code=$(sed -n "$((i + 1))p" "$D/codes.csv")
+    # shellcheck disable=SC2086
+    $BUILD/onevoice --wallet "$W" init --issuer "$issuer_URL" --verifier "$verifier_URL" \
+        --log "$log_URL" --log-vkey "$LOG_VKEY" $WIT_ARGS --quorum 2 >/dev/null
+    $BUILD/onevoice --wallet "$W" enroll --code "$code" >/dev/null
+    $BUILD/onevoice --wallet "$W" fetch >/dev/null
+    case $who in
+    ana) choice=p1-bus-network; r="5 5 1 1 4 4" ;;
+    ben) choice=p3-road-upgrade; r="5 1 5 1 4 2" ;;
+    *) choice=p2-mixed-plan; r="4 3 3 1 5 3" ;;
+    esac
+    $BUILD/onevoice --wallet "$W" vote transport-2026 "$choice" --platform demo-platform >/dev/null
+    set -- $r
+    for s in s1-public-transport s2-road-pricing s3-more-parking s4-do-nothing s5-cycle-lanes \
+             s6-car-free-centre; do
+        $BUILD/onevoice --wallet "$W" rate transport-statements "$s" "$1" --platform demo-platform >/dev/null
+        shift
+    done
+    say "  $who voted $choice and rated six statements"
+    i=$((i + 1))
+done
+$BUILD/onevoice --wallet "$D/wallet-ana.db" contexts | sed 's/^/  ana> /'
+
+step "Ana tries to vote a second time"
+if $BUILD/onevoice --wallet "$D/wallet-ana.db" vote transport-2026 p4-status-quo \
+        --platform demo-platform > "$D/twice.out" 2>&1; then
+    say "  DEMO FAILED: a second vote was accepted"; exit 1
+fi
+sed 's/^/  refused: /' "$D/twice.out" | head -2
+
+step "$((N - 3)) more citizens do the same (simulated wallets, same client code, real HTTP)"
+tail -n +5 "$D/codes.csv" | sed '1i code' > "$D/codes-rest.csv"
+# shellcheck disable=SC2086
+$BUILD/tools/citizens --issuer "$issuer_URL" --verifier "$verifier_URL" --log "$log_URL" \
+    --log-vkey "$LOG_VKEY" $WIT_ARGS --quorum 2 --codes "$D/codes-rest.csv" \
+    --assembly transport-2026 --round transport-statements --threads 8 --json "$D/groups.json" \
+    | sed 's/^/  /'
+
+step "Every citizen re-checks their receipts against the latest witnessed checkpoint"
+for who in ana ben chloe; do
+    $BUILD/onevoice --wallet "$D/wallet-$who.db" receipts | tail -1 | sed "s/^/  $who: /"
+done
+
+step "The contexts close; the verifier logs the tallies"
+while [ "$(date +%s)" -lt "$CLOSES" ]; do sleep 0.2; done
+# wait until both tallies are final and a witnessed checkpoint covers their log entries
+i=0
+until [ "$(curl -sf "$verifier_URL/tallies" | python3 -c '
+import json, sys
+print(sum(1 for t in json.load(sys.stdin) if t.get("final")))' 2>/dev/null)" = 2 ]; do
+    i=$((i + 1)); sleep 0.2
+    if [ $i -gt 150 ]; then say "  DEMO FAILED: no final tallies 30 s after closing"; exit 1; fi
+done
+for r in $(curl -sf "$verifier_URL/tallies" | python3 -c '
+import json, sys
+print(" ".join(t["receipt"] for t in json.load(sys.stdin)))'); do
+    curl -sf "$verifier_URL$r?wait=proof" > /dev/null
+done
+curl -sf "$verifier_URL/tallies" | python3 -c '
+import json, sys
+for t in json.load(sys.stdin):
+    print("  %-22s tally entry logged: %s, counting log entries [0, %d)" % (t["context"], t["algorithm"], t["size"]))'
+
+step "The watchdog audits the whole log from public data alone"
+set +e
+$BUILD/onevoice-audit --log "$log_URL" --log-vkey "$LOG_VKEY" --witnesses "$D/witnesses" \
+    --quorum 2 --json "$D/audit.json" --quiet
+AUDIT=$?
+set -e
+
+step "Results"
+python3 - "$D/audit.json" "$D/groups.json" <<'PY'
+import json, sys
+audit = json.load(open(sys.argv[1]))
+groups = json.load(open(sys.argv[2]))
+for c in audit["contexts"]:
+    res = c["recount"]["result"]
+    agree = all(t.get("ok") for t in c.get("tallies", [])) and c.get("tallies")
+    print("  %s — %s" % (c["id"], c["title"]))
+    print("    recounted by the auditor from the log; the verifier's logged tally %s" %
+          ("agrees" if agree else "DOES NOT AGREE"))
+    if c["type"] == "assembly":
+        total = sum(res.values())
+        for name, v in sorted(res.items(), key=lambda kv: -kv[1]):
+            print("    %-22s %4d votes  %5.1f%%" % (name, v, 100.0 * v / total if total else 0))
+    else:
+        for name, (n, s) in sorted(res.items(), key=lambda kv: -(kv[1][1] / kv[1][0] if kv[1][0] else 0)):
+            print("    %-22s %4d ratings, mean %.2f" % (name, n, s / n if n else 0))
+print("  Common ground: statements both opinion groups rated highly (mean >= 4 in each):")
+for s in groups["statements"]:
+    a = s["a_sum"] / s["a_n"] if s["a_n"] else 0
+    b = s["b_sum"] / s["b_n"] if s["b_n"] else 0
+    mark = "   <- common ground" if a >= 4 and b >= 4 else ""
+    print("    %-22s group A %.2f   group B %.2f%s" % (s["id"], a, b, mark))
+PY
+if [ "$AUDIT" = 0 ]; then
+    say "  Audit: the log verifies and every rule holds: the count can be trusted."
+else
+    say "  Audit: VIOLATIONS FOUND (exit $AUDIT); see $D/audit.json"
+fi
+say "  Finished in $(($(date +%s) - T0)) s."
+if [ "${DEMO_KEEP:-0}" = 1 ]; then
+    say ""
+    say "DEMO_KEEP=1: the servers keep running (state in $D):"
+    say "  log $log_URL  witnesses $w1_URL $w2_URL  issuer $issuer_URL  verifier $verifier_URL"
+    say "  stop them with: kill$PIDS"
+fi
+[ "$AUDIT" = 0 ]
