@@ -102,7 +102,11 @@ send_job(struct wallet *w, struct ov_issuerclient *ic, const struct ov_sign_key 
             sleep_ms(250L * t);
         }
         rc = ov_issuerclient_token(ic, enrollee, &r->job, token, &ist);
-        if (rc == 0 || !(rc == -OV_E_HTTP && (ist.status == 0 || ist.status >= 500))) {
+        /* 409 replayed_request: the same signed bytes were seen (another run of this wallet
+         * sent the same request in the same millisecond); signing it afresh is the cure */
+        bool again = rc == -OV_E_HTTP && (ist.status == 0 || ist.status >= 500 ||
+                                          strcmp(ist.reason, "replayed_request") == 0);
+        if (!again) {
             break; /* an answer: a token, a refusal or garbage */
         }
     }
@@ -205,15 +209,21 @@ cmd_fetch(struct wallet *w, int argc, char **argv)
         int found = load_live(w, &list[i], &r);
         if (found == 0 && quota_used(w, &list[i])) {
             result = "quota_used";
-        } else if (found == 0 && (found = new_job(w, &list[i], &r)) == 0) {
-            result = send_job(w, ic, enrollee, &r, why, sizeof why);
-        } else if (found == 1 && r.ready) {
-            result = "held";
-        } else if (found == 1) {
-            result = send_job(w, ic, enrollee, &r, why, sizeof why);
         } else {
-            result = "pending";
-            snprintf(why, sizeof why, "the wallet file could not be used (%s)", ov_strerror(found));
+            if (found == 0) {
+                found = new_job(w, &list[i], &r);
+                /* another fetch on this wallet just made one: send that one, never a second */
+                found = found == -OV_E_CONFLICT ? load_live(w, &list[i], &r) : found == 0 ? 1 : found;
+            }
+            if (found == 1 && r.ready) {
+                result = "held";
+            } else if (found == 1) {
+                result = send_job(w, ic, enrollee, &r, why, sizeof why);
+            } else {
+                result = "pending";
+                snprintf(why, sizeof why, "the wallet file could not be used (%s)",
+                         ov_strerror(found));
+            }
         }
         ov_token_job_clear(&r.job);
         if (strcmp(result, "refused") == 0 || strcmp(result, "pending") == 0) {

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "cli.h"
 #include "wallet.h"
 
 static const struct {
@@ -50,8 +51,13 @@ main(int argc, char **argv)
     struct wallet w;
     memset(&w, 0, sizeof w);
     umask(077); /* the wallet file, its journal and exports: the owner's only */
+    /* keys are in memory: no core dumps, no ptrace by other processes of this user */
     struct rlimit no_core = { 0, 0 };
-    (void)setrlimit(RLIMIT_CORE, &no_core); /* keys are in memory */
+    (void)setrlimit(RLIMIT_CORE, &no_core);
+    if (ov_cli_harden() != 0) {
+        fprintf(stderr, "onevoice: cannot protect this process's memory\n");
+        return W_EXIT_REFUSED;
+    }
     if (sodium_init() < 0) {
         fprintf(stderr, "onevoice: libsodium failed to initialise\n");
         return W_EXIT_REFUSED;

@@ -166,7 +166,8 @@ prove(struct wallet *w, struct ov_logproof *lp, const struct ov_logreader_cp *cp
             l->reason = "wallet_error";
             return V_REFUSED;
         }
-        return V_VERIFIED;
+        /* another run on this wallet may have pinned it meanwhile: the pin decides */
+        return pinned(w, l);
     }
     l->reason = rc == -OV_E_BAD_PROOF  ? "not_in_log"
                 : rc == -OV_E_MALFORMED ? "malformed"

@@ -119,7 +119,7 @@ static const struct ov_db_stmt_def stmts[] = {
     /* net.c: contexts */
     { "ctx_get", "SELECT entry, log_index FROM contexts WHERE id = ?" },
     { "ctx_put", "INSERT INTO contexts(id, entry, log_index, checked_size, checked_at) "
-                 "VALUES (?, ?, ?, ?, ?)" },
+                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING" },
     /* contexts: what the wallet holds for one */
     { "tok_count", "SELECT count(*) FILTER (WHERE state = 'ready'),"
                    " count(*) FILTER (WHERE state = 'pending'),"
@@ -132,7 +132,7 @@ static const struct ov_db_stmt_def stmts[] = {
     { "tok_ready", "UPDATE tokens SET state = 'ready', token = ?, inv = NULL, token_input = NULL,"
                    " updated_at = ? WHERE n = ? AND state = 'pending'" },
     { "tok_refused", "UPDATE tokens SET state = 'refused', seed = NULL, inv = NULL, "
-                     "token_input = NULL, reason = ?, updated_at = ? WHERE n = ?" },
+                     "token_input = NULL, reason = ?, updated_at = ? WHERE n = ? AND state = 'pending'" },
     /* vote, rate */
     { "tok_pick", "SELECT n, state, seed, pseudonym, token FROM tokens "
                   "WHERE context = ? AND state IN ('ready', 'spent') AND seed IS NOT NULL "

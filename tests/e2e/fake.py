@@ -9,8 +9,8 @@ except as the first line of MODEFILE (read at each request) says:
   pass             forward everything
   swap A B         GET /contexts: context A is shown with context B's token key (a key the
                    log does not hold for A)
-  drop N           the first N POST /token-request are forwarded, then the connection is
-                   closed without an answer (a lost response); later ones pass
+  drop N [PATH]    the first N POST PATH (default /token-request) are forwarded, then the
+                   connection is closed without an answer (a lost response); later ones pass
   garbage          every answer is 200 with a body that is not what was asked for
   truncated        every answer is cut in the middle
   garbage-token    POST /token-request is forwarded, and its answer replaced by garbage
@@ -29,7 +29,7 @@ import urllib.parse
 UPSTREAM, MODEFILE, PORTFILE, LOGFILE = sys.argv[1:5]
 up = urllib.parse.urlparse(UPSTREAM)
 lock = threading.Lock()
-dropped = [0]
+dropped = {}  # path -> answers dropped so far
 
 
 def mode():
@@ -91,10 +91,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if m[0] == "truncated":
             log("%s %s truncated" % (self.command, path))
             return self.answer(status, hdrs, data[: len(data) // 2])
-        if m[0] == "drop" and path == "/token-request" and self.command == "POST":
+        drop_path = m[2] if m[0] == "drop" and len(m) > 2 else "/token-request"
+        if m[0] == "drop" and path == drop_path and self.command == "POST":
             with lock:
-                drop = dropped[0] < int(m[1])
-                dropped[0] += 1 if drop else 0
+                drop = dropped.get(path, 0) < int(m[1])
+                dropped[path] = dropped.get(path, 0) + (1 if drop else 0)
             if drop:
                 log("%s %s dropped" % (self.command, path))
                 self.close_connection = True

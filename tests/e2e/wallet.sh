@@ -216,7 +216,13 @@ sql "$W" "update config set value = '$U' where key = 'issuer'" >/dev/null
 start_fake liss LIPORT "$U"
 F=$T/frank.wallet
 $OV --wallet "$F" init --issuer "http://127.0.0.1:$LIPORT" --verifier "$V" --log "$L" --log-vkey "$LV" --witness "$WV" --quorum 1 >/dev/null
-$OV --wallet "$F" enroll --code "$(code 5)" >/dev/null
+echo "drop 1 /enroll" > "$T/liss.mode"
+said "did not answer" $OV --wallet "$F" enroll --code "$(code 5)"
+check "the same command again: the code was used by this very attempt" sh -c \
+    "$OV --wallet '$F' enroll --code '$(code 5)' 2>&1 | grep -q \"by this wallet's earlier attempt\""
+check_eq "a lost enrollment answer: the same key was sent again, and is enrolled" \
+    "$(sql "$F" "select state from identity")" assumed
+: > "$T/liss.requests"
 LOST=$(issuances lost)
 echo "drop 1" > "$T/liss.mode"
 check "the first answer is lost; the retry gets the token" sh -c "$OV --wallet '$F' fetch --context lost | grep -q 'lost .*token issued'"
@@ -239,10 +245,16 @@ check_eq "one token, one issuance, though the issuer answered it $(grep -c dropp
 G=$T/gina.wallet
 $OV --wallet "$G" init $INIT >/dev/null
 $OV --wallet "$G" enroll --code "$(code 6)" >/dev/null
+A3=$(issuances a3)
 $OV --wallet "$G" fetch --context a3 >/dev/null 2>&1 &
-$OV --wallet "$G" fetch --context a3 >/dev/null 2>&1
-wait $!
-check_eq "two fetches at once: one token" "$(sql "$G" "select count(*) from tokens where context = 'a3'")" 1
+P1=$!
+$OV --wallet "$G" fetch --context a3 >/dev/null 2>&1 &
+P2=$!
+wait $P1; S1=$?
+wait $P2; S2=$?
+check_eq "two fetches at once on one wallet: both succeed" "$S1 $S2" "0 0"
+check_eq "with one token, and one issuance" \
+    "$(sql "$G" "select count(*) from tokens where context = 'a3'") $(issuances a3)" "1 $((A3 + 1))"
 
 # --- 12. malformed answers: clear errors, nothing lost -------------------------------------------
 start_fake giss GIPORT "$U"
