@@ -45,7 +45,9 @@ struct ov_http {
     pthread_t timer;
     bool timer_started;
     bool stopping;
-    uint64_t gen[OV_HTTP_CHANNELS]; /* per channel, bumped by every notify of it */
+    uint64_t gen[OV_HTTP_CHANNELS];   /* per channel, bumped by every notify of it */
+    uint64_t level[OV_HTTP_CHANNELS]; /* per channel, the highest ov_http_notify_upto value */
+    uint64_t timer_next_ns;           /* when the timer thread wakes next (UINT64_MAX: idle) */
     struct ov_req *waiters;
 };
 
@@ -74,6 +76,7 @@ struct ov_req {
     /* long poll; guarded by srv->mu while on the waiters list */
     uint64_t deadline_ns;
     unsigned channel; /* what the long poll waits for */
+    uint64_t until;   /* ov_http_wait_until: the channel level it waits for (0: any notify) */
     bool wait_requested, expired, waiting;
     struct ov_req *wprev, *wnext;
     char path[OV_MAX_URL_LEN + 1];
@@ -427,6 +430,7 @@ ov_http_wait_on(struct ov_req *rq, unsigned channel, uint32_t max_ms)
         abort(); /* our own constant */
     }
     rq->channel = channel;
+    rq->until = 0;
     if (max_ms > OV_HTTP_MAX_WAIT_MS) {
         max_ms = OV_HTTP_MAX_WAIT_MS;
     }
@@ -435,6 +439,14 @@ ov_http_wait_on(struct ov_req *rq, unsigned channel, uint32_t max_ms)
     }
     rq->wait_requested = true;
     return 0;
+}
+
+int
+ov_http_wait_until(struct ov_req *rq, unsigned channel, uint64_t until, uint32_t max_ms)
+{
+    int rc = ov_http_wait_on(rq, channel, max_ms);
+    rq->until = until;
+    return rc;
 }
 
 bool
@@ -517,6 +529,26 @@ ov_http_notify_channel(struct ov_http *srv, unsigned channel)
     pthread_mutex_unlock(&srv->mu);
 }
 
+void
+ov_http_notify_upto(struct ov_http *srv, unsigned channel, uint64_t level)
+{
+    if (channel >= OV_HTTP_CHANNELS) {
+        abort(); /* our own constant */
+    }
+    pthread_mutex_lock(&srv->mu);
+    srv->gen[channel]++;
+    if (level > srv->level[channel]) {
+        srv->level[channel] = level;
+    }
+    for (struct ov_req *w = srv->waiters, *next; w != NULL; w = next) {
+        next = w->wnext;
+        if (w->channel == channel && w->until <= srv->level[channel]) {
+            waiter_wake(srv, w, false);
+        }
+    }
+    pthread_mutex_unlock(&srv->mu);
+}
+
 static void *
 timer_main(void *arg)
 {
@@ -534,6 +566,7 @@ timer_main(void *arg)
             }
             w = wn;
         }
+        srv->timer_next_ns = next;
         if (next == UINT64_MAX) {
             pthread_cond_wait(&srv->cv, &srv->mu);
         } else {
@@ -557,7 +590,8 @@ wait_begin(struct ov_req *rq, const uint64_t gen_before[OV_HTTP_CHANNELS], bool 
     pthread_mutex_lock(&srv->mu);
     if (srv->stopping || now_ns() >= rq->deadline_ns) {
         rq->expired = true;
-    } else if (ignore_gen || srv->gen[rq->channel] == gen_before[rq->channel]) {
+    } else if (rq->until != 0 ? srv->level[rq->channel] < rq->until
+                              : ignore_gen || srv->gen[rq->channel] == gen_before[rq->channel]) {
         MHD_suspend_connection(rq->conn);
         rq->waiting = true;
         rq->wnext = srv->waiters;
@@ -565,7 +599,11 @@ wait_begin(struct ov_req *rq, const uint64_t gen_before[OV_HTTP_CHANNELS], bool 
             srv->waiters->wprev = rq;
         }
         srv->waiters = rq;
-        pthread_cond_signal(&srv->cv); /* the timer may need to wake earlier */
+        if (rq->deadline_ns < srv->timer_next_ns) {
+            /* the timer must wake earlier; otherwise it would only scan in vain */
+            srv->timer_next_ns = rq->deadline_ns;
+            pthread_cond_signal(&srv->cv);
+        }
         suspended = true;
     }
     pthread_mutex_unlock(&srv->mu);

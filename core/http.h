@@ -151,6 +151,16 @@ OV_MUST_CHECK int ov_http_wait(struct ov_req *rq, uint32_t max_ms);
 #define OV_HTTP_CHANNELS 4
 OV_MUST_CHECK int ov_http_wait_on(struct ov_req *rq, unsigned channel, uint32_t max_ms);
 void ov_http_notify_channel(struct ov_http *srv, unsigned channel);
+/* Long poll for a level: waits on channel until ov_http_notify_upto has raised the
+ * channel's level to at least `until` (> 0; levels only grow), or the deadline. Only the
+ * requests whose level was reached are woken, so a server with many waiters (each for its
+ * own row, say) resumes each of them once. ov_http_notify_channel and ov_http_notify wake
+ * them too. Returns 0. */
+OV_MUST_CHECK int ov_http_wait_until(struct ov_req *rq, unsigned channel, uint64_t until,
+                                     uint32_t max_ms);
+/* Raises channel's level to level (when higher) and wakes the channel's waiters whose level
+ * is reached, and its plain (ov_http_wait_on) waiters. Any thread. */
+void ov_http_notify_upto(struct ov_http *srv, unsigned channel, uint64_t level);
 bool ov_req_wait_expired(const struct ov_req *rq);
 
 /* Per-request state a long-polling handler keeps between its rounds: set on the first

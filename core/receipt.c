@@ -152,28 +152,42 @@ ov_receipt_parse(struct ov_bytes json, struct ov_receipt *r)
 
 /* ---- formatting --------------------------------------------------------------------- */
 
-static json_t *
-b64_json(const uint8_t *p, size_t n)
+/* Appends s as a JSON string (RFC 8259 §7): quotes, backslashes and control bytes escaped,
+ * UTF-8 as is (a checkpoint note is UTF-8 without control bytes but newlines). */
+static int
+json_string_append(struct ov_buf *b, const uint8_t *s, size_t n)
 {
-    struct ov_buf b;
-    ov_buf_init(&b, ov_b64_encoded_size(n, OV_B64_STD) + 1);
-    json_t *s = NULL;
-    if (ov_buf_append_b64(&b, p, n, OV_B64_STD) == 0) {
-        s = json_stringn((const char *)b.ptr, b.len);
+    int rc = ov_buf_append(b, "\"", 1);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        uint8_t c = s[i];
+        if (c == '"' || c == '\\') {
+            char e[2] = { '\\', (char)c };
+            rc = ov_buf_append(b, e, 2);
+        } else if (c == '\n') {
+            rc = ov_buf_append(b, "\\n", 2);
+        } else if (c < 0x20) {
+            rc = ov_buf_printf(b, "\\u%04x", c);
+        } else {
+            rc = ov_buf_append(b, &c, 1);
+        }
     }
-    ov_buf_clear(&b);
-    return s;
+    return rc ? rc : ov_buf_append(b, "\"", 1);
 }
 
 static int
-set(json_t *o, const char *key, json_t *v)
+b64_field(struct ov_buf *b, const char *key, const uint8_t *p, size_t n)
 {
-    return json_object_set_new(o, key, v) == 0 ? 0 : -OV_E_NOMEM;
+    int rc = ov_buf_printf(b, "\"%s\":\"", key);
+    rc = rc ? rc : ov_buf_append_b64(b, p, n, OV_B64_STD);
+    return rc ? rc : ov_buf_append(b, "\"", 1);
 }
 
+/* Written by hand, not through jansson: the verifier writes one per action. Keys sorted,
+ * compact, the same bytes jansson's JSON_COMPACT | JSON_SORT_KEYS would give. */
 int
 ov_receipt_format(const struct ov_receipt *r, struct ov_buf *out)
 {
+    static const char *const names[] = { "", "pending", "logged", "proven" };
     char path[OV_RECEIPT_PATH_LEN + 1];
     ov_buf_init(out, OV_MAX_RECEIPT_LEN);
     if (r->status < OV_RECEIPT_PENDING || r->status > OV_RECEIPT_PROVEN || r->entry.len == 0 ||
@@ -181,31 +195,33 @@ ov_receipt_format(const struct ov_receipt *r, struct ov_buf *out)
         (r->status == OV_RECEIPT_PROVEN && r->checkpoint.len == 0)) {
         return -OV_E_MALFORMED;
     }
-    json_t *o = json_object();
+    bool proven = r->status == OV_RECEIPT_PROVEN;
     ov_receipt_path(r->hash, path);
-    int rc = o ? 0 : -OV_E_NOMEM;
-    rc = rc ? rc : set(o, "status", json_string(status_names[r->status]));
-    rc = rc ? rc : set(o, "hash", b64_json(r->hash, OV_HASH_LEN));
-    rc = rc ? rc : set(o, "entry", b64_json(r->entry.ptr, r->entry.len));
-    rc = rc ? rc : set(o, "receipt", json_string(path));
+    int rc = ov_buf_append(out, "{", 1);
+    if (rc == 0 && proven) {
+        rc = ov_buf_append_str(out, "\"checkpoint\":");
+        rc = rc ? rc : json_string_append(out, r->checkpoint.ptr, r->checkpoint.len);
+        rc = rc ? rc : ov_buf_append(out, ",", 1);
+    }
+    rc = rc ? rc : b64_field(out, "entry", r->entry.ptr, r->entry.len);
+    rc = rc ? rc : ov_buf_append(out, ",", 1);
+    rc = rc ? rc : b64_field(out, "hash", r->hash, OV_HASH_LEN);
     if (rc == 0 && r->status != OV_RECEIPT_PENDING) {
-        rc = set(o, "index", json_integer((json_int_t)r->index));
+        rc = ov_buf_printf(out, ",\"index\":%llu", (unsigned long long)r->index);
     }
-    if (rc == 0 && r->status == OV_RECEIPT_PROVEN) {
-        json_t *a = json_array();
-        rc = a ? 0 : -OV_E_NOMEM;
+    if (rc == 0 && proven) {
+        rc = ov_buf_append_str(out, ",\"proof\":[");
         for (size_t i = 0; i < r->n_proof && rc == 0; i++) {
-            rc = json_array_append_new(a, b64_json(r->proof + i * OV_HASH_LEN, OV_HASH_LEN)) == 0
-                     ? 0
-                     : -OV_E_NOMEM;
+            rc = ov_buf_append_str(out, i ? ",\"" : "\"");
+            rc = rc ? rc : ov_buf_append_b64(out, r->proof + i * OV_HASH_LEN, OV_HASH_LEN,
+                                             OV_B64_STD);
+            rc = rc ? rc : ov_buf_append(out, "\"", 1);
         }
-        rc = rc ? (json_decref(a), rc) : set(o, "proof", a);
-        rc = rc ? rc
-                : set(o, "checkpoint",
-                      json_stringn((const char *)r->checkpoint.ptr, r->checkpoint.len));
+        rc = rc ? rc : ov_buf_append(out, "]", 1);
     }
-    rc = rc ? rc : ov_json_dump(o, OV_MAX_RECEIPT_LEN, out);
-    json_decref(o);
+    rc = rc ? rc
+            : ov_buf_printf(out, ",\"receipt\":\"%s\",\"status\":\"%s\"}", path,
+                            names[r->status]);
     if (rc != 0) {
         ov_buf_clear(out);
     }

@@ -58,11 +58,11 @@ vf_app_db(struct vf_app *app)
 }
 
 void
-vf_notify(struct vf_app *app, unsigned channel)
+vf_notify(struct vf_app *app, unsigned channel, uint64_t level)
 {
     struct ov_http *h = atomic_load(&app->http);
     if (h != NULL) {
-        ov_http_notify_channel(h, channel);
+        ov_http_notify_upto(h, channel, level);
     }
 }
 

@@ -11,8 +11,10 @@
  *   follower (follower.c)  follows the log (core/logreader): learns contexts, keeps a window
  *                          of the tree for inclusion proofs, counts the tallies, writes the
  *                          tally entry of each context that closed
- * Long-poll channels: VF_CH_COMMIT after each commit, VF_CH_INDEX after the sender recorded
- * indices, VF_CH_PROOF after a new checkpoint was verified. */
+ * Long-poll levels (ov_http_wait_until, so each request is woken once, when what it waits
+ * for is there): VF_CH_READY, the queue position up to which every action is decided and,
+ * when it got a row, that row logged (so a POST waits once); VF_CH_INDEX, the highest row
+ * with its index (indexed_upto); VF_CH_PROOF, the size of the verified checkpoint. */
 #ifndef VF_APP_H
 #define VF_APP_H
 
@@ -30,7 +32,7 @@
 #include "sign.h"
 #include "treewin.h"
 
-#define VF_CH_COMMIT 1
+#define VF_CH_READY 1
 #define VF_CH_INDEX 2
 #define VF_CH_PROOF 3
 #define VF_WAIT_MS 10000            /* the longest a request waits for the log */
@@ -116,7 +118,8 @@ OV_MUST_CHECK int vf_app_init(struct vf_app *app);
 void vf_app_clear(struct vf_app *app);
 /* The calling thread's own connection (opened on first use, closed at thread exit). */
 struct ov_db *vf_app_db(struct vf_app *app);
-void vf_notify(struct vf_app *app, unsigned channel);
+/* Wakes the requests waiting on channel for a level up to `level` (core/http). */
+void vf_notify(struct vf_app *app, unsigned channel, uint64_t level);
 uint64_t vf_now(void);
 
 /* ---- contexts.c ---- */
@@ -153,6 +156,7 @@ struct vf_item {
     struct ov_buf entry[2];          /* [0] without the token, [1] with it (has_token) */
     uint8_t hash[2][32];
     /* set by the committer before `done` */
+    uint64_t seq;                    /* its place in the committer's queue (VF_CH_READY) */
     atomic_bool done;
     enum vf_outcome outcome;
     int err;
@@ -166,6 +170,13 @@ struct vf_item {
 
 OV_MUST_CHECK int vf_committer_start(struct vf_app *app);
 void vf_committer_stop(struct vf_app *app);
+/* The sender recorded every row up to `row`: wakes the actions now ready (VF_CH_READY). */
+void vf_committer_logged(struct vf_app *app, uint64_t row);
+/* Runs fn(db, ctx) on the writer's connection and waits for it: merged into the next
+ * batch's transaction (then its result is the batch's, and fn must not fail but for the
+ * database), or in a transaction of its own. fn must be repeatable (ov_db_tx). Returns its
+ * result, or -OV_E_STATE once stopping. */
+OV_MUST_CHECK int vf_committer_run(struct vf_app *app, ov_db_tx_fn fn, void *ctx, bool merge);
 /* Queues the item (taking a reference). -OV_E_STATE once stopping. */
 OV_MUST_CHECK int vf_committer_submit(struct vf_app *app, struct vf_item *it);
 struct vf_item *vf_item_new(void);
@@ -178,6 +189,9 @@ void vf_sender_stop(struct vf_app *app);
 void vf_sender_kick(struct vf_app *app);
 
 /* ---- follower.c ---- */
+/* Loads the contexts and the reader's state the database remembers (before the committer
+ * starts); then vf_follower_start starts following. */
+OV_MUST_CHECK int vf_follower_init(struct vf_app *app);
 OV_MUST_CHECK int vf_follower_start(struct vf_app *app);
 void vf_follower_stop(struct vf_app *app);
 /* The proof of index under the latest verified checkpoint: its note into note (initialised

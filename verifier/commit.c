@@ -1,6 +1,6 @@
-/* commit: the committer thread. Handlers queue checked actions (struct vf_item); the
- * committer takes every item queued meanwhile and decides them all in ONE SQLite
- * transaction (group commit: one fsync for the batch), in queue order:
+/* commit: the committer thread, the database's one writer. Handlers queue checked actions
+ * (struct vf_item); the committer takes every item queued meanwhile and decides them all in
+ * ONE SQLite transaction (group commit: one fsync for the batch), in queue order:
  *
  *   assembly:  the token's (context, nonce) already spent?  the same ballot: its row
  *                                                            (duplicate), else token_spent
@@ -16,7 +16,11 @@
  * Each item is also checked against its context's window at the batch's time, so nothing
  * is counted once the context closed (the tally writer relies on that: follower.c). The
  * transaction either commits every decision or none (each item then fails with 503 and may
- * be retried by its sender: every decision is idempotent). */
+ * be retried by its sender: every decision is idempotent).
+ *
+ * The sender's and the follower's writes run here too (vf_committer_run): the sender's
+ * indices ride in the next batch's transaction. One writing connection keeps its page cache
+ * (SQLite drops a connection's cache whenever another one wrote) and one fsync serves both. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,10 +30,35 @@
 #include "cbor.h"
 #include "store.h"
 
+/* Work other threads hand the writer (vf_committer_run). */
+struct vf_job {
+    ov_db_tx_fn fn;
+    void *ctx;
+    bool merge; /* inside the next batch's transaction, else in a transaction of its own */
+    bool done;
+    int rc;
+    struct vf_job *next;
+};
+
+/* A committed batch: its last queue position, and the highest row its actions need logged
+ * (their new rows, or the earlier rows of duplicates; 0 for none). */
+struct ready {
+    uint64_t seq;
+    uint64_t need_row;
+};
+
+#define VF_READY_MAX 4096 /* batches awaiting the log (beyond: woken by their deadline) */
+
 struct vf_committer {
+    pthread_mutex_t ready_mu; /* the ring below and the level */
+    struct ready ring[VF_READY_MAX];
+    size_t ring_head, ring_n;
+    uint64_t ready_level;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv, job_cv;
     struct vf_item *head, *tail;
+    struct vf_job *jobs;
+    uint64_t next_seq;
     bool stop;
     struct ov_db *db;
 };
@@ -112,11 +141,12 @@ existing(struct ov_db *db, struct vf_item *it, int64_t row, enum vf_outcome othe
     return rc;
 }
 
-/* Inserts the outbox row for entry variant v. */
+/* Inserts the outbox row for entry variant v (1 carries the token and spends its nonce).
+ * 1 inserted, 0 refused by a UNIQUE index (the caller finds out which), < 0 error. */
 static int
 insert_row(struct ov_db *db, struct vf_item *it, int v)
 {
-    sqlite3_stmt *st = ov_db_stmt(db, "entry_put");
+    sqlite3_stmt *st = ov_db_stmt(db, "action_put");
     const struct ov_action *a = &it->a;
     const char *label = a->is_rating ? a->target : a->choice;
     int rc = ov_db_bind_blob(st, 1, OV_BYTES(it->hash[v], 32));
@@ -125,40 +155,48 @@ insert_row(struct ov_db *db, struct vf_item *it, int v)
     rc = rc ? rc : ov_db_bind_blob(st, 4, OV_BYTES(it->ballot, 32));
     rc = rc ? rc : ov_db_bind_text(st, 5, label, strlen(label));
     rc = rc ? rc : (a->is_rating ? ov_db_bind_int64(st, 6, a->rating) : ov_db_bind_null(st, 6));
+    rc = rc ? rc : (v == 1 ? ov_db_bind_blob(st, 7, OV_BYTES(it->nonce, 32)) : ov_db_bind_null(st, 7));
+    rc = rc ? rc
+            : (a->is_rating ? ov_db_bind_blob(st, 8, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN))
+                            : ov_db_bind_null(st, 8));
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
+    if (rc == -OV_E_CONFLICT) {
+        return 0; /* the statement alone was rolled back */
+    }
     if (rc != OV_DB_DONE) {
         return rc < 0 ? rc : -OV_E_DB;
     }
     it->row = sqlite3_last_insert_rowid(ov_db_handle(db));
     memcpy(it->row_hash, it->hash[v], 32);
     it->outcome = VF_COUNTED;
-    return ov_buf_append(&it->row_entry, it->entry[v].ptr, it->entry[v].len);
+    rc = ov_buf_append(&it->row_entry, it->entry[v].ptr, it->entry[v].len);
+    return rc ? rc : 1;
 }
 
+/* The row that spent this token in this context: 1 found (*row), 0 none, < 0 error. */
 static int
-spend(struct ov_db *db, const struct vf_item *it)
+spent_row(struct ov_db *db, const struct vf_item *it, int64_t *row)
 {
-    sqlite3_stmt *st = ov_db_stmt(db, "spent_put");
+    sqlite3_stmt *st = ov_db_stmt(db, "spent_get");
     int rc = bind_ctx_key(st, it->a.context, it->nonce, sizeof it->nonce);
-    rc = rc ? rc : ov_db_bind_int64(st, 3, it->row);
-    rc = rc ? rc : ov_db_step(st);
-    ov_db_reset(st);
-    return rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
+    return rc ? rc : lookup_row(st, row);
 }
 
+/* One try, then on a conflict the row that holds the token: the same ballot or another. */
 static int
 commit_assembly(struct ov_db *db, struct vf_item *it)
 {
-    sqlite3_stmt *st = ov_db_stmt(db, "spent_get");
     int64_t row = 0;
-    int rc = bind_ctx_key(st, it->a.context, it->nonce, sizeof it->nonce);
-    rc = rc ? rc : lookup_row(st, &row);
-    if (rc == 1) {
-        return existing(db, it, row, VF_SPENT);
+    int rc = insert_row(db, it, 1);
+    if (rc != 0) {
+        return rc < 0 ? rc : 0;
     }
-    rc = rc ? rc : insert_row(db, it, 1);
-    return rc ? rc : spend(db, it);
+    rc = spent_row(db, it, &row);
+    if (rc == 0) {
+        rc = -OV_E_DB; /* refused, yet no row holds the token: the schema broke */
+    }
+    return rc < 0 ? rc : existing(db, it, row, VF_SPENT);
 }
 
 /* A target the round has not seen: within the tally entry's budget? (1 yes, 0 no) */
@@ -194,58 +232,63 @@ target_room(struct ov_db *db, struct vf_item *it)
     return 1;
 }
 
+/* The earlier rating of this target by this pseudonym: 1 found, 0 none, < 0 error. */
+static int
+rated_row(struct ov_db *db, const struct vf_item *it, int64_t *row)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "rating_get");
+    int rc = bind_ctx_key(st, it->a.context, it->a.pseudonym, OV_PSEUDONYM_LEN);
+    rc = rc ? rc : ov_db_bind_text(st, 3, it->a.target, strlen(it->a.target));
+    return rc ? rc : lookup_row(st, row);
+}
+
 static int
 commit_rating(struct ov_db *db, struct vf_item *it)
 {
-    const struct ov_action *a = &it->a;
-    sqlite3_stmt *st = ov_db_stmt(db, "spent_get");
     int64_t row = 0;
-    int rc = bind_ctx_key(st, a->context, it->nonce, sizeof it->nonce);
-    rc = rc ? rc : lookup_row(st, &row);
-    if (rc < 0) {
+    int rc = 0;
+    bool admitted = !it->a.has_token;
+    if (admitted) {
+        /* no token: its pseudonym must have been admitted by an earlier rating */
+        rc = spent_row(db, it, &row);
+        if (rc <= 0) {
+            it->outcome = rc == 0 ? VF_UNKNOWN_PSEUDONYM : it->outcome;
+            return rc;
+        }
+    }
+    rc = rated_row(db, it, &row);
+    if (rc != 0) {
+        return rc < 0 ? rc : existing(db, it, row, VF_RATED);
+    }
+    rc = target_room(db, it);
+    if (rc <= 0) {
+        it->outcome = rc == 0 ? VF_TOO_MANY_TARGETS : it->outcome;
         return rc;
     }
-    bool admitted = rc == 1;
-    if (!admitted && !a->has_token) {
-        it->outcome = VF_UNKNOWN_PSEUDONYM;
-        return 0;
+    /* with its token, this rating admits the pseudonym, unless an earlier one did */
+    rc = insert_row(db, it, admitted ? 0 : 1);
+    if (rc == 0 && !admitted) {
+        rc = insert_row(db, it, 0);
     }
-    st = ov_db_stmt(db, "rating_get");
-    rc = bind_ctx_key(st, a->context, a->pseudonym, OV_PSEUDONYM_LEN);
-    rc = rc ? rc : ov_db_bind_text(st, 3, a->target, strlen(a->target));
-    rc = rc ? rc : lookup_row(st, &row);
-    if (rc == 1) {
-        return existing(db, it, row, VF_RATED);
-    }
-    rc = rc ? rc : target_room(db, it);
-    if (rc == 0) {
-        it->outcome = VF_TOO_MANY_TARGETS;
-        return 0;
-    }
-    rc = rc < 0 ? rc : insert_row(db, it, admitted ? 0 : 1);
-    if (rc == 0) {
-        st = ov_db_stmt(db, "rating_put");
-        rc = bind_ctx_key(st, a->context, a->pseudonym, OV_PSEUDONYM_LEN);
-        rc = rc ? rc : ov_db_bind_text(st, 3, a->target, strlen(a->target));
-        rc = rc ? rc : ov_db_bind_int64(st, 4, it->row);
-        rc = rc ? rc : ov_db_step(st);
-        ov_db_reset(st);
-        rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
-    }
-    return rc == 0 && !admitted ? spend(db, it) : rc;
+    return rc < 0 ? rc : (rc == 1 ? 0 : -OV_E_DB);
 }
 
 struct batch {
     struct vf_item *items;
+    struct vf_job *merged; /* jobs that ride in the batch's transaction */
     uint64_t now;
 };
 
-/* The transaction: every item of the batch, in order. Repeatable (ov_db_tx may retry). */
+/* The transaction: the merged jobs, then every item of the batch, in order. Repeatable
+ * (ov_db_tx may retry). */
 static int
 commit_batch(struct ov_db *db, void *arg)
 {
     struct batch *b = arg;
     int rc = 0;
+    for (struct vf_job *j = b->merged; j != NULL && rc == 0; j = j->next) {
+        rc = j->fn(db, j->ctx);
+    }
     /* the time is read inside the transaction, so a batch and the tally writer (which also
      * reads it inside its transaction) are ordered as their clocks are */
     b->now = vf_now();
@@ -269,6 +312,76 @@ commit_batch(struct ov_db *db, void *arg)
 
 /* ---- the thread ------------------------------------------------------------------------ */
 
+/* Pops the batches whose rows are logged (up to row) and wakes their actions. */
+static void
+ready_advance(struct vf_app *app, uint64_t row)
+{
+    struct vf_committer *cm = app->committer;
+    uint64_t level = 0;
+    pthread_mutex_lock(&cm->ready_mu);
+    while (cm->ring_n > 0 && cm->ring[cm->ring_head].need_row <= row) {
+        level = cm->ring[cm->ring_head].seq;
+        cm->ring_head = (cm->ring_head + 1) % VF_READY_MAX;
+        cm->ring_n--;
+    }
+    if (level > cm->ready_level) {
+        cm->ready_level = level;
+    } else {
+        level = 0;
+    }
+    pthread_mutex_unlock(&cm->ready_mu);
+    if (level != 0) {
+        vf_notify(app, VF_CH_READY, level);
+    }
+}
+
+void
+vf_committer_logged(struct vf_app *app, uint64_t row)
+{
+    ready_advance(app, row);
+}
+
+/* A committed batch waits for its rows to be logged before its actions are answered. */
+static void
+ready_push(struct vf_app *app, uint64_t seq, uint64_t need_row)
+{
+    struct vf_committer *cm = app->committer;
+    pthread_mutex_lock(&cm->ready_mu);
+    if (cm->ring_n == VF_READY_MAX) {
+        /* the log is far behind: let the oldest batch go; its actions answer at their
+         * deadline with what they have, which is still correct */
+        cm->ring_head = (cm->ring_head + 1) % VF_READY_MAX;
+        cm->ring_n--;
+    }
+    cm->ring[(cm->ring_head + cm->ring_n) % VF_READY_MAX] = (struct ready){ seq, need_row };
+    cm->ring_n++;
+    pthread_mutex_unlock(&cm->ready_mu);
+    ready_advance(app, atomic_load(&app->indexed_upto));
+}
+
+/* Runs the jobs that want a transaction of their own; returns the ones to merge. */
+static struct vf_job *
+run_jobs(struct vf_committer *cm, struct vf_job *jobs)
+{
+    struct vf_job *merged = NULL, **tail = &merged;
+    for (struct vf_job *j = jobs, *next; j != NULL; j = next) {
+        next = j->next;
+        if (j->merge) {
+            j->next = NULL;
+            *tail = j;
+            tail = &j->next;
+            continue;
+        }
+        int rc = ov_db_tx(cm->db, j->fn, j->ctx);
+        pthread_mutex_lock(&cm->mu);
+        j->rc = rc;
+        j->done = true;
+        pthread_cond_broadcast(&cm->job_cv);
+        pthread_mutex_unlock(&cm->mu);
+    }
+    return merged;
+}
+
 static void *
 committer_main(void *arg)
 {
@@ -276,18 +389,29 @@ committer_main(void *arg)
     struct vf_committer *cm = app->committer;
     for (;;) {
         pthread_mutex_lock(&cm->mu);
-        while (cm->head == NULL && !cm->stop) {
+        while (cm->head == NULL && cm->jobs == NULL && !cm->stop) {
             pthread_cond_wait(&cm->cv, &cm->mu);
         }
-        struct batch b = { cm->head, 0 };
+        struct batch b = { cm->head, NULL, 0 };
+        struct vf_job *jobs = cm->jobs;
         cm->head = cm->tail = NULL;
+        cm->jobs = NULL;
         bool stop = cm->stop;
         pthread_mutex_unlock(&cm->mu);
-        if (b.items == NULL && stop) {
+        if (b.items == NULL && jobs == NULL && stop) {
             break;
         }
-        int rc = ov_db_tx(cm->db, commit_batch, &b);
+        b.merged = run_jobs(cm, jobs);
+        int rc = b.items != NULL || b.merged != NULL ? ov_db_tx(cm->db, commit_batch, &b) : 0;
+        pthread_mutex_lock(&cm->mu);
+        for (struct vf_job *j = b.merged; j != NULL; j = j->next) {
+            j->rc = rc;
+            j->done = true;
+        }
+        pthread_cond_broadcast(&cm->job_cv);
+        pthread_mutex_unlock(&cm->mu);
         size_t counted = 0, dup = 0;
+        uint64_t last = 0, need_row = 0;
         for (struct vf_item *it = b.items, *next; it != NULL; it = next) {
             next = it->next;
             if (rc != 0) {
@@ -303,6 +427,10 @@ committer_main(void *arg)
                 it->ctx->target_bytes += it->ctx->batch_bytes;
                 it->ctx->batch_targets = it->ctx->batch_bytes = 0;
             }
+            last = it->seq;
+            if (it->outcome == VF_COUNTED || (it->outcome == VF_DUPLICATE && !it->row_indexed)) {
+                need_row = (uint64_t)it->row > need_row ? (uint64_t)it->row : need_row;
+            }
             atomic_store(&it->done, true);
             vf_item_release(it);
         }
@@ -314,9 +442,34 @@ committer_main(void *arg)
         if (counted > 0) {
             vf_sender_kick(app);
         }
-        vf_notify(app, VF_CH_COMMIT);
+        if (last != 0) {
+            ready_push(app, last, need_row);
+        }
     }
     return NULL;
+}
+
+int
+vf_committer_run(struct vf_app *app, ov_db_tx_fn fn, void *ctx, bool merge)
+{
+    struct vf_committer *cm = app->committer;
+    struct vf_job j = { fn, ctx, merge, false, 0, NULL };
+    pthread_mutex_lock(&cm->mu);
+    if (cm->stop) {
+        pthread_mutex_unlock(&cm->mu);
+        return -OV_E_STATE;
+    }
+    struct vf_job **tail = &cm->jobs;
+    while (*tail != NULL) {
+        tail = &(*tail)->next;
+    }
+    *tail = &j;
+    pthread_cond_signal(&cm->cv);
+    while (!j.done) {
+        pthread_cond_wait(&cm->job_cv, &cm->mu);
+    }
+    pthread_mutex_unlock(&cm->mu);
+    return j.rc;
 }
 
 /* The targets each round already has (for the tally-size budget). */
@@ -354,8 +507,10 @@ vf_committer_start(struct vf_app *app)
     if (cm == NULL) {
         return -OV_E_NOMEM;
     }
+    pthread_mutex_init(&cm->ready_mu, NULL);
     pthread_mutex_init(&cm->mu, NULL);
     pthread_cond_init(&cm->cv, NULL);
+    pthread_cond_init(&cm->job_cv, NULL);
     int rc = vf_store_open(app->dir, &cm->db);
     rc = rc ? rc : load_targets(app, cm->db);
     app->committer = cm;
@@ -398,6 +553,7 @@ vf_committer_submit(struct vf_app *app, struct vf_item *it)
     }
     atomic_fetch_add(&it->refs, 1);
     it->next = NULL;
+    it->seq = ++cm->next_seq;
     if (cm->tail != NULL) {
         cm->tail->next = it;
     } else {

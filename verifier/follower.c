@@ -334,8 +334,8 @@ save_tx(struct ov_db *db, void *arg)
 
 /* Registers the round's contexts and saves the reader's state with them. */
 static int
-take_contexts(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader,
-              const struct round *r, const struct ov_logreader_cp *cp)
+take_contexts(struct vf_app *app, struct ov_logreader *reader, const struct round *r,
+              const struct ov_logreader_cp *cp)
 {
     struct save s = { .cp = cp, .r = r };
     s.added = calloc(r->n_cands ? r->n_cands : 1, sizeof *s.added);
@@ -359,7 +359,7 @@ take_contexts(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader,
             rc = arc;
         }
     }
-    rc = rc ? rc : ov_db_tx(db, save_tx, &s);
+    rc = rc ? rc : vf_committer_run(app, save_tx, &s, false);
     ov_buf_clear(&s.state);
     free(s.added);
     return rc;
@@ -515,13 +515,13 @@ collect_due(void *ctx, struct vf_context *c)
 
 /* Step 3: the tally entries of the contexts that closed. */
 static void
-close_contexts(struct vf_app *app, struct ov_db *db)
+close_contexts(struct vf_app *app)
 {
     struct due d = { .n = 0, .now = vf_now() };
     vf_context_each(app, collect_due, &d);
     for (size_t i = 0; i < d.n; i++) {
         struct closing cl = { app, d.list[i], app->tally_size, false, { 0 } };
-        int rc = ov_db_tx(db, close_tx, &cl);
+        int rc = vf_committer_run(app, close_tx, &cl, false);
         if (rc != 0) {
             fprintf(stderr, "onevoice-verifier: tally of %s: %s\n", cl.c->c.id, ov_strerror(rc));
         }
@@ -552,9 +552,9 @@ round_once(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader)
     if (cp.size > from || app->cp_size != cp.size) {
         rc = ov_logreader_sync(reader, &cp, on_entry, &r);
         rc = rc ? rc : publish(app, reader, &r, &cp);
-        rc = rc ? rc : take_contexts(app, db, reader, &r, &cp);
+        rc = rc ? rc : take_contexts(app, reader, &r, &cp);
         if (rc == 0) {
-            vf_notify(app, VF_CH_PROOF);
+            vf_notify(app, VF_CH_PROOF, app->cp_size);
         }
     }
     round_clear(&r);
@@ -563,7 +563,7 @@ round_once(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader)
         rc = count(app, db, app->cp_size);
     }
     if (rc == 0) {
-        close_contexts(app, db);
+        close_contexts(app);
     }
     return rc;
 }
@@ -580,7 +580,8 @@ sleep_ms(struct vf_app *app, uint32_t ms)
 struct follower {
     struct vf_app *app;
     struct ov_logreader *reader;
-    struct ov_db *db;
+    struct ov_db *db; /* reads only: writes go through the committer */
+    bool started;
 };
 
 static struct follower g_follower;
@@ -605,7 +606,7 @@ follower_main(void *arg)
 }
 
 int
-vf_follower_start(struct vf_app *app)
+vf_follower_init(struct vf_app *app)
 {
     struct follower *f = &g_follower;
     f->app = app;
@@ -613,15 +614,23 @@ vf_follower_start(struct vf_app *app)
     rc = rc ? rc : ov_logreader_new(&app->log, &f->reader);
     rc = rc ? rc : load_contexts(app, f->db);
     rc = rc ? rc : load_follow(app, f->db, f->reader);
-    if (rc == 0 && pthread_create(&app->follower_th, NULL, follower_main, f) != 0) {
-        rc = -OV_E_NOMEM;
-    }
     if (rc != 0) {
         ov_logreader_free(f->reader);
         ov_db_close(f->db);
         memset(f, 0, sizeof *f);
     }
     return rc;
+}
+
+int
+vf_follower_start(struct vf_app *app)
+{
+    struct follower *f = &g_follower;
+    if (f->app != app || pthread_create(&app->follower_th, NULL, follower_main, f) != 0) {
+        return -OV_E_NOMEM;
+    }
+    f->started = true;
+    return 0;
 }
 
 void
@@ -631,8 +640,9 @@ vf_follower_stop(struct vf_app *app)
     if (f->app == NULL) {
         return;
     }
-    (void)app;
-    pthread_join(app->follower_th, NULL);
+    if (f->started) {
+        pthread_join(app->follower_th, NULL);
+    }
     ov_logreader_free(f->reader);
     ov_db_close(f->db);
     memset(f, 0, sizeof *f);

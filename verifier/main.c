@@ -202,9 +202,10 @@ main(int argc, char **argv)
     if (ov_metrics_new(&metrics) != 0 || register_metrics(&app, metrics) != 0) {
         fprintf(stderr, "onevoice-verifier: metrics unavailable\n");
     }
-    rc = vf_follower_start(&app);
+    rc = vf_follower_init(&app);
     rc = rc ? rc : vf_committer_start(&app);
     rc = rc ? rc : vf_sender_start(&app);
+    rc = rc ? rc : vf_follower_start(&app);
     if (rc != 0) {
         fprintf(stderr, "onevoice-verifier: cannot start: %s\n", ov_strerror(rc));
         return 1;
@@ -218,6 +219,8 @@ main(int argc, char **argv)
         .n_threads = (unsigned)u64_or(threads, 0),
         .conn_limit = max_conns,
         .per_ip_limit = max_conns, /* a platform is one address with many connections */
+        /* headers and a 4 KiB body: libmicrohttpd zeroes this pool on every request */
+        .memory_limit = 16 * 1024,
         .metrics = metrics,
     };
     struct ov_http *http = NULL;
@@ -239,9 +242,9 @@ main(int argc, char **argv)
     atomic_store(&app.stopping, true);
     atomic_store(&app.http, NULL);
     ov_http_stop(http);
-    vf_committer_stop(&app);
-    vf_sender_stop(&app);
     vf_follower_stop(&app);
+    vf_sender_stop(&app);
+    vf_committer_stop(&app);
     ov_sign_key_free(app.producer_key);
     vf_app_clear(&app);
     ov_metrics_free(metrics);

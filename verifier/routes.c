@@ -136,7 +136,9 @@ answer(struct ov_req *rq, struct vf_app *app, struct vf_req *st, bool is_get)
     if (coverable || expired || (is_get && !st->wait_proof) || (st->indexed && !st->wait_proof)) {
         return reply_receipt(rq, app, st, st->indexed);
     }
-    return ov_http_wait_on(rq, st->indexed ? VF_CH_PROOF : VF_CH_INDEX, VF_WAIT_MS);
+    /* woken once: when the sender recorded this row, or a checkpoint covers its index */
+    return st->indexed ? ov_http_wait_until(rq, VF_CH_PROOF, st->index + 1, VF_WAIT_MS)
+                       : ov_http_wait_until(rq, VF_CH_INDEX, (uint64_t)st->row, VF_WAIT_MS);
 }
 
 static int
@@ -249,19 +251,39 @@ token_valid(const struct vf_context *c, const struct ov_action *a)
     return ov_pp_token_verify(&c->key, OV_BYTES(a->token, OV_PP_TOKEN_LEN)) == 0;
 }
 
-/* The item for a checked action: nonce, ballot digest, the entries and their hashes. */
+/* bad_signature: the action signed by its pseudonym (over core/entry's signed bytes, which
+ * are kept for the ballot digest), and the token issued for that pseudonym: its nonce is
+ * SHA-256(pseudonym) (ov_action_verify's checks, without encoding the action twice). */
+static int
+signature_valid(struct vf_item *it, const struct ov_action *a)
+{
+    struct ov_buf signed_bytes;
+    struct ov_pp_token t;
+    int rc = sha256(a->pseudonym, OV_PSEUDONYM_LEN, it->nonce);
+    rc = rc ? rc : ov_action_signed_bytes(a, &signed_bytes);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = ov_sign_verify(a->pseudonym, OV_SIGN_ACTION, signed_bytes.ptr, signed_bytes.len, a->sig);
+    rc = rc ? rc : sha256(signed_bytes.ptr, signed_bytes.len, it->ballot);
+    ov_buf_clear(&signed_bytes);
+    if (rc == 0 && a->has_token &&
+        (ov_pp_token_parse(OV_BYTES(a->token, OV_PP_TOKEN_LEN), &t) != 0 ||
+         CRYPTO_memcmp(t.nonce, it->nonce, OV_PP_NONCE_LEN) != 0)) {
+        rc = -OV_E_BAD_SIG;
+    }
+    return rc;
+}
+
+/* The item's entries (with and without the token) and their leaf hashes. */
 static int
 build_item(struct vf_item *it, struct vf_context *c, const struct ov_action *a, uint64_t now)
 {
-    struct ov_buf signed_bytes;
     struct ov_entry e;
+    int rc = 0;
     it->ctx = c;
     it->a = *a;
     it->a.time = now;
-    int rc = sha256(a->pseudonym, OV_PSEUDONYM_LEN, it->nonce);
-    rc = rc ? rc : ov_action_signed_bytes(a, &signed_bytes);
-    rc = rc ? rc : sha256(signed_bytes.ptr, signed_bytes.len, it->ballot);
-    ov_buf_clear(&signed_bytes);
     memset(&e, 0, sizeof e);
     e.kind = OV_ENTRY_ACTION;
     for (int v = 0; v < 2 && rc == 0; v++) {
@@ -310,10 +332,6 @@ action_submit(struct ov_req *rq, struct vf_app *app)
     if ((c->c.type == OV_CONTEXT_ASSEMBLY && !a.has_token) || (a.has_token && !token_valid(c, &a))) {
         return refuse(rq, 400, "bad_token", "the token is missing or not valid for this context");
     }
-    if (ov_action_verify(&a) != 0) {
-        return refuse(rq, 400, "bad_signature",
-                      "the action signature or the token's nonce does not match the pseudonym");
-    }
     struct vf_req *st = req_new(rq);
     struct vf_item *it = st ? vf_item_new() : NULL;
     if (it == NULL) {
@@ -321,12 +339,18 @@ action_submit(struct ov_req *rq, struct vf_app *app)
     }
     st->item = it;
     st->wait_proof = w == 1;
-    int rc = build_item(it, c, &a, now);
+    int rc = signature_valid(it, &a);
+    if (rc == -OV_E_BAD_SIG) {
+        return refuse(rq, 400, "bad_signature",
+                      "the action signature or the token's nonce does not match the pseudonym");
+    }
+    rc = rc ? rc : build_item(it, c, &a, now);
     rc = rc ? rc : vf_committer_submit(app, it);
     if (rc != 0) {
         return rc == -OV_E_STATE ? refuse(rq, 503, "stopping", "the verifier is stopping") : rc;
     }
-    return ov_http_wait_on(rq, VF_CH_COMMIT, VF_WAIT_MS);
+    /* woken once: decided, and (when it got a row) logged */
+    return ov_http_wait_until(rq, VF_CH_READY, it->seq, VF_WAIT_MS);
 }
 
 /* The committer decided: refuse, or take the row. */
@@ -374,7 +398,7 @@ h_action(struct ov_req *rq)
             if (ov_req_wait_expired(rq)) {
                 return refuse(rq, 503, "commit_pending", "the action is not stored yet");
             }
-            return ov_http_wait_on(rq, VF_CH_COMMIT, VF_WAIT_MS);
+            return ov_http_wait_until(rq, VF_CH_READY, st->item->seq, VF_WAIT_MS);
         }
         int rc = action_decided(rq, st);
         if (rc != 0 || !st->have_row) {

@@ -1,67 +1,148 @@
-/* sender: the outbox's sender thread. It takes the oldest rows the log has not
- * acknowledged (in row order, up to VF_SEND_BATCH), appends them in one signed request
- * (core/logclient, wait "durable"), and records every index the log gave, together with
- * the log's committed size, in one transaction. On any failure it sends the same rows again
- * after a backoff: the log keeps an entry's first index, so a row is never logged twice,
- * also when the verifier died between the log's answer and recording it.
+/* sender: the outbox's sender. Its main thread reads the oldest rows the log has not
+ * acknowledged, in row order, into append requests (core/logclient, wait "durable"), and
+ * keeps up to VF_SEND_DEPTH of them in flight on as many worker threads (each with its own
+ * connection), so the log can commit several in one group commit. It records the answers in
+ * the order the requests were made, every answer that has arrived in one transaction: each
+ * row's index, and a log size below which every row of ours is recorded. On a failure it
+ * waits for the requests in flight, drops their answers and sends the same rows again after
+ * a backoff: the log keeps an entry's first index, so a row is never logged twice, also
+ * when the verifier died between the log's answer and recording it.
+ *
+ * A request is one CBOR message, which core/cbor caps at OV_MAX_CBOR_LEN bytes (64 KiB),
+ * so it carries at most about 90 action entries; the pipeline makes up for it.
  *
  * Invariants the others rely on:
- *   - rows are acknowledged in id order, so every row with id <= indexed_upto has its index;
- *   - every row still unsent will get an index >= the recorded known_size (the log's size
- *     grows, and this thread's requests are sequential). */
+ *   - rows are recorded in id order: every row with id <= indexed_upto has its index;
+ *   - every row not recorded gets an index >= the recorded known_size. A request sent after
+ *     an answer arrived is committed after that answer's batch, so its entries get indices
+ *     >= that answer's size (its `base`); known_size is the smallest base of the requests
+ *     still in flight (or the largest size answered, when none is). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "app.h"
+#include "cbor.h"
 #include "logclient.h"
 #include "logreq.h"
 #include "store.h"
 
-#define VF_SEND_BATCH 4096                /* rows per request (the log's maximum) */
-#define VF_SEND_MAX_BYTES (8u << 20)      /* request body budget */
-#define VF_SEND_IDLE_MS 500               /* recheck the outbox at least this often */
+#define VF_SEND_DEPTH 4            /* requests in flight */
+#define VF_SEND_MAX_ROWS 1024      /* rows per request */
+/* entry bytes per request: each entry costs its length and a 3-byte head, and the rest of
+ * the request (keys, nonce, producer, time, wait) stays under 128 bytes */
+#define VF_SEND_MAX_BYTES (OV_MAX_CBOR_LEN - 128)
+#define VF_SEND_IDLE_MS 500        /* recheck the outbox at least this often */
 #define VF_SEND_BACKOFF_MAX_MS 2000
 
-struct outbox {
+enum job_state { JOB_FREE, JOB_QUEUED, JOB_SENDING, JOB_DONE };
+
+struct job {
     size_t n;
-    int64_t ids[VF_SEND_BATCH];
-    struct ov_bytes entries[VF_SEND_BATCH];
-    struct ov_buf data; /* the entries, back to back */
+    int64_t ids[VF_SEND_MAX_ROWS];
+    struct ov_bytes entries[VF_SEND_MAX_ROWS];
+    struct ov_buf data;      /* the entries, back to back */
+    uint64_t base;           /* every index it gets is >= base */
+    enum job_state state;
+    int rc;
+    struct ov_log_ack ack;
 };
 
-/* Reads the next rows to send. */
+struct sender {
+    struct vf_app *app;
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv, done_cv;
+    struct job jobs[VF_SEND_DEPTH]; /* a ring: head is the oldest in flight */
+    size_t head, count;
+    pthread_t workers[VF_SEND_DEPTH];
+    size_t n_workers;
+    bool stop;
+};
+
+static struct sender g_sender;
+
+/* ---- the workers: one append each ------------------------------------------------------- */
+
+static void *
+worker_main(void *arg)
+{
+    struct sender *s = arg;
+    struct ov_logclient *lc = NULL;
+    int rc = ov_logclient_new(s->app->log.url, VF_PRODUCER, s->app->producer_key, &lc);
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        struct job *j = NULL;
+        for (size_t i = 0; i < s->count && j == NULL; i++) {
+            struct job *c = &s->jobs[(s->head + i) % VF_SEND_DEPTH];
+            j = c->state == JOB_QUEUED ? c : NULL;
+        }
+        if (j == NULL) {
+            if (s->stop) {
+                break;
+            }
+            pthread_cond_wait(&s->work_cv, &s->mu);
+            continue;
+        }
+        j->state = JOB_SENDING;
+        pthread_mutex_unlock(&s->mu);
+        int jrc = rc ? rc : ov_logclient_append(lc, j->entries, j->n, false, &j->ack);
+        pthread_mutex_lock(&s->mu);
+        j->rc = jrc;
+        j->state = JOB_DONE;
+        pthread_cond_broadcast(&s->done_cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    ov_logclient_free(lc);
+    return NULL;
+}
+
+/* ---- the main thread -------------------------------------------------------------------- */
+
+/* Reads the rows after `after` that fit one request into j. */
 static int
-read_outbox(struct ov_db *db, struct outbox *ob)
+read_rows(struct ov_db *db, int64_t after, struct job *j)
 {
     sqlite3_stmt *st = ov_db_stmt(db, "outbox_next");
-    size_t offs[VF_SEND_BATCH];
-    int rc = ov_db_bind_int64(st, 1, VF_SEND_BATCH);
-    ob->n = 0;
-    ob->data.len = 0;
-    while (rc == 0 && ob->n < VF_SEND_BATCH && (rc = ov_db_step(st)) == OV_DB_ROW) {
+    size_t offs[VF_SEND_MAX_ROWS], bytes = 0;
+    int rc = ov_db_bind_int64(st, 1, after);
+    rc = rc ? rc : ov_db_bind_int64(st, 2, VF_SEND_MAX_ROWS);
+    j->n = 0;
+    j->data.len = 0;
+    while (rc == 0 && j->n < VF_SEND_MAX_ROWS && (rc = ov_db_step(st)) == OV_DB_ROW) {
         struct ov_bytes e;
-        rc = ov_db_col_int64(st, 0, &ob->ids[ob->n]);
+        int64_t id = 0;
+        rc = ov_db_col_int64(st, 0, &id);
         rc = rc ? rc : ov_db_col_blob(st, 1, OV_LOG_MAX_ENTRY_LEN, &e);
-        if (rc == 0 && (e.len == 0 || ob->data.len + e.len > VF_SEND_MAX_BYTES)) {
+        if (rc != 0 || e.len == 0) {
+            rc = rc ? rc : -OV_E_MALFORMED;
+            break;
+        }
+        if (bytes + e.len + 3 > VF_SEND_MAX_BYTES) {
             break; /* the rest goes in the next request */
         }
-        offs[ob->n] = ob->data.len;
-        rc = rc ? rc : ov_buf_append(&ob->data, e.ptr, e.len);
-        ob->entries[ob->n].len = e.len;
-        ob->n += rc == 0;
+        bytes += e.len + 3;
+        offs[j->n] = j->data.len;
+        rc = ov_buf_append(&j->data, e.ptr, e.len);
+        j->ids[j->n] = id;
+        j->entries[j->n].len = e.len;
+        j->n += rc == 0;
     }
     ov_db_reset(st);
-    for (size_t i = 0; i < ob->n; i++) {
-        ob->entries[i].ptr = ob->data.ptr + offs[i];
+    for (size_t i = 0; i < j->n; i++) {
+        j->entries[i].ptr = j->data.ptr + offs[i];
     }
-    return rc < 0 ? rc : 0;
+    if (rc < 0) {
+        j->n = 0;
+        return rc;
+    }
+    return 0;
 }
 
 struct record {
-    const struct outbox *ob;
-    const struct ov_log_ack *ack;
+    struct job *jobs[VF_SEND_DEPTH];
+    size_t n;
+    uint64_t known_size;
 };
 
 static int
@@ -69,17 +150,20 @@ record_tx(struct ov_db *db, void *arg)
 {
     struct record *r = arg;
     int rc = 0;
-    for (size_t i = 0; i < r->ob->n && rc == 0; i++) {
-        sqlite3_stmt *st = ov_db_stmt(db, "outbox_done");
-        rc = ov_db_bind_uint64(st, 1, r->ack->indices[i]);
-        rc = rc ? rc : ov_db_bind_int64(st, 2, r->ob->ids[i]);
-        rc = rc ? rc : ov_db_step(st);
-        ov_db_reset(st);
-        rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
+    for (size_t k = 0; k < r->n && rc == 0; k++) {
+        const struct job *j = r->jobs[k];
+        for (size_t i = 0; i < j->n && rc == 0; i++) {
+            sqlite3_stmt *st = ov_db_stmt(db, "outbox_done");
+            rc = ov_db_bind_uint64(st, 1, j->ack.indices[i]);
+            rc = rc ? rc : ov_db_bind_int64(st, 2, j->ids[i]);
+            rc = rc ? rc : ov_db_step(st);
+            ov_db_reset(st);
+            rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
+        }
     }
     if (rc == 0) {
         sqlite3_stmt *st = ov_db_stmt(db, "sent_put");
-        rc = ov_db_bind_uint64(st, 1, r->ack->size);
+        rc = ov_db_bind_uint64(st, 1, r->known_size);
         rc = rc ? rc : ov_db_step(st);
         ov_db_reset(st);
         rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
@@ -121,17 +205,154 @@ idle(struct vf_app *app, uint32_t ms)
     pthread_mutex_unlock(&app->send_mu);
 }
 
-/* Every row up to the highest already acknowledged, at start-up: rows are acknowledged in
- * order, so that is the highest id below the first unsent one. */
+struct pipeline {
+    int64_t dispatched; /* the last row id put in a request */
+    int64_t recorded;   /* the last row id recorded */
+    uint64_t answered;  /* the largest log size an observed answer gave */
+    uint32_t backoff;
+};
+
+/* Fills the ring with requests for the rows after those dispatched. */
+static int
+dispatch(struct sender *s, struct ov_db *db, struct pipeline *p)
+{
+    int rc = 0;
+    while (rc == 0 && s->count < VF_SEND_DEPTH) {
+        struct job *j = &s->jobs[(s->head + s->count) % VF_SEND_DEPTH];
+        rc = read_rows(db, p->dispatched, j);
+        if (rc != 0 || j->n == 0) {
+            break;
+        }
+        p->dispatched = j->ids[j->n - 1];
+        j->base = p->answered;
+        pthread_mutex_lock(&s->mu);
+        j->state = JOB_QUEUED;
+        s->count++;
+        pthread_cond_signal(&s->work_cv);
+        pthread_mutex_unlock(&s->mu);
+    }
+    return rc;
+}
+
+/* Waits for the oldest request, then records every answered one from the oldest on. */
+static int
+collect(struct sender *s, struct pipeline *p)
+{
+    struct record r = { .n = 0 };
+    int failed = 0;
+    pthread_mutex_lock(&s->mu);
+    while (s->jobs[s->head].state != JOB_DONE) {
+        pthread_cond_wait(&s->done_cv, &s->mu);
+    }
+    for (size_t i = 0; i < s->count; i++) {
+        struct job *j = &s->jobs[(s->head + i) % VF_SEND_DEPTH];
+        if (j->state != JOB_DONE) {
+            break;
+        }
+        if (j->rc != 0) {
+            failed = j->rc;
+            break;
+        }
+        r.jobs[r.n++] = j;
+    }
+    pthread_mutex_unlock(&s->mu);
+    for (size_t k = 0; k < r.n; k++) {
+        p->answered = r.jobs[k]->ack.size > p->answered ? r.jobs[k]->ack.size : p->answered;
+    }
+    /* below the smallest base of what is still in flight, every row is recorded */
+    r.known_size = p->answered;
+    for (size_t i = r.n; i < s->count; i++) {
+        const struct job *j = &s->jobs[(s->head + i) % VF_SEND_DEPTH];
+        r.known_size = j->base < r.known_size ? j->base : r.known_size;
+    }
+    int rc = r.n > 0 ? vf_committer_run(s->app, record_tx, &r, true) : 0;
+    if (rc == 0 && r.n > 0) {
+        size_t rows = 0;
+        for (size_t k = 0; k < r.n; k++) {
+            rows += r.jobs[k]->n;
+            ov_log_ack_clear(&r.jobs[k]->ack);
+            r.jobs[k]->state = JOB_FREE;
+        }
+        p->recorded = r.jobs[r.n - 1]->ids[r.jobs[r.n - 1]->n - 1];
+        atomic_store(&s->app->indexed_upto, (uint64_t)p->recorded);
+        ov_counter_add(s->app->m_appended, rows);
+        vf_notify(s->app, VF_CH_INDEX, (uint64_t)p->recorded);
+        vf_committer_logged(s->app, (uint64_t)p->recorded);
+        pthread_mutex_lock(&s->mu);
+        s->head = (s->head + r.n) % VF_SEND_DEPTH;
+        s->count -= r.n;
+        pthread_mutex_unlock(&s->mu);
+        p->backoff = 0;
+    }
+    return rc ? rc : failed;
+}
+
+/* After a failure: waits for every request in flight, drops their answers, and starts
+ * again after the last row recorded. */
+static void
+drain(struct sender *s, struct pipeline *p)
+{
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->count; i++) {
+        struct job *j = &s->jobs[(s->head + i) % VF_SEND_DEPTH];
+        while (j->state != JOB_DONE) {
+            pthread_cond_wait(&s->done_cv, &s->mu);
+        }
+        ov_log_ack_clear(&j->ack);
+        j->state = JOB_FREE;
+    }
+    s->count = 0;
+    pthread_mutex_unlock(&s->mu);
+    p->dispatched = p->recorded;
+}
+
+static void *
+sender_main(void *arg)
+{
+    struct sender *s = arg;
+    struct vf_app *app = s->app;
+    struct ov_db *db = NULL;
+    struct pipeline p = { 0, 0, 0, 0 };
+    p.recorded = p.dispatched = (int64_t)atomic_load(&app->indexed_upto);
+    int rc = vf_store_open(app->dir, &db);
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-verifier: sender cannot start: %s\n", ov_strerror(rc));
+        return NULL;
+    }
+    while (!atomic_load(&app->stopping)) {
+        rc = dispatch(s, db, &p);
+        if (rc == 0 && s->count == 0) {
+            ov_gauge_set(app->m_pending, pending_rows(db));
+            idle(app, VF_SEND_IDLE_MS);
+            continue;
+        }
+        rc = rc ? rc : collect(s, &p);
+        if (rc != 0) {
+            fprintf(stderr, "onevoice-verifier: appending to the log: %s\n", ov_strerror(rc));
+            ov_counter_add(app->m_log_errors, 1);
+            drain(s, &p);
+            p.backoff = p.backoff ? (p.backoff * 2 > VF_SEND_BACKOFF_MAX_MS ? VF_SEND_BACKOFF_MAX_MS
+                                                                            : p.backoff * 2)
+                                  : 50;
+            idle(app, p.backoff);
+        }
+    }
+    drain(s, &p);
+    ov_db_close(db);
+    return NULL;
+}
+
+/* Every row up to the highest recorded, at start-up: rows are recorded in order, so that is
+ * the highest id below the first unsent one. */
 static int
 init_indexed(struct vf_app *app, struct ov_db *db)
 {
-    struct outbox *ob = malloc(sizeof *ob);
+    struct job *j = calloc(1, sizeof *j);
     int64_t max = 0;
-    int rc = ob ? 0 : -OV_E_NOMEM;
+    int rc = j ? 0 : -OV_E_NOMEM;
     if (rc == 0) {
-        ov_buf_init(&ob->data, VF_SEND_MAX_BYTES);
-        rc = read_outbox(db, ob);
+        ov_buf_init(&j->data, VF_SEND_MAX_BYTES);
+        rc = read_rows(db, 0, j);
     }
     sqlite3_stmt *st = ov_db_stmt(db, "entry_max");
     if (rc == 0 && (ov_db_step(st) != OV_DB_ROW || ov_db_col_int64(st, 0, &max) != 0)) {
@@ -139,79 +360,36 @@ init_indexed(struct vf_app *app, struct ov_db *db)
     }
     ov_db_reset(st);
     if (rc == 0) {
-        atomic_store(&app->indexed_upto, (uint64_t)(ob->n > 0 ? ob->ids[0] - 1 : max));
+        atomic_store(&app->indexed_upto, (uint64_t)(j->n > 0 ? j->ids[0] - 1 : max));
     }
-    if (ob != NULL) {
-        ov_buf_clear(&ob->data);
-        free(ob);
+    if (j != NULL) {
+        ov_buf_clear(&j->data);
+        free(j);
     }
     return rc;
-}
-
-static void *
-sender_main(void *arg)
-{
-    struct vf_app *app = arg;
-    struct ov_db *db = NULL;
-    struct ov_logclient *lc = NULL;
-    struct outbox *ob = malloc(sizeof *ob);
-    uint32_t backoff = 0;
-    int rc = ob ? vf_store_open(app->dir, &db) : -OV_E_NOMEM;
-    rc = rc ? rc : ov_logclient_new(app->log.url, VF_PRODUCER, app->producer_key, &lc);
-    if (rc != 0) {
-        fprintf(stderr, "onevoice-verifier: sender cannot start: %s\n", ov_strerror(rc));
-        goto out;
-    }
-    ov_buf_init(&ob->data, VF_SEND_MAX_BYTES);
-    while (!atomic_load(&app->stopping)) {
-        rc = read_outbox(db, ob);
-        ov_gauge_set(app->m_pending, pending_rows(db));
-        if (rc != 0 || ob->n == 0) {
-            idle(app, VF_SEND_IDLE_MS);
-            continue;
-        }
-        struct ov_log_ack ack;
-        rc = ov_logclient_append(lc, ob->entries, ob->n, false, &ack);
-        if (rc == 0) {
-            struct record r = { ob, &ack };
-            rc = ov_db_tx(db, record_tx, &r);
-        } else {
-            fprintf(stderr, "onevoice-verifier: the log refused %zu entries: %s (HTTP %u %s)\n",
-                    ob->n, ov_strerror(rc), ack.status, ack.reason);
-            ov_counter_add(app->m_log_errors, 1);
-        }
-        if (rc == 0) {
-            atomic_store(&app->indexed_upto, (uint64_t)ob->ids[ob->n - 1]);
-            ov_counter_add(app->m_appended, ob->n);
-            vf_notify(app, VF_CH_INDEX);
-            backoff = 0;
-        }
-        ov_log_ack_clear(&ack);
-        if (rc != 0) {
-            backoff = backoff ? (backoff * 2 > VF_SEND_BACKOFF_MAX_MS ? VF_SEND_BACKOFF_MAX_MS
-                                                                      : backoff * 2)
-                              : 50;
-            idle(app, backoff);
-        }
-    }
-out:
-    ov_logclient_free(lc);
-    ov_db_close(db);
-    if (ob != NULL) {
-        ov_buf_clear(&ob->data);
-        free(ob);
-    }
-    return NULL;
 }
 
 int
 vf_sender_start(struct vf_app *app)
 {
+    struct sender *s = &g_sender;
     struct ov_db *db = NULL;
+    memset(s, 0, sizeof *s);
+    s->app = app;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->work_cv, NULL);
+    pthread_cond_init(&s->done_cv, NULL);
+    for (size_t i = 0; i < VF_SEND_DEPTH; i++) {
+        ov_buf_init(&s->jobs[i].data, VF_SEND_MAX_BYTES);
+    }
     int rc = vf_store_open(app->dir, &db);
     rc = rc ? rc : init_indexed(app, db);
     ov_db_close(db);
-    if (rc == 0 && pthread_create(&app->sender_th, NULL, sender_main, app) != 0) {
+    for (size_t i = 0; rc == 0 && i < VF_SEND_DEPTH; i++) {
+        rc = pthread_create(&s->workers[i], NULL, worker_main, s) == 0 ? 0 : -OV_E_NOMEM;
+        s->n_workers += rc == 0;
+    }
+    if (rc == 0 && pthread_create(&app->sender_th, NULL, sender_main, s) != 0) {
         rc = -OV_E_NOMEM;
     }
     return rc;
@@ -229,6 +407,17 @@ vf_sender_kick(struct vf_app *app)
 void
 vf_sender_stop(struct vf_app *app)
 {
+    struct sender *s = &g_sender;
     vf_sender_kick(app); /* app->stopping is already set */
     pthread_join(app->sender_th, NULL);
+    pthread_mutex_lock(&s->mu);
+    s->stop = true;
+    pthread_cond_broadcast(&s->work_cv);
+    pthread_mutex_unlock(&s->mu);
+    for (size_t i = 0; i < s->n_workers; i++) {
+        pthread_join(s->workers[i], NULL);
+    }
+    for (size_t i = 0; i < VF_SEND_DEPTH; i++) {
+        ov_buf_clear(&s->jobs[i].data);
+    }
 }

@@ -6,16 +6,17 @@ static const char *const migrations[] = {
     /* 1: the first schema */
     "CREATE TABLE contexts (id TEXT PRIMARY KEY, entry BLOB NOT NULL,"
     "  log_index INTEGER NOT NULL, tally INTEGER) STRICT;"
-    "CREATE TABLE entries (id INTEGER PRIMARY KEY AUTOINCREMENT, hash BLOB NOT NULL UNIQUE,"
+    "CREATE TABLE entries (id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE,"
     "  entry BLOB NOT NULL, context TEXT NOT NULL, ballot BLOB, label TEXT, rating INTEGER,"
-    "  log_index INTEGER) STRICT;"
+    "  nonce BLOB, pseudonym BLOB, log_index INTEGER) STRICT;"
+    /* each token spent once per context: by an assembly ballot, or by the rating that
+     * admitted its pseudonym */
+    "CREATE UNIQUE INDEX entries_spent ON entries (context, nonce) WHERE nonce IS NOT NULL;"
+    /* each pseudonym rates each target once */
+    "CREATE UNIQUE INDEX entries_rated ON entries (context, pseudonym, label)"
+    "  WHERE pseudonym IS NOT NULL;"
     "CREATE INDEX entries_unsent ON entries (id) WHERE log_index IS NULL;"
     "CREATE INDEX entries_logged ON entries (log_index) WHERE log_index IS NOT NULL;"
-    "CREATE TABLE spent (context TEXT NOT NULL, nonce BLOB NOT NULL, row INTEGER NOT NULL,"
-    "  PRIMARY KEY (context, nonce)) STRICT, WITHOUT ROWID;"
-    "CREATE TABLE ratings (context TEXT NOT NULL, pseudonym BLOB NOT NULL,"
-    "  target TEXT NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (context, pseudonym, target))"
-    "  STRICT, WITHOUT ROWID;"
     "CREATE TABLE targets (context TEXT NOT NULL, target TEXT NOT NULL,"
     "  PRIMARY KEY (context, target)) STRICT, WITHOUT ROWID;"
     "CREATE TABLE follow (id INTEGER PRIMARY KEY CHECK (id = 1), reader BLOB NOT NULL,"
@@ -25,30 +26,30 @@ static const char *const migrations[] = {
 };
 
 static const struct ov_db_stmt_def stmts[] = {
-    /* commit.c: the row a token was spent on, in a context */
-    { "spent_get", "SELECT row FROM spent WHERE context = ? AND nonce = ?" },
-    /* commit.c: spend a token (or admit a pseudonym) */
-    { "spent_put", "INSERT INTO spent (context, nonce, row) VALUES (?, ?, ?)" },
+    /* commit.c: the row that spent a token in a context */
+    { "spent_get", "SELECT id FROM entries WHERE context = ? AND nonce = ?" },
     /* commit.c: the row of a pseudonym's rating of a target */
-    { "rating_get", "SELECT row FROM ratings WHERE context = ? AND pseudonym = ? AND target = ?" },
-    { "rating_put", "INSERT INTO ratings (context, pseudonym, target, row) VALUES (?, ?, ?, ?)" },
+    { "rating_get", "SELECT id FROM entries WHERE context = ? AND pseudonym = ? AND label = ?" },
     /* commit.c: whether a round already has this target; a new one */
     { "target_get", "SELECT 1 FROM targets WHERE context = ? AND target = ?" },
     { "target_put", "INSERT INTO targets (context, target) VALUES (?, ?)" },
     /* commit.c (start-up): the targets of each round, for the tally-size budget */
     { "target_sizes",
       "SELECT context, COUNT(*), SUM(LENGTH(CAST(target AS BLOB))) FROM targets GROUP BY context" },
-    /* commit.c, follower.c: a new outbox row (action or tally) */
-    { "entry_put",
-      "INSERT INTO entries (hash, entry, context, ballot, label, rating) VALUES (?, ?, ?, ?, ?, ?)" },
+    /* commit.c: a new action row; the UNIQUE indexes refuse a second spend or rating */
+    { "action_put", "INSERT INTO entries (hash, entry, context, ballot, label, rating, nonce,"
+                    "  pseudonym) VALUES (?, ?, ?, ?, ?, ?, ?, ?)" },
+    /* follower.c: a new tally row */
+    { "entry_put", "INSERT INTO entries (hash, entry, context) VALUES (?, ?, ?)" },
     /* commit.c, routes.c: a row by id */
     { "entry_get", "SELECT hash, entry, ballot, log_index FROM entries WHERE id = ?" },
     /* routes.c: a row by leaf hash */
     { "entry_find", "SELECT id, entry, log_index FROM entries WHERE hash = ?" },
     /* routes.c: the log index of a row */
     { "entry_index", "SELECT log_index FROM entries WHERE id = ?" },
-    /* sender.c: the oldest rows the log has not acknowledged */
-    { "outbox_next", "SELECT id, entry FROM entries WHERE log_index IS NULL ORDER BY id LIMIT ?" },
+    /* sender.c: the oldest rows the log has not acknowledged, after those in flight */
+    { "outbox_next",
+      "SELECT id, entry FROM entries WHERE log_index IS NULL AND id > ? ORDER BY id LIMIT ?" },
     /* sender.c: the log acknowledged a row */
     { "outbox_done", "UPDATE entries SET log_index = ? WHERE id = ?" },
     /* sender.c, follower.c: rows still waiting; the highest row */

@@ -4,7 +4,9 @@
  *
  *   vtool context LOG PRODUCER_KEY DIR ID --type assembly|rating [--choices a,b,..]
  *                 [--scale MIN,MAX] [--opens T] [--closes T] [--issuer NAME] [--quota Q]
- *         makes the context's RSA-2048 token key (DIR/ID.sk, PKCS#8, 0600), appends its
+ *                 [--reuse-key]
+ *         makes the context's RSA-2048 token key (DIR/ID.sk, PKCS#8, 0600; with --reuse-key
+ *         an existing one is kept, so tokens minted for it before stay valid), appends its
  *         `context` entry to the log as producer "issuer" (DIR/ID.ctx keeps the entry) and
  *         prints the log index. Times: POSIX seconds, or +N / -N seconds from now.
  *   vtool mint DIR ID N OUT [--threads T]
@@ -26,7 +28,9 @@
  *   vtool load URL DIR ID TOKENS [--from I] [--count N] [--conns C] [--rate R] [--wait-proof]
  *         [--receipts FILE] [--seconds S]
  *         open- or closed-loop load over raw keep-alive connections (one epoll thread);
- *         prints "load ok N refused N errors N seconds S rate R p50_ms X p99_ms Y"
+ *         prints "load ok N refused N errors N seconds S rate R p50_ms X p99_ms Y proven N"
+ *         (latencies from when each request was due, with --rate; proven: receipts with
+ *         their proof)
  *   vtool audit LOG VKEY [--receipts FILE]... [--tallies]
  *         reads the whole log (core/logreader) and checks every action is counted once
  *         (assembly: one entry per token; rating: one per pseudonym and target, the token on
@@ -199,7 +203,15 @@ cmd_context(int argc, char **argv)
         }
     }
     int rc = ov_keyfile_load_sign_key(argv[3], &pkey);
-    rc = rc ? rc : ov_brsa_keygen(OV_PP_MODULUS_BITS, &sk);
+    char skp[4096];
+    struct stat sb;
+    path_of(skp, sizeof skp, dir, id, "sk");
+    bool reuse = flag(argc, argv, "--reuse-key") && stat(skp, &sb) == 0;
+    if (reuse) {
+        sk = load_sk(dir, id); /* tokens minted for this key before stay valid */
+    } else {
+        rc = rc ? rc : ov_brsa_keygen(OV_PP_MODULUS_BITS, &sk);
+    }
     rc = rc ? rc : ov_pp_spki_encode(ov_brsa_sk_pk(sk), c->token_key, sizeof c->token_key,
                                      &c->token_key_len);
     rc = rc ? rc : ov_pp_token_key_id(ov_brsa_sk_pk(sk), c->token_key_id);
@@ -211,8 +223,11 @@ cmd_context(int argc, char **argv)
     size_t der_len = 0;
     char p[4096];
     path_of(p, sizeof p, dir, id, "sk");
-    rc = der ? ov_brsa_sk_to_pkcs8(sk, der, OV_BRSA_MAX_SK_DER_LEN, &der_len) : -OV_E_NOMEM;
-    rc = rc ? rc : ov_file_write_atomic(p, der, der_len, 0600);
+    rc = rc ? rc : (der ? 0 : -OV_E_NOMEM);
+    if (!reuse) {
+        rc = rc ? rc : ov_brsa_sk_to_pkcs8(sk, der, OV_BRSA_MAX_SK_DER_LEN, &der_len);
+        rc = rc ? rc : ov_file_write_atomic(p, der, der_len, 0600);
+    }
     sodium_free(der);
     struct ov_buf entry;
     rc = rc ? rc : ov_entry_encode(&e, &entry);
@@ -665,7 +680,7 @@ struct load {
     size_t n, next;
     double rate, t_start, seconds;
     double *lat;
-    size_t n_lat, ok, refused, errors;
+    size_t n_lat, ok, refused, errors, proven;
     FILE *receipts;
     int ep;
 };
@@ -737,6 +752,7 @@ conn_response(struct load *L, struct conn *c)
     L->lat[L->n_lat++] = dt;
     if (status == 200 || status == 202) {
         L->ok++;
+        L->proven += memmem(c->buf + head, clen, "\"status\":\"proven\"", 17) != NULL;
         if (L->receipts != NULL) {
             record_receipt(L, c->buf + head, clen);
         }
@@ -944,8 +960,9 @@ cmd_load(int argc, char **argv)
     double el = now_s() - L.t_start;
     qsort(L.lat, L.n_lat, sizeof *L.lat, cmp_double);
     double p50 = L.n_lat ? L.lat[L.n_lat / 2] : 0, p99 = L.n_lat ? L.lat[L.n_lat * 99 / 100] : 0;
-    printf("load ok %zu refused %zu errors %zu seconds %.3f rate %.0f p50_ms %.1f p99_ms %.1f\n",
-           L.ok, L.refused, L.errors, el, (double)L.ok / el, p50 * 1e3, p99 * 1e3);
+    printf("load ok %zu refused %zu errors %zu seconds %.3f rate %.0f p50_ms %.1f p99_ms %.1f "
+           "proven %zu\n",
+           L.ok, L.refused, L.errors, el, (double)L.ok / el, p50 * 1e3, p99 * 1e3, L.proven);
     if (L.receipts != NULL) {
         fclose(L.receipts);
     }

@@ -76,6 +76,25 @@ h_wait(struct ov_req *rq)
     return ov_http_wait(rq, wait_ms);
 }
 
+/* /level?n=N: answers once the test's level reached N, waiting for it on channel 1. */
+static atomic_ullong level_now;
+static atomic_int level_runs;
+
+static int
+h_level(struct ov_req *rq)
+{
+    const char *n = NULL;
+    atomic_fetch_add(&level_runs, 1);
+    uint64_t want = ov_req_query(rq, "n", &n) == 0 ? strtoull(n, NULL, 10) : 1;
+    if (atomic_load(&level_now) >= want) {
+        return ov_http_reply(rq, 200, "text/plain", OV_BYTES_STR("reached"));
+    }
+    if (ov_req_wait_expired(rq)) {
+        return ov_http_reply(rq, 204, NULL, OV_BYTES_STR(""));
+    }
+    return ov_http_wait_until(rq, 1, want, 3000);
+}
+
 static int
 h_headers(struct ov_req *rq)
 {
@@ -116,6 +135,7 @@ static const struct ov_http_route routes[] = {
     {"GET", "/both", h_both, 0},
     {"POST", "/both", h_both, 16},
     {"GET", "/wait", h_wait, 0},
+    {"GET", "/level", h_level, 0},
     {"GET", "/headers", h_headers, 0},
     {"GET", "/big", h_big, 0},
     {"GET", "/fail", h_fail, 0},
@@ -497,6 +517,68 @@ test_long_poll(struct ov_http *srv)
     atomic_store(&ready_flag, false);
 }
 
+struct level_arg {
+    uint64_t want;
+    unsigned status;
+    atomic_bool done;
+};
+
+static void *
+level_thread(void *arg)
+{
+    struct level_arg *p = arg;
+    struct ov_httpc *c;
+    struct ov_httpc_resp r;
+    char url[128];
+    snprintf(url, sizeof url, "%s/level?n=%llu", base, (unsigned long long)p->want);
+    if (ov_httpc_new(&c) == 0 && ov_httpc_get(c, url, 0, &r) == 0) {
+        p->status = r.status;
+        ov_httpc_resp_clear(&r);
+    }
+    ov_httpc_free(c);
+    atomic_store(&p->done, true);
+    return NULL;
+}
+
+/* Level waits: each request is woken once, when its level is reached, and not before. */
+static void
+test_wait_until(struct ov_http *srv)
+{
+    struct level_arg p[3] = {{.want = 5}, {.want = 10}, {.want = 20}};
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(pthread_create(&t[i], NULL, level_thread, &p[i]), 0);
+    }
+    usleep(200 * 1000);
+    CHECK_EQ_INT(atomic_load(&level_runs), 3); /* each ran once, then waited */
+    atomic_store(&level_now, 7);
+    ov_http_notify_upto(srv, 1, 7);
+    ov_http_notify_channel(srv, 2); /* another channel wakes no one */
+    usleep(200 * 1000);
+    CHECK(atomic_load(&p[0].done) && p[0].status == 200);
+    CHECK(!atomic_load(&p[1].done) && !atomic_load(&p[2].done));
+    CHECK_EQ_INT(atomic_load(&level_runs), 4); /* only the one whose level was reached */
+    ov_http_notify_upto(srv, 1, 3); /* levels never go down: nothing */
+    usleep(100 * 1000);
+    CHECK_EQ_INT(atomic_load(&level_runs), 4);
+    atomic_store(&level_now, 20);
+    ov_http_notify_upto(srv, 1, 20);
+    for (int i = 0; i < 3; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_EQ_INT(p[i].status, 200);
+    }
+    CHECK_EQ_INT(atomic_load(&level_runs), 6);
+    /* a level already reached: answered without waiting */
+    struct ov_httpc_resp r;
+    CHECK_EQ_INT(get("/level?n=15", &r), 200);
+    ov_httpc_resp_clear(&r);
+    /* a level never reached: expired at its deadline */
+    uint64_t t0 = ms_now();
+    CHECK_EQ_INT(get("/level?n=99", &r), 204);
+    CHECK(ms_now() - t0 >= 2900);
+    ov_httpc_resp_clear(&r);
+}
+
 /* A raw TCP server for the client's limits: replies with `reply` (or nothing). */
 struct raw_srv {
     int fd;
@@ -770,6 +852,7 @@ main(void)
     test_methods_and_limits();
     test_concurrency();
     test_long_poll(srv);
+    test_wait_until(srv);
     test_client_limits();
     test_hostile(ov_http_port(srv));
     ov_http_stop(srv);

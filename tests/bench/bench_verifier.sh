@@ -1,0 +1,70 @@
+#!/bin/sh
+# onevoice-verifier benchmarks. Each line: bench NAME VALUE UNIT limit LIMIT ratio R.
+#   verifier_actions       actions counted per second over HTTP, each durable in the
+#                          verifier's database and acknowledged by the log (the answer a
+#                          plain POST /actions waits for), from 256 keep-alive connections,
+#                          beside the crypto limit measured now: one RSA-2048 PSS token
+#                          verification plus one Ed25519 action verification per action,
+#                          on 2 threads (vtool cryptolimit: 1 / (1/rsa_rate + 1/ed25519_rate))
+#   verifier_receipt_p99   ms from when an action is due (open loop) to its receipt with
+#                          the signed checkpoint and inclusion proof (POST ?wait=proof), at
+#                          verifier_receipt_rate actions/s: 5,000 when the machine sustains
+#                          it, else 60% of the rate measured above (the line says which)
+# Everything (log, verifier, load generator) shares the machine. Tokens are real RFC 9578
+# tokens from the stand-in issuer (tests/tools/vtool); minting them is slow, so they are
+# cached in $BUILD/bench-cache/verifier (the first run mints 44,000, ~30 s on 2 cores).
+BUILD=${BUILD:-build}
+VT=$BUILD/tools/vtool
+LT=$BUILD/tools/logtool
+CACHE=$BUILD/bench-cache/verifier
+T=$(mktemp -d)
+LPID=""
+VPID=""
+trap 'kill -9 $LPID $VPID 2>/dev/null; rm -rf "$T"' EXIT INT TERM
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
+field() { echo "$1" | awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'; }
+N_RATE=24000
+N_LAT=20000
+
+mkdir -p "$CACHE"
+[ -f "$CACHE/issuer.key" ] || $LT keygen "$CACHE/issuer.key" > "$CACHE/issuer.pub"
+$BUILD/onevoice-verifier --data "$T/v" --print-producer-key > "$T/vprod"
+{ echo "issuer $(cat "$CACHE/issuer.pub")"; cat "$T/vprod"; } > "$T/producers"
+VK=$($BUILD/onevoice-log --data "$T/log" --origin bench.example/votes --print-vkey)
+$BUILD/onevoice-log --data "$T/log" --producers "$T/producers" --port-file "$T/lport" \
+    2>>"$T/log.err" &
+LPID=$!
+while [ ! -s "$T/lport" ]; do sleep 0.05; done
+L=http://127.0.0.1:$(cat "$T/lport")
+$BUILD/onevoice-verifier --data "$T/v" --log "$L" --log-vkey "$VK" --port-file "$T/vport" \
+    2>>"$T/v.err" &
+VPID=$!
+while [ ! -s "$T/vport" ]; do sleep 0.05; done
+V=http://127.0.0.1:$(cat "$T/vport")
+
+# the same context (id, issuer, token key) on every run, so the cached tokens stay valid
+$VT context "$L" "$CACHE/issuer.key" "$CACHE" bench --choices a,b,c --reuse-key > /dev/null
+if [ ! -s "$CACHE/tokens" ]; then
+    $VT mint "$CACHE" bench $((N_RATE + N_LAT)) "$CACHE/tokens.tmp" --threads 2 &&
+        mv "$CACHE/tokens.tmp" "$CACHE/tokens"
+fi
+i=0
+until curl -s "$V/contexts" | grep -q '"bench"' || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
+
+# 1. throughput, beside the crypto limit measured in the same run
+LIM=$(field "$($VT cryptolimit --threads 2 --seconds 1)" limit)
+OUT=$($VT load "$V" "$CACHE" bench "$CACHE/tokens" --count $N_RATE --conns 256)
+RATE=$(field "$OUT" rate)
+echo "bench verifier_actions $RATE actions/s limit $LIM ratio $(ratio "$RATE" "$LIM")"
+
+# 2. time to a receipt with its proof, open loop
+R=$(awk -v r="$RATE" 'BEGIN { x = int(r * 0.6); print (x >= 5000 ? 5000 : x) }')
+N=$((R * 4))
+[ $N -gt $N_LAT ] && N=$N_LAT
+OUT=$($VT load "$V" "$CACHE" bench "$CACHE/tokens" --from $N_RATE --count $N --rate "$R" \
+    --conns 1024 --wait-proof)
+P99=$(field "$OUT" p99_ms)
+PROVEN=$(field "$OUT" proven)
+echo "bench verifier_receipt_rate $R actions/s limit 5000 ratio $(ratio "$R" 5000)"
+echo "bench verifier_receipt_p99 $P99 ms limit 1000 ratio $(ratio "$P99" 1000)"
+echo "bench verifier_receipt_proven $PROVEN receipts limit $N ratio $(ratio "$PROVEN" "$N")"
