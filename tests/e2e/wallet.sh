@@ -291,6 +291,16 @@ echo truncated > "$T/gver.mode"
 said "not a valid receipt" $OV --wallet "$H" vote a1 yes --via "http://127.0.0.1:$GVPORT"
 check "the same ballot resent directly: counted once" sh -c "$OV --wallet '$H' vote a1 yes | grep -q 'vote counted'"
 check_eq "one action in the wallet" "$(sql "$H" "select count(*), state from actions where context = 'a1'")" 1
+# the verifier counts a ballot and its answer is lost: the same command resends the same
+# signed bytes and gets the same receipt; the ballot is counted once
+tally() { curl -s "$V/tallies/a2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"].get("abstain", 0))'; }
+BEFORE=$(tally)
+: > "$T/gver.requests"
+echo "drop 1 /actions" > "$T/gver.mode"
+said "no answer from the platform" $OV --wallet "$H" vote a2 abstain --via "http://127.0.0.1:$GVPORT"
+check "the same command again: counted" sh -c "$OV --wallet '$H' vote a2 abstain --via 'http://127.0.0.1:$GVPORT' | grep -q 'vote counted'"
+check_eq "the verifier saw it twice, and counted it once" \
+    "$(grep -c 'POST /actions' "$T/gver.requests") $(tally)" "2 $((BEFORE + 1))"
 check "receipts" $OV --wallet "$H" receipts
 
 # --- 13. export and import ---------------------------------------------------------------------
