@@ -21,6 +21,9 @@
 #include "outbox.h"
 #include "store.h"
 
+/* how long a closed context keeps its truncated key id (after closing) */
+#define ISSUER_TRUNCATED_ID_GRACE_S 3600
+
 #define CREATE_WAIT_MS 30000
 #define KEYGEN_TRIES 64
 #define MAX_INVITES 100000
@@ -51,7 +54,11 @@ create_fn(struct ov_db *db, void *arg)
     }
     st = ov_db_stmt(db, "ctx_taken");
     rc = rc < 0 ? rc : ov_db_bind_int64(st, 1, trunc);
-    rc = rc ? rc : ov_db_bind_uint64(st, 2, t->now_s);
+    /* A closed context keeps its truncated id for a while: a token request prepared for it
+     * must be refused as closed, not signed with a newer context's key that took its byte. */
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, t->now_s > ISSUER_TRUNCATED_ID_GRACE_S
+                                                ? t->now_s - ISSUER_TRUNCATED_ID_GRACE_S
+                                                : 0);
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
     if (rc == OV_DB_ROW) {
