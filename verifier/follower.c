@@ -556,10 +556,10 @@ round_once(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader)
     if (cp.size > from || app->cp_size != cp.size) {
         rc = ov_logreader_sync(reader, &cp, on_entry, &r);
         rc = rc ? rc : publish(app, reader, &r, &cp);
-        rc = rc ? rc : take_contexts(app, reader, &r, &cp);
         if (rc == 0) {
-            vf_notify(app, VF_CH_PROOF, app->cp_size);
+            vf_notify(app, VF_CH_PROOF, app->cp_size); /* the proofs are there now */
         }
+        rc = rc ? rc : take_contexts(app, reader, &r, &cp);
     }
     round_clear(&r);
     ov_logreader_cp_clear(&cp);
