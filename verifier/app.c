@@ -25,7 +25,30 @@ vf_app_init(struct vf_app *app)
         return -OV_E_NOMEM;
     }
     ov_buf_init(&app->cp_note, OV_NOTE_MAX_LEN);
-    return 0;
+    app->idx_ring = calloc(VF_IDX_RING, sizeof *app->idx_ring);
+    return app->idx_ring ? 0 : -OV_E_NOMEM;
+}
+
+void
+vf_idx_put(struct vf_app *app, uint64_t row, uint64_t index)
+{
+    struct vf_idx_slot *s = &app->idx_ring[row % VF_IDX_RING];
+    atomic_store_explicit(&s->row, 0, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&s->index, index, memory_order_relaxed);
+    atomic_store_explicit(&s->row, row, memory_order_release);
+}
+
+bool
+vf_idx_get(struct vf_app *app, uint64_t row, uint64_t *index)
+{
+    struct vf_idx_slot *s = &app->idx_ring[row % VF_IDX_RING];
+    if (atomic_load_explicit(&s->row, memory_order_acquire) != row) {
+        return false;
+    }
+    *index = atomic_load_explicit(&s->index, memory_order_relaxed);
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&s->row, memory_order_relaxed) == row;
 }
 
 void
@@ -40,6 +63,7 @@ vf_app_clear(struct vf_app *app)
         }
     }
     free(app->ctx_tab);
+    free(app->idx_ring);
     ov_treewin_free(app->win);
     ov_buf_clear(&app->cp_note);
 }

@@ -72,6 +72,15 @@ struct vf_context {
 
 struct vf_committer;
 
+#define VF_IDX_RING (1u << 18) /* recent rows whose log index handlers can read in memory */
+
+/* One row's log index; `row` is written last (release) and read first and again (acquire),
+ * so a reader never takes the index of a slot being rewritten for a later row. */
+struct vf_idx_slot {
+    atomic_uint_least64_t row;
+    atomic_uint_least64_t index;
+};
+
 struct vf_app {
     const char *dir;
     _Atomic(struct ov_http *) http;
@@ -89,8 +98,10 @@ struct vf_app {
 
     struct vf_committer *committer;
 
-    /* sender: every entries row with id <= indexed_upto has its log index */
+    /* sender: every entries row with id <= indexed_upto has its log index; the recent ones
+     * are also in idx_ring (slot row % VF_IDX_RING), so handlers need not ask the database */
     atomic_uint_least64_t indexed_upto;
+    struct vf_idx_slot *idx_ring;
     pthread_mutex_t send_mu;
     pthread_cond_t send_cv;
     bool send_kick;
@@ -181,6 +192,11 @@ OV_MUST_CHECK int vf_committer_run(struct vf_app *app, ov_db_tx_fn fn, void *ctx
 OV_MUST_CHECK int vf_committer_submit(struct vf_app *app, struct vf_item *it);
 struct vf_item *vf_item_new(void);
 void vf_item_release(struct vf_item *it);
+
+/* ---- app.c: the index ring ---- */
+void vf_idx_put(struct vf_app *app, uint64_t row, uint64_t index);
+/* true and *index when the ring still holds row. */
+bool vf_idx_get(struct vf_app *app, uint64_t row, uint64_t *index);
 
 /* ---- sender.c ---- */
 OV_MUST_CHECK int vf_sender_start(struct vf_app *app);

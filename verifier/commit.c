@@ -23,6 +23,7 @@
  * (SQLite drops a connection's cache whenever another one wrote) and one fsync serves both. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -58,10 +59,16 @@ struct vf_committer {
     pthread_cond_t cv, job_cv;
     struct vf_item *head, *tail;
     struct vf_job *jobs;
+    size_t n_queued;
     uint64_t next_seq;
     bool stop;
     struct ov_db *db;
 };
+
+/* Under load, a batch waits up to this long for VF_GATHER_MAX actions: one fsync (and one
+ * write of each shared page) then serves more of them. */
+#define VF_GATHER_US 1000
+#define VF_GATHER_MAX 64
 
 struct vf_item *
 vf_item_new(void)
@@ -382,18 +389,42 @@ run_jobs(struct vf_committer *cm, struct vf_job *jobs)
     return merged;
 }
 
+/* Waits (mu held) until the queue has VF_GATHER_MAX actions or VF_GATHER_US passed. */
+static void
+gather(struct vf_committer *cm)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += VF_GATHER_US * 1000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (cm->n_queued < VF_GATHER_MAX && !cm->stop && cm->jobs == NULL) {
+        if (pthread_cond_timedwait(&cm->cv, &cm->mu, &ts) != 0) {
+            break;
+        }
+    }
+}
+
 static void *
 committer_main(void *arg)
 {
     struct vf_app *app = arg;
     struct vf_committer *cm = app->committer;
+    size_t last_batch = 0;
     for (;;) {
         pthread_mutex_lock(&cm->mu);
         while (cm->head == NULL && cm->jobs == NULL && !cm->stop) {
             pthread_cond_wait(&cm->cv, &cm->mu);
         }
+        if (last_batch > 1 && cm->n_queued < VF_GATHER_MAX) {
+            gather(cm); /* the last batch was not alone: more are on their way */
+        }
         struct batch b = { cm->head, NULL, 0 };
         struct vf_job *jobs = cm->jobs;
+        last_batch = cm->n_queued;
+        cm->n_queued = 0;
         cm->head = cm->tail = NULL;
         cm->jobs = NULL;
         bool stop = cm->stop;
@@ -554,13 +585,16 @@ vf_committer_submit(struct vf_app *app, struct vf_item *it)
     atomic_fetch_add(&it->refs, 1);
     it->next = NULL;
     it->seq = ++cm->next_seq;
+    cm->n_queued++;
     if (cm->tail != NULL) {
         cm->tail->next = it;
     } else {
         cm->head = it;
     }
     cm->tail = it;
-    pthread_cond_signal(&cm->cv);
+    if (cm->n_queued == 1 || cm->n_queued >= VF_GATHER_MAX) {
+        pthread_cond_signal(&cm->cv); /* the first wakes it, a full batch ends its gathering */
+    }
     pthread_mutex_unlock(&cm->mu);
     return 0;
 }

@@ -463,22 +463,26 @@ close_tx(struct ov_db *db, void *arg)
     struct closing *cl = arg;
     const struct vf_context *c = cl->c;
     struct ov_buf e;
-    int64_t unsent = 0, need = 0;
+    int64_t unsent = 0, later = 0;
     uint64_t now = vf_now();
     cl->written = false;
     if (now < c->c.closes) {
         return 0;
     }
     int rc = scalar(db, "context_unsent", c->c.id, &unsent);
-    rc = rc ? rc : scalar(db, "context_max_index", c->c.id, &need);
-    if (rc != 0 || unsent > 0 || (uint64_t)need > cl->size) {
+    sqlite3_stmt *st = ov_db_stmt(db, "context_logged_after");
+    rc = rc ? rc : ov_db_bind_text(st, 1, c->c.id, strlen(c->c.id));
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, cl->size);
+    rc = rc ? rc : (ov_db_step(st) == OV_DB_ROW ? ov_db_col_int64(st, 0, &later) : -OV_E_DB);
+    ov_db_reset(st);
+    if (rc != 0 || unsent > 0 || later > 0) {
         return rc; /* not all of its actions are counted yet */
     }
     pthread_mutex_lock(&cl->app->tally_mu);
     rc = vf_tally_entry(c, cl->size, now, &e);
     pthread_mutex_unlock(&cl->app->tally_mu);
     rc = rc ? rc : ov_merkle_leaf_hash(e.ptr, e.len, cl->hash);
-    sqlite3_stmt *st = ov_db_stmt(db, "entry_put");
+    st = ov_db_stmt(db, "entry_put");
     rc = rc ? rc : ov_db_bind_blob(st, 1, OV_BYTES(cl->hash, 32));
     rc = rc ? rc : ov_db_bind_blob(st, 2, ov_buf_view(&e));
     rc = rc ? rc : ov_db_bind_text(st, 3, c->c.id, strlen(c->c.id));
@@ -552,10 +556,10 @@ round_once(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader)
     if (cp.size > from || app->cp_size != cp.size) {
         rc = ov_logreader_sync(reader, &cp, on_entry, &r);
         rc = rc ? rc : publish(app, reader, &r, &cp);
-        rc = rc ? rc : take_contexts(app, reader, &r, &cp);
         if (rc == 0) {
-            vf_notify(app, VF_CH_PROOF, app->cp_size);
+            vf_notify(app, VF_CH_PROOF, app->cp_size); /* the proofs are there now */
         }
+        rc = rc ? rc : take_contexts(app, reader, &r, &cp);
     }
     round_clear(&r);
     ov_logreader_cp_clear(&cp);

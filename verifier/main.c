@@ -132,7 +132,7 @@ main(int argc, char **argv)
           &witnesses, NULL, NULL },
         { "--quorum", "K", "cosignatures a checkpoint needs (default: every witness listed)",
           &quorum, NULL, check_u32 },
-        { "--log-poll-ms", "MS", "how often to read the log's checkpoint (default 200)", &poll,
+        { "--log-poll-ms", "MS", "how often to read the log's checkpoint (default 100)", &poll,
           NULL, check_u32 },
         { "--proof-window", "N", "log entries kept for local inclusion proofs (default 1048576)",
           &window, NULL, check_u32 },
@@ -190,7 +190,7 @@ main(int argc, char **argv)
                 app.log.quorum, n_wits);
         return 2;
     }
-    app.poll_ms = (uint32_t)u64_or(poll, 200);
+    app.poll_ms = (uint32_t)u64_or(poll, 100);
     app.window_max = u64_or(window, 1u << 20);
     if (app.window_max < 2) {
         app.window_max = 2;

@@ -107,6 +107,10 @@ load_index(struct vf_app *app, struct vf_req *st)
     if (st->indexed || (uint64_t)st->row > atomic_load(&app->indexed_upto)) {
         return 0;
     }
+    if (vf_idx_get(app, (uint64_t)st->row, &st->index)) {
+        st->indexed = true;
+        return 0;
+    }
     struct ov_db *db = vf_app_db(app);
     if (db == NULL) {
         return -OV_E_NOMEM;

@@ -12,7 +12,8 @@
  * so it carries at most about 90 action entries; the pipeline makes up for it.
  *
  * Invariants the others rely on:
- *   - rows are recorded in id order: every row with id <= indexed_upto has its index;
+ *   - rows are recorded in id order: every row with id <= indexed_upto has its index, and
+ *     the rows after it are those still to send (sent.upto keeps it across restarts);
  *   - every row not recorded gets an index >= the recorded known_size. A request sent after
  *     an answer arrived is committed after that answer's batch, so its entries get indices
  *     >= that answer's size (its `base`); known_size is the smallest base of the requests
@@ -154,16 +155,18 @@ record_tx(struct ov_db *db, void *arg)
         const struct job *j = r->jobs[k];
         for (size_t i = 0; i < j->n && rc == 0; i++) {
             sqlite3_stmt *st = ov_db_stmt(db, "outbox_done");
-            rc = ov_db_bind_uint64(st, 1, j->ack.indices[i]);
-            rc = rc ? rc : ov_db_bind_int64(st, 2, j->ids[i]);
+            rc = ov_db_bind_int64(st, 1, j->ids[i]);
+            rc = rc ? rc : ov_db_bind_uint64(st, 2, j->ack.indices[i]);
             rc = rc ? rc : ov_db_step(st);
             ov_db_reset(st);
             rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
         }
     }
     if (rc == 0) {
+        const struct job *last = r->jobs[r->n - 1];
         sqlite3_stmt *st = ov_db_stmt(db, "sent_put");
         rc = ov_db_bind_uint64(st, 1, r->known_size);
+        rc = rc ? rc : ov_db_bind_int64(st, 2, last->ids[last->n - 1]);
         rc = rc ? rc : ov_db_step(st);
         ov_db_reset(st);
         rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
@@ -270,6 +273,9 @@ collect(struct sender *s, struct pipeline *p)
         size_t rows = 0;
         for (size_t k = 0; k < r.n; k++) {
             rows += r.jobs[k]->n;
+            for (size_t i = 0; i < r.jobs[k]->n; i++) {
+                vf_idx_put(s->app, (uint64_t)r.jobs[k]->ids[i], r.jobs[k]->ack.indices[i]);
+            }
             ov_log_ack_clear(&r.jobs[k]->ack);
             r.jobs[k]->state = JOB_FREE;
         }
@@ -342,29 +348,19 @@ sender_main(void *arg)
     return NULL;
 }
 
-/* Every row up to the highest recorded, at start-up: rows are recorded in order, so that is
- * the highest id below the first unsent one. */
+/* Every row up to the one recorded last, at start-up. */
 static int
 init_indexed(struct vf_app *app, struct ov_db *db)
 {
-    struct job *j = calloc(1, sizeof *j);
-    int64_t max = 0;
-    int rc = j ? 0 : -OV_E_NOMEM;
-    if (rc == 0) {
-        ov_buf_init(&j->data, VF_SEND_MAX_BYTES);
-        rc = read_rows(db, 0, j);
-    }
-    sqlite3_stmt *st = ov_db_stmt(db, "entry_max");
-    if (rc == 0 && (ov_db_step(st) != OV_DB_ROW || ov_db_col_int64(st, 0, &max) != 0)) {
-        rc = -OV_E_DB;
-    }
+    sqlite3_stmt *st = ov_db_stmt(db, "sent_upto");
+    int64_t upto = 0;
+    int rc = ov_db_step(st) == OV_DB_ROW ? ov_db_col_int64(st, 0, &upto) : -OV_E_DB;
     ov_db_reset(st);
-    if (rc == 0) {
-        atomic_store(&app->indexed_upto, (uint64_t)(j->n > 0 ? j->ids[0] - 1 : max));
+    if (rc == 0 && upto < 0) {
+        rc = -OV_E_MALFORMED;
     }
-    if (j != NULL) {
-        ov_buf_clear(&j->data);
-        free(j);
+    if (rc == 0) {
+        atomic_store(&app->indexed_upto, (uint64_t)upto);
     }
     return rc;
 }

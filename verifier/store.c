@@ -8,21 +8,23 @@ static const char *const migrations[] = {
     "  log_index INTEGER NOT NULL, tally INTEGER) STRICT;"
     "CREATE TABLE entries (id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE,"
     "  entry BLOB NOT NULL, context TEXT NOT NULL, ballot BLOB, label TEXT, rating INTEGER,"
-    "  nonce BLOB, pseudonym BLOB, log_index INTEGER) STRICT;"
+    "  nonce BLOB, pseudonym BLOB) STRICT;"
     /* each token spent once per context: by an assembly ballot, or by the rating that
      * admitted its pseudonym */
     "CREATE UNIQUE INDEX entries_spent ON entries (context, nonce) WHERE nonce IS NOT NULL;"
     /* each pseudonym rates each target once */
     "CREATE UNIQUE INDEX entries_rated ON entries (context, pseudonym, label)"
     "  WHERE pseudonym IS NOT NULL;"
-    "CREATE INDEX entries_unsent ON entries (id) WHERE log_index IS NULL;"
-    "CREATE INDEX entries_logged ON entries (log_index) WHERE log_index IS NOT NULL;"
+    /* the log's acknowledgements, apart: an entries row is written once, never updated */
+    "CREATE TABLE logged (id INTEGER PRIMARY KEY, log_index INTEGER NOT NULL) STRICT;"
+    "CREATE INDEX logged_index ON logged (log_index);"
     "CREATE TABLE targets (context TEXT NOT NULL, target TEXT NOT NULL,"
     "  PRIMARY KEY (context, target)) STRICT, WITHOUT ROWID;"
     "CREATE TABLE follow (id INTEGER PRIMARY KEY CHECK (id = 1), reader BLOB NOT NULL,"
     "  checkpoint BLOB NOT NULL) STRICT;"
-    "CREATE TABLE sent (id INTEGER PRIMARY KEY CHECK (id = 1), known_size INTEGER NOT NULL)"
-    "  STRICT;",
+    /* rows are acknowledged in order: every row with id <= upto is in `logged` */
+    "CREATE TABLE sent (id INTEGER PRIMARY KEY CHECK (id = 1), known_size INTEGER NOT NULL,"
+    "  upto INTEGER NOT NULL) STRICT;",
 };
 
 static const struct ov_db_stmt_def stmts[] = {
@@ -42,31 +44,35 @@ static const struct ov_db_stmt_def stmts[] = {
     /* follower.c: a new tally row */
     { "entry_put", "INSERT INTO entries (hash, entry, context) VALUES (?, ?, ?)" },
     /* commit.c, routes.c: a row by id */
-    { "entry_get", "SELECT hash, entry, ballot, log_index FROM entries WHERE id = ?" },
+    { "entry_get", "SELECT e.hash, e.entry, e.ballot, l.log_index FROM entries e"
+                   "  LEFT JOIN logged l USING (id) WHERE e.id = ?" },
     /* routes.c: a row by leaf hash */
-    { "entry_find", "SELECT id, entry, log_index FROM entries WHERE hash = ?" },
+    { "entry_find", "SELECT e.id, e.entry, l.log_index FROM entries e"
+                    "  LEFT JOIN logged l USING (id) WHERE e.hash = ?" },
     /* routes.c: the log index of a row */
-    { "entry_index", "SELECT log_index FROM entries WHERE id = ?" },
-    /* sender.c: the oldest rows the log has not acknowledged, after those in flight */
-    { "outbox_next",
-      "SELECT id, entry FROM entries WHERE log_index IS NULL AND id > ? ORDER BY id LIMIT ?" },
+    { "entry_index", "SELECT log_index FROM logged WHERE id = ?" },
+    /* sender.c: the rows after those in flight (all of them unsent) */
+    { "outbox_next", "SELECT id, entry FROM entries WHERE id > ? ORDER BY id LIMIT ?" },
     /* sender.c: the log acknowledged a row */
-    { "outbox_done", "UPDATE entries SET log_index = ? WHERE id = ?" },
-    /* sender.c, follower.c: rows still waiting; the highest row */
-    { "outbox_count", "SELECT COUNT(*) FROM entries WHERE log_index IS NULL" },
-    { "entry_max", "SELECT COALESCE(MAX(id), 0) FROM entries" },
-    /* follower.c: a context's rows still waiting, and its highest log index */
-    { "context_unsent", "SELECT COUNT(*) FROM entries WHERE log_index IS NULL AND context = ?" },
-    { "context_max_index",
-      "SELECT COALESCE(MAX(log_index) + 1, 0) FROM entries WHERE context = ? AND log_index IS NOT NULL" },
+    { "outbox_done", "INSERT OR REPLACE INTO logged (id, log_index) VALUES (?, ?)" },
+    /* sender.c, follower.c: rows still waiting (row ids are dense: max + 1, no deletes) */
+    { "outbox_count", "SELECT (SELECT COALESCE(MAX(id), 0) FROM entries)"
+                      "  - COALESCE((SELECT upto FROM sent WHERE id = 1), 0)" },
+    /* sender.c: every row up to this one is acknowledged */
+    { "sent_upto", "SELECT COALESCE((SELECT upto FROM sent WHERE id = 1), 0)" },
+    /* follower.c: a context's rows still waiting, and its rows logged at or after a size */
+    { "context_unsent", "SELECT COUNT(*) FROM entries WHERE context = ?"
+                        "  AND id > COALESCE((SELECT upto FROM sent WHERE id = 1), 0)" },
+    { "context_logged_after", "SELECT COUNT(*) FROM logged l JOIN entries e USING (id)"
+                              "  WHERE e.context = ? AND l.log_index >= ?" },
     /* follower.c: the actions that entries [from, to) of the log hold */
-    { "logged_range",
-      "SELECT context, label, rating FROM entries WHERE log_index >= ? AND log_index < ?"
-      "  AND label IS NOT NULL" },
+    { "logged_range", "SELECT e.context, e.label, e.rating FROM logged l JOIN entries e USING (id)"
+                      "  WHERE l.log_index >= ? AND l.log_index < ? AND e.label IS NOT NULL" },
     /* sender.c, follower.c */
     { "sent_get", "SELECT known_size FROM sent WHERE id = 1" },
-    { "sent_put", "INSERT INTO sent (id, known_size) VALUES (1, ?) ON CONFLICT (id) DO UPDATE"
-                  "  SET known_size = MAX(known_size, excluded.known_size)" },
+    { "sent_put", "INSERT INTO sent (id, known_size, upto) VALUES (1, ?, ?) ON CONFLICT (id)"
+                  "  DO UPDATE SET known_size = MAX(known_size, excluded.known_size),"
+                  "  upto = MAX(upto, excluded.upto)" },
     /* follower.c */
     { "follow_get", "SELECT reader, checkpoint FROM follow WHERE id = 1" },
     { "follow_put", "INSERT OR REPLACE INTO follow (id, reader, checkpoint) VALUES (1, ?, ?)" },
