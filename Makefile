@@ -104,8 +104,6 @@ $(BUILD)/$(call prog_name,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(ca
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
-# a program's objects also depend on the program's own headers (app.h...)
-$(foreach p,$(PROGRAMS),$(eval $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(call prog_dir,$(p))/*.c)): $(wildcard $(call prog_dir,$(p))/*.h)))
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBCORE)
 	@mkdir -p $(dir $@)
