@@ -232,6 +232,10 @@ until $VT audit "$L" "$VK" --receipts "$T/rec1" >/dev/null 2>&1 || [ $i -gt 100 
 done
 check "every action that got a receipt is in the log, none twice" \
     $VT audit "$L" "$VK" --receipts "$T/rec1"
+R=$($VT receipt "$V" "$H1" --wait --out "$T/r1c.json")
+check_eq "an old receipt after the restart (proof from the log, checked against the root)" \
+    "$(field "$R" 1) $(field "$R" 2)" "200 proven"
+check "and it checks offline" $VT check "$VK" "$T/r1c.json" $CHK
 $VT load "$V" "$T" load "$T/load.tok" --count 1500 --conns 16 --receipts "$T/rec2" > "$T/load2.out"
 check_eq "after the restart, every ballot again gets a receipt" \
     "$(cut -d' ' -f3,5,7 "$T/load2.out")" "1500 0 0"
