@@ -707,6 +707,9 @@ cmd_read(int argc, char **argv)
                           ov_file_write_atomic(state, st.ptr, st.len, 0600) != 0)) {
         die("save state", -OV_E_IO);
     }
+    if (state != NULL) {
+        ov_buf_clear(&st);
+    }
     printf("read %llu %llu\n", (unsigned long long)from, (unsigned long long)cp.size);
     ov_logreader_cp_clear(&cp);
     ov_logreader_free(r);
