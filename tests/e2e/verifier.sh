@@ -171,11 +171,15 @@ check_eq "health" "$(curl -s "$V/healthz")" ok
 check "metrics" sh -c "curl -s $V/metrics | grep -q '^verifier_actions_counted_total [1-9]'"
 
 # --- live tallies, and the tally entries when contexts close -----------------------------------------
-ctx short --choices red,blue --closes +4
-ctx shortr --type rating --scale 1,5 --closes +4
-$VT mint "$T" short 4 "$T/short.tok" && $VT mint "$T" shortr 3 "$T/shortr.tok" || fail "mint"
+ctx short --choices red,blue --closes +6
+ctx shortr --type rating --scale 1,5 --closes +6
+ctx wide --type rating --scale 1,5 --closes +6
+$VT mint "$T" short 4 "$T/short.tok" && $VT mint "$T" shortr 3 "$T/shortr.tok" &&
+    $VT mint "$T" wide 1 "$T/wide.tok" || fail "mint"
 i=0
-until [ "$(n_contexts)" -ge 8 ] || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
+until [ "$(n_contexts)" -ge 9 ] || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
+check_eq "a round counts targets only as long as its tally fits one entry" \
+    "$($VT rate-many "$V" "$T" wide "$T/wide.tok" 0 401)" "rated ok:400 refused:1 first:400:invalid_action"
 act short "$T/short.tok" 0 --choice red >/dev/null
 act short "$T/short.tok" 1 --choice red >/dev/null
 act short "$T/short.tok" 2 --choice blue >/dev/null
@@ -205,6 +209,11 @@ TR=$(curl -s "$V/tallies/short" | python3 -c 'import json,sys; print(json.load(s
 R=$($VT receipt "$V" "${TR#/receipts/}" --wait --out "$T/rt.json")
 check_eq "the tally entry has a receipt" "$(field "$R" 1) $(field "$R" 2)" "200 proven"
 check "the tally receipt checks offline" $VT check "$VK" "$T/rt.json" $CHK --expect-kind tally
+until [ "$(tally wide | cut -d' ' -f2)" = True ] || [ $i -gt 300 ]; do sleep 0.05; i=$((i + 1)); done
+TW=$(curl -s "$V/tallies/wide" | python3 -c 'import json,sys; print(json.load(sys.stdin)["receipt"])')
+R=$($VT receipt "$V" "${TW#/receipts/}" --wait --out "$T/rw.json")
+check_eq "the widest round's tally entry (400 targets) is logged and proven" \
+    "$(field "$R" 1) $(field "$R" 2) $(wc -c < "$T/rw.json" | awk '{ print ($1 > 70000) }')" "200 proven 1"
 check "the log's tallies recount, each action once" $VT audit "$L" "$VK" --tallies
 
 # --- kill -9 under load, restart ------------------------------------------------------------------
@@ -223,6 +232,10 @@ until $VT audit "$L" "$VK" --receipts "$T/rec1" >/dev/null 2>&1 || [ $i -gt 100 
 done
 check "every action that got a receipt is in the log, none twice" \
     $VT audit "$L" "$VK" --receipts "$T/rec1"
+R=$($VT receipt "$V" "$H1" --wait --out "$T/r1c.json")
+check_eq "an old receipt after the restart (proof from the log, checked against the root)" \
+    "$(field "$R" 1) $(field "$R" 2)" "200 proven"
+check "and it checks offline" $VT check "$VK" "$T/r1c.json" $CHK
 $VT load "$V" "$T" load "$T/load.tok" --count 1500 --conns 16 --receipts "$T/rec2" > "$T/load2.out"
 check_eq "after the restart, every ballot again gets a receipt" \
     "$(cut -d' ' -f3,5,7 "$T/load2.out")" "1500 0 0"

@@ -720,6 +720,9 @@ cmd_read(int argc, char **argv)
         }
         ov_buf_clear(&st);
     }
+    if (state != NULL) {
+        ov_buf_clear(&st);
+    }
     printf("read %llu %llu\n", (unsigned long long)from, (unsigned long long)cp.size);
     ov_logreader_cp_clear(&cp);
     ov_logreader_free(r);

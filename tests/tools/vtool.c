@@ -22,6 +22,9 @@
  *   vtool receipt URL HASH_HEX [--wait] [--out FILE]       GET /receipts/..., prints as act
  *   vtool check VKEY RECEIPT_FILE [--witnesses FILE --quorum K] [--expect-kind action|tally]
  *         checks a receipt offline (core/receipt); prints "ok INDEX SIZE"
+ *   vtool rate-many URL DIR ID TOKENS K N
+ *         token K's pseudonym rates N targets with 128-byte names (the first rating carries
+ *         the token); prints "rated ok:A refused:B first:STATUS:REASON"
  *   vtool race URL DIR ID TOKENS K N [--distinct]
  *         submits token K's ballot N times at once (--distinct: N different ballots with the
  *         same token); prints "race 200:a 202:b 409:c other:d receipts:e" (distinct receipts)
@@ -576,6 +579,48 @@ cmd_check(int argc, char **argv)
     ov_entry_clear(&e);
     ov_receipt_clear(&r);
     ov_buf_clear(&j);
+    return 0;
+}
+
+/* ---- rate-many: one pseudonym rates N targets with 128-byte names ------------------------- */
+
+static int
+cmd_rate_many(int argc, char **argv)
+{
+    if (argc < 8) {
+        return 2;
+    }
+    struct tokens t;
+    load_tokens(argv[5], &t);
+    size_t k = strtoul(argv[6], NULL, 10), n = strtoul(argv[7], NULL, 10);
+    struct ov_vclient *c = NULL;
+    size_t ok = 0, refused = 0;
+    char first[96] = "";
+    if (ov_vclient_new(argv[2], &c) != 0) {
+        die("client", 0);
+    }
+    for (size_t i = 0; i < n; i++) {
+        char target[OV_MAX_LABEL_LEN + 1];
+        struct ov_action a;
+        struct ov_receipt r;
+        struct ov_vclient_answer ans;
+        memset(target, 'x', OV_MAX_LABEL_LEN);
+        snprintf(target, sizeof target, "%06zu", i);
+        target[6] = 'x'; /* keep all 128 bytes */
+        target[OV_MAX_LABEL_LEN] = 0;
+        make_action(&t, k, argv[4], NULL, target, 1, "test.example", &a);
+        a.has_token = i == 0; /* the first admits the pseudonym */
+        int rc = ov_vclient_submit(c, &a, 0, &r, &ans);
+        ok += rc == 0;
+        refused += rc != 0;
+        if (rc != 0 && first[0] == 0) {
+            snprintf(first, sizeof first, "%u:%s", ans.status, ans.reason);
+        }
+        ov_receipt_clear(&r);
+    }
+    printf("rated ok:%zu refused:%zu first:%s\n", ok, refused, first[0] ? first : "-");
+    ov_vclient_free(c);
+    ov_buf_clear(&t.b);
     return 0;
 }
 
@@ -1323,6 +1368,7 @@ main(int argc, char **argv)
         { "context", cmd_context }, { "mint", cmd_mint },   { "act", cmd_act },
         { "receipt", cmd_receipt }, { "check", cmd_check }, { "race", cmd_race },
         { "load", cmd_load },       { "audit", cmd_audit }, { "cryptolimit", cmd_cryptolimit },
+        { "rate-many", cmd_rate_many },
     };
     if (sodium_init() < 0) {
         die("sodium", 0);
