@@ -27,6 +27,7 @@
 #include "logreader.h"
 #include "receipt.h"
 #include "verifierclient.h"
+#include "tool.h"
 
 #define MAX_CITIZENS 100000
 #define N_STATEMENTS 6
@@ -307,17 +308,6 @@ collect_context(void *ctx, uint64_t index, struct ov_bytes entry)
     }
     ov_entry_clear(&e);
     return 0;
-}
-
-static const char *
-opt(int argc, char **argv, const char *name, const char *def)
-{
-    for (int i = 1; i + 1 < argc; i++) {
-        if (strcmp(argv[i], name) == 0) {
-            return argv[i + 1];
-        }
-    }
-    return def;
 }
 
 static void

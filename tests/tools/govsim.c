@@ -52,6 +52,7 @@
 #include "logclient.h"
 #include "pp.h"
 #include "sign.h"
+#include "tool.h"
 
 #define N_KEYS 4
 #define MAX_PENDING 2000000
@@ -78,17 +79,6 @@ must(int rc, const char *what)
     }
 }
 
-static const char *
-opt(int argc, char **argv, const char *name, const char *def)
-{
-    for (int i = 1; i + 1 < argc; i++) {
-        if (strcmp(argv[i], name) == 0) {
-            return argv[i + 1];
-        }
-    }
-    return def;
-}
-
 static bool
 flag_set(int argc, char **argv, const char *name)
 {
@@ -98,14 +88,6 @@ flag_set(int argc, char **argv, const char *name)
         }
     }
     return false;
-}
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void

@@ -57,6 +57,7 @@
 #include "keyfile.h"
 #include "note.h"
 #include "tiles.h"
+#include "tool.h"
 
 static void
 die(const char *msg, int rc)
@@ -76,42 +77,12 @@ refused(const struct ov_issuer_status *st, int rc)
     exit(1);
 }
 
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static uint64_t
 wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static const char *
-opt(int argc, char **argv, const char *name, const char *def)
-{
-    for (int i = 1; i + 1 < argc; i++) {
-        if (strcmp(argv[i], name) == 0) {
-            return argv[i + 1];
-        }
-    }
-    return def;
-}
-
-static int
-flag(int argc, char **argv, const char *name)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], name) == 0) {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 static struct ov_sign_key *

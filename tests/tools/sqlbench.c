@@ -10,13 +10,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "tool.h"
 
 int
 main(int argc, char **argv)

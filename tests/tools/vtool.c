@@ -73,6 +73,7 @@
 #include "pp.h"
 #include "receipt.h"
 #include "verifierclient.h"
+#include "tool.h"
 
 #define REC_LEN (OV_SIGN_SEED_LEN + OV_PP_TOKEN_LEN)
 #define VF_GRACE_S 15 /* a load waits this long for its last answers */
@@ -82,36 +83,6 @@ die(const char *msg, int rc)
 {
     fprintf(stderr, "vtool: %s%s%s\n", msg, rc ? ": " : "", rc ? ov_strerror(rc) : "");
     exit(1);
-}
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static const char *
-opt(int argc, char **argv, const char *name, const char *def)
-{
-    for (int i = 1; i + 1 < argc; i++) {
-        if (strcmp(argv[i], name) == 0) {
-            return argv[i + 1];
-        }
-    }
-    return def;
-}
-
-static bool
-flag(int argc, char **argv, const char *name)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], name) == 0) {
-            return true;
-        }
-    }
-    return false;
 }
 
 /* A time: absolute seconds, or +N / -N from now. */
