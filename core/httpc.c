@@ -322,3 +322,13 @@ ov_httpc_post(struct ov_httpc *c, const char *url, const char *content_type, str
         .url = url, .content_type = content_type, .body = body, .resp_max = resp_max};
     return ov_httpc_do(c, &rq, resp);
 }
+
+size_t
+ov_httpc_base_len(const char *url)
+{
+    size_t n = strlen(url);
+    while (n > 0 && url[n - 1] == '/') {
+        n--;
+    }
+    return n;
+}

@@ -66,6 +66,9 @@ const char *ov_httpc_errmsg(const struct ov_httpc *c);
  * out_max cannot hold it. */
 OV_MUST_CHECK int ov_httpc_resp_header(const struct ov_httpc_resp *resp, const char *name,
                                        char *out, size_t out_max);
+/* The length of url without its trailing slashes: the base a client appends "/path" to. */
+size_t ov_httpc_base_len(const char *url);
+
 /* Frees the body and headers. Accepts NULL. */
 void ov_httpc_resp_clear(struct ov_httpc_resp *resp);
 

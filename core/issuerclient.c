@@ -23,10 +23,7 @@ int
 ov_issuerclient_new(const char *base_url, struct ov_issuerclient **out)
 {
     *out = NULL;
-    size_t n = strlen(base_url);
-    while (n > 0 && base_url[n - 1] == '/') {
-        n--;
-    }
+    size_t n = ov_httpc_base_len(base_url);
     if (n + 64 > OV_ISSUERCLIENT_MAX_URL) {
         return -OV_E_TOO_BIG;
     }

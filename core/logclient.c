@@ -7,6 +7,7 @@
 
 #include "codec.h"
 #include "logreq.h"
+#include "httpc.h"
 
 #define OV_LOGCLIENT_MAX_URL 1024
 #define OV_LOGCLIENT_RESP_MAX (OV_LOG_MAX_BATCH * 4096u)
@@ -23,10 +24,7 @@ ov_logclient_new(const char *base_url, const char *producer, const struct ov_sig
                  struct ov_logclient **out)
 {
     *out = NULL;
-    size_t ul = strlen(base_url);
-    while (ul > 0 && base_url[ul - 1] == '/') {
-        ul--;
-    }
+    size_t ul = ov_httpc_base_len(base_url);
     if (ul + sizeof "/add" > OV_LOGCLIENT_MAX_URL || strlen(producer) > 64) {
         return -OV_E_TOO_BIG;
     }

@@ -72,10 +72,7 @@ int
 ov_logproof_new(const struct ov_logreader_cfg *cfg, struct ov_logproof **out)
 {
     *out = NULL;
-    size_t ul = strlen(cfg->url);
-    while (ul > 0 && cfg->url[ul - 1] == '/') {
-        ul--;
-    }
+    size_t ul = ov_httpc_base_len(cfg->url);
     if (ul == 0 || ul >= LOGPROOF_MAX_URL) {
         return -OV_E_MALFORMED;
     }

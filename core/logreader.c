@@ -24,10 +24,7 @@ int
 ov_logreader_new(const struct ov_logreader_cfg *cfg, struct ov_logreader **out)
 {
     *out = NULL;
-    size_t ul = strlen(cfg->url);
-    while (ul > 0 && cfg->url[ul - 1] == '/') {
-        ul--;
-    }
+    size_t ul = ov_httpc_base_len(cfg->url);
     if (ul >= OV_LOGREADER_MAX_URL || cfg->n_witnesses > OV_LOGREADER_MAX_WITNESSES ||
         cfg->quorum > cfg->n_witnesses || cfg->log_key.type != OV_NOTE_TYPE_ED25519) {
         return -OV_E_MALFORMED;

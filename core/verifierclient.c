@@ -20,10 +20,7 @@ int
 ov_vclient_new(const char *base_url, struct ov_vclient **out)
 {
     *out = NULL;
-    size_t n = strlen(base_url);
-    while (n > 0 && base_url[n - 1] == '/') {
-        n--;
-    }
+    size_t n = ov_httpc_base_len(base_url);
     if (n + OV_RECEIPT_PATH_LEN + 32 >= OV_VCLIENT_MAX_URL) {
         return -OV_E_TOO_BIG;
     }

@@ -46,9 +46,8 @@ parse_line(struct tlog_witnesses *ws, char *line, unsigned lineno)
         fprintf(stderr, "witnesses line %u: bad URL or not a cosignature/v1 vkey\n", lineno);
         return -OV_E_MALFORMED;
     }
-    while (ul > 0 && line[ul - 1] == '/') {
-        line[--ul] = 0;
-    }
+    ul = ov_httpc_base_len(line);
+    line[ul] = 0;
     memcpy(w->url, line, ul + 1);
     memcpy(w->vkey, vkey, vl + 1);
     ws->n++;

@@ -24,6 +24,7 @@
 #include "rules_ids.h"
 #include "store.h"
 #include "tiles.h"
+#include "httpc.h"
 
 #define AUDIT_MAX_READER_STATE (8 + OV_MERKLE_LEVELS * OV_HASH_LEN)
 
@@ -224,10 +225,7 @@ check_consistency(struct audit *a, uint64_t old_size, const uint8_t old_root[OV_
                   uint64_t size, const uint8_t root[OV_HASH_LEN])
 {
     char url[OV_HTTPC_MAX_URL_LEN];
-    size_t ul = strlen(a->cfg.url);
-    while (ul > 0 && a->cfg.url[ul - 1] == '/') {
-        ul--;
-    }
+    size_t ul = ov_httpc_base_len(a->cfg.url);
     int n = snprintf(url, sizeof url, "%.*s/proof/consistency?old=%llu&size=%llu", (int)ul,
                      a->cfg.url, (unsigned long long)old_size, (unsigned long long)size);
     if (n < 0 || (size_t)n >= sizeof url) {
