@@ -235,6 +235,11 @@ ov_db_open(const char *path, unsigned flags, const struct ov_db_schema *schema,
         rc = ov_db_exec(db, "PRAGMA foreign_keys=ON");
     }
     if (rc == 0) {
+        /* savepoint sub-journals and sort spills stay in memory: with a file they cost an
+         * open, writes and an unlink per group commit */
+        rc = ov_db_exec(db, "PRAGMA temp_store=MEMORY");
+    }
+    if (rc == 0) {
         rc = query_is(db, "PRAGMA foreign_keys", "1");
     }
     if (rc != 0) {

@@ -4,7 +4,8 @@
  * read-only, the enrollee (403) and the two cheap refusals (a stored answer for this
  * blinded message: no RSA; a spent quota: 429); then the blind signature, computed here,
  * on this pool thread, outside any lock; then the writer's transaction re-checks everything
- * and records the issuance with its log entry (writer.h). Every refusal stores nothing. */
+ * and records the issuance with its log entry, while the request long-polls for that
+ * commit without holding its thread (writer.h). Every refusal stores nothing. */
 #include "handlers.h"
 
 #include <stdio.h>
@@ -55,6 +56,12 @@ answer(struct ov_req *rq, struct issuer_app *app, struct issuer_job *j)
     }
 }
 
+/* token's answer when the job is ready for the writer (every other outcome replied) */
+#define QUEUE 1
+/* how long a request waits for its batch to commit */
+#define ISSUER_COMMIT_WAIT_MS 30000u
+
+/* The checks before the writer, and the blind signature. */
 static int
 token(struct ov_req *rq, struct issuer_app *app, struct issuer_job *j)
 {
@@ -116,15 +123,22 @@ token(struct ov_req *rq, struct issuer_app *app, struct issuer_job *j)
                                    "blinded_msg is not below the key's modulus")
                    : rc;
     }
-    issuer_writer_run(app->writer, j);
-    if (j->result == JOB_NEED_SIG) { /* answered meanwhile? no: it was not; sign and go */
-        rc = sign(j);
-        if (rc != 0) {
-            return rc;
-        }
-        issuer_writer_run(app->writer, j);
-    }
-    return answer(rq, app, j);
+    return QUEUE;
+}
+
+static void
+job_release(void *job)
+{
+    struct issuer_job *j = job;
+    issuer_writer_release(j->owner, j);
+}
+
+/* Hands the job to the writer and long-polls for its commit. */
+static int
+queue(struct ov_req *rq, struct issuer_app *app, struct issuer_job *j)
+{
+    uint64_t seq = issuer_writer_submit(app->writer, j, ov_req_server(rq));
+    return ov_http_wait_until(rq, ISSUER_CH_ISSUED, seq, ISSUER_COMMIT_WAIT_MS);
 }
 
 int
@@ -136,11 +150,26 @@ issuer_h_token(struct ov_req *rq)
         niced = true; /* see writer.c: commits come before more RSA */
         (void)!setpriority(PRIO_PROCESS, (id_t)gettid(), 5);
     }
-    struct issuer_job *j = calloc(1, sizeof *j);
-    if (j == NULL) {
-        return -OV_E_NOMEM;
+    struct issuer_job *j = ov_req_state(rq);
+    if (j == NULL) { /* first round */
+        j = calloc(1, sizeof *j);
+        if (j == NULL) {
+            return -OV_E_NOMEM;
+        }
+        j->owner = app->writer;
+        ov_req_set_state(rq, j, job_release);
+        int rc = token(rq, app, j);
+        return rc == QUEUE ? queue(rq, app, j) : rc;
     }
-    int rc = token(rq, app, j);
-    free(j);
-    return rc;
+    if (!issuer_writer_done(app->writer, j)) {
+        if (ov_req_wait_expired(rq)) { /* the job stays queued: a retry gets its answer */
+            return ov_http_error(rq, 503, "busy", "the issuance did not commit in time; retry");
+        }
+        return ov_http_wait_until(rq, ISSUER_CH_ISSUED, j->seq, ISSUER_COMMIT_WAIT_MS);
+    }
+    if (j->result == JOB_NEED_SIG) { /* answered, we thought; it was not: sign and go */
+        int rc = sign(j);
+        return rc != 0 ? rc : queue(rq, app, j);
+    }
+    return answer(rq, app, j);
 }

@@ -162,7 +162,7 @@ int
 main(int argc, char **argv)
 {
     const char *listen = NULL, *data = NULL, *port_file = NULL, *log = NULL, *vkey = NULL;
-    const char *name = NULL, *idps = NULL, *threads = NULL, *producer = NULL;
+    const char *name = NULL, *idps = NULL, *threads = NULL, *producer = NULL, *pace = NULL;
     bool print_key = false, print_creds = false;
     const struct ov_cli_opt opts[] = {
         { "--listen", "HOST:PORT", "address to serve on (default 127.0.0.1:0)", &listen, NULL,
@@ -179,8 +179,11 @@ main(int argc, char **argv)
           &producer, NULL, ov_label_check },
         { "--idps", "FILE", "identity providers: lines \"NAME BASE64-ED25519-KEY\"", &idps, NULL,
           NULL },
-        { "--threads", "N", "HTTP worker threads (default: 8 per core; RSA runs on them)",
+        { "--threads", "N", "HTTP worker threads (default: 2 per core; RSA runs on them)",
           &threads, NULL, check_u32 },
+        { "--commit-pace-ms", "MS",
+          "under load, begin at most one issuance commit per MS (default 10; 0: no wait)",
+          &pace, NULL, check_u32 },
         { "--print-producer-key", NULL, "print the line for the log's --producers file and exit",
           NULL, &print_key, NULL },
         { "--print-credentials", NULL,
@@ -238,12 +241,16 @@ main(int argc, char **argv)
     ov_db_close(db);
     issuer_app_metrics(&app, metrics);
     ov_gauge_set(app.backlog, pending);
-    rc = rc ? rc : issuer_writer_start(&app, &app.writer);
+    uint64_t pace_ms = ISSUER_PACE_MS;
+    if (pace != NULL && ov_parse_u64(pace, strlen(pace), &pace_ms) != 0) {
+        rc = -OV_E_MALFORMED;
+    }
+    rc = rc ? rc : issuer_writer_start(&app, (unsigned)pace_ms, &app.writer);
     rc = rc ? rc : issuer_outbox_start(&app, log, vkey, producer, &app.outbox);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    /* pool threads block while their batch commits: enough of them keep the cores busy
-     * with RSA meanwhile (measured: 8 per core beat 2 and 4 per core) */
-    uint64_t nt = cores > 0 ? 8u * (uint64_t)cores : 8u;
+    /* pool threads compute RSA and never wait for a commit (writer.h); two per core cover
+     * the moments one spends in a read or a reply */
+    uint64_t nt = cores > 0 ? 2u * (uint64_t)cores : 2u;
     if (threads != NULL && ov_parse_u64(threads, strlen(threads), &nt) != 0) {
         rc = -OV_E_MALFORMED;
     }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -20,6 +21,11 @@ struct issuer_writer {
     pthread_mutex_t mu;
     pthread_cond_t work;
     struct issuer_job *head, *tail;
+    uint64_t next_seq; /* the number of the next job queued */
+    size_t queued;     /* jobs between head and tail */
+    unsigned pace_ms;
+    bool idle; /* waiting for a first job */
+    bool busy; /* the last batch had company: the next one waits for more */
     bool stopping;
 };
 
@@ -146,6 +152,28 @@ batch(struct issuer_writer *w, struct issuer_job *jobs, size_t *n_issued)
     return rc;
 }
 
+/* Paces commits: at most one batch begins per w->pace_ms. A commit costs about the same
+ * (its fsync, the index pages it rewrites, every reader's cache) however many jobs it
+ * holds, and under load the pool threads bring a job every few tens of microseconds: the
+ * wait turns many one-job commits into one. Only a writer under load waits (its last batch
+ * held more than one job), so a lone client's requests wait for no one. Caller holds
+ * w->mu. */
+static void
+linger(struct issuer_writer *w, struct timespec *last)
+{
+    struct timespec until = *last;
+    until.tv_nsec += (long)w->pace_ms * 1000000L;
+    while (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    while (w->busy && !w->stopping && w->queued < WRITER_MAX_BATCH &&
+           pthread_cond_timedwait(&w->work, &w->mu, &until) == 0) {
+    }
+    w->busy = w->queued > 1;
+    clock_gettime(CLOCK_MONOTONIC, last);
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -156,23 +184,29 @@ writer_main(void *arg)
     if (setpriority(PRIO_PROCESS, (id_t)gettid(), -10) != 0) {
         atomic_store(&w->app->nice_pool, true);
     }
+    struct timespec began = { 0, 0 }; /* when the last batch began */
     for (;;) {
         pthread_mutex_lock(&w->mu);
         while (w->head == NULL && !w->stopping) {
+            w->idle = true;
             pthread_cond_wait(&w->work, &w->mu);
+            w->idle = false;
         }
         if (w->head == NULL) {
             pthread_mutex_unlock(&w->mu);
             break;
         }
+        linger(w, &began);
         struct issuer_job *jobs = w->head, *last = w->head;
-        for (size_t k = 1; k < WRITER_MAX_BATCH && last->next != NULL; k++) {
+        size_t taken = 1;
+        for (; taken < WRITER_MAX_BATCH && last->next != NULL; taken++) {
             last = last->next;
         }
         w->head = last->next;
         if (w->head == NULL) {
             w->tail = NULL;
         }
+        w->queued -= taken;
         last->next = NULL;
         pthread_mutex_unlock(&w->mu);
 
@@ -182,6 +216,8 @@ writer_main(void *arg)
             fprintf(stderr, "%s:%d: issuance batch failed: %s\n", __FILE__, __LINE__,
                     ov_strerror(rc));
         }
+        uint64_t level = 0;
+        struct ov_http *srv = NULL;
         pthread_mutex_lock(&w->mu);
         for (struct issuer_job *j = jobs, *next; j != NULL; j = next) {
             next = j->next;
@@ -191,7 +227,20 @@ writer_main(void *arg)
                 memset(j->response, 0, sizeof j->response);
             }
             j->done = true;
-            pthread_cond_signal(&j->cv);
+            if (!j->async) {
+                pthread_cond_signal(&j->cv);
+            } else if (j->abandoned) {
+                sodium_memzero(j, sizeof *j);
+                free(j);
+            } else {
+                level = j->seq; /* jobs are taken in queue order */
+                srv = j->srv;
+            }
+        }
+        /* under w->mu: a request that ends (and with it, at shutdown, the server) must
+         * first release its job, which waits for this lock */
+        if (srv != NULL) {
+            ov_http_notify_upto(srv, ISSUER_CH_ISSUED, level);
         }
         pthread_mutex_unlock(&w->mu);
         if (n_issued > 0) {
@@ -203,7 +252,7 @@ writer_main(void *arg)
 }
 
 int
-issuer_writer_start(struct issuer_app *app, struct issuer_writer **out)
+issuer_writer_start(struct issuer_app *app, unsigned pace_ms, struct issuer_writer **out)
 {
     struct issuer_writer *w = calloc(1, sizeof *w);
     *out = NULL;
@@ -211,10 +260,18 @@ issuer_writer_start(struct issuer_app *app, struct issuer_writer **out)
         return -OV_E_NOMEM;
     }
     w->app = app;
+    w->pace_ms = pace_ms;
     int rc = issuer_store_open(app->dir, &w->db);
+    /* the indexes each issuance touches, held in memory: reads of them from the WAL cost a
+     * system call per page */
+    rc = rc ? rc : ov_db_exec(w->db, "PRAGMA cache_size = -65536");
     if (rc == 0) {
         pthread_mutex_init(&w->mu, NULL);
-        pthread_cond_init(&w->work, NULL);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&w->work, &ca);
+        pthread_condattr_destroy(&ca);
         if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
             rc = -OV_E_NOMEM;
         }
@@ -245,20 +302,70 @@ issuer_writer_stop(struct issuer_writer *w)
     free(w);
 }
 
-void
-issuer_writer_run(struct issuer_writer *w, struct issuer_job *job)
+/* Caller holds w->mu. */
+static void
+enqueue(struct issuer_writer *w, struct issuer_job *job)
 {
     job->done = false;
     job->next = NULL;
-    pthread_cond_init(&job->cv, NULL);
-    pthread_mutex_lock(&w->mu);
+    job->seq = ++w->next_seq;
     if (w->tail != NULL) {
         w->tail->next = job;
     } else {
         w->head = job;
     }
     w->tail = job;
-    pthread_cond_signal(&w->work);
+    w->queued++;
+    if (w->idle || w->queued == WRITER_MAX_BATCH) { /* a lingering writer sleeps on */
+        pthread_cond_signal(&w->work);
+    }
+}
+
+uint64_t
+issuer_writer_submit(struct issuer_writer *w, struct issuer_job *job, struct ov_http *srv)
+{
+    job->async = true;
+    job->abandoned = false;
+    job->srv = srv;
+    pthread_mutex_lock(&w->mu);
+    enqueue(w, job);
+    uint64_t seq = job->seq;
+    pthread_mutex_unlock(&w->mu);
+    return seq;
+}
+
+bool
+issuer_writer_done(struct issuer_writer *w, struct issuer_job *job)
+{
+    pthread_mutex_lock(&w->mu);
+    bool done = job->done;
+    pthread_mutex_unlock(&w->mu);
+    return done;
+}
+
+void
+issuer_writer_release(struct issuer_writer *w, struct issuer_job *job)
+{
+    if (job == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&w->mu);
+    bool queued = job->async && !job->done;
+    job->abandoned = queued;
+    pthread_mutex_unlock(&w->mu);
+    if (!queued) {
+        sodium_memzero(job, sizeof *job);
+        free(job);
+    }
+}
+
+void
+issuer_writer_run(struct issuer_writer *w, struct issuer_job *job)
+{
+    job->async = false;
+    pthread_cond_init(&job->cv, NULL);
+    pthread_mutex_lock(&w->mu);
+    enqueue(w, job);
     while (!job->done) {
         pthread_cond_wait(&job->cv, &w->mu);
     }

@@ -4,7 +4,13 @@
  * inside its own SAVEPOINT, so a refused job leaves nothing behind while its batch-mates
  * commit. The RSA blind signature is computed by the HTTP thread BEFORE it submits (RSA
  * blind signing is deterministic: m^d mod n), which keeps the CPU-bound work out of the
- * serialised section; a job refused here discards the signature it brought. */
+ * serialised section; a job refused here discards the signature it brought.
+ *
+ * A token request does not hold its pool thread while its batch commits: it submits its
+ * job (issuer_writer_submit) and long-polls on ISSUER_CH_ISSUED; after each commit the
+ * writer raises that channel's level to the batch's last job number. The pool threads
+ * are thus free for the next requests' RSA, and every job that arrived during a commit
+ * joins the next batch. */
 #ifndef ISSUER_WRITER_H
 #define ISSUER_WRITER_H
 
@@ -44,20 +50,43 @@ struct issuer_job {
     int err;
     /* private */
     bool done;
+    bool async;     /* issuer_writer_submit: no one waits on cv */
+    bool abandoned; /* issuer_writer_release before done: the writer frees it */
+    uint64_t seq;   /* its place in the queue: the level that announces its commit */
+    struct ov_http *srv;
+    struct issuer_writer *owner; /* for the request's state_free */
     pthread_cond_t cv; /* its submitter waits on it: a batch wakes only its own jobs */
     struct issuer_job *next;
 };
 
+/* The long-poll channel whose level is the number of the last committed job. */
+#define ISSUER_CH_ISSUED 1u
+
 struct issuer_writer;
 
-/* Starts the thread (its own connection to DIR/issuer.db). -OV_E_NOMEM, -OV_E_* of
- * ov_db_open. */
-OV_MUST_CHECK int issuer_writer_start(struct issuer_app *app, struct issuer_writer **out);
+/* The default of --commit-pace-ms: under load, batches begin at most this often. */
+#define ISSUER_PACE_MS 10u
+
+/* Starts the thread (its own connection to DIR/issuer.db); under load a batch begins at
+ * most every pace_ms. -OV_E_NOMEM, -OV_E_* of ov_db_open. */
+OV_MUST_CHECK int issuer_writer_start(struct issuer_app *app, unsigned pace_ms,
+                                      struct issuer_writer **out);
 /* Finishes queued jobs, stops the thread, frees. Accepts NULL. */
 void issuer_writer_stop(struct issuer_writer *w);
 /* Queues job and waits until its batch committed (or failed). The writer always finishes
  * a job it took, so this returns once job->result is final. */
 void issuer_writer_run(struct issuer_writer *w, struct issuer_job *job);
+/* Queues a job (allocated with malloc) without waiting and returns its number: once its
+ * batch committed (or failed), job->result is final, issuer_writer_done says so, and the
+ * writer raises srv's ISSUER_CH_ISSUED level to at least that number. The caller still
+ * owns the job and ends with issuer_writer_release. */
+uint64_t issuer_writer_submit(struct issuer_writer *w, struct issuer_job *job,
+                              struct ov_http *srv);
+/* Whether a submitted job is finished (its result fields may then be read). */
+bool issuer_writer_done(struct issuer_writer *w, struct issuer_job *job);
+/* Gives a submitted (or never submitted) job up: freed now if finished, else by the writer
+ * when it is (a request that ended before its commit). Accepts NULL. */
+void issuer_writer_release(struct issuer_writer *w, struct issuer_job *job);
 /* Runs fn(db, ctx) in the writer's next batch, in its own savepoint (rolled back unless
  * fn returns 0), and waits for the commit: fn's result, or the batch's failure. The
  * outbox records the log's acknowledgements this way, so they never queue for the write
