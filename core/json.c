@@ -1,6 +1,26 @@
 #include "json.h"
 
+#include <malloc.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
+
+/* jansson frees with the pointer alone; the allocator knows the block's size */
+static void
+wiping_free(void *p)
+{
+    if (p != NULL) {
+        sodium_memzero(p, malloc_usable_size(p));
+        free(p);
+    }
+}
+
+void
+ov_json_wipe_freed(void)
+{
+    json_set_alloc_funcs(malloc, wiping_free);
+}
 
 int
 ov_json_parse(struct ov_bytes in, size_t max, json_t **out)

@@ -12,6 +12,10 @@
 #include "bytes.h"
 #include "err.h"
 
+/* Makes jansson zero every block it frees, for the whole process: parsed requests hold
+ * secrets (invitation codes, registrar tokens, passphrases) in strings the caller never
+ * sees. Call once at start-up, before any JSON is made. */
+void ov_json_wipe_freed(void);
 /* Parses in (at most max bytes, else -OV_E_TOO_BIG) into *out, the caller's to
  * json_decref. -OV_E_MALFORMED for anything that is not one JSON value, a key repeated in
  * an object, or trailing bytes. *out is NULL on failure. */

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "json.h"
 #include "wallet.h"
 
 static const struct {
@@ -58,6 +59,7 @@ main(int argc, char **argv)
         fprintf(stderr, "onevoice: cannot protect this process's memory\n");
         return W_EXIT_REFUSED;
     }
+    ov_json_wipe_freed(); /* invitation codes and tokens pass through JSON */
     if (sodium_init() < 0) {
         fprintf(stderr, "onevoice: libsodium failed to initialise\n");
         return W_EXIT_REFUSED;

@@ -8,6 +8,7 @@
 #include "actionreq.h"
 #include "codec.h"
 #include "entry.h"
+#include "json.h"
 
 static struct ov_action
 sample(bool rating, bool token)
@@ -325,10 +326,30 @@ test_header(void)
     CHECK_EQ_INT(bad_n, 0);
 }
 
+/* With ov_json_wipe_freed, jansson's blocks go through our free (which zeroes them), and
+ * parsing and freeing a request still works. */
+static void
+test_wipe_freed(void)
+{
+    json_malloc_t m = NULL;
+    json_free_t f = NULL;
+    ov_json_wipe_freed();
+    json_get_alloc_funcs(&m, &f);
+    CHECK(m == malloc);
+    CHECK(f != NULL && f != free);
+    struct ov_buf b;
+    struct ov_action a = sample(false, true), got;
+    CHECK(ov_actionreq_build(&a, true, &b) == 0);
+    CHECK(ov_actionreq_parse(ov_buf_view(&b), &got) == 0);
+    CHECK(memcmp(&a, &got, sizeof a) == 0);
+    ov_buf_clear(&b);
+}
+
 int
 main(void)
 {
     test_json();
     test_header();
+    test_wipe_freed();
     TEST_DONE("test_actionreq");
 }
