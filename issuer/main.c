@@ -14,6 +14,7 @@
 #include "contexts.h"
 #include "outbox.h"
 #include "store.h"
+#include "json.h"
 #include "writer.h"
 
 #define MAX_IDPS_FILE (64u * 1024u)
@@ -203,6 +204,7 @@ main(int argc, char **argv)
     memset(&app, 0, sizeof app);
     app.dir = data;
     producer = producer ? producer : "issuer";
+    ov_json_wipe_freed(); /* enrollment requests carry codes and tokens */
     if (sodium_init() < 0 || ov_cli_signals_init() != 0 || ov_cli_harden() != 0 ||
         ov_cli_data_dir(data) != 0 || load_keys(&app) != 0) {
         app_clear(&app);

@@ -17,7 +17,6 @@
 #include "writer.h"
 
 #define PRUNE_EVERY_MS 10000u
-#define CHECKPOINT_EVERY_MS 200u
 #define ISSUER_OUTBOX_SLACK 256u /* the request map around the entries */
 #define BACKOFF_MIN_MS 50u
 #define BACKOFF_MAX_MS 2000u
@@ -231,15 +230,9 @@ sender_main(void *arg)
     }
     bool verified = false;
     uint32_t backoff = BACKOFF_MIN_MS;
-    uint64_t last_prune = 0, last_checkpoint = 0;
+    uint64_t last_prune = 0;
     while (rc == 0 && !stopping(o)) {
         uint64_t now = issuer_now_ms();
-        if (now - last_checkpoint >= CHECKPOINT_EVERY_MS) {
-            if (issuer_store_checkpoint(db) != 0) {
-                fprintf(stderr, "%s:%d: WAL checkpoint failed\n", __FILE__, __LINE__);
-            }
-            last_checkpoint = now;
-        }
         if (now - last_prune >= PRUNE_EVERY_MS) {
             prune(db);
             last_prune = now;

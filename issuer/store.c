@@ -135,8 +135,8 @@ issuer_store_open(const char *dir, struct ov_db **out)
     }
     close(fd);
     int rc = ov_db_open(path, 0, &issuer_store_schema, out);
-    /* commits never checkpoint: the outbox thread does, beside the issuance writer (a
-     * checkpoint inside the writer's commit would stall every issuance of the batch) */
+    /* commits never checkpoint: the writer does, after it has answered its batch (a
+     * checkpoint inside the commit would hold every issuance of the batch) */
     rc = rc ? rc : ov_db_exec(*out, "PRAGMA wal_autocheckpoint = 0");
     if (rc != 0) {
         ov_db_close(*out);

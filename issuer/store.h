@@ -36,7 +36,7 @@
 extern const struct ov_db_schema issuer_store_schema;
 
 /* Opens DIR/issuer.db (created 0600, migrated), without automatic WAL checkpoints (the
- * outbox thread runs them: issuer_store_checkpoint). -OV_E_* of ov_db_open. */
+ * writer runs them: issuer_store_checkpoint). -OV_E_* of ov_db_open. */
 OV_MUST_CHECK int issuer_store_open(const char *dir, struct ov_db **out);
 
 /* Inserts an outbox row for entry (inside the caller's transaction); *id is its row id. */

@@ -819,6 +819,10 @@ cmd_bench(int argc, char **argv)
     free(th);
     free(args);
     free(B.reqs);
+    for (unsigned i = 0; i < B.conns; i++) {
+        ov_sign_key_free(B.keys[i]);
+    }
+    free(B.keys);
     ov_issuerclient_free(c);
     return 0;
 }
