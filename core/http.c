@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <sodium.h>
 
 #define N_CODES 500 /* statuses 100..599 */
 #define STATS_LABELS_MAX 384
@@ -232,7 +233,10 @@ ov_http_reply_json(struct ov_req *rq, unsigned status, json_t *j)
     if (s == NULL) {
         return ov_http_error(rq, 500, "internal_error", "could not encode the reply");
     }
-    int rc = ov_http_reply(rq, status, "application/json", OV_BYTES(s, strlen(s)));
+    size_t n = strlen(s);
+    int rc = ov_http_reply(rq, status, "application/json", OV_BYTES(s, n));
+    sodium_memzero(s, n); /* replies carry invitation codes and registrar tokens (this copy;
+                           * libmicrohttpd frees its own unwiped) */
     free(s);
     return rc;
 }

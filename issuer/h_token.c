@@ -168,6 +168,9 @@ issuer_h_token(struct ov_req *rq)
         return ov_http_wait_until(rq, ISSUER_CH_ISSUED, j->seq, ISSUER_COMMIT_WAIT_MS);
     }
     if (j->result == JOB_NEED_SIG) { /* answered, we thought; it was not: sign and go */
+        if (ov_req_wait_expired(rq)) { /* nothing was stored */
+            return ov_http_error(rq, 503, "busy", "the issuance did not commit in time; retry");
+        }
         int rc = sign(j);
         return rc != 0 ? rc : queue(rq, app, j);
     }

@@ -35,6 +35,13 @@ check_u32(const char *v)
 }
 
 static int
+check_pace(const char *v)
+{
+    uint64_t n;
+    return ov_parse_u64(v, strlen(v), &n) == 0 && n <= 1000 ? 0 : -OV_E_MALFORMED;
+}
+
+static int
 check_name(const char *v)
 {
     return ov_text_check(v, OV_MAX_ISSUER_NAME) == 0 && strchr(v, ' ') == NULL ? 0
@@ -183,8 +190,9 @@ main(int argc, char **argv)
         { "--threads", "N", "HTTP worker threads (default: 2 per core; RSA runs on them)",
           &threads, NULL, check_u32 },
         { "--commit-pace-ms", "MS",
-          "under load, begin at most one issuance commit per MS (default 10; 0: no wait)",
-          &pace, NULL, check_u32 },
+          "under load, begin at most one issuance commit per MS, 0-1000 (default 10; 0: no "
+          "wait)",
+          &pace, NULL, check_pace },
         { "--print-producer-key", NULL, "print the line for the log's --producers file and exit",
           NULL, &print_key, NULL },
         { "--print-credentials", NULL,
@@ -250,8 +258,9 @@ main(int argc, char **argv)
     rc = rc ? rc : issuer_writer_start(&app, (unsigned)pace_ms, &app.writer);
     rc = rc ? rc : issuer_outbox_start(&app, log, vkey, producer, &app.outbox);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    /* pool threads compute RSA and never wait for a commit (writer.h); two per core cover
-     * the moments one spends in a read or a reply */
+    /* token requests compute RSA on the pool threads and do not wait for their commit
+     * (writer.h); two per core cover the moments one spends in a read, a reply, or an
+     * enrollment's own (short) transaction */
     uint64_t nt = cores > 0 ? 2u * (uint64_t)cores : 2u;
     if (threads != NULL && ov_parse_u64(threads, strlen(threads), &nt) != 0) {
         rc = -OV_E_MALFORMED;
@@ -270,6 +279,7 @@ main(int argc, char **argv)
         fprintf(stderr, "onevoice-issuer: cannot start: %s\n", ov_strerror(rc));
         issuer_outbox_stop(app.outbox);
         issuer_writer_stop(app.writer);
+        issuer_outbox_free(app.outbox);
         app_clear(&app);
         ov_metrics_free(metrics);
         return 1;
@@ -283,8 +293,12 @@ main(int argc, char **argv)
     }
     atomic_store(&app.http, NULL);
     ov_http_stop(http);
+    /* the sender's acknowledgements go through the writer: it stops first; the writer
+     * then finishes what is queued (requests answered 503 at shutdown may still commit;
+     * their entries wait in the outbox for the next start) */
     issuer_outbox_stop(app.outbox);
     issuer_writer_stop(app.writer);
+    issuer_outbox_free(app.outbox);
     app_clear(&app);
     ov_metrics_free(metrics);
     return rc == 0 ? 0 : 1;

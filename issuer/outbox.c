@@ -313,6 +313,14 @@ issuer_outbox_stop(struct issuer_outbox *o)
     pthread_cond_broadcast(&o->cv);
     pthread_mutex_unlock(&o->mu);
     pthread_join(o->thread, NULL);
+}
+
+void
+issuer_outbox_free(struct issuer_outbox *o)
+{
+    if (o == NULL) {
+        return;
+    }
     pthread_cond_destroy(&o->cv);
     pthread_mutex_destroy(&o->mu);
     free(o);

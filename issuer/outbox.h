@@ -26,7 +26,11 @@ OV_MUST_CHECK int issuer_outbox_start(struct issuer_app *app, const char *url, c
                                       const char *name, struct issuer_outbox **out);
 /* Wakes the sender: new rows are pending. Any thread; accepts NULL. */
 void issuer_outbox_kick(struct issuer_outbox *o);
-/* Stops the thread (pending rows stay for the next start) and frees. Accepts NULL. */
+/* Stops the thread (pending rows stay for the next start). Kicks stay harmless until
+ * issuer_outbox_free: the writer, stopped after the sender, still kicks while it finishes
+ * the jobs of requests that ended with the server. Accepts NULL. */
 void issuer_outbox_stop(struct issuer_outbox *o);
+/* Frees a stopped sender. Accepts NULL. */
+void issuer_outbox_free(struct issuer_outbox *o);
 
 #endif

@@ -1,5 +1,6 @@
 #include "writer.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,9 @@
 /* WAL frames (pages) after which the writer checkpoints (16 MiB of 4 KiB pages): one
  * checkpoint then copies each page the batches rewrote once, not once per batch */
 #define WRITER_CHECKPOINT_FRAMES 4000
+/* and, while idle, every this many seconds (a passive checkpoint with nothing to copy
+ * costs a read of the WAL index) */
+#define WRITER_IDLE_CHECKPOINT_S 1
 
 struct issuer_writer {
     struct issuer_app *app;
@@ -192,7 +196,8 @@ note_wal(void *arg, sqlite3 *db, const char *name, int frames)
  * checkpoint races the commits: it never finds the WAL fully copied when the next batch
  * begins, so SQLite never rewinds the WAL, which then grows without end (measured: 555 MB
  * in 8 s of issuance), every frame landing in fresh blocks the file system must allocate
- * and zero. Here no commit runs meanwhile, so the next batch rewinds it. */
+ * and zero. Here no issuance commits meanwhile (other writers are rare: enrollments,
+ * contexts), so the next batch rewinds it. */
 static void
 checkpoint(struct issuer_writer *w)
 {
@@ -219,8 +224,19 @@ writer_main(void *arg)
         pthread_mutex_lock(&w->mu);
         while (w->head == NULL && !w->stopping) {
             w->idle = true;
-            pthread_cond_wait(&w->work, &w->mu);
+            struct timespec wake;
+            clock_gettime(CLOCK_MONOTONIC, &wake);
+            wake.tv_sec += WRITER_IDLE_CHECKPOINT_S;
+            int waited = pthread_cond_timedwait(&w->work, &w->mu, &wake);
             w->idle = false;
+            if (waited == ETIMEDOUT && w->head == NULL && !w->stopping) {
+                /* enrollments, contexts and pruning commit on other connections: while no
+                 * issuance runs, their WAL frames are copied back here */
+                pthread_mutex_unlock(&w->mu);
+                w->wal_frames = WRITER_CHECKPOINT_FRAMES;
+                checkpoint(w);
+                pthread_mutex_lock(&w->mu);
+            }
         }
         if (w->head == NULL) {
             pthread_mutex_unlock(&w->mu);
