@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bytes.h"
+#include "clock.h"
 
 static atomic_bool stop_seen;
 
@@ -155,14 +156,7 @@ ov_cli_wait_ms(uint32_t ms)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
-    struct timespec end;
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    end.tv_sec += (time_t)(ms / 1000);
-    end.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (end.tv_nsec >= 1000000000L) {
-        end.tv_sec++;
-        end.tv_nsec -= 1000000000L;
-    }
+    struct timespec end = ov_deadline_us(CLOCK_MONOTONIC, (uint64_t)ms * 1000u);
     while (!atomic_load(&stop_seen)) {
         int sig;
         if (ms == UINT32_MAX) {

@@ -161,16 +161,16 @@ issuer_h_token(struct ov_req *rq)
         int rc = token(rq, app, j);
         return rc == QUEUE ? queue(rq, app, j) : rc;
     }
-    if (!issuer_writer_done(app->writer, j)) {
-        if (ov_req_wait_expired(rq)) { /* the job stays queued: a retry gets its answer */
-            return ov_http_error(rq, 503, "busy", "the issuance did not commit in time; retry");
-        }
+    bool done = issuer_writer_done(app->writer, j);
+    if (ov_req_wait_expired(rq) && (!done || j->result == JOB_NEED_SIG)) {
+        /* a queued job stays queued (a retry gets its answer); one that needs a signature
+         * stored nothing */
+        return ov_http_error(rq, 503, "busy", "the issuance did not commit in time; retry");
+    }
+    if (!done) {
         return ov_http_wait_until(rq, ISSUER_CH_ISSUED, j->seq, ISSUER_COMMIT_WAIT_MS);
     }
     if (j->result == JOB_NEED_SIG) { /* answered, we thought; it was not: sign and go */
-        if (ov_req_wait_expired(rq)) { /* nothing was stored */
-            return ov_http_error(rq, 503, "busy", "the issuance did not commit in time; retry");
-        }
         int rc = sign(j);
         return rc != 0 ? rc : queue(rq, app, j);
     }

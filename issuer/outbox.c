@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cbor.h"
+#include "clock.h"
 #include "contexts.h"
 #include "httpc.h"
 #include "logclient.h"
@@ -41,14 +42,7 @@ struct row {
 static void
 nap(struct issuer_outbox *o, uint32_t ms, bool wake_on_kick)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = ov_deadline_us(CLOCK_REALTIME, (uint64_t)ms * 1000u);
     pthread_mutex_lock(&o->mu);
     while (!o->stopping && !(wake_on_kick && o->kicked)) {
         if (pthread_cond_timedwait(&o->cv, &o->mu, &ts) == ETIMEDOUT) {

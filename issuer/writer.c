@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "outbox.h"
 #include "store.h"
 
@@ -19,7 +20,7 @@
 #define WRITER_CHECKPOINT_FRAMES 4000
 /* and, while idle, every this many seconds (a passive checkpoint with nothing to copy
  * costs a read of the WAL index) */
-#define WRITER_IDLE_CHECKPOINT_S 1
+#define WRITER_IDLE_CHECKPOINT_US 1000000u
 
 struct issuer_writer {
     struct issuer_app *app;
@@ -169,12 +170,7 @@ batch(struct issuer_writer *w, struct issuer_job *jobs, size_t *n_issued)
 static void
 linger(struct issuer_writer *w, struct timespec *last)
 {
-    struct timespec until = *last;
-    until.tv_nsec += (long)w->pace_ms * 1000000L;
-    while (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = ov_timespec_add_us(*last, (uint64_t)w->pace_ms * 1000u);
     while (w->busy && !w->stopping && w->queued < WRITER_MAX_BATCH &&
            pthread_cond_timedwait(&w->work, &w->mu, &until) == 0) {
     }
@@ -201,12 +197,10 @@ note_wal(void *arg, sqlite3 *db, const char *name, int frames)
 static void
 checkpoint(struct issuer_writer *w)
 {
-    if (w->wal_frames >= WRITER_CHECKPOINT_FRAMES) {
-        if (issuer_store_checkpoint(w->db) != 0) {
-            fprintf(stderr, "%s:%d: WAL checkpoint failed\n", __FILE__, __LINE__);
-        }
-        w->wal_frames = 0;
+    if (issuer_store_checkpoint(w->db) != 0) {
+        fprintf(stderr, "%s:%d: WAL checkpoint failed\n", __FILE__, __LINE__);
     }
+    w->wal_frames = 0;
 }
 
 static void *
@@ -224,16 +218,13 @@ writer_main(void *arg)
         pthread_mutex_lock(&w->mu);
         while (w->head == NULL && !w->stopping) {
             w->idle = true;
-            struct timespec wake;
-            clock_gettime(CLOCK_MONOTONIC, &wake);
-            wake.tv_sec += WRITER_IDLE_CHECKPOINT_S;
+            struct timespec wake = ov_deadline_us(CLOCK_MONOTONIC, WRITER_IDLE_CHECKPOINT_US);
             int waited = pthread_cond_timedwait(&w->work, &w->mu, &wake);
             w->idle = false;
             if (waited == ETIMEDOUT && w->head == NULL && !w->stopping) {
                 /* enrollments, contexts and pruning commit on other connections: while no
                  * issuance runs, their WAL frames are copied back here */
                 pthread_mutex_unlock(&w->mu);
-                w->wal_frames = WRITER_CHECKPOINT_FRAMES;
                 checkpoint(w);
                 pthread_mutex_lock(&w->mu);
             }
@@ -293,7 +284,9 @@ writer_main(void *arg)
             ov_gauge_add(w->app->backlog, (int64_t)n_issued);
             issuer_outbox_kick(w->app->outbox);
         }
-        checkpoint(w);
+        if (w->wal_frames >= WRITER_CHECKPOINT_FRAMES) {
+            checkpoint(w);
+        }
     }
     return NULL;
 }

@@ -29,6 +29,7 @@
 
 #include "app.h"
 #include "cbor.h"
+#include "clock.h"
 #include "store.h"
 
 /* Work other threads hand the writer (vf_committer_run). */
@@ -393,13 +394,7 @@ run_jobs(struct vf_committer *cm, struct vf_job *jobs)
 static void
 gather(struct vf_committer *cm)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += VF_GATHER_US * 1000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = ov_deadline_us(CLOCK_REALTIME, VF_GATHER_US);
     while (cm->n_queued < VF_GATHER_MAX && !cm->stop && cm->jobs == NULL) {
         if (pthread_cond_timedwait(&cm->cv, &cm->mu, &ts) != 0) {
             break;

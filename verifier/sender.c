@@ -25,6 +25,7 @@
 
 #include "app.h"
 #include "cbor.h"
+#include "clock.h"
 #include "logclient.h"
 #include "logreq.h"
 #include "store.h"
@@ -190,14 +191,7 @@ pending_rows(struct ov_db *db)
 static void
 idle(struct vf_app *app, uint32_t ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = ov_deadline_us(CLOCK_REALTIME, (uint64_t)ms * 1000u);
     pthread_mutex_lock(&app->send_mu);
     while (!app->send_kick && !atomic_load(&app->stopping)) {
         if (pthread_cond_timedwait(&app->send_cv, &app->send_mu, &ts) != 0) {

@@ -13,6 +13,7 @@
 #include "addr.h"
 #include "bytes.h"
 #include "cli.h"
+#include "clock.h"
 
 static const char *listen_on, *data, *port_file;
 static bool verbose;
@@ -137,11 +138,29 @@ test_signals(void)
     CHECK_EQ_INT(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
 }
 
+/* Deadlines carry into tv_sec and keep tv_nsec below a second. */
+static void
+test_deadline(void)
+{
+    struct timespec t = { 5, 999999000L };
+    struct timespec u = ov_timespec_add_us(t, 1);
+    CHECK(u.tv_sec == 6 && u.tv_nsec == 0);
+    u = ov_timespec_add_us(t, 2500001);
+    CHECK(u.tv_sec == 8 && u.tv_nsec == 500000000L);
+    u = ov_timespec_add_us(t, 0);
+    CHECK(u.tv_sec == 5 && u.tv_nsec == 999999000L);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    u = ov_deadline_us(CLOCK_MONOTONIC, 3000000);
+    CHECK(u.tv_sec >= now.tv_sec + 3 && u.tv_nsec < 1000000000L);
+}
+
 int
 main(void)
 {
     test_parse();
     test_files();
     test_signals();
+    test_deadline();
     TEST_DONE("test_cli");
 }

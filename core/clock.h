@@ -1,0 +1,14 @@
+/* clock: deadlines for timed waits (pthread_cond_timedwait and the like), which take an
+ * absolute time on the clock the wait was set up with. */
+#ifndef OV_CLOCK_H
+#define OV_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* t plus us microseconds, tv_nsec kept below one second. */
+struct timespec ov_timespec_add_us(struct timespec t, uint64_t us);
+/* The clock's time now plus us microseconds. */
+struct timespec ov_deadline_us(clockid_t clock, uint64_t us);
+
+#endif
