@@ -1,5 +1,13 @@
 #include "clock.h"
 
+uint64_t
+ov_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 struct timespec
 ov_timespec_add_us(struct timespec t, uint64_t us)
 {

@@ -1,4 +1,5 @@
-/* clock: deadlines for timed waits (pthread_cond_timedwait and the like), which take an
+/* clock: the wall clock in milliseconds (the times in onevoice's messages and entries),
+ * and deadlines for timed waits (pthread_cond_timedwait and the like), which take an
  * absolute time on the clock the wait was set up with. */
 #ifndef OV_CLOCK_H
 #define OV_CLOCK_H
@@ -6,6 +7,8 @@
 #include <stdint.h>
 #include <time.h>
 
+/* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
+uint64_t ov_now_ms(void);
 /* t plus us microseconds, tv_nsec kept below one second. */
 struct timespec ov_timespec_add_us(struct timespec t, uint64_t us);
 /* The clock's time now plus us microseconds. */

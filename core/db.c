@@ -487,3 +487,29 @@ ov_db_col_is_null(sqlite3_stmt *st, int col)
 {
     return sqlite3_column_type(st, col) == SQLITE_NULL;
 }
+
+static void
+close_thread_db(void *db)
+{
+    ov_db_close(db);
+}
+
+int
+ov_db_per_thread_init(struct ov_db_per_thread *p, const char *dir,
+                      int (*open)(const char *dir, struct ov_db **out))
+{
+    p->dir = dir;
+    p->open = open;
+    return pthread_key_create(&p->key, close_thread_db) == 0 ? 0 : -OV_E_NOMEM;
+}
+
+struct ov_db *
+ov_db_per_thread_get(struct ov_db_per_thread *p)
+{
+    struct ov_db *db = pthread_getspecific(p->key);
+    if (db == NULL && p->open(p->dir, &db) == 0 && pthread_setspecific(p->key, db) != 0) {
+        ov_db_close(db);
+        db = NULL;
+    }
+    return db;
+}

@@ -9,6 +9,7 @@
 #ifndef OV_DB_H
 #define OV_DB_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,6 +60,20 @@ OV_MUST_CHECK int ov_db_open(const char *path, unsigned flags,
                              const struct ov_db_schema *schema, struct ov_db **out);
 /* Finalizes the statements and closes the connection. Accepts NULL. */
 void ov_db_close(struct ov_db *db);
+
+/* A connection per thread to one database: a server's pool threads read without sharing
+ * a connection (nor its locks). Each is opened on the thread's first use by open(dir) and
+ * closed when the thread exits. */
+struct ov_db_per_thread {
+    pthread_key_t key;
+    const char *dir;
+    int (*open)(const char *dir, struct ov_db **out);
+};
+/* -OV_E_NOMEM when no thread key is left. dir must outlive p. */
+OV_MUST_CHECK int ov_db_per_thread_init(struct ov_db_per_thread *p, const char *dir,
+                                        int (*open)(const char *dir, struct ov_db **out));
+/* The calling thread's connection, or NULL when it cannot be opened. */
+struct ov_db *ov_db_per_thread_get(struct ov_db_per_thread *p);
 
 /* The raw handle, for what the helpers do not cover. Still owned by db. */
 sqlite3 *ov_db_handle(struct ov_db *db);

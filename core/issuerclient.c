@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "clock.h"
 #include "codec.h"
 #include "httpc.h"
 
@@ -48,14 +48,6 @@ ov_issuerclient_free(struct ov_issuerclient *c)
         ov_httpc_free(c->http);
         free(c);
     }
-}
-
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* One exchange. 0 when the status is `want` (resp then holds the answer, the caller's to
@@ -128,7 +120,7 @@ ov_issuerclient_enroll(struct ov_issuerclient *c, const struct ov_enroll_req *re
     memset(st, 0, sizeof *st);
     memcpy(&r, req, sizeof r);
     ov_sign_key_public(key, r.key);
-    r.time_ms = now_ms();
+    r.time_ms = ov_now_ms();
     int rc = ov_enroll_req_build(&r, &body);
     sodium_memzero(&r, sizeof r);
     rc = rc ? rc : ov_sign(key, OV_SIGN_ENROLL, body.ptr, body.len, sig);
@@ -260,7 +252,7 @@ ov_issuerclient_token(struct ov_issuerclient *c, const struct ov_sign_key *enrol
 {
     uint8_t response[OV_PP_TOKEN_RESPONSE_LEN];
     memset(token, 0, OV_PP_TOKEN_LEN);
-    int rc = ov_issuerclient_token_send(c, enrollee, j->request, now_ms(), response, st);
+    int rc = ov_issuerclient_token_send(c, enrollee, j->request, ov_now_ms(), response, st);
     if (rc == 0) {
         /* finalize verifies the unblinded signature under the context key */
         rc = ov_pp_client_finalize(&j->key, &j->st, OV_BYTES(response, sizeof response), token);

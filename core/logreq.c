@@ -1,22 +1,14 @@
 #include "logreq.h"
 
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
 #include "cbor.h"
+#include "clock.h"
 #include "codec.h"
 
 const struct ov_cbor_limits ov_logreq_limits = { OV_LOG_MAX_REQUEST_LEN, OV_LOG_MAX_BATCH + 16 };
-
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 int
 ov_logreq_build(const struct ov_sign_key *key, const char *producer,
@@ -49,7 +41,7 @@ ov_logreq_build(const struct ov_sign_key *key, const char *producer,
         rc = ov_cbor_put_text(m, "producer", producer);
     }
     if (rc == 0) {
-        rc = ov_cbor_put_uint(m, "time", now_ms());
+        rc = ov_cbor_put_uint(m, "time", ov_now_ms());
     }
     if (rc == 0) {
         rc = ov_cbor_put_text(m, "wait", wait_checkpoint ? "checkpoint" : "durable");

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "db.h"
 #include "entry.h"
 #include "http.h"
@@ -57,7 +58,7 @@ struct issuer_app {
     struct issuer_writer *writer;
     struct issuer_outbox *outbox;
     _Atomic(struct ov_http *) http; /* set once serving */
-    pthread_key_t db_key; /* each pool thread's connection */
+    struct ov_db_per_thread dbs; /* each pool thread's connection */
     struct ov_counter *issued, *retried, *enrolled, *refused[R_COUNT];
     struct ov_gauge *backlog; /* outbox rows not yet acknowledged by the log */
     atomic_bool nice_pool;    /* the writer could not raise its priority: lower the pool's */
@@ -66,15 +67,10 @@ struct issuer_app {
 extern const struct ov_http_route issuer_routes[];
 extern const size_t issuer_n_routes;
 
-/* The calling thread's connection to the issuer database (opened on first use, closed at
- * thread exit). NULL on failure. */
-struct ov_db *issuer_app_db(struct issuer_app *app);
 /* Sets up the per-thread connection key. -OV_E_NOMEM. */
 OV_MUST_CHECK int issuer_app_init(struct issuer_app *app);
 /* Registers the issuer's metrics in m (missing ones stay NULL, which updates ignore). */
 void issuer_app_metrics(struct issuer_app *app, struct ov_metrics *m);
-
-uint64_t issuer_now_ms(void);
 
 /* Replies {"error": reason, ...} with status and counts the refusal. */
 OV_MUST_CHECK int issuer_refuse(struct ov_req *rq, unsigned status, enum issuer_reason r,

@@ -104,7 +104,7 @@ create_once(struct issuer_app *app, struct ov_context *def, uint64_t now_s)
         rc = ov_entry_encode(&e, &entry);
     }
     struct create_tx t = { def, ov_buf_view(&entry), OV_BYTES(der, der_len), now_s, false, false };
-    struct ov_db *db = issuer_app_db(app);
+    struct ov_db *db = ov_db_per_thread_get(&app->dbs);
     rc = rc ? rc : (db ? ov_db_tx(db, create_fn, &t) : -OV_E_DB);
     if (der != NULL) {
         sodium_free(der); /* wipes */
@@ -121,7 +121,7 @@ created_reply(struct ov_req *rq, const struct issuer_ctx *c)
     char head[64];
     ov_buf_init(&out, OV_MAX_CONTEXT_REQ_LEN * 2);
     int rc = ov_buf_append_str(&out, "{\"context\":");
-    rc = rc ? rc : issuer_ctx_json(c, issuer_now_ms() / 1000, &out);
+    rc = rc ? rc : issuer_ctx_json(c, ov_now_ms() / 1000, &out);
     snprintf(head, sizeof head, ",\"log_index\":%llu}", (unsigned long long)c->log_index);
     rc = rc ? rc : ov_buf_append_str(&out, head);
     rc = rc ? rc : ov_http_reply(rq, 201, "application/json", ov_buf_view(&out));
@@ -159,7 +159,7 @@ issuer_h_create_context(struct ov_req *rq)
     if (def == NULL) {
         return -OV_E_NOMEM;
     }
-    uint64_t now_s = issuer_now_ms() / 1000;
+    uint64_t now_s = ov_now_ms() / 1000;
     int rc = ov_context_req_parse(ov_req_body(rq), def);
     if (rc != 0) {
         free(def);
@@ -262,8 +262,8 @@ issuer_h_invites(struct ov_req *rq)
         sodium_memzero(raw, sizeof raw);
         sodium_memzero(code, sizeof code);
     }
-    struct invites_tx t = { (const uint8_t(*)[32])hashes, n, issuer_now_ms() / 1000 };
-    struct ov_db *db = issuer_app_db(app);
+    struct invites_tx t = { (const uint8_t(*)[32])hashes, n, ov_now_ms() / 1000 };
+    struct ov_db *db = ov_db_per_thread_get(&app->dbs);
     rc = rc ? rc : (db ? ov_db_tx(db, invites_fn, &t) : -OV_E_DB);
     rc = rc ? rc : ov_http_header(rq, "Cache-Control", "no-store");
     rc = rc ? rc : ov_http_reply(rq, 200, "text/csv; charset=utf-8", ov_buf_view(&csv));

@@ -63,7 +63,7 @@ int
 issuer_h_registrar_token(struct ov_req *rq)
 {
     struct issuer_app *app = ov_req_user(rq);
-    struct ov_db *db = issuer_app_db(app);
+    struct ov_db *db = ov_db_per_thread_get(&app->dbs);
     char ref[OV_MAX_IDENTITY_LEN + 1], token[OV_ENROLL_TOKEN_LEN + 1];
     uint8_t identity[32], raw[OV_ENROLL_TOKEN_BYTES], hash[32];
     bool recovery = false, known = false;
@@ -95,7 +95,7 @@ issuer_h_registrar_token(struct ov_req *rq)
     rc = ov_b64_encode(token, sizeof token, raw, sizeof raw, OV_B64_URL_NOPAD);
     issuer_identity_hash(app->pepper, TOKEN_ROUTE, (const uint8_t *)token, OV_ENROLL_TOKEN_LEN,
                          hash);
-    uint64_t expires = issuer_now_ms() / 1000 + ISSUER_TOKEN_VALID_S;
+    uint64_t expires = ov_now_ms() / 1000 + ISSUER_TOKEN_VALID_S;
     sqlite3_stmt *st = ov_db_stmt(db, "regtok_insert");
     rc = rc ? rc : ov_db_bind_blob(st, 1, OV_BYTES(hash, 32));
     rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(identity, 32));
@@ -366,7 +366,7 @@ static int
 enroll_checked(struct ov_req *rq, struct issuer_app *app, const struct ov_enroll_req *r,
                struct enroll_tx *t)
 {
-    struct ov_db *db = issuer_app_db(app);
+    struct ov_db *db = ov_db_per_thread_get(&app->dbs);
     if (db == NULL) {
         return -OV_E_DB;
     }
@@ -410,7 +410,7 @@ issuer_h_enroll(struct ov_req *rq)
     struct enroll_tx *t = calloc(1, sizeof *t);
     uint8_t sig[OV_SIGN_SIG_LEN];
     const char *h = ov_req_header(rq, OV_HDR_SIGNATURE);
-    uint64_t now = issuer_now_ms();
+    uint64_t now = ov_now_ms();
     int rc = r && t ? 0 : -OV_E_NOMEM;
     if (rc == 0 && ov_enroll_req_parse(body, r) != 0) {
         rc = issuer_refuse(rq, 400, R_MALFORMED, "malformed_request",

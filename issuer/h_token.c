@@ -67,7 +67,7 @@ token(struct ov_req *rq, struct issuer_app *app, struct issuer_job *j)
 {
     struct ov_bytes body = ov_req_body(rq);
     uint8_t msg[OV_TOKREQ_SIGNED_LEN];
-    uint64_t now = issuer_now_ms();
+    uint64_t now = ov_now_ms();
     bool closed = false;
     if (body.len != OV_PP_TOKEN_REQUEST_LEN) {
         return issuer_refuse(rq, 400, R_MALFORMED, "malformed_request",
@@ -103,7 +103,7 @@ token(struct ov_req *rq, struct issuer_app *app, struct issuer_job *j)
     }
     j->now_s = now / 1000;
     struct issuer_state p;
-    struct ov_db *db = issuer_app_db(app);
+    struct ov_db *db = ov_db_per_thread_get(&app->dbs);
     int rc = db ? issuer_store_state(db, j->pk, j->ctx->def.id, j->blinded, &p) : -OV_E_DB;
     if (rc != 0) {
         return rc;

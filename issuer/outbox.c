@@ -151,7 +151,7 @@ static void
 prune(struct ov_db *db)
 {
     sqlite3_stmt *st = ov_db_stmt(db, "seen_expire");
-    int rc = ov_db_bind_uint64(st, 1, issuer_now_ms());
+    int rc = ov_db_bind_uint64(st, 1, ov_now_ms());
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
     if (rc < 0) {
@@ -226,7 +226,7 @@ sender_main(void *arg)
     uint32_t backoff = BACKOFF_MIN_MS;
     uint64_t last_prune = 0;
     while (rc == 0 && !stopping(o)) {
-        uint64_t now = issuer_now_ms();
+        uint64_t now = ov_now_ms();
         if (now - last_prune >= PRUNE_EVERY_MS) {
             prune(db);
             last_prune = now;

@@ -8,7 +8,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -16,37 +15,10 @@
 #include "handlers.h"
 #include "store.h"
 
-uint64_t
-issuer_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void
-close_db(void *db)
-{
-    ov_db_close(db);
-}
-
 int
 issuer_app_init(struct issuer_app *app)
 {
-    return pthread_key_create(&app->db_key, close_db) == 0 ? 0 : -OV_E_NOMEM;
-}
-
-struct ov_db *
-issuer_app_db(struct issuer_app *app)
-{
-    struct ov_db *db = pthread_getspecific(app->db_key);
-    if (db == NULL && issuer_store_open(app->dir, &db) == 0) {
-        if (pthread_setspecific(app->db_key, db) != 0) {
-            ov_db_close(db);
-            db = NULL;
-        }
-    }
-    return db;
+    return ov_db_per_thread_init(&app->dbs, app->dir, issuer_store_open);
 }
 
 static const char *const reason_labels[R_COUNT] = {
@@ -159,7 +131,7 @@ h_contexts(struct ov_req *rq)
     struct issuer_app *app = ov_req_user(rq);
     struct ov_buf out;
     ov_buf_init(&out, OV_MAX_ISSUER_LIST_LEN);
-    int rc = issuer_contexts_list(app->contexts, issuer_now_ms() / 1000, &out);
+    int rc = issuer_contexts_list(app->contexts, ov_now_ms() / 1000, &out);
     rc = rc ? rc : ov_http_header(rq, "Cache-Control", "no-cache");
     rc = rc ? rc : ov_http_reply(rq, 200, "application/json", ov_buf_view(&out));
     ov_buf_clear(&out);
@@ -172,7 +144,7 @@ h_directory(struct ov_req *rq)
     struct issuer_app *app = ov_req_user(rq);
     struct ov_buf out;
     ov_buf_init(&out, OV_MAX_DIRECTORY_LEN);
-    int rc = issuer_contexts_directory(app->contexts, issuer_now_ms() / 1000, &out);
+    int rc = issuer_contexts_directory(app->contexts, ov_now_ms() / 1000, &out);
     rc = rc ? rc : ov_http_header(rq, "Cache-Control", "no-cache");
     rc = rc ? rc : ov_http_reply(rq, 200, "application/private-token-issuer-directory",
                                  ov_buf_view(&out));

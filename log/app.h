@@ -21,7 +21,7 @@ struct tlog_app {
     struct tlog_seq *seq;
     struct tlog_producers *producers;
     struct ov_http *http;
-    pthread_key_t db_key; /* each pool thread's read connection */
+    struct ov_db_per_thread dbs; /* each pool thread's read connection */
     struct tlog_cache *cache; /* full tiles and bundles */
     struct ov_counter *appended, *refused;
 };
@@ -34,9 +34,5 @@ extern const size_t tlog_n_routes;
 
 /* Sets up what the handlers share beyond the fields the caller fills. -OV_E_NOMEM. */
 OV_MUST_CHECK int tlog_app_init(struct tlog_app *app);
-
-/* The calling thread's read-only connection to the log database (opened on first use,
- * closed at thread exit). NULL on failure. */
-struct ov_db *tlog_app_db(struct tlog_app *app);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "app.h"
 #include "cli.h"
+#include "clock.h"
 #include "codec.h"
 #include "keyfile.h"
 #include "store.h"
@@ -218,9 +219,7 @@ main(int argc, char **argv)
     if (tlog_app_init(&app) != 0) {
         return 1;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    uint64_t now = ov_now_ms();
     rc = tlog_store_open(data, &db);
     if (rc == 0) {
         rc = tlog_producers_load_nonces(prods, db, now);

@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cbor.h"
+#include "clock.h"
 #include "codec.h"
 #include "logreq.h"
 #include "store.h"
@@ -21,41 +21,12 @@
 
 #define TLOG_APPEND_WAIT_MS 30000
 
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void
-close_db(void *db)
-{
-    ov_db_close(db);
-}
-
 int
 tlog_app_init(struct tlog_app *app)
 {
     int rc = tlog_cache_new(&app->cache);
-    if (rc == 0 && pthread_key_create(&app->db_key, close_db) != 0) {
-        rc = -OV_E_NOMEM;
-    }
+    rc = rc ? rc : ov_db_per_thread_init(&app->dbs, app->dir, tlog_store_open);
     return rc;
-}
-
-struct ov_db *
-tlog_app_db(struct tlog_app *app)
-{
-    struct ov_db *db = pthread_getspecific(app->db_key);
-    if (db == NULL && tlog_store_open(app->dir, &db) == 0) {
-        if (pthread_setspecific(app->db_key, db) != 0) {
-            ov_db_close(db);
-            db = NULL;
-        }
-    }
-    return db;
 }
 
 /* Shared by the proof handlers: an inclusion or consistency proof as a JSON array. */
@@ -79,7 +50,7 @@ inclusion_proof(struct tlog_app *app, uint64_t index, uint64_t size, json_t **ou
 {
     uint8_t proof[OV_MERKLE_MAX_PROOF * OV_HASH_LEN];
     size_t n = 0;
-    struct ov_db *db = tlog_app_db(app);
+    struct ov_db *db = ov_db_per_thread_get(&app->dbs);
     struct ov_tile_src *src = malloc(sizeof *src);
     int rc = (db && src) ? 0 : -OV_E_NOMEM;
     if (rc == 0) {
@@ -142,7 +113,7 @@ add_submit(struct ov_req *rq, struct tlog_app *app)
     struct ov_logreq *req = malloc(sizeof *req);
     struct tlog_ticket *t = NULL;
     uint8_t pk[OV_SIGN_PK_LEN];
-    uint64_t now = now_ms();
+    uint64_t now = ov_now_ms();
     if (req == NULL) {
         return -OV_E_NOMEM;
     }
@@ -341,7 +312,7 @@ h_tile(struct ov_req *rq)
     ov_buf_init(&data, OV_MAX_BUNDLE_LEN);
     int rc = 0;
     if (!tlog_cache_get(app->cache, &t, &data)) {
-        struct ov_db *db = tlog_app_db(app);
+        struct ov_db *db = ov_db_per_thread_get(&app->dbs);
         rc = db ? tlog_store_read_tile(db, &t, &data) : -OV_E_NOMEM;
         if (rc == 0) {
             tlog_cache_put(app->cache, &t, ov_buf_view(&data));
@@ -376,7 +347,7 @@ h_inclusion(struct ov_req *rq)
     if (rc == 0 && ov_req_query(rq, "hash", &hash_b64) == 0) {
         uint8_t h[OV_HASH_LEN];
         size_t n = 0;
-        struct ov_db *db = tlog_app_db(app);
+        struct ov_db *db = ov_db_per_thread_get(&app->dbs);
         rc = ov_b64_decode(h, sizeof h, &n, hash_b64, strlen(hash_b64), OV_B64_URL_NOPAD);
         if (rc == 0 && n != OV_HASH_LEN) {
             rc = -OV_E_MALFORMED;
@@ -420,7 +391,7 @@ h_consistency(struct ov_req *rq)
     }
     uint8_t proof[OV_MERKLE_MAX_PROOF * OV_HASH_LEN];
     size_t n = 0;
-    struct ov_db *db = tlog_app_db(app);
+    struct ov_db *db = ov_db_per_thread_get(&app->dbs);
     struct ov_tile_src *src = malloc(sizeof *src);
     rc = (db && src) ? 0 : -OV_E_NOMEM;
     if (rc == 0) {

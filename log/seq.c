@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "clock.h"
 #include "codec.h"
 #include "db.h"
 #include "store.h"
@@ -45,14 +46,6 @@ struct tlog_seq {
     pthread_t seq_thread, pub_thread;
     bool seq_started, pub_started;
 };
-
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* ---- tickets ---------------------------------------------------------------------- */
 
@@ -254,7 +247,7 @@ commit_batch(struct ov_db *db, void *ctx)
         }
     }
     s->dirty = true;
-    uint64_t now = now_ms();
+    uint64_t now = ov_now_ms();
     for (size_t b = 0; b < s->n_batch && rc == 0; b++) {
         struct tlog_ticket *t = s->batch[b];
         for (size_t i = 0; i < t->n && rc == 0; i++) {

@@ -7,16 +7,10 @@
 
 #include "store.h"
 
-static void
-close_db(void *db)
-{
-    ov_db_close(db);
-}
-
 int
 vf_app_init(struct vf_app *app)
 {
-    if (pthread_key_create(&app->db_key, close_db) != 0 ||
+    if (ov_db_per_thread_init(&app->dbs, app->dir, vf_store_open) != 0 ||
         pthread_rwlock_init(&app->ctx_lock, NULL) != 0 ||
         pthread_rwlock_init(&app->tree_lock, NULL) != 0 ||
         pthread_mutex_init(&app->send_mu, NULL) != 0 ||
@@ -66,19 +60,6 @@ vf_app_clear(struct vf_app *app)
     free(app->idx_ring);
     ov_treewin_free(app->win);
     ov_buf_clear(&app->cp_note);
-}
-
-struct ov_db *
-vf_app_db(struct vf_app *app)
-{
-    struct ov_db *db = pthread_getspecific(app->db_key);
-    if (db == NULL && vf_store_open(app->dir, &db) == 0) {
-        if (pthread_setspecific(app->db_key, db) != 0) {
-            ov_db_close(db);
-            db = NULL;
-        }
-    }
-    return db;
 }
 
 void

@@ -88,7 +88,7 @@ struct vf_app {
     struct ov_logreader_cfg log; /* the log we follow and append to */
     uint32_t poll_ms;
     uint64_t window_max;         /* leaves kept for local proofs */
-    pthread_key_t db_key;        /* each pool thread's own connection */
+    struct ov_db_per_thread dbs; /* each pool thread's own connection */
     atomic_bool stopping;
 
     /* contexts: an open-addressing table of pointers, appended by the follower */
@@ -127,8 +127,6 @@ struct vf_app {
 /* ---- app.c ---- */
 OV_MUST_CHECK int vf_app_init(struct vf_app *app);
 void vf_app_clear(struct vf_app *app);
-/* The calling thread's own connection (opened on first use, closed at thread exit). */
-struct ov_db *vf_app_db(struct vf_app *app);
 /* Wakes the requests waiting on channel for a level up to `level` (core/http). */
 void vf_notify(struct vf_app *app, unsigned channel, uint64_t level);
 uint64_t vf_now(void);

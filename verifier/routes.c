@@ -111,7 +111,7 @@ load_index(struct vf_app *app, struct vf_req *st)
         st->indexed = true;
         return 0;
     }
-    struct ov_db *db = vf_app_db(app);
+    struct ov_db *db = ov_db_per_thread_get(&app->dbs);
     if (db == NULL) {
         return -OV_E_NOMEM;
     }
@@ -162,7 +162,7 @@ h_receipt(struct ov_req *rq)
         return ov_http_error(rq, 400, "malformed_request",
                              "want /receipts/<64 hex digits>[?wait=proof]");
     }
-    struct ov_db *db = vf_app_db(app);
+    struct ov_db *db = ov_db_per_thread_get(&app->dbs);
     if (db == NULL || (st = req_new(rq)) == NULL) {
         return -OV_E_NOMEM;
     }

@@ -29,7 +29,7 @@ struct witness_app {
     const char *dir;
     const struct ov_note_signer *signer; /* type 0x04: cosignature/v1 */
     const struct witness_logs *logs;
-    pthread_key_t db_key; /* each pool thread's connection */
+    struct ov_db_per_thread dbs; /* each pool thread's connection */
     struct ov_counter *cosigned;
     struct ov_counter *refused[WITNESS_R_COUNT];
 };

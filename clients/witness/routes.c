@@ -37,16 +37,10 @@ witness_refusal_name(enum witness_refusal r)
     return refusal_names[r];
 }
 
-static void
-close_db(void *db)
-{
-    ov_db_close(db);
-}
-
 int
 witness_app_init(struct witness_app *app, struct ov_metrics *m)
 {
-    if (pthread_key_create(&app->db_key, close_db) != 0) {
+    if (ov_db_per_thread_init(&app->dbs, app->dir, witness_store_open) != 0) {
         return -OV_E_NOMEM;
     }
     int rc = ov_metrics_counter(m, "witness_checkpoints_cosigned_total",
@@ -62,20 +56,6 @@ witness_app_init(struct witness_app *app, struct ov_metrics *m)
         fprintf(stderr, "onevoice-witness: metrics unavailable: %s\n", ov_strerror(rc));
     }
     return 0;
-}
-
-/* The calling thread's connection (opened on first use, closed at thread exit). */
-static struct ov_db *
-app_db(struct witness_app *app)
-{
-    struct ov_db *db = pthread_getspecific(app->db_key);
-    if (db == NULL && witness_store_open(app->dir, &db) == 0) {
-        if (pthread_setspecific(app->db_key, db) != 0) {
-            ov_db_close(db);
-            db = NULL;
-        }
-    }
-    return db;
 }
 
 static uint64_t
@@ -188,7 +168,7 @@ h_add_checkpoint(struct ov_req *rq)
     }
     uint64_t t = now_s();
     rc = ov_cosig_sign_line(app->signer, req->note.text, t, &line);
-    struct ov_db *db = rc == 0 ? app_db(app) : NULL;
+    struct ov_db *db = rc == 0 ? ov_db_per_thread_get(&app->dbs) : NULL;
     if (db == NULL) {
         res = our_fault(rq, rc ? rc : -OV_E_DB);
         goto out;
@@ -285,7 +265,7 @@ h_checkpoint(struct ov_req *rq)
     if (log == NULL) {
         return ov_http_error(rq, 404, "unknown_origin", "this witness does not follow that log");
     }
-    struct ov_db *db = app_db(app);
+    struct ov_db *db = ov_db_per_thread_get(&app->dbs);
     struct ov_buf note, cosig, out;
     ov_buf_init(&out, 0);
     int rc = db ? witness_store_latest(db, OV_BYTES(log->origin, log->origin_len), &note, &cosig)

@@ -50,6 +50,7 @@
 #include <sodium.h>
 
 #include "cbor.h"
+#include "clock.h"
 #include "codec.h"
 #include "entry.h"
 #include "httpc.h"
@@ -75,14 +76,6 @@ refused(const struct ov_issuer_status *st, int rc)
         printf("failed %s\n", ov_strerror(rc));
     }
     exit(1);
-}
-
-static uint64_t
-wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static struct ov_sign_key *
@@ -351,7 +344,7 @@ cmd_request(int argc, char **argv)
     unsigned type = (unsigned)strtoul(opt(argc, argv, "--type", "2"), NULL, 10);
     j.request[0] = (uint8_t)(type >> 8);
     j.request[1] = (uint8_t)type;
-    uint64_t t = wall_ms() - strtoull(opt(argc, argv, "--age-ms", "0"), NULL, 10);
+    uint64_t t = ov_now_ms() - strtoull(opt(argc, argv, "--age-ms", "0"), NULL, 10);
     ov_tokreq_signed_bytes(t, j.request, msg);
     char pk64[64], sig64[128], hdr[512];
     if (ov_sign(k, OV_SIGN_TOKEN_REQUEST, msg, sizeof msg, sig) != 0 ||
@@ -688,7 +681,7 @@ prep_thread(void *arg)
     if (ov_entry_challenge(B->ctx->def.issuer, B->ctx->def.id, chal, sizeof chal, &cl) != 0) {
         die("challenge", 0);
     }
-    uint64_t t = wall_ms();
+    uint64_t t = ov_now_ms();
     for (size_t i; (i = atomic_fetch_add(&B->prep_next, 1)) < B->n_reqs;) {
         struct prepared *p = &B->reqs[i];
         struct ov_pp_client_state st;

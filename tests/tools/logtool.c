@@ -31,6 +31,7 @@
 #include <sodium.h>
 
 #include "cbor.h"
+#include "clock.h"
 #include "codec.h"
 #include "httpc.h"
 #include "keyfile.h"
@@ -224,9 +225,7 @@ cmd_request(int argc, char **argv)
     uint64_t age = strtoull(opt(argc, argv, "--age-ms", "0"), NULL, 10);
     int opaque = flag(argc, argv, "--opaque");
     uint8_t nonce[16], sig[OV_SIGN_SIG_LEN];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    uint64_t now = ov_now_ms();
     randombytes_buf(nonce, sizeof nonce);
     cbor_item_t *m = ov_cbor_map_new(), *arr = ov_cbor_array_new();
     int rc = 0;
