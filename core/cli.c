@@ -1,11 +1,13 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -126,6 +128,22 @@ ov_cli_data_dir(const char *dir)
         return -OV_E_IO;
     }
     return 0;
+}
+
+int
+ov_cli_lock_data_dir(const char *dir, const char *prog)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/lock", dir);
+    int fd = n > 0 && (size_t)n < sizeof path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "%s: %s is in use by another %s\n", prog, dir, prog);
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -OV_E_STATE;
+    }
+    return 0; /* the descriptor stays open: the lock lasts as long as the process */
 }
 
 int

@@ -35,6 +35,10 @@ void ov_cli_usage(FILE *f, const char *prog, const char *summary, const struct o
 /* Makes dir (mode 0700) if missing; an existing one must be a directory we own, not
  * group- or world-writable. -OV_E_IO (with a message on stderr) otherwise. */
 OV_MUST_CHECK int ov_cli_data_dir(const char *dir);
+/* Takes DIR/lock (flock, held until the process exits): one server per data directory, as
+ * a second one would be a second writer. -OV_E_STATE (with a message naming prog) when
+ * another process holds it. */
+OV_MUST_CHECK int ov_cli_lock_data_dir(const char *dir, const char *prog);
 /* Writes "PORT\n" to path atomically (tests poll for it). -OV_E_IO. */
 OV_MUST_CHECK int ov_cli_write_port(const char *path, uint16_t port);
 

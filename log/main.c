@@ -1,7 +1,5 @@
 /* onevoice-log: the transparency log server (see log/README.md and docs/PROTOCOL.md §4). */
-#include <fcntl.h>
 #include <pthread.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -44,23 +42,6 @@ set_http(struct ov_http *h)
     pthread_mutex_lock(&g_http_mu);
     g_http = h;
     pthread_mutex_unlock(&g_http_mu);
-}
-
-/* One log process per data directory: a second one would interleave two writers. */
-static int
-lock_data_dir(const char *dir)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        fprintf(stderr, "onevoice-log: %s is in use by another onevoice-log\n", dir);
-        if (fd >= 0) {
-            close(fd);
-        }
-        return -OV_E_STATE;
-    }
-    return 0; /* held until the process exits */
 }
 
 static int
@@ -198,7 +179,7 @@ main(int argc, char **argv)
         ov_note_signer_free(signer);
         return 0;
     }
-    if (lock_data_dir(data) != 0) {
+    if (ov_cli_lock_data_dir(data, "onevoice-log") != 0) {
         return 1;
     }
     if (producers == NULL) {

@@ -29,6 +29,7 @@
 #include "logreader.h"
 #include "metrics.h"
 #include "pp.h"
+#include "rowmap.h"
 #include "sign.h"
 #include "treewin.h"
 
@@ -97,6 +98,7 @@ struct vf_app {
     size_t ctx_cap, n_ctx;
 
     struct vf_committer *committer;
+    struct ov_rowmap *keys; /* keys.c: the entries table's unique keys */
 
     /* sender: every entries row with id <= indexed_upto has its log index; the recent ones
      * are also in idx_ring (slot row % VF_IDX_RING), so handlers need not ask the database */
@@ -190,6 +192,31 @@ OV_MUST_CHECK int vf_committer_run(struct vf_app *app, ov_db_tx_fn fn, void *ctx
 OV_MUST_CHECK int vf_committer_submit(struct vf_app *app, struct vf_item *it);
 struct vf_item *vf_item_new(void);
 void vf_item_release(struct vf_item *it);
+
+/* ---- keys.c: the entries table's unique keys, in memory ----
+ * Each token spends once per context (context, nonce), each pseudonym rates each target
+ * once (context, pseudonym, label), each leaf hash names one row: kept in a core/rowmap
+ * instead of UNIQUE indexes (whose random pages were most of the verifier's writes), built
+ * from the table at start-up, written only by the committer's thread, which also decides
+ * every spend: so one decision sees every earlier one. A lookup confirms its candidates
+ * against the row. Every lookup returns 1 found (*row), 0 none, < 0 error. */
+
+/* Builds app->keys from the table (before the committer and the HTTP threads start). */
+OV_MUST_CHECK int vf_keys_load(struct vf_app *app, struct ov_db *db);
+/* The keys of a new row (inside the transaction that inserts it: vf_keys_tx). nonce,
+ * pseudonym and label may be NULL (a row that spends no token, rates nothing). */
+OV_MUST_CHECK int vf_keys_add(struct vf_app *app, int64_t row, const char *context,
+                              const uint8_t hash[32], const uint8_t *nonce,
+                              const uint8_t *pseudonym, const char *label);
+OV_MUST_CHECK int vf_keys_spent(struct vf_app *app, struct ov_db *db, const char *context,
+                                const uint8_t nonce[32], int64_t *row);
+OV_MUST_CHECK int vf_keys_rated(struct vf_app *app, struct ov_db *db, const char *context,
+                                const uint8_t *pseudonym, const char *label, int64_t *row);
+OV_MUST_CHECK int vf_keys_hash(struct vf_app *app, struct ov_db *db, const uint8_t hash[32],
+                               int64_t *row);
+/* ov_db_tx(db, fn, ctx), the keys added by fn kept when it commits and undone when not. */
+OV_MUST_CHECK int vf_keys_tx(struct vf_app *app, struct ov_db *db, ov_db_tx_fn fn, void *ctx);
+void vf_keys_free(struct vf_app *app);
 
 /* ---- app.c: the index ring ---- */
 void vf_idx_put(struct vf_app *app, uint64_t row, uint64_t index);

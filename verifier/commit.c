@@ -99,26 +99,6 @@ vf_item_release(struct vf_item *it)
 
 /* ---- one item inside the transaction -------------------------------------------------- */
 
-static int
-bind_ctx_key(sqlite3_stmt *st, const char *context, const uint8_t *key, size_t key_len)
-{
-    int rc = ov_db_bind_text(st, 1, context, strlen(context));
-    return rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(key, key_len));
-}
-
-/* A single-row lookup returning a row id: 1 found, 0 not, < 0 error. */
-static int
-lookup_row(sqlite3_stmt *st, int64_t *row)
-{
-    int rc = ov_db_step(st);
-    if (rc == OV_DB_ROW) {
-        rc = ov_db_col_int64(st, 0, row);
-        rc = rc ? rc : 1;
-    }
-    ov_db_reset(st);
-    return rc;
-}
-
 /* Loads an existing row into the item: the same ballot makes it a duplicate. */
 static int
 existing(struct ov_db *db, struct vf_item *it, int64_t row, enum vf_outcome other)
@@ -149,10 +129,10 @@ existing(struct ov_db *db, struct vf_item *it, int64_t row, enum vf_outcome othe
     return rc;
 }
 
-/* Inserts the outbox row for entry variant v (1 carries the token and spends its nonce).
- * 1 inserted, 0 refused by a UNIQUE index (the caller finds out which), < 0 error. */
+/* Inserts the outbox row for entry variant v (1 carries the token and spends its nonce)
+ * and records its keys. The caller checked that none of them is taken. */
 static int
-insert_row(struct ov_db *db, struct vf_item *it, int v)
+insert_row(struct vf_app *app, struct ov_db *db, struct vf_item *it, int v)
 {
     sqlite3_stmt *st = ov_db_stmt(db, "action_put");
     const struct ov_action *a = &it->a;
@@ -169,42 +149,27 @@ insert_row(struct ov_db *db, struct vf_item *it, int v)
                             : ov_db_bind_null(st, 8));
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
-    if (rc == -OV_E_CONFLICT) {
-        return 0; /* the statement alone was rolled back */
-    }
     if (rc != OV_DB_DONE) {
         return rc < 0 ? rc : -OV_E_DB;
     }
     it->row = sqlite3_last_insert_rowid(ov_db_handle(db));
     memcpy(it->row_hash, it->hash[v], 32);
     it->outcome = VF_COUNTED;
-    rc = ov_buf_append(&it->row_entry, it->entry[v].ptr, it->entry[v].len);
-    return rc ? rc : 1;
+    rc = vf_keys_add(app, it->row, a->context, it->hash[v], v == 1 ? it->nonce : NULL,
+                     a->is_rating ? a->pseudonym : NULL, a->is_rating ? a->target : NULL);
+    return rc ? rc : ov_buf_append(&it->row_entry, it->entry[v].ptr, it->entry[v].len);
 }
 
-/* The row that spent this token in this context: 1 found (*row), 0 none, < 0 error. */
+/* The token spent before: by the same ballot (a duplicate) or another; else a new row. */
 static int
-spent_row(struct ov_db *db, const struct vf_item *it, int64_t *row)
-{
-    sqlite3_stmt *st = ov_db_stmt(db, "spent_get");
-    int rc = bind_ctx_key(st, it->a.context, it->nonce, sizeof it->nonce);
-    return rc ? rc : lookup_row(st, row);
-}
-
-/* One try, then on a conflict the row that holds the token: the same ballot or another. */
-static int
-commit_assembly(struct ov_db *db, struct vf_item *it)
+commit_assembly(struct vf_app *app, struct ov_db *db, struct vf_item *it)
 {
     int64_t row = 0;
-    int rc = insert_row(db, it, 1);
+    int rc = vf_keys_spent(app, db, it->a.context, it->nonce, &row);
     if (rc != 0) {
-        return rc < 0 ? rc : 0;
+        return rc < 0 ? rc : existing(db, it, row, VF_SPENT);
     }
-    rc = spent_row(db, it, &row);
-    if (rc == 0) {
-        rc = -OV_E_DB; /* refused, yet no row holds the token: the schema broke */
-    }
-    return rc < 0 ? rc : existing(db, it, row, VF_SPENT);
+    return insert_row(app, db, it, 1);
 }
 
 /* A target the round has not seen: within the tally entry's budget? (1 yes, 0 no) */
@@ -240,31 +205,18 @@ target_room(struct ov_db *db, struct vf_item *it)
     return 1;
 }
 
-/* The earlier rating of this target by this pseudonym: 1 found, 0 none, < 0 error. */
 static int
-rated_row(struct ov_db *db, const struct vf_item *it, int64_t *row)
-{
-    sqlite3_stmt *st = ov_db_stmt(db, "rating_get");
-    int rc = bind_ctx_key(st, it->a.context, it->a.pseudonym, OV_PSEUDONYM_LEN);
-    rc = rc ? rc : ov_db_bind_text(st, 3, it->a.target, strlen(it->a.target));
-    return rc ? rc : lookup_row(st, row);
-}
-
-static int
-commit_rating(struct ov_db *db, struct vf_item *it)
+commit_rating(struct vf_app *app, struct ov_db *db, struct vf_item *it)
 {
     int64_t row = 0;
-    int rc = 0;
-    bool admitted = !it->a.has_token;
-    if (admitted) {
-        /* no token: its pseudonym must have been admitted by an earlier rating */
-        rc = spent_row(db, it, &row);
-        if (rc <= 0) {
-            it->outcome = rc == 0 ? VF_UNKNOWN_PSEUDONYM : it->outcome;
-            return rc;
-        }
+    /* the pseudonym admitted before (its token spent)? Without a token it must have been */
+    int rc = vf_keys_spent(app, db, it->a.context, it->nonce, &row);
+    if (rc < 0 || (rc == 0 && !it->a.has_token)) {
+        it->outcome = rc == 0 ? VF_UNKNOWN_PSEUDONYM : it->outcome;
+        return rc < 0 ? rc : 0;
     }
-    rc = rated_row(db, it, &row);
+    bool admitted = rc == 1;
+    rc = vf_keys_rated(app, db, it->a.context, it->a.pseudonym, it->a.target, &row);
     if (rc != 0) {
         return rc < 0 ? rc : existing(db, it, row, VF_RATED);
     }
@@ -274,14 +226,11 @@ commit_rating(struct ov_db *db, struct vf_item *it)
         return rc;
     }
     /* with its token, this rating admits the pseudonym, unless an earlier one did */
-    rc = insert_row(db, it, admitted ? 0 : 1);
-    if (rc == 0 && !admitted) {
-        rc = insert_row(db, it, 0);
-    }
-    return rc < 0 ? rc : (rc == 1 ? 0 : -OV_E_DB);
+    return insert_row(app, db, it, admitted ? 0 : 1);
 }
 
 struct batch {
+    struct vf_app *app;
     struct vf_item *items;
     struct vf_job *merged; /* jobs that ride in the batch's transaction */
     uint64_t now;
@@ -313,7 +262,8 @@ commit_batch(struct ov_db *db, void *arg)
             it->outcome = VF_CLOSED;
             continue;
         }
-        rc = c->type == OV_CONTEXT_ASSEMBLY ? commit_assembly(db, it) : commit_rating(db, it);
+        rc = c->type == OV_CONTEXT_ASSEMBLY ? commit_assembly(b->app, db, it)
+                                            : commit_rating(b->app, db, it);
     }
     return rc;
 }
@@ -369,7 +319,7 @@ ready_push(struct vf_app *app, uint64_t seq, uint64_t need_row)
 
 /* Runs the jobs that want a transaction of their own; returns the ones to merge. */
 static struct vf_job *
-run_jobs(struct vf_committer *cm, struct vf_job *jobs)
+run_jobs(struct vf_app *app, struct vf_committer *cm, struct vf_job *jobs)
 {
     struct vf_job *merged = NULL, **tail = &merged;
     for (struct vf_job *j = jobs, *next; j != NULL; j = next) {
@@ -380,7 +330,7 @@ run_jobs(struct vf_committer *cm, struct vf_job *jobs)
             tail = &j->next;
             continue;
         }
-        int rc = ov_db_tx(cm->db, j->fn, j->ctx);
+        int rc = vf_keys_tx(app, cm->db, j->fn, j->ctx);
         pthread_mutex_lock(&cm->mu);
         j->rc = rc;
         j->done = true;
@@ -416,7 +366,7 @@ committer_main(void *arg)
         if (last_batch > 1 && cm->n_queued < VF_GATHER_MAX) {
             gather(cm); /* the last batch was not alone: more are on their way */
         }
-        struct batch b = { cm->head, NULL, 0 };
+        struct batch b = { app, cm->head, NULL, 0 };
         struct vf_job *jobs = cm->jobs;
         last_batch = cm->n_queued;
         cm->n_queued = 0;
@@ -427,8 +377,9 @@ committer_main(void *arg)
         if (b.items == NULL && jobs == NULL && stop) {
             break;
         }
-        b.merged = run_jobs(cm, jobs);
-        int rc = b.items != NULL || b.merged != NULL ? ov_db_tx(cm->db, commit_batch, &b) : 0;
+        b.merged = run_jobs(app, cm, jobs);
+        int rc = b.items != NULL || b.merged != NULL ? vf_keys_tx(app, cm->db, commit_batch, &b)
+                                                     : 0;
         pthread_mutex_lock(&cm->mu);
         for (struct vf_job *j = b.merged; j != NULL; j = j->next) {
             j->rc = rc;
@@ -539,6 +490,7 @@ vf_committer_start(struct vf_app *app)
     pthread_cond_init(&cm->job_cv, NULL);
     int rc = vf_store_open(app->dir, &cm->db);
     rc = rc ? rc : load_targets(app, cm->db);
+    rc = rc ? rc : vf_keys_load(app, cm->db);
     app->committer = cm;
     if (rc == 0 && pthread_create(&app->committer_th, NULL, committer_main, app) != 0) {
         rc = -OV_E_NOMEM;
@@ -547,6 +499,7 @@ vf_committer_start(struct vf_app *app)
         ov_db_close(cm->db);
         free(cm);
         app->committer = NULL;
+        vf_keys_free(app);
     }
     return rc;
 }
@@ -566,6 +519,7 @@ vf_committer_stop(struct vf_app *app)
     ov_db_close(cm->db);
     free(cm);
     app->committer = NULL;
+    vf_keys_free(app);
 }
 
 int

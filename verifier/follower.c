@@ -490,9 +490,11 @@ close_tx(struct ov_db *db, void *arg)
     ov_db_reset(st);
     ov_buf_clear(&e);
     rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
+    int64_t row = sqlite3_last_insert_rowid(ov_db_handle(db));
+    rc = rc ? rc : vf_keys_add(cl->app, row, c->c.id, cl->hash, NULL, NULL, NULL);
     if (rc == 0) {
         st = ov_db_stmt(db, "context_tallied");
-        rc = ov_db_bind_int64(st, 1, sqlite3_last_insert_rowid(ov_db_handle(db)));
+        rc = ov_db_bind_int64(st, 1, row);
         rc = rc ? rc : ov_db_bind_text(st, 2, c->c.id, strlen(c->c.id));
         rc = rc ? rc : ov_db_step(st);
         ov_db_reset(st);

@@ -166,6 +166,9 @@ main(int argc, char **argv)
         ov_sign_key_free(app.producer_key);
         return 0;
     }
+    if (ov_cli_lock_data_dir(data, "onevoice-verifier") != 0) {
+        return 1;
+    }
     static struct ov_note_verifier wits[OV_LOGREADER_MAX_WITNESSES];
     size_t n_wits = 0;
     if (log_url == NULL || vkey == NULL) {

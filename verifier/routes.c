@@ -168,22 +168,26 @@ h_receipt(struct ov_req *rq)
     }
     st->wait_proof = w == 1;
     memcpy(st->hash, hash, 32);
-    sqlite3_stmt *s = ov_db_stmt(db, "entry_find");
-    struct ov_bytes e;
-    int rc = ov_db_bind_blob(s, 1, OV_BYTES(hash, 32));
-    rc = rc ? rc : ov_db_step(s);
-    if (rc == OV_DB_DONE) {
-        ov_db_reset(s);
+    int rc = vf_keys_hash(app, db, hash, &st->row);
+    if (rc == 0) {
         return ov_http_error(rq, 404, "not_found", "no entry of this verifier has this hash");
     }
+    if (rc < 0) {
+        return rc;
+    }
+    sqlite3_stmt *s = ov_db_stmt(db, "entry_find");
+    struct ov_bytes e;
+    rc = ov_db_bind_int64(s, 1, st->row);
+    rc = rc ? rc : ov_db_step(s);
     if (rc == OV_DB_ROW) {
-        rc = ov_db_col_int64(s, 0, &st->row);
-        rc = rc ? rc : ov_db_col_blob(s, 1, OV_MAX_ENTRY_LEN, &e);
+        rc = ov_db_col_blob(s, 0, OV_MAX_ENTRY_LEN, &e);
         rc = rc ? rc : ov_buf_append(&st->entry, e.ptr, e.len);
-        if (rc == 0 && !ov_db_col_is_null(s, 2)) {
-            rc = ov_db_col_uint64(s, 2, &st->index);
+        if (rc == 0 && !ov_db_col_is_null(s, 1)) {
+            rc = ov_db_col_uint64(s, 1, &st->index);
             st->indexed = rc == 0;
         }
+    } else if (rc == OV_DB_DONE) {
+        rc = -OV_E_DB; /* confirmed by hash a moment ago: rows are never deleted */
     }
     ov_db_reset(s);
     if (rc != 0) {

@@ -25,20 +25,34 @@ static const char *const migrations[] = {
     /* rows are acknowledged in order: every row with id <= upto is in `logged` */
     "CREATE TABLE sent (id INTEGER PRIMARY KEY CHECK (id = 1), known_size INTEGER NOT NULL,"
     "  upto INTEGER NOT NULL) STRICT;",
+    /* 2: the unique keys (spent tokens, ratings, leaf hashes) move to memory (keys.c): an
+     * index on random keys wrote a whole page per action. The table is rebuilt without
+     * them, its rows and ids unchanged. */
+    "CREATE TABLE entries_v2 (id INTEGER PRIMARY KEY, hash BLOB NOT NULL, entry BLOB NOT NULL,"
+    "  context TEXT NOT NULL, ballot BLOB, label TEXT, rating INTEGER, nonce BLOB,"
+    "  pseudonym BLOB) STRICT;"
+    "INSERT INTO entries_v2 (id, hash, entry, context, ballot, label, rating, nonce, pseudonym)"
+    "  SELECT id, hash, entry, context, ballot, label, rating, nonce, pseudonym FROM entries;"
+    "DROP TABLE entries;"
+    "ALTER TABLE entries_v2 RENAME TO entries;",
 };
 
 static const struct ov_db_stmt_def stmts[] = {
-    /* commit.c: the row that spent a token in a context */
-    { "spent_get", "SELECT id FROM entries WHERE context = ? AND nonce = ?" },
-    /* commit.c: the row of a pseudonym's rating of a target */
-    { "rating_get", "SELECT id FROM entries WHERE context = ? AND pseudonym = ? AND label = ?" },
+    /* keys.c: a candidate row confirmed: it spent this token in this context, holds this
+     * pseudonym's rating of this target, has this leaf hash */
+    { "spent_check", "SELECT 1 FROM entries WHERE id = ? AND context = ? AND nonce = ?" },
+    { "rated_check", "SELECT 1 FROM entries WHERE id = ? AND context = ? AND pseudonym = ?"
+                     "  AND label = ?" },
+    { "hash_check", "SELECT 1 FROM entries WHERE id = ? AND hash = ?" },
+    /* keys.c (start-up): every row's keys */
+    { "keys_all", "SELECT id, context, hash, nonce, pseudonym, label FROM entries" },
     /* commit.c: whether a round already has this target; a new one */
     { "target_get", "SELECT 1 FROM targets WHERE context = ? AND target = ?" },
     { "target_put", "INSERT INTO targets (context, target) VALUES (?, ?)" },
     /* commit.c (start-up): the targets of each round, for the tally-size budget */
     { "target_sizes",
       "SELECT context, COUNT(*), SUM(LENGTH(CAST(target AS BLOB))) FROM targets GROUP BY context" },
-    /* commit.c: a new action row; the UNIQUE indexes refuse a second spend or rating */
+    /* commit.c: a new action row (its keys checked in memory first: keys.c) */
     { "action_put", "INSERT INTO entries (hash, entry, context, ballot, label, rating, nonce,"
                     "  pseudonym) VALUES (?, ?, ?, ?, ?, ?, ?, ?)" },
     /* follower.c: a new tally row */
@@ -46,9 +60,9 @@ static const struct ov_db_stmt_def stmts[] = {
     /* commit.c, routes.c: a row by id */
     { "entry_get", "SELECT e.hash, e.entry, e.ballot, l.log_index FROM entries e"
                    "  LEFT JOIN logged l USING (id) WHERE e.id = ?" },
-    /* routes.c: a row by leaf hash */
-    { "entry_find", "SELECT e.id, e.entry, l.log_index FROM entries e"
-                    "  LEFT JOIN logged l USING (id) WHERE e.hash = ?" },
+    /* routes.c: a row found by its leaf hash (keys.c) */
+    { "entry_find", "SELECT e.entry, l.log_index FROM entries e"
+                    "  LEFT JOIN logged l USING (id) WHERE e.id = ?" },
     /* routes.c: the log index of a row */
     { "entry_index", "SELECT log_index FROM logged WHERE id = ?" },
     /* sender.c: the rows after those in flight (all of them unsent) */

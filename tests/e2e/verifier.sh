@@ -117,6 +117,7 @@ check_eq "a rating in an assembly" "$(act town "$T/town.tok" 5 --target n1 --rat
     "400 invalid_action"
 check_eq "an unknown context" "$(act nowhere "$T/town.tok" 5)" "404 unknown_context"
 check_eq "token 5 was never spent by the refusals" "$(act town "$T/town.tok" 5 --choice no | cut -d' ' -f1)" 200
+RT0=$(act town "$T/town.tok" 0 --choice yes)
 
 # --- a rating round ----------------------------------------------------------------------------
 R=$(act notes "$T/notes.tok" 0 --target n1 --rating 1 --receipt "$T/rn.json")
@@ -232,6 +233,17 @@ until $VT audit "$L" "$VK" --receipts "$T/rec1" >/dev/null 2>&1 || [ $i -gt 100 
 done
 check "every action that got a receipt is in the log, none twice" \
     $VT audit "$L" "$VK" --receipts "$T/rec1"
+# the spent tokens and the ratings are known again after the restart (keys.c reloads them)
+check_eq "after the restart, another ballot with a spent token" \
+    "$(act town "$T/town.tok" 0 --choice no)" "409 token_spent"
+check_eq "after the restart, the same ballot: counted once, the same receipt" \
+    "$(act town "$T/town.tok" 0 --choice yes | cut -d' ' -f1,3)" "$(field "$RT0" 1) $(field "$RT0" 3)"
+check_eq "after the restart, a second rating of the same target" \
+    "$(act notes "$T/notes.tok" 0 --target n1 --rating -1)" "409 already_rated"
+check_eq "after the restart, an admitted pseudonym rates without its token" \
+    "$(act notes "$T/notes.tok" 0 --target n9 --rating 1 --no-token | cut -d' ' -f1)" 200
+check_eq "a second verifier on the same data directory is refused" \
+    "$(timeout 5 $BUILD/onevoice-verifier $VARGS --listen 127.0.0.1:0 2>&1 >/dev/null | grep -c "in use")" 1
 R=$($VT receipt "$V" "$H1" --wait --out "$T/r1c.json")
 check_eq "an old receipt after the restart (proof from the log, checked against the root)" \
     "$(field "$R" 1) $(field "$R" 2)" "200 proven"

@@ -1,0 +1,52 @@
+/* rowmap: an in-memory index from keys to the rows that hold them, in place of a UNIQUE
+ * index on random keys (token nonces, leaf hashes). Such an index costs a write of one whole
+ * B-tree page per insert (4 KiB of WAL, then 4 KiB again at the checkpoint, for a 32-byte
+ * key): at thousands of rows a second that was most of what a server wrote. The rows stay
+ * in an append-only table; their keys live here, rebuilt from the table at start-up.
+ *
+ * A key is stored as a 64-bit SipHash digest under a random per-process secret (nobody can
+ * aim collisions at it), so a lookup yields CANDIDATE rows: the caller confirms each one
+ * against the row itself, which is the truth. Capacity doubles at 3/4 load: 21 to 43 bytes
+ * of memory per key.
+ *
+ * One writer and any number of readers at once (a reader-writer lock inside). The writer
+ * may undo what it put since its last ov_rowmap_commit (ov_rowmap_rollback), so a failed
+ * transaction leaves nothing behind. */
+#ifndef OV_ROWMAP_H
+#define OV_ROWMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bytes.h"
+#include "err.h"
+
+#define OV_ROWMAP_KEY_MAX 1024 /* bytes of one key's parts, with their length prefixes */
+
+struct ov_rowmap;
+
+/* -OV_E_NOMEM. The caller owns *out. */
+OV_MUST_CHECK int ov_rowmap_new(struct ov_rowmap **out);
+/* Accepts NULL. */
+void ov_rowmap_free(struct ov_rowmap *m);
+
+/* The digest of a key: a tag naming its kind, then n parts, each length-prefixed (so no two
+ * different keys share an encoding). -OV_E_TOO_BIG past OV_ROWMAP_KEY_MAX. */
+OV_MUST_CHECK int ov_rowmap_key(const struct ov_rowmap *m, uint8_t tag,
+                                const struct ov_bytes *parts, size_t n, uint64_t *key);
+
+/* Records that `row` holds the key (a key may have several rows). -OV_E_NOMEM. */
+OV_MUST_CHECK int ov_rowmap_put(struct ov_rowmap *m, uint64_t key, uint64_t row);
+/* The candidate rows of a key, in no set order: up to max of them in rows[];
+ * returns how many there are in all (more than max: call again with room for them). */
+size_t ov_rowmap_find(struct ov_rowmap *m, uint64_t key, uint64_t *rows, size_t max);
+
+/* What was put so far stays; a later rollback stops here. */
+void ov_rowmap_commit(struct ov_rowmap *m);
+/* Removes what was put since the last commit. */
+void ov_rowmap_rollback(struct ov_rowmap *m);
+
+/* Keys held (committed or not). */
+size_t ov_rowmap_count(struct ov_rowmap *m);
+
+#endif

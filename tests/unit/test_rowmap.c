@@ -1,0 +1,156 @@
+/* Unit tests: core/rowmap. Random puts, commits and rollbacks checked against a plain list
+ * of what must be there, with keys crowded onto few home slots (long clusters that wrap
+ * around the table's end) so that removal's backward shift and growth are exercised. */
+#include <stdint.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "../test.h"
+#include "rowmap.h"
+
+#define N_OPS 20000
+
+struct pair {
+    uint64_t key, row;
+};
+
+static struct pair committed[N_OPS], pending[N_OPS];
+static size_t n_committed, n_pending;
+
+/* How many (key, row) pairs the reference holds for key, and whether row is one of them. */
+static size_t
+ref_count(uint64_t key, uint64_t row, size_t *has_row)
+{
+    size_t n = 0;
+    *has_row = 0;
+    for (size_t i = 0; i < n_committed; i++) {
+        n += committed[i].key == key;
+        *has_row += committed[i].key == key && committed[i].row == row;
+    }
+    for (size_t i = 0; i < n_pending; i++) {
+        n += pending[i].key == key;
+        *has_row += pending[i].key == key && pending[i].row == row;
+    }
+    return n;
+}
+
+static int mismatches;
+
+static void
+check_key(struct ov_rowmap *m, uint64_t key)
+{
+    uint64_t rows[64];
+    size_t n = ov_rowmap_find(m, key, rows, 64), has = 0;
+    if (n != ref_count(key, 0, &has)) {
+        mismatches++;
+        return;
+    }
+    for (size_t i = 0; i < n && i < 64; i++) {
+        if (ref_count(key, rows[i], &has) == 0 || has == 0) {
+            mismatches++;
+        }
+    }
+}
+
+/* Keys on few home slots: the low bits pick one of 8 homes (some at the table's end). */
+static uint64_t
+crowded_key(void)
+{
+    static const uint64_t homes[] = { 0, 1, 2, 1021, 1022, 1023, 511, 512 };
+    uint64_t hi = randombytes_uniform(1u << 20) + 1;
+    return hi << 32 | homes[randombytes_uniform(8)];
+}
+
+int
+main(void)
+{
+    if (sodium_init() < 0) {
+        return 1;
+    }
+    struct ov_rowmap *m = NULL;
+    CHECK(ov_rowmap_new(&m) == 0);
+    uint64_t row = 1;
+    for (int op = 0; op < N_OPS; op++) {
+        uint32_t r = randombytes_uniform(100);
+        if (r < 70) {
+            /* a new row, sometimes under a key already there */
+            uint64_t key = (r < 10 && n_committed > 0)
+                               ? committed[randombytes_uniform((uint32_t)n_committed)].key
+                               : crowded_key();
+            if (ov_rowmap_put(m, key, row) != 0) {
+                mismatches++;
+            }
+            pending[n_pending++] = (struct pair){ key, row++ };
+        } else if (r < 85) {
+            ov_rowmap_commit(m);
+            memcpy(committed + n_committed, pending, n_pending * sizeof *pending);
+            n_committed += n_pending;
+            n_pending = 0;
+        } else {
+            ov_rowmap_rollback(m);
+            n_pending = 0;
+        }
+        if (op % 97 == 0) {
+            for (size_t i = 0; i < n_committed; i += 7) {
+                check_key(m, committed[i].key);
+            }
+            check_key(m, crowded_key()); /* mostly absent */
+        }
+    }
+    CHECK_EQ_INT(mismatches, 0);
+    CHECK_EQ_INT(ov_rowmap_count(m), n_committed + n_pending);
+    CHECK(n_committed > 1024); /* the table grew past its first size */
+
+    /* every committed pair is found, and none after a full rollback of new ones */
+    ov_rowmap_commit(m);
+    n_committed += n_pending;
+    memcpy(committed + n_committed - n_pending, pending, n_pending * sizeof *pending);
+    n_pending = 0;
+    for (size_t i = 0; i < n_committed; i++) {
+        check_key(m, committed[i].key);
+    }
+    CHECK_EQ_INT(mismatches, 0);
+    size_t before = ov_rowmap_count(m);
+    for (uint64_t k = 1; k <= 5000; k++) {
+        CHECK(ov_rowmap_put(m, k << 32 | 1023, k) == 0);
+    }
+    ov_rowmap_rollback(m);
+    CHECK_EQ_INT(ov_rowmap_count(m), before);
+    for (size_t i = 0; i < n_committed; i++) {
+        check_key(m, committed[i].key);
+    }
+    CHECK_EQ_INT(mismatches, 0);
+
+    /* find reports the total even when rows[] is too small */
+    uint64_t rows[2];
+    CHECK(ov_rowmap_put(m, 42, 7) == 0 && ov_rowmap_put(m, 42, 8) == 0);
+    CHECK(ov_rowmap_put(m, 42, 9) == 0);
+    CHECK_EQ_INT(ov_rowmap_find(m, 42, rows, 2), 3);
+    CHECK_EQ_INT(ov_rowmap_find(m, 43, rows, 2), 0);
+    /* a digest of 0 is a key like any other */
+    CHECK(ov_rowmap_put(m, 0, 5) == 0);
+    CHECK_EQ_INT(ov_rowmap_find(m, 0, rows, 2), 1);
+    CHECK_EQ_INT(rows[0], 5);
+
+    /* key digests: parts are length-prefixed, tags separate kinds */
+    uint64_t k1, k2, k3, k4;
+    struct ov_bytes ab_c[] = { OV_BYTES_STR("ab"), OV_BYTES_STR("c") };
+    struct ov_bytes a_bc[] = { OV_BYTES_STR("a"), OV_BYTES_STR("bc") };
+    CHECK(ov_rowmap_key(m, 1, ab_c, 2, &k1) == 0);
+    CHECK(ov_rowmap_key(m, 1, a_bc, 2, &k2) == 0);
+    CHECK(ov_rowmap_key(m, 2, ab_c, 2, &k3) == 0);
+    CHECK(ov_rowmap_key(m, 1, ab_c, 2, &k4) == 0);
+    CHECK(k1 != k2 && k1 != k3 && k1 == k4);
+    static uint8_t big[OV_ROWMAP_KEY_MAX];
+    struct ov_bytes too_big[] = { OV_BYTES(big, sizeof big) };
+    CHECK(ov_rowmap_key(m, 1, too_big, 1, &k1) == -OV_E_TOO_BIG && k1 == 0);
+    /* a second map has another secret: its digests differ */
+    struct ov_rowmap *m2 = NULL;
+    CHECK(ov_rowmap_new(&m2) == 0);
+    CHECK(ov_rowmap_key(m2, 1, ab_c, 2, &k2) == 0 && k2 != k4);
+    ov_rowmap_free(m2);
+    ov_rowmap_free(m);
+    ov_rowmap_free(NULL);
+    TEST_DONE("rowmap");
+}

@@ -1,0 +1,228 @@
+/* keys: the entries table's unique keys in a core/rowmap (see app.h). The tags keep the
+ * three kinds of keys apart; the confirming queries are store.c's *_check statements. */
+#include <string.h>
+
+#include "app.h"
+
+enum { KEY_SPENT = 1, KEY_RATED, KEY_HASH };
+
+static int
+key_of(struct vf_app *app, uint8_t tag, const struct ov_bytes *parts, size_t n, uint64_t *key)
+{
+    return ov_rowmap_key(app->keys, tag, parts, n, key);
+}
+
+static int
+spent_key(struct vf_app *app, const char *context, const uint8_t *nonce, uint64_t *key)
+{
+    struct ov_bytes p[] = { OV_BYTES(context, strlen(context)), OV_BYTES(nonce, 32) };
+    return key_of(app, KEY_SPENT, p, 2, key);
+}
+
+static int
+rated_key(struct vf_app *app, const char *context, const uint8_t *pseudonym, const char *label,
+          uint64_t *key)
+{
+    struct ov_bytes p[] = { OV_BYTES(context, strlen(context)),
+                            OV_BYTES(pseudonym, OV_PSEUDONYM_LEN),
+                            OV_BYTES(label, strlen(label)) };
+    return key_of(app, KEY_RATED, p, 3, key);
+}
+
+static int
+hash_key(struct vf_app *app, const uint8_t *hash, uint64_t *key)
+{
+    struct ov_bytes p[] = { OV_BYTES(hash, 32) };
+    return key_of(app, KEY_HASH, p, 1, key);
+}
+
+int
+vf_keys_add(struct vf_app *app, int64_t row, const char *context, const uint8_t hash[32],
+            const uint8_t *nonce, const uint8_t *pseudonym, const char *label)
+{
+    uint64_t k = 0;
+    int rc = hash_key(app, hash, &k);
+    rc = rc ? rc : ov_rowmap_put(app->keys, k, (uint64_t)row);
+    if (rc == 0 && nonce != NULL) {
+        rc = spent_key(app, context, nonce, &k);
+        rc = rc ? rc : ov_rowmap_put(app->keys, k, (uint64_t)row);
+    }
+    if (rc == 0 && pseudonym != NULL && label != NULL) {
+        rc = rated_key(app, context, pseudonym, label, &k);
+        rc = rc ? rc : ov_rowmap_put(app->keys, k, (uint64_t)row);
+    }
+    return rc;
+}
+
+/* The first candidate of key that the statement `check` (bound from 2 on by bind) confirms.
+ * Candidates are few: the one row that holds the key, and rarely a digest collision. */
+static int
+confirm(struct vf_app *app, struct ov_db *db, uint64_t key, const char *check,
+        int (*bind)(sqlite3_stmt *st, const void *arg), const void *arg, int64_t *row)
+{
+    uint64_t cand[8];
+    size_t n = ov_rowmap_find(app->keys, key, cand, 8);
+    *row = 0;
+    if (n > 8) {
+        return -OV_E_STATE; /* eight 64-bit digest collisions on one key: not by chance */
+    }
+    sqlite3_stmt *st = ov_db_stmt(db, check);
+    for (size_t i = 0; i < n; i++) {
+        int rc = ov_db_bind_int64(st, 1, (int64_t)cand[i]);
+        rc = rc ? rc : bind(st, arg);
+        rc = rc ? rc : ov_db_step(st);
+        ov_db_reset(st);
+        if (rc == OV_DB_ROW) {
+            *row = (int64_t)cand[i];
+            return 1;
+        }
+        if (rc != OV_DB_DONE) {
+            return rc < 0 ? rc : -OV_E_DB;
+        }
+    }
+    return 0;
+}
+
+struct spent_arg {
+    const char *context;
+    const uint8_t *nonce;
+};
+
+static int
+bind_spent(sqlite3_stmt *st, const void *arg)
+{
+    const struct spent_arg *a = arg;
+    int rc = ov_db_bind_text(st, 2, a->context, strlen(a->context));
+    return rc ? rc : ov_db_bind_blob(st, 3, OV_BYTES(a->nonce, 32));
+}
+
+int
+vf_keys_spent(struct vf_app *app, struct ov_db *db, const char *context, const uint8_t nonce[32],
+              int64_t *row)
+{
+    struct spent_arg a = { context, nonce };
+    uint64_t k = 0;
+    int rc = spent_key(app, context, nonce, &k);
+    return rc ? rc : confirm(app, db, k, "spent_check", bind_spent, &a, row);
+}
+
+struct rated_arg {
+    const char *context;
+    const uint8_t *pseudonym;
+    const char *label;
+};
+
+static int
+bind_rated(sqlite3_stmt *st, const void *arg)
+{
+    const struct rated_arg *a = arg;
+    int rc = ov_db_bind_text(st, 2, a->context, strlen(a->context));
+    rc = rc ? rc : ov_db_bind_blob(st, 3, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN));
+    return rc ? rc : ov_db_bind_text(st, 4, a->label, strlen(a->label));
+}
+
+int
+vf_keys_rated(struct vf_app *app, struct ov_db *db, const char *context, const uint8_t *pseudonym,
+              const char *label, int64_t *row)
+{
+    struct rated_arg a = { context, pseudonym, label };
+    uint64_t k = 0;
+    int rc = rated_key(app, context, pseudonym, label, &k);
+    return rc ? rc : confirm(app, db, k, "rated_check", bind_rated, &a, row);
+}
+
+static int
+bind_hash(sqlite3_stmt *st, const void *arg)
+{
+    return ov_db_bind_blob(st, 2, OV_BYTES(arg, 32));
+}
+
+int
+vf_keys_hash(struct vf_app *app, struct ov_db *db, const uint8_t hash[32], int64_t *row)
+{
+    uint64_t k = 0;
+    int rc = hash_key(app, hash, &k);
+    return rc ? rc : confirm(app, db, k, "hash_check", bind_hash, hash, row);
+}
+
+/* Reads one row of "keys_all" and adds its keys. */
+static int
+load_row(struct vf_app *app, sqlite3_stmt *st)
+{
+    int64_t row = 0;
+    struct ov_bytes ctx, label;
+    uint8_t hash[32], nonce[32], pseudonym[OV_PSEUDONYM_LEN];
+    char context[OV_MAX_CONTEXT_ID_LEN + 1], lab[OV_MAX_LABEL_LEN + 1];
+    bool has_nonce = !ov_db_col_is_null(st, 3), has_pseudonym = !ov_db_col_is_null(st, 4);
+    int rc = ov_db_col_int64(st, 0, &row);
+    rc = rc ? rc : ov_db_col_text(st, 1, OV_MAX_CONTEXT_ID_LEN, &ctx);
+    rc = rc ? rc : ov_db_col_fixed(st, 2, hash, sizeof hash);
+    rc = rc || !has_nonce ? rc : ov_db_col_fixed(st, 3, nonce, sizeof nonce);
+    rc = rc || !has_pseudonym ? rc : ov_db_col_fixed(st, 4, pseudonym, sizeof pseudonym);
+    rc = rc || !has_pseudonym ? rc : ov_db_col_text(st, 5, OV_MAX_LABEL_LEN, &label);
+    if (rc != 0) {
+        return rc;
+    }
+    memcpy(context, ctx.ptr, ctx.len);
+    context[ctx.len] = 0;
+    if (has_pseudonym) {
+        memcpy(lab, label.ptr, label.len);
+        lab[label.len] = 0;
+    }
+    return vf_keys_add(app, row, context, hash, has_nonce ? nonce : NULL,
+                       has_pseudonym ? pseudonym : NULL, has_pseudonym ? lab : NULL);
+}
+
+int
+vf_keys_load(struct vf_app *app, struct ov_db *db)
+{
+    int rc = ov_rowmap_new(&app->keys);
+    if (rc != 0) {
+        return rc;
+    }
+    sqlite3_stmt *st = ov_db_stmt(db, "keys_all");
+    while ((rc = ov_db_step(st)) == OV_DB_ROW) {
+        rc = load_row(app, st);
+        if (rc != 0) {
+            break;
+        }
+    }
+    ov_db_reset(st);
+    ov_rowmap_commit(app->keys);
+    return rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_MALFORMED);
+}
+
+struct keyed_tx {
+    struct vf_app *app;
+    ov_db_tx_fn fn;
+    void *ctx;
+};
+
+/* One attempt: what an earlier, rolled-back attempt added goes first. */
+static int
+keyed_attempt(struct ov_db *db, void *arg)
+{
+    struct keyed_tx *k = arg;
+    ov_rowmap_rollback(k->app->keys);
+    return k->fn(db, k->ctx);
+}
+
+int
+vf_keys_tx(struct vf_app *app, struct ov_db *db, ov_db_tx_fn fn, void *ctx)
+{
+    struct keyed_tx k = { app, fn, ctx };
+    int rc = ov_db_tx(db, keyed_attempt, &k);
+    if (rc == 0) {
+        ov_rowmap_commit(app->keys);
+    } else {
+        ov_rowmap_rollback(app->keys);
+    }
+    return rc;
+}
+
+void
+vf_keys_free(struct vf_app *app)
+{
+    ov_rowmap_free(app->keys);
+    app->keys = NULL;
+}
