@@ -73,6 +73,16 @@ check_eq "the log reader resumes and reads only what is new" \
     "$($LT read $U "$VK" --tiles --state "$E2E_TMP/state2" | awk '{ print $3 - $2 }')" 2
 R=$(curl -s "$U/proof/inclusion?index=1&size=3")
 check_eq "inclusion proof by index" "$(echo "$R" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["proof"]))')" 2
+# the leaf hash of entry 1, from the first entry bundle (each entry: 2-byte length, bytes)
+H1=$(curl -s "$U/tile/entries/000" | python3 -c '
+import base64, hashlib, sys
+b = sys.stdin.buffer.read(); es = []
+while b: n = int.from_bytes(b[:2], "big"); es.append(b[2:2 + n]); b = b[2 + n:]
+print(base64.urlsafe_b64encode(hashlib.sha256(b"\0" + es[1]).digest()).decode().rstrip("="))')
+check_eq "inclusion proof by leaf hash: the same as by index" \
+    "$(curl -s "$U/proof/inclusion?hash=$H1&size=3")" "$R"
+check_eq "an unknown leaf hash" \
+    "$(http_status GET "$U/proof/inclusion?hash=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&size=3")" 404
 
 # --- 3. hostile requests ------------------------------------------------------------
 $LT request "$E2E_TMP/r1" "$E2E_TMP/q.key" issuer hostile-one
