@@ -77,6 +77,12 @@ sha256_2(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len, uint8_t
 }
 
 int
+ov_sha256(const uint8_t *p, size_t len, uint8_t out[OV_HASH_LEN])
+{
+    return sha256_2(p, len, NULL, 0, out);
+}
+
+int
 ov_merkle_leaf_hash(const uint8_t *entry, size_t len, uint8_t out[OV_HASH_LEN])
 {
     static const uint8_t leaf_prefix = 0x00;

@@ -224,13 +224,6 @@ header_token(struct ov_req *rq, uint8_t token[OV_PP_TOKEN_LEN])
     return ov_privatetoken_parse(h, strlen(h), token) == 0 ? 1 : -1;
 }
 
-static int
-sha256(const uint8_t *p, size_t n, uint8_t out[32])
-{
-    unsigned int len = 0;
-    return EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) == 1 ? 0 : -OV_E_CRYPTO;
-}
-
 /* invalid_action: the action must be one the context offers. */
 static bool
 action_valid(const struct vf_context *c, const struct ov_action *a)
@@ -267,13 +260,13 @@ signature_valid(struct vf_item *it, const struct ov_action *a)
 {
     struct ov_buf signed_bytes;
     struct ov_pp_token t;
-    int rc = sha256(a->pseudonym, OV_PSEUDONYM_LEN, it->nonce);
+    int rc = ov_sha256(a->pseudonym, OV_PSEUDONYM_LEN, it->nonce);
     rc = rc ? rc : ov_action_signed_bytes(a, &signed_bytes);
     if (rc != 0) {
         return rc;
     }
     rc = ov_sign_verify(a->pseudonym, OV_SIGN_ACTION, signed_bytes.ptr, signed_bytes.len, a->sig);
-    rc = rc ? rc : sha256(signed_bytes.ptr, signed_bytes.len, it->ballot);
+    rc = rc ? rc : ov_sha256(signed_bytes.ptr, signed_bytes.len, it->ballot);
     ov_buf_clear(&signed_bytes);
     if (rc == 0 && a->has_token &&
         (ov_pp_token_parse(OV_BYTES(a->token, OV_PP_TOKEN_LEN), &t) != 0 ||
