@@ -198,6 +198,17 @@ prepare_all(struct ov_db *db, const struct ov_db_schema *schema)
     return 0;
 }
 
+/* A few milliseconds, doubling per attempt, randomised so that two writers that collided
+ * do not collide again in lockstep. */
+static void
+backoff(int attempt)
+{
+    uint32_t max_us = 1000u << (attempt < 6 ? attempt : 6);
+    uint32_t us = max_us / 2 + randombytes_uniform(max_us / 2);
+    struct timespec ts = { 0, (long)us * 1000 };
+    nanosleep(&ts, NULL);
+}
+
 int
 ov_db_open(const char *path, unsigned flags, const struct ov_db_schema *schema,
            struct ov_db **out)
@@ -223,7 +234,17 @@ ov_db_open(const char *path, unsigned flags, const struct ov_db_schema *schema,
     sqlite3_busy_timeout(db->conn, OV_DB_BUSY_TIMEOUT_MS);
     /* Each pragma is read back: journal_mode silently stays "memory" or "delete" where WAL
      * is impossible, and foreign_keys silently does nothing inside a transaction. */
-    rc = query_is(db, "PRAGMA journal_mode=WAL", "wal");
+    /* two connections opening a new file at once: the switch to WAL takes an exclusive
+     * lock without calling the busy handler, so the loser retries here */
+    for (int attempt = 0; attempt < OV_DB_TX_TRIES; attempt++) {
+        if (attempt > 0) {
+            backoff(attempt);
+        }
+        rc = query_is(db, "PRAGMA journal_mode=WAL", "wal");
+        if (rc != -OV_E_DB_BUSY) {
+            break;
+        }
+    }
     if (rc == 0) {
         rc = ov_db_exec(db, (flags & OV_DB_SYNC_NORMAL) ? "PRAGMA synchronous=NORMAL"
                                                         : "PRAGMA synchronous=FULL");
@@ -312,17 +333,6 @@ ov_db_reset(sqlite3_stmt *st)
 }
 
 /* ---------------------------------------------------------------- transactions */
-
-/* A few milliseconds, doubling per attempt, randomised so that two writers that collided
- * do not collide again in lockstep. */
-static void
-backoff(int attempt)
-{
-    uint32_t max_us = 1000u << (attempt < 6 ? attempt : 6);
-    uint32_t us = max_us / 2 + randombytes_uniform(max_us / 2);
-    struct timespec ts = { 0, (long)us * 1000 };
-    nanosleep(&ts, NULL);
-}
 
 int
 ov_db_tx(struct ov_db *db, ov_db_tx_fn fn, void *ctx)
