@@ -1,5 +1,6 @@
 #include "actionreq.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
@@ -14,33 +15,42 @@ _Static_assert(OV_PRIVATETOKEN_HEADER_LEN == sizeof OV_PRIVATETOKEN_SCHEME + 8 +
 
 /* ---- the JSON body ------------------------------------------------------------------ */
 
-/* A JSON string member copied NUL-terminated into dst (room for max bytes plus the NUL):
+/* The members of a request, as either parser found them: each string's bytes (not yet
+ * checked), whether "rating" was an integer. Views point into the body or jansson's tree. */
+enum { F_CHOICE, F_CONTEXT, F_PLATFORM, F_PSEUDONYM, F_RATING, F_SIG, F_TARGET, F_TOKEN, F_N };
+
+static const char *const known_keys[F_N] = { "choice", "context", "platform", "pseudonym",
+                                             "rating", "sig",     "target",   "token" };
+
+struct fields {
+    bool present[F_N];
+    struct ov_bytes str[F_N]; /* string members */
+    bool rating_is_int;
+    int64_t rating;
+};
+
+/* A string member copied NUL-terminated into dst (room for max bytes plus the NUL):
  * -OV_E_MALFORMED when absent, not a string, empty or longer than max. */
 static int
-get_str(json_t *o, const char *key, char *dst, size_t max)
+get_str(const struct fields *f, int k, char *dst, size_t max)
 {
-    json_t *v = json_object_get(o, key);
-    if (!json_is_string(v)) {
+    const struct ov_bytes v = f->str[k];
+    if (!f->present[k] || v.ptr == NULL || v.len == 0 || v.len > max ||
+        memchr(v.ptr, 0, v.len) != NULL) {
         return -OV_E_MALFORMED;
     }
-    size_t n = json_string_length(v);
-    const char *s = json_string_value(v);
-    if (n == 0 || n > max || memchr(s, 0, n) != NULL) {
-        return -OV_E_MALFORMED;
-    }
-    memcpy(dst, s, n);
-    dst[n] = 0;
+    memcpy(dst, v.ptr, v.len);
+    dst[v.len] = 0;
     return 0;
 }
 
 /* A base64url (unpadded) string member decoding to exactly n bytes. */
 static int
-get_b64(json_t *o, const char *key, uint8_t *dst, size_t n)
+get_b64(const struct fields *f, int k, uint8_t *dst, size_t n)
 {
-    json_t *v = json_object_get(o, key);
     size_t got = 0;
-    if (!json_is_string(v) ||
-        ov_b64_decode(dst, n, &got, json_string_value(v), json_string_length(v),
+    if (!f->present[k] || f->str[k].ptr == NULL ||
+        ov_b64_decode(dst, n, &got, (const char *)f->str[k].ptr, f->str[k].len,
                       OV_B64_URL_NOPAD) != 0 ||
         got != n) {
         return -OV_E_MALFORMED;
@@ -48,32 +58,28 @@ get_b64(json_t *o, const char *key, uint8_t *dst, size_t n)
     return 0;
 }
 
-static const char *const known_keys[] = { "choice", "context", "platform", "pseudonym",
-                                           "rating", "sig",     "target",   "token" };
-
+/* The rules of the table in actionreq.h, whichever parser found the members. */
 static int
-parse_object(json_t *o, struct ov_action *a)
+fields_to_action(const struct fields *f, struct ov_action *a)
 {
-    json_t *choice = json_object_get(o, "choice"), *target = json_object_get(o, "target");
-    json_t *rating = json_object_get(o, "rating");
-    int rc = ov_json_only_keys(o, known_keys, sizeof known_keys / sizeof known_keys[0]);
-    rc = rc ? rc : get_str(o, "context", a->context, OV_MAX_CONTEXT_ID_LEN);
+    int rc = get_str(f, F_CONTEXT, a->context, OV_MAX_CONTEXT_ID_LEN);
     rc = rc ? rc : ov_context_id_check(a->context);
-    rc = rc ? rc : get_b64(o, "pseudonym", a->pseudonym, OV_PSEUDONYM_LEN);
-    rc = rc ? rc : get_str(o, "platform", a->platform, OV_MAX_LABEL_LEN);
+    rc = rc ? rc : get_b64(f, F_PSEUDONYM, a->pseudonym, OV_PSEUDONYM_LEN);
+    rc = rc ? rc : get_str(f, F_PLATFORM, a->platform, OV_MAX_LABEL_LEN);
     rc = rc ? rc : ov_label_check(a->platform);
-    rc = rc ? rc : get_b64(o, "sig", a->sig, OV_SIGN_SIG_LEN);
-    if (rc == 0 && json_object_get(o, "token") != NULL) {
+    rc = rc ? rc : get_b64(f, F_SIG, a->sig, OV_SIGN_SIG_LEN);
+    if (rc == 0 && f->present[F_TOKEN]) {
         a->has_token = true;
-        rc = get_b64(o, "token", a->token, OV_PP_TOKEN_LEN);
+        rc = get_b64(f, F_TOKEN, a->token, OV_PP_TOKEN_LEN);
     }
-    if (rc == 0 && choice != NULL && target == NULL && rating == NULL) {
-        rc = get_str(o, "choice", a->choice, OV_MAX_LABEL_LEN);
+    bool choice = f->present[F_CHOICE], target = f->present[F_TARGET];
+    if (rc == 0 && choice && !target && !f->present[F_RATING]) {
+        rc = get_str(f, F_CHOICE, a->choice, OV_MAX_LABEL_LEN);
         rc = rc ? rc : ov_label_check(a->choice);
-    } else if (rc == 0 && choice == NULL && target != NULL && json_is_integer(rating)) {
+    } else if (rc == 0 && !choice && target && f->rating_is_int) {
         a->is_rating = true;
-        a->rating = (int64_t)json_integer_value(rating);
-        rc = get_str(o, "target", a->target, OV_MAX_LABEL_LEN);
+        a->rating = f->rating;
+        rc = get_str(f, F_TARGET, a->target, OV_MAX_LABEL_LEN);
         rc = rc ? rc : ov_label_check(a->target);
     } else if (rc == 0) {
         rc = -OV_E_MALFORMED;
@@ -81,14 +87,165 @@ parse_object(json_t *o, struct ov_action *a)
     return rc;
 }
 
+/* The members from jansson's tree: any JSON, every escape and UTF-8 (the reference). */
+static int
+tree_fields(json_t *o, struct fields *f)
+{
+    int rc = ov_json_only_keys(o, known_keys, F_N);
+    for (int k = 0; k < F_N && rc == 0; k++) {
+        json_t *v = json_object_get(o, known_keys[k]);
+        f->present[k] = v != NULL;
+        if (json_is_string(v)) {
+            f->str[k] = OV_BYTES(json_string_value(v), json_string_length(v));
+        }
+        if (k == F_RATING && json_is_integer(v)) {
+            f->rating_is_int = true;
+            f->rating = (int64_t)json_integer_value(v);
+        }
+    }
+    return rc;
+}
+
+int
+ov_actionreq_parse_tree(struct ov_bytes body, struct ov_action *a)
+{
+    json_t *o = NULL;
+    struct fields f;
+    memset(a, 0, sizeof *a);
+    memset(&f, 0, sizeof f);
+    int rc = ov_json_parse(body, OV_MAX_ACTION_REQ_LEN, &o);
+    rc = rc ? rc : tree_fields(o, &f);
+    rc = rc ? rc : fields_to_action(&f, a);
+    json_decref(o);
+    if (rc != 0) {
+        memset(a, 0, sizeof *a);
+    }
+    return rc;
+}
+
+/* ---- the fast path: a request as clients write it, scanned in place ----
+ * Only a subset of JSON whose meaning is plain: an object of known keys, each once, whose
+ * values are strings of printable ASCII without escapes, or integers of at most 18 digits
+ * (no fraction, no exponent). Whatever else it meets, it gives up (returns false) and the
+ * tree parser decides: so both always agree (fuzz_actionreq checks that they do). */
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
+        p++;
+    }
+    return p;
+}
+
+/* A string without escapes or non-ASCII bytes at p (the opening quote): its bytes. */
+static const char *
+scan_plain_string(const char *p, const char *end, struct ov_bytes *out)
+{
+    if (p >= end || *p != '"') {
+        return NULL;
+    }
+    const char *s = ++p;
+    while (p < end && *p != '"') {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c > 0x7e || c == '\\') {
+            return NULL;
+        }
+        p++;
+    }
+    if (p >= end) {
+        return NULL;
+    }
+    *out = OV_BYTES(s, (size_t)(p - s));
+    return p + 1;
+}
+
+/* -?(0|[1-9][0-9]*), at most 18 digits (no overflow), not followed by a fraction or an
+ * exponent. */
+static const char *
+scan_plain_int(const char *p, const char *end, int64_t *out)
+{
+    bool neg = p < end && *p == '-';
+    p += neg;
+    const char *d = p;
+    int64_t v = 0;
+    while (p < end && *p >= '0' && *p <= '9' && p - d < 18) {
+        v = v * 10 + (*p++ - '0');
+    }
+    size_t n = (size_t)(p - d);
+    if (n == 0 || (n > 1 && *d == '0') ||
+        (p < end && ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E'))) {
+        return NULL;
+    }
+    *out = neg ? -v : v;
+    return p;
+}
+
+static bool
+scan_fields(struct ov_bytes body, struct fields *f)
+{
+    const char *p = (const char *)body.ptr, *end = p + body.len;
+    p = skip_ws(p, end);
+    if (p >= end || *p++ != '{') {
+        return false;
+    }
+    p = skip_ws(p, end);
+    if (p < end && *p == '}') {
+        p++;
+    } else {
+        for (;;) {
+            struct ov_bytes key;
+            int k = 0;
+            p = scan_plain_string(p, end, &key);
+            while (p != NULL && k < F_N &&
+                   (strlen(known_keys[k]) != key.len || memcmp(known_keys[k], key.ptr, key.len))) {
+                k++;
+            }
+            if (p == NULL || k == F_N || f->present[k]) {
+                return false; /* an unknown or repeated key: the tree parser refuses it */
+            }
+            p = skip_ws(p, end);
+            if (p >= end || *p++ != ':') {
+                return false;
+            }
+            p = skip_ws(p, end);
+            f->present[k] = true;
+            if (p < end && *p == '"') {
+                p = scan_plain_string(p, end, &f->str[k]);
+            } else if (k == F_RATING) {
+                p = scan_plain_int(p, end, &f->rating);
+                f->rating_is_int = true;
+            } else {
+                return false;
+            }
+            if (p == NULL) {
+                return false;
+            }
+            p = skip_ws(p, end);
+            if (p < end && *p == ',') {
+                p = skip_ws(p + 1, end);
+                continue;
+            }
+            if (p < end && *p == '}') {
+                p++;
+                break;
+            }
+            return false;
+        }
+    }
+    return skip_ws(p, end) == end;
+}
+
 int
 ov_actionreq_parse(struct ov_bytes body, struct ov_action *a)
 {
-    json_t *o = NULL;
+    struct fields f;
+    memset(&f, 0, sizeof f);
+    if (body.len > OV_MAX_ACTION_REQ_LEN || !scan_fields(body, &f)) {
+        return ov_actionreq_parse_tree(body, a);
+    }
     memset(a, 0, sizeof *a);
-    int rc = ov_json_parse(body, OV_MAX_ACTION_REQ_LEN, &o);
-    rc = rc ? rc : parse_object(o, a);
-    json_decref(o);
+    int rc = fields_to_action(&f, a);
     if (rc != 0) {
         memset(a, 0, sizeof *a);
     }

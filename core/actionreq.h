@@ -52,6 +52,11 @@
  * invalid context id or label, both or neither of the two action shapes), -OV_E_NOMEM.
  * On failure *a is zeroed. */
 OV_MUST_CHECK int ov_actionreq_parse(struct ov_bytes body, struct ov_action *a);
+/* The same through jansson's tree alone. ov_actionreq_parse scans the common shape of a
+ * request (ASCII strings without escapes, plain integers) in place, ~3x faster, and leaves
+ * everything else to this one; both give the same result for every input (fuzz_actionreq
+ * checks it). */
+OV_MUST_CHECK int ov_actionreq_parse_tree(struct ov_bytes body, struct ov_action *a);
 
 /* Builds the JSON body for a (its token only when a->has_token and with_token), compact,
  * keys sorted. out is initialised here (max OV_MAX_ACTION_REQ_LEN). -OV_E_MALFORMED when

@@ -1,6 +1,7 @@
-/* Fuzz target: the verifier's JSON action request (core/actionreq). Whatever parses must
- * obey every rule of the format, build back into a body, and that body must parse to the
- * very same action (parse . build . parse = parse). */
+/* Fuzz target: the verifier's JSON action request (core/actionreq). The fast path and the
+ * tree parser agree on every input (result and action); whatever parses must obey every
+ * rule of the format, build back into a body, and that body must parse to the very same
+ * action (parse . build . parse = parse). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,11 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct ov_action a, b;
-    if (ov_actionreq_parse(OV_BYTES(data, size), &a) != 0) {
+    int rc = ov_actionreq_parse(OV_BYTES(data, size), &a);
+    if (ov_actionreq_parse_tree(OV_BYTES(data, size), &b) != rc || memcmp(&a, &b, sizeof a) != 0) {
+        abort();
+    }
+    if (rc != 0) {
         return 0;
     }
     if (size > OV_MAX_ACTION_REQ_LEN || ov_context_id_check(a.context) != 0 ||
