@@ -110,6 +110,58 @@ ov_b64_decode(uint8_t *out, size_t out_max, size_t *out_len, const char *in, siz
     return 0;
 }
 
+/* The base64url alphabet's values; 0 also for every byte outside it (told apart from 'A'
+ * by the byte itself). */
+static const uint8_t url_values[256] = {
+    ['A'] = 0,  ['B'] = 1,  ['C'] = 2,  ['D'] = 3,  ['E'] = 4,  ['F'] = 5,  ['G'] = 6,
+    ['H'] = 7,  ['I'] = 8,  ['J'] = 9,  ['K'] = 10, ['L'] = 11, ['M'] = 12, ['N'] = 13,
+    ['O'] = 14, ['P'] = 15, ['Q'] = 16, ['R'] = 17, ['S'] = 18, ['T'] = 19, ['U'] = 20,
+    ['V'] = 21, ['W'] = 22, ['X'] = 23, ['Y'] = 24, ['Z'] = 25, ['a'] = 26, ['b'] = 27,
+    ['c'] = 28, ['d'] = 29, ['e'] = 30, ['f'] = 31, ['g'] = 32, ['h'] = 33, ['i'] = 34,
+    ['j'] = 35, ['k'] = 36, ['l'] = 37, ['m'] = 38, ['n'] = 39, ['o'] = 40, ['p'] = 41,
+    ['q'] = 42, ['r'] = 43, ['s'] = 44, ['t'] = 45, ['u'] = 46, ['v'] = 47, ['w'] = 48,
+    ['x'] = 49, ['y'] = 50, ['z'] = 51, ['0'] = 52, ['1'] = 53, ['2'] = 54, ['3'] = 55,
+    ['4'] = 56, ['5'] = 57, ['6'] = 58, ['7'] = 59, ['8'] = 60, ['9'] = 61, ['-'] = 62,
+    ['_'] = 63,
+};
+
+int
+ov_b64url_decode_public(uint8_t *out, size_t out_max, size_t *out_len, const char *in,
+                        size_t in_len)
+{
+    *out_len = 0;
+    if (in_len / 4 * 3 > out_max + 3) {
+        return -OV_E_TOO_BIG;
+    }
+    uint32_t acc = 0;
+    unsigned bits = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < in_len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        uint8_t v = url_values[c];
+        if (v == 0 && c != 'A') {
+            return -OV_E_MALFORMED;
+        }
+        acc = (acc << 6 | v) & 0xffffff;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (n == out_max) {
+                *out_len = 0;
+                return -OV_E_MALFORMED;
+            }
+            out[n++] = (uint8_t)(acc >> bits);
+        }
+    }
+    /* 2 or 4 bits left over must be zero; 6 means a lone final character */
+    if (bits > 4 || (acc & ((1u << bits) - 1u)) != 0) {
+        *out_len = 0;
+        return -OV_E_MALFORMED;
+    }
+    *out_len = n;
+    return 0;
+}
+
 int
 ov_buf_append_b64(struct ov_buf *b, const uint8_t *in, size_t n, enum ov_b64 v)
 {
