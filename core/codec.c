@@ -163,6 +163,36 @@ ov_b64url_decode_public(uint8_t *out, size_t out_max, size_t *out_len, const cha
 }
 
 int
+ov_buf_append_b64_public(struct ov_buf *b, const uint8_t *in, size_t n)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t need = ov_b64_encoded_size(n, OV_B64_STD) - 1; /* less the NUL it counts */
+    int rc = ov_buf_reserve(b, need);
+    if (rc != 0) {
+        return rc;
+    }
+    char *o = (char *)b->ptr + b->len;
+    size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        *o++ = alphabet[v >> 18];
+        *o++ = alphabet[(v >> 12) & 63];
+        *o++ = alphabet[(v >> 6) & 63];
+        *o++ = alphabet[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
+        *o++ = alphabet[v >> 18];
+        *o++ = alphabet[(v >> 12) & 63];
+        *o++ = i + 1 < n ? alphabet[(v >> 6) & 63] : '=';
+        *o++ = '=';
+    }
+    b->len += need;
+    return 0;
+}
+
+int
 ov_buf_append_b64(struct ov_buf *b, const uint8_t *in, size_t n, enum ov_b64 v)
 {
     size_t need = ov_b64_encoded_size(n, v);

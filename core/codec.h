@@ -33,6 +33,9 @@ OV_MUST_CHECK int ov_b64_decode(uint8_t *out, size_t out_max, size_t *out_len,
  * compares them on random input). */
 OV_MUST_CHECK int ov_b64url_decode_public(uint8_t *out, size_t out_max, size_t *out_len,
                                           const char *in, size_t in_len);
+/* ov_buf_append_b64(b, in, n, OV_B64_STD) for public bytes (log entries, hashes): a table
+ * encoder, not constant-time, the same output (test_codec compares them). */
+OV_MUST_CHECK int ov_buf_append_b64_public(struct ov_buf *b, const uint8_t *in, size_t n);
 /* Appends the encoding (no NUL) to an ov_buf. */
 OV_MUST_CHECK int ov_buf_append_b64(struct ov_buf *b, const uint8_t *in, size_t n, enum ov_b64 v);
 OV_MUST_CHECK int ov_buf_append_hex(struct ov_buf *b, const uint8_t *in, size_t n);

@@ -178,7 +178,7 @@ static int
 b64_field(struct ov_buf *b, const char *key, const uint8_t *p, size_t n)
 {
     int rc = ov_buf_printf(b, "\"%s\":\"", key);
-    rc = rc ? rc : ov_buf_append_b64(b, p, n, OV_B64_STD);
+    rc = rc ? rc : ov_buf_append_b64_public(b, p, n); /* an entry or a hash: public */
     return rc ? rc : ov_buf_append(b, "\"", 1);
 }
 
