@@ -264,4 +264,36 @@ check "the whole log: each token once, receipts in place, tallies recount" \
 i=0
 until [ "$(total load)" = "1500 False True" ] || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
 check_eq "the live tally counts the 1500 ballots" "$(total load)" "1500 False True"
+
+# --- a database of the first schema (UNIQUE indexes, before keys.c) is migrated -------------
+kill "$ver_PID"; wait "$ver_PID" 2>/dev/null
+ROWS=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(
+    "SELECT COUNT(*) FROM entries").fetchone()[0])' "$T/v/verifier.db")
+python3 - "$T/v/verifier.db" <<'PY' || fail "downgrade"
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.executescript("""
+CREATE TABLE entries_v1 (id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, entry BLOB NOT NULL,
+  context TEXT NOT NULL, ballot BLOB, label TEXT, rating INTEGER, nonce BLOB, pseudonym BLOB) STRICT;
+INSERT INTO entries_v1 SELECT * FROM entries;
+DROP TABLE entries;
+ALTER TABLE entries_v1 RENAME TO entries;
+CREATE UNIQUE INDEX entries_spent ON entries (context, nonce) WHERE nonce IS NOT NULL;
+CREATE UNIQUE INDEX entries_rated ON entries (context, pseudonym, label) WHERE pseudonym IS NOT NULL;
+PRAGMA user_version = 1;
+""")
+c.close()
+PY
+start_server ver VPORT $BUILD/onevoice-verifier $VARGS
+V=http://127.0.0.1:$VPORT
+check_eq "the first schema is migrated, every row kept, no UNIQUE index left" \
+    "$(python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(
+        c.execute("PRAGMA user_version").fetchone()[0],
+        c.execute("SELECT COUNT(*) FROM entries").fetchone()[0],
+        c.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = \x27index\x27 AND tbl_name = \x27entries\x27").fetchone()[0])' \
+        "$T/v/verifier.db")" "2 $ROWS 0"
+check_eq "after the migration, a spent token is still spent" \
+    "$(act town "$T/town.tok" 0 --choice no)" "409 token_spent"
+check_eq "after the migration, the same ballot gets the same receipt" \
+    "$(act town "$T/town.tok" 0 --choice yes | cut -d' ' -f1,3)" "$(field "$RT0" 1) $(field "$RT0" 3)"
 summary
