@@ -58,10 +58,12 @@ get_b64(const struct fields *f, int k, uint8_t *dst, size_t n)
     return 0;
 }
 
-/* The rules of the table in actionreq.h, whichever parser found the members. */
+/* The rules of the table in actionreq.h, whichever parser found the members. *a is zeroed
+ * first, and again on failure. */
 static int
 fields_to_action(const struct fields *f, struct ov_action *a)
 {
+    memset(a, 0, sizeof *a);
     int rc = get_str(f, F_CONTEXT, a->context, OV_MAX_CONTEXT_ID_LEN);
     rc = rc ? rc : ov_context_id_check(a->context);
     rc = rc ? rc : get_b64(f, F_PSEUDONYM, a->pseudonym, OV_PSEUDONYM_LEN);
@@ -83,6 +85,9 @@ fields_to_action(const struct fields *f, struct ov_action *a)
         rc = rc ? rc : ov_label_check(a->target);
     } else if (rc == 0) {
         rc = -OV_E_MALFORMED;
+    }
+    if (rc != 0) {
+        memset(a, 0, sizeof *a);
     }
     return rc;
 }
@@ -111,15 +116,15 @@ ov_actionreq_parse_tree(struct ov_bytes body, struct ov_action *a)
 {
     json_t *o = NULL;
     struct fields f;
-    memset(a, 0, sizeof *a);
     memset(&f, 0, sizeof f);
     int rc = ov_json_parse(body, OV_MAX_ACTION_REQ_LEN, &o);
     rc = rc ? rc : tree_fields(o, &f);
-    rc = rc ? rc : fields_to_action(&f, a);
-    json_decref(o);
     if (rc != 0) {
         memset(a, 0, sizeof *a);
+    } else {
+        rc = fields_to_action(&f, a); /* before the tree goes: f points into it */
     }
+    json_decref(o);
     return rc;
 }
 
@@ -244,12 +249,7 @@ ov_actionreq_parse(struct ov_bytes body, struct ov_action *a)
     if (body.len > OV_MAX_ACTION_REQ_LEN || !scan_fields(body, &f)) {
         return ov_actionreq_parse_tree(body, a);
     }
-    memset(a, 0, sizeof *a);
-    int rc = fields_to_action(&f, a);
-    if (rc != 0) {
-        memset(a, 0, sizeof *a);
-    }
-    return rc;
+    return fields_to_action(&f, a);
 }
 
 static int

@@ -53,8 +53,8 @@
  * On failure *a is zeroed. */
 OV_MUST_CHECK int ov_actionreq_parse(struct ov_bytes body, struct ov_action *a);
 /* The same through jansson's tree alone. ov_actionreq_parse scans the common shape of a
- * request (ASCII strings without escapes, plain integers) in place, ~3x faster, and leaves
- * everything else to this one; both give the same result for every input (fuzz_actionreq
+ * request (ASCII strings without escapes, plain integers) in place, without building a
+ * tree, and leaves everything else to this one; both give the same result for every input (fuzz_actionreq
  * checks it). */
 OV_MUST_CHECK int ov_actionreq_parse_tree(struct ov_bytes body, struct ov_action *a);
 

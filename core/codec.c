@@ -147,7 +147,6 @@ ov_b64url_decode_public(uint8_t *out, size_t out_max, size_t *out_len, const cha
         if (bits >= 8) {
             bits -= 8;
             if (n == out_max) {
-                *out_len = 0;
                 return -OV_E_MALFORMED;
             }
             out[n++] = (uint8_t)(acc >> bits);
@@ -155,7 +154,6 @@ ov_b64url_decode_public(uint8_t *out, size_t out_max, size_t *out_len, const cha
     }
     /* 2 or 4 bits left over must be zero; 6 means a lone final character */
     if (bits > 4 || (acc & ((1u << bits) - 1u)) != 0) {
-        *out_len = 0;
         return -OV_E_MALFORMED;
     }
     *out_len = n;

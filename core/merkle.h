@@ -33,10 +33,10 @@
 /* SHA-256("") = MTH of the empty tree (RFC 9162 §2.1.1): never 32 zero bytes. */
 extern const uint8_t ov_merkle_empty_root[OV_HASH_LEN];
 
-/* out = SHA-256(0x00 ‖ entry[0:len]). -OV_E_CRYPTO if OpenSSL fails (out zeroed). */
 /* Plain SHA-256 on this thread's reusable digest context: without the per-call algorithm
  * fetch and context allocation of EVP_Digest(..., EVP_sha256(), ...). -OV_E_CRYPTO. */
 OV_MUST_CHECK int ov_sha256(const uint8_t *p, size_t len, uint8_t out[OV_HASH_LEN]);
+/* out = SHA-256(0x00 ‖ entry[0:len]). -OV_E_CRYPTO if OpenSSL fails (out zeroed). */
 OV_MUST_CHECK int ov_merkle_leaf_hash(const uint8_t *entry, size_t len, uint8_t out[OV_HASH_LEN]);
 /* out = SHA-256(0x01 ‖ left ‖ right); out may alias left or right. -OV_E_CRYPTO. */
 OV_MUST_CHECK int ov_merkle_node_hash(const uint8_t left[OV_HASH_LEN],

@@ -83,7 +83,7 @@ ov_rowmap_key(const struct ov_rowmap *m, uint8_t tag, const struct ov_bytes *par
     for (size_t i = 0; i < sizeof digest; i++) {
         k = k << 8 | digest[i];
     }
-    *key = k != 0 ? k : 1;
+    *key = k;
     return 0;
 }
 

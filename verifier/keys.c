@@ -7,16 +7,10 @@
 enum { KEY_SPENT = 1, KEY_RATED, KEY_HASH };
 
 static int
-key_of(struct vf_app *app, uint8_t tag, const struct ov_bytes *parts, size_t n, uint64_t *key)
-{
-    return ov_rowmap_key(app->keys, tag, parts, n, key);
-}
-
-static int
 spent_key(struct vf_app *app, const char *context, const uint8_t *nonce, uint64_t *key)
 {
     struct ov_bytes p[] = { OV_BYTES(context, strlen(context)), OV_BYTES(nonce, 32) };
-    return key_of(app, KEY_SPENT, p, 2, key);
+    return ov_rowmap_key(app->keys, KEY_SPENT, p, 2, key);
 }
 
 static int
@@ -26,14 +20,14 @@ rated_key(struct vf_app *app, const char *context, const uint8_t *pseudonym, con
     struct ov_bytes p[] = { OV_BYTES(context, strlen(context)),
                             OV_BYTES(pseudonym, OV_PSEUDONYM_LEN),
                             OV_BYTES(label, strlen(label)) };
-    return key_of(app, KEY_RATED, p, 3, key);
+    return ov_rowmap_key(app->keys, KEY_RATED, p, 3, key);
 }
 
 static int
 hash_key(struct vf_app *app, const uint8_t *hash, uint64_t *key)
 {
     struct ov_bytes p[] = { OV_BYTES(hash, 32) };
-    return key_of(app, KEY_HASH, p, 1, key);
+    return ov_rowmap_key(app->keys, KEY_HASH, p, 1, key);
 }
 
 int

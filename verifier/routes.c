@@ -175,15 +175,15 @@ h_receipt(struct ov_req *rq)
     if (rc < 0) {
         return rc;
     }
-    sqlite3_stmt *s = ov_db_stmt(db, "entry_find");
+    sqlite3_stmt *s = ov_db_stmt(db, "entry_get");
     struct ov_bytes e;
     rc = ov_db_bind_int64(s, 1, st->row);
     rc = rc ? rc : ov_db_step(s);
     if (rc == OV_DB_ROW) {
-        rc = ov_db_col_blob(s, 0, OV_MAX_ENTRY_LEN, &e);
+        rc = ov_db_col_blob(s, 1, OV_MAX_ENTRY_LEN, &e);
         rc = rc ? rc : ov_buf_append(&st->entry, e.ptr, e.len);
-        if (rc == 0 && !ov_db_col_is_null(s, 1)) {
-            rc = ov_db_col_uint64(s, 1, &st->index);
+        if (rc == 0 && !ov_db_col_is_null(s, 3)) {
+            rc = ov_db_col_uint64(s, 3, &st->index);
             st->indexed = rc == 0;
         }
     } else if (rc == OV_DB_DONE) {

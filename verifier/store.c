@@ -60,9 +60,6 @@ static const struct ov_db_stmt_def stmts[] = {
     /* commit.c, routes.c: a row by id */
     { "entry_get", "SELECT e.hash, e.entry, e.ballot, l.log_index FROM entries e"
                    "  LEFT JOIN logged l USING (id) WHERE e.id = ?" },
-    /* routes.c: a row found by its leaf hash (keys.c) */
-    { "entry_find", "SELECT e.entry, l.log_index FROM entries e"
-                    "  LEFT JOIN logged l USING (id) WHERE e.id = ?" },
     /* routes.c: the log index of a row */
     { "entry_index", "SELECT log_index FROM logged WHERE id = ?" },
     /* sender.c: the rows after those in flight (all of them unsent) */
