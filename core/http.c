@@ -10,6 +10,7 @@
 
 #include <microhttpd.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
 #define N_CODES 500 /* statuses 100..599 */
 #define STATS_LABELS_MAX 384
@@ -40,6 +41,7 @@ struct ov_http {
     bool own_metrics;
     struct ov_gauge *in_flight;
     struct ov_counter *aborted;
+    struct ov_gauge *resident, *sqlite_mem; /* read when /metrics is asked for */
     /* long polls: the list of suspended requests and the thread enforcing deadlines */
     pthread_mutex_t mu;
     pthread_cond_t cv; /* the timer thread sleeps on it (CLOCK_MONOTONIC) */
@@ -908,10 +910,27 @@ h_healthz(struct ov_req *rq)
     return rc ? rc : ov_http_reply(rq, 200, "text/plain; charset=utf-8", OV_BYTES_STR("ok\n"));
 }
 
+/* The process's resident memory (/proc/self/statm), 0 where there is no such file. */
+static int64_t
+resident_bytes(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2) {
+            resident = 0;
+        }
+        fclose(f);
+    }
+    return (int64_t)resident * sysconf(_SC_PAGESIZE);
+}
+
 static int
 h_metrics(struct ov_req *rq)
 {
     struct ov_buf b;
+    ov_gauge_set(rq->srv->resident, resident_bytes());
+    ov_gauge_set(rq->srv->sqlite_mem, sqlite3_memory_used()); /* every server keeps SQLite */
     ov_buf_init(&b, OV_METRICS_MAX_RENDER_LEN);
     int rc = ov_metrics_render(rq->srv->metrics, &b);
     rc = rc ? rc : ov_http_header(rq, "Cache-Control", "no-store");
@@ -967,6 +986,13 @@ metrics_init(struct ov_http *srv, struct ov_metrics *given)
         rc ? rc
            : ov_metrics_counter(srv->metrics, "http_requests_aborted_total",
                                 "Requests that ended without a reply queued.", NULL, &srv->aborted);
+    rc = rc ? rc
+            : ov_metrics_gauge(srv->metrics, "process_resident_memory_bytes",
+                               "Resident memory of the process.", NULL, &srv->resident);
+    rc = rc ? rc
+            : ov_metrics_gauge(srv->metrics, "sqlite_memory_bytes",
+                               "Memory SQLite holds (page caches, statements).", NULL,
+                               &srv->sqlite_mem);
     return rc;
 }
 

@@ -1,6 +1,7 @@
-/* rowmap: see rowmap.h. Open addressing with linear probing over (digest, row) slots; a
- * digest of 0 marks an empty slot (a real digest of 0 is stored as 1). Removal shifts the
- * rest of its cluster back, so lookups never meet tombstones. */
+/* rowmap: see rowmap.h. Open addressing with linear probing over 8-byte (digest, row + 1)
+ * slots; a stored row of 0 marks an empty slot. The digest is a keyed PRF output, so its
+ * bits serve directly: the top ones pick a segment, the low ones the home slot in it.
+ * Removal shifts the rest of its cluster back, so lookups never meet tombstones. */
 #include "rowmap.h"
 
 #include <pthread.h>
@@ -10,21 +11,36 @@
 #include <sodium.h>
 
 struct slot {
-    uint64_t key;
-    uint64_t row;
+    uint32_t key;
+    uint32_t row1; /* the row + 1; 0: empty */
 };
+
+/* One open-addressing table. The map is split into SEGMENTS of them by the key's top bits,
+ * each doubling on its own: while one doubles, its old copy is 1/SEGMENTS of the map. */
+struct segment {
+    struct slot *slots;
+    size_t mask; /* capacity - 1; the capacity is a power of two */
+    size_t count;
+};
+
+#define SEGMENT_BITS 6
+#define SEGMENTS (1u << SEGMENT_BITS)
+#define INITIAL_CAPACITY 64 /* per segment */
 
 struct ov_rowmap {
     pthread_rwlock_t lock;
     uint8_t secret[crypto_shorthash_KEYBYTES];
-    struct slot *slots;
-    size_t mask; /* capacity - 1; the capacity is a power of two */
+    struct segment seg[SEGMENTS];
     size_t count;
     struct slot *undo; /* put since the last commit */
     size_t n_undo, cap_undo;
 };
 
-#define INITIAL_CAPACITY 1024
+static struct segment *
+segment_of(struct ov_rowmap *m, uint32_t key)
+{
+    return &m->seg[key >> (32 - SEGMENT_BITS)];
+}
 
 int
 ov_rowmap_new(struct ov_rowmap **out)
@@ -34,13 +50,16 @@ ov_rowmap_new(struct ov_rowmap **out)
     if (m == NULL) {
         return -OV_E_NOMEM;
     }
-    m->slots = calloc(INITIAL_CAPACITY, sizeof *m->slots);
-    if (m->slots == NULL || pthread_rwlock_init(&m->lock, NULL) != 0) {
-        free(m->slots);
-        free(m);
-        return -OV_E_NOMEM;
+    int rc = pthread_rwlock_init(&m->lock, NULL) == 0 ? 0 : -OV_E_NOMEM;
+    for (size_t i = 0; i < SEGMENTS && rc == 0; i++) {
+        m->seg[i].slots = calloc(INITIAL_CAPACITY, sizeof *m->seg[i].slots);
+        m->seg[i].mask = INITIAL_CAPACITY - 1;
+        rc = m->seg[i].slots != NULL ? 0 : -OV_E_NOMEM;
     }
-    m->mask = INITIAL_CAPACITY - 1;
+    if (rc != 0) {
+        ov_rowmap_free(m);
+        return rc;
+    }
     crypto_shorthash_keygen(m->secret);
     *out = m;
     return 0;
@@ -54,14 +73,16 @@ ov_rowmap_free(struct ov_rowmap *m)
     }
     pthread_rwlock_destroy(&m->lock);
     sodium_memzero(m->secret, sizeof m->secret);
-    free(m->slots);
+    for (size_t i = 0; i < SEGMENTS; i++) {
+        free(m->seg[i].slots);
+    }
     free(m->undo);
     free(m);
 }
 
 int
 ov_rowmap_key(const struct ov_rowmap *m, uint8_t tag, const struct ov_bytes *parts, size_t n,
-              uint64_t *key)
+              uint32_t *key)
 {
     uint8_t buf[OV_ROWMAP_KEY_MAX], digest[crypto_shorthash_BYTES];
     size_t len = 0;
@@ -79,51 +100,51 @@ ov_rowmap_key(const struct ov_rowmap *m, uint8_t tag, const struct ov_bytes *par
         }
     }
     crypto_shorthash(digest, buf, len, m->secret);
-    uint64_t k = 0;
-    for (size_t i = 0; i < sizeof digest; i++) {
-        k = k << 8 | digest[i];
-    }
-    *key = k;
+    *key = (uint32_t)digest[0] << 24 | (uint32_t)digest[1] << 16 | (uint32_t)digest[2] << 8 |
+           digest[3];
     return 0;
 }
 
-/* Places a slot in a table known to have room (lock held). */
+/* Places a slot in a segment known to have room (lock held). */
 static void
-place(struct slot *slots, size_t mask, struct slot s)
+place(struct segment *g, struct slot s)
 {
-    size_t i = (size_t)s.key & mask;
-    while (slots[i].key != 0) {
-        i = (i + 1) & mask;
+    size_t i = (size_t)s.key & g->mask;
+    while (g->slots[i].row1 != 0) {
+        i = (i + 1) & g->mask;
     }
-    slots[i] = s;
+    g->slots[i] = s;
 }
 
-/* Doubles the table (lock held). */
+/* Doubles a segment (lock held). */
 static int
-grow(struct ov_rowmap *m)
+grow(struct segment *g)
 {
-    size_t cap = (m->mask + 1) * 2;
-    struct slot *slots = calloc(cap, sizeof *slots);
-    if (slots == NULL) {
+    struct segment bigger = { calloc((g->mask + 1) * 2, sizeof *g->slots), g->mask * 2 + 1, 0 };
+    if (bigger.slots == NULL) {
         return -OV_E_NOMEM;
     }
-    for (size_t i = 0; i <= m->mask; i++) {
-        if (m->slots[i].key != 0) {
-            place(slots, cap - 1, m->slots[i]);
+    for (size_t i = 0; i <= g->mask; i++) {
+        if (g->slots[i].row1 != 0) {
+            place(&bigger, g->slots[i]);
         }
     }
-    free(m->slots);
-    m->slots = slots;
-    m->mask = cap - 1;
+    free(g->slots);
+    g->slots = bigger.slots;
+    g->mask = bigger.mask;
     return 0;
 }
 
 int
-ov_rowmap_put(struct ov_rowmap *m, uint64_t key, uint64_t row)
+ov_rowmap_put(struct ov_rowmap *m, uint32_t key, uint64_t row)
 {
+    if (row >= UINT32_MAX) {
+        return -OV_E_TOO_BIG;
+    }
     int rc = 0;
-    struct slot s = { key != 0 ? key : 1, row };
+    struct slot s = { key, (uint32_t)row + 1 };
     pthread_rwlock_wrlock(&m->lock);
+    struct segment *g = segment_of(m, key);
     if (m->n_undo == m->cap_undo) {
         size_t cap = m->cap_undo ? 2 * m->cap_undo : 64;
         struct slot *u = realloc(m->undo, cap * sizeof *u);
@@ -134,11 +155,12 @@ ov_rowmap_put(struct ov_rowmap *m, uint64_t key, uint64_t row)
             m->cap_undo = cap;
         }
     }
-    if (rc == 0 && (m->count + 1) * 4 > (m->mask + 1) * 3) {
-        rc = grow(m);
+    if (rc == 0 && (g->count + 1) * 4 > (g->mask + 1) * 3) {
+        rc = grow(g);
     }
     if (rc == 0) {
-        place(m->slots, m->mask, s);
+        place(g, s);
+        g->count++;
         m->count++;
         m->undo[m->n_undo++] = s;
     }
@@ -147,15 +169,15 @@ ov_rowmap_put(struct ov_rowmap *m, uint64_t key, uint64_t row)
 }
 
 size_t
-ov_rowmap_find(struct ov_rowmap *m, uint64_t key, uint64_t *rows, size_t max)
+ov_rowmap_find(struct ov_rowmap *m, uint32_t key, uint64_t *rows, size_t max)
 {
     size_t n = 0;
-    key = key != 0 ? key : 1;
     pthread_rwlock_rdlock(&m->lock);
-    for (size_t i = (size_t)key & m->mask; m->slots[i].key != 0; i = (i + 1) & m->mask) {
-        if (m->slots[i].key == key) {
+    const struct segment *g = segment_of(m, key);
+    for (size_t i = (size_t)key & g->mask; g->slots[i].row1 != 0; i = (i + 1) & g->mask) {
+        if (g->slots[i].key == key) {
             if (n < max) {
-                rows[n] = m->slots[i].row;
+                rows[n] = g->slots[i].row1 - 1;
             }
             n++;
         }
@@ -177,22 +199,24 @@ ov_rowmap_commit(struct ov_rowmap *m)
 static void
 remove_slot(struct ov_rowmap *m, struct slot s)
 {
-    size_t i = (size_t)s.key & m->mask;
-    while (m->slots[i].key != 0 && (m->slots[i].key != s.key || m->slots[i].row != s.row)) {
-        i = (i + 1) & m->mask;
+    struct segment *g = segment_of(m, s.key);
+    size_t i = (size_t)s.key & g->mask;
+    while (g->slots[i].row1 != 0 && (g->slots[i].key != s.key || g->slots[i].row1 != s.row1)) {
+        i = (i + 1) & g->mask;
     }
-    if (m->slots[i].key == 0) {
+    if (g->slots[i].row1 == 0) {
         return;
     }
     size_t hole = i;
-    for (size_t j = (hole + 1) & m->mask; m->slots[j].key != 0; j = (j + 1) & m->mask) {
-        size_t home = (size_t)m->slots[j].key & m->mask;
-        if (((j - home) & m->mask) >= ((j - hole) & m->mask)) {
-            m->slots[hole] = m->slots[j];
+    for (size_t j = (hole + 1) & g->mask; g->slots[j].row1 != 0; j = (j + 1) & g->mask) {
+        size_t home = (size_t)g->slots[j].key & g->mask;
+        if (((j - home) & g->mask) >= ((j - hole) & g->mask)) {
+            g->slots[hole] = g->slots[j];
             hole = j;
         }
     }
-    m->slots[hole] = (struct slot){ 0, 0 };
+    g->slots[hole] = (struct slot){ 0, 0 };
+    g->count--;
     m->count--;
 }
 

@@ -4,10 +4,12 @@
  * key): at thousands of rows a second that was most of what a server wrote. The rows stay
  * in an append-only table; their keys live here, rebuilt from the table at start-up.
  *
- * A key is stored as a 64-bit SipHash digest under a random per-process secret (nobody can
- * aim collisions at it), so a lookup yields CANDIDATE rows: the caller confirms each one
- * against the row itself, which is the truth. Capacity doubles at 3/4 load: 21 to 43 bytes
- * of memory per key.
+ * A key is stored as a 32-bit digest (SipHash under a random per-process secret: nobody can
+ * aim collisions at it) beside a 32-bit row number, 8 bytes a slot. So a lookup yields
+ * CANDIDATE rows: the caller confirms each one against the row itself, which is the truth;
+ * with a million keys about one lookup in 4,000 meets a stranger's digest. The map is 64
+ * tables, each doubling at 3/4 load: 11 to 22 bytes of memory per key, and while one table
+ * doubles, its old copy, a 64th of the map.
  *
  * One writer and any number of readers at once (a reader-writer lock inside). The writer
  * may undo what it put since its last ov_rowmap_commit (ov_rowmap_rollback), so a failed
@@ -33,13 +35,14 @@ void ov_rowmap_free(struct ov_rowmap *m);
 /* The digest of a key: a tag naming its kind, then n parts, each length-prefixed (so no two
  * different keys share an encoding). -OV_E_TOO_BIG past OV_ROWMAP_KEY_MAX. */
 OV_MUST_CHECK int ov_rowmap_key(const struct ov_rowmap *m, uint8_t tag,
-                                const struct ov_bytes *parts, size_t n, uint64_t *key);
+                                const struct ov_bytes *parts, size_t n, uint32_t *key);
 
-/* Records that `row` holds the key (a key may have several rows). -OV_E_NOMEM. */
-OV_MUST_CHECK int ov_rowmap_put(struct ov_rowmap *m, uint64_t key, uint64_t row);
+/* Records that `row` holds the key (a key may have several rows). -OV_E_NOMEM;
+ * -OV_E_TOO_BIG for a row of 2^32 - 1 or more. */
+OV_MUST_CHECK int ov_rowmap_put(struct ov_rowmap *m, uint32_t key, uint64_t row);
 /* The candidate rows of a key, in no set order: up to max of them in rows[];
  * returns how many there are in all (more than max: call again with room for them). */
-size_t ov_rowmap_find(struct ov_rowmap *m, uint64_t key, uint64_t *rows, size_t max);
+size_t ov_rowmap_find(struct ov_rowmap *m, uint32_t key, uint64_t *rows, size_t max);
 
 /* What was put so far stays; a later rollback stops here. */
 void ov_rowmap_commit(struct ov_rowmap *m);

@@ -353,7 +353,7 @@ h_inclusion(struct ov_req *rq)
             rc = -OV_E_MALFORMED;
         }
         if (rc == 0) {
-            rc = db ? tlog_store_find(db, h, &index) : -OV_E_NOMEM;
+            rc = db ? tlog_seq_find(app->seq, db, h, &index) : -OV_E_NOMEM;
         }
     } else if (rc == 0) {
         rc = query_u64(rq, "index", &index);

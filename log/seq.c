@@ -21,6 +21,7 @@ struct tlog_seq {
     struct tlog_seq_cfg cfg;
     struct ov_db *db;     /* the sequencer thread's connection */
     struct ov_db *pub_db; /* the publisher thread's connection */
+    struct ov_rowmap *hashes; /* every leaf hash's index (tlog_store_find) */
 
     /* sequencer state, owned by the sequencer thread */
     struct ov_tiler *tiler;
@@ -205,8 +206,12 @@ static int
 append_one(struct tlog_seq *s, struct ov_bytes entry, const uint8_t hash[OV_HASH_LEN],
            uint64_t *idx)
 {
+    int rc = tlog_store_find(s->db, s->hashes, hash, idx);
+    if (rc != -OV_E_NOT_FOUND) {
+        return rc; /* already in the log (0), or an error */
+    }
     sqlite3_stmt *st = ov_db_stmt(s->db, "leaf_insert");
-    int rc = ov_db_bind_uint64(st, 1, s->size);
+    rc = ov_db_bind_uint64(st, 1, s->size);
     rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(hash, OV_HASH_LEN));
     rc = rc ? rc : ov_db_bind_blob(st, 3, entry);
     rc = rc ? rc : ov_db_step(st);
@@ -214,8 +219,9 @@ append_one(struct tlog_seq *s, struct ov_bytes entry, const uint8_t hash[OV_HASH
     if (rc < 0) {
         return rc;
     }
-    if (sqlite3_changes(ov_db_handle(s->db)) == 0) {
-        return tlog_store_find(s->db, hash, idx); /* already in the log */
+    rc = tlog_store_add_hash(s->hashes, hash, s->size);
+    if (rc != 0) {
+        return rc;
     }
     *idx = s->size;
     rc = ov_tiler_append(s->tiler, hash);
@@ -240,6 +246,7 @@ commit_batch(struct ov_db *db, void *ctx)
     struct tlog_seq *s = ctx;
     (void)db;
     int rc = 0;
+    ov_rowmap_rollback(s->hashes); /* the hashes a failed attempt added */
     if (s->dirty) {
         rc = load_state(s); /* a retry starts again from what the database holds */
         if (rc != 0) {
@@ -342,6 +349,11 @@ seq_main(void *arg)
         }
         size_t n_ok = s->n_batch;
         int rc = ov_db_tx(s->db, commit_batch, s);
+        if (rc == 0) {
+            ov_rowmap_commit(s->hashes);
+        } else {
+            ov_rowmap_rollback(s->hashes);
+        }
         if (rc == 0) {
             s->dirty = false;
             uint8_t root[OV_HASH_LEN];
@@ -564,6 +576,9 @@ tlog_seq_start(const struct tlog_seq_cfg *cfg, struct tlog_seq **out)
         rc = load_state(s);
     }
     if (rc == 0) {
+        rc = tlog_store_load_hashes(s->db, &s->hashes);
+    }
+    if (rc == 0) {
         rc = check_published(s);
     }
     if (rc == 0) {
@@ -611,6 +626,7 @@ tlog_seq_stop(struct tlog_seq *s)
     ov_buf_clear(&s->published);
     ov_db_close(s->db);
     ov_db_close(s->pub_db);
+    ov_rowmap_free(s->hashes);
     pthread_cond_destroy(&s->work);
     pthread_cond_destroy(&s->grown);
     pthread_mutex_destroy(&s->mu);
@@ -630,6 +646,13 @@ tlog_seq_published(struct tlog_seq *s, struct ov_buf *out, uint64_t *size)
         ov_buf_clear(out);
     }
     return rc;
+}
+
+int
+tlog_seq_find(struct tlog_seq *s, struct ov_db *db, const uint8_t hash[OV_HASH_LEN],
+              uint64_t *idx)
+{
+    return tlog_store_find(db, s->hashes, hash, idx);
 }
 
 uint64_t

@@ -67,6 +67,7 @@ struct tlog_seq_cfg {
 };
 
 struct tlog_seq;
+struct ov_db;
 
 /* Opens the store, checks it against the published checkpoint, starts both threads and
  * publishes a first checkpoint when none exists. -OV_E_STATE when the database and the
@@ -80,5 +81,9 @@ OV_MUST_CHECK int tlog_seq_submit(struct tlog_seq *s, struct tlog_ticket *t);
  * size. -OV_E_NOT_FOUND before the first, -OV_E_NOMEM. */
 OV_MUST_CHECK int tlog_seq_published(struct tlog_seq *s, struct ov_buf *out, uint64_t *size);
 uint64_t tlog_seq_published_size(struct tlog_seq *s);
+/* The index of the committed entry whose leaf hash is `hash`, looked up on the caller's
+ * connection db: -OV_E_NOT_FOUND. */
+OV_MUST_CHECK int tlog_seq_find(struct tlog_seq *s, struct ov_db *db,
+                                const uint8_t hash[OV_HASH_LEN], uint64_t *idx);
 
 #endif

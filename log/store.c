@@ -19,17 +19,23 @@ static const char *const migrations[] = {
     "  WITHOUT ROWID;"
     "CREATE INDEX nonces_expiry ON nonces (expires_ms);"
     "CREATE TABLE witnesses (vkey TEXT PRIMARY KEY, size INTEGER NOT NULL) STRICT;",
+    /* 2: the leaf hashes' index moves to memory (core/rowmap, tlog_store_find): it wrote a
+     * whole page of random keys per entry. The table is rebuilt without it. */
+    "CREATE TABLE leaves_v2 (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL, data BLOB NOT NULL)"
+    "  STRICT;"
+    "INSERT INTO leaves_v2 (idx, hash, data) SELECT idx, hash, data FROM leaves;"
+    "DROP TABLE leaves;"
+    "ALTER TABLE leaves_v2 RENAME TO leaves;",
 };
 
 static const struct ov_db_stmt_def stmts[] = {
-    /* seq.c: a new entry, or nothing when its hash is already there (a clash on the index
-     * is an error: two writers on one database) */
-    { "leaf_insert",
-      "INSERT INTO leaves (idx, hash, data) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING" },
+    /* seq.c: a new entry (its hash checked first: tlog_store_find) */
+    { "leaf_insert", "INSERT INTO leaves (idx, hash, data) VALUES (?, ?, ?)" },
     /* store.c: the partial level-0 tile and bundle are read from the leaves themselves */
     { "leaf_range", "SELECT hash, data FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx" },
-    /* seq.c, routes.c: the index of an entry by its leaf hash */
-    { "leaf_find", "SELECT idx FROM leaves WHERE hash = ?" },
+    /* tlog_store_find: a candidate index confirmed; tlog_store_load_hashes: all of them */
+    { "leaf_check", "SELECT 1 FROM leaves WHERE idx = ? AND hash = ?" },
+    { "leaf_all", "SELECT idx, hash FROM leaves" },
     /* seq.c: a full or partial tile */
     { "tile_put", "INSERT OR REPLACE INTO tiles (level, n, width, data) VALUES (?, ?, ?, ?)" },
     /* store.c: one tile */
@@ -256,20 +262,76 @@ tlog_store_published(struct ov_db *db, struct ov_buf *out, uint64_t *size,
     return rc;
 }
 
-int
-tlog_store_find(struct ov_db *db, const uint8_t hash[OV_HASH_LEN], uint64_t *idx)
+static int
+leaf_key(struct ov_rowmap *hashes, const uint8_t hash[OV_HASH_LEN], uint32_t *key)
 {
-    sqlite3_stmt *st = ov_db_stmt(db, "leaf_find");
-    *idx = 0;
-    int rc = ov_db_bind_blob(st, 1, OV_BYTES(hash, OV_HASH_LEN));
-    if (rc == 0) {
-        rc = ov_db_step(st);
-        if (rc == OV_DB_DONE) {
-            rc = -OV_E_NOT_FOUND;
-        } else if (rc == OV_DB_ROW) {
-            rc = ov_db_col_uint64(st, 0, idx);
+    struct ov_bytes part = OV_BYTES(hash, OV_HASH_LEN);
+    return ov_rowmap_key(hashes, 0, &part, 1, key);
+}
+
+int
+tlog_store_load_hashes(struct ov_db *db, struct ov_rowmap **out)
+{
+    int rc = ov_rowmap_new(out);
+    if (rc != 0) {
+        return rc;
+    }
+    sqlite3_stmt *st = ov_db_stmt(db, "leaf_all");
+    while ((rc = ov_db_step(st)) == OV_DB_ROW) {
+        uint64_t idx = 0;
+        uint32_t key = 0;
+        uint8_t hash[OV_HASH_LEN];
+        rc = ov_db_col_uint64(st, 0, &idx);
+        rc = rc ? rc : ov_db_col_fixed(st, 1, hash, sizeof hash);
+        rc = rc ? rc : leaf_key(*out, hash, &key);
+        rc = rc ? rc : ov_rowmap_put(*out, key, idx);
+        if (rc != 0) {
+            break;
         }
     }
     ov_db_reset(st);
+    ov_rowmap_commit(*out);
+    rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_MALFORMED);
+    if (rc != 0) {
+        ov_rowmap_free(*out);
+        *out = NULL;
+    }
     return rc;
+}
+
+int
+tlog_store_add_hash(struct ov_rowmap *hashes, const uint8_t hash[OV_HASH_LEN], uint64_t idx)
+{
+    uint32_t key = 0;
+    int rc = leaf_key(hashes, hash, &key);
+    return rc ? rc : ov_rowmap_put(hashes, key, idx);
+}
+
+int
+tlog_store_find(struct ov_db *db, struct ov_rowmap *hashes, const uint8_t hash[OV_HASH_LEN],
+                uint64_t *idx)
+{
+    uint32_t key = 0;
+    uint64_t cand[8];
+    *idx = 0;
+    int rc = leaf_key(hashes, hash, &key);
+    size_t n = rc ? 0 : ov_rowmap_find(hashes, key, cand, 8);
+    if (rc != 0 || n > 8) {
+        return rc ? rc : -OV_E_STATE; /* nine leaves under one secret 32-bit digest */
+    }
+    sqlite3_stmt *st = ov_db_stmt(db, "leaf_check");
+    for (size_t i = 0; i < n; i++) {
+        rc = ov_db_bind_uint64(st, 1, cand[i]);
+        rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(hash, OV_HASH_LEN));
+        rc = rc ? rc : ov_db_step(st);
+        ov_db_reset(st);
+        if (rc == OV_DB_ROW) {
+            *idx = cand[i];
+            return 0;
+        }
+        if (rc != OV_DB_DONE) {
+            return rc < 0 ? rc : -OV_E_DB;
+        }
+    }
+    return -OV_E_NOT_FOUND;
 }

@@ -26,6 +26,7 @@
 #include "db.h"
 #include "err.h"
 #include "merkle.h"
+#include "rowmap.h"
 #include "tiles.h"
 
 extern const struct ov_db_schema tlog_store_schema;
@@ -50,8 +51,14 @@ OV_MUST_CHECK int tlog_store_head(struct ov_db *db, uint64_t *size, uint8_t root
 OV_MUST_CHECK int tlog_store_published(struct ov_db *db, struct ov_buf *out, uint64_t *size,
                                        uint8_t root[OV_HASH_LEN]);
 
-/* The index of the entry whose leaf hash is `hash`: -OV_E_NOT_FOUND. */
-OV_MUST_CHECK int tlog_store_find(struct ov_db *db, const uint8_t hash[OV_HASH_LEN],
-                                  uint64_t *idx);
+/* The leaf hashes are indexed in memory (core/rowmap), not by SQLite: an index of random
+ * keys wrote a page per entry. The sequencer owns the map (built at start-up from every
+ * leaf, added to as it appends, undone with a failed batch); any thread may look up. */
+OV_MUST_CHECK int tlog_store_load_hashes(struct ov_db *db, struct ov_rowmap **out);
+OV_MUST_CHECK int tlog_store_add_hash(struct ov_rowmap *hashes, const uint8_t hash[OV_HASH_LEN],
+                                      uint64_t idx);
+/* The index of the entry whose leaf hash is `hash` (confirmed on db): -OV_E_NOT_FOUND. */
+OV_MUST_CHECK int tlog_store_find(struct ov_db *db, struct ov_rowmap *hashes,
+                                  const uint8_t hash[OV_HASH_LEN], uint64_t *idx);
 
 #endif

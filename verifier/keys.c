@@ -7,7 +7,7 @@
 enum { KEY_SPENT = 1, KEY_RATED, KEY_HASH };
 
 static int
-spent_key(struct vf_app *app, const char *context, const uint8_t *nonce, uint64_t *key)
+spent_key(struct vf_app *app, const char *context, const uint8_t *nonce, uint32_t *key)
 {
     struct ov_bytes p[] = { OV_BYTES(context, strlen(context)), OV_BYTES(nonce, 32) };
     return ov_rowmap_key(app->keys, KEY_SPENT, p, 2, key);
@@ -15,7 +15,7 @@ spent_key(struct vf_app *app, const char *context, const uint8_t *nonce, uint64_
 
 static int
 rated_key(struct vf_app *app, const char *context, const uint8_t *pseudonym, const char *label,
-          uint64_t *key)
+          uint32_t *key)
 {
     struct ov_bytes p[] = { OV_BYTES(context, strlen(context)),
                             OV_BYTES(pseudonym, OV_PSEUDONYM_LEN),
@@ -24,7 +24,7 @@ rated_key(struct vf_app *app, const char *context, const uint8_t *pseudonym, con
 }
 
 static int
-hash_key(struct vf_app *app, const uint8_t *hash, uint64_t *key)
+hash_key(struct vf_app *app, const uint8_t *hash, uint32_t *key)
 {
     struct ov_bytes p[] = { OV_BYTES(hash, 32) };
     return ov_rowmap_key(app->keys, KEY_HASH, p, 1, key);
@@ -34,7 +34,7 @@ int
 vf_keys_add(struct vf_app *app, int64_t row, const char *context, const uint8_t hash[32],
             const uint8_t *nonce, const uint8_t *pseudonym, const char *label)
 {
-    uint64_t k = 0;
+    uint32_t k = 0;
     int rc = hash_key(app, hash, &k);
     rc = rc ? rc : ov_rowmap_put(app->keys, k, (uint64_t)row);
     if (rc == 0 && nonce != NULL) {
@@ -51,14 +51,14 @@ vf_keys_add(struct vf_app *app, int64_t row, const char *context, const uint8_t 
 /* The first candidate of key that the statement `check` (bound from 2 on by bind) confirms.
  * Candidates are few: the one row that holds the key, and rarely a digest collision. */
 static int
-confirm(struct vf_app *app, struct ov_db *db, uint64_t key, const char *check,
+confirm(struct vf_app *app, struct ov_db *db, uint32_t key, const char *check,
         int (*bind)(sqlite3_stmt *st, const void *arg), const void *arg, int64_t *row)
 {
     uint64_t cand[8];
     size_t n = ov_rowmap_find(app->keys, key, cand, 8);
     *row = 0;
     if (n > 8) {
-        return -OV_E_STATE; /* eight 64-bit digest collisions on one key: not by chance */
+        return -OV_E_STATE; /* nine rows under one secret 32-bit digest: not by chance */
     }
     sqlite3_stmt *st = ov_db_stmt(db, check);
     for (size_t i = 0; i < n; i++) {
@@ -95,7 +95,7 @@ vf_keys_spent(struct vf_app *app, struct ov_db *db, const char *context, const u
               int64_t *row)
 {
     struct spent_arg a = { context, nonce };
-    uint64_t k = 0;
+    uint32_t k = 0;
     int rc = spent_key(app, context, nonce, &k);
     return rc ? rc : confirm(app, db, k, "spent_check", bind_spent, &a, row);
 }
@@ -120,7 +120,7 @@ vf_keys_rated(struct vf_app *app, struct ov_db *db, const char *context, const u
               const char *label, int64_t *row)
 {
     struct rated_arg a = { context, pseudonym, label };
-    uint64_t k = 0;
+    uint32_t k = 0;
     int rc = rated_key(app, context, pseudonym, label, &k);
     return rc ? rc : confirm(app, db, k, "rated_check", bind_rated, &a, row);
 }
@@ -134,7 +134,7 @@ bind_hash(sqlite3_stmt *st, const void *arg)
 int
 vf_keys_hash(struct vf_app *app, struct ov_db *db, const uint8_t hash[32], int64_t *row)
 {
-    uint64_t k = 0;
+    uint32_t k = 0;
     int rc = hash_key(app, hash, &k);
     return rc ? rc : confirm(app, db, k, "hash_check", bind_hash, hash, row);
 }

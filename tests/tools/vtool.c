@@ -54,6 +54,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -915,6 +916,8 @@ cmd_load(int argc, char **argv)
         }
     }
     L.t_start = now_s();
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
     size_t done = 0;
     struct epoll_event evs[256];
     while (done < L.n) {
@@ -974,11 +977,16 @@ cmd_load(int argc, char **argv)
         }
     }
     double el = now_s() - L.t_start;
+    getrusage(RUSAGE_SELF, &ru1);
+    double cpu = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec + ru1.ru_stime.tv_sec -
+                          ru0.ru_stime.tv_sec) +
+                 (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec + ru1.ru_stime.tv_usec -
+                          ru0.ru_stime.tv_usec) / 1e6;
     qsort(L.lat, L.n_lat, sizeof *L.lat, cmp_double);
     double p50 = L.n_lat ? L.lat[L.n_lat / 2] : 0, p99 = L.n_lat ? L.lat[L.n_lat * 99 / 100] : 0;
     printf("load ok %zu refused %zu errors %zu seconds %.3f rate %.0f p50_ms %.1f p99_ms %.1f "
-           "proven %zu\n",
-           L.ok, L.refused, L.errors, el, (double)L.ok / el, p50 * 1e3, p99 * 1e3, L.proven);
+           "proven %zu cpu_s %.3f\n",
+           L.ok, L.refused, L.errors, el, (double)L.ok / el, p50 * 1e3, p99 * 1e3, L.proven, cpu);
     if (L.receipts != NULL) {
         fclose(L.receipts);
     }

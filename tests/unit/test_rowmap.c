@@ -12,7 +12,8 @@
 #define N_OPS 20000
 
 struct pair {
-    uint64_t key, row;
+    uint32_t key;
+    uint64_t row;
 };
 
 static struct pair committed[N_OPS], pending[N_OPS];
@@ -20,7 +21,7 @@ static size_t n_committed, n_pending;
 
 /* How many (key, row) pairs the reference holds for key, and whether row is one of them. */
 static size_t
-ref_count(uint64_t key, uint64_t row, size_t *has_row)
+ref_count(uint32_t key, uint64_t row, size_t *has_row)
 {
     size_t n = 0;
     *has_row = 0;
@@ -38,7 +39,7 @@ ref_count(uint64_t key, uint64_t row, size_t *has_row)
 static int mismatches;
 
 static void
-check_key(struct ov_rowmap *m, uint64_t key)
+check_key(struct ov_rowmap *m, uint32_t key)
 {
     uint64_t rows[64];
     size_t n = ov_rowmap_find(m, key, rows, 64), has = 0;
@@ -53,13 +54,14 @@ check_key(struct ov_rowmap *m, uint64_t key)
     }
 }
 
-/* Keys on few home slots: the low bits pick one of 8 homes (some at the table's end). */
-static uint64_t
+/* Keys on few home slots of one segment: the top 6 bits pick the segment, the low bits one
+ * of 8 homes (some at the end of the segment's first table). */
+static uint32_t
 crowded_key(void)
 {
-    static const uint64_t homes[] = { 0, 1, 2, 1021, 1022, 1023, 511, 512 };
-    uint64_t hi = randombytes_uniform(1u << 20) + 1;
-    return hi << 32 | homes[randombytes_uniform(8)];
+    static const uint32_t homes[] = { 0, 1, 2, 1021, 1022, 1023, 511, 512 };
+    uint32_t hi = randombytes_uniform(1u << 10);
+    return 0x2au << 26 | hi << 16 | homes[randombytes_uniform(8)];
 }
 
 int
@@ -70,12 +72,21 @@ main(void)
     }
     struct ov_rowmap *m = NULL;
     CHECK(ov_rowmap_new(&m) == 0);
+    /* a rollback removes the oldest first: the first key sits on its home slot, and the
+     * second one, of the same home, must shift back into it before it is removed too */
+    uint64_t two[2];
+    CHECK(ov_rowmap_put(m, 5, 1) == 0 && ov_rowmap_put(m, 5 + 1024, 2) == 0);
+    ov_rowmap_rollback(m);
+    CHECK_EQ_INT(ov_rowmap_count(m), 0);
+    CHECK(ov_rowmap_put(m, 5 + 1024, 3) == 0);
+    CHECK(ov_rowmap_find(m, 5 + 1024, two, 2) == 1 && two[0] == 3);
+    ov_rowmap_rollback(m);
     uint64_t row = 1;
     for (int op = 0; op < N_OPS; op++) {
         uint32_t r = randombytes_uniform(100);
         if (r < 70) {
             /* a new row, sometimes under a key already there */
-            uint64_t key = (r < 10 && n_committed > 0)
+            uint32_t key = (r < 10 && n_committed > 0)
                                ? committed[randombytes_uniform((uint32_t)n_committed)].key
                                : crowded_key();
             if (ov_rowmap_put(m, key, row) != 0) {
@@ -112,8 +123,8 @@ main(void)
     }
     CHECK_EQ_INT(mismatches, 0);
     size_t before = ov_rowmap_count(m);
-    for (uint64_t k = 1; k <= 5000; k++) {
-        CHECK(ov_rowmap_put(m, k << 32 | 1023, k) == 0);
+    for (uint32_t k = 1; k <= 5000; k++) {
+        CHECK(ov_rowmap_put(m, k << 16 | 1023, k) == 0);
     }
     ov_rowmap_rollback(m);
     CHECK_EQ_INT(ov_rowmap_count(m), before);
@@ -121,6 +132,26 @@ main(void)
         check_key(m, committed[i].key);
     }
     CHECK_EQ_INT(mismatches, 0);
+
+    /* keys spread over every segment, each growing on its own: all found, then undone */
+    static uint32_t spread[50000];
+    before = ov_rowmap_count(m);
+    for (uint32_t i = 0; i < 50000; i++) {
+        spread[i] = randombytes_random();
+        CHECK(ov_rowmap_put(m, spread[i], 1000000 + i) == 0);
+    }
+    size_t lost = 0;
+    for (uint32_t i = 0; i < 50000; i++) {
+        uint64_t found[8];
+        size_t n = ov_rowmap_find(m, spread[i], found, 8), has = 0;
+        for (size_t j = 0; j < n && j < 8; j++) {
+            has += found[j] == 1000000 + i;
+        }
+        lost += has != 1;
+    }
+    CHECK_EQ_INT(lost, 0);
+    ov_rowmap_rollback(m);
+    CHECK_EQ_INT(ov_rowmap_count(m), before);
 
     /* find reports the total even when rows[] is too small */
     uint64_t rows[2];
@@ -132,9 +163,15 @@ main(void)
     CHECK(ov_rowmap_put(m, 0, 5) == 0);
     CHECK_EQ_INT(ov_rowmap_find(m, 0, rows, 2), 1);
     CHECK_EQ_INT(rows[0], 5);
+    /* rows are 32-bit: the largest fits, the next is refused and leaves nothing behind */
+    CHECK(ov_rowmap_put(m, 44, UINT32_MAX - 1) == 0);
+    CHECK(ov_rowmap_find(m, 44, rows, 2) == 1 && rows[0] == UINT32_MAX - 1);
+    size_t n_before = ov_rowmap_count(m);
+    CHECK(ov_rowmap_put(m, 45, UINT32_MAX) == -OV_E_TOO_BIG);
+    CHECK(ov_rowmap_count(m) == n_before && ov_rowmap_find(m, 45, rows, 2) == 0);
 
     /* key digests: parts are length-prefixed, tags separate kinds */
-    uint64_t k1, k2, k3, k4;
+    uint32_t k1, k2, k3, k4;
     struct ov_bytes ab_c[] = { OV_BYTES_STR("ab"), OV_BYTES_STR("c") };
     struct ov_bytes a_bc[] = { OV_BYTES_STR("a"), OV_BYTES_STR("bc") };
     CHECK(ov_rowmap_key(m, 1, ab_c, 2, &k1) == 0);
