@@ -35,7 +35,10 @@ static const struct ov_db_stmt_def stmts[] = {
     { "leaf_range", "SELECT hash, data FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx" },
     /* tlog_store_find: a candidate index confirmed; tlog_store_load_hashes: all of them */
     { "leaf_check", "SELECT 1 FROM leaves WHERE idx = ? AND hash = ?" },
-    { "leaf_all", "SELECT idx, hash FROM leaves" },
+    { "leaf_hashes_from", "SELECT idx, hash FROM leaves WHERE idx >= ? ORDER BY idx" },
+    /* tlog_store_load_hashes: the full level-0 tiles hold the leaf hashes, 32 bytes each,
+     * so start-up reads those instead of every entry */
+    { "tile0_full", "SELECT n, data FROM tiles WHERE level = 0 AND width = 256 ORDER BY n" },
     /* seq.c: a full or partial tile */
     { "tile_put", "INSERT OR REPLACE INTO tiles (level, n, width, data) VALUES (?, ?, ?, ?)" },
     /* store.c: one tile */
@@ -270,41 +273,64 @@ leaf_key(struct ov_rowmap *hashes, const uint8_t hash[OV_HASH_LEN], uint32_t *ke
 }
 
 int
-tlog_store_load_hashes(struct ov_db *db, struct ov_rowmap **out)
-{
-    int rc = ov_rowmap_new(out);
-    if (rc != 0) {
-        return rc;
-    }
-    sqlite3_stmt *st = ov_db_stmt(db, "leaf_all");
-    while ((rc = ov_db_step(st)) == OV_DB_ROW) {
-        uint64_t idx = 0;
-        uint32_t key = 0;
-        uint8_t hash[OV_HASH_LEN];
-        rc = ov_db_col_uint64(st, 0, &idx);
-        rc = rc ? rc : ov_db_col_fixed(st, 1, hash, sizeof hash);
-        rc = rc ? rc : leaf_key(*out, hash, &key);
-        rc = rc ? rc : ov_rowmap_put(*out, key, idx);
-        if (rc != 0) {
-            break;
-        }
-    }
-    ov_db_reset(st);
-    ov_rowmap_commit(*out);
-    rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_MALFORMED);
-    if (rc != 0) {
-        ov_rowmap_free(*out);
-        *out = NULL;
-    }
-    return rc;
-}
-
-int
 tlog_store_add_hash(struct ov_rowmap *hashes, const uint8_t hash[OV_HASH_LEN], uint64_t idx)
 {
     uint32_t key = 0;
     int rc = leaf_key(hashes, hash, &key);
     return rc ? rc : ov_rowmap_put(hashes, key, idx);
+}
+
+/* The hashes of the full level-0 tiles, in order from 0; *next: the first leaf after. */
+static int
+load_tile_hashes(struct ov_db *db, struct ov_rowmap *hashes, uint64_t *next)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "tile0_full");
+    int rc;
+    *next = 0;
+    while ((rc = ov_db_step(st)) == OV_DB_ROW) {
+        uint64_t n = 0;
+        rc = ov_db_col_uint64(st, 0, &n);
+        const uint8_t *data = sqlite3_column_blob(st, 1);
+        if (rc == 0 && (n != *next / OV_TILE_WIDTH || data == NULL ||
+                        sqlite3_column_bytes(st, 1) != OV_TILE_MAX_LEN)) {
+            rc = -OV_E_STATE; /* a gap or a short tile: the store is damaged */
+        }
+        for (size_t i = 0; i < OV_TILE_WIDTH && rc == 0; i++) {
+            rc = tlog_store_add_hash(hashes, data + i * OV_HASH_LEN, *next + i);
+        }
+        if (rc != 0) {
+            break;
+        }
+        *next += OV_TILE_WIDTH;
+    }
+    ov_db_reset(st);
+    return rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_MALFORMED);
+}
+
+int
+tlog_store_load_hashes(struct ov_db *db, struct ov_rowmap **out)
+{
+    uint64_t next = 0;
+    int rc = ov_rowmap_new(out);
+    rc = rc ? rc : load_tile_hashes(db, *out, &next);
+    sqlite3_stmt *st = ov_db_stmt(db, "leaf_hashes_from");
+    rc = rc ? rc : ov_db_bind_uint64(st, 1, next);
+    while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
+        uint64_t idx = 0;
+        uint8_t hash[OV_HASH_LEN];
+        rc = ov_db_col_uint64(st, 0, &idx);
+        rc = rc ? rc : ov_db_col_fixed(st, 1, hash, sizeof hash);
+        rc = rc ? rc : tlog_store_add_hash(*out, hash, idx);
+    }
+    ov_db_reset(st);
+    rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_MALFORMED);
+    if (rc != 0) {
+        ov_rowmap_free(*out);
+        *out = NULL;
+        return rc;
+    }
+    ov_rowmap_commit(*out);
+    return 0;
 }
 
 int

@@ -146,6 +146,45 @@ sleep 0.2
 check "every acknowledged entry present exactly once after kill -9" $LT verify $U "$VK" \
     --acks "$E2E_TMP/acks1" --previous "$E2E_TMP/cp2"
 check "and the later ones" $LT verify $U "$VK" --acks "$E2E_TMP/acks2" --acks "$E2E_TMP/acks0"
+# appends are idempotent by leaf hash across restarts: the in-memory index is rebuilt from
+# the full level-0 tiles (alpha, the first entry) and from the leaves after them (the last)
+LAST=$($LT append $U "$E2E_TMP/q.key" issuer last-before-restart | awk '{ print $1 }')
+kill -9 "$log_PID"
+start_server log PORT $BUILD/onevoice-log $LOGARGS
+U=http://127.0.0.1:$PORT
+check_eq "after a restart, an entry of a full tile keeps its index" \
+    "$($LT append $U "$E2E_TMP/q.key" issuer alpha | awk '{ print $1 }')" 0
+check_eq "and so does the last entry, past the full tiles" \
+    "$($LT append $U "$E2E_TMP/q.key" issuer last-before-restart | awk '{ print $1 }')" "$LAST"
+check "a new entry comes after it" test "$($LT append $U "$E2E_TMP/q.key" issuer after-restart |
+    awk '{ print $1 }')" -gt "$LAST"
+# a database of the first schema (leaves.hash UNIQUE, user_version 1) is migrated on start
+kill "$log_PID"; wait "$log_PID" 2>/dev/null
+ROWS=$(python3 - "$E2E_TMP/log/log.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.executescript("""
+CREATE TABLE leaves_v1 (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, data BLOB NOT NULL) STRICT;
+INSERT INTO leaves_v1 SELECT idx, hash, data FROM leaves;
+DROP TABLE leaves;
+ALTER TABLE leaves_v1 RENAME TO leaves;
+PRAGMA user_version = 1;
+""")
+print(c.execute("SELECT COUNT(*) FROM leaves").fetchone()[0])
+c.close()
+PY
+)
+start_server log PORT $BUILD/onevoice-log $LOGARGS
+U=http://127.0.0.1:$PORT
+check_eq "the first schema is migrated, every leaf kept, no index left on leaves" \
+    "$(python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(
+        c.execute("PRAGMA user_version").fetchone()[0],
+        c.execute("SELECT COUNT(*) FROM leaves").fetchone()[0],
+        c.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = \x27index\x27 AND tbl_name = \x27leaves\x27").fetchone()[0])' \
+        "$E2E_TMP/log/log.db")" "2 $ROWS 0"
+check_eq "after the migration, appends stay idempotent" \
+    "$($LT append $U "$E2E_TMP/q.key" issuer last-before-restart | awk '{ print $1 }')" "$LAST"
+check "and the tree still verifies" $LT verify $U "$VK" --acks "$E2E_TMP/acks2"
 
 # --- 5. witnesses: a checkpoint is published only with a quorum of cosignatures -------
 WV=$($BUILD/onevoice-log --data "$E2E_TMP/wlog" --origin witnessed.example/log --print-vkey)
