@@ -314,6 +314,39 @@ enc_head(struct ov_buf *out, unsigned mt, uint64_t arg)
     return ov_buf_append(out, h, w.len);
 }
 
+int
+ov_cbor_write_head(struct ov_buf *out, unsigned major, uint64_t arg)
+{
+    return major <= MT_MAP ? enc_head(out, major, arg) : -OV_E_MALFORMED;
+}
+
+/* A head and its string, both or neither. */
+static int
+write_string(struct ov_buf *out, unsigned major, const void *p, size_t n)
+{
+    size_t len = out->len;
+    int rc = enc_head(out, major, n);
+    rc = rc || n == 0 ? rc : ov_buf_append(out, p, n);
+    if (rc != 0) {
+        out->len = len;
+    }
+    return rc;
+}
+
+int
+ov_cbor_write_bytes(struct ov_buf *out, const void *p, size_t n)
+{
+    return write_string(out, MT_BYTES, p, n);
+}
+
+int
+ov_cbor_write_text(struct ov_buf *out, const char *s)
+{
+    size_t n = strlen(s);
+    return utf8_valid((const uint8_t *)s, n) ? write_string(out, MT_TEXT, s, n)
+                                             : -OV_E_MALFORMED;
+}
+
 static int
 enc_string(struct ov_buf *out, const cbor_item_t *it)
 {
@@ -743,11 +776,11 @@ ov_cbor_as_bytes(const cbor_item_t *it, size_t min_len, size_t max_len, struct o
     return 0;
 }
 
-int
-ov_cbor_as_fixed(const cbor_item_t *it, void *dst, size_t n)
+/* Copies a byte string read as exactly n bytes (rc: the read's result) into dst. */
+static int
+copy_fixed(int rc, struct ov_bytes v, void *dst, size_t n)
 {
-    struct ov_bytes v;
-    if (ov_cbor_as_bytes(it, n, n, &v) != 0) {
+    if (rc != 0) {
         if (n > 0) {
             memset(dst, 0, n);
         }
@@ -757,6 +790,13 @@ ov_cbor_as_fixed(const cbor_item_t *it, void *dst, size_t n)
         memcpy(dst, v.ptr, n);
     }
     return 0;
+}
+
+int
+ov_cbor_as_fixed(const cbor_item_t *it, void *dst, size_t n)
+{
+    struct ov_bytes v;
+    return copy_fixed(ov_cbor_as_bytes(it, n, n, &v), v, dst, n);
 }
 
 int
@@ -940,5 +980,205 @@ ov_cbor_only_keys(const cbor_item_t *map, const char *const *keys, size_t n_keys
             return -OV_E_MALFORMED;
         }
     }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- views */
+
+/* The head of the item that starts v: major type, argument and, for a string, its content;
+ * *after: the bytes past the head (and past a string's content). */
+static int
+view_head(struct ov_bytes v, unsigned *mt, uint64_t *arg, struct ov_bytes *str,
+          struct ov_bytes *after)
+{
+    struct ov_reader r;
+    ov_reader_init(&r, v);
+    *str = (struct ov_bytes){ NULL, 0 };
+    int rc = scan_head(&r, mt, arg);
+    if (rc == 0 && (*mt == MT_BYTES || *mt == MT_TEXT)) {
+        if (*arg > ov_reader_left(&r)) {
+            return -OV_E_TRUNCATED;
+        }
+        ov_reader_bytes(&r, (size_t)*arg, str);
+    }
+    if (rc == 0) {
+        *after = (struct ov_bytes){ v.ptr + r.off, v.len - r.off };
+    }
+    return rc;
+}
+
+int
+ov_cbor_view_next(struct ov_bytes *rest, struct ov_bytes *item)
+{
+    /* iterative, so that no input nests this code deeper than the C stack allows */
+    struct ov_bytes at = *rest;
+    uint64_t pending = 1;
+    *item = (struct ov_bytes){ NULL, 0 };
+    while (pending > 0) {
+        unsigned mt;
+        uint64_t arg;
+        struct ov_bytes str;
+        int rc = view_head(at, &mt, &arg, &str, &at);
+        if (rc != 0) {
+            return rc;
+        }
+        pending--;
+        if (mt == MT_ARRAY || mt == MT_MAP) {
+            uint64_t more = mt == MT_MAP ? 2 * arg : arg;
+            if (arg > at.len || more > at.len) { /* each item takes at least a byte */
+                return -OV_E_TRUNCATED;
+            }
+            pending += more;
+        } else if (mt == MT_TAG) {
+            return -OV_E_MALFORMED;
+        }
+    }
+    *item = (struct ov_bytes){ rest->ptr, rest->len - at.len };
+    *rest = at;
+    return 0;
+}
+
+/* The pairs of the map that starts v: their count, and their bytes in *pairs. */
+static int
+view_map(struct ov_bytes v, uint64_t *n, struct ov_bytes *pairs)
+{
+    unsigned mt;
+    struct ov_bytes str;
+    int rc = view_head(v, &mt, n, &str, pairs);
+    return rc == 0 && mt != MT_MAP ? -OV_E_MALFORMED : rc;
+}
+
+/* The next pair of a map: its key as text (empty view when the key is not text). */
+static int
+view_pair(struct ov_bytes *pairs, struct ov_bytes *key, struct ov_bytes *value)
+{
+    struct ov_bytes k, after;
+    unsigned mt;
+    uint64_t arg;
+    int rc = ov_cbor_view_next(pairs, &k);
+    rc = rc ? rc : ov_cbor_view_next(pairs, value);
+    rc = rc ? rc : view_head(k, &mt, &arg, key, &after);
+    if (rc == 0 && mt != MT_TEXT) {
+        *key = (struct ov_bytes){ NULL, 0 };
+    }
+    return rc;
+}
+
+int
+ov_cbor_view_get(struct ov_bytes map, const char *key, struct ov_bytes *item)
+{
+    uint64_t n;
+    struct ov_bytes pairs;
+    *item = (struct ov_bytes){ NULL, 0 };
+    int rc = view_map(map, &n, &pairs);
+    for (uint64_t i = 0; i < n && rc == 0; i++) {
+        struct ov_bytes k, v;
+        rc = view_pair(&pairs, &k, &v);
+        if (rc == 0 && k.ptr != NULL && ov_cbor_text_eq(k, key)) {
+            *item = v;
+            return 0;
+        }
+    }
+    return rc ? rc : -OV_E_NOT_FOUND;
+}
+
+int
+ov_cbor_view_only_keys(struct ov_bytes map, const char *const *keys, size_t n_keys)
+{
+    uint64_t n;
+    struct ov_bytes pairs;
+    int rc = view_map(map, &n, &pairs);
+    for (uint64_t i = 0; i < n && rc == 0; i++) {
+        struct ov_bytes k, v;
+        rc = view_pair(&pairs, &k, &v);
+        bool known = false;
+        for (size_t j = 0; j < n_keys && rc == 0 && k.ptr != NULL && !known; j++) {
+            known = ov_cbor_text_eq(k, keys[j]);
+        }
+        rc = rc ? rc : (known ? 0 : -OV_E_MALFORMED);
+    }
+    return rc;
+}
+
+/* The head of item, which must be of major type want (-OV_E_MALFORMED if not). */
+static int
+view_typed(struct ov_bytes item, unsigned want, uint64_t *arg, struct ov_bytes *str,
+           struct ov_bytes *after)
+{
+    unsigned mt;
+    int rc = item.len > 0 ? view_head(item, &mt, arg, str, after) : -OV_E_MALFORMED;
+    return rc != 0 || mt != want ? -OV_E_MALFORMED : 0;
+}
+
+int
+ov_cbor_view_uint(struct ov_bytes item, uint64_t max, uint64_t *v)
+{
+    struct ov_bytes str, after;
+    uint64_t x;
+    *v = 0;
+    int rc = view_typed(item, MT_UINT, &x, &str, &after);
+    if (rc == 0 && x > max) {
+        rc = -OV_E_RANGE;
+    }
+    *v = rc == 0 ? x : 0;
+    return rc;
+}
+
+/* A string of major type mt and min_len..max_len bytes (text: valid UTF-8). */
+static int
+view_string(struct ov_bytes item, unsigned mt, size_t min_len, size_t max_len,
+            struct ov_bytes *v)
+{
+    struct ov_bytes str, after;
+    uint64_t len;
+    *v = (struct ov_bytes){ NULL, 0 };
+    int rc = view_typed(item, mt, &len, &str, &after);
+    if (rc == 0 && (len < min_len || (mt == MT_TEXT && !utf8_valid(str.ptr, str.len)))) {
+        rc = -OV_E_MALFORMED;
+    }
+    if (rc == 0 && len > max_len) {
+        rc = -OV_E_TOO_BIG;
+    }
+    if (rc == 0) {
+        *v = str;
+    }
+    return rc;
+}
+
+int
+ov_cbor_view_bytes(struct ov_bytes item, size_t min_len, size_t max_len, struct ov_bytes *v)
+{
+    return view_string(item, MT_BYTES, min_len, max_len, v);
+}
+
+int
+ov_cbor_view_fixed(struct ov_bytes item, void *dst, size_t n)
+{
+    struct ov_bytes v;
+    return copy_fixed(ov_cbor_view_bytes(item, n, n, &v), v, dst, n);
+}
+
+int
+ov_cbor_view_text(struct ov_bytes item, size_t max_len, struct ov_bytes *v)
+{
+    return view_string(item, MT_TEXT, 0, max_len, v);
+}
+
+int
+ov_cbor_view_array(struct ov_bytes item, size_t max_n, size_t *n, struct ov_bytes *elems)
+{
+    struct ov_bytes str;
+    uint64_t k;
+    *n = 0;
+    *elems = (struct ov_bytes){ NULL, 0 };
+    int rc = view_typed(item, MT_ARRAY, &k, &str, elems);
+    if (rc == 0 && k > max_n) {
+        rc = -OV_E_TOO_BIG;
+    }
+    if (rc != 0) {
+        *elems = (struct ov_bytes){ NULL, 0 };
+        return rc;
+    }
+    *n = (size_t)k;
     return 0;
 }

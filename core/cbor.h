@@ -71,6 +71,16 @@ OV_MUST_CHECK int ov_cbor_encode(const cbor_item_t *item, struct ov_buf *out);
 OV_MUST_CHECK int ov_cbor_encode_limits(const cbor_item_t *item, const struct ov_cbor_limits *lim,
                                         struct ov_buf *out);
 
+/* ---- Writing by hand, for hot paths whose shape is fixed (the log's append request):
+ * each call appends one head in its shortest form, or one whole string. The caller keeps
+ * map keys in the profile's order; ov_cbor_check on the result proves it did. On failure
+ * out is as it was. */
+enum { OV_CBOR_UINT = 0, OV_CBOR_NEGINT = 1, OV_CBOR_BYTES = 2, OV_CBOR_TEXT = 3, OV_CBOR_ARRAY = 4, OV_CBOR_MAP = 5 };
+OV_MUST_CHECK int ov_cbor_write_head(struct ov_buf *out, unsigned major, uint64_t arg);
+OV_MUST_CHECK int ov_cbor_write_bytes(struct ov_buf *out, const void *p, size_t n);
+/* s is NUL-terminated; -OV_E_MALFORMED unless it is UTF-8. */
+OV_MUST_CHECK int ov_cbor_write_text(struct ov_buf *out, const char *s);
+
 /* ---- Decoding untrusted bytes. */
 
 /* Checks that in is one data item in the profile, allocating nothing. Failures:
@@ -135,5 +145,26 @@ bool ov_cbor_text_eq(struct ov_bytes text, const char *s);
  * message cannot smuggle fields that some reader would ignore and another would not. */
 OV_MUST_CHECK int ov_cbor_only_keys(const cbor_item_t *map, const char *const *keys,
                                     size_t n_keys);
+
+/* ---- Reading encoded bytes without a tree, for hot paths that read a few fields of a
+ * large message (the log's append request, the kind of each entry it carries). Call them
+ * on bytes ov_cbor_check accepted: an item is then a view of its own encoded bytes, and the
+ * views handed out point into the caller's bytes. Each reader fails with the code of its
+ * tree counterpart above; on bytes that were never checked they fail, never read beyond. */
+
+/* Splits the first whole item off *rest into *item. -OV_E_TRUNCATED, -OV_E_MALFORMED. */
+OV_MUST_CHECK int ov_cbor_view_next(struct ov_bytes *rest, struct ov_bytes *item);
+OV_MUST_CHECK int ov_cbor_view_get(struct ov_bytes map, const char *key, struct ov_bytes *item);
+OV_MUST_CHECK int ov_cbor_view_only_keys(struct ov_bytes map, const char *const *keys,
+                                         size_t n_keys);
+OV_MUST_CHECK int ov_cbor_view_uint(struct ov_bytes item, uint64_t max, uint64_t *v);
+OV_MUST_CHECK int ov_cbor_view_bytes(struct ov_bytes item, size_t min_len, size_t max_len,
+                                     struct ov_bytes *v);
+OV_MUST_CHECK int ov_cbor_view_fixed(struct ov_bytes item, void *dst, size_t n);
+OV_MUST_CHECK int ov_cbor_view_text(struct ov_bytes item, size_t max_len, struct ov_bytes *v);
+/* An array of at most max_n elements: *n of them, in *elems one after another (take each
+ * with ov_cbor_view_next). */
+OV_MUST_CHECK int ov_cbor_view_array(struct ov_bytes item, size_t max_n, size_t *n,
+                                     struct ov_bytes *elems);
 
 #endif

@@ -142,6 +142,11 @@ OV_MUST_CHECK int ov_entry_encode(const struct ov_entry *e, struct ov_buf *out);
  * (over OV_ENTRY_MAX_LEN, checked first); *e is zeroed on failure. */
 OV_MUST_CHECK int ov_entry_decode(struct ov_bytes in, struct ov_entry *e);
 void ov_entry_clear(struct ov_entry *e);
+/* Whether in is shaped as a onevoice entry, which is all the log asks of what it appends
+ * (docs/PROTOCOL.md §3): one map in core/cbor's profile whose "kind" is text of at most 32
+ * bytes. Builds no tree. The profile check's codes, or -OV_E_MALFORMED (not a map, a kind
+ * that is not text), -OV_E_NOT_FOUND (no kind), -OV_E_TOO_BIG (a longer kind). */
+OV_MUST_CHECK int ov_entry_check_shape(struct ov_bytes in);
 
 /* The RFC 9577 TokenChallenge for context `id` of issuer `issuer`: token type 2,
  * issuer_name = issuer, redemption_context = SHA-256("onevoice/v1/redemption-context" ||

@@ -22,41 +22,31 @@ ov_logreq_build(const struct ov_sign_key *key, const char *producer,
         return -OV_E_RANGE;
     }
     randombytes_buf(nonce, sizeof nonce);
-    cbor_item_t *m = ov_cbor_map_new();
-    cbor_item_t *arr = ov_cbor_array_new();
-    int rc = (m && arr) ? 0 : -OV_E_NOMEM;
+    /* written by hand, in the profile's key order (shorter keys first): no tree of up to
+     * 4 MB to build and copy; the check at the end proves the bytes canonical */
+    int rc = ov_cbor_write_head(body, OV_CBOR_MAP, 5);
+    rc = rc ? rc : ov_cbor_write_text(body, "time");
+    rc = rc ? rc : ov_cbor_write_head(body, OV_CBOR_UINT, ov_now_ms());
+    rc = rc ? rc : ov_cbor_write_text(body, "wait");
+    rc = rc ? rc : ov_cbor_write_text(body, wait_checkpoint ? "checkpoint" : "durable");
+    rc = rc ? rc : ov_cbor_write_text(body, "nonce");
+    rc = rc ? rc : ov_cbor_write_bytes(body, nonce, sizeof nonce);
+    rc = rc ? rc : ov_cbor_write_text(body, "entries");
+    rc = rc ? rc : ov_cbor_write_head(body, OV_CBOR_ARRAY, n);
     for (size_t i = 0; i < n && rc == 0; i++) {
         rc = entries[i].len == 0 || entries[i].len > OV_LOG_MAX_ENTRY_LEN
                  ? -OV_E_TOO_BIG
-                 : ov_cbor_push(arr, ov_cbor_bytes(entries[i].ptr, entries[i].len));
+                 : ov_cbor_write_bytes(body, entries[i].ptr, entries[i].len);
     }
-    if (rc == 0) {
-        rc = ov_cbor_put(m, "entries", arr);
-        arr = NULL;
-    }
-    if (rc == 0) {
-        rc = ov_cbor_put_bytes(m, "nonce", nonce, sizeof nonce);
-    }
-    if (rc == 0) {
-        rc = ov_cbor_put_text(m, "producer", producer);
-    }
-    if (rc == 0) {
-        rc = ov_cbor_put_uint(m, "time", ov_now_ms());
-    }
-    if (rc == 0) {
-        rc = ov_cbor_put_text(m, "wait", wait_checkpoint ? "checkpoint" : "durable");
-    }
-    if (rc == 0) {
-        rc = ov_cbor_encode_limits(m, &ov_logreq_limits, body);
-    }
+    rc = rc ? rc : ov_cbor_write_text(body, "producer");
+    rc = rc ? rc : ov_cbor_write_text(body, producer);
+    rc = rc ? rc : ov_cbor_check_limits(ov_buf_view(body), &ov_logreq_limits);
     if (rc == 0) {
         rc = ov_sign(key, OV_SIGN_LOG_APPEND, body->ptr, body->len, sig);
     }
     if (rc == 0) {
         rc = ov_b64_encode(sig_b64, 96, sig, sizeof sig, OV_B64_STD);
     }
-    ov_cbor_free(arr);
-    ov_cbor_free(m);
     if (rc != 0) {
         ov_buf_clear(body);
         sig_b64[0] = 0;
@@ -69,41 +59,45 @@ static const char *const keys[] = { "entries", "nonce", "producer", "time", "wai
 int
 ov_logreq_parse(struct ov_bytes body, struct ov_logreq *req)
 {
-    const cbor_item_t *arr = NULL;
-    struct ov_bytes wait;
+    struct ov_bytes arr, elems, v, wait;
     size_t n = 0;
     req->n = 0;
-    req->tree = NULL;
     if (body.len > OV_LOG_MAX_REQUEST_LEN) {
         return -OV_E_TOO_BIG;
     }
-    int rc = ov_cbor_decode_limits(body, &ov_logreq_limits, &req->tree);
-    if (rc == 0 && !cbor_isa_map(req->tree)) {
-        rc = -OV_E_MALFORMED;
+    /* checked whole first, then read in place: no tree of a 4 MB request */
+    int rc = ov_cbor_check_limits(body, &ov_logreq_limits);
+    if (rc == 0) {
+        rc = ov_cbor_view_only_keys(body, keys, sizeof keys / sizeof keys[0]);
     }
     if (rc == 0) {
-        rc = ov_cbor_only_keys(req->tree, keys, sizeof keys / sizeof keys[0]);
+        rc = ov_cbor_view_get(body, "entries", &arr);
     }
     if (rc == 0) {
-        rc = ov_cbor_get_array(req->tree, "entries", OV_LOG_MAX_BATCH, &arr, &n);
+        rc = ov_cbor_view_array(arr, OV_LOG_MAX_BATCH, &n, &elems);
     }
     if (rc == 0 && n == 0) {
         rc = -OV_E_MALFORMED;
     }
     for (size_t i = 0; i < n && rc == 0; i++) {
-        rc = ov_cbor_as_bytes(ov_cbor_at(arr, i), 1, OV_LOG_MAX_ENTRY_LEN, &req->entries[i]);
+        rc = ov_cbor_view_next(&elems, &v);
+        rc = rc ? rc : ov_cbor_view_bytes(v, 1, OV_LOG_MAX_ENTRY_LEN, &req->entries[i]);
     }
     if (rc == 0) {
-        rc = ov_cbor_get_fixed(req->tree, "nonce", req->nonce, OV_LOG_NONCE_LEN);
+        rc = ov_cbor_view_get(body, "nonce", &v);
+        rc = rc ? rc : ov_cbor_view_fixed(v, req->nonce, OV_LOG_NONCE_LEN);
     }
     if (rc == 0) {
-        rc = ov_cbor_get_text(req->tree, "producer", 64, &req->producer);
+        rc = ov_cbor_view_get(body, "producer", &v);
+        rc = rc ? rc : ov_cbor_view_text(v, 64, &req->producer);
     }
     if (rc == 0) {
-        rc = ov_cbor_get_uint(req->tree, "time", UINT64_MAX, &req->time_ms);
+        rc = ov_cbor_view_get(body, "time", &v);
+        rc = rc ? rc : ov_cbor_view_uint(v, UINT64_MAX, &req->time_ms);
     }
     if (rc == 0) {
-        rc = ov_cbor_get_text(req->tree, "wait", 16, &wait);
+        rc = ov_cbor_view_get(body, "wait", &v);
+        rc = rc ? rc : ov_cbor_view_text(v, 16, &wait);
     }
     if (rc == 0) {
         req->wait_checkpoint = ov_cbor_text_eq(wait, "checkpoint");
@@ -120,8 +114,6 @@ ov_logreq_parse(struct ov_bytes body, struct ov_logreq *req)
 void
 ov_logreq_clear(struct ov_logreq *req)
 {
-    ov_cbor_free(req->tree);
-    req->tree = NULL;
     req->n = 0;
 }
 

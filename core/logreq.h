@@ -40,12 +40,11 @@ extern const struct ov_cbor_limits ov_logreq_limits;
 
 struct ov_logreq {
     size_t n;
-    struct ov_bytes entries[OV_LOG_MAX_BATCH]; /* borrowed from the request body */
+    struct ov_bytes entries[OV_LOG_MAX_BATCH]; /* views into the request body */
     uint8_t nonce[OV_LOG_NONCE_LEN];
     struct ov_bytes producer;
     uint64_t time_ms;
     bool wait_checkpoint;
-    cbor_item_t *tree; /* private: the decoded body the views point into */
 };
 
 /* Builds and signs a request for entries[0..n). body is initialised here; sig_b64 receives
@@ -54,8 +53,9 @@ OV_MUST_CHECK int ov_logreq_build(const struct ov_sign_key *key, const char *pro
                                   const struct ov_bytes *entries, size_t n, bool wait_checkpoint,
                                   struct ov_buf *body, char sig_b64[96]);
 
-/* Parses a request body strictly (deterministic CBOR, exact key set, bounds). *req must be
- * released with ov_logreq_clear whatever the result. No signature check here. */
+/* Parses a request body strictly (deterministic CBOR, exact key set, bounds). The entries
+ * and the producer are views into body, which must outlive *req. *req must be released
+ * with ov_logreq_clear whatever the result. No signature check here. */
 OV_MUST_CHECK int ov_logreq_parse(struct ov_bytes body, struct ov_logreq *req);
 void ov_logreq_clear(struct ov_logreq *req);
 

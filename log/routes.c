@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cbor.h"
 #include "clock.h"
 #include "codec.h"
+#include "entry.h"
 #include "logreq.h"
 #include "store.h"
 #include "tiles.h"
@@ -64,21 +64,6 @@ inclusion_proof(struct tlog_app *app, uint64_t index, uint64_t size, json_t **ou
 }
 
 /* ---- POST /add -------------------------------------------------------------------- */
-
-/* Refuses an entry that is not a onevoice log entry: a deterministic-CBOR map whose "kind"
- * is text (docs/PROTOCOL.md §3). */
-static int
-check_entry(struct ov_bytes e)
-{
-    cbor_item_t *m = NULL;
-    struct ov_bytes kind;
-    int rc = ov_cbor_decode_map(e, &m);
-    if (rc == 0) {
-        rc = ov_cbor_get_text(m, "kind", 32, &kind);
-    }
-    ov_cbor_free(m);
-    return rc;
-}
 
 static void
 free_ticket(void *t)
@@ -140,7 +125,7 @@ add_submit(struct ov_req *rq, struct tlog_app *app)
         reason = "stale_request";
     }
     for (size_t i = 0; rc == 0 && !app->opaque_entries && i < req->n; i++) {
-        rc = check_entry(req->entries[i]);
+        rc = ov_entry_check_shape(req->entries[i]);
         reason = "bad_entry";
         status = 400;
     }
