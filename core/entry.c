@@ -102,12 +102,6 @@ put_header(cbor_item_t *m, enum ov_entry_kind k)
 }
 
 static int
-put_int(cbor_item_t *m, const char *key, int64_t v)
-{
-    return ov_cbor_put(m, key, ov_cbor_int(v));
-}
-
-static int
 encode_context(cbor_item_t *m, const struct ov_context *c)
 {
     int rc = ov_context_id_check(c->id);
@@ -157,26 +151,6 @@ encode_context(cbor_item_t *m, const struct ov_context *c)
     return rc;
 }
 
-/* The action's fields that its signature covers. */
-static int
-put_action_core(cbor_item_t *m, const struct ov_action *a)
-{
-    int rc = ov_context_id_check(a->context);
-    rc = rc ? rc : ov_label_check(a->platform);
-    rc = rc ? rc : ov_cbor_put_text(m, "context", a->context);
-    rc = rc ? rc : ov_cbor_put_bytes(m, "pseudonym", a->pseudonym, OV_PSEUDONYM_LEN);
-    rc = rc ? rc : ov_cbor_put_text(m, "platform", a->platform);
-    if (rc == 0 && a->is_rating) {
-        rc = ov_label_check(a->target);
-        rc = rc ? rc : ov_cbor_put_text(m, "target", a->target);
-        rc = rc ? rc : put_int(m, "rating", a->rating);
-    } else if (rc == 0) {
-        rc = ov_label_check(a->choice);
-        rc = rc ? rc : ov_cbor_put_text(m, "choice", a->choice);
-    }
-    return rc;
-}
-
 static int
 encode_tally(cbor_item_t *m, const struct ov_tally *t)
 {
@@ -207,28 +181,15 @@ encode_tally(cbor_item_t *m, const struct ov_tally *t)
     return rc;
 }
 
-/* An action entry, the verifier's hot path, written without a tree: its keys in the
- * profile's order (shorter first, then bytewise): v, sig, kind, time, token, choice or
- * rating and target, context, platform, pseudonym. */
+/* The fields of an action its signature covers, as the last pairs of a map: in the
+ * profile's key order (shorter first, then bytewise), choice or rating and target, then
+ * context, platform, pseudonym. */
 static int
-encode_action(const struct ov_action *a, struct ov_buf *out)
+write_action_core(const struct ov_action *a, struct ov_buf *out)
 {
     int rc = ov_context_id_check(a->context);
     rc = rc ? rc : ov_label_check(a->platform);
     rc = rc ? rc : ov_label_check(a->is_rating ? a->target : a->choice);
-    rc = rc ? rc : ov_cbor_write_head(out, OV_CBOR_MAP, 8u + a->has_token + a->is_rating);
-    rc = rc ? rc : ov_cbor_write_text(out, "v");
-    rc = rc ? rc : ov_cbor_write_head(out, OV_CBOR_UINT, OV_ENTRY_VERSION);
-    rc = rc ? rc : ov_cbor_write_text(out, "sig");
-    rc = rc ? rc : ov_cbor_write_bytes(out, a->sig, OV_SIGN_SIG_LEN);
-    rc = rc ? rc : ov_cbor_write_text(out, "kind");
-    rc = rc ? rc : ov_cbor_write_text(out, kind_names[OV_ENTRY_ACTION]);
-    rc = rc ? rc : ov_cbor_write_text(out, "time");
-    rc = rc ? rc : ov_cbor_write_head(out, OV_CBOR_UINT, a->time);
-    if (rc == 0 && a->has_token) {
-        rc = ov_cbor_write_text(out, "token");
-        rc = rc ? rc : ov_cbor_write_bytes(out, a->token, OV_PP_TOKEN_LEN);
-    }
     if (rc == 0 && a->is_rating) {
         rc = ov_cbor_write_text(out, "rating");
         rc = rc ? rc : a->rating >= 0
@@ -245,7 +206,28 @@ encode_action(const struct ov_action *a, struct ov_buf *out)
     rc = rc ? rc : ov_cbor_write_text(out, "platform");
     rc = rc ? rc : ov_cbor_write_text(out, a->platform);
     rc = rc ? rc : ov_cbor_write_text(out, "pseudonym");
-    rc = rc ? rc : ov_cbor_write_bytes(out, a->pseudonym, OV_PSEUDONYM_LEN);
+    return rc ? rc : ov_cbor_write_bytes(out, a->pseudonym, OV_PSEUDONYM_LEN);
+}
+
+/* An action entry, the verifier's hot path, written without a tree: v, sig, kind, time,
+ * token, then the signed fields (write_action_core), in the profile's key order. */
+static int
+encode_action(const struct ov_action *a, struct ov_buf *out)
+{
+    int rc = ov_cbor_write_head(out, OV_CBOR_MAP, 8u + a->has_token + a->is_rating);
+    rc = rc ? rc : ov_cbor_write_text(out, "v");
+    rc = rc ? rc : ov_cbor_write_head(out, OV_CBOR_UINT, OV_ENTRY_VERSION);
+    rc = rc ? rc : ov_cbor_write_text(out, "sig");
+    rc = rc ? rc : ov_cbor_write_bytes(out, a->sig, OV_SIGN_SIG_LEN);
+    rc = rc ? rc : ov_cbor_write_text(out, "kind");
+    rc = rc ? rc : ov_cbor_write_text(out, kind_names[OV_ENTRY_ACTION]);
+    rc = rc ? rc : ov_cbor_write_text(out, "time");
+    rc = rc ? rc : ov_cbor_write_head(out, OV_CBOR_UINT, a->time);
+    if (rc == 0 && a->has_token) {
+        rc = ov_cbor_write_text(out, "token");
+        rc = rc ? rc : ov_cbor_write_bytes(out, a->token, OV_PP_TOKEN_LEN);
+    }
+    rc = rc ? rc : write_action_core(a, out);
     return rc ? rc : ov_cbor_check(ov_buf_view(out)); /* proves the order above */
 }
 
@@ -608,10 +590,9 @@ int
 ov_action_signed_bytes(const struct ov_action *a, struct ov_buf *out)
 {
     ov_buf_init(out, OV_MAX_CBOR_LEN);
-    cbor_item_t *m = ov_cbor_map_new();
-    int rc = m ? put_action_core(m, a) : -OV_E_NOMEM;
-    rc = rc ? rc : ov_cbor_encode(m, out);
-    ov_cbor_free(m);
+    int rc = ov_cbor_write_head(out, OV_CBOR_MAP, 4u + a->is_rating);
+    rc = rc ? rc : write_action_core(a, out);
+    rc = rc ? rc : ov_cbor_check(ov_buf_view(out));
     if (rc != 0) {
         ov_buf_clear(out);
     }

@@ -1018,15 +1018,23 @@ test_checks(void)
     CHECK_EQ_INT(ov_label_check("\xc2\xa0"), 0);                   /* U+00A0 */
 }
 
-/* An action entry as the libcbor tree encoder writes it: ov_entry_encode writes actions
- * by hand, and must give these very bytes. */
+/* An action entry (or only the fields its signature covers) as the libcbor tree encoder
+ * writes it: ov_entry_encode and ov_action_signed_bytes write them by hand, and must give
+ * these very bytes. */
 static int
-action_by_tree(const struct ov_action *a, struct ov_buf *out)
+action_by_tree(const struct ov_action *a, bool signed_only, struct ov_buf *out)
 {
     cbor_item_t *m = ov_cbor_map_new();
     int rc = m ? 0 : -OV_E_NOMEM;
-    rc = rc ? rc : ov_cbor_put_text(m, "kind", "action");
-    rc = rc ? rc : ov_cbor_put_uint(m, "v", OV_ENTRY_VERSION);
+    if (!signed_only) {
+        rc = rc ? rc : ov_cbor_put_text(m, "kind", "action");
+        rc = rc ? rc : ov_cbor_put_uint(m, "v", OV_ENTRY_VERSION);
+        if (a->has_token) {
+            rc = rc ? rc : ov_cbor_put_bytes(m, "token", a->token, OV_PP_TOKEN_LEN);
+        }
+        rc = rc ? rc : ov_cbor_put_bytes(m, "sig", a->sig, OV_SIGN_SIG_LEN);
+        rc = rc ? rc : ov_cbor_put_uint(m, "time", a->time);
+    }
     rc = rc ? rc : ov_cbor_put_text(m, "context", a->context);
     rc = rc ? rc : ov_cbor_put_bytes(m, "pseudonym", a->pseudonym, OV_PSEUDONYM_LEN);
     rc = rc ? rc : ov_cbor_put_text(m, "platform", a->platform);
@@ -1036,11 +1044,6 @@ action_by_tree(const struct ov_action *a, struct ov_buf *out)
     } else {
         rc = rc ? rc : ov_cbor_put_text(m, "choice", a->choice);
     }
-    if (a->has_token) {
-        rc = rc ? rc : ov_cbor_put_bytes(m, "token", a->token, OV_PP_TOKEN_LEN);
-    }
-    rc = rc ? rc : ov_cbor_put_bytes(m, "sig", a->sig, OV_SIGN_SIG_LEN);
-    rc = rc ? rc : ov_cbor_put_uint(m, "time", a->time);
     ov_buf_init(out, OV_ENTRY_MAX_LEN);
     rc = rc ? rc : ov_cbor_encode(m, out);
     ov_cbor_free(m);
@@ -1085,11 +1088,16 @@ test_action_by_hand(void)
             a->rating = 0; /* what decoding gives for fields the entry does not hold */
         }
         randombytes_buf(a->sig, sizeof a->sig);
-        struct ov_buf hand, tree;
+        struct ov_buf hand, tree, signed_hand, signed_tree;
         int rc = ov_entry_encode(&e, &hand);
-        failed += rc != 0 || action_by_tree(a, &tree) != 0;
-        differ += rc == 0 && (hand.len != tree.len || memcmp(hand.ptr, tree.ptr, hand.len) != 0);
+        failed += rc != 0 || action_by_tree(a, false, &tree) != 0;
         bytes_differ += rc == 0 && (hand.len != tree.len || memcmp(hand.ptr, tree.ptr, hand.len) != 0);
+        failed += ov_action_signed_bytes(a, &signed_hand) != 0 ||
+                  action_by_tree(a, true, &signed_tree) != 0;
+        bytes_differ += signed_hand.len != signed_tree.len ||
+                        memcmp(signed_hand.ptr, signed_tree.ptr, signed_hand.len) != 0;
+        ov_buf_clear(&signed_hand);
+        ov_buf_clear(&signed_tree);
         if (rc == 0 && ov_entry_decode(ov_buf_view(&hand), &back) == 0) {
             differ += memcmp(&back.u.action, a, sizeof *a) != 0;
             ov_entry_clear(&back);
