@@ -558,6 +558,7 @@ ov_http_notify_upto(struct ov_http *srv, unsigned channel, uint64_t level)
 static void *
 timer_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "http-timer"); /* for top -H and perf */
     struct ov_http *srv = arg;
     pthread_mutex_lock(&srv->mu);
     while (!srv->stopping) {

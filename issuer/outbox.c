@@ -209,6 +209,7 @@ round_once(struct issuer_outbox *o, struct ov_db *db, struct ov_logclient *lc, s
 static void *
 sender_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "iss-outbox"); /* for top -H and perf */
     struct issuer_outbox *o = arg;
     struct ov_db *db = NULL;
     struct ov_logclient *lc = NULL;

@@ -206,6 +206,7 @@ checkpoint(struct issuer_writer *w)
 static void *
 writer_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "iss-writer"); /* for top -H and perf */
     struct issuer_writer *w = arg;
     /* The pool threads are busy with RSA; a commit they all wait for must not wait for a
      * time slice behind them. Raising priority needs privilege; without it, the pool

@@ -309,6 +309,7 @@ commit_batch(struct ov_db *db, void *ctx)
 static void *
 seq_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "log-seq"); /* for top -H and perf */
     struct tlog_seq *s = arg;
     size_t cap = 0;
     for (;;) {
@@ -480,6 +481,7 @@ sleep_ms(struct tlog_seq *s, uint32_t ms)
 static void *
 pub_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "log-publish"); /* for top -H and perf */
     struct tlog_seq *s = arg;
     for (;;) {
         pthread_mutex_lock(&s->mu);

@@ -355,6 +355,7 @@ gather(struct vf_committer *cm)
 static void *
 committer_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "vf-commit"); /* for top -H and perf */
     struct vf_app *app = arg;
     struct vf_committer *cm = app->committer;
     size_t last_batch = 0;

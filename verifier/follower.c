@@ -595,6 +595,7 @@ static struct follower g_follower;
 static void *
 follower_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "vf-follow"); /* for top -H and perf */
     struct follower *f = arg;
     int last = 0;
     while (!atomic_load(&f->app->stopping)) {
