@@ -28,6 +28,8 @@ static const char *const migrations[] = {
     "ALTER TABLE leaves_v2 RENAME TO leaves;",
 };
 
+_Static_assert(OV_TILE_WIDTH == 256, "tile0_full names the full tile's width");
+
 static const struct ov_db_stmt_def stmts[] = {
     /* seq.c: a new entry (its hash checked first: tlog_store_find) */
     { "leaf_insert", "INSERT INTO leaves (idx, hash, data) VALUES (?, ?, ?)" },

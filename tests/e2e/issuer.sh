@@ -220,6 +220,7 @@ $IT stream $U "$T/c6.key" big 1500 "$T/stream" > "$T/stream.out" 2>&1 &
 SPID=$!
 sleep 1.5
 kill -9 "$iss_PID"
+wait "$iss_PID" 2>/dev/null
 sleep 0.3
 start_server iss IPORT2 $BUILD/onevoice-issuer $ISSARGS --listen "127.0.0.1:$IPORT"
 wait "$SPID"

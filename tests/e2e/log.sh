@@ -153,6 +153,7 @@ check "and the later ones" $LT verify $U "$VK" --acks "$E2E_TMP/acks2" --acks "$
 # the full level-0 tiles (alpha, the first entry) and from the leaves after them (the last)
 LAST=$($LT append $U "$E2E_TMP/q.key" issuer last-before-restart | awk '{ print $1 }')
 kill -9 "$log_PID"
+wait "$log_PID" 2>/dev/null # gone, and its lock with it, before the next one starts
 start_server log PORT $BUILD/onevoice-log $LOGARGS
 U=http://127.0.0.1:$PORT
 check_eq "after a restart, an entry of a full tile keeps its index" \

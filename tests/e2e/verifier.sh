@@ -223,6 +223,7 @@ $VT load "$V" "$T" load "$T/load.tok" --count 1500 --conns 24 --receipts "$T/rec
 LOADPID=$!
 sleep 0.6
 kill -9 "$ver_PID"
+wait "$ver_PID" 2>/dev/null # gone, and its lock with it, before the next one starts
 wait "$LOADPID"
 check "receipts were given before the crash" test -s "$T/rec1"
 start_server ver VPORT $BUILD/onevoice-verifier $VARGS
