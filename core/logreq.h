@@ -21,8 +21,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cbor.h>
-
 #include "bytes.h"
 #include "cbor.h"
 #include "err.h"

@@ -239,3 +239,57 @@ ov_rowmap_count(struct ov_rowmap *m)
     pthread_rwlock_unlock(&m->lock);
     return n;
 }
+
+int
+ov_rowmap_confirm(struct ov_rowmap *m, uint32_t key, sqlite3_stmt *st,
+                  int (*bind)(sqlite3_stmt *st, const void *arg), const void *arg, uint64_t *row)
+{
+    uint64_t cand[8];
+    size_t n = ov_rowmap_find(m, key, cand, 8);
+    *row = 0;
+    if (n > 8) {
+        return -OV_E_STATE; /* nine rows under one secret 32-bit digest: not by chance */
+    }
+    for (size_t i = 0; i < n; i++) {
+        int rc = ov_db_bind_uint64(st, 1, cand[i]);
+        rc = rc ? rc : bind(st, arg);
+        rc = rc ? rc : ov_db_step(st);
+        ov_db_reset(st);
+        if (rc == OV_DB_ROW) {
+            *row = cand[i];
+            return 1;
+        }
+        if (rc != OV_DB_DONE) {
+            return rc < 0 ? rc : -OV_E_DB;
+        }
+    }
+    return 0;
+}
+
+struct rowmap_tx {
+    struct ov_rowmap *m;
+    ov_db_tx_fn fn;
+    void *ctx;
+};
+
+/* One attempt: what an earlier, rolled-back attempt put goes first. */
+static int
+rowmap_attempt(struct ov_db *db, void *arg)
+{
+    struct rowmap_tx *t = arg;
+    ov_rowmap_rollback(t->m);
+    return t->fn(db, t->ctx);
+}
+
+int
+ov_rowmap_tx(struct ov_rowmap *m, struct ov_db *db, ov_db_tx_fn fn, void *ctx)
+{
+    struct rowmap_tx t = { m, fn, ctx };
+    int rc = ov_db_tx(db, rowmap_attempt, &t);
+    if (rc == 0) {
+        ov_rowmap_commit(m);
+    } else {
+        ov_rowmap_rollback(m);
+    }
+    return rc;
+}

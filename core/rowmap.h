@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "bytes.h"
+#include "db.h"
 #include "err.h"
 
 #define OV_ROWMAP_KEY_MAX 1024 /* bytes of one key's parts, with their length prefixes */
@@ -51,5 +52,18 @@ void ov_rowmap_rollback(struct ov_rowmap *m);
 
 /* Keys held (committed or not). */
 size_t ov_rowmap_count(struct ov_rowmap *m);
+
+/* ---- With the table the map indexes. */
+
+/* The first candidate row of key that the statement st confirms: st is bound with the row
+ * as parameter 1, then by bind (from 2 on), and confirms by yielding a row. 1 (and *row),
+ * 0 when none does, or an error (-OV_E_STATE past 8 candidates: not by chance). */
+OV_MUST_CHECK int ov_rowmap_confirm(struct ov_rowmap *m, uint32_t key, sqlite3_stmt *st,
+                                    int (*bind)(sqlite3_stmt *st, const void *arg),
+                                    const void *arg, uint64_t *row);
+/* ov_db_tx(db, fn, ctx), what fn put in m kept when the transaction commits and undone when
+ * it does not, also between ov_db_tx's own attempts. */
+OV_MUST_CHECK int ov_rowmap_tx(struct ov_rowmap *m, struct ov_db *db, ov_db_tx_fn fn,
+                               void *ctx);
 
 #endif

@@ -246,7 +246,6 @@ commit_batch(struct ov_db *db, void *ctx)
     struct tlog_seq *s = ctx;
     (void)db;
     int rc = 0;
-    ov_rowmap_rollback(s->hashes); /* the hashes a failed attempt added */
     if (s->dirty) {
         rc = load_state(s); /* a retry starts again from what the database holds */
         if (rc != 0) {
@@ -349,12 +348,8 @@ seq_main(void *arg)
             s->batch[s->n_batch++] = t;
         }
         size_t n_ok = s->n_batch;
-        int rc = ov_db_tx(s->db, commit_batch, s);
-        if (rc == 0) {
-            ov_rowmap_commit(s->hashes);
-        } else {
-            ov_rowmap_rollback(s->hashes);
-        }
+        /* the hashes a batch adds are undone with it, also between attempts */
+        int rc = ov_rowmap_tx(s->hashes, s->db, commit_batch, s);
         if (rc == 0) {
             s->dirty = false;
             uint8_t root[OV_HASH_LEN];

@@ -335,31 +335,20 @@ tlog_store_load_hashes(struct ov_db *db, struct ov_rowmap **out)
     return 0;
 }
 
+static int
+bind_hash(sqlite3_stmt *st, const void *hash)
+{
+    return ov_db_bind_blob(st, 2, OV_BYTES(hash, OV_HASH_LEN));
+}
+
 int
 tlog_store_find(struct ov_db *db, struct ov_rowmap *hashes, const uint8_t hash[OV_HASH_LEN],
                 uint64_t *idx)
 {
     uint32_t key = 0;
-    uint64_t cand[8];
     *idx = 0;
     int rc = leaf_key(hashes, hash, &key);
-    size_t n = rc ? 0 : ov_rowmap_find(hashes, key, cand, 8);
-    if (rc != 0 || n > 8) {
-        return rc ? rc : -OV_E_STATE; /* nine leaves under one secret 32-bit digest */
-    }
     sqlite3_stmt *st = ov_db_stmt(db, "leaf_check");
-    for (size_t i = 0; i < n; i++) {
-        rc = ov_db_bind_uint64(st, 1, cand[i]);
-        rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(hash, OV_HASH_LEN));
-        rc = rc ? rc : ov_db_step(st);
-        ov_db_reset(st);
-        if (rc == OV_DB_ROW) {
-            *idx = cand[i];
-            return 0;
-        }
-        if (rc != OV_DB_DONE) {
-            return rc < 0 ? rc : -OV_E_DB;
-        }
-    }
-    return -OV_E_NOT_FOUND;
+    rc = rc ? rc : ov_rowmap_confirm(hashes, key, st, bind_hash, hash, idx);
+    return rc == 1 ? 0 : (rc == 0 ? -OV_E_NOT_FOUND : rc);
 }

@@ -203,7 +203,8 @@ void vf_item_release(struct vf_item *it);
 
 /* Builds app->keys from the table (before the committer and the HTTP threads start). */
 OV_MUST_CHECK int vf_keys_load(struct vf_app *app, struct ov_db *db);
-/* The keys of a new row (inside the transaction that inserts it: vf_keys_tx). nonce,
+/* The keys of a new row (inside the transaction that inserts it, run by ov_rowmap_tx on
+ * app->keys, so that a failed one leaves no key behind). nonce,
  * pseudonym and label may be NULL (a row that spends no token, rates nothing). */
 OV_MUST_CHECK int vf_keys_add(struct vf_app *app, int64_t row, const char *context,
                               const uint8_t hash[32], const uint8_t *nonce,
@@ -214,8 +215,6 @@ OV_MUST_CHECK int vf_keys_rated(struct vf_app *app, struct ov_db *db, const char
                                 const uint8_t *pseudonym, const char *label, int64_t *row);
 OV_MUST_CHECK int vf_keys_hash(struct vf_app *app, struct ov_db *db, const uint8_t hash[32],
                                int64_t *row);
-/* ov_db_tx(db, fn, ctx), the keys added by fn kept when it commits and undone when not. */
-OV_MUST_CHECK int vf_keys_tx(struct vf_app *app, struct ov_db *db, ov_db_tx_fn fn, void *ctx);
 void vf_keys_free(struct vf_app *app);
 
 /* ---- app.c: the index ring ---- */

@@ -330,7 +330,7 @@ run_jobs(struct vf_app *app, struct vf_committer *cm, struct vf_job *jobs)
             tail = &j->next;
             continue;
         }
-        int rc = vf_keys_tx(app, cm->db, j->fn, j->ctx);
+        int rc = ov_rowmap_tx(app->keys, cm->db, j->fn, j->ctx);
         pthread_mutex_lock(&cm->mu);
         j->rc = rc;
         j->done = true;
@@ -379,8 +379,9 @@ committer_main(void *arg)
             break;
         }
         b.merged = run_jobs(app, cm, jobs);
-        int rc = b.items != NULL || b.merged != NULL ? vf_keys_tx(app, cm->db, commit_batch, &b)
-                                                     : 0;
+        int rc = b.items != NULL || b.merged != NULL
+                     ? ov_rowmap_tx(app->keys, cm->db, commit_batch, &b)
+                     : 0;
         pthread_mutex_lock(&cm->mu);
         for (struct vf_job *j = b.merged; j != NULL; j = j->next) {
             j->rc = rc;

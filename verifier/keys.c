@@ -48,33 +48,15 @@ vf_keys_add(struct vf_app *app, int64_t row, const char *context, const uint8_t 
     return rc;
 }
 
-/* The first candidate of key that the statement `check` (bound from 2 on by bind) confirms.
- * Candidates are few: the one row that holds the key, and rarely a digest collision. */
+/* The row the statement `check` confirms among key's candidates (ov_rowmap_confirm). */
 static int
 confirm(struct vf_app *app, struct ov_db *db, uint32_t key, const char *check,
         int (*bind)(sqlite3_stmt *st, const void *arg), const void *arg, int64_t *row)
 {
-    uint64_t cand[8];
-    size_t n = ov_rowmap_find(app->keys, key, cand, 8);
-    *row = 0;
-    if (n > 8) {
-        return -OV_E_STATE; /* nine rows under one secret 32-bit digest: not by chance */
-    }
-    sqlite3_stmt *st = ov_db_stmt(db, check);
-    for (size_t i = 0; i < n; i++) {
-        int rc = ov_db_bind_int64(st, 1, (int64_t)cand[i]);
-        rc = rc ? rc : bind(st, arg);
-        rc = rc ? rc : ov_db_step(st);
-        ov_db_reset(st);
-        if (rc == OV_DB_ROW) {
-            *row = (int64_t)cand[i];
-            return 1;
-        }
-        if (rc != OV_DB_DONE) {
-            return rc < 0 ? rc : -OV_E_DB;
-        }
-    }
-    return 0;
+    uint64_t r = 0;
+    int rc = ov_rowmap_confirm(app->keys, key, ov_db_stmt(db, check), bind, arg, &r);
+    *row = (int64_t)r;
+    return rc;
 }
 
 struct spent_arg {
@@ -184,34 +166,6 @@ vf_keys_load(struct vf_app *app, struct ov_db *db)
     ov_db_reset(st);
     ov_rowmap_commit(app->keys);
     return rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_MALFORMED);
-}
-
-struct keyed_tx {
-    struct vf_app *app;
-    ov_db_tx_fn fn;
-    void *ctx;
-};
-
-/* One attempt: what an earlier, rolled-back attempt added goes first. */
-static int
-keyed_attempt(struct ov_db *db, void *arg)
-{
-    struct keyed_tx *k = arg;
-    ov_rowmap_rollback(k->app->keys);
-    return k->fn(db, k->ctx);
-}
-
-int
-vf_keys_tx(struct vf_app *app, struct ov_db *db, ov_db_tx_fn fn, void *ctx)
-{
-    struct keyed_tx k = { app, fn, ctx };
-    int rc = ov_db_tx(db, keyed_attempt, &k);
-    if (rc == 0) {
-        ov_rowmap_commit(app->keys);
-    } else {
-        ov_rowmap_rollback(app->keys);
-    }
-    return rc;
 }
 
 void

@@ -181,11 +181,7 @@ PY
 start_server log PORT $BUILD/onevoice-log $LOGARGS
 U=http://127.0.0.1:$PORT
 check_eq "the first schema is migrated, every leaf kept, no index left on leaves" \
-    "$(python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(
-        c.execute("PRAGMA user_version").fetchone()[0],
-        c.execute("SELECT COUNT(*) FROM leaves").fetchone()[0],
-        c.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = \x27index\x27 AND tbl_name = \x27leaves\x27").fetchone()[0])' \
-        "$E2E_TMP/log/log.db")" "2 $ROWS 0"
+    "$(table_shape "$E2E_TMP/log/log.db" leaves)" "2 $ROWS 0"
 check_eq "after the migration, appends stay idempotent" \
     "$($LT append $U "$E2E_TMP/q.key" issuer last-before-restart | awk '{ print $1 }')" "$LAST"
 check "and the tree still verifies" $LT verify $U "$VK" --acks "$E2E_TMP/acks2"

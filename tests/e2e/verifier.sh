@@ -288,11 +288,7 @@ PY
 start_server ver VPORT $BUILD/onevoice-verifier $VARGS
 V=http://127.0.0.1:$VPORT
 check_eq "the first schema is migrated, every row kept, no UNIQUE index left" \
-    "$(python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(
-        c.execute("PRAGMA user_version").fetchone()[0],
-        c.execute("SELECT COUNT(*) FROM entries").fetchone()[0],
-        c.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = \x27index\x27 AND tbl_name = \x27entries\x27").fetchone()[0])' \
-        "$T/v/verifier.db")" "2 $ROWS 0"
+    "$(table_shape "$T/v/verifier.db" entries)" "2 $ROWS 0"
 check_eq "after the migration, a spent token is still spent" \
     "$(act town "$T/town.tok" 0 --choice no)" "409 token_spent"
 check_eq "after the migration, the same ballot gets the same receipt" \

@@ -1,8 +1,10 @@
 /* Unit tests: core/rowmap. Random puts, commits and rollbacks checked against a plain list
  * of what must be there, with keys crowded onto few home slots (long clusters that wrap
- * around the table's end) so that removal's backward shift and growth are exercised. */
+ * around the table's end) so that removal's backward shift and growth are exercised; and
+ * the map beside a real SQLite table (ov_rowmap_tx, ov_rowmap_confirm). */
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -64,12 +66,112 @@ crowded_key(void)
     return 0x2au << 26 | hi << 16 | homes[randombytes_uniform(8)];
 }
 
+static const char *const table_migrations[] = {
+    "CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT NOT NULL) STRICT;",
+};
+static const struct ov_db_stmt_def table_stmts[] = {
+    { "t_put", "INSERT INTO t (id, k) VALUES (?, ?)" },
+    { "t_check", "SELECT 1 FROM t WHERE id = ? AND k = ?" },
+};
+static const struct ov_db_schema table_schema = { table_migrations, 1, table_stmts, 2 };
+
+struct put_arg {
+    struct ov_rowmap *m;
+    int64_t id;
+    const char *k;
+    int fail; /* returned after the row and its key went in */
+};
+
+static int
+key_of(struct ov_rowmap *m, const char *k, uint32_t *key)
+{
+    struct ov_bytes part = OV_BYTES(k, strlen(k));
+    return ov_rowmap_key(m, 1, &part, 1, key);
+}
+
+/* A transaction: the row (id, k) and its key, then a->fail. */
+static int
+put_row(struct ov_db *db, void *arg)
+{
+    const struct put_arg *a = arg;
+    sqlite3_stmt *st = ov_db_stmt(db, "t_put");
+    uint32_t key = 0;
+    int rc = ov_db_bind_int64(st, 1, a->id);
+    rc = rc ? rc : ov_db_bind_text(st, 2, a->k, strlen(a->k));
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    rc = rc < 0 ? rc : 0;
+    rc = rc ? rc : key_of(a->m, a->k, &key);
+    rc = rc ? rc : ov_rowmap_put(a->m, key, (uint64_t)a->id);
+    return rc ? rc : a->fail;
+}
+
+static int
+bind_k(sqlite3_stmt *st, const void *k)
+{
+    return ov_db_bind_text(st, 2, k, strlen(k));
+}
+
+static int
+confirm_k(struct ov_rowmap *m, struct ov_db *db, const char *k, uint64_t *row)
+{
+    uint32_t key = 0;
+    int rc = key_of(m, k, &key);
+    return rc ? rc : ov_rowmap_confirm(m, key, ov_db_stmt(db, "t_check"), bind_k, k, row);
+}
+
+static void
+test_with_table(void)
+{
+    char dir[256], path[300];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/ov_test_rowmap.XXXXXX", tmp != NULL ? tmp : "/tmp");
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    struct ov_db *db = NULL;
+    struct ov_rowmap *m = NULL;
+    uint64_t row = 0;
+    CHECK(ov_db_open(path, 0, &table_schema, &db) == 0 && ov_rowmap_new(&m) == 0);
+    if (db == NULL || m == NULL) {
+        return;
+    }
+    /* a committed transaction keeps its key; a failed one leaves neither row nor key */
+    struct put_arg a = { m, 1, "alpha", 0 }, b = { m, 2, "beta", -OV_E_CONFLICT };
+    CHECK_EQ_INT(ov_rowmap_tx(m, db, put_row, &a), 0);
+    CHECK_EQ_INT(ov_rowmap_tx(m, db, put_row, &b), -OV_E_CONFLICT);
+    CHECK_EQ_INT(ov_rowmap_count(m), 1);
+    CHECK(confirm_k(m, db, "alpha", &row) == 1 && row == 1);
+    CHECK(confirm_k(m, db, "beta", &row) == 0 && row == 0);
+    ov_rowmap_rollback(m); /* nothing pending: the committed key stays */
+    CHECK(confirm_k(m, db, "alpha", &row) == 1 && row == 1);
+    /* candidates the table does not confirm are passed over */
+    uint32_t key = 0;
+    CHECK(key_of(m, "alpha", &key) == 0);
+    CHECK(ov_rowmap_put(m, key, 7) == 0 && ov_rowmap_put(m, key, 8) == 0);
+    CHECK(confirm_k(m, db, "alpha", &row) == 1 && row == 1);
+    /* nine rows under one digest are not chance */
+    for (uint64_t r = 9; r < 15; r++) {
+        CHECK(ov_rowmap_put(m, key, r) == 0);
+    }
+    CHECK(confirm_k(m, db, "alpha", &row) == -OV_E_STATE && row == 0);
+    ov_rowmap_free(m);
+    ov_db_close(db);
+    static const char *const suffix[] = { "", "-wal", "-shm" };
+    for (size_t i = 0; i < 3; i++) {
+        char p[320];
+        snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
 int
 main(void)
 {
     if (sodium_init() < 0) {
         return 1;
     }
+    test_with_table();
     struct ov_rowmap *m = NULL;
     CHECK(ov_rowmap_new(&m) == 0);
     /* a rollback removes the oldest first: the first key sits on its home slot, and the

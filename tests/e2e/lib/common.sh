@@ -43,6 +43,16 @@ start_server() {
     eval "$var=$(cat "$pf")"
 }
 
+# table_shape DB TABLE: prints "USER_VERSION ROWS INDEXES" (a migration's outcome)
+table_shape() {
+    python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1]); t = sys.argv[2]
+print(c.execute("PRAGMA user_version").fetchone()[0],
+      c.execute("SELECT COUNT(*) FROM " + t).fetchone()[0],
+      c.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = ? AND tbl_name = ?",
+                ("index", t)).fetchone()[0])' "$1" "$2"
+}
+
 # http_status METHOD URL [curl args...]: prints the status code only
 http_status() { m=$1; u=$2; shift 2; curl -s -o /dev/null -w '%{http_code}' -X "$m" "$u" "$@"; }
 
