@@ -11,24 +11,12 @@
 #include "bytes.h"
 #include "err.h"
 #include "httpc.h"
+#include "logack.h"
 #include "merkle.h"
 #include "sign.h"
 
 struct ov_logclient;
 
-/* What the log answered for one append. */
-struct ov_log_ack {
-    size_t n;                     /* entries acknowledged, in request order */
-    uint64_t *indices;            /* n */
-    uint8_t (*hashes)[OV_HASH_LEN]; /* n: the leaf hashes the log computed */
-    uint64_t size;                /* the committed tree size after the batch */
-    struct ov_buf checkpoint;     /* with wait_checkpoint: the signed checkpoint note */
-    uint64_t checkpoint_size;
-    uint8_t *proofs;              /* with wait_checkpoint: n_proof[i] hashes per entry, */
-    size_t *n_proof;              /* concatenated in proofs */
-    unsigned status;              /* the HTTP status (200 on success) */
-    char reason[64];              /* the log's error reason when status != 200 */
-};
 
 /* A client appending to the log at base_url (no trailing slash needed) as `producer` with
  * key (borrowed; must outlive the client). -OV_E_NOMEM, -OV_E_HTTP, -OV_E_TOO_BIG. */
@@ -43,6 +31,10 @@ void ov_logclient_free(struct ov_logclient *c);
  * parse or does not match the request. */
 OV_MUST_CHECK int ov_logclient_append(struct ov_logclient *c, const struct ov_bytes *entries,
                                       size_t n, bool wait_checkpoint, struct ov_log_ack *ack);
-void ov_log_ack_clear(struct ov_log_ack *ack);
+/* The same for a caller that has the entries' leaf hashes already (n × OV_HASH_LEN bytes):
+ * the answer is checked against those rather than hashing every entry again. */
+OV_MUST_CHECK int ov_logclient_append_hashed(struct ov_logclient *c, const struct ov_bytes *entries,
+                                             const uint8_t *hashes, size_t n,
+                                             bool wait_checkpoint, struct ov_log_ack *ack);
 
 #endif

@@ -279,9 +279,82 @@ load_tiler(struct ov_logreader *r, uint64_t size, struct ov_tiler **out)
     return rc;
 }
 
+/* One leaf into the new tree, the tile check and the caller's hook. */
+static int
+add_leaf(struct ov_merkle_builder *next, struct ov_tiler *tiler, const struct ov_logreader_hooks *h,
+         uint64_t index, const uint8_t hash[OV_HASH_LEN])
+{
+    int rc = ov_merkle_builder_append(next, hash);
+    if (rc == 0 && tiler != NULL) {
+        rc = ov_tiler_append(tiler, hash);
+    }
+    if (rc == 0 && h->leaf != NULL) {
+        rc = h->leaf(h->ctx, index, hash);
+    }
+    return rc;
+}
+
+/* Entries [from, b's end) of bundle b, fetched, hashed and passed on. */
+static int
+read_bundle(struct ov_logreader *r, const struct ov_tile *b, uint64_t from,
+            struct ov_merkle_builder *next, struct ov_tiler *tiler,
+            const struct ov_logreader_hooks *h)
+{
+    char path[OV_MAX_TILE_PATH_LEN + 1];
+    size_t pl, ne = 0;
+    struct ov_httpc_resp resp;
+    struct ov_bytes *entries = malloc(OV_TILE_WIDTH * sizeof *entries);
+    int rc = entries ? ov_tile_path(b, path, sizeof path, &pl) : -OV_E_NOMEM;
+    rc = rc ? rc : fetch(r, path, OV_MAX_BUNDLE_LEN, &resp);
+    if (rc == 0) {
+        rc = ov_bundle_parse(ov_buf_view(&resp.body), b->width, entries, &ne);
+        for (size_t i = 0; i < ne && rc == 0; i++) {
+            uint64_t idx = b->n * OV_TILE_WIDTH + i;
+            uint8_t leaf[OV_HASH_LEN];
+            if (idx < from) {
+                continue;
+            }
+            rc = ov_merkle_leaf_hash(entries[i].ptr, entries[i].len, leaf);
+            rc = rc ? rc : add_leaf(next, tiler, h, idx, leaf);
+            if (rc == 0 && h->entry != NULL) {
+                rc = h->entry(h->ctx, idx, entries[i]);
+            }
+        }
+        ov_httpc_resp_clear(&resp);
+    }
+    free(entries);
+    return rc;
+}
+
+/* Entries [from, b's end) of bundle b from the caller's known hashes: 1 used, 0 not known. */
+static int
+known_bundle(const struct ov_tile *b, uint64_t from, struct ov_merkle_builder *next,
+             struct ov_tiler *tiler, const struct ov_logreader_hooks *h)
+{
+    uint64_t start = b->n * OV_TILE_WIDTH, end = start + b->width;
+    uint8_t hashes[OV_TILE_WIDTH * OV_HASH_LEN];
+    if (start < from) {
+        start = from;
+    }
+    int rc = h->known(h->ctx, start, end, hashes);
+    for (uint64_t i = start; rc == 1 && i < end; i++) {
+        int e = add_leaf(next, tiler, h, i, hashes + (i - start) * OV_HASH_LEN);
+        rc = e ? e : 1;
+    }
+    return rc;
+}
+
 int
 ov_logreader_sync(struct ov_logreader *r, const struct ov_logreader_cp *cp,
                   ov_logreader_entry_fn fn, void *ctx)
+{
+    const struct ov_logreader_hooks h = { fn, NULL, NULL, ctx };
+    return ov_logreader_sync_hooks(r, cp, &h);
+}
+
+int
+ov_logreader_sync_hooks(struct ov_logreader *r, const struct ov_logreader_cp *cp,
+                        const struct ov_logreader_hooks *h)
 {
     uint64_t from = r->tree.size;
     if (cp->size < from) {
@@ -298,32 +371,12 @@ ov_logreader_sync(struct ov_logreader *r, const struct ov_logreader_cp *cp,
         uint64_t left = cp->size - n * OV_TILE_WIDTH;
         struct ov_tile b = { OV_TILE_ENTRIES, n,
                              (unsigned)(left >= OV_TILE_WIDTH ? OV_TILE_WIDTH : left) };
-        char path[OV_MAX_TILE_PATH_LEN + 1];
-        size_t pl, ne = 0;
-        struct ov_httpc_resp resp;
-        struct ov_bytes *entries = malloc(OV_TILE_WIDTH * sizeof *entries);
-        rc = entries ? ov_tile_path(&b, path, sizeof path, &pl) : -OV_E_NOMEM;
-        rc = rc ? rc : fetch(r, path, OV_MAX_BUNDLE_LEN, &resp);
+        rc = h->known != NULL ? known_bundle(&b, from, &next, tiler, h) : 0;
         if (rc == 0) {
-            rc = ov_bundle_parse(ov_buf_view(&resp.body), b.width, entries, &ne);
-            for (size_t i = 0; i < ne && rc == 0; i++) {
-                uint64_t idx = n * OV_TILE_WIDTH + i;
-                uint8_t h[OV_HASH_LEN];
-                if (idx < from) {
-                    continue;
-                }
-                rc = ov_merkle_leaf_hash(entries[i].ptr, entries[i].len, h);
-                rc = rc ? rc : ov_merkle_builder_append(&next, h);
-                if (rc == 0 && tiler != NULL) {
-                    rc = ov_tiler_append(tiler, h);
-                }
-                if (rc == 0 && fn != NULL) {
-                    rc = fn(ctx, idx, entries[i]);
-                }
-            }
-            ov_httpc_resp_clear(&resp);
+            rc = read_bundle(r, &b, from, &next, tiler, h);
+        } else if (rc == 1) {
+            rc = 0;
         }
-        free(entries);
     }
     if (rc == 0 && tiler != NULL) {
         rc = ov_tiler_flush(tiler);

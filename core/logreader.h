@@ -1,7 +1,8 @@
 /* logreader: a client that follows a onevoice log through its public C2SP interface alone:
  * it fetches the checkpoint, checks the log's signature and the witnesses' cosignatures
- * (a quorum), fetches every new entry bundle, recomputes the tree and refuses anything that
- * does not hash to the checkpoint's root or does not extend what it read before. With
+ * (a quorum), fetches every new entry bundle (but those whose leaf hashes the caller has:
+ * ov_logreader_sync_hooks), recomputes the tree and refuses anything that does not hash to
+ * the checkpoint's root or does not extend what it read before. With
  * verify_tiles it also rebuilds every hash tile and compares it with the one served.
  * Used by the verifier (to learn contexts), the auditor and the wallet. Not thread-safe. */
 #ifndef OV_LOGREADER_H
@@ -69,6 +70,26 @@ OV_MUST_CHECK int ov_logreader_verify_note(const struct ov_logreader_cfg *cfg, s
  * than what was read (the log shrank), -OV_E_HTTP, -OV_E_MALFORMED. */
 OV_MUST_CHECK int ov_logreader_sync(struct ov_logreader *r, const struct ov_logreader_cp *cp,
                                     ov_logreader_entry_fn fn, void *ctx);
+
+/* Every leaf hash, in index order, whether its entry was read or known (below). */
+typedef int (*ov_logreader_leaf_fn)(void *ctx, uint64_t index, const uint8_t hash[OV_HASH_LEN]);
+/* The leaf hashes of entries [from, to) (at most one bundle), if the caller has them all:
+ * 1 and hashes filled, 0 when it does not (the bundle is then fetched), < 0 an error. */
+typedef int (*ov_logreader_known_fn)(void *ctx, uint64_t from, uint64_t to, uint8_t *hashes);
+
+struct ov_logreader_hooks {
+    ov_logreader_entry_fn entry; /* each entry fetched; may be NULL */
+    ov_logreader_leaf_fn leaf;   /* may be NULL */
+    ov_logreader_known_fn known; /* may be NULL: every bundle is fetched */
+    void *ctx;
+};
+
+/* ov_logreader_sync for a reader that wrote some of the entries itself (the verifier): a
+ * bundle whose leaf hashes h->known gives is not fetched, and h->entry does not see its
+ * entries. The root check is the same: a known hash that is not the log's leaf fails the
+ * sync like a rewritten entry would (-OV_E_BAD_PROOF). */
+OV_MUST_CHECK int ov_logreader_sync_hooks(struct ov_logreader *r, const struct ov_logreader_cp *cp,
+                                          const struct ov_logreader_hooks *h);
 
 /* The root of the tree read so far. */
 OV_MUST_CHECK int ov_logreader_root(const struct ov_logreader *r, uint8_t out[OV_HASH_LEN]);

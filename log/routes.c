@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "codec.h"
 #include "entry.h"
+#include "logack.h"
 #include "logreq.h"
 #include "store.h"
 #include "tiles.h"
@@ -171,21 +172,30 @@ add_reply(struct ov_req *rq, struct tlog_app *app, struct tlog_ticket *t)
     for (size_t i = 0; i < t->n; i++) {
         need = t->indices[i] + 1 > need ? t->indices[i] + 1 : need;
     }
-    ov_buf_init(&note, 0);
-    if (t->wait_checkpoint) {
-        rc = tlog_seq_published(app->seq, &note, &cp_size);
-        if (rc == 0 && cp_size < need) {
-            ov_buf_clear(&note);
-            if (ov_req_wait_expired(rq)) {
-                return ov_http_error(rq, 503, "checkpoint_pending",
-                                     "entries are durable; no checkpoint covers them yet");
-            }
-            return ov_http_wait_on(rq, TLOG_EVENT_CHECKPOINT, TLOG_APPEND_WAIT_MS);
+    if (!t->wait_checkpoint) {
+        struct ov_buf body;
+        rc = ov_log_ack_write(t->size, t->indices, (const uint8_t *)t->hashes, t->n,
+                              &body);
+        if (rc == 0) {
+            ov_counter_add(app->appended, t->n);
+            rc = ov_http_reply(rq, 200, "application/json", ov_buf_view(&body));
         }
+        ov_buf_clear(&body);
+        return rc;
     }
-    json_t *entries = json_array(), *proofs = t->wait_checkpoint ? json_array() : NULL;
+    ov_buf_init(&note, 0);
+    rc = tlog_seq_published(app->seq, &note, &cp_size);
+    if (rc == 0 && cp_size < need) {
+        ov_buf_clear(&note);
+        if (ov_req_wait_expired(rq)) {
+            return ov_http_error(rq, 503, "checkpoint_pending",
+                                 "entries are durable; no checkpoint covers them yet");
+        }
+        return ov_http_wait_on(rq, TLOG_EVENT_CHECKPOINT, TLOG_APPEND_WAIT_MS);
+    }
+    json_t *entries = json_array(), *proofs = json_array();
     json_t *res = json_object();
-    rc = rc == 0 && entries && res && (proofs || !t->wait_checkpoint) ? 0 : -OV_E_NOMEM;
+    rc = rc == 0 && entries && res && proofs ? 0 : -OV_E_NOMEM;
     for (size_t i = 0; i < t->n && rc == 0; i++) {
         char b64[64];
         rc = ov_b64_encode(b64, sizeof b64, t->hashes[i], OV_HASH_LEN, OV_B64_STD);
@@ -194,7 +204,7 @@ add_reply(struct ov_req *rq, struct tlog_app *app, struct tlog_ticket *t)
                                                           (json_int_t)t->indices[i], "hash",
                                                           b64)) == 0 ? 0 : -OV_E_NOMEM;
         }
-        if (rc == 0 && proofs != NULL) {
+        if (rc == 0) {
             json_t *p = NULL;
             rc = inclusion_proof(app, t->indices[i], cp_size, &p);
             if (rc == 0) {
@@ -205,11 +215,9 @@ add_reply(struct ov_req *rq, struct tlog_app *app, struct tlog_ticket *t)
     if (rc == 0) {
         json_object_set_new(res, "size", json_integer((json_int_t)t->size));
         json_object_set(res, "entries", entries);
-        if (proofs != NULL) {
-            json_object_set_new(res, "checkpoint", json_stringn((const char *)note.ptr, note.len));
-            json_object_set_new(res, "checkpoint_size", json_integer((json_int_t)cp_size));
-            json_object_set(res, "proofs", proofs);
-        }
+        json_object_set_new(res, "checkpoint", json_stringn((const char *)note.ptr, note.len));
+        json_object_set_new(res, "checkpoint_size", json_integer((json_int_t)cp_size));
+        json_object_set(res, "proofs", proofs);
     }
     json_decref(entries);
     json_decref(proofs);

@@ -38,7 +38,8 @@ struct candidate {
 };
 
 struct round {
-    uint8_t *leaves; /* the new leaf hashes */
+    struct ov_db *db; /* our logged rows, for own_leaves */
+    uint8_t *leaves;  /* the new leaf hashes */
     size_t n, cap;
     struct candidate *cands;
     size_t n_cands, cap_cands;
@@ -56,9 +57,10 @@ round_clear(struct round *r)
 }
 
 static int
-on_entry(void *ctx, uint64_t index, struct ov_bytes entry)
+on_leaf(void *ctx, uint64_t index, const uint8_t hash[OV_HASH_LEN])
 {
     struct round *r = ctx;
+    (void)index;
     if (r->n == r->cap) {
         size_t cap = r->cap ? 2 * r->cap : 1024;
         uint8_t *p = realloc(r->leaves, cap * OV_HASH_LEN);
@@ -68,11 +70,16 @@ on_entry(void *ctx, uint64_t index, struct ov_bytes entry)
         r->leaves = p;
         r->cap = cap;
     }
-    int rc = ov_merkle_leaf_hash(entry.ptr, entry.len, r->leaves + r->n * OV_HASH_LEN);
-    if (rc != 0) {
-        return rc;
-    }
+    memcpy(r->leaves + r->n * OV_HASH_LEN, hash, OV_HASH_LEN);
     r->n++;
+    return 0;
+}
+
+/* Keeps the entries that may be contexts (take_contexts decodes them once verified). */
+static int
+on_entry(void *ctx, uint64_t index, struct ov_bytes entry)
+{
+    struct round *r = ctx;
     if (memmem(entry.ptr, entry.len, context_marker, sizeof context_marker) == NULL) {
         return 0;
     }
@@ -88,9 +95,34 @@ on_entry(void *ctx, uint64_t index, struct ov_bytes entry)
     struct candidate *c = &r->cands[r->n_cands];
     c->index = index;
     ov_buf_init(&c->entry, OV_MAX_ENTRY_LEN);
-    rc = ov_buf_append(&c->entry, entry.ptr, entry.len);
+    int rc = ov_buf_append(&c->entry, entry.ptr, entry.len);
     r->n_cands += rc == 0;
     return rc;
+}
+
+/* The leaf hashes of [from, to) if every one of those entries is a row of ours the log
+ * acknowledged (at that index): the reader then need not fetch their bundle. */
+static int
+own_leaves(void *ctx, uint64_t from, uint64_t to, uint8_t *hashes)
+{
+    struct round *r = ctx;
+    sqlite3_stmt *st = ov_db_stmt(r->db, "own_leaves");
+    uint64_t want = from, index = 0;
+    int rc = ov_db_bind_int64(st, 1, (int64_t)from);
+    rc = rc ? rc : ov_db_bind_int64(st, 2, (int64_t)to);
+    while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
+        rc = ov_db_col_uint64(st, 0, &index);
+        if (rc == 0 && index != want) {
+            break; /* a gap: an entry of someone else's */
+        }
+        rc = rc ? rc : ov_db_col_fixed(st, 1, hashes + (want - from) * OV_HASH_LEN, OV_HASH_LEN);
+        want++;
+    }
+    ov_db_reset(st);
+    if (rc < 0) {
+        return rc;
+    }
+    return want == to && index == to - 1;
 }
 
 /* ---- the proof window --------------------------------------------------------------- */
@@ -544,6 +576,27 @@ close_contexts(struct vf_app *app)
 }
 
 /* One round; returns 0 or the step that failed. */
+/* Reads the new entries. Bundles holding only rows of ours the log acknowledged are not
+ * fetched: their hashes come from our database. Should those not give the log's root (the
+ * log acknowledged an index its tree does not have there), the round reads every bundle
+ * again, so that the verdict on the log rests on what it serves. */
+static int
+sync_round(struct ov_db *db, struct ov_logreader *reader, const struct ov_logreader_cp *cp,
+           struct round *r)
+{
+    struct ov_logreader_hooks h = { on_entry, on_leaf, own_leaves, r };
+    r->db = db;
+    int rc = ov_logreader_sync_hooks(reader, cp, &h);
+    if (rc == -OV_E_BAD_PROOF) {
+        fprintf(stderr, "onevoice-verifier: the log's tree does not hold our rows at the indices "
+                        "it acknowledged; reading every entry\n");
+        round_clear(r);
+        h.known = NULL;
+        rc = ov_logreader_sync_hooks(reader, cp, &h);
+    }
+    return rc;
+}
+
 static int
 round_once(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader)
 {
@@ -556,7 +609,7 @@ round_once(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader)
     }
     uint64_t from = ov_logreader_size(reader);
     if (cp.size > from || app->cp_size != cp.size) {
-        rc = ov_logreader_sync(reader, &cp, on_entry, &r);
+        rc = sync_round(db, reader, &cp, &r);
         rc = rc ? rc : publish(app, reader, &r, &cp);
         if (rc == 0) {
             vf_notify(app, VF_CH_PROOF, app->cp_size); /* the proofs are there now */

@@ -44,6 +44,7 @@ struct job {
     size_t n;
     int64_t ids[VF_SEND_MAX_ROWS];
     struct ov_bytes entries[VF_SEND_MAX_ROWS];
+    uint8_t hashes[VF_SEND_MAX_ROWS][OV_HASH_LEN]; /* their leaf hashes (the answer's check) */
     struct ov_buf data;      /* the entries, back to back */
     uint64_t base;           /* every index it gets is >= base */
     enum job_state state;
@@ -89,7 +90,9 @@ worker_main(void *arg)
         }
         j->state = JOB_SENDING;
         pthread_mutex_unlock(&s->mu);
-        int jrc = rc ? rc : ov_logclient_append(lc, j->entries, j->n, false, &j->ack);
+        int jrc = rc ? rc : ov_logclient_append_hashed(lc, j->entries,
+                                                               j->hashes[0],
+                                                               j->n, false, &j->ack);
         pthread_mutex_lock(&s->mu);
         j->rc = jrc;
         j->state = JOB_DONE;
@@ -117,6 +120,7 @@ read_rows(struct ov_db *db, int64_t after, struct job *j)
         int64_t id = 0;
         rc = ov_db_col_int64(st, 0, &id);
         rc = rc ? rc : ov_db_col_blob(st, 1, OV_LOG_MAX_ENTRY_LEN, &e);
+        rc = rc ? rc : ov_db_col_fixed(st, 2, j->hashes[j->n], OV_HASH_LEN);
         if (rc != 0 || e.len == 0) {
             rc = rc ? rc : -OV_E_MALFORMED;
             break;

@@ -63,7 +63,7 @@ static const struct ov_db_stmt_def stmts[] = {
     /* routes.c: the log index of a row */
     { "entry_index", "SELECT log_index FROM logged WHERE id = ?" },
     /* sender.c: the rows after those in flight (all of them unsent) */
-    { "outbox_next", "SELECT id, entry FROM entries WHERE id > ? ORDER BY id LIMIT ?" },
+    { "outbox_next", "SELECT id, entry, hash FROM entries WHERE id > ? ORDER BY id LIMIT ?" },
     /* sender.c: the log acknowledged a row */
     { "outbox_done", "INSERT OR REPLACE INTO logged (id, log_index) VALUES (?, ?)" },
     /* sender.c, follower.c: rows still waiting (row ids are dense: max + 1, no deletes) */
@@ -76,6 +76,9 @@ static const struct ov_db_stmt_def stmts[] = {
                         "  AND id > COALESCE((SELECT upto FROM sent WHERE id = 1), 0)" },
     { "context_logged_after", "SELECT COUNT(*) FROM logged l JOIN entries e USING (id)"
                               "  WHERE e.context = ? AND l.log_index >= ?" },
+    /* follower.c: the leaf hashes of our rows logged at [from, to), in index order */
+    { "own_leaves", "SELECT l.log_index, e.hash FROM logged l JOIN entries e USING (id)"
+                    "  WHERE l.log_index >= ? AND l.log_index < ? ORDER BY l.log_index" },
     /* follower.c: the actions that entries [from, to) of the log hold */
     { "logged_range", "SELECT e.context, e.label, e.rating FROM logged l JOIN entries e USING (id)"
                       "  WHERE l.log_index >= ? AND l.log_index < ? AND e.label IS NOT NULL" },

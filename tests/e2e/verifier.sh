@@ -293,4 +293,33 @@ check_eq "after the migration, a spent token is still spent" \
     "$(act town "$T/town.tok" 0 --choice no)" "409 token_spent"
 check_eq "after the migration, the same ballot gets the same receipt" \
     "$(act town "$T/town.tok" 0 --choice yes | cut -d' ' -f1,3)" "$(field "$RT0" 1) $(field "$RT0" 3)"
+# --- following the log: bundles of our own rows are not fetched again, and an index the log
+# --- acknowledged wrongly is caught (the follower then reads every bundle) -----------------
+metric() { curl -s "$1/metrics" | awk -v k="$2" '$1 == k { print $2 }'; }
+tile_gets() { metric "$L" 'http_request_duration_seconds_count{method="GET",route="/tile/*"}'; }
+log_size() { curl -s "$L/checkpoint" | sed -n 2p; }
+caught_up() { i=0; until [ "$(metric "$V" verifier_log_size)" = "$(log_size)" ] || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done; }
+refollow() { # stops the verifier, runs the SQL given, starts it again to read the log anew
+    kill "$ver_PID"; wait "$ver_PID" 2>/dev/null
+    python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()' \
+        "$T/v/verifier.db" "DELETE FROM follow; $1" || fail "refollow"
+    start_server ver VPORT $BUILD/onevoice-verifier $VARGS
+    V=http://127.0.0.1:$VPORT
+    caught_up
+}
+G0=$(tile_gets)
+refollow ""
+G1=$(tile_gets)
+SIZE=$(log_size)
+check_eq "the verifier read the whole log again" "$(metric "$V" verifier_log_size)" "$SIZE"
+check_eq "it fetched only the bundle with the contexts of $(( (SIZE + 255) / 256 ))" "$((G1 - G0))" 1
+# two of our rows, in different bundles, swap their acknowledged indices
+refollow "UPDATE logged SET log_index = CASE log_index WHEN 300 THEN 600 ELSE 300 END
+  WHERE log_index IN (300, 600);"
+G2=$(tile_gets)
+check_eq "with indices the log's tree does not have, it still reads the whole log" \
+    "$(metric "$V" verifier_log_size)" "$SIZE"
+check_eq "it said so" "$(grep -c "does not hold our rows" "$T/ver.log")" 1
+check "and fetched every bundle to do it" test "$((G2 - G1))" -gt "$(( (SIZE + 255) / 256 ))"
+
 summary
