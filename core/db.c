@@ -377,21 +377,44 @@ bind_rc(sqlite3_stmt *st, int rc)
     return rc == SQLITE_OK ? 0 : ov_db_err(sqlite3_extended_errcode(sqlite3_db_handle(st)));
 }
 
-int
-ov_db_bind_blob(sqlite3_stmt *st, int idx, struct ov_bytes v)
+static int
+bind_blob(sqlite3_stmt *st, int idx, struct ov_bytes v, sqlite3_destructor_type how)
 {
     /* a NULL pointer would bind SQL NULL rather than an empty blob */
     if (v.len == 0) {
         return bind_rc(st, sqlite3_bind_zeroblob(st, idx, 0));
     }
-    return bind_rc(st, sqlite3_bind_blob64(st, idx, v.ptr, v.len, SQLITE_TRANSIENT));
+    return bind_rc(st, sqlite3_bind_blob64(st, idx, v.ptr, v.len, how));
+}
+
+static int
+bind_text(sqlite3_stmt *st, int idx, const char *s, size_t n, sqlite3_destructor_type how)
+{
+    return bind_rc(st, sqlite3_bind_text64(st, idx, n == 0 ? "" : s, n, how, SQLITE_UTF8));
+}
+
+int
+ov_db_bind_blob(sqlite3_stmt *st, int idx, struct ov_bytes v)
+{
+    return bind_blob(st, idx, v, SQLITE_TRANSIENT);
 }
 
 int
 ov_db_bind_text(sqlite3_stmt *st, int idx, const char *s, size_t n)
 {
-    return bind_rc(st, sqlite3_bind_text64(st, idx, n == 0 ? "" : s, n, SQLITE_TRANSIENT,
-                                           SQLITE_UTF8));
+    return bind_text(st, idx, s, n, SQLITE_TRANSIENT);
+}
+
+int
+ov_db_bind_blob_ref(sqlite3_stmt *st, int idx, struct ov_bytes v)
+{
+    return bind_blob(st, idx, v, SQLITE_STATIC);
+}
+
+int
+ov_db_bind_text_ref(sqlite3_stmt *st, int idx, const char *s, size_t n)
+{
+    return bind_text(st, idx, s, n, SQLITE_STATIC);
 }
 
 int

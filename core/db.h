@@ -115,6 +115,10 @@ int ov_db_err(int sqlite_rc);
  * -OV_E_TOO_BIG, -OV_E_NOMEM, -OV_E_DB. */
 OV_MUST_CHECK int ov_db_bind_blob(sqlite3_stmt *st, int idx, struct ov_bytes v);
 OV_MUST_CHECK int ov_db_bind_text(sqlite3_stmt *st, int idx, const char *s, size_t n);
+/* The same without SQLite's copy (SQLITE_STATIC): the bytes must stay where they are until
+ * ov_db_reset(st). For the per-entry inserts, whose bytes outlive their step anyway. */
+OV_MUST_CHECK int ov_db_bind_blob_ref(sqlite3_stmt *st, int idx, struct ov_bytes v);
+OV_MUST_CHECK int ov_db_bind_text_ref(sqlite3_stmt *st, int idx, const char *s, size_t n);
 OV_MUST_CHECK int ov_db_bind_int64(sqlite3_stmt *st, int idx, int64_t v);
 OV_MUST_CHECK int ov_db_bind_uint64(sqlite3_stmt *st, int idx, uint64_t v);
 OV_MUST_CHECK int ov_db_bind_null(sqlite3_stmt *st, int idx);

@@ -7,6 +7,10 @@
 
 #include "cbor.h"
 
+/* Room for an action entry or its signed bytes with a token (about 600 bytes), so that the
+ * writer's many small appends fill one allocation. */
+#define OV_ACTION_BUF_HINT 1024
+
 static const char *const kind_names[] = {
     [OV_ENTRY_CONTEXT] = "context",   [OV_ENTRY_ENROLLMENT] = "enrollment",
     [OV_ENTRY_ISSUANCE] = "issuance", [OV_ENTRY_ACTION] = "action",
@@ -236,7 +240,8 @@ ov_entry_encode(const struct ov_entry *e, struct ov_buf *out)
 {
     if (e->kind == OV_ENTRY_ACTION) {
         ov_buf_init(out, OV_ENTRY_MAX_LEN);
-        int rc = encode_action(&e->u.action, out);
+        int rc = ov_buf_reserve(out, OV_ACTION_BUF_HINT);
+        rc = rc ? rc : encode_action(&e->u.action, out);
         if (rc != 0) {
             ov_buf_clear(out);
         }
@@ -590,7 +595,8 @@ int
 ov_action_signed_bytes(const struct ov_action *a, struct ov_buf *out)
 {
     ov_buf_init(out, OV_MAX_CBOR_LEN);
-    int rc = ov_cbor_write_head(out, OV_CBOR_MAP, 4u + a->is_rating);
+    int rc = ov_buf_reserve(out, OV_ACTION_BUF_HINT); /* one allocation, not a doubling chain */
+    rc = rc ? rc : ov_cbor_write_head(out, OV_CBOR_MAP, 4u + a->is_rating);
     rc = rc ? rc : write_action_core(a, out);
     rc = rc ? rc : ov_cbor_check(ov_buf_view(out));
     if (rc != 0) {

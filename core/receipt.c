@@ -197,7 +197,9 @@ ov_receipt_format(const struct ov_receipt *r, struct ov_buf *out)
     }
     bool proven = r->status == OV_RECEIPT_PROVEN;
     ov_receipt_path(r->hash, path);
-    int rc = ov_buf_append(out, "{", 1);
+    /* one allocation for a receipt of a usual entry, not a doubling chain */
+    int rc = ov_buf_reserve(out, proven ? 4096 : 2048);
+    rc = rc ? rc : ov_buf_append(out, "{", 1);
     if (rc == 0 && proven) {
         rc = ov_buf_append_str(out, "\"checkpoint\":");
         rc = rc ? rc : json_string_append(out, r->checkpoint.ptr, r->checkpoint.len);

@@ -212,8 +212,8 @@ append_one(struct tlog_seq *s, struct ov_bytes entry, const uint8_t hash[OV_HASH
     }
     sqlite3_stmt *st = ov_db_stmt(s->db, "leaf_insert");
     rc = ov_db_bind_uint64(st, 1, s->size);
-    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(hash, OV_HASH_LEN));
-    rc = rc ? rc : ov_db_bind_blob(st, 3, entry);
+    rc = rc ? rc : ov_db_bind_blob_ref(st, 2, OV_BYTES(hash, OV_HASH_LEN));
+    rc = rc ? rc : ov_db_bind_blob_ref(st, 3, entry);
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
     if (rc < 0) {

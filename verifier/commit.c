@@ -137,15 +137,17 @@ insert_row(struct vf_app *app, struct ov_db *db, struct vf_item *it, int v)
     sqlite3_stmt *st = ov_db_stmt(db, "action_put");
     const struct ov_action *a = &it->a;
     const char *label = a->is_rating ? a->target : a->choice;
-    int rc = ov_db_bind_blob(st, 1, OV_BYTES(it->hash[v], 32));
-    rc = rc ? rc : ov_db_bind_blob(st, 2, ov_buf_view(&it->entry[v]));
-    rc = rc ? rc : ov_db_bind_text(st, 3, a->context, strlen(a->context));
-    rc = rc ? rc : ov_db_bind_blob(st, 4, OV_BYTES(it->ballot, 32));
-    rc = rc ? rc : ov_db_bind_text(st, 5, label, strlen(label));
+    /* the item holds every bound byte until the reset below */
+    int rc = ov_db_bind_blob_ref(st, 1, OV_BYTES(it->hash[v], 32));
+    rc = rc ? rc : ov_db_bind_blob_ref(st, 2, ov_buf_view(&it->entry[v]));
+    rc = rc ? rc : ov_db_bind_text_ref(st, 3, a->context, strlen(a->context));
+    rc = rc ? rc : ov_db_bind_blob_ref(st, 4, OV_BYTES(it->ballot, 32));
+    rc = rc ? rc : ov_db_bind_text_ref(st, 5, label, strlen(label));
     rc = rc ? rc : (a->is_rating ? ov_db_bind_int64(st, 6, a->rating) : ov_db_bind_null(st, 6));
-    rc = rc ? rc : (v == 1 ? ov_db_bind_blob(st, 7, OV_BYTES(it->nonce, 32)) : ov_db_bind_null(st, 7));
     rc = rc ? rc
-            : (a->is_rating ? ov_db_bind_blob(st, 8, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN))
+            : (v == 1 ? ov_db_bind_blob_ref(st, 7, OV_BYTES(it->nonce, 32)) : ov_db_bind_null(st, 7));
+    rc = rc ? rc
+            : (a->is_rating ? ov_db_bind_blob_ref(st, 8, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN))
                             : ov_db_bind_null(st, 8));
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
