@@ -588,11 +588,13 @@ sync_round(struct ov_db *db, struct ov_logreader *reader, const struct ov_logrea
     r->db = db;
     int rc = ov_logreader_sync_hooks(reader, cp, &h);
     if (rc == -OV_E_BAD_PROOF) {
-        fprintf(stderr, "onevoice-verifier: the log's tree does not hold our rows at the indices "
-                        "it acknowledged; reading every entry\n");
         round_clear(r);
         h.known = NULL;
         rc = ov_logreader_sync_hooks(reader, cp, &h);
+        if (rc == 0) { /* the tree is sound: it was the acknowledgements */
+            fprintf(stderr, "onevoice-verifier: the log's tree does not hold our rows at the "
+                            "indices it acknowledged; every entry was read instead\n");
+        }
     }
     return rc;
 }
