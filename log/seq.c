@@ -567,6 +567,12 @@ tlog_seq_start(const struct tlog_seq_cfg *cfg, struct tlog_seq **out)
     ov_buf_init(&s->published, 0);
     int rc = tlog_store_open(cfg->dir, &s->db);
     if (rc == 0) {
+        /* The sequencer only appends: it needs the right edge of each B-tree, not the 64 MB
+         * that tlog_store_open gives readers, which would fill with pages written once and
+         * never read again (log_rss_1M read 46-108 MB with it, 34 MB with this). */
+        rc = ov_db_exec(s->db, "PRAGMA cache_size = -2048");
+    }
+    if (rc == 0) {
         rc = tlog_store_open(cfg->dir, &s->pub_db);
     }
     if (rc == 0) {
