@@ -122,7 +122,7 @@ own_leaves(void *ctx, uint64_t from, uint64_t to, uint8_t *hashes)
     if (rc < 0) {
         return rc;
     }
-    return want == to && index == to - 1;
+    return want == to;
 }
 
 /* ---- the proof window --------------------------------------------------------------- */
@@ -575,7 +575,6 @@ close_contexts(struct vf_app *app)
     }
 }
 
-/* One round; returns 0 or the step that failed. */
 /* Reads the new entries. Bundles holding only rows of ours the log acknowledged are not
  * fetched: their hashes come from our database. Should those not give the log's root (the
  * log acknowledged an index its tree does not have there), the round reads every bundle
@@ -599,6 +598,7 @@ sync_round(struct ov_db *db, struct ov_logreader *reader, const struct ov_logrea
     return rc;
 }
 
+/* One round; returns 0 or the step that failed. */
 static int
 round_once(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader)
 {
