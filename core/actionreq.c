@@ -143,49 +143,6 @@ skip_ws(const char *p, const char *end)
     return p;
 }
 
-/* A string without escapes or non-ASCII bytes at p (the opening quote): its bytes. */
-static const char *
-scan_plain_string(const char *p, const char *end, struct ov_bytes *out)
-{
-    if (p >= end || *p != '"') {
-        return NULL;
-    }
-    const char *s = ++p;
-    while (p < end && *p != '"') {
-        unsigned char c = (unsigned char)*p;
-        if (c < 0x20 || c > 0x7e || c == '\\') {
-            return NULL;
-        }
-        p++;
-    }
-    if (p >= end) {
-        return NULL;
-    }
-    *out = OV_BYTES(s, (size_t)(p - s));
-    return p + 1;
-}
-
-/* -?(0|[1-9][0-9]*), at most 18 digits (no overflow), not followed by a fraction or an
- * exponent. */
-static const char *
-scan_plain_int(const char *p, const char *end, int64_t *out)
-{
-    bool neg = p < end && *p == '-';
-    p += neg;
-    const char *d = p;
-    int64_t v = 0;
-    while (p < end && *p >= '0' && *p <= '9' && p - d < 18) {
-        v = v * 10 + (*p++ - '0');
-    }
-    size_t n = (size_t)(p - d);
-    if (n == 0 || (n > 1 && *d == '0') ||
-        (p < end && ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E'))) {
-        return NULL;
-    }
-    *out = neg ? -v : v;
-    return p;
-}
-
 static bool
 scan_fields(struct ov_bytes body, struct fields *f)
 {
@@ -201,7 +158,7 @@ scan_fields(struct ov_bytes body, struct fields *f)
         for (;;) {
             struct ov_bytes key;
             int k = 0;
-            p = scan_plain_string(p, end, &key);
+            p = ov_json_scan_plain_string(p, end, &key);
             while (p != NULL && k < F_N &&
                    (strlen(known_keys[k]) != key.len || memcmp(known_keys[k], key.ptr, key.len))) {
                 k++;
@@ -216,9 +173,9 @@ scan_fields(struct ov_bytes body, struct fields *f)
             p = skip_ws(p, end);
             f->present[k] = true;
             if (p < end && *p == '"') {
-                p = scan_plain_string(p, end, &f->str[k]);
+                p = ov_json_scan_plain_string(p, end, &f->str[k]);
             } else if (k == F_RATING) {
-                p = scan_plain_int(p, end, &f->rating);
+                p = ov_json_scan_plain_int(p, end, &f->rating);
                 f->rating_is_int = true;
             } else {
                 return false;

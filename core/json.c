@@ -1,6 +1,7 @@
 #include "json.h"
 
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,4 +70,46 @@ ov_json_dump(const json_t *j, size_t max, struct ov_buf *out)
         ov_buf_clear(out);
     }
     return rc;
+}
+
+/* ---- the plain subset, scanned in place ---------------------------------------------- */
+
+const char *
+ov_json_scan_plain_string(const char *p, const char *end, struct ov_bytes *out)
+{
+    if (p >= end || *p != '"') {
+        return NULL;
+    }
+    const char *s = ++p;
+    while (p < end && *p != '"') {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c > 0x7e || c == '\\') {
+            return NULL;
+        }
+        p++;
+    }
+    if (p >= end) {
+        return NULL;
+    }
+    *out = OV_BYTES(s, (size_t)(p - s));
+    return p + 1;
+}
+
+const char *
+ov_json_scan_plain_int(const char *p, const char *end, int64_t *out)
+{
+    bool neg = p < end && *p == '-';
+    p += neg;
+    const char *d = p;
+    int64_t v = 0;
+    while (p < end && *p >= '0' && *p <= '9' && p - d < 18) {
+        v = v * 10 + (*p++ - '0');
+    }
+    size_t n = (size_t)(p - d);
+    if (n == 0 || (n > 1 && *d == '0') ||
+        (p < end && ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E'))) {
+        return NULL;
+    }
+    *out = neg ? -v : v;
+    return p;
 }

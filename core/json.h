@@ -6,6 +6,7 @@
 #define OV_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -26,5 +27,14 @@ OV_MUST_CHECK int ov_json_only_keys(const json_t *o, const char *const *keys, si
  * -OV_E_TOO_BIG, -OV_E_NOMEM, -OV_E_MALFORMED (j cannot be encoded); out is cleared on
  * failure. */
 OV_MUST_CHECK int ov_json_dump(const json_t *j, size_t max, struct ov_buf *out);
+
+/* Scanners for the plain subset of JSON that the fast paths read in place (actionreq,
+ * logack): each takes p at the value and returns the byte after it, or NULL when the value
+ * is not in the subset (the caller then leaves the input to jansson, so both readers agree).
+ * A string of printable ASCII without escapes, its opening quote at p: its bytes. */
+const char *ov_json_scan_plain_string(const char *p, const char *end, struct ov_bytes *out);
+/* -?(0|[1-9][0-9]*), at most 18 digits (no overflow), not followed by a fraction or an
+ * exponent. */
+const char *ov_json_scan_plain_int(const char *p, const char *end, int64_t *out);
 
 #endif

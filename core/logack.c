@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "codec.h"
+#include "json.h"
 
 #define ACK_MAX_LEN (64u << 20) /* far above 4096 entries with their proofs */
 #define HASH_B64_LEN 44         /* padded base64 of 32 bytes */
@@ -176,44 +177,28 @@ lit(struct scan *s, const char *want, size_t n)
 }
 #define LIT(s, w) lit((s), (w), sizeof(w) - 1)
 
-/* 0|[1-9][0-9]*, at most 18 digits (no overflow), not followed by a fraction or exponent. */
+/* A non-negative integer of the plain subset (a sign is not this form: jansson decides). */
 static bool
 scan_uint(struct scan *s, uint64_t *out)
 {
-    const char *d = s->p;
-    uint64_t v = 0;
-    while (s->p < s->end && *s->p >= '0' && *s->p <= '9' && s->p - d < 18) {
-        v = v * 10 + (uint64_t)(*s->p++ - '0');
-    }
-    size_t len = (size_t)(s->p - d);
-    if (len == 0 || (len > 1 && *d == '0') ||
-        (s->p < s->end && ((*s->p >= '0' && *s->p <= '9') || *s->p == '.' || *s->p == 'e' ||
-                           *s->p == 'E'))) {
+    int64_t v;
+    const char *p = s->p < s->end && *s->p != '-' ? ov_json_scan_plain_int(s->p, s->end, &v) : NULL;
+    if (p == NULL) {
         return false;
     }
-    *out = v;
+    s->p = p;
+    *out = (uint64_t)v;
     return true;
 }
 
-/* A string of printable ASCII without escapes: its bytes. */
 static bool
 scan_plain_string(struct scan *s, struct ov_bytes *out)
 {
-    if (s->p >= s->end || *s->p != '"') {
+    const char *p = ov_json_scan_plain_string(s->p, s->end, out);
+    if (p == NULL) {
         return false;
     }
-    const char *b = ++s->p;
-    while (s->p < s->end && *s->p != '"') {
-        if (*s->p < 0x20 || *s->p > 0x7e || *s->p == '\\') {
-            return false;
-        }
-        s->p++;
-    }
-    if (s->p >= s->end) {
-        return false;
-    }
-    *out = OV_BYTES(b, (size_t)(s->p - b));
-    s->p++;
+    s->p = p;
     return true;
 }
 

@@ -168,10 +168,6 @@ add_reply(struct ov_req *rq, struct tlog_app *app, struct tlog_ticket *t)
     struct ov_buf note;
     uint64_t cp_size = 0;
     int rc = 0;
-    uint64_t need = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        need = t->indices[i] + 1 > need ? t->indices[i] + 1 : need;
-    }
     if (!t->wait_checkpoint) {
         struct ov_buf body;
         rc = ov_log_ack_write(t->size, t->indices, (const uint8_t *)t->hashes, t->n,
@@ -182,6 +178,10 @@ add_reply(struct ov_req *rq, struct tlog_app *app, struct tlog_ticket *t)
         }
         ov_buf_clear(&body);
         return rc;
+    }
+    uint64_t need = 0; /* the checkpoint must cover every entry */
+    for (size_t i = 0; i < t->n; i++) {
+        need = t->indices[i] + 1 > need ? t->indices[i] + 1 : need;
     }
     ov_buf_init(&note, 0);
     rc = tlog_seq_published(app->seq, &note, &cp_size);
