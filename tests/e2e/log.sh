@@ -164,20 +164,14 @@ check "a new entry comes after it" test "$($LT append $U "$E2E_TMP/q.key" issuer
     awk '{ print $1 }')" -gt "$LAST"
 # a database of the first schema (leaves.hash UNIQUE, user_version 1) is migrated on start
 kill "$log_PID"; wait "$log_PID" 2>/dev/null
-ROWS=$(python3 - "$E2E_TMP/log/log.db" <<'PY'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-c.executescript("""
+ROWS=$(table_shape "$E2E_TMP/log/log.db" leaves | cut -d' ' -f2)
+sql_exec "$E2E_TMP/log/log.db" <<'SQL' || fail "downgrade"
 CREATE TABLE leaves_v1 (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, data BLOB NOT NULL) STRICT;
 INSERT INTO leaves_v1 SELECT idx, hash, data FROM leaves;
 DROP TABLE leaves;
 ALTER TABLE leaves_v1 RENAME TO leaves;
 PRAGMA user_version = 1;
-""")
-print(c.execute("SELECT COUNT(*) FROM leaves").fetchone()[0])
-c.close()
-PY
-)
+SQL
 start_server log PORT $BUILD/onevoice-log $LOGARGS
 U=http://127.0.0.1:$PORT
 check_eq "the first schema is migrated, every leaf kept, no index left on leaves" \

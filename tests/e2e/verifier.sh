@@ -268,12 +268,8 @@ check_eq "the live tally counts the 1500 ballots" "$(total load)" "1500 False Tr
 
 # --- a database of the first schema (UNIQUE indexes, before keys.c) is migrated -------------
 kill "$ver_PID"; wait "$ver_PID" 2>/dev/null
-ROWS=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(
-    "SELECT COUNT(*) FROM entries").fetchone()[0])' "$T/v/verifier.db")
-python3 - "$T/v/verifier.db" <<'PY' || fail "downgrade"
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-c.executescript("""
+ROWS=$(table_shape "$T/v/verifier.db" entries | cut -d' ' -f2)
+sql_exec "$T/v/verifier.db" <<'SQL' || fail "downgrade"
 CREATE TABLE entries_v1 (id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, entry BLOB NOT NULL,
   context TEXT NOT NULL, ballot BLOB, label TEXT, rating INTEGER, nonce BLOB, pseudonym BLOB) STRICT;
 INSERT INTO entries_v1 SELECT * FROM entries;
@@ -282,9 +278,7 @@ ALTER TABLE entries_v1 RENAME TO entries;
 CREATE UNIQUE INDEX entries_spent ON entries (context, nonce) WHERE nonce IS NOT NULL;
 CREATE UNIQUE INDEX entries_rated ON entries (context, pseudonym, label) WHERE pseudonym IS NOT NULL;
 PRAGMA user_version = 1;
-""")
-c.close()
-PY
+SQL
 start_server ver VPORT $BUILD/onevoice-verifier $VARGS
 V=http://127.0.0.1:$VPORT
 check_eq "the first schema is migrated, every row kept, no UNIQUE index left" \
@@ -301,8 +295,7 @@ log_size() { curl -s "$L/checkpoint" | sed -n 2p; }
 caught_up() { i=0; until [ "$(metric "$V" verifier_log_size)" = "$(log_size)" ] || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done; }
 refollow() { # stops the verifier, runs the SQL given, starts it again to read the log anew
     kill "$ver_PID"; wait "$ver_PID" 2>/dev/null
-    python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()' \
-        "$T/v/verifier.db" "DELETE FROM follow; $1" || fail "refollow"
+    printf '%s\n' "DELETE FROM follow; $1" | sql_exec "$T/v/verifier.db" || fail "refollow"
     start_server ver VPORT $BUILD/onevoice-verifier $VARGS
     V=http://127.0.0.1:$VPORT
     caught_up

@@ -43,6 +43,12 @@ start_server() {
     eval "$var=$(cat "$pf")"
 }
 
+# sql_exec DB: runs the SQL script on stdin against DB (a test setting a database's state)
+sql_exec() {
+    python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1]); c.executescript(sys.stdin.read()); c.commit(); c.close()' "$1"
+}
+
 # table_shape DB TABLE: prints "USER_VERSION ROWS INDEXES" (a migration's outcome)
 table_shape() {
     python3 -c 'import sqlite3, sys
