@@ -159,6 +159,61 @@ ov_vclient_submit(struct ov_vclient *c, const struct ov_action *a, unsigned flag
 }
 
 int
+ov_vclient_submit_batch(struct ov_vclient *c, const struct ov_action *a, size_t n,
+                        unsigned flags, struct ov_batch_answer *out,
+                        struct ov_vclient_answer *ans)
+{
+    struct ov_buf body, line;
+    struct ov_httpc_resp resp;
+    char url[OV_VCLIENT_MAX_URL + 32];
+    memset(ans, 0, sizeof *ans);
+    memset(&resp, 0, sizeof resp);
+    for (size_t i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        ov_receipt_init(&out[i].receipt);
+    }
+    if (n == 0 || n > OV_MAX_BATCH_ACTIONS) {
+        return -OV_E_TOO_BIG;
+    }
+    snprintf(url, sizeof url, "%s/actions/batch%s", c->url,
+             (flags & OV_VCLIENT_WAIT_PROOF) ? "?wait=proof" : "");
+    ov_buf_init(&body, OV_MAX_BATCH_LEN);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = ov_actionreq_build(&a[i], true, &line);
+        rc = rc ? rc : ov_buf_append(&body, line.ptr, line.len);
+        rc = rc ? rc : ov_buf_append(&body, "\n", 1);
+        ov_buf_clear(&line);
+    }
+    if (rc == 0) {
+        struct ov_httpc_req rq = {
+            .url = url,
+            .content_type = OV_BATCH_CONTENT_TYPE,
+            .body = ov_buf_view(&body),
+            .timeout_ms = OV_VCLIENT_TIMEOUT_MS,
+            .resp_max = n * (OV_MAX_RECEIPT_LEN + 1),
+        };
+        rc = ov_httpc_do(c->http, &rq, &resp) == 0 ? 0 : -OV_E_HTTP;
+    }
+    if (rc == 0) {
+        answer_from(&resp, ans);
+        rc = resp.status == 200 ? 0 : -OV_E_HTTP;
+    }
+    rc = rc ? rc : ov_actionbatch_answers_parse(ov_buf_view(&resp.body), n, out);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (out[i].reason[0] == 0) {
+            rc = same_action(&out[i].receipt, &a[i]);
+        }
+    }
+    if (rc != 0) {
+        ov_actionbatch_answers_clear(out, n);
+    }
+    ov_buf_clear(&body);
+    ov_httpc_resp_clear(&resp);
+    return rc;
+}
+
+int
 ov_vclient_receipt(struct ov_vclient *c, const uint8_t hash[OV_HASH_LEN], bool wait_proof,
                    struct ov_receipt *r, struct ov_vclient_answer *ans)
 {

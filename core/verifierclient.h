@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "actionbatch.h"
 #include "entry.h"
 #include "err.h"
 #include "merkle.h"
@@ -45,6 +46,18 @@ void ov_vclient_free(struct ov_vclient *c);
 OV_MUST_CHECK int ov_vclient_submit(struct ov_vclient *c, const struct ov_action *a,
                                     unsigned flags, struct ov_receipt *r,
                                     struct ov_vclient_answer *ans);
+
+/* Submits a[0..n) (1..OV_MAX_BATCH_ACTIONS signed actions, each with its token when
+ * has_token; OV_VCLIENT_TOKEN_IN_HEADER does not apply) to POST /actions/batch in one
+ * request. 0 when the verifier answered the batch: out[i] (initialised here; clear them with
+ * ov_actionbatch_answers_clear) is a[i]'s answer, a receipt checked as ov_vclient_submit
+ * checks it (-OV_E_BAD_PROOF for one that is not its action's) or a refusal. -OV_E_HTTP
+ * when the batch was refused or not answered (ans says which), -OV_E_MALFORMED for an
+ * answer that is not a line per action, -OV_E_TOO_BIG over the batch's limits, -OV_E_NOMEM.
+ * ans is always filled. */
+OV_MUST_CHECK int ov_vclient_submit_batch(struct ov_vclient *c, const struct ov_action *a,
+                                          size_t n, unsigned flags, struct ov_batch_answer *out,
+                                          struct ov_vclient_answer *ans);
 
 /* GET /receipts/<hex hash>, with ?wait=proof when wait_proof. 0 with r filled (200 or 202),
  * -OV_E_HTTP (404 for a hash the verifier never counted), -OV_E_MALFORMED (including a

@@ -1,5 +1,6 @@
 /* routes: the verifier's HTTP API (docs/PROTOCOL.md §8).
  *   POST /actions[?wait=proof]          count an action; answer with its receipt
+ *   POST /actions/batch[?wait=proof]    many actions, a line each; an answer line each
  *   GET  /receipts/<hex leaf hash>[?wait=proof]
  *   GET  /tallies, GET /tallies/<context>
  *   GET  /contexts                      the contexts learned from the log
@@ -15,6 +16,7 @@
 
 #include <openssl/evp.h>
 
+#include "actionbatch.h"
 #include "actionreq.h"
 #include "app.h"
 #include "codec.h"
@@ -22,10 +24,54 @@
 #include "store.h"
 #include "tiles.h"
 
-/* A request's state between its long-poll rounds. */
-struct vf_req {
-    struct vf_item *item; /* POST: the action in the committer's hands */
-    bool wait_proof;
+/* A refusal: its HTTP status, reason code and message (docs/PROTOCOL.md §8). */
+struct refusal {
+    unsigned status;
+    const char *reason;
+    const char *message;
+};
+
+static const struct refusal R_MALFORMED = { 400, "malformed_request",
+                                            "not an action request (docs/PROTOCOL.md §8)" },
+                            R_UNKNOWN_CONTEXT = { 404, "unknown_context",
+                                                  "the log has no such context" },
+                            R_NOT_OPEN = { 403, "context_closed", "the context is not open now" },
+                            R_NOT_A_RATING = { 400, "invalid_action",
+                                               "a rating within the scale is needed" },
+                            R_NOT_A_CHOICE = { 400, "invalid_action",
+                                               "not one of the context's choices" },
+                            R_BAD_TOKEN = { 400, "bad_token",
+                                            "the token is missing or not valid for this context" },
+                            R_BAD_SIGNATURE = { 400, "bad_signature",
+                                                "the action signature or the token's nonce does "
+                                                "not match the pseudonym" },
+                            R_STOPPING = { 503, "stopping", "the verifier is stopping" },
+                            R_SPENT = { 409, "token_spent",
+                                        "this token was spent on another ballot" },
+                            R_RATED = { 409, "already_rated",
+                                        "this pseudonym rated this target already" },
+                            R_UNKNOWN_PSEUDONYM = { 403, "unknown_pseudonym",
+                                                    "a first rating must carry the token that "
+                                                    "admits the pseudonym" },
+                            R_CLOSED = { 403, "context_closed", "the context closed" },
+                            R_TOO_MANY_TARGETS = { 400, "invalid_action",
+                                                   "the round has as many targets as it can count" },
+                            R_COMMIT_FAILED = { 503, "commit_failed",
+                                                "the action was not stored; send it again" },
+                            R_COMMIT_PENDING = { 503, "commit_pending",
+                                                 "the action is not stored yet" };
+
+static int
+refuse(struct ov_req *rq, const struct refusal *r)
+{
+    return ov_http_error(rq, r->status, r->reason, r->message);
+}
+
+/* One action of a request (a POST carries one, a batch up to OV_MAX_BATCH_ACTIONS, a GET
+ * names one row): its item while the committer decides, then its refusal or its row. */
+struct vf_slot {
+    struct vf_item *item;
+    const struct refusal *refused;
     bool have_row;
     int64_t row;
     uint8_t hash[32];
@@ -34,24 +80,49 @@ struct vf_req {
     uint64_t index;
 };
 
+/* A request's state between its long-poll rounds. */
+struct vf_req {
+    bool wait_proof;
+    bool batch; /* answers with a line per action (POST /actions/batch) */
+    size_t n;
+    struct vf_slot s[];
+};
+
 static void
 req_free(void *p)
 {
     struct vf_req *st = p;
-    vf_item_release(st->item);
-    ov_buf_clear(&st->entry);
+    for (size_t i = 0; i < st->n; i++) {
+        vf_item_release(st->s[i].item);
+        ov_buf_clear(&st->s[i].entry);
+    }
     free(st);
 }
 
 static struct vf_req *
-req_new(struct ov_req *rq)
+req_new(struct ov_req *rq, size_t n)
 {
-    struct vf_req *st = calloc(1, sizeof *st);
+    struct vf_req *st = calloc(1, sizeof *st + n * sizeof st->s[0]);
     if (st != NULL) {
-        ov_buf_init(&st->entry, OV_MAX_ENTRY_LEN);
+        st->n = n;
+        for (size_t i = 0; i < n; i++) {
+            ov_buf_init(&st->s[i].entry, OV_MAX_ENTRY_LEN);
+        }
         ov_req_set_state(rq, st, req_free);
     }
     return st;
+}
+
+/* Settles a slot as refused, dropping our hold on its item (the committer keeps its own on
+ * an item it still holds: one refused commit_pending may yet be counted, as when the
+ * answer is lost, and a retry then gets its receipt). */
+static int
+refuse_slot(struct vf_slot *s, const struct refusal *r)
+{
+    vf_item_release(s->item);
+    s->item = NULL;
+    s->refused = r;
+    return 0;
 }
 
 /* ?wait=proof (1), no wait (0), anything else (-1). */
@@ -68,81 +139,138 @@ wait_arg(struct ov_req *rq)
 
 /* ---- receipts -------------------------------------------------------------------------- */
 
+/* The receipt of a slot's row as it stands, as JSON into j (initialised here); with its
+ * proof when try_proof and a verified checkpoint covers it. */
 static int
-reply_receipt(struct ov_req *rq, struct vf_app *app, struct vf_req *st, bool try_proof)
+slot_receipt(struct vf_app *app, const struct vf_slot *s, bool try_proof, struct ov_buf *j,
+             enum ov_receipt_status *status)
 {
     struct ov_receipt r;
-    struct ov_buf j;
     ov_receipt_init(&r);
-    r.status = st->indexed ? OV_RECEIPT_LOGGED : OV_RECEIPT_PENDING;
-    memcpy(r.hash, st->hash, 32);
-    r.index = st->indexed ? st->index : 0;
-    int rc = ov_buf_append(&r.entry, st->entry.ptr, st->entry.len);
-    if (rc == 0 && try_proof && st->indexed) {
+    ov_buf_init(j, OV_MAX_RECEIPT_LEN);
+    r.status = s->indexed ? OV_RECEIPT_LOGGED : OV_RECEIPT_PENDING;
+    memcpy(r.hash, s->hash, 32);
+    r.index = s->indexed ? s->index : 0;
+    int rc = ov_buf_append(&r.entry, s->entry.ptr, s->entry.len);
+    if (rc == 0 && try_proof && s->indexed) {
         struct ov_buf note;
-        if (vf_follower_prove(app, st->index, st->hash, &note, r.proof, &r.n_proof) == 0) {
+        if (vf_follower_prove(app, s->index, s->hash, &note, r.proof, &r.n_proof) == 0) {
             ov_buf_clear(&r.checkpoint);
             r.checkpoint = note;
             r.status = OV_RECEIPT_PROVEN;
         }
     }
-    rc = rc ? rc : ov_receipt_format(&r, &j);
-    if (rc == 0 && r.status == OV_RECEIPT_PENDING) {
+    rc = rc ? rc : ov_receipt_format(&r, j);
+    *status = r.status;
+    ov_receipt_clear(&r);
+    return rc;
+}
+
+static int
+reply_receipt(struct ov_req *rq, struct vf_app *app, const struct vf_slot *s)
+{
+    struct ov_buf j;
+    enum ov_receipt_status status;
+    int rc = slot_receipt(app, s, s->indexed, &j, &status);
+    if (rc == 0 && status == OV_RECEIPT_PENDING) {
         char path[OV_RECEIPT_PATH_LEN + 1];
-        ov_receipt_path(r.hash, path);
+        ov_receipt_path(s->hash, path);
         rc = ov_http_header(rq, "Location", path);
     }
     rc = rc ? rc
-            : ov_http_reply(rq, r.status == OV_RECEIPT_PENDING ? 202 : 200, "application/json",
+            : ov_http_reply(rq, status == OV_RECEIPT_PENDING ? 202 : 200, "application/json",
                             ov_buf_view(&j));
     ov_buf_clear(&j);
-    ov_receipt_clear(&r);
+    return rc;
+}
+
+/* A batch's answer: a line per action, in the request's order: its receipt, or its
+ * refusal {"error","message","http_status"}. */
+static int
+reply_batch(struct ov_req *rq, struct vf_app *app, const struct vf_req *st)
+{
+    struct ov_buf out, j;
+    enum ov_receipt_status status;
+    int rc = 0;
+    ov_buf_init(&out, st->n * (OV_MAX_RECEIPT_LEN + 1));
+    for (size_t i = 0; i < st->n && rc == 0; i++) {
+        const struct vf_slot *s = &st->s[i];
+        if (s->refused != NULL) {
+            rc = ov_actionbatch_refusal(s->refused->status, s->refused->reason,
+                                          s->refused->message, &out);
+            continue;
+        }
+        rc = slot_receipt(app, s, s->indexed, &j, &status);
+        rc = rc ? rc : ov_buf_append(&out, j.ptr, j.len);
+        rc = rc ? rc : ov_buf_append(&out, (const uint8_t *)"\n", 1);
+        ov_buf_clear(&j);
+    }
+    rc = rc ? rc : ov_http_reply(rq, 200, OV_BATCH_CONTENT_TYPE, ov_buf_view(&out));
+    ov_buf_clear(&out);
     return rc;
 }
 
 /* The row's index, once the sender recorded it. */
 static int
-load_index(struct vf_app *app, struct vf_req *st)
+load_index(struct vf_app *app, struct vf_slot *s)
 {
-    if (st->indexed || (uint64_t)st->row > atomic_load(&app->indexed_upto)) {
+    if (s->indexed || (uint64_t)s->row > atomic_load(&app->indexed_upto)) {
         return 0;
     }
-    if (vf_idx_get(app, (uint64_t)st->row, &st->index)) {
-        st->indexed = true;
+    if (vf_idx_get(app, (uint64_t)s->row, &s->index)) {
+        s->indexed = true;
         return 0;
     }
     struct ov_db *db = ov_db_per_thread_get(&app->dbs);
     if (db == NULL) {
         return -OV_E_NOMEM;
     }
-    sqlite3_stmt *s = ov_db_stmt(db, "entry_index");
-    int rc = ov_db_bind_int64(s, 1, st->row);
-    rc = rc ? rc : ov_db_step(s);
-    if (rc == OV_DB_ROW && !ov_db_col_is_null(s, 0)) {
-        rc = ov_db_col_uint64(s, 0, &st->index);
-        st->indexed = rc == 0;
+    sqlite3_stmt *q = ov_db_stmt(db, "entry_index");
+    int rc = ov_db_bind_int64(q, 1, s->row);
+    rc = rc ? rc : ov_db_step(q);
+    if (rc == OV_DB_ROW && !ov_db_col_is_null(q, 0)) {
+        rc = ov_db_col_uint64(q, 0, &s->index);
+        s->indexed = rc == 0;
     }
-    ov_db_reset(s);
+    ov_db_reset(q);
     return rc < 0 ? rc : 0;
 }
 
 /* Answers with what the request waits for, or waits more. A plain POST waits for the
- * log's index; ?wait=proof for the proof; a plain GET answers at once. */
+ * log's index of each of its rows; ?wait=proof for their proofs; a plain GET answers at
+ * once. */
 static int
 answer(struct ov_req *rq, struct vf_app *app, struct vf_req *st, bool is_get)
 {
-    int rc = load_index(app, st);
-    if (rc != 0) {
-        return rc;
+    uint64_t want_row = 0, want_size = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        struct vf_slot *s = &st->s[i];
+        if (!s->have_row) {
+            continue;
+        }
+        int rc = load_index(app, s);
+        if (rc != 0) {
+            return rc;
+        }
+        if (!s->indexed) {
+            want_row = (uint64_t)s->row > want_row ? (uint64_t)s->row : want_row;
+        } else if (st->wait_proof && s->index >= atomic_load(&app->verified_size)) {
+            want_size = s->index + 1 > want_size ? s->index + 1 : want_size;
+        }
     }
-    bool coverable = st->indexed && st->index < atomic_load(&app->verified_size);
-    bool expired = ov_req_wait_expired(rq);
-    if (coverable || expired || (is_get && !st->wait_proof) || (st->indexed && !st->wait_proof)) {
-        return reply_receipt(rq, app, st, st->indexed);
+    if (!ov_req_wait_expired(rq) && !(is_get && !st->wait_proof)) {
+        /* woken once: when the sender recorded these rows, or a checkpoint covers them */
+        if (want_row > 0) {
+            return ov_http_wait_until(rq, VF_CH_INDEX, want_row, VF_WAIT_MS);
+        }
+        if (want_size > 0) {
+            return ov_http_wait_until(rq, VF_CH_PROOF, want_size, VF_WAIT_MS);
+        }
     }
-    /* woken once: when the sender recorded this row, or a checkpoint covers its index */
-    return st->indexed ? ov_http_wait_until(rq, VF_CH_PROOF, st->index + 1, VF_WAIT_MS)
-                       : ov_http_wait_until(rq, VF_CH_INDEX, (uint64_t)st->row, VF_WAIT_MS);
+    if (st->batch) {
+        return reply_batch(rq, app, st);
+    }
+    return st->s[0].refused ? refuse(rq, st->s[0].refused) : reply_receipt(rq, app, &st->s[0]);
 }
 
 static int
@@ -163,47 +291,42 @@ h_receipt(struct ov_req *rq)
                              "want /receipts/<64 hex digits>[?wait=proof]");
     }
     struct ov_db *db = ov_db_per_thread_get(&app->dbs);
-    if (db == NULL || (st = req_new(rq)) == NULL) {
+    if (db == NULL || (st = req_new(rq, 1)) == NULL) {
         return -OV_E_NOMEM;
     }
+    struct vf_slot *s = &st->s[0];
     st->wait_proof = w == 1;
-    memcpy(st->hash, hash, 32);
-    int rc = vf_keys_hash(app, db, hash, &st->row);
+    memcpy(s->hash, hash, 32);
+    int rc = vf_keys_hash(app, db, hash, &s->row);
     if (rc == 0) {
         return ov_http_error(rq, 404, "not_found", "no entry of this verifier has this hash");
     }
     if (rc < 0) {
         return rc;
     }
-    sqlite3_stmt *s = ov_db_stmt(db, "entry_get");
+    sqlite3_stmt *q = ov_db_stmt(db, "entry_get");
     struct ov_bytes e;
-    rc = ov_db_bind_int64(s, 1, st->row);
-    rc = rc ? rc : ov_db_step(s);
+    rc = ov_db_bind_int64(q, 1, s->row);
+    rc = rc ? rc : ov_db_step(q);
     if (rc == OV_DB_ROW) {
-        rc = ov_db_col_blob(s, 1, OV_MAX_ENTRY_LEN, &e);
-        rc = rc ? rc : ov_buf_append(&st->entry, e.ptr, e.len);
-        if (rc == 0 && !ov_db_col_is_null(s, 3)) {
-            rc = ov_db_col_uint64(s, 3, &st->index);
-            st->indexed = rc == 0;
+        rc = ov_db_col_blob(q, 1, OV_MAX_ENTRY_LEN, &e);
+        rc = rc ? rc : ov_buf_append(&s->entry, e.ptr, e.len);
+        if (rc == 0 && !ov_db_col_is_null(q, 3)) {
+            rc = ov_db_col_uint64(q, 3, &s->index);
+            s->indexed = rc == 0;
         }
     } else if (rc == OV_DB_DONE) {
         rc = -OV_E_DB; /* confirmed by hash a moment ago: rows are never deleted */
     }
-    ov_db_reset(s);
+    ov_db_reset(q);
     if (rc != 0) {
         return rc;
     }
-    st->have_row = true;
+    s->have_row = true;
     return answer(rq, app, st, true);
 }
 
 /* ---- POST /actions --------------------------------------------------------------------- */
-
-static int
-refuse(struct ov_req *rq, unsigned status, const char *reason, const char *message)
-{
-    return ov_http_error(rq, status, reason, message);
-}
 
 /* The token from the Authorization header, if it uses the PrivateToken scheme: 1 found,
  * 0 none (no header, or another scheme, which is not ours to judge), -1 malformed. */
@@ -302,6 +425,38 @@ build_item(struct vf_item *it, struct vf_context *c, const struct ov_action *a, 
     return rc;
 }
 
+/* Checks one parsed action (the context, its window, the action, the token, the
+ * signature) and hands it to the committer: 0 with s->item queued, or with s->refused set;
+ * < 0 for a failure of ours. */
+static int
+slot_submit(struct vf_app *app, struct vf_slot *s, const struct ov_action *a, uint64_t now)
+{
+    struct vf_context *c = vf_context_find(app, a->context);
+    if (c == NULL) {
+        return refuse_slot(s, &R_UNKNOWN_CONTEXT);
+    }
+    if (now < c->c.opens || now >= c->c.closes) {
+        return refuse_slot(s, &R_NOT_OPEN);
+    }
+    if (!action_valid(c, a)) {
+        return refuse_slot(s, c->c.type == OV_CONTEXT_RATING ? &R_NOT_A_RATING : &R_NOT_A_CHOICE);
+    }
+    if ((c->c.type == OV_CONTEXT_ASSEMBLY && !a->has_token) || (a->has_token && !token_valid(c, a))) {
+        return refuse_slot(s, &R_BAD_TOKEN);
+    }
+    if ((s->item = vf_item_new()) == NULL) {
+        return -OV_E_NOMEM;
+    }
+    int rc = signature_valid(s->item, a);
+    if (rc == -OV_E_BAD_SIG) {
+        return refuse_slot(s, &R_BAD_SIGNATURE);
+    }
+    rc = rc ? rc : build_item(s->item, c, a, now);
+    rc = rc ? rc : vf_committer_submit(app, s->item);
+    return rc == -OV_E_STATE ? refuse_slot(s, &R_STOPPING) : rc;
+}
+
+/* POST /actions: one action, its token in the body or the Authorization header. */
 static int
 action_submit(struct ov_req *rq, struct vf_app *app)
 {
@@ -311,79 +466,115 @@ action_submit(struct ov_req *rq, struct vf_app *app)
     int ht = header_token(rq, htok);
     if (ov_actionreq_parse(ov_req_body(rq), &a) != 0 || w < 0 || ht < 0 ||
         (ht == 1 && a.has_token && memcmp(a.token, htok, sizeof htok) != 0)) {
-        return refuse(rq, 400, "malformed_request", "not an action request (docs/PROTOCOL.md §8)");
+        return refuse(rq, &R_MALFORMED);
     }
     if (ht == 1) {
         a.has_token = true;
         memcpy(a.token, htok, sizeof htok);
     }
-    struct vf_context *c = vf_context_find(app, a.context);
-    if (c == NULL) {
-        return refuse(rq, 404, "unknown_context", "the log has no such context");
-    }
-    uint64_t now = vf_now();
-    if (now < c->c.opens || now >= c->c.closes) {
-        return refuse(rq, 403, "context_closed", "the context is not open now");
-    }
-    if (!action_valid(c, &a)) {
-        return refuse(rq, 400, "invalid_action",
-                      c->c.type == OV_CONTEXT_RATING ? "a rating within the scale is needed"
-                                                     : "not one of the context's choices");
-    }
-    if ((c->c.type == OV_CONTEXT_ASSEMBLY && !a.has_token) || (a.has_token && !token_valid(c, &a))) {
-        return refuse(rq, 400, "bad_token", "the token is missing or not valid for this context");
-    }
-    struct vf_req *st = req_new(rq);
-    struct vf_item *it = st ? vf_item_new() : NULL;
-    if (it == NULL) {
+    struct vf_req *st = req_new(rq, 1);
+    if (st == NULL) {
         return -OV_E_NOMEM;
     }
-    st->item = it;
     st->wait_proof = w == 1;
-    int rc = signature_valid(it, &a);
-    if (rc == -OV_E_BAD_SIG) {
-        return refuse(rq, 400, "bad_signature",
-                      "the action signature or the token's nonce does not match the pseudonym");
-    }
-    rc = rc ? rc : build_item(it, c, &a, now);
-    rc = rc ? rc : vf_committer_submit(app, it);
-    if (rc != 0) {
-        return rc == -OV_E_STATE ? refuse(rq, 503, "stopping", "the verifier is stopping") : rc;
+    int rc = slot_submit(app, &st->s[0], &a, vf_now());
+    if (rc != 0 || st->s[0].refused != NULL) {
+        return rc ? rc : refuse(rq, st->s[0].refused);
     }
     /* woken once: decided, and (when it got a row) logged */
-    return ov_http_wait_until(rq, VF_CH_READY, it->seq, VF_WAIT_MS);
+    return ov_http_wait_until(rq, VF_CH_READY, st->s[0].item->seq, VF_WAIT_MS);
 }
 
-/* The committer decided: refuse, or take the row. */
+/* POST /actions/batch: a line per action, each checked, counted and answered as if it
+ * came alone; the request waits for the last one. */
 static int
-action_decided(struct ov_req *rq, struct vf_req *st)
+batch_submit(struct ov_req *rq, struct vf_app *app)
 {
-    struct vf_item *it = st->item;
-    switch (it->outcome) {
-    case VF_COUNTED:
-    case VF_DUPLICATE:
-        break;
-    case VF_SPENT:
-        return refuse(rq, 409, "token_spent", "this token was spent on another ballot");
-    case VF_RATED:
-        return refuse(rq, 409, "already_rated", "this pseudonym rated this target already");
-    case VF_UNKNOWN_PSEUDONYM:
-        return refuse(rq, 403, "unknown_pseudonym",
-                      "a first rating must carry the token that admits the pseudonym");
-    case VF_CLOSED:
-        return refuse(rq, 403, "context_closed", "the context closed");
-    case VF_TOO_MANY_TARGETS:
-        return refuse(rq, 400, "invalid_action", "the round has as many targets as it can count");
-    case VF_FAILED:
-    default:
-        return refuse(rq, 503, "commit_failed", "the action was not stored; send it again");
+    struct ov_bytes body = ov_req_body(rq), rest = body, line;
+    uint8_t htok[OV_PP_TOKEN_LEN];
+    int w = wait_arg(rq);
+    size_t n = ov_actionbatch_count(body);
+    if (w < 0 || header_token(rq, htok) != 0 || n == 0) {
+        return ov_http_error(rq, 400, "malformed_request",
+                             "a batch is one action request a line, each with its token, and no "
+                             "Authorization token (docs/PROTOCOL.md §8)");
     }
-    st->have_row = true;
-    st->row = it->row;
-    memcpy(st->hash, it->row_hash, 32);
-    st->indexed = it->row_indexed;
-    st->index = it->row_index;
-    return ov_buf_append(&st->entry, it->row_entry.ptr, it->row_entry.len);
+    if (n > OV_MAX_BATCH_ACTIONS) {
+        return ov_http_error(rq, 413, "too_many_actions", "a batch holds at most 256 actions");
+    }
+    struct vf_req *st = req_new(rq, n);
+    if (st == NULL) {
+        return -OV_E_NOMEM;
+    }
+    st->wait_proof = w == 1;
+    st->batch = true;
+    uint64_t now = vf_now(), last = 0;
+    for (size_t i = 0; i < n && ov_actionbatch_next(&rest, &line); i++) {
+        struct ov_action a;
+        int rc = ov_actionreq_parse(line, &a) != 0 ? refuse_slot(&st->s[i], &R_MALFORMED)
+                                                   : slot_submit(app, &st->s[i], &a, now);
+        if (rc != 0) {
+            return rc; /* what was queued is counted anyway, as for a lost answer */
+        }
+        last = st->s[i].item != NULL ? st->s[i].item->seq : last;
+    }
+    return last > 0 ? ov_http_wait_until(rq, VF_CH_READY, last, VF_WAIT_MS)
+                    : answer(rq, app, st, false);
+}
+
+/* The committer decided: the slot is refused, or has its row. */
+static void
+slot_decided(struct vf_slot *s)
+{
+    static const struct refusal *const by_outcome[] = {
+        [VF_SPENT] = &R_SPENT,
+        [VF_RATED] = &R_RATED,
+        [VF_UNKNOWN_PSEUDONYM] = &R_UNKNOWN_PSEUDONYM,
+        [VF_CLOSED] = &R_CLOSED,
+        [VF_TOO_MANY_TARGETS] = &R_TOO_MANY_TARGETS,
+        [VF_FAILED] = &R_COMMIT_FAILED,
+    };
+    struct vf_item *it = s->item;
+    if (it->outcome != VF_COUNTED && it->outcome != VF_DUPLICATE) {
+        unsigned o = (unsigned)it->outcome;
+        bool known = o < sizeof by_outcome / sizeof by_outcome[0] && by_outcome[o] != NULL;
+        refuse_slot(s, known ? by_outcome[o] : &R_COMMIT_FAILED);
+        return;
+    }
+    s->row = it->row;
+    memcpy(s->hash, it->row_hash, 32);
+    s->indexed = it->row_indexed;
+    s->index = it->row_index;
+    s->have_row = ov_buf_append(&s->entry, it->row_entry.ptr, it->row_entry.len) == 0;
+    if (!s->have_row) {
+        refuse_slot(s, &R_COMMIT_FAILED);
+    }
+}
+
+/* Later rounds of a POST: every action decided (or, at the deadline, commit_pending), then
+ * the answer. */
+static int
+actions_again(struct ov_req *rq, struct vf_app *app, struct vf_req *st)
+{
+    uint64_t undecided = 0;
+    bool expired = ov_req_wait_expired(rq);
+    for (size_t i = 0; i < st->n; i++) {
+        struct vf_slot *s = &st->s[i];
+        if (s->refused != NULL || s->have_row) {
+            continue;
+        }
+        if (atomic_load(&s->item->done)) {
+            slot_decided(s);
+        } else if (expired) {
+            refuse_slot(s, &R_COMMIT_PENDING);
+        } else {
+            undecided = s->item->seq;
+        }
+    }
+    if (undecided > 0) {
+        return ov_http_wait_until(rq, VF_CH_READY, undecided, VF_WAIT_MS);
+    }
+    return answer(rq, app, st, false);
 }
 
 static int
@@ -391,22 +582,15 @@ h_action(struct ov_req *rq)
 {
     struct vf_app *app = ov_req_user(rq);
     struct vf_req *st = ov_req_state(rq);
-    if (st == NULL) {
-        return action_submit(rq, app);
-    }
-    if (!st->have_row) {
-        if (!atomic_load(&st->item->done)) {
-            if (ov_req_wait_expired(rq)) {
-                return refuse(rq, 503, "commit_pending", "the action is not stored yet");
-            }
-            return ov_http_wait_until(rq, VF_CH_READY, st->item->seq, VF_WAIT_MS);
-        }
-        int rc = action_decided(rq, st);
-        if (rc != 0 || !st->have_row) {
-            return rc;
-        }
-    }
-    return answer(rq, app, st, false);
+    return st == NULL ? action_submit(rq, app) : actions_again(rq, app, st);
+}
+
+static int
+h_batch(struct ov_req *rq)
+{
+    struct vf_app *app = ov_req_user(rq);
+    struct vf_req *st = ov_req_state(rq);
+    return st == NULL ? batch_submit(rq, app) : actions_again(rq, app, st);
 }
 
 /* ---- tallies and contexts ---------------------------------------------------------------- */
@@ -447,7 +631,7 @@ h_tallies(struct ov_req *rq)
     if (id != NULL) {
         struct vf_context *c = vf_context_find(app, id);
         if (c == NULL) {
-            return refuse(rq, 404, "unknown_context", "the log has no such context");
+            return refuse(rq, &R_UNKNOWN_CONTEXT);
         }
         pthread_mutex_lock(&app->tally_mu);
         json_t *o = vf_tally_json(c, app->tally_size);
@@ -526,6 +710,7 @@ h_contexts(struct ov_req *rq)
 
 const struct ov_http_route vf_routes[] = {
     { "POST", "/actions", h_action, OV_MAX_ACTION_REQ_LEN },
+    { "POST", "/actions/batch", h_batch, OV_MAX_BATCH_LEN },
     { "GET", "/receipts/:hash", h_receipt, 0 },
     { "GET", "/tallies", h_tallies, 0 },
     { "GET", "/tallies/:context", h_tallies, 0 },

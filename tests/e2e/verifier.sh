@@ -139,7 +139,8 @@ check_eq "another pseudonym rates the same target" \
 # --- malformed and hostile requests ---------------------------------------------------------------
 post() { q=$1; shift; curl -s -o "$T/resp" -w '%{http_code}' -X POST "$V/actions$q" \
     -H 'Content-Type: application/json' "$@"; }
-reason() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["error"])' "$T/resp"; }
+reason_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["error"])' "$1"; }
+reason() { reason_of "$T/resp"; }
 $VT act "$V" "$T" town "$T/town.tok" 6 --choice yes --body "$T/b6" --header
 check_eq "garbage" "$(post '' --data 'hello') $(reason)" "400 malformed_request"
 check_eq "JSON of the wrong shape" "$(post '' --data '{"context":"town"}') $(reason)" \
@@ -217,6 +218,60 @@ check_eq "the widest round's tally entry (400 targets) is logged and proven" \
     "$(field "$R" 1) $(field "$R" 2) $(wc -c < "$T/rw.json" | awk '{ print ($1 > 70000) }')" "200 proven 1"
 check "the log's tallies recount, each action once" $VT audit "$L" "$VK" --tallies
 
+# --- a batch (POST /actions/batch): each line checked, counted and answered as if alone ----------
+line() { k=$1; shift; $VT act "$V" "$T" "$@" --body "$T/l$k" || fail "line $k"; }
+line 1 town "$T/town.tok" 10 --choice yes
+line 2 town "$T/town.tok" 10 --choice no
+line 3 town "$T/town.tok" 11 --choice yes --corrupt sig
+line 4 nowhere "$T/town.tok" 12 --choice yes
+line 5 notes "$T/notes.tok" 2 --target n1 --rating 1
+line 6 notes "$T/notes.tok" 2 --target n1 --rating -1
+for k in 1 1 2 x e 3 4 5 6; do
+    case $k in x) echo garbage ;; e) echo ;; *) cat "$T/l$k"; echo ;; esac
+done > "$T/batch"
+batch() { q=$1; shift; curl -s -o "$T/bresp" -w '%{http_code}' -X POST "$V/actions/batch$q" "$@"; }
+# each answer line: a receipt's status (and whether its hash is the first line's), or a refusal
+answers() { python3 - "$T/bresp" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().split("\n")
+assert lines[-1] == "", "the answer ends with a newline"
+first = None
+for i, l in enumerate(lines[:-1]):
+    o = json.loads(l)
+    if "error" in o:
+        print(f'{o["http_status"]}:{o["error"]}', end=" ")
+        continue
+    first = first or o["hash"]
+    print(o["status"] + ("=" if i > 0 and o["hash"] == first else ""), end=" ")
+    if i == 0:
+        open(sys.argv[1] + ".0", "w").write(l)
+print()
+PY
+}
+check_eq "a batch of 9: each line its own answer, in order" \
+    "$(batch '?wait=proof' --data-binary @"$T/batch") $(answers)" \
+    "200 proven proven= 409:token_spent 400:malformed_request 400:malformed_request 400:bad_signature 404:unknown_context proven 409:already_rated "
+check "a receipt from the batch checks offline" $VT check "$VK" "$T/bresp.0" $CHK --expect-kind action
+check_eq "the batch's refusals left no trace (token 11 counts alone)" \
+    "$(act town "$T/town.tok" 11 --choice yes | cut -d' ' -f1)" 200
+check_eq "the batch again: the same receipts, the same refusals" \
+    "$(batch '' --data-binary @"$T/batch") $(answers | sed 's/proven/logged/g')" \
+    "200 logged logged= 409:token_spent 400:malformed_request 400:malformed_request 400:bad_signature 404:unknown_context logged 409:already_rated "
+check_eq "an empty batch" "$(batch '' --data-binary '') $(reason_of "$T/bresp")" "400 malformed_request"
+for k in $(seq 257); do cat "$T/l1"; echo; done > "$T/batch257"
+check_eq "a batch of 257 actions" "$(batch '' --data-binary @"$T/batch257") $(reason_of "$T/bresp")" \
+    "413 too_many_actions"
+check_eq "a token in the Authorization header of a batch" \
+    "$(batch '' --data-binary @"$T/batch" -H "Authorization: $(cat "$T/l1.auth")") $(reason_of "$T/bresp")" \
+    "400 malformed_request"
+check_eq "a batch with ?wait= something else" \
+    "$(batch '?wait=log' --data-binary @"$T/batch") $(reason_of "$T/bresp")" "400 malformed_request"
+check_eq "the C client's batch (core/verifierclient): receipts checked, refusals in place" \
+    "$($VT batch "$V" "$T" town "$T/town.tok" 12:no 13 12:yes --wait | cut -d' ' -f1,2 | tr '\n' ' ')" \
+    "200 proven 200 proven 409 token_spent "
+head -c 270000 /dev/zero | tr '\0' 'x' > "$T/bigbatch"
+check_eq "a batch over 256 KiB" "$(batch '' --data-binary @"$T/bigbatch")" 413
+
 # --- kill -9 under load, restart ------------------------------------------------------------------
 $VT load "$V" "$T" load "$T/load.tok" --count 1500 --conns 24 --receipts "$T/rec1" \
     > "$T/load1.out" 2>&1 &
@@ -249,8 +304,9 @@ R=$($VT receipt "$V" "$H1" --wait --out "$T/r1c.json")
 check_eq "an old receipt after the restart (proof from the log, checked against the root)" \
     "$(field "$R" 1) $(field "$R" 2)" "200 proven"
 check "and it checks offline" $VT check "$VK" "$T/r1c.json" $CHK
-$VT load "$V" "$T" load "$T/load.tok" --count 1500 --conns 16 --receipts "$T/rec2" > "$T/load2.out"
-check_eq "after the restart, every ballot again gets a receipt" \
+$VT load "$V" "$T" load "$T/load.tok" --count 1500 --conns 16 --batch 25 --receipts "$T/rec2" \
+    > "$T/load2.out"
+check_eq "after the restart, every ballot again gets a receipt (in batches of 25)" \
     "$(cut -d' ' -f3,5,7 "$T/load2.out")" "1500 0 0"
 head -n 50 "$T/rec1" | grep -v ' -$' | sort > "$T/rec1h"
 grep -F -f "$T/rec1h" "$T/rec2" | sort > "$T/rec2h"

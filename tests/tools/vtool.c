@@ -19,6 +19,10 @@
  *         signs an action with token K's key and submits it (or, with --body, writes the
  *         JSON body to FILE and the Authorization value to FILE.auth); prints
  *         "STATUS REASON-OR-RECEIPT-STATUS [INDEX]"
+ *   vtool batch URL DIR ID TOKENS K[:CHOICE]... [--wait]
+ *         the ballots of tokens K (choice "yes" unless given) in one POST /actions/batch
+ *         (ov_vclient_submit_batch, which checks each receipt is its action's); prints a
+ *         line per action as act does
  *   vtool receipt URL HASH_HEX [--wait] [--out FILE]       GET /receipts/..., prints as act
  *   vtool check VKEY RECEIPT_FILE [--witnesses FILE --quorum K] [--expect-kind action|tally]
  *         checks a receipt offline (core/receipt); prints "ok INDEX SIZE"
@@ -29,11 +33,12 @@
  *         submits token K's ballot N times at once (--distinct: N different ballots with the
  *         same token); prints "race 200:a 202:b 409:c other:d receipts:e" (distinct receipts)
  *   vtool load URL DIR ID TOKENS [--from I] [--count N] [--conns C] [--rate R] [--wait-proof]
- *         [--receipts FILE] [--seconds S]
+ *         [--receipts FILE] [--seconds S] [--batch B]
  *         open- or closed-loop load over raw keep-alive connections (one epoll thread);
  *         prints "load ok N refused N errors N seconds S rate R p50_ms X p99_ms Y proven N"
- *         (latencies from when each request was due, with --rate; proven: receipts with
- *         their proof)
+ *         (ok, refused: actions; rate: actions counted per second; latencies per request,
+ *         from when it was due, with --rate; proven: receipts with their proof). --batch B
+ *         sends B actions a request to POST /actions/batch (--rate then counts requests)
  *   vtool audit LOG VKEY [--receipts FILE]... [--tallies]
  *         reads the whole log (core/logreader) and checks every action is counted once
  *         (assembly: one entry per token; rating: one per pseudonym and target, the token on
@@ -64,6 +69,7 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include "actionbatch.h"
 #include "actionreq.h"
 #include "brsa.h"
 #include "codec.h"
@@ -464,6 +470,44 @@ cmd_act(int argc, char **argv)
     return 0;
 }
 
+/* vtool batch: the actions K:CHOICE... in one POST /actions/batch (core/verifierclient). */
+static int
+cmd_batch(int argc, char **argv)
+{
+    if (argc < 7) {
+        return 2;
+    }
+    struct tokens t;
+    struct ov_action a[OV_MAX_BATCH_ACTIONS];
+    struct ov_batch_answer out[OV_MAX_BATCH_ACTIONS];
+    size_t n = 0;
+    load_tokens(argv[5], &t);
+    for (int i = 6; i < argc && argv[i][0] != '-' && n < OV_MAX_BATCH_ACTIONS; i++) {
+        const char *colon = strchr(argv[i], ':');
+        make_action(&t, strtoul(argv[i], NULL, 10), argv[4], colon ? colon + 1 : "yes", NULL, 0,
+                    "test.example", &a[n++]);
+    }
+    struct ov_vclient *c = NULL;
+    struct ov_vclient_answer ans;
+    if (ov_vclient_new(argv[2], &c) != 0) {
+        die("client", 0);
+    }
+    int rc = ov_vclient_submit_batch(c, a, n, flag(argc, argv, "--wait") ? OV_VCLIENT_WAIT_PROOF : 0,
+                                     out, &ans);
+    if (rc != 0) {
+        print_answer(rc, &ans, NULL);
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct ov_vclient_answer one = { out[i].status, "" };
+        memcpy(one.reason, out[i].reason, sizeof out[i].reason);
+        print_answer(out[i].reason[0] ? -OV_E_HTTP : 0, &one, &out[i].receipt);
+    }
+    ov_actionbatch_answers_clear(out, n);
+    ov_vclient_free(c);
+    ov_buf_clear(&t.b);
+    return 0;
+}
+
 static int
 cmd_receipt(int argc, char **argv)
 {
@@ -678,7 +722,8 @@ cmd_race(int argc, char **argv)
 
 /* ---- load: raw keep-alive connections, one epoll thread ------------------------------ */
 
-#define LOAD_BUF 65536
+#define LOAD_BUF 65536 /* an answer */
+#define LOAD_BUF_PER_ACTION 16384 /* a batch's answer: a receipt with its proof a line */
 
 struct conn {
     int fd;
@@ -686,12 +731,13 @@ struct conn {
     size_t req;        /* the request in flight */
     size_t sent;
     double t0;         /* when it was due (open loop) or sent (closed loop) */
-    char buf[LOAD_BUF];
-    size_t got;
+    char *buf; /* cap bytes */
+    size_t got, cap;
 };
 
 struct load {
     int port;
+    size_t batch; /* actions a request: 1 POST /actions, more POST /actions/batch */
     char **reqs;
     size_t *req_len;
     size_t n, next;
@@ -744,13 +790,28 @@ record_receipt(struct load *L, const char *body, size_t len)
     json_decref(j);
 }
 
+/* One action's answer, a receipt or (in a batch) a refusal. */
+static void
+answer_line(struct load *L, const char *p, size_t n)
+{
+    if (n >= 9 && memcmp(p, "{\"error\":", 9) == 0) {
+        L->refused++;
+        return;
+    }
+    L->ok++;
+    L->proven += memmem(p, n, "\"status\":\"proven\"", 17) != NULL;
+    if (L->receipts != NULL) {
+        record_receipt(L, p, n);
+    }
+}
+
 /* A complete response in c->buf: 1 handled, 0 need more, -1 broken. */
 static int
 conn_response(struct load *L, struct conn *c)
 {
     char *end = memmem(c->buf, c->got, "\r\n\r\n", 4);
     if (end == NULL) {
-        return c->got == LOAD_BUF ? -1 : 0;
+        return c->got == c->cap ? -1 : 0;
     }
     size_t head = (size_t)(end - c->buf) + 4, clen = 0;
     int status = c->got > 12 ? atoi(c->buf + 9) : 0;
@@ -759,7 +820,7 @@ conn_response(struct load *L, struct conn *c)
             clen = strtoul(p + 15, NULL, 10);
         }
     }
-    if (head + clen > LOAD_BUF) {
+    if (head + clen > c->cap) {
         return -1;
     }
     if (c->got < head + clen) {
@@ -767,12 +828,13 @@ conn_response(struct load *L, struct conn *c)
     }
     double dt = now_s() - c->t0;
     L->lat[L->n_lat++] = dt;
-    if (status == 200 || status == 202) {
-        L->ok++;
-        L->proven += memmem(c->buf + head, clen, "\"status\":\"proven\"", 17) != NULL;
-        if (L->receipts != NULL) {
-            record_receipt(L, c->buf + head, clen);
+    if ((status == 200 || status == 202) && L->batch > 1) {
+        struct ov_bytes rest = OV_BYTES(c->buf + head, clen), line;
+        while (ov_actionbatch_next(&rest, &line)) {
+            answer_line(L, (const char *)line.ptr, line.len);
         }
+    } else if (status == 200 || status == 202) {
+        answer_line(L, c->buf + head, clen);
     } else if (status >= 400 && status < 500) {
         L->refused++;
     } else {
@@ -791,7 +853,7 @@ conn_send(struct load *L, struct conn *c)
         ssize_t w = send(c->fd, L->reqs[c->req] + c->sent, L->req_len[c->req] - c->sent,
                          MSG_NOSIGNAL);
         if (w <= 0) {
-            return; /* the kernel buffer is full: a request is small, this is rare */
+            return; /* the kernel buffer is full: the main loop sends the rest */
         }
         c->sent += (size_t)w;
     }
@@ -801,6 +863,9 @@ conn_send(struct load *L, struct conn *c)
 static void
 conn_start(struct load *L, struct conn *c, double now)
 {
+    if (c->busy && c->sent < L->req_len[c->req]) {
+        conn_send(L, c); /* a batch larger than the socket's buffer */
+    }
     if (c->busy || L->next >= L->n || now - L->t_start > L->seconds) {
         return;
     }
@@ -832,7 +897,7 @@ cmp_double(const void *a, const void *b)
 struct prep {
     const struct tokens *t;
     const struct ov_context *c;
-    size_t from, n;
+    size_t from, n, n_actions; /* n requests of L->batch actions, n_actions in all */
     bool wait_proof;
     struct load *L;
     atomic_size_t next;
@@ -842,27 +907,36 @@ static void *
 prep_thread(void *arg)
 {
     struct prep *p = arg;
+    size_t per = p->L->batch;
     for (;;) {
         size_t i = atomic_fetch_add(&p->next, 1);
         if (i >= p->n) {
             break;
         }
-        struct ov_action a;
-        struct ov_buf b;
-        make_action(p->t, p->from + i, p->c->id, p->c->choices[(p->from + i) % p->c->n_choices],
-                    NULL, 0, "load.example", &a);
-        if (ov_actionreq_build(&a, true, &b) != 0) {
-            die("body", 0);
+        struct ov_buf body;
+        ov_buf_init(&body, OV_MAX_BATCH_LEN);
+        for (size_t k = i * per; k < (i + 1) * per && k < p->n_actions; k++) {
+            struct ov_action a;
+            struct ov_buf b;
+            make_action(p->t, p->from + k, p->c->id,
+                        p->c->choices[(p->from + k) % p->c->n_choices], NULL, 0, "load.example",
+                        &a);
+            if (ov_actionreq_build(&a, true, &b) != 0 || ov_buf_append(&body, b.ptr, b.len) != 0 ||
+                (per > 1 && ov_buf_append(&body, "\n", 1) != 0)) {
+                die("body", 0);
+            }
+            ov_buf_clear(&b);
         }
-        char *r = malloc(b.len + 256);
+        char *r = malloc(body.len + 256);
         int h = snprintf(r, 256,
-                         "POST /actions%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                         "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-                         p->wait_proof ? "?wait=proof" : "", b.len);
-        memcpy(r + h, b.ptr, b.len);
+                         "POST /actions%s%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
+                         per > 1 ? "/batch" : "", p->wait_proof ? "?wait=proof" : "",
+                         per > 1 ? OV_BATCH_CONTENT_TYPE : "application/json", body.len);
+        memcpy(r + h, body.ptr, body.len);
         p->L->reqs[i] = r;
-        p->L->req_len[i] = (size_t)h + b.len;
-        ov_buf_clear(&b);
+        p->L->req_len[i] = (size_t)h + body.len;
+        ov_buf_clear(&body);
     }
     return NULL;
 }
@@ -886,6 +960,12 @@ cmd_load(int argc, char **argv)
     if (L.n == 0 || from + L.n > t.n) {
         L.n = t.n > from ? t.n - from : 0;
     }
+    L.batch = strtoul(opt(argc, argv, "--batch", "1"), NULL, 10);
+    if (L.batch == 0 || L.batch > OV_MAX_BATCH_ACTIONS) {
+        return 2;
+    }
+    size_t n_actions = L.n;
+    L.n = (n_actions + L.batch - 1) / L.batch; /* requests */
     unsigned conns = (unsigned)strtoul(opt(argc, argv, "--conns", "64"), NULL, 10);
     L.rate = strtod(opt(argc, argv, "--rate", "0"), NULL);
     L.seconds = strtod(opt(argc, argv, "--seconds", "600"), NULL);
@@ -897,7 +977,7 @@ cmd_load(int argc, char **argv)
     L.reqs = calloc(L.n + 1, sizeof *L.reqs);
     L.req_len = calloc(L.n + 1, sizeof *L.req_len);
     L.lat = calloc(L.n + 1, sizeof *L.lat);
-    struct prep p = { &t, &ctx, from, L.n, flag(argc, argv, "--wait-proof"), &L, 0 };
+    struct prep p = { &t, &ctx, from, L.n, n_actions, flag(argc, argv, "--wait-proof"), &L, 0 };
     pthread_t th[2];
     for (int i = 0; i < 2; i++) {
         pthread_create(&th[i], NULL, prep_thread, &p);
@@ -909,6 +989,12 @@ cmd_load(int argc, char **argv)
         return 2;
     }
     struct conn *cs = calloc(conns, sizeof *cs);
+    for (unsigned i = 0; i < conns; i++) {
+        cs[i].cap = L.batch > 1 ? LOAD_BUF_PER_ACTION * L.batch : LOAD_BUF;
+        if ((cs[i].buf = malloc(cs[i].cap)) == NULL) {
+            die("load", -OV_E_NOMEM);
+        }
+    }
     L.ep = epoll_create1(0);
     for (unsigned i = 0; i < conns; i++) {
         if (conn_open(&L, &cs[i]) != 0) {
@@ -942,7 +1028,7 @@ cmd_load(int argc, char **argv)
         int ne = epoll_wait(L.ep, evs, 256, timeout);
         for (int e = 0; e < ne; e++) {
             struct conn *c = evs[e].data.ptr;
-            ssize_t r = recv(c->fd, c->buf + c->got, LOAD_BUF - c->got, 0);
+            ssize_t r = recv(c->fd, c->buf + c->got, c->cap - c->got, 0);
             if (r > 0) {
                 c->got += (size_t)r;
                 int st = 0;
@@ -994,6 +1080,7 @@ cmd_load(int argc, char **argv)
         if (cs[i].fd >= 0) {
             close(cs[i].fd);
         }
+        free(cs[i].buf);
     }
     for (size_t i = 0; i < L.n; i++) {
         free(L.reqs[i]);
@@ -1346,6 +1433,7 @@ main(int argc, char **argv)
     } cmds[] = {
         { "context", cmd_context }, { "mint", cmd_mint },   { "act", cmd_act },
         { "receipt", cmd_receipt }, { "check", cmd_check }, { "race", cmd_race },
+        { "batch", cmd_batch },
         { "load", cmd_load },       { "audit", cmd_audit }, { "cryptolimit", cmd_cryptolimit },
         { "rate-many", cmd_rate_many },
     };
