@@ -1021,18 +1021,22 @@ sync_init(struct ov_http *srv)
 /* STRICT_FOR_CLIENT 1: a Host header is required of HTTP/1.1 and whitespace before a
  * header's colon is refused, as RFC 9112 §3.2 and §5.1 demand of servers; lenient
  * parsing there is what request smuggling feeds on. */
-/* poll(), not epoll: with epoll, libmicrohttpd 0.9.75 sometimes leaves a burst of new
- * connections accepted and unread until another event comes (128 clients connecting at
- * once, each sending its request at once: 5 stalls in some 45 runs, each until the next
- * connection or the 30 s timeout). poll() is level-triggered and did not stall in 52 such
- * runs; it also saves the two epoll_ctl calls of every suspend and resume (the verifier
- * then counted 1-7 % more actions a second, back to back). */
+/* epoll, or poll() when cfg->poll. poll() walks every connection on each wake-up, so for
+ * cheap requests epoll serves more (bench_http: 216k against 160k GETs a second; the log's
+ * tile reads 123-137k against 102-107k). A server whose requests are long and suspended
+ * (the verifier) gains with poll(): no epoll_ctl at each suspend and resume (1-7 % more
+ * actions a second, back to back), and no stall. With epoll, libmicrohttpd 0.9.75 left
+ * the verifier's connections unread when 128 clients connected and then sent their
+ * actions at once (5 stalls in ~45 runs, each until another connection came or the 30 s
+ * timeout; none in 52 runs with poll). Bursts from another client (Python, 128 threads)
+ * did not stall it, nor the log (60 runs): the cause is inside libmicrohttpd, not found. */
 static int
 daemon_start(struct ov_http *srv, const struct ov_http_cfg *cfg, struct ov_addr *addr)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned n_threads = cfg->n_threads ? cfg->n_threads : (cores > 0 ? (unsigned)cores : 1);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | (cfg->poll ? MHD_USE_POLL : MHD_USE_EPOLL) |
+                     MHD_ALLOW_SUSPEND_RESUME |
                      (cfg->quiet ? 0u : (unsigned)MHD_USE_ERROR_LOG) |
                      (ov_addr_is_ipv6(addr) ? (unsigned)MHD_USE_IPv6 : 0u);
     srv->d = MHD_start_daemon(

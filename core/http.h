@@ -79,6 +79,7 @@ struct ov_http_cfg {
     size_t memory_limit;        /* per connection; 0: default */
     struct ov_metrics *metrics; /* NULL: the server makes (and frees) its own */
     bool quiet;                 /* no libmicrohttpd error log (fuzz/bench) */
+    bool poll;                  /* poll() instead of epoll (see daemon_start in http.c) */
     /* Optional: runs for every routed request once its headers are in, before any body is
      * read. It returns 0 to go on, or replies (or returns a negative ov_err) to refuse the
      * request at once, so an unauthenticated client cannot make the server buffer bodies. */

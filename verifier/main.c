@@ -225,6 +225,7 @@ main(int argc, char **argv)
         /* headers and a 4 KiB body: libmicrohttpd zeroes this pool on every request */
         .memory_limit = 16 * 1024,
         .metrics = metrics,
+        .poll = true, /* long, suspended requests: see core/http.c */
     };
     struct ov_http *http = NULL;
     rc = ov_http_start(&hcfg, &http);
