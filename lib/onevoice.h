@@ -129,6 +129,17 @@ void onevoice_verifier_free(struct onevoice_verifier *v);
  * error with ans filled for a refusal (e.g. 409 token_spent) or no answer. */
 int onevoice_submit(struct onevoice_verifier *v, const struct onevoice_action *a, int wait_proof,
                     char **receipt, size_t *receipt_len, struct onevoice_answer *ans);
+/* Submits a[0..n) in one request (POST /actions/batch; 1..ONEVOICE_BATCH_MAX actions, each
+ * with its token, if any, in its own line): what a platform that gathers many actions
+ * sends. Returns 0 when the verifier answered the batch; then for each i, ans[i] is a[i]'s
+ * answer: 200 or 202 with receipts[i] its receipt JSON (malloc'd, NUL-terminated, checked
+ * to be for a[i]; receipt_lens[i] its length), or a refusal's status and reason with
+ * receipts[i] NULL. The "http" error with *batch_ans filled when the batch itself was
+ * refused or not answered; "too_big" for n out of range. */
+#define ONEVOICE_BATCH_MAX 256
+int onevoice_submit_batch(struct onevoice_verifier *v, const struct onevoice_action *const *a,
+                          size_t n, int wait_proof, char **receipts, size_t *receipt_lens,
+                          struct onevoice_answer *ans, struct onevoice_answer *batch_ans);
 /* Fetches the receipt of the action whose leaf hash is hash (wait_proof as above). */
 int onevoice_receipt_fetch(struct onevoice_verifier *v, const uint8_t hash[ONEVOICE_HASH_LEN],
                            int wait_proof, char **receipt, size_t *receipt_len,

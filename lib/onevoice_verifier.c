@@ -75,6 +75,60 @@ onevoice_submit(struct onevoice_verifier *v, const struct onevoice_action *a, in
 }
 
 int
+onevoice_submit_batch(struct onevoice_verifier *v, const struct onevoice_action *const *a,
+                      size_t n, int wait_proof, char **receipts, size_t *receipt_lens,
+                      struct onevoice_answer *ans, struct onevoice_answer *batch_ans)
+{
+    struct ov_vclient_answer va;
+    memset(batch_ans, 0, sizeof *batch_ans);
+    if (n == 0 || n > ONEVOICE_BATCH_MAX) {
+        return -OV_E_TOO_BIG;
+    }
+    struct ov_action *as = malloc(n * sizeof *as);
+    struct ov_batch_answer *out = malloc(n * sizeof *out);
+    int rc = as != NULL && out != NULL ? 0 : -OV_E_NOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        as[i] = a[i]->a;
+    }
+    rc = rc ? rc : ov_vclient_submit_batch(v->c, as, n, wait_proof ? OV_VCLIENT_WAIT_PROOF : 0u,
+                                           out, &va);
+    batch_ans->status = va.status;
+    memcpy(batch_ans->reason, va.reason, sizeof batch_ans->reason);
+    batch_ans->reason[sizeof batch_ans->reason - 1] = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct ov_vclient_answer one = { 0, "" };
+        receipts[i] = NULL;
+        receipt_lens[i] = 0;
+        memset(&ans[i], 0, sizeof ans[i]);
+        if (rc != 0) {
+            continue;
+        }
+        one.status = out[i].status;
+        memcpy(one.reason, out[i].reason, sizeof out[i].reason);
+        if (out[i].reason[0] != 0) {
+            memcpy(ans[i].reason, one.reason, sizeof ans[i].reason);
+            ans[i].reason[sizeof ans[i].reason - 1] = 0;
+            ans[i].status = one.status;
+        } else {
+            rc = receipt_out(0, &out[i].receipt, &one, &receipts[i], &receipt_lens[i], &ans[i]);
+        }
+    }
+    if (rc != 0) {
+        for (size_t i = 0; i < n; i++) {
+            free(receipts[i]);
+            receipts[i] = NULL;
+            receipt_lens[i] = 0;
+        }
+    }
+    if (out != NULL && as != NULL) {
+        ov_actionbatch_answers_clear(out, n);
+    }
+    free(out);
+    free(as);
+    return rc;
+}
+
+int
 onevoice_receipt_fetch(struct onevoice_verifier *v, const uint8_t hash[ONEVOICE_HASH_LEN],
                        int wait_proof, char **receipt, size_t *receipt_len,
                        struct onevoice_answer *ans)

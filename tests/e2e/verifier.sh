@@ -269,6 +269,19 @@ check_eq "a batch with ?wait= something else" \
 check_eq "the C client's batch (core/verifierclient): receipts checked, refusals in place" \
     "$($VT batch "$V" "$T" town "$T/town.tok" 12:no 13 12:yes --wait | cut -d' ' -f1,2 | tr '\n' ' ')" \
     "200 proven 200 proven 409 token_spent "
+# the platform library's batch call (libonevoice, as examples/relay uses it): lines of
+# actions in, a line of answer each; two per request here, so the lines span three batches
+line 7 town "$T/town.tok" 14 --choice yes
+line 8 town "$T/town.tok" 15 --choice no
+for k in 7 x 8 7 2; do if [ $k = x ]; then echo garbage; else cat "$T/l$k"; echo; fi; done |
+    $BUILD/examples/relay --verifier "$V" --batch 2 --wait-proof > "$T/relay.out"
+check_eq "examples/relay: each action's answer, in order" \
+    "$(cut -d' ' -f1 "$T/relay.out" | tr '\n' ' ')$(sed -n 5p "$T/relay.out")" \
+    "200 400 200 200 409 409 token_spent"
+sed -n 1p "$T/relay.out" | cut -d' ' -f2- > "$T/relay1.json"
+check "its first receipt is proven and checks offline" $VT check "$VK" "$T/relay1.json" $CHK
+check_eq "the same ballot in a later batch: the same receipt" \
+    "$(sed -n 4p "$T/relay.out" | grep -o '"hash":"[^"]*"')" "$(grep -o '"hash":"[^"]*"' "$T/relay1.json")"
 head -c 270000 /dev/zero | tr '\0' 'x' > "$T/bigbatch"
 check_eq "a batch over 256 KiB" "$(batch '' --data-binary @"$T/bigbatch")" 413
 
