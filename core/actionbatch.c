@@ -102,6 +102,7 @@ ov_actionbatch_answers_clear(struct ov_batch_answer *a, size_t n)
 {
     for (size_t i = 0; a != NULL && i < n; i++) {
         ov_receipt_clear(&a[i].receipt);
+        memset(&a[i], 0, sizeof a[i]);
         ov_receipt_init(&a[i].receipt);
     }
 }

@@ -19,7 +19,9 @@
 #include "receipt.h"
 
 #define OV_MAX_BATCH_ACTIONS 256
-#define OV_MAX_BATCH_LEN (256u * 1024u) /* bytes of a batch request */
+/* bytes of a batch request: 256 compact lines (ov_actionreq_build: ~1,030 bytes at most)
+ * always fit; lines written with many escapes may not */
+#define OV_MAX_BATCH_LEN (512u * 1024u)
 #define OV_BATCH_CONTENT_TYPE "application/x-ndjson"
 #define OV_MAX_REASON_LEN 63
 

@@ -350,6 +350,12 @@ ov_req_body(const struct ov_req *rq)
     return ov_buf_view(&rq->body);
 }
 
+void
+ov_req_body_drop(struct ov_req *rq)
+{
+    ov_buf_clear(&rq->body);
+}
+
 void *
 ov_req_user(const struct ov_req *rq)
 {
@@ -1020,16 +1026,17 @@ sync_init(struct ov_http *srv)
 
 /* STRICT_FOR_CLIENT 1: a Host header is required of HTTP/1.1 and whitespace before a
  * header's colon is refused, as RFC 9112 §3.2 and §5.1 demand of servers; lenient
- * parsing there is what request smuggling feeds on. */
-/* epoll, or poll() when cfg->poll. poll() walks every connection on each wake-up, so for
- * cheap requests epoll serves more (bench_http: 216k against 160k GETs a second; the log's
- * tile reads 123-137k against 102-107k). A server whose requests are long and suspended
- * (the verifier) gains with poll(): no epoll_ctl at each suspend and resume (1-7 % more
- * actions a second, back to back), and no stall. With epoll, libmicrohttpd 0.9.75 left
- * the verifier's connections unread when 128 clients connected and then sent their
- * actions at once (5 stalls in ~45 runs, each until another connection came or the 30 s
- * timeout; none in 52 runs with poll). Bursts from another client (Python, 128 threads)
- * did not stall it, nor the log (60 runs): the cause is inside libmicrohttpd, not found. */
+ * parsing there is what request smuggling feeds on.
+ *
+ * epoll, or poll() when cfg->poll. poll() walks every connection at each wake-up: the
+ * log's tile reads, cheap requests, ran 115-120k/s with epoll against 105-112k with poll
+ * (back to back). A server whose requests are long and suspended (the verifier) gains
+ * with poll(): no epoll_ctl at each suspend and resume (1-7 % more actions a second), and
+ * no stall. With epoll, libmicrohttpd 0.9.75 left the verifier's connections unread when
+ * 128 clients connected and then sent their actions at once (5 stalls in ~45 runs, each
+ * until another connection came or the 30 s timeout; none in 52 runs with poll). Bursts
+ * from a Python client stalled neither it nor the log (60 runs); the cause, inside
+ * libmicrohttpd, was not found. */
 static int
 daemon_start(struct ov_http *srv, const struct ov_http_cfg *cfg, struct ov_addr *addr)
 {

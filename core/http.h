@@ -112,6 +112,8 @@ const char *ov_req_rest(const struct ov_req *rq);
 const char *ov_req_header(const struct ov_req *rq, const char *name);
 /* The body received (empty for none). */
 struct ov_bytes ov_req_body(const struct ov_req *rq);
+/* Frees the body now (a long poll that has read it need not hold it); it reads empty after. */
+void ov_req_body_drop(struct ov_req *rq);
 void *ov_req_user(const struct ov_req *rq);
 struct ov_http *ov_req_server(const struct ov_req *rq);
 /* A query argument, percent-decoded ("+" as space): -OV_E_NOT_FOUND if absent,

@@ -135,7 +135,8 @@ int onevoice_submit(struct onevoice_verifier *v, const struct onevoice_action *a
  * answer: 200 or 202 with receipts[i] its receipt JSON (malloc'd, NUL-terminated, checked
  * to be for a[i]; receipt_lens[i] its length), or a refusal's status and reason with
  * receipts[i] NULL. The "http" error with *batch_ans filled when the batch itself was
- * refused or not answered; "too_big" for n out of range. */
+ * refused or not answered; "too_big" for n out of range or a body over the verifier's
+ * 512 KiB (256 actions as the wallet writes them always fit). */
 #define ONEVOICE_BATCH_MAX 256
 int onevoice_submit_batch(struct onevoice_verifier *v, const struct onevoice_action *const *a,
                           size_t n, int wait_proof, char **receipts, size_t *receipt_lens,

@@ -79,7 +79,7 @@ onevoice_submit_batch(struct onevoice_verifier *v, const struct onevoice_action 
                       size_t n, int wait_proof, char **receipts, size_t *receipt_lens,
                       struct onevoice_answer *ans, struct onevoice_answer *batch_ans)
 {
-    struct ov_vclient_answer va;
+    struct ov_vclient_answer va = { 0, "" };
     memset(batch_ans, 0, sizeof *batch_ans);
     if (n == 0 || n > ONEVOICE_BATCH_MAX) {
         return -OV_E_TOO_BIG;

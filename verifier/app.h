@@ -235,11 +235,12 @@ OV_MUST_CHECK int vf_follower_init(struct vf_app *app);
 OV_MUST_CHECK int vf_follower_start(struct vf_app *app);
 void vf_follower_stop(struct vf_app *app);
 /* The proof of index under the latest verified checkpoint: its note into note (initialised
- * here) and the proof. -OV_E_STATE when no checkpoint covers index yet; -OV_E_HTTP,
- * -OV_E_BAD_PROOF when an index below the window had to be proven by the log and failed. */
+ * here) and the proof. -OV_E_STATE when no checkpoint covers index yet (or, local_only,
+ * when index is below the window: then the log is not asked); -OV_E_HTTP, -OV_E_BAD_PROOF
+ * when an index below the window had to be proven by the log and failed. */
 OV_MUST_CHECK int vf_follower_prove(struct vf_app *app, uint64_t index,
                                     const uint8_t hash[32], struct ov_buf *note, uint8_t *proof,
-                                    size_t *n_proof);
+                                    size_t *n_proof, bool local_only);
 
 /* ---- tally.c ---- */
 /* Adds one logged action to its context's live count (tally_mu held by the caller).

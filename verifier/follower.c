@@ -192,7 +192,7 @@ publish(struct vf_app *app, struct ov_logreader *reader, const struct round *r,
 
 int
 vf_follower_prove(struct vf_app *app, uint64_t index, const uint8_t hash[32],
-                  struct ov_buf *note, uint8_t *proof, size_t *n_proof)
+                  struct ov_buf *note, uint8_t *proof, size_t *n_proof, bool local_only)
 {
     uint8_t leaf[OV_HASH_LEN], root[OV_HASH_LEN];
     uint64_t size;
@@ -204,6 +204,7 @@ vf_follower_prove(struct vf_app *app, uint64_t index, const uint8_t hash[32],
     memcpy(root, app->cp_root, sizeof root);
     int rc = index < size ? ov_buf_append(note, app->cp_note.ptr, app->cp_note.len) : -OV_E_STATE;
     in_window = rc == 0 && index >= ov_treewin_base(app->win);
+    rc = rc == 0 && !in_window && local_only ? -OV_E_STATE : rc;
     if (in_window) {
         rc = ov_treewin_leaf(app->win, index, leaf);
         if (rc == 0 && memcmp(leaf, hash, OV_HASH_LEN) != 0) {

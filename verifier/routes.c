@@ -140,10 +140,11 @@ wait_arg(struct ov_req *rq)
 /* ---- receipts -------------------------------------------------------------------------- */
 
 /* The receipt of a slot's row as it stands, as JSON into j (initialised here); with its
- * proof when try_proof and a verified checkpoint covers it. */
+ * proof when try_proof and a verified checkpoint covers it (local_only: from the window
+ * alone, never asking the log). */
 static int
-slot_receipt(struct vf_app *app, const struct vf_slot *s, bool try_proof, struct ov_buf *j,
-             enum ov_receipt_status *status)
+slot_receipt(struct vf_app *app, const struct vf_slot *s, bool try_proof, bool local_only,
+             struct ov_buf *j, enum ov_receipt_status *status)
 {
     struct ov_receipt r;
     ov_receipt_init(&r);
@@ -154,7 +155,8 @@ slot_receipt(struct vf_app *app, const struct vf_slot *s, bool try_proof, struct
     int rc = ov_buf_append(&r.entry, s->entry.ptr, s->entry.len);
     if (rc == 0 && try_proof && s->indexed) {
         struct ov_buf note;
-        if (vf_follower_prove(app, s->index, s->hash, &note, r.proof, &r.n_proof) == 0) {
+        if (vf_follower_prove(app, s->index, s->hash, &note, r.proof, &r.n_proof, local_only) ==
+            0) {
             ov_buf_clear(&r.checkpoint);
             r.checkpoint = note;
             r.status = OV_RECEIPT_PROVEN;
@@ -171,7 +173,7 @@ reply_receipt(struct ov_req *rq, struct vf_app *app, const struct vf_slot *s)
 {
     struct ov_buf j;
     enum ov_receipt_status status;
-    int rc = slot_receipt(app, s, s->indexed, &j, &status);
+    int rc = slot_receipt(app, s, s->indexed, false, &j, &status);
     if (rc == 0 && status == OV_RECEIPT_PENDING) {
         char path[OV_RECEIPT_PATH_LEN + 1];
         ov_receipt_path(s->hash, path);
@@ -185,7 +187,8 @@ reply_receipt(struct ov_req *rq, struct vf_app *app, const struct vf_slot *s)
 }
 
 /* A batch's answer: a line per action, in the request's order: its receipt, or its
- * refusal {"error","message","http_status"}. */
+ * refusal {"error","message","http_status"}. Proofs come from the window alone: a batch of
+ * old ballots must not make the thread ask the log for each (GET /receipts does). */
 static int
 reply_batch(struct ov_req *rq, struct vf_app *app, const struct vf_req *st)
 {
@@ -200,7 +203,7 @@ reply_batch(struct ov_req *rq, struct vf_app *app, const struct vf_req *st)
                                           s->refused->message, &out);
             continue;
         }
-        rc = slot_receipt(app, s, s->indexed, &j, &status);
+        rc = slot_receipt(app, s, s->indexed, true, &j, &status);
         rc = rc ? rc : ov_buf_append(&out, j.ptr, j.len);
         rc = rc ? rc : ov_buf_append(&out, (const uint8_t *)"\n", 1);
         ov_buf_clear(&j);
@@ -500,7 +503,8 @@ batch_submit(struct ov_req *rq, struct vf_app *app)
                              "Authorization token (docs/PROTOCOL.md §8)");
     }
     if (n > OV_MAX_BATCH_ACTIONS) {
-        return ov_http_error(rq, 413, "too_many_actions", "a batch holds at most 256 actions");
+        return ov_http_error(rq, 413, "too_many_actions",
+                             "a batch holds too many actions (docs/PROTOCOL.md §8)");
     }
     struct vf_req *st = req_new(rq, n);
     if (st == NULL) {
@@ -518,12 +522,13 @@ batch_submit(struct ov_req *rq, struct vf_app *app)
         }
         last = st->s[i].item != NULL ? st->s[i].item->seq : last;
     }
+    ov_req_body_drop(rq); /* up to 512 KiB, not held for the wait */
     return last > 0 ? ov_http_wait_until(rq, VF_CH_READY, last, VF_WAIT_MS)
                     : answer(rq, app, st, false);
 }
 
-/* The committer decided: the slot is refused, or has its row. */
-static void
+/* The committer decided: the slot is refused, or has its row (and lets its item go). */
+static int
 slot_decided(struct vf_slot *s)
 {
     static const struct refusal *const by_outcome[] = {
@@ -538,17 +543,20 @@ slot_decided(struct vf_slot *s)
     if (it->outcome != VF_COUNTED && it->outcome != VF_DUPLICATE) {
         unsigned o = (unsigned)it->outcome;
         bool known = o < sizeof by_outcome / sizeof by_outcome[0] && by_outcome[o] != NULL;
-        refuse_slot(s, known ? by_outcome[o] : &R_COMMIT_FAILED);
-        return;
+        return refuse_slot(s, known ? by_outcome[o] : &R_COMMIT_FAILED);
     }
     s->row = it->row;
     memcpy(s->hash, it->row_hash, 32);
     s->indexed = it->row_indexed;
     s->index = it->row_index;
-    s->have_row = ov_buf_append(&s->entry, it->row_entry.ptr, it->row_entry.len) == 0;
-    if (!s->have_row) {
-        refuse_slot(s, &R_COMMIT_FAILED);
+    int rc = ov_buf_append(&s->entry, it->row_entry.ptr, it->row_entry.len);
+    if (rc != 0) {
+        return rc; /* counted, but we cannot say so: 500, and a retry gets the receipt */
     }
+    s->have_row = true;
+    vf_item_release(it);
+    s->item = NULL;
+    return 0;
 }
 
 /* Later rounds of a POST: every action decided (or, at the deadline, commit_pending), then
@@ -564,7 +572,10 @@ actions_again(struct ov_req *rq, struct vf_app *app, struct vf_req *st)
             continue;
         }
         if (atomic_load(&s->item->done)) {
-            slot_decided(s);
+            int rc = slot_decided(s);
+            if (rc != 0) {
+                return rc;
+            }
         } else if (expired) {
             refuse_slot(s, &R_COMMIT_PENDING);
         } else {

@@ -282,8 +282,8 @@ sed -n 1p "$T/relay.out" | cut -d' ' -f2- > "$T/relay1.json"
 check "its first receipt is proven and checks offline" $VT check "$VK" "$T/relay1.json" $CHK
 check_eq "the same ballot in a later batch: the same receipt" \
     "$(sed -n 4p "$T/relay.out" | grep -o '"hash":"[^"]*"')" "$(grep -o '"hash":"[^"]*"' "$T/relay1.json")"
-head -c 270000 /dev/zero | tr '\0' 'x' > "$T/bigbatch"
-check_eq "a batch over 256 KiB" "$(batch '' --data-binary @"$T/bigbatch")" 413
+head -c 540000 /dev/zero | tr '\0' 'x' > "$T/bigbatch"
+check_eq "a batch over 512 KiB" "$(batch '' --data-binary @"$T/bigbatch")" 413
 
 # --- kill -9 under load, restart ------------------------------------------------------------------
 $VT load "$V" "$T" load "$T/load.tok" --count 1500 --conns 24 --receipts "$T/rec1" \
