@@ -100,17 +100,13 @@ onevoice_submit_batch(struct onevoice_verifier *v, const struct onevoice_action 
         receipts[i] = NULL;
         receipt_lens[i] = 0;
         memset(&ans[i], 0, sizeof ans[i]);
-        if (rc != 0) {
-            continue;
-        }
-        one.status = out[i].status;
-        memcpy(one.reason, out[i].reason, sizeof out[i].reason);
-        if (out[i].reason[0] != 0) {
-            memcpy(ans[i].reason, one.reason, sizeof ans[i].reason);
-            ans[i].reason[sizeof ans[i].reason - 1] = 0;
-            ans[i].status = one.status;
-        } else {
-            rc = receipt_out(0, &out[i].receipt, &one, &receipts[i], &receipt_lens[i], &ans[i]);
+        if (rc == 0) {
+            one.status = out[i].status;
+            memcpy(one.reason, out[i].reason, sizeof out[i].reason);
+            /* a refusal only fills ans[i]; a receipt is also formatted for the caller */
+            int r = receipt_out(one.reason[0] ? -OV_E_HTTP : 0, &out[i].receipt, &one,
+                                &receipts[i], &receipt_lens[i], &ans[i]);
+            rc = one.reason[0] ? 0 : r;
         }
     }
     if (rc != 0) {

@@ -140,11 +140,11 @@ wait_arg(struct ov_req *rq)
 /* ---- receipts -------------------------------------------------------------------------- */
 
 /* The receipt of a slot's row as it stands, as JSON into j (initialised here); with its
- * proof when try_proof and a verified checkpoint covers it (local_only: from the window
+ * proof once logged and covered by a verified checkpoint (local_only: from the window
  * alone, never asking the log). */
 static int
-slot_receipt(struct vf_app *app, const struct vf_slot *s, bool try_proof, bool local_only,
-             struct ov_buf *j, enum ov_receipt_status *status)
+slot_receipt(struct vf_app *app, const struct vf_slot *s, bool local_only, struct ov_buf *j,
+             enum ov_receipt_status *status)
 {
     struct ov_receipt r;
     ov_receipt_init(&r);
@@ -153,7 +153,7 @@ slot_receipt(struct vf_app *app, const struct vf_slot *s, bool try_proof, bool l
     memcpy(r.hash, s->hash, 32);
     r.index = s->indexed ? s->index : 0;
     int rc = ov_buf_append(&r.entry, s->entry.ptr, s->entry.len);
-    if (rc == 0 && try_proof && s->indexed) {
+    if (rc == 0 && s->indexed) {
         struct ov_buf note;
         if (vf_follower_prove(app, s->index, s->hash, &note, r.proof, &r.n_proof, local_only) ==
             0) {
@@ -173,7 +173,7 @@ reply_receipt(struct ov_req *rq, struct vf_app *app, const struct vf_slot *s)
 {
     struct ov_buf j;
     enum ov_receipt_status status;
-    int rc = slot_receipt(app, s, s->indexed, false, &j, &status);
+    int rc = slot_receipt(app, s, false, &j, &status);
     if (rc == 0 && status == OV_RECEIPT_PENDING) {
         char path[OV_RECEIPT_PATH_LEN + 1];
         ov_receipt_path(s->hash, path);
@@ -203,7 +203,7 @@ reply_batch(struct ov_req *rq, struct vf_app *app, const struct vf_req *st)
                                           s->refused->message, &out);
             continue;
         }
-        rc = slot_receipt(app, s, s->indexed, true, &j, &status);
+        rc = slot_receipt(app, s, true, &j, &status);
         rc = rc ? rc : ov_buf_append(&out, j.ptr, j.len);
         rc = rc ? rc : ov_buf_append(&out, (const uint8_t *)"\n", 1);
         ov_buf_clear(&j);
