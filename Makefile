@@ -22,7 +22,7 @@ DEPFLAGS  = -MMD -MP   # each object also gets a .d file listing every header it
 LDFLAGS  += -pie -Wl,-z,relro,-z,now $(SAN)
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
 
-CORE_SRC := $(wildcard core/*.c)
+CORE_SRC := $(wildcard core/*/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 LIBCORE  := $(BUILD)/libovcore.a
 
@@ -60,7 +60,7 @@ REGRESS_BINS := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/regress_%)
 .DELETE_ON_ERROR:
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
-.PHONY: all deps test check asan bench fuzz demo clean analyze install uninstall
+.PHONY: all deps test check asan bench fuzz demo clean analyze install uninstall layers
 all: $(LIBCORE) $(BUILT_PROGS) $(LIBONEVOICE) $(EXAMPLE_BINS)
 
 deps:
@@ -80,7 +80,7 @@ $(LIBCORE): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	@rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/obj/lib/%.o: lib/%.c lib/onevoice.h $(wildcard lib/*.h) $(wildcard core/*.h) | deps
+$(BUILD)/obj/lib/%.o: lib/%.c lib/onevoice.h $(wildcard lib/*.h) $(wildcard core/*/*.h) | deps
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) $(CORE_CFLAGS) -c $< -o $@
@@ -127,6 +127,10 @@ $(BUILD)/tests/regress_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fu
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+# core/README.md's include rule: no module includes a layer above its own.
+layers:
+	@tools/layers.sh
 
 test: all $(UNIT_BINS) $(REGRESS_BINS) $(TOOL_BINS)
 	@BUILD=$(BUILD) tests/run.sh $(T)

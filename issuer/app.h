@@ -8,14 +8,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "clock.h"
-#include "db.h"
-#include "entry.h"
-#include "http.h"
-#include "issuerapi.h"
-#include "keyfile.h"
-#include "metrics.h"
-#include "sign.h"
+#include "base/clock.h"
+#include "infra/db.h"
+#include "protocol/entry.h"
+#include "infra/http.h"
+#include "protocol/issuerapi.h"
+#include "infra/keyfile.h"
+#include "infra/metrics.h"
+#include "primitives/sign.h"
 
 #define ISSUER_MAX_IDPS 64
 #define ISSUER_SECRET_LEN 32

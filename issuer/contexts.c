@@ -6,9 +6,9 @@
 
 #include <jansson.h>
 
-#include "cbor.h"
-#include "codec.h"
-#include "issuerapi.h"
+#include "primitives/cbor.h"
+#include "base/codec.h"
+#include "protocol/issuerapi.h"
 
 struct issuer_contexts {
     pthread_rwlock_t lock;

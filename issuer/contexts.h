@@ -8,11 +8,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "brsa.h"
-#include "bytes.h"
-#include "db.h"
-#include "entry.h"
-#include "err.h"
+#include "primitives/brsa.h"
+#include "base/bytes.h"
+#include "infra/db.h"
+#include "protocol/entry.h"
+#include "base/err.h"
 
 struct issuer_ctx {
     struct ov_context def;

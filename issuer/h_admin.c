@@ -16,7 +16,7 @@
 #include <sodium.h>
 
 #include "app.h"
-#include "codec.h"
+#include "base/codec.h"
 #include "contexts.h"
 #include "outbox.h"
 #include "store.h"

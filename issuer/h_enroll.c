@@ -18,7 +18,7 @@
 #include <sodium.h>
 
 #include "app.h"
-#include "codec.h"
+#include "base/codec.h"
 #include "outbox.h"
 #include "store.h"
 

@@ -2,7 +2,7 @@
 #ifndef ISSUER_HANDLERS_H
 #define ISSUER_HANDLERS_H
 
-#include "http.h"
+#include "infra/http.h"
 
 /* h_admin.c */
 int issuer_h_create_context(struct ov_req *rq);

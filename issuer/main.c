@@ -9,12 +9,12 @@
 #include <sodium.h>
 
 #include "app.h"
-#include "cli.h"
-#include "codec.h"
+#include "infra/cli.h"
+#include "base/codec.h"
 #include "contexts.h"
 #include "outbox.h"
 #include "store.h"
-#include "json.h"
+#include "primitives/json.h"
 #include "writer.h"
 
 #define MAX_IDPS_FILE (64u * 1024u)

@@ -7,13 +7,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "cbor.h"
-#include "clock.h"
+#include "primitives/cbor.h"
+#include "base/clock.h"
 #include "contexts.h"
-#include "httpc.h"
-#include "logclient.h"
-#include "logreq.h"
-#include "note.h"
+#include "infra/httpc.h"
+#include "protocol/logclient.h"
+#include "protocol/logreq.h"
+#include "primitives/note.h"
 #include "store.h"
 #include "writer.h"
 

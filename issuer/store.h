@@ -30,8 +30,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "db.h"
-#include "err.h"
+#include "infra/db.h"
+#include "base/err.h"
 
 extern const struct ov_db_schema issuer_store_schema;
 

@@ -20,7 +20,7 @@
 
 #include "app.h"
 #include "contexts.h"
-#include "pp.h"
+#include "primitives/pp.h"
 
 enum issuer_job_result {
     JOB_ISSUED = 0,     /* recorded; response is the fresh blind signature */

@@ -2,9 +2,9 @@
 #ifndef ONEVOICE_LIB_INT_H
 #define ONEVOICE_LIB_INT_H
 
-#include "entry.h"
-#include "logreader.h"
-#include "note.h"
+#include "protocol/entry.h"
+#include "protocol/logreader.h"
+#include "primitives/note.h"
 #include "onevoice.h"
 
 struct onevoice_log {

@@ -9,13 +9,13 @@
 
 #include <sodium.h>
 
-#include "actionreq.h"
-#include "entry.h"
-#include "err.h"
-#include "issuerclient.h"
+#include "protocol/actionreq.h"
+#include "protocol/entry.h"
+#include "base/err.h"
+#include "protocol/issuerclient.h"
 #include "lib_int.h"
-#include "logproof.h"
-#include "ptchallenge.h"
+#include "protocol/logproof.h"
+#include "protocol/ptchallenge.h"
 
 const char *
 onevoice_strerror(int err)

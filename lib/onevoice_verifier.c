@@ -1,12 +1,12 @@
-/* libonevoice: the verifier client and receipts (core/verifierclient, core/receipt). */
+/* libonevoice: the verifier client and receipts (core/protocol/verifierclient, core/protocol/receipt). */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
+#include "base/err.h"
 #include "lib_int.h"
-#include "receipt.h"
-#include "verifierclient.h"
+#include "protocol/receipt.h"
+#include "protocol/verifierclient.h"
 
 struct onevoice_verifier {
     struct ov_vclient *c;

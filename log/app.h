@@ -6,10 +6,10 @@
 #include <stdbool.h>
 
 #include "cache.h"
-#include "db.h"
-#include "http.h"
-#include "metrics.h"
-#include "note.h"
+#include "infra/db.h"
+#include "infra/http.h"
+#include "infra/metrics.h"
+#include "primitives/note.h"
 #include "producers.h"
 #include "seq.h"
 

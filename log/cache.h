@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bytes.h"
-#include "err.h"
-#include "tiles.h"
+#include "base/bytes.h"
+#include "base/err.h"
+#include "primitives/tiles.h"
 
 #define TLOG_CACHE_SLOTS 4096         /* about 32 MiB of level-0 tiles at most */
 #define TLOG_CACHE_MAX_ITEM (64u << 10) /* bundles larger than this are not cached */

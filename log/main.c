@@ -8,10 +8,10 @@
 #include <time.h>
 
 #include "app.h"
-#include "cli.h"
-#include "clock.h"
-#include "codec.h"
-#include "keyfile.h"
+#include "infra/cli.h"
+#include "base/clock.h"
+#include "base/codec.h"
+#include "infra/keyfile.h"
 #include "store.h"
 #include "witnesses.h"
 

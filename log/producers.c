@@ -7,7 +7,7 @@
 
 #include <sodium.h>
 
-#include "codec.h"
+#include "base/codec.h"
 
 #define N_BUCKETS 4096u
 

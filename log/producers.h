@@ -13,10 +13,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bytes.h"
-#include "db.h"
-#include "err.h"
-#include "sign.h"
+#include "base/bytes.h"
+#include "infra/db.h"
+#include "base/err.h"
+#include "primitives/sign.h"
 
 #define TLOG_MAX_PRODUCERS 64
 #define TLOG_MAX_PRODUCER_NAME 64

@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "codec.h"
-#include "entry.h"
-#include "logack.h"
-#include "logreq.h"
+#include "base/clock.h"
+#include "base/codec.h"
+#include "protocol/entry.h"
+#include "protocol/logack.h"
+#include "protocol/logreq.h"
 #include "store.h"
-#include "tiles.h"
+#include "primitives/tiles.h"
 
 #define TLOG_APPEND_WAIT_MS 30000
 

@@ -8,11 +8,11 @@
 
 #include <sodium.h>
 
-#include "clock.h"
-#include "codec.h"
-#include "db.h"
+#include "base/clock.h"
+#include "base/codec.h"
+#include "infra/db.h"
 #include "store.h"
-#include "tiles.h"
+#include "primitives/tiles.h"
 #include "witnesses.h"
 
 #define TLOG_MAX_TICKET_BYTES (64u << 20)

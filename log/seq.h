@@ -19,10 +19,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bytes.h"
-#include "err.h"
-#include "merkle.h"
-#include "note.h"
+#include "base/bytes.h"
+#include "base/err.h"
+#include "primitives/merkle.h"
+#include "primitives/note.h"
 
 struct tlog_witnesses;
 

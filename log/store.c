@@ -19,7 +19,7 @@ static const char *const migrations[] = {
     "  WITHOUT ROWID;"
     "CREATE INDEX nonces_expiry ON nonces (expires_ms);"
     "CREATE TABLE witnesses (vkey TEXT PRIMARY KEY, size INTEGER NOT NULL) STRICT;",
-    /* 2: the leaf hashes' index moves to memory (core/rowmap, tlog_store_find): it wrote a
+    /* 2: the leaf hashes' index moves to memory (core/infra/rowmap, tlog_store_find): it wrote a
      * whole page of random keys per entry. The table is rebuilt without it. */
     "CREATE TABLE leaves_v2 (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL, data BLOB NOT NULL)"
     "  STRICT;"

@@ -22,12 +22,12 @@
 
 #include <stdint.h>
 
-#include "bytes.h"
-#include "db.h"
-#include "err.h"
-#include "merkle.h"
-#include "rowmap.h"
-#include "tiles.h"
+#include "base/bytes.h"
+#include "infra/db.h"
+#include "base/err.h"
+#include "primitives/merkle.h"
+#include "infra/rowmap.h"
+#include "primitives/tiles.h"
 
 extern const struct ov_db_schema tlog_store_schema;
 
@@ -51,7 +51,7 @@ OV_MUST_CHECK int tlog_store_head(struct ov_db *db, uint64_t *size, uint8_t root
 OV_MUST_CHECK int tlog_store_published(struct ov_db *db, struct ov_buf *out, uint64_t *size,
                                        uint8_t root[OV_HASH_LEN]);
 
-/* The leaf hashes are indexed in memory (core/rowmap), not by SQLite: an index of random
+/* The leaf hashes are indexed in memory (core/infra/rowmap), not by SQLite: an index of random
  * keys wrote a page per entry. The sequencer owns the map (built at start-up from every
  * leaf, added to as it appends, undone with a failed batch); any thread may look up. */
 OV_MUST_CHECK int tlog_store_load_hashes(struct ov_db *db, struct ov_rowmap **out);

@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
-#include "httpc.h"
-#include "note.h"
+#include "base/codec.h"
+#include "infra/httpc.h"
+#include "primitives/note.h"
 #include "store.h"
-#include "tiles.h"
-#include "witreq.h"
+#include "primitives/tiles.h"
+#include "protocol/witreq.h"
 
 #define TLOG_MAX_WITNESS_URL 1024
 
@@ -142,7 +142,7 @@ save_size(struct ov_db *db, struct witness *w, uint64_t size)
     return rc < 0 ? rc : 0;
 }
 
-/* The add-checkpoint body (core/witreq): "old N", the consistency proof, the checkpoint. */
+/* The add-checkpoint body (core/protocol/witreq): "old N", the consistency proof, the checkpoint. */
 static int
 build_request(struct ov_db *db, uint64_t old, uint64_t size, struct ov_bytes note,
               struct ov_buf *body)

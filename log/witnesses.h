@@ -10,10 +10,10 @@
 
 #include <stdint.h>
 
-#include "bytes.h"
-#include "db.h"
-#include "err.h"
-#include "merkle.h"
+#include "base/bytes.h"
+#include "infra/db.h"
+#include "base/err.h"
+#include "primitives/merkle.h"
 
 #define TLOG_MAX_WITNESSES 16
 #define TLOG_QUORUM_ALL UINT32_MAX /* every configured witness must cosign */

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytes.h"
-#include "codec.h"
-#include "merkle.h"
+#include "base/bytes.h"
+#include "base/codec.h"
+#include "primitives/merkle.h"
 #include "test.h"
 
 /* Loads <vectors>/<name>, turning every bare integer of 19 or more digits into a string. */

@@ -23,6 +23,7 @@ run_one() { # name, command...
         echo "ok   $name: $p passed"
     fi
 }
+run_one layers sh tools/layers.sh
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] && run_one "$(basename "$t")" "$t"
 done

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytes.h"
-#include "codec.h"
+#include "base/bytes.h"
+#include "base/codec.h"
 #include "test.h"
 
 /* Loads <vectors>/<name>, or exits the test program with a failure. */

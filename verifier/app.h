@@ -8,7 +8,7 @@
  *                          spend (or rate) and write the outbox row, or find the earlier row
  *                          of the same ballot, or refuse
  *   sender (sender.c)      appends outbox rows to the log in batches, records their indices
- *   follower (follower.c)  follows the log (core/logreader): learns contexts, keeps a window
+ *   follower (follower.c)  follows the log (core/protocol/logreader): learns contexts, keeps a window
  *                          of the tree for inclusion proofs, counts the tallies, writes the
  *                          tally entry of each context that closed
  * Long-poll levels (ov_http_wait_until, so each request is woken once, when what it waits
@@ -23,15 +23,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "db.h"
-#include "entry.h"
-#include "http.h"
-#include "logreader.h"
-#include "metrics.h"
-#include "pp.h"
-#include "rowmap.h"
-#include "sign.h"
-#include "treewin.h"
+#include "infra/db.h"
+#include "protocol/entry.h"
+#include "infra/http.h"
+#include "protocol/logreader.h"
+#include "infra/metrics.h"
+#include "primitives/pp.h"
+#include "infra/rowmap.h"
+#include "primitives/sign.h"
+#include "primitives/treewin.h"
 
 #define VF_CH_READY 1
 #define VF_CH_INDEX 2
@@ -129,7 +129,7 @@ struct vf_app {
 /* ---- app.c ---- */
 OV_MUST_CHECK int vf_app_init(struct vf_app *app);
 void vf_app_clear(struct vf_app *app);
-/* Wakes the requests waiting on channel for a level up to `level` (core/http). */
+/* Wakes the requests waiting on channel for a level up to `level` (core/infra/http). */
 void vf_notify(struct vf_app *app, unsigned channel, uint64_t level);
 uint64_t vf_now(void);
 

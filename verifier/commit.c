@@ -28,8 +28,8 @@
 #include <openssl/evp.h>
 
 #include "app.h"
-#include "cbor.h"
-#include "clock.h"
+#include "primitives/cbor.h"
+#include "base/clock.h"
 #include "store.h"
 
 /* Work other threads hand the writer (vf_committer_run). */

@@ -3,7 +3,7 @@
  *
  * Each round (every --log-poll-ms):
  *   1. fetch and verify the checkpoint; read the new entries; only once the reader checked
- *      them against the root: append their leaf hashes to the proof window (core/treewin),
+ *      them against the root: append their leaf hashes to the proof window (core/primitives/treewin),
  *      publish the checkpoint, take the new `context` entries, save the reader's state;
  *   2. count: once every row of ours with an index below the checkpoint's size S is known
  *      (no row is unsent, or the sender's last acknowledgement showed a log of >= S
@@ -22,10 +22,10 @@
 #include <jansson.h>
 
 #include "app.h"
-#include "codec.h"
-#include "httpc.h"
+#include "base/codec.h"
+#include "infra/httpc.h"
 #include "store.h"
-#include "tiles.h"
+#include "primitives/tiles.h"
 
 /* A context entry's kind and value, as deterministic CBOR writes them: entries holding it
  * are decoded; the rest (actions, issuances...) only hashed. */

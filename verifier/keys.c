@@ -1,4 +1,4 @@
-/* keys: the entries table's unique keys in a core/rowmap (see app.h). The tags keep the
+/* keys: the entries table's unique keys in a core/infra/rowmap (see app.h). The tags keep the
  * three kinds of keys apart; the confirming queries are store.c's *_check statements. */
 #include <string.h>
 

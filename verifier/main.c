@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "app.h"
-#include "cli.h"
-#include "codec.h"
-#include "keyfile.h"
+#include "infra/cli.h"
+#include "base/codec.h"
+#include "infra/keyfile.h"
 
 static const char summary[] =
     "The onevoice verifier: checks Privacy Pass tokens and signed actions for the contexts the\n"
@@ -225,7 +225,7 @@ main(int argc, char **argv)
         /* headers and a 4 KiB body: libmicrohttpd zeroes this pool on every request */
         .memory_limit = 16 * 1024,
         .metrics = metrics,
-        .poll = true, /* long, suspended requests: see core/http.c */
+        .poll = true, /* long, suspended requests: see core/infra/http.c */
     };
     struct ov_http *http = NULL;
     rc = ov_http_start(&hcfg, &http);

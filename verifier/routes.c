@@ -16,13 +16,13 @@
 
 #include <openssl/evp.h>
 
-#include "actionbatch.h"
-#include "actionreq.h"
+#include "protocol/actionbatch.h"
+#include "protocol/actionreq.h"
 #include "app.h"
-#include "codec.h"
-#include "receipt.h"
+#include "base/codec.h"
+#include "protocol/receipt.h"
 #include "store.h"
-#include "tiles.h"
+#include "primitives/tiles.h"
 
 /* A refusal: its HTTP status, reason code and message (docs/PROTOCOL.md §8). */
 struct refusal {

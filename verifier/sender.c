@@ -1,5 +1,5 @@
 /* sender: the outbox's sender. Its main thread reads the oldest rows the log has not
- * acknowledged, in row order, into append requests (core/logclient, wait "durable"), and
+ * acknowledged, in row order, into append requests (core/protocol/logclient, wait "durable"), and
  * keeps up to VF_SEND_DEPTH of them in flight on as many worker threads (each with its own
  * connection), so the log can commit several in one group commit. It records the answers in
  * the order the requests were made, every answer that has arrived in one transaction: each
@@ -24,10 +24,10 @@
 #include <time.h>
 
 #include "app.h"
-#include "cbor.h"
-#include "clock.h"
-#include "logclient.h"
-#include "logreq.h"
+#include "primitives/cbor.h"
+#include "base/clock.h"
+#include "protocol/logclient.h"
+#include "protocol/logreq.h"
 #include "store.h"
 
 #define VF_SEND_DEPTH 4            /* requests in flight */

@@ -19,7 +19,7 @@
 #ifndef VF_STORE_H
 #define VF_STORE_H
 
-#include "db.h"
+#include "infra/db.h"
 
 /* Opens DIR/verifier.db, creating and migrating it. -OV_E_* as ov_db_open. */
 OV_MUST_CHECK int vf_store_open(const char *dir, struct ov_db **out);

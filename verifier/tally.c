@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "app.h"
-#include "codec.h"
-#include "receipt.h"
+#include "base/codec.h"
+#include "protocol/receipt.h"
 
 /* The target's slot in the sorted array (its index, or where it would go). */
 static size_t

@@ -9,10 +9,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "db.h"
-#include "httpc.h"
-#include "logreader.h"
-#include "note.h"
+#include "infra/db.h"
+#include "infra/httpc.h"
+#include "protocol/logreader.h"
+#include "primitives/note.h"
 #include "rules.h"
 
 #define AUDIT_MAX_PROBLEMS 8

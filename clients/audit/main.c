@@ -10,8 +10,8 @@
 #include <sodium.h>
 
 #include "audit.h"
-#include "cli.h"
-#include "codec.h"
+#include "infra/cli.h"
+#include "base/codec.h"
 
 #define AUDIT_MAX_WITNESS_FILE (64 * 1024)
 

@@ -26,7 +26,7 @@
 
 #include <jansson.h>
 
-#include "codec.h"
+#include "base/codec.h"
 #include "rules_ids.h"
 #include "store.h"
 

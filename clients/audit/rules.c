@@ -7,7 +7,7 @@
 
 #include <sodium.h>
 
-#include "codec.h"
+#include "base/codec.h"
 #include "rules_ids.h"
 #include "store.h"
 

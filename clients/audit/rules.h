@@ -6,7 +6,7 @@
  * (rules_ids.h); the caller commits once the log reader has checked the tree.
  *
  * What is checked, per entry:
- *   any        decodes strictly (core/entry)                         entry_malformed
+ *   any        decodes strictly (core/protocol/entry)                         entry_malformed
  *   context    token_key is an RSA-2048 token key, token_key_id is   context_invalid
  *              its SHA-256; the id is announced once                  context_duplicate
  *   issuance   its context was announced before; per context and     context_missing
@@ -40,10 +40,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "db.h"
-#include "entry.h"
-#include "err.h"
-#include "pp.h"
+#include "infra/db.h"
+#include "protocol/entry.h"
+#include "base/err.h"
+#include "primitives/pp.h"
 #include "verify.h"
 
 #define AUDIT_NO_INDEX UINT64_MAX

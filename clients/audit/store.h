@@ -24,7 +24,7 @@
 #ifndef AUDIT_STORE_H
 #define AUDIT_STORE_H
 
-#include "db.h"
+#include "infra/db.h"
 
 extern const struct ov_db_schema audit_store_schema;
 

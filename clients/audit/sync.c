@@ -19,12 +19,12 @@
 
 #include <jansson.h>
 
-#include "cli.h"
-#include "codec.h"
+#include "infra/cli.h"
+#include "base/codec.h"
 #include "rules_ids.h"
 #include "store.h"
-#include "tiles.h"
-#include "httpc.h"
+#include "primitives/tiles.h"
+#include "infra/httpc.h"
 
 #define AUDIT_MAX_READER_STATE (8 + OV_MERKLE_LEVELS * OV_HASH_LEN)
 

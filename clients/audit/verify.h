@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "entry.h"
-#include "err.h"
-#include "pp.h"
+#include "protocol/entry.h"
+#include "base/err.h"
+#include "primitives/pp.h"
 
 #define AUDIT_VERIFY_MAX_THREADS 64
 #define AUDIT_DETAIL_MAX 240

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
+#include "infra/cli.h"
 #include "wallet.h"
 
 void

@@ -8,9 +8,9 @@
 
 #include <sodium.h>
 
-#include "cli.h"
-#include "codec.h"
-#include "issuerclient.h"
+#include "infra/cli.h"
+#include "base/codec.h"
+#include "protocol/issuerclient.h"
 #include "wallet.h"
 
 /* The identity row: creates the key when there is none. *state is "enrolling", "enrolled"

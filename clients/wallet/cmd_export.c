@@ -14,8 +14,8 @@
 
 #include <sodium.h>
 
-#include "cli.h"
-#include "wexport.h"
+#include "infra/cli.h"
+#include "protocol/wexport.h"
 #include "wallet.h"
 
 #define PASS_MAX OV_WEXPORT_MAX_PASS_LEN

@@ -13,7 +13,7 @@
 
 #include <sodium.h>
 
-#include "issuerclient.h"
+#include "protocol/issuerclient.h"
 #include "wallet.h"
 
 #define FETCH_TRIES 4 /* sends of one request within one run */

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "receipt.h"
-#include "verifierclient.h"
+#include "protocol/receipt.h"
+#include "protocol/verifierclient.h"
 #include "wallet.h"
 
 struct row {

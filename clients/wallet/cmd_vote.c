@@ -17,8 +17,8 @@
 
 #include <sodium.h>
 
-#include "receipt.h"
-#include "verifierclient.h"
+#include "protocol/receipt.h"
+#include "protocol/verifierclient.h"
 #include "wallet.h"
 
 struct act_req {

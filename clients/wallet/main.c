@@ -8,8 +8,8 @@
 
 #include <sodium.h>
 
-#include "cli.h"
-#include "json.h"
+#include "infra/cli.h"
+#include "primitives/json.h"
 #include "wallet.h"
 
 static const struct {

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "codec.h"
-#include "issuerclient.h"
+#include "base/codec.h"
+#include "protocol/issuerclient.h"
 #include "wallet.h"
 
 static void

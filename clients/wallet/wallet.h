@@ -17,16 +17,16 @@
 
 #include <jansson.h>
 
-#include "bytes.h"
-#include "cbor.h"
-#include "codec.h"
-#include "db.h"
-#include "entry.h"
-#include "issuerapi.h"
-#include "logproof.h"
-#include "logreader.h"
-#include "note.h"
-#include "sign.h"
+#include "base/bytes.h"
+#include "primitives/cbor.h"
+#include "base/codec.h"
+#include "infra/db.h"
+#include "protocol/entry.h"
+#include "protocol/issuerapi.h"
+#include "protocol/logproof.h"
+#include "protocol/logreader.h"
+#include "primitives/note.h"
+#include "primitives/sign.h"
 
 /* Exit statuses */
 #define W_EXIT_OK 0

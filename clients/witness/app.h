@@ -4,11 +4,11 @@
 
 #include <pthread.h>
 
-#include "db.h"
-#include "http.h"
+#include "infra/db.h"
+#include "infra/http.h"
 #include "logs.h"
-#include "metrics.h"
-#include "note.h"
+#include "infra/metrics.h"
+#include "primitives/note.h"
 
 /* Why an add-checkpoint request was refused: the reason codes of the error bodies and
  * the reason label of witness_checkpoints_refused_total. */

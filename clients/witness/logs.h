@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bytes.h"
-#include "err.h"
-#include "note.h"
+#include "base/bytes.h"
+#include "base/err.h"
+#include "primitives/note.h"
 
 #define WITNESS_MAX_LOGS 4096
 #define WITNESS_MAX_LOG_KEYS 8

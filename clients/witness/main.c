@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "app.h"
-#include "cli.h"
-#include "keyfile.h"
+#include "infra/cli.h"
+#include "infra/keyfile.h"
 #include "logs.h"
 #include "store.h"
 

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "codec.h"
+#include "base/codec.h"
 #include "store.h"
-#include "witreq.h"
+#include "protocol/witreq.h"
 
 #define WITNESS_MAX_COSIG_LINE 1024
 #define WITNESS_TEXT_TYPE "text/plain; charset=utf-8"

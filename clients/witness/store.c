@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "note.h"
+#include "primitives/note.h"
 
 #define WITNESS_MAX_COSIG_LINE 1024 /* "— " + a 255-byte name + " " + 104 base64 + LF */
 

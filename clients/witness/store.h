@@ -18,10 +18,10 @@
 
 #include <stdint.h>
 
-#include "bytes.h"
-#include "db.h"
-#include "err.h"
-#include "merkle.h"
+#include "base/bytes.h"
+#include "infra/db.h"
+#include "base/err.h"
+#include "primitives/merkle.h"
 
 /* Opens <dir>/witness.db (creating it and migrating). -OV_E_* as ov_db_open. */
 OV_MUST_CHECK int witness_store_open(const char *dir, struct ov_db **out);

@@ -13,8 +13,8 @@
 #include <openssl/rsa.h>
 #include <sodium.h>
 
-#include "brsa.h"
-#include "pp.h"
+#include "primitives/brsa.h"
+#include "primitives/pp.h"
 
 #define RUN_SECONDS 1.5 /* per side */
 #define SLICE_SECONDS 0.05

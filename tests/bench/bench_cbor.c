@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cbor.h"
+#include "primitives/cbor.h"
 
 #define SECONDS 1.5
 

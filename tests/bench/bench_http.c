@@ -23,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http.h"
-#include "httpc.h"
+#include "infra/http.h"
+#include "infra/httpc.h"
 
 #define SECONDS 2
 #define ROUNDS 3

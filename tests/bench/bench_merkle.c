@@ -14,9 +14,9 @@
 
 #include <openssl/evp.h>
 
-#include "bytes.h"
-#include "merkle.h"
-#include "tiles.h"
+#include "base/bytes.h"
+#include "primitives/merkle.h"
+#include "primitives/tiles.h"
 
 #define N_LEAVES (1u << 18)
 #define REPEATS 7

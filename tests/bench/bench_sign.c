@@ -9,9 +9,9 @@
 
 #include <sodium.h>
 
-#include "bytes.h"
-#include "note.h"
-#include "sign.h"
+#include "base/bytes.h"
+#include "primitives/note.h"
+#include "primitives/sign.h"
 
 #define SECONDS 0.25 /* per round */
 #define ROUNDS 3     /* best of: other processes on the machine only ever slow a round down */

@@ -21,12 +21,12 @@
 
 #include <sodium.h>
 
-#include "codec.h"
-#include "db.h"
-#include "httpc.h"
-#include "merkle.h"
-#include "note.h"
-#include "witreq.h"
+#include "base/codec.h"
+#include "infra/db.h"
+#include "infra/httpc.h"
+#include "primitives/merkle.h"
+#include "primitives/note.h"
+#include "protocol/witreq.h"
 
 #define N_CHECKPOINTS 20000 /* the most requests sent */
 #define POST_SECONDS 6.0    /* the most time spent sending them */

@@ -1,7 +1,7 @@
 #!/bin/sh
 # onevoice-verifier end to end: a real witness, log and verifier on loopback; contexts and
 # RFC 9578 tokens from the stand-in issuer of tests/tools/vtool (the real issuer's steps of
-# core/pp); receipts checked offline; one token 100 times at once; every refusal of
+# core/primitives/pp); receipts checked offline; one token 100 times at once; every refusal of
 # docs/PROTOCOL.md §8; live tallies and the tally entries written when contexts close,
 # recounted from the log; kill -9 under load, restart, and an audit of the whole log.
 . tests/e2e/lib/common.sh
@@ -266,7 +266,7 @@ check_eq "a token in the Authorization header of a batch" \
     "400 malformed_request"
 check_eq "a batch with ?wait= something else" \
     "$(batch '?wait=log' --data-binary @"$T/batch") $(reason_of "$T/bresp")" "400 malformed_request"
-check_eq "the C client's batch (core/verifierclient): receipts checked, refusals in place" \
+check_eq "the C client's batch (core/protocol/verifierclient): receipts checked, refusals in place" \
     "$($VT batch "$V" "$T" town "$T/town.tok" 12:no 13 12:yes --wait | cut -d' ' -f1,2 | tr '\n' ' ')" \
     "200 proven 200 proven 409 token_spent "
 # the platform library's batch call (libonevoice, as examples/relay uses it): lines of

@@ -1,4 +1,4 @@
-/* Fuzz target: POST /actions/batch's lines and answer (core/actionbatch). The input's first
+/* Fuzz target: POST /actions/batch's lines and answer (core/protocol/actionbatch). The input's first
  * byte (mod 8) is the number of actions a client expects, the rest the answer it reads
  * (also taken as a batch body, whose line count must match its lines). Every line read as a
  * refusal writes back into one that reads the same. */
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actionbatch.h"
+#include "protocol/actionbatch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-/* Fuzz target: the verifier's JSON action request (core/actionreq). The fast path and the
+/* Fuzz target: the verifier's JSON action request (core/protocol/actionreq). The fast path and the
  * tree parser agree on every input (result and action); whatever parses must obey every
  * rule of the format, build back into a body, and that body must parse to the very same
  * action (parse . build . parse = parse). */
@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actionreq.h"
-#include "entry.h"
+#include "protocol/actionreq.h"
+#include "protocol/entry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

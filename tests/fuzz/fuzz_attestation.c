@@ -1,10 +1,10 @@
-/* Fuzz target: an identity provider's attestation (deterministic CBOR, core/issuerapi). One
+/* Fuzz target: an identity provider's attestation (deterministic CBOR, core/protocol/issuerapi). One
  * that parses re-encodes to exactly the input. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "issuerapi.h"
+#include "protocol/issuerapi.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

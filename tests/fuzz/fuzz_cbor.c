@@ -1,4 +1,4 @@
-/* Fuzz target: the strict deterministic-CBOR decoder (core/cbor).
+/* Fuzz target: the strict deterministic-CBOR decoder (core/primitives/cbor).
  * Properties, each checked with abort():
  *   - ov_cbor_check and ov_cbor_decode agree (the byte scanner and libcbor's tree);
  *   - an accepted input re-encodes to exactly the same bytes;
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cbor.h"
+#include "primitives/cbor.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,11 +1,11 @@
-/* Fuzz target: the context request of POST /admin/contexts (core/issuerapi). A request that
+/* Fuzz target: the context request of POST /admin/contexts (core/protocol/issuerapi). A request that
  * parses satisfies every rule of the table, rebuilds, and the rebuilt body parses to the
  * same definition. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "issuerapi.h"
+#include "protocol/issuerapi.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
-#include "note.h"
+#include "base/codec.h"
+#include "primitives/note.h"
 #include "keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

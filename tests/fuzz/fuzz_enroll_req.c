@@ -1,10 +1,10 @@
-/* Fuzz target: the enrollment request of POST /enroll (core/issuerapi). A request that parses
+/* Fuzz target: the enrollment request of POST /enroll (core/protocol/issuerapi). A request that parses
  * has exactly its route's fields, rebuilds, and the rebuilt body parses to the same request. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "issuerapi.h"
+#include "protocol/issuerapi.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

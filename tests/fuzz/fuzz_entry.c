@@ -1,4 +1,4 @@
-/* Fuzz target: the onevoice log entry decoder (core/entry). Whatever decodes must encode to
+/* Fuzz target: the onevoice log entry decoder (core/protocol/entry). Whatever decodes must encode to
  * the very same bytes (a leaf hash covers the exact bytes, so one value has one encoding);
  * a decoded action must yield its signed bytes, and a decoded context its TokenChallenge,
  * since the auditor and the verifier rely on both succeeding for any entry the log holds. */
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "entry.h"
+#include "protocol/entry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

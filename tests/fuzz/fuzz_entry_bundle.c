@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merkle.h"
-#include "tiles.h"
+#include "primitives/merkle.h"
+#include "primitives/tiles.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

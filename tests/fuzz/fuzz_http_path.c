@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "route.h"
+#include "infra/addr.h"
+#include "infra/route.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-/* Fuzz target: what a wallet reads from an issuer (core/issuerapi): the GET /contexts
+/* Fuzz target: what a wallet reads from an issuer (core/protocol/issuerapi): the GET /contexts
  * listing, the answer to a context creation, the RFC 9578 directory, and the token-request
  * authentication headers (the input split at the first two NUL bytes). Listed contexts that
  * parse are valid context entries and survive a round trip through their JSON. */
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "issuerapi.h"
+#include "protocol/issuerapi.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-/* Fuzz target: the log's answer to an append, as a producer reads it (core/logack). The
+/* Fuzz target: the log's answer to an append, as a producer reads it (core/protocol/logack). The
  * input's first byte is the number of entries sent, its second's low bit wait_checkpoint;
  * entry i's leaf hash is 32 bytes of i + 1. The scan of the compact durable form and the
  * jansson reader agree on every input (result and every field); a durable answer read
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "logack.h"
+#include "protocol/logack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

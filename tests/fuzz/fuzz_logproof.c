@@ -1,4 +1,4 @@
-/* Fuzz target: the log's proof answers (core/logproof). The first byte picks the kind;
+/* Fuzz target: the log's proof answers (core/protocol/logproof). The first byte picks the kind;
  * the rest is the JSON body, checked for index (or old) 5 and size 9. Whatever parses
  * gives the same proof when written back as the log writes it and parsed again. */
 #include <stdint.h>
@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
-#include "logproof.h"
+#include "base/codec.h"
+#include "protocol/logproof.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

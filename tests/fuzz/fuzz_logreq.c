@@ -1,5 +1,5 @@
-/* Fuzz target: the log's append request parser (core/logreq) and the entry shape check
- * (ov_entry_check_shape), both of which read checked bytes in place (core/cbor views).
+/* Fuzz target: the log's append request parser (core/protocol/logreq) and the entry shape check
+ * (ov_entry_check_shape), both of which read checked bytes in place (core/primitives/cbor views).
  * Each is compared with a reference written on the libcbor tree API, which decodes and
  * re-encodes: both must give the same result, and on success the same fields. Whatever
  * parses must be re-encodable to the very same bytes, and every view must lie inside the
@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cbor.h"
-#include "entry.h"
-#include "logreq.h"
+#include "primitives/cbor.h"
+#include "protocol/entry.h"
+#include "protocol/logreq.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "note.h"
+#include "primitives/note.h"
 #include "keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -8,7 +8,7 @@
 
 #include <sodium.h>
 
-#include "pp.h"
+#include "primitives/pp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,10 +1,10 @@
-/* Fuzz target: the Authorization: PrivateToken header parser (core/actionreq). A header
+/* Fuzz target: the Authorization: PrivateToken header parser (core/protocol/actionreq). A header
  * that parses yields a token whose canonical header parses back to the same token. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "actionreq.h"
+#include "protocol/actionreq.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,10 +1,10 @@
-/* Fuzz target: WWW-Authenticate PrivateToken challenges (core/ptchallenge). Every challenge
+/* Fuzz target: WWW-Authenticate PrivateToken challenges (core/protocol/ptchallenge). Every challenge
  * parsed is formatted back, and that parses to the same challenge. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ptchallenge.h"
+#include "protocol/ptchallenge.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

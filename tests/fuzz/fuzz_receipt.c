@@ -1,11 +1,11 @@
-/* Fuzz target: the receipt JSON parser (core/receipt), which wallets and platforms run on
+/* Fuzz target: the receipt JSON parser (core/protocol/receipt), which wallets and platforms run on
  * the verifier's answers. A receipt that parses formats back and parses to the same
  * receipt (parse . format . parse = parse); the offline check never crashes on it. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "receipt.h"
+#include "protocol/receipt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,8 +7,8 @@
 
 #include <sodium.h>
 
-#include "brsa.h"
-#include "pp.h"
+#include "primitives/brsa.h"
+#include "primitives/pp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

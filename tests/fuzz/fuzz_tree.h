@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merkle.h"
+#include "primitives/merkle.h"
 
 #define FUZZ_TREE_MAX 1024
 #define FUZZ_TREE_LEVELS 11 /* 2^10 = FUZZ_TREE_MAX */

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "keyfile.h"
-#include "note.h"
+#include "infra/keyfile.h"
+#include "primitives/note.h"
 #include "keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,4 +1,4 @@
-/* Fuzz target: the wallet export file (core/wexport). Whatever parses re-serialises to the
+/* Fuzz target: the wallet export file (core/protocol/wexport). Whatever parses re-serialises to the
  * same header; files with cheap Argon2id parameters are also decrypted under a fixed
  * passphrase, and whatever decrypts seals and opens back to the same plaintext. */
 #include <stdint.h>
@@ -7,7 +7,7 @@
 
 #include <sodium.h>
 
-#include "wexport.h"
+#include "protocol/wexport.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

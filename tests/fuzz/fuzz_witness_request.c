@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "keys.h"
-#include "witreq.h"
+#include "protocol/witreq.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "note.h"
+#include "primitives/note.h"
 
 #define FUZZ_N_KEYS 5
 

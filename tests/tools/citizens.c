@@ -1,7 +1,7 @@
 /* citizens: N simulated citizens for the demo and its end-to-end test. Each one is a
  * wallet in miniature built on the same client modules as the `onevoice` wallet: it
  * enrolls with its invitation code, keeps only the open contexts whose key the log shows
- * (the context entries, read through core/logreader under a witnessed checkpoint), fetches
+ * (the context entries, read through core/protocol/logreader under a witnessed checkpoint), fetches
  * a token for every one of them (cover issuance) with a fresh one-time key per token,
  * votes in the assembly, rates the statements of the rating round, and at the end checks
  * every receipt offline. Even-numbered citizens are in group A, odd ones in group B; the
@@ -21,12 +21,12 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
-#include "codec.h"
-#include "entry.h"
-#include "issuerclient.h"
-#include "logreader.h"
-#include "receipt.h"
-#include "verifierclient.h"
+#include "base/codec.h"
+#include "protocol/entry.h"
+#include "protocol/issuerclient.h"
+#include "protocol/logreader.h"
+#include "protocol/receipt.h"
+#include "protocol/verifierclient.h"
 #include "tool.h"
 
 #define MAX_CITIZENS 100000

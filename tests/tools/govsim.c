@@ -44,20 +44,20 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
-#include "brsa.h"
-#include "cbor.h"
-#include "codec.h"
-#include "entry.h"
-#include "keyfile.h"
-#include "logclient.h"
-#include "pp.h"
-#include "sign.h"
+#include "primitives/brsa.h"
+#include "primitives/cbor.h"
+#include "base/codec.h"
+#include "protocol/entry.h"
+#include "infra/keyfile.h"
+#include "protocol/logclient.h"
+#include "primitives/pp.h"
+#include "primitives/sign.h"
 #include "tool.h"
 
 #define N_KEYS 4
 #define MAX_PENDING 2000000
 #define BATCH 2048
-/* core/logreq encodes and parses an append request as one CBOR message of at most
+/* core/protocol/logreq encodes and parses an append request as one CBOR message of at most
  * OV_MAX_CBOR_LEN (64 KiB), whatever docs/PROTOCOL.md §4.1 allows: keep requests under it */
 #define BATCH_BYTES 60000
 #define ISSUER "issuer.onevoice.test"

@@ -1,4 +1,4 @@
-/* issuertool: a client of onevoice-issuer for tests and benchmarks (core/issuerclient).
+/* issuertool: a client of onevoice-issuer for tests and benchmarks (core/protocol/issuerclient).
  *
  *   issuertool keygen FILE                  new Ed25519 key; prints its base64url public key
  *   issuertool context URL ADMIN JSON       creates a context; prints "LOG_INDEX TRUNCATED_ID"
@@ -49,15 +49,15 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
-#include "cbor.h"
-#include "clock.h"
-#include "codec.h"
-#include "entry.h"
-#include "httpc.h"
-#include "issuerclient.h"
-#include "keyfile.h"
-#include "note.h"
-#include "tiles.h"
+#include "primitives/cbor.h"
+#include "base/clock.h"
+#include "base/codec.h"
+#include "protocol/entry.h"
+#include "infra/httpc.h"
+#include "protocol/issuerclient.h"
+#include "infra/keyfile.h"
+#include "primitives/note.h"
+#include "primitives/tiles.h"
 #include "tool.h"
 
 static void

@@ -13,7 +13,7 @@
  *                                          writes a signed append request: OUT.body, OUT.sig
  *                                          (for hostile-request tests that replay or alter it)
  *   logtool read URL VKEY [--state FILE] [--tiles] [--witness VKEY]... [--quorum K]
- *                                          follows the log with core/logreader (resuming
+ *                                          follows the log with core/protocol/logreader (resuming
  *                                          from and saving --state); prints "read FROM TO"
  *   logtool verify URL VKEY [--acks FILE] [--previous CHECKPOINT_FILE] [--save FILE]
  *                                          fetches the checkpoint, every bundle and tile,
@@ -30,16 +30,16 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "cbor.h"
-#include "clock.h"
-#include "codec.h"
-#include "httpc.h"
-#include "keyfile.h"
-#include "logclient.h"
-#include "logreader.h"
-#include "merkle.h"
-#include "note.h"
-#include "tiles.h"
+#include "primitives/cbor.h"
+#include "base/clock.h"
+#include "base/codec.h"
+#include "infra/httpc.h"
+#include "infra/keyfile.h"
+#include "protocol/logclient.h"
+#include "protocol/logreader.h"
+#include "primitives/merkle.h"
+#include "primitives/note.h"
+#include "primitives/tiles.h"
 #include "tool.h"
 
 static void

@@ -1,6 +1,6 @@
 /* vtool: a stand-in issuer, a client and a load generator for onevoice-verifier, for tests
  * and benchmarks ONLY (the real issuer is onevoice-issuer). It uses the real steps of
- * core/pp (RFC 9578 client and issuer), core/entry and core/verifierclient.
+ * core/primitives/pp (RFC 9578 client and issuer), core/protocol/entry and core/protocol/verifierclient.
  *
  *   vtool context LOG PRODUCER_KEY DIR ID --type assembly|rating [--choices a,b,..]
  *                 [--scale MIN,MAX] [--opens T] [--closes T] [--issuer NAME] [--quota Q]
@@ -25,7 +25,7 @@
  *         line per action as act does
  *   vtool receipt URL HASH_HEX [--wait] [--out FILE]       GET /receipts/..., prints as act
  *   vtool check VKEY RECEIPT_FILE [--witnesses FILE --quorum K] [--expect-kind action|tally]
- *         checks a receipt offline (core/receipt); prints "ok INDEX SIZE"
+ *         checks a receipt offline (core/protocol/receipt); prints "ok INDEX SIZE"
  *   vtool rate-many URL DIR ID TOKENS K N
  *         token K's pseudonym rates N targets with 128-byte names (the first rating carries
  *         the token); prints "rated ok:A refused:B first:STATUS:REASON"
@@ -40,7 +40,7 @@
  *         from when it was due, with --rate; proven: receipts with their proof). --batch B
  *         sends B actions a request to POST /actions/batch (--rate then counts requests)
  *   vtool audit LOG VKEY [--receipts FILE]... [--tallies]
- *         reads the whole log (core/logreader) and checks every action is counted once
+ *         reads the whole log (core/protocol/logreader) and checks every action is counted once
  *         (assembly: one entry per token; rating: one per pseudonym and target, the token on
  *         the first), that each receipt line "HASH INDEX" is at its index, and (--tallies)
  *         recounts every tally entry; prints "audit entries N actions N tallies N problems N"
@@ -69,17 +69,17 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
-#include "actionbatch.h"
-#include "actionreq.h"
-#include "brsa.h"
-#include "codec.h"
-#include "entry.h"
-#include "keyfile.h"
-#include "logclient.h"
-#include "logreader.h"
-#include "pp.h"
-#include "receipt.h"
-#include "verifierclient.h"
+#include "protocol/actionbatch.h"
+#include "protocol/actionreq.h"
+#include "primitives/brsa.h"
+#include "base/codec.h"
+#include "protocol/entry.h"
+#include "infra/keyfile.h"
+#include "protocol/logclient.h"
+#include "protocol/logreader.h"
+#include "primitives/pp.h"
+#include "protocol/receipt.h"
+#include "protocol/verifierclient.h"
 #include "tool.h"
 
 #define REC_LEN (OV_SIGN_SEED_LEN + OV_PP_TOKEN_LEN)
@@ -470,7 +470,7 @@ cmd_act(int argc, char **argv)
     return 0;
 }
 
-/* vtool batch: the actions K:CHOICE... in one POST /actions/batch (core/verifierclient). */
+/* vtool batch: the actions K:CHOICE... in one POST /actions/batch (core/protocol/verifierclient). */
 static int
 cmd_batch(int argc, char **argv)
 {

@@ -1,10 +1,10 @@
-/* Unit tests: POST /actions/batch's lines and its answer (core/actionbatch). The line rules
+/* Unit tests: POST /actions/batch's lines and its answer (core/protocol/actionbatch). The line rules
  * decide which action a refusal belongs to, so they are pinned here; a refusal line reads
  * back as written; an answer must hold exactly a line per action, each a receipt or a
  * refusal. */
 #include <string.h>
 
-#include "actionbatch.h"
+#include "protocol/actionbatch.h"
 #include "../test.h"
 
 static size_t

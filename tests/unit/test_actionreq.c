@@ -1,14 +1,14 @@
-/* Unit tests: core/actionreq, the verifier's action request: the JSON body (round trips,
+/* Unit tests: core/protocol/actionreq, the verifier's action request: the JSON body (round trips,
  * every field's rules, truncation at every offset, hostile shapes) and the RFC 9577
  * Authorization: PrivateToken header (the forms RFC 9110 allows, and what it does not). */
 #include <stdint.h>
 #include <string.h>
 
 #include "../test.h"
-#include "actionreq.h"
-#include "codec.h"
-#include "entry.h"
-#include "json.h"
+#include "protocol/actionreq.h"
+#include "base/codec.h"
+#include "protocol/entry.h"
+#include "primitives/json.h"
 
 static struct ov_action
 sample(bool rating, bool token)

@@ -11,8 +11,8 @@
 #include <openssl/rsa.h>
 #include <sodium.h>
 
-#include "brsa.h"
-#include "der.h"
+#include "primitives/brsa.h"
+#include "primitives/der.h"
 #include "../test.h"
 #include "../vec.h"
 

@@ -1,12 +1,12 @@
-/* Unit tests: the deterministic CBOR profile (core/cbor). RFC 8949 Appendix A examples,
+/* Unit tests: the deterministic CBOR profile (core/primitives/cbor). RFC 8949 Appendix A examples,
  * every class of non-canonical or out-of-profile encoding as raw bytes, limits, readers,
  * and encode -> decode -> encode round trips. */
 #include <stdint.h>
 #include <string.h>
 
-#include "bytes.h"
-#include "cbor.h"
-#include "codec.h"
+#include "base/bytes.h"
+#include "primitives/cbor.h"
+#include "base/codec.h"
 #include "../test.h"
 
 #define HEX_MAX 4096

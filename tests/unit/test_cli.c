@@ -10,10 +10,10 @@
 #include <unistd.h>
 
 #include "../test.h"
-#include "addr.h"
-#include "bytes.h"
-#include "cli.h"
-#include "clock.h"
+#include "infra/addr.h"
+#include "base/bytes.h"
+#include "infra/cli.h"
+#include "base/clock.h"
 
 static const char *listen_on, *data, *port_file;
 static bool verbose;

@@ -9,7 +9,7 @@
 #include <sodium.h>
 
 #include "../test.h"
-#include "codec.h"
+#include "base/codec.h"
 
 #define N_RANDOM 300000
 

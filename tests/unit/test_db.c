@@ -1,4 +1,4 @@
-/* Unit tests: core/db on real SQLite files in a temporary folder. Pragmas (WAL confirmed),
+/* Unit tests: core/infra/db on real SQLite files in a temporary folder. Pragmas (WAL confirmed),
  * migrations by user_version, prepared statements, transactions (commit, rollback, busy
  * retry and budget), UNIQUE -> -OV_E_CONFLICT, two threads with their own connections,
  * and column checks that refuse rows of the wrong shape. */
@@ -12,7 +12,7 @@
 
 #include <sodium.h>
 
-#include "db.h"
+#include "infra/db.h"
 #include "../test.h"
 
 static char dir[256];

@@ -2,8 +2,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "der.h"
-#include "reader.h"
+#include "primitives/der.h"
+#include "base/reader.h"
 #include "../test.h"
 
 static uint8_t buf[OV_DER_MAX_LEN + 8];

@@ -1,4 +1,4 @@
-/* Unit tests: the onevoice log entries (core/entry). Round trips of every kind and variant,
+/* Unit tests: the onevoice log entries (core/protocol/entry). Round trips of every kind and variant,
  * the strict decoder's refusals (unknown and missing keys, wrong types, bad ids and labels,
  * invalid UTF-8 and control characters, out-of-range values, non-canonical CBOR, truncation
  * at every offset, trailing bytes, the 65,535-byte entry limit), the encoder's refusals, the
@@ -9,11 +9,11 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
-#include "bytes.h"
-#include "cbor.h"
-#include "entry.h"
-#include "pp.h"
-#include "sign.h"
+#include "base/bytes.h"
+#include "primitives/cbor.h"
+#include "protocol/entry.h"
+#include "primitives/pp.h"
+#include "primitives/sign.h"
 #include "../test.h"
 
 /* ------------------------------------------------------------------ samples */

@@ -15,8 +15,8 @@
 #include <jansson.h>
 
 #include "../test.h"
-#include "http.h"
-#include "httpc.h"
+#include "infra/http.h"
+#include "infra/httpc.h"
 
 #define ECHO_MAX 1024
 

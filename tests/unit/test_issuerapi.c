@@ -1,5 +1,5 @@
-/* test_issuerapi: the issuer's API messages (core/issuerapi) and the enrollment and issuance
- * log entries (core/entry): round trips, every rule of each table refused, truncation at every
+/* test_issuerapi: the issuer's API messages (core/protocol/issuerapi) and the enrollment and issuance
+ * log entries (core/protocol/entry): round trips, every rule of each table refused, truncation at every
  * offset, trailing bytes, non-canonical encodings. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,11 +8,11 @@
 #include <sodium.h>
 
 #include "../test.h"
-#include "brsa.h"
-#include "cbor.h"
-#include "codec.h"
-#include "entry.h"
-#include "issuerapi.h"
+#include "primitives/brsa.h"
+#include "primitives/cbor.h"
+#include "base/codec.h"
+#include "protocol/entry.h"
+#include "protocol/issuerapi.h"
 
 static struct ov_bytes
 str(const char *s)

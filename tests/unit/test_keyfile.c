@@ -1,4 +1,4 @@
-/* Unit tests: core/keyfile (secret files, Ed25519 seeds, x/mod note keys). Works in a fresh
+/* Unit tests: core/infra/keyfile (secret files, Ed25519 seeds, x/mod note keys). Works in a fresh
  * temporary directory, removed at the end. */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,10 +10,10 @@
 
 #include <sodium.h>
 
-#include "bytes.h"
-#include "keyfile.h"
-#include "note.h"
-#include "sign.h"
+#include "base/bytes.h"
+#include "infra/keyfile.h"
+#include "primitives/note.h"
+#include "primitives/sign.h"
 #include "../test.h"
 #include "../vec.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests: the log's answer to an append (core/logack). The log now writes its durable
+/* Unit tests: the log's answer to an append (core/protocol/logack). The log now writes its durable
  * answer by hand: it must be the very bytes jansson wrote before, and read back the same by
  * the scan and by jansson; what an answer must not carry is refused by both. */
 #include <stdint.h>
@@ -6,8 +6,8 @@
 
 #include <jansson.h>
 
-#include "codec.h"
-#include "logack.h"
+#include "base/codec.h"
+#include "protocol/logack.h"
 #include "../test.h"
 
 #define N 3

@@ -2,8 +2,8 @@
 #include <sodium.h>
 
 #include "../test.h"
-#include "codec.h"
-#include "logproof.h"
+#include "base/codec.h"
+#include "protocol/logproof.h"
 
 static uint8_t proof[OV_MERKLE_MAX_PROOF * OV_HASH_LEN];
 static size_t n_proof;
@@ -73,7 +73,7 @@ test_parse(void)
     CHECK_EQ_INT(parse(OV_LOGPROOF_INCLUSION, big, 5, 9), -OV_E_TOO_BIG);
 }
 
-/* A parsed proof verifies with core/merkle as the log computes it. */
+/* A parsed proof verifies with core/primitives/merkle as the log computes it. */
 static uint8_t leaves[9][OV_HASH_LEN];
 
 static int

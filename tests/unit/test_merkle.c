@@ -12,7 +12,7 @@
 #include "../hashvec.h"
 #include "../test.h"
 #include "../vec.h"
-#include "merkle.h"
+#include "primitives/merkle.h"
 
 /* ---- an in-memory hash source: every perfect subtree the builder reported ---------- */
 

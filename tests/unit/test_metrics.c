@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "../test.h"
-#include "bytes.h"
-#include "metrics.h"
+#include "base/bytes.h"
+#include "infra/metrics.h"
 
 static void
 test_render_exact(void)

@@ -1,4 +1,4 @@
-/* Unit tests: core/note (C2SP signed notes, vkeys, checkpoints, cosignature/v1), against every
+/* Unit tests: core/primitives/note (C2SP signed notes, vkeys, checkpoints, cosignature/v1), against every
  * case of ../shared/vectors/signed-note.json and the fixture log's checkpoint file. */
 #include <inttypes.h>
 #include <stdint.h>
@@ -6,11 +6,11 @@
 
 #include <sodium.h>
 
-#include "bytes.h"
-#include "codec.h"
-#include "keyfile.h"
-#include "note.h"
-#include "sign.h"
+#include "base/bytes.h"
+#include "base/codec.h"
+#include "infra/keyfile.h"
+#include "primitives/note.h"
+#include "primitives/sign.h"
 #include "../test.h"
 #include "../vec.h"
 

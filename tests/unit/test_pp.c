@@ -6,9 +6,9 @@
 
 #include <sodium.h>
 
-#include "brsa.h"
-#include "pp.h"
-#include "reader.h"
+#include "primitives/brsa.h"
+#include "primitives/pp.h"
+#include "base/reader.h"
 #include "../test.h"
 #include "../vec.h"
 

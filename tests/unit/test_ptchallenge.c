@@ -1,8 +1,8 @@
 /* core/ptchallenge: RFC 9577 §2.1 WWW-Authenticate PrivateToken challenges. */
 #include "../test.h"
-#include "codec.h"
-#include "entry.h"
-#include "ptchallenge.h"
+#include "base/codec.h"
+#include "protocol/entry.h"
+#include "protocol/ptchallenge.h"
 
 static struct ov_ptchallenge out[OV_PTCHALLENGE_MAX];
 static size_t n;

@@ -2,9 +2,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "bytes.h"
-#include "codec.h"
-#include "reader.h"
+#include "base/bytes.h"
+#include "base/codec.h"
+#include "base/reader.h"
 #include "../test.h"
 
 static void

@@ -1,4 +1,4 @@
-/* Unit tests: core/receipt. A receipt built over a small signed log round-trips through
+/* Unit tests: core/protocol/receipt. A receipt built over a small signed log round-trips through
  * its JSON and checks offline; every way of lying (another entry, hash, index, proof, log
  * key, origin, too few cosignatures, a receipt not yet proven) is caught; the parser
  * refuses malformed receipts and truncations at every offset. */
@@ -7,11 +7,11 @@
 #include <time.h>
 
 #include "../test.h"
-#include "codec.h"
-#include "entry.h"
-#include "merkle.h"
-#include "note.h"
-#include "receipt.h"
+#include "base/codec.h"
+#include "protocol/entry.h"
+#include "primitives/merkle.h"
+#include "primitives/note.h"
+#include "protocol/receipt.h"
 
 #define N 13
 

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "../test.h"
-#include "addr.h"
-#include "route.h"
+#include "infra/addr.h"
+#include "infra/route.h"
 
 static bool
 view_is(struct ov_bytes v, const char *s)

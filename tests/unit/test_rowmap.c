@@ -1,4 +1,4 @@
-/* Unit tests: core/rowmap. Random puts, commits and rollbacks checked against a plain list
+/* Unit tests: core/infra/rowmap. Random puts, commits and rollbacks checked against a plain list
  * of what must be there, with keys crowded onto few home slots (long clusters that wrap
  * around the table's end) so that removal's backward shift and growth are exercised; and
  * the map beside a real SQLite table (ov_rowmap_tx, ov_rowmap_confirm). */
@@ -9,7 +9,7 @@
 #include <sodium.h>
 
 #include "../test.h"
-#include "rowmap.h"
+#include "infra/rowmap.h"
 
 #define N_OPS 20000
 

@@ -1,4 +1,4 @@
-/* Unit tests: core/sign (Ed25519 with domain separation). Known answers: RFC 8032 §7.1
+/* Unit tests: core/primitives/sign (Ed25519 with domain separation). Known answers: RFC 8032 §7.1
  * TEST 1, TEST 2 and TEST 3 (https://www.rfc-editor.org/rfc/rfc8032#section-7.1), copied
  * from the RFC text (and matching pyca/cryptography's ed25519 vector file). */
 #include <stdint.h>
@@ -8,10 +8,10 @@
 
 #include <sodium.h>
 
-#include "bytes.h"
-#include "codec.h"
-#include "reader.h"
-#include "sign.h"
+#include "base/bytes.h"
+#include "base/codec.h"
+#include "base/reader.h"
+#include "primitives/sign.h"
 #include "../test.h"
 
 struct rfc8032_case {

@@ -13,8 +13,8 @@
 #include "../hashvec.h"
 #include "../test.h"
 #include "../vec.h"
-#include "merkle.h"
-#include "tiles.h"
+#include "primitives/merkle.h"
+#include "primitives/tiles.h"
 
 #define FIXTURE_SIZE 70000
 

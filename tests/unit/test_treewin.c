@@ -1,12 +1,12 @@
-/* Unit tests: core/treewin. Every proof and root a window gives must be byte-identical to
+/* Unit tests: core/primitives/treewin. Every proof and root a window gives must be byte-identical to
  * what merkle.h computes over the whole tree, for every base, index and size in small
  * trees, and after advancing the window. */
 #include <stdint.h>
 #include <string.h>
 
 #include "../test.h"
-#include "merkle.h"
-#include "treewin.h"
+#include "primitives/merkle.h"
+#include "primitives/treewin.h"
 
 #define N 300
 

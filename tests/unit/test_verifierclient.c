@@ -1,4 +1,4 @@
-/* Unit tests: core/verifierclient against a scripted verifier (core/http on 127.0.0.1:0):
+/* Unit tests: core/protocol/verifierclient against a scripted verifier (core/infra/http on 127.0.0.1:0):
  * what it sends (the body, the PrivateToken header, ?wait=proof), and what it accepts: a
  * receipt for the very action it sent, 202 only when pending, refusals with their reason,
  * and nothing else (a receipt for another action, another hash, a malformed answer). */
@@ -7,13 +7,13 @@
 #include <string.h>
 
 #include "../test.h"
-#include "actionreq.h"
-#include "codec.h"
-#include "entry.h"
-#include "http.h"
-#include "merkle.h"
-#include "receipt.h"
-#include "verifierclient.h"
+#include "protocol/actionreq.h"
+#include "base/codec.h"
+#include "protocol/entry.h"
+#include "infra/http.h"
+#include "primitives/merkle.h"
+#include "protocol/receipt.h"
+#include "protocol/verifierclient.h"
 
 /* what the scripted server answers next */
 enum mode { M_RECEIPT, M_PENDING_202, M_PENDING_200, M_OTHER_ACTION, M_REFUSE, M_GARBAGE };

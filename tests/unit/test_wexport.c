@@ -2,7 +2,7 @@
 #include <sodium.h>
 
 #include "../test.h"
-#include "wexport.h"
+#include "protocol/wexport.h"
 
 #define OPS 1u
 #define MEM 8u /* the smallest Argon2id cost: these tests are about the format */

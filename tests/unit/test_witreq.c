@@ -1,15 +1,15 @@
-/* Unit tests: core/witreq (C2SP tlog-witness add-checkpoint bodies and text/x.tlog.size),
+/* Unit tests: core/protocol/witreq (C2SP tlog-witness add-checkpoint bodies and text/x.tlog.size),
  * against ../shared/vectors/tlog-witness-and-proofs.json and hand-made hostile bodies. */
 #include <stdint.h>
 #include <string.h>
 
 #include "../test.h"
 #include "../vec.h"
-#include "bytes.h"
-#include "codec.h"
-#include "merkle.h"
-#include "note.h"
-#include "witreq.h"
+#include "base/bytes.h"
+#include "base/codec.h"
+#include "primitives/merkle.h"
+#include "primitives/note.h"
+#include "protocol/witreq.h"
 
 static json_t *vectors;
 static struct ov_witreq req; /* 2 KiB of proof and a parsed note: keep it off the stack */

@@ -1,0 +1,1145 @@
+#include "infra/http.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#define N_CODES 500 /* statuses 100..599 */
+#define STATS_LABELS_MAX 384
+
+/* Per route: one lazily registered counter per status (looked up once, then cached in an
+ * atomic slot, so the hot path takes no lock) and the duration histogram. */
+struct route_stats {
+    char labels[STATS_LABELS_MAX]; /* method="GET",route="/x" */
+    _Atomic(struct ov_counter *) by_code[N_CODES];
+    struct ov_histogram *duration;
+};
+
+struct route_ent {
+    struct ov_http_route r;
+    struct ov_route_pattern pat;
+    struct route_stats st;
+};
+
+struct ov_http {
+    struct MHD_Daemon *d;
+    void *user;
+    ov_http_handler precheck;
+    uint16_t port;
+    size_t n_routes;
+    struct route_ent routes[OV_HTTP_MAX_ROUTES + 2]; /* the caller's, then the built-ins */
+    struct route_stats unmatched;
+    struct ov_metrics *metrics;
+    bool own_metrics;
+    struct ov_gauge *in_flight;
+    struct ov_counter *aborted;
+    struct ov_gauge *resident, *sqlite_mem; /* read when /metrics is asked for */
+    /* long polls: the list of suspended requests and the thread enforcing deadlines */
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* the timer thread sleeps on it (CLOCK_MONOTONIC) */
+    pthread_t timer;
+    bool timer_started;
+    bool stopping;
+    uint64_t gen[OV_HTTP_CHANNELS];   /* per channel, bumped by every notify of it */
+    uint64_t level[OV_HTTP_CHANNELS]; /* per channel, the highest ov_http_notify_upto value */
+    uint64_t timer_next_ns;           /* when the timer thread wakes next (UINT64_MAX: idle) */
+    struct ov_req *waiters;
+};
+
+struct qval {
+    struct qval *next;
+    char s[];
+};
+
+struct ov_req {
+    struct ov_http *srv;
+    struct MHD_Connection *conn;
+    const char *method;      /* libmicrohttpd's, valid for the request */
+    struct route_ent *route; /* NULL when unrouted */
+    struct ov_route_match m;
+    const char *param[OV_ROUTE_MAX_PARAMS]; /* into split */
+    const char *rest;                       /* into path */
+    struct ov_buf body;
+    uint64_t t0_ns;
+    unsigned status;
+    bool replied, queued;
+    size_t n_hdrs;
+    char *hdr[OV_HTTP_MAX_REPLY_HEADERS]; /* "name\0value\0" */
+    struct qval *qvals;
+    void *state; /* the handler's, kept across long-poll rounds */
+    void (*state_free)(void *);
+    /* long poll; guarded by srv->mu while on the waiters list */
+    uint64_t deadline_ns;
+    unsigned channel; /* what the long poll waits for */
+    uint64_t until;   /* ov_http_wait_until: the channel level it waits for (0: any notify) */
+    bool wait_requested, expired, waiting;
+    struct ov_req *wprev, *wnext;
+    char path[OV_MAX_URL_LEN + 1];
+    char split[OV_MAX_URL_LEN + 1]; /* path with each parameter NUL-terminated */
+};
+
+static uint64_t
+now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- metrics ---------------------------------------------------------------------- */
+
+static const double duration_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                         0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+
+static int
+stats_init(struct ov_http *srv, struct route_stats *st, const char *method, const char *route)
+{
+    struct ov_buf b;
+    ov_buf_init(&b, sizeof st->labels - 1);
+    int rc = ov_buf_append_str(&b, "method=\"");
+    rc = rc ? rc : ov_metrics_label_escape(&b, method);
+    rc = rc ? rc : ov_buf_append_str(&b, "\",route=\"");
+    rc = rc ? rc : ov_metrics_label_escape(&b, route);
+    rc = rc ? rc : ov_buf_append_str(&b, "\"");
+    if (rc == 0) {
+        memcpy(st->labels, b.ptr, b.len);
+        st->labels[b.len] = '\0';
+        rc = ov_metrics_histogram(
+            srv->metrics, "http_request_duration_seconds",
+            "Time from the first request byte to the last reply byte.", st->labels, duration_bounds,
+            sizeof duration_bounds / sizeof duration_bounds[0], &st->duration);
+    }
+    ov_buf_clear(&b);
+    return rc;
+}
+
+static void
+stats_count(struct ov_http *srv, struct route_stats *st, unsigned status, uint64_t dur_ns)
+{
+    if (status >= 100 && status < 100 + N_CODES) {
+        size_t i = status - 100;
+        struct ov_counter *c = atomic_load_explicit(&st->by_code[i], memory_order_acquire);
+        if (c == NULL) {
+            char labels[STATS_LABELS_MAX + 16];
+            snprintf(labels, sizeof labels, "%s,code=\"%u\"", st->labels, status);
+            /* a failed registration leaves c NULL: the request goes uncounted */
+            if (ov_metrics_counter(srv->metrics, "http_requests_total",
+                                   "HTTP requests answered, by route and status.", labels,
+                                   &c) == 0) {
+                atomic_store_explicit(&st->by_code[i], c, memory_order_release);
+            }
+        }
+        ov_counter_add(c, 1);
+    }
+    ov_histogram_observe(st->duration, (double)dur_ns / 1e9);
+}
+
+/* ---- replies ---------------------------------------------------------------------- */
+
+static bool
+is_tchar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+int
+ov_http_header(struct ov_req *rq, const char *name, const char *value)
+{
+    size_t nn = strnlen(name, OV_HTTP_MAX_HEADER_LEN + 1);
+    size_t vn = strnlen(value, OV_HTTP_MAX_HEADER_LEN + 1);
+    if (nn + vn > OV_HTTP_MAX_HEADER_LEN || rq->n_hdrs == OV_HTTP_MAX_REPLY_HEADERS) {
+        return -OV_E_TOO_BIG;
+    }
+    if (nn == 0) {
+        return -OV_E_MALFORMED;
+    }
+    for (size_t i = 0; i < nn; i++) {
+        if (!is_tchar(name[i])) {
+            return -OV_E_MALFORMED;
+        }
+    }
+    for (size_t i = 0; i < vn; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if ((c < 0x20 && c != '\t') || c >= 0x7f) {
+            return -OV_E_MALFORMED; /* CR or LF here would inject headers */
+        }
+    }
+    char *h = malloc(nn + vn + 2);
+    if (h == NULL) {
+        return -OV_E_NOMEM;
+    }
+    memcpy(h, name, nn + 1);
+    memcpy(h + nn + 1, value, vn + 1);
+    rq->hdr[rq->n_hdrs++] = h;
+    return 0;
+}
+
+static bool
+has_header(const struct ov_req *rq, const char *name)
+{
+    for (size_t i = 0; i < rq->n_hdrs; i++) {
+        if (strcasecmp(rq->hdr[i], name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int
+ov_http_reply(struct ov_req *rq, unsigned status, const char *content_type, struct ov_bytes body)
+{
+    if (rq->replied) {
+        abort(); /* two replies to one request: a handler bug */
+    }
+    rq->replied = true;
+    rq->status = status;
+    /* MUST_COPY: the body may be on the caller's stack. An empty body uses a static
+     * constant, which PERSISTENT allows, since a zero-length copy may be a NULL malloc. */
+    struct MHD_Response *r =
+        body.len == 0
+            ? MHD_create_response_from_buffer(0, (void *)(uintptr_t) "", MHD_RESPMEM_PERSISTENT)
+            : MHD_create_response_from_buffer(body.len, (void *)(uintptr_t)body.ptr,
+                                              MHD_RESPMEM_MUST_COPY);
+    if (r == NULL) {
+        return -OV_E_NOMEM;
+    }
+    bool ok = content_type == NULL ||
+              MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) == MHD_YES;
+    for (size_t i = 0; ok && i < rq->n_hdrs; i++) {
+        const char *name = rq->hdr[i];
+        ok = MHD_add_response_header(r, name, name + strlen(name) + 1) == MHD_YES;
+    }
+    ok = ok && MHD_queue_response(rq->conn, status, r) == MHD_YES;
+    MHD_destroy_response(r);
+    rq->queued = ok;
+    return ok ? 0 : -OV_E_HTTP;
+}
+
+int
+ov_http_reply_json(struct ov_req *rq, unsigned status, json_t *j)
+{
+    if (j == NULL) {
+        return ov_http_error(rq, 500, "internal_error", "could not build the reply");
+    }
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (s == NULL) {
+        return ov_http_error(rq, 500, "internal_error", "could not encode the reply");
+    }
+    size_t n = strlen(s);
+    int rc = ov_http_reply(rq, status, "application/json", OV_BYTES(s, n));
+    sodium_memzero(s, n); /* replies carry invitation codes and registrar tokens (this copy;
+                           * libmicrohttpd frees its own unwiped) */
+    free(s);
+    return rc;
+}
+
+int
+ov_http_error(struct ov_req *rq, unsigned status, const char *reason, const char *message)
+{
+    /* Errors describe one moment: never let a cache keep them. */
+    if (!has_header(rq, "Cache-Control") && ov_http_header(rq, "Cache-Control", "no-store")) {
+        /* no room for the header: the error still goes out */
+    }
+    json_t *j = json_pack("{s:s,s:s}", "error", reason, "message", message);
+    char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    static const char fallback[] = "{\"error\":\"internal_error\",\"message\":\"\"}";
+    struct ov_bytes body = s != NULL ? OV_BYTES(s, strlen(s)) : OV_BYTES_STR(fallback);
+    int rc = ov_http_reply(rq, status, "application/json", body);
+    free(s);
+    return rc;
+}
+
+unsigned
+ov_http_status_for(int err)
+{
+    static const unsigned map[OV_E_COUNT] = {
+        [OV_E_TRUNCATED] = 400,    [OV_E_TRAILING] = 400, [OV_E_MALFORMED] = 400,
+        [OV_E_NONCANONICAL] = 400, [OV_E_BAD_SIG] = 400,  [OV_E_BAD_PROOF] = 400,
+        [OV_E_UNKNOWN_KEY] = 400,  [OV_E_RANGE] = 400,    [OV_E_TOO_BIG] = 413,
+        [OV_E_NOT_FOUND] = 404,    [OV_E_CONFLICT] = 409, [OV_E_EXISTS] = 409,
+        [OV_E_STATE] = 409,        [OV_E_DB_BUSY] = 503,  [OV_E_NOMEM] = 503,
+    };
+    int e = err < 0 ? -err : err;
+    return (e > 0 && e < OV_E_COUNT && map[e] != 0) ? map[e] : 500;
+}
+
+int
+ov_http_fail(struct ov_req *rq, int err)
+{
+    unsigned status = ov_http_status_for(err);
+    const char *msg = status == 400   ? "the request is invalid"
+                      : status == 404 ? "not found"
+                      : status == 409 ? "the request conflicts with the current state"
+                      : status == 413 ? "the request is too large"
+                      : status == 503 ? "temporarily unavailable; retry later"
+                                      : "internal error";
+    return ov_http_error(rq, status, ov_strerror(err), msg);
+}
+
+/* libmicrohttpd wants MHD_NO when nothing could be queued: it then drops the connection. */
+static enum MHD_Result
+queued(const struct ov_req *rq)
+{
+    return rq->queued ? MHD_YES : MHD_NO;
+}
+
+static enum MHD_Result
+frame_error(struct ov_req *rq, unsigned status, const char *reason, const char *message)
+{
+    return ov_http_error(rq, status, reason, message) == 0 ? MHD_YES : MHD_NO;
+}
+
+static enum MHD_Result
+frame_fail(struct ov_req *rq, int err)
+{
+    return ov_http_fail(rq, err) == 0 ? MHD_YES : MHD_NO;
+}
+
+/* ---- request accessors -------------------------------------------------------------- */
+
+const char *
+ov_req_method(const struct ov_req *rq)
+{
+    return rq->method;
+}
+
+const char *
+ov_req_path(const struct ov_req *rq)
+{
+    return rq->path;
+}
+
+const char *
+ov_req_param(const struct ov_req *rq, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < rq->m.n_params; i++) {
+        if (rq->m.params[i].name.len == n && memcmp(rq->m.params[i].name.ptr, name, n) == 0) {
+            return rq->param[i];
+        }
+    }
+    return NULL;
+}
+
+const char *
+ov_req_rest(const struct ov_req *rq)
+{
+    return rq->rest;
+}
+
+const char *
+ov_req_header(const struct ov_req *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+struct ov_bytes
+ov_req_body(const struct ov_req *rq)
+{
+    return ov_buf_view(&rq->body);
+}
+
+void
+ov_req_body_drop(struct ov_req *rq)
+{
+    ov_buf_clear(&rq->body);
+}
+
+void *
+ov_req_user(const struct ov_req *rq)
+{
+    return rq->srv->user;
+}
+
+struct ov_http *
+ov_req_server(const struct ov_req *rq)
+{
+    return rq->srv;
+}
+
+struct query_find {
+    const char *key;
+    size_t key_len;
+    size_t n_found;
+    const char *val;
+    size_t val_len;
+    int err;
+};
+
+static enum MHD_Result
+query_find_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+               const char *value, size_t value_size)
+{
+    struct query_find *q = cls;
+    char dk[64];
+    size_t dk_len;
+    (void)kind;
+    /* keys compare decoded, so "%6Bey" is "key"; one too long to be ours is skipped */
+    if (ov_url_decode(key, key_size, true, dk, sizeof dk, &dk_len) != 0 || dk_len != q->key_len ||
+        memcmp(dk, q->key, dk_len) != 0) {
+        return MHD_YES;
+    }
+    q->n_found++;
+    q->val = value != NULL ? value : "";
+    q->val_len = value != NULL ? value_size : 0;
+    return MHD_YES;
+}
+
+int
+ov_req_query(struct ov_req *rq, const char *key, const char **val)
+{
+    struct query_find q = {.key = key, .key_len = strlen(key)};
+    *val = NULL;
+    if (q.key_len >= 64) {
+        abort(); /* keys are our constants */
+    }
+    MHD_get_connection_values_n(rq->conn, MHD_GET_ARGUMENT_KIND, query_find_one, &q);
+    if (q.n_found == 0) {
+        return -OV_E_NOT_FOUND;
+    }
+    if (q.n_found > 1) {
+        return -OV_E_MALFORMED; /* a repeated key is ambiguous: refuse, don't pick one */
+    }
+    struct qval *qv = malloc(sizeof *qv + q.val_len + 1);
+    if (qv == NULL) {
+        return -OV_E_NOMEM;
+    }
+    size_t n;
+    int rc = ov_url_decode(q.val, q.val_len, true, qv->s, q.val_len + 1, &n);
+    if (rc != 0) {
+        free(qv);
+        return rc;
+    }
+    qv->next = rq->qvals;
+    rq->qvals = qv;
+    *val = qv->s;
+    return 0;
+}
+
+/* ---- long polls ------------------------------------------------------------------- */
+
+int
+ov_http_wait(struct ov_req *rq, uint32_t max_ms)
+{
+    return ov_http_wait_on(rq, 0, max_ms);
+}
+
+int
+ov_http_wait_on(struct ov_req *rq, unsigned channel, uint32_t max_ms)
+{
+    if (channel >= OV_HTTP_CHANNELS) {
+        abort(); /* our own constant */
+    }
+    rq->channel = channel;
+    rq->until = 0;
+    if (max_ms > OV_HTTP_MAX_WAIT_MS) {
+        max_ms = OV_HTTP_MAX_WAIT_MS;
+    }
+    if (rq->deadline_ns == 0) {
+        rq->deadline_ns = rq->t0_ns + (uint64_t)max_ms * 1000000u;
+    }
+    rq->wait_requested = true;
+    return 0;
+}
+
+int
+ov_http_wait_until(struct ov_req *rq, unsigned channel, uint64_t until, uint32_t max_ms)
+{
+    int rc = ov_http_wait_on(rq, channel, max_ms);
+    rq->until = until;
+    return rc;
+}
+
+bool
+ov_req_wait_expired(const struct ov_req *rq)
+{
+    return rq->expired;
+}
+
+void
+ov_req_set_state(struct ov_req *rq, void *state, void (*state_free)(void *))
+{
+    if (rq->state_free != NULL && rq->state != state) {
+        rq->state_free(rq->state);
+    }
+    rq->state = state;
+    rq->state_free = state_free;
+}
+
+void *
+ov_req_state(const struct ov_req *rq)
+{
+    return rq->state;
+}
+
+/* Caller holds srv->mu. */
+static void
+waiter_remove(struct ov_http *srv, struct ov_req *rq)
+{
+    if (rq->wprev != NULL) {
+        rq->wprev->wnext = rq->wnext;
+    } else {
+        srv->waiters = rq->wnext;
+    }
+    if (rq->wnext != NULL) {
+        rq->wnext->wprev = rq->wprev;
+    }
+    rq->wprev = rq->wnext = NULL;
+    rq->waiting = false;
+}
+
+/* Caller holds srv->mu. Once resumed, the request belongs to libmicrohttpd again and may
+ * be re-dispatched or freed on another thread at any moment: touch nothing after. */
+static void
+waiter_wake(struct ov_http *srv, struct ov_req *rq, bool expired)
+{
+    waiter_remove(srv, rq);
+    if (expired) {
+        rq->expired = true;
+    }
+    MHD_resume_connection(rq->conn);
+}
+
+void
+ov_http_notify(struct ov_http *srv)
+{
+    pthread_mutex_lock(&srv->mu);
+    for (unsigned c = 0; c < OV_HTTP_CHANNELS; c++) {
+        srv->gen[c]++;
+    }
+    while (srv->waiters != NULL) {
+        waiter_wake(srv, srv->waiters, false);
+    }
+    pthread_mutex_unlock(&srv->mu);
+}
+
+void
+ov_http_notify_channel(struct ov_http *srv, unsigned channel)
+{
+    if (channel >= OV_HTTP_CHANNELS) {
+        abort(); /* our own constant */
+    }
+    pthread_mutex_lock(&srv->mu);
+    srv->gen[channel]++;
+    for (struct ov_req *w = srv->waiters, *next; w != NULL; w = next) {
+        next = w->wnext;
+        if (w->channel == channel) {
+            waiter_wake(srv, w, false);
+        }
+    }
+    pthread_mutex_unlock(&srv->mu);
+}
+
+void
+ov_http_notify_upto(struct ov_http *srv, unsigned channel, uint64_t level)
+{
+    if (channel >= OV_HTTP_CHANNELS) {
+        abort(); /* our own constant */
+    }
+    pthread_mutex_lock(&srv->mu);
+    srv->gen[channel]++;
+    if (level > srv->level[channel]) {
+        srv->level[channel] = level;
+    }
+    for (struct ov_req *w = srv->waiters, *next; w != NULL; w = next) {
+        next = w->wnext;
+        if (w->channel == channel && w->until <= srv->level[channel]) {
+            waiter_wake(srv, w, false);
+        }
+    }
+    pthread_mutex_unlock(&srv->mu);
+}
+
+static void *
+timer_main(void *arg)
+{
+    pthread_setname_np(pthread_self(), "http-timer"); /* for top -H and perf */
+    struct ov_http *srv = arg;
+    pthread_mutex_lock(&srv->mu);
+    while (!srv->stopping) {
+        uint64_t now = now_ns(), next = UINT64_MAX;
+        struct ov_req *w = srv->waiters;
+        while (w != NULL) {
+            struct ov_req *wn = w->wnext;
+            if (w->deadline_ns <= now) {
+                waiter_wake(srv, w, true);
+            } else if (w->deadline_ns < next) {
+                next = w->deadline_ns;
+            }
+            w = wn;
+        }
+        srv->timer_next_ns = next;
+        if (next == UINT64_MAX) {
+            pthread_cond_wait(&srv->cv, &srv->mu);
+        } else {
+            struct timespec ts = {.tv_sec = (time_t)(next / 1000000000u),
+                                  .tv_nsec = (long)(next % 1000000000u)};
+            pthread_cond_timedwait(&srv->cv, &srv->mu, &ts);
+        }
+    }
+    pthread_mutex_unlock(&srv->mu);
+    return NULL;
+}
+
+/* The handler asked to wait. Returns true when the connection is now suspended; false
+ * when the handler must run again at once (a notify raced it, the deadline passed, or
+ * the server is stopping, the latter two as expired). */
+static bool
+wait_begin(struct ov_req *rq, const uint64_t gen_before[OV_HTTP_CHANNELS], bool ignore_gen)
+{
+    struct ov_http *srv = rq->srv;
+    bool suspended = false;
+    pthread_mutex_lock(&srv->mu);
+    if (srv->stopping || now_ns() >= rq->deadline_ns) {
+        rq->expired = true;
+    } else if (rq->until != 0 ? srv->level[rq->channel] < rq->until
+                              : ignore_gen || srv->gen[rq->channel] == gen_before[rq->channel]) {
+        MHD_suspend_connection(rq->conn);
+        rq->waiting = true;
+        rq->wnext = srv->waiters;
+        if (srv->waiters != NULL) {
+            srv->waiters->wprev = rq;
+        }
+        srv->waiters = rq;
+        if (rq->deadline_ns < srv->timer_next_ns) {
+            /* the timer must wake earlier; otherwise it would only scan in vain */
+            srv->timer_next_ns = rq->deadline_ns;
+            pthread_cond_signal(&srv->cv);
+        }
+        suspended = true;
+    }
+    pthread_mutex_unlock(&srv->mu);
+    return suspended;
+}
+
+/* ---- the access callback ------------------------------------------------------------ */
+
+static enum MHD_Result
+dispatch(struct ov_req *rq)
+{
+    struct ov_http *srv = rq->srv;
+    /* A notify storm could keep re-running a handler; past this many rounds it waits for
+     * the next notify or its deadline like any other. */
+    for (int round = 0;; round++) {
+        uint64_t gen[OV_HTTP_CHANNELS];
+        pthread_mutex_lock(&srv->mu);
+        memcpy(gen, srv->gen, sizeof gen);
+        pthread_mutex_unlock(&srv->mu);
+        rq->wait_requested = false;
+        int rc = rq->route->r.handler(rq);
+        if (rq->replied) {
+            return queued(rq);
+        }
+        if (rc != 0) {
+            return frame_fail(rq, rc);
+        }
+        if (!rq->wait_requested) {
+            /* neither replied nor waited: a handler bug, answered rather than hung */
+            return frame_error(rq, 500, "internal_error", "the handler gave no reply");
+        }
+        if (rq->expired) {
+            return frame_error(rq, 503, "wait_expired", "no answer within the wait");
+        }
+        if (wait_begin(rq, gen, round >= 8)) {
+            return MHD_YES;
+        }
+    }
+}
+
+/* Sums the query string's length as libmicrohttpd split it (keys and values raw, since
+ * unescape_none leaves them so), one '=' and one '&' per argument. */
+static enum MHD_Result
+query_len_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+              const char *value, size_t value_size)
+{
+    size_t *total = cls;
+    (void)kind;
+    (void)key;
+    (void)value;
+    *total += key_size + value_size + 2;
+    return MHD_YES;
+}
+
+/* Counts header names that are not RFC 9110 tokens (libmicrohttpd keeps "X-A " from
+ * "X-A : 1", which RFC 9112 §5.1 requires a server to refuse). */
+static enum MHD_Result
+bad_header_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+               const char *value, size_t value_size)
+{
+    size_t *n_bad = cls;
+    bool ok = key_size > 0;
+    (void)kind;
+    (void)value;
+    (void)value_size;
+    for (size_t i = 0; ok && i < key_size; i++) {
+        ok = is_tchar(key[i]);
+    }
+    *n_bad += ok ? 0 : 1;
+    return MHD_YES;
+}
+
+static enum MHD_Result
+reply_allow(struct ov_req *rq, const char *const *methods, size_t n_methods)
+{
+    struct ov_buf allow;
+    ov_buf_init(&allow, OV_HTTP_MAX_HEADER_LEN);
+    int rc = 0;
+    for (size_t i = 0; i < n_methods && rc == 0; i++) {
+        rc = ov_buf_printf(&allow, "%s%s", i ? ", " : "", methods[i]);
+    }
+    rc = rc ? rc : ov_buf_terminate(&allow);
+    rc = rc ? rc : ov_http_header(rq, "Allow", (const char *)allow.ptr);
+    ov_buf_clear(&allow);
+    if (rc != 0) {
+        return MHD_NO;
+    }
+    return frame_error(rq, 405, "method_not_allowed", "this path does not take that method");
+}
+
+/* Finds the route for (method, path), or answers 404 / 405. Returns true when routed. */
+static bool
+route(struct ov_req *rq, size_t path_len, enum MHD_Result *res)
+{
+    struct ov_http *srv = rq->srv;
+    const char *methods[OV_HTTP_MAX_ROUTES + 2];
+    size_t n_methods = 0;
+    for (size_t i = 0; i < srv->n_routes; i++) {
+        struct route_ent *e = &srv->routes[i];
+        struct ov_route_match m;
+        if (!ov_route_match(&e->pat, rq->path, path_len, &m)) {
+            continue;
+        }
+        if (strcmp(e->r.method, rq->method) == 0) {
+            rq->route = e;
+            rq->m = m;
+            return true;
+        }
+        size_t k = 0;
+        while (k < n_methods && strcmp(methods[k], e->r.method) != 0) {
+            k++;
+        }
+        if (k == n_methods) {
+            methods[n_methods++] = e->r.method;
+        }
+    }
+    if (n_methods > 0) {
+        *res = reply_allow(rq, methods, n_methods);
+    } else {
+        *res = frame_error(rq, 404, "not_found", "no such resource");
+    }
+    return false;
+}
+
+/* The views of the match point into rq->path; give handlers NUL-terminated strings. */
+static void
+split_params(struct ov_req *rq, size_t path_len)
+{
+    memcpy(rq->split, rq->path, path_len + 1);
+    for (size_t i = 0; i < rq->m.n_params; i++) {
+        size_t off = (size_t)((const char *)rq->m.params[i].value.ptr - rq->path);
+        rq->split[off + rq->m.params[i].value.len] = '\0';
+        rq->param[i] = rq->split + off;
+    }
+    if (rq->m.rest.ptr != NULL) {
+        rq->rest = (const char *)rq->m.rest.ptr;
+    }
+}
+
+static enum MHD_Result
+begin(struct ov_req *rq, const char *url)
+{
+    size_t n = strnlen(url, OV_MAX_URL_LEN + 1), q = 0;
+    if (n <= OV_MAX_URL_LEN) {
+        MHD_get_connection_values_n(rq->conn, MHD_GET_ARGUMENT_KIND, query_len_one, &q);
+    }
+    if (n > OV_MAX_URL_LEN || q > OV_MAX_URL_LEN - n) {
+        return frame_error(rq, 414, "uri_too_long", "the URL is too long");
+    }
+    memcpy(rq->path, url, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f) {
+            return frame_error(rq, 400, "bad_path", "the path has a forbidden byte");
+        }
+    }
+    size_t n_bad = 0;
+    MHD_get_connection_values_n(rq->conn, MHD_HEADER_KIND, bad_header_one, &n_bad);
+    if (n_bad > 0) {
+        return frame_error(rq, 400, "bad_header", "a header name is not a token");
+    }
+    enum MHD_Result res = MHD_NO;
+    if (!route(rq, n, &res)) {
+        return res;
+    }
+    split_params(rq, n);
+    ov_buf_init(&rq->body, rq->route->r.body_max);
+    /* Refuse a declared oversized body before reading a byte of it. A chunked body
+     * would only show its size while being read, and libmicrohttpd 0.9.75 cannot queue
+     * a reply in mid-upload, so bodies must come with a Content-Length (RFC 9110 §15.5.12
+     * allows 411); this also refuses the TE+CL combination used for request smuggling. */
+    if (MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) !=
+        NULL) {
+        return frame_error(rq, 411, "length_required", "send the body with a Content-Length");
+    }
+    const char *cl =
+        MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl != NULL) {
+        char *end;
+        unsigned long long v = strtoull(cl, &end, 10);
+        if (end != cl && v > rq->route->r.body_max) {
+            return frame_error(rq, 413, "body_too_large", "the request body is too large");
+        }
+    }
+    /* The route may refuse on the headers alone, before a byte of body is buffered. */
+    if (rq->srv->precheck != NULL) {
+        int rc = rq->srv->precheck(rq);
+        if (rq->replied) {
+            return queued(rq);
+        }
+        if (rc != 0) {
+            return frame_fail(rq, rc);
+        }
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result
+on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+          const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+    struct ov_http *srv = cls;
+    struct ov_req *rq = *req_cls;
+    (void)version;
+    if (rq == NULL) {
+        rq = calloc(1, sizeof *rq);
+        if (rq == NULL) {
+            return MHD_NO;
+        }
+        rq->srv = srv;
+        rq->conn = conn;
+        rq->method = method;
+        rq->t0_ns = now_ns();
+        ov_buf_init(&rq->body, 0);
+        ov_gauge_add(srv->in_flight, 1);
+        *req_cls = rq;
+        return begin(rq, url);
+    }
+    if (rq->replied) {
+        *upload_data_size = 0; /* answered early: whatever still arrives is dropped */
+        return queued(rq);
+    }
+    if (*upload_data_size != 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        int rc = ov_buf_append(&rq->body, upload_data, n);
+        if (rc != 0) {
+            /* Content-Length was checked, so this is only reached if libmicrohttpd let
+             * more through or memory ran out; no reply can be queued mid-upload. */
+            return MHD_NO;
+        }
+        return MHD_YES;
+    }
+    return dispatch(rq);
+}
+
+static void
+req_free(struct ov_req *rq)
+{
+    if (rq->state_free != NULL) {
+        rq->state_free(rq->state);
+    }
+    ov_buf_clear(&rq->body);
+    for (size_t i = 0; i < rq->n_hdrs; i++) {
+        free(rq->hdr[i]);
+    }
+    while (rq->qvals != NULL) {
+        struct qval *next = rq->qvals->next;
+        free(rq->qvals);
+        rq->qvals = next;
+    }
+    free(rq);
+}
+
+/* The one owner of a request's end: count it, then free it. */
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    struct ov_http *srv = cls;
+    struct ov_req *rq = *req_cls;
+    (void)conn;
+    (void)toe;
+    if (rq == NULL) {
+        return;
+    }
+    *req_cls = NULL;
+    if (rq->queued) {
+        stats_count(srv, rq->route != NULL ? &rq->route->st : &srv->unmatched, rq->status,
+                    now_ns() - rq->t0_ns);
+    } else {
+        ov_counter_add(srv->aborted, 1);
+    }
+    ov_gauge_add(srv->in_flight, -1);
+    pthread_mutex_lock(&srv->mu);
+    if (rq->waiting) {
+        waiter_remove(srv, rq); /* only if a suspended connection was closed under it */
+    }
+    pthread_mutex_unlock(&srv->mu);
+    req_free(rq);
+}
+
+/* Leave URLs as sent: route.h matches raw paths and ov_req_query decodes strictly. The
+ * default unescaper would turn "%00" into a NUL that silently cuts a path short. */
+static size_t
+unescape_none(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    return strlen(s);
+}
+
+/* ---- built-in routes ------------------------------------------------------------- */
+
+static int
+h_healthz(struct ov_req *rq)
+{
+    int rc = ov_http_header(rq, "Cache-Control", "no-store");
+    return rc ? rc : ov_http_reply(rq, 200, "text/plain; charset=utf-8", OV_BYTES_STR("ok\n"));
+}
+
+/* The process's resident memory (/proc/self/statm), 0 where there is no such file. */
+static int64_t
+resident_bytes(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2) {
+            resident = 0;
+        }
+        fclose(f);
+    }
+    return (int64_t)resident * sysconf(_SC_PAGESIZE);
+}
+
+static int
+h_metrics(struct ov_req *rq)
+{
+    struct ov_buf b;
+    ov_gauge_set(rq->srv->resident, resident_bytes());
+    ov_gauge_set(rq->srv->sqlite_mem, sqlite3_memory_used()); /* every server keeps SQLite */
+    ov_buf_init(&b, OV_METRICS_MAX_RENDER_LEN);
+    int rc = ov_metrics_render(rq->srv->metrics, &b);
+    rc = rc ? rc : ov_http_header(rq, "Cache-Control", "no-store");
+    rc = rc ? rc : ov_http_reply(rq, 200, OV_METRICS_CONTENT_TYPE, ov_buf_view(&b));
+    ov_buf_clear(&b);
+    return rc;
+}
+
+static const struct ov_http_route builtin_routes[] = {
+    {"GET", "/healthz", h_healthz, 0},
+    {"GET", "/metrics", h_metrics, 0},
+};
+
+/* ---- start and stop ------------------------------------------------------------------ */
+
+static int
+routes_init(struct ov_http *srv, const struct ov_http_cfg *cfg)
+{
+    size_t n_builtin = sizeof builtin_routes / sizeof builtin_routes[0];
+    if (cfg->n_routes > OV_HTTP_MAX_ROUTES) {
+        return -OV_E_TOO_BIG;
+    }
+    /* The caller's routes first, so a server may override a built-in. */
+    for (size_t i = 0; i < cfg->n_routes + n_builtin; i++) {
+        struct route_ent *e = &srv->routes[i];
+        e->r = i < cfg->n_routes ? cfg->routes[i] : builtin_routes[i - cfg->n_routes];
+        if (e->r.method == NULL || e->r.handler == NULL || e->r.pattern == NULL) {
+            return -OV_E_MALFORMED;
+        }
+        int rc = ov_route_compile(e->r.pattern, &e->pat);
+        rc = rc ? rc : stats_init(srv, &e->st, e->r.method, e->r.pattern);
+        if (rc != 0) {
+            return rc;
+        }
+        srv->n_routes++;
+    }
+    return stats_init(srv, &srv->unmatched, "", "unmatched");
+}
+
+static int
+metrics_init(struct ov_http *srv, struct ov_metrics *given)
+{
+    int rc = 0;
+    srv->metrics = given;
+    if (given == NULL) {
+        rc = ov_metrics_new(&srv->metrics);
+        srv->own_metrics = rc == 0;
+    }
+    rc = rc ? rc
+            : ov_metrics_gauge(srv->metrics, "http_requests_in_flight",
+                               "Requests received and not yet completed.", NULL, &srv->in_flight);
+    rc =
+        rc ? rc
+           : ov_metrics_counter(srv->metrics, "http_requests_aborted_total",
+                                "Requests that ended without a reply queued.", NULL, &srv->aborted);
+    rc = rc ? rc
+            : ov_metrics_gauge(srv->metrics, "process_resident_memory_bytes",
+                               "Resident memory of the process.", NULL, &srv->resident);
+    rc = rc ? rc
+            : ov_metrics_gauge(srv->metrics, "sqlite_memory_bytes",
+                               "Memory SQLite holds (page caches, statements).", NULL,
+                               &srv->sqlite_mem);
+    return rc;
+}
+
+static int
+sync_init(struct ov_http *srv)
+{
+    pthread_condattr_t ca;
+    if (pthread_mutex_init(&srv->mu, NULL) != 0) {
+        return -OV_E_NOMEM;
+    }
+    if (pthread_condattr_init(&ca) != 0) {
+        pthread_mutex_destroy(&srv->mu);
+        return -OV_E_NOMEM;
+    }
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int err = pthread_cond_init(&srv->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (err != 0) {
+        pthread_mutex_destroy(&srv->mu);
+        return -OV_E_NOMEM;
+    }
+    return 0;
+}
+
+/* STRICT_FOR_CLIENT 1: a Host header is required of HTTP/1.1 and whitespace before a
+ * header's colon is refused, as RFC 9112 §3.2 and §5.1 demand of servers; lenient
+ * parsing there is what request smuggling feeds on.
+ *
+ * epoll, or poll() when cfg->poll. poll() walks every connection at each wake-up: the
+ * log's tile reads, cheap requests, ran 115-120k/s with epoll against 105-112k with poll
+ * (back to back). A server whose requests are long and suspended (the verifier) gains
+ * with poll(): no epoll_ctl at each suspend and resume (1-7 % more actions a second), and
+ * no stall. With epoll, libmicrohttpd 0.9.75 left the verifier's connections unread when
+ * 128 clients connected and then sent their actions at once (5 stalls in ~45 runs, each
+ * until another connection came or the 30 s timeout; none in 52 runs with poll). Bursts
+ * from a Python client stalled neither it nor the log (60 runs); the cause, inside
+ * libmicrohttpd, was not found. */
+static int
+daemon_start(struct ov_http *srv, const struct ov_http_cfg *cfg, struct ov_addr *addr)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned n_threads = cfg->n_threads ? cfg->n_threads : (cores > 0 ? (unsigned)cores : 1);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | (cfg->poll ? MHD_USE_POLL : MHD_USE_EPOLL) |
+                     MHD_ALLOW_SUSPEND_RESUME |
+                     (cfg->quiet ? 0u : (unsigned)MHD_USE_ERROR_LOG) |
+                     (ov_addr_is_ipv6(addr) ? (unsigned)MHD_USE_IPv6 : 0u);
+    srv->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr->ss,
+        MHD_OPTION_THREAD_POOL_SIZE, n_threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        cfg->timeout_s ? cfg->timeout_s : OV_HTTP_DEFAULT_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+        cfg->conn_limit ? cfg->conn_limit : OV_HTTP_DEFAULT_CONN_LIMIT,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        cfg->per_ip_limit ? cfg->per_ip_limit : OV_HTTP_DEFAULT_PER_IP_LIMIT,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        cfg->memory_limit ? cfg->memory_limit : (size_t)OV_HTTP_DEFAULT_MEMORY_LIMIT,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape_none,
+        NULL, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
+    if (srv->d == NULL) {
+        return -OV_E_IO;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
+    if (info == NULL || info->port == 0) {
+        return -OV_E_IO;
+    }
+    srv->port = info->port;
+    return 0;
+}
+
+int
+ov_http_start(const struct ov_http_cfg *cfg, struct ov_http **out)
+{
+    struct ov_addr addr;
+    *out = NULL;
+    int rc = ov_addr_parse(cfg->listen != NULL ? cfg->listen : OV_ADDR_DEFAULT, &addr);
+    if (rc != 0) {
+        return -OV_E_MALFORMED;
+    }
+    struct ov_http *srv = calloc(1, sizeof *srv);
+    if (srv == NULL) {
+        return -OV_E_NOMEM;
+    }
+    rc = sync_init(srv);
+    if (rc != 0) {
+        free(srv);
+        return rc;
+    }
+    srv->user = cfg->user;
+    srv->precheck = cfg->precheck;
+    rc = metrics_init(srv, cfg->metrics);
+    rc = rc ? rc : routes_init(srv, cfg);
+    if (rc == 0 && pthread_create(&srv->timer, NULL, timer_main, srv) != 0) {
+        rc = -OV_E_NOMEM;
+    }
+    srv->timer_started = rc == 0;
+    rc = rc ? rc : daemon_start(srv, cfg, &addr);
+    if (rc != 0) {
+        ov_http_stop(srv);
+        return rc;
+    }
+    *out = srv;
+    return 0;
+}
+
+void
+ov_http_stop(struct ov_http *srv)
+{
+    if (srv == NULL) {
+        return;
+    }
+    /* Wake every long poll as expired and refuse new waits, so that no connection is
+     * left suspended: libmicrohttpd panics when stopped with one. */
+    pthread_mutex_lock(&srv->mu);
+    srv->stopping = true;
+    while (srv->waiters != NULL) {
+        waiter_wake(srv, srv->waiters, true);
+    }
+    pthread_cond_signal(&srv->cv);
+    pthread_mutex_unlock(&srv->mu);
+    if (srv->timer_started) {
+        pthread_join(srv->timer, NULL);
+    }
+    if (srv->d != NULL) {
+        MHD_stop_daemon(srv->d);
+    }
+    if (srv->own_metrics) {
+        ov_metrics_free(srv->metrics);
+    }
+    pthread_cond_destroy(&srv->cv);
+    pthread_mutex_destroy(&srv->mu);
+    free(srv);
+}
+
+uint16_t
+ov_http_port(const struct ov_http *srv)
+{
+    return srv->port;
+}
+
+struct ov_metrics *
+ov_http_metrics(struct ov_http *srv)
+{
+    return srv->metrics;
+}

@@ -1,0 +1,175 @@
+/* http: the HTTP server frame every onevoice server runs on (libmicrohttpd 0.9.75).
+ * It owns the daemon, the routing table, each request's state (struct ov_req, from the
+ * first access callback to the completion callback, its one owner), the request body,
+ * replies, the built-in GET /healthz and GET /metrics, and the long-poll waiters.
+ *
+ * Request flow, in the access callback:
+ *   1. first call: allocate the ov_req; check the URL (414 past OV_MAX_URL_LEN, 400 for
+ *      bytes outside visible ASCII) and header names (400 unless RFC 9110 tokens; the
+ *      daemon also refuses HTTP/1.1 without Host); route: exact method and pattern
+ *      (route.h), else 405 with Allow when some route has that path, else 404; 411 for
+ *      a chunked body (Transfer-Encoding: libmicrohttpd 0.9.75 cannot reply in
+ *      mid-upload, so every body must declare its length); 413 at once when
+ *      Content-Length exceeds the route's body_max (the body is never read;
+ *      libmicrohttpd then closes the connection after the reply);
+ *   2. body calls: append to an ov_buf capped at body_max;
+ *   3. last call: run the handler, which replies through ov_http_reply* / ov_http_error.
+ * Every frame-made error has the body {"error":"<reason_code>","message":"<text>"}.
+ *
+ * Threads: handlers run concurrently on the daemon's pool threads. A handler that must
+ * answer later (a long poll) does NOT block its thread: it calls ov_http_wait and
+ * returns; the frame suspends the connection (MHD_suspend_connection) and runs the
+ * handler again from the top, on some pool thread, after ov_http_notify or when the
+ * wait's deadline passes (ov_req_wait_expired then tells it to answer with what it has).
+ * Handlers therefore must be idempotent up to their reply. Bounded blocking (a database
+ * busy-wait) is fine; a pool thread blocked for long is a thread no one else gets.
+ *
+ * Metrics (Prometheus, served at /metrics): http_requests_total{method,route,code},
+ * http_request_duration_seconds{method,route} (first byte of request to completion),
+ * http_requests_in_flight, http_requests_aborted_total. Unrouted requests count under
+ * method="",route="unmatched". */
+#ifndef OV_HTTP_H
+#define OV_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "infra/addr.h"
+#include "base/bytes.h"
+#include "base/err.h"
+#include "infra/metrics.h"
+#include "infra/route.h"
+
+#define OV_HTTP_MAX_ROUTES 64
+#define OV_HTTP_MAX_REPLY_HEADERS 8
+#define OV_HTTP_MAX_HEADER_LEN 1024 /* one extra reply header, name plus value */
+#define OV_HTTP_MAX_WAIT_MS 60000   /* longest long-poll */
+#define OV_HTTP_MAX_QUERY_VALUE_LEN OV_MAX_URL_LEN
+#define OV_HTTP_DEFAULT_TIMEOUT_S 30
+#define OV_HTTP_DEFAULT_CONN_LIMIT 1000
+#define OV_HTTP_DEFAULT_PER_IP_LIMIT 256
+#define OV_HTTP_DEFAULT_MEMORY_LIMIT (64u * 1024u) /* per connection: headers and URL */
+
+struct ov_http;
+struct ov_req;
+
+/* A handler returns 0 once it has replied (or called ov_http_wait), or a negative
+ * ov_err without replying, which the frame answers as ov_http_fail would. */
+typedef int (*ov_http_handler)(struct ov_req *rq);
+
+struct ov_http_route {
+    const char *method;  /* exact, e.g. "GET" */
+    const char *pattern; /* see route.h */
+    ov_http_handler handler;
+    size_t body_max; /* largest accepted body; 0 refuses any body with 413 */
+};
+
+struct ov_http_cfg {
+    const char *listen;                 /* "HOST:PORT" (addr.h); NULL: OV_ADDR_DEFAULT */
+    const struct ov_http_route *routes; /* borrowed; must outlive the server */
+    size_t n_routes;
+    void *user;                 /* handed to handlers by ov_req_user */
+    unsigned n_threads;         /* 0: the number of online cores */
+    unsigned timeout_s;         /* idle connection timeout; 0: default */
+    unsigned conn_limit;        /* 0: default */
+    unsigned per_ip_limit;      /* 0: default */
+    size_t memory_limit;        /* per connection; 0: default */
+    struct ov_metrics *metrics; /* NULL: the server makes (and frees) its own */
+    bool quiet;                 /* no libmicrohttpd error log (fuzz/bench) */
+    bool poll;                  /* poll() instead of epoll (see daemon_start in http.c) */
+    /* Optional: runs for every routed request once its headers are in, before any body is
+     * read. It returns 0 to go on, or replies (or returns a negative ov_err) to refuse the
+     * request at once, so an unauthenticated client cannot make the server buffer bodies. */
+    ov_http_handler precheck;
+};
+
+/* Binds and starts serving. Fails with -OV_E_MALFORMED (listen address or a route
+ * pattern), -OV_E_TOO_BIG (too many routes), -OV_E_IO (bind or daemon start),
+ * -OV_E_NOMEM. The caller owns *out (ov_http_stop). */
+OV_MUST_CHECK int ov_http_start(const struct ov_http_cfg *cfg, struct ov_http **out);
+/* Answers pending long polls as expired, stops the daemon (closing connections), frees
+ * everything. Accepts NULL. */
+void ov_http_stop(struct ov_http *srv);
+/* The bound port (the kernel's choice when port 0 was asked for). */
+uint16_t ov_http_port(const struct ov_http *srv);
+/* The registry /metrics renders; applications may register their own series in it. */
+struct ov_metrics *ov_http_metrics(struct ov_http *srv);
+/* Wakes every waiting long poll so its handler re-checks its condition. Any thread. */
+void ov_http_notify(struct ov_http *srv);
+
+/* Request accessors; the strings live until the request completes. */
+const char *ov_req_method(const struct ov_req *rq);
+/* The path as sent (no query, not percent-decoded). */
+const char *ov_req_path(const struct ov_req *rq);
+/* A ":name" segment's value, or NULL. */
+const char *ov_req_param(const struct ov_req *rq, const char *name);
+/* What the pattern's trailing "*" matched (never empty), or NULL without one. */
+const char *ov_req_rest(const struct ov_req *rq);
+/* A request header (case-insensitive name), or NULL. Header values are untrusted. */
+const char *ov_req_header(const struct ov_req *rq, const char *name);
+/* The body received (empty for none). */
+struct ov_bytes ov_req_body(const struct ov_req *rq);
+/* Frees the body now (a long poll that has read it need not hold it); it reads empty after. */
+void ov_req_body_drop(struct ov_req *rq);
+void *ov_req_user(const struct ov_req *rq);
+struct ov_http *ov_req_server(const struct ov_req *rq);
+/* A query argument, percent-decoded ("+" as space): -OV_E_NOT_FOUND if absent,
+ * -OV_E_MALFORMED if repeated or badly escaped, -OV_E_NOMEM. A key given without
+ * "=" reads as "". *val is owned by the request. */
+OV_MUST_CHECK int ov_req_query(struct ov_req *rq, const char *key, const char **val);
+
+/* Adds a header to the reply this request will send (Cache-Control, Location...).
+ * Copied. -OV_E_MALFORMED for a name that is not an HTTP token or a value with control
+ * characters (no header injection), -OV_E_TOO_BIG past the maxima. */
+OV_MUST_CHECK int ov_http_header(struct ov_req *rq, const char *name, const char *value);
+/* Queues the reply (body copied; content_type NULL for none). Returns 0, or
+ * -OV_E_NOMEM / -OV_E_HTTP when no reply could be queued (the frame then drops the
+ * connection). Replying twice is a bug and aborts. */
+OV_MUST_CHECK int ov_http_reply(struct ov_req *rq, unsigned status, const char *content_type,
+                                struct ov_bytes body);
+/* Replies with j serialised compactly as application/json. Takes ownership of j (it is
+ * decref'd on every path); a NULL j (a failed json_pack) is answered with 500. */
+OV_MUST_CHECK int ov_http_reply_json(struct ov_req *rq, unsigned status, json_t *j);
+/* Replies {"error": reason, "message": message} as application/json, no-store. */
+OV_MUST_CHECK int ov_http_error(struct ov_req *rq, unsigned status, const char *reason,
+                                const char *message);
+/* The status for an ov_err: peer input errors 400, TOO_BIG 413, NOT_FOUND 404,
+ * CONFLICT/EXISTS/STATE 409, DB_BUSY 503, everything else (our side) 500. */
+unsigned ov_http_status_for(int err);
+/* ov_http_error with ov_http_status_for(err) and reason ov_strerror(err). */
+OV_MUST_CHECK int ov_http_fail(struct ov_req *rq, int err);
+
+/* Long poll: asks to run this handler again after ov_http_notify or at most max_ms
+ * (capped at OV_HTTP_MAX_WAIT_MS) after the first call of this request; the handler
+ * returns 0 right after. The deadline is set once per request, so re-waiting never
+ * extends it. After the deadline ov_req_wait_expired is true and the handler must
+ * reply (waiting again is then answered 503). Returns 0. */
+OV_MUST_CHECK int ov_http_wait(struct ov_req *rq, uint32_t max_ms);
+/* Channels keep a notify from waking polls that wait for something else (a log wakes
+ * its append polls on each commit, its receipt polls on each checkpoint). ov_http_wait
+ * waits on channel 0; ov_http_notify wakes every channel. channel < OV_HTTP_CHANNELS. */
+#define OV_HTTP_CHANNELS 4
+OV_MUST_CHECK int ov_http_wait_on(struct ov_req *rq, unsigned channel, uint32_t max_ms);
+void ov_http_notify_channel(struct ov_http *srv, unsigned channel);
+/* Long poll for a level: waits on channel until ov_http_notify_upto has raised the
+ * channel's level to at least `until` (> 0; levels only grow), or the deadline. Only the
+ * requests whose level was reached are woken, so a server with many waiters (each for its
+ * own row, say) resumes each of them once. ov_http_notify_channel and ov_http_notify wake
+ * them too. Returns 0. */
+OV_MUST_CHECK int ov_http_wait_until(struct ov_req *rq, unsigned channel, uint64_t until,
+                                     uint32_t max_ms);
+/* Raises channel's level to level (when higher) and wakes the channel's waiters whose level
+ * is reached, and its plain (ov_http_wait_on) waiters. Any thread. */
+void ov_http_notify_upto(struct ov_http *srv, unsigned channel, uint64_t level);
+bool ov_req_wait_expired(const struct ov_req *rq);
+
+/* Per-request state a long-polling handler keeps between its rounds: set on the first
+ * round, read back on the next ones (NULL until set). The frame calls state_free (if not
+ * NULL) when the request completes, however it ends, or when the state is replaced. */
+void ov_req_set_state(struct ov_req *rq, void *state, void (*state_free)(void *));
+void *ov_req_state(const struct ov_req *rq);
+
+#endif

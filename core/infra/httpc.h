@@ -1,0 +1,75 @@
+/* httpc: the HTTP client (libcurl) clients and servers use to reach other services.
+ * An ov_httpc owns one CURL easy handle, reused request after request, so connections
+ * are kept alive. It is not thread-safe: use one per thread. A response owns its body.
+ *
+ * Hardening: http and https only, no redirects followed, no content decoding (no
+ * decompression bombs), a response body cap (refused as soon as Content-Length or the
+ * data received passes it), a total timeout, no signals (threads). */
+#ifndef OV_HTTPC_H
+#define OV_HTTPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/bytes.h"
+#include "base/err.h"
+
+#define OV_HTTPC_DEFAULT_TIMEOUT_MS 10000
+#define OV_HTTPC_DEFAULT_RESP_MAX (1u << 20)
+#define OV_HTTPC_MAX_HEADERS 16
+#define OV_HTTPC_MAX_HEADER_LEN 1024
+#define OV_HTTPC_MAX_CTYPE_LEN 127
+#define OV_HTTPC_MAX_URL_LEN 4096
+#define OV_HTTPC_MAX_RESP_HEADERS_LEN (16u * 1024u) /* all header lines of a response */
+
+struct ov_httpc;
+
+struct ov_httpc_req {
+    const char *method; /* NULL: "POST" with a body (content_type set), else "GET" */
+    const char *url;
+    const char *content_type; /* of body; a body is sent only when this is set */
+    struct ov_bytes body;
+    const char *const *headers; /* "Name: value" lines */
+    size_t n_headers;
+    uint32_t timeout_ms; /* whole exchange; 0: OV_HTTPC_DEFAULT_TIMEOUT_MS */
+    size_t resp_max;     /* 0: OV_HTTPC_DEFAULT_RESP_MAX */
+};
+
+struct ov_httpc_resp {
+    unsigned status;                               /* e.g. 200; any status is a success */
+    char content_type[OV_HTTPC_MAX_CTYPE_LEN + 1]; /* "" when none */
+    struct ov_buf body;
+    struct ov_buf headers; /* raw header lines, for ov_httpc_resp_header */
+};
+
+/* A client: -OV_E_NOMEM, -OV_E_HTTP (libcurl init). The caller owns *out. */
+OV_MUST_CHECK int ov_httpc_new(struct ov_httpc **out);
+/* Accepts NULL. */
+void ov_httpc_free(struct ov_httpc *c);
+
+/* Performs one exchange. Any HTTP status is a success (read resp->status). Fails with
+ * -OV_E_TOO_BIG (response body over resp_max, headers over OV_HTTPC_MAX_RESP_HEADERS_LEN,
+ * or a Content-Type over its maximum),
+ * -OV_E_MALFORMED (a header with CR/LF, or an over-long URL), -OV_E_HTTP (connect,
+ * timeout, protocol; ov_httpc_errmsg says more), -OV_E_NOMEM. On failure *resp is
+ * cleared. The caller owns resp (ov_httpc_resp_clear). */
+OV_MUST_CHECK int ov_httpc_do(struct ov_httpc *c, const struct ov_httpc_req *rq,
+                              struct ov_httpc_resp *resp);
+OV_MUST_CHECK int ov_httpc_get(struct ov_httpc *c, const char *url, size_t resp_max,
+                               struct ov_httpc_resp *resp);
+OV_MUST_CHECK int ov_httpc_post(struct ov_httpc *c, const char *url, const char *content_type,
+                                struct ov_bytes body, size_t resp_max, struct ov_httpc_resp *resp);
+/* libcurl's description of the last failure ("" when none); owned by c. */
+const char *ov_httpc_errmsg(const struct ov_httpc *c);
+/* Copies the value of the response header `name` (case-insensitive; the first if
+ * repeated) into out, NUL-terminated and trimmed: -OV_E_NOT_FOUND, -OV_E_TOO_BIG when
+ * out_max cannot hold it. */
+OV_MUST_CHECK int ov_httpc_resp_header(const struct ov_httpc_resp *resp, const char *name,
+                                       char *out, size_t out_max);
+/* The length of url without its trailing slashes: the base a client appends "/path" to. */
+size_t ov_httpc_base_len(const char *url);
+
+/* Frees the body and headers. Accepts NULL. */
+void ov_httpc_resp_clear(struct ov_httpc_resp *resp);
+
+#endif

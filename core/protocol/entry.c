@@ -1,0 +1,646 @@
+#include "protocol/entry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "primitives/cbor.h"
+
+/* Room for an action entry or its signed bytes with a token (about 600 bytes), so that the
+ * writer's many small appends fill one allocation. */
+#define OV_ACTION_BUF_HINT 1024
+
+static const char *const kind_names[] = {
+    [OV_ENTRY_CONTEXT] = "context",   [OV_ENTRY_ENROLLMENT] = "enrollment",
+    [OV_ENTRY_ISSUANCE] = "issuance", [OV_ENTRY_ACTION] = "action",
+    [OV_ENTRY_TALLY] = "tally",
+};
+static const char *const route_names[] = {
+    [OV_ROUTE_INVITE] = "invite",
+    [OV_ROUTE_REGISTRAR] = "registrar",
+    [OV_ROUTE_ATTESTATION] = "attestation",
+    [OV_ROUTE_RECOVERY] = "recovery",
+};
+
+int
+ov_context_id_check(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > OV_MAX_CONTEXT_ID_LEN || s[0] == '-') {
+        return -OV_E_MALFORMED;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+            return -OV_E_MALFORMED;
+        }
+    }
+    return 0;
+}
+
+/* UTF-8 (RFC 3629: shortest forms, no surrogates, at most U+10FFFF) without control
+ * characters (C0, DEL, C1). */
+static int
+text_check(const char *s, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    if (n == 0 || n > max) {
+        return -OV_E_MALFORMED;
+    }
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i], len, cp;
+        if (c < 0x80) {
+            len = 1;
+            cp = c;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            len = 2;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            len = 3;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return -OV_E_MALFORMED;
+        }
+        if (len > n - i) {
+            return -OV_E_MALFORMED;
+        }
+        for (unsigned k = 1; k < len; k++) {
+            if ((p[i + k] & 0xc0) != 0x80) {
+                return -OV_E_MALFORMED;
+            }
+            cp = cp << 6 | (p[i + k] & 0x3f);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff) || cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+            return -OV_E_MALFORMED;
+        }
+        i += len;
+    }
+    return 0;
+}
+
+int
+ov_label_check(const char *s)
+{
+    return text_check(s, OV_MAX_LABEL_LEN);
+}
+
+int
+ov_text_check(const char *s, size_t max)
+{
+    return text_check(s, max);
+}
+
+/* ---- encoding --------------------------------------------------------------------- */
+
+static int
+put_header(cbor_item_t *m, enum ov_entry_kind k)
+{
+    int rc = ov_cbor_put_text(m, "kind", kind_names[k]);
+    return rc ? rc : ov_cbor_put_uint(m, "v", OV_ENTRY_VERSION);
+}
+
+static int
+encode_context(cbor_item_t *m, const struct ov_context *c)
+{
+    int rc = ov_context_id_check(c->id);
+    rc = rc ? rc : text_check(c->title, OV_MAX_TITLE_LEN);
+    rc = rc ? rc : text_check(c->issuer, OV_MAX_ISSUER_NAME);
+    if (rc == 0 && (c->opens >= c->closes || c->quota == 0 || c->token_key_len == 0 ||
+                    c->token_key_len > sizeof c->token_key)) {
+        rc = -OV_E_MALFORMED;
+    }
+    rc = rc ? rc : ov_cbor_put_text(m, "id", c->id);
+    rc = rc ? rc : ov_cbor_put_text(m, "title", c->title);
+    rc = rc ? rc : ov_cbor_put_text(m, "issuer", c->issuer);
+    rc = rc ? rc : ov_cbor_put_uint(m, "opens", c->opens);
+    rc = rc ? rc : ov_cbor_put_uint(m, "closes", c->closes);
+    rc = rc ? rc : ov_cbor_put_uint(m, "quota", c->quota);
+    rc = rc ? rc : ov_cbor_put_bytes(m, "token_key", c->token_key, c->token_key_len);
+    rc = rc ? rc : ov_cbor_put_bytes(m, "token_key_id", c->token_key_id, OV_PP_NID);
+    rc = rc ? rc : ov_cbor_put_uint(m, "time", c->time);
+    if (rc == 0 && c->type == OV_CONTEXT_ASSEMBLY) {
+        cbor_item_t *a = ov_cbor_array_new();
+        rc = a ? 0 : -OV_E_NOMEM;
+        if (rc == 0 && (c->n_choices < 2 || c->n_choices > OV_MAX_CHOICES)) {
+            rc = -OV_E_MALFORMED;
+        }
+        for (size_t i = 0; i < c->n_choices && rc == 0; i++) {
+            rc = ov_label_check(c->choices[i]);
+            for (size_t j = 0; j < i && rc == 0; j++) {
+                rc = strcmp(c->choices[i], c->choices[j]) == 0 ? -OV_E_MALFORMED : 0;
+            }
+            rc = rc ? rc : ov_cbor_push(a, ov_cbor_text(c->choices[i], strlen(c->choices[i])));
+        }
+        rc = rc ? (ov_cbor_free(a), rc) : ov_cbor_put(m, "choices", a);
+        rc = rc ? rc : ov_cbor_put_text(m, "type", "assembly");
+    } else if (rc == 0 && c->type == OV_CONTEXT_RATING) {
+        cbor_item_t *a = ov_cbor_array_new();
+        rc = a ? 0 : -OV_E_NOMEM;
+        if (rc == 0 && c->scale_min >= c->scale_max) {
+            rc = -OV_E_MALFORMED;
+        }
+        rc = rc ? rc : ov_cbor_push(a, ov_cbor_int(c->scale_min));
+        rc = rc ? rc : ov_cbor_push(a, ov_cbor_int(c->scale_max));
+        rc = rc ? (ov_cbor_free(a), rc) : ov_cbor_put(m, "scale", a);
+        rc = rc ? rc : ov_cbor_put_text(m, "type", "rating");
+    } else if (rc == 0) {
+        rc = -OV_E_MALFORMED;
+    }
+    return rc;
+}
+
+static int
+encode_tally(cbor_item_t *m, const struct ov_tally *t)
+{
+    int rc = ov_context_id_check(t->context);
+    cbor_item_t *res = ov_cbor_map_new();
+    rc = rc ? rc : (res ? 0 : -OV_E_NOMEM);
+    if (rc == 0 && t->n > OV_MAX_TALLY_ITEMS) {
+        rc = -OV_E_TOO_BIG;
+    }
+    for (size_t i = 0; i < t->n && rc == 0; i++) {
+        const struct ov_tally_item *it = &t->items[i];
+        rc = ov_label_check(it->name);
+        if (rc == 0 && t->ratings) {
+            cbor_item_t *pair = ov_cbor_array_new();
+            rc = pair ? 0 : -OV_E_NOMEM;
+            rc = rc ? rc : ov_cbor_push(pair, ov_cbor_uint(it->count));
+            rc = rc ? rc : ov_cbor_push(pair, ov_cbor_int(it->sum));
+            rc = rc ? (ov_cbor_free(pair), rc) : ov_cbor_put(res, it->name, pair);
+        } else if (rc == 0) {
+            rc = ov_cbor_put_uint(res, it->name, it->count);
+        }
+    }
+    rc = rc ? (ov_cbor_free(res), rc) : ov_cbor_put(m, "result", res);
+    rc = rc ? rc : ov_cbor_put_text(m, "context", t->context);
+    rc = rc ? rc : ov_cbor_put_uint(m, "size", t->size);
+    rc = rc ? rc : ov_cbor_put_text(m, "algorithm", t->ratings ? OV_TALLY_RATINGS : OV_TALLY_PLURALITY);
+    rc = rc ? rc : ov_cbor_put_uint(m, "time", t->time);
+    return rc;
+}
+
+/* The fields of an action its signature covers, as the last pairs of a map: in the
+ * profile's key order (shorter first, then bytewise), choice or rating and target, then
+ * context, platform, pseudonym. */
+static int
+write_action_core(const struct ov_action *a, struct ov_buf *out)
+{
+    int rc = ov_context_id_check(a->context);
+    rc = rc ? rc : ov_label_check(a->platform);
+    rc = rc ? rc : ov_label_check(a->is_rating ? a->target : a->choice);
+    if (rc == 0 && a->is_rating) {
+        rc = ov_cbor_write_text(out, "rating");
+        rc = rc ? rc : a->rating >= 0
+                           ? ov_cbor_write_head(out, OV_CBOR_UINT, (uint64_t)a->rating)
+                           : ov_cbor_write_head(out, OV_CBOR_NEGINT, (uint64_t)(-1 - a->rating));
+        rc = rc ? rc : ov_cbor_write_text(out, "target");
+        rc = rc ? rc : ov_cbor_write_text(out, a->target);
+    } else if (rc == 0) {
+        rc = ov_cbor_write_text(out, "choice");
+        rc = rc ? rc : ov_cbor_write_text(out, a->choice);
+    }
+    rc = rc ? rc : ov_cbor_write_text(out, "context");
+    rc = rc ? rc : ov_cbor_write_text(out, a->context);
+    rc = rc ? rc : ov_cbor_write_text(out, "platform");
+    rc = rc ? rc : ov_cbor_write_text(out, a->platform);
+    rc = rc ? rc : ov_cbor_write_text(out, "pseudonym");
+    return rc ? rc : ov_cbor_write_bytes(out, a->pseudonym, OV_PSEUDONYM_LEN);
+}
+
+/* An action entry, the verifier's hot path, written without a tree: v, sig, kind, time,
+ * token, then the signed fields (write_action_core), in the profile's key order. */
+static int
+encode_action(const struct ov_action *a, struct ov_buf *out)
+{
+    int rc = ov_cbor_write_head(out, OV_CBOR_MAP, 8u + a->has_token + a->is_rating);
+    rc = rc ? rc : ov_cbor_write_text(out, "v");
+    rc = rc ? rc : ov_cbor_write_head(out, OV_CBOR_UINT, OV_ENTRY_VERSION);
+    rc = rc ? rc : ov_cbor_write_text(out, "sig");
+    rc = rc ? rc : ov_cbor_write_bytes(out, a->sig, OV_SIGN_SIG_LEN);
+    rc = rc ? rc : ov_cbor_write_text(out, "kind");
+    rc = rc ? rc : ov_cbor_write_text(out, kind_names[OV_ENTRY_ACTION]);
+    rc = rc ? rc : ov_cbor_write_text(out, "time");
+    rc = rc ? rc : ov_cbor_write_head(out, OV_CBOR_UINT, a->time);
+    if (rc == 0 && a->has_token) {
+        rc = ov_cbor_write_text(out, "token");
+        rc = rc ? rc : ov_cbor_write_bytes(out, a->token, OV_PP_TOKEN_LEN);
+    }
+    rc = rc ? rc : write_action_core(a, out);
+    return rc ? rc : ov_cbor_check(ov_buf_view(out)); /* proves the order above */
+}
+
+int
+ov_entry_encode(const struct ov_entry *e, struct ov_buf *out)
+{
+    if (e->kind == OV_ENTRY_ACTION) {
+        ov_buf_init(out, OV_ENTRY_MAX_LEN);
+        int rc = ov_buf_reserve(out, OV_ACTION_BUF_HINT);
+        rc = rc ? rc : encode_action(&e->u.action, out);
+        if (rc != 0) {
+            ov_buf_clear(out);
+        }
+        return rc;
+    }
+    ov_buf_init(out, OV_ENTRY_MAX_LEN);
+    cbor_item_t *m = ov_cbor_map_new();
+    if (m == NULL) {
+        return -OV_E_NOMEM;
+    }
+    if (e->kind < OV_ENTRY_CONTEXT || e->kind > OV_ENTRY_TALLY) {
+        ov_cbor_free(m);
+        return -OV_E_MALFORMED;
+    }
+    int rc = put_header(m, e->kind);
+    switch (e->kind) {
+    case OV_ENTRY_CONTEXT:
+        rc = rc ? rc : encode_context(m, &e->u.context);
+        break;
+    case OV_ENTRY_ENROLLMENT:
+        if (e->u.enrollment.route < OV_ROUTE_INVITE || e->u.enrollment.route > OV_ROUTE_RECOVERY) {
+            rc = -OV_E_MALFORMED;
+        }
+        if (e->u.enrollment.n == 0) {
+            rc = -OV_E_MALFORMED;
+        }
+        rc = rc ? rc : ov_cbor_put_text(m, "route", route_names[e->u.enrollment.route]);
+        rc = rc ? rc : ov_cbor_put_uint(m, "n", e->u.enrollment.n);
+        rc = rc ? rc : ov_cbor_put_uint(m, "time", e->u.enrollment.time);
+        break;
+    case OV_ENTRY_ISSUANCE:
+        rc = rc ? rc : ov_context_id_check(e->u.issuance.context);
+        rc = rc ? rc : ov_cbor_put_text(m, "context", e->u.issuance.context);
+        rc = rc ? rc : (e->u.issuance.n == 0 ? -OV_E_MALFORMED : 0);
+        rc = rc ? rc : ov_cbor_put_bytes(m, "tag", e->u.issuance.tag, OV_TAG_LEN);
+        rc = rc ? rc : ov_cbor_put_uint(m, "n", e->u.issuance.n);
+        rc = rc ? rc : ov_cbor_put_uint(m, "time", e->u.issuance.time);
+        break;
+    case OV_ENTRY_TALLY:
+        rc = rc ? rc : encode_tally(m, &e->u.tally);
+        break;
+    case OV_ENTRY_ACTION: /* written by hand above */
+    default:
+        rc = -OV_E_MALFORMED;
+        break;
+    }
+    rc = rc ? rc : ov_cbor_encode(m, out);
+    ov_cbor_free(m);
+    if (rc != 0) {
+        ov_buf_clear(out);
+    }
+    return rc;
+}
+
+/* ---- decoding --------------------------------------------------------------------- */
+
+/* Copies a text field into a fixed array, NUL-terminated, checking it as text. */
+static int
+get_text(const cbor_item_t *m, const char *key, char *dst, size_t max)
+{
+    struct ov_bytes v;
+    int rc = ov_cbor_get_text(m, key, max, &v);
+    if (rc != 0) {
+        return rc == -OV_E_TOO_BIG ? -OV_E_MALFORMED : rc;
+    }
+    memcpy(dst, v.ptr, v.len);
+    dst[v.len] = 0;
+    if (memchr(v.ptr, 0, v.len) != NULL) {
+        return -OV_E_MALFORMED;
+    }
+    return text_check(dst, max);
+}
+
+static int
+decode_context(const cbor_item_t *m, struct ov_context *c)
+{
+    static const char *const k_asm[] = { "choices", "closes", "id",    "issuer", "kind", "opens",
+                                         "quota",   "time",   "title", "token_key",
+                                         "token_key_id", "type", "v" };
+    static const char *const k_rat[] = { "closes", "id", "issuer", "kind", "opens", "quota",
+                                         "scale",  "time", "title", "token_key",
+                                         "token_key_id", "type", "v" };
+    struct ov_bytes type, key;
+    const cbor_item_t *arr;
+    size_t n;
+    int rc = ov_cbor_get_text(m, "type", 16, &type);
+    if (rc == 0) {
+        if (ov_cbor_text_eq(type, "assembly")) {
+            c->type = OV_CONTEXT_ASSEMBLY;
+            rc = ov_cbor_only_keys(m, k_asm, sizeof k_asm / sizeof k_asm[0]);
+        } else if (ov_cbor_text_eq(type, "rating")) {
+            c->type = OV_CONTEXT_RATING;
+            rc = ov_cbor_only_keys(m, k_rat, sizeof k_rat / sizeof k_rat[0]);
+        } else {
+            rc = -OV_E_MALFORMED;
+        }
+    }
+    rc = rc ? rc : get_text(m, "id", c->id, OV_MAX_CONTEXT_ID_LEN);
+    rc = rc ? rc : ov_context_id_check(c->id);
+    rc = rc ? rc : get_text(m, "title", c->title, OV_MAX_TITLE_LEN);
+    rc = rc ? rc : get_text(m, "issuer", c->issuer, OV_MAX_ISSUER_NAME);
+    rc = rc ? rc : ov_cbor_get_uint(m, "opens", UINT64_MAX, &c->opens);
+    rc = rc ? rc : ov_cbor_get_uint(m, "closes", UINT64_MAX, &c->closes);
+    rc = rc ? rc : ov_cbor_get_uint(m, "quota", UINT64_MAX, &c->quota);
+    rc = rc ? rc : ov_cbor_get_uint(m, "time", UINT64_MAX, &c->time);
+    rc = rc ? rc : ov_cbor_get_bytes(m, "token_key", 1, sizeof c->token_key, &key);
+    if (rc == 0) {
+        memcpy(c->token_key, key.ptr, key.len);
+        c->token_key_len = key.len;
+        rc = ov_cbor_get_fixed(m, "token_key_id", c->token_key_id, OV_PP_NID);
+    }
+    if (rc == 0 && (c->opens >= c->closes || c->quota == 0)) {
+        rc = -OV_E_MALFORMED;
+    }
+    if (rc == 0 && c->type == OV_CONTEXT_ASSEMBLY) {
+        rc = ov_cbor_get_array(m, "choices", OV_MAX_CHOICES, &arr, &n);
+        rc = rc ? rc : (n < 2 ? -OV_E_MALFORMED : 0);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            struct ov_bytes v;
+            rc = ov_cbor_as_text(ov_cbor_at(arr, i), OV_MAX_LABEL_LEN, &v);
+            if (rc == 0) {
+                memcpy(c->choices[i], v.ptr, v.len);
+                c->choices[i][v.len] = 0;
+                rc = memchr(v.ptr, 0, v.len) ? -OV_E_MALFORMED : ov_label_check(c->choices[i]);
+            }
+            for (size_t j = 0; j < i && rc == 0; j++) {
+                rc = strcmp(c->choices[i], c->choices[j]) == 0 ? -OV_E_MALFORMED : 0;
+            }
+        }
+        c->n_choices = rc == 0 ? n : 0;
+    } else if (rc == 0) {
+        rc = ov_cbor_get_array(m, "scale", 2, &arr, &n);
+        rc = rc ? rc : (n != 2 ? -OV_E_MALFORMED : 0);
+        rc = rc ? rc : ov_cbor_as_int(ov_cbor_at(arr, 0), &c->scale_min);
+        rc = rc ? rc : ov_cbor_as_int(ov_cbor_at(arr, 1), &c->scale_max);
+        rc = rc ? rc : (c->scale_min >= c->scale_max ? -OV_E_MALFORMED : 0);
+    }
+    return rc;
+}
+
+static int
+decode_action(const cbor_item_t *m, struct ov_action *a)
+{
+    static const char *const k_vote[] = { "choice", "context", "kind", "platform", "pseudonym",
+                                          "sig",    "time",    "token", "v" };
+    static const char *const k_rate[] = { "context", "kind",   "platform", "pseudonym", "rating",
+                                          "sig",     "target", "time",     "token",     "v" };
+    const cbor_item_t *tok = NULL;
+    a->is_rating = ov_cbor_get(m, "target", &tok) == 0;
+    int rc = a->is_rating ? ov_cbor_only_keys(m, k_rate, sizeof k_rate / sizeof k_rate[0])
+                          : ov_cbor_only_keys(m, k_vote, sizeof k_vote / sizeof k_vote[0]);
+    rc = rc ? rc : get_text(m, "context", a->context, OV_MAX_CONTEXT_ID_LEN);
+    rc = rc ? rc : ov_context_id_check(a->context);
+    rc = rc ? rc : ov_cbor_get_fixed(m, "pseudonym", a->pseudonym, OV_PSEUDONYM_LEN);
+    rc = rc ? rc : get_text(m, "platform", a->platform, OV_MAX_LABEL_LEN);
+    rc = rc ? rc : ov_cbor_get_fixed(m, "sig", a->sig, OV_SIGN_SIG_LEN);
+    rc = rc ? rc : ov_cbor_get_uint(m, "time", UINT64_MAX, &a->time);
+    if (rc == 0 && a->is_rating) {
+        rc = get_text(m, "target", a->target, OV_MAX_LABEL_LEN);
+        rc = rc ? rc : ov_cbor_get_int(m, "rating", &a->rating);
+    } else if (rc == 0) {
+        rc = get_text(m, "choice", a->choice, OV_MAX_LABEL_LEN);
+    }
+    if (rc == 0 && ov_cbor_get(m, "token", &tok) == 0) {
+        a->has_token = true;
+        rc = ov_cbor_as_fixed(tok, a->token, OV_PP_TOKEN_LEN);
+    }
+    return rc;
+}
+
+static int
+cmp_item(const void *x, const void *y)
+{
+    return strcmp(((const struct ov_tally_item *)x)->name, ((const struct ov_tally_item *)y)->name);
+}
+
+static int
+decode_tally(const cbor_item_t *m, struct ov_tally *t)
+{
+    static const char *const keys[] = { "algorithm", "context", "kind", "result",
+                                        "size",      "time",    "v" };
+    char alg[32];
+    const cbor_item_t *res;
+    int rc = ov_cbor_only_keys(m, keys, sizeof keys / sizeof keys[0]);
+    rc = rc ? rc : get_text(m, "context", t->context, OV_MAX_CONTEXT_ID_LEN);
+    rc = rc ? rc : ov_context_id_check(t->context);
+    rc = rc ? rc : ov_cbor_get_uint(m, "size", UINT64_MAX, &t->size);
+    rc = rc ? rc : ov_cbor_get_uint(m, "time", UINT64_MAX, &t->time);
+    rc = rc ? rc : get_text(m, "algorithm", alg, sizeof alg - 1);
+    if (rc == 0) {
+        t->ratings = strcmp(alg, OV_TALLY_RATINGS) == 0;
+        rc = t->ratings || strcmp(alg, OV_TALLY_PLURALITY) == 0 ? 0 : -OV_E_MALFORMED;
+    }
+    rc = rc ? rc : ov_cbor_get_map(m, "result", &res);
+    size_t n = rc == 0 ? cbor_map_size(res) : 0;
+    if (rc == 0 && n > OV_MAX_TALLY_ITEMS) {
+        rc = -OV_E_TOO_BIG;
+    }
+    if (rc == 0 && n > 0) {
+        t->items = calloc(n, sizeof *t->items);
+        rc = t->items ? 0 : -OV_E_NOMEM;
+    }
+    struct cbor_pair *pairs = rc == 0 && n > 0 ? cbor_map_handle(res) : NULL;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct ov_bytes name;
+        struct ov_tally_item *it = &t->items[i];
+        rc = ov_cbor_as_text(pairs[i].key, OV_MAX_LABEL_LEN, &name);
+        if (rc == 0) {
+            memcpy(it->name, name.ptr, name.len);
+            it->name[name.len] = 0;
+            rc = memchr(name.ptr, 0, name.len) ? -OV_E_MALFORMED : ov_label_check(it->name);
+        }
+        if (rc == 0 && t->ratings) {
+            size_t k;
+            rc = ov_cbor_as_array(pairs[i].value, 2, &k);
+            rc = rc ? rc : (k != 2 ? -OV_E_MALFORMED : 0);
+            rc = rc ? rc : ov_cbor_as_uint(ov_cbor_at(pairs[i].value, 0), UINT64_MAX, &it->count);
+            rc = rc ? rc : ov_cbor_as_int(ov_cbor_at(pairs[i].value, 1), &it->sum);
+        } else if (rc == 0) {
+            rc = ov_cbor_as_uint(pairs[i].value, UINT64_MAX, &it->count);
+        }
+    }
+    if (rc == 0) {
+        t->n = n;
+        if (n > 1) { /* items is NULL for an empty result: qsort must not see it */
+            qsort(t->items, n, sizeof *t->items, cmp_item);
+        }
+    }
+    return rc;
+}
+
+int
+ov_entry_decode(struct ov_bytes in, struct ov_entry *e)
+{
+    memset(e, 0, sizeof *e);
+    cbor_item_t *m = NULL;
+    struct ov_bytes kind;
+    uint64_t v = 0;
+    if (in.len > OV_ENTRY_MAX_LEN) {
+        return -OV_E_TOO_BIG; /* no bundle could carry it (docs/PROTOCOL.md §3) */
+    }
+    int rc = ov_cbor_decode_map(in, &m);
+    rc = rc ? rc : ov_cbor_get_text(m, "kind", 16, &kind);
+    rc = rc ? rc : ov_cbor_get_uint(m, "v", UINT64_MAX, &v);
+    if (rc == 0 && v != OV_ENTRY_VERSION) {
+        rc = -OV_E_MALFORMED;
+    }
+    for (int k = OV_ENTRY_CONTEXT; rc == 0 && e->kind == 0 && k <= OV_ENTRY_TALLY; k++) {
+        if (ov_cbor_text_eq(kind, kind_names[k])) {
+            e->kind = (enum ov_entry_kind)k;
+        }
+    }
+    if (rc == 0 && e->kind == 0) {
+        rc = -OV_E_MALFORMED;
+    }
+    if (rc == 0) {
+        switch (e->kind) {
+        case OV_ENTRY_CONTEXT:
+            rc = decode_context(m, &e->u.context);
+            break;
+        case OV_ENTRY_ENROLLMENT: {
+            static const char *const keys[] = { "kind", "n", "route", "time", "v" };
+            struct ov_bytes route;
+            rc = ov_cbor_only_keys(m, keys, 5);
+            rc = rc ? rc : ov_cbor_get_text(m, "route", 16, &route);
+            rc = rc ? rc : ov_cbor_get_uint(m, "n", UINT64_MAX, &e->u.enrollment.n);
+            rc = rc ? rc : (e->u.enrollment.n == 0 ? -OV_E_MALFORMED : 0);
+            rc = rc ? rc : ov_cbor_get_uint(m, "time", UINT64_MAX, &e->u.enrollment.time);
+            for (int r = OV_ROUTE_INVITE; rc == 0 && r <= OV_ROUTE_RECOVERY; r++) {
+                if (ov_cbor_text_eq(route, route_names[r])) {
+                    e->u.enrollment.route = (enum ov_enroll_route)r;
+                }
+            }
+            rc = rc ? rc : (e->u.enrollment.route == 0 ? -OV_E_MALFORMED : 0);
+            break;
+        }
+        case OV_ENTRY_ISSUANCE: {
+            static const char *const keys[] = { "context", "kind", "n", "tag", "time", "v" };
+            rc = ov_cbor_only_keys(m, keys, 6);
+            rc = rc ? rc : ov_cbor_get_uint(m, "n", UINT64_MAX, &e->u.issuance.n);
+            rc = rc ? rc : (e->u.issuance.n == 0 ? -OV_E_MALFORMED : 0);
+            rc = rc ? rc : get_text(m, "context", e->u.issuance.context, OV_MAX_CONTEXT_ID_LEN);
+            rc = rc ? rc : ov_context_id_check(e->u.issuance.context);
+            rc = rc ? rc : ov_cbor_get_fixed(m, "tag", e->u.issuance.tag, OV_TAG_LEN);
+            rc = rc ? rc : ov_cbor_get_uint(m, "time", UINT64_MAX, &e->u.issuance.time);
+            break;
+        }
+        case OV_ENTRY_ACTION:
+            rc = decode_action(m, &e->u.action);
+            break;
+        case OV_ENTRY_TALLY:
+            rc = decode_tally(m, &e->u.tally);
+            break;
+        default:
+            rc = -OV_E_MALFORMED;
+            break;
+        }
+    }
+    ov_cbor_free(m);
+    if (rc != 0) {
+        ov_entry_clear(e);
+        return rc == -OV_E_NOT_FOUND || rc == -OV_E_RANGE ? -OV_E_MALFORMED : rc;
+    }
+    return 0;
+}
+
+void
+ov_entry_clear(struct ov_entry *e)
+{
+    if (e->kind == OV_ENTRY_TALLY) {
+        free(e->u.tally.items);
+    }
+    memset(e, 0, sizeof *e);
+}
+
+/* ---- challenge and action signature ------------------------------------------------ */
+
+static const char redemption_tag[] = "onevoice/v1/redemption-context";
+
+int
+ov_entry_challenge(const char *issuer, const char *context_id, uint8_t *out, size_t out_max,
+                   size_t *out_len)
+{
+    uint8_t rctx[OV_PP_REDEMPTION_CONTEXT_LEN];
+    unsigned int md_len = 0;
+    *out_len = 0;
+    int rc = ov_context_id_check(context_id);
+    rc = rc ? rc : text_check(issuer, OV_MAX_ISSUER_NAME);
+    if (rc != 0) {
+        return rc;
+    }
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+        EVP_DigestUpdate(ctx, redemption_tag, sizeof redemption_tag) != 1 || /* with its NUL */
+        EVP_DigestUpdate(ctx, context_id, strlen(context_id)) != 1 ||
+        EVP_DigestFinal_ex(ctx, rctx, &md_len) != 1) {
+        EVP_MD_CTX_free(ctx);
+        return -OV_E_CRYPTO;
+    }
+    EVP_MD_CTX_free(ctx);
+    struct ov_pp_challenge c = {
+        .token_type = OV_PP_TOKEN_TYPE,
+        .issuer_name = OV_BYTES(issuer, strlen(issuer)),
+        .redemption_context = OV_BYTES(rctx, sizeof rctx),
+        .origin_info = OV_BYTES("", 0),
+    };
+    return ov_pp_challenge_encode(&c, out, out_max, out_len);
+}
+
+int
+ov_action_signed_bytes(const struct ov_action *a, struct ov_buf *out)
+{
+    ov_buf_init(out, OV_MAX_CBOR_LEN);
+    int rc = ov_buf_reserve(out, OV_ACTION_BUF_HINT); /* one allocation, not a doubling chain */
+    rc = rc ? rc : ov_cbor_write_head(out, OV_CBOR_MAP, 4u + a->is_rating);
+    rc = rc ? rc : write_action_core(a, out);
+    rc = rc ? rc : ov_cbor_check(ov_buf_view(out));
+    if (rc != 0) {
+        ov_buf_clear(out);
+    }
+    return rc;
+}
+
+int
+ov_action_sign(struct ov_action *a, const struct ov_sign_key *key)
+{
+    struct ov_buf msg;
+    ov_sign_key_public(key, a->pseudonym);
+    int rc = ov_action_signed_bytes(a, &msg);
+    rc = rc ? rc : ov_sign(key, OV_SIGN_ACTION, msg.ptr, msg.len, a->sig);
+    ov_buf_clear(&msg);
+    return rc;
+}
+
+int
+ov_action_verify(const struct ov_action *a)
+{
+    struct ov_buf msg;
+    int rc = ov_action_signed_bytes(a, &msg);
+    rc = rc ? rc : ov_sign_verify(a->pseudonym, OV_SIGN_ACTION, msg.ptr, msg.len, a->sig);
+    ov_buf_clear(&msg);
+    if (rc == 0 && a->has_token) {
+        struct ov_pp_token t;
+        uint8_t h[32];
+        unsigned int hl = 0;
+        rc = ov_pp_token_parse(OV_BYTES(a->token, OV_PP_TOKEN_LEN), &t);
+        if (rc == 0 && (EVP_Digest(a->pseudonym, OV_PSEUDONYM_LEN, h, &hl, EVP_sha256(), NULL) != 1 ||
+                        CRYPTO_memcmp(h, t.nonce, sizeof h) != 0)) {
+            rc = -OV_E_BAD_SIG; /* the token was not issued for this pseudonym */
+        }
+    }
+    return rc;
+}
+
+int
+ov_entry_check_shape(struct ov_bytes in)
+{
+    struct ov_bytes kind, text;
+    int rc = ov_cbor_check(in);
+    rc = rc ? rc : ov_cbor_view_get(in, "kind", &kind);
+    return rc ? rc : ov_cbor_view_text(kind, 32, &text);
+}

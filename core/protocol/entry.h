@@ -1,0 +1,169 @@
+/* entry: the onevoice log entries (docs/PROTOCOL.md §3), the TokenChallenge a context's
+ * tokens answer, and the signed action. Every part that writes or reads the log uses this
+ * one module: the issuer (context, enrollment, issuance), the verifier (action, tally), the
+ * auditor and the wallet (all of them).
+ *
+ * Encoding: one deterministic-CBOR map per entry (core/primitives/cbor), text keys, always "kind" and
+ * "v" (= 1). Decoding is strict: exact key set per kind, every bound checked, ids are slugs.
+ * Strings are stored NUL-terminated in fixed arrays after decoding; text fields may not
+ * contain control characters (so no NUL). */
+#ifndef OV_ENTRY_H
+#define OV_ENTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/bytes.h"
+#include "base/err.h"
+#include "primitives/pp.h"
+#include "primitives/sign.h"
+
+#define OV_ENTRY_VERSION 1
+#define OV_ENTRY_MAX_LEN 65535     /* bytes of an encoded entry: the C2SP entry-bundle limit */
+#define OV_MAX_CONTEXT_ID_LEN 64   /* [a-z0-9-], starting with a letter or digit */
+#define OV_MAX_TITLE_LEN 256
+#define OV_MAX_CHOICES 64
+#define OV_MAX_LABEL_LEN 128       /* a choice, a rating target, a platform name */
+#define OV_MAX_ISSUER_NAME 128
+#define OV_MAX_TALLY_ITEMS 4096
+#define OV_TAG_LEN 32
+#define OV_PSEUDONYM_LEN OV_SIGN_PK_LEN
+
+enum ov_entry_kind {
+    OV_ENTRY_CONTEXT = 1,
+    OV_ENTRY_ENROLLMENT,
+    OV_ENTRY_ISSUANCE,
+    OV_ENTRY_ACTION,
+    OV_ENTRY_TALLY
+};
+
+enum ov_context_type { OV_CONTEXT_ASSEMBLY = 1, OV_CONTEXT_RATING };
+
+enum ov_enroll_route {
+    OV_ROUTE_INVITE = 1,
+    OV_ROUTE_REGISTRAR,
+    OV_ROUTE_ATTESTATION,
+    OV_ROUTE_RECOVERY
+};
+
+struct ov_context {
+    char id[OV_MAX_CONTEXT_ID_LEN + 1];
+    char title[OV_MAX_TITLE_LEN + 1];
+    enum ov_context_type type;
+    size_t n_choices;                               /* assembly: 2..OV_MAX_CHOICES */
+    char choices[OV_MAX_CHOICES][OV_MAX_LABEL_LEN + 1];
+    int64_t scale_min, scale_max;                   /* rating: min < max */
+    uint64_t opens, closes;                         /* POSIX seconds, opens < closes */
+    uint64_t quota;                                 /* tokens per person, >= 1 */
+    char issuer[OV_MAX_ISSUER_NAME + 1];            /* TokenChallenge issuer_name */
+    uint8_t token_key[OV_MAX_TOKEN_KEY_LEN];        /* the SPKI (RFC 9578) */
+    size_t token_key_len;
+    uint8_t token_key_id[OV_PP_NID];                /* SHA-256(token_key) */
+    uint64_t time;
+};
+
+/* The log deduplicates entries by leaf hash, so each enrollment and issuance entry carries a
+ * serial `n` that makes it unique: without it two enrollments (or two issuances to one person)
+ * in the same second would be one leaf, and the public count would be short. */
+struct ov_enrollment {
+    enum ov_enroll_route route;
+    uint64_t n;    /* the issuer's enrollment serial: 1, 2, 3... over all routes */
+    uint64_t time;
+};
+
+struct ov_issuance {
+    char context[OV_MAX_CONTEXT_ID_LEN + 1];
+    uint8_t tag[OV_TAG_LEN]; /* keyed hash of (enrollee, context): counts, never links */
+    uint64_t n;              /* this tag's issuance number in the context: 1..quota */
+    uint64_t time;
+};
+
+/* A vote (assembly: choice) or a rating (rating round: target and rating), signed by the
+ * one-time key `pseudonym`. The first action of a pseudonym carries the token whose nonce is
+ * SHA-256(pseudonym). */
+struct ov_action {
+    char context[OV_MAX_CONTEXT_ID_LEN + 1];
+    uint8_t pseudonym[OV_PSEUDONYM_LEN];
+    bool has_token;
+    uint8_t token[OV_PP_TOKEN_LEN];
+    bool is_rating;
+    char choice[OV_MAX_LABEL_LEN + 1]; /* assembly */
+    char target[OV_MAX_LABEL_LEN + 1]; /* rating round */
+    int64_t rating;                    /* rating round */
+    char platform[OV_MAX_LABEL_LEN + 1];
+    uint8_t sig[OV_SIGN_SIG_LEN];
+    uint64_t time;                     /* set by the verifier when it counts it */
+};
+
+#define OV_TALLY_PLURALITY "onevoice/plurality/v1" /* result: {choice: count} */
+#define OV_TALLY_RATINGS "onevoice/ratings/v1"     /* result: {target: [count, sum]} */
+
+struct ov_tally_item {
+    char name[OV_MAX_LABEL_LEN + 1];
+    uint64_t count;
+    int64_t sum; /* ratings only */
+};
+
+struct ov_tally {
+    char context[OV_MAX_CONTEXT_ID_LEN + 1];
+    uint64_t size; /* the log size the count covers: entries [0, size) */
+    bool ratings;  /* algorithm: OV_TALLY_RATINGS, else OV_TALLY_PLURALITY */
+    size_t n;
+    struct ov_tally_item *items; /* owned; sorted by name (bytewise) */
+    uint64_t time;
+};
+
+/* A decoded entry of any kind. */
+struct ov_entry {
+    enum ov_entry_kind kind;
+    union {
+        struct ov_context context;
+        struct ov_enrollment enrollment;
+        struct ov_issuance issuance;
+        struct ov_action action;
+        struct ov_tally tally;
+    } u;
+};
+
+/* 0 if s is a context id: 1..64 of [a-z0-9-], not starting with '-'. */
+OV_MUST_CHECK int ov_context_id_check(const char *s);
+/* 0 if s is a label (choice, target, platform): 1..OV_MAX_LABEL_LEN bytes of UTF-8 with
+ * no control character. */
+OV_MUST_CHECK int ov_label_check(const char *s);
+/* The same rule with another maximum (titles: OV_MAX_TITLE_LEN). */
+OV_MUST_CHECK int ov_text_check(const char *s, size_t max);
+
+/* Encodes e into out (initialised here, max OV_ENTRY_MAX_LEN). -OV_E_MALFORMED when a field
+ * breaks its rule, -OV_E_TOO_BIG (over OV_ENTRY_MAX_LEN or a cap), -OV_E_NOMEM. */
+OV_MUST_CHECK int ov_entry_encode(const struct ov_entry *e, struct ov_buf *out);
+/* Decodes one entry strictly. The caller owns *e (ov_entry_clear: tallies hold memory).
+ * -OV_E_MALFORMED / -OV_E_NONCANONICAL / -OV_E_TRUNCATED / -OV_E_TRAILING / -OV_E_TOO_BIG
+ * (over OV_ENTRY_MAX_LEN, checked first); *e is zeroed on failure. */
+OV_MUST_CHECK int ov_entry_decode(struct ov_bytes in, struct ov_entry *e);
+void ov_entry_clear(struct ov_entry *e);
+/* Whether in is shaped as a onevoice entry, which is all the log asks of what it appends
+ * (docs/PROTOCOL.md §3): one map in core/cbor's profile whose "kind" is text of at most 32
+ * bytes. Builds no tree. The profile check's codes, or -OV_E_MALFORMED (not a map, a kind
+ * that is not text), -OV_E_NOT_FOUND (no kind), -OV_E_TOO_BIG (a longer kind). */
+OV_MUST_CHECK int ov_entry_check_shape(struct ov_bytes in);
+
+/* The RFC 9577 TokenChallenge for context `id` of issuer `issuer`: token type 2,
+ * issuer_name = issuer, redemption_context = SHA-256("onevoice/v1/redemption-context" ||
+ * 0x00 || id), origin_info empty. out must hold OV_ENTRY_MAX_CHALLENGE_LEN bytes. */
+#define OV_ENTRY_MAX_CHALLENGE_LEN (2 + 2 + OV_MAX_ISSUER_NAME + 1 + 32 + 2)
+OV_MUST_CHECK int ov_entry_challenge(const char *issuer, const char *context_id, uint8_t *out,
+                                     size_t out_max, size_t *out_len);
+
+/* The bytes an action's signature covers: the deterministic CBOR map {"context",
+ * "pseudonym", "platform", and "choice" or "target" and "rating"}, signed with purpose
+ * OV_SIGN_ACTION. out is initialised here. */
+OV_MUST_CHECK int ov_action_signed_bytes(const struct ov_action *a, struct ov_buf *out);
+/* Signs a (fills a->sig and a->pseudonym from key). */
+OV_MUST_CHECK int ov_action_sign(struct ov_action *a, const struct ov_sign_key *key);
+/* Checks the action's signature under its pseudonym and, when it carries a token, that the
+ * token's nonce is SHA-256(pseudonym): -OV_E_BAD_SIG, -OV_E_MALFORMED. (The token's own
+ * signature and challenge are the caller's to check against the context's key.) */
+OV_MUST_CHECK int ov_action_verify(const struct ov_action *a);
+
+#endif

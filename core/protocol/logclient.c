@@ -1,0 +1,121 @@
+#include "protocol/logclient.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/codec.h"
+#include "protocol/logreq.h"
+#include "infra/httpc.h"
+
+#define OV_LOGCLIENT_MAX_URL 1024
+#define OV_LOGCLIENT_RESP_MAX (OV_LOG_MAX_BATCH * 4096u)
+
+struct ov_logclient {
+    char url[OV_LOGCLIENT_MAX_URL];
+    char producer[65];
+    const struct ov_sign_key *key;
+    struct ov_httpc *http;
+};
+
+int
+ov_logclient_new(const char *base_url, const char *producer, const struct ov_sign_key *key,
+                 struct ov_logclient **out)
+{
+    *out = NULL;
+    size_t ul = ov_httpc_base_len(base_url);
+    if (ul + sizeof "/add" > OV_LOGCLIENT_MAX_URL || strlen(producer) > 64) {
+        return -OV_E_TOO_BIG;
+    }
+    struct ov_logclient *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        return -OV_E_NOMEM;
+    }
+    memcpy(c->url, base_url, ul);
+    memcpy(c->url + ul, "/add", sizeof "/add");
+    strcpy(c->producer, producer);
+    c->key = key;
+    int rc = ov_httpc_new(&c->http);
+    if (rc != 0) {
+        free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void
+ov_logclient_free(struct ov_logclient *c)
+{
+    if (c != NULL) {
+        ov_httpc_free(c->http);
+        free(c);
+    }
+}
+
+int
+ov_logclient_append_hashed(struct ov_logclient *c, const struct ov_bytes *entries,
+                           const uint8_t *hashes, size_t n, bool wait_checkpoint,
+                           struct ov_log_ack *ack)
+{
+    struct ov_buf body;
+    char sig[96], header[128];
+    struct ov_httpc_resp resp;
+    memset(ack, 0, sizeof *ack);
+    memset(&resp, 0, sizeof resp);
+    int rc = ov_logreq_build(c->key, c->producer, entries, n, wait_checkpoint, &body, sig);
+    if (rc != 0) {
+        return rc;
+    }
+    char producer[128];
+    snprintf(header, sizeof header, "%s: %s", OV_LOG_SIG_HEADER, sig);
+    snprintf(producer, sizeof producer, "%s: %s", OV_LOG_PRODUCER_HEADER, c->producer);
+    const char *headers[2] = { header, producer };
+    struct ov_httpc_req rq = {
+        .method = "POST",
+        .url = c->url,
+        .content_type = "application/cbor",
+        .body = ov_buf_view(&body),
+        .headers = headers,
+        .n_headers = 2,
+        .timeout_ms = 60000,
+        .resp_max = OV_LOGCLIENT_RESP_MAX,
+    };
+    rc = ov_httpc_do(c->http, &rq, &resp);
+    ov_buf_clear(&body);
+    if (rc != 0) {
+        return -OV_E_HTTP;
+    }
+    if (resp.status == 200) {
+        rc = ov_log_ack_parse(ov_buf_view(&resp.body), hashes, n, wait_checkpoint, ack);
+    } else {
+        json_error_t e;
+        json_t *root = json_loadb((const char *)resp.body.ptr, resp.body.len, 0, &e);
+        const char *reason = json_string_value(json_object_get(root, "error"));
+        snprintf(ack->reason, sizeof ack->reason, "%s", reason ? reason : "unknown");
+        json_decref(root);
+        rc = -OV_E_HTTP;
+    }
+    ack->status = resp.status;
+    ov_httpc_resp_clear(&resp);
+    return rc;
+}
+
+int
+ov_logclient_append(struct ov_logclient *c, const struct ov_bytes *entries, size_t n,
+                    bool wait_checkpoint, struct ov_log_ack *ack)
+{
+    uint8_t *hashes = calloc(n ? n : 1, OV_HASH_LEN);
+    int rc = hashes != NULL ? 0 : -OV_E_NOMEM;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = ov_merkle_leaf_hash(entries[i].ptr, entries[i].len, hashes + i * OV_HASH_LEN);
+    }
+    if (rc == 0) {
+        rc = ov_logclient_append_hashed(c, entries, hashes, n, wait_checkpoint, ack);
+    } else {
+        memset(ack, 0, sizeof *ack);
+    }
+    free(hashes);
+    return rc;
+}
