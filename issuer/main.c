@@ -9,7 +9,7 @@
 #include <sodium.h>
 
 #include "app.h"
-#include "infra/cli.h"
+#include "infra/server.h"
 #include "base/codec.h"
 #include "contexts.h"
 #include "outbox.h"
@@ -166,140 +166,143 @@ app_clear(struct issuer_app *app)
     ov_secret_free(app->tag);
 }
 
-int
-main(int argc, char **argv)
-{
-    const char *listen = NULL, *data = NULL, *port_file = NULL, *log = NULL, *vkey = NULL;
-    const char *name = NULL, *idps = NULL, *threads = NULL, *producer = NULL, *pace = NULL;
-    bool print_key = false, print_creds = false;
-    const struct ov_cli_opt opts[] = {
-        { "--listen", "HOST:PORT", "address to serve on (default 127.0.0.1:0)", &listen, NULL,
-          ov_addr_check },
-        { "--data", "DIR", "state directory (required; created 0700)", &data, NULL, NULL },
-        { "--port-file", "FILE", "write the bound port here once serving", &port_file, NULL,
-          NULL },
-        { "--log", "URL", "the transparency log to append to (required)", &log, NULL, NULL },
-        { "--log-vkey", "VKEY", "the log's verifier key; nothing is sent to a log with another",
-          &vkey, NULL, NULL },
-        { "--name", "ISSUER_NAME", "the TokenChallenge issuer_name, e.g. issuer.example",
-          &name, NULL, check_name },
-        { "--producer", "NAME", "this issuer's producer name in the log (default issuer)",
-          &producer, NULL, ov_label_check },
-        { "--idps", "FILE", "identity providers: lines \"NAME BASE64-ED25519-KEY\"", &idps, NULL,
-          NULL },
-        { "--threads", "N", "HTTP worker threads (default: 2 per core; RSA runs on them)",
-          &threads, NULL, check_u32 },
-        { "--commit-pace-ms", "MS",
-          "under load, begin at most one issuance commit per MS, 0-1000 (default 10; 0: no "
-          "wait)",
-          &pace, NULL, check_pace },
-        { "--print-producer-key", NULL, "print the line for the log's --producers file and exit",
-          NULL, &print_key, NULL },
-        { "--print-credentials", NULL,
-          "print the admin and registrar bearer credentials and exit", NULL, &print_creds,
-          NULL },
-    };
-    int rc = ov_cli_parse(argc, argv, summary, opts, sizeof opts / sizeof opts[0]);
-    if (rc != 0) {
-        return rc > 0 ? 0 : 2;
-    }
-    if (data == NULL) {
-        fprintf(stderr, "onevoice-issuer: --data DIR is required (see --help)\n");
-        return 2;
-    }
-    umask(077);
+/* The issuer's own options and what it makes of them. */
+static struct {
+    const char *log, *vkey, *name, *idps, *threads, *producer, *pace;
+    bool print_key, print_creds;
     struct issuer_app app;
-    memset(&app, 0, sizeof app);
-    app.dir = data;
-    producer = producer ? producer : "issuer";
+    struct ov_metrics *metrics;
+} g;
+
+static int
+prepare(void *ctx, const struct ov_server_args *args)
+{
+    (void)ctx;
+    struct issuer_app *app = &g.app;
+    app->dir = args->data;
+    g.producer = g.producer ? g.producer : "issuer";
     ov_json_wipe_freed(); /* enrollment requests carry codes and tokens */
-    if (sodium_init() < 0 || ov_cli_signals_init() != 0 || ov_cli_harden() != 0 ||
-        ov_cli_data_dir(data) != 0 || load_keys(&app) != 0) {
-        app_clear(&app);
-        return 1;
-    }
-    if (print_key || print_creds) {
-        rc = print_key ? print_b64(producer, ov_sign_key_pk(app.producer), OV_SIGN_PK_LEN,
-                                   OV_B64_STD)
-                       : 0;
-        if (rc == 0 && print_creds) {
-            rc = print_b64("admin", ov_secret_ptr(app.admin), ISSUER_SECRET_LEN,
+    int rc = load_keys(app);
+    if (rc == 0 && (g.print_key || g.print_creds)) {
+        rc = g.print_key ? print_b64(g.producer, ov_sign_key_pk(app->producer), OV_SIGN_PK_LEN,
+                                     OV_B64_STD)
+                         : 0;
+        if (rc == 0 && g.print_creds) {
+            rc = print_b64("admin", ov_secret_ptr(app->admin), ISSUER_SECRET_LEN,
                            OV_B64_URL_NOPAD);
-            rc = rc ? rc : print_b64("registrar", ov_secret_ptr(app.registrar),
+            rc = rc ? rc : print_b64("registrar", ov_secret_ptr(app->registrar),
                                      ISSUER_SECRET_LEN, OV_B64_URL_NOPAD);
         }
-        app_clear(&app);
-        return rc == 0 ? 0 : 1;
+        return rc ? rc : OV_SERVER_DONE;
     }
-    if (log == NULL || vkey == NULL || name == NULL) {
+    if (rc == 0 && (g.log == NULL || g.vkey == NULL || g.name == NULL)) {
         fprintf(stderr, "onevoice-issuer: --log, --log-vkey and --name are required\n");
-        app_clear(&app);
-        return 2;
+        return OV_SERVER_USAGE;
     }
-    app.name = name;
+    app->name = g.name;
+    return rc;
+}
+
+static int
+start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
+      struct ov_http_cfg *hcfg)
+{
+    (void)ctx;
+    struct issuer_app *app = &g.app;
     struct ov_db *db = NULL;
     int64_t pending = 0;
-    struct ov_metrics *metrics = NULL;
-    if ((idps != NULL && load_idps(&app, idps) != 0) || issuer_app_init(&app) != 0 ||
-        issuer_contexts_new(&app.contexts) != 0 || ov_metrics_new(&metrics) != 0) {
-        app_clear(&app);
-        return 1;
-    }
-    rc = issuer_store_open(data, &db);
-    rc = rc ? rc : issuer_contexts_load(app.contexts, db);
+    int rc = g.idps != NULL ? load_idps(app, g.idps) : 0;
+    rc = rc ? rc : issuer_app_init(app);
+    rc = rc ? rc : issuer_contexts_new(&app->contexts);
+    rc = rc ? rc : issuer_store_open(args->data, &db);
+    rc = rc ? rc : issuer_contexts_load(app->contexts, db);
     rc = rc ? rc : backlog(db, &pending);
     ov_db_close(db);
-    issuer_app_metrics(&app, metrics);
-    ov_gauge_set(app.backlog, pending);
+    issuer_app_metrics(app, m);
+    ov_gauge_set(app->backlog, pending);
     uint64_t pace_ms = ISSUER_PACE_MS;
-    if (pace != NULL && ov_parse_u64(pace, strlen(pace), &pace_ms) != 0) {
-        rc = -OV_E_MALFORMED;
+    if (g.pace != NULL && ov_parse_u64(g.pace, strlen(g.pace), &pace_ms) != 0) {
+        rc = rc ? rc : -OV_E_MALFORMED;
     }
-    rc = rc ? rc : issuer_writer_start(&app, (unsigned)pace_ms, &app.writer);
-    rc = rc ? rc : issuer_outbox_start(&app, log, vkey, producer, &app.outbox);
+    rc = rc ? rc : issuer_writer_start(app, (unsigned)pace_ms, &app->writer);
+    rc = rc ? rc : issuer_outbox_start(app, g.log, g.vkey, g.producer, &app->outbox);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     /* token requests compute RSA on the pool threads and do not wait for their commit
      * (writer.h); two per core cover the moments one spends in a read, a reply, or an
      * enrollment's own (short) transaction */
     uint64_t nt = cores > 0 ? 2u * (uint64_t)cores : 2u;
-    if (threads != NULL && ov_parse_u64(threads, strlen(threads), &nt) != 0) {
-        rc = -OV_E_MALFORMED;
+    if (g.threads != NULL && ov_parse_u64(g.threads, strlen(g.threads), &nt) != 0) {
+        rc = rc ? rc : -OV_E_MALFORMED;
     }
-    struct ov_http_cfg hcfg = {
-        .listen = listen,
-        .routes = issuer_routes,
-        .n_routes = issuer_n_routes,
-        .user = &app,
-        .n_threads = (unsigned)nt,
-        .metrics = metrics,
-    };
-    struct ov_http *http = NULL;
-    rc = rc ? rc : ov_http_start(&hcfg, &http);
-    if (rc != 0) {
-        fprintf(stderr, "onevoice-issuer: cannot start: %s\n", ov_strerror(rc));
-        issuer_outbox_stop(app.outbox);
-        issuer_writer_stop(app.writer);
-        issuer_outbox_free(app.outbox);
-        app_clear(&app);
-        ov_metrics_free(metrics);
-        return 1;
-    }
-    atomic_store(&app.http, http);
-    if (port_file != NULL && ov_cli_write_port(port_file, ov_http_port(http)) != 0) {
-        rc = 1;
-    }
-    fprintf(stderr, "onevoice-issuer: %s serving on port %u\n", name, ov_http_port(http));
-    while (rc == 0 && !ov_cli_wait_ms(1000)) {
-    }
-    atomic_store(&app.http, NULL);
-    ov_http_stop(http);
+    hcfg->routes = issuer_routes;
+    hcfg->n_routes = issuer_n_routes;
+    hcfg->user = app;
+    hcfg->n_threads = (unsigned)nt;
+    return rc;
+}
+
+static void
+serving(void *ctx, struct ov_http *http)
+{
+    (void)ctx;
+    atomic_store(&g.app.http, http);
+}
+
+static void
+stop(void *ctx)
+{
+    (void)ctx;
+    struct issuer_app *app = &g.app;
     /* the sender's acknowledgements go through the writer: it stops first; the writer
      * then finishes what is queued (requests answered 503 at shutdown may still commit;
      * their entries wait in the outbox for the next start) */
-    issuer_outbox_stop(app.outbox);
-    issuer_writer_stop(app.writer);
-    issuer_outbox_free(app.outbox);
-    app_clear(&app);
-    ov_metrics_free(metrics);
-    return rc == 0 ? 0 : 1;
+    issuer_outbox_stop(app->outbox);
+    issuer_writer_stop(app->writer);
+    issuer_outbox_free(app->outbox);
+    app_clear(app);
+}
+
+static void
+describe(void *ctx, char *buf, size_t len)
+{
+    (void)ctx;
+    snprintf(buf, len, "%s", g.name);
+}
+
+static const struct ov_cli_opt opts[] = {
+    { "--log", "URL", "the transparency log to append to (required)", &g.log, NULL, NULL },
+    { "--log-vkey", "VKEY", "the log's verifier key; nothing is sent to a log with another",
+      &g.vkey, NULL, NULL },
+    { "--name", "ISSUER_NAME", "the TokenChallenge issuer_name, e.g. issuer.example", &g.name,
+      NULL, check_name },
+    { "--producer", "NAME", "this issuer's producer name in the log (default issuer)",
+      &g.producer, NULL, ov_label_check },
+    { "--idps", "FILE", "identity providers: lines \"NAME BASE64-ED25519-KEY\"", &g.idps, NULL,
+      NULL },
+    { "--threads", "N", "HTTP worker threads (default: 2 per core; RSA runs on them)",
+      &g.threads, NULL, check_u32 },
+    { "--commit-pace-ms", "MS",
+      "under load, begin at most one issuance commit per MS, 0-1000 (default 10; 0: no wait)",
+      &g.pace, NULL, check_pace },
+    { "--print-producer-key", NULL, "print the line for the log's --producers file and exit",
+      NULL, &g.print_key, NULL },
+    { "--print-credentials", NULL, "print the admin and registrar bearer credentials and exit",
+      NULL, &g.print_creds, NULL },
+};
+
+int
+main(int argc, char **argv)
+{
+    const struct ov_server spec = {
+        .prog = "onevoice-issuer",
+        .summary = summary,
+        .opts = opts,
+        .n_opts = sizeof opts / sizeof opts[0],
+        .prepare = prepare,
+        .start = start,
+        .serving = serving,
+        .stop = stop,
+        .describe = describe,
+    };
+    return ov_server_main(&spec, argc, argv);
 }

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "app.h"
-#include "infra/cli.h"
+#include "infra/server.h"
 #include "base/clock.h"
 #include "base/codec.h"
 #include "infra/keyfile.h"
@@ -20,29 +20,6 @@ static const char summary[] =
     "entries from authorised producers, served as C2SP tlog-tiles with signed C2SP checkpoints,\n"
     "cosigned by C2SP tlog-witnesses. State lives in DIR/log.db (SQLite, WAL, synchronous=FULL);\n"
     "the checkpoint key in DIR/log.key (mode 0600), created on first start for --origin.";
-
-/* The server the sequencer's threads wake; the lock keeps it alive while they do. */
-static pthread_mutex_t g_http_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct ov_http *g_http;
-
-static void
-notify(void *ctx, int event)
-{
-    (void)ctx;
-    pthread_mutex_lock(&g_http_mu);
-    if (g_http != NULL) {
-        ov_http_notify_channel(g_http, (unsigned)event);
-    }
-    pthread_mutex_unlock(&g_http_mu);
-}
-
-static void
-set_http(struct ov_http *h)
-{
-    pthread_mutex_lock(&g_http_mu);
-    g_http = h;
-    pthread_mutex_unlock(&g_http_mu);
-}
 
 static int
 check_u32(const char *v)
@@ -106,160 +83,171 @@ load_key(const char *dir, const char *key_path, const char *origin, struct ov_no
     return 0;
 }
 
-int
-main(int argc, char **argv)
-{
-    const char *listen = NULL, *data = NULL, *port_file = NULL, *origin = NULL, *key = NULL;
-    const char *producers = NULL, *witnesses = NULL, *quorum = NULL, *cp_ms = NULL;
-    const char *batch_ms = NULL, *threads = NULL;
-    bool print_vkey = false, opaque = false;
-    const struct ov_cli_opt opts[] = {
-        { "--listen", "HOST:PORT", "address to serve on (default 127.0.0.1:0)", &listen, NULL,
-          ov_addr_check },
-        { "--data", "DIR", "state directory (required; created 0700)", &data, NULL, NULL },
-        { "--port-file", "FILE", "write the bound port here once serving", &port_file, NULL,
-          NULL },
-        { "--origin", "NAME", "the log's origin and key name, e.g. votes.example.org/log", &origin,
-          NULL, NULL },
-        { "--key", "FILE", "use this checkpoint key (x/mod PRIVATE+KEY format, mode 0600)", &key,
-          NULL, NULL },
-        { "--print-vkey", NULL, "print the log's C2SP verifier key and exit", NULL, &print_vkey,
-          NULL },
-        { "--producers", "FILE", "producers allowed to append: lines \"NAME BASE64-ED25519-KEY\"",
-          &producers, NULL, NULL },
-        { "--witnesses", "FILE", "witnesses: lines \"URL COSIGNATURE-VKEY\"", &witnesses, NULL,
-          NULL },
-        { "--quorum", "N", "witness cosignatures a checkpoint needs (default: all)", &quorum,
-          NULL, check_u32 },
-        { "--checkpoint-ms", "MS", "at most one checkpoint per MS (default 250)", &cp_ms, NULL,
-          check_u32 },
-        { "--batch-ms", "MS", "a batch waits up to MS for more appends (default 0: group "
-          "commit only)", &batch_ms, NULL, check_u32 },
-        { "--threads", "N", "HTTP worker threads (default: cores)", &threads, NULL, check_u32 },
-        { "--opaque-entries", NULL, "accept any bytes as entries, not only onevoice CBOR", NULL,
-          &opaque, NULL },
-    };
-    size_t n_opts = sizeof opts / sizeof opts[0];
-    int rc = ov_cli_parse(argc, argv, summary, opts, n_opts);
-    if (rc != 0) {
-        return rc > 0 ? 0 : 2;
-    }
-    if (data == NULL) {
-        fprintf(stderr, "onevoice-log: --data DIR is required (see --help)\n");
-        return 2;
-    }
-    struct ov_note_signer *signer = NULL;
-    struct tlog_producers *prods = NULL;
-    struct tlog_witnesses *wits = NULL;
+/* The log's own options and what it makes of them. */
+static struct {
+    const char *origin, *key, *producers, *witnesses, *quorum, *cp_ms, *batch_ms, *threads;
+    bool print_vkey, opaque;
+    struct ov_note_signer *signer;
+    struct tlog_producers *prods;
+    struct tlog_witnesses *wits;
     struct tlog_app app;
-    memset(&app, 0, sizeof app);
-    if (ov_cli_signals_init() != 0 || ov_cli_harden() != 0 || ov_cli_data_dir(data) != 0 ||
-        load_key(data, key, origin, &signer) != 0) {
-        return 1;
+    pthread_mutex_t http_mu; /* keeps the server alive while the sequencer wakes it */
+} g = { .http_mu = PTHREAD_MUTEX_INITIALIZER };
+
+static void
+notify(void *ctx, int event)
+{
+    (void)ctx;
+    pthread_mutex_lock(&g.http_mu);
+    if (g.app.http != NULL) {
+        ov_http_notify_channel(g.app.http, (unsigned)event);
     }
+    pthread_mutex_unlock(&g.http_mu);
+}
+
+static void
+serving(void *ctx, struct ov_http *http)
+{
+    (void)ctx;
+    pthread_mutex_lock(&g.http_mu);
+    g.app.http = http;
+    pthread_mutex_unlock(&g.http_mu);
+}
+
+static int
+prepare(void *ctx, const struct ov_server_args *args)
+{
+    (void)ctx;
+    int rc = load_key(args->data, g.key, g.origin, &g.signer);
     struct ov_buf vk;
     ov_buf_init(&vk, OV_NOTE_MAX_VKEY_LEN);
-    if (ov_note_vkey_format(ov_note_signer_verifier(signer), &vk) != 0) {
-        return 1;
+    rc = rc ? rc : ov_note_vkey_format(ov_note_signer_verifier(g.signer), &vk);
+    if (rc == 0) {
+        memcpy(g.app.vkey, vk.ptr, vk.len);
+        g.app.vkey[vk.len] = '\n';
     }
-    memcpy(app.vkey, vk.ptr, vk.len);
-    app.vkey[vk.len] = '\n';
     ov_buf_clear(&vk);
+    if (rc != 0) {
+        return rc;
+    }
     /* the database is created with the key, so that a key without its database always
      * means a lost history (load_key) */
     struct ov_db *db = NULL;
-    if (tlog_store_open(data, &db) != 0) {
-        fprintf(stderr, "onevoice-log: cannot open %s/log.db\n", data);
-        return 1;
-    }
+    rc = tlog_store_open(args->data, &db);
     ov_db_close(db);
-    db = NULL;
-    if (print_vkey) {
-        fputs(app.vkey, stdout);
-        ov_note_signer_free(signer);
-        return 0;
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-log: cannot open %s/log.db: %s\n", args->data,
+                ov_strerror(rc));
+        return rc;
     }
-    if (ov_cli_lock_data_dir(data, "onevoice-log") != 0) {
-        return 1;
+    if (g.print_vkey) {
+        fputs(g.app.vkey, stdout);
+        return OV_SERVER_DONE;
     }
-    if (producers == NULL) {
+    if (g.producers == NULL) {
         fprintf(stderr, "onevoice-log: --producers FILE is required (see --help)\n");
-        return 2;
+        return OV_SERVER_USAGE;
     }
-    if (tlog_producers_load(producers, &prods) != 0) {
-        return 1;
+    return 0;
+}
+
+static int
+start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
+      struct ov_http_cfg *hcfg)
+{
+    (void)ctx;
+    int rc = tlog_producers_load(g.producers, &g.prods);
+    if (rc == 0 && g.witnesses != NULL) {
+        rc = tlog_witnesses_load(g.witnesses, u32_or(g.quorum, TLOG_QUORUM_ALL), &g.wits);
     }
-    if (witnesses != NULL &&
-        tlog_witnesses_load(witnesses, u32_or(quorum, TLOG_QUORUM_ALL), &wits) != 0) {
-        return 1;
-    }
-    app.dir = data;
-    app.origin = ov_note_signer_verifier(signer)->name;
-    app.opaque_entries = opaque;
-    app.producers = prods;
-    if (tlog_app_init(&app) != 0) {
-        return 1;
-    }
-    uint64_t now = ov_now_ms();
-    rc = tlog_store_open(data, &db);
-    if (rc == 0) {
-        rc = tlog_producers_load_nonces(prods, db, now);
-    }
+    g.app.dir = args->data;
+    g.app.origin = ov_note_signer_verifier(g.signer)->name;
+    g.app.opaque_entries = g.opaque;
+    g.app.producers = g.prods;
+    rc = rc ? rc : tlog_app_init(&g.app);
+    struct ov_db *db = NULL;
+    rc = rc ? rc : tlog_store_open(args->data, &db);
+    rc = rc ? rc : tlog_producers_load_nonces(g.prods, db, ov_now_ms());
     ov_db_close(db);
     struct tlog_seq_cfg scfg = {
-        .dir = data,
-        .key = signer,
-        .origin = app.origin,
-        .checkpoint_ms = u32_or(cp_ms, 250),
-        .batch_ms = u32_or(batch_ms, 0),
-        .witnesses = wits,
+        .dir = args->data,
+        .key = g.signer,
+        .origin = g.app.origin,
+        .checkpoint_ms = u32_or(g.cp_ms, 250),
+        .batch_ms = u32_or(g.batch_ms, 0),
+        .witnesses = g.wits,
         .notify = notify,
     };
-    if (rc == 0) {
-        rc = tlog_seq_start(&scfg, &app.seq);
-    }
-    if (rc != 0) {
-        fprintf(stderr, "onevoice-log: cannot start: %s\n", ov_strerror(rc));
-        return 1;
-    }
-    struct ov_http_cfg hcfg = {
-        .listen = listen,
-        .routes = tlog_routes,
-        .n_routes = tlog_n_routes,
-        .user = &app,
-        .n_threads = u32_or(threads, 0),
-        .precheck = tlog_precheck,
-    };
-    struct ov_http *http = NULL;
-    rc = ov_http_start(&hcfg, &http);
-    if (rc != 0) {
-        fprintf(stderr, "onevoice-log: cannot listen on %s: %s\n", listen ? listen : "default",
-                ov_strerror(rc));
-        tlog_seq_stop(app.seq);
-        return 1;
-    }
-    struct ov_metrics *m = ov_http_metrics(http);
+    rc = rc ? rc : tlog_seq_start(&scfg, &g.app.seq);
     /* a metric that failed to register stays NULL, which the counters ignore */
-    if (ov_metrics_counter(m, "tlog_entries_appended_total", "Entries acknowledged to producers",
-                           NULL, &app.appended) != 0 ||
-        ov_metrics_counter(m, "tlog_appends_refused_total", "Append requests refused", NULL,
-                           &app.refused) != 0) {
+    if (rc == 0 &&
+        (ov_metrics_counter(m, "tlog_entries_appended_total", "Entries acknowledged to producers",
+                            NULL, &g.app.appended) != 0 ||
+         ov_metrics_counter(m, "tlog_appends_refused_total", "Append requests refused", NULL,
+                            &g.app.refused) != 0)) {
         fprintf(stderr, "onevoice-log: metrics unavailable\n");
     }
-    set_http(http);
-    app.http = http;
-    if (port_file != NULL && ov_cli_write_port(port_file, ov_http_port(http)) != 0) {
-        rc = 1;
-    }
-    fprintf(stderr, "onevoice-log: %s serving on port %u\n", app.origin, ov_http_port(http));
-    while (rc == 0 && !ov_cli_wait_ms(1000)) {
-    }
-    set_http(NULL);
-    ov_http_stop(http);
-    tlog_seq_stop(app.seq);
-    tlog_witnesses_free(wits);
-    tlog_producers_free(prods);
-    tlog_cache_free(app.cache);
-    ov_note_signer_free(signer);
-    return rc == 0 ? 0 : 1;
+    hcfg->routes = tlog_routes;
+    hcfg->n_routes = tlog_n_routes;
+    hcfg->user = &g.app;
+    hcfg->n_threads = u32_or(g.threads, 0);
+    hcfg->precheck = tlog_precheck;
+    return rc;
+}
+
+static void
+stop(void *ctx)
+{
+    (void)ctx;
+    tlog_seq_stop(g.app.seq);
+    tlog_witnesses_free(g.wits);
+    tlog_producers_free(g.prods);
+    tlog_cache_free(g.app.cache);
+    ov_note_signer_free(g.signer);
+}
+
+static void
+describe(void *ctx, char *buf, size_t len)
+{
+    (void)ctx;
+    snprintf(buf, len, "%s", g.app.origin);
+}
+
+static const struct ov_cli_opt opts[] = {
+    { "--origin", "NAME", "the log's origin and key name, e.g. votes.example.org/log", &g.origin,
+      NULL, NULL },
+    { "--key", "FILE", "use this checkpoint key (x/mod PRIVATE+KEY format, mode 0600)", &g.key,
+      NULL, NULL },
+    { "--print-vkey", NULL, "print the log's C2SP verifier key and exit", NULL, &g.print_vkey,
+      NULL },
+    { "--producers", "FILE", "producers allowed to append: lines \"NAME BASE64-ED25519-KEY\"",
+      &g.producers, NULL, NULL },
+    { "--witnesses", "FILE", "witnesses: lines \"URL COSIGNATURE-VKEY\"", &g.witnesses, NULL,
+      NULL },
+    { "--quorum", "N", "witness cosignatures a checkpoint needs (default: all)", &g.quorum,
+      NULL, check_u32 },
+    { "--checkpoint-ms", "MS", "at most one checkpoint per MS (default 250)", &g.cp_ms, NULL,
+      check_u32 },
+    { "--batch-ms", "MS", "a batch waits up to MS for more appends (default 0: group "
+      "commit only)", &g.batch_ms, NULL, check_u32 },
+    { "--threads", "N", "HTTP worker threads (default: cores)", &g.threads, NULL, check_u32 },
+    { "--opaque-entries", NULL, "accept any bytes as entries, not only onevoice CBOR", NULL,
+      &g.opaque, NULL },
+};
+
+int
+main(int argc, char **argv)
+{
+    const struct ov_server spec = {
+        .prog = "onevoice-log",
+        .summary = summary,
+        .opts = opts,
+        .n_opts = sizeof opts / sizeof opts[0],
+        .prepare = prepare,
+        .start = start,
+        .serving = serving,
+        .stop = stop,
+        .describe = describe,
+    };
+    return ov_server_main(&spec, argc, argv);
 }

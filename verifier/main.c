@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "app.h"
-#include "infra/cli.h"
+#include "infra/server.h"
 #include "base/codec.h"
 #include "infra/keyfile.h"
 
@@ -112,145 +112,169 @@ register_metrics(struct vf_app *app, struct ov_metrics *m)
     return rc;
 }
 
+/* The verifier's own options and what it makes of them. */
+static struct {
+    const char *log_url, *vkey, *witnesses, *quorum, *poll, *threads, *window, *conns;
+    bool print_key;
+    struct ov_note_verifier wits[OV_LOGREADER_MAX_WITNESSES];
+    struct vf_app app;
+    bool app_ready, committing, sending; /* what stop must undo */
+} g;
+
+static int
+prepare(void *ctx, const struct ov_server_args *args)
+{
+    (void)ctx;
+    struct vf_app *app = &g.app;
+    int rc = producer_key(args->data, &app->producer_key);
+    if (rc == 0 && g.print_key) {
+        char b64[64];
+        rc = ov_b64_encode(b64, sizeof b64, ov_sign_key_pk(app->producer_key), OV_SIGN_PK_LEN,
+                           OV_B64_STD);
+        if (rc == 0) {
+            printf("%s %s\n", VF_PRODUCER, b64);
+        }
+        return rc ? rc : OV_SERVER_DONE;
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    size_t n_wits = 0;
+    if (g.log_url == NULL || g.vkey == NULL) {
+        fprintf(stderr, "onevoice-verifier: --log URL and --log-vkey VKEY are required\n");
+        return OV_SERVER_USAGE;
+    }
+    if (ov_note_vkey_parse(OV_BYTES(g.vkey, strlen(g.vkey)), &app->log.log_key) != 0 ||
+        app->log.log_key.type != OV_NOTE_TYPE_ED25519) {
+        fprintf(stderr, "onevoice-verifier: --log-vkey is not a log's Ed25519 vkey\n");
+        return OV_SERVER_USAGE;
+    }
+    if (g.witnesses != NULL && load_witnesses(g.witnesses, g.wits, &n_wits) != 0) {
+        return OV_SERVER_USAGE;
+    }
+    app->dir = args->data;
+    app->log.url = g.log_url;
+    app->log.witnesses = g.wits;
+    app->log.n_witnesses = n_wits;
+    app->log.quorum = (unsigned)u64_or(g.quorum, n_wits);
+    if (app->log.quorum > n_wits) {
+        fprintf(stderr, "onevoice-verifier: --quorum %u exceeds the %zu witnesses\n",
+                app->log.quorum, n_wits);
+        return OV_SERVER_USAGE;
+    }
+    app->poll_ms = (uint32_t)u64_or(g.poll, 100);
+    app->window_max = u64_or(g.window, 1u << 20);
+    if (app->window_max < 2) {
+        app->window_max = 2;
+    }
+    return 0;
+}
+
+static int
+start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
+      struct ov_http_cfg *hcfg)
+{
+    (void)ctx;
+    (void)args;
+    struct vf_app *app = &g.app;
+    int rc = vf_app_init(app);
+    if (rc != 0) {
+        return rc;
+    }
+    g.app_ready = true;
+    if (register_metrics(app, m) != 0) {
+        fprintf(stderr, "onevoice-verifier: metrics unavailable\n");
+    }
+    rc = vf_follower_init(app);
+    rc = rc ? rc : vf_committer_start(app);
+    g.committing = rc == 0;
+    rc = rc ? rc : vf_sender_start(app);
+    g.sending = rc == 0;
+    rc = rc ? rc : vf_follower_start(app);
+    unsigned max_conns = (unsigned)u64_or(g.conns, 4000);
+    hcfg->routes = vf_routes;
+    hcfg->n_routes = vf_n_routes;
+    hcfg->user = app;
+    hcfg->n_threads = (unsigned)u64_or(g.threads, 0);
+    hcfg->conn_limit = max_conns;
+    hcfg->per_ip_limit = max_conns; /* a platform is one address with many connections */
+    /* headers and a 4 KiB body: libmicrohttpd zeroes this pool on every request */
+    hcfg->memory_limit = 16 * 1024;
+    hcfg->poll = true; /* long, suspended requests: see core/infra/http.c */
+    return rc;
+}
+
+static void
+serving(void *ctx, struct ov_http *http)
+{
+    (void)ctx;
+    if (http == NULL) {
+        atomic_store(&g.app.stopping, true);
+    }
+    atomic_store(&g.app.http, http);
+}
+
+static void
+stop(void *ctx)
+{
+    (void)ctx;
+    struct vf_app *app = &g.app;
+    atomic_store(&app->stopping, true);
+    if (g.app_ready) {
+        vf_follower_stop(app);
+    }
+    if (g.sending) {
+        vf_sender_stop(app);
+    }
+    if (g.committing) {
+        vf_committer_stop(app);
+    }
+    if (g.app_ready) {
+        vf_app_clear(app);
+    }
+    ov_sign_key_free(app->producer_key);
+}
+
+static void
+describe(void *ctx, char *buf, size_t len)
+{
+    (void)ctx;
+    snprintf(buf, len, "following %s", g.log_url);
+}
+
+static const struct ov_cli_opt opts[] = {
+    { "--log", "URL", "the log to follow and append to (required)", &g.log_url, NULL, NULL },
+    { "--log-vkey", "VKEY", "the log's C2SP verifier key, as its --print-vkey prints it",
+      &g.vkey, NULL, NULL },
+    { "--witnesses", "FILE", "witnesses whose cosignatures count: lines \"[URL ]VKEY\"",
+      &g.witnesses, NULL, NULL },
+    { "--quorum", "K", "cosignatures a checkpoint needs (default: every witness listed)",
+      &g.quorum, NULL, check_u32 },
+    { "--log-poll-ms", "MS", "how often to read the log's checkpoint (default 100)", &g.poll,
+      NULL, check_u32 },
+    { "--proof-window", "N", "log entries kept for local inclusion proofs (default 1048576)",
+      &g.window, NULL, check_u32 },
+    { "--threads", "N", "HTTP worker threads (default: cores)", &g.threads, NULL, check_u32 },
+    { "--max-conns", "N", "concurrent connections, also from one address (default 4000)",
+      &g.conns, NULL, check_u32 },
+    { "--print-producer-key", NULL,
+      "print the line for the log's --producers file (\"verifier <key>\") and exit", NULL,
+      &g.print_key, NULL },
+};
+
 int
 main(int argc, char **argv)
 {
-    const char *listen = NULL, *data = NULL, *port_file = NULL, *log_url = NULL, *vkey = NULL;
-    const char *witnesses = NULL, *quorum = NULL, *poll = NULL, *threads = NULL, *window = NULL;
-    const char *conns = NULL;
-    bool print_key = false;
-    const struct ov_cli_opt opts[] = {
-        { "--listen", "HOST:PORT", "address to serve on (default 127.0.0.1:0)", &listen, NULL,
-          ov_addr_check },
-        { "--data", "DIR", "state directory (required; created 0700)", &data, NULL, NULL },
-        { "--port-file", "FILE", "write the bound port here once serving", &port_file, NULL,
-          NULL },
-        { "--log", "URL", "the log to follow and append to (required)", &log_url, NULL, NULL },
-        { "--log-vkey", "VKEY", "the log's C2SP verifier key, as its --print-vkey prints it",
-          &vkey, NULL, NULL },
-        { "--witnesses", "FILE", "witnesses whose cosignatures count: lines \"[URL ]VKEY\"",
-          &witnesses, NULL, NULL },
-        { "--quorum", "K", "cosignatures a checkpoint needs (default: every witness listed)",
-          &quorum, NULL, check_u32 },
-        { "--log-poll-ms", "MS", "how often to read the log's checkpoint (default 100)", &poll,
-          NULL, check_u32 },
-        { "--proof-window", "N", "log entries kept for local inclusion proofs (default 1048576)",
-          &window, NULL, check_u32 },
-        { "--threads", "N", "HTTP worker threads (default: cores)", &threads, NULL, check_u32 },
-        { "--max-conns", "N", "concurrent connections, also from one address (default 4000)",
-          &conns, NULL, check_u32 },
-        { "--print-producer-key", NULL,
-          "print the line for the log's --producers file (\"verifier <key>\") and exit", NULL,
-          &print_key, NULL },
+    const struct ov_server spec = {
+        .prog = "onevoice-verifier",
+        .summary = summary,
+        .opts = opts,
+        .n_opts = sizeof opts / sizeof opts[0],
+        .prepare = prepare,
+        .start = start,
+        .serving = serving,
+        .stop = stop,
+        .describe = describe,
     };
-    int rc = ov_cli_parse(argc, argv, summary, opts, sizeof opts / sizeof opts[0]);
-    if (rc != 0) {
-        return rc > 0 ? 0 : 2;
-    }
-    if (data == NULL) {
-        fprintf(stderr, "onevoice-verifier: --data DIR is required (see --help)\n");
-        return 2;
-    }
-    static struct vf_app app;
-    if (ov_cli_signals_init() != 0 || ov_cli_harden() != 0 || ov_cli_data_dir(data) != 0 ||
-        producer_key(data, &app.producer_key) != 0) {
-        return 1;
-    }
-    if (print_key) {
-        char b64[64];
-        if (ov_b64_encode(b64, sizeof b64, ov_sign_key_pk(app.producer_key), OV_SIGN_PK_LEN,
-                          OV_B64_STD) != 0) {
-            return 1;
-        }
-        printf("%s %s\n", VF_PRODUCER, b64);
-        ov_sign_key_free(app.producer_key);
-        return 0;
-    }
-    if (ov_cli_lock_data_dir(data, "onevoice-verifier") != 0) {
-        return 1;
-    }
-    static struct ov_note_verifier wits[OV_LOGREADER_MAX_WITNESSES];
-    size_t n_wits = 0;
-    if (log_url == NULL || vkey == NULL) {
-        fprintf(stderr, "onevoice-verifier: --log URL and --log-vkey VKEY are required\n");
-        return 2;
-    }
-    if (ov_note_vkey_parse(OV_BYTES(vkey, strlen(vkey)), &app.log.log_key) != 0 ||
-        app.log.log_key.type != OV_NOTE_TYPE_ED25519) {
-        fprintf(stderr, "onevoice-verifier: --log-vkey is not a log's Ed25519 vkey\n");
-        return 2;
-    }
-    if (witnesses != NULL && load_witnesses(witnesses, wits, &n_wits) != 0) {
-        return 2;
-    }
-    app.dir = data;
-    app.log.url = log_url;
-    app.log.witnesses = wits;
-    app.log.n_witnesses = n_wits;
-    app.log.quorum = (unsigned)u64_or(quorum, n_wits);
-    if (app.log.quorum > n_wits) {
-        fprintf(stderr, "onevoice-verifier: --quorum %u exceeds the %zu witnesses\n",
-                app.log.quorum, n_wits);
-        return 2;
-    }
-    app.poll_ms = (uint32_t)u64_or(poll, 100);
-    app.window_max = u64_or(window, 1u << 20);
-    if (app.window_max < 2) {
-        app.window_max = 2;
-    }
-    if (vf_app_init(&app) != 0) {
-        return 1;
-    }
-    struct ov_metrics *metrics = NULL;
-    if (ov_metrics_new(&metrics) != 0 || register_metrics(&app, metrics) != 0) {
-        fprintf(stderr, "onevoice-verifier: metrics unavailable\n");
-    }
-    rc = vf_follower_init(&app);
-    rc = rc ? rc : vf_committer_start(&app);
-    rc = rc ? rc : vf_sender_start(&app);
-    rc = rc ? rc : vf_follower_start(&app);
-    if (rc != 0) {
-        fprintf(stderr, "onevoice-verifier: cannot start: %s\n", ov_strerror(rc));
-        return 1;
-    }
-    unsigned max_conns = (unsigned)u64_or(conns, 4000);
-    struct ov_http_cfg hcfg = {
-        .listen = listen,
-        .routes = vf_routes,
-        .n_routes = vf_n_routes,
-        .user = &app,
-        .n_threads = (unsigned)u64_or(threads, 0),
-        .conn_limit = max_conns,
-        .per_ip_limit = max_conns, /* a platform is one address with many connections */
-        /* headers and a 4 KiB body: libmicrohttpd zeroes this pool on every request */
-        .memory_limit = 16 * 1024,
-        .metrics = metrics,
-        .poll = true, /* long, suspended requests: see core/infra/http.c */
-    };
-    struct ov_http *http = NULL;
-    rc = ov_http_start(&hcfg, &http);
-    if (rc != 0) {
-        fprintf(stderr, "onevoice-verifier: cannot listen on %s: %s\n",
-                listen ? listen : "default", ov_strerror(rc));
-        atomic_store(&app.stopping, true);
-        return 1;
-    }
-    atomic_store(&app.http, http);
-    if (port_file != NULL && ov_cli_write_port(port_file, ov_http_port(http)) != 0) {
-        rc = 1;
-    }
-    fprintf(stderr, "onevoice-verifier: following %s, serving on port %u\n", log_url,
-            ov_http_port(http));
-    while (rc == 0 && !ov_cli_wait_ms(1000)) {
-    }
-    atomic_store(&app.stopping, true);
-    atomic_store(&app.http, NULL);
-    ov_http_stop(http);
-    vf_follower_stop(&app);
-    vf_sender_stop(&app);
-    vf_committer_stop(&app);
-    ov_sign_key_free(app.producer_key);
-    vf_app_clear(&app);
-    ov_metrics_free(metrics);
-    return rc == 0 ? 0 : 1;
+    return ov_server_main(&spec, argc, argv);
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "app.h"
-#include "infra/cli.h"
+#include "infra/server.h"
 #include "infra/keyfile.h"
 #include "logs.h"
 #include "store.h"
@@ -71,108 +71,94 @@ print_vkey(const struct ov_note_signer *s)
     return rc;
 }
 
-/* Creates or migrates the database once, before any request can race for it. */
+/* The witness's own options and what it makes of them. */
+static struct {
+    const char *name, *key, *logs_path;
+    bool want_vkey;
+    struct ov_note_signer *signer;
+    struct witness_logs *logs;
+    struct witness_app app;
+} w;
+
 static int
-init_store(const char *dir)
+prepare(void *ctx, const struct ov_server_args *args)
 {
-    struct ov_db *db = NULL;
-    int rc = witness_store_open(dir, &db);
-    ov_db_close(db);
-    if (rc != 0) {
-        fprintf(stderr, "onevoice-witness: database: %s\n", ov_strerror(rc));
+    (void)ctx;
+    int rc = load_key(args->data, w.key, w.name, &w.signer);
+    if (rc == 0 && w.want_vkey) {
+        return print_vkey(w.signer) == 0 ? OV_SERVER_DONE : -OV_E_IO;
+    }
+    if (rc == 0 && w.logs_path == NULL) {
+        fprintf(stderr, "onevoice-witness: --logs FILE is required (see --help)\n");
+        return OV_SERVER_USAGE;
     }
     return rc;
 }
 
 static int
-serve(struct witness_app *app, const char *listen, const char *port_file)
+start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
+      struct ov_http_cfg *hcfg)
 {
-    struct ov_metrics *m = NULL;
-    struct ov_http *http = NULL;
-    int rc = ov_metrics_new(&m);
-    rc = rc ? rc : witness_app_init(app, m);
-    struct ov_http_cfg hcfg = {
-        .listen = listen,
-        .routes = witness_routes,
-        .n_routes = witness_n_routes,
-        .user = app,
-        .metrics = m,
-    };
+    (void)ctx;
+    int rc = witness_logs_load(w.logs_path, &w.logs);
     if (rc == 0) {
-        rc = ov_http_start(&hcfg, &http);
+        /* created or migrated once, before any request can race for it */
+        struct ov_db *db = NULL;
+        rc = witness_store_open(args->data, &db);
+        ov_db_close(db);
         if (rc != 0) {
-            fprintf(stderr, "onevoice-witness: cannot listen on %s: %s\n",
-                    listen ? listen : OV_ADDR_DEFAULT, ov_strerror(rc));
+            fprintf(stderr, "onevoice-witness: database: %s\n", ov_strerror(rc));
         }
     }
-    if (rc == 0 && port_file != NULL) {
-        rc = ov_cli_write_port(port_file, ov_http_port(http));
-    }
-    if (rc == 0) {
-        fprintf(stderr, "onevoice-witness: %s serving %zu logs on port %u\n",
-                ov_note_signer_verifier(app->signer)->name, witness_logs_count(app->logs),
-                ov_http_port(http));
-        while (!ov_cli_wait_ms(UINT32_MAX)) {
-        }
-    }
-    ov_http_stop(http);
-    ov_metrics_free(m);
+    w.app = (struct witness_app){ .dir = args->data, .signer = w.signer, .logs = w.logs };
+    rc = rc ? rc : witness_app_init(&w.app, m);
+    hcfg->routes = witness_routes;
+    hcfg->n_routes = witness_n_routes;
+    hcfg->user = &w.app;
     return rc;
 }
+
+static void
+stop(void *ctx)
+{
+    (void)ctx;
+    witness_logs_free(w.logs);
+    ov_note_signer_free(w.signer);
+}
+
+static void
+describe(void *ctx, char *buf, size_t len)
+{
+    (void)ctx;
+    snprintf(buf, len, "%s following %zu logs", ov_note_signer_verifier(w.signer)->name,
+             witness_logs_count(w.logs));
+}
+
+static const struct ov_cli_opt opts[] = {
+    { "--name", "NAME", "the witness's key name, e.g. witness.example.org/w1 (first start)",
+      &w.name, NULL, NULL },
+    { "--key", "FILE",
+      "use this cosigning key (x/mod PRIVATE+KEY format, type 0x04, mode 0600) instead of "
+      "DIR/witness.key",
+      &w.key, NULL, NULL },
+    { "--print-vkey", NULL, "print the witness's cosignature/v1 verifier key and exit", NULL,
+      &w.want_vkey, NULL },
+    { "--logs", "FILE", "the logs to witness: lines \"ORIGIN VKEY\" (Ed25519 log keys; '#' "
+      "comments)", &w.logs_path, NULL, NULL },
+};
 
 int
 main(int argc, char **argv)
 {
-    const char *listen = NULL, *data = NULL, *port_file = NULL, *name = NULL, *key = NULL;
-    const char *logs_path = NULL;
-    bool want_vkey = false;
-    const struct ov_cli_opt opts[] = {
-        {"--listen", "HOST:PORT", "address to serve on (default 127.0.0.1:0)", &listen, NULL,
-         ov_addr_check},
-        {"--data", "DIR", "state directory (required; created 0700)", &data, NULL, NULL},
-        {"--port-file", "FILE", "write the bound port here once serving", &port_file, NULL, NULL},
-        {"--name", "NAME", "the witness's key name, e.g. witness.example.org/w1 (first start)",
-         &name, NULL, NULL},
-        {"--key", "FILE",
-         "use this cosigning key (x/mod PRIVATE+KEY format, type 0x04, mode "
-         "0600) instead of DIR/witness.key",
-         &key, NULL, NULL},
-        {"--print-vkey", NULL, "print the witness's cosignature/v1 verifier key and exit", NULL,
-         &want_vkey, NULL},
-        {"--logs", "FILE",
-         "the logs to witness: lines \"ORIGIN VKEY\" (Ed25519 log keys; '#' "
-         "comments)",
-         &logs_path, NULL, NULL},
+    const struct ov_server spec = {
+        .prog = "onevoice-witness",
+        .summary = summary,
+        .opts = opts,
+        .n_opts = sizeof opts / sizeof opts[0],
+        .prepare = prepare,
+        .start = start,
+        .stop = stop,
+        .describe = describe,
     };
-    int rc = ov_cli_parse(argc, argv, summary, opts, sizeof opts / sizeof opts[0]);
-    if (rc != 0) {
-        return rc > 0 ? 0 : 2;
-    }
-    if (data == NULL) {
-        fprintf(stderr, "onevoice-witness: --data DIR is required (see --help)\n");
-        return 2;
-    }
-    struct ov_note_signer *signer = NULL;
-    struct witness_logs *logs = NULL;
-    if (ov_cli_signals_init() != 0 || ov_cli_harden() != 0 || ov_cli_data_dir(data) != 0 ||
-        load_key(data, key, name, &signer) != 0) {
-        return 1;
-    }
-    if (want_vkey) {
-        rc = print_vkey(signer);
-        ov_note_signer_free(signer);
-        return rc == 0 ? 0 : 1;
-    }
-    if (logs_path == NULL) {
-        fprintf(stderr, "onevoice-witness: --logs FILE is required (see --help)\n");
-        ov_note_signer_free(signer);
-        return 2;
-    }
-    rc = witness_logs_load(logs_path, &logs);
-    rc = rc ? rc : init_store(data);
-    struct witness_app app = {.dir = data, .signer = signer, .logs = logs};
-    rc = rc ? rc : serve(&app, listen, port_file);
-    witness_logs_free(logs);
-    ov_note_signer_free(signer);
-    return rc == 0 ? 0 : 1;
+    return ov_server_main(&spec, argc, argv);
 }

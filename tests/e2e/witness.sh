@@ -226,6 +226,9 @@ done
 # ---- the vector exchange ----------------------------------------------------------------
 start "$tmp/d1"
 check "server started" test -s "$tmp/port"
+timeout 5 "$BIN" --data "$tmp/d1" --key "$tmp/witness.skey" --logs "$tmp/logs" \
+    >"$tmp/second.log" 2>&1
+check "a second witness on the same data directory refuses to start" grep -q 'in use' "$tmp/second.log"
 get "/$(cat "$tmp/origin_hash")/checkpoint"
 check "monitoring: nothing cosigned yet -> 404" test "$status" = 404
 expect s1 200
