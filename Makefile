@@ -109,6 +109,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# A unit test of a server's own modules (test_verifier_*.c) links them all but its main.
+VERIFIER_OBJ = $(filter-out %/main.o,$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard verifier/*.c)))
+$(BUILD)/tests/test_verifier_%: $(BUILD)/obj/tests/unit/test_verifier_%.o $(VERIFIER_OBJ) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -177,6 +177,7 @@ start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
         .batch_ms = u32_or(g.batch_ms, 0),
         .witnesses = g.wits,
         .notify = notify,
+        .metrics = m,
     };
     rc = rc ? rc : tlog_seq_start(&scfg, &g.app.seq);
     /* a metric that failed to register stays NULL, which the counters ignore */

@@ -30,13 +30,10 @@ struct tlog_seq {
     uint64_t size;
     bool dirty; /* a failed transaction left the in-memory state ahead of the database */
     uint64_t next_expiry_ms; /* when expired nonces are next deleted */
-    struct tlog_ticket **batch;
-    size_t n_batch;
+    struct ov_gc *gc; /* the sequencer: one transaction for the tickets queued meanwhile */
 
     pthread_mutex_t mu;
-    pthread_cond_t work;    /* sequencer: tickets queued, or stopping */
     pthread_cond_t grown;   /* publisher: the committed tree grew, or stopping */
-    struct tlog_ticket *head, *tail;
     bool stopping;
     uint64_t committed_size;
     uint8_t committed_root[OV_HASH_LEN];
@@ -44,8 +41,8 @@ struct tlog_seq {
     uint64_t published_size;
     bool have_published;
 
-    pthread_t seq_thread, pub_thread;
-    bool seq_started, pub_started;
+    pthread_t pub_thread;
+    bool pub_started;
 };
 
 /* ---- tickets ---------------------------------------------------------------------- */
@@ -240,8 +237,9 @@ append_one(struct tlog_seq *s, struct ov_bytes entry, const uint8_t hash[OV_HASH
     return rc;
 }
 
+/* The sequencer's transaction: every ticket of the batch, then the tiles and the head. */
 static int
-commit_batch(struct ov_db *db, void *ctx)
+commit_batch(void *ctx, struct ov_db *db, struct ov_gc_job *jobs)
 {
     struct tlog_seq *s = ctx;
     (void)db;
@@ -254,8 +252,8 @@ commit_batch(struct ov_db *db, void *ctx)
     }
     s->dirty = true;
     uint64_t now = ov_now_ms();
-    for (size_t b = 0; b < s->n_batch && rc == 0; b++) {
-        struct tlog_ticket *t = s->batch[b];
+    for (struct ov_gc_job *j = jobs; j != NULL && rc == 0; j = j->next) {
+        struct tlog_ticket *t = ov_gc_job_of(j, struct tlog_ticket, job);
         for (size_t i = 0; i < t->n && rc == 0; i++) {
             rc = append_one(s, t->entries[i], t->hashes[i], &t->indices[i]);
         }
@@ -305,101 +303,46 @@ commit_batch(struct ov_db *db, void *ctx)
     return rc < 0 ? rc : 0;
 }
 
-static void *
-seq_main(void *arg)
+/* After the batch's transaction: the committed tree for the publisher, each ticket's answer. */
+static void
+batch_done(void *ctx, struct ov_gc_job *jobs, int rc)
 {
-    pthread_setname_np(pthread_self(), "log-seq"); /* for top -H and perf */
-    struct tlog_seq *s = arg;
-    size_t cap = 0;
-    for (;;) {
-        pthread_mutex_lock(&s->mu);
-        while (s->head == NULL && !s->stopping) {
-            pthread_cond_wait(&s->work, &s->mu);
-        }
-        if (s->head == NULL) {
+    struct tlog_seq *s = ctx;
+    if (rc == 0) {
+        s->dirty = false;
+        uint8_t root[OV_HASH_LEN];
+        if (ov_tiler_root(s->tiler, root) == 0) {
+            pthread_mutex_lock(&s->mu);
+            s->committed_size = s->size;
+            memcpy(s->committed_root, root, OV_HASH_LEN);
+            pthread_cond_signal(&s->grown);
             pthread_mutex_unlock(&s->mu);
-            break;
         }
-        if (s->cfg.batch_ms > 0 && !s->stopping) {
-            /* let more requests join this batch */
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            uint64_t ns = (uint64_t)until.tv_nsec + (uint64_t)s->cfg.batch_ms * 1000000u;
-            until.tv_sec += (time_t)(ns / 1000000000u);
-            until.tv_nsec = (long)(ns % 1000000000u);
-            while (!s->stopping && pthread_cond_timedwait(&s->work, &s->mu, &until) == 0) {
-            }
-        }
-        struct tlog_ticket *list = s->head;
-        s->head = s->tail = NULL;
-        pthread_mutex_unlock(&s->mu);
-
-        s->n_batch = 0;
-        for (struct tlog_ticket *t = list; t != NULL; t = t->next) {
-            if (s->n_batch == cap) {
-                size_t ncap = cap ? 2 * cap : 64;
-                struct tlog_ticket **nb = realloc(s->batch, ncap * sizeof *nb);
-                if (nb == NULL) {
-                    break; /* the rest fails below with NOMEM */
-                }
-                s->batch = nb;
-                cap = ncap;
-            }
-            s->batch[s->n_batch++] = t;
-        }
-        size_t n_ok = s->n_batch;
-        /* the hashes a batch adds are undone with it, also between attempts */
-        int rc = ov_rowmap_tx(s->hashes, s->db, commit_batch, s);
-        if (rc == 0) {
-            s->dirty = false;
-            uint8_t root[OV_HASH_LEN];
-            if (ov_tiler_root(s->tiler, root) == 0) {
-                pthread_mutex_lock(&s->mu);
-                s->committed_size = s->size;
-                memcpy(s->committed_root, root, OV_HASH_LEN);
-                pthread_cond_signal(&s->grown);
-                pthread_mutex_unlock(&s->mu);
-            }
-        } else {
-            fprintf(stderr, "%s:%d: batch failed: %s\n", __FILE__, __LINE__, ov_strerror(rc));
-            s->dirty = true;
-        }
-        size_t i = 0;
-        for (struct tlog_ticket *t = list, *next; t != NULL; t = next, i++) {
-            next = t->next;
-            t->err = (rc == 0 && i < n_ok) ? 0 : (rc != 0 ? rc : -OV_E_NOMEM);
-            t->size = s->size;
-            atomic_store(&t->done, true);
-            tlog_ticket_release(t);
-        }
-        if (s->cfg.notify != NULL) {
-            s->cfg.notify(s->cfg.notify_ctx, TLOG_EVENT_COMMIT);
-        }
+    } else {
+        s->dirty = true;
     }
-    free(s->batch);
-    s->batch = NULL;
-    return NULL;
+    for (struct ov_gc_job *j = jobs, *next; j != NULL; j = next) {
+        next = j->next;
+        struct tlog_ticket *t = ov_gc_job_of(j, struct tlog_ticket, job);
+        t->err = rc;
+        t->size = s->size;
+        atomic_store(&t->done, true);
+        tlog_ticket_release(t);
+    }
+    if (s->cfg.notify != NULL) {
+        s->cfg.notify(s->cfg.notify_ctx, TLOG_EVENT_COMMIT);
+    }
 }
 
 int
 tlog_seq_submit(struct tlog_seq *s, struct tlog_ticket *t)
 {
-    pthread_mutex_lock(&s->mu);
-    if (s->stopping) {
-        pthread_mutex_unlock(&s->mu);
-        return -OV_E_STATE;
-    }
     atomic_fetch_add(&t->refs, 1);
-    t->next = NULL;
-    if (s->tail != NULL) {
-        s->tail->next = t;
-    } else {
-        s->head = t;
+    int rc = ov_gc_submit(s->gc, &t->job, NULL);
+    if (rc != 0) {
+        tlog_ticket_release(t);
     }
-    s->tail = t;
-    pthread_cond_signal(&s->work);
-    pthread_mutex_unlock(&s->mu);
-    return 0;
+    return rc;
 }
 
 /* ---- the publisher ---------------------------------------------------------------- */
@@ -561,7 +504,6 @@ tlog_seq_start(const struct tlog_seq_cfg *cfg, struct tlog_seq **out)
     }
     s->cfg = *cfg;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->work, NULL);
     pthread_cond_init(&s->grown, NULL);
     ov_buf_init(&s->bundle, OV_MAX_BUNDLE_LEN);
     ov_buf_init(&s->published, 0);
@@ -589,8 +531,19 @@ tlog_seq_start(const struct tlog_seq_cfg *cfg, struct tlog_seq **out)
         rc = ov_tiler_root(s->tiler, s->committed_root);
     }
     if (rc == 0) {
-        rc = pthread_create(&s->seq_thread, NULL, seq_main, s) == 0 ? 0 : -OV_E_NOMEM;
-        s->seq_started = rc == 0;
+        /* the hashes a batch adds are undone with it, also between attempts */
+        struct ov_gc_cfg gcfg = {
+            .name = "log-seq",
+            .db = s->db,
+            .undo = s->hashes,
+            .gather_us = cfg->batch_ms * 1000u,
+            .gather_always = cfg->batch_ms > 0,
+            .ctx = s,
+            .run = commit_batch,
+            .finish = batch_done,
+            .metrics = cfg->metrics,
+        };
+        rc = ov_gc_start(&gcfg, &s->gc);
     }
     if (rc == 0) {
         rc = pthread_create(&s->pub_thread, NULL, pub_main, s) == 0 ? 0 : -OV_E_NOMEM;
@@ -610,15 +563,9 @@ tlog_seq_stop(struct tlog_seq *s)
     if (s == NULL) {
         return;
     }
+    ov_gc_stop(s->gc); /* finishes the queued batches first */
     pthread_mutex_lock(&s->mu);
     s->stopping = true;
-    pthread_cond_broadcast(&s->work);
-    pthread_cond_broadcast(&s->grown);
-    pthread_mutex_unlock(&s->mu);
-    if (s->seq_started) {
-        pthread_join(s->seq_thread, NULL);
-    }
-    pthread_mutex_lock(&s->mu);
     pthread_cond_broadcast(&s->grown);
     pthread_mutex_unlock(&s->mu);
     if (s->pub_started) {
@@ -630,7 +577,6 @@ tlog_seq_stop(struct tlog_seq *s)
     ov_db_close(s->db);
     ov_db_close(s->pub_db);
     ov_rowmap_free(s->hashes);
-    pthread_cond_destroy(&s->work);
     pthread_cond_destroy(&s->grown);
     pthread_mutex_destroy(&s->mu);
     free(s);

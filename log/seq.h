@@ -21,6 +21,7 @@
 
 #include "base/bytes.h"
 #include "base/err.h"
+#include "infra/groupcommit.h"
 #include "primitives/merkle.h"
 #include "primitives/note.h"
 
@@ -44,7 +45,7 @@ struct tlog_ticket {
     int err;                        /* valid once done */
     uint64_t size;                  /* the committed tree size after the batch */
     bool wait_checkpoint;           /* the producer asked for a checkpoint and proofs */
-    struct tlog_ticket *next;       /* queue link, sequencer-private */
+    struct ov_gc_job job;           /* its place in the sequencer's queue */
 };
 
 /* A ticket for n entries (copied from entries[]), with their leaf hashes, one reference
@@ -64,6 +65,7 @@ struct tlog_seq_cfg {
     void (*notify)(void *ctx, int event); /* TLOG_EVENT_COMMIT after each batch,
                                               * TLOG_EVENT_CHECKPOINT after each publication */
     void *notify_ctx;
+    struct ov_metrics *metrics;        /* the sequencer's groupcommit_* series; NULL: none */
 };
 
 struct tlog_seq;

@@ -1,6 +1,7 @@
 /* contexts: the contexts the verifier learned from the log, by id (an open-addressing
  * table of pointers; entries are never removed, so a pointer handed out stays valid). */
 #include "app.h"
+#include "contexts.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -22,6 +22,12 @@
 #include <jansson.h>
 
 #include "app.h"
+#include "commit.h"
+#include "contexts.h"
+#include "follower.h"
+#include "keys.h"
+#include "sender.h"
+#include "tally.h"
 #include "base/codec.h"
 #include "infra/httpc.h"
 #include "store.h"

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "keys.h"
 
 enum { KEY_SPENT = 1, KEY_RATED, KEY_HASH };
 

@@ -5,6 +5,10 @@
 #include <string.h>
 
 #include "app.h"
+#include "commit.h"
+#include "follower.h"
+#include "routes.h"
+#include "sender.h"
 #include "infra/server.h"
 #include "base/codec.h"
 #include "infra/keyfile.h"
@@ -186,7 +190,7 @@ start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
         fprintf(stderr, "onevoice-verifier: metrics unavailable\n");
     }
     rc = vf_follower_init(app);
-    rc = rc ? rc : vf_committer_start(app);
+    rc = rc ? rc : vf_committer_start(app, m);
     g.committing = rc == 0;
     rc = rc ? rc : vf_sender_start(app);
     g.sending = rc == 0;

@@ -24,6 +24,8 @@
 #include <time.h>
 
 #include "app.h"
+#include "commit.h"
+#include "sender.h"
 #include "primitives/cbor.h"
 #include "base/clock.h"
 #include "protocol/logclient.h"

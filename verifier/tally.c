@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "tally.h"
 #include "base/codec.h"
 #include "protocol/receipt.h"
 
