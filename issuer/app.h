@@ -56,6 +56,7 @@ struct issuer_app {
     struct issuer_idp idps[ISSUER_MAX_IDPS];
     struct issuer_contexts *contexts;
     struct issuer_writer *writer;
+    struct ov_metrics *metrics; /* the /metrics registry (the writer adds its series) */
     struct issuer_outbox *outbox;
     _Atomic(struct ov_http *) http; /* set once serving */
     struct ov_db_per_thread dbs; /* each pool thread's connection */

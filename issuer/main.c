@@ -218,6 +218,7 @@ start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
     rc = rc ? rc : issuer_contexts_load(app->contexts, db);
     rc = rc ? rc : backlog(db, &pending);
     ov_db_close(db);
+    app->metrics = m;
     issuer_app_metrics(app, m);
     ov_gauge_set(app->backlog, pending);
     uint64_t pace_ms = ISSUER_PACE_MS;

@@ -1,16 +1,13 @@
 #include "writer.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <stdatomic.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "base/clock.h"
 #include "outbox.h"
 #include "store.h"
 
@@ -18,25 +15,23 @@
 /* WAL frames (pages) after which the writer checkpoints (16 MiB of 4 KiB pages): one
  * checkpoint then copies each page the batches rewrote once, not once per batch */
 #define WRITER_CHECKPOINT_FRAMES 4000
-/* and, while idle, every this many seconds (a passive checkpoint with nothing to copy
+/* and, while idle, every this many microseconds (a passive checkpoint with nothing to copy
  * costs a read of the WAL index) */
 #define WRITER_IDLE_CHECKPOINT_US 1000000u
 
 struct issuer_writer {
     struct issuer_app *app;
     struct ov_db *db;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t work;
-    struct issuer_job *head, *tail;
-    uint64_t next_seq; /* the number of the next job queued */
-    size_t queued;     /* jobs between head and tail */
-    unsigned pace_ms;
-    bool idle; /* waiting for a first job */
-    bool busy; /* the last batch had company: the next one waits for more */
-    int wal_frames; /* in the WAL after the last commit (the WAL hook's count) */
-    bool stopping;
+    struct ov_gc *gc;
+    pthread_mutex_t mu; /* each job's done and abandoned */
+    int wal_frames;     /* in the WAL after the last commit (the WAL hook's count) */
 };
+
+static struct issuer_job *
+job_of(struct ov_gc_job *g)
+{
+    return ov_gc_job_of(g, struct issuer_job, job);
+}
 
 static int
 remember_sig(struct ov_db *db, const struct issuer_job *j, enum issuer_job_result *res)
@@ -121,61 +116,27 @@ run_job(struct issuer_writer *w, struct issuer_job *j)
     return rc;
 }
 
+/* The batch's transaction: each job in its own savepoint, so a refused one leaves nothing
+ * while its batch-mates commit. Repeatable: every job's result is set afresh. */
 static int
-batch(struct issuer_writer *w, struct issuer_job *jobs, size_t *n_issued)
+run_batch(void *ctx, struct ov_db *db, struct ov_gc_job *jobs)
 {
-    int rc = -OV_E_DB_BUSY;
-    *n_issued = 0;
-    for (int attempt = 0; attempt < OV_DB_TX_TRIES && rc == -OV_E_DB_BUSY; attempt++) {
-        rc = ov_db_exec(w->db, "BEGIN IMMEDIATE");
-    }
-    if (rc != 0) {
-        return rc;
-    }
-    for (struct issuer_job *j = jobs; j != NULL && rc == 0; j = j->next) {
-        rc = issuer_store_run(w->db, "sp_begin");
-        if (rc == 0 && j->fn != NULL) {
-            j->err = j->fn(w->db, j->fn_ctx);
-            j->result = j->err == 0 ? JOB_ISSUED : JOB_FAILED;
-        }
-        if (rc == 0 && j->fn != NULL && j->err == 0) {
-            rc = issuer_store_run(w->db, "sp_release");
-        } else if (rc == 0 && j->fn == NULL && run_job(w, j) == 0 &&
-                   (j->result == JOB_ISSUED || j->result == JOB_RETRY)) {
-            *n_issued += j->result == JOB_ISSUED;
-            rc = issuer_store_run(w->db, "sp_release");
+    struct issuer_writer *w = ctx;
+    int rc = 0;
+    for (struct ov_gc_job *g = jobs; g != NULL && rc == 0; g = g->next) {
+        struct issuer_job *j = job_of(g);
+        rc = issuer_store_run(db, "sp_begin");
+        if (rc == 0 && run_job(w, j) == 0 &&
+            (j->result == JOB_ISSUED || j->result == JOB_RETRY)) {
+            rc = issuer_store_run(db, "sp_release");
         } else if (rc == 0) {
             /* refused, or a statement failed: this job leaves nothing; the batch goes on
              * unless the rollback itself fails */
-            rc = issuer_store_run(w->db, "sp_rollback");
-            rc = rc ? rc : issuer_store_run(w->db, "sp_release");
+            rc = issuer_store_run(db, "sp_rollback");
+            rc = rc ? rc : issuer_store_run(db, "sp_release");
         }
-    }
-    rc = rc ? rc : ov_db_exec(w->db, "COMMIT");
-    if (rc != 0) {
-        if (ov_db_exec(w->db, "ROLLBACK") != 0) {
-            fprintf(stderr, "%s:%d: issuance batch: rollback failed\n", __FILE__, __LINE__);
-        }
-        *n_issued = 0;
     }
     return rc;
-}
-
-/* Paces commits: at most one batch begins per w->pace_ms. A commit costs about the same
- * (its fsync, the index pages it rewrites, every reader's cache) however many jobs it
- * holds, and under load the pool threads bring a job every few tens of microseconds: the
- * wait turns many one-job commits into one. Only a writer under load waits (its last batch
- * held more than one job), so a lone client's requests wait for no one. Caller holds
- * w->mu. */
-static void
-linger(struct issuer_writer *w, struct timespec *last)
-{
-    struct timespec until = ov_timespec_add_us(*last, (uint64_t)w->pace_ms * 1000u);
-    while (w->busy && !w->stopping && w->queued < WRITER_MAX_BATCH &&
-           pthread_cond_timedwait(&w->work, &w->mu, &until) == 0) {
-    }
-    w->busy = w->queued > 1;
-    clock_gettime(CLOCK_MONOTONIC, last);
 }
 
 static int
@@ -193,103 +154,71 @@ note_wal(void *arg, sqlite3 *db, const char *name, int frames)
  * begins, so SQLite never rewinds the WAL, which then grows without end (measured: 555 MB
  * in 8 s of issuance), every frame landing in fresh blocks the file system must allocate
  * and zero. Here no issuance commits meanwhile (other writers are rare: enrollments,
- * contexts), so the next batch rewinds it. */
+ * contexts), so the next batch rewinds it. Also the engine's idle work: enrollments,
+ * contexts and pruning commit on other connections, and while no issuance runs their WAL
+ * frames are copied back here. */
 static void
-checkpoint(struct issuer_writer *w)
+checkpoint(void *ctx, struct ov_db *db)
 {
-    if (issuer_store_checkpoint(w->db) != 0) {
+    struct issuer_writer *w = ctx;
+    if (issuer_store_checkpoint(db) != 0) {
         fprintf(stderr, "%s:%d: WAL checkpoint failed\n", __FILE__, __LINE__);
     }
     w->wal_frames = 0;
 }
 
-static void *
-writer_main(void *arg)
+/* Each job done (freed if its request is gone), the waiting requests woken, the outbox
+ * kicked. */
+static void
+batch_done(void *ctx, struct ov_gc_job *jobs, int rc)
 {
-    pthread_setname_np(pthread_self(), "iss-writer"); /* for top -H and perf */
-    struct issuer_writer *w = arg;
-    /* The pool threads are busy with RSA; a commit they all wait for must not wait for a
-     * time slice behind them. Raising priority needs privilege; without it, the pool
-     * threads lower theirs (h_token.c). */
+    struct issuer_writer *w = ctx;
+    size_t n_issued = 0;
+    uint64_t level = 0;
+    struct ov_http *srv = NULL;
+    pthread_mutex_lock(&w->mu);
+    for (struct ov_gc_job *g = jobs, *next; g != NULL; g = next) {
+        next = g->next;
+        struct issuer_job *j = job_of(g);
+        if (rc != 0) {
+            j->result = JOB_FAILED;
+            j->err = rc;
+            memset(j->response, 0, sizeof j->response);
+        }
+        n_issued += j->result == JOB_ISSUED;
+        j->done = true;
+        level = j->seq; /* jobs are taken in queue order */
+        srv = j->srv;
+        if (j->abandoned) {
+            sodium_memzero(j, sizeof *j);
+            free(j);
+        }
+    }
+    /* under w->mu: a request that ends (and with it, at shutdown, the server) must first
+     * release its job, which waits for this lock */
+    if (srv != NULL) {
+        ov_http_notify_upto(srv, ISSUER_CH_ISSUED, level);
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (n_issued > 0) {
+        ov_gauge_add(w->app->backlog, (int64_t)n_issued);
+        issuer_outbox_kick(w->app->outbox);
+    }
+    if (w->wal_frames >= WRITER_CHECKPOINT_FRAMES) {
+        checkpoint(w, w->db);
+    }
+}
+
+/* The pool threads are busy with RSA; a commit they all wait for must not wait for a time
+ * slice behind them. Raising priority needs privilege; without it, the pool threads lower
+ * theirs (h_token.c). */
+static void
+raise_priority(void *ctx)
+{
+    struct issuer_writer *w = ctx;
     if (setpriority(PRIO_PROCESS, (id_t)gettid(), -10) != 0) {
         atomic_store(&w->app->nice_pool, true);
     }
-    struct timespec began = { 0, 0 }; /* when the last batch began */
-    for (;;) {
-        pthread_mutex_lock(&w->mu);
-        while (w->head == NULL && !w->stopping) {
-            w->idle = true;
-            struct timespec wake = ov_deadline_us(CLOCK_MONOTONIC, WRITER_IDLE_CHECKPOINT_US);
-            int waited = pthread_cond_timedwait(&w->work, &w->mu, &wake);
-            w->idle = false;
-            if (waited == ETIMEDOUT && w->head == NULL && !w->stopping) {
-                /* enrollments, contexts and pruning commit on other connections: while no
-                 * issuance runs, their WAL frames are copied back here */
-                pthread_mutex_unlock(&w->mu);
-                checkpoint(w);
-                pthread_mutex_lock(&w->mu);
-            }
-        }
-        if (w->head == NULL) {
-            pthread_mutex_unlock(&w->mu);
-            break;
-        }
-        linger(w, &began);
-        struct issuer_job *jobs = w->head, *last = w->head;
-        size_t taken = 1;
-        for (; taken < WRITER_MAX_BATCH && last->next != NULL; taken++) {
-            last = last->next;
-        }
-        w->head = last->next;
-        if (w->head == NULL) {
-            w->tail = NULL;
-        }
-        w->queued -= taken;
-        last->next = NULL;
-        pthread_mutex_unlock(&w->mu);
-
-        size_t n_issued = 0;
-        int rc = batch(w, jobs, &n_issued);
-        if (rc != 0) {
-            fprintf(stderr, "%s:%d: issuance batch failed: %s\n", __FILE__, __LINE__,
-                    ov_strerror(rc));
-        }
-        uint64_t level = 0;
-        struct ov_http *srv = NULL;
-        pthread_mutex_lock(&w->mu);
-        for (struct issuer_job *j = jobs, *next; j != NULL; j = next) {
-            next = j->next;
-            if (rc != 0) {
-                j->result = JOB_FAILED;
-                j->err = rc;
-                memset(j->response, 0, sizeof j->response);
-            }
-            j->done = true;
-            if (!j->async) {
-                pthread_cond_signal(&j->cv);
-            } else if (j->abandoned) {
-                sodium_memzero(j, sizeof *j);
-                free(j);
-            } else {
-                level = j->seq; /* jobs are taken in queue order */
-                srv = j->srv;
-            }
-        }
-        /* under w->mu: a request that ends (and with it, at shutdown, the server) must
-         * first release its job, which waits for this lock */
-        if (srv != NULL) {
-            ov_http_notify_upto(srv, ISSUER_CH_ISSUED, level);
-        }
-        pthread_mutex_unlock(&w->mu);
-        if (n_issued > 0) {
-            ov_gauge_add(w->app->backlog, (int64_t)n_issued);
-            issuer_outbox_kick(w->app->outbox);
-        }
-        if (w->wal_frames >= WRITER_CHECKPOINT_FRAMES) {
-            checkpoint(w);
-        }
-    }
-    return NULL;
 }
 
 int
@@ -301,27 +230,35 @@ issuer_writer_start(struct issuer_app *app, unsigned pace_ms, struct issuer_writ
         return -OV_E_NOMEM;
     }
     w->app = app;
-    w->pace_ms = pace_ms;
+    pthread_mutex_init(&w->mu, NULL);
     int rc = issuer_store_open(app->dir, &w->db);
     /* the indexes each issuance touches, held in memory: reads of them from the WAL cost a
      * system call per page */
     rc = rc ? rc : ov_db_exec(w->db, "PRAGMA cache_size = -65536");
     if (rc == 0) {
         sqlite3_wal_hook(ov_db_handle(w->db), note_wal, w);
-    }
-    if (rc == 0) {
-        pthread_mutex_init(&w->mu, NULL);
-        pthread_condattr_t ca;
-        pthread_condattr_init(&ca);
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        pthread_cond_init(&w->work, &ca);
-        pthread_condattr_destroy(&ca);
-        if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-            rc = -OV_E_NOMEM;
-        }
+        /* under load (the last batch had company) a batch begins at most every pace_ms: a
+         * commit costs about the same however many jobs it holds, and the pool threads
+         * bring one every few tens of microseconds; a lone client waits for no one */
+        struct ov_gc_cfg gcfg = {
+            .name = "iss-writer",
+            .db = w->db,
+            .gather_max = WRITER_MAX_BATCH,
+            .max_batch = WRITER_MAX_BATCH,
+            .pace_us = pace_ms * 1000u,
+            .ctx = w,
+            .run = run_batch,
+            .finish = batch_done,
+            .thread_start = raise_priority,
+            .idle = checkpoint,
+            .idle_us = WRITER_IDLE_CHECKPOINT_US,
+            .metrics = app->metrics,
+        };
+        rc = ov_gc_start(&gcfg, &w->gc);
     }
     if (rc != 0) {
         ov_db_close(w->db);
+        pthread_mutex_destroy(&w->mu);
         free(w);
         return rc;
     }
@@ -335,46 +272,27 @@ issuer_writer_stop(struct issuer_writer *w)
     if (w == NULL) {
         return;
     }
-    pthread_mutex_lock(&w->mu);
-    w->stopping = true;
-    pthread_cond_broadcast(&w->work);
-    pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
+    ov_gc_stop(w->gc); /* finishes the queued jobs */
     ov_db_close(w->db);
-    pthread_cond_destroy(&w->work);
     pthread_mutex_destroy(&w->mu);
     free(w);
-}
-
-/* Caller holds w->mu. */
-static void
-enqueue(struct issuer_writer *w, struct issuer_job *job)
-{
-    job->done = false;
-    job->next = NULL;
-    job->seq = ++w->next_seq;
-    if (w->tail != NULL) {
-        w->tail->next = job;
-    } else {
-        w->head = job;
-    }
-    w->tail = job;
-    w->queued++;
-    if (w->idle || w->queued == WRITER_MAX_BATCH) { /* a lingering writer sleeps on */
-        pthread_cond_signal(&w->work);
-    }
 }
 
 uint64_t
 issuer_writer_submit(struct issuer_writer *w, struct issuer_job *job, struct ov_http *srv)
 {
-    job->async = true;
     job->abandoned = false;
+    job->done = false;
     job->srv = srv;
-    pthread_mutex_lock(&w->mu);
-    enqueue(w, job);
-    uint64_t seq = job->seq;
-    pthread_mutex_unlock(&w->mu);
+    uint64_t seq = 0;
+    /* job->seq is written under the engine's lock, before the writer can take the job */
+    if (ov_gc_submit(w->gc, &job->job, &job->seq) != 0) {
+        job->result = JOB_FAILED;
+        job->err = -OV_E_STATE;
+        job->done = true;
+        return 0;
+    }
+    seq = job->seq;
     return seq;
 }
 
@@ -394,7 +312,7 @@ issuer_writer_release(struct issuer_writer *w, struct issuer_job *job)
         return;
     }
     pthread_mutex_lock(&w->mu);
-    bool queued = job->async && !job->done;
+    bool queued = job->seq != 0 && !job->done;
     job->abandoned = queued;
     pthread_mutex_unlock(&w->mu);
     if (!queued) {
@@ -403,31 +321,8 @@ issuer_writer_release(struct issuer_writer *w, struct issuer_job *job)
     }
 }
 
-void
-issuer_writer_run(struct issuer_writer *w, struct issuer_job *job)
-{
-    job->async = false;
-    pthread_cond_init(&job->cv, NULL);
-    pthread_mutex_lock(&w->mu);
-    enqueue(w, job);
-    while (!job->done) {
-        pthread_cond_wait(&job->cv, &w->mu);
-    }
-    pthread_mutex_unlock(&w->mu);
-    pthread_cond_destroy(&job->cv);
-}
-
 int
 issuer_writer_call(struct issuer_writer *w, ov_db_tx_fn fn, void *ctx)
 {
-    struct issuer_job *j = calloc(1, sizeof *j);
-    if (j == NULL) {
-        return -OV_E_NOMEM;
-    }
-    j->fn = fn;
-    j->fn_ctx = ctx;
-    issuer_writer_run(w, j);
-    int rc = j->result == JOB_ISSUED ? 0 : (j->err ? j->err : -OV_E_DB);
-    free(j);
-    return rc;
+    return ov_gc_call(w->gc, fn, ctx, OV_GC_IN_BATCH);
 }

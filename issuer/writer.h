@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "app.h"
+#include "infra/groupcommit.h"
 #include "contexts.h"
 #include "primitives/pp.h"
 
@@ -34,9 +35,7 @@ enum issuer_job_result {
 };
 
 struct issuer_job {
-    /* in: either a function to run in the batch (issuer_writer_call), or an issuance */
-    ov_db_tx_fn fn;
-    void *fn_ctx;
+    /* in: an issuance */
     const struct issuer_ctx *ctx;
     uint8_t pk[OV_SIGN_PK_LEN];
     uint8_t sig[OV_SIGN_SIG_LEN];
@@ -50,13 +49,11 @@ struct issuer_job {
     int err;
     /* private */
     bool done;
-    bool async;     /* issuer_writer_submit: no one waits on cv */
     bool abandoned; /* issuer_writer_release before done: the writer frees it */
     uint64_t seq;   /* its place in the queue: the level that announces its commit */
     struct ov_http *srv;
     struct issuer_writer *owner; /* for the request's state_free */
-    pthread_cond_t cv; /* its submitter waits on it: a batch wakes only its own jobs */
-    struct issuer_job *next;
+    struct ov_gc_job job;
 };
 
 /* The long-poll channel whose level is the number of the last committed job. */
@@ -73,13 +70,11 @@ OV_MUST_CHECK int issuer_writer_start(struct issuer_app *app, unsigned pace_ms,
                                       struct issuer_writer **out);
 /* Finishes queued jobs, stops the thread, frees. Accepts NULL. */
 void issuer_writer_stop(struct issuer_writer *w);
-/* Queues job and waits until its batch committed (or failed). The writer always finishes
- * a job it took, so this returns once job->result is final. */
-void issuer_writer_run(struct issuer_writer *w, struct issuer_job *job);
 /* Queues a job (allocated with malloc) without waiting and returns its number: once its
  * batch committed (or failed), job->result is final, issuer_writer_done says so, and the
  * writer raises srv's ISSUER_CH_ISSUED level to at least that number. The caller still
- * owns the job and ends with issuer_writer_release. */
+ * owns the job and ends with issuer_writer_release. Once stopping, the job is done at once
+ * (JOB_FAILED, -OV_E_STATE) and 0 returned. */
 uint64_t issuer_writer_submit(struct issuer_writer *w, struct issuer_job *job,
                               struct ov_http *srv);
 /* Whether a submitted job is finished (its result fields may then be read). */
@@ -87,8 +82,8 @@ bool issuer_writer_done(struct issuer_writer *w, struct issuer_job *job);
 /* Gives a submitted (or never submitted) job up: freed now if finished, else by the writer
  * when it is (a request that ended before its commit). Accepts NULL. */
 void issuer_writer_release(struct issuer_writer *w, struct issuer_job *job);
-/* Runs fn(db, ctx) in the writer's next batch, in its own savepoint (rolled back unless
- * fn returns 0), and waits for the commit: fn's result, or the batch's failure. The
+/* Runs fn(db, ctx) inside the writer's next batch and waits for the commit: fn's result, or
+ * the batch's failure (fn fails only when the database does, which fails the batch). The
  * outbox records the log's acknowledgements this way, so they never queue for the write
  * lock behind a stream of issuance batches. */
 OV_MUST_CHECK int issuer_writer_call(struct issuer_writer *w, ov_db_tx_fn fn, void *ctx);
