@@ -1,6 +1,8 @@
 /* h_token: POST /token-request, RFC 9578 §6 issuance with onevoice's enrollee signature
- * (docs/PROTOCOL.md §7). Order: the TokenRequest (400), its context by truncated key id
- * (404, 403 closed or not yet open), the enrollee signature and time window (401), then,
+ * (docs/PROTOCOL.md §7). Order: the TokenRequest as RFC 9578 §6.2 checks it, each failure
+ * 422 (token type, truncated key id, then size: a request of another type is refused for
+ * its type, whatever its size), the context found closed or not yet open (403), the
+ * enrollee signature and time window (401), then,
  * read-only, the enrollee (403) and the two cheap refusals (a stored answer for this
  * blinded message: no RSA; a spent quota: 429); then the blind signature, computed here,
  * on this pool thread, outside any lock; then the writer's transaction re-checks everything
@@ -69,18 +71,21 @@ token(struct ov_req *rq, struct issuer_app *app, struct issuer_job *j)
     uint8_t msg[OV_TOKREQ_SIGNED_LEN];
     uint64_t now = ov_now_ms();
     bool closed = false;
-    if (body.len != OV_PP_TOKEN_REQUEST_LEN) {
-        return issuer_refuse(rq, 400, R_MALFORMED, "malformed_request",
-                             "a TokenRequest is 259 bytes (RFC 9578 §6.1)");
-    }
-    if (((unsigned)body.ptr[0] << 8 | body.ptr[1]) != OV_PP_TOKEN_TYPE) {
-        return issuer_refuse(rq, 400, R_WRONG_TOKEN_TYPE, "wrong_token_type",
+    /* RFC 9578 §6.2: each of these is 422 (Unprocessable Content) */
+    if (body.len >= 2 && ((unsigned)body.ptr[0] << 8 | body.ptr[1]) != OV_PP_TOKEN_TYPE) {
+        return issuer_refuse(rq, 422, R_WRONG_TOKEN_TYPE, "wrong_token_type",
                              "only token type 2 (Blind RSA 2048) is issued");
     }
-    j->ctx = issuer_contexts_by_key(app->contexts, body.ptr[2], now / 1000, &closed);
-    if (j->ctx == NULL) {
-        return issuer_refuse(rq, 404, R_UNKNOWN_KEY_ID, "unknown_key_id",
+    j->ctx = body.len >= 3 ? issuer_contexts_by_key(app->contexts, body.ptr[2], now / 1000,
+                                                    &closed)
+                           : NULL;
+    if (j->ctx == NULL && body.len >= 3) {
+        return issuer_refuse(rq, 422, R_UNKNOWN_KEY_ID, "unknown_key_id",
                              "no context has this truncated token key id");
+    }
+    if (body.len != OV_PP_TOKEN_REQUEST_LEN) {
+        return issuer_refuse(rq, 422, R_MALFORMED, "malformed_request",
+                             "a TokenRequest of type 2 is 259 bytes (RFC 9578 §6.1)");
     }
     if (closed || now / 1000 < j->ctx->def.opens) {
         return issuer_refuse(rq, 403, R_CONTEXT_CLOSED, "context_closed",

@@ -20,7 +20,16 @@
 #include "primitives/sign.h"
 
 #define OV_ENTRY_VERSION 1
-#define OV_ENTRY_MAX_LEN 65535     /* bytes of an encoded entry: the C2SP entry-bundle limit */
+/* The one limit on an encoded entry, in bytes: a C2SP entry bundle (core/primitives/tiles)
+ * prefixes each entry with its length as a u16. Producers' encoders, the log's append
+ * request (core/protocol/logreq) and every reader cap entries with it. Two other limits are
+ * not entry sizes: OV_MAX_CBOR_LEN (64 KiB, core/primitives/cbor), the CBOR profile's
+ * default for any one message, a layer below entries (an entry fits it: entry.c asserts
+ * so), and OV_LOG_MAX_REQUEST_LEN, an append request's, which carries many entries. */
+#define OV_MAX_ENTRY_LEN 65535
+/* Old names of OV_MAX_ENTRY_LEN, kept until the files still using them change. */
+#define OV_ENTRY_MAX_LEN OV_MAX_ENTRY_LEN
+#define OV_LOG_MAX_ENTRY_LEN OV_MAX_ENTRY_LEN
 #define OV_MAX_CONTEXT_ID_LEN 64   /* [a-z0-9-], starting with a letter or digit */
 #define OV_MAX_TITLE_LEN 256
 #define OV_MAX_CHOICES 64
@@ -134,12 +143,12 @@ OV_MUST_CHECK int ov_label_check(const char *s);
 /* The same rule with another maximum (titles: OV_MAX_TITLE_LEN). */
 OV_MUST_CHECK int ov_text_check(const char *s, size_t max);
 
-/* Encodes e into out (initialised here, max OV_ENTRY_MAX_LEN). -OV_E_MALFORMED when a field
- * breaks its rule, -OV_E_TOO_BIG (over OV_ENTRY_MAX_LEN or a cap), -OV_E_NOMEM. */
+/* Encodes e into out (initialised here, max OV_MAX_ENTRY_LEN). -OV_E_MALFORMED when a field
+ * breaks its rule, -OV_E_TOO_BIG (over OV_MAX_ENTRY_LEN or a cap), -OV_E_NOMEM. */
 OV_MUST_CHECK int ov_entry_encode(const struct ov_entry *e, struct ov_buf *out);
 /* Decodes one entry strictly. The caller owns *e (ov_entry_clear: tallies hold memory).
  * -OV_E_MALFORMED / -OV_E_NONCANONICAL / -OV_E_TRUNCATED / -OV_E_TRAILING / -OV_E_TOO_BIG
- * (over OV_ENTRY_MAX_LEN, checked first); *e is zeroed on failure. */
+ * (over OV_MAX_ENTRY_LEN, checked first); *e is zeroed on failure. */
 OV_MUST_CHECK int ov_entry_decode(struct ov_bytes in, struct ov_entry *e);
 void ov_entry_clear(struct ov_entry *e);
 /* Whether in is shaped as a onevoice entry, which is all the log asks of what it appends
@@ -150,7 +159,9 @@ OV_MUST_CHECK int ov_entry_check_shape(struct ov_bytes in);
 
 /* The RFC 9577 TokenChallenge for context `id` of issuer `issuer`: token type 2,
  * issuer_name = issuer, redemption_context = SHA-256("onevoice/v1/redemption-context" ||
- * 0x00 || id), origin_info empty. out must hold OV_ENTRY_MAX_CHALLENGE_LEN bytes. */
+ * 0x00 || id), origin_info empty. out must hold OV_ENTRY_MAX_CHALLENGE_LEN bytes. The byte
+ * layout and a worked example are in docs/PROTOCOL.md §7.1 (pinned by tests/unit/test_entry.c,
+ * test_challenge_doc_example): change one, change both. */
 #define OV_ENTRY_MAX_CHALLENGE_LEN (2 + 2 + OV_MAX_ISSUER_NAME + 1 + 32 + 2)
 OV_MUST_CHECK int ov_entry_challenge(const char *issuer, const char *context_id, uint8_t *out,
                                      size_t out_max, size_t *out_len);

@@ -173,18 +173,29 @@ $IT request $U "$T/c4.key" r1 "$T/q1"
 check_eq "a signed request by curl" "$(signed q1)" 200
 check_eq "the same signed request again" "$(signed q1) $(err)" "409 replayed_request"
 $IT request $U "$T/c4.key" r1 "$T/q2" --type 1
-check_eq "wrong token type" "$(signed q2) $(err)" "400 wrong_token_type"
+# RFC 9578 §6.2: a wrong token type, an unknown truncated key id or a TokenRequest of the
+# wrong size is 422 (Unprocessable Content), checked in that order
+check_eq "wrong token type" "$(signed q2) $(err)" "422 wrong_token_type"
 $IT request $U "$T/c4.key" r1 "$T/q3"
 check_eq "unsigned request" "$(post_tok q3) $(err)" "401 bad_signature"
 head -c 100 "$T/q3.body" > "$T/q4.body"; cp "$T/q3.hdr" "$T/q4.hdr"
-check_eq "truncated TokenRequest" "$(signed q4) $(err)" "400 malformed_request"
+check_eq "truncated TokenRequest" "$(signed q4) $(err)" "422 malformed_request"
+head -c 258 "$T/q3.body" > "$T/q4s.body"; cp "$T/q3.hdr" "$T/q4s.hdr"
+check_eq "TokenRequest one byte short" "$(signed q4s) $(err)" "422 malformed_request"
+{ cat "$T/q3.body"; printf 'x'; } > "$T/q4l.body"; cp "$T/q3.hdr" "$T/q4l.hdr"
+check_eq "TokenRequest one byte long" "$(signed q4l) $(err)" "422 malformed_request"
+python3 -c 'import os,sys; b=open(sys.argv[1],"rb").read(); open(sys.argv[2],"wb").write(b"\x00\x01" + b[2:3] + os.urandom(49))' "$T/q3.body" "$T/q4t.body"
+cp "$T/q3.hdr" "$T/q4t.hdr"
+check_eq "a type-1 TokenRequest (52 bytes): its type is the reason" "$(signed q4t) $(err)" "422 wrong_token_type"
 python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[100]^=1; open(sys.argv[2],"wb").write(b)' "$T/q3.body" "$T/q5.body"
 cp "$T/q3.hdr" "$T/q5.hdr"
 check_eq "altered blinded message" "$(signed q5) $(err)" "401 bad_signature"
 FREE=$(python3 -c 'import json,sys; t={x["truncated_key_id"] for x in json.load(open(sys.argv[1]))}; print(min(set(range(256)) - t))' "$T/contexts.json")
 python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[2]=int(sys.argv[3]); open(sys.argv[2],"wb").write(b)' "$T/q3.body" "$T/q6.body" "$FREE"
 cp "$T/q3.hdr" "$T/q6.hdr"
-check_eq "unknown key id" "$(signed q6) $(err)" "404 unknown_key_id"
+check_eq "unknown key id" "$(signed q6) $(err)" "422 unknown_key_id"
+head -c 200 "$T/q6.body" > "$T/q6s.body"; cp "$T/q3.hdr" "$T/q6s.hdr"
+check_eq "unknown key id and the wrong size: the key id is the reason" "$(signed q6s) $(err)" "422 unknown_key_id"
 $IT request $U "$T/c4.key" r1 "$T/q7" --age-ms 120000
 check_eq "expired request" "$(signed q7) $(err)" "401 stale_request"
 $IT request $U "$T/c9.key" r1 "$T/q8"
@@ -192,8 +203,8 @@ check_eq "unknown enrollee" "$(signed q8) $(err)" "403 unknown_enrollee"
 $IT request $U "$T/c4.key" f1 "$T/q9"
 check_eq "context not open yet" "$(signed q9) $(err)" "403 context_closed"
 check_eq "GET on the issuance endpoint" "$(http_status GET "$U/token-request")" 405
-head -c 300 /dev/zero > "$T/q10.body"; cp "$T/q3.hdr" "$T/q10.hdr"
-check_eq "oversized TokenRequest" "$(signed q10)" 413
+head -c 1025 /dev/zero > "$T/q10.body"; cp "$T/q3.hdr" "$T/q10.hdr"
+check_eq "a body over 1 KiB: refused before it is read" "$(signed q10) $(err)" "413 body_too_large"
 check "the refused requests stored nothing: c4 still gets its other two" sh -c \
     "$IT token $U $T/c4.key r1 $T/x1 >/dev/null && $IT token $U $T/c4.key r1 $T/x2 >/dev/null"
 tool_refusal "and then its quota is spent" 429 quota_spent token $U "$T/c4.key" r1 "$T/x"

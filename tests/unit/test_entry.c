@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "base/bytes.h"
+#include "base/codec.h"
 #include "primitives/cbor.h"
 #include "protocol/entry.h"
 #include "primitives/pp.h"
@@ -800,21 +801,21 @@ test_size_limit(void)
         len = b.len;
         ov_buf_clear(&b);
     }
-    CHECK(len <= OV_ENTRY_MAX_LEN);
-    CHECK(len > OV_ENTRY_MAX_LEN - 200);
+    CHECK(len <= OV_MAX_ENTRY_LEN);
+    CHECK(len > OV_MAX_ENTRY_LEN - 200);
     /* a hand-made map of just over the limit is refused before any decoding */
-    uint8_t *big = calloc(1, OV_ENTRY_MAX_LEN + 1);
+    uint8_t *big = calloc(1, OV_MAX_ENTRY_LEN + 1);
     if (big != NULL) {
-        /* {"kind": ..., "x": h'00...'} of OV_ENTRY_MAX_LEN + 1 bytes */
+        /* {"kind": ..., "x": h'00...'} of OV_MAX_ENTRY_LEN + 1 bytes */
         static const uint8_t pre[] = { 0xa2, 0x61, 'x', 0x59, 0, 0 };
-        size_t blen = OV_ENTRY_MAX_LEN + 1 - sizeof pre - 15;
+        size_t blen = OV_MAX_ENTRY_LEN + 1 - sizeof pre - 15;
         memcpy(big, pre, sizeof pre);
         big[4] = (uint8_t)(blen >> 8);
         big[5] = (uint8_t)blen;
         static const uint8_t kind[] = { 0x64, 'k', 'i', 'n', 'd', 0x69, 'e', 'n', 'r', 'o',
                                         'l', 'l', 'm', 'e', 'n' };
         memcpy(big + sizeof pre + blen, kind, sizeof kind);
-        refuse(OV_BYTES(big, OV_ENTRY_MAX_LEN + 1), -OV_E_TOO_BIG);
+        refuse(OV_BYTES(big, OV_MAX_ENTRY_LEN + 1), -OV_E_TOO_BIG);
         free(big);
     }
     ov_entry_clear(&e);
@@ -915,6 +916,64 @@ test_challenge(void)
     longest[OV_MAX_ISSUER_NAME] = 0;
     CHECK_EQ_INT(ov_entry_challenge(longest, "a", out, sizeof out, &n), 0);
     CHECK_EQ_INT(n, OV_ENTRY_MAX_CHALLENGE_LEN);
+}
+
+/* The worked example of docs/PROTOCOL.md §7 ("The TokenChallenge of a context"), byte for
+ * byte: if this fails, the code or the document changed, and the other must follow. */
+static void
+test_challenge_doc_example(void)
+{
+    static const char want_rctx[] =
+        "25d4b7b7ce5317ed60b67607359e7d83f730ca2c444039cdef43a2ee5a30f08d";
+    static const char want_challenge[] =
+        "0002" "000e" "6973737565722e6578616d706c65" "20"
+        "25d4b7b7ce5317ed60b67607359e7d83f730ca2c444039cdef43a2ee5a30f08d" "0000";
+    static const char want_digest[] =
+        "d1a3d1ca4b80024cf21eab5a881eec9b498d826808a2ff0a374be8941726b41a";
+    uint8_t out[OV_ENTRY_MAX_CHALLENGE_LEN], digest[OV_PP_DIGEST_LEN];
+    char hex[2 * OV_ENTRY_MAX_CHALLENGE_LEN + 1];
+    size_t n = 0;
+    CHECK_EQ_INT(ov_entry_challenge("issuer.example", "budget-2027", out, sizeof out, &n), 0);
+    CHECK_EQ_INT(n, 53);
+    CHECK_EQ_INT(ov_hex_encode(hex, sizeof hex, out, n), 0);
+    if (strcmp(hex, want_challenge) != 0) {
+        fprintf(stderr, "TokenChallenge of the PROTOCOL.md example is %s\n", hex);
+    }
+    CHECK(strcmp(hex, want_challenge) == 0);
+    /* the redemption context: bytes 19..50, SHA-256 of the tag, its NUL and the id */
+    static const char msg[] = "onevoice/v1/redemption-context\0budget-2027";
+    uint8_t rctx[32];
+    crypto_hash_sha256(rctx, (const uint8_t *)msg, sizeof msg - 1);
+    CHECK_EQ_INT(sizeof msg - 1, 30 + 1 + 11);
+    CHECK_EQ_INT(ov_hex_encode(hex, sizeof hex, rctx, sizeof rctx), 0);
+    CHECK(strcmp(hex, want_rctx) == 0);
+    if (n == 53) {
+        CHECK_EQ_MEM(out + 19, rctx, 32);
+    }
+    /* what a Token's challenge_digest must be */
+    ov_pp_challenge_digest(OV_BYTES(out, n), digest);
+    CHECK_EQ_INT(ov_hex_encode(hex, sizeof hex, digest, sizeof digest), 0);
+    if (strcmp(hex, want_digest) != 0) {
+        fprintf(stderr, "challenge_digest of the PROTOCOL.md example is %s\n", hex);
+    }
+    CHECK(strcmp(hex, want_digest) == 0);
+    /* and the document shows these very bytes (tests run from the project's top folder) */
+    struct ov_buf doc;
+    CHECK_EQ_INT(ov_file_read("docs/PROTOCOL.md", 1u << 20, &doc), 0);
+    if (doc.ptr != NULL && ov_buf_reserve(&doc, 1) == 0) { /* room for a NUL */
+        doc.ptr[doc.len] = 0;
+        const char *shown[] = { want_rctx, want_digest, "000e 6973737565722e6578616d706c65",
+                                "6275646765742d32303237" };
+        for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++) {
+            if (strstr((const char *)doc.ptr, shown[i]) == NULL) {
+                fprintf(stderr, "docs/PROTOCOL.md §7.1 does not show %s\n", shown[i]);
+                test_failed++;
+            } else {
+                test_passed++;
+            }
+        }
+    }
+    ov_buf_clear(&doc);
 }
 
 static void
@@ -1044,7 +1103,7 @@ action_by_tree(const struct ov_action *a, bool signed_only, struct ov_buf *out)
     } else {
         rc = rc ? rc : ov_cbor_put_text(m, "choice", a->choice);
     }
-    ov_buf_init(out, OV_ENTRY_MAX_LEN);
+    ov_buf_init(out, OV_MAX_ENTRY_LEN);
     rc = rc ? rc : ov_cbor_encode(m, out);
     ov_cbor_free(m);
     return rc;
@@ -1136,6 +1195,7 @@ main(void)
     test_size_limit();
     test_encoder_refuses();
     test_challenge();
+    test_challenge_doc_example();
     test_action_signature();
     test_checks();
     TEST_DONE("test_entry");
