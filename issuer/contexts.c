@@ -73,7 +73,7 @@ from_row(sqlite3_stmt *st, struct issuer_ctx **out)
     struct issuer_ctx *c = calloc(1, sizeof *c);
     *out = NULL;
     int rc = c ? 0 : -OV_E_NOMEM;
-    rc = rc ? rc : ov_db_col_blob(st, 1, OV_MAX_CBOR_LEN, &entry);
+    rc = rc ? rc : ov_db_col_blob(st, 1, OV_MAX_ENTRY_LEN, &entry);
     rc = rc ? rc : ov_db_col_blob(st, 2, OV_BRSA_MAX_SK_DER_LEN, &sk);
     rc = rc ? rc : ov_db_col_uint64(st, 3, &c->log_index);
     rc = rc ? rc : ov_entry_decode(entry, &e);

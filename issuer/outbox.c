@@ -96,14 +96,15 @@ load_pending(struct ov_db *db, struct row *rows, size_t *n)
         struct ov_bytes e;
         struct row *r = &rows[*n];
         rc = ov_db_col_int64(st, 0, &r->id);
-        rc = rc ? rc : ov_db_col_blob(st, 1, OV_LOG_MAX_ENTRY_LEN, &e);
-        /* the append request is one deterministic-CBOR message: it must stay within
-         * OV_MAX_CBOR_LEN, its map and each byte string's head included */
+        rc = rc ? rc : ov_db_col_blob(st, 1, OV_MAX_ENTRY_LEN, &e);
+        /* a request's size, its map and each byte string's head included: OV_MAX_CBOR_LEN
+         * as a batch size only (the log takes OV_LOG_MAX_REQUEST_LEN); a first row always
+         * goes, alone if need be (an entry is at most OV_MAX_ENTRY_LEN) */
         if (rc == 0 && *n > 0 && bytes + e.len + 8 > OV_MAX_CBOR_LEN - ISSUER_OUTBOX_SLACK) {
             break;
         }
         bytes += e.len + 8;
-        ov_buf_init(&r->entry, OV_LOG_MAX_ENTRY_LEN);
+        ov_buf_init(&r->entry, OV_MAX_ENTRY_LEN);
         rc = rc ? rc : ov_buf_append(&r->entry, e.ptr, e.len);
         if (rc == 0) {
             (*n)++;

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "protocol/entry.h"
+
 static const char *const migrations[] = {
     /* 1: the first schema */
     "CREATE TABLE leaves (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, data BLOB NOT NULL)"

@@ -44,9 +44,9 @@ vf_item_new(void)
     if (it != NULL) {
         atomic_init(&it->refs, 1);
         atomic_init(&it->done, false);
-        ov_buf_init(&it->entry[0], OV_MAX_CBOR_LEN);
-        ov_buf_init(&it->entry[1], OV_MAX_CBOR_LEN);
-        ov_buf_init(&it->row_entry, OV_MAX_CBOR_LEN);
+        ov_buf_init(&it->entry[0], OV_MAX_ENTRY_LEN);
+        ov_buf_init(&it->entry[1], OV_MAX_ENTRY_LEN);
+        ov_buf_init(&it->row_entry, OV_MAX_ENTRY_LEN);
     }
     return it;
 }

@@ -38,7 +38,7 @@ existing(struct ov_db *db, struct vf_item *it, int64_t row, enum vf_outcome othe
     if (rc == OV_DB_ROW) {
         rc = ov_db_col_fixed(st, 2, ballot, sizeof ballot);
         rc = rc ? rc : ov_db_col_fixed(st, 0, it->row_hash, sizeof it->row_hash);
-        rc = rc ? rc : ov_db_col_blob(st, 1, OV_MAX_CBOR_LEN, &e);
+        rc = rc ? rc : ov_db_col_blob(st, 1, OV_MAX_ENTRY_LEN, &e);
     }
     if (rc == 0 && memcmp(ballot, it->ballot, sizeof ballot) != 0) {
         it->outcome = other;

@@ -19,8 +19,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "app.h"
 #include "commit.h"
 #include "contexts.h"
@@ -28,8 +26,8 @@
 #include "keys.h"
 #include "sender.h"
 #include "tally.h"
-#include "base/codec.h"
 #include "infra/httpc.h"
+#include "protocol/logproof.h"
 #include "store.h"
 #include "primitives/tiles.h"
 
@@ -220,31 +218,23 @@ vf_follower_prove(struct vf_app *app, uint64_t index, const uint8_t hash[32],
     }
     pthread_rwlock_unlock(&app->tree_lock);
     if (rc == 0 && !in_window) {
-        /* below the window: the log proves it, we check it against the verified root */
+        /* below the window: the log proves it (its answer read by the strict parser of
+         * core/protocol/logproof), we check it against the verified root */
         char url[1200];
         struct ov_httpc *h = NULL;
         struct ov_httpc_resp resp;
+        size_t n = 0;
         memset(&resp, 0, sizeof resp);
         snprintf(url, sizeof url, "%s/proof/inclusion?index=%llu&size=%llu", app->log.url,
                  (unsigned long long)index, (unsigned long long)size);
         rc = ov_httpc_new(&h);
-        rc = rc ? rc : ov_httpc_get(h, url, 64 * 1024, &resp);
+        rc = rc ? rc : ov_httpc_get(h, url, OV_MAX_LOGPROOF_LEN, &resp);
         rc = rc ? rc : (resp.status == 200 ? 0 : -OV_E_HTTP);
-        json_t *j = rc ? NULL : json_loadb((const char *)resp.body.ptr, resp.body.len, 0, NULL);
-        json_t *p = json_object_get(j, "proof");
-        size_t n = json_array_size(p);
-        rc = rc ? rc : (json_is_array(p) && n <= OV_MERKLE_MAX_PROOF ? 0 : -OV_E_MALFORMED);
-        for (size_t i = 0; i < n && rc == 0; i++) {
-            const char *s = json_string_value(json_array_get(p, i));
-            size_t got = 0;
-            rc = s && ov_b64_decode(proof + i * OV_HASH_LEN, OV_HASH_LEN, &got, s, strlen(s),
-                                    OV_B64_STD) == 0 && got == OV_HASH_LEN
-                     ? 0
-                     : -OV_E_MALFORMED;
-        }
+        rc = rc ? rc
+                : ov_logproof_parse(OV_LOGPROOF_INCLUSION, ov_buf_view(&resp.body), index, size,
+                                    proof, &n);
         rc = rc ? rc : ov_merkle_verify_inclusion(index, size, hash, proof, n, root);
         *n_proof = rc == 0 ? n : 0;
-        json_decref(j);
         ov_httpc_resp_clear(&resp);
         ov_httpc_free(h);
     }

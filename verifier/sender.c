@@ -10,6 +10,7 @@
  *
  * A request carries at most 64 KiB of entries, about 90 action entries; the pipeline makes
  * up for it. (512 KiB requests, tried: no difference in bench_verifier beyond its noise.)
+ * Every row fits one alone, so none can hold up the rows after it (VF_SEND_MAX_BYTES).
  *
  * Invariants the others rely on:
  *   - rows are recorded in id order: every row with id <= indexed_upto has its index, and
@@ -34,9 +35,20 @@
 
 #define VF_SEND_DEPTH 4            /* requests in flight */
 #define VF_SEND_MAX_ROWS 1024      /* rows per request */
-/* entry bytes per request: each entry costs its length and a 3-byte head, and the rest of
- * the request (keys, nonce, producer, time, wait) stays under 128 bytes */
-#define VF_SEND_MAX_BYTES (OV_MAX_CBOR_LEN - 128)
+/* Entry bytes per request: each entry costs its length and a CBOR head of at most 3 bytes
+ * (a byte string shorter than 65536), and the rest of the request (keys, nonce, producer,
+ * time, wait) stays under 128 bytes. Every row must fit a request alone, or the outbox would
+ * stop behind it, and the rows committed after it (receipts given) would never be logged.
+ * It does: every outbox row is an entry ov_entry_encode wrote (an action in routes.c, a
+ * tally in tally.c), and ov_entry_encode refuses to write more than OV_MAX_ENTRY_LEN =
+ * 65535 bytes, what the log takes (core/protocol/logreq) and what its bundles can carry.
+ * (In practice they are much smaller: an action entry is about 600 bytes, and decide.c
+ * keeps a rating round's targets within VF_MAX_TALLY_BYTES = 60000 bytes of its tally
+ * entry.) read_rows always takes a first row: 65535 + 3 bytes of entry, and at most 65666
+ * bytes of request, far under the log's OV_LOG_MAX_REQUEST_LEN (4 MiB). */
+#define VF_SEND_MAX_BYTES (OV_MAX_ENTRY_LEN + 3)
+_Static_assert(OV_MAX_ENTRY_LEN + 3 <= VF_SEND_MAX_BYTES, "the longest entry fits a request");
+_Static_assert(VF_SEND_MAX_BYTES + 128 <= OV_LOG_MAX_REQUEST_LEN, "which the log takes");
 #define VF_SEND_IDLE_MS 500        /* recheck the outbox at least this often */
 #define VF_SEND_BACKOFF_MAX_MS 2000
 
@@ -121,14 +133,17 @@ read_rows(struct ov_db *db, int64_t after, struct job *j)
         struct ov_bytes e;
         int64_t id = 0;
         rc = ov_db_col_int64(st, 0, &id);
-        rc = rc ? rc : ov_db_col_blob(st, 1, OV_LOG_MAX_ENTRY_LEN, &e);
+        rc = rc ? rc : ov_db_col_blob(st, 1, OV_MAX_ENTRY_LEN, &e);
         rc = rc ? rc : ov_db_col_fixed(st, 2, j->hashes[j->n], OV_HASH_LEN);
         if (rc != 0 || e.len == 0) {
             rc = rc ? rc : -OV_E_MALFORMED;
+            fprintf(stderr, "onevoice-verifier: outbox row %lld is no entry the log takes (%s): "
+                            "it and the rows after it stay unsent\n", (long long)id,
+                    ov_strerror(rc));
             break;
         }
-        if (bytes + e.len + 3 > VF_SEND_MAX_BYTES) {
-            break; /* the rest goes in the next request */
+        if (j->n > 0 && bytes + e.len + 3 > VF_SEND_MAX_BYTES) {
+            break; /* the rest goes in the next request (a first row always fits) */
         }
         bytes += e.len + 3;
         offs[j->n] = j->data.len;

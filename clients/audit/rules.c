@@ -292,7 +292,7 @@ load_state(struct audit_rules *r)
         const char *why;
         rc = ov_db_col_int64(st, 0, &n);
         rc = rc ? rc : ov_db_col_uint64(st, 1, &idx);
-        rc = rc ? rc : ov_db_col_blob(st, 2, OV_ENTRY_MAX_LEN, &b);
+        rc = rc ? rc : ov_db_col_blob(st, 2, OV_MAX_ENTRY_LEN, &b);
         rc = rc ? rc : ov_entry_decode(b, &r->scratch);
         if (rc == 0 && r->scratch.kind != OV_ENTRY_CONTEXT) {
             rc = -OV_E_MALFORMED;

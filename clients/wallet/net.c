@@ -135,7 +135,7 @@ pinned(struct wallet *w, struct listed *l)
     }
     rc = w_stmt(w, "ctx_get", &st, "t", l->c->def.id);
     if (rc == OV_DB_ROW) {
-        rc = ov_db_col_blob(st, 0, OV_MAX_CBOR_LEN, &e);
+        rc = ov_db_col_blob(st, 0, OV_MAX_ENTRY_LEN, &e);
         rc = rc ? rc : ov_db_col_uint64(st, 1, &idx);
         v = rc == 0 && e.len == enc.len && memcmp(e.ptr, enc.ptr, e.len) == 0 &&
                     idx == l->c->log_index

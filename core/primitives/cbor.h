@@ -25,7 +25,7 @@
 #include "base/bytes.h"
 #include "base/err.h"
 
-#define OV_MAX_CBOR_LEN   65536u /* bytes of one encoded message or entry */
+#define OV_MAX_CBOR_LEN   65536u /* bytes of one message (an entry: core/protocol/entry.h) */
 #define OV_MAX_CBOR_DEPTH 16u    /* nested arrays and maps */
 #define OV_MAX_CBOR_ITEMS 8192u  /* data items, map keys included */
 

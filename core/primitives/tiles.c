@@ -532,7 +532,7 @@ int
 ov_bundle_append(struct ov_buf *b, const uint8_t *entry, size_t len)
 {
     uint8_t prefix[2];
-    if (len > OV_MAX_ENTRY_LEN) {
+    if (len > UINT16_MAX) { /* its length prefix is a u16 */
         return -OV_E_TOO_BIG;
     }
     int rc = ov_buf_reserve(b, 2 + len);

@@ -41,8 +41,9 @@
 #define OV_TILE_LEVELS 8            /* hash-tile levels a 64-bit tree can have: 0..7 */
 #define OV_TILE_MAX_SYNTAX_LEVEL 63 /* what the path grammar allows */
 #define OV_MAX_TILE_PATH_LEN 64     /* longest path we parse (the longest real one is 47) */
-#define OV_MAX_ENTRY_LEN 65535      /* a bundle's u16 length prefix */
-#define OV_MAX_BUNDLE_LEN (OV_TILE_WIDTH * (2 + OV_MAX_ENTRY_LEN))
+/* a bundle: each entry after its u16 length (so at most UINT16_MAX bytes: the protocol's
+ * entries, core/protocol/entry.h's OV_MAX_ENTRY_LEN, are no longer) */
+#define OV_MAX_BUNDLE_LEN (OV_TILE_WIDTH * (2 + UINT16_MAX))
 
 struct ov_tile {
     int level;      /* 0..7 for a hash tile, OV_TILE_ENTRIES for an entry bundle */

@@ -11,6 +11,11 @@
  * writer's many small appends fill one allocation. */
 #define OV_ACTION_BUF_HINT 1024
 
+/* entry.h's OV_MAX_ENTRY_LEN: what a bundle's u16 length prefix can say, and what the CBOR
+ * profile decodes with its default limits */
+_Static_assert(OV_MAX_ENTRY_LEN <= UINT16_MAX, "an entry must fit a bundle's length prefix");
+_Static_assert(OV_MAX_ENTRY_LEN <= OV_MAX_CBOR_LEN, "an entry must fit one CBOR message");
+
 static const char *const kind_names[] = {
     [OV_ENTRY_CONTEXT] = "context",   [OV_ENTRY_ENROLLMENT] = "enrollment",
     [OV_ENTRY_ISSUANCE] = "issuance", [OV_ENTRY_ACTION] = "action",
@@ -239,7 +244,7 @@ int
 ov_entry_encode(const struct ov_entry *e, struct ov_buf *out)
 {
     if (e->kind == OV_ENTRY_ACTION) {
-        ov_buf_init(out, OV_ENTRY_MAX_LEN);
+        ov_buf_init(out, OV_MAX_ENTRY_LEN);
         int rc = ov_buf_reserve(out, OV_ACTION_BUF_HINT);
         rc = rc ? rc : encode_action(&e->u.action, out);
         if (rc != 0) {
@@ -247,7 +252,7 @@ ov_entry_encode(const struct ov_entry *e, struct ov_buf *out)
         }
         return rc;
     }
-    ov_buf_init(out, OV_ENTRY_MAX_LEN);
+    ov_buf_init(out, OV_MAX_ENTRY_LEN);
     cbor_item_t *m = ov_cbor_map_new();
     if (m == NULL) {
         return -OV_E_NOMEM;
@@ -480,7 +485,7 @@ ov_entry_decode(struct ov_bytes in, struct ov_entry *e)
     cbor_item_t *m = NULL;
     struct ov_bytes kind;
     uint64_t v = 0;
-    if (in.len > OV_ENTRY_MAX_LEN) {
+    if (in.len > OV_MAX_ENTRY_LEN) {
         return -OV_E_TOO_BIG; /* no bundle could carry it (docs/PROTOCOL.md §3) */
     }
     int rc = ov_cbor_decode_map(in, &m);
@@ -594,7 +599,7 @@ ov_entry_challenge(const char *issuer, const char *context_id, uint8_t *out, siz
 int
 ov_action_signed_bytes(const struct ov_action *a, struct ov_buf *out)
 {
-    ov_buf_init(out, OV_MAX_CBOR_LEN);
+    ov_buf_init(out, OV_MAX_ENTRY_LEN);
     int rc = ov_buf_reserve(out, OV_ACTION_BUF_HINT); /* one allocation, not a doubling chain */
     rc = rc ? rc : ov_cbor_write_head(out, OV_CBOR_MAP, 4u + a->is_rating);
     rc = rc ? rc : write_action_core(a, out);

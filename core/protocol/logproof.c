@@ -201,7 +201,7 @@ ov_logproof_context(struct ov_logproof *lp, const struct ov_logreader_cp *cp,
     struct ov_entry *e = calloc(1, sizeof *e);
     struct ov_buf enc;
     uint8_t leaf[OV_HASH_LEN];
-    ov_buf_init(&enc, OV_MAX_CBOR_LEN);
+    ov_buf_init(&enc, OV_MAX_ENTRY_LEN);
     int rc = e ? 0 : -OV_E_NOMEM;
     if (rc == 0) {
         e->kind = OV_ENTRY_CONTEXT;
@@ -213,7 +213,7 @@ ov_logproof_context(struct ov_logproof *lp, const struct ov_logreader_cp *cp,
     rc = rc ? rc : ov_logproof_inclusion(lp, cp, c->log_index, leaf);
     if (rc == 0 && entry != NULL) {
         *entry = enc;
-        ov_buf_init(&enc, OV_MAX_CBOR_LEN);
+        ov_buf_init(&enc, OV_MAX_ENTRY_LEN);
     }
     ov_buf_clear(&enc);
     free(e);

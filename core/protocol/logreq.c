@@ -34,7 +34,7 @@ ov_logreq_build(const struct ov_sign_key *key, const char *producer,
     rc = rc ? rc : ov_cbor_write_text(body, "entries");
     rc = rc ? rc : ov_cbor_write_head(body, OV_CBOR_ARRAY, n);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        rc = entries[i].len == 0 || entries[i].len > OV_LOG_MAX_ENTRY_LEN
+        rc = entries[i].len == 0 || entries[i].len > OV_MAX_ENTRY_LEN
                  ? -OV_E_TOO_BIG
                  : ov_cbor_write_bytes(body, entries[i].ptr, entries[i].len);
     }
@@ -81,7 +81,7 @@ ov_logreq_parse(struct ov_bytes body, struct ov_logreq *req)
     }
     for (size_t i = 0; i < n && rc == 0; i++) {
         rc = ov_cbor_view_next(&elems, &v);
-        rc = rc ? rc : ov_cbor_view_bytes(v, 1, OV_LOG_MAX_ENTRY_LEN, &req->entries[i]);
+        rc = rc ? rc : ov_cbor_view_bytes(v, 1, OV_MAX_ENTRY_LEN, &req->entries[i]);
     }
     if (rc == 0) {
         rc = ov_cbor_view_get(body, "nonce", &v);

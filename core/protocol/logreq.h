@@ -7,7 +7,7 @@
  *   body: one deterministic-CBOR map
  *     | key        | value                                                              |
  *     |------------|--------------------------------------------------------------------|
- *     | "entries"  | array of 1..OV_LOG_MAX_BATCH byte strings, each 1..65535 bytes     |
+ *     | "entries"  | array of 1..OV_LOG_MAX_BATCH byte strings, 1..OV_MAX_ENTRY_LEN each|
  *     | "nonce"    | byte string, 16 random bytes                                       |
  *     | "producer" | text, the producer's name in the log's configuration               |
  *     | "time"     | unsigned, the producer's clock in POSIX milliseconds               |
@@ -25,9 +25,9 @@
 #include "primitives/cbor.h"
 #include "base/err.h"
 #include "primitives/sign.h"
+#include "protocol/entry.h"
 
 #define OV_LOG_MAX_BATCH 4096
-#define OV_LOG_MAX_ENTRY_LEN 65535
 #define OV_LOG_MAX_REQUEST_LEN (4u << 20) /* also the log's body cap */
 #define OV_LOG_NONCE_LEN 16
 #define OV_LOG_SIG_HEADER "Onevoice-Signature"

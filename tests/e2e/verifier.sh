@@ -384,4 +384,44 @@ check_eq "with indices the log's tree does not have, it still reads the whole lo
 check_eq "it said so" "$(grep -c "does not hold our rows" "$T/ver.log")" 1
 check "and fetched every bundle to do it" test "$((G2 - G1))" -gt "$(( (SIZE + 255) / 256 ))"
 
+# --- an outbox row of the longest entry the log takes (65535 bytes) is sent alone: no row can
+# --- hold up the outbox (the verifier writes none that long itself; this one is put in the
+# --- database: {"x": 65519 bytes, "kind": "note"}, and a ballot after it) ---------------------
+kill "$ver_PID"; wait "$ver_PID" 2>/dev/null
+HB=$(python3 - "$T/v/verifier.db" <<'PY'
+import hashlib, sqlite3, sys
+e = b"\xa2\x61x\x59\xff\xef" + b"\x00" * 0xffef + b"\x64kind\x64note"
+assert len(e) == 65535
+h = hashlib.sha256(b"\x00" + e).digest()
+c = sqlite3.connect(sys.argv[1])
+c.execute("INSERT INTO entries (hash, entry, context) VALUES (?, ?, 'past')", (h, e))
+c.commit()
+print(h.hex())
+PY
+) || fail "the long row"
+start_server ver VPORT $BUILD/onevoice-verifier $VARGS
+V=http://127.0.0.1:$VPORT
+R=$(act town "$T/town.tok" 16 --choice yes --wait)
+check_eq "a ballot after the longest row is logged and proven" "$(field "$R" 1) $(field "$R" 2)" "200 proven"
+check_eq "and so is that row" "$($VT receipt "$V" "$HB" --wait | cut -d' ' -f1,2)" "200 proven"
+
+# --- below the proof window (after a restart) a receipt's proof comes from the log, whose
+# --- answer is read strictly (core/protocol/logproof): one shaped otherwise proves nothing --
+kill "$ver_PID"; wait "$ver_PID" 2>/dev/null
+echo pass > "$T/lp.mode"
+start_server lp LPPORT python3 tests/e2e/lib/proofproxy.py "$L" "$T/lp.mode" "$T/lp.requests"
+start_server ver VPORT $BUILD/onevoice-verifier --data "$T/v" --log "http://127.0.0.1:$LPPORT" \
+    --log-vkey "$VK" --witnesses "$T/witnesses" --quorum 1 --log-poll-ms 100
+V=http://127.0.0.1:$VPORT
+for m in extra dup missing other big short; do
+    echo "$m" > "$T/lp.mode"
+    check_eq "an old receipt whose proof the log answers '$m' (lib/proofproxy.py) is not proven" \
+        "$($VT receipt "$V" "$H1" | cut -d' ' -f1,2) $(grep -c "^GET /proof/inclusion $m\$" "$T/lp.requests")" \
+        "200 logged 1"
+done
+echo pass > "$T/lp.mode"
+R=$($VT receipt "$V" "$H1" --out "$T/r1d.json")
+check_eq "the same proof answered as the log does: proven" "$(field "$R" 1) $(field "$R" 2)" "200 proven"
+check "and that receipt checks offline" $VT check "$VK" "$T/r1d.json" $CHK
+
 summary

@@ -38,7 +38,7 @@ parse_tree(struct ov_bytes body, struct ov_logreq *req, cbor_item_t **tree)
         rc = -OV_E_MALFORMED;
     }
     for (size_t i = 0; i < n && rc == 0; i++) {
-        rc = ov_cbor_as_bytes(ov_cbor_at(arr, i), 1, OV_LOG_MAX_ENTRY_LEN, &req->entries[i]);
+        rc = ov_cbor_as_bytes(ov_cbor_at(arr, i), 1, OV_MAX_ENTRY_LEN, &req->entries[i]);
     }
     rc = rc ? rc : ov_cbor_get_fixed(*tree, "nonce", req->nonce, OV_LOG_NONCE_LEN);
     rc = rc ? rc : ov_cbor_get_text(*tree, "producer", 64, &req->producer);
@@ -99,7 +99,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
         for (size_t i = 0; i < req.n; i++) {
-            if (req.entries[i].len == 0 || req.entries[i].len > OV_LOG_MAX_ENTRY_LEN ||
+            if (req.entries[i].len == 0 || req.entries[i].len > OV_MAX_ENTRY_LEN ||
                 !same_bytes(req.entries[i], ref.entries[i]) ||
                 !inside(req.entries[i], data, size) ||
                 ov_entry_check_shape(req.entries[i]) != shape_tree(req.entries[i])) {

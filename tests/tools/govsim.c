@@ -57,8 +57,8 @@
 #define N_KEYS 4
 #define MAX_PENDING 2000000
 #define BATCH 2048
-/* core/protocol/logreq encodes and parses an append request as one CBOR message of at most
- * OV_MAX_CBOR_LEN (64 KiB), whatever docs/PROTOCOL.md §4.1 allows: keep requests under it */
+/* entry bytes per append request: a batch size only (the log takes requests of up to
+ * OV_LOG_MAX_REQUEST_LEN, core/protocol/logreq) */
 #define BATCH_BYTES 60000
 #define ISSUER "issuer.onevoice.test"
 #define OPENS 1700000000u
@@ -221,7 +221,7 @@ flush(struct sim *s, bool checkpoint)
         for (size_t i = 0; i < n; i++) {
             s->index[s->n_sent + i] = ack.indices[i];
             if (s->save != NULL) {
-                char b64[OV_ENTRY_MAX_LEN * 2];
+                char b64[OV_MAX_ENTRY_LEN * 2];
                 if (ov_b64_encode(b64, sizeof b64, v[i].ptr, v[i].len, OV_B64_STD) != 0) {
                     die("save", 0);
                 }
@@ -442,7 +442,7 @@ malformed_entry(struct sim *s)
 {
     cbor_item_t *m = ov_cbor_map_new();
     struct ov_buf b;
-    ov_buf_init(&b, OV_ENTRY_MAX_LEN);
+    ov_buf_init(&b, OV_MAX_ENTRY_LEN);
     must(m ? 0 : -OV_E_NOMEM, "cbor");
     must(ov_cbor_put_text(m, "kind", "action"), "cbor");
     must(ov_cbor_put_uint(m, "v", 1), "cbor");
@@ -686,12 +686,12 @@ cmd_replay(int argc, char **argv)
         die(argv[5], -OV_E_IO);
     }
     long alter = atol(opt(argc, argv, "--alter", "-1"));
-    static char line[OV_ENTRY_MAX_LEN * 2];
+    static char line[OV_MAX_ENTRY_LEN * 2];
     for (long i = 0; fgets(line, sizeof line, f) != NULL; i++) {
         size_t ll = strcspn(line, "\n");
         struct ov_buf b;
-        ov_buf_init(&b, OV_ENTRY_MAX_LEN);
-        must(ov_buf_reserve(&b, OV_ENTRY_MAX_LEN), "memory");
+        ov_buf_init(&b, OV_MAX_ENTRY_LEN);
+        must(ov_buf_reserve(&b, OV_MAX_ENTRY_LEN), "memory");
         must(ov_b64_decode(b.ptr, b.cap, &b.len, line, ll, OV_B64_STD), "saved entry");
         if (i == alter) {
             struct ov_entry e;

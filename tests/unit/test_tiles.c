@@ -738,7 +738,7 @@ test_tiler_errors(struct store *built, const uint8_t root[OV_HASH_LEN])
 static void
 test_bundles(void)
 {
-    static uint8_t big[OV_MAX_ENTRY_LEN + 1];
+    static uint8_t big[UINT16_MAX + 1];
     struct ov_bytes ent[OV_TILE_WIDTH];
     struct ov_buf b;
     size_t n = 99;
@@ -747,9 +747,9 @@ test_bundles(void)
     /* round trip, with an empty entry and a maximal one */
     CHECK_EQ_INT(ov_bundle_append(&b, (const uint8_t *)"abc", 3), 0);
     CHECK_EQ_INT(ov_bundle_append(&b, NULL, 0), 0);
-    CHECK_EQ_INT(ov_bundle_append(&b, big, OV_MAX_ENTRY_LEN), 0);
-    CHECK_EQ_INT(ov_bundle_append(&b, big, OV_MAX_ENTRY_LEN + 1), -OV_E_TOO_BIG);
-    CHECK_EQ_INT(b.len, 5 + 2 + 2 + OV_MAX_ENTRY_LEN);
+    CHECK_EQ_INT(ov_bundle_append(&b, big, UINT16_MAX), 0);
+    CHECK_EQ_INT(ov_bundle_append(&b, big, UINT16_MAX + 1), -OV_E_TOO_BIG);
+    CHECK_EQ_INT(b.len, 5 + 2 + 2 + UINT16_MAX);
     CHECK_EQ_MEM(b.ptr,
                  "\x00\x03"
                  "abc"
@@ -757,7 +757,7 @@ test_bundles(void)
                  "\xff\xff",
                  9);
     CHECK_EQ_INT(ov_bundle_parse(ov_buf_view(&b), 3, ent, &n), 0);
-    CHECK(n == 3 && ent[0].len == 3 && ent[1].len == 0 && ent[2].len == OV_MAX_ENTRY_LEN);
+    CHECK(n == 3 && ent[0].len == 3 && ent[1].len == 0 && ent[2].len == UINT16_MAX);
     CHECK_EQ_INT(ov_bundle_parse(ov_buf_view(&b), 0, ent, &n), 0);
     CHECK_EQ_INT(ov_bundle_parse(ov_buf_view(&b), 2, ent, &n), -OV_E_MALFORMED);
     CHECK_EQ_INT(n, 0);
