@@ -54,28 +54,10 @@ print_human(json_t *list)
     }
 }
 
-int
-cmd_contexts(struct wallet *w, int argc, char **argv)
+/* Lists the contexts, each checked against the log. */
+static int
+contexts(struct wallet *w, void *ctx)
 {
-    static const struct w_cmd cmd = {
-        "contexts", "",
-        "Lists the issuer's open contexts. Each is checked against the log: its context entry,\n"
-        "with the token key the issuer uses, must be included in a checkpoint that carries the\n"
-        "log's signature and the configured quorum of witness cosignatures. A key the log does\n"
-        "not show is refused and reported (exit status 1): it could tag one person.",
-        0,
-    };
-    struct w_opt opts[] = {
-        { "--json", NULL, "answer as JSON", NULL, &w->json, NULL, NULL },
-    };
-    int a = w_args(argc, argv, &cmd, opts, 1, NULL);
-    if (a != 0) {
-        return a > 0 ? W_EXIT_OK : W_EXIT_USAGE;
-    }
-    if (w_open(w, w->path) != 0) {
-        w_finish(w);
-        return w->path ? W_EXIT_REFUSED : W_EXIT_USAGE;
-    }
     struct w_context *list = NULL;
     size_t n = 0, n_refused = 0;
     json_t *report = json_array();
@@ -90,7 +72,23 @@ cmd_contexts(struct wallet *w, int argc, char **argv)
     }
     json_decref(report);
     free(list);
-    w_close(w);
-    w_finish(w);
+    (void)ctx;
     return rc == 0 && n_refused == 0 ? W_EXIT_OK : W_EXIT_REFUSED;
+}
+
+int
+cmd_contexts(struct wallet *w, int argc, char **argv)
+{
+    static const struct w_cmd cmd = {
+        "contexts", "",
+        "Lists the issuer's open contexts. Each is checked against the log: its context entry,\n"
+        "with the token key the issuer uses, must be included in a checkpoint that carries the\n"
+        "log's signature and the configured quorum of witness cosignatures. A key the log does\n"
+        "not show is refused and reported (exit status 1): it could tag one person.",
+        0,
+    };
+    struct w_opt opts[] = {
+        { "--json", NULL, "answer as JSON", NULL, &w->json, NULL, NULL },
+    };
+    return w_command(w, argc, argv, &cmd, opts, 1, NULL, contexts, NULL);
 }

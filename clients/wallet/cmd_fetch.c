@@ -158,31 +158,11 @@ quota_used(struct wallet *w, const struct w_context *ctx)
     return pending == 0 && spent > 0 && (uint64_t)spent >= ctx->def.quota;
 }
 
-int
-cmd_fetch(struct wallet *w, int argc, char **argv)
+/* A token for every open context, or only the one ctx names. */
+static int
+fetch(struct wallet *w, void *ctx)
 {
-    static const struct w_cmd cmd = {
-        "fetch", "",
-        "Gets a token for every open context at once (cover issuance: the issuer cannot tell in\n"
-        "which contexts you take part), each bound to a fresh one-time key. Only contexts whose\n"
-        "key is proven in the witnessed log are used. A request whose answer was lost is sent\n"
-        "again, never a new one: a lost answer never spends quota twice. Fetch well before you\n"
-        "vote: the issuer then cannot match the times.",
-        0,
-    };
-    const char *only = NULL;
-    struct w_opt opts[] = {
-        { "--context", "ID", "only this context (no cover)", &only, NULL, NULL, NULL },
-        { "--json", NULL, "answer as JSON", NULL, &w->json, NULL, NULL },
-    };
-    int a = w_args(argc, argv, &cmd, opts, 2, NULL);
-    if (a != 0) {
-        return a > 0 ? W_EXIT_OK : W_EXIT_USAGE;
-    }
-    if (w_open(w, w->path) != 0) {
-        w_finish(w);
-        return w->path ? W_EXIT_REFUSED : W_EXIT_USAGE;
-    }
+    const char *only = *(const char **)ctx;
     struct ov_sign_key *enrollee = w_enrollee_key(w);
     struct ov_issuerclient *ic = NULL;
     struct w_context *list = NULL;
@@ -249,7 +229,25 @@ out:
     free(list);
     ov_issuerclient_free(ic);
     ov_sign_key_free(enrollee);
-    w_close(w);
-    w_finish(w);
     return rc == 0 && n_bad == 0 && n_refused == 0 ? W_EXIT_OK : W_EXIT_REFUSED;
+}
+
+int
+cmd_fetch(struct wallet *w, int argc, char **argv)
+{
+    static const struct w_cmd cmd = {
+        "fetch", "",
+        "Gets a token for every open context at once (cover issuance: the issuer cannot tell in\n"
+        "which contexts you take part), each bound to a fresh one-time key. Only contexts whose\n"
+        "key is proven in the witnessed log are used. A request whose answer was lost is sent\n"
+        "again, never a new one: a lost answer never spends quota twice. Fetch well before you\n"
+        "vote: the issuer then cannot match the times.",
+        0,
+    };
+    const char *only = NULL;
+    struct w_opt opts[] = {
+        { "--context", "ID", "only this context (no cover)", &only, NULL, NULL, NULL },
+        { "--json", NULL, "answer as JSON", NULL, &w->json, NULL, NULL },
+    };
+    return w_command(w, argc, argv, &cmd, opts, 2, NULL, fetch, &only);
 }

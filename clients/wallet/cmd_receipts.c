@@ -172,28 +172,10 @@ check_one(struct wallet *w, struct ov_logproof *lp, struct ov_vclient *vc,
     return verdict;
 }
 
-int
-cmd_receipts(struct wallet *w, int argc, char **argv)
+/* Checks every receipt against the log. */
+static int
+receipts(struct wallet *w, void *ctx)
 {
-    static const struct w_cmd cmd = {
-        "receipts", "",
-        "Re-checks every stored receipt against the log's latest witnessed checkpoint: the\n"
-        "receipt's own proof, the consistency of the latest checkpoint with the receipt's, and\n"
-        "the entry's inclusion in the latest tree. Any action no longer in the log is\n"
-        "reported, and the exit status is then 1.",
-        0,
-    };
-    struct w_opt opts[] = {
-        { "--json", NULL, "answer as JSON", NULL, &w->json, NULL, NULL },
-    };
-    int a = w_args(argc, argv, &cmd, opts, 1, NULL);
-    if (a != 0) {
-        return a > 0 ? W_EXIT_OK : W_EXIT_USAGE;
-    }
-    if (w_open(w, w->path) != 0) {
-        w_finish(w);
-        return w->path ? W_EXIT_REFUSED : W_EXIT_USAGE;
-    }
     struct ov_logreader_cfg cfg;
     struct ov_logproof *lp = NULL;
     struct ov_vclient *vc = NULL;
@@ -282,7 +264,23 @@ out:
     ov_logreader_cp_clear(&latest);
     ov_vclient_free(vc);
     ov_logproof_free(lp);
-    w_close(w);
-    w_finish(w);
+    (void)ctx;
     return rc == 0 && n_bad == 0 ? W_EXIT_OK : W_EXIT_REFUSED;
+}
+
+int
+cmd_receipts(struct wallet *w, int argc, char **argv)
+{
+    static const struct w_cmd cmd = {
+        "receipts", "",
+        "Re-checks every stored receipt against the log's latest witnessed checkpoint: the\n"
+        "receipt's own proof, the consistency of the latest checkpoint with the receipt's, and\n"
+        "the entry's inclusion in the latest tree. Any action no longer in the log is\n"
+        "reported, and the exit status is then 1.",
+        0,
+    };
+    struct w_opt opts[] = {
+        { "--json", NULL, "answer as JSON", NULL, &w->json, NULL, NULL },
+    };
+    return w_command(w, argc, argv, &cmd, opts, 1, NULL, receipts, NULL);
 }

@@ -52,7 +52,8 @@ same_choice(const struct act_req *q, sqlite3_stmt *st, int col_choice, int col_r
            c.len == strlen(q->choice) && memcmp(c.ptr, q->choice, c.len) == 0;
 }
 
-/* The token row (seed, pseudonym, token) into the plan; the one-time key when seed is kept. */
+/* The token row (seed, pseudonym, token) into the plan, and its one-time key: *key is NULL
+ * unless it returns 0. */
 static int
 load_token(struct wallet *w, sqlite3_stmt *st, struct act_plan *p, struct ov_sign_key **key)
 {
@@ -68,8 +69,28 @@ load_token(struct wallet *w, sqlite3_stmt *st, struct act_plan *p, struct ov_sig
             rc = -OV_E_MALFORMED; /* a row that does not hold together */
         }
     }
+    if (rc != 0) {
+        ov_sign_key_free(*key); /* built before the check that failed */
+        *key = NULL;
+    }
     (void)w;
     return rc;
+}
+
+/* What the command names, into the plan: the context, the choice or the target and rating,
+ * and the route. */
+static void
+from_request(struct act_plan *p, const struct act_req *q)
+{
+    snprintf(p->a.context, sizeof p->a.context, "%s", q->context);
+    p->a.is_rating = q->rating;
+    if (q->rating) {
+        snprintf(p->a.target, sizeof p->a.target, "%s", q->target);
+        p->a.rating = q->value;
+    } else {
+        snprintf(p->a.choice, sizeof p->a.choice, "%s", q->choice);
+    }
+    p->via = q->via ? strdup(q->via) : NULL;
 }
 
 /* A stored action not yet confirmed, loaded for resending (the same signed bytes). */
@@ -89,16 +110,8 @@ load_sending(struct wallet *w, const struct act_req *q, int64_t n, struct act_pl
             memcpy(p->a.platform, plat.ptr, plat.len);
             p->a.platform[plat.len] = 0;
             p->a.has_token = with_token != 0;
-            snprintf(p->a.context, sizeof p->a.context, "%s", q->context);
-            p->a.is_rating = q->rating;
-            if (q->rating) {
-                snprintf(p->a.target, sizeof p->a.target, "%s", q->target);
-                p->a.rating = q->value;
-            } else {
-                snprintf(p->a.choice, sizeof p->a.choice, "%s", q->choice);
-            }
             /* resent by the route this command names: the signed bytes are the same */
-            p->via = q->via ? strdup(q->via) : NULL;
+            from_request(p, q);
         }
     } else if (rc == OV_DB_DONE) {
         rc = -OV_E_NOT_FOUND;
@@ -193,19 +206,11 @@ plan(struct wallet *w, const struct act_req *q, struct act_plan *p)
     }
     /* 4. the new action: the token goes with the pseudonym's first counted action only */
     int64_t admitted = count(w, "act_admitted", "b", p->a.pseudonym, OV_PSEUDONYM_LEN, NULL);
-    snprintf(p->a.context, sizeof p->a.context, "%s", q->context);
+    from_request(p, q);
     snprintf(p->a.platform, sizeof p->a.platform, "%s", q->platform);
-    p->a.is_rating = q->rating;
-    if (q->rating) {
-        snprintf(p->a.target, sizeof p->a.target, "%s", q->target);
-        p->a.rating = q->value;
-    } else {
-        snprintf(p->a.choice, sizeof p->a.choice, "%s", q->choice);
-    }
     p->a.has_token = admitted == 0;
     rc = admitted < 0 ? -OV_E_DB : ov_action_sign(&p->a, key);
     ov_sign_key_free(key);
-    p->via = q->via ? strdup(q->via) : NULL;
     return rc;
 }
 
@@ -239,15 +244,13 @@ record(struct wallet *w, struct act_plan *p, int rc, const struct ov_receipt *r,
         struct ov_buf json;
         int frc = ov_receipt_format(r, &json);
         char *s = frc == 0 ? strndup((const char *)json.ptr, json.len) : NULL;
-        frc = s ? w_stmt(w, "act_counted", NULL, "bti", r->hash, (size_t)OV_HASH_LEN, s,
-                         p->action_row)
-                : -OV_E_NOMEM;
+        ov_buf_clear(&json); /* on every path: s is what is stored */
+        frc = frc ? frc : s ? 0 : -OV_E_NOMEM;
+        frc = frc ? frc : w_stmt(w, "act_counted", NULL, "bti", r->hash, (size_t)OV_HASH_LEN, s,
+                                 p->action_row);
         free(s);
         if (frc == 0 && !p->a.is_rating) {
             frc = w_stmt(w, "tok_wipe", NULL, "ui", w_now(), p->token_row);
-        }
-        if (frc == 0) {
-            ov_buf_clear(&json);
         }
         if (frc < 0) {
             w_fail(w, "bad_wallet", "the %s was counted, but its receipt could not be stored "
@@ -361,9 +364,11 @@ check_request(struct wallet *w, const struct act_req *q, const struct ov_context
     return 0;
 }
 
+/* Votes or rates as q says. Returns the exit status. */
 static int
-act(struct wallet *w, const struct act_req *q)
+act(struct wallet *w, void *ctx)
 {
+    const struct act_req *q = ctx;
     struct ov_context *c = calloc(1, sizeof *c);
     struct act_plan p;
     struct ov_vclient *vc = NULL;
@@ -411,79 +416,62 @@ act(struct wallet *w, const struct act_req *q)
     free(p.via);
     sodium_memzero(&p, sizeof p);
     free(c);
-    return rc;
+    return rc == 0 ? W_EXIT_OK : W_EXIT_REFUSED;
+}
+
+/* vote and rate: the same options, and a rating's value is a number. Index: rating. */
+static const struct w_cmd act_cmds[2] = {
+    { "vote", "CONTEXT CHOICE",
+      "Votes CHOICE in the assembly CONTEXT with this wallet's token for it, signed by the\n"
+      "token's one-time key, and keeps the receipt. A second vote in the same context is\n"
+      "refused. If the answer is lost, run the same command again: the same ballot is sent.",
+      2 },
+    { "rate", "CONTEXT TARGET RATING",
+      "Rates TARGET in the rating round CONTEXT. The first rating sends the token, which\n"
+      "admits the token's one-time key as your pseudonym in this round; later ratings send\n"
+      "only the pseudonym. Each target is rated once.",
+      3 },
+};
+
+static int
+act_command(struct wallet *w, int argc, char **argv, bool rating)
+{
+    static const char *const platform_help[2] = {
+        "the platform the vote is made on (default " W_DEFAULT_PLATFORM ")",
+        "the platform the rating is made on (default " W_DEFAULT_PLATFORM ")",
+    };
+    const char *platform = NULL, *via = NULL, *pos[3];
+    struct w_opt opts[] = {
+        { "--platform", "NAME", platform_help[rating], &platform, NULL, NULL, NULL },
+        { "--via", "URL", "send through this platform (token in an Authorization header)", &via,
+          NULL, NULL, NULL },
+        { "--json", NULL, "answer as JSON", NULL, &w->json, NULL, NULL },
+    };
+    int a = w_args(argc, argv, &act_cmds[rating], opts, 3, pos);
+    if (a != 0) {
+        return a > 0 ? W_EXIT_OK : W_EXIT_USAGE;
+    }
+    struct act_req q = { pos[0], rating, rating ? NULL : pos[1], rating ? pos[1] : NULL, 0,
+                         platform ? platform : W_DEFAULT_PLATFORM, via };
+    if (rating) {
+        char *end = NULL;
+        q.value = (int64_t)strtoll(pos[2], &end, 10);
+        if (end == pos[2] || *end != 0) {
+            fprintf(stderr, "onevoice rate: RATING is an integer\n");
+            return W_EXIT_USAGE;
+        }
+    }
+    return w_run(w, act, &q);
 }
 
 int
 cmd_vote(struct wallet *w, int argc, char **argv)
 {
-    static const struct w_cmd cmd = {
-        "vote", "CONTEXT CHOICE",
-        "Votes CHOICE in the assembly CONTEXT with this wallet's token for it, signed by the\n"
-        "token's one-time key, and keeps the receipt. A second vote in the same context is\n"
-        "refused. If the answer is lost, run the same command again: the same ballot is sent.",
-        2,
-    };
-    const char *platform = NULL, *via = NULL, *pos[2];
-    struct w_opt opts[] = {
-        { "--platform", "NAME", "the platform the vote is made on (default " W_DEFAULT_PLATFORM ")",
-          &platform, NULL, NULL, NULL },
-        { "--via", "URL", "send through this platform (token in an Authorization header)", &via,
-          NULL, NULL, NULL },
-        { "--json", NULL, "answer as JSON", NULL, &w->json, NULL, NULL },
-    };
-    int a = w_args(argc, argv, &cmd, opts, 3, pos);
-    if (a != 0) {
-        return a > 0 ? W_EXIT_OK : W_EXIT_USAGE;
-    }
-    if (w_open(w, w->path) != 0) {
-        w_finish(w);
-        return w->path ? W_EXIT_REFUSED : W_EXIT_USAGE;
-    }
-    struct act_req q = { pos[0], false, pos[1], NULL, 0, platform ? platform : W_DEFAULT_PLATFORM,
-                         via };
-    int rc = act(w, &q);
-    w_close(w);
-    w_finish(w);
-    return rc == 0 ? W_EXIT_OK : W_EXIT_REFUSED;
+    return act_command(w, argc, argv, false);
 }
 
 int
 cmd_rate(struct wallet *w, int argc, char **argv)
 {
-    static const struct w_cmd cmd = {
-        "rate", "CONTEXT TARGET RATING",
-        "Rates TARGET in the rating round CONTEXT. The first rating sends the token, which\n"
-        "admits the token's one-time key as your pseudonym in this round; later ratings send\n"
-        "only the pseudonym. Each target is rated once.",
-        3,
-    };
-    const char *platform = NULL, *via = NULL, *pos[3];
-    struct w_opt opts[] = {
-        { "--platform", "NAME", "the platform the rating is made on (default " W_DEFAULT_PLATFORM ")",
-          &platform, NULL, NULL, NULL },
-        { "--via", "URL", "send through this platform (token in an Authorization header)", &via,
-          NULL, NULL, NULL },
-        { "--json", NULL, "answer as JSON", NULL, &w->json, NULL, NULL },
-    };
-    int a = w_args(argc, argv, &cmd, opts, 3, pos);
-    if (a != 0) {
-        return a > 0 ? W_EXIT_OK : W_EXIT_USAGE;
-    }
-    char *end = NULL;
-    long long v = strtoll(pos[2], &end, 10);
-    if (end == pos[2] || *end != 0) {
-        fprintf(stderr, "onevoice rate: RATING is an integer\n");
-        return W_EXIT_USAGE;
-    }
-    if (w_open(w, w->path) != 0) {
-        w_finish(w);
-        return w->path ? W_EXIT_REFUSED : W_EXIT_USAGE;
-    }
-    struct act_req q = { pos[0], true, NULL, pos[1], (int64_t)v,
-                         platform ? platform : W_DEFAULT_PLATFORM, via };
-    int rc = act(w, &q);
-    w_close(w);
-    w_finish(w);
-    return rc == 0 ? W_EXIT_OK : W_EXIT_REFUSED;
+    return act_command(w, argc, argv, true);
 }

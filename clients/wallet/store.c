@@ -354,6 +354,28 @@ w_close(struct wallet *w)
     w->db = NULL;
 }
 
+int
+w_run(struct wallet *w, int (*fn)(struct wallet *w, void *ctx), void *ctx)
+{
+    if (w_open(w, w->path) != 0) {
+        w_finish(w);
+        return w->path ? W_EXIT_REFUSED : W_EXIT_USAGE;
+    }
+    int status = fn(w, ctx);
+    w_close(w);
+    w_finish(w);
+    return status;
+}
+
+int
+w_command(struct wallet *w, int argc, char **argv, const struct w_cmd *cmd,
+          const struct w_opt *opts, size_t n_opts, const char **pos,
+          int (*fn)(struct wallet *w, void *ctx), void *ctx)
+{
+    int a = w_args(argc, argv, cmd, opts, n_opts, pos);
+    return a != 0 ? (a > 0 ? W_EXIT_OK : W_EXIT_USAGE) : w_run(w, fn, ctx);
+}
+
 void
 w_log_cfg(const struct wallet *w, struct ov_logreader_cfg *cfg)
 {
@@ -420,7 +442,7 @@ w_context_get(struct wallet *w, const char *id, struct ov_context *c)
     if (rc == OV_DB_DONE) {
         rc = -OV_E_NOT_FOUND;
     } else if (rc == OV_DB_ROW) {
-        rc = ov_db_col_blob(st, 0, OV_MAX_CBOR_LEN, &e);
+        rc = ov_db_col_blob(st, 0, OV_MAX_ENTRY_LEN, &e);
         rc = rc ? rc : ov_entry_decode(e, ent);
         rc = rc == 0 && ent->kind != OV_ENTRY_CONTEXT ? -OV_E_MALFORMED : rc;
         if (rc == 0) {

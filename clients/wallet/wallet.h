@@ -95,6 +95,13 @@ int w_create(struct wallet *w, const char *path);
 /* Opens an existing wallet and loads its configuration. Prints why it cannot. */
 int w_open(struct wallet *w, const char *path);
 void w_close(struct wallet *w);
+/* A command's work on its wallet: opens it, runs fn, closes it and prints the answer. Returns
+ * fn's exit status (W_EXIT_*), or the one for a wallet that cannot be opened. */
+int w_run(struct wallet *w, int (*fn)(struct wallet *w, void *ctx), void *ctx);
+/* A whole command: w_args (pos as there), then w_run. Returns the exit status. */
+int w_command(struct wallet *w, int argc, char **argv, const struct w_cmd *cmd,
+              const struct w_opt *opts, size_t n_opts, const char **pos,
+              int (*fn)(struct wallet *w, void *ctx), void *ctx);
 
 /* Binds the arguments per fmt (t: const char * or NULL, b: const void *, size_t, i: int64_t,
  * u: uint64_t) to the prepared statement `name` and steps it once: OV_DB_ROW (with st not

@@ -332,3 +332,17 @@ ov_httpc_base_len(const char *url)
     }
     return n;
 }
+
+int
+ov_httpc_new_base(const char *url, size_t room, char *base, size_t base_max,
+                  struct ov_httpc **out)
+{
+    *out = NULL;
+    size_t n = ov_httpc_base_len(url);
+    if (n >= base_max || room >= base_max - n) {
+        return -OV_E_TOO_BIG;
+    }
+    memcpy(base, url, n);
+    base[n] = '\0';
+    return ov_httpc_new(out);
+}

@@ -68,6 +68,11 @@ OV_MUST_CHECK int ov_httpc_resp_header(const struct ov_httpc_resp *resp, const c
                                        char *out, size_t out_max);
 /* The length of url without its trailing slashes: the base a client appends "/path" to. */
 size_t ov_httpc_base_len(const char *url);
+/* What every client of one service starts with: url's base (ov_httpc_base_len) copied into
+ * base, NUL-terminated, and a client in *out. -OV_E_TOO_BIG when the base, `room` bytes of
+ * path after it and the NUL do not fit in base_max; else as ov_httpc_new. */
+OV_MUST_CHECK int ov_httpc_new_base(const char *url, size_t room, char *base, size_t base_max,
+                                    struct ov_httpc **out);
 
 /* Frees the body and headers. Accepts NULL. */
 void ov_httpc_resp_clear(struct ov_httpc_resp *resp);

@@ -23,16 +23,8 @@ int
 ov_issuerclient_new(const char *base_url, struct ov_issuerclient **out)
 {
     *out = NULL;
-    size_t n = ov_httpc_base_len(base_url);
-    if (n + 64 > OV_ISSUERCLIENT_MAX_URL) {
-        return -OV_E_TOO_BIG;
-    }
     struct ov_issuerclient *c = calloc(1, sizeof *c);
-    if (c == NULL) {
-        return -OV_E_NOMEM;
-    }
-    memcpy(c->base, base_url, n);
-    int rc = ov_httpc_new(&c->http);
+    int rc = c ? ov_httpc_new_base(base_url, 64, c->base, sizeof c->base, &c->http) : -OV_E_NOMEM;
     if (rc != 0) {
         free(c);
         return rc;

@@ -24,23 +24,19 @@ ov_logclient_new(const char *base_url, const char *producer, const struct ov_sig
                  struct ov_logclient **out)
 {
     *out = NULL;
-    size_t ul = ov_httpc_base_len(base_url);
-    if (ul + sizeof "/add" > OV_LOGCLIENT_MAX_URL || strlen(producer) > 64) {
+    if (strlen(producer) > 64) {
         return -OV_E_TOO_BIG;
     }
     struct ov_logclient *c = calloc(1, sizeof *c);
-    if (c == NULL) {
-        return -OV_E_NOMEM;
-    }
-    memcpy(c->url, base_url, ul);
-    memcpy(c->url + ul, "/add", sizeof "/add");
-    strcpy(c->producer, producer);
-    c->key = key;
-    int rc = ov_httpc_new(&c->http);
+    int rc = c ? ov_httpc_new_base(base_url, strlen("/add"), c->url, sizeof c->url, &c->http)
+               : -OV_E_NOMEM;
     if (rc != 0) {
         free(c);
         return rc;
     }
+    strcat(c->url, "/add");
+    strcpy(c->producer, producer);
+    c->key = key;
     *out = c;
     return 0;
 }

@@ -20,16 +20,10 @@ int
 ov_vclient_new(const char *base_url, struct ov_vclient **out)
 {
     *out = NULL;
-    size_t n = ov_httpc_base_len(base_url);
-    if (n + OV_RECEIPT_PATH_LEN + 32 >= OV_VCLIENT_MAX_URL) {
-        return -OV_E_TOO_BIG;
-    }
     struct ov_vclient *c = calloc(1, sizeof *c);
-    if (c == NULL) {
-        return -OV_E_NOMEM;
-    }
-    memcpy(c->url, base_url, n);
-    int rc = ov_httpc_new(&c->http);
+    int rc = c ? ov_httpc_new_base(base_url, OV_RECEIPT_PATH_LEN + 32, c->url, sizeof c->url,
+                                   &c->http)
+               : -OV_E_NOMEM;
     if (rc != 0) {
         free(c);
         return rc;
