@@ -121,28 +121,13 @@ const struct ov_db_schema issuer_store_schema = {
 int
 issuer_store_open(const char *dir, struct ov_db **out)
 {
-    char path[4096];
-    int n = snprintf(path, sizeof path, "%s/issuer.db", dir);
-    *out = NULL;
-    if (n < 0 || (size_t)n >= sizeof path) {
-        return -OV_E_TOO_BIG;
-    }
-    /* the file holds token keys: create it 0600 before SQLite does (its WAL and shm
-     * files take the database's mode) */
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return -OV_E_IO;
-    }
-    close(fd);
-    int rc = ov_db_open(path, 0, &issuer_store_schema, out);
     /* commits never checkpoint: the writer does, after it has answered its batch (a
-     * checkpoint inside the commit would hold every issuance of the batch) */
-    rc = rc ? rc : ov_db_exec(*out, "PRAGMA wal_autocheckpoint = 0");
-    if (rc != 0) {
-        ov_db_close(*out);
-        *out = NULL;
-    }
-    return rc;
+     * checkpoint inside the commit would hold every issuance of the batch). The file holds
+     * token keys: the server's umask (077) makes it, its WAL and its shm 0600. Nothing here
+     * opens and closes the file by itself: closing any descriptor of it would drop the
+     * process's POSIX locks on it, which SQLite's other connections rely on. */
+    return ov_db_open_in(dir, "issuer.db", 0, &issuer_store_schema,
+                         "PRAGMA wal_autocheckpoint = 0", out);
 }
 
 int

@@ -81,22 +81,8 @@ const struct ov_db_schema tlog_store_schema = {
 int
 tlog_store_open(const char *dir, struct ov_db **out)
 {
-    char path[4096];
-    int n = snprintf(path, sizeof path, "%s/log.db", dir);
-    if (n < 0 || (size_t)n >= sizeof path) {
-        *out = NULL;
-        return -OV_E_TOO_BIG;
-    }
-    int rc = ov_db_open(path, 0, &tlog_store_schema, out);
-    if (rc == 0) {
-        /* tiles and leaf lookups are the hot read path: give them some cache */
-        rc = ov_db_exec(*out, "PRAGMA cache_size = -65536");
-        if (rc != 0) {
-            ov_db_close(*out);
-            *out = NULL;
-        }
-    }
-    return rc;
+    /* tiles and leaf lookups are the hot read path: give them some cache */
+    return ov_db_open_in(dir, "log.db", 0, &tlog_store_schema, "PRAGMA cache_size = -65536", out);
 }
 
 /* Copies the first `want` entries of a stored bundle (which has `have` >= want). */

@@ -48,13 +48,7 @@ static const struct ov_db_schema schema = {
 int
 witness_store_open(const char *dir, struct ov_db **out)
 {
-    char path[4096];
-    int n = snprintf(path, sizeof path, "%s/witness.db", dir);
-    if (n < 0 || (size_t)n >= sizeof path) {
-        *out = NULL;
-        return -OV_E_TOO_BIG;
-    }
-    return ov_db_open(path, 0, &schema, out);
+    return ov_db_open_in(dir, "witness.db", 0, &schema, NULL, out);
 }
 
 static int

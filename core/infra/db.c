@@ -546,3 +546,21 @@ ov_db_per_thread_get(struct ov_db_per_thread *p)
     }
     return db;
 }
+
+int
+ov_db_open_in(const char *dir, const char *file, unsigned flags,
+              const struct ov_db_schema *schema, const char *setup, struct ov_db **out)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/%s", dir, file);
+    *out = NULL;
+    if (n < 0 || (size_t)n >= sizeof path) {
+        return -OV_E_TOO_BIG;
+    }
+    int rc = ov_db_open(path, flags, schema, out);
+    if (rc == 0 && setup != NULL && (rc = ov_db_exec(*out, setup)) != 0) {
+        ov_db_close(*out);
+        *out = NULL;
+    }
+    return rc;
+}

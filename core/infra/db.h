@@ -58,6 +58,12 @@ struct ov_db;
  * -OV_E_NOMEM; *out is then NULL. */
 OV_MUST_CHECK int ov_db_open(const char *path, unsigned flags,
                              const struct ov_db_schema *schema, struct ov_db **out);
+/* ov_db_open on DIR/FILE, then `setup` (constant SQL such as pragmas; NULL for none): the
+ * one shape of every server's store. The file takes the process's umask (servers run with
+ * 077). -OV_E_TOO_BIG for a path over 4,095 bytes, else as ov_db_open and ov_db_exec. */
+OV_MUST_CHECK int ov_db_open_in(const char *dir, const char *file, unsigned flags,
+                                const struct ov_db_schema *schema, const char *setup,
+                                struct ov_db **out);
 /* Finalizes the statements and closes the connection. Accepts NULL. */
 void ov_db_close(struct ov_db *db);
 

@@ -469,6 +469,25 @@ test_threads(void)
     remove_db("threads.db");
 }
 
+/* A store's one shape: DIR/FILE, then its setup SQL; a path too long is refused. */
+static void
+test_open_in(void)
+{
+    struct ov_db *db = NULL;
+    CHECK_EQ_INT(ov_db_open_in(dir, "in.db", 0, &schema2, "PRAGMA cache_size = -4096", &db), 0);
+    CHECK_EQ_INT(query_int(db, "PRAGMA cache_size"), -4096);
+    CHECK_EQ_INT(query_int(db, "SELECT count(*) FROM counter"), 1); /* migrated */
+    ov_db_close(db);
+    CHECK_EQ_INT(ov_db_open_in(dir, "in.db", 0, &schema2, "NOT SQL", &db), -OV_E_DB);
+    CHECK(db == NULL);
+    char longdir[4200];
+    memset(longdir, 'a', sizeof longdir - 1);
+    longdir[sizeof longdir - 1] = 0;
+    CHECK_EQ_INT(ov_db_open_in(longdir, "in.db", 0, &schema2, NULL, &db), -OV_E_TOO_BIG);
+    CHECK(db == NULL);
+    remove_db("in.db");
+}
+
 int
 main(void)
 {
@@ -487,6 +506,7 @@ main(void)
     test_transactions();
     test_columns();
     test_threads();
+    test_open_in();
     rmdir(dir);
     TEST_DONE("test_db");
 }
