@@ -27,9 +27,6 @@
  * default for any one message, a layer below entries (an entry fits it: entry.c asserts
  * so), and OV_LOG_MAX_REQUEST_LEN, an append request's, which carries many entries. */
 #define OV_MAX_ENTRY_LEN 65535
-/* Old names of OV_MAX_ENTRY_LEN, kept until the files still using them change. */
-#define OV_ENTRY_MAX_LEN OV_MAX_ENTRY_LEN
-#define OV_LOG_MAX_ENTRY_LEN OV_MAX_ENTRY_LEN
 #define OV_MAX_CONTEXT_ID_LEN 64   /* [a-z0-9-], starting with a letter or digit */
 #define OV_MAX_TITLE_LEN 256
 #define OV_MAX_CHOICES 64
