@@ -2,7 +2,7 @@
  * own header (contexts.h, commit.h, decide.h, keys.h, sender.h, follower.h, tally.h, routes.h).
  *
  * Threads and who owns what:
- *   HTTP pool (routes.c)   parse and check an action, do the CPU work (RSA-PSS and Ed25519
+ *   HTTP pool (h_*.c)      parse and check an action, do the CPU work (RSA-PSS and Ed25519
  *                          verification, encoding the entry), hand it to the committer, then
  *                          long-poll until it is committed, acknowledged by the log, proven
  *   committer (commit.c)   group commit (core/infra/groupcommit): one transaction for every

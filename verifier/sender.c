@@ -39,7 +39,7 @@
  * (a byte string shorter than 65536), and the rest of the request (keys, nonce, producer,
  * time, wait) stays under 128 bytes. Every row must fit a request alone, or the outbox would
  * stop behind it, and the rows committed after it (receipts given) would never be logged.
- * It does: every outbox row is an entry ov_entry_encode wrote (an action in routes.c, a
+ * It does: every outbox row is an entry ov_entry_encode wrote (an action in h_actions.c, a
  * tally in tally.c), and ov_entry_encode refuses to write more than OV_MAX_ENTRY_LEN =
  * 65535 bytes, what the log takes (core/protocol/logreq) and what its bundles can carry.
  * (In practice they are much smaller: an action entry is about 600 bytes, and decide.c

@@ -57,7 +57,7 @@ static const struct ov_db_stmt_def stmts[] = {
                     "  pseudonym) VALUES (?, ?, ?, ?, ?, ?, ?, ?)" },
     /* follower.c: a new tally row */
     { "entry_put", "INSERT INTO entries (hash, entry, context) VALUES (?, ?, ?)" },
-    /* commit.c, routes.c: a row by id */
+    /* decide.c, follower.c, h_receipts.c: a row by id */
     { "entry_get", "SELECT e.hash, e.entry, e.ballot, l.log_index FROM entries e"
                    "  LEFT JOIN logged l USING (id) WHERE e.id = ?" },
     /* routes.c: the log index of a row */
