@@ -127,6 +127,8 @@ check_eq "a second log on the same data directory refuses to start" \
     "$($BUILD/onevoice-log $LOGARGS --port-file /dev/null 2>&1 | grep -c 'in use')" 1
 check_eq "health" "$(curl -s $U/healthz)" ok
 check "metrics in Prometheus format" sh -c "curl -s $U/metrics | grep -q '^tlog_entries_appended_total [0-9]'"
+check "metrics: the sequencer's group commits" sh -c "curl -s $U/metrics |
+    grep -q '^groupcommit_jobs_total{writer=\"log-seq\"} [1-9]'"
 check "metrics include the process's resident memory and SQLite's" sh -c \
     "curl -s $U/metrics | grep -q '^process_resident_memory_bytes [1-9]' &&
      curl -s $U/metrics | grep -q '^sqlite_memory_bytes [1-9]'"
