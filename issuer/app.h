@@ -22,6 +22,8 @@
 #define ISSUER_TOKEN_VALID_S (7u * 24u * 3600u) /* registrar enrollment tokens */
 
 struct issuer_contexts; /* contexts.h */
+struct ov_rowmap;       /* infra/rowmap.h */
+struct issuer_quota;    /* quota.h */
 struct issuer_writer;   /* writer.h */
 struct issuer_outbox;   /* outbox.h */
 
@@ -55,6 +57,8 @@ struct issuer_app {
     size_t n_idps;
     struct issuer_idp idps[ISSUER_MAX_IDPS];
     struct issuer_contexts *contexts;
+    struct ov_rowmap *blinded; /* (context, blinded) -> issuance (store.h); the writer adds */
+    struct issuer_quota *quota; /* each key's standing, for the checks before the RSA */
     struct issuer_writer *writer;
     struct ov_metrics *metrics; /* the /metrics registry (the writer adds its series) */
     struct issuer_outbox *outbox;

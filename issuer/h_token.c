@@ -4,7 +4,9 @@
  * its type, whatever its size), the context found closed or not yet open (403), the
  * enrollee signature and time window (401), then,
  * read-only, the enrollee (403) and the two cheap refusals (a stored answer for this
- * blinded message: no RSA; a spent quota: 429); then the blind signature, computed here,
+ * blinded message: no RSA; a spent quota: 429), from what the writer noted of the key
+ * (quota.h) and the in-memory index of answered messages (store.h) when it can, so most
+ * requests read nothing from the database; then the blind signature, computed here,
  * on this pool thread, outside any lock; then the writer's transaction re-checks everything
  * and records the issuance with its log entry, while the request long-polls for that
  * commit without holding its thread (writer.h). Every refusal stores nothing. */
@@ -19,6 +21,7 @@
 
 #include "app.h"
 #include "contexts.h"
+#include "quota.h"
 #include "store.h"
 #include "writer.h"
 
@@ -109,7 +112,16 @@ token(struct ov_req *rq, struct issuer_app *app, struct issuer_job *j)
     j->now_s = now / 1000;
     struct issuer_state p;
     struct ov_db *db = ov_db_per_thread_get(&app->dbs);
-    int rc = db ? issuer_store_state(db, j->pk, j->ctx->def.id, j->blinded, &p) : -OV_E_DB;
+    int rc = db ? 0 : -OV_E_DB;
+    memset(&p, 0, sizeof p);
+    /* what the writer noted is enough (quota.h): no read unless the blinded message may
+     * have been answered; a key it has not seen is read in full */
+    if (rc == 0 && issuer_quota_get(app->quota, j->pk, j->ctx, &p.issued, &p.revoked)) {
+        p.known = true;
+        rc = issuer_store_answered(db, app->blinded, j->ctx->def.id, j->blinded, &p);
+    } else if (rc == 0) {
+        rc = issuer_store_state(db, app->blinded, j->pk, j->ctx->def.id, j->blinded, &p);
+    }
     if (rc != 0) {
         return rc;
     }

@@ -13,6 +13,7 @@
 #include "base/codec.h"
 #include "contexts.h"
 #include "outbox.h"
+#include "quota.h"
 #include "store.h"
 #include "primitives/json.h"
 #include "writer.h"
@@ -159,6 +160,8 @@ static void
 app_clear(struct issuer_app *app)
 {
     issuer_contexts_free(app->contexts);
+    ov_rowmap_free(app->blinded);
+    issuer_quota_free(app->quota);
     ov_sign_key_free(app->producer);
     ov_secret_free(app->admin);
     ov_secret_free(app->registrar);
@@ -214,8 +217,10 @@ start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
     int rc = g.idps != NULL ? load_idps(app, g.idps) : 0;
     rc = rc ? rc : issuer_app_init(app);
     rc = rc ? rc : issuer_contexts_new(&app->contexts);
+    rc = rc ? rc : issuer_quota_new(&app->quota);
     rc = rc ? rc : issuer_store_open(args->data, &db);
     rc = rc ? rc : issuer_contexts_load(app->contexts, db);
+    rc = rc ? rc : issuer_store_load_blinded(db, &app->blinded);
     rc = rc ? rc : backlog(db, &pending);
     ov_db_close(db);
     app->metrics = m;

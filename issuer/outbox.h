@@ -1,7 +1,8 @@
 /* outbox: the sender thread. Every log entry the issuer owes (context, enrollment,
  * issuance) is first written to the outbox table in the same transaction as the state it
  * records; this thread appends the pending rows in order, in batches, to the log
- * (core/protocol/logclient, wait "durable"), marks them with the index the log acknowledged, and
+ * (core/protocol/logclient, wait "durable"), marks them with the index the log acknowledged
+ * (inside the writer's next batch: issuer_writer_call), and
  * retries with backoff until the log confirms, also after a crash, since the rows are
  * durable. The log deduplicates by leaf hash, so a row sent twice (a crash between the
  * log's answer and our mark) keeps its first index.

@@ -49,6 +49,22 @@ static const char *const migrations[] = {
     "  WITHOUT ROWID;"
     "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;"
     "INSERT INTO counters (name, value) VALUES ('enrollment', 0);",
+    /* 2: the (context, blinded) index moves to memory (core/infra/rowmap,
+     * issuer_store_state): its random 300-byte keys wrote a B-tree page per issuance. The
+     * table is rebuilt without it (dropping it drops its trigger, made again). */
+    "CREATE TABLE issuances_v2 (context TEXT NOT NULL REFERENCES contexts (id),"
+    "  pseudonym BLOB NOT NULL REFERENCES enrollees (pseudonym), n INTEGER NOT NULL CHECK (n >= 1),"
+    "  blinded BLOB NOT NULL CHECK (length(blinded) = 256),"
+    "  response BLOB NOT NULL CHECK (length(response) = 256), time INTEGER NOT NULL,"
+    "  outbox_id INTEGER NOT NULL UNIQUE REFERENCES outbox (id),"
+    "  PRIMARY KEY (context, pseudonym, n)) STRICT, WITHOUT ROWID;"
+    "INSERT INTO issuances_v2 (context, pseudonym, n, blinded, response, time, outbox_id)"
+    "  SELECT context, pseudonym, n, blinded, response, time, outbox_id FROM issuances;"
+    "DROP TABLE issuances;"
+    "ALTER TABLE issuances_v2 RENAME TO issuances;"
+    "CREATE TRIGGER issuances_quota BEFORE INSERT ON issuances"
+    "  WHEN NEW.n > (SELECT quota FROM contexts WHERE id = NEW.context)"
+    "  BEGIN SELECT RAISE(ABORT, 'quota exceeded'); END;",
 };
 
 static const struct ov_db_stmt_def stmts[] = {
@@ -96,14 +112,20 @@ static const struct ov_db_stmt_def stmts[] = {
     { "iss_insert",
       "INSERT INTO issuances (context, pseudonym, n, blinded, response, time, outbox_id)"
       " VALUES (?, ?, ?, ?, ?, ?, ?)" },
-    /* h_token.c, writer.c: everything an issuance decides on, in one lookup: the key's
-     * enrollee and revocation, the issuance that answered this blinded message (and
-     * whose), and how many tokens the enrollee holds in the context */
+    /* h_token.c, writer.c: what an issuance decides on, in one lookup: the key's enrollee
+     * and revocation, and how many tokens the enrollee holds in the context */
     { "iss_state",
-      "SELECT k.pseudonym, k.revoked IS NOT NULL, b.pseudonym, b.response,"
+      "SELECT k.pseudonym, k.revoked IS NOT NULL,"
       " (SELECT coalesce(max(n), 0) FROM issuances"  /* n runs 1, 2, 3: max is the count */
       "  WHERE context = ?2 AND pseudonym = k.pseudonym)"
-      " FROM keys k LEFT JOIN issuances b ON b.context = ?2 AND b.blinded = ?3 WHERE k.pk = ?1" },
+      " FROM keys k WHERE k.pk = ?1" },
+    /* h_token.c, writer.c: the issuance that answered this blinded message (and whose), one
+     * candidate of the in-memory index confirmed */
+    { "iss_answered",
+      "SELECT pseudonym, response FROM issuances"
+      " WHERE outbox_id = ?1 AND context = ?2 AND blinded = ?3" },
+    /* store.c: the in-memory index at start-up */
+    { "iss_blinded_all", "SELECT outbox_id, context, blinded FROM issuances" },
     /* writer.c: one savepoint per job, prepared once (they run thousands of times a second) */
     { "sp_begin", "SAVEPOINT job" },
     { "sp_release", "RELEASE job" },
@@ -159,32 +181,97 @@ issuer_store_run(struct ov_db *db, const char *name)
     return rc < 0 ? rc : 0;
 }
 
+static int
+blinded_key(struct ov_rowmap *m, const char *context, const uint8_t blinded[256], uint32_t *key)
+{
+    struct ov_bytes p[] = { OV_BYTES(context, strlen(context)), OV_BYTES(blinded, 256) };
+    return ov_rowmap_key(m, 0, p, 2, key);
+}
+
 int
-issuer_store_state(struct ov_db *db, const uint8_t pk[32], const char *context,
-                   const uint8_t blinded[256], struct issuer_state *s)
+issuer_store_add_blinded(struct ov_rowmap *m, const char *context, const uint8_t blinded[256],
+                         int64_t outbox_id)
+{
+    uint32_t key = 0;
+    int rc = outbox_id > 0 ? blinded_key(m, context, blinded, &key) : -OV_E_RANGE;
+    return rc ? rc : ov_rowmap_put(m, key, (uint64_t)outbox_id);
+}
+
+int
+issuer_store_load_blinded(struct ov_db *db, struct ov_rowmap **out)
+{
+    int rc = ov_rowmap_new(out);
+    sqlite3_stmt *st = ov_db_stmt(db, "iss_blinded_all");
+    while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
+        int64_t id = 0;
+        uint8_t blinded[256];
+        const char *context = (const char *)sqlite3_column_text(st, 1);
+        rc = ov_db_col_int64(st, 0, &id);
+        rc = rc ? rc : ov_db_col_fixed(st, 2, blinded, sizeof blinded);
+        rc = rc ? rc : context != NULL ? 0 : -OV_E_MALFORMED;
+        rc = rc ? rc : issuer_store_add_blinded(*out, context, blinded, id);
+    }
+    ov_db_reset(st);
+    rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_MALFORMED);
+    if (rc != 0) {
+        ov_rowmap_free(*out);
+        *out = NULL;
+        return rc;
+    }
+    ov_rowmap_commit(*out);
+    return 0;
+}
+
+int
+issuer_store_answered(struct ov_db *db, struct ov_rowmap *m, const char *context,
+                      const uint8_t blinded[256], struct issuer_state *s)
+{
+    uint32_t key = 0;
+    uint64_t cand[8];
+    int rc = blinded_key(m, context, blinded, &key);
+    size_t n = rc == 0 ? ov_rowmap_find(m, key, cand, 8) : 0;
+    if (n > 8) {
+        return -OV_E_STATE; /* nine rows under one secret 32-bit digest: not by chance */
+    }
+    sqlite3_stmt *st = ov_db_stmt(db, "iss_answered");
+    for (size_t i = 0; i < n && rc == 0 && !s->answered; i++) {
+        uint8_t who[32];
+        rc = ov_db_bind_uint64(st, 1, cand[i]);
+        rc = rc ? rc : ov_db_bind_text(st, 2, context, strlen(context));
+        rc = rc ? rc : ov_db_bind_blob(st, 3, OV_BYTES(blinded, 256));
+        rc = rc ? rc : ov_db_step(st);
+        if (rc == OV_DB_ROW) {
+            rc = ov_db_col_fixed(st, 0, who, sizeof who);
+            rc = rc ? rc : ov_db_col_fixed(st, 1, s->response, sizeof s->response);
+            s->answered = rc == 0;
+            s->answered_other = rc == 0 && sodium_memcmp(who, s->pseudonym, 32) != 0;
+        }
+        ov_db_reset(st);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+int
+issuer_store_state(struct ov_db *db, struct ov_rowmap *blinded_map, const uint8_t pk[32],
+                   const char *context, const uint8_t blinded[256], struct issuer_state *s)
 {
     sqlite3_stmt *st = ov_db_stmt(db, "iss_state");
     int64_t revoked = 0;
     memset(s, 0, sizeof *s);
     int rc = ov_db_bind_blob(st, 1, OV_BYTES(pk, 32));
     rc = rc ? rc : ov_db_bind_text(st, 2, context, strlen(context));
-    rc = rc ? rc : ov_db_bind_blob(st, 3, OV_BYTES(blinded, 256));
     rc = rc ? rc : ov_db_step(st);
     if (rc == OV_DB_ROW) {
         s->known = true;
         rc = ov_db_col_fixed(st, 0, s->pseudonym, 32);
         rc = rc ? rc : ov_db_col_int64(st, 1, &revoked);
-        rc = rc ? rc : ov_db_col_uint64(st, 4, &s->issued);
+        rc = rc ? rc : ov_db_col_uint64(st, 2, &s->issued);
         s->revoked = revoked != 0;
-        if (rc == 0 && !ov_db_col_is_null(st, 2)) {
-            uint8_t who[32];
-            rc = ov_db_col_fixed(st, 2, who, sizeof who);
-            rc = rc ? rc : ov_db_col_fixed(st, 3, s->response, sizeof s->response);
-            s->answered = rc == 0;
-            s->answered_other = rc == 0 && sodium_memcmp(who, s->pseudonym, 32) != 0;
-        }
     }
     ov_db_reset(st);
+    if (rc == 0 && s->known) {
+        rc = issuer_store_answered(db, blinded_map, context, blinded, s);
+    }
     if (rc < 0) {
         sodium_memzero(s, sizeof *s);
         return rc;

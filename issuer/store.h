@@ -1,5 +1,6 @@
 /* store: the issuer's SQLite database (DIR/issuer.db, mode 0600): schema, migrations and
- * the table of prepared statements. Every invariant the issue names lives in the schema:
+ * the table of prepared statements. Every invariant the issue names lives in the schema,
+ * but for one unique key kept in memory beside its table (issuances, below):
  *
  *   contexts(id, entry, sk, truncated_id, token_key_id UNIQUE, opens, closes, quota,
  *            outbox_id UNIQUE, log_index)   the context entry exactly as logged, its token
@@ -14,11 +15,15 @@
  *   reg_tokens(hash, identity, recovery, expires, used)
  *                                           registrar enrollment tokens, hashed; used once
  *   issuances(context, pseudonym, n, blinded, response, time, outbox_id)
- *                                           PRIMARY KEY (context, pseudonym, n), UNIQUE
- *                                           (context, blinded), and a trigger refusing
- *                                           n > the context's quota: no person ever holds
- *                                           more than the quota, and a retried blinded
- *                                           message finds its stored response
+ *                                           PRIMARY KEY (context, pseudonym, n) and a
+ *                                           trigger refusing n > the context's quota: no
+ *                                           person ever holds more than the quota; a
+ *                                           retried blinded message finds its stored
+ *                                           response through the in-memory index of
+ *                                           (context, blinded) (core/infra/rowmap: a UNIQUE
+ *                                           index of it wrote a page per issuance), which
+ *                                           only the issuance writer adds to, rebuilt from
+ *                                           the table at start-up
  *   seen_requests(expires, sig)             signatures of token requests answered inside
  *                                           the time window: replays refused
  *   outbox(id, entry, created, log_index)   log entries written in the same transaction as
@@ -31,6 +36,7 @@
 #include <stdint.h>
 
 #include "infra/db.h"
+#include "infra/rowmap.h"
 #include "base/err.h"
 
 extern const struct ov_db_schema issuer_store_schema;
@@ -49,7 +55,15 @@ OV_MUST_CHECK int issuer_store_checkpoint(struct ov_db *db);
 /* Steps a statement of the table that returns no row (the savepoints). -OV_E_*. */
 OV_MUST_CHECK int issuer_store_run(struct ov_db *db, const char *name);
 
-/* What an issuance decides on, read in one query (iss_state). */
+/* The in-memory index of (context, blinded) -> the answering issuance's outbox_id: every
+ * issuance's, in *out (the caller frees it with ov_rowmap_free). -OV_E_*. */
+OV_MUST_CHECK int issuer_store_load_blinded(struct ov_db *db, struct ov_rowmap **out);
+/* Adds an issuance to it (the writer, after the issuance's row is inserted). -OV_E_*. */
+OV_MUST_CHECK int issuer_store_add_blinded(struct ov_rowmap *m, const char *context,
+                                           const uint8_t blinded[256], int64_t outbox_id);
+
+/* What an issuance decides on (iss_state, then the index above confirmed by iss_answered;
+ * an unknown key reads no further). */
 struct issuer_state {
     bool known, revoked;   /* the key is an enrollee's; it was replaced */
     uint8_t pseudonym[32];
@@ -58,7 +72,15 @@ struct issuer_state {
     uint8_t response[256]; /* its TokenResponse */
     uint64_t issued;       /* the enrollee's tokens in the context */
 };
-OV_MUST_CHECK int issuer_store_state(struct ov_db *db, const uint8_t pk[32], const char *context,
+OV_MUST_CHECK int issuer_store_state(struct ov_db *db, struct ov_rowmap *blinded_map,
+                                     const uint8_t pk[32], const char *context,
                                      const uint8_t blinded[256], struct issuer_state *s);
+/* Its second half alone: s->answered, s->response and (against s->pseudonym)
+ * s->answered_other from the map's candidates, each confirmed against its row (the map may
+ * hold another key's digest, or a row of the writer's transaction this connection does
+ * not see); no candidate, no read. -OV_E_*. */
+OV_MUST_CHECK int issuer_store_answered(struct ov_db *db, struct ov_rowmap *blinded_map,
+                                        const char *context, const uint8_t blinded[256],
+                                        struct issuer_state *s);
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "outbox.h"
+#include "quota.h"
 #include "store.h"
 
 #define WRITER_MAX_BATCH 1024
@@ -24,6 +25,7 @@ struct issuer_writer {
     struct ov_db *db;
     struct ov_gc *gc;
     pthread_mutex_t mu; /* each job's done and abandoned */
+    pthread_cond_t called; /* a call's batch is done */
     int wal_frames;     /* in the WAL after the last commit (the WAL hook's count) */
 };
 
@@ -77,6 +79,10 @@ record(struct issuer_writer *w, struct issuer_job *j, const uint8_t pseudonym[32
     rc = rc ? rc : ov_db_bind_int64(st, 7, outbox_id);
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
+    /* last: a job refused before this point put nothing to undo with its savepoint (the
+     * batch's transaction undoes the map when it fails: the engine's undo) */
+    rc = rc < 0 ? rc : issuer_store_add_blinded(w->app->blinded, j->ctx->def.id, j->blinded,
+                                                outbox_id);
     return rc < 0 ? rc : 0;
 }
 
@@ -88,7 +94,7 @@ run_job(struct issuer_writer *w, struct issuer_job *j)
 {
     struct issuer_state s;
     enum issuer_job_result res = JOB_ISSUED;
-    int rc = issuer_store_state(w->db, j->pk, j->ctx->def.id, j->blinded, &s);
+    int rc = issuer_store_state(w->db, w->app->blinded, j->pk, j->ctx->def.id, j->blinded, &s);
     if (rc == 0 && (!s.known || s.revoked)) {
         res = s.known ? JOB_REVOKED : JOB_UNKNOWN;
     }
@@ -110,6 +116,9 @@ run_job(struct issuer_writer *w, struct issuer_job *j)
     if (rc == 0 && res == JOB_ISSUED) {
         rc = record(w, j, s.pseudonym, s.issued + 1);
     }
+    j->known = rc == 0 && s.known;
+    j->revoked = s.revoked;
+    j->issued = s.issued + (res == JOB_ISSUED);
     j->result = rc == 0 ? res : JOB_FAILED;
     j->err = rc;
     sodium_memzero(&s, sizeof s);
@@ -125,6 +134,10 @@ run_batch(void *ctx, struct ov_db *db, struct ov_gc_job *jobs)
     int rc = 0;
     for (struct ov_gc_job *g = jobs; g != NULL && rc == 0; g = g->next) {
         struct issuer_job *j = job_of(g);
+        if (j->fn != NULL) { /* a call: its failure is the database's, and fails the batch */
+            rc = j->fn(db, j->fn_ctx);
+            continue;
+        }
         rc = issuer_store_run(db, "sp_begin");
         if (rc == 0 && run_job(w, j) == 0 &&
             (j->result == JOB_ISSUED || j->result == JOB_RETRY)) {
@@ -176,19 +189,29 @@ batch_done(void *ctx, struct ov_gc_job *jobs, int rc)
     size_t n_issued = 0;
     uint64_t level = 0;
     struct ov_http *srv = NULL;
+    bool calls = false;
     pthread_mutex_lock(&w->mu);
     for (struct ov_gc_job *g = jobs, *next; g != NULL; g = next) {
         next = g->next;
         struct issuer_job *j = job_of(g);
+        if (j->fn != NULL) { /* a call, on its caller's stack: not touched after done */
+            j->err = rc;
+            j->done = true;
+            calls = true;
+            continue;
+        }
         if (rc != 0) {
             j->result = JOB_FAILED;
             j->err = rc;
             memset(j->response, 0, sizeof j->response);
         }
         n_issued += j->result == JOB_ISSUED;
+        if (rc == 0 && j->known) { /* committed: what the checks before the RSA may know */
+            issuer_quota_note(w->app->quota, j->pk, j->ctx, j->issued, j->revoked);
+        }
         j->done = true;
         level = j->seq; /* jobs are taken in queue order */
-        srv = j->srv;
+        srv = j->srv != NULL ? j->srv : srv;
         if (j->abandoned) {
             sodium_memzero(j, sizeof *j);
             free(j);
@@ -198,6 +221,9 @@ batch_done(void *ctx, struct ov_gc_job *jobs, int rc)
      * release its job, which waits for this lock */
     if (srv != NULL) {
         ov_http_notify_upto(srv, ISSUER_CH_ISSUED, level);
+    }
+    if (calls) {
+        pthread_cond_broadcast(&w->called);
     }
     pthread_mutex_unlock(&w->mu);
     if (n_issued > 0) {
@@ -231,6 +257,7 @@ issuer_writer_start(struct issuer_app *app, unsigned pace_ms, struct issuer_writ
     }
     w->app = app;
     pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->called, NULL);
     int rc = issuer_store_open(app->dir, &w->db);
     /* the indexes each issuance touches, held in memory: reads of them from the WAL cost a
      * system call per page */
@@ -243,6 +270,7 @@ issuer_writer_start(struct issuer_app *app, unsigned pace_ms, struct issuer_writ
         struct ov_gc_cfg gcfg = {
             .name = "iss-writer",
             .db = w->db,
+            .undo = app->blinded,
             .gather_max = WRITER_MAX_BATCH,
             .max_batch = WRITER_MAX_BATCH,
             .pace_us = pace_ms * 1000u,
@@ -258,6 +286,7 @@ issuer_writer_start(struct issuer_app *app, unsigned pace_ms, struct issuer_writ
     }
     if (rc != 0) {
         ov_db_close(w->db);
+        pthread_cond_destroy(&w->called);
         pthread_mutex_destroy(&w->mu);
         free(w);
         return rc;
@@ -274,6 +303,7 @@ issuer_writer_stop(struct issuer_writer *w)
     }
     ov_gc_stop(w->gc); /* finishes the queued jobs */
     ov_db_close(w->db);
+    pthread_cond_destroy(&w->called);
     pthread_mutex_destroy(&w->mu);
     free(w);
 }
@@ -324,5 +354,18 @@ issuer_writer_release(struct issuer_writer *w, struct issuer_job *job)
 int
 issuer_writer_call(struct issuer_writer *w, ov_db_tx_fn fn, void *ctx)
 {
-    return ov_gc_call(w->gc, fn, ctx, OV_GC_IN_BATCH);
+    struct issuer_job j;
+    memset(&j, 0, sizeof j);
+    j.fn = fn;
+    j.fn_ctx = ctx;
+    /* a job, not ov_gc_call: a call would end the gathering batch at once */
+    if (ov_gc_submit(w->gc, &j.job, &j.seq) != 0) {
+        return -OV_E_STATE;
+    }
+    pthread_mutex_lock(&w->mu);
+    while (!j.done) {
+        pthread_cond_wait(&w->called, &w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return j.err;
 }

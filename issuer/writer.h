@@ -10,7 +10,11 @@
  * job (issuer_writer_submit) and long-polls on ISSUER_CH_ISSUED; after each commit the
  * writer raises that channel's level to the batch's last job number. The pool threads
  * are thus free for the next requests' RSA, and every job that arrived during a commit
- * joins the next batch. */
+ * joins the next batch.
+ *
+ * The writer alone adds to the in-memory index of answered blinded messages (store.h; a
+ * failed batch's additions are undone with it), and after each commit notes every key's
+ * standing it read (quota.h) for the pool threads' checks before the RSA. */
 #ifndef ISSUER_WRITER_H
 #define ISSUER_WRITER_H
 
@@ -35,6 +39,9 @@ enum issuer_job_result {
 };
 
 struct issuer_job {
+    /* in: a call (issuer_writer_call) instead of an issuance when fn is set */
+    ov_db_tx_fn fn;
+    void *fn_ctx;
     /* in: an issuance */
     const struct issuer_ctx *ctx;
     uint8_t pk[OV_SIGN_PK_LEN];
@@ -47,6 +54,9 @@ struct issuer_job {
     /* out */
     enum issuer_job_result result;
     int err;
+    /* out, for issuer_quota_note once committed: the key was known, its count after */
+    bool known, revoked;
+    uint64_t issued;
     /* private */
     bool done;
     bool abandoned; /* issuer_writer_release before done: the writer frees it */
@@ -85,7 +95,10 @@ void issuer_writer_release(struct issuer_writer *w, struct issuer_job *job);
 /* Runs fn(db, ctx) inside the writer's next batch and waits for the commit: fn's result, or
  * the batch's failure (fn fails only when the database does, which fails the batch). The
  * outbox records the log's acknowledgements this way, so they never queue for the write
- * lock behind a stream of issuance batches. */
+ * lock behind a stream of issuance batches. The call is a job in the queue: under load it
+ * rides along with the next paced batch instead of starting one early (an early batch per
+ * acknowledgement cut the batches to a few issuances each, and a commit costs about the
+ * same however many it holds); an idle writer runs it at once. */
 OV_MUST_CHECK int issuer_writer_call(struct issuer_writer *w, ov_db_tx_fn fn, void *ctx);
 
 #endif

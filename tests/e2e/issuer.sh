@@ -266,6 +266,34 @@ check_eq "a1: one token each for c1, c3 and the recovered c2" "$(grep '^context 
 check_eq "r1: quota 3 of c2, c4's three, c7's two while the log was down" "$(grep '^context r1 ' "$T/scan")" "context r1 issued 8 tags 3"
 check_eq "health" "$(curl -s $U/healthz)" ok
 
+# --- 8b. a database of the first schema (UNIQUE (context, blinded)) is migrated ----------------
+SHAPE=$(table_shape "$T/iss/issuer.db" issuances)
+kill "$iss_PID"; wait "$iss_PID" 2>/dev/null
+sql_exec "$T/iss/issuer.db" <<'SQL' || fail "downgrade"
+CREATE TABLE issuances_v1 (context TEXT NOT NULL REFERENCES contexts (id),
+  pseudonym BLOB NOT NULL REFERENCES enrollees (pseudonym), n INTEGER NOT NULL CHECK (n >= 1),
+  blinded BLOB NOT NULL CHECK (length(blinded) = 256),
+  response BLOB NOT NULL CHECK (length(response) = 256), time INTEGER NOT NULL,
+  outbox_id INTEGER NOT NULL UNIQUE REFERENCES outbox (id),
+  PRIMARY KEY (context, pseudonym, n), UNIQUE (context, blinded)) STRICT, WITHOUT ROWID;
+INSERT INTO issuances_v1 SELECT context, pseudonym, n, blinded, response, time, outbox_id FROM issuances;
+DROP TABLE issuances;
+ALTER TABLE issuances_v1 RENAME TO issuances;
+CREATE TRIGGER issuances_quota BEFORE INSERT ON issuances
+  WHEN NEW.n > (SELECT quota FROM contexts WHERE id = NEW.context)
+  BEGIN SELECT RAISE(ABORT, 'quota exceeded'); END;
+PRAGMA user_version = 1;
+SQL
+check_eq "downgraded: the first schema's extra index is there" \
+    "$(table_shape "$T/iss/issuer.db" issuances | cut -d' ' -f1)" 1
+start_server iss IPORT3 $BUILD/onevoice-issuer $ISSARGS --listen "127.0.0.1:$IPORT"
+check_eq "the first schema is migrated, every issuance kept, the (context, blinded) index gone" \
+    "$(table_shape "$T/iss/issuer.db" issuances)" "$SHAPE"
+check_eq "after the migration, the same blinded message gets the same answer" \
+    "$($IT token $U "$T/c7.key" r1 "$T/y3" --retry | tr '\n' ' ')" "retry same token ok "
+tool_refusal "after the migration, a spent quota stays spent" 429 quota_spent token $U "$T/c1.key" a1 "$T/x"
+check "after the migration, the stream's tokens are still one per issuance" $IT logscan "$L" "$VK"
+
 # --- 9. privacy ---------------------------------------------------------------------------------
 secrets_in() { # file: prints how many of the secrets appear in it in clear
     python3 - "$1" "$T" "$IDREF" "$SUBJ" "$TOK" "$TOK2" <<'PY'
