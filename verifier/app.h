@@ -105,6 +105,7 @@ struct vf_app {
     /* sender: every entries row with id <= indexed_upto has its log index; the recent ones
      * are also in idx_ring (slot row % VF_IDX_RING), so handlers need not ask the database */
     atomic_uint_least64_t indexed_upto;
+    atomic_uint_least64_t committed_upto; /* the committer's last new row (a hint) */
     struct vf_idx_slot *idx_ring;
     pthread_mutex_t send_mu;
     pthread_cond_t send_cv;

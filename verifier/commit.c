@@ -138,7 +138,7 @@ batch_done(void *ctx, struct ov_gc_job *jobs, int rc)
 {
     struct vf_app *app = ctx;
     size_t counted = 0, dup = 0;
-    uint64_t last = 0, need_row = 0;
+    uint64_t last = 0, need_row = 0, new_row = 0;
     for (struct vf_item *it = first_item(jobs), *next; it != NULL; it = next) {
         next = vf_item_next(it);
         if (rc != 0) {
@@ -146,6 +146,7 @@ batch_done(void *ctx, struct ov_gc_job *jobs, int rc)
             it->err = rc;
         } else if (it->outcome == VF_COUNTED) {
             counted++;
+            new_row = (uint64_t)it->row > new_row ? (uint64_t)it->row : new_row;
         } else if (it->outcome == VF_DUPLICATE) {
             dup++;
         }
@@ -164,6 +165,7 @@ batch_done(void *ctx, struct ov_gc_job *jobs, int rc)
     ov_counter_add(app->m_counted, counted);
     ov_counter_add(app->m_duplicate, dup);
     if (counted > 0) {
+        atomic_store(&app->committed_upto, new_row);
         vf_sender_kick(app);
     }
     if (last != 0) {

@@ -8,9 +8,17 @@
  * a backoff: the log keeps an entry's first index, so a row is never logged twice, also
  * when the verifier died between the log's answer and recording it.
  *
- * A request carries at most 64 KiB of entries, about 90 action entries; the pipeline makes
- * up for it. (512 KiB requests, tried: no difference in bench_verifier beyond its noise.)
- * Every row fits one alone, so none can hold up the rows after it (VF_SEND_MAX_BYTES).
+ * Under load a request gathers company, as the committer's batches do: when the previous
+ * request carried VF_SEND_BUSY_ROWS rows or more, the next one leaves once VF_SEND_GATHER_ROWS
+ * rows are committed or VF_SEND_GATHER_US after the previous one left. Much of what a request
+ * costs is paid per request (at the log its transaction and fsync, the HTTP exchange and the
+ * signature check; here the HTTP exchange and the recording transaction), and without the
+ * wait a request carried only what one log round trip let pile up (~30-45 rows in
+ * bench_verifier). With it, back to back: at 5,000 actions/s offered, CPU per action -9 %
+ * here and -36 % at the log (~6 ms more to a receipt); at saturation -1 % and -9 %. A lone
+ * action never waits. A request carries at most 512 KiB of entries, about 800 action
+ * entries. Every row fits one alone, so none can hold up the rows after it
+ * (VF_SEND_MAX_BYTES).
  *
  * Invariants the others rely on:
  *   - rows are recorded in id order: every row with id <= indexed_upto has its index, and
@@ -44,12 +52,18 @@
  * 65535 bytes, what the log takes (core/protocol/logreq) and what its bundles can carry.
  * (In practice they are much smaller: an action entry is about 600 bytes, and decide.c
  * keeps a rating round's targets within VF_MAX_TALLY_BYTES = 60000 bytes of its tally
- * entry.) read_rows always takes a first row: 65535 + 3 bytes of entry, and at most 65666
- * bytes of request, far under the log's OV_LOG_MAX_REQUEST_LEN (4 MiB). */
-#define VF_SEND_MAX_BYTES (OV_MAX_ENTRY_LEN + 3)
+ * entry.) read_rows always takes a first row, whatever its length, and stops before the
+ * row that would pass VF_SEND_MAX_BYTES: a request of at most 512 KiB + 128 bytes and
+ * VF_SEND_MAX_ROWS entries, under the log's OV_LOG_MAX_REQUEST_LEN (4 MiB) and
+ * OV_LOG_MAX_BATCH (4096). */
+#define VF_SEND_MAX_BYTES (512u * 1024u)
 _Static_assert(OV_MAX_ENTRY_LEN + 3 <= VF_SEND_MAX_BYTES, "the longest entry fits a request");
 _Static_assert(VF_SEND_MAX_BYTES + 128 <= OV_LOG_MAX_REQUEST_LEN, "which the log takes");
+_Static_assert(VF_SEND_MAX_ROWS <= OV_LOG_MAX_BATCH, "as many entries as the log takes");
 #define VF_SEND_IDLE_MS 500        /* recheck the outbox at least this often */
+#define VF_SEND_BUSY_ROWS 16       /* a request this large means load: the next one gathers */
+#define VF_SEND_GATHER_ROWS 256    /* it leaves with this many rows... */
+#define VF_SEND_GATHER_US 5000     /* ...or this long after the previous one left */
 #define VF_SEND_BACKOFF_MAX_MS 2000
 
 enum job_state { JOB_FREE, JOB_QUEUED, JOB_SENDING, JOB_DONE };
@@ -209,11 +223,11 @@ pending_rows(struct ov_db *db)
     return n;
 }
 
-/* Waits for a kick, a stop or ms. */
+/* Waits for a kick, a stop or us microseconds. */
 static void
-idle(struct vf_app *app, uint32_t ms)
+idle_us(struct vf_app *app, uint64_t us)
 {
-    struct timespec ts = ov_deadline_us(CLOCK_REALTIME, (uint64_t)ms * 1000u);
+    struct timespec ts = ov_deadline_us(CLOCK_REALTIME, us); /* send_cv's clock */
     pthread_mutex_lock(&app->send_mu);
     while (!app->send_kick && !atomic_load(&app->stopping)) {
         if (pthread_cond_timedwait(&app->send_cv, &app->send_mu, &ts) != 0) {
@@ -224,12 +238,29 @@ idle(struct vf_app *app, uint32_t ms)
     pthread_mutex_unlock(&app->send_mu);
 }
 
+/* Waits for a kick, a stop or ms. */
+static void
+idle(struct vf_app *app, uint32_t ms)
+{
+    idle_us(app, (uint64_t)ms * 1000u);
+}
+
 struct pipeline {
     int64_t dispatched; /* the last row id put in a request */
+    size_t last_rows;   /* the rows the last request carried */
+    uint64_t last_sent_us; /* when it left (CLOCK_MONOTONIC) */
     int64_t recorded;   /* the last row id recorded */
     uint64_t answered;  /* the largest log size an observed answer gave */
     uint32_t backoff;
 };
+
+static uint64_t
+mono_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
 
 /* Fills the ring with requests for the rows after those dispatched. */
 static int
@@ -243,6 +274,8 @@ dispatch(struct sender *s, struct ov_db *db, struct pipeline *p)
             break;
         }
         p->dispatched = j->ids[j->n - 1];
+        p->last_rows = j->n;
+        p->last_sent_us = mono_us();
         j->base = p->answered;
         pthread_mutex_lock(&s->mu);
         j->state = JOB_QUEUED;
@@ -328,6 +361,25 @@ drain(struct sender *s, struct pipeline *p)
     p->dispatched = p->recorded;
 }
 
+/* Under load, lets the next request gather rows (see the top of the file). The committed
+ * rows come from the committer's hint (app->committed_upto); read_rows reads them anyway. */
+static void
+gather(struct vf_app *app, const struct pipeline *p)
+{
+    if (p->last_rows < VF_SEND_BUSY_ROWS) {
+        return;
+    }
+    uint64_t until = p->last_sent_us + VF_SEND_GATHER_US;
+    for (;;) {
+        int64_t pending = (int64_t)atomic_load(&app->committed_upto) - p->dispatched;
+        uint64_t now = mono_us();
+        if (pending >= VF_SEND_GATHER_ROWS || now >= until || atomic_load(&app->stopping)) {
+            return;
+        }
+        idle_us(app, until - now); /* the committer kicks after each batch */
+    }
+}
+
 static void *
 sender_main(void *arg)
 {
@@ -335,7 +387,8 @@ sender_main(void *arg)
     struct sender *s = arg;
     struct vf_app *app = s->app;
     struct ov_db *db = NULL;
-    struct pipeline p = { 0, 0, 0, 0 };
+    struct pipeline p;
+    memset(&p, 0, sizeof p);
     p.recorded = p.dispatched = (int64_t)atomic_load(&app->indexed_upto);
     int rc = vf_store_open(app->dir, &db);
     if (rc != 0) {
@@ -343,6 +396,9 @@ sender_main(void *arg)
         return NULL;
     }
     while (!atomic_load(&app->stopping)) {
+        if (s->count == 0) {
+            gather(app, &p);
+        }
         rc = dispatch(s, db, &p);
         if (rc == 0 && s->count == 0) {
             ov_gauge_set(app->m_pending, pending_rows(db));
