@@ -42,12 +42,12 @@ static int test_passed, test_failed;
         }                                                                              \
     } while (0)
 
-/* Where ../shared/vectors is, overridable for unusual checkouts. */
+/* Where the vectors are (tests/vectors, copied from ../shared/vectors), overridable for unusual checkouts. */
 static inline const char *
 test_vectors_dir(void)
 {
     const char *d = getenv("OV_VECTORS");
-    return d ? d : "../shared/vectors";
+    return d ? d : "tests/vectors";
 }
 
 #define TEST_DONE(name)                                                               \

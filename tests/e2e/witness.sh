@@ -9,7 +9,7 @@
 set -u
 BUILD=${BUILD:-build}
 BIN=$BUILD/onevoice-witness
-VEC=${OV_VECTORS:-../shared/vectors}
+VEC=${OV_VECTORS:-tests/vectors}
 tmp=$(mktemp -d)
 pid=""
 passed=0

@@ -5,7 +5,7 @@ token of RFC 9578's first type-2 vector, plus a few invalid ones. Run from the w
 python3 tests/fuzz/seed_entry.py."""
 import hashlib, json, os, struct
 
-VEC = os.environ.get("OV_VECTORS", "../shared/vectors")
+VEC = os.environ.get("OV_VECTORS", "tests/vectors")
 OUT = "tests/fuzz/corpus/entry"
 
 def head(major, n):

@@ -4,7 +4,7 @@ Run from the worktree root: python3 tests/fuzz/seed_merkle.py. The honest seeds 
 tree of fuzz_tree.h (leaf i = leaf hash of i as 4 bytes big-endian)."""
 import base64, hashlib, json, os, struct, sys
 
-VEC = os.environ.get("OV_VECTORS", "../shared/vectors")
+VEC = os.environ.get("OV_VECTORS", "tests/vectors")
 OUT = "tests/fuzz/corpus"
 
 def sha(b): return hashlib.sha256(b).digest()

@@ -2,7 +2,7 @@
 # Source it with BUILD set (tests/run.sh exports it). Every server runs on 127.0.0.1:0 in
 # a fresh temporary directory; the trap kills them all by PID whatever happens.
 BUILD=${BUILD:-build}
-VECTORS=${OV_VECTORS:-../shared/vectors}
+VECTORS=${OV_VECTORS:-tests/vectors}
 E2E_TMP=$(mktemp -d)
 E2E_PIDS=""
 PASSED=0
