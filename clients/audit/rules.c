@@ -183,7 +183,9 @@ take_findings(struct audit_rules *r)
     size_t n = audit_verify_take(r->verify, &f);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        rc = violation(r, f[i].index, f[i].rule, f[i].context, "%s", f[i].detail);
+        char detail[AUDIT_DETAIL_MAX];
+        audit_finding_detail(&f[i], detail, sizeof detail);
+        rc = violation(r, f[i].index, f[i].rule, f[i].context, "%s", detail);
     }
     r->since_take = 0;
     return rc;

@@ -45,23 +45,27 @@ run_job(struct audit_vjob *j, struct audit_finding *out)
     if (j->key != NULL) {
         int rc = ov_pp_token_verify(j->key, OV_BYTES(j->action.token, OV_PP_TOKEN_LEN));
         if (rc != 0) {
-            out[n] = (struct audit_finding){ j->index, R_TOKEN_INVALID, j->context, "" };
-            snprintf(out[n].detail, sizeof out[n].detail,
-                     "the token's RSA-PSS signature does not verify under the context's "
-                     "logged key (%s)", ov_strerror(rc));
-            n++;
+            out[n++] = (struct audit_finding){ j->index, R_TOKEN_INVALID, j->context, rc };
         }
     }
     j->action.has_token = false; /* the nonce binding is the main thread's check */
     int rc = ov_action_verify(&j->action);
     if (rc != 0) {
-        out[n] = (struct audit_finding){ j->index, R_ACTION_SIGNATURE, j->context, "" };
-        snprintf(out[n].detail, sizeof out[n].detail,
-                 "the action's signature by its pseudonym does not verify (%s): the action "
-                 "was altered or forged", ov_strerror(rc));
-        n++;
+        out[n++] = (struct audit_finding){ j->index, R_ACTION_SIGNATURE, j->context, rc };
     }
     return n;
+}
+
+void
+audit_finding_detail(const struct audit_finding *f, char *out, size_t max)
+{
+    if (strcmp(f->rule, R_TOKEN_INVALID) == 0) {
+        snprintf(out, max, "the token's RSA-PSS signature does not verify under the context's "
+                 "logged key (%s)", ov_strerror(f->err));
+    } else {
+        snprintf(out, max, "the action's signature by its pseudonym does not verify (%s): the "
+                 "action was altered or forged", ov_strerror(f->err));
+    }
 }
 
 /* Called with mu held. */
@@ -133,8 +137,10 @@ audit_verify_new(unsigned n_threads, struct audit_verify **out)
     _Static_assert(AUDIT_VERIFY_TAKE_EVERY <= BATCH_JOBS, "a take per batch at least");
     v->cap_findings = (n_threads ? n_batches * BATCH_JOBS : AUDIT_VERIFY_TAKE_EVERY) *
                       FINDINGS_PER_JOB;
-    v->findings[0] = calloc(v->cap_findings, sizeof *v->findings[0]);
-    v->findings[1] = calloc(v->cap_findings, sizeof *v->findings[1]);
+    /* malloc, not calloc: a finding is written before it is read, and zeroing would make
+     * every page resident from the start, findings or not */
+    v->findings[0] = malloc(v->cap_findings * sizeof *v->findings[0]);
+    v->findings[1] = malloc(v->cap_findings * sizeof *v->findings[1]);
     if (v->all == NULL || v->findings[0] == NULL || v->findings[1] == NULL) {
         free(v->all);
         free(v->findings[0]);

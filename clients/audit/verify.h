@@ -26,12 +26,17 @@ struct audit_vjob {
                                   * the main thread's) */
 };
 
+/* Kept small (no text): a log of forged actions queues one per job, and the text is
+ * written only when the main thread records it (audit_finding_detail). */
 struct audit_finding {
     uint64_t index;
     const char *rule;    /* a static rule id (rules.h) */
     const char *context; /* borrowed from the job */
-    char detail[AUDIT_DETAIL_MAX];
+    int err;             /* what the verification returned */
 };
+
+/* The finding's text for people, in out (at most max bytes, NUL included). */
+void audit_finding_detail(const struct audit_finding *f, char *out, size_t max);
 
 struct audit_verify;
 

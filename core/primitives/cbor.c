@@ -370,26 +370,40 @@ enc_string(struct ov_buf *out, const cbor_item_t *it)
 static struct ov_bytes
 text_view(const cbor_item_t *it)
 {
-    if (!cbor_isa_string(it) || cbor_string_is_indefinite(it)) {
+    /* The fields of libcbor's public item struct (cbor/data.h), read as cbor_isa_string,
+     * cbor_string_is_definite, cbor_string_length and cbor_string_handle read them: those
+     * are out-of-line calls, and key lookups make dozens per decoded entry. */
+    if (it->type != CBOR_TYPE_STRING ||
+        it->metadata.string_metadata.type != _CBOR_METADATA_DEFINITE) {
         return (struct ov_bytes){ NULL, 0 };
     }
-    size_t n = cbor_string_length(it);
-    const uint8_t *p = cbor_string_handle(it);
+    size_t n = it->metadata.string_metadata.length;
+    const uint8_t *p = it->data;
     /* libcbor keeps no buffer for "", but callers tell a key from a non-key by ptr */
     return (struct ov_bytes){ p != NULL ? p : (const uint8_t *)"", n };
 }
 
+/* A map pair and the view of its key, for ordering. */
+struct keyed_pair {
+    struct ov_bytes key;
+    const struct cbor_pair *pair;
+};
+
 /* Order of the encodings of two text keys. Both heads are shortest-form with the same
  * major type, so comparing encodings bytewise is comparing lengths, then contents. */
 static int
-key_cmp(const void *a, const void *b)
+key_order(struct ov_bytes ka, struct ov_bytes kb)
 {
-    struct ov_bytes ka = text_view((*(const struct cbor_pair *const *)a)->key);
-    struct ov_bytes kb = text_view((*(const struct cbor_pair *const *)b)->key);
     if (ka.len != kb.len) {
         return ka.len < kb.len ? -1 : 1;
     }
     return bytes_cmp(ka, kb);
+}
+
+static int
+key_cmp(const void *a, const void *b)
+{
+    return key_order(((const struct keyed_pair *)a)->key, ((const struct keyed_pair *)b)->key);
 }
 
 static int enc_item(struct enc *e, const cbor_item_t *it, unsigned depth);
@@ -399,8 +413,9 @@ enc_map(struct enc *e, const cbor_item_t *it, unsigned depth)
 {
     size_t n = cbor_map_size(it);
     const struct cbor_pair *pairs = cbor_map_handle(it);
-    const struct cbor_pair *small[32];
-    const struct cbor_pair **order = small;
+    struct keyed_pair small[32];
+    struct keyed_pair *order = small;
+    bool sorted = true;
     int rc = 0;
     if (n > e->max_items) {
         return -OV_E_TOO_BIG;
@@ -412,26 +427,30 @@ enc_map(struct enc *e, const cbor_item_t *it, unsigned depth)
         }
     }
     for (size_t i = 0; i < n; i++) {
-        if (text_view(pairs[i].key).ptr == NULL) {
+        order[i] = (struct keyed_pair){ text_view(pairs[i].key), &pairs[i] };
+        if (order[i].key.ptr == NULL) {
             rc = -OV_E_MALFORMED;
             goto out;
         }
-        order[i] = &pairs[i];
+        sorted = sorted && (i == 0 || key_order(order[i - 1].key, order[i].key) < 0);
     }
-    if (n > 1) {
+    /* A map ov_cbor_decode read is in the profile's order already (strictly increasing, so
+     * without duplicates): the pass above proved it, and only a map built out of order is
+     * sorted. */
+    if (!sorted) {
         qsort(order, n, sizeof *order, key_cmp);
-    }
-    for (size_t i = 1; i < n; i++) {
-        if (key_cmp(&order[i - 1], &order[i]) == 0) {
-            rc = -OV_E_MALFORMED; /* duplicate key */
-            goto out;
+        for (size_t i = 1; i < n; i++) {
+            if (key_cmp(&order[i - 1], &order[i]) == 0) {
+                rc = -OV_E_MALFORMED; /* duplicate key */
+                goto out;
+            }
         }
     }
     rc = enc_head(e->out, MT_MAP, n);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        rc = enc_item(e, order[i]->key, depth + 1);
+        rc = enc_item(e, order[i].pair->key, depth + 1);
         if (rc == 0) {
-            rc = enc_item(e, order[i]->value, depth + 1);
+            rc = enc_item(e, order[i].pair->value, depth + 1);
         }
     }
 out:
@@ -686,8 +705,10 @@ ov_cbor_decode_limits(struct ov_bytes in, const struct ov_cbor_limits *lim, cbor
         goto out;
     }
     /* The scanner already proved the bytes canonical; this proves libcbor read the same
-     * value from them, so nobody acts on a tree other than the bytes that were signed. */
-    rc = ov_cbor_encode_limits(item, lim, &again);
+     * value from them, so nobody acts on a tree other than the bytes that were signed.
+     * (Room for all of it at once: no chain of doublings.) */
+    rc = ov_buf_reserve(&again, in.len);
+    rc = rc ? rc : ov_cbor_encode_limits(item, lim, &again);
     if (rc == -OV_E_NOMEM) {
         goto out;
     }
@@ -851,8 +872,13 @@ ov_cbor_at(const cbor_item_t *array, size_t i)
 bool
 ov_cbor_text_eq(struct ov_bytes text, const char *s)
 {
-    size_t n = strlen(s);
-    return text.len == n && (n == 0 || memcmp(text.ptr, s, n) == 0);
+    /* no strlen: most calls (key lookups) differ at the first byte */
+    for (size_t i = 0; i < text.len; i++) {
+        if (s[i] == 0 || (uint8_t)s[i] != text.ptr[i]) {
+            return false;
+        }
+    }
+    return s[text.len] == 0;
 }
 
 int
