@@ -28,6 +28,9 @@ struct audit_cfg {
     const char *state_dir; /* NULL: a temporary one, removed at exit */
     bool follow, quiet, progress;
     unsigned threads;
+    uint64_t tally_grace;    /* seconds after a context closes before its tally is missing */
+    const char *checkpoints; /* checkpoints seen by others: a note file or a folder of them */
+    const char *publish;     /* where to write the latest checkpoint verified, for others */
 };
 
 /* A problem with the checkpoint served in this run: not an entry's, not stored (there is
@@ -53,6 +56,8 @@ struct audit {
     struct ov_logreader_cp cp; /* the latest checkpoint verified (cp.size 0: none yet) */
     bool have_cp;
     uint64_t new_forks;
+    bool tree_unverified;  /* a problem or fork this run: the tree served was not verified */
+    uint64_t gossip_read, gossip_ignored; /* --checkpoints files */
     struct audit_problem problems[AUDIT_MAX_PROBLEMS];
     size_t n_problems;
     bool stopping; /* a stop signal arrived during a sync (--follow) */
@@ -73,6 +78,14 @@ void audit_close(struct audit *a);
  * 0 when the round completed (violations included); -OV_E_HTTP / -OV_E_IO / -OV_E_DB... when
  * it could not (a message on stderr); -OV_E_STATE when a stop signal interrupted it. */
 OV_MUST_CHECK int audit_round(struct audit *a, bool *grew);
+
+/* Checks the signed checkpoints in path (a note file, or a folder of them, as another
+ * auditor's DIR/checkpoints) against the log and every checkpoint seen: an inconsistent
+ * one is a fork. Files not signed by the log's key are ignored (counted, named on stderr).
+ * -OV_E_IO when path cannot be read; -OV_E_HTTP when the log cannot be asked. */
+OV_MUST_CHECK int audit_gossip(struct audit *a, const char *path);
+/* Writes the latest checkpoint verified (as served, cosignatures included) to path. */
+OV_MUST_CHECK int audit_publish(struct audit *a, const char *path);
 
 /* Whether anything is wrong: stored violations, standing ones, forks, problems. */
 bool audit_failed(struct audit *a);

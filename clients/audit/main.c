@@ -21,10 +21,12 @@ static const char summary[] =
     "quorum, every entry bundle and tile against the signed tree (and, with --state, that the\n"
     "log only grew since the last run, keeping every signed checkpoint as evidence and\n"
     "reporting forks with both checkpoints), then every protocol rule: contexts announced\n"
-    "before use with sound keys, issuances within quota, every token verified under its\n"
-    "context's logged key and challenge, nonces bound to pseudonyms and counted once, one\n"
-    "rating per pseudonym and target, action signatures, actions inside the window, tokens\n"
-    "not exceeding issuances, and every tally equal to a recount.\n"
+    "before use with sound keys, issuance serials once each within quota and no more\n"
+    "enrollees than enrollments, every token verified under its context's logged key and\n"
+    "challenge, nonces bound to pseudonyms and counted once, one rating per pseudonym and\n"
+    "target, action signatures, actions inside the window and before their tally, tokens\n"
+    "not exceeding issuances, a tally for every closed context, and every tally equal to a\n"
+    "recount of the valid actions. Checkpoints from others (--checkpoints) are checked too.\n"
     "Exit status: 0 no violation, 1 a violation (listed, with entry index and rule id, in\n"
     "--json), 2 usage or I/O error. Rule ids: clients/audit/README.md.";
 
@@ -116,6 +118,9 @@ follow(struct audit *a, uint32_t interval_ms, const char *json)
         if (rc == -OV_E_STATE && a->stopping) {
             return 0;
         }
+        if (rc == 0 && grew && a->cfg.publish != NULL) {
+            rc = audit_publish(a, a->cfg.publish);
+        }
         if (rc != 0) {
             fprintf(stderr, "onevoice-audit: will try again in %u ms\n", interval_ms);
             continue; /* the log may be restarting: a watchdog keeps watching */
@@ -144,7 +149,8 @@ int
 main(int argc, char **argv)
 {
     const char *log = NULL, *vkey = NULL, *witnesses = NULL, *quorum = NULL, *state = NULL;
-    const char *json = NULL, *interval = NULL, *threads = NULL;
+    const char *json = NULL, *interval = NULL, *threads = NULL, *grace = NULL;
+    const char *checkpoints = NULL, *publish = NULL;
     bool follow_flag = false, quiet = false;
     const struct ov_cli_opt opts[] = {
         { "--log", "URL", "the log's URL prefix (required)", &log, NULL, NULL },
@@ -163,6 +169,14 @@ main(int argc, char **argv)
           &interval, NULL, check_u32 },
         { "--threads", "N", "signature-verification threads (default: cores; 0: inline)",
           &threads, NULL, check_u32 },
+        { "--tally-grace", "SECONDS", "a context's tally is missing once the clock (the latest "
+          "entry time, or the witnesses' cosignature time) passes its close by this much "
+          "(default 3600)", &grace, NULL, check_u32 },
+        { "--checkpoints", "PATH", "checkpoints seen by others (a signed note file, or a folder "
+          "of them, as another auditor's DIR/checkpoints): checked against the log", &checkpoints,
+          NULL, NULL },
+        { "--publish", "FILE", "after each round, write the latest verified checkpoint there for "
+          "others to compare", &publish, NULL, NULL },
         { "--quiet", NULL, "no summary and no progress bar: the exit status and --json only",
           NULL, &quiet, NULL },
     };
@@ -190,6 +204,9 @@ main(int argc, char **argv)
     cfg->vkey = vkey;
     cfg->state_dir = state;
     cfg->follow = follow_flag;
+    cfg->tally_grace = u32_of(grace, 3600);
+    cfg->checkpoints = checkpoints;
+    cfg->publish = publish;
     cfg->quiet = quiet;
     cfg->progress = !quiet && isatty(STDERR_FILENO);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -220,6 +237,8 @@ main(int argc, char **argv)
     rc = audit_open(a);
     bool grew = false;
     rc = rc ? rc : audit_round(a, &grew);
+    rc = rc || checkpoints == NULL ? rc : audit_gossip(a, checkpoints);
+    rc = rc || publish == NULL ? rc : audit_publish(a, publish);
     if (rc == 0 && follow_flag) {
         if (a->have_cp) {
             print_checkpoint_line(a, a->first_size);

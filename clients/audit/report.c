@@ -6,11 +6,15 @@
  *   log              {url, origin, vkey, witnesses, quorum}
  *   checkpoint       the latest checkpoint verified and read: {size, root (base64), note,
  *                    cosignatures}, or null
- *   read             this run: {from, to, entries, seconds, entries_per_second}
+ *   read             this run: {from, to, entries, seconds, entries_per_second, verified
+ *                    (false when a problem or fork this run left the tree served unverified)}
+ *   clock            what decides a missing tally: {entries (the latest entry time),
+ *                    witnesses (the time a quorum of trusted witnesses cosigned), tally_grace}
+ *   given            checkpoints from --checkpoints: {read, ignored (not signed by the log)}
  *   entries          entries by kind ({context, enrollment, ..., malformed}) and enrollments
  *                    by route, over the whole log read
  *   contexts         [{id, title, type, index, opens, closes, quota, token_key_id (base64),
- *                    issuances, tokens, actions, recount: {size, algorithm, result},
+ *                    issuances, tags, tokens, actions, recount: {size, algorithm, result},
  *                    tallies: [{index, size, ok}]}]; result as in a tally entry
  *   violations       [{rule, index (null for the log's own), context, detail, new}], log-level
  *                    ones first, then by entry index
@@ -138,6 +142,7 @@ put_context(struct audit *a, FILE *f, const struct audit_ctx *x)
     json_object_set_new(o, "issuances", json_integer((json_int_t)x->issuances));
     json_object_set_new(o, "tokens", json_integer((json_int_t)x->tokens));
     json_object_set_new(o, "actions", json_integer((json_int_t)x->actions));
+    json_object_set_new(o, "tags", json_integer((json_int_t)x->tags));
     json_t *tallies = json_array();
     sqlite3_stmt *st = ov_db_stmt(a->db, "tally_list");
     int rc = ov_db_bind_int64(st, 1, x->n);
@@ -321,10 +326,18 @@ write_report(struct audit *a, FILE *f)
     }
     double rate = a->read_seconds > 0 ? (double)a->read_entries / a->read_seconds : 0;
     json_object_set_new(head, "read",
-                        json_pack("{s:I,s:I,s:I,s:f,s:f}", "from", (json_int_t)a->first_size,
+                        json_pack("{s:I,s:I,s:I,s:f,s:f,s:b}", "from", (json_int_t)a->first_size,
                                   "to", (json_int_t)read_size(a), "entries",
                                   (json_int_t)a->read_entries, "seconds", a->read_seconds,
-                                  "entries_per_second", rate));
+                                  "entries_per_second", rate, "verified", !a->tree_unverified));
+    uint64_t ce, cw, grace;
+    audit_rules_clock(a->rules, &ce, &cw, &grace);
+    json_object_set_new(head, "clock", json_pack("{s:I,s:I,s:I}", "entries", (json_int_t)ce,
+                                                 "witnesses", (json_int_t)cw, "tally_grace",
+                                                 (json_int_t)grace));
+    json_object_set_new(head, "given", json_pack("{s:I,s:I}", "read",
+                                                 (json_int_t)a->gossip_read, "ignored",
+                                                 (json_int_t)a->gossip_ignored));
     json_t *counts = json_object();
     const uint64_t *n = audit_rules_counts(a->rules);
     for (int i = 0; i < AUDIT_N_COUNTS; i++) {
@@ -445,10 +458,16 @@ audit_report_text(struct audit *a, FILE *f)
                 "cosignatures (quorum %u)\n", (unsigned long long)a->cp.size, root,
                 a->cp.n_cosigned, a->cfg.n_witnesses, a->cfg.quorum);
     }
-    fprintf(f, "read: entries [%llu, %llu), %llu new, in %.2f s; every bundle and tile matches "
-            "the signed tree\n", (unsigned long long)a->first_size,
-            (unsigned long long)read_size(a), (unsigned long long)a->read_entries,
-            a->read_seconds);
+    fprintf(f, "read: entries [%llu, %llu), %llu new, in %.2f s; %s\n",
+            (unsigned long long)a->first_size, (unsigned long long)read_size(a),
+            (unsigned long long)a->read_entries, a->read_seconds,
+            a->tree_unverified ? "the log served could NOT be verified in this run (below)"
+                               : "every bundle and tile matches the signed tree");
+    if (a->gossip_read + a->gossip_ignored > 0) {
+        fprintf(f, "checkpoints given: %llu checked against the log, %llu ignored (not signed "
+                "by the log)\n", (unsigned long long)a->gossip_read,
+                (unsigned long long)a->gossip_ignored);
+    }
     const uint64_t *n = audit_rules_counts(a->rules);
     fprintf(f, "entries: %llu contexts, %llu enrollments, %llu issuances, %llu actions, "
             "%llu tallies, %llu malformed\n", (unsigned long long)n[AUDIT_N_CONTEXT],

@@ -36,7 +36,10 @@ struct audit_rules {
     struct ctxmap by_id, by_key;
     uint64_t counts[AUDIT_N_COUNTS];
     uint64_t n_new;      /* violations recorded by this run */
+    uint64_t n_saved;    /* of which committed */
     unsigned since_take; /* submissions since the workers' findings were last taken */
+    uint64_t n_rejected; /* rating pseudonyms whose admitting token failed */
+    uint64_t tally_grace, clock_entries, clock_witnesses;
     struct audit_standing *standing;
     size_t n_standing;
     struct ov_entry scratch; /* the entry being checked (large: kept off the stack) */
@@ -175,6 +178,55 @@ violation(struct audit_rules *r, uint64_t index, const char *rule, const char *c
     return rc;
 }
 
+static struct audit_ctx *find_ctx(const struct audit_rules *r, const char *id);
+
+/* A rating pseudonym whose admitting token failed: none of its ratings count. */
+static int
+reject_pseudonym(struct audit_rules *r, const struct audit_ctx *x, uint64_t index,
+                 const uint8_t pseudonym[OV_PSEUDONYM_LEN])
+{
+    sqlite3_stmt *st = ov_db_stmt(r->db, "rejected_put");
+    int rc = ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(pseudonym, OV_PSEUDONYM_LEN));
+    rc = rc ? rc : ov_db_bind_uint64(st, 3, index);
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    r->n_rejected += rc == 0 && sqlite3_changes(ov_db_handle(r->db)) > 0;
+    st = ov_db_stmt(r->db, "rejected_uncount");
+    rc = rc ? rc : ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(pseudonym, OV_PSEUDONYM_LEN));
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    return rc;
+}
+
+/* A worker's finding: the action does not count, and a rating pseudonym it admitted with a
+ * token that failed admits none of its ratings. */
+static int
+uncount_finding(struct audit_rules *r, const struct audit_finding *f)
+{
+    const struct audit_ctx *x = find_ctx(r, f->context);
+    if (x == NULL) {
+        return -OV_E_STATE; /* a job is only submitted for a known context: our bug */
+    }
+    sqlite3_stmt *st = ov_db_stmt(r->db, "act_uncount");
+    int rc = ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, f->index);
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    if (rc != 0 || x->c.type != OV_CONTEXT_RATING || strcmp(f->rule, R_TOKEN_INVALID) != 0) {
+        return rc;
+    }
+    int64_t tok = 0;
+    st = ov_db_stmt(r->db, "act_tok");
+    rc = ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, f->index);
+    rc = rc ? rc : ov_db_step(st);
+    rc = rc == OV_DB_ROW ? ov_db_col_int64(st, 0, &tok) : (rc ? rc : -OV_E_STATE);
+    ov_db_reset(st);
+    return rc == 0 && tok == 1 ? reject_pseudonym(r, x, f->index, f->pseudonym) : rc;
+}
+
 /* Records what the workers found since the last call. */
 static int
 take_findings(struct audit_rules *r)
@@ -186,6 +238,7 @@ take_findings(struct audit_rules *r)
         char detail[AUDIT_DETAIL_MAX];
         audit_finding_detail(&f[i], detail, sizeof detail);
         rc = violation(r, f[i].index, f[i].rule, f[i].context, "%s", detail);
+        rc = rc ? rc : uncount_finding(r, &f[i]);
     }
     r->since_take = 0;
     return rc;
@@ -218,6 +271,7 @@ ctx_make(const struct ov_context *c, uint64_t index, int64_t n, struct audit_ctx
     x->n = n;
     x->index = index;
     x->c = *c;
+    x->tally_min = AUDIT_NO_INDEX;
     int rc = ov_pp_key_from_spki(&x->key, OV_BYTES(c->token_key, c->token_key_len));
     if (rc == -OV_E_NOMEM) {
         free(x);
@@ -305,6 +359,10 @@ load_state(struct audit_rules *r)
             rc = ov_db_col_uint64(st, 3, &x->issuances);
             rc = rc ? rc : ov_db_col_uint64(st, 4, &x->tokens);
             rc = rc ? rc : ov_db_col_uint64(st, 5, &x->actions);
+            rc = rc ? rc : ov_db_col_uint64(st, 6, &x->tags);
+            if (rc == 0 && !ov_db_col_is_null(st, 7)) {
+                rc = ov_db_col_uint64(st, 7, &x->tally_min);
+            }
             rc = rc ? rc : ctx_register(r, x);
             if (rc != 0) {
                 ov_pp_key_clear(&x->key);
@@ -336,11 +394,20 @@ load_state(struct audit_rules *r)
         }
     }
     ov_db_reset(st);
+    st = ov_db_stmt(r->db, "rejected_count");
+    rc = rc ? rc : ov_db_step(st);
+    rc = rc == OV_DB_ROW ? ov_db_col_uint64(st, 0, &r->n_rejected) : (rc ? rc : -OV_E_DB);
+    ov_db_reset(st);
+    int g = audit_meta_get_u64(r->db, "clock_entries", &r->clock_entries);
+    rc = rc ? rc : (g == -OV_E_NOT_FOUND ? 0 : g);
+    g = audit_meta_get_u64(r->db, "clock_witnesses", &r->clock_witnesses);
+    rc = rc ? rc : (g == -OV_E_NOT_FOUND ? 0 : g);
     return rc;
 }
 
 int
-audit_rules_new(struct ov_db *db, unsigned n_threads, int64_t run, struct audit_rules **out)
+audit_rules_new(struct ov_db *db, unsigned n_threads, int64_t run, uint64_t tally_grace,
+                struct audit_rules **out)
 {
     *out = NULL;
     struct audit_rules *r = calloc(1, sizeof *r);
@@ -349,6 +416,7 @@ audit_rules_new(struct ov_db *db, unsigned n_threads, int64_t run, struct audit_
     }
     r->db = db;
     r->run = run;
+    r->tally_grace = tally_grace;
     r->by_key.by_key = true;
     int rc = audit_verify_new(n_threads, &r->verify);
     rc = rc ? rc : load_state(r);
@@ -380,9 +448,36 @@ audit_rules_reset(struct audit_rules *r)
     audit_verify_wait(r->verify);
     (void)audit_verify_take(r->verify, &f); /* findings of entries rolled back */
     r->since_take = 0;
+    r->n_new = r->n_saved; /* what the rolled-back sync found is gone with it */
     forget_all(r);
     int rc = load_state(r);
     return rc ? rc : compute_standing(r);
+}
+
+void
+audit_rules_committed(struct audit_rules *r)
+{
+    r->n_saved = r->n_new;
+}
+
+int
+audit_rules_witness_time(struct audit_rules *r, uint64_t t)
+{
+    if (t <= r->clock_witnesses) {
+        return 0;
+    }
+    r->clock_witnesses = t;
+    int rc = audit_meta_put_u64(r->db, "clock_witnesses", t);
+    return rc ? rc : compute_standing(r);
+}
+
+void
+audit_rules_clock(const struct audit_rules *r, uint64_t *entries, uint64_t *witnesses,
+                  uint64_t *grace)
+{
+    *entries = r->clock_entries;
+    *witnesses = r->clock_witnesses;
+    *grace = r->tally_grace;
 }
 
 /* ------------------------------------------------------------------ the rules */
@@ -431,50 +526,6 @@ on_context(struct audit_rules *r, uint64_t index, const struct ov_context *c,
     return rc;
 }
 
-/* Runs st with (ctx, 32 bytes) bound: 0 when it changed a row, 1 when it changed none (an
- * INSERT OR IGNORE that found the key), or an error. */
-static int
-insert_new(struct audit_rules *r, sqlite3_stmt *st, int64_t ctx, const uint8_t key[32])
-{
-    int rc = ov_db_bind_int64(st, 1, ctx);
-    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(key, 32));
-    rc = rc ? rc : ov_db_step(st);
-    ov_db_reset(st);
-    return rc ? rc : (sqlite3_changes(ov_db_handle(r->db)) > 0 ? 0 : 1);
-}
-
-static int
-on_issuance(struct audit_rules *r, uint64_t index, const struct ov_issuance *is)
-{
-    struct audit_ctx *x = find_ctx(r, is->context);
-    if (x == NULL) {
-        return violation(r, index, R_CONTEXT_MISSING, is->context,
-                         "an issuance for context %s, which the log has not announced before",
-                         is->context);
-    }
-    x->issuances++;
-    uint64_t n = 1;
-    int rc = insert_new(r, ov_db_stmt(r->db, "issued_first"), x->n, is->tag);
-    if (rc == 1) { /* not the first issuance for this tag */
-        rc = insert_new(r, ov_db_stmt(r->db, "issued_more"), x->n, is->tag);
-        rc = rc == 1 ? -OV_E_DB : rc; /* the row is there: the UPDATE must change it */
-        sqlite3_stmt *st = ov_db_stmt(r->db, "issued_get");
-        rc = rc ? rc : ov_db_bind_int64(st, 1, x->n);
-        rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(is->tag, OV_TAG_LEN));
-        rc = rc ? rc : ov_db_step(st);
-        rc = rc == OV_DB_ROW ? ov_db_col_uint64(st, 0, &n) : (rc ? rc : -OV_E_DB);
-        ov_db_reset(st);
-    }
-    if (rc == 0 && n > x->c.quota) {
-        char tag[17];
-        hex8(is->tag, tag);
-        rc = violation(r, index, R_QUOTA_EXCEEDED, x->c.id,
-                       "enrollee tag %s... got issuance %llu in context %s, whose quota is %llu",
-                       tag, (unsigned long long)n, x->c.id, (unsigned long long)x->c.quota);
-    }
-    return rc;
-}
-
 /* idx of the row a lookup statement finds (st bound), or AUDIT_NO_INDEX. */
 static int
 lookup_idx(sqlite3_stmt *st, uint64_t *idx)
@@ -485,6 +536,108 @@ lookup_idx(sqlite3_stmt *st, uint64_t *idx)
         rc = ov_db_col_uint64(st, 0, idx);
     }
     ov_db_reset(st);
+    return rc;
+}
+
+/* Puts (tag, n) first seen at index into the serials table: 1 when it was there already
+ * (*first: where), 0 when new. */
+static int
+serial_put(struct audit_rules *r, const struct audit_ctx *x, const uint8_t tag[OV_TAG_LEN],
+           uint64_t n, uint64_t index, uint64_t *first)
+{
+    sqlite3_stmt *st = ov_db_stmt(r->db, "serial_put");
+    int rc = ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(tag, OV_TAG_LEN));
+    rc = rc ? rc : ov_db_bind_uint64(st, 3, n);
+    rc = rc ? rc : ov_db_bind_uint64(st, 4, index);
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    if (rc != 0 || sqlite3_changes(ov_db_handle(r->db)) > 0) {
+        return rc;
+    }
+    st = ov_db_stmt(r->db, "serial_get");
+    rc = ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(tag, OV_TAG_LEN));
+    rc = rc ? rc : ov_db_bind_uint64(st, 3, n);
+    rc = rc ? (ov_db_reset(st), rc) : lookup_idx(st, first);
+    return rc ? rc : 1;
+}
+
+/* A tag issued before in this context: both its first serial (kept in `issued`) and this
+ * one go to `serials`, where a repeat shows. *first: where this serial was issued before,
+ * or AUDIT_NO_INDEX. */
+static int
+serial_again(struct audit_rules *r, const struct audit_ctx *x, const struct ov_issuance *is,
+             uint64_t index, uint64_t *first)
+{
+    uint64_t n0 = 0, idx0 = 0, ignored;
+    *first = AUDIT_NO_INDEX;
+    sqlite3_stmt *st = ov_db_stmt(r->db, "issued_get");
+    int rc = ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(is->tag, OV_TAG_LEN));
+    rc = rc ? rc : ov_db_step(st);
+    if (rc == OV_DB_ROW) {
+        rc = ov_db_col_uint64(st, 0, &n0);
+        rc = rc ? rc : ov_db_col_uint64(st, 1, &idx0);
+    } else if (rc == 0) {
+        rc = -OV_E_STATE; /* issued_first found the row */
+    }
+    ov_db_reset(st);
+    if (rc == 0 && n0 != 0) { /* 0: a tag read by an auditor without serials */
+        rc = serial_put(r, x, is->tag, n0, idx0, &ignored);
+        rc = rc < 0 ? rc : 0;
+    }
+    rc = rc ? rc : serial_put(r, x, is->tag, is->n, index, first);
+    return rc < 0 ? rc : 0;
+}
+
+/* Each (tag, n) once per context, n in 1..quota; no more distinct tags in a context than
+ * enrollments before (a tag stands for one enrolled person). */
+static int
+on_issuance(struct audit_rules *r, uint64_t index, const struct ov_issuance *is)
+{
+    struct audit_ctx *x = find_ctx(r, is->context);
+    if (x == NULL) {
+        return violation(r, index, R_CONTEXT_MISSING, is->context,
+                         "an issuance for context %s, which the log has not announced before",
+                         is->context);
+    }
+    x->issuances++;
+    char tag[17];
+    hex8(is->tag, tag);
+    bool in_range = is->n >= 1 && is->n <= x->c.quota;
+    sqlite3_stmt *st = ov_db_stmt(r->db, "issued_first");
+    int rc = ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(is->tag, OV_TAG_LEN));
+    rc = rc ? rc : ov_db_bind_uint64(st, 3, in_range ? is->n : 0);
+    rc = rc ? rc : ov_db_bind_uint64(st, 4, index);
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    bool fresh = rc == 0 && sqlite3_changes(ov_db_handle(r->db)) > 0;
+    if (rc == 0 && !in_range) {
+        rc = violation(r, index, R_QUOTA_EXCEEDED, x->c.id,
+                       "enrollee tag %s... got issuance number %llu in context %s, whose quota "
+                       "is %llu", tag, (unsigned long long)is->n, x->c.id,
+                       (unsigned long long)x->c.quota);
+    } else if (rc == 0 && !fresh) {
+        uint64_t first;
+        rc = serial_again(r, x, is, index, &first);
+        if (rc == 0 && first != AUDIT_NO_INDEX) {
+            rc = violation(r, index, R_ISSUANCE_REPEATED, x->c.id,
+                           "enrollee tag %s... got issuance number %llu again (first at entry "
+                           "%llu)", tag, (unsigned long long)is->n, (unsigned long long)first);
+        }
+    }
+    if (rc == 0 && fresh) {
+        x->tags++;
+        if (x->tags > r->counts[AUDIT_N_ENROLLMENT]) {
+            rc = violation(r, index, R_TAGS_EXCEED, x->c.id,
+                           "enrollee tag %s... is the %llu-th of context %s, but the log shows "
+                           "only %llu enrollments before it: an enrollee no one enrolled", tag,
+                           (unsigned long long)x->tags, x->c.id,
+                           (unsigned long long)r->counts[AUDIT_N_ENROLLMENT]);
+        }
+    }
     return rc;
 }
 
@@ -593,6 +746,7 @@ on_action(struct audit_rules *r, uint64_t index, const struct ov_action *a)
     }
     x->actions++;
     bool rating_ctx = x->c.type == OV_CONTEXT_RATING, counted = true;
+    uint64_t found_before = r->n_new; /* an action with any violation of its own is not counted */
     int rc = 0;
     if (a->is_rating != rating_ctx) {
         counted = false;
@@ -632,6 +786,14 @@ on_action(struct audit_rules *r, uint64_t index, const struct ov_action *a)
         if (rc == 0 && first == AUDIT_NO_INDEX) {
             rc = violation(r, index, R_UNKNOWN_PSEUDONYM, x->c.id,
                            "a rating by a pseudonym no token admitted before");
+        } else if (rc == 0 && r->n_rejected > 0) {
+            /* admitted by a token that failed (reported at its entry): not counted, whether
+             * the workers told it before this rating or after (rejected_uncount) */
+            sqlite3_stmt *st = ov_db_stmt(r->db, "rejected_get");
+            rc = ov_db_bind_int64(st, 1, x->n);
+            rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN));
+            rc = rc ? (ov_db_reset(st), rc) : lookup_idx(st, &first);
+            counted = counted && first == AUDIT_NO_INDEX;
         }
     }
     if (rc == 0 && a->is_rating && rating_ctx) {
@@ -654,6 +816,17 @@ on_action(struct audit_rules *r, uint64_t index, const struct ov_action *a)
                                      a->target, (unsigned long long)first);
         }
     }
+    if (rc == 0 && index >= x->tally_min) {
+        rc = violation(r, index, R_ACTION_AFTER_TALLY, x->c.id,
+                       "an action of context %s after its tally of entries [0, %llu): that "
+                       "tally is incomplete", x->c.id, (unsigned long long)x->tally_min);
+        sqlite3_stmt *st = ov_db_stmt(r->db, "tally_late");
+        rc = rc ? rc : ov_db_bind_int64(st, 1, x->n);
+        rc = rc ? rc : ov_db_bind_uint64(st, 2, index);
+        rc = rc ? rc : ov_db_step(st);
+        ov_db_reset(st);
+    }
+    counted = counted && r->n_new == found_before;
     if (rc == 0) {
         const char *name = a->is_rating ? a->target : a->choice;
         sqlite3_stmt *st = ov_db_stmt(r->db, "act_put");
@@ -739,6 +912,50 @@ cmp_row(void *arg, const char *name, uint64_t count, int64_t sum)
     return 0;
 }
 
+/* Actions of x logged at or beyond the tally's size but before the tally itself: the tally
+ * left them out. Each is reported and no longer counted. */
+static int
+late_actions(struct audit_rules *r, struct audit_ctx *x, const struct ov_tally *t,
+             uint64_t index, uint64_t *n)
+{
+    sqlite3_stmt *st = ov_db_stmt(r->db, "acts_from");
+    int rc = ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, t->size);
+    uint64_t *idx = NULL;
+    size_t cap = 0;
+    *n = 0;
+    /* collected first: the violations and updates below cannot run inside the SELECT */
+    while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
+        if (*n == cap) {
+            size_t nc = cap ? 2 * cap : 16;
+            uint64_t *p = realloc(idx, nc * sizeof *p);
+            if (p == NULL) {
+                rc = -OV_E_NOMEM;
+                break;
+            }
+            idx = p;
+            cap = nc;
+        }
+        rc = ov_db_col_uint64(st, 0, &idx[*n]);
+        *n += rc == 0;
+    }
+    ov_db_reset(st);
+    rc = rc == OV_DB_DONE ? 0 : rc;
+    for (size_t i = 0; i < *n && rc == 0; i++) {
+        rc = violation(r, idx[i], R_ACTION_AFTER_TALLY, x->c.id,
+                       "the tally of context %s at entry %llu counts entries [0, %llu) and "
+                       "leaves this action out", x->c.id, (unsigned long long)index,
+                       (unsigned long long)t->size);
+        st = ov_db_stmt(r->db, "act_uncount");
+        rc = rc ? rc : ov_db_bind_int64(st, 1, x->n);
+        rc = rc ? rc : ov_db_bind_uint64(st, 2, idx[i]);
+        rc = rc ? rc : ov_db_step(st);
+        ov_db_reset(st);
+    }
+    free(idx);
+    return rc;
+}
+
 static int
 on_tally(struct audit_rules *r, uint64_t index, const struct ov_tally *t)
 {
@@ -749,7 +966,12 @@ on_tally(struct audit_rules *r, uint64_t index, const struct ov_tally *t)
                          t->context);
     }
     bool ok = false;
-    int rc;
+    /* the workers' findings first: the recount counts valid actions only */
+    audit_verify_wait(r->verify);
+    int rc = take_findings(r);
+    if (rc != 0) {
+        return rc;
+    }
     if (t->ratings != (x->c.type == OV_CONTEXT_RATING)) {
         rc = violation(r, index, R_TALLY_INVALID, x->c.id, "algorithm %s for %s %s",
                        t->ratings ? OV_TALLY_RATINGS : OV_TALLY_PLURALITY,
@@ -760,7 +982,9 @@ on_tally(struct audit_rules *r, uint64_t index, const struct ov_tally *t)
                        (unsigned long long)t->size);
     } else {
         struct cmp_state s = { .t = t, .ratings = t->ratings };
-        rc = audit_rules_recount(r, x, t->size, cmp_row, &s);
+        uint64_t late = 0;
+        rc = late_actions(r, x, t, index, &late);
+        rc = rc ? rc : audit_rules_recount(r, x, t->size, cmp_row, &s);
         if (rc == 0) {
             cmp_skip_to(&s, NULL);
             for (size_t i = 0; i < t->n && !t->ratings && s.diff[0] == 0; i++) {
@@ -769,13 +993,16 @@ on_tally(struct audit_rules *r, uint64_t index, const struct ov_tally *t)
                              t->items[i].name);
                 }
             }
-            ok = s.diff[0] == 0;
-            if (!ok) {
+            ok = s.diff[0] == 0 && late == 0;
+            if (s.diff[0] != 0) {
                 rc = violation(r, index, R_TALLY_MISMATCH, x->c.id,
                                "the tally of entries [0, %llu) differs from the recount: %s",
                                (unsigned long long)t->size, s.diff);
             }
         }
+    }
+    if (t->size < x->tally_min && t->size <= index) {
+        x->tally_min = t->size;
     }
     sqlite3_stmt *st = ov_db_stmt(r->db, "tally_put");
     rc = rc ? rc : ov_db_bind_uint64(st, 1, index);
@@ -785,6 +1012,19 @@ on_tally(struct audit_rules *r, uint64_t index, const struct ov_tally *t)
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
     return rc;
+}
+
+static uint64_t
+entry_time(const struct ov_entry *e)
+{
+    switch (e->kind) {
+    case OV_ENTRY_CONTEXT: return e->u.context.time;
+    case OV_ENTRY_ENROLLMENT: return e->u.enrollment.time;
+    case OV_ENTRY_ISSUANCE: return e->u.issuance.time;
+    case OV_ENTRY_ACTION: return e->u.action.time;
+    case OV_ENTRY_TALLY: return e->u.tally.time;
+    default: return 0;
+    }
 }
 
 int
@@ -797,6 +1037,8 @@ audit_rules_entry(struct audit_rules *r, uint64_t index, struct ov_bytes bytes)
         return violation(r, index, R_ENTRY_MALFORMED, NULL,
                          "the entry is not a onevoice entry (%s)", ov_strerror(rc));
     }
+    uint64_t t = entry_time(e);
+    r->clock_entries = t > r->clock_entries ? t : r->clock_entries;
     switch (e->kind) {
     case OV_ENTRY_CONTEXT:
         r->counts[AUDIT_N_CONTEXT]++;
@@ -828,6 +1070,20 @@ audit_rules_entry(struct audit_rules *r, uint64_t index, struct ov_bytes bytes)
 
 /* ------------------------------------------------------------------ end of a sync */
 
+/* The clock that decides whether a tally is overdue (rules.h). */
+static uint64_t
+clock_now(const struct audit_rules *r)
+{
+    return r->clock_entries > r->clock_witnesses ? r->clock_entries : r->clock_witnesses;
+}
+
+static bool
+tally_overdue(const struct audit_rules *r, const struct audit_ctx *x)
+{
+    return x->tally_min == AUDIT_NO_INDEX && x->c.closes <= UINT64_MAX - r->tally_grace &&
+           clock_now(r) >= x->c.closes + r->tally_grace;
+}
+
 static int
 compute_standing(struct audit_rules *r)
 {
@@ -837,6 +1093,7 @@ compute_standing(struct audit_rules *r)
     size_t n = 0;
     for (size_t i = 0; i < r->n_ctxs; i++) {
         n += r->ctxs[i]->tokens > r->ctxs[i]->issuances;
+        n += tally_overdue(r, r->ctxs[i]);
     }
     if (n == 0) {
         return 0;
@@ -848,6 +1105,19 @@ compute_standing(struct audit_rules *r)
     int rc = 0;
     for (size_t i = 0; i < r->n_ctxs && rc == 0; i++) {
         const struct audit_ctx *x = r->ctxs[i];
+        if (tally_overdue(r, x)) {
+            struct audit_standing *s = &r->standing[r->n_standing++];
+            s->index = x->index;
+            s->rule = R_TALLY_MISSING;
+            s->ctx = x;
+            snprintf(s->detail, sizeof s->detail,
+                     "context %s closed at %llu and the log has no tally of it by %llu (%s; "
+                     "grace %llu s)", x->c.id, (unsigned long long)x->c.closes,
+                     (unsigned long long)clock_now(r),
+                     r->clock_witnesses >= r->clock_entries ? "the witnesses' time"
+                                                            : "the latest entry's time",
+                     (unsigned long long)r->tally_grace);
+        }
         if (x->tokens <= x->issuances) {
             continue;
         }
@@ -879,7 +1149,10 @@ audit_rules_finish(struct audit_rules *r)
         rc = ov_db_bind_uint64(st, 1, x->issuances);
         rc = rc ? rc : ov_db_bind_uint64(st, 2, x->tokens);
         rc = rc ? rc : ov_db_bind_uint64(st, 3, x->actions);
-        rc = rc ? rc : ov_db_bind_int64(st, 4, x->n);
+        rc = rc ? rc : ov_db_bind_uint64(st, 4, x->tags);
+        rc = rc ? rc : (x->tally_min == AUDIT_NO_INDEX ? ov_db_bind_null(st, 5)
+                                                       : ov_db_bind_uint64(st, 5, x->tally_min));
+        rc = rc ? rc : ov_db_bind_int64(st, 6, x->n);
         rc = rc ? rc : ov_db_step(st);
         ov_db_reset(st);
     }
@@ -890,6 +1163,7 @@ audit_rules_finish(struct audit_rules *r)
         rc = rc ? rc : ov_db_step(st);
         ov_db_reset(st);
     }
+    rc = rc ? rc : audit_meta_put_u64(r->db, "clock_entries", r->clock_entries);
     return rc ? rc : compute_standing(r);
 }
 

@@ -9,8 +9,10 @@
  *   any        decodes strictly (core/protocol/entry)                         entry_malformed
  *   context    token_key is an RSA-2048 token key, token_key_id is   context_invalid
  *              its SHA-256; the id is announced once                  context_duplicate
- *   issuance   its context was announced before; per context and     context_missing
- *              tag, at most `quota` issuances                         quota_exceeded
+ *   issuance   its context was announced before; its number n lies    context_missing
+ *              in 1..quota; each (tag, n) once per context; no more   quota_exceeded
+ *              distinct tags in a context than enrollments before     issuance_repeated
+ *                                                                     tags_exceed_enrollments
  *   action     context announced before; a ballot or rating of the   context_missing
  *              context's type, a choice offered or a rating within    invalid_action
  *              the scale; time in [opens, closes)                     outside_window
@@ -24,15 +26,22 @@
  *              rating's pseudonym must have been admitted by a token  unknown_pseudonym
  *              rating: one per pseudonym and target                   double_rating
  *              signature by the pseudonym (worker)                    action_signature
+ *              not at or beyond the size of a tally of its context    action_after_tally
  *   tally      context announced; algorithm fits its type; size <=    tally_invalid
- *              its own index; result = the recount of the context's   tally_mismatch
- *              counted actions among entries [0, size)
+ *              its own index; no action of the context in [size,      action_after_tally
+ *              index); result = the recount of the context's valid    tally_mismatch
+ *              actions among entries [0, size)
  *   standing   per context, admitted tokens <= issuances, checked     tokens_exceed_issuances
  *              over the whole log read (issuer and verifier outboxes
- *              may log in either order, so only the totals count)
- * The recount counts every action entry of the context whose choice is offered (assembly:
- * every choice listed, 0 included) or whose rating lies in the scale (per target [count,
- * sum]); a published tally may omit zero counts. */
+ *              may log in either order, so only the totals count);
+ *              a context closed for longer than the grace period by   tally_missing
+ *              the clock (below) has a tally
+ * The recount counts the valid actions only: an action entry with no violation of its own
+ * (its signature and token checked by the workers included), and no rating by a pseudonym
+ * whose admitting token failed. Assembly: every choice listed, 0 included; ratings: per
+ * target [count, sum]; a published tally may omit zero counts. The clock is the latest of
+ * the entries' own times and the time a quorum of trusted witnesses signed (their
+ * cosignature timestamps): public data anyone can re-check. */
 #ifndef AUDIT_RULES_H
 #define AUDIT_RULES_H
 
@@ -60,6 +69,8 @@ struct audit_ctx {
     struct ov_pp_key key;
     uint8_t digest[OV_PP_DIGEST_LEN]; /* SHA-256 of its TokenChallenge */
     uint64_t issuances, tokens, actions;
+    uint64_t tags;      /* distinct enrollee tags issued to */
+    uint64_t tally_min; /* the smallest size a tally of it counted (AUDIT_NO_INDEX: none) */
 };
 
 /* Entries by kind, and enrollments by route. */
@@ -89,10 +100,11 @@ struct audit_standing {
 struct audit_rules;
 
 /* Rules over the state db (borrowed), with n_threads signature workers, recording
- * violations under run number `run`. Loads the contexts and counts already in the state.
+ * violations under run number `run`; a context's tally is missing once the clock passes its
+ * closing time by tally_grace seconds. Loads the contexts and counts already in the state.
  * -OV_E_NOMEM, -OV_E_DB, -OV_E_MALFORMED (a stored context that no longer decodes). */
 OV_MUST_CHECK int audit_rules_new(struct ov_db *db, unsigned n_threads, int64_t run,
-                                  struct audit_rules **out);
+                                  uint64_t tally_grace, struct audit_rules **out);
 void audit_rules_free(struct audit_rules *r);
 
 /* Checks one entry (call in index order, inside the caller's transaction). Violations are
@@ -101,9 +113,17 @@ OV_MUST_CHECK int audit_rules_entry(struct audit_rules *r, uint64_t index, struc
 /* After the last entry of a sync: waits for the workers, records their findings, writes the
  * counters and recomputes the standing violations. Still inside the transaction. */
 OV_MUST_CHECK int audit_rules_finish(struct audit_rules *r);
+/* After the caller committed: what this run found so far is for good. */
+void audit_rules_committed(struct audit_rules *r);
 /* After the caller rolled back: forgets what the aborted sync changed in memory and reloads
  * from the state. */
 OV_MUST_CHECK int audit_rules_reset(struct audit_rules *r);
+/* The time a quorum of trusted witnesses vouched for (a checkpoint's witness_time): moves
+ * the clock forward (stored) and recomputes the standing violations. */
+OV_MUST_CHECK int audit_rules_witness_time(struct audit_rules *r, uint64_t t);
+/* The clock's two sources and the grace period, for the report. */
+void audit_rules_clock(const struct audit_rules *r, uint64_t *entries, uint64_t *witnesses,
+                       uint64_t *grace);
 
 /* Reading, for the report. */
 size_t audit_rules_n_contexts(const struct audit_rules *r);

@@ -15,7 +15,9 @@
 #define R_CONTEXT_INVALID "context_invalid"             /* token key or its id is wrong */
 #define R_CONTEXT_DUPLICATE "context_duplicate"
 #define R_CONTEXT_MISSING "context_missing"             /* used before it was announced */
-#define R_QUOTA_EXCEEDED "quota_exceeded"
+#define R_QUOTA_EXCEEDED "quota_exceeded"               /* issuance number beyond 1..quota */
+#define R_ISSUANCE_REPEATED "issuance_repeated"         /* (tag, n) issued twice */
+#define R_TAGS_EXCEED "tags_exceed_enrollments"         /* more enrollees than enrollments */
 #define R_TOKEN_MISSING "token_missing"
 #define R_TOKEN_INVALID "token_invalid"
 #define R_KEY_SWAPPED "key_swapped"                     /* under another context's key */
@@ -31,5 +33,7 @@
 #define R_TOKENS_EXCEED "tokens_exceed_issuances"
 #define R_TALLY_INVALID "tally_invalid"
 #define R_TALLY_MISMATCH "tally_mismatch"
+#define R_ACTION_AFTER_TALLY "action_after_tally"       /* beyond a tally's size */
+#define R_TALLY_MISSING "tally_missing"                 /* closed, and no tally by now */
 
 #endif

@@ -30,6 +30,22 @@ static const char *const migrations[] = {
     "CREATE TABLE counts (kind TEXT PRIMARY KEY, n INTEGER NOT NULL) STRICT;"
     "CREATE TABLE runs (run INTEGER PRIMARY KEY, started INTEGER NOT NULL,"
     "  from_size INTEGER NOT NULL, to_size INTEGER NOT NULL) STRICT;",
+    /* 2: issuance serials, enrollee tags and tallies per context, pseudonyms whose admitting
+     * token failed, every signed checkpoint seen (issue 17). A state made before keeps its
+     * counts; the issuances it read are not checked for repeated serials. */
+    "CREATE TABLE serials (ctx INTEGER NOT NULL, tag BLOB NOT NULL, n INTEGER NOT NULL,"
+    "  idx INTEGER NOT NULL, PRIMARY KEY (ctx, tag, n)) STRICT, WITHOUT ROWID;"
+    /* issued.n was the count of issuances; now the tag's first serial (0: unknown) */
+    "UPDATE issued SET n = 0;"
+    "ALTER TABLE issued ADD COLUMN idx INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE contexts ADD COLUMN tags INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE contexts ADD COLUMN tally_min INTEGER;"
+    "UPDATE contexts SET tags = (SELECT count(*) FROM issued WHERE issued.ctx = contexts.n),"
+    "  tally_min = (SELECT min(size) FROM tallies WHERE tallies.ctx = contexts.n);"
+    "CREATE TABLE rejected (ctx INTEGER NOT NULL, pseudonym BLOB NOT NULL,"
+    "  idx INTEGER NOT NULL, PRIMARY KEY (ctx, pseudonym)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE seen (size INTEGER NOT NULL, root BLOB NOT NULL, note TEXT NOT NULL,"
+    "  verified INTEGER NOT NULL, source TEXT NOT NULL, PRIMARY KEY (size, root)) STRICT;",
 };
 
 /* The hot statements (one or more per action) come first: ov_db_stmt looks names up in
@@ -46,20 +62,39 @@ static const struct ov_db_stmt_def stmts[] = {
     { "rated_put",
       "INSERT OR IGNORE INTO rated (ctx, pseudonym, target, idx) VALUES (?, ?, ?, ?)" },
     { "rated_get", "SELECT idx FROM rated WHERE ctx = ? AND pseudonym = ? AND target = ?" },
-    /* rules.c: the first issuance for a tag (no change: not the first), then the others */
-    { "issued_first", "INSERT OR IGNORE INTO issued (ctx, tag, n) VALUES (?, ?, 1)" },
-    { "issued_more", "UPDATE issued SET n = n + 1 WHERE ctx = ? AND tag = ?" },
-    { "issued_get", "SELECT n FROM issued WHERE ctx = ? AND tag = ?" },
+    /* rules.c: a tag's first issuance, its serial and entry (no change: a tag seen before;
+     * most tags get one token per context, so the serials table holds only the others) */
+    { "issued_first", "INSERT OR IGNORE INTO issued (ctx, tag, n, idx) VALUES (?, ?, ?, ?)" },
+    { "issued_get", "SELECT n, idx FROM issued WHERE ctx = ? AND tag = ?" },
+    /* rules.c: the serials of a tag issued more than once (no change: issued before) */
+    { "serial_put", "INSERT OR IGNORE INTO serials (ctx, tag, n, idx) VALUES (?, ?, ?, ?)" },
+    { "serial_get", "SELECT idx FROM serials WHERE ctx = ? AND tag = ? AND n = ?" },
     /* rules.c: a violation found */
     { "violation_put",
       "INSERT INTO violations (idx, rule, context, detail, run) VALUES (?, ?, ?, ?, ?)" },
     /* rules.c: a context announced */
     { "context_put", "INSERT INTO contexts (n, id, idx, entry) VALUES (?, ?, ?, ?)" },
     { "context_counts",
-      "UPDATE contexts SET issuances = ?, tokens = ?, actions = ? WHERE n = ?" },
+      "UPDATE contexts SET issuances = ?, tokens = ?, actions = ?, tags = ?, tally_min = ? "
+      "WHERE n = ?" },
     /* rules.c: every context, at start-up */
     { "context_all",
-      "SELECT n, idx, entry, issuances, tokens, actions FROM contexts ORDER BY n" },
+      "SELECT n, idx, entry, issuances, tokens, actions, tags, tally_min FROM contexts "
+      "ORDER BY n" },
+    /* rules.c: an action found invalid after it was stored (a worker's finding, a tally) */
+    { "act_uncount", "UPDATE acts SET counted = 0 WHERE ctx = ? AND idx = ?" },
+    { "act_tok", "SELECT tok FROM acts WHERE ctx = ? AND idx = ?" },
+    /* rules.c: the actions of a context from a log index on (beyond a tally's size) */
+    { "acts_from", "SELECT idx FROM acts WHERE ctx = ? AND idx >= ? ORDER BY idx" },
+    /* rules.c: a rating pseudonym whose admitting token failed, and its ratings */
+    { "rejected_put", "INSERT OR IGNORE INTO rejected (ctx, pseudonym, idx) VALUES (?, ?, ?)" },
+    { "rejected_get", "SELECT idx FROM rejected WHERE ctx = ? AND pseudonym = ?" },
+    { "rejected_count", "SELECT count(*) FROM rejected" },
+    { "rejected_uncount",
+      "UPDATE acts SET counted = 0 WHERE ctx = ?1 AND idx IN "
+      "(SELECT idx FROM rated WHERE ctx = ?1 AND pseudonym = ?2)" },
+    /* rules.c: a context's tallies that an action beyond their size makes incomplete */
+    { "tally_late", "UPDATE tallies SET ok = 0 WHERE ctx = ? AND size <= ?" },
     /* rules.c: the recount of a context over entries [0, size): an assembly's ballots, */
     { "recount_rows",
       "SELECT name FROM acts WHERE ctx = ? AND idx < ? AND counted = 1" },
@@ -89,6 +124,17 @@ static const struct ov_db_stmt_def stmts[] = {
     { "fork_all",
       "SELECT old_size, old_root, old_note, new_size, new_root, new_note, detail, run FROM forks "
       "ORDER BY id" },
+    /* sync.c: every signed checkpoint seen (served, or given by others), and its nearest
+     * neighbours by size */
+    { "seen_put",
+      "INSERT OR IGNORE INTO seen (size, root, note, verified, source) VALUES (?, ?, ?, ?, ?)" },
+    { "seen_verified", "UPDATE seen SET verified = 1 WHERE size = ? AND root = ?" },
+    { "seen_same", "SELECT root, note, verified FROM seen WHERE size = ? AND root != ? LIMIT 1" },
+    { "seen_below",
+      "SELECT size, root, note, verified FROM seen WHERE size < ? ORDER BY size DESC LIMIT 1" },
+    { "seen_above",
+      "SELECT size, root, note, verified FROM seen WHERE size > ? ORDER BY size LIMIT 1" },
+    { "seen_count", "SELECT count(*) FROM seen" },
     /* main.c: this run */
     { "run_put", "INSERT INTO runs (started, from_size, to_size) VALUES (?, ?, ?)" },
     { "run_update", "UPDATE runs SET to_size = ? WHERE run = ?" },

@@ -6,19 +6,25 @@
  * holds entries whose tree was not checked against a signed checkpoint.
  *
  *   table       row                                          rule it serves
- *   meta        k, v: "vkey", "reader", "cp_note", "cp_size"   resume, bind to one log
+ *   meta        k, v: "vkey", "reader", "cp_note", "cp_size",  resume, bind to one log;
+ *               "clock_entries", "clock_witnesses"            the clock (tally_missing)
  *   contexts    n, id, idx, entry (bytes), issuances, tokens,  every context rule
- *               actions
- *   issued      ctx, tag, n                                   quota per enrollee tag
+ *               actions, tags, tally_min
+ *   issued      ctx, tag, n, idx: its first issuance          distinct tags per context
+ *   serials     ctx, tag, n, idx: tags issued more than once  each (tag, n) once
  *   spent       ctx, nonce, idx                               each nonce counts once;
  *                                                             rating pseudonyms admitted
  *   rated       ctx, pseudonym, target, idx                   one rating per target
+ *   rejected    ctx, pseudonym, idx                           ratings of a pseudonym whose
+ *                                                             admitting token failed
  *   acts        ctx, idx, name, rating, tok, counted          recounts, tokens vs issuances
  *   tallies     idx, ctx, size, ok                            published tallies checked
  *   violations  idx, rule, context, detail, run               the report
  *   forks       old/new size, root, note, detail, run         the report, with evidence
  *   counts      kind, n                                       entries by kind and route
  *   runs        run, started, from_size, to_size
+ *   seen        size, root, note, verified, source            every signed checkpoint
+ *                                                             seen, compared for forks
  * Memory does not grow with the log: rows live in SQLite (page cache capped at 32 MiB, sorts
  * spilled to temporary files), only contexts are kept in memory. */
 #ifndef AUDIT_STORE_H

@@ -4,9 +4,15 @@
  * when the tree read hashes to the signed root. When it does not, the saved checkpoint
  * and the new one are compared through a consistency proof: inconsistent means a fork
  * (both signed checkpoints are kept and reported), consistent means the log serves
- * entries or tiles that do not match what it signed. */
+ * entries or tiles that do not match what it signed.
+ *
+ * Every checkpoint signed by the log's key is evidence, with or without its witness quorum,
+ * whether served to this auditor or given by others (--checkpoints): each is kept in the
+ * `seen` table and compared with the nearest ones seen before (same size, next smaller, next
+ * larger) through the log's consistency proofs; two that cannot both be true are a fork. */
 #include "audit.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <ftw.h>
@@ -49,6 +55,7 @@ problem(struct audit *a, const char *rule, const char *fmt, ...)
     struct audit_problem *p = &a->problems[a->n_problems++];
     va_list ap;
     va_start(ap, fmt);
+    a->tree_unverified = true;
     p->rule = rule;
     vsnprintf(p->detail, sizeof p->detail, fmt, ap);
     va_end(ap);
@@ -128,6 +135,7 @@ audit_open(struct audit *a)
         .n_witnesses = a->cfg.n_witnesses,
         .quorum = a->cfg.quorum,
         .verify_tiles = true,
+        .keep_unquorate = true, /* a checkpoint short of its quorum is still evidence */
     };
     rc = ov_logreader_new(&rcfg, &a->reader);
     struct ov_buf st;
@@ -149,7 +157,8 @@ audit_open(struct audit *a)
     ov_db_reset(s);
     a->run = sqlite3_last_insert_rowid(ov_db_handle(a->db));
     rc = rc ? rc : ov_httpc_new(&a->http);
-    rc = rc ? rc : audit_rules_new(a->db, a->cfg.threads, a->run, &a->rules);
+    rc = rc ? rc : audit_rules_new(a->db, a->cfg.threads, a->run, a->cfg.tally_grace,
+                                   &a->rules);
     if (rc != 0) {
         fprintf(stderr, "onevoice-audit: cannot resume from %s: %s\n", a->dir, ov_strerror(rc));
     }
@@ -219,7 +228,9 @@ note_root(struct ov_bytes note, uint64_t *size, uint8_t root[OV_HASH_LEN])
     return rc;
 }
 
-/* 0 when the log proves (old_size, old_root) is a prefix of (size, root). */
+/* 0 when the log proves (old_size, old_root) is a prefix of (size, root); -OV_E_HTTP when
+ * the log could not be asked (unreachable, or a 5xx: no verdict); any other error is the
+ * log's failure to prove it. */
 static int
 check_consistency(struct audit *a, uint64_t old_size, const uint8_t old_root[OV_HASH_LEN],
                   uint64_t size, const uint8_t root[OV_HASH_LEN])
@@ -235,6 +246,10 @@ check_consistency(struct audit *a, uint64_t old_size, const uint8_t old_root[OV_
     int rc = ov_httpc_get(a->http, url, 64 * 1024, &resp);
     if (rc != 0) {
         return rc;
+    }
+    if (resp.status >= 500) {
+        ov_httpc_resp_clear(&resp);
+        return -OV_E_HTTP; /* unavailable, not a refusal: ask again later */
     }
     json_error_t err;
     json_t *j = resp.status == 200 ? json_loadb((const char *)resp.body.ptr, resp.body.len, 0,
@@ -281,6 +296,255 @@ record_fork(struct audit *a, const struct ov_buf *old_note, uint64_t old_size,
     return rc;
 }
 
+/* record_fork in its own transaction. */
+static int
+fork_tx(struct audit *a, const struct ov_buf *old_note, uint64_t old_size,
+        const uint8_t old_root[OV_HASH_LEN], const struct ov_logreader_cp *cp, const char *detail)
+{
+    a->tree_unverified = true;
+    int rc = ov_db_exec(a->db, "BEGIN IMMEDIATE");
+    rc = rc ? rc : record_fork(a, old_note, old_size, old_root, cp, detail);
+    int end = ov_db_exec(a->db, rc == 0 ? "COMMIT" : "ROLLBACK");
+    return rc ? rc : end;
+}
+
+/* ------------------------------------------------------------------ checkpoints seen */
+
+struct seen_cp {
+    bool found;
+    uint64_t size;
+    uint8_t root[OV_HASH_LEN];
+    struct ov_buf note;
+};
+
+/* One row of seen_same (bound: size, root; the row: root, note), seen_below or seen_above
+ * (bound: size; the row: size, root, note). out->note is initialised here. */
+static int
+seen_get(struct audit *a, const char *which, uint64_t size, const uint8_t root[OV_HASH_LEN],
+         struct seen_cp *out)
+{
+    bool same = root != NULL;
+    sqlite3_stmt *st = ov_db_stmt(a->db, which);
+    memset(out, 0, sizeof *out);
+    ov_buf_init(&out->note, OV_NOTE_MAX_LEN);
+    out->size = size;
+    int rc = ov_db_bind_uint64(st, 1, size);
+    rc = rc ? rc : (same ? ov_db_bind_blob(st, 2, OV_BYTES(root, OV_HASH_LEN)) : 0);
+    rc = rc ? rc : ov_db_step(st);
+    if (rc == OV_DB_ROW) {
+        int c = 0;
+        struct ov_bytes r, n;
+        rc = same ? 0 : ov_db_col_uint64(st, c++, &out->size);
+        rc = rc ? rc : ov_db_col_blob(st, c++, OV_HASH_LEN, &r);
+        rc = rc ? rc : (r.len == OV_HASH_LEN ? 0 : -OV_E_DB);
+        rc = rc ? rc : ov_db_col_text(st, c, OV_NOTE_MAX_LEN, &n);
+        if (rc == 0) {
+            memcpy(out->root, r.ptr, OV_HASH_LEN);
+            rc = ov_buf_append(&out->note, n.ptr, n.len);
+        }
+        out->found = rc == 0;
+    }
+    ov_db_reset(st);
+    if (rc != 0) {
+        ov_buf_clear(&out->note);
+    }
+    return rc;
+}
+
+static int
+seen_put(struct audit *a, const struct ov_logreader_cp *cp, const char *source)
+{
+    sqlite3_stmt *st = ov_db_stmt(a->db, "seen_put");
+    int rc = ov_db_bind_uint64(st, 1, cp->size);
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(cp->root, OV_HASH_LEN));
+    rc = rc ? rc : ov_db_bind_text(st, 3, (const char *)cp->note.ptr, cp->note.len);
+    rc = rc ? rc : ov_db_bind_int64(st, 4, 0);
+    rc = rc ? rc : ov_db_bind_text(st, 5, source, strlen(source));
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    return rc;
+}
+
+static int
+seen_verified(struct audit *a, const struct ov_logreader_cp *cp)
+{
+    sqlite3_stmt *st = ov_db_stmt(a->db, "seen_verified");
+    int rc = ov_db_bind_uint64(st, 1, cp->size);
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(cp->root, OV_HASH_LEN));
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    return rc;
+}
+
+/* Compares cp, signed by the log's key, with the checkpoints seen before: the one of the
+ * same size and the nearest smaller and larger ones. They form one history unless a fork
+ * was found already, so a checkpoint consistent with both neighbours is consistent with
+ * all. will_sync: the reader is about to prove that cp extends the tree it read, so that
+ * neighbour needs no proof. A fork is recorded with both notes; then cp is kept. */
+static int
+compare_seen(struct audit *a, const struct ov_logreader_cp *cp, bool will_sync,
+             const char *source)
+{
+    static const char *const which[2] = { "seen_below", "seen_above" };
+    struct seen_cp s;
+    char detail[AUDIT_DETAIL_MAX];
+    int rc = seen_get(a, "seen_same", cp->size, cp->root, &s);
+    if (rc == 0 && s.found) {
+        snprintf(detail, sizeof detail, "two signed checkpoints of size %llu with different "
+                 "roots (one %s): the log signed two histories", (unsigned long long)cp->size,
+                 source);
+        rc = fork_tx(a, &s.note, s.size, s.root, cp, detail);
+        ov_buf_clear(&s.note);
+        return rc ? rc : seen_put(a, cp, source);
+    }
+    uint8_t read_root[OV_HASH_LEN];
+    uint64_t read_size = ov_logreader_size(a->reader);
+    rc = rc ? rc : ov_logreader_root(a->reader, read_root);
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        rc = seen_get(a, which[i], cp->size, NULL, &s);
+        bool below = i == 0;
+        if (rc != 0 || !s.found ||
+            (below && will_sync && s.size == read_size &&
+             memcmp(s.root, read_root, OV_HASH_LEN) == 0)) {
+            ov_buf_clear(&s.note);
+            continue;
+        }
+        int c = below ? check_consistency(a, s.size, s.root, cp->size, cp->root)
+                      : check_consistency(a, cp->size, cp->root, s.size, s.root);
+        if (c == -OV_E_HTTP || c == -OV_E_NOMEM) {
+            fprintf(stderr, "onevoice-audit: cannot ask the log for a consistency proof: %s\n",
+                    ov_strerror(c));
+            rc = c;
+        } else if (c != 0) {
+            snprintf(detail, sizeof detail, "the signed checkpoint of size %llu (%s) and the "
+                     "one of size %llu seen before are not one history (consistency proof: %s)",
+                     (unsigned long long)cp->size, source, (unsigned long long)s.size,
+                     ov_strerror(c));
+            rc = fork_tx(a, &s.note, s.size, s.root, cp, detail);
+            i = 2; /* one fork is enough */
+        }
+        ov_buf_clear(&s.note);
+    }
+    return rc ? rc : seen_put(a, cp, source);
+}
+
+/* The checkpoint kept before this version of the state had a `seen` table. */
+static int
+seen_seed(struct audit *a)
+{
+    struct ov_buf note;
+    struct ov_logreader_cp cp;
+    int64_t n = 0;
+    sqlite3_stmt *st = ov_db_stmt(a->db, "seen_count");
+    int rc = ov_db_step(st);
+    rc = rc == OV_DB_ROW ? ov_db_col_int64(st, 0, &n) : (rc ? rc : -OV_E_DB);
+    ov_db_reset(st);
+    if (rc != 0 || n > 0) {
+        return rc;
+    }
+    rc = audit_meta_get(a->db, "cp_note", OV_NOTE_MAX_LEN, &note);
+    if (rc == -OV_E_NOT_FOUND) {
+        return 0;
+    }
+    memset(&cp, 0, sizeof cp);
+    rc = rc ? rc : note_root(ov_buf_view(&note), &cp.size, cp.root);
+    if (rc == 0) {
+        cp.note = note;
+        rc = seen_put(a, &cp, "served");
+        rc = rc ? rc : seen_verified(a, &cp);
+    }
+    ov_buf_clear(&note);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ checkpoints given */
+
+static int
+gossip_file(struct audit *a, const char *path)
+{
+    struct ov_buf note;
+    int rc = ov_file_read(path, OV_NOTE_MAX_LEN, &note);
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-audit: %s: %s: ignored\n", path, ov_strerror(rc));
+        a->gossip_ignored++;
+        return 0;
+    }
+    /* signed by the log's key: evidence, whatever its cosignatures (a trusted witness's
+     * that fails still rejects it) */
+    struct ov_logreader_cfg cfg = {
+        .url = a->cfg.url,
+        .log_key = a->cfg.log_key,
+        .witnesses = a->cfg.witnesses,
+        .n_witnesses = a->cfg.n_witnesses,
+        .quorum = 0,
+    };
+    struct ov_logreader_cp cp;
+    rc = ov_logreader_verify_note(&cfg, ov_buf_view(&note), &cp);
+    ov_buf_clear(&note);
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-audit: %s: not a checkpoint signed by %s (%s): ignored\n",
+                path, a->cfg.log_key.name, ov_strerror(rc));
+        a->gossip_ignored++;
+        return 0;
+    }
+    a->gossip_read++;
+    rc = keep_evidence(a, &cp);
+    rc = rc ? rc : compare_seen(a, &cp, false, "given");
+    ov_logreader_cp_clear(&cp);
+    return rc;
+}
+
+static int
+by_name(const struct dirent **x, const struct dirent **y)
+{
+    return strcmp((*x)->d_name, (*y)->d_name);
+}
+
+int
+audit_gossip(struct audit *a, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "onevoice-audit: %s: %s\n", path, strerror(errno));
+        return -OV_E_IO;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        return gossip_file(a, path);
+    }
+    struct dirent **list = NULL;
+    int n = scandir(path, &list, NULL, by_name);
+    if (n < 0) {
+        fprintf(stderr, "onevoice-audit: %s: %s\n", path, strerror(errno));
+        return -OV_E_IO;
+    }
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        char file[PATH_MAX];
+        int l = snprintf(file, sizeof file, "%s/%s", path, list[i]->d_name);
+        if (rc == 0 && list[i]->d_name[0] != '.' && l > 0 && (size_t)l < sizeof file &&
+            stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
+            rc = gossip_file(a, file);
+        }
+        free(list[i]);
+    }
+    free(list);
+    return rc;
+}
+
+int
+audit_publish(struct audit *a, const char *path)
+{
+    if (!a->have_cp) {
+        return 0;
+    }
+    int rc = ov_file_write_atomic(path, a->cp.note.ptr, a->cp.note.len, 0644);
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-audit: cannot publish the checkpoint to %s: %s\n", path,
+                ov_strerror(rc));
+    }
+    return rc;
+}
+
 /* The sync failed to extend the tree read so far to cp: fork or bad data? */
 static int
 explain_mismatch(struct audit *a, const struct ov_logreader_cp *cp, int sync_rc)
@@ -314,6 +578,12 @@ explain_mismatch(struct audit *a, const struct ov_logreader_cp *cp, int sync_rc)
                  "its history", (unsigned long long)cp->size);
     } else {
         int c = check_consistency(a, old_size, old_root, cp->size, cp->root);
+        if (c == -OV_E_HTTP || c == -OV_E_NOMEM) {
+            ov_buf_clear(&old);
+            fprintf(stderr, "onevoice-audit: cannot ask the log for a consistency proof: %s\n",
+                    ov_strerror(c));
+            return c;
+        }
         fork = c != 0;
         snprintf(detail, sizeof detail,
                  "the signed checkpoint of size %llu does not extend the one of size %llu kept "
@@ -322,10 +592,7 @@ explain_mismatch(struct audit *a, const struct ov_logreader_cp *cp, int sync_rc)
                  c == 0 ? "ok" : ov_strerror(c));
     }
     if (fork) {
-        rc = ov_db_exec(a->db, "BEGIN IMMEDIATE");
-        rc = rc ? rc : record_fork(a, &old, old_size, old_root, cp, detail);
-        int end = ov_db_exec(a->db, rc == 0 ? "COMMIT" : "ROLLBACK");
-        rc = rc ? rc : end;
+        rc = fork_tx(a, &old, old_size, old_root, cp, detail);
     } else {
         problem(a, R_TREE_MISMATCH,
                 "the log's checkpoints are consistent, but the entries or tiles it serves do not "
@@ -392,9 +659,14 @@ fetch_checkpoint(struct audit *a, struct ov_logreader_cp *cp)
         return 1;
     case -OV_E_STATE:
         problem(a, R_WITNESS_QUORUM,
-                "the checkpoint served carries fewer than %u valid cosignatures of the %zu "
-                "witnesses trusted", a->cfg.quorum, a->cfg.n_witnesses);
-        return 1;
+                "the checkpoint served (size %llu) carries %u valid cosignatures of the %zu "
+                "witnesses trusted, fewer than the quorum %u", (unsigned long long)cp->size,
+                cp->n_cosigned, a->cfg.n_witnesses, a->cfg.quorum);
+        /* signed by the log all the same: evidence, compared with every one seen */
+        rc = keep_evidence(a, cp);
+        rc = rc ? rc : compare_seen(a, cp, false, "served without its witness quorum");
+        ov_logreader_cp_clear(cp);
+        return rc ? rc : 1;
     case -OV_E_MALFORMED:
     case -OV_E_NONCANONICAL:
     case -OV_E_RANGE:
@@ -450,12 +722,16 @@ audit_round(struct audit *a, bool *grew)
     uint8_t root[OV_HASH_LEN];
     uint64_t from = ov_logreader_size(a->reader);
     rc = keep_evidence(a, &cp);
+    rc = rc ? rc : seen_seed(a);
+    rc = rc ? rc : compare_seen(a, &cp, true, "served");
+    rc = rc ? rc : audit_rules_witness_time(a->rules, cp.witness_time);
     rc = rc ? rc : ov_logreader_root(a->reader, root);
     if (rc == 0 && from == cp.size && memcmp(root, cp.root, OV_HASH_LEN) == 0) {
+        rc = seen_verified(a, &cp);
         ov_logreader_cp_clear(&a->cp);
         a->cp = cp; /* the same tree, perhaps with fresher cosignatures */
         a->have_cp = true;
-        return 0;
+        return rc;
     }
     rc = rc ? rc : ov_db_exec(a->db, "BEGIN IMMEDIATE");
     if (rc != 0) {
@@ -481,13 +757,15 @@ audit_round(struct audit *a, bool *grew)
             ov_logreader_cp_clear(&cp);
             return rc;
         }
+        audit_rules_committed(a->rules);
+        rc = seen_verified(a, &cp);
         a->read_entries += cp.size - from;
         a->read_seconds += dt;
         *grew = true;
         ov_logreader_cp_clear(&a->cp);
         a->cp = cp;
         a->have_cp = true;
-        return 0;
+        return rc;
     }
     if (a->cfg.progress) {
         fputc('\n', stderr);

@@ -45,13 +45,15 @@ run_job(struct audit_vjob *j, struct audit_finding *out)
     if (j->key != NULL) {
         int rc = ov_pp_token_verify(j->key, OV_BYTES(j->action.token, OV_PP_TOKEN_LEN));
         if (rc != 0) {
-            out[n++] = (struct audit_finding){ j->index, R_TOKEN_INVALID, j->context, rc };
+            out[n] = (struct audit_finding){ j->index, R_TOKEN_INVALID, j->context, rc, { 0 } };
+            memcpy(out[n++].pseudonym, j->action.pseudonym, OV_PSEUDONYM_LEN);
         }
     }
     j->action.has_token = false; /* the nonce binding is the main thread's check */
     int rc = ov_action_verify(&j->action);
     if (rc != 0) {
-        out[n++] = (struct audit_finding){ j->index, R_ACTION_SIGNATURE, j->context, rc };
+        out[n] = (struct audit_finding){ j->index, R_ACTION_SIGNATURE, j->context, rc, { 0 } };
+        memcpy(out[n++].pseudonym, j->action.pseudonym, OV_PSEUDONYM_LEN);
     }
     return n;
 }

@@ -33,6 +33,7 @@ struct audit_finding {
     const char *rule;    /* a static rule id (rules.h) */
     const char *context; /* borrowed from the job */
     int err;             /* what the verification returned */
+    uint8_t pseudonym[OV_PSEUDONYM_LEN]; /* the action's: a failed admission rejects it */
 };
 
 /* The finding's text for people, in out (at most max bytes, NUL included). */

@@ -14,6 +14,7 @@ struct ov_logreader {
     struct ov_note_verifier keys[1 + OV_LOGREADER_MAX_WITNESSES]; /* the log's, then witnesses */
     size_t n_keys;
     unsigned quorum;
+    bool keep_unquorate;
     bool verify_tiles;
     struct ov_httpc *http;
     struct ov_merkle_builder tree; /* every entry read so far */
@@ -40,6 +41,7 @@ ov_logreader_new(const struct ov_logreader_cfg *cfg, struct ov_logreader **out)
     }
     r->n_keys = 1 + cfg->n_witnesses;
     r->quorum = cfg->quorum;
+    r->keep_unquorate = cfg->keep_unquorate;
     r->verify_tiles = cfg->verify_tiles;
     ov_merkle_builder_init(&r->tree, NULL, NULL);
     int rc = ov_httpc_new(&r->http);
@@ -156,8 +158,32 @@ ov_logreader_cp_clear(struct ov_logreader_cp *cp)
 }
 
 /* Verifies a checkpoint note against keys[0] (the log's) and keys[1..] (witnesses). */
+/* The quorum-th latest of the verified witness timestamps (checks[1..n_keys)). */
+static uint64_t
+quorum_time(const struct ov_note_check *checks, size_t n_keys, unsigned quorum)
+{
+    uint64_t t[OV_LOGREADER_MAX_WITNESSES];
+    size_t n = 0;
+    for (size_t i = 1; i < n_keys; i++) {
+        if (checks[i].verified) {
+            t[n++] = checks[i].timestamp;
+        }
+    }
+    if (quorum == 0 || n < quorum) {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) { /* insertion sort, latest first: n <= 16 */
+        for (size_t j = i; j > 0 && t[j - 1] < t[j]; j--) {
+            uint64_t x = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = x;
+        }
+    }
+    return t[quorum - 1];
+}
+
 static int
-verify_note(const struct ov_note_verifier *keys, size_t n_keys, unsigned quorum,
+verify_note(const struct ov_note_verifier *keys, size_t n_keys, unsigned quorum, bool keep,
             struct ov_bytes body, struct ov_logreader_cp *cp)
 {
     struct ov_note *note = malloc(sizeof *note);
@@ -179,18 +205,17 @@ verify_note(const struct ov_note_verifier *keys, size_t n_keys, unsigned quorum,
         for (size_t i = 1; i < n_keys; i++) {
             cp->n_cosigned += checks[i].verified ? 1u : 0u;
         }
-        if (cp->n_cosigned < quorum) {
-            rc = -OV_E_STATE;
-        }
-    }
-    if (rc == 0) {
+        cp->witness_time = quorum_time(checks, n_keys, quorum);
         cp->size = c.size;
         memcpy(cp->root, c.root, OV_HASH_LEN);
         ov_buf_init(&cp->note, OV_NOTE_MAX_LEN);
         rc = ov_buf_append(&cp->note, body.ptr, body.len);
+        if (rc == 0 && cp->n_cosigned < quorum) {
+            rc = -OV_E_STATE;
+        }
     }
     free(note);
-    if (rc != 0) {
+    if (rc != 0 && !(rc == -OV_E_STATE && keep)) {
         ov_logreader_cp_clear(cp);
     }
     return rc;
@@ -204,7 +229,8 @@ ov_logreader_checkpoint(struct ov_logreader *r, struct ov_logreader_cp *cp)
     memset(&resp, 0, sizeof resp);
     int rc = fetch(r, "checkpoint", OV_NOTE_MAX_LEN, &resp);
     if (rc == 0) {
-        rc = verify_note(r->keys, r->n_keys, r->quorum, ov_buf_view(&resp.body), cp);
+        rc = verify_note(r->keys, r->n_keys, r->quorum, r->keep_unquorate, ov_buf_view(&resp.body),
+                         cp);
     }
     ov_httpc_resp_clear(&resp);
     return rc;
@@ -224,7 +250,7 @@ ov_logreader_verify_note(const struct ov_logreader_cfg *cfg, struct ov_bytes not
     for (size_t i = 0; i < cfg->n_witnesses; i++) {
         keys[1 + i] = cfg->witnesses[i];
     }
-    return verify_note(keys, 1 + cfg->n_witnesses, cfg->quorum, note, cp);
+    return verify_note(keys, 1 + cfg->n_witnesses, cfg->quorum, cfg->keep_unquorate, note, cp);
 }
 
 /* With verify_tiles: each tile rebuilt from the entries must equal the one served. */

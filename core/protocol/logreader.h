@@ -28,6 +28,9 @@ struct ov_logreader_cfg {
     size_t n_witnesses;
     unsigned quorum;                          /* cosignatures required (<= n_witnesses) */
     bool verify_tiles;                        /* also compare every hash tile */
+    /* On -OV_E_STATE (quorum short), hand back the checkpoint all the same (its log
+     * signature verified): evidence for an auditor, which clears it. */
+    bool keep_unquorate;
 };
 
 /* A verified checkpoint. */
@@ -36,6 +39,9 @@ struct ov_logreader_cp {
     uint8_t root[OV_HASH_LEN];
     struct ov_buf note;  /* the signed note as served (owned; ov_logreader_cp_clear) */
     unsigned n_cosigned; /* witnesses whose cosignature verified */
+    /* The time at least `quorum` trusted witnesses vouch for: the quorum-th latest of their
+     * verified cosignature timestamps (0 with no witness or quorum 0). */
+    uint64_t witness_time;
 };
 
 /* Called for each entry in index order; a non-zero return stops the sync and is passed on.
@@ -55,7 +61,8 @@ uint64_t ov_logreader_size(const struct ov_logreader *r);
 
 /* Fetches the latest checkpoint and verifies it: -OV_E_BAD_SIG (log signature missing or
  * bad, or a trusted witness's cosignature bad), -OV_E_STATE (fewer than quorum
- * cosignatures), -OV_E_HTTP, -OV_E_MALFORMED. cp is initialised here. */
+ * cosignatures; cp then filled only with cfg.keep_unquorate), -OV_E_HTTP, -OV_E_MALFORMED.
+ * cp is initialised here. */
 OV_MUST_CHECK int ov_logreader_checkpoint(struct ov_logreader *r, struct ov_logreader_cp *cp);
 void ov_logreader_cp_clear(struct ov_logreader_cp *cp);
 /* Verifies a checkpoint note that came some other way (a receipt, a saved file) exactly as

@@ -1,13 +1,15 @@
 #!/bin/sh
 # onevoice-audit benchmarks. Each line: bench NAME VALUE UNIT limit LIMIT ratio R.
 #   audit_actions    actions audited per second (AUDIT_BENCH_N = 20,000 real RFC 9578 tokens,
-#                    each issuance logged just before its ballot, 2 verification threads on
+#                    each enrollment and issuance logged just before its ballot (as a day of
+#                    voting logs them; the bulk log had no enrollments before the auditor
+#                    checked tags against them), 2 verification threads on
 #                    2 cores; the issuances' checks are counted against the auditor, not
 #                    credited), beside the signature-verification limit measured in the same
 #                    run: RSA-2048 PSS token verification plus Ed25519 action verification,
 #                    per action, on 2 threads (govsim speed: the very calls the auditor makes).
 #                    Best of 3, limit and audit interleaved (other processes share the cores).
-#   audit_entries    the same run counted in log entries (issuances, context and tally
+#   audit_entries    the same run counted in log entries (enrollments, issuances, context and tally
 #                    included), beside the same limit expressed per entry of this log.
 #   audit_peak_rss   the auditor's peak resident memory (getrusage, = VmHWM) auditing
 #                    AUDIT_BENCH_RSS_N = 150,000 actions, beside the size of its state database

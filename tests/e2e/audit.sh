@@ -42,7 +42,9 @@ if cmd == "expect":      # every expected (rule, index) reported, and no other r
     extra = {r for r, _ in got} - rules
     if extra: fail("other rules reported too: %s" % sorted(extra))
     if not want or report["ok"]: fail("nothing expected, or ok")
-elif cmd == "counts":    # the recounts equal govsim's counts, and every tally was found right
+elif cmd in ("counts", "recount"):
+    # recount: the recounts equal govsim's counts of the valid actions; counts: also every
+    # tally was found right and nothing is wrong
     ctx = {c["id"]: c for c in report["contexts"]}
     for l in open(sys.argv[3]):
         if not l.startswith("count "): continue
@@ -51,9 +53,10 @@ elif cmd == "counts":    # the recounts equal govsim's counts, and every tally w
         got = res.get(name, 0 if ctx[c]["type"] == "assembly" else [0, 0])
         want = int(n) if ctx[c]["type"] == "assembly" else [int(n), int(s)]
         if got != want: fail("%s %s: recount %s, want %s" % (c, name, got, want))
-        if not ctx[c]["tallies"] or not all(t["ok"] for t in ctx[c]["tallies"]):
+        if cmd == "counts" and (not ctx[c]["tallies"] or not all(t["ok"] for t in ctx[c]["tallies"])):
             fail("%s: tallies %s" % (c, ctx[c]["tallies"]))
-    if not report["ok"] or report["violations"]: fail("violations: %s" % report["violations"])
+    if cmd == "counts" and (not report["ok"] or report["violations"]):
+        fail("violations: %s" % report["violations"])
 elif cmd == "rules":     # the set of rules reported
     print(" ".join(sorted({v["rule"] for v in report["violations"]})))
 elif cmd == "get":       # a value by a dotted path
@@ -82,7 +85,8 @@ stop_log clean
 for sc in forged-token double-count altered-action over-quota key-swapped key-missing \
           outside-window wrong-tally context-after-action double-rating tokens-exceed-issuances \
           nonce-binding unknown-pseudonym invalid-choice wrong-challenge missing-token \
-          context-duplicate malformed; do
+          context-duplicate malformed repeated-serial invented-enrollee action-after-tally \
+          tally-short missing-tally forged-admission; do
     new_log "s_$(echo "$sc" | tr - _)"
     if ! $GS "$sc" "$U" "$T/p.key" sim --keys "$KEYS" > "$T/$sc.gs" 2>"$T/$sc.err"; then
         fail "$sc: govsim: $(cat "$T/$sc.err")"; continue
@@ -91,6 +95,17 @@ for sc in forged-token double-count altered-action over-quota key-swapped key-mi
     check_eq "$sc: exit 1" "$st" 1
     if J expect "$T/$sc.json" "$T/$sc.gs" > "$T/$sc.chk"; then ok; else
         fail "$sc: $(cat "$T/$sc.chk")"; fi
+    # the recount counts the valid actions only, whatever the published tallies say
+    if J recount "$T/$sc.json" "$T/$sc.gs" > "$T/$sc.chk"; then ok; else
+        fail "$sc: $(cat "$T/$sc.chk")"; fi
+    case $sc in
+    action-after-tally|tally-short)
+        check_eq "$sc: the assembly's tally is not marked as agreeing" \
+            "$(J get "$T/$sc.json" contexts.0.tallies.0.ok)" false ;;
+    missing-tally)
+        check_eq "missing-tally: within a longer grace period, nothing is missing" \
+            "$(audit --log "$U" --log-vkey "$VK" --tally-grace 100000)" 0 ;;
+    esac
     # the state keeps them: a later run that reads nothing new reports them again
     st=$(audit --log "$U" --log-vkey "$VK" --json "$T/$sc.again.json" --state "$T/st-$sc")
     check_eq "$sc: still exit 1 when nothing is new" "$st/$(J get "$T/$sc.again.json" read.entries)" 1/0
@@ -105,7 +120,7 @@ $GS clean "$U" "$T/p.key" sim --keys "$KEYS" --save "$T/a.entries" > "$T/a1.gs"
 N1=$(sed -n 's/^size //p' "$T/a1.gs")
 check_eq "state: first run" "$(audit --log "$U" --log-vkey "$VK" --state "$T/s1" --json "$T/s1a.json")" 0
 check_eq "state: first run read everything" "$(J get "$T/s1a.json" read.entries)" "$N1"
-cp -r "$T/s1" "$T/s2"; cp -r "$T/s1" "$T/s3" # the state after N1 entries, for the forks below
+cp -r "$T/s1" "$T/s2"; cp -r "$T/s1" "$T/s3"; cp -r "$T/s1" "$T/s5" # the state after N1 entries, for the forks below
 $GS clean "$U" "$T/p.key" sim --keys "$KEYS" --prefix b > "$T/a2.gs"
 N2=$(sed -n 's/^size //p' "$T/a2.gs")
 check_eq "state: second run" "$(audit --log "$U" --log-vkey "$VK" --state "$T/s1" --json "$T/s1b.json")" 0
@@ -143,6 +158,9 @@ check_eq "tampered old entry: a fresh run finds it" \
     "$(audit --log "$U" --log-vkey "$VK" --json "$T/tamper.json"; J rules "$T/tamper.json")" "1
 tree_mismatch"
 check_eq "a bundle that no longer matches the tree: nothing kept" "$(J get "$T/tamper.json" read.entries)" 0
+check_eq "a bundle that no longer matches the tree: the report says it was not verified" \
+    "$(J get "$T/tamper.json" read.verified)" false
+check "and so does the summary" sh -c "$AU --log $U --log-vkey '$VK' | grep -q 'could NOT be verified'"
 stop_log a
 
 # --- 3. forks: same key, another history --------------------------------------------------
@@ -161,14 +179,31 @@ check "fork: both checkpoints kept as evidence files" sh -c \
 check "fork: two different checkpoints of that size in the evidence folder" sh -c \
     "ls $T/s2/checkpoints | grep -c '^$N1-' | grep -qx 2"
 check_eq "fork: a later run still reports it" "$(audit --log "$U" --log-vkey "$VK" --state "$T/s2")" 1
+# a checkpoint short of its witness quorum is signed by the log all the same: evidence
+$BUILD/onevoice-witness --data "$T/wq" --name wq.example/witness --print-vkey > "$T/wq.vkey"
+check_eq "fork served without its witness quorum: exit 1" \
+    "$(audit --log "$U" --log-vkey "$VK" --witnesses "$T/wq.vkey" --quorum 1 --state "$T/s5" --json "$T/fork3.json")" 1
+check_eq "fork without quorum: reported as a fork, and the quorum missing" "$(J rules "$T/fork3.json")" "fork witness_quorum"
+check "fork without quorum: both checkpoints kept as evidence files" sh -c \
+    "test -s \"\$(python3 $T/chk.py get $T/fork3.json forks.0.saved.file)\" && test -s \"\$(python3 $T/chk.py get $T/fork3.json forks.0.new_checkpoint.file)\""
+# checkpoints others saw (A's, as its auditor kept them): a fresh auditor of B finds the fork
+check_eq "checkpoints given by another auditor, of another history: exit 1" \
+    "$(audit --log "$U" --log-vkey "$VK" --checkpoints "$T/s1/checkpoints" --json "$T/gossip1.json")" 1
+check_eq "given checkpoints: a fork" "$(J rules "$T/gossip1.json")" fork
+check_eq "given checkpoints: every file checked" "$(J get "$T/gossip1.json" given.read)" \
+    "$(ls "$T/s1/checkpoints" | wc -l)"
 stop_log b
 # C: the same rewrite, then grown: a consistency proof from N1 cannot exist
 new_log c
 $GS replay "$U" "$T/p.key" sim "$T/a.entries" --alter 5 > /dev/null
-$GS clean "$U" "$T/p.key" sim --keys "$KEYS" --prefix c > "$T/c.gs"
-check_eq "forked and grown log against saved state: exit 1" \
-    "$(audit --log "$U" --log-vkey "$VK" --state "$T/s3" --json "$T/fork2.json")" 1
+# grown with entries that break rules: the run reads them, then finds the fork and rolls
+# back what it read, so they are neither stored nor counted as found by this run
+$GS forged-token "$U" "$T/p.key" sim --keys "$KEYS" --prefix c > "$T/c.gs"
+$AU --log "$U" --log-vkey "$VK" --state "$T/s3" --json "$T/fork2.json" > "$T/fork2.out" 2>&1
+check_eq "forked and grown log against saved state: exit 1" "$?" 1
 check_eq "forked and grown: a fork" "$(J rules "$T/fork2.json")" fork
+check "forked and grown: the summary counts only the fork as found by this run" \
+    grep -qx 'violations: 1 (1 new in this run)' "$T/fork2.out"
 check_eq "forked and grown: sizes" "$(J get "$T/fork2.json" forks.0.saved.size) $(J get "$T/fork2.json" forks.0.new_checkpoint.size)" \
     "$N1 $(sed -n 's/^size //p' "$T/c.gs")"
 check "forked and grown: the consistency proof was checked" sh -c "grep -q 'consistency proof' $T/fork2.json"
@@ -196,6 +231,26 @@ check_eq "missing quorum: witness_quorum" "$(J rules "$T/wq2.json")" witness_quo
 cat "$T/w1.vkey" "$T/w2.vkey" > "$T/trust12"
 check_eq "quorum 2 of 2 with one cosignature: exit 1" "$(audit --log "$U" --log-vkey "$VK" --witnesses "$T/trust12" --json "$T/wq3.json")" 1
 check_eq "quorum 1 of 2: exit 0" "$(audit --log "$U" --log-vkey "$VK" --witnesses "$T/trust12" --quorum 1)" 0
+check "missing quorum: the summary does not claim a verified tree" sh -c \
+    "$AU --log $U --log-vkey '$VK' --witnesses $T/trust2 --quorum 1 | grep -q 'could NOT be verified'"
+# the witnesses' time is the auditor's clock for missing tallies
+check "the witnesses' cosignature time is the clock" python3 -c "
+import json, time; c = json.load(open('$T/wq.json'))['clock']
+assert abs(c['witnesses'] - time.time()) < 600, c"
+# publishing and gossip: what one auditor verified, another checks
+check_eq "publish the latest checkpoint" \
+    "$(audit --log "$U" --log-vkey "$VK" --state "$T/s6" --publish "$T/pub.txt" --json "$T/pub.json")" 0
+check_eq "the published checkpoint is the one verified" "$(sed -n 2p "$T/pub.txt")" "$(J get "$T/pub.json" checkpoint.size)"
+printf 'not a checkpoint\n' > "$T/s6/checkpoints/junk.txt"
+check_eq "checkpoints of the same history, given: exit 0" \
+    "$(audit --log "$U" --log-vkey "$VK" --checkpoints "$T/s6/checkpoints" --json "$T/g2.json")" 0
+check_eq "given: the junk file ignored, the others checked" \
+    "$(J get "$T/g2.json" given.ignored) $(J get "$T/g2.json" given.read)" "1 $(($(ls "$T/s6/checkpoints" | wc -l) - 1))"
+check_eq "a published checkpoint, given: exit 0" \
+    "$(audit --log "$U" --log-vkey "$VK" --checkpoints "$T/pub.txt")" 0
+check_eq "another history's checkpoints, given: a fork" \
+    "$(audit --log "$U" --log-vkey "$VK" --checkpoints "$T/s1/checkpoints" --json "$T/g3.json"; J rules "$T/g3.json")" "1
+fork"
 
 # --- 5. --follow ----------------------------------------------------------------------------
 $AU --log "$U" --log-vkey "$VK" --witnesses "$T/trust1" --state "$T/s4" --follow \

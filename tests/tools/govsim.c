@@ -6,13 +6,16 @@
  *   govsim SCENARIO URL PRODUCER_KEY PRODUCER [--keys DIR] [--voters N] [--prefix P]
  *                   [--save FILE]
  *       appends the scenario's log; prints "expect RULE INDEX" for each violation the
- *       auditor must report, "count CONTEXT NAME COUNT SUM" for every recount, "size N"
+ *       auditor must report, "count CONTEXT NAME COUNT SUM" for the recount of the valid
+ *       actions (what the published tallies hold may differ: an operator that logs an
+ *       invalid action counts it too), "size N"
  *   govsim replay URL PRODUCER_KEY PRODUCER FILE [--alter K]
  *       appends the entries a --save wrote (entry K with its time moved by one second: still
  *       valid by every rule, but another log); prints "size N"
  *   govsim bulk URL PRODUCER_KEY PRODUCER --actions N [--threads T] [--keys DIR]
  *                [--fake-tokens]
- *       one assembly with N issuances and N votes (tokens minted on T threads); "size N".
+ *       one assembly with N enrollments, issuances and votes (tokens minted on T threads);
+ *       "size N".
  *       --fake-tokens: tokens right in every field but the RSA signature (random), so a log
  *       of a million actions takes seconds (every token then fails: a memory benchmark)
  *   govsim speed [--threads T] [--ms MS] [--keys DIR]
@@ -27,7 +30,10 @@
  * (tokens_exceed_issuances), nonce-binding (nonce_binding), unknown-pseudonym
  * (unknown_pseudonym), invalid-choice (invalid_action), wrong-challenge (token_challenge),
  * missing-token (token_missing), context-duplicate (context_duplicate), malformed
- * (entry_malformed).
+ * (entry_malformed), repeated-serial (issuance_repeated), invented-enrollee
+ * (tags_exceed_enrollments), action-after-tally and tally-short (action_after_tally),
+ * missing-tally (tally_missing), forged-admission (token_invalid). A scenario whose invalid
+ * action the published tally counts expects tally_mismatch at that tally as well.
  *
  * Context keys (RSA-2048, slow to make) are kept in --keys DIR as PKCS#8 files k0..k3 and
  * reused. Exit status 0, or 1 with a message. */
@@ -405,14 +411,18 @@ enum scen {
     S_CLEAN, S_FORGED_TOKEN, S_DOUBLE_COUNT, S_ALTERED_ACTION, S_OVER_QUOTA, S_KEY_SWAPPED,
     S_KEY_MISSING, S_OUTSIDE_WINDOW, S_WRONG_TALLY, S_CONTEXT_AFTER_ACTION, S_DOUBLE_RATING,
     S_TOKENS_EXCEED, S_NONCE_BINDING, S_UNKNOWN_PSEUDONYM, S_INVALID_CHOICE,
-    S_WRONG_CHALLENGE, S_MISSING_TOKEN, S_CONTEXT_DUPLICATE, S_MALFORMED, S_COUNT
+    S_WRONG_CHALLENGE, S_MISSING_TOKEN, S_CONTEXT_DUPLICATE, S_MALFORMED, S_REPEATED_SERIAL,
+    S_INVENTED_ENROLLEE, S_ACTION_AFTER_TALLY, S_TALLY_SHORT, S_MISSING_TALLY,
+    S_FORGED_ADMISSION, S_COUNT
 };
 
 static const char *const scen_names[S_COUNT] = {
     "clean", "forged-token", "double-count", "altered-action", "over-quota", "key-swapped",
     "key-missing", "outside-window", "wrong-tally", "context-after-action", "double-rating",
     "tokens-exceed-issuances", "nonce-binding", "unknown-pseudonym", "invalid-choice",
-    "wrong-challenge", "missing-token", "context-duplicate", "malformed",
+    "wrong-challenge", "missing-token", "context-duplicate", "malformed", "repeated-serial",
+    "invented-enrollee", "action-after-tally", "tally-short", "missing-tally",
+    "forged-admission",
 };
 
 /* The rule each scenario breaks, by its stable id (clients/audit/README.md). */
@@ -421,20 +431,30 @@ static const char *const scen_rules[S_COUNT] = {
     "key_missing", "outside_window", "tally_mismatch", "context_missing", "double_rating",
     "tokens_exceed_issuances", "nonce_binding", "unknown_pseudonym", "invalid_action",
     "token_challenge", "token_missing", "context_duplicate", "entry_malformed",
+    "issuance_repeated", "tags_exceed_enrollments", "action_after_tally", "action_after_tally",
+    "tally_missing", "token_invalid",
 };
 
 #define MAX_EXPECT 8
 struct expect {
     size_t n;
-    size_t pos[MAX_EXPECT]; /* push positions of the offending entries */
+    size_t pos[MAX_EXPECT];       /* push positions of the offending entries */
+    const char *rule[MAX_EXPECT]; /* NULL: the scenario's */
 };
+
+static void
+expect_rule(struct expect *x, const char *rule, size_t pos)
+{
+    if (x->n < MAX_EXPECT) {
+        x->rule[x->n] = rule;
+        x->pos[x->n++] = pos;
+    }
+}
 
 static void
 expect_at(struct expect *x, size_t pos)
 {
-    if (x->n < MAX_EXPECT) {
-        x->pos[x->n++] = pos;
-    }
+    expect_rule(x, NULL, pos);
 }
 
 static void
@@ -465,11 +485,12 @@ cmd_scenario(enum scen sc, int argc, char **argv)
     }
     const char *prefix = opt(argc, argv, "--prefix", "");
     char asm_id[OV_MAX_CONTEXT_ID_LEN + 1], rnd_id[sizeof asm_id], oth_id[sizeof asm_id];
-    char late_id[sizeof asm_id];
+    char late_id[sizeof asm_id], closed_id[sizeof asm_id];
     snprintf(asm_id, sizeof asm_id, "%s%sassembly", prefix, *prefix ? "-" : "");
     snprintf(rnd_id, sizeof rnd_id, "%s%sround", prefix, *prefix ? "-" : "");
     snprintf(oth_id, sizeof oth_id, "%s%sother", prefix, *prefix ? "-" : "");
     snprintf(late_id, sizeof late_id, "%s%slate", prefix, *prefix ? "-" : "");
+    snprintf(closed_id, sizeof closed_id, "%s%sclosed", prefix, *prefix ? "-" : "");
     static const char *const choices[3] = { "yes", "no", "abstain" };
     struct count c_asm = { .ratings = false }, c_rnd = { .ratings = true }, c_oth = { 0 };
     snprintf(c_asm.ctx, sizeof c_asm.ctx, "%s", asm_id);
@@ -481,6 +502,10 @@ cmd_scenario(enum scen sc, int argc, char **argv)
         count_add(&c_oth, choices[i], 0);
         c_oth.items[i].count = 0;
     }
+    /* c_*: what the published tallies count (every action logged, as a dishonest operator
+     * would); v_*: the valid actions only, the auditor's recount */
+    struct count v_asm = c_asm, v_rnd = c_rnd, v_oth = c_oth;
+    bool asm_mismatch = false, rnd_mismatch = false;
     struct expect x = { 0 };
     struct ov_entry e;
     size_t pos;
@@ -494,6 +519,12 @@ cmd_scenario(enum scen sc, int argc, char **argv)
     (void)push(&s, &e);
     if (sc == S_CONTEXT_DUPLICATE) {
         context_entry(&e, asm_id, false, &keys[3], 1, s.clock++); /* a second key for it */
+        expect_at(&x, push(&s, &e));
+    }
+    if (sc == S_MISSING_TALLY) {
+        /* closes soon: the entries' own clock passes it by more than the grace period */
+        context_entry(&e, closed_id, false, &keys[3], 1, s.clock++);
+        e.u.context.closes = OPENS + 2000;
         expect_at(&x, push(&s, &e));
     }
     /* enrollments, then one issuance per voter and context */
@@ -524,13 +555,25 @@ cmd_scenario(enum scen sc, int argc, char **argv)
         issuance_entry_n(&e, asm_id, tag_a[0], s.clock++, 2); /* a second token for voter 0 */
         expect_at(&x, push(&s, &e));
     }
+    if (sc == S_REPEATED_SERIAL) {
+        issuance_entry(&e, asm_id, tag_a[0], s.clock++); /* voter 0's first token, again */
+        expect_at(&x, push(&s, &e));
+    }
+    uint8_t invented[OV_TAG_LEN];
+    if (sc == S_INVENTED_ENROLLEE) {
+        randombytes_buf(invented, sizeof invented); /* a tag no enrollment stands for */
+        issuance_entry(&e, asm_id, invented, s.clock++);
+        expect_at(&x, push(&s, &e));
+    }
     /* the assembly: one token, one ballot per voter */
     struct ov_sign_key **vk = calloc((size_t)voters, sizeof *vk);
     uint8_t (*tok)[OV_PP_TOKEN_LEN] = calloc((size_t)voters, OV_PP_TOKEN_LEN);
     if (vk == NULL || tok == NULL) {
         die("memory", -OV_E_NOMEM);
     }
-    size_t last_vote = 0;
+    size_t last_vote = 0, short_pos = 0;
+    struct ov_entry held; /* action-after-tally: the last ballot, logged after the tallies */
+    memset(&held, 0, sizeof held);
     for (int v = 0; v < voters; v++) {
         must(ov_sign_key_generate(&vk[v]), "one-time key");
         const char *choice = choices[v % 3];
@@ -566,19 +609,45 @@ cmd_scenario(enum scen sc, int argc, char **argv)
         if (sc == S_ALTERED_ACTION && v == 3) {
             snprintf(e.u.action.choice, sizeof e.u.action.choice, "%s", choices[(v + 1) % 3]);
         }
-        if (strcmp(e.u.action.choice, "maybe") != 0) {
-            count_add(&c_asm, e.u.action.choice, 0);
-        }
-        pos = push(&s, &e);
-        last_vote = pos;
         bool hit = (sc == S_FORGED_TOKEN && v == 1) || (sc == S_ALTERED_ACTION && v == 3) ||
                    ((sc == S_KEY_SWAPPED || sc == S_KEY_MISSING || sc == S_WRONG_CHALLENGE) &&
                     v == 4) ||
                    (sc == S_NONCE_BINDING && v == 2) || (sc == S_INVALID_CHOICE && v == 2) ||
                    (sc == S_OUTSIDE_WINDOW && v == 5) || (sc == S_MISSING_TOKEN && v == 3);
+        /* beyond the tally's reach: logged after it, or left out of its size */
+        bool late = (sc == S_ACTION_AFTER_TALLY || sc == S_TALLY_SHORT) && v == voters - 1;
+        if (strcmp(e.u.action.choice, "maybe") != 0 && !late) {
+            count_add(&c_asm, e.u.action.choice, 0);
+            asm_mismatch = asm_mismatch || hit; /* the tally counts an invalid ballot */
+        }
+        if (!hit && !late) {
+            count_add(&v_asm, e.u.action.choice, 0);
+        }
+        if (sc == S_ACTION_AFTER_TALLY && late) {
+            held = e;
+            continue;
+        }
+        pos = push(&s, &e);
+        last_vote = pos;
         if (hit) {
             expect_at(&x, pos);
         }
+        if (late) {
+            short_pos = pos;
+            expect_at(&x, pos);
+        }
+    }
+    if (sc == S_INVENTED_ENROLLEE) {
+        /* the invented enrollee votes with a valid token: nothing else is wrong */
+        struct ov_sign_key *p = NULL;
+        uint8_t t[OV_PP_TOKEN_LEN];
+        must(ov_sign_key_generate(&p), "key");
+        mint(&keys[0], asm_id, ov_sign_key_pk(p), t);
+        action_entry(&e, asm_id, p, t, "yes", false, 0, s.clock++);
+        count_add(&c_asm, "yes", 0);
+        count_add(&v_asm, "yes", 0);
+        (void)push(&s, &e);
+        ov_sign_key_free(p);
     }
     if (sc == S_TOKENS_EXCEED) {
         expect_at(&x, last_vote); /* the first token beyond the issuances */
@@ -587,6 +656,7 @@ cmd_scenario(enum scen sc, int argc, char **argv)
         /* voter 2's token again, on a ballot for another choice, properly signed */
         action_entry(&e, asm_id, vk[2], tok[2], choices[0], false, 0, s.clock++);
         count_add(&c_asm, choices[0], 0);
+        asm_mismatch = true;
         expect_at(&x, push(&s, &e));
     }
     /* the rating round: a token admits each pseudonym, which then rates two notes */
@@ -595,16 +665,33 @@ cmd_scenario(enum scen sc, int argc, char **argv)
         uint8_t rtok[OV_PP_TOKEN_LEN];
         must(ov_sign_key_generate(&p), "one-time key");
         mint(&keys[1], rnd_id, ov_sign_key_pk(p), rtok);
+        /* forged-admission: the token admitting pseudonym 0 fails, so neither of its ratings
+         * counts (the second carries no token of its own) */
+        bool forged = sc == S_FORGED_ADMISSION && v == 0;
+        if (forged) {
+            rtok[OV_PP_TOKEN_LEN - 7] ^= 0x40; /* the RSA signature */
+            rnd_mismatch = true;
+        }
         int64_t r1 = v % 5 - 2, r2 = (v + 1) % 5 - 2;
         action_entry(&e, rnd_id, p, rtok, "note-1", true, r1, s.clock++);
         count_add(&c_rnd, "note-1", r1);
-        (void)push(&s, &e);
+        if (!forged) {
+            count_add(&v_rnd, "note-1", r1);
+        }
+        pos = push(&s, &e);
+        if (forged) {
+            expect_at(&x, pos);
+        }
         action_entry(&e, rnd_id, p, NULL, "note-2", true, r2, s.clock++);
         count_add(&c_rnd, "note-2", r2);
+        if (!forged) {
+            count_add(&v_rnd, "note-2", r2);
+        }
         (void)push(&s, &e);
         if (sc == S_DOUBLE_RATING && v == 0) {
             action_entry(&e, rnd_id, p, NULL, "note-1", true, 2, s.clock++);
             count_add(&c_rnd, "note-1", 2);
+            rnd_mismatch = true;
             expect_at(&x, push(&s, &e));
         }
         ov_sign_key_free(p);
@@ -614,6 +701,7 @@ cmd_scenario(enum scen sc, int argc, char **argv)
         must(ov_sign_key_generate(&p), "key");
         action_entry(&e, rnd_id, p, NULL, "note-3", true, 1, s.clock++);
         count_add(&c_rnd, "note-3", 1);
+        rnd_mismatch = true;
         expect_at(&x, push(&s, &e));
         ov_sign_key_free(p);
     }
@@ -639,9 +727,11 @@ cmd_scenario(enum scen sc, int argc, char **argv)
     /* the tallies, over everything appended so far */
     flush(&s, false);
     uint64_t size = s.size;
-    struct count *cs[3] = { &c_asm, &c_rnd, &c_oth };
+    struct count *cs[3] = { &c_asm, &c_rnd, &c_oth }, *vs[3] = { &v_asm, &v_rnd, &v_oth };
     for (int i = 0; i < 3; i++) {
-        tally_entry(&e, cs[i], size, s.clock++);
+        /* tally-short: the assembly's tally stops before its last ballot */
+        tally_entry(&e, cs[i], sc == S_TALLY_SHORT && i == 0 ? s.index[short_pos] : size,
+                    s.clock++);
         if (sc == S_WRONG_TALLY && i == 0) {
             e.u.tally.items[0].count++; /* one ballot more than the log holds */
         }
@@ -649,16 +739,32 @@ cmd_scenario(enum scen sc, int argc, char **argv)
         if (sc == S_WRONG_TALLY && i == 0) {
             expect_at(&x, pos);
         }
+        if ((i == 0 && asm_mismatch) || (i == 1 && rnd_mismatch)) {
+            expect_rule(&x, "tally_mismatch", pos);
+        }
         ov_entry_clear(&e);
+    }
+    if (sc == S_ACTION_AFTER_TALLY) {
+        expect_at(&x, push(&s, &held));
+    }
+    if (sc == S_MISSING_TALLY) {
+        /* a later entry whose time passes the closed context's close by the grace period */
+        memset(&e, 0, sizeof e);
+        e.kind = OV_ENTRY_ENROLLMENT;
+        e.u.enrollment.route = OV_ROUTE_INVITE;
+        e.u.enrollment.n = (uint64_t)voters + 1;
+        e.u.enrollment.time = OPENS + 2000 + 3600;
+        (void)push(&s, &e);
     }
     flush(&s, true);
     for (size_t i = 0; i < x.n; i++) {
-        printf("expect %s %llu\n", scen_rules[sc], (unsigned long long)s.index[x.pos[i]]);
+        printf("expect %s %llu\n", x.rule[i] ? x.rule[i] : scen_rules[sc],
+               (unsigned long long)s.index[x.pos[i]]);
     }
     for (int i = 0; i < 3; i++) {
-        for (size_t j = 0; j < cs[i]->n; j++) {
-            printf("count %s %s %llu %lld\n", cs[i]->ctx, cs[i]->items[j].name,
-                   (unsigned long long)cs[i]->items[j].count, (long long)cs[i]->items[j].sum);
+        for (size_t j = 0; j < vs[i]->n; j++) {
+            printf("count %s %s %llu %lld\n", vs[i]->ctx, vs[i]->items[j].name,
+                   (unsigned long long)vs[i]->items[j].count, (long long)vs[i]->items[j].sum);
         }
     }
     printf("size %llu\n", (unsigned long long)s.size);
@@ -724,7 +830,7 @@ struct bulk {
     const char *ctx;
     bool fake;
     uint8_t digest[OV_PP_DIGEST_LEN]; /* the context's challenge digest (fake tokens) */
-    struct ov_buf *out; /* 2 per voter of the chunk: issuance, action */
+    struct ov_buf *out; /* 3 per voter of the chunk: enrollment, issuance, action */
     atomic_size_t next;
     size_t first, n;    /* the chunk: voters [first, n) */
 };
@@ -743,8 +849,14 @@ bulk_thread(void *arg)
         uint8_t tag[OV_TAG_LEN], tok[OV_PP_TOKEN_LEN];
         struct ov_sign_key *k = NULL;
         randombytes_buf(tag, sizeof tag);
+        memset(&e, 0, sizeof e);
+        e.kind = OV_ENTRY_ENROLLMENT;
+        e.u.enrollment.route = OV_ROUTE_INVITE;
+        e.u.enrollment.n = v + 1;
+        e.u.enrollment.time = OPENS + 5 + v;
+        must(ov_entry_encode(&e, &b->out[3 * (v - b->first)]), "encode");
         issuance_entry(&e, b->ctx, tag, OPENS + 10 + v);
-        must(ov_entry_encode(&e, &b->out[2 * (v - b->first)]), "encode");
+        must(ov_entry_encode(&e, &b->out[3 * (v - b->first) + 1]), "encode");
         must(ov_sign_key_generate(&k), "key");
         if (b->fake) {
             struct ov_pp_token t = { .token_type = OV_PP_TOKEN_TYPE };
@@ -757,7 +869,7 @@ bulk_thread(void *arg)
             mint(b->key, b->ctx, ov_sign_key_pk(k), tok);
         }
         action_entry(&e, b->ctx, k, tok, choices[v % 3], false, 0, OPENS + 100000 + v);
-        must(ov_entry_encode(&e, &b->out[2 * (v - b->first) + 1]), "encode");
+        must(ov_entry_encode(&e, &b->out[3 * (v - b->first) + 2]), "encode");
         ov_sign_key_free(k);
     }
 }
@@ -786,7 +898,7 @@ cmd_bulk(int argc, char **argv)
     size_t chl = 0;
     must(ov_entry_challenge(ISSUER, ctx, ch, sizeof ch, &chl), "challenge");
     ov_pp_challenge_digest(OV_BYTES(ch, chl), b.digest);
-    b.out = calloc(2 * BULK_CHUNK, sizeof *b.out);
+    b.out = calloc(3 * BULK_CHUNK, sizeof *b.out);
     if (b.out == NULL) {
         die("memory", -OV_E_NOMEM);
     }
@@ -813,10 +925,12 @@ cmd_bulk(int argc, char **argv)
             pthread_join(th[i], NULL);
         }
         double t1 = now_s();
-        /* each issuance shortly before its ballot, as a day of voting would log them */
+        /* each enrollment and issuance shortly before its ballot, as a day of voting would
+         * log them */
         for (size_t v = b.first; v < b.n; v++) {
-            (void)push_bytes(&s, b.out[2 * (v - b.first)]);
-            (void)push_bytes(&s, b.out[2 * (v - b.first) + 1]);
+            (void)push_bytes(&s, b.out[3 * (v - b.first)]);
+            (void)push_bytes(&s, b.out[3 * (v - b.first) + 1]);
+            (void)push_bytes(&s, b.out[3 * (v - b.first) + 2]);
             c.items[v % 3].count++;
         }
         flush(&s, false);
