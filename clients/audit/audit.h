@@ -79,8 +79,8 @@ void audit_close(struct audit *a);
  * it could not (a message on stderr); -OV_E_STATE when a stop signal interrupted it. */
 OV_MUST_CHECK int audit_round(struct audit *a, bool *grew);
 
-/* Checks the signed checkpoints in path (a note file, or a folder of them, as another
- * auditor's DIR/checkpoints) against the log and every checkpoint seen: an inconsistent
+/* Checks the signed checkpoints in path (a note file, a folder of them, as another
+ * auditor's DIR/checkpoints, or an http(s) URL serving one, as a witness does) against the log and every checkpoint seen: an inconsistent
  * one is a fork. Files not signed by the log's key are ignored (counted, named on stderr).
  * -OV_E_IO when path cannot be read; -OV_E_HTTP when the log cannot be asked. */
 OV_MUST_CHECK int audit_gossip(struct audit *a, const char *path);

@@ -172,9 +172,9 @@ main(int argc, char **argv)
         { "--tally-grace", "SECONDS", "a context's tally is missing once the clock (the latest "
           "entry time, or the witnesses' cosignature time) passes its close by this much "
           "(default 3600)", &grace, NULL, check_u32 },
-        { "--checkpoints", "PATH", "checkpoints seen by others (a signed note file, or a folder "
-          "of them, as another auditor's DIR/checkpoints): checked against the log", &checkpoints,
-          NULL, NULL },
+        { "--checkpoints", "PATH", "checkpoints seen by others, checked against the log: a signed "
+          "note file, a folder of them (another auditor's DIR/checkpoints) or a URL (a witness's "
+          "/<hex SHA-256(origin)>/checkpoint)", &checkpoints, NULL, NULL },
         { "--publish", "FILE", "after each round, write the latest verified checkpoint there for "
           "others to compare", &publish, NULL, NULL },
         { "--quiet", NULL, "no summary and no progress bar: the exit status and --json only",

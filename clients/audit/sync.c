@@ -459,6 +459,33 @@ seen_seed(struct audit *a)
 
 /* ------------------------------------------------------------------ checkpoints given */
 
+/* One checkpoint note from where (a file, a URL): checked against the log if signed by it
+ * (whatever its cosignatures, though a trusted witness's that fails rejects it). */
+static int
+gossip_note(struct audit *a, const char *where, struct ov_bytes note)
+{
+    struct ov_logreader_cfg cfg = {
+        .url = a->cfg.url,
+        .log_key = a->cfg.log_key,
+        .witnesses = a->cfg.witnesses,
+        .n_witnesses = a->cfg.n_witnesses,
+        .quorum = 0,
+    };
+    struct ov_logreader_cp cp;
+    int rc = ov_logreader_verify_note(&cfg, note, &cp);
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-audit: %s: not a checkpoint signed by %s (%s): ignored\n",
+                where, a->cfg.log_key.name, ov_strerror(rc));
+        a->gossip_ignored++;
+        return 0;
+    }
+    a->gossip_read++;
+    rc = keep_evidence(a, &cp);
+    rc = rc ? rc : compare_seen(a, &cp, false, "given");
+    ov_logreader_cp_clear(&cp);
+    return rc;
+}
+
 static int
 gossip_file(struct audit *a, const char *path)
 {
@@ -469,28 +496,27 @@ gossip_file(struct audit *a, const char *path)
         a->gossip_ignored++;
         return 0;
     }
-    /* signed by the log's key: evidence, whatever its cosignatures (a trusted witness's
-     * that fails still rejects it) */
-    struct ov_logreader_cfg cfg = {
-        .url = a->cfg.url,
-        .log_key = a->cfg.log_key,
-        .witnesses = a->cfg.witnesses,
-        .n_witnesses = a->cfg.n_witnesses,
-        .quorum = 0,
-    };
-    struct ov_logreader_cp cp;
-    rc = ov_logreader_verify_note(&cfg, ov_buf_view(&note), &cp);
+    rc = gossip_note(a, path, ov_buf_view(&note));
     ov_buf_clear(&note);
-    if (rc != 0) {
-        fprintf(stderr, "onevoice-audit: %s: not a checkpoint signed by %s (%s): ignored\n",
-                path, a->cfg.log_key.name, ov_strerror(rc));
+    return rc;
+}
+
+/* A witness's latest cosigned checkpoint (GET /<hex SHA-256(origin)>/checkpoint), or any
+ * URL serving a note. */
+static int
+gossip_url(struct audit *a, const char *url)
+{
+    struct ov_httpc_resp resp;
+    int rc = ov_httpc_get(a->http, url, OV_NOTE_MAX_LEN, &resp);
+    if (rc != 0 || resp.status != 200) {
+        fprintf(stderr, "onevoice-audit: %s: %s: ignored\n", url,
+                rc ? ov_strerror(rc) : "not HTTP 200");
         a->gossip_ignored++;
+        ov_httpc_resp_clear(&resp);
         return 0;
     }
-    a->gossip_read++;
-    rc = keep_evidence(a, &cp);
-    rc = rc ? rc : compare_seen(a, &cp, false, "given");
-    ov_logreader_cp_clear(&cp);
+    rc = gossip_note(a, url, ov_buf_view(&resp.body));
+    ov_httpc_resp_clear(&resp);
     return rc;
 }
 
@@ -504,6 +530,9 @@ int
 audit_gossip(struct audit *a, const char *path)
 {
     struct stat st;
+    if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0) {
+        return gossip_url(a, path);
+    }
     if (stat(path, &st) != 0) {
         fprintf(stderr, "onevoice-audit: %s: %s\n", path, strerror(errno));
         return -OV_E_IO;

@@ -248,6 +248,10 @@ check_eq "given: the junk file ignored, the others checked" \
     "$(J get "$T/g2.json" given.ignored) $(J get "$T/g2.json" given.read)" "1 $(($(ls "$T/s6/checkpoints" | wc -l) - 1))"
 check_eq "a published checkpoint, given: exit 0" \
     "$(audit --log "$U" --log-vkey "$VK" --checkpoints "$T/pub.txt")" 0
+OH=$(printf %s sim.example/log | sha256sum | cut -d' ' -f1)
+check_eq "the witness's latest cosigned checkpoint, given by URL: checked" \
+    "$(audit --log "$U" --log-vkey "$VK" --witnesses "$T/trust1" --checkpoints "http://127.0.0.1:$W1PORT/$OH/checkpoint" --json "$T/g4.json"; J get "$T/g4.json" given.read)" "0
+1"
 check_eq "another history's checkpoints, given: a fork" \
     "$(audit --log "$U" --log-vkey "$VK" --checkpoints "$T/s1/checkpoints" --json "$T/g3.json"; J rules "$T/g3.json")" "1
 fork"
