@@ -1150,6 +1150,58 @@ ov_cbor_view_uint(struct ov_bytes item, uint64_t max, uint64_t *v)
     return rc;
 }
 
+int
+ov_cbor_view_int(struct ov_bytes item, int64_t *v)
+{
+    struct ov_bytes str, after;
+    uint64_t x;
+    unsigned mt;
+    *v = 0;
+    int rc = item.len > 0 ? view_head(item, &mt, &x, &str, &after) : -OV_E_MALFORMED;
+    if (rc == 0 && mt != MT_UINT && mt != MT_NEGINT) {
+        rc = -OV_E_MALFORMED;
+    }
+    if (rc == 0 && x > INT64_MAX) {
+        rc = -OV_E_RANGE;
+    }
+    if (rc == 0) {
+        *v = mt == MT_UINT ? (int64_t)x : -1 - (int64_t)x;
+    }
+    return rc;
+}
+
+int
+ov_cbor_view_fields(struct ov_bytes map, const char *const *keys, size_t n_keys,
+                    struct ov_bytes *vals)
+{
+    uint64_t n;
+    struct ov_bytes pairs;
+    for (size_t j = 0; j < n_keys; j++) {
+        vals[j] = (struct ov_bytes){ NULL, 0 };
+    }
+    int rc = view_map(map, &n, &pairs);
+    for (uint64_t i = 0; i < n && rc == 0; i++) {
+        struct ov_bytes k, v;
+        size_t j = n_keys;
+        rc = view_pair(&pairs, &k, &v);
+        for (size_t t = 0; rc == 0 && k.ptr != NULL && t < n_keys && j == n_keys; t++) {
+            j = ov_cbor_text_eq(k, keys[t]) ? t : n_keys;
+        }
+        if (rc == 0 && (j == n_keys || vals[j].ptr != NULL)) {
+            rc = -OV_E_MALFORMED; /* unknown, or twice (only on unchecked bytes) */
+        }
+        if (rc == 0) {
+            vals[j] = v;
+        }
+    }
+    if (rc != 0) {
+        for (size_t j = 0; j < n_keys; j++) {
+            vals[j] = (struct ov_bytes){ NULL, 0 };
+        }
+    }
+    return rc;
+}
+
 /* A string of major type mt and min_len..max_len bytes (text: valid UTF-8). */
 static int
 view_string(struct ov_bytes item, unsigned mt, size_t min_len, size_t max_len,

@@ -158,6 +158,12 @@ OV_MUST_CHECK int ov_cbor_view_get(struct ov_bytes map, const char *key, struct 
 OV_MUST_CHECK int ov_cbor_view_only_keys(struct ov_bytes map, const char *const *keys,
                                          size_t n_keys);
 OV_MUST_CHECK int ov_cbor_view_uint(struct ov_bytes item, uint64_t max, uint64_t *v);
+OV_MUST_CHECK int ov_cbor_view_int(struct ov_bytes item, int64_t *v);
+/* One pass over a map's pairs, for a decoder that reads most of them: every key must be
+ * one of keys[0..n_keys) (else -OV_E_MALFORMED); vals[i] is the value under keys[i], or an
+ * empty view (ptr NULL) when the map has no such key. */
+OV_MUST_CHECK int ov_cbor_view_fields(struct ov_bytes map, const char *const *keys,
+                                      size_t n_keys, struct ov_bytes *vals);
 OV_MUST_CHECK int ov_cbor_view_bytes(struct ov_bytes item, size_t min_len, size_t max_len,
                                      struct ov_bytes *v);
 OV_MUST_CHECK int ov_cbor_view_fixed(struct ov_bytes item, void *dst, size_t n);

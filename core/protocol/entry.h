@@ -147,6 +147,7 @@ OV_MUST_CHECK int ov_entry_encode(const struct ov_entry *e, struct ov_buf *out);
  * -OV_E_MALFORMED / -OV_E_NONCANONICAL / -OV_E_TRUNCATED / -OV_E_TRAILING / -OV_E_TOO_BIG
  * (over OV_MAX_ENTRY_LEN, checked first); *e is zeroed on failure. */
 OV_MUST_CHECK int ov_entry_decode(struct ov_bytes in, struct ov_entry *e);
+/* Frees what e holds and zeroes the part its kind used (kind 0: all of it). */
 void ov_entry_clear(struct ov_entry *e);
 /* Whether in is shaped as a onevoice entry, which is all the log asks of what it appends
  * (docs/PROTOCOL.md §3): one map in core/cbor's profile whose "kind" is text of at most 32

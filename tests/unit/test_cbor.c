@@ -782,6 +782,56 @@ test_round_trips(void)
     }
 }
 
+/* Views: the fast readers the entry decoder uses for its frequent kinds. */
+static void
+test_views(void)
+{
+    cbor_item_t *m = ov_cbor_map_new();
+    struct ov_buf b;
+    CHECK(m != NULL);
+    CHECK_EQ_INT(ov_cbor_put_uint(m, "a", 1), 0);
+    CHECK_EQ_INT(ov_cbor_put(m, "b", ov_cbor_int(-5)), 0);
+    CHECK_EQ_INT(ov_cbor_put_text(m, "cc", "x"), 0);
+    CHECK_EQ_INT(ov_cbor_encode(m, &b), 0);
+    ov_cbor_free(m);
+    struct ov_bytes map = ov_buf_view(&b), vals[4], t;
+    int64_t i;
+    uint64_t u;
+    static const char *const keys[4] = { "cc", "zz", "b", "a" };
+    CHECK_EQ_INT(ov_cbor_check(map), 0);
+    CHECK_EQ_INT(ov_cbor_view_fields(map, keys, 4, vals), 0);
+    CHECK(vals[1].ptr == NULL); /* absent */
+    CHECK_EQ_INT(ov_cbor_view_uint(vals[3], UINT64_MAX, &u), 0);
+    CHECK(u == 1);
+    CHECK_EQ_INT(ov_cbor_view_int(vals[2], &i), 0);
+    CHECK(i == -5);
+    CHECK_EQ_INT(ov_cbor_view_int(vals[3], &i), 0);
+    CHECK(i == 1);
+    CHECK_EQ_INT(ov_cbor_view_text(vals[0], 8, &t), 0);
+    CHECK(t.len == 1 && t.ptr[0] == 'x');
+    CHECK_EQ_INT(ov_cbor_view_int(vals[0], &i), -OV_E_MALFORMED);
+    CHECK(i == 0);
+    /* a key not listed: refused, every output emptied */
+    CHECK_EQ_INT(ov_cbor_view_fields(map, keys, 3, vals), -OV_E_MALFORMED);
+    CHECK(vals[0].ptr == NULL && vals[2].ptr == NULL);
+    /* not a map */
+    static const uint8_t one[] = { 0x01 };
+    CHECK_EQ_INT(ov_cbor_view_fields(OV_BYTES(one, 1), keys, 4, vals), -OV_E_MALFORMED);
+    /* integers at the edges of int64_t */
+    static const uint8_t min64[] = { 0x3b, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    static const uint8_t below[] = { 0x3b, 0x80, 0, 0, 0, 0, 0, 0, 0 };
+    static const uint8_t max64[] = { 0x1b, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    static const uint8_t above[] = { 0x1b, 0x80, 0, 0, 0, 0, 0, 0, 0 };
+    CHECK_EQ_INT(ov_cbor_view_int(OV_BYTES(min64, 9), &i), 0);
+    CHECK(i == INT64_MIN);
+    CHECK_EQ_INT(ov_cbor_view_int(OV_BYTES(below, 9), &i), -OV_E_RANGE);
+    CHECK_EQ_INT(ov_cbor_view_int(OV_BYTES(max64, 9), &i), 0);
+    CHECK(i == INT64_MAX);
+    CHECK_EQ_INT(ov_cbor_view_int(OV_BYTES(above, 9), &i), -OV_E_RANGE);
+    CHECK_EQ_INT(ov_cbor_view_int(OV_BYTES(min64, 4), &i), -OV_E_TRUNCATED);
+    ov_buf_clear(&b);
+}
+
 int
 main(void)
 {
@@ -797,5 +847,6 @@ main(void)
     test_libcbor_quirks();
     test_readers();
     test_round_trips();
+    test_views();
     TEST_DONE("test_cbor");
 }
