@@ -507,18 +507,30 @@ view_fixed(struct ov_bytes item, void *dst, size_t n)
     return item.ptr == NULL ? -OV_E_MALFORMED : ov_cbor_view_fixed(item, dst, n);
 }
 
-/* The keys of each kind, in the order deterministic CBOR puts them (shorter first). */
-enum { EN_KIND, EN_N, EN_ROUTE, EN_TIME, EN_V, EN_COUNT };
-static const char *const enrollment_keys[EN_COUNT] = { "kind", "n", "route", "time", "v" };
+/* Every key of the three kinds, in the order deterministic CBOR puts them (shorter first),
+ * read in one pass; each kind then refuses the keys that are not its own. */
+enum { F_N, F_V, F_SIG, F_TAG, F_KIND, F_TIME, F_ROUTE, F_TOKEN, F_CHOICE, F_RATING, F_TARGET,
+       F_CONTEXT, F_PLATFORM, F_PSEUDONYM, F_COUNT };
+static const char *const view_keys[F_COUNT] = {
+    "n", "v", "sig", "tag", "kind", "time", "route", "token", "choice", "rating", "target",
+    "context", "platform", "pseudonym",
+};
+#define F_BIT(f) (1u << (f))
+#define F_COMMON (F_BIT(F_V) | F_BIT(F_KIND) | F_BIT(F_TIME))
+static const unsigned enrollment_fields = F_COMMON | F_BIT(F_N) | F_BIT(F_ROUTE);
+static const unsigned issuance_fields = F_COMMON | F_BIT(F_N) | F_BIT(F_TAG) | F_BIT(F_CONTEXT);
+static const unsigned action_fields = F_COMMON | F_BIT(F_SIG) | F_BIT(F_TOKEN) |
+                                      F_BIT(F_CHOICE) | F_BIT(F_RATING) | F_BIT(F_TARGET) |
+                                      F_BIT(F_CONTEXT) | F_BIT(F_PLATFORM) | F_BIT(F_PSEUDONYM);
 
 static int
 view_enrollment(const struct ov_bytes *f, struct ov_enrollment *en)
 {
     struct ov_bytes route;
-    int rc = f[EN_ROUTE].ptr ? ov_cbor_view_text(f[EN_ROUTE], 16, &route) : -OV_E_MALFORMED;
-    rc = rc ? rc : view_uint(f[EN_N], &en->n);
+    int rc = f[F_ROUTE].ptr ? ov_cbor_view_text(f[F_ROUTE], 16, &route) : -OV_E_MALFORMED;
+    rc = rc ? rc : view_uint(f[F_N], &en->n);
     rc = rc ? rc : (en->n == 0 ? -OV_E_MALFORMED : 0);
-    rc = rc ? rc : view_uint(f[EN_TIME], &en->time);
+    rc = rc ? rc : view_uint(f[F_TIME], &en->time);
     for (int r = OV_ROUTE_INVITE; rc == 0 && r <= OV_ROUTE_RECOVERY; r++) {
         if (ov_cbor_text_eq(route, route_names[r])) {
             en->route = (enum ov_enroll_route)r;
@@ -527,51 +539,50 @@ view_enrollment(const struct ov_bytes *f, struct ov_enrollment *en)
     return rc ? rc : (en->route == 0 ? -OV_E_MALFORMED : 0);
 }
 
-enum { IS_N, IS_V, IS_TAG, IS_KIND, IS_TIME, IS_CONTEXT, IS_COUNT };
-static const char *const issuance_keys[IS_COUNT] = { "n", "v", "tag", "kind", "time", "context" };
-
 static int
 view_issuance(const struct ov_bytes *f, struct ov_issuance *is)
 {
-    int rc = view_uint(f[IS_N], &is->n);
+    int rc = view_uint(f[F_N], &is->n);
     rc = rc ? rc : (is->n == 0 ? -OV_E_MALFORMED : 0);
-    rc = rc ? rc : view_text(f[IS_CONTEXT], is->context, OV_MAX_CONTEXT_ID_LEN);
+    rc = rc ? rc : view_text(f[F_CONTEXT], is->context, OV_MAX_CONTEXT_ID_LEN);
     rc = rc ? rc : ov_context_id_check(is->context);
-    rc = rc ? rc : view_fixed(f[IS_TAG], is->tag, OV_TAG_LEN);
-    return rc ? rc : view_uint(f[IS_TIME], &is->time);
+    rc = rc ? rc : view_fixed(f[F_TAG], is->tag, OV_TAG_LEN);
+    return rc ? rc : view_uint(f[F_TIME], &is->time);
 }
-
-enum { AC_V, AC_SIG, AC_KIND, AC_TIME, AC_TOKEN, AC_CHOICE, AC_RATING, AC_TARGET, AC_CONTEXT,
-       AC_PLATFORM, AC_PSEUDONYM, AC_COUNT };
-static const char *const action_keys[AC_COUNT] = { "v",      "sig",    "kind",    "time",
-                                                   "token",  "choice", "rating",  "target",
-                                                   "context", "platform", "pseudonym" };
 
 static int
 view_action(const struct ov_bytes *f, struct ov_action *a)
 {
-    a->is_rating = f[AC_TARGET].ptr != NULL;
+    a->is_rating = f[F_TARGET].ptr != NULL;
     /* a vote has a choice and no rating; a rating has both target and rating, no choice */
-    int rc = a->is_rating ? (f[AC_CHOICE].ptr != NULL ? -OV_E_MALFORMED : 0)
-                          : (f[AC_RATING].ptr != NULL ? -OV_E_MALFORMED : 0);
-    rc = rc ? rc : view_text(f[AC_CONTEXT], a->context, OV_MAX_CONTEXT_ID_LEN);
+    int rc = a->is_rating ? (f[F_CHOICE].ptr != NULL ? -OV_E_MALFORMED : 0)
+                          : (f[F_RATING].ptr != NULL ? -OV_E_MALFORMED : 0);
+    rc = rc ? rc : view_text(f[F_CONTEXT], a->context, OV_MAX_CONTEXT_ID_LEN);
     rc = rc ? rc : ov_context_id_check(a->context);
-    rc = rc ? rc : view_fixed(f[AC_PSEUDONYM], a->pseudonym, OV_PSEUDONYM_LEN);
-    rc = rc ? rc : view_text(f[AC_PLATFORM], a->platform, OV_MAX_LABEL_LEN);
-    rc = rc ? rc : view_fixed(f[AC_SIG], a->sig, OV_SIGN_SIG_LEN);
-    rc = rc ? rc : view_uint(f[AC_TIME], &a->time);
+    rc = rc ? rc : view_fixed(f[F_PSEUDONYM], a->pseudonym, OV_PSEUDONYM_LEN);
+    rc = rc ? rc : view_text(f[F_PLATFORM], a->platform, OV_MAX_LABEL_LEN);
+    rc = rc ? rc : view_fixed(f[F_SIG], a->sig, OV_SIGN_SIG_LEN);
+    rc = rc ? rc : view_uint(f[F_TIME], &a->time);
     if (rc == 0 && a->is_rating) {
-        rc = view_text(f[AC_TARGET], a->target, OV_MAX_LABEL_LEN);
-        rc = rc ? rc : (f[AC_RATING].ptr ? ov_cbor_view_int(f[AC_RATING], &a->rating)
-                                         : -OV_E_MALFORMED);
+        rc = view_text(f[F_TARGET], a->target, OV_MAX_LABEL_LEN);
+        rc = rc ? rc : (f[F_RATING].ptr ? ov_cbor_view_int(f[F_RATING], &a->rating)
+                                        : -OV_E_MALFORMED);
     } else if (rc == 0) {
-        rc = view_text(f[AC_CHOICE], a->choice, OV_MAX_LABEL_LEN);
+        rc = view_text(f[F_CHOICE], a->choice, OV_MAX_LABEL_LEN);
     }
-    if (rc == 0 && f[AC_TOKEN].ptr != NULL) {
+    if (rc == 0 && f[F_TOKEN].ptr != NULL) {
         a->has_token = true;
-        rc = ov_cbor_view_fixed(f[AC_TOKEN], a->token, OV_PP_TOKEN_LEN);
+        rc = ov_cbor_view_fixed(f[F_TOKEN], a->token, OV_PP_TOKEN_LEN);
     }
     return rc;
+}
+
+/* True when kind names a kind the tree decoder reads (context, tally). */
+static bool
+tree_kind(struct ov_bytes kind)
+{
+    return ov_cbor_text_eq(kind, kind_names[OV_ENTRY_CONTEXT]) ||
+           ov_cbor_text_eq(kind, kind_names[OV_ENTRY_TALLY]);
 }
 
 /* 1 when in is one of the kinds above (then decoded into e, or an error), 0 when it is
@@ -579,30 +590,42 @@ view_action(const struct ov_bytes *f, struct ov_action *a)
 static int
 decode_view(struct ov_bytes in, struct ov_entry *e)
 {
-    struct ov_bytes kind_item, kind, f[AC_COUNT];
+    struct ov_bytes f[F_COUNT], kind = { NULL, 0 };
     uint64_t v = 0;
-    int rc = ov_cbor_view_get(in, "kind", &kind_item);
-    rc = rc ? rc : ov_cbor_view_text(kind_item, 16, &kind);
-    if (rc != 0) {
+    int rc = ov_cbor_view_fields(in, view_keys, F_COUNT, f);
+    if (rc != 0) { /* a key none of these kinds has: a context, a tally, or refused */
+        struct ov_bytes k;
+        int kr = ov_cbor_view_get(in, "kind", &k);
+        kr = kr ? kr : ov_cbor_view_text(k, 16, &kind);
+        return kr == 0 && tree_kind(kind) ? 0 : rc;
+    }
+    rc = f[F_KIND].ptr ? ov_cbor_view_text(f[F_KIND], 16, &kind) : -OV_E_MALFORMED;
+    if (rc != 0 || tree_kind(kind)) {
         return rc;
+    }
+    unsigned present = 0, allowed = 0;
+    for (int i = 0; i < F_COUNT; i++) {
+        present |= f[i].ptr != NULL ? F_BIT(i) : 0;
     }
     if (ov_cbor_text_eq(kind, kind_names[OV_ENTRY_ACTION])) {
         e->kind = OV_ENTRY_ACTION;
-        rc = ov_cbor_view_fields(in, action_keys, AC_COUNT, f);
-        rc = rc ? rc : view_uint(f[AC_V], &v);
-        rc = rc ? rc : view_action(f, &e->u.action);
+        allowed = action_fields;
     } else if (ov_cbor_text_eq(kind, kind_names[OV_ENTRY_ISSUANCE])) {
         e->kind = OV_ENTRY_ISSUANCE;
-        rc = ov_cbor_view_fields(in, issuance_keys, IS_COUNT, f);
-        rc = rc ? rc : view_uint(f[IS_V], &v);
-        rc = rc ? rc : view_issuance(f, &e->u.issuance);
+        allowed = issuance_fields;
     } else if (ov_cbor_text_eq(kind, kind_names[OV_ENTRY_ENROLLMENT])) {
         e->kind = OV_ENTRY_ENROLLMENT;
-        rc = ov_cbor_view_fields(in, enrollment_keys, EN_COUNT, f);
-        rc = rc ? rc : view_uint(f[EN_V], &v);
-        rc = rc ? rc : view_enrollment(f, &e->u.enrollment);
+        allowed = enrollment_fields;
     } else {
-        return 0;
+        return -OV_E_MALFORMED; /* no such kind */
+    }
+    rc = (present & ~allowed) != 0 ? -OV_E_MALFORMED : view_uint(f[F_V], &v);
+    if (rc == 0 && e->kind == OV_ENTRY_ACTION) {
+        rc = view_action(f, &e->u.action);
+    } else if (rc == 0 && e->kind == OV_ENTRY_ISSUANCE) {
+        rc = view_issuance(f, &e->u.issuance);
+    } else if (rc == 0) {
+        rc = view_enrollment(f, &e->u.enrollment);
     }
     if (rc == 0 && v != OV_ENTRY_VERSION) {
         rc = -OV_E_MALFORMED;
