@@ -200,31 +200,39 @@ reject_pseudonym(struct audit_rules *r, const struct audit_ctx *x, uint64_t inde
     return rc;
 }
 
-/* A worker's finding: the action does not count, and a rating pseudonym it admitted with a
- * token that failed admits none of its ratings. */
+/* A worker's finding: the action does not count. A token that fails admits nothing: it no
+ * longer counts among the context's tokens, and a rating pseudonym it admitted has none of
+ * its ratings counted. */
 static int
 uncount_finding(struct audit_rules *r, const struct audit_finding *f)
 {
-    const struct audit_ctx *x = find_ctx(r, f->context);
+    struct audit_ctx *x = find_ctx(r, f->context);
     if (x == NULL) {
         return -OV_E_STATE; /* a job is only submitted for a known context: our bug */
     }
-    sqlite3_stmt *st = ov_db_stmt(r->db, "act_uncount");
-    int rc = ov_db_bind_int64(st, 1, x->n);
-    rc = rc ? rc : ov_db_bind_uint64(st, 2, f->index);
+    bool token_failed = strcmp(f->rule, R_TOKEN_INVALID) == 0;
+    int64_t tok = 0;
+    sqlite3_stmt *st;
+    int rc = 0;
+    if (token_failed) {
+        st = ov_db_stmt(r->db, "act_tok");
+        rc = ov_db_bind_int64(st, 1, x->n);
+        rc = rc ? rc : ov_db_bind_uint64(st, 2, f->index);
+        rc = rc ? rc : ov_db_step(st);
+        rc = rc == OV_DB_ROW ? ov_db_col_int64(st, 0, &tok) : (rc ? rc : -OV_E_STATE);
+        ov_db_reset(st);
+    }
+    st = ov_db_stmt(r->db, "act_uncount");
+    rc = rc ? rc : ov_db_bind_int64(st, 1, token_failed);
+    rc = rc ? rc : ov_db_bind_int64(st, 2, x->n);
+    rc = rc ? rc : ov_db_bind_uint64(st, 3, f->index);
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
-    if (rc != 0 || x->c.type != OV_CONTEXT_RATING || strcmp(f->rule, R_TOKEN_INVALID) != 0) {
+    if (rc != 0 || tok != 1) {
         return rc;
     }
-    int64_t tok = 0;
-    st = ov_db_stmt(r->db, "act_tok");
-    rc = ov_db_bind_int64(st, 1, x->n);
-    rc = rc ? rc : ov_db_bind_uint64(st, 2, f->index);
-    rc = rc ? rc : ov_db_step(st);
-    rc = rc == OV_DB_ROW ? ov_db_col_int64(st, 0, &tok) : (rc ? rc : -OV_E_STATE);
-    ov_db_reset(st);
-    return rc == 0 && tok == 1 ? reject_pseudonym(r, x, f->index, f->pseudonym) : rc;
+    x->tokens--;
+    return x->c.type == OV_CONTEXT_RATING ? reject_pseudonym(r, x, f->index, f->pseudonym) : 0;
 }
 
 /* Records what the workers found since the last call. */
@@ -947,8 +955,9 @@ late_actions(struct audit_rules *r, struct audit_ctx *x, const struct ov_tally *
                        "leaves this action out", x->c.id, (unsigned long long)index,
                        (unsigned long long)t->size);
         st = ov_db_stmt(r->db, "act_uncount");
-        rc = rc ? rc : ov_db_bind_int64(st, 1, x->n);
-        rc = rc ? rc : ov_db_bind_uint64(st, 2, idx[i]);
+        rc = rc ? rc : ov_db_bind_int64(st, 1, 0);
+        rc = rc ? rc : ov_db_bind_int64(st, 2, x->n);
+        rc = rc ? rc : ov_db_bind_uint64(st, 3, idx[i]);
         rc = rc ? rc : ov_db_step(st);
         ov_db_reset(st);
     }

@@ -31,9 +31,10 @@
  *              its own index; no action of the context in [size,      action_after_tally
  *              index); result = the recount of the context's valid    tally_mismatch
  *              actions among entries [0, size)
- *   standing   per context, admitted tokens <= issuances, checked     tokens_exceed_issuances
- *              over the whole log read (issuer and verifier outboxes
- *              may log in either order, so only the totals count);
+ *   standing   per context, admitted tokens (those that verify) <=   tokens_exceed_issuances
+ *              issuances, checked over the whole log read (issuer and
+ *              verifier outboxes may log in either order, so only the
+ *              totals count);
  *              a context closed for longer than the grace period by   tally_missing
  *              the clock (below) has a tally
  * The recount counts the valid actions only: an action entry with no violation of its own

@@ -82,7 +82,9 @@ static const struct ov_db_stmt_def stmts[] = {
       "SELECT n, idx, entry, issuances, tokens, actions, tags, tally_min FROM contexts "
       "ORDER BY n" },
     /* rules.c: an action found invalid after it was stored (a worker's finding, a tally) */
-    { "act_uncount", "UPDATE acts SET counted = 0 WHERE ctx = ? AND idx = ?" },
+    { "act_uncount",
+      "UPDATE acts SET counted = 0, tok = CASE WHEN ? THEN 0 ELSE tok END "
+      "WHERE ctx = ? AND idx = ?" },
     { "act_tok", "SELECT tok FROM acts WHERE ctx = ? AND idx = ?" },
     /* rules.c: the actions of a context from a log index on (beyond a tally's size) */
     { "acts_from", "SELECT idx FROM acts WHERE ctx = ? AND idx >= ? ORDER BY idx" },

@@ -102,6 +102,10 @@ for sc in forged-token double-count altered-action over-quota key-swapped key-mi
     action-after-tally|tally-short)
         check_eq "$sc: the assembly's tally is not marked as agreeing" \
             "$(J get "$T/$sc.json" contexts.0.tallies.0.ok)" false ;;
+    forged-token)
+        check_eq "forged-token: a token that fails admits no one" "$(J get "$T/$sc.json" contexts.0.tokens)" 5 ;;
+    forged-admission)
+        check_eq "forged-admission: a token that fails admits no one" "$(J get "$T/$sc.json" contexts.1.tokens)" 5 ;;
     missing-tally)
         check_eq "missing-tally: within a longer grace period, nothing is missing" \
             "$(audit --log "$U" --log-vkey "$VK" --tally-grace 100000)" 0 ;;
