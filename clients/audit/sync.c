@@ -86,6 +86,8 @@ rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
     return remove(path);
 }
 
+static int seen_seed(struct audit *a);
+
 int
 audit_open(struct audit *a)
 {
@@ -157,6 +159,7 @@ audit_open(struct audit *a)
     ov_db_reset(s);
     a->run = sqlite3_last_insert_rowid(ov_db_handle(a->db));
     rc = rc ? rc : ov_httpc_new(&a->http);
+    rc = rc ? rc : seen_seed(a);
     rc = rc ? rc : audit_rules_new(a->db, a->cfg.threads, a->run, a->cfg.tally_grace,
                                    &a->rules);
     if (rc != 0) {
@@ -751,11 +754,13 @@ audit_round(struct audit *a, bool *grew)
     uint8_t root[OV_HASH_LEN];
     uint64_t from = ov_logreader_size(a->reader);
     rc = keep_evidence(a, &cp);
-    rc = rc ? rc : seen_seed(a);
-    rc = rc ? rc : compare_seen(a, &cp, true, "served");
     rc = rc ? rc : audit_rules_witness_time(a->rules, cp.witness_time);
     rc = rc ? rc : ov_logreader_root(a->reader, root);
-    if (rc == 0 && from == cp.size && memcmp(root, cp.root, OV_HASH_LEN) == 0) {
+    bool same_tree = rc == 0 && from == cp.size && memcmp(root, cp.root, OV_HASH_LEN) == 0;
+    if (rc == 0 && !same_tree) { /* the tree read is in the seen table already */
+        rc = compare_seen(a, &cp, true, "served");
+    }
+    if (same_tree) {
         rc = seen_verified(a, &cp);
         ov_logreader_cp_clear(&a->cp);
         a->cp = cp; /* the same tree, perhaps with fresher cosignatures */
