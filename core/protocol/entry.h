@@ -145,7 +145,8 @@ OV_MUST_CHECK int ov_text_check(const char *s, size_t max);
 OV_MUST_CHECK int ov_entry_encode(const struct ov_entry *e, struct ov_buf *out);
 /* Decodes one entry strictly. The caller owns *e (ov_entry_clear: tallies hold memory).
  * -OV_E_MALFORMED / -OV_E_NONCANONICAL / -OV_E_TRUNCATED / -OV_E_TRAILING / -OV_E_TOO_BIG
- * (over OV_MAX_ENTRY_LEN, checked first); *e is zeroed on failure. */
+ * (over OV_MAX_ENTRY_LEN, checked first); *e is zeroed on failure. On success only kind and
+ * the member of e->u that kind names are defined (the rest of the union is not zeroed). */
 OV_MUST_CHECK int ov_entry_decode(struct ov_bytes in, struct ov_entry *e);
 /* Frees what e holds and zeroes the part its kind used (kind 0: all of it). */
 void ov_entry_clear(struct ov_entry *e);

@@ -280,7 +280,8 @@ test_entries(void)
     e.u.issuance.n = 2;
     CHECK_EQ_INT(ov_entry_encode(&e, &b), 0);
     CHECK_EQ_INT(ov_entry_decode(ov_buf_view(&b), &d), 0);
-    CHECK_EQ_MEM(&e, &d, sizeof e);
+    CHECK(d.kind == e.kind); /* the union holds the decoded kind's member only */
+    CHECK_EQ_MEM(&e.u.issuance, &d.u.issuance, sizeof e.u.issuance);
     for (size_t n = 0; n < b.len; n++) {
         CHECK(ov_entry_decode(OV_BYTES(b.ptr, n), &d) != 0);
     }
