@@ -788,6 +788,7 @@ test_views(void)
 {
     cbor_item_t *m = ov_cbor_map_new();
     struct ov_buf b;
+    ov_buf_init(&b, OV_MAX_CBOR_LEN);
     CHECK(m != NULL);
     CHECK_EQ_INT(ov_cbor_put_uint(m, "a", 1), 0);
     CHECK_EQ_INT(ov_cbor_put(m, "b", ov_cbor_int(-5)), 0);

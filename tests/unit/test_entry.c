@@ -179,12 +179,19 @@ round_trip(struct ov_entry *e)
             CHECK_EQ_INT(d.u.tally.items[i].sum, e->u.tally.items[i].sum);
         }
         break;
-    case OV_ENTRY_CONTEXT:
+    /* every field of the fixed-size structs: decoding zeroes what it does not set of the
+     * kind's member (only that member of the union is defined) */
     case OV_ENTRY_ENROLLMENT:
+        CHECK_EQ_MEM(&d.u.enrollment, &e->u.enrollment, sizeof d.u.enrollment);
+        break;
     case OV_ENTRY_ISSUANCE:
+        CHECK_EQ_MEM(&d.u.issuance, &e->u.issuance, sizeof d.u.issuance);
+        break;
     case OV_ENTRY_ACTION:
+        CHECK_EQ_MEM(&d.u.action, &e->u.action, sizeof d.u.action);
+        break;
+    case OV_ENTRY_CONTEXT:
     default:
-        /* every field of the fixed-size structs: decoding zeroes what it does not set */
         CHECK_EQ_MEM(&d.u, &e->u, sizeof d.u);
         break;
     }
