@@ -268,6 +268,18 @@ stop(void *ctx)
     app_clear(app);
 }
 
+/* The key issuer.db is bound to: the producer key the log knows the issuer by. */
+static struct ov_bytes
+state_key(void *ctx)
+{
+    (void)ctx;
+    return g.app.producer != NULL ? OV_BYTES(ov_sign_key_pk(g.app.producer), OV_SIGN_PK_LEN)
+                                  : OV_BYTES(NULL, 0);
+}
+
+static const char *const key_files[] = { "producer.key", "admin.secret", "registrar.secret",
+                                         "pepper.secret", "tag.secret", NULL };
+
 static void
 describe(void *ctx, char *buf, size_t len)
 {
@@ -309,6 +321,10 @@ main(int argc, char **argv)
         .serving = serving,
         .stop = stop,
         .describe = describe,
+        .state_file = "issuer.db",
+        .state_open = issuer_store_open,
+        .key_files = key_files,
+        .state_key = state_key,
     };
     return ov_server_main(&spec, argc, argv);
 }

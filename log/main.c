@@ -47,17 +47,9 @@ load_key(const char *dir, const char *key_path, const char *origin, struct ov_no
     if (key_path != NULL) {
         rc = ov_keyfile_load_note_key(key_path, out);
     } else {
-        char db_path[4096];
-        struct stat sb;
+        /* a key whose log.db is lost would sign a second history (a fork): ov_server_main
+         * refuses to start one (core/infra/server.h, "The state and its keys") */
         snprintf(path, sizeof path, "%s/log.key", dir);
-        snprintf(db_path, sizeof db_path, "%s/log.db", dir);
-        if (stat(path, &sb) == 0 && stat(db_path, &sb) != 0) {
-            /* Its key signed checkpoints of a history this directory no longer holds:
-             * starting afresh would sign other roots for the same sizes (a fork). */
-            fprintf(stderr, "onevoice-log: %s exists but %s does not: refusing to start a "
-                            "second history under the same key\n", path, db_path);
-            return -OV_E_STATE;
-        }
         rc = ov_keyfile_load_note_key(path, out);
         if (rc == -OV_E_NOT_FOUND) {
             if (origin == NULL) {
@@ -130,16 +122,6 @@ prepare(void *ctx, const struct ov_server_args *args)
     if (rc != 0) {
         return rc;
     }
-    /* the database is created with the key, so that a key without its database always
-     * means a lost history (load_key) */
-    struct ov_db *db = NULL;
-    rc = tlog_store_open(args->data, &db);
-    ov_db_close(db);
-    if (rc != 0) {
-        fprintf(stderr, "onevoice-log: cannot open %s/log.db: %s\n", args->data,
-                ov_strerror(rc));
-        return rc;
-    }
     if (g.print_vkey) {
         fputs(g.app.vkey, stdout);
         return OV_SERVER_DONE;
@@ -207,6 +189,17 @@ stop(void *ctx)
     ov_note_signer_free(g.signer);
 }
 
+/* The key log.db is bound to: the log's verifier key, origin included. */
+static struct ov_bytes
+state_key(void *ctx)
+{
+    (void)ctx;
+    size_t n = strlen(g.app.vkey);
+    return OV_BYTES(g.app.vkey, n > 0 ? n - 1 : 0); /* without its newline */
+}
+
+static const char *const key_files[] = { "log.key", NULL };
+
 static void
 describe(void *ctx, char *buf, size_t len)
 {
@@ -249,6 +242,10 @@ main(int argc, char **argv)
         .serving = serving,
         .stop = stop,
         .describe = describe,
+        .state_file = "log.db",
+        .state_open = tlog_store_open,
+        .key_files = key_files,
+        .state_key = state_key,
     };
     return ov_server_main(&spec, argc, argv);
 }

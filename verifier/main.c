@@ -9,6 +9,7 @@
 #include "follower.h"
 #include "routes.h"
 #include "sender.h"
+#include "store.h"
 #include "infra/server.h"
 #include "base/codec.h"
 #include "infra/keyfile.h"
@@ -239,6 +240,17 @@ stop(void *ctx)
     ov_sign_key_free(app->producer_key);
 }
 
+/* The key verifier.db is bound to: the producer key the log knows the verifier by. */
+static struct ov_bytes
+state_key(void *ctx)
+{
+    (void)ctx;
+    return g.app.producer_key != NULL ? OV_BYTES(ov_sign_key_pk(g.app.producer_key), OV_SIGN_PK_LEN)
+                                      : OV_BYTES(NULL, 0);
+}
+
+static const char *const key_files[] = { "producer.key", NULL };
+
 static void
 describe(void *ctx, char *buf, size_t len)
 {
@@ -279,6 +291,10 @@ main(int argc, char **argv)
         .serving = serving,
         .stop = stop,
         .describe = describe,
+        .state_file = "verifier.db",
+        .state_open = vf_store_open,
+        .key_files = key_files,
+        .state_key = state_key,
     };
     return ov_server_main(&spec, argc, argv);
 }

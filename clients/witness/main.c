@@ -78,6 +78,8 @@ static struct {
     struct ov_note_signer *signer;
     struct witness_logs *logs;
     struct witness_app app;
+    char vkey[OV_NOTE_MAX_VKEY_LEN]; /* what witness.db is bound to (state_key) */
+    size_t vkey_len;
 } w;
 
 static int
@@ -126,6 +128,27 @@ stop(void *ctx)
     ov_note_signer_free(w.signer);
 }
 
+/* The key witness.db is bound to: the witness's cosignature verifier key. */
+static struct ov_bytes
+state_key(void *ctx)
+{
+    (void)ctx;
+    if (w.signer == NULL) {
+        return OV_BYTES(NULL, 0);
+    }
+    const struct ov_note_verifier *v = ov_note_signer_verifier(w.signer);
+    struct ov_buf vk;
+    ov_buf_init(&vk, OV_NOTE_MAX_VKEY_LEN);
+    if (ov_note_vkey_format(v, &vk) == 0 && vk.len <= sizeof w.vkey) {
+        memcpy(w.vkey, vk.ptr, vk.len);
+        w.vkey_len = vk.len;
+    }
+    ov_buf_clear(&vk);
+    return OV_BYTES(w.vkey, w.vkey_len);
+}
+
+static const char *const key_files[] = { "witness.key", NULL };
+
 static void
 describe(void *ctx, char *buf, size_t len)
 {
@@ -159,6 +182,10 @@ main(int argc, char **argv)
         .start = start,
         .stop = stop,
         .describe = describe,
+        .state_file = "witness.db",
+        .state_open = witness_store_open,
+        .key_files = key_files,
+        .state_key = state_key,
     };
     return ov_server_main(&spec, argc, argv);
 }

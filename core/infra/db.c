@@ -1,12 +1,16 @@
 /* db: see db.h. Open = pragmas (read back), migrations, prepared statements. */
 #include "infra/db.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -563,4 +567,130 @@ ov_db_open_in(const char *dir, const char *file, unsigned flags,
         *out = NULL;
     }
     return rc;
+}
+
+/* ---------------------------------------------------------------- probing a file */
+
+static void
+probe_garbage(struct ov_db_probe *out, const char *why, const char *more)
+{
+    out->found = OV_DB_GARBAGE;
+    snprintf(out->detail, sizeof out->detail, "%s%s%s", why, more ? ": " : "", more ? more : "");
+}
+
+/* One integer from a one-row query; the SQLite error text into out->detail on failure. */
+static int
+probe_int(sqlite3 *conn, const char *sql, int64_t *v, struct ov_db_probe *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(conn, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+    }
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
+        *v = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    } else {
+        probe_garbage(out, "SQLite cannot read it", sqlite3_errmsg(conn));
+        rc = rc == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Reads the first row of every table (at most OV_DB_PROBE_TABLES): a page each, so a file
+ * whose first page is intact but whose tables are garbage is found here, not by the
+ * server's first request. */
+#define OV_DB_PROBE_TABLES 256
+static int
+probe_roots(sqlite3 *conn, struct ov_db_probe *out)
+{
+    sqlite3_stmt *names = NULL;
+    int rc = sqlite3_prepare_v2(conn, "SELECT name FROM sqlite_master WHERE type = 'table'",
+                                -1, &names, NULL);
+    for (int n = 0; rc == SQLITE_OK && n < OV_DB_PROBE_TABLES; n++) {
+        rc = sqlite3_step(names);
+        if (rc != SQLITE_ROW) {
+            rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+            break;
+        }
+        /* %w: the name, a row of the file, quoted as an identifier */
+        char *sql = sqlite3_mprintf("SELECT 1 FROM \"%w\" LIMIT 1",
+                                    (const char *)sqlite3_column_text(names, 0));
+        sqlite3_stmt *st = NULL;
+        rc = sql == NULL ? SQLITE_NOMEM : sqlite3_prepare_v2(conn, sql, -1, &st, NULL);
+        rc = rc == SQLITE_OK ? sqlite3_step(st) : rc;
+        rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+        if (rc != SQLITE_OK && rc != SQLITE_NOMEM) {
+            probe_garbage(out, "SQLite cannot read its tables", sqlite3_errmsg(conn));
+        }
+        sqlite3_finalize(st);
+        sqlite3_free(sql);
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_NOMEM && out->found != OV_DB_GARBAGE) {
+        probe_garbage(out, "SQLite cannot read its tables", sqlite3_errmsg(conn));
+    }
+    sqlite3_finalize(names);
+    return rc == SQLITE_OK || rc == SQLITE_NOMEM ? rc : SQLITE_ERROR;
+}
+
+int
+ov_db_probe(const char *path, struct ov_db_probe *out)
+{
+    static const char magic[16] = "SQLite format 3";
+    memset(out, 0, sizeof *out);
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        if (errno == ENOENT) {
+            out->found = OV_DB_MISSING;
+            return 0;
+        }
+        return -OV_E_IO;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        probe_garbage(out, "not a regular file", NULL);
+        return 0;
+    }
+    if (sb.st_size == 0) {
+        out->found = OV_DB_EMPTY;
+        return 0;
+    }
+    /* the header first: SQLite itself would take some non-databases for empty ones */
+    char head[sizeof magic];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, head, sizeof head) : -1;
+    if (fd >= 0) {
+        close(fd); /* before SQLite opens it: no POSIX lock of its is dropped by this */
+    }
+    if (n < 0) {
+        probe_garbage(out, "cannot read it", strerror(errno));
+        return 0;
+    }
+    if ((size_t)n < sizeof magic || memcmp(head, magic, sizeof magic) != 0) {
+        probe_garbage(out, "no SQLite header", NULL);
+        return 0;
+    }
+    sqlite3 *conn = NULL;
+    int rc = sqlite3_open_v2(path, &conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    int64_t tables = 0;
+    if (rc != SQLITE_OK) {
+        if (conn == NULL) {
+            return -OV_E_NOMEM;
+        }
+        probe_garbage(out, "SQLite cannot open it", sqlite3_errmsg(conn));
+    } else {
+        sqlite3_busy_timeout(conn, OV_DB_BUSY_TIMEOUT_MS);
+        rc = probe_int(conn, "PRAGMA user_version", &out->user_version, out);
+        if (rc == SQLITE_OK) {
+            rc = probe_int(conn, "SELECT count(*) FROM sqlite_master", &tables, out);
+        }
+        if (rc == SQLITE_OK) {
+            rc = probe_roots(conn, out);
+        }
+        if (rc == SQLITE_OK) {
+            out->found = tables > 0 || out->user_version != 0 ? OV_DB_SCHEMA : OV_DB_NO_SCHEMA;
+        }
+    }
+    sqlite3_close_v2(conn);
+    return rc == SQLITE_NOMEM ? -OV_E_NOMEM : 0;
 }

@@ -64,6 +64,27 @@ OV_MUST_CHECK int ov_db_open(const char *path, unsigned flags,
 OV_MUST_CHECK int ov_db_open_in(const char *dir, const char *file, unsigned flags,
                                 const struct ov_db_schema *schema, const char *setup,
                                 struct ov_db **out);
+/* What a database file holds, found without creating it (ov_db_probe): what a server
+ * checks before it lets ov_db_open create and migrate its state. */
+enum ov_db_found {
+    OV_DB_MISSING,   /* no file at path */
+    OV_DB_EMPTY,     /* a file of 0 bytes */
+    OV_DB_GARBAGE,   /* not an SQLite database, or one SQLite cannot read */
+    OV_DB_NO_SCHEMA, /* an SQLite database with no table and user_version 0 */
+    OV_DB_SCHEMA,    /* an SQLite database with tables or a user_version */
+};
+struct ov_db_probe {
+    enum ov_db_found found;
+    int64_t user_version;
+    char detail[200]; /* for GARBAGE: why, as SQLite or the file said it */
+};
+/* Examines the file at path: opened read-write without SQLITE_OPEN_CREATE (so a WAL file
+ * beside it is read too), its header, user_version, table count and the first row of each
+ * table (a page each: a file garbage after its first page is GARBAGE too) read, nothing
+ * written; the connection is closed again.
+ * The caller holds the data directory's lock. 0, or -OV_E_IO when the file cannot even be
+ * looked at (stat fails other than ENOENT), -OV_E_NOMEM. */
+OV_MUST_CHECK int ov_db_probe(const char *path, struct ov_db_probe *out);
 /* Finalizes the statements and closes the connection. Accepts NULL. */
 void ov_db_close(struct ov_db *db);
 

@@ -10,13 +10,40 @@
  *     static const struct ov_server spec = { "onevoice-log", summary, opts, n_opts, &app,
  *                                            prepare, start, serving, stop };
  *     int main(int argc, char **argv) { return ov_server_main(&spec, argc, argv); }
+ *
+ * The state and its keys. A server names its state database (state_file, opened, created
+ * and migrated by state_open) and the key files in DIR it belongs to (key_files). Between
+ * taking the lock and start, ov_server_main examines the database (ov_db_probe), and:
+ *   - when a key file already existed before prepare, refuses (exit 1, saying which file,
+ *     what it found and what to do) a database that is missing, empty (0 bytes, or no
+ *     table and user_version 0) or unreadable: the state that went with the keys is lost,
+ *     and starting empty would forget what the deployment did (count a spent token again,
+ *     re-create a context, sign a second history, cosign an older checkpoint);
+ *   - refuses an unreadable database in any case;
+ *   - `--init` (args.init) lifts these two refusals: it moves what is there aside to
+ *     FILE.before-init-TIME (FILE-wal and FILE-shm too) and begins a new empty state. It
+ *     never discards a database that holds a state: with one, --init is refused;
+ *   - binds the database to the deployment: the SHA-256 of state_key (the server's public
+ *     key) is kept in its table ov_deployment, written when the database is created or,
+ *     for a database from before the binding, at its next open. A database bound to
+ *     another key is refused ("another deployment"), and --init does not override that;
+ *     neither does it a database holding a state when the keys were created just now;
+ *   - when prepare created the key files (a first start), creates the database at once,
+ *     also when prepare ends the run (a --print-* flag, a usage error), so that keys
+ *     without their database always mean a lost state.
+ * A key given outside DIR (a --key FILE) is not a key file of DIR: such a server cannot
+ * tell its first start from a lost database, and starts empty when its database is
+ * missing (the binding still refuses another deployment's).
  */
 #ifndef OV_SERVER_H
 #define OV_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "base/bytes.h"
 #include "infra/cli.h"
+#include "infra/db.h"
 #include "infra/http.h"
 #include "infra/metrics.h"
 
@@ -30,6 +57,7 @@ struct ov_server_args {
     const char *listen;    /* NULL: OV_ADDR_DEFAULT */
     const char *data;      /* required */
     const char *port_file; /* NULL: none */
+    bool init;             /* --init: begin a new empty state although the keys exist */
 };
 
 struct ov_server {
@@ -55,6 +83,15 @@ struct ov_server {
     void (*stop)(void *app);
     /* Optional: what the "serving on port" line says of the server (its origin, its log). */
     void (*describe)(void *app, char *buf, size_t len);
+    /* The state database DIR/state_file; state_open opens it as the server does (creating
+     * and migrating it). NULL: the server keeps no state, nothing is guarded. */
+    const char *state_file;
+    int (*state_open)(const char *dir, struct ov_db **out);
+    /* The key files in DIR the state belongs to, NULL-terminated. */
+    const char *const *key_files;
+    /* The public key the state is bound to, once prepare has loaded or created it (an
+     * empty view before). */
+    struct ov_bytes (*state_key)(void *app);
 };
 
 /* Runs the server; returns the process's exit status (0, 1 failure, 2 usage). */

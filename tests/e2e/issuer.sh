@@ -334,4 +334,17 @@ $IT bench $U "$ADMIN" big --conns 16 --seconds 4 --requests 20000 > "$T/bench.ou
 check_eq "four seconds of issuance from 16 connections, no error" \
     "$(awk '{ print ($3 > 0 ? "issued" : "none"), "errors", $9 }' "$T/bench.out")" "issued errors 0"
 check "the WAL stays under 24 MiB" test "$(stat -c %s "$T/iss/issuer.db-wal")" -lt $((24 << 20))
+
+# --- 11. a lost state: with the keys in place, a missing, empty or garbage issuer.db is
+# --- refused (it would re-create contexts and quotas); --init; another deployment's database --
+kill "$iss_PID"; wait "$iss_PID" 2>/dev/null
+$BUILD/onevoice-issuer --data "$T/iss2" --print-producer-key >/dev/null
+check "a first start creates issuer.db with the keys" test -s "$T/iss2/issuer.db"
+SG_TMP=$T
+. tests/e2e/lib/stateguard.sh
+state_guard onevoice-issuer "$T/iss/issuer.db" "$T/iss2/issuer.db" $BUILD/onevoice-issuer $ISSARGS
+start_server iss IPORT $BUILD/onevoice-issuer $ISSARGS
+U=http://127.0.0.1:$IPORT
+refusal "after all that, a context is not created twice" 409 context_exists post_json \
+    "$U/admin/contexts" -H "Authorization: Bearer $ADMIN" -d "$(ctx a1 assembly 1 $NOW $((NOW + 60)))"
 summary

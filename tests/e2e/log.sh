@@ -215,4 +215,16 @@ start_server w2 WPORT2 $BUILD/onevoice-witness --data "$E2E_TMP/w2" --logs "$E2E
 i=0
 while [ "$(curl -s $WU/checkpoint | sed -n 2p)" != 4 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 check_eq "publication resumes when the witness is back" "$(curl -s $WU/checkpoint | sed -n 2p)" 4
+
+# --- 6. a lost history: with log.key in place, a missing, empty or garbage log.db is refused
+# --- (a second history under the same key would fork the log); --init; binding -------------
+kill "$log_PID"; wait "$log_PID" 2>/dev/null
+$BUILD/onevoice-log --data "$E2E_TMP/other" --origin e2e.example/log --print-vkey >/dev/null
+check "a first start creates log.db with the key, even for --print-vkey" test -s "$E2E_TMP/other/log.db"
+SG_TMP=$E2E_TMP
+. tests/e2e/lib/stateguard.sh
+state_guard onevoice-log "$E2E_TMP/log/log.db" "$E2E_TMP/other/log.db" $BUILD/onevoice-log $LOGARGS
+start_server log PORT $BUILD/onevoice-log $LOGARGS
+U=http://127.0.0.1:$PORT
+check "after all that, the log still holds its history" $LT verify $U "$VK" --acks "$E2E_TMP/acks2"
 summary

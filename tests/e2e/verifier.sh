@@ -424,4 +424,17 @@ R=$($VT receipt "$V" "$H1" --out "$T/r1d.json")
 check_eq "the same proof answered as the log does: proven" "$(field "$R" 1) $(field "$R" 2)" "200 proven"
 check "and that receipt checks offline" $VT check "$VK" "$T/r1d.json" $CHK
 
+
+# --- a lost state: with producer.key in place, a missing, empty or garbage verifier.db is
+# --- refused (it would count spent tokens again); --init; another deployment's database -----
+kill "$ver_PID"; wait "$ver_PID" 2>/dev/null
+$BUILD/onevoice-verifier --data "$T/v2" --print-producer-key >/dev/null
+check "a first start creates verifier.db with the key" test -s "$T/v2/verifier.db"
+SG_TMP=$T
+. tests/e2e/lib/stateguard.sh
+state_guard onevoice-verifier "$T/v/verifier.db" "$T/v2/verifier.db" $BUILD/onevoice-verifier $VARGS
+start_server ver VPORT $BUILD/onevoice-verifier $VARGS
+V=http://127.0.0.1:$VPORT
+check_eq "after all that, a spent token is still spent" \
+    "$(act town "$T/town.tok" 0 --choice no)" "409 token_spent"
 summary

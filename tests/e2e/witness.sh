@@ -17,6 +17,7 @@ failed=0
 
 cleanup() {
     if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi
+    if [ -n "${sg_pid:-}" ]; then kill "$sg_pid" 2>/dev/null; wait "$sg_pid" 2>/dev/null; fi
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -342,6 +343,27 @@ expect second_5_again 500
 kill "$pid"; wait "$pid"
 check "clean exit on SIGTERM" test $? -eq 0
 pid=""
+
+# ---- a lost state: with witness.key in place, a missing, empty or garbage witness.db is
+# ---- refused (it would cosign an older checkpoint than one it cosigned); --init; binding ----
+"$BIN" --data "$tmp/g" --name e2e.example/g --print-vkey >"$tmp/gvk" 2>/dev/null
+"$BIN" --data "$tmp/g2" --name e2e.example/g2 --print-vkey >/dev/null 2>&1
+check "a first start creates witness.db with the key" test -s "$tmp/g/witness.db"
+SG_TMP=$tmp
+. tests/e2e/lib/stateguard.sh
+sg_cmd="$BIN --data $tmp/g --logs $tmp/logs"
+check "a witness with its key in DIR starts" sg_start
+url="http://127.0.0.1:$(cat "$tmp/sg.port")"
+expect s1 200
+expect s2 200
+sg_stop
+state_guard onevoice-witness "$tmp/g/witness.db" "$tmp/g2/witness.db" "$BIN" --data "$tmp/g" \
+    --logs "$tmp/logs"
+check "and it starts again on its state" sg_start
+url="http://127.0.0.1:$(cat "$tmp/sg.port")"
+expect s1 409
+check "after all that, it does not cosign the older checkpoint" same "$tmp/resp" "$tmp/replay_body"
+sg_stop
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
