@@ -60,6 +60,7 @@ LOGARGS="--data $E2E_TMP/log --origin e2e.example/log --producers $E2E_TMP/produ
 start_server log PORT $BUILD/onevoice-log $LOGARGS
 U=http://127.0.0.1:$PORT
 VK=$($BUILD/onevoice-log --data "$E2E_TMP/log" --print-vkey)
+check_eq "log.db is private (mode 0600)" "$(stat -c %a "$E2E_TMP/log/log.db")" 600
 check "append with receipts that verify" $LT append $U "$E2E_TMP/q.key" issuer --checkpoint \
     --vkey "$VK" alpha beta gamma
 check "appends from 4 producers at once" $LT load $U "$E2E_TMP/q.key" issuer --count 3000 \

@@ -29,6 +29,7 @@ start_server log LPORT $BUILD/onevoice-log --data "$T/log" --producers "$T/produ
 L=http://127.0.0.1:$LPORT
 VARGS="--data $T/v --log $L --log-vkey $VK --witnesses $T/witnesses --quorum 1 --log-poll-ms 100"
 start_server ver VPORT $BUILD/onevoice-verifier $VARGS
+check_eq "verifier.db is private (mode 0600)" "$(stat -c %a "$T/v/verifier.db")" 600
 V=http://127.0.0.1:$VPORT
 CHK="--witnesses $T/witnesses --quorum 1"
 

@@ -227,6 +227,7 @@ done
 # ---- the vector exchange ----------------------------------------------------------------
 start "$tmp/d1"
 check "server started" test -s "$tmp/port"
+check_eq "witness.db is private (mode 0600)" "$(stat -c %a "$tmp/d1/witness.db")" 600
 timeout 5 "$BIN" --data "$tmp/d1" --key "$tmp/witness.skey" --logs "$tmp/logs" \
     >"$tmp/second.log" 2>&1
 check "a second witness on the same data directory refuses to start" grep -q 'in use' "$tmp/second.log"
