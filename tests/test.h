@@ -42,7 +42,7 @@ static int test_passed, test_failed;
         }                                                                              \
     } while (0)
 
-/* Where the vectors are (tests/vectors, copied from ../shared/vectors), overridable for unusual checkouts. */
+/* Where the vectors are: tests/vectors, carried by the project (OV_VECTORS overrides it). */
 static inline const char *
 test_vectors_dir(void)
 {

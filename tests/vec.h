@@ -1,4 +1,4 @@
-/* vec.h: reading the JSON test vectors of ../shared/vectors from tests (jansson). */
+/* vec.h: reading the JSON test vectors of tests/vectors from tests (jansson). */
 #ifndef OV_TEST_VEC_H
 #define OV_TEST_VEC_H
 

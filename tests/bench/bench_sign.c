@@ -16,7 +16,7 @@
 #define SECONDS 0.25 /* per round */
 #define ROUNDS 3     /* best of: other processes on the machine only ever slow a round down */
 
-/* The fixture log (shared/vectors/signed-note.json, fixture_log_key and fixture_cosignature_v1). */
+/* The fixture log (tests/vectors/signed-note.json, fixture_log_key and fixture_cosignature_v1). */
 static const char vkey_log[] =
     "fixture.example/tlogcheck/votes+0756a8b1+AZ4ryAj0pg3fcHNf+aIxTOCdzGtwkRfCI7isBQWrvgPl";
 static const char vkey_witness[] =

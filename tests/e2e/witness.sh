@@ -1,6 +1,6 @@
 #!/bin/sh
 # End-to-end test of onevoice-witness (C2SP tlog-witness): starts the real server on
-# 127.0.0.1:0 with a temp data dir, replays shared/vectors/tlog-witness-and-proofs.json
+# 127.0.0.1:0 with a temp data dir, replays tests/vectors/tlog-witness-and-proofs.json
 # (step 1, step 2 with its cosignature verified by openssl against the witness vkey, the
 # 409 replay), sends hostile requests, races concurrent submissions, and kill -9s the
 # witness right after a 200 to check the state survived. python3 (stdlib) prepares the

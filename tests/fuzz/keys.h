@@ -1,6 +1,6 @@
 /* keys.h: the trusted verifiers the note fuzz targets check signatures against: the x/mod
  * PeterNeumann and EnochRoot keys, the C2SP example key, the fixture log key (type 0x01) and
- * the fixture witness key (type 0x04), all from shared/vectors/signed-note.json. */
+ * the fixture witness key (type 0x04), all from tests/vectors/signed-note.json. */
 #ifndef OV_FUZZ_KEYS_H
 #define OV_FUZZ_KEYS_H
 

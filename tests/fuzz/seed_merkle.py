@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of the Merkle and tile fuzz targets from ../shared/vectors.
+"""Writes the seed corpora of the Merkle and tile fuzz targets from tests/vectors.
 Run from the worktree root: python3 tests/fuzz/seed_merkle.py. The honest seeds use the
 tree of fuzz_tree.h (leaf i = leaf hash of i as 4 bytes big-endian)."""
 import base64, hashlib, json, os, struct, sys

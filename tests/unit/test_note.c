@@ -1,5 +1,5 @@
 /* Unit tests: core/primitives/note (C2SP signed notes, vkeys, checkpoints, cosignature/v1), against every
- * case of ../shared/vectors/signed-note.json and the fixture log's checkpoint file. */
+ * case of tests/vectors/signed-note.json and the fixture log's checkpoint file. */
 #include <inttypes.h>
 #include <stdint.h>
 #include <string.h>

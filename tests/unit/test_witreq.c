@@ -1,5 +1,5 @@
 /* Unit tests: core/protocol/witreq (C2SP tlog-witness add-checkpoint bodies and text/x.tlog.size),
- * against ../shared/vectors/tlog-witness-and-proofs.json and hand-made hostile bodies. */
+ * against tests/vectors/tlog-witness-and-proofs.json and hand-made hostile bodies. */
 #include <stdint.h>
 #include <string.h>
 
