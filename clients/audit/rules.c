@@ -180,19 +180,31 @@ violation(struct audit_rules *r, uint64_t index, const char *rule, const char *c
 
 static struct audit_ctx *find_ctx(const struct audit_rules *r, const char *id);
 
+/* Runs the INSERT OR IGNORE statement `name` with (context, 32-byte key, index) bound:
+ * *fresh tells whether it added the row (false: the key was there). */
+static int
+put_keyed(struct audit_rules *r, const char *name, const struct audit_ctx *x,
+          const uint8_t key[32], uint64_t index, bool *fresh)
+{
+    sqlite3_stmt *st = ov_db_stmt(r->db, name);
+    int rc = ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(key, 32));
+    rc = rc ? rc : ov_db_bind_uint64(st, 3, index);
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    *fresh = rc == 0 && sqlite3_changes(ov_db_handle(r->db)) > 0;
+    return rc;
+}
+
 /* A rating pseudonym whose admitting token failed: none of its ratings count. */
 static int
 reject_pseudonym(struct audit_rules *r, const struct audit_ctx *x, uint64_t index,
                  const uint8_t pseudonym[OV_PSEUDONYM_LEN])
 {
-    sqlite3_stmt *st = ov_db_stmt(r->db, "rejected_put");
-    int rc = ov_db_bind_int64(st, 1, x->n);
-    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(pseudonym, OV_PSEUDONYM_LEN));
-    rc = rc ? rc : ov_db_bind_uint64(st, 3, index);
-    rc = rc ? rc : ov_db_step(st);
-    ov_db_reset(st);
-    r->n_rejected += rc == 0 && sqlite3_changes(ov_db_handle(r->db)) > 0;
-    st = ov_db_stmt(r->db, "rejected_uncount");
+    bool fresh;
+    int rc = put_keyed(r, "rejected_put", x, pseudonym, index, &fresh);
+    r->n_rejected += fresh;
+    sqlite3_stmt *st = ov_db_stmt(r->db, "rejected_uncount");
     rc = rc ? rc : ov_db_bind_int64(st, 1, x->n);
     rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(pseudonym, OV_PSEUDONYM_LEN));
     rc = rc ? rc : ov_db_step(st);
@@ -611,8 +623,7 @@ on_issuance(struct audit_rules *r, uint64_t index, const struct ov_issuance *is)
                          is->context);
     }
     x->issuances++;
-    char tag[17];
-    hex8(is->tag, tag);
+    char tag[17] = ""; /* for a violation's detail only: written when one is found */
     bool in_range = is->n >= 1 && is->n <= x->c.quota;
     sqlite3_stmt *st = ov_db_stmt(r->db, "issued_first");
     int rc = ov_db_bind_int64(st, 1, x->n);
@@ -623,6 +634,7 @@ on_issuance(struct audit_rules *r, uint64_t index, const struct ov_issuance *is)
     ov_db_reset(st);
     bool fresh = rc == 0 && sqlite3_changes(ov_db_handle(r->db)) > 0;
     if (rc == 0 && !in_range) {
+        hex8(is->tag, tag);
         rc = violation(r, index, R_QUOTA_EXCEEDED, x->c.id,
                        "enrollee tag %s... got issuance number %llu in context %s, whose quota "
                        "is %llu", tag, (unsigned long long)is->n, x->c.id,
@@ -631,6 +643,7 @@ on_issuance(struct audit_rules *r, uint64_t index, const struct ov_issuance *is)
         uint64_t first;
         rc = serial_again(r, x, is, index, &first);
         if (rc == 0 && first != AUDIT_NO_INDEX) {
+            hex8(is->tag, tag);
             rc = violation(r, index, R_ISSUANCE_REPEATED, x->c.id,
                            "enrollee tag %s... got issuance number %llu again (first at entry "
                            "%llu)", tag, (unsigned long long)is->n, (unsigned long long)first);
@@ -639,6 +652,7 @@ on_issuance(struct audit_rules *r, uint64_t index, const struct ov_issuance *is)
     if (rc == 0 && fresh) {
         x->tags++;
         if (x->tags > r->counts[AUDIT_N_ENROLLMENT]) {
+            hex8(is->tag, tag);
             rc = violation(r, index, R_TAGS_EXCEED, x->c.id,
                            "enrollee tag %s... is the %llu-th of context %s, but the log shows "
                            "only %llu enrollments before it: an enrollee no one enrolled", tag,
@@ -664,13 +678,7 @@ static int
 spend(struct audit_rules *r, uint64_t index, const struct audit_ctx *x,
       const uint8_t nonce[OV_PP_NONCE_LEN], bool *fresh)
 {
-    sqlite3_stmt *st = ov_db_stmt(r->db, "spent_put");
-    int rc = ov_db_bind_int64(st, 1, x->n);
-    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(nonce, OV_PP_NONCE_LEN));
-    rc = rc ? rc : ov_db_bind_uint64(st, 3, index);
-    rc = rc ? rc : ov_db_step(st);
-    ov_db_reset(st);
-    *fresh = rc == 0 && sqlite3_changes(ov_db_handle(r->db)) > 0;
+    int rc = put_keyed(r, "spent_put", x, nonce, index, fresh);
     if (rc != 0 || *fresh) {
         return rc;
     }

@@ -247,12 +247,16 @@ check_consistency(struct audit *a, uint64_t old_size, const uint8_t old_root[OV_
     }
     struct ov_httpc_resp resp;
     int rc = ov_httpc_get(a->http, url, 64 * 1024, &resp);
+    if (rc == 0 && resp.status >= 500) {
+        ov_httpc_resp_clear(&resp);
+        rc = -OV_E_HTTP; /* unavailable, not a refusal: ask again later */
+    }
+    if (rc == -OV_E_HTTP || rc == -OV_E_NOMEM) {
+        fprintf(stderr, "onevoice-audit: cannot ask the log for a consistency proof: %s\n",
+                ov_strerror(rc));
+    }
     if (rc != 0) {
         return rc;
-    }
-    if (resp.status >= 500) {
-        ov_httpc_resp_clear(&resp);
-        return -OV_E_HTTP; /* unavailable, not a refusal: ask again later */
     }
     json_error_t err;
     json_t *j = resp.status == 200 ? json_loadb((const char *)resp.body.ptr, resp.body.len, 0,
@@ -415,8 +419,6 @@ compare_seen(struct audit *a, const struct ov_logreader_cp *cp, bool will_sync,
         int c = below ? check_consistency(a, s.size, s.root, cp->size, cp->root)
                       : check_consistency(a, cp->size, cp->root, s.size, s.root);
         if (c == -OV_E_HTTP || c == -OV_E_NOMEM) {
-            fprintf(stderr, "onevoice-audit: cannot ask the log for a consistency proof: %s\n",
-                    ov_strerror(c));
             rc = c;
         } else if (c != 0) {
             snprintf(detail, sizeof detail, "the signed checkpoint of size %llu (%s) and the "
@@ -612,8 +614,6 @@ explain_mismatch(struct audit *a, const struct ov_logreader_cp *cp, int sync_rc)
         int c = check_consistency(a, old_size, old_root, cp->size, cp->root);
         if (c == -OV_E_HTTP || c == -OV_E_NOMEM) {
             ov_buf_clear(&old);
-            fprintf(stderr, "onevoice-audit: cannot ask the log for a consistency proof: %s\n",
-                    ov_strerror(c));
             return c;
         }
         fork = c != 0;
