@@ -14,7 +14,8 @@
  *                          of the tree for inclusion proofs, counts the tallies, writes the
  *                          tally entry of each context that closed
  * Long-poll levels (ov_http_wait_until, so each request is woken once, when what it waits
- * for is there): VF_CH_READY, the queue position up to which every action is decided and,
+ * for is there): VF_CH_CAUGHT_UP, 1 once the follower read the log since start-up (no
+ * action is decided before: adopt.h); VF_CH_READY, the queue position up to which every action is decided and,
  * when it got a row, that row logged (so a POST waits once); VF_CH_INDEX, the highest row
  * with its index (indexed_upto); VF_CH_PROOF, the size of the verified checkpoint. */
 #ifndef VF_APP_H
@@ -35,6 +36,7 @@
 #include "primitives/sign.h"
 #include "primitives/treewin.h"
 
+#define VF_CH_CAUGHT_UP 0 /* level 1 once the follower's first round since start-up ended */
 #define VF_CH_READY 1
 #define VF_CH_INDEX 2
 #define VF_CH_PROOF 3
@@ -93,6 +95,7 @@ struct vf_app {
     uint64_t window_max;         /* leaves kept for local proofs */
     struct ov_db_per_thread dbs; /* each pool thread's own connection */
     atomic_bool stopping;
+    atomic_bool caught_up; /* follower.c: read the log once since start-up (adopt.h) */
 
     /* contexts: an open-addressing table of pointers, appended by the follower */
     pthread_rwlock_t ctx_lock;
@@ -125,7 +128,7 @@ struct vf_app {
 
     pthread_t sender_th, follower_th;
 
-    struct ov_counter *m_counted, *m_duplicate, *m_log_errors, *m_appended;
+    struct ov_counter *m_counted, *m_duplicate, *m_log_errors, *m_appended, *m_adopted;
     struct ov_gauge *m_pending, *m_log_size, *m_tally_size, *m_contexts;
 };
 

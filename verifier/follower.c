@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "adopt.h"
 #include "app.h"
 #include "commit.h"
 #include "contexts.h"
@@ -31,13 +32,18 @@
 #include "store.h"
 #include "primitives/tiles.h"
 
-/* A context entry's kind and value, as deterministic CBOR writes them: entries holding it
- * are decoded; the rest (actions, issuances...) only hashed. */
+/* The kinds the follower decodes, as deterministic CBOR writes `kind` and its value:
+ * contexts (to learn them), actions and tallies (ours: adopt.h); the rest (enrollments,
+ * issuances) are only hashed. */
 static const uint8_t context_marker[] = { 0x64, 'k', 'i', 'n', 'd', 0x67,
                                           'c', 'o', 'n', 't', 'e', 'x', 't' };
+static const uint8_t action_marker[] = { 0x64, 'k', 'i', 'n', 'd', 0x66,
+                                         'a', 'c', 't', 'i', 'o', 'n' };
+static const uint8_t tally_marker[] = { 0x64, 'k', 'i', 'n', 'd', 0x65, 't', 'a', 'l', 'l', 'y' };
 
 struct candidate {
     uint64_t index;
+    bool context; /* else an action or a tally */
     struct ov_buf entry;
 };
 
@@ -79,12 +85,22 @@ on_leaf(void *ctx, uint64_t index, const uint8_t hash[OV_HASH_LEN])
     return 0;
 }
 
-/* Keeps the entries that may be contexts (take_contexts decodes them once verified). */
+static bool
+holds(struct ov_bytes entry, const uint8_t *marker, size_t len)
+{
+    return memmem(entry.ptr, entry.len, marker, len) != NULL;
+}
+
+/* Keeps the entries that may be contexts, actions or tallies (decoded once verified). The
+ * reader reads no bundle of our acknowledged rows alone (own_leaves), so the actions seen
+ * here are few: those in bundles shared with the issuer's entries, and lost ones. */
 static int
 on_entry(void *ctx, uint64_t index, struct ov_bytes entry)
 {
     struct round *r = ctx;
-    if (memmem(entry.ptr, entry.len, context_marker, sizeof context_marker) == NULL) {
+    bool context = holds(entry, context_marker, sizeof context_marker);
+    if (!context && !holds(entry, action_marker, sizeof action_marker) &&
+        !holds(entry, tally_marker, sizeof tally_marker)) {
         return 0;
     }
     if (r->n_cands == r->cap_cands) {
@@ -98,6 +114,7 @@ on_entry(void *ctx, uint64_t index, struct ov_bytes entry)
     }
     struct candidate *c = &r->cands[r->n_cands];
     c->index = index;
+    c->context = context;
     ov_buf_init(&c->entry, OV_MAX_ENTRY_LEN);
     int rc = ov_buf_append(&c->entry, entry.ptr, entry.len);
     r->n_cands += rc == 0;
@@ -371,6 +388,9 @@ take_contexts(struct vf_app *app, struct ov_logreader *reader, const struct roun
     int rc = s.added ? ov_logreader_state(reader, &s.state) : -OV_E_NOMEM;
     for (size_t i = 0; i < r->n_cands && rc == 0; i++) {
         struct ov_entry e;
+        if (!r->cands[i].context) {
+            continue;
+        }
         if (ov_entry_decode(ov_buf_view(&r->cands[i].entry), &e) != 0 ||
             e.kind != OV_ENTRY_CONTEXT) {
             ov_entry_clear(&e);
@@ -595,6 +615,32 @@ sync_round(struct ov_db *db, struct ov_logreader *reader, const struct ov_logrea
     return rc;
 }
 
+/* The round's actions and tallies that have no row here: lost from this database. */
+static int
+adopt_lost(struct vf_app *app, const struct round *r)
+{
+    struct vf_logged *list = calloc(r->n_cands ? r->n_cands : 1, sizeof *list);
+    size_t n = 0, adopted = 0;
+    if (list == NULL) {
+        return -OV_E_NOMEM;
+    }
+    for (size_t i = 0; i < r->n_cands; i++) {
+        if (!r->cands[i].context) {
+            list[n++] = (struct vf_logged){ r->cands[i].index, ov_buf_view(&r->cands[i].entry) };
+        }
+    }
+    int rc = vf_adopt(app, list, n, &adopted);
+    free(list);
+    if (adopted > 0) {
+        ov_counter_add(app->m_adopted, adopted);
+        fprintf(stderr, "onevoice-verifier: the log holds %zu entr%s of ours this database did "
+                        "not (restored from a backup, or begun again with --init): adopted, "
+                        "so no token they spent is counted again\n",
+                adopted, adopted == 1 ? "y" : "ies");
+    }
+    return rc;
+}
+
 /* One round; returns 0 or the step that failed. */
 static int
 round_once(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader)
@@ -614,6 +660,7 @@ round_once(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader)
             vf_notify(app, VF_CH_PROOF, app->cp_size); /* the proofs are there now */
         }
         rc = rc ? rc : take_contexts(app, reader, &r, &cp);
+        rc = rc ? rc : adopt_lost(app, &r);
     }
     round_clear(&r);
     ov_logreader_cp_clear(&cp);
@@ -659,6 +706,12 @@ follower_main(void *arg)
             }
         }
         last = rc;
+        if (rc == 0 && !atomic_load(&f->app->caught_up)) {
+            /* the log read up to a checkpoint of now, every lost row adopted: actions may
+             * be decided (h_actions.c waits for this) */
+            atomic_store(&f->app->caught_up, true);
+            vf_notify(f->app, VF_CH_CAUGHT_UP, 1);
+        }
         sleep_ms(f->app, f->app->poll_ms);
     }
     return NULL;

@@ -275,11 +275,30 @@ actions_again(struct ov_req *rq, struct vf_app *app, struct vf_req *st)
     return vf_answer(rq, app, st, false);
 }
 
+/* Before the follower has read the log once since start-up, this database may lack rows
+ * the log holds (restored from a backup): a request waits for that read, or is refused. */
+static int
+await_log(struct ov_req *rq, struct vf_app *app)
+{
+    if (atomic_load(&app->caught_up)) {
+        return 1;
+    }
+    if (ov_req_wait_expired(rq)) {
+        return ov_http_error(rq, 503, "catching_up",
+                             "the verifier has not read the log since it started; retry soon");
+    }
+    return ov_http_wait_until(rq, VF_CH_CAUGHT_UP, 1, VF_WAIT_MS);
+}
+
 int
 vf_h_action(struct ov_req *rq)
 {
     struct vf_app *app = ov_req_user(rq);
     struct vf_req *st = ov_req_state(rq);
+    int ready = st == NULL ? await_log(rq, app) : 1;
+    if (ready != 1) {
+        return ready;
+    }
     return st == NULL ? action_submit(rq, app) : actions_again(rq, app, st);
 }
 
@@ -288,5 +307,9 @@ vf_h_batch(struct ov_req *rq)
 {
     struct vf_app *app = ov_req_user(rq);
     struct vf_req *st = ov_req_state(rq);
+    int ready = st == NULL ? await_log(rq, app) : 1;
+    if (ready != 1) {
+        return ready;
+    }
     return st == NULL ? batch_submit(rq, app) : actions_again(rq, app, st);
 }

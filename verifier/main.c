@@ -103,6 +103,10 @@ register_metrics(struct vf_app *app, struct ov_metrics *m)
     rc = rc ? rc : ov_metrics_counter(m, "verifier_log_errors_total",
                                       "Failed appends to and reads of the log", NULL,
                                       &app->m_log_errors);
+    rc = rc ? rc : ov_metrics_counter(m, "verifier_entries_adopted_total",
+                                      "Actions and tallies found in the log without a row here "
+                                      "(a restored or new database), adopted",
+                                      NULL, &app->m_adopted);
     rc = rc ? rc : ov_metrics_counter(m, "verifier_entries_appended_total",
                                       "Outbox entries the log acknowledged", NULL, &app->m_appended);
     rc = rc ? rc : ov_metrics_gauge(m, "verifier_outbox_pending",

@@ -426,6 +426,48 @@ check_eq "the same proof answered as the log does: proven" "$(field "$R" 1) $(fi
 check "and that receipt checks offline" $VT check "$VK" "$T/r1d.json" $CHK
 
 
+# --- restored from an older copy of verifier.db: the actions and tallies the log holds and
+# --- the copy lacks are adopted before any action is decided (verifier/adopt.h): no token
+# --- counts twice, no context gets a second tally, a retried ballot gets its receipt -------
+ctx late --choices x,y --closes +4
+$VT mint "$T" late 2 "$T/late.tok" || fail "mint late"
+until [ "$(n_contexts)" -ge 9 ] || [ $i -gt 400 ]; do sleep 0.05; i=$((i + 1)); done
+kill "$ver_PID"; wait "$ver_PID" 2>/dev/null
+python3 -c 'import sqlite3, sys
+src = sqlite3.connect(sys.argv[1]); dst = sqlite3.connect(sys.argv[2]); src.backup(dst)' \
+    "$T/v/verifier.db" "$T/vold.db" || fail "copy verifier.db"
+start_server ver VPORT $BUILD/onevoice-verifier $VARGS
+V=http://127.0.0.1:$VPORT
+RA=$(act town "$T/town.tok" 20 --choice yes --wait)
+RB=$(act notes "$T/notes.tok" 3 --target n9 --rating 1 --wait)
+act late "$T/late.tok" 0 --choice x >/dev/null
+i=0
+until [ "$(tally late | cut -d' ' -f2)" = True ] || [ $i -gt 300 ]; do sleep 0.05; i=$((i + 1)); done
+TL=$(curl -s "$V/tallies/late" | python3 -c 'import json,sys; print(json.load(sys.stdin)["receipt"])')
+TOWN=$(total town)
+caught_up
+kill -9 "$ver_PID"; wait "$ver_PID" 2>/dev/null
+rm -f "$T/v/verifier.db-wal" "$T/v/verifier.db-shm"
+cp "$T/vold.db" "$T/v/verifier.db"
+start_server ver VPORT $BUILD/onevoice-verifier $VARGS
+V=http://127.0.0.1:$VPORT
+check_eq "restored from the older copy, a token spent after it is still spent" \
+    "$(act town "$T/town.tok" 20 --choice no)" "409 token_spent"
+check_eq "and that ballot sent again gets its receipt, at its index" \
+    "$(act town "$T/town.tok" 20 --choice yes | cut -d' ' -f1,3)" "$(field "$RA" 1) $(field "$RA" 3)"
+check_eq "a rating made after the copy is still held" \
+    "$(act notes "$T/notes.tok" 3 --target n9 --rating -1)" "409 already_rated"
+check "the verifier said it adopted them" grep -q "adopted, so no token" "$T/ver.log"
+check "and counts them" test "$(metric "$V" verifier_entries_adopted_total)" -ge 4
+caught_up
+i=0
+until [ "$(total town)" = "$TOWN" ] || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done
+check_eq "the live tally counts the adopted ballots" "$(total town)" "$TOWN"
+check_eq "the closed context keeps its one tally entry" \
+    "$(curl -s "$V/tallies/late" | python3 -c 'import json,sys; t=json.load(sys.stdin); print(t["receipt"], t["final"])')" \
+    "$TL True"
+check "the log's tallies recount, each action once" $VT audit "$L" "$VK" --tallies
+
 # --- a lost state: with producer.key in place, a missing, empty or garbage verifier.db is
 # --- refused (it would count spent tokens again); --init; another deployment's database -----
 kill "$ver_PID"; wait "$ver_PID" 2>/dev/null
