@@ -67,6 +67,7 @@ struct issuer_app {
     struct ov_counter *issued, *retried, *enrolled, *refused[R_COUNT];
     struct ov_gauge *backlog; /* outbox rows not yet acknowledged by the log */
     atomic_bool nice_pool;    /* the writer could not raise its priority: lower the pool's */
+    atomic_int log_state;     /* enum issuer_log_state (logcheck.h): writes wait for the check */
 };
 
 extern const struct ov_http_route issuer_routes[];

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "app.h"
+#include "logcheck.h"
 #include "base/codec.h"
 #include "contexts.h"
 #include "outbox.h"
@@ -152,6 +153,10 @@ issuer_h_create_context(struct ov_req *rq)
     if (id != NULL) {
         return create_wait(rq, app, id);
     }
+    int gate = issuer_log_gate(rq);
+    if (gate != 1) {
+        return gate;
+    }
     if (issuer_check_bearer(rq, app->admin) != 0) {
         return issuer_refuse(rq, 401, R_UNAUTHORIZED, "unauthorized", "admin secret needed");
     }
@@ -241,6 +246,10 @@ issuer_h_invites(struct ov_req *rq)
     size_t n = 0;
     if (issuer_check_bearer(rq, app->admin) != 0) {
         return issuer_refuse(rq, 401, R_UNAUTHORIZED, "unauthorized", "admin secret needed");
+    }
+    int gate = issuer_log_gate(rq);
+    if (gate != 1) {
+        return gate;
     }
     if (parse_count(ov_req_body(rq), &n) != 0) {
         return issuer_refuse(rq, 400, R_MALFORMED, "malformed_request",

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "app.h"
+#include "logcheck.h"
 #include "base/codec.h"
 #include "outbox.h"
 #include "store.h"
@@ -63,6 +64,10 @@ int
 issuer_h_registrar_token(struct ov_req *rq)
 {
     struct issuer_app *app = ov_req_user(rq);
+    int gate = issuer_log_gate(rq);
+    if (gate != 1) {
+        return gate;
+    }
     struct ov_db *db = ov_db_per_thread_get(&app->dbs);
     char ref[OV_MAX_IDENTITY_LEN + 1], token[OV_ENROLL_TOKEN_LEN + 1];
     uint8_t identity[32], raw[OV_ENROLL_TOKEN_BYTES], hash[32];
@@ -405,6 +410,10 @@ int
 issuer_h_enroll(struct ov_req *rq)
 {
     struct issuer_app *app = ov_req_user(rq);
+    int gate = issuer_log_gate(rq);
+    if (gate != 1) {
+        return gate;
+    }
     struct ov_bytes body = ov_req_body(rq);
     struct ov_enroll_req *r = malloc(sizeof *r);
     struct enroll_tx *t = calloc(1, sizeof *t);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "logcheck.h"
 #include "contexts.h"
 #include "quota.h"
 #include "store.h"
@@ -168,6 +169,10 @@ issuer_h_token(struct ov_req *rq)
         (void)!setpriority(PRIO_PROCESS, (id_t)gettid(), 5);
     }
     struct issuer_job *j = ov_req_state(rq);
+    int gate = j == NULL ? issuer_log_gate(rq) : 1;
+    if (gate != 1) {
+        return gate;
+    }
     if (j == NULL) { /* first round */
         j = calloc(1, sizeof *j);
         if (j == NULL) {

@@ -10,6 +10,7 @@
 #include "primitives/cbor.h"
 #include "base/clock.h"
 #include "contexts.h"
+#include "logcheck.h"
 #include "infra/httpc.h"
 #include "protocol/logclient.h"
 #include "protocol/logreq.h"
@@ -31,6 +32,7 @@ struct issuer_outbox {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool kicked, stopping;
+    bool check_failed; /* said once that the log could not be asked */
 };
 
 struct row {
@@ -207,6 +209,36 @@ round_once(struct issuer_outbox *o, struct ov_db *db, struct ov_logclient *lc, s
     return 1;
 }
 
+/* After a start, once every row is sent: is this database behind the log (logcheck.h)?
+ * 0 checked (either way), < 0 to retry. */
+static int
+check_log(struct issuer_outbox *o, struct ov_db *db, struct ov_httpc *http)
+{
+    char why[512];
+    int rc = issuer_logcheck(o->app, db, http, o->url, o->name, why, sizeof why);
+    if (rc < 0) {
+        if (!o->check_failed) {
+            fprintf(stderr, "onevoice-issuer: cannot check this database against the log "
+                            "(%s); enrollments and tokens wait until it can be done\n",
+                    ov_strerror(rc));
+        }
+        o->check_failed = true;
+        return rc;
+    }
+    if (rc == 1) {
+        fprintf(stderr, "onevoice-issuer: %s. Serving enrollments or tokens now could enroll a "
+                        "used invitation again or spend a quota twice: they are refused (503 "
+                        "behind_log). Stop the issuer and restore the newest backup of "
+                        "issuer.db (onevoice-issuer --restore).\n", why);
+    }
+    atomic_store(&o->app->log_state, rc == 1 ? ISSUER_LOG_BEHIND : ISSUER_LOG_OK);
+    struct ov_http *h = atomic_load(&o->app->http);
+    if (h != NULL) {
+        ov_http_notify_upto(h, ISSUER_CH_LOGCHECK, 1);
+    }
+    return 0;
+}
+
 static void *
 sender_main(void *arg)
 {
@@ -238,6 +270,9 @@ sender_main(void *arg)
             continue;
         }
         int r = round_once(o, db, lc, rows, views);
+        if (r == 0 && atomic_load(&o->app->log_state) == ISSUER_LOG_CHECKING) {
+            r = check_log(o, db, http);
+        }
         if (r > 0) {
             backoff = BACKOFF_MIN_MS;
         } else if (r == 0) {

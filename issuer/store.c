@@ -90,6 +90,12 @@ static const struct ov_db_stmt_def stmts[] = {
     { "outbox_ack", "UPDATE outbox SET log_index = ? WHERE id = ?" },
     /* main.c: the backlog at start */
     { "outbox_backlog", "SELECT count(*) FROM outbox WHERE log_index IS NULL" },
+    /* logcheck.c: our rows the log acknowledged at or after an index; every row at all; the
+     * log's count of ours when this database began (--init over a producer's history) */
+    { "outbox_logged_since", "SELECT count(*) FROM outbox WHERE log_index >= ?" },
+    { "outbox_rows", "SELECT count(*) FROM outbox" },
+    { "log_base_get", "SELECT value FROM counters WHERE name = 'log_base'" },
+    { "log_base_put", "INSERT OR IGNORE INTO counters (name, value) VALUES ('log_base', ?)" },
     /* h_enroll.c: the next enrollment serial */
     { "serial_next",
       "UPDATE counters SET value = value + 1 WHERE name = 'enrollment' RETURNING value" },

@@ -88,6 +88,9 @@ add_submit(struct ov_req *rq, struct tlog_app *app)
                              &t);
         reason = NULL;
     }
+    if (rc == 0 && req->producer.len <= TLOG_MAX_PRODUCER_NAME) {
+        memcpy(t->producer, req->producer.ptr, req->producer.len); /* zeroed by calloc */
+    }
     if (rc == 0) {
         rc = tlog_seq_submit(app->seq, t);
         if (rc != 0) {

@@ -6,6 +6,7 @@
  *   GET  /proof/inclusion?index=I&size=S  or  ?hash=<base64url leaf hash>&size=S
  *   GET  /proof/consistency?old=M&size=N
  *   GET  /vkey                         the log's verifier key
+ *   GET  /producers/<name>             how many entries a producer added (h_producers.c)
  * The handlers: /add in h_append.c, /proof/... in h_proof.c, the other reads in h_read.c. */
 #include "app.h"
 
@@ -28,5 +29,6 @@ const struct ov_http_route tlog_routes[] = {
     { "GET", "/proof/inclusion", tlog_h_inclusion, 0 },
     { "GET", "/proof/consistency", tlog_h_consistency, 0 },
     { "GET", "/vkey", tlog_h_vkey, 0 },
+    { "GET", "/producers/*", tlog_h_producer, 0 },
 };
 const size_t tlog_n_routes = sizeof tlog_routes / sizeof tlog_routes[0];

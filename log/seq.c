@@ -237,6 +237,19 @@ append_one(struct tlog_seq *s, struct ov_bytes entry, const uint8_t hash[OV_HASH
     return rc;
 }
 
+/* A producer added n new entries, the last at s->size - 1. */
+static int
+count_new(struct tlog_seq *s, const char *producer, uint64_t n)
+{
+    sqlite3_stmt *st = ov_db_stmt(s->db, "producer_add");
+    int rc = ov_db_bind_text(st, 1, producer, strlen(producer));
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, n);
+    rc = rc ? rc : ov_db_bind_uint64(st, 3, s->size - 1);
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
 /* The sequencer's transaction: every ticket of the batch, then the tiles and the head. */
 static int
 commit_batch(void *ctx, struct ov_db *db, struct ov_gc_job *jobs)
@@ -254,8 +267,12 @@ commit_batch(void *ctx, struct ov_db *db, struct ov_gc_job *jobs)
     uint64_t now = ov_now_ms();
     for (struct ov_gc_job *j = jobs; j != NULL && rc == 0; j = j->next) {
         struct tlog_ticket *t = ov_gc_job_of(j, struct tlog_ticket, job);
+        uint64_t before = s->size;
         for (size_t i = 0; i < t->n && rc == 0; i++) {
             rc = append_one(s, t->entries[i], t->hashes[i], &t->indices[i]);
+        }
+        if (rc == 0 && s->size > before && t->producer[0] != 0) {
+            rc = count_new(s, t->producer, s->size - before);
         }
         sqlite3_stmt *st = ov_db_stmt(s->db, "nonce_put");
         if (rc == 0) {

@@ -11,7 +11,10 @@
  *     from durable entries only, so two checkpoints for one size always carry one root,
  *     before and after any restart (the start-up check refuses a database that disagrees
  *     with the checkpoint it published);
- *   - the same entry (by leaf hash) appended again keeps its first index. */
+ *   - the same entry (by leaf hash) appended again keeps its first index;
+ *   - each producer's count of the entries it added (not those it sent again) is committed
+ *     with them: GET /producers/<name>, how a producer restored from an older backup learns
+ *     that the log holds more of its entries than its database. */
 #ifndef TLOG_SEQ_H
 #define TLOG_SEQ_H
 
@@ -24,6 +27,7 @@
 #include "infra/groupcommit.h"
 #include "primitives/merkle.h"
 #include "primitives/note.h"
+#include "producers.h"
 
 struct tlog_witnesses;
 
@@ -45,6 +49,7 @@ struct tlog_ticket {
     int err;                        /* valid once done */
     uint64_t size;                  /* the committed tree size after the batch */
     bool wait_checkpoint;           /* the producer asked for a checkpoint and proofs */
+    char producer[TLOG_MAX_PRODUCER_NAME + 1]; /* who asked: its count of new entries */
     struct ov_gc_job job;           /* its place in the sequencer's queue */
 };
 

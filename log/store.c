@@ -28,6 +28,15 @@ static const char *const migrations[] = {
     "INSERT INTO leaves_v2 (idx, hash, data) SELECT idx, hash, data FROM leaves;"
     "DROP TABLE leaves;"
     "ALTER TABLE leaves_v2 RENAME TO leaves;",
+    /* 3: each producer's count of the entries it added (GET /producers/<name>), counted
+     * from the size the log had when this migration ran (0 for a new log); IF NOT EXISTS:
+     * a database set back to an older version keeps its counts */
+    "CREATE TABLE IF NOT EXISTS producer_counts (name TEXT PRIMARY KEY,"
+    "  entries INTEGER NOT NULL, last_index INTEGER NOT NULL) STRICT;"
+    "CREATE TABLE IF NOT EXISTS producer_counts_since (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  size INTEGER NOT NULL) STRICT;"
+    "INSERT OR IGNORE INTO producer_counts_since (id, size)"
+    "  SELECT 1, COALESCE((SELECT size FROM head WHERE id = 1), 0);",
 };
 
 _Static_assert(OV_TILE_WIDTH == 256, "tile0_full names the full tile's width");
@@ -69,6 +78,12 @@ static const struct ov_db_stmt_def stmts[] = {
     { "nonce_expire", "DELETE FROM nonces WHERE expires_ms < ?" },
     /* producers.c: the nonces still live at start-up */
     { "nonce_live", "SELECT nonce, expires_ms FROM nonces WHERE expires_ms >= ?" },
+    /* seq.c: a producer added entries; h_producers.c: its count */
+    { "producer_add", "INSERT INTO producer_counts (name, entries, last_index) VALUES (?, ?, ?)"
+                      "  ON CONFLICT (name) DO UPDATE SET entries = entries + excluded.entries,"
+                      "  last_index = excluded.last_index" },
+    { "producer_get", "SELECT entries, last_index FROM producer_counts WHERE name = ?" },
+    { "producer_since", "SELECT size FROM producer_counts_since WHERE id = 1" },
     /* witness.c: last size a witness cosigned */
     { "witness_get", "SELECT size FROM witnesses WHERE vkey = ?" },
     { "witness_put", "INSERT OR REPLACE INTO witnesses (vkey, size) VALUES (?, ?)" },

@@ -335,6 +335,41 @@ check_eq "four seconds of issuance from 16 connections, no error" \
     "$(awk '{ print ($3 > 0 ? "issued" : "none"), "errors", $9 }' "$T/bench.out")" "issued errors 0"
 check "the WAL stays under 24 MiB" test "$(stat -c %s "$T/iss/issuer.db-wal")" -lt $((24 << 20))
 
+# --- 10b. restored from an older copy of issuer.db: the log's count of this producer's
+# --- entries (GET /producers/issuer) shows it is behind; enrollments and tokens are refused
+# --- (503 behind_log) until the newest state is back ---------------------------------------
+backlog() { curl -s $U/metrics | awk '/^issuer_outbox_backlog /{print $2}'; }
+drained() { i=0; while [ "$(backlog)" != 0 ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done; }
+drained
+python3 -c 'import sqlite3, sys
+src = sqlite3.connect(sys.argv[1]); dst = sqlite3.connect(sys.argv[2]); src.backup(dst)' \
+    "$T/iss/issuer.db" "$T/iold.db" || fail "copy issuer.db"
+producer_entries() { curl -s "$L/producers/issuer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])'; }
+N0=$(producer_entries)
+check "the log counts the issuer's entries" test "$N0" -gt 1500
+refusal "a context after the copy" 201 "" post_json "$U/admin/contexts" \
+    -H "Authorization: Bearer $ADMIN" -d "$(ctx late0 assembly 1 $NOW $((NOW + 600)))"
+drained
+check_eq "the log counted its entry" "$(producer_entries)" "$((N0 + 1))"
+check_eq "an unknown producer's count" "$(http_status GET "$L/producers/nobody")" 404
+kill -9 "$iss_PID"; wait "$iss_PID" 2>/dev/null
+mv "$T/iss/issuer.db" "$T/inew.db"; mv "$T/iss/issuer.db-wal" "$T/inew.db-wal"
+rm -f "$T/iss/issuer.db-shm"
+cp "$T/iold.db" "$T/iss/issuer.db"
+start_server iss IPORT $BUILD/onevoice-issuer $ISSARGS --listen "127.0.0.1:$IPORT"
+tool_refusal "restored from the older copy, the issuer refuses tokens" 503 behind_log \
+    token $U "$T/c7.key" r1 "$T/y5"
+refusal "and contexts (late0 is in the log, not in the copy)" 503 behind_log post_json \
+    "$U/admin/contexts" -H "Authorization: Bearer $ADMIN" -d "$(ctx late0 assembly 1 $NOW $((NOW + 600)))"
+check "it says why, with the count" grep -q "has only $N0 of them acknowledged" "$T/iss.log"
+kill "$iss_PID"; wait "$iss_PID" 2>/dev/null
+rm -f "$T/iss/issuer.db-wal" "$T/iss/issuer.db-shm"; mv "$T/inew.db" "$T/iss/issuer.db"
+mv "$T/inew.db-wal" "$T/iss/issuer.db-wal"
+start_server iss IPORT $BUILD/onevoice-issuer $ISSARGS --listen "127.0.0.1:$IPORT"
+refusal "with the newest state back, the context made after the copy is not made twice" 409 \
+    context_exists post_json "$U/admin/contexts" -H "Authorization: Bearer $ADMIN" \
+    -d "$(ctx late0 assembly 1 $NOW $((NOW + 600)))"
+
 # --- 11. a lost state: with the keys in place, a missing, empty or garbage issuer.db is
 # --- refused (it would re-create contexts and quotas); --init; another deployment's database --
 kill "$iss_PID"; wait "$iss_PID" 2>/dev/null
@@ -345,6 +380,7 @@ SG_TMP=$T
 state_guard onevoice-issuer "$T/iss/issuer.db" "$T/iss2/issuer.db" $BUILD/onevoice-issuer $ISSARGS
 start_server iss IPORT $BUILD/onevoice-issuer $ISSARGS
 U=http://127.0.0.1:$IPORT
+NOW=$(date +%s)
 refusal "after all that, a context is not created twice" 409 context_exists post_json \
     "$U/admin/contexts" -H "Authorization: Bearer $ADMIN" -d "$(ctx a1 assembly 1 $NOW $((NOW + 60)))"
 summary

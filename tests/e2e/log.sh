@@ -178,7 +178,7 @@ SQL
 start_server log PORT $BUILD/onevoice-log $LOGARGS
 U=http://127.0.0.1:$PORT
 check_eq "the first schema is migrated, every leaf kept, no index left on leaves" \
-    "$(table_shape "$E2E_TMP/log/log.db" leaves)" "2 $ROWS 0"
+    "$(table_shape "$E2E_TMP/log/log.db" leaves)" "3 $ROWS 0"
 check_eq "after the migration, appends stay idempotent" \
     "$($LT append $U "$E2E_TMP/q.key" issuer last-before-restart | awk '{ print $1 }')" "$LAST"
 check "and the tree still verifies" $LT verify $U "$VK" --acks "$E2E_TMP/acks2"
