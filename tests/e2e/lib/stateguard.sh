@@ -98,6 +98,11 @@ state_guard() {
     sg_move "$SG_TMP/saved.db" "$sg_db"
     sg_sql "$sg_db" "DROP TABLE ov_deployment" >/dev/null
     check "$sg_name starts on its state from before the binding" sg_start
+    # one process per data directory, the lock held while the first runs
+    timeout 20 $sg_cmd --port-file "$SG_TMP/sg2.port" >"$SG_TMP/sg2.out" 2>&1
+    check "a second $sg_name on the same data directory exits with status 1 (got $?)" test $? -eq 1
+    check "and says the directory is in use" grep -q "is in use by another $sg_name" "$SG_TMP/sg2.out"
+    check "while the first keeps serving" curl -sf "http://127.0.0.1:$(cat "$SG_TMP/sg.port")/healthz"
     sg_stop
     check "$sg_name bound it to its key" test \
         "$(sg_sql "$sg_db" "SELECT count(*) FROM ov_deployment")" = 1
