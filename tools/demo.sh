@@ -3,8 +3,9 @@
 #
 # A log, two witnesses, an issuer and a verifier start on 127.0.0.1 with SQLite files in a
 # fresh directory. The operator opens an assembly (four proposals) and a rating round (six
-# statements on a 1-5 scale), and sends 447 invitation codes, as a sortition would by text
-# message. Every citizen enrolls, fetches a token for every open context (cover issuance),
+# statements on a 1-5 scale); a sortition draws 447 of 20,000 synthetic respondents to
+# mirror them by five categories (onevoice-sortition: a draw anyone can re-run) and sends
+# each selected person one invitation code by text message. Every citizen enrolls, fetches a token for every open context (cover issuance),
 # votes and rates; three of them use the citizen's wallet `onevoice` itself, the others a
 # simulator built on the same client modules (tests/tools/citizens.c). One citizen tries to
 # vote twice and is refused. Every receipt is checked. The contexts close, the verifier logs
@@ -78,9 +79,20 @@ import json, sys
 for c in json.load(sys.stdin):
     print("  %-22s %-9s log index %-4d key id %s  %s" % (c["id"], c["type"], c["log_index"], c["token_key_id"][:12] + "...", c["title"]))'
 
-step "The sortition sends $N invitation codes by text message"
-admin "$issuer_URL/admin/invites" -d "{\"count\":$N}" > "$D/codes.csv"
-say "  $(($(wc -l < "$D/codes.csv") - 1)) one-time codes (the issuer keeps only keyed hashes of them)"
+step "The sortition: $N of 20000 respondents drawn to mirror them, a draw anyone can re-run"
+python3 tools/respondents.py "$D" 20000 "$N"
+$BUILD/onevoice-sortition import --respondents "$D/respondents.csv" --quotas "$D/quotas.csv" \
+    --panel "$N" --out "$D/pool.csv" --private "$D/contacts.csv" | sed 's/^/  /'
+# a stand-in seed, public once the log has it: the seed will come from independent parties'
+# commitments and reveals pinned in the log (docs/PROTOCOL.md §10, issue 20)
+SEED=$(curl -sf "$log_URL/checkpoint" | sha256sum | cut -c1-64)
+$BUILD/onevoice-sortition draw --pool "$D/pool.csv" --seed "$SEED" --out "$D/draw.csv" | sed 's/^/  /'
+say "  anyone with pool.csv and the seed: $($BUILD/onevoice-sortition verify --pool "$D/pool.csv" --draw "$D/draw.csv")"
+admin "$issuer_URL/admin/invites" -d "{\"count\":$N}" > "$D/issued-codes.csv"
+$BUILD/onevoice-sortition invitations --draw "$D/draw.csv" --private "$D/contacts.csv" \
+    --codes "$D/issued-codes.csv" --out "$D/sms.csv" | sed 's/^/  /'
+cut -d, -f2 "$D/sms.csv" > "$D/codes.csv" # what the SMS gateway sends, one code per person
+say "  $(($(wc -l < "$D/codes.csv") - 1)) one-time codes sent by text message to the selected alone (the issuer keeps only keyed hashes of them)"
 
 step "Three citizens use the wallet: enroll, check the contexts against the log, fetch, vote, rate"
 WIT_ARGS=""

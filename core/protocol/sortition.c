@@ -456,36 +456,50 @@ attempt_once(struct draw *d, struct stream *s, uint32_t panel, uint32_t *panel_o
     return 0;
 }
 
-/* Reserves: uniform picks, in pool order, among the members left after the panel and its
- * households (the members emptied by a full value are eligible again: a reserve replaces
- * someone, and the operator keeps the quotas when choosing whom). */
+/* Member m and its household are no longer eligible; returns how many were. */
+static size_t
+exclude_household(struct draw *d, uint32_t m)
+{
+    size_t n = d->alive[m];
+    d->alive[m] = 0;
+    for (uint32_t g = 0; d->hh_len != NULL && g < d->hh_len[m]; g++) {
+        uint32_t o = d->hh[d->hh_at[m] + g];
+        n += d->alive[o];
+        d->alive[o] = 0;
+    }
+    return n;
+}
+
+/* Reserves: uniform picks, in pool order, among the members eligible: not selected, not in
+ * the household of a selected member or of an earlier reserve, no value whose maximum is 0
+ * (the members emptied by a full value are eligible again: a reserve replaces someone, and
+ * the operator keeps the quotas when choosing whom). */
 static int
 draw_reserves(struct draw *d, struct stream *s, const uint32_t *panel_out, uint32_t panel,
               uint32_t reserves, uint32_t *reserves_out)
 {
-    const size_t N = d->p->n_members;
-    memset(d->alive, 1, N);
-    size_t eligible = N;
-    for (uint32_t i = 0; i < panel; i++) {
-        uint32_t m = panel_out[i];
-        d->alive[m] = 0;
-        eligible--;
-        for (uint32_t g = 0; d->hh_len != NULL && g < d->hh_len[m]; g++) {
-            uint32_t o = d->hh[d->hh_at[m] + g];
-            eligible -= d->alive[o];
-            d->alive[o] = 0;
+    const struct ov_sort_pool *p = d->p;
+    const size_t N = p->n_members;
+    size_t eligible = 0;
+    for (size_t m = 0; m < N; m++) {
+        d->alive[m] = 1;
+        for (size_t c = 0; c < d->C; c++) {
+            d->alive[m] &= p->quota[c][p->values[m * d->C + c]].max > 0;
         }
+        eligible += d->alive[m];
     }
-    if (reserves > eligible) {
-        return -OV_E_STATE;
+    for (uint32_t i = 0; i < panel; i++) {
+        eligible -= exclude_household(d, panel_out[i]);
     }
     for (uint32_t r = 0; r < reserves; r++) {
+        if (eligible == 0) {
+            return -OV_E_STATE; /* the pool cannot give R reserves */
+        }
         uint64_t i = below(s, eligible);
         for (size_t m = 0; m < N; m++) {
             if (d->alive[m] && i-- == 0) {
                 reserves_out[r] = (uint32_t)m;
-                d->alive[m] = 0;
-                eligible--;
+                eligible -= exclude_household(d, (uint32_t)m);
                 break;
             }
         }

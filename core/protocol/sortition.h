@@ -16,7 +16,8 @@
  *        values that reached its max is emptied; an empty pool before the last step fails;
  *     3. a panel with a value outside [min, max] fails.
  *   Reserves continue the same stream: R times, the below(eligible)-th member in pool
- *   order of those not selected and not in a selected member's household.
+ *   order of those eligible (not selected, not in the household of a selected member or
+ *   of an earlier reserve, no value whose max is 0); none eligible fails the draw.
  *
  * What it does not promise: equal chances. Each member's probability depends on the pool;
  * ov_sort_stats estimates it over many seeds (the honest report of the method's fairness). */

@@ -1,0 +1,755 @@
+/* onevoice-sortition: the operator's and the watchdog's tool for an assembly's draw
+ * (docs/PROTOCOL.md §10). import turns a CSV of respondents into the public pool file (their
+ * contacts stay in a private file); check says which quotas cannot be met; draw selects the
+ * panel and reserves from the pool and a seed; verify re-runs a draw; stats estimates each
+ * member's chance; invitations pairs the selected members' contacts with invitation codes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "base/codec.h"
+#include "infra/cli.h"
+#include "protocol/poolfile.h"
+
+#define PROG "onevoice-sortition"
+
+static int
+usage_error(const char *msg)
+{
+    fprintf(stderr, PROG ": %s (see " PROG " --help)\n", msg);
+    return 2;
+}
+
+static int
+seed_arg(const char *hex, uint8_t seed[OV_SORT_SEED_LEN])
+{
+    size_t got = 0;
+    return hex != NULL && strlen(hex) == 2 * OV_SORT_SEED_LEN &&
+                   sodium_hex2bin(seed, OV_SORT_SEED_LEN, hex, strlen(hex), NULL, &got, NULL) == 0 &&
+                   got == OV_SORT_SEED_LEN
+               ? 0
+               : -OV_E_MALFORMED;
+}
+
+static int
+load_pool(const char *path, struct ov_pool_file *p)
+{
+    char err[512];
+    int rc = ov_pool_read(path, p, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, PROG ": %s: %s\n", path, err);
+    }
+    return rc;
+}
+
+/* ---- import -------------------------------------------------------------------------- */
+
+struct respondent {
+    uint8_t commit[32];
+    uint8_t salt[16];
+    uint8_t household[16];
+    bool has_household;
+    char *contact;
+    uint8_t values[OV_SORT_MAX_CATEGORIES];
+};
+
+static int
+by_commit(const void *a, const void *b)
+{
+    return memcmp(((const struct respondent *)a)->commit, ((const struct respondent *)b)->commit,
+                  32);
+}
+
+static size_t
+split_csv(char *line, char **f, size_t max)
+{
+    size_t n = 0;
+    line[strcspn(line, "\r\n")] = 0;
+    for (char *p = line; n < max;) {
+        f[n++] = p;
+        p = strchr(p, ',');
+        if (p == NULL) {
+            return n;
+        }
+        *p++ = 0;
+    }
+    return max + 1;
+}
+
+/* quotas.csv: category,value,min,max */
+static int
+read_quotas(const char *path, struct ov_pool_file *p)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024], *fl[5];
+    unsigned long ln = 0;
+    if (f == NULL) {
+        fprintf(stderr, PROG ": cannot open %s: %s\n", path, strerror(errno));
+        return -OV_E_IO;
+    }
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f) != NULL) {
+        ln++;
+        size_t n = split_csv(line, fl, 4);
+        if (ln == 1) {
+            rc = n == 4 && !strcmp(fl[0], "category") && !strcmp(fl[1], "value") &&
+                         !strcmp(fl[2], "min") && !strcmp(fl[3], "max")
+                     ? 0
+                     : -OV_E_MALFORMED;
+            continue;
+        }
+        uint64_t min = 0, max = 0;
+        if (n != 4 || ov_pool_label_check(fl[0], strlen(fl[0])) || ov_pool_label_check(fl[1], strlen(fl[1])) ||
+            ov_parse_u64(fl[2], strlen(fl[2]), &min) || ov_parse_u64(fl[3], strlen(fl[3]), &max) ||
+            max > UINT32_MAX) {
+            rc = -OV_E_MALFORMED;
+            break;
+        }
+        size_t c = 0, C = p->pool.n_categories;
+        while (c < C && strcmp(p->cat_name[c], fl[0]) != 0) {
+            c++;
+        }
+        if (c == C) {
+            if (C == OV_SORT_MAX_CATEGORIES) {
+                rc = -OV_E_RANGE;
+                break;
+            }
+            snprintf(p->cat_name[c], sizeof p->cat_name[c], "%s", fl[0]);
+            p->pool.n_categories++;
+        }
+        size_t k = p->pool.n_values[c];
+        for (size_t j = 0; j < k && rc == 0; j++) {
+            rc = strcmp(p->value_name[c][j], fl[1]) == 0 ? -OV_E_EXISTS : 0;
+        }
+        if (rc != 0 || k == OV_SORT_MAX_VALUES) {
+            rc = rc ? rc : -OV_E_RANGE;
+            break;
+        }
+        snprintf(p->value_name[c][k], sizeof p->value_name[c][k], "%s", fl[1]);
+        p->pool.quota[c][k] = (struct ov_sort_quota){ (uint32_t)min, (uint32_t)max };
+        p->pool.n_values[c]++;
+    }
+    fclose(f);
+    if (rc != 0 || p->pool.n_categories == 0) {
+        fprintf(stderr, PROG ": %s line %lu: expected the header category,value,min,max, then "
+                        "one value per line (a label without comma or quote, min <= max), each "
+                        "value once, at most %d categories of %d values\n",
+                path, ln, OV_SORT_MAX_CATEGORIES, OV_SORT_MAX_VALUES);
+        return rc ? rc : -OV_E_MALFORMED;
+    }
+    return 0;
+}
+
+/* respondents.csv: a header naming each category, `contact` and optionally `household`
+ * (other columns are ignored and never leave this machine). */
+static int
+read_respondents(const char *path, const struct ov_pool_file *p, struct respondent **out,
+                 size_t *n_out)
+{
+    FILE *f = fopen(path, "r");
+    char line[OV_POOL_MAX_LINE], *fl[256];
+    int col[OV_SORT_MAX_CATEGORIES], col_contact = -1, col_hh = -1;
+    uint8_t hh_key[32];
+    size_t n = 0, cap = 0, nf = 0;
+    unsigned long ln = 0;
+    struct respondent *rs = NULL;
+    if (f == NULL) {
+        fprintf(stderr, PROG ": cannot open %s: %s\n", path, strerror(errno));
+        return -OV_E_IO;
+    }
+    randombytes_buf(hh_key, sizeof hh_key); /* households are only compared, never reversed */
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f) != NULL) {
+        ln++;
+        if (strchr(line, '"') != NULL) {
+            fprintf(stderr, PROG ": %s line %lu: quoted CSV fields are not supported\n", path, ln);
+            rc = -OV_E_MALFORMED;
+            break;
+        }
+        nf = split_csv(line, fl, 256);
+        if (ln == 1) {
+            for (size_t c = 0; c < p->pool.n_categories; c++) {
+                col[c] = -1;
+            }
+            for (size_t i = 0; i < nf && i < 256; i++) {
+                for (size_t c = 0; c < p->pool.n_categories; c++) {
+                    col[c] = strcmp(fl[i], p->cat_name[c]) == 0 ? (int)i : col[c];
+                }
+                col_contact = strcmp(fl[i], "contact") == 0 ? (int)i : col_contact;
+                col_hh = strcmp(fl[i], "household") == 0 ? (int)i : col_hh;
+            }
+            for (size_t c = 0; c < p->pool.n_categories && rc == 0; c++) {
+                if (col[c] < 0) {
+                    fprintf(stderr, PROG ": %s: no column '%s' (a category of the quotas)\n", path,
+                            p->cat_name[c]);
+                    rc = -OV_E_MALFORMED;
+                }
+            }
+            if (rc == 0 && col_contact < 0) {
+                fprintf(stderr, PROG ": %s: no column 'contact'\n", path);
+                rc = -OV_E_MALFORMED;
+            }
+            continue;
+        }
+        if (nf > 256 || (int)nf <= col_contact || (col_hh >= 0 && (int)nf <= col_hh)) {
+            fprintf(stderr, PROG ": %s line %lu: too few or too many fields\n", path, ln);
+            rc = -OV_E_MALFORMED;
+            break;
+        }
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            struct respondent *x = realloc(rs, cap * sizeof *rs);
+            if (x == NULL) {
+                rc = -OV_E_NOMEM;
+                break;
+            }
+            rs = x;
+        }
+        struct respondent *r = &rs[n];
+        memset(r, 0, sizeof *r);
+        for (size_t c = 0; c < p->pool.n_categories && rc == 0; c++) {
+            const char *v = fl[col[c]];
+            size_t k = 0;
+            while (k < p->pool.n_values[c] && strcmp(p->value_name[c][k], v) != 0) {
+                k++;
+            }
+            if (k == p->pool.n_values[c]) {
+                fprintf(stderr, PROG ": %s line %lu: '%s' is not a value of '%s' in the quotas\n",
+                        path, ln, v, p->cat_name[c]);
+                rc = -OV_E_MALFORMED;
+            }
+            r->values[c] = (uint8_t)k;
+        }
+        const char *contact = fl[col_contact];
+        if (rc == 0 && (contact[0] == 0 || strlen(contact) > 256)) {
+            fprintf(stderr, PROG ": %s line %lu: a contact of 1..256 bytes is needed\n", path, ln);
+            rc = -OV_E_MALFORMED;
+        }
+        if (rc != 0) {
+            break;
+        }
+        r->contact = strdup(contact);
+        randombytes_buf(r->salt, sizeof r->salt);
+        crypto_generichash(r->commit, 32, (const unsigned char *)contact, strlen(contact), r->salt,
+                           sizeof r->salt);
+        if (col_hh >= 0 && fl[col_hh][0] != 0) {
+            r->has_household = true;
+            crypto_generichash(r->household, 16, (const unsigned char *)fl[col_hh],
+                               strlen(fl[col_hh]), hh_key, sizeof hh_key);
+        }
+        n += r->contact != NULL;
+        rc = r->contact != NULL ? 0 : -OV_E_NOMEM;
+    }
+    fclose(f);
+    sodium_memzero(hh_key, sizeof hh_key);
+    if (rc == 0 && n == 0) {
+        fprintf(stderr, PROG ": %s: no respondent\n", path);
+        rc = -OV_E_MALFORMED;
+    }
+    *out = rs;
+    *n_out = n;
+    return rc;
+}
+
+static FILE *
+create_file(const char *path, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        fprintf(stderr, PROG ": cannot create %s: %s%s\n", path, strerror(errno),
+                errno == EEXIST ? " (never overwritten)" : "");
+        return NULL;
+    }
+    return fdopen(fd, "w");
+}
+
+static int
+write_pool(FILE *f, const struct ov_pool_file *p, const struct respondent *rs, size_t n)
+{
+    char hex[65];
+    fprintf(f, "onevoice-pool/v1\npanel,%u,reserves,%u,max_attempts,%u,algorithm,%s\n", p->panel,
+            p->reserves, p->max_attempts, OV_SORT_ALGORITHM);
+    for (size_t c = 0; c < p->pool.n_categories; c++) {
+        for (size_t k = 0; k < p->pool.n_values[c]; k++) {
+            fprintf(f, "quota,%s,%s,%u,%u\n", p->cat_name[c], p->value_name[c][k],
+                    p->pool.quota[c][k].min, p->pool.quota[c][k].max);
+        }
+    }
+    fputs("members,pool_id", f);
+    for (size_t c = 0; c < p->pool.n_categories; c++) {
+        fprintf(f, ",%s", p->cat_name[c]);
+    }
+    fputs(",household,contact\n", f);
+    for (size_t m = 0; m < n; m++) {
+        fprintf(f, "%zu", m + 1);
+        for (size_t c = 0; c < p->pool.n_categories; c++) {
+            fprintf(f, ",%s", p->value_name[c][rs[m].values[c]]);
+        }
+        fprintf(f, ",%s", rs[m].has_household ? sodium_bin2hex(hex, sizeof hex, rs[m].household, 16) : "");
+        fprintf(f, ",%s\n", sodium_bin2hex(hex, sizeof hex, rs[m].commit, 32));
+    }
+    return ferror(f) ? -OV_E_IO : 0;
+}
+
+static int
+cmd_import(int argc, char **argv)
+{
+    const char *resp = NULL, *quotas = NULL, *panel = NULL, *reserves = "0", *attempts = "100",
+               *out = NULL, *priv = NULL;
+    const struct ov_cli_opt opts[] = {
+        { "--respondents", "FILE", "CSV: a header naming each category, contact, optionally household", &resp, NULL, NULL },
+        { "--quotas", "FILE", "CSV: category,value,min,max (the order of categories and values is kept)", &quotas, NULL, NULL },
+        { "--panel", "N", "the panel's size", &panel, NULL, NULL },
+        { "--reserves", "N", "reserves drawn after the panel, in order (default 0)", &reserves, NULL, NULL },
+        { "--max-attempts", "N", "attempts before the draw gives up, 1..10000 (default 100)", &attempts, NULL, NULL },
+        { "--out", "FILE", "the public pool file to create (never overwritten)", &out, NULL, NULL },
+        { "--private", "FILE", "the private file to create, mode 0600: pool_id,contact,salt", &priv, NULL, NULL },
+    };
+    int rc = ov_cli_parse(argc, argv, "import: respondents and quotas into the public pool file",
+                          opts, sizeof opts / sizeof opts[0]);
+    if (rc != 0) {
+        return rc > 0 ? 0 : 2;
+    }
+    if (!resp || !quotas || !panel || !out || !priv) {
+        return usage_error("import needs --respondents, --quotas, --panel, --out and --private");
+    }
+    struct ov_pool_file p;
+    memset(&p, 0, sizeof p);
+    uint64_t v = 0;
+    if (ov_parse_u64(panel, strlen(panel), &v) || v == 0 || v > OV_SORT_MAX_MEMBERS) {
+        return usage_error("--panel: a number from 1");
+    }
+    p.panel = (uint32_t)v;
+    if (ov_parse_u64(reserves, strlen(reserves), &v) || v > OV_SORT_MAX_MEMBERS) {
+        return usage_error("--reserves: a number");
+    }
+    p.reserves = (uint32_t)v;
+    if (ov_parse_u64(attempts, strlen(attempts), &v) || v == 0 || v > OV_SORT_MAX_ATTEMPTS) {
+        return usage_error("--max-attempts: 1..10000");
+    }
+    p.max_attempts = (uint32_t)v;
+    struct respondent *rs = NULL;
+    size_t n = 0;
+    rc = read_quotas(quotas, &p);
+    rc = rc ? rc : read_respondents(resp, &p, &rs, &n);
+    /* pool order: by contact commitment, random to everyone: the order of the respondents'
+     * file (alphabetical, by time of answer) must not show through the member numbers */
+    if (rc == 0) {
+        qsort(rs, n, sizeof *rs, by_commit);
+    }
+    FILE *fp = rc ? NULL : create_file(priv, 0600);
+    FILE *fo = fp ? create_file(out, 0644) : NULL;
+    rc = rc ? rc : (fo ? 0 : -OV_E_IO);
+    if (rc == 0) {
+        char hex[33];
+        fputs("pool_id,contact,salt\n", fp);
+        for (size_t m = 0; m < n; m++) {
+            fprintf(fp, "%zu,%s,%s\n", m + 1, rs[m].contact, sodium_bin2hex(hex, sizeof hex, rs[m].salt, 16));
+        }
+        rc = write_pool(fo, &p, rs, n);
+    }
+    if (fp != NULL && fclose(fp) != 0) {
+        rc = -OV_E_IO;
+    }
+    if (fo != NULL && fclose(fo) != 0) {
+        rc = -OV_E_IO;
+    }
+    for (size_t m = 0; m < n; m++) {
+        sodium_memzero(rs[m].contact, strlen(rs[m].contact));
+        free(rs[m].contact);
+    }
+    free(rs);
+    if (rc != 0) {
+        return 1;
+    }
+    struct ov_pool_file check;
+    if (load_pool(out, &check) != 0) {
+        return 1;
+    }
+    char hex[65];
+    printf("pool %s: %zu members, %zu categories, panel %u, reserves %u\n",
+           sodium_bin2hex(hex, sizeof hex, check.sha256, 32), check.pool.n_members,
+           check.pool.n_categories, check.panel, check.reserves);
+    ov_pool_free(&check);
+    return 0;
+}
+
+/* ---- check, draw, verify, stats --------------------------------------------------------- */
+
+/* The core's messages name categories and values by number: the legend names them. */
+static void
+legend(const struct ov_pool_file *p)
+{
+    for (size_t c = 0; c < p->pool.n_categories; c++) {
+        fprintf(stderr, "  category %zu = %s:", c, p->cat_name[c]);
+        for (size_t k = 0; k < p->pool.n_values[c]; k++) {
+            fprintf(stderr, " value %zu = %s%s", k, p->value_name[c][k],
+                    k + 1 < p->pool.n_values[c] ? "," : "\n");
+        }
+    }
+}
+
+static int
+check_pool(const struct ov_pool_file *p)
+{
+    char why[8192];
+    if (ov_sort_check(&p->pool, p->panel, why, sizeof why) == 0) {
+        return 0;
+    }
+    fprintf(stderr, PROG ": these quotas cannot be met:\n%s", why);
+    legend(p);
+    return 1;
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+    const char *pool = NULL;
+    const struct ov_cli_opt opts[] = {
+        { "--pool", "FILE", "the pool file", &pool, NULL, NULL },
+    };
+    int rc = ov_cli_parse(argc, argv, "check: whether the pool's quotas can be met (exit 1 says which not)",
+                          opts, 1);
+    if (rc != 0) {
+        return rc > 0 ? 0 : 2;
+    }
+    struct ov_pool_file p;
+    if (pool == NULL) {
+        return usage_error("check needs --pool");
+    }
+    if (load_pool(pool, &p) != 0) {
+        return 1;
+    }
+    rc = check_pool(&p);
+    if (rc == 0) {
+        printf("the quotas can be met by themselves: %zu members, panel %u (a draw still tells "
+               "whether they can be met together)\n", p.pool.n_members, p.panel);
+    }
+    ov_pool_free(&p);
+    return rc;
+}
+
+/* Draws the pool's panel and reserves with seed into d (allocated). */
+static int
+run_draw(const struct ov_pool_file *p, const uint8_t seed[OV_SORT_SEED_LEN], struct ov_draw *d)
+{
+    memset(d, 0, sizeof *d);
+    d->panel = calloc(p->panel, sizeof *d->panel);
+    d->reserves = calloc(p->reserves ? p->reserves : 1, sizeof *d->reserves);
+    if (d->panel == NULL || d->reserves == NULL) {
+        return -OV_E_NOMEM;
+    }
+    memcpy(d->pool_sha256, p->sha256, 32);
+    memcpy(d->seed, seed, OV_SORT_SEED_LEN);
+    d->n_panel = p->panel;
+    d->n_reserves = p->reserves;
+    return ov_sort_draw(&p->pool, p->panel, p->reserves, seed, p->max_attempts, d->panel,
+                        p->reserves ? d->reserves : NULL, &d->attempt);
+}
+
+static int
+cmd_draw(int argc, char **argv)
+{
+    const char *pool = NULL, *seedhex = NULL, *out = NULL;
+    const struct ov_cli_opt opts[] = {
+        { "--pool", "FILE", "the pool file", &pool, NULL, NULL },
+        { "--seed", "HEX", "the 32-byte seed, 64 hex digits", &seedhex, NULL, NULL },
+        { "--out", "FILE", "the draw file to create (never overwritten)", &out, NULL, NULL },
+    };
+    int rc = ov_cli_parse(argc, argv, "draw: the panel and reserves of the pool under the seed",
+                          opts, sizeof opts / sizeof opts[0]);
+    if (rc != 0) {
+        return rc > 0 ? 0 : 2;
+    }
+    uint8_t seed[OV_SORT_SEED_LEN];
+    if (pool == NULL || out == NULL || seed_arg(seedhex, seed) != 0) {
+        return usage_error("draw needs --pool, --seed (64 hex digits) and --out");
+    }
+    struct ov_pool_file p;
+    struct ov_draw d;
+    if (load_pool(pool, &p) != 0) {
+        return 1;
+    }
+    rc = check_pool(&p);
+    if (rc == 0) {
+        rc = run_draw(&p, seed, &d);
+        if (rc == -OV_E_STATE) {
+            fprintf(stderr, PROG ": no attempt of %u met every quota together: the quotas, "
+                            "each possible alone, cannot be met jointly by this pool\n",
+                    p.max_attempts);
+        } else if (rc == 0 && ov_draw_write(out, &d) != 0) {
+            fprintf(stderr, PROG ": cannot create %s: %s\n", out, strerror(errno));
+            rc = -OV_E_IO;
+        }
+        if (rc == 0) {
+            printf("drew %u of %zu members and %u reserves (attempt %u) into %s\n", d.n_panel,
+                   p.pool.n_members, d.n_reserves, d.attempt, out);
+        }
+        ov_draw_free(&d);
+    }
+    ov_pool_free(&p);
+    return rc == 0 ? 0 : 1;
+}
+
+static int
+cmd_verify(int argc, char **argv)
+{
+    const char *pool = NULL, *drawf = NULL;
+    const struct ov_cli_opt opts[] = {
+        { "--pool", "FILE", "the pool file", &pool, NULL, NULL },
+        { "--draw", "FILE", "the draw file to check", &drawf, NULL, NULL },
+    };
+    int rc = ov_cli_parse(argc, argv, "verify: re-runs the draw from the pool and the draw's seed "
+                                      "and compares every member (exit 1 on any difference)",
+                          opts, sizeof opts / sizeof opts[0]);
+    if (rc != 0) {
+        return rc > 0 ? 0 : 2;
+    }
+    if (pool == NULL || drawf == NULL) {
+        return usage_error("verify needs --pool and --draw");
+    }
+    char err[512];
+    struct ov_pool_file p;
+    struct ov_draw claimed, again;
+    if (load_pool(pool, &p) != 0) {
+        return 1;
+    }
+    if (ov_draw_read(drawf, &claimed, err, sizeof err) != 0) {
+        fprintf(stderr, PROG ": %s: %s\n", drawf, err);
+        ov_pool_free(&p);
+        return 1;
+    }
+    const char *differs = NULL;
+    if (memcmp(claimed.pool_sha256, p.sha256, 32) != 0) {
+        differs = "it names another pool (SHA-256 of the pool file)";
+    } else if ((rc = run_draw(&p, claimed.seed, &again)) != 0) {
+        differs = rc == -OV_E_STATE ? "the pool's quotas cannot be met under this seed"
+                                    : "the pool cannot be drawn";
+    } else if (again.attempt != claimed.attempt) {
+        differs = "the attempt differs";
+    } else if (claimed.n_panel != again.n_panel ||
+               memcmp(claimed.panel, again.panel, again.n_panel * sizeof *again.panel) != 0) {
+        differs = "the panel differs";
+    } else if (claimed.n_reserves != again.n_reserves ||
+               memcmp(claimed.reserves, again.reserves, again.n_reserves * sizeof *again.reserves)) {
+        differs = "the reserves differ";
+    }
+    if (differs == NULL) {
+        printf("the draw is the pool's under its seed: %u members, %u reserves, attempt %u\n",
+               again.n_panel, again.n_reserves, again.attempt);
+    } else {
+        fprintf(stderr, PROG ": %s does not match: %s\n", drawf, differs);
+    }
+    ov_draw_free(&again);
+    ov_draw_free(&claimed);
+    ov_pool_free(&p);
+    return differs == NULL ? 0 : 1;
+}
+
+static int
+cmd_stats(int argc, char **argv)
+{
+    const char *pool = NULL, *runs = "1000", *basehex = NULL;
+    const struct ov_cli_opt opts[] = {
+        { "--pool", "FILE", "the pool file", &pool, NULL, NULL },
+        { "--runs", "N", "draws with derived seeds (default 1000)", &runs, NULL, NULL },
+        { "--base", "HEX", "the base of the derived seeds, 64 hex digits (default: zeros)", &basehex, NULL, NULL },
+    };
+    int rc = ov_cli_parse(argc, argv, "stats: each member's selection probability, estimated "
+                                      "over many seeds; the minimum says how fair the method is "
+                                      "for this pool", opts, sizeof opts / sizeof opts[0]);
+    if (rc != 0) {
+        return rc > 0 ? 0 : 2;
+    }
+    uint8_t base[OV_SORT_SEED_LEN] = { 0 };
+    uint64_t n = 0, failed = 0;
+    if (pool == NULL || ov_parse_u64(runs, strlen(runs), &n) || n == 0 || n > 1000000 ||
+        (basehex != NULL && seed_arg(basehex, base) != 0)) {
+        return usage_error("stats needs --pool, --runs 1..1000000, --base of 64 hex digits");
+    }
+    struct ov_pool_file p;
+    if (load_pool(pool, &p) != 0) {
+        return 1;
+    }
+    uint64_t *counts = calloc(p.pool.n_members, sizeof *counts);
+    rc = counts ? check_pool(&p) : 1;
+    rc = rc ? rc : ov_sort_stats(&p.pool, p.panel, base, p.max_attempts, n, counts, &failed);
+    if (rc == 0 && failed < n) {
+        uint64_t ok = n - failed, lo = UINT64_MAX, hi = 0;
+        size_t lo_m = 0, never = 0;
+        for (size_t m = 0; m < p.pool.n_members; m++) {
+            if (counts[m] < lo) {
+                lo = counts[m];
+                lo_m = m;
+            }
+            hi = counts[m] > hi ? counts[m] : hi;
+            never += counts[m] == 0;
+        }
+        printf("draws %llu (failed %llu), members %zu, panel %u\n", (unsigned long long)n,
+               (unsigned long long)failed, p.pool.n_members, p.panel);
+        printf("selection probability: mean %.5f, min %.5f (member %zu), max %.5f\n",
+               (double)p.panel / (double)p.pool.n_members, (double)lo / (double)ok, lo_m + 1,
+               (double)hi / (double)ok);
+        printf("members never selected in these draws: %zu (with few draws, chance alone leaves "
+               "some out: a lower bound needs many draws)\n", never);
+    } else if (rc == 0) {
+        fprintf(stderr, PROG ": every draw failed: the quotas cannot be met jointly\n");
+        rc = 1;
+    }
+    free(counts);
+    ov_pool_free(&p);
+    return rc == 0 ? 0 : 1;
+}
+
+/* ---- invitations ------------------------------------------------------------------------ */
+
+static int
+cmd_invitations(int argc, char **argv)
+{
+    const char *drawf = NULL, *priv = NULL, *codes = NULL, *out = NULL, *nres = "0";
+    const struct ov_cli_opt opts[] = {
+        { "--draw", "FILE", "the draw file", &drawf, NULL, NULL },
+        { "--private", "FILE", "the private file import wrote (pool_id,contact,salt)", &priv, NULL, NULL },
+        { "--codes", "FILE", "invitation codes, the issuer's POST /admin/invites answer (code, then one a line)", &codes, NULL, NULL },
+        { "--reserves", "N", "also invite the first N reserves (default 0)", &nres, NULL, NULL },
+        { "--out", "FILE", "the CSV for the SMS gateway to create, mode 0600: contact,code", &out, NULL, NULL },
+    };
+    int rc = ov_cli_parse(argc, argv, "invitations: one code for each selected member, sent to its "
+                                      "contact alone", opts, sizeof opts / sizeof opts[0]);
+    if (rc != 0) {
+        return rc > 0 ? 0 : 2;
+    }
+    uint64_t r = 0;
+    if (!drawf || !priv || !codes || !out || ov_parse_u64(nres, strlen(nres), &r)) {
+        return usage_error("invitations needs --draw, --private, --codes and --out");
+    }
+    char err[512], line[1024], *fl[4];
+    struct ov_draw d;
+    if (ov_draw_read(drawf, &d, err, sizeof err) != 0) {
+        fprintf(stderr, PROG ": %s: %s\n", drawf, err);
+        return 1;
+    }
+    if (r > d.n_reserves) {
+        ov_draw_free(&d);
+        return usage_error("--reserves: more than the draw has");
+    }
+    size_t want = d.n_panel + (size_t)r, n_codes = 0, n_priv = 0;
+    char **contact_of = calloc(want, sizeof *contact_of), (*code)[64] = calloc(want, 64);
+    FILE *fc = fopen(codes, "r"), *fp = fopen(priv, "r");
+    rc = contact_of && code && fc && fp ? 0 : -OV_E_IO;
+    while (rc == 0 && fgets(line, sizeof line, fc) != NULL) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (strcmp(line, "code") == 0 || line[0] == 0) {
+            continue;
+        }
+        size_t len = strlen(line);
+        if (len >= 64) {
+            fprintf(stderr, PROG ": %s: a line longer than a code\n", codes);
+            rc = -OV_E_MALFORMED;
+            break;
+        }
+        if (n_codes < want) {
+            memcpy(code[n_codes], line, len + 1);
+        }
+        n_codes++;
+    }
+    while (rc == 0 && fgets(line, sizeof line, fp) != NULL) {
+        uint64_t id = 0;
+        if (split_csv(line, fl, 3) != 3 || ov_parse_u64(fl[0], strlen(fl[0]), &id) != 0) {
+            continue; /* the header */
+        }
+        n_priv++;
+        for (size_t i = 0; i < want; i++) {
+            uint32_t m = i < d.n_panel ? d.panel[i] : d.reserves[i - d.n_panel];
+            if (m + 1 == id) {
+                contact_of[i] = strdup(fl[1]);
+            }
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < want; i++) {
+        if (contact_of[i] == NULL) {
+            fprintf(stderr, PROG ": %s has no contact for member %u of the draw\n", priv,
+                    (i < d.n_panel ? d.panel[i] : d.reserves[i - d.n_panel]) + 1);
+            rc = -OV_E_NOT_FOUND;
+        }
+    }
+    if (rc == 0 && n_codes < want) {
+        fprintf(stderr, PROG ": %s holds %zu codes; the draw needs %zu, one per person\n", codes,
+                n_codes, want);
+        rc = -OV_E_RANGE;
+    }
+    FILE *fo = rc == 0 ? create_file(out, 0600) : NULL;
+    rc = rc ? rc : (fo ? 0 : -OV_E_IO);
+    if (rc == 0) {
+        fputs("contact,code\n", fo);
+        for (size_t i = 0; i < want; i++) {
+            fprintf(fo, "%s,%s\n", contact_of[i], code[i]);
+        }
+        rc = fclose(fo) == 0 ? 0 : -OV_E_IO;
+        printf("%zu invitations (panel %u, reserves %llu) into %s%s\n", want, d.n_panel,
+               (unsigned long long)r, out,
+               n_codes > want ? "; the codes left over were not used: do not send them" : "");
+    }
+    for (size_t i = 0; contact_of != NULL && i < want; i++) {
+        free(contact_of[i]);
+    }
+    free(contact_of);
+    if (code != NULL) {
+        sodium_memzero(code, want * 64);
+    }
+    free(code);
+    if (fc) {
+        fclose(fc);
+    }
+    if (fp) {
+        fclose(fp);
+    }
+    ov_draw_free(&d);
+    (void)n_priv;
+    return rc == 0 ? 0 : 1;
+}
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+} commands[] = {
+    { "import", cmd_import, "respondents and quotas (CSV) into the public pool file and a private file of contacts" },
+    { "check", cmd_check, "whether the pool's quotas can be met, and which cannot" },
+    { "draw", cmd_draw, "the panel and reserves under a 32-byte seed, into a draw file" },
+    { "verify", cmd_verify, "re-run a draw from the pool and its seed; exit 1 on any difference" },
+    { "stats", cmd_stats, "each member's selection probability over many seeds (the method's fairness)" },
+    { "invitations", cmd_invitations, "contact,code for each selected member, for the SMS gateway" },
+};
+
+int
+main(int argc, char **argv)
+{
+    if (sodium_init() < 0) {
+        return 1;
+    }
+    size_t n = sizeof commands / sizeof commands[0];
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        FILE *f = argc < 2 ? stderr : stdout;
+        fprintf(f, "usage: " PROG " COMMAND [options]   (" PROG " COMMAND --help for its options)\n"
+                   "The draw of an assembly's panel that anyone can re-run: a stratified "
+                   "selection (algorithm " OV_SORT_ALGORITHM ", docs/PROTOCOL.md §10) "
+                   "deterministic given the public pool file and a 32-byte seed.\n");
+        for (size_t i = 0; i < n; i++) {
+            fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
+        }
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            return commands[i].run(argc - 1, argv + 1);
+        }
+    }
+    return usage_error("unknown command");
+}
