@@ -44,6 +44,7 @@ enum ov_sign_purpose {
     OV_SIGN_ACTION,        /* "onevoice/v1/action": a ballot or rating by a one-time key */
     OV_SIGN_RECEIPT,       /* "onevoice/v1/receipt": the verifier's receipt for an action */
     OV_SIGN_ADMIN,         /* "onevoice/v1/admin": an operator command (context creation...) */
+    OV_SIGN_SORTITION_COMMIT, /* "onevoice/v1/sortition-commit": a party's seed commitment */
     OV_SIGN_PURPOSE_COUNT
 };
 
