@@ -12,6 +12,7 @@
 #include "infra/server.h"
 #include "base/codec.h"
 #include "contexts.h"
+#include "logcheck.h"
 #include "outbox.h"
 #include "quota.h"
 #include "store.h"
@@ -252,6 +253,9 @@ serving(void *ctx, struct ov_http *http)
 {
     (void)ctx;
     atomic_store(&g.app.http, http);
+    if (http != NULL && atomic_load(&g.app.log_state) != ISSUER_LOG_CHECKING) {
+        ov_http_notify_upto(http, ISSUER_CH_LOGCHECK, 1); /* the check may have been first */
+    }
 }
 
 static void

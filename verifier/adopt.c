@@ -1,9 +1,15 @@
 /* adopt: a row for each action or tally the log holds and this database lost (adopt.h).
  * What a row needs is what the committer writes (decide.c): the entry and its leaf hash,
- * the context, the ballot digest (SHA-256 of the signed bytes) and the keys. An entry that
- * breaks a rule the committer keeps (a token spent twice, a target rated twice, a second
- * tally) is not adopted: the log then holds a violation, which the auditor reports; the
- * decision stays with the earlier row. */
+ * the context, the ballot digest (SHA-256 of the signed bytes) and the keys.
+ *
+ * Three steps, so the committer's transactions hold no RSA: which entries have no row here
+ * (a transaction: the keys are the committer's), whether each of those is one this verifier
+ * would have counted (outside: the action's signature, its token under the context's key,
+ * the window; a tally only for a closed context), then the rows (a transaction that checks
+ * the keys again). Any producer may append any entry, so an entry that does not verify, or
+ * that breaks a rule the committer keeps (a token spent twice, a target rated twice, a
+ * second tally), is not adopted: the log then holds a violation, which the auditor reports,
+ * and the decision stays with the earlier row. */
 #include "adopt.h"
 
 #include <stdio.h>
@@ -13,20 +19,48 @@
 #include "contexts.h"
 #include "keys.h"
 #include "primitives/merkle.h"
+#include "primitives/pp.h"
 #include "sender.h"
+
+#include <sodium.h>
+
+/* A context's change, applied once the transaction committed. */
+struct change {
+    struct vf_context *c;
+    bool tallied;             /* its tally entry adopted: */
+    uint64_t tally_size;
+    uint8_t tally_hash[32];
+    uint64_t targets, target_bytes; /* new targets of a rating round */
+};
 
 struct adoption {
     struct vf_app *app;
     const struct vf_logged *list;
     size_t n;
-    /* set by the transaction (afresh on each try) */
-    size_t adopted, refused;
+    uint8_t *state; /* per entry: UNKNOWN after the first step, VALID after the second */
+    /* set by the last transaction (afresh on each try) */
+    size_t adopted;
     int64_t last_row;
-    struct vf_context *tallied[64]; /* contexts whose tally was adopted */
-    uint64_t tally_size[64];
-    uint8_t tally_hash[64][32];
-    size_t n_tallied;
+    struct change *changes; /* at most one per entry */
+    size_t n_changes;
+    bool budgets_added;
 };
+
+enum { ENTRY_KNOWN = 0, ENTRY_UNKNOWN = 1, ENTRY_VALID = 2 };
+
+static struct change *
+change_of(struct adoption *ad, struct vf_context *c)
+{
+    for (size_t i = 0; i < ad->n_changes; i++) {
+        if (ad->changes[i].c == c) {
+            return &ad->changes[i];
+        }
+    }
+    struct change *ch = &ad->changes[ad->n_changes++];
+    memset(ch, 0, sizeof *ch);
+    ch->c = c;
+    return ch;
+}
 
 static int
 step_done(sqlite3_stmt *st)
@@ -37,9 +71,9 @@ step_done(sqlite3_stmt *st)
 }
 
 /* The round's target, for the tally-size budget (as decide.c's target_room, without the
- * refusal: the log holds it already). */
+ * refusal: the log holds it already); counted once the transaction committed. */
 static int
-note_target(struct ov_db *db, struct vf_context *c, const char *target)
+note_target(struct adoption *ad, struct ov_db *db, struct vf_context *c, const char *target)
 {
     sqlite3_stmt *st = ov_db_stmt(db, "target_get");
     size_t len = strlen(target);
@@ -55,8 +89,9 @@ note_target(struct ov_db *db, struct vf_context *c, const char *target)
     rc = rc ? rc : ov_db_bind_text(st, 2, target, len);
     rc = rc ? rc : step_done(st);
     if (rc == 0) {
-        c->n_targets++;
-        c->target_bytes += len + 3 + 19;
+        struct change *ch = change_of(ad, c);
+        ch->targets++;
+        ch->target_bytes += len + 3 + 19;
     }
     return rc;
 }
@@ -97,7 +132,7 @@ adopt_action(struct adoption *ad, struct ov_db *db, const struct ov_action *a,
         if (!a->has_token && spent == 0) {
             return 0; /* a rating by a pseudonym no token admitted */
         }
-        rc = note_target(db, c, a->target);
+        rc = note_target(ad, db, c, a->target);
     }
     const char *label = a->is_rating ? a->target : a->choice;
     sqlite3_stmt *st = ov_db_stmt(db, "action_put");
@@ -125,11 +160,7 @@ adopt_tally(struct adoption *ad, struct ov_db *db, const struct ov_tally *t,
             const struct vf_logged *l, const uint8_t hash[32])
 {
     struct vf_context *c = vf_context_find(ad->app, t->context);
-    bool pending = false;
-    for (size_t i = 0; i < ad->n_tallied; i++) {
-        pending |= ad->tallied[i] == c;
-    }
-    if (c == NULL || c->tallied || pending || ad->n_tallied == 64) {
+    if (c == NULL || c->tallied || change_of(ad, c)->tallied) {
         return 0;
     }
     sqlite3_stmt *st = ov_db_stmt(db, "entry_put");
@@ -144,19 +175,79 @@ adopt_tally(struct adoption *ad, struct ov_db *db, const struct ov_tally *t,
     rc = rc ? rc : ov_db_bind_text(st, 2, c->c.id, strlen(c->c.id));
     rc = rc ? rc : step_done(st);
     if (rc == 0) {
-        ad->tallied[ad->n_tallied] = c;
-        ad->tally_size[ad->n_tallied] = t->size;
-        memcpy(ad->tally_hash[ad->n_tallied], hash, 32);
-        ad->n_tallied++;
+        struct change *ch = change_of(ad, c);
+        ch->tallied = true;
+        ch->tally_size = t->size;
+        memcpy(ch->tally_hash, hash, 32);
     }
     return rc ? rc : 1;
 }
 
+/* Step 1: which entries have no row here. */
+static int
+unknown_tx(struct ov_db *db, void *arg)
+{
+    struct adoption *ad = arg;
+    int rc = 0;
+    for (size_t i = 0; i < ad->n && rc == 0; i++) {
+        uint8_t hash[32];
+        int64_t row = 0;
+        rc = ov_merkle_leaf_hash(ad->list[i].entry.ptr, ad->list[i].entry.len, hash);
+        int known = rc ? rc : vf_keys_hash(ad->app, db, hash, &row);
+        rc = known < 0 ? known : 0;
+        ad->state[i] = known == 0 ? ENTRY_UNKNOWN : ENTRY_KNOWN;
+    }
+    return rc;
+}
+
+/* Step 2: an action this verifier would have counted (as h_actions.c checks one), or a
+ * tally of a closed context. */
+static bool
+would_count(struct vf_app *app, const struct ov_entry *e)
+{
+    if (e->kind == OV_ENTRY_TALLY) {
+        const struct vf_context *c = vf_context_find(app, e->u.tally.context);
+        return c != NULL && e->u.tally.time >= c->c.closes;
+    }
+    if (e->kind != OV_ENTRY_ACTION) {
+        return false;
+    }
+    const struct ov_action *a = &e->u.action;
+    const struct vf_context *c = vf_context_find(app, a->context);
+    if (c == NULL || a->time < c->c.opens || a->time >= c->c.closes || !vf_action_valid(c, a) ||
+        (c->c.type == OV_CONTEXT_ASSEMBLY && !a->has_token)) {
+        return false;
+    }
+    struct ov_buf msg;
+    uint8_t nonce[32];
+    struct ov_pp_token t;
+    if (ov_action_signed_bytes(a, &msg) != 0) {
+        return false;
+    }
+    bool ok = ov_sign_verify(a->pseudonym, OV_SIGN_ACTION, msg.ptr, msg.len, a->sig) == 0;
+    ov_buf_clear(&msg);
+    if (ok && a->has_token) {
+        ok = ov_sha256(a->pseudonym, OV_PSEUDONYM_LEN, nonce) == 0 &&
+             ov_pp_token_parse(OV_BYTES(a->token, OV_PP_TOKEN_LEN), &t) == 0 &&
+             sodium_memcmp(t.nonce, nonce, OV_PP_NONCE_LEN) == 0 && vf_token_valid(c, a);
+    }
+    return ok;
+}
+
+static void
+say_not_adopted(uint64_t index, const char *why)
+{
+    fprintf(stderr, "onevoice-verifier: log entry %llu is an action or tally with no row here "
+                    "that %s: not adopted (the auditor reports it)\n",
+            (unsigned long long)index, why);
+}
+
+/* Step 3: the rows. */
 static int
 adopt_tx(struct ov_db *db, void *arg)
 {
     struct adoption *ad = arg;
-    ad->adopted = ad->refused = ad->n_tallied = 0;
+    ad->adopted = ad->n_changes = 0;
     ad->last_row = 0;
     int rc = 0;
     for (size_t i = 0; i < ad->n && rc == 0; i++) {
@@ -164,32 +255,46 @@ adopt_tx(struct ov_db *db, void *arg)
         uint8_t hash[32];
         int64_t row = 0;
         struct ov_entry e;
+        if (ad->state[i] != ENTRY_VALID) {
+            continue;
+        }
         rc = ov_merkle_leaf_hash(l->entry.ptr, l->entry.len, hash);
         int known = rc ? rc : vf_keys_hash(ad->app, db, hash, &row);
         if (known != 0) {
-            rc = known < 0 ? known : 0; /* a row of ours: the common case */
+            rc = known < 0 ? known : 0;
             continue;
         }
         if (ov_entry_decode(l->entry, &e) != 0) {
-            continue; /* the follower's marker matched inside another entry */
+            continue;
         }
-        int r = e.kind == OV_ENTRY_ACTION  ? adopt_action(ad, db, &e.u.action, l, hash)
-                : e.kind == OV_ENTRY_TALLY ? adopt_tally(ad, db, &e.u.tally, l, hash)
-                                           : 2;
+        int r = e.kind == OV_ENTRY_ACTION ? adopt_action(ad, db, &e.u.action, l, hash)
+                                          : adopt_tally(ad, db, &e.u.tally, l, hash);
         ov_entry_clear(&e);
         if (r < 0) {
             rc = r;
         } else if (r == 0) {
-            ad->refused++;
-            fprintf(stderr, "onevoice-verifier: log entry %llu is ours but breaks a rule this "
-                            "database keeps (a token spent twice, a target rated twice, a second "
-                            "tally, or an unknown context): not adopted\n",
-                    (unsigned long long)l->index);
-        } else if (r == 1) {
+            say_not_adopted(l->index, "breaks a rule this database keeps (a token spent twice, "
+                                      "a target rated twice, a second tally)");
+        } else {
             ad->adopted++;
         }
     }
     return rc;
+}
+
+/* The rounds' target budgets are the committer's own (decide.c reads them in its thread):
+ * the adopted targets are added there, once. */
+static int
+budgets_tx(struct ov_db *db, void *arg)
+{
+    struct adoption *ad = arg;
+    (void)db;
+    for (size_t i = 0; i < ad->n_changes && !ad->budgets_added; i++) {
+        ad->changes[i].c->n_targets += ad->changes[i].targets;
+        ad->changes[i].c->target_bytes += ad->changes[i].target_bytes;
+    }
+    ad->budgets_added = true;
+    return 0;
 }
 
 int
@@ -204,23 +309,46 @@ vf_adopt(struct vf_app *app, const struct vf_logged *list, size_t n, size_t *ado
     if (n == 0) {
         return 0;
     }
-    int rc = vf_committer_run(app, adopt_tx, &ad, false);
-    if (rc != 0 || ad.adopted == 0) {
-        return rc;
+    ad.state = calloc(n, 1);
+    ad.changes = calloc(n, sizeof *ad.changes);
+    int rc = ad.state && ad.changes ? vf_committer_run(app, unknown_tx, &ad, false) : -OV_E_NOMEM;
+    size_t valid = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct ov_entry e;
+        if (ad.state[i] != ENTRY_UNKNOWN) {
+            continue;
+        }
+        int d = ov_entry_decode(list[i].entry, &e);
+        if (d == 0 && would_count(app, &e)) {
+            ad.state[i] = ENTRY_VALID;
+            valid++;
+        } else if (d == 0 && (e.kind == OV_ENTRY_ACTION || e.kind == OV_ENTRY_TALLY)) {
+            say_not_adopted(list[i].index, "does not verify (signature, token, window, or a tally "
+                                           "before its context closed)");
+        }
+        ov_entry_clear(&e);
     }
-    pthread_mutex_lock(&app->tally_mu);
-    for (size_t i = 0; i < ad.n_tallied; i++) {
-        struct vf_context *c = ad.tallied[i];
-        c->tally.final = true;
-        c->tally.final_size = ad.tally_size[i];
-        memcpy(c->tally.final_hash, ad.tally_hash[i], 32);
-        c->tallied = true;
+    rc = rc || valid == 0 ? rc : vf_committer_run(app, adopt_tx, &ad, false);
+    rc = rc || ad.adopted == 0 ? rc : vf_committer_run(app, budgets_tx, &ad, false);
+    if (rc == 0 && ad.adopted > 0) {
+        pthread_mutex_lock(&app->tally_mu);
+        for (size_t i = 0; i < ad.n_changes; i++) {
+            struct change *ch = &ad.changes[i];
+            if (ch->tallied) {
+                ch->c->tally.final = true;
+                ch->c->tally.final_size = ch->tally_size;
+                memcpy(ch->c->tally.final_hash, ch->tally_hash, 32);
+                ch->c->tallied = true;
+            }
+        }
+        pthread_mutex_unlock(&app->tally_mu);
+        if ((uint64_t)ad.last_row > atomic_load(&app->committed_upto)) {
+            atomic_store(&app->committed_upto, (uint64_t)ad.last_row);
+        }
+        vf_sender_kick(app); /* the adopted rows go to the log again, for their indices */
+        *adopted = ad.adopted;
     }
-    pthread_mutex_unlock(&app->tally_mu);
-    if (ad.last_row > 0 && (uint64_t)ad.last_row > atomic_load(&app->committed_upto)) {
-        atomic_store(&app->committed_upto, (uint64_t)ad.last_row);
-    }
-    vf_sender_kick(app); /* the adopted rows go to the log again, for their indices */
-    *adopted = ad.adopted;
-    return 0;
+    free(ad.state);
+    free(ad.changes);
+    return rc;
 }

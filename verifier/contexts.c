@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 static size_t
 slot_of(const char *id, size_t cap)
 {
@@ -152,4 +154,32 @@ vf_context_each(struct vf_app *app, void (*fn)(void *ctx, struct vf_context *c),
         }
     }
     pthread_rwlock_unlock(&app->ctx_lock);
+}
+
+/* invalid_action: the action must be one the context offers. */
+bool
+vf_action_valid(const struct vf_context *c, const struct ov_action *a)
+{
+    if (c->c.type == OV_CONTEXT_RATING) {
+        return a->is_rating && a->rating >= c->c.scale_min && a->rating <= c->c.scale_max;
+    }
+    for (size_t i = 0; !a->is_rating && i < c->c.n_choices; i++) {
+        if (strcmp(c->c.choices[i], a->choice) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* bad_token: a type-2 Token under the context's logged key, for its challenge. */
+bool
+vf_token_valid(const struct vf_context *c, const struct ov_action *a)
+{
+    struct ov_pp_token t;
+    if (ov_pp_token_parse(OV_BYTES(a->token, OV_PP_TOKEN_LEN), &t) != 0 ||
+        memcmp(t.token_key_id, c->key.token_key_id, OV_PP_NID) != 0 ||
+        CRYPTO_memcmp(t.challenge_digest, c->digest, OV_PP_DIGEST_LEN) != 0) {
+        return false;
+    }
+    return ov_pp_token_verify(&c->key, OV_BYTES(a->token, OV_PP_TOKEN_LEN)) == 0;
 }

@@ -11,6 +11,11 @@ struct vf_context *vf_context_find(struct vf_app *app, const char *id);
  * token key does not parse or does not hash to its key id), -OV_E_NOMEM. */
 OV_MUST_CHECK int vf_context_add(struct vf_app *app, struct ov_bytes entry, uint64_t index,
                                  struct vf_context **out);
+/* invalid_action: the action is one the context offers (a choice of an assembly, a rating
+ * within the scale of a rating round). */
+bool vf_action_valid(const struct vf_context *c, const struct ov_action *a);
+/* bad_token: a type-2 Token under the context's logged key, for its challenge (RSA). */
+bool vf_token_valid(const struct vf_context *c, const struct ov_action *a);
 /* Calls fn for every context (under the read lock; fn must not add contexts). */
 void vf_context_each(struct vf_app *app, void (*fn)(void *ctx, struct vf_context *c), void *ctx);
 

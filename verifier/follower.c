@@ -378,7 +378,35 @@ save_tx(struct ov_db *db, void *arg)
     return rc;
 }
 
-/* Registers the round's contexts and saves the reader's state with them. */
+/* The round's actions and tallies that have no row here: lost from this database. */
+static int
+adopt_lost(struct vf_app *app, const struct round *r)
+{
+    struct vf_logged *list = calloc(r->n_cands ? r->n_cands : 1, sizeof *list);
+    size_t n = 0, adopted = 0;
+    if (list == NULL) {
+        return -OV_E_NOMEM;
+    }
+    for (size_t i = 0; i < r->n_cands; i++) {
+        if (!r->cands[i].context) {
+            list[n++] = (struct vf_logged){ r->cands[i].index, ov_buf_view(&r->cands[i].entry) };
+        }
+    }
+    int rc = vf_adopt(app, list, n, &adopted);
+    free(list);
+    if (adopted > 0) {
+        ov_counter_add(app->m_adopted, adopted);
+        fprintf(stderr, "onevoice-verifier: the log holds %zu entr%s of ours this database did "
+                        "not (restored from a backup, or begun again with --init): adopted, "
+                        "so no token they spent is counted again\n",
+                adopted, adopted == 1 ? "y" : "ies");
+    }
+    return rc;
+}
+
+/* Registers the round's contexts, adopts the round's lost rows (adopt.h), and only then
+ * saves the reader's state with the contexts: a failure leaves the saved state behind these
+ * entries, and the reader is rewound to it (rewind_reader), so none is skipped. */
 static int
 take_contexts(struct vf_app *app, struct ov_logreader *reader, const struct round *r,
               const struct ov_logreader_cp *cp)
@@ -408,6 +436,7 @@ take_contexts(struct vf_app *app, struct ov_logreader *reader, const struct roun
             rc = arc;
         }
     }
+    rc = rc ? rc : adopt_lost(app, r);
     rc = rc ? rc : vf_committer_run(app, save_tx, &s, false);
     ov_buf_clear(&s.state);
     free(s.added);
@@ -615,30 +644,29 @@ sync_round(struct ov_db *db, struct ov_logreader *reader, const struct ov_logrea
     return rc;
 }
 
-/* The round's actions and tallies that have no row here: lost from this database. */
-static int
-adopt_lost(struct vf_app *app, const struct round *r)
+/* After a failed round: the reader goes back to the state the database saved (it read
+ * entries whose rows may not be adopted), and the next round reads them again. */
+static void
+rewind_reader(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader)
 {
-    struct vf_logged *list = calloc(r->n_cands ? r->n_cands : 1, sizeof *list);
-    size_t n = 0, adopted = 0;
-    if (list == NULL) {
-        return -OV_E_NOMEM;
+    sqlite3_stmt *st = ov_db_stmt(db, "follow_get");
+    struct ov_bytes state;
+    uint8_t zero[8] = { 0 };
+    int rc = ov_db_step(st);
+    if (rc == OV_DB_ROW) {
+        rc = ov_db_col_blob(st, 0, 8 + 64 * OV_HASH_LEN, &state);
+    } else if (rc == OV_DB_DONE) {
+        state = OV_BYTES(zero, sizeof zero); /* nothing saved yet: from the start */
+        rc = 0;
     }
-    for (size_t i = 0; i < r->n_cands; i++) {
-        if (!r->cands[i].context) {
-            list[n++] = (struct vf_logged){ r->cands[i].index, ov_buf_view(&r->cands[i].entry) };
-        }
+    rc = rc < 0 ? rc : ov_logreader_resume(reader, state);
+    ov_db_reset(st);
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-verifier: cannot rewind the log reader (%s): stopping the "
+                        "follower would be safer than skipping entries; restart the verifier\n",
+                ov_strerror(rc));
+        atomic_store(&app->caught_up, false);
     }
-    int rc = vf_adopt(app, list, n, &adopted);
-    free(list);
-    if (adopted > 0) {
-        ov_counter_add(app->m_adopted, adopted);
-        fprintf(stderr, "onevoice-verifier: the log holds %zu entr%s of ours this database did "
-                        "not (restored from a backup, or begun again with --init): adopted, "
-                        "so no token they spent is counted again\n",
-                adopted, adopted == 1 ? "y" : "ies");
-    }
-    return rc;
 }
 
 /* One round; returns 0 or the step that failed. */
@@ -660,7 +688,9 @@ round_once(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader)
             vf_notify(app, VF_CH_PROOF, app->cp_size); /* the proofs are there now */
         }
         rc = rc ? rc : take_contexts(app, reader, &r, &cp);
-        rc = rc ? rc : adopt_lost(app, &r);
+        if (rc != 0) {
+            rewind_reader(app, db, reader);
+        }
     }
     round_clear(&r);
     ov_logreader_cp_clear(&cp);
@@ -671,6 +701,46 @@ round_once(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader)
         close_contexts(app);
     }
     return rc;
+}
+
+/* Whether the verified checkpoint covers the last entry the log holds from us (GET
+ * /producers/verifier, docs/PROTOCOL.md §4.2): the log keeps appending while witnesses are
+ * short of a quorum, and a lost row in that unpublished tail must be adopted before any
+ * action is decided. A log without that endpoint (404) cannot say: the checkpoint is taken
+ * as all there is. */
+static bool
+covers_ours(struct vf_app *app)
+{
+    char url[1200];
+    struct ov_httpc *h = NULL;
+    struct ov_httpc_resp resp;
+    memset(&resp, 0, sizeof resp);
+    snprintf(url, sizeof url, "%s/producers/%s", app->log.url, VF_PRODUCER);
+    int rc = ov_httpc_new(&h);
+    rc = rc ? rc : ov_httpc_get(h, url, 4096, &resp);
+    bool covered = false;
+    if (rc == 0 && resp.status == 404) {
+        covered = true;
+    } else if (rc == 0 && resp.status == 200) {
+        json_t *j = json_loadb((const char *)resp.body.ptr, resp.body.len, 0, NULL);
+        json_t *last = json_object_get(j, "last_index");
+        uint64_t size = atomic_load(&app->verified_size);
+        covered = json_is_null(last) ||
+                  (json_is_integer(last) && json_integer_value(last) >= 0 &&
+                   (uint64_t)json_integer_value(last) < size);
+        static bool said; /* the follower's thread alone */
+        if (!covered && json_is_integer(last) && !said) {
+            said = true;
+            fprintf(stderr, "onevoice-verifier: the log holds entries of ours up to index %lld, "
+                            "beyond its published checkpoint (%llu): actions wait until a "
+                            "checkpoint covers them\n",
+                    (long long)json_integer_value(last), (unsigned long long)size);
+        }
+        json_decref(j);
+    }
+    ov_httpc_resp_clear(&resp);
+    ov_httpc_free(h);
+    return covered;
 }
 
 static void
@@ -706,7 +776,7 @@ follower_main(void *arg)
             }
         }
         last = rc;
-        if (rc == 0 && !atomic_load(&f->app->caught_up)) {
+        if (rc == 0 && !atomic_load(&f->app->caught_up) && covers_ours(f->app)) {
             /* the log read up to a checkpoint of now, every lost row adopted: actions may
              * be decided (h_actions.c waits for this) */
             atomic_store(&f->app->caught_up, true);

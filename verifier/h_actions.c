@@ -37,34 +37,6 @@ header_token(struct ov_req *rq, uint8_t token[OV_PP_TOKEN_LEN])
     return ov_privatetoken_parse(h, strlen(h), token) == 0 ? 1 : -1;
 }
 
-/* invalid_action: the action must be one the context offers. */
-static bool
-action_valid(const struct vf_context *c, const struct ov_action *a)
-{
-    if (c->c.type == OV_CONTEXT_RATING) {
-        return a->is_rating && a->rating >= c->c.scale_min && a->rating <= c->c.scale_max;
-    }
-    for (size_t i = 0; !a->is_rating && i < c->c.n_choices; i++) {
-        if (strcmp(c->c.choices[i], a->choice) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* bad_token: a type-2 Token under the context's logged key, for its challenge. */
-static bool
-token_valid(const struct vf_context *c, const struct ov_action *a)
-{
-    struct ov_pp_token t;
-    if (ov_pp_token_parse(OV_BYTES(a->token, OV_PP_TOKEN_LEN), &t) != 0 ||
-        memcmp(t.token_key_id, c->key.token_key_id, OV_PP_NID) != 0 ||
-        CRYPTO_memcmp(t.challenge_digest, c->digest, OV_PP_DIGEST_LEN) != 0) {
-        return false;
-    }
-    return ov_pp_token_verify(&c->key, OV_BYTES(a->token, OV_PP_TOKEN_LEN)) == 0;
-}
-
 /* bad_signature: the action signed by its pseudonym (over core/entry's signed bytes, which
  * are kept for the ballot digest), and the token issued for that pseudonym: its nonce is
  * SHA-256(pseudonym) (ov_action_verify's checks, without encoding the action twice). */
@@ -128,10 +100,10 @@ slot_submit(struct vf_app *app, struct vf_slot *s, const struct ov_action *a, ui
     if (now < c->c.opens || now >= c->c.closes) {
         return vf_refuse_slot(s, &R_NOT_OPEN);
     }
-    if (!action_valid(c, a)) {
+    if (!vf_action_valid(c, a)) {
         return vf_refuse_slot(s, c->c.type == OV_CONTEXT_RATING ? &R_NOT_A_RATING : &R_NOT_A_CHOICE);
     }
-    if ((c->c.type == OV_CONTEXT_ASSEMBLY && !a->has_token) || (a->has_token && !token_valid(c, a))) {
+    if ((c->c.type == OV_CONTEXT_ASSEMBLY && !a->has_token) || (a->has_token && !vf_token_valid(c, a))) {
         return vf_refuse_slot(s, &R_BAD_TOKEN);
     }
     if ((s->item = vf_item_new()) == NULL) {

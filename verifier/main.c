@@ -221,6 +221,9 @@ serving(void *ctx, struct ov_http *http)
         atomic_store(&g.app.stopping, true);
     }
     atomic_store(&g.app.http, http);
+    if (http != NULL && atomic_load(&g.app.caught_up)) {
+        vf_notify(&g.app, VF_CH_CAUGHT_UP, 1); /* the follower may have been first */
+    }
 }
 
 static void

@@ -468,6 +468,23 @@ check_eq "the closed context keeps its one tally entry" \
     "$TL True"
 check "the log's tallies recount, each action once" $VT audit "$L" "$VK" --tallies
 
+# --- an action no one of ours wrote, appended by another producer with a broken signature:
+# --- seen, not adopted, not counted (verifier/adopt.c checks what it adopts) ---------------
+python3 - "$T/v/verifier.db" "$T/forged.entry" <<'PY' || fail "forge an entry"
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+e = bytearray(c.execute("SELECT entry FROM entries WHERE context = 'town' AND nonce IS NOT NULL LIMIT 1").fetchone()[0])
+i = e.index(b"\x63sig\x58\x40") + 6
+e[i] ^= 1 # one bit of the signature
+open(sys.argv[2], "wb").write(bytes(e))
+PY
+ADOPTED=$(metric "$V" verifier_entries_adopted_total)
+$LT append "$L" "$T/issuer.key" issuer --opaque "@$T/forged.entry" >/dev/null || fail "append the forged entry"
+i=0
+until grep -q "does not verify" "$T/ver.log" || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done
+check "a forged action in the log is seen and not adopted" grep -q "does not verify" "$T/ver.log"
+check_eq "nor counted as adopted" "$(metric "$V" verifier_entries_adopted_total)" "$ADOPTED"
+
 # --- a lost state: with producer.key in place, a missing, empty or garbage verifier.db is
 # --- refused (it would count spent tokens again); --init; another deployment's database -----
 kill "$ver_PID"; wait "$ver_PID" 2>/dev/null

@@ -3,13 +3,14 @@
  *   logtool keygen FILE                    new Ed25519 producer key; prints its public key
  *   logtool append  URL KEY PRODUCER [--checkpoint] [--opaque] TEXT...
  *                                          appends one entry per TEXT ({"kind":"test",
- *                                          "text":TEXT} unless --opaque); prints "index hash"
+ *                                          "text":TEXT} unless --opaque; with --opaque, @FILE
+ *                                          is the entry's raw bytes); prints "index hash"
  *   logtool fixture URL KEY PRODUCER N BATCH
  *                                          appends "fixture entry <i>" for i < N
  *   logtool load URL KEY PRODUCER --count N --batch B --conns C [--size BYTES]
  *                [--checkpoint] [--acks FILE] [--seconds S] [--rate ENTRIES_PER_S]
  *                                          concurrent producers; prints one "load ..." line
- *   logtool request OUT KEY PRODUCER [--age-ms MS] [--opaque] TEXT...
+ *   logtool request OUT KEY PRODUCER [--age-ms MS] [--opaque] [--checkpoint] TEXT...
  *                                          writes a signed append request: OUT.body, OUT.sig
  *                                          (for hostile-request tests that replay or alter it)
  *   logtool read URL VKEY [--state FILE] [--tiles] [--witness VKEY]... [--quorum K]
@@ -127,7 +128,20 @@ cmd_append(int argc, char **argv)
             i += strcmp(argv[i], "--vkey") == 0;
             continue;
         }
-        if (opaque) {
+        if (opaque && strncmp(argv[i], "@", 1) == 0) { /* @FILE: the entry's raw bytes */
+            FILE *f = fopen(argv[i] + 1, "rb");
+            uint8_t raw[65536];
+            size_t len = f ? fread(raw, 1, sizeof raw, f) : 0;
+            if (f) {
+                fclose(f);
+            }
+            ov_buf_init(&bufs[n], sizeof raw);
+            if (len == 0 || ov_buf_append(&bufs[n], raw, len) != 0) {
+                die("entry file", 0);
+            }
+            e[n] = ov_buf_view(&bufs[n]);
+            n++;
+        } else if (opaque) {
             e[n++] = OV_BYTES(argv[i], strlen(argv[i]));
         } else {
             make_entry(&bufs[n], argv[i], 0, 0);
@@ -248,7 +262,8 @@ cmd_request(int argc, char **argv)
     rc = rc ? rc : ov_cbor_put_bytes(m, "nonce", nonce, sizeof nonce);
     rc = rc ? rc : ov_cbor_put_text(m, "producer", argv[4]);
     rc = rc ? rc : ov_cbor_put_uint(m, "time", now - age);
-    rc = rc ? rc : ov_cbor_put_text(m, "wait", "durable");
+    rc = rc ? rc : ov_cbor_put_text(m, "wait", flag(argc, argv, "--checkpoint") ? "checkpoint"
+                                                                                : "durable");
     struct ov_buf body;
     ov_buf_init(&body, 1 << 24);
     rc = rc ? rc : ov_cbor_encode(m, &body);
