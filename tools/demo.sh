@@ -89,7 +89,8 @@ SEED=$(curl -sf "$log_URL/checkpoint" | sha256sum | cut -c1-64)
 $BUILD/onevoice-sortition draw --pool "$D/pool.csv" --seed "$SEED" --out "$D/draw.csv" | sed 's/^/  /'
 say "  anyone with pool.csv and the seed: $($BUILD/onevoice-sortition verify --pool "$D/pool.csv" --draw "$D/draw.csv")"
 admin "$issuer_URL/admin/invites" -d "{\"count\":$N}" > "$D/issued-codes.csv"
-$BUILD/onevoice-sortition invitations --draw "$D/draw.csv" --private "$D/contacts.csv" \
+$BUILD/onevoice-sortition invitations --pool "$D/pool.csv" --draw "$D/draw.csv" \
+    --private "$D/contacts.csv" \
     --codes "$D/issued-codes.csv" --out "$D/sms.csv" | sed 's/^/  /'
 cut -d, -f2 "$D/sms.csv" > "$D/codes.csv" # what the SMS gateway sends, one code per person
 say "  $(($(wc -l < "$D/codes.csv") - 1)) one-time codes sent by text message to the selected alone (the issuer keeps only keyed hashes of them)"

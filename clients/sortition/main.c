@@ -5,6 +5,7 @@
  * member's chance; invitations pairs the selected members' contacts with invitation codes. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 #include "protocol/poolfile.h"
 
 #define PROG "onevoice-sortition"
+/* The private file's first line: this magic, a comma, the SHA-256 (hex) of its pool file. */
+#define PRIVATE_MAGIC "onevoice-private/v1"
 
 static int
 usage_error(const char *msg)
@@ -107,7 +110,7 @@ read_quotas(const char *path, struct ov_pool_file *p)
         uint64_t min = 0, max = 0;
         if (n != 4 || ov_pool_label_check(fl[0], strlen(fl[0])) || ov_pool_label_check(fl[1], strlen(fl[1])) ||
             ov_parse_u64(fl[2], strlen(fl[2]), &min) || ov_parse_u64(fl[3], strlen(fl[3]), &max) ||
-            max > UINT32_MAX) {
+            min > UINT32_MAX || max > UINT32_MAX) {
             rc = -OV_E_MALFORMED;
             break;
         }
@@ -138,7 +141,8 @@ read_quotas(const char *path, struct ov_pool_file *p)
     fclose(f);
     if (rc != 0 || p->pool.n_categories == 0) {
         fprintf(stderr, PROG ": %s line %lu: expected the header category,value,min,max, then "
-                        "one value per line (a label without comma or quote, min <= max), each "
+                        "one value per line (a label of UTF-8 without comma, quote or control "
+                        "character, min <= max < 2^32), each "
                         "value once, at most %d categories of %d values\n",
                 path, ln, OV_SORT_MAX_CATEGORIES, OV_SORT_MAX_VALUES);
         return rc ? rc : -OV_E_MALFORMED;
@@ -156,7 +160,7 @@ read_respondents(const char *path, const struct ov_pool_file *p, struct responde
     char line[OV_POOL_MAX_LINE], *fl[256];
     int col[OV_SORT_MAX_CATEGORIES], col_contact = -1, col_hh = -1;
     uint8_t hh_key[32];
-    size_t n = 0, cap = 0, nf = 0;
+    size_t n = 0, cap = 0, nf = 0, n_header = 0;
     unsigned long ln = 0;
     struct respondent *rs = NULL;
     if (f == NULL) {
@@ -174,6 +178,12 @@ read_respondents(const char *path, const struct ov_pool_file *p, struct responde
         }
         nf = split_csv(line, fl, 256);
         if (ln == 1) {
+            n_header = nf;
+            if (nf > 256) {
+                fprintf(stderr, PROG ": %s: more than 256 columns\n", path);
+                rc = -OV_E_MALFORMED;
+                break;
+            }
             for (size_t c = 0; c < p->pool.n_categories; c++) {
                 col[c] = -1;
             }
@@ -197,8 +207,9 @@ read_respondents(const char *path, const struct ov_pool_file *p, struct responde
             }
             continue;
         }
-        if (nf > 256 || (int)nf <= col_contact || (col_hh >= 0 && (int)nf <= col_hh)) {
-            fprintf(stderr, PROG ": %s line %lu: too few or too many fields\n", path, ln);
+        if (nf != n_header) { /* a short row would leave the last row's fields in fl */
+            fprintf(stderr, PROG ": %s line %lu: %s%zu fields, the header has %zu\n", path, ln,
+                    nf > 256 ? "more than " : "", nf > 256 ? (size_t)256 : nf, n_header);
             rc = -OV_E_MALFORMED;
             break;
         }
@@ -343,36 +354,72 @@ cmd_import(int argc, char **argv)
     if (rc == 0) {
         qsort(rs, n, sizeof *rs, by_commit);
     }
+    /* the pool file's bytes first: the private file's first line names the pool by them */
+    char *pool_buf = NULL, hex[65];
+    size_t pool_len = 0;
+    uint8_t pool_sha[32];
+    if (rc == 0) {
+        FILE *m = open_memstream(&pool_buf, &pool_len);
+        rc = m ? write_pool(m, &p, rs, n) : -OV_E_NOMEM;
+        if (m != NULL && fclose(m) != 0) {
+            rc = rc ? rc : -OV_E_NOMEM;
+        }
+        if (rc == 0) {
+            crypto_hash_sha256(pool_sha, (const unsigned char *)pool_buf, pool_len);
+        }
+    }
+    /* whatever fails from here on, neither file stays behind (an empty or partial private
+     * file would pass for an import) */
     FILE *fp = rc ? NULL : create_file(priv, 0600);
     FILE *fo = fp ? create_file(out, 0644) : NULL;
+    bool made_priv = fp != NULL, made_out = fo != NULL;
     rc = rc ? rc : (fo ? 0 : -OV_E_IO);
     if (rc == 0) {
-        char hex[33];
-        fputs("pool_id,contact,salt\n", fp);
+        char salt[33];
+        fprintf(fp, "%s,%s\npool_id,contact,salt\n", PRIVATE_MAGIC,
+                sodium_bin2hex(hex, sizeof hex, pool_sha, 32));
         for (size_t m = 0; m < n; m++) {
-            fprintf(fp, "%zu,%s,%s\n", m + 1, rs[m].contact, sodium_bin2hex(hex, sizeof hex, rs[m].salt, 16));
+            fprintf(fp, "%zu,%s,%s\n", m + 1, rs[m].contact,
+                    sodium_bin2hex(salt, sizeof salt, rs[m].salt, 16));
         }
-        rc = write_pool(fo, &p, rs, n);
+        rc = fwrite(pool_buf, 1, pool_len, fo) == pool_len && !ferror(fp) ? 0 : -OV_E_IO;
+        if (rc != 0) {
+            fprintf(stderr, PROG ": cannot write %s or %s: %s\n", out, priv, strerror(errno));
+        }
     }
-    if (fp != NULL && fclose(fp) != 0) {
+    if (fp != NULL && fclose(fp) != 0 && rc == 0) {
+        fprintf(stderr, PROG ": cannot write %s: %s\n", priv, strerror(errno));
         rc = -OV_E_IO;
     }
-    if (fo != NULL && fclose(fo) != 0) {
+    if (fo != NULL && fclose(fo) != 0 && rc == 0) {
+        fprintf(stderr, PROG ": cannot write %s: %s\n", out, strerror(errno));
         rc = -OV_E_IO;
     }
+    free(pool_buf);
     for (size_t m = 0; m < n; m++) {
         sodium_memzero(rs[m].contact, strlen(rs[m].contact));
         free(rs[m].contact);
     }
     free(rs);
-    if (rc != 0) {
-        return 1;
-    }
     struct ov_pool_file check;
-    if (load_pool(out, &check) != 0) {
+    memset(&check, 0, sizeof check);
+    if (rc == 0 && load_pool(out, &check) != 0) {
+        rc = -OV_E_MALFORMED;
+    }
+    if (rc == 0 && memcmp(check.sha256, pool_sha, 32) != 0) {
+        fprintf(stderr, PROG ": %s changed while it was written\n", out);
+        rc = -OV_E_IO;
+    }
+    if (rc != 0) {
+        if (made_out) {
+            unlink(out);
+        }
+        if (made_priv) {
+            unlink(priv);
+        }
+        ov_pool_free(&check);
         return 1;
     }
-    char hex[65];
     printf("pool %s: %zu members, %zu categories, panel %u, reserves %u\n",
            sodium_bin2hex(hex, sizeof hex, check.sha256, 32), check.pool.n_members,
            check.pool.n_categories, check.panel, check.reserves);
@@ -497,6 +544,35 @@ cmd_draw(int argc, char **argv)
     return rc == 0 ? 0 : 1;
 }
 
+/* Why claimed is not the pool's draw under its own seed, or NULL when it is: the pool it
+ * names, then the draw re-run (into again, which the caller frees either way) and compared
+ * member by member. verify and invitations both ask this. */
+static const char *
+draw_differs(const struct ov_pool_file *p, const struct ov_draw *claimed, struct ov_draw *again)
+{
+    memset(again, 0, sizeof *again);
+    if (memcmp(claimed->pool_sha256, p->sha256, 32) != 0) {
+        return "it names another pool (SHA-256 of the pool file)";
+    }
+    int rc = run_draw(p, claimed->seed, again);
+    if (rc != 0) {
+        return rc == -OV_E_STATE ? "the pool's quotas cannot be met under this seed"
+                                 : "the pool cannot be drawn";
+    }
+    if (again->attempt != claimed->attempt) {
+        return "the attempt differs";
+    }
+    if (claimed->n_panel != again->n_panel ||
+        memcmp(claimed->panel, again->panel, again->n_panel * sizeof *again->panel) != 0) {
+        return "the panel differs";
+    }
+    if (claimed->n_reserves != again->n_reserves ||
+        memcmp(claimed->reserves, again->reserves, again->n_reserves * sizeof *again->reserves)) {
+        return "the reserves differ";
+    }
+    return NULL;
+}
+
 static int
 cmd_verify(int argc, char **argv)
 {
@@ -515,31 +591,18 @@ cmd_verify(int argc, char **argv)
         return usage_error("verify needs --pool and --draw");
     }
     char err[512];
-    struct ov_pool_file p;
-    struct ov_draw claimed, again;
+    struct ov_pool_file p = { 0 };
+    struct ov_draw claimed = { 0 }, again = { 0 };
     if (load_pool(pool, &p) != 0) {
         return 1;
     }
     if (ov_draw_read(drawf, &claimed, err, sizeof err) != 0) {
         fprintf(stderr, PROG ": %s: %s\n", drawf, err);
+        ov_draw_free(&claimed);
         ov_pool_free(&p);
         return 1;
     }
-    const char *differs = NULL;
-    if (memcmp(claimed.pool_sha256, p.sha256, 32) != 0) {
-        differs = "it names another pool (SHA-256 of the pool file)";
-    } else if ((rc = run_draw(&p, claimed.seed, &again)) != 0) {
-        differs = rc == -OV_E_STATE ? "the pool's quotas cannot be met under this seed"
-                                    : "the pool cannot be drawn";
-    } else if (again.attempt != claimed.attempt) {
-        differs = "the attempt differs";
-    } else if (claimed.n_panel != again.n_panel ||
-               memcmp(claimed.panel, again.panel, again.n_panel * sizeof *again.panel) != 0) {
-        differs = "the panel differs";
-    } else if (claimed.n_reserves != again.n_reserves ||
-               memcmp(claimed.reserves, again.reserves, again.n_reserves * sizeof *again.reserves)) {
-        differs = "the reserves differ";
-    }
+    const char *differs = draw_differs(&p, &claimed, &again);
     if (differs == NULL) {
         printf("the draw is the pool's under its seed: %u members, %u reserves, attempt %u\n",
                again.n_panel, again.n_reserves, again.attempt);
@@ -609,13 +672,147 @@ cmd_stats(int argc, char **argv)
 
 /* ---- invitations ------------------------------------------------------------------------ */
 
+/* 16 bytes from exactly 32 lowercase hex digits. */
+static int
+salt_of(const char *s, uint8_t salt[16])
+{
+    size_t got = 0;
+    if (strlen(s) != 32 || strspn(s, "0123456789abcdef") != 32) {
+        return -OV_E_MALFORMED;
+    }
+    return sodium_hex2bin(salt, 16, s, 32, NULL, &got, NULL) == 0 && got == 16 ? 0
+                                                                            : -OV_E_MALFORMED;
+}
+
+/* The private file import wrote for pool p: its first line names p, then the header, then
+ * member 1, 2, ... each once. Each member of the draw (slot[m] its place in contact_of, or
+ * SIZE_MAX) gets its contact, once its contact and salt give the pool's commitment. */
+static int
+read_private(const char *path, const struct ov_pool_file *p, const size_t *slot,
+             char **contact_of)
+{
+    char line[1024], hex[65], *fl[4];
+    unsigned long ln = 0;
+    size_t n = 0;
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, PROG ": cannot open %s: %s\n", path, strerror(errno));
+        return -OV_E_IO;
+    }
+    size_t magic_len = strlen(PRIVATE_MAGIC);
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f) != NULL) {
+        ln++;
+        if (strchr(line, '\n') == NULL) {
+            fprintf(stderr, PROG ": %s line %lu: too long, or without its newline\n", path, ln);
+            rc = -OV_E_MALFORMED;
+            break;
+        }
+        line[strcspn(line, "\r\n")] = 0;
+        if (ln == 1) {
+            if (strncmp(line, PRIVATE_MAGIC ",", magic_len + 1) != 0) {
+                fprintf(stderr, PROG ": %s: not an " PRIVATE_MAGIC " file (import writes one)\n",
+                        path);
+                rc = -OV_E_MALFORMED;
+            } else if (strcmp(line + magic_len + 1,
+                              sodium_bin2hex(hex, sizeof hex, p->sha256, 32)) != 0) {
+                fprintf(stderr, PROG ": %s belongs to another pool (not the SHA-256 of the pool "
+                                "file)\n", path);
+                rc = -OV_E_MALFORMED;
+            }
+            continue;
+        }
+        if (ln == 2) {
+            if (strcmp(line, "pool_id,contact,salt") != 0) {
+                fprintf(stderr, PROG ": %s line 2: expected pool_id,contact,salt\n", path);
+                rc = -OV_E_MALFORMED;
+            }
+            continue;
+        }
+        uint64_t id = 0;
+        uint8_t salt[16], commit[32];
+        if (split_csv(line, fl, 3) != 3 || ov_parse_u64(fl[0], strlen(fl[0]), &id) != 0 ||
+            id != n + 1 || id > p->pool.n_members || fl[1][0] == 0 || strlen(fl[1]) > 256 ||
+            salt_of(fl[2], salt) != 0) {
+            fprintf(stderr, PROG ": %s line %lu: expected member %zu of %zu: ID,CONTACT,SALT "
+                            "(each member once, in order)\n", path, ln, n + 1, p->pool.n_members);
+            rc = -OV_E_MALFORMED;
+            break;
+        }
+        n++;
+        size_t i = slot[id - 1];
+        if (i == SIZE_MAX) {
+            continue;
+        }
+        crypto_generichash(commit, 32, (const unsigned char *)fl[1], strlen(fl[1]), salt,
+                           sizeof salt);
+        if (sodium_memcmp(commit, p->contact[id - 1], 32) != 0) {
+            fprintf(stderr, PROG ": %s line %lu: member %llu's contact and salt do not give the "
+                            "pool's commitment\n", path, ln, (unsigned long long)id);
+            rc = -OV_E_MALFORMED;
+            break;
+        }
+        contact_of[i] = strdup(fl[1]);
+        rc = contact_of[i] ? 0 : -OV_E_NOMEM;
+    }
+    sodium_memzero(line, sizeof line);
+    if (rc == 0 && ferror(f)) {
+        fprintf(stderr, PROG ": cannot read %s: %s\n", path, strerror(errno));
+        rc = -OV_E_IO;
+    }
+    fclose(f);
+    if (rc == 0 && (ln < 2 || n != p->pool.n_members)) {
+        fprintf(stderr, PROG ": %s holds %zu members, the pool %zu\n", path, n, p->pool.n_members);
+        rc = -OV_E_MALFORMED;
+    }
+    return rc;
+}
+
+static int
+by_contact(const void *a, const void *b, void *arg)
+{
+    char **contact_of = arg;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(contact_of[i], contact_of[j]);
+    return c ? c : (i < j ? -1 : i > j);
+}
+
+/* One person, one code: two members of the draw with one contact are refused. */
+static int
+contacts_distinct(char **contact_of, size_t want, const struct ov_draw *d)
+{
+    size_t *order = malloc((want ? want : 1) * sizeof *order);
+    if (order == NULL) {
+        return -OV_E_NOMEM;
+    }
+    for (size_t i = 0; i < want; i++) {
+        order[i] = i;
+    }
+    qsort_r(order, want, sizeof *order, by_contact, contact_of);
+    int rc = 0;
+    for (size_t i = 1; i < want && rc == 0; i++) {
+        size_t a = order[i - 1], b = order[i];
+        if (strcmp(contact_of[a], contact_of[b]) == 0) {
+            fprintf(stderr, PROG ": members %u and %u of the draw share a contact: one person, "
+                            "one code (remove the repeated answer and import again)\n",
+                    (a < d->n_panel ? d->panel[a] : d->reserves[a - d->n_panel]) + 1,
+                    (b < d->n_panel ? d->panel[b] : d->reserves[b - d->n_panel]) + 1);
+            rc = -OV_E_EXISTS;
+        }
+    }
+    free(order);
+    return rc;
+}
+
 static int
 cmd_invitations(int argc, char **argv)
 {
-    const char *drawf = NULL, *priv = NULL, *codes = NULL, *out = NULL, *nres = "0";
+    const char *pool = NULL, *drawf = NULL, *priv = NULL, *codes = NULL, *out = NULL,
+               *nres = "0";
     const struct ov_cli_opt opts[] = {
-        { "--draw", "FILE", "the draw file", &drawf, NULL, NULL },
-        { "--private", "FILE", "the private file import wrote (pool_id,contact,salt)", &priv, NULL, NULL },
+        { "--pool", "FILE", "the pool file of the draw", &pool, NULL, NULL },
+        { "--draw", "FILE", "the draw file (checked as verify does)", &drawf, NULL, NULL },
+        { "--private", "FILE", "the private file import wrote for this pool", &priv, NULL, NULL },
         { "--codes", "FILE", "invitation codes, the issuer's POST /admin/invites answer (code, then one a line)", &codes, NULL, NULL },
         { "--reserves", "N", "also invite the first N reserves (default 0)", &nres, NULL, NULL },
         { "--out", "FILE", "the CSV for the SMS gateway to create, mode 0600: contact,code", &out, NULL, NULL },
@@ -626,23 +823,50 @@ cmd_invitations(int argc, char **argv)
         return rc > 0 ? 0 : 2;
     }
     uint64_t r = 0;
-    if (!drawf || !priv || !codes || !out || ov_parse_u64(nres, strlen(nres), &r)) {
-        return usage_error("invitations needs --draw, --private, --codes and --out");
+    if (!pool || !drawf || !priv || !codes || !out || ov_parse_u64(nres, strlen(nres), &r)) {
+        return usage_error("invitations needs --pool, --draw, --private, --codes and --out");
     }
-    char err[512], line[1024], *fl[4];
-    struct ov_draw d;
+    char err[512], line[1024];
+    struct ov_pool_file p = { 0 };
+    struct ov_draw d = { 0 }, again = { 0 };
+    if (load_pool(pool, &p) != 0) {
+        return 1;
+    }
     if (ov_draw_read(drawf, &d, err, sizeof err) != 0) {
         fprintf(stderr, PROG ": %s: %s\n", drawf, err);
+        ov_draw_free(&d);
+        ov_pool_free(&p);
+        return 1;
+    }
+    const char *differs = draw_differs(&p, &d, &again);
+    ov_draw_free(&again);
+    if (differs != NULL) {
+        fprintf(stderr, PROG ": %s is not the draw of %s: %s\n", drawf, pool, differs);
+        ov_draw_free(&d);
+        ov_pool_free(&p);
         return 1;
     }
     if (r > d.n_reserves) {
         ov_draw_free(&d);
+        ov_pool_free(&p);
         return usage_error("--reserves: more than the draw has");
     }
-    size_t want = d.n_panel + (size_t)r, n_codes = 0, n_priv = 0;
+    /* the draw is the pool's: its members are distinct and within the pool */
+    size_t want = d.n_panel + (size_t)r, n_codes = 0;
     char **contact_of = calloc(want, sizeof *contact_of), (*code)[64] = calloc(want, 64);
-    FILE *fc = fopen(codes, "r"), *fp = fopen(priv, "r");
-    rc = contact_of && code && fc && fp ? 0 : -OV_E_IO;
+    size_t *slot = malloc(p.pool.n_members * sizeof *slot);
+    rc = contact_of && code && slot ? 0 : -OV_E_NOMEM;
+    for (size_t m = 0; rc == 0 && m < p.pool.n_members; m++) {
+        slot[m] = SIZE_MAX;
+    }
+    for (size_t i = 0; rc == 0 && i < want; i++) {
+        slot[i < d.n_panel ? d.panel[i] : d.reserves[i - d.n_panel]] = i;
+    }
+    FILE *fc = rc ? NULL : fopen(codes, "r");
+    if (rc == 0 && fc == NULL) {
+        fprintf(stderr, PROG ": cannot open %s: %s\n", codes, strerror(errno));
+        rc = -OV_E_IO;
+    }
     while (rc == 0 && fgets(line, sizeof line, fc) != NULL) {
         line[strcspn(line, "\r\n")] = 0;
         if (strcmp(line, "code") == 0 || line[0] == 0) {
@@ -659,26 +883,14 @@ cmd_invitations(int argc, char **argv)
         }
         n_codes++;
     }
-    while (rc == 0 && fgets(line, sizeof line, fp) != NULL) {
-        uint64_t id = 0;
-        if (split_csv(line, fl, 3) != 3 || ov_parse_u64(fl[0], strlen(fl[0]), &id) != 0) {
-            continue; /* the header */
-        }
-        n_priv++;
-        for (size_t i = 0; i < want; i++) {
-            uint32_t m = i < d.n_panel ? d.panel[i] : d.reserves[i - d.n_panel];
-            if (m + 1 == id) {
-                contact_of[i] = strdup(fl[1]);
-            }
-        }
-    }
+    sodium_memzero(line, sizeof line);
+    rc = rc ? rc : read_private(priv, &p, slot, contact_of);
     for (size_t i = 0; rc == 0 && i < want; i++) {
-        if (contact_of[i] == NULL) {
-            fprintf(stderr, PROG ": %s has no contact for member %u of the draw\n", priv,
-                    (i < d.n_panel ? d.panel[i] : d.reserves[i - d.n_panel]) + 1);
+        if (contact_of[i] == NULL) { /* cannot happen: every member is in the private file */
             rc = -OV_E_NOT_FOUND;
         }
     }
+    rc = rc ? rc : contacts_distinct(contact_of, want, &d);
     if (rc == 0 && n_codes < want) {
         fprintf(stderr, PROG ": %s holds %zu codes; the draw needs %zu, one per person\n", codes,
                 n_codes, want);
@@ -691,15 +903,26 @@ cmd_invitations(int argc, char **argv)
         for (size_t i = 0; i < want; i++) {
             fprintf(fo, "%s,%s\n", contact_of[i], code[i]);
         }
-        rc = fclose(fo) == 0 ? 0 : -OV_E_IO;
+        int bad = ferror(fo);
+        if (fclose(fo) != 0 || bad) {
+            fprintf(stderr, PROG ": cannot write %s\n", out);
+            unlink(out); /* a partial list would leave people uninvited */
+            rc = -OV_E_IO;
+        }
+    }
+    if (rc == 0) {
         printf("%zu invitations (panel %u, reserves %llu) into %s%s\n", want, d.n_panel,
                (unsigned long long)r, out,
                n_codes > want ? "; the codes left over were not used: do not send them" : "");
     }
     for (size_t i = 0; contact_of != NULL && i < want; i++) {
+        if (contact_of[i] != NULL) {
+            sodium_memzero(contact_of[i], strlen(contact_of[i]));
+        }
         free(contact_of[i]);
     }
     free(contact_of);
+    free(slot);
     if (code != NULL) {
         sodium_memzero(code, want * 64);
     }
@@ -707,11 +930,8 @@ cmd_invitations(int argc, char **argv)
     if (fc) {
         fclose(fc);
     }
-    if (fp) {
-        fclose(fp);
-    }
     ov_draw_free(&d);
-    (void)n_priv;
+    ov_pool_free(&p);
     return rc == 0 ? 0 : 1;
 }
 

@@ -6,24 +6,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "base/codec.h"
+#include "protocol/entry.h"
 
 int
 ov_pool_label_check(const char *s, size_t len)
 {
-    if (len == 0 || len > OV_POOL_MAX_LABEL) {
+    if (len == 0 || len > OV_POOL_MAX_LABEL || memchr(s, 0, len) != NULL || s[len] != 0 ||
+        memchr(s, ',', len) != NULL || memchr(s, '"', len) != NULL) {
         return -OV_E_MALFORMED;
     }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f || c == ',' || c == '"') {
-            return -OV_E_MALFORMED;
-        }
-    }
-    return 0;
+    return ov_text_check(s, OV_POOL_MAX_LABEL) == 0 ? 0 : -OV_E_MALFORMED;
 }
 
 __attribute__((format(printf, 4, 5))) static int
@@ -276,9 +273,11 @@ ov_pool_parse(struct ov_bytes in, struct ov_pool_file *p, char *err, size_t err_
             cap = cap ? 2 * cap : 4096;
             uint8_t *v = realloc(p->values, cap * C);
             struct hh_pair *hp = realloc(pairs, cap * sizeof *pairs);
+            uint8_t(*ct)[32] = realloc(p->contact, cap * sizeof *p->contact);
             p->values = v ? v : p->values;
             pairs = hp ? hp : pairs;
-            if (v == NULL || hp == NULL) {
+            p->contact = ct ? ct : p->contact;
+            if (v == NULL || hp == NULL || ct == NULL) {
                 rc = -OV_E_NOMEM;
                 break;
             }
@@ -293,8 +292,7 @@ ov_pool_parse(struct ov_bytes in, struct ov_pool_file *p, char *err, size_t err_
             }
             p->values[m * C + c] = (uint8_t)k;
         }
-        uint8_t contact[32];
-        if (rc == 0 && hex_fixed(fl[C + 2], contact, sizeof contact) != 0) {
+        if (rc == 0 && hex_fixed(fl[C + 2], p->contact[m], sizeof p->contact[m]) != 0) {
             rc = fail(err, err_len, ln, "the contact commitment is not 64 lowercase hex digits");
         }
         if (rc == 0 && fl[C + 1][0] != 0) {
@@ -358,6 +356,7 @@ ov_pool_free(struct ov_pool_file *p)
 {
     free(p->values);
     free(p->household);
+    free(p->contact);
     memset(p, 0, sizeof *p);
 }
 
@@ -387,7 +386,44 @@ ov_draw_write(const char *path, const struct ov_draw *d)
     fprintf(f, "attempt,%u\n", d->attempt);
     put_ids(f, "panel", d->panel, d->n_panel);
     put_ids(f, "reserves", d->reserves, d->n_reserves);
-    return fclose(f) == 0 ? 0 : -OV_E_IO;
+    /* a write that failed sets the error flag; fclose flushes the rest: either way no
+     * partial draw file stays behind to be taken for the draw */
+    int bad = ferror(f);
+    int saved = errno;
+    if (fclose(f) != 0 || bad) {
+        saved = bad ? saved : errno;
+        unlink(path);
+        errno = saved;
+        return -OV_E_IO;
+    }
+    return 0;
+}
+
+static int
+by_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Whether an ID is in the panel and reserves together more than once. */
+static int
+has_repeat(const struct ov_draw *d)
+{
+    size_t n = (size_t)d->n_panel + d->n_reserves;
+    uint32_t *all = malloc((n ? n : 1) * sizeof *all);
+    if (all == NULL) {
+        return -OV_E_NOMEM;
+    }
+    memcpy(all, d->panel, d->n_panel * sizeof *all);
+    memcpy(all + d->n_panel, d->reserves, d->n_reserves * sizeof *all);
+    qsort(all, n, sizeof *all, by_u32);
+    int rep = 0;
+    for (size_t i = 1; i < n && !rep; i++) {
+        rep = all[i] == all[i - 1];
+    }
+    free(all);
+    return rep;
 }
 
 /* "name,id,id,..." into a new array of indices. */
@@ -458,7 +494,16 @@ ov_draw_parse(struct ov_bytes in, struct ov_draw *d, char *err, size_t err_len)
     if (rc == 0 && read_line(f, line, cap) != 0) {
         rc = fail(err, err_len, ln + 1, "nothing may follow the reserves line");
     }
+    int rep = rc == 0 ? has_repeat(d) : 0;
+    if (rep < 0) {
+        rc = rep;
+    } else if (rep) {
+        rc = fail(err, err_len, ln, "a member ID twice in the panel and reserves");
+    }
     free(line);
+    if (rc != 0) {
+        ov_draw_free(d);
+    }
     return rc;
 }
 

@@ -21,6 +21,7 @@ struct ov_pool_file {
     struct ov_sort_pool pool; /* its values and household point into the arrays below */
     uint8_t *values;
     uint32_t *household;      /* NULL when no member has one */
+    uint8_t (*contact)[32];   /* per member: the salted commitment to its contact */
     uint8_t sha256[32];       /* of the file's bytes: the pool's name */
 };
 
@@ -33,7 +34,8 @@ OV_MUST_CHECK int ov_pool_read(const char *path, struct ov_pool_file *out, char 
                                size_t err_len);
 void ov_pool_free(struct ov_pool_file *p);
 
-/* A label: 1..OV_POOL_MAX_LABEL bytes, no comma, quote or control character. */
+/* A label: 1..OV_POOL_MAX_LABEL bytes of UTF-8 (ov_text_check: shortest forms, no
+ * surrogates, no control character: C0, DEL, C1), no comma or quote. s[len] is its NUL. */
 OV_MUST_CHECK int ov_pool_label_check(const char *s, size_t len);
 
 /* The draw file: `onevoice-draw/v1`, `pool,<hex>`, `seed,<hex>`, `attempt,<n>`,
@@ -45,8 +47,11 @@ struct ov_draw {
     uint32_t n_panel, n_reserves;
     uint32_t *panel, *reserves; /* member indices (ID - 1) */
 };
-/* Creates path (never overwriting) with the draw. -OV_E_IO. */
+/* Creates path (never overwriting) with the draw; on any failure removes what it created.
+ * -OV_E_IO. */
 OV_MUST_CHECK int ov_draw_write(const char *path, const struct ov_draw *d);
+/* Parses a draw file strictly: a member ID at most once in the panel and reserves together.
+ * -OV_E_MALFORMED / -OV_E_NOMEM with the line in err; *d is then freed and zeroed. */
 OV_MUST_CHECK int ov_draw_parse(struct ov_bytes in, struct ov_draw *d, char *err, size_t err_len);
 OV_MUST_CHECK int ov_draw_read(const char *path, struct ov_draw *d, char *err, size_t err_len);
 void ov_draw_free(struct ov_draw *d);

@@ -178,11 +178,16 @@ struct draw {
 
 #define OFF(d, c, k) ((d)->off[(c) * (OV_SORT_MAX_VALUES + 1) + (k)])
 
-static const uint32_t *hh_key; /* qsort's comparison key (draw_init only) */
+/* qsort_r's comparison: by household number (key, the pool's), then by member; the key
+ * travels as an argument so that concurrent draws do not share it */
+struct hh_sort {
+    const uint32_t *key;
+};
 
 static int
-by_household(const void *a, const void *b)
+by_household(const void *a, const void *b, void *arg)
 {
+    const uint32_t *hh_key = ((const struct hh_sort *)arg)->key;
     uint32_t x = hh_key[*(const uint32_t *)a], y = hh_key[*(const uint32_t *)b];
     uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
     return x != y ? (x < y ? -1 : 1) : (i < j ? -1 : i > j);
@@ -248,8 +253,8 @@ draw_init(struct draw *d, const struct ov_sort_pool *p)
             d->hh[n++] = (uint32_t)m;
         }
     }
-    hh_key = p->household;
-    qsort(d->hh, n, sizeof *d->hh, by_household);
+    struct hh_sort key = { p->household };
+    qsort_r(d->hh, n, sizeof *d->hh, by_household, &key);
     for (size_t i = 0; i < n;) {
         size_t j = i;
         while (j < n && p->household[d->hh[j]] == p->household[d->hh[i]]) {

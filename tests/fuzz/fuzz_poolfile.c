@@ -1,6 +1,7 @@
 /* Fuzz target: the sortition pool file and draw file (core/protocol/poolfile), as a watchdog
- * reads what an operator published. The first byte chooses the parser. A pool that parses
- * has every value index within its category and members counted exactly; when it passes
+ * reads what an operator published. The first byte chooses the parser. A draw that parses
+ * names each member at most once; a pool that parses has every value index within its
+ * category, a contact commitment per member, and labels that are labels; when it passes
  * ov_sort_check (and is small), its draw runs and selects distinct members of the pool. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,8 +12,37 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
+check_draw(const struct ov_draw *d)
+{
+    if (d->panel == NULL || d->reserves == NULL) {
+        abort();
+    }
+    for (uint32_t i = 0; i < d->n_panel + d->n_reserves; i++) {
+        uint32_t a = i < d->n_panel ? d->panel[i] : d->reserves[i - d->n_panel];
+        for (uint32_t j = 0; j < i && i < 4096; j++) {
+            if (a == (j < d->n_panel ? d->panel[j] : d->reserves[j - d->n_panel])) {
+                abort();
+            }
+        }
+    }
+}
+
+static void
 check_pool(const struct ov_pool_file *p)
 {
+    if (p->contact == NULL) {
+        abort();
+    }
+    for (size_t c = 0; c < p->pool.n_categories; c++) {
+        if (ov_pool_label_check(p->cat_name[c], strlen(p->cat_name[c])) != 0) {
+            abort();
+        }
+        for (size_t k = 0; k < p->pool.n_values[c]; k++) {
+            if (ov_pool_label_check(p->value_name[c][k], strlen(p->value_name[c][k])) != 0) {
+                abort();
+            }
+        }
+    }
     for (size_t m = 0; m < p->pool.n_members; m++) {
         for (size_t c = 0; c < p->pool.n_categories; c++) {
             if (p->values[m * p->pool.n_categories + c] >= p->pool.n_values[c]) {
@@ -54,8 +84,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ov_bytes in = OV_BYTES(data + 1, size - 1);
     if (data[0] & 1) {
         struct ov_draw d;
-        if (ov_draw_parse(in, &d, err, sizeof err) == 0 && (d.panel == NULL || d.reserves == NULL)) {
-            abort();
+        if (ov_draw_parse(in, &d, err, sizeof err) == 0) {
+            check_draw(&d);
         }
         ov_draw_free(&d);
         return 0;

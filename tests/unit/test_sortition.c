@@ -1,6 +1,7 @@
 /* test_sortition: the stratified draw (core/protocol/sortition): quotas met in every one of
  * 1,000 seeded draws of 447 from a pool of 10,000 with five categories, the same seed the
  * same panel, infeasible quotas named, households apart, reserves outside the panel. */
+#include <pthread.h>
 #include <sodium.h>
 
 #include "protocol/sortition.h"
@@ -219,6 +220,69 @@ test_households(void)
     CHECK_EQ_INT(apart, 200);
 }
 
+/* Two draws at once, each over its own pool whose households the other's would misorder:
+ * each must give what it gives alone (the households' sort key is per call, not shared). */
+enum { RM = 240, RP = 60, RSEEDS = 64, RROUNDS = 40 };
+
+struct reentrant {
+    struct ov_sort_pool p;
+    uint8_t values[RM];
+    uint32_t hh[RM];
+    uint32_t want[RSEEDS][RP];
+    unsigned same;
+};
+
+static void *
+reentrant_main(void *arg)
+{
+    struct reentrant *r = arg;
+    uint32_t panel[RP], attempt = 0;
+    for (unsigned round = 0; round < RROUNDS; round++) {
+        for (uint64_t i = 0; i < RSEEDS; i++) {
+            uint8_t seed[OV_SORT_SEED_LEN];
+            seed_of(i, seed);
+            r->same += ov_sort_draw(&r->p, RP, 0, seed, 10, panel, NULL, &attempt) == 0 &&
+                       memcmp(panel, r->want[i], sizeof panel) == 0;
+        }
+    }
+    return NULL;
+}
+
+static void
+test_reentrant(void)
+{
+    static struct reentrant r[2];
+    for (unsigned t = 0; t < 2; t++) {
+        memset(&r[t].p, 0, sizeof r[t].p);
+        for (unsigned m = 0; m < RM; m++) {
+            r[t].values[m] = 0;
+            /* pairs of neighbours, or pairs of mirrored members: one pool's household
+             * numbers sort the other's members into broken groups */
+            r[t].hh[m] = t == 0 ? m / 2 : (m < RM / 2 ? m : RM - 1 - m);
+        }
+        r[t].p.n_categories = 1;
+        r[t].p.n_values[0] = 1;
+        r[t].p.quota[0][0] = (struct ov_sort_quota){ 0, RP };
+        r[t].p.n_members = RM;
+        r[t].p.values = r[t].values;
+        r[t].p.household = r[t].hh;
+        for (uint64_t i = 0; i < RSEEDS; i++) {
+            uint8_t seed[OV_SORT_SEED_LEN];
+            uint32_t attempt = 0;
+            seed_of(i, seed);
+            CHECK_EQ_INT(ov_sort_draw(&r[t].p, RP, 0, seed, 10, r[t].want[i], NULL, &attempt), 0);
+        }
+    }
+    pthread_t th[2];
+    for (unsigned t = 0; t < 2; t++) {
+        CHECK_EQ_INT(pthread_create(&th[t], NULL, reentrant_main, &r[t]), 0);
+    }
+    for (unsigned t = 0; t < 2; t++) {
+        CHECK_EQ_INT(pthread_join(th[t], NULL), 0);
+        CHECK_EQ_INT(r[t].same, RSEEDS * RROUNDS);
+    }
+}
+
 static void
 test_stats(void)
 {
@@ -248,6 +312,7 @@ main(void)
     test_thousand_draws();
     test_infeasible();
     test_households();
+    test_reentrant();
     test_stats();
     TEST_DONE("test_sortition");
 }

@@ -20,8 +20,9 @@ Where §10 is silent this implementation reads it so (see also the comments in t
 attempts are a = 0 .. A-1; below(n) takes at least one value, even for n = 1; need is not
 clamped at 0; the selected member leaves the pool; reserves are drawn as §10 says (not selected, not in the
 household of a selected member or an earlier reserve, no value whose maximum is 0; none
-eligible fails the draw); numbers are decimal without sign or leading zero, below 2^64; a field holds no '"'
-and no character below U+0020 nor U+007F.
+eligible fails the draw); numbers are decimal without sign or leading zero, below 2^64; the
+file is strict UTF-8 (shortest forms, no surrogates); a field holds no '"' and no control
+character: below U+0020, U+007F, nor the C1 controls U+0080..U+009F.
 
 exit status: 0 success, 1 every attempt failed (or a self-test failed), 2 usage error or a
 pool file that deviates from §10 (one message on stderr), 3 a check before drawing failed
@@ -191,7 +192,7 @@ def _number(text, what, lineno):
 def _check_field(field, lineno):
     if '"' in field:
         raise PoolError(f"line {lineno}: a field holds a quote")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in field):
+    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in field):  # C0, DEL, C1
         raise PoolError(f"line {lineno}: a field holds a control character")
 
 
