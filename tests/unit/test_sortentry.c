@@ -125,7 +125,8 @@ main(void)
     memcpy(e.u.reveal.reveal, secret, sizeof secret);
     e.u.reveal.time = 1796650000;
     roundtrip(&e, "reveal");
-    refused_with(&e, "reveal", ov_cbor_bytes(secret, 33), "a long reveal");
+    uint8_t long33[33] = { 0 };
+    refused_with(&e, "reveal", ov_cbor_bytes(long33, sizeof long33), "a long reveal");
 
     /* the seed: every reveal counts, in order */
     uint8_t pool[32], secrets[2][OV_SORT_SECRET_LEN], s1[32], s2[32];
