@@ -17,6 +17,7 @@
 #include "quota.h"
 #include "store.h"
 #include "primitives/json.h"
+#include "primitives/note.h"
 #include "writer.h"
 
 #define MAX_IDPS_FILE (64u * 1024u)
@@ -134,6 +135,35 @@ load_idps(struct issuer_app *app, const char *path)
     return rc;
 }
 
+/* What is wrong with a --log-vkey, or NULL when it is a log's key: said at start, as the
+ * outbox would otherwise only find that the log "has another key". */
+static const char *
+vkey_problem(const char *v)
+{
+    struct ov_note_verifier nv;
+    struct ov_bytes name, b64;
+    uint32_t id = 0;
+    uint8_t key[1 + OV_SIGN_PK_LEN];
+    size_t kl = 0;
+    if (strlen(v) > OV_NOTE_MAX_VKEY_LEN) {
+        return "it is longer than a verifier key can be";
+    }
+    if (ov_note_vkey_split(OV_BYTES(v, strlen(v)), &name, &id, &b64) != 0) {
+        return "it is not NAME+KEYID+KEY (KEYID: 8 lowercase hex digits)";
+    }
+    if (ov_b64_decode(key, sizeof key, &kl, (const char *)b64.ptr, b64.len, OV_B64_STD) != 0 ||
+        kl != sizeof key) {
+        return "its KEY is not the base64 of a type byte and a 32-byte public key";
+    }
+    if (key[0] != OV_NOTE_TYPE_ED25519) {
+        return "it is not a log's Ed25519 note key (type byte 0x01): a witness's key?";
+    }
+    if (ov_note_vkey_parse(OV_BYTES(v, strlen(v)), &nv) != 0) {
+        return "its KEYID does not match its NAME and KEY (altered or mistyped?)";
+    }
+    return NULL;
+}
+
 static int
 print_b64(const char *label, const uint8_t *p, size_t n, enum ov_b64 v)
 {
@@ -201,6 +231,13 @@ prepare(void *ctx, const struct ov_server_args *args)
     }
     if (rc == 0 && (g.log == NULL || g.vkey == NULL || g.name == NULL)) {
         fprintf(stderr, "onevoice-issuer: --log, --log-vkey and --name are required\n");
+        return OV_SERVER_USAGE;
+    }
+    const char *why = rc == 0 ? vkey_problem(g.vkey) : NULL;
+    if (why != NULL) {
+        fprintf(stderr, "onevoice-issuer: refusing to start: --log-vkey \"%.80s%s\" is not the "
+                        "log's verifier key: %s. Give the line `onevoice-log --print-vkey` "
+                        "prints.\n", g.vkey, strlen(g.vkey) > 80 ? "..." : "", why);
         return OV_SERVER_USAGE;
     }
     app->name = g.name;

@@ -80,8 +80,10 @@ log_is_ours(struct issuer_outbox *o, struct ov_httpc *http)
     }
     bool ok = resp.status == 200 && n == strlen(o->vkey) && memcmp(resp.body.ptr, o->vkey, n) == 0;
     if (resp.status == 200 && !ok) {
-        fprintf(stderr, "onevoice-issuer: the log at %s has another key than --log-vkey; "
-                        "nothing is sent\n", o->url);
+        fprintf(stderr, "onevoice-issuer: the log at %s has another key than --log-vkey: it "
+                        "serves \"%.*s\", not \"%s\" (check --log and --log-vkey); nothing "
+                        "is sent\n", o->url, (int)(n < 200 ? n : 200), (const char *)resp.body.ptr,
+                o->vkey);
     }
     ov_httpc_resp_clear(&resp);
     return ok;
@@ -180,8 +182,9 @@ round_once(struct issuer_outbox *o, struct ov_db *db, struct ov_logclient *lc, s
     }
     rc = ov_logclient_append(lc, views, n, false, &ack);
     if (rc != 0) {
-        fprintf(stderr, "onevoice-issuer: log append failed (HTTP %u %s): %s; will retry\n",
-                ack.status, ack.reason, ov_strerror(rc));
+        char why[512];
+        ov_logclient_explain(lc, rc, &ack, why, sizeof why);
+        fprintf(stderr, "onevoice-issuer: log append failed: %s; will retry\n", why);
     }
     struct ack_ctx a = { rows, n, &ack, 0 };
     if (rc == 0) {

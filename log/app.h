@@ -20,6 +20,7 @@ struct tlog_app {
     bool opaque_entries;                 /* accept entries that are not onevoice CBOR */
     struct tlog_seq *seq;
     struct tlog_producers *producers;
+    struct tlog_witnesses *witnesses; /* NULL: none */
     struct ov_http *http;
     struct ov_db_per_thread dbs; /* each pool thread's read connection */
     struct tlog_cache *cache; /* full tiles and bundles */

@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "base/codec.h"
 #include "handlers.h"
+#include "witnesses.h"
 #include "protocol/entry.h"
 #include "protocol/logack.h"
 #include "protocol/logreq.h"
@@ -35,7 +36,28 @@ tlog_precheck(struct ov_req *rq)
     if (ov_req_header(rq, OV_LOG_SIG_HEADER) == NULL) {
         return ov_http_error(rq, 403, "bad_signature", "the request is not signed");
     }
+    if (tlog_witnesses_behind(app->witnesses)) {
+        return ov_http_error(rq, 503, "history_behind_witnesses",
+                             "the witnesses cosigned a larger tree of this log than it holds (a "
+                             "database restored from an older backup?): appending would fork "
+                             "that history; the operator must restore the newest state");
+    }
     return 0;
+}
+
+/* 403 stale_request with the log's clock ("time", ms) and the skew in words: a producer's
+ * clock that is off is the operator's to fix, and both sides' times say by how much. */
+static int
+stale(struct ov_req *rq, uint64_t now, int64_t skew_ms)
+{
+    char msg[200];
+    uint64_t off = skew_ms < 0 ? (uint64_t)-skew_ms : (uint64_t)skew_ms;
+    snprintf(msg, sizeof msg, "the request's time is %llu.%03llu s %s the log's clock (at most "
+             "%u s are taken): fix the clock that is wrong (NTP)", (unsigned long long)(off / 1000),
+             (unsigned long long)(off % 1000), skew_ms < 0 ? "behind" : "ahead of",
+             (unsigned)(OV_LOG_APPEND_WINDOW_MS / 1000));
+    return ov_http_reply_json(rq, 403, json_pack("{s:s, s:s, s:I}", "error", "stale_request",
+                                                 "message", msg, "time", (json_int_t)now));
 }
 
 /* First call: authenticate, validate, queue the batch. */
@@ -67,10 +89,12 @@ add_submit(struct ov_req *rq, struct tlog_app *app)
         rc = ov_logreq_verify(pk, body, ov_req_header(rq, OV_LOG_SIG_HEADER));
         reason = "bad_signature";
     }
+    int64_t skew_ms = 0; /* the request's time minus the log's, for a stale request */
     if (rc == 0 && (req->time_ms + OV_LOG_APPEND_WINDOW_MS < now ||
                     req->time_ms > now + OV_LOG_APPEND_WINDOW_MS)) {
         rc = -OV_E_RANGE;
         reason = "stale_request";
+        skew_ms = req->time_ms > now ? (int64_t)(req->time_ms - now) : -(int64_t)(now - req->time_ms);
     }
     for (size_t i = 0; rc == 0 && !app->opaque_entries && i < req->n; i++) {
         rc = ov_entry_check_shape(req->entries[i]);
@@ -105,6 +129,9 @@ add_submit(struct ov_req *rq, struct tlog_app *app)
     if (rc != 0) {
         tlog_ticket_release(t);
         ov_counter_add(app->refused, 1);
+        if (skew_ms != 0) {
+            return stale(rq, now, skew_ms);
+        }
         return reason ? ov_http_error(rq, status, reason, ov_strerror(rc)) : rc;
     }
     t->wait_checkpoint = wait_cp;
@@ -135,11 +162,18 @@ add_reply(struct ov_req *rq, struct tlog_app *app, struct tlog_ticket *t)
     }
     ov_buf_init(&note, 0);
     rc = tlog_seq_published(app->seq, &note, &cp_size);
+    if (rc == -OV_E_NOT_FOUND) { /* none published yet (no quorum so far): wait, as for one */
+        rc = 0;
+        cp_size = 0;
+    }
     if (rc == 0 && cp_size < need) {
         ov_buf_clear(&note);
         if (ov_req_wait_expired(rq)) {
-            return ov_http_error(rq, 503, "checkpoint_pending",
-                                 "entries are durable; no checkpoint covers them yet");
+            char msg[TLOG_WITNESSES_WHY_MAX + 64], why[TLOG_WITNESSES_WHY_MAX];
+            tlog_witnesses_why(why, sizeof why); /* what the witnesses answered, if that is it */
+            snprintf(msg, sizeof msg, "entries are durable; no checkpoint covers them yet%s%s",
+                     why[0] ? ": " : "", why);
+            return ov_http_error(rq, 503, "checkpoint_pending", msg);
         }
         return ov_http_wait_on(rq, TLOG_EVENT_CHECKPOINT, TLOG_APPEND_WAIT_MS);
     }
@@ -197,6 +231,14 @@ tlog_h_add(struct ov_req *rq)
     if (t->err != 0) {
         /* nothing was stored: the producer may send the very same request again */
         tlog_producers_forget_nonce(app->producers, t->nonce);
+        if (t->err == -OV_E_FULL || t->err == -OV_E_READ_ONLY) {
+            /* the operator's to fix, and the producer's to retry: say which */
+            return ov_http_error(rq, 503, ov_strerror(t->err),
+                                 t->err == -OV_E_FULL
+                                     ? "the log's disk is full; nothing was stored: retry later"
+                                     : "the log's data directory is read-only; nothing was "
+                                       "stored: retry later");
+        }
         return ov_http_error(rq, 503, "append_failed", ov_strerror(t->err));
     }
     return add_reply(rq, app, t);

@@ -146,6 +146,7 @@ start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
     g.app.origin = ov_note_signer_verifier(g.signer)->name;
     g.app.opaque_entries = g.opaque;
     g.app.producers = g.prods;
+    g.app.witnesses = g.wits;
     rc = rc ? rc : tlog_app_init(&g.app);
     struct ov_db *db = NULL;
     rc = rc ? rc : tlog_store_open(args->data, &db);

@@ -455,9 +455,11 @@ pub_main(void *arg)
         if (rc == 0 && s->cfg.notify != NULL) {
             s->cfg.notify(s->cfg.notify_ctx, TLOG_EVENT_CHECKPOINT);
         }
-        if (rc != 0) {
+        if (rc != 0 && rc != -OV_E_STATE) { /* a quorum short: witnesses.c says which, and why */
             fprintf(stderr, "%s:%d: checkpoint %llu not published: %s\n", __FILE__, __LINE__,
                     (unsigned long long)size, ov_strerror(rc));
+        }
+        if (rc != 0) {
             pthread_mutex_lock(&s->mu);
             bool stopping = s->stopping;
             pthread_mutex_unlock(&s->mu);

@@ -1,8 +1,13 @@
 #include "witnesses.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <jansson.h>
 
 #include "base/codec.h"
 #include "infra/httpc.h"
@@ -20,12 +25,16 @@ struct witness {
     uint64_t size;   /* the last size it cosigned */
     bool size_known; /* size was read from the database */
     bool alarm;      /* it saw more of this log than the log has: asked no more */
+    char last[320];  /* what it answered this round, when it gave no cosignature */
 };
 
 struct tlog_witnesses {
     unsigned n, quorum;
+    atomic_uint alarms; /* witnesses that cosigned more of this log than it holds */
     struct witness w[TLOG_MAX_WITNESSES];
     struct ov_httpc *http;
+    char said[TLOG_WITNESSES_WHY_MAX - 160]; /* the last report of witnesses not cosigning */
+    time_t said_at;    /* when (CLOCK_MONOTONIC seconds) */
 };
 
 static int
@@ -209,11 +218,40 @@ take_cosig(const struct witness *w, struct ov_bytes text, struct ov_bytes lines,
     return rc;
 }
 
+/* A refusal in words: the status and the witness's reason ({"error"} of docs/PROTOCOL.md
+ * §6, else the first line of its body), printable characters only. */
+static void
+refusal(struct witness *w, const struct ov_httpc_resp *resp)
+{
+    char why[160];
+    size_t n = 0;
+    json_t *j = json_loadb((const char *)resp->body.ptr, resp->body.len, 0, NULL);
+    const char *r = json_string_value(json_object_get(j, "error"));
+    const char *m = json_string_value(json_object_get(j, "message"));
+    if (r != NULL) {
+        snprintf(why, sizeof why, "%s%s%s", r, m ? ": " : "", m ? m : "");
+        n = strlen(why);
+    } else {
+        for (; n < resp->body.len && n + 1 < sizeof why && resp->body.ptr[n] != '\n'; n++) {
+            why[n] = resp->body.ptr[n];
+        }
+        why[n] = '\0';
+    }
+    json_decref(j);
+    for (size_t i = 0; i < n; i++) {
+        why[i] = why[i] >= 0x20 && why[i] < 0x7f ? why[i] : '?';
+    }
+    snprintf(w->last, sizeof w->last, "HTTP %u%s%s", resp->status, n ? " " : "", why);
+}
+
 static int
 cosign_one(struct tlog_witnesses *ws, struct witness *w, struct ov_db *db, struct ov_bytes text,
            struct ov_bytes note, uint64_t size, struct ov_buf *cosigs)
 {
+    w->last[0] = '\0';
     if (w->alarm) {
+        snprintf(w->last, sizeof w->last, "not asked: it cosigned a larger tree of this log "
+                                          "(the ALARM above)");
         return -OV_E_STATE;
     }
     int rc = w->size_known ? 0 : load_size(db, w);
@@ -231,12 +269,22 @@ cosign_one(struct tlog_witnesses *ws, struct witness *w, struct ov_db *db, struc
         }
         ov_buf_clear(&body);
         if (rc != 0) {
+            snprintf(w->last, sizeof w->last, "no answer (%s: %s)", ov_strerror(rc),
+                     ov_httpc_errmsg(ws->http));
             break;
         }
         if (resp.status == 200) {
             rc = take_cosig(w, text, ov_buf_view(&resp.body), cosigs);
+            if (rc != 0) {
+                snprintf(w->last, sizeof w->last, "HTTP 200 without a valid cosignature of its "
+                                                  "key (%s)", ov_strerror(rc));
+            }
             if (rc == 0) {
                 rc = save_size(db, w, size);
+                if (rc != 0) {
+                    snprintf(w->last, sizeof w->last, "cosigned, but the log could not record "
+                                                      "it (%s)", ov_strerror(rc));
+                }
             }
             ov_httpc_resp_clear(&resp);
             return rc;
@@ -253,14 +301,77 @@ cosign_one(struct tlog_witnesses *ws, struct witness *w, struct ov_db *db, struc
                             "%llu entries: a lost or forked history\n",
                     w->url, (unsigned long long)old, (unsigned long long)size);
             w->alarm = true;
+            atomic_fetch_add(&ws->alarms, 1);
+            snprintf(w->last, sizeof w->last, "HTTP 409: it cosigned size %llu, more than this "
+                     "log has (ALARM: a lost or forked history)", (unsigned long long)old);
             return -OV_E_STATE;
         }
-        fprintf(stderr, "witness %s refused checkpoint %llu: HTTP %u\n", w->url,
-                (unsigned long long)size, resp.status);
+        refusal(w, &resp);
         ov_httpc_resp_clear(&resp);
         rc = -OV_E_HTTP;
     }
+    if (w->last[0] == '\0') {
+        snprintf(w->last, sizeof w->last, "%s", rc != 0 ? ov_strerror(rc)
+                                                        : "HTTP 409 twice: the sizes disagree");
+    }
     return rc != 0 ? rc : -OV_E_HTTP;
+}
+
+/* Names each witness that did not cosign and what it answered, on stderr: when that
+ * changes, and every TLOG_WITNESS_SAY_S while it lasts (the publisher retries every
+ * --checkpoint-ms). A missed quorum is then never a bare "bad_state". */
+#define TLOG_WITNESS_SAY_S 30
+static pthread_mutex_t why_mu = PTHREAD_MUTEX_INITIALIZER; /* one log, one set of witnesses */
+static char why_now[TLOG_WITNESSES_WHY_MAX]; /* a header and a whole report (ws->said) */
+
+void
+tlog_witnesses_why(char *buf, size_t len)
+{
+    pthread_mutex_lock(&why_mu);
+    snprintf(buf, len, "%s", why_now);
+    pthread_mutex_unlock(&why_mu);
+}
+
+static void
+report(struct tlog_witnesses *ws, uint64_t size, unsigned got)
+{
+    char now_said[sizeof ws->said];
+    size_t len = 0;
+    now_said[0] = '\0';
+    for (unsigned i = 0; i < ws->n && len < sizeof now_said; i++) {
+        const struct witness *w = &ws->w[i];
+        if (w->last[0] != '\0') {
+            int k = snprintf(now_said + len, sizeof now_said - len, "; witness %s (%s): %s",
+                             w->url, w->v.name, w->last);
+            len += k > 0 ? (size_t)k : 0;
+        }
+    }
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    bool quorum = got >= ws->quorum;
+    pthread_mutex_lock(&why_mu);
+    if (quorum) {
+        why_now[0] = '\0';
+    } else {
+        snprintf(why_now, sizeof why_now, "%u of %u witnesses cosigned checkpoint %llu, --quorum "
+                 "%u%s", got, ws->n, (unsigned long long)size, ws->quorum, now_said);
+    }
+    pthread_mutex_unlock(&why_mu);
+    if (strcmp(now_said, ws->said) == 0 && (now_said[0] == '\0' ||
+                                             t.tv_sec - ws->said_at < TLOG_WITNESS_SAY_S)) {
+        return;
+    }
+    if (now_said[0] == '\0') {
+        fprintf(stderr, "onevoice-log: checkpoint %llu cosigned by all %u witnesses again\n",
+                (unsigned long long)size, ws->n);
+    } else {
+        fprintf(stderr, "onevoice-log: checkpoint %llu %s: %u of %u witnesses cosigned, "
+                        "--quorum %u%s\n", (unsigned long long)size,
+                quorum ? "published" : "NOT published (no quorum; retried)", got, ws->n,
+                ws->quorum, now_said);
+    }
+    memcpy(ws->said, now_said, sizeof ws->said);
+    ws->said_at = t.tv_sec;
 }
 
 int
@@ -273,5 +384,16 @@ tlog_witnesses_cosign(struct tlog_witnesses *ws, struct ov_db *db, struct ov_byt
             got++;
         }
     }
+    report(ws, size, got);
     return got >= ws->quorum ? 0 : -OV_E_STATE;
+}
+
+bool
+tlog_witnesses_behind(struct tlog_witnesses *ws)
+{
+    if (ws == NULL) {
+        return false;
+    }
+    unsigned q = ws->quorum < ws->n ? ws->quorum : ws->n;
+    return atomic_load(&ws->alarms) >= (q > 0 ? q : 1);
 }

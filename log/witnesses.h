@@ -8,6 +8,7 @@
 #ifndef TLOG_WITNESSES_H
 #define TLOG_WITNESSES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/bytes.h"
@@ -25,7 +26,17 @@ struct tlog_witnesses;
 OV_MUST_CHECK int tlog_witnesses_load(const char *path, unsigned quorum,
                                       struct tlog_witnesses **out);
 void tlog_witnesses_free(struct tlog_witnesses *w);
+/* True once at least the quorum of witnesses (one at least) answered that they cosigned a
+ * larger tree of this log than it holds: its history was lost or rolled back (a database
+ * restored from an older backup), and an append would fork what they cosigned. One
+ * witness alone, below the quorum, cannot stop the log. Any thread. */
+bool tlog_witnesses_behind(struct tlog_witnesses *w);
 unsigned tlog_witnesses_count(const struct tlog_witnesses *w);
+/* Why the latest checkpoint missed its quorum, in words (each witness that gave no
+ * cosignature and what it answered), or "" when the last round reached it: for answers
+ * that would otherwise only say "pending". Any thread. */
+#define TLOG_WITNESSES_WHY_MAX 2208 /* what tlog_witnesses_why writes at most, its NUL included */
+void tlog_witnesses_why(char *buf, size_t len);
 
 /* Asks every witness to cosign the signed checkpoint `note` (whose text is `text`, for a
  * tree of `size` and `root` readable through db's tiles) and appends the verified

@@ -78,6 +78,7 @@ struct job {
     enum job_state state;
     int rc;
     struct ov_log_ack ack;
+    char why[512]; /* a failure in words (ov_logclient_explain) */
 };
 
 struct sender {
@@ -121,6 +122,9 @@ worker_main(void *arg)
         int jrc = rc ? rc : ov_logclient_append_hashed(lc, j->entries,
                                                                j->hashes[0],
                                                                j->n, false, &j->ack);
+        if (jrc != 0) {
+            ov_logclient_explain(lc, jrc, &j->ack, j->why, sizeof j->why);
+        }
         pthread_mutex_lock(&s->mu);
         j->rc = jrc;
         j->state = JOB_DONE;
@@ -252,6 +256,7 @@ struct pipeline {
     int64_t recorded;   /* the last row id recorded */
     uint64_t answered;  /* the largest log size an observed answer gave */
     uint32_t backoff;
+    const char *why;    /* the last failure in words, when a request failed */
 };
 
 static uint64_t
@@ -292,6 +297,7 @@ collect(struct sender *s, struct pipeline *p)
 {
     struct record r = { .n = 0 };
     int failed = 0;
+    const char *failed_why = NULL;
     pthread_mutex_lock(&s->mu);
     while (s->jobs[s->head].state != JOB_DONE) {
         pthread_cond_wait(&s->done_cv, &s->mu);
@@ -303,6 +309,7 @@ collect(struct sender *s, struct pipeline *p)
         }
         if (j->rc != 0) {
             failed = j->rc;
+            failed_why = j->why;
             break;
         }
         r.jobs[r.n++] = j;
@@ -339,6 +346,7 @@ collect(struct sender *s, struct pipeline *p)
         pthread_mutex_unlock(&s->mu);
         p->backoff = 0;
     }
+    p->why = rc == 0 && failed != 0 ? failed_why : NULL; /* lives until the job is sent again */
     return rc ? rc : failed;
 }
 
@@ -407,7 +415,9 @@ sender_main(void *arg)
         }
         rc = rc ? rc : collect(s, &p);
         if (rc != 0) {
-            fprintf(stderr, "onevoice-verifier: appending to the log: %s\n", ov_strerror(rc));
+            fprintf(stderr, "onevoice-verifier: appending to the log: %s\n",
+                    p.why != NULL ? p.why : ov_strerror(rc));
+            p.why = NULL;
             ov_counter_add(app->m_log_errors, 1);
             drain(s, &p);
             p.backoff = p.backoff ? (p.backoff * 2 > VF_SEND_BACKOFF_MAX_MS ? VF_SEND_BACKOFF_MAX_MS

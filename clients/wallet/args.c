@@ -143,6 +143,10 @@ w_fail(struct wallet *w, const char *code, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fprintf(stderr, "onevoice: %s\n", msg);
+    if (strcmp(code, "stale_request") == 0) { /* the cure is this computer's clock */
+        w_clock_hint(w, strstr(msg, "verifier") != NULL ? w->verifier : w->issuer,
+                     strstr(msg, "verifier") != NULL ? "verifier" : "issuer");
+    }
     if (w->json) {
         if (w->out == NULL) {
             w->out = json_object();

@@ -131,6 +131,9 @@ send_job(struct wallet *w, struct ov_issuerclient *ic, const struct ov_sign_key 
     if (rc == -OV_E_HTTP && ist.status != 0 && ist.status < 500) {
         snprintf(why, why_max, "refused by the issuer (HTTP %u %s); the request is kept",
                  ist.status, ist.reason);
+        if (strcmp(ist.reason, "stale_request") == 0) {
+            w_clock_hint(w, w->issuer, "issuer");
+        }
     } else if (rc == -OV_E_HTTP) {
         snprintf(why, why_max, "no answer from the issuer (%s%u); the same request is sent again "
                  "by the next fetch, spending nothing twice", ist.status ? "HTTP " : "",

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/codec.h"
+#include "infra/httpc.h"
 #include "protocol/issuerclient.h"
 #include "wallet.h"
 
@@ -15,6 +17,39 @@ sleep_ms(long ms)
 {
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
     nanosleep(&ts, NULL);
+}
+
+void
+w_clock_hint(struct wallet *w, const char *url, const char *server)
+{
+    static bool said;
+    char u[W_MAX_URL + 16];
+    struct ov_httpc *h = NULL;
+    struct ov_httpc_resp resp;
+    uint64_t then = 0;
+    if (said) {
+        return;
+    }
+    said = true;
+    memset(&resp, 0, sizeof resp);
+    snprintf(u, sizeof u, "%.*s/healthz", (int)ov_httpc_base_len(url), url);
+    int rc = ov_httpc_new(&h);
+    rc = rc ? rc : ov_httpc_get(h, u, 64, &resp);
+    rc = rc ? rc : ov_httpc_resp_date_ms(&resp, &then);
+    uint64_t now = ov_now_ms();
+    ov_httpc_resp_clear(&resp);
+    ov_httpc_free(h);
+    uint64_t off = rc == 0 ? (now > then ? now - then : then - now) : 0;
+    if (rc == 0 && off >= 2000) { /* the Date header is to the second */
+        w_say(w, "this computer's clock is about %llu s %s the %s's (it takes requests at most "
+              "60 s off): fix this computer's clock (set the time automatically, NTP), then run "
+              "the same command again", (unsigned long long)(off / 1000),
+              now > then ? "ahead of" : "behind", server);
+    } else {
+        w_say(w, "the %s found this computer's clock more than 60 s off: fix this computer's "
+              "clock (set the time automatically, NTP), then run the same command again",
+              server);
+    }
 }
 
 /* Keeps what a server showed that the log contradicts. */

@@ -134,6 +134,9 @@ int w_key_from_seed(uint8_t seed[OV_SIGN_SEED_LEN], struct ov_sign_key **out);
 /* Fetches the latest checkpoint, proves it extends the one this wallet saw last and stores
  * it as the new head. On a fork or rollback it records the evidence and says so. */
 int w_checkpoint(struct wallet *w, struct ov_logproof *lp, struct ov_logreader_cp *cp);
+/* After a stale_request from the server at url: says how far this computer's clock is from
+ * the server's (its Date header) and to fix the clock (NTP). Once per run. */
+void w_clock_hint(struct wallet *w, const char *url, const char *server);
 
 /* A context the wallet trusts: its entry was proven in the log. */
 struct w_context {

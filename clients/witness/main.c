@@ -107,9 +107,14 @@ start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
         /* created or migrated once, before any request can race for it */
         struct ov_db *db = NULL;
         rc = witness_store_open(args->data, &db);
+        rc = rc ? rc : witness_store_check(db);
         ov_db_close(db);
         if (rc != 0) {
-            fprintf(stderr, "onevoice-witness: database: %s\n", ov_strerror(rc));
+            fprintf(stderr, "onevoice-witness: refusing to start: %s/witness.db: %s%s\n",
+                    args->data, ov_strerror(rc),
+                    rc == -OV_E_CORRUPT || rc == -OV_E_MALFORMED
+                        ? ": its latest checkpoints cannot be read; restore it from your backup"
+                        : "");
         }
     }
     w.app = (struct witness_app){ .dir = args->data, .signer = w.signer, .logs = w.logs };

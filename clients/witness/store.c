@@ -36,6 +36,11 @@ static const struct ov_db_stmt_def stmts[] = {
     /* submit_tx: a signed checkpoint that failed the consistency checks */
     {"refused_put", "INSERT OR IGNORE INTO refused (origin, size, root, old, reason, note,"
                     " received_at) VALUES (?, ?, ?, ?, ?, ?, ?)"},
+    /* witness_store_check: the origins, from the last down (a skip scan of the index) */
+    {"origin_before", "SELECT max(origin) FROM checkpoints WHERE origin < ?"},
+    /* witness_store_check: the last rows, the pages the next insertions touch */
+    {"last_rows", "SELECT (SELECT note FROM checkpoints ORDER BY id DESC LIMIT 1),"
+                  " (SELECT note FROM refused ORDER BY id DESC LIMIT 1)"},
 };
 
 static const struct ov_db_schema schema = {
@@ -197,6 +202,46 @@ witness_store_latest(struct ov_db *db, struct ov_bytes origin, struct ov_buf *no
     if (rc != 0) {
         ov_buf_clear(note);
         ov_buf_clear(cosig);
+    }
+    return rc;
+}
+
+/* The pages requests read: each origin's latest checkpoint (latest_note, through the
+ * index's path to it) and the last row of each table. O(origins x log rows) pages, where
+ * PRAGMA quick_check reads them all (docs: 0.7 s warm, 25 s cold per 560 MB here). */
+int
+witness_store_check(struct ov_db *db)
+{
+    static const char top[] = "\xf4\x8f\xbf\xbf"; /* above every UTF-8 origin */
+    char origin[OV_NOTE_MAX_NAME_LEN + 1];
+    size_t len = sizeof top - 1;
+    memcpy(origin, top, sizeof top);
+    sqlite3_stmt *st = ov_db_stmt(db, "last_rows");
+    int rc = ov_db_step(st);
+    ov_db_reset(st);
+    rc = rc == OV_DB_ROW ? 0 : (rc < 0 ? rc : -OV_E_DB);
+    for (int n = 0; rc == 0 && n < 100000; n++) {
+        struct ov_bytes o = {NULL, 0};
+        struct ov_buf note, cosig;
+        st = ov_db_stmt(db, "origin_before");
+        rc = ov_db_bind_text(st, 1, origin, len);
+        rc = rc ? rc : ov_db_step(st);
+        if (rc == OV_DB_ROW && ov_db_col_is_null(st, 0)) {
+            rc = OV_DB_DONE; /* the first origin was the last one read */
+        } else if (rc == OV_DB_ROW) {
+            rc = ov_db_col_text(st, 0, OV_NOTE_MAX_NAME_LEN, &o);
+            len = o.len;
+            if (rc == 0) {
+                memcpy(origin, o.ptr, o.len);
+            }
+        }
+        ov_db_reset(st);
+        if (rc == OV_DB_DONE) {
+            return 0;
+        }
+        rc = rc ? rc : witness_store_latest(db, OV_BYTES(origin, len), &note, &cosig);
+        ov_buf_clear(&note);
+        ov_buf_clear(&cosig);
     }
     return rc;
 }

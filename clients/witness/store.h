@@ -61,5 +61,9 @@ OV_MUST_CHECK int witness_store_submit(struct ov_db *db, struct witness_submissi
  * before the first, -OV_E_MALFORMED for a corrupt row, -OV_E_DB, -OV_E_NOMEM. */
 OV_MUST_CHECK int witness_store_latest(struct ov_db *db, struct ov_bytes origin,
                                        struct ov_buf *note, struct ov_buf *cosig);
+/* At start: reads what requests will read (each origin's latest checkpoint, the last row of
+ * each table), so damage there refuses the start instead of failing every request.
+ * -OV_E_CORRUPT (said on stderr with the file), -OV_E_MALFORMED, -OV_E_DB, -OV_E_NOMEM. */
+OV_MUST_CHECK int witness_store_check(struct ov_db *db);
 
 #endif

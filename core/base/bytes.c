@@ -168,7 +168,7 @@ ov_file_write_atomic(const char *path, const void *p, size_t n, int mode)
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
     if (fd < 0) {
-        return -OV_E_IO;
+        return ov_err_errno(errno, -OV_E_IO); /* a full or read-only disk is named */
     }
     const uint8_t *q = p;
     size_t left = n;
@@ -178,9 +178,10 @@ ov_file_write_atomic(const char *path, const void *p, size_t n, int mode)
             continue;
         }
         if (k <= 0) {
+            int rc = k < 0 ? ov_err_errno(errno, -OV_E_IO) : -OV_E_IO;
             close(fd);
             unlink(tmp);
-            return -OV_E_IO;
+            return rc;
         }
         q += k;
         left -= (size_t)k;
@@ -190,4 +191,28 @@ ov_file_write_atomic(const char *path, const void *p, size_t n, int mode)
         return -OV_E_IO;
     }
     return 0;
+}
+
+int
+ov_fsync_dir_of(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash == NULL ? 0 : (slash == path ? 1 : (size_t)(slash - path));
+    if (n >= sizeof dir) {
+        return -OV_E_TOO_BIG;
+    }
+    if (n == 0) {
+        dir[0] = '.', n = 1;
+    } else {
+        memcpy(dir, path, n);
+    }
+    dir[n] = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return -OV_E_IO;
+    }
+    int rc = fsync(fd) == 0 ? 0 : -OV_E_IO;
+    close(fd);
+    return rc;
 }

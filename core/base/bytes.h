@@ -46,5 +46,8 @@ ov_buf_view(const struct ov_buf *b)
 OV_MUST_CHECK int ov_file_read(const char *path, size_t max, struct ov_buf *out);
 /* Writes a file atomically (temp file, fsync, rename). */
 OV_MUST_CHECK int ov_file_write_atomic(const char *path, const void *p, size_t n, int mode);
+/* fsyncs the directory holding path, so that a name just made in it survives a crash too.
+ * -OV_E_IO, -OV_E_TOO_BIG. */
+OV_MUST_CHECK int ov_fsync_dir_of(const char *path);
 
 #endif

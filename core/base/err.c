@@ -1,5 +1,7 @@
 #include "base/err.h"
 
+#include <errno.h>
+
 static const char *const names[OV_E_COUNT] = {
     [OV_OK] = "ok",
     [OV_E_TRUNCATED] = "truncated",
@@ -21,6 +23,9 @@ static const char *const names[OV_E_COUNT] = {
     [OV_E_RANGE] = "out_of_range",
     [OV_E_STATE] = "bad_state",
     [OV_E_HTTP] = "http_error",
+    [OV_E_FULL] = "disk_full",
+    [OV_E_READ_ONLY] = "read_only",
+    [OV_E_CORRUPT] = "db_corrupt",
 };
 
 const char *
@@ -33,4 +38,18 @@ ov_strerror(int err)
         return "unknown_error";
     }
     return names[err];
+}
+
+int
+ov_err_errno(int errnum, int other)
+{
+    switch (errnum) {
+    case ENOSPC:
+    case EDQUOT:
+        return -OV_E_FULL;
+    case EROFS:
+        return -OV_E_READ_ONLY;
+    default:
+        return other;
+    }
 }

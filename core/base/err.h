@@ -26,10 +26,16 @@ enum ov_err {
     OV_E_RANGE,         /* a number outside its allowed range */
     OV_E_STATE,         /* the operation is not allowed in the current state */
     OV_E_HTTP,          /* an HTTP exchange failed */
+    OV_E_FULL,          /* the disk is full (SQLITE_FULL, ENOSPC, EDQUOT): retry once freed */
+    OV_E_READ_ONLY,     /* a file or its file system is read-only (SQLITE_READONLY, EROFS) */
+    OV_E_CORRUPT,       /* a database file is damaged (SQLITE_CORRUPT, SQLITE_NOTADB) */
     OV_E_COUNT
 };
 
 /* A stable, machine-readable name ("truncated", "bad_sig"...). Never NULL. */
 const char *ov_strerror(int err);
+/* The ov_err (negated) for a failed file operation's errno: -OV_E_FULL for ENOSPC and
+ * EDQUOT, -OV_E_READ_ONLY for EROFS, else `other`: what says the cause, not just "io". */
+int ov_err_errno(int errnum, int other);
 
 #endif

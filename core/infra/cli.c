@@ -135,13 +135,33 @@ ov_cli_lock_data_dir(const char *dir, const char *prog)
 {
     char path[4096];
     int n = snprintf(path, sizeof path, "%s/lock", dir);
-    int fd = n > 0 && (size_t)n < sizeof path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
-    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        fprintf(stderr, "%s: %s is in use by another %s\n", prog, dir, prog);
-        if (fd >= 0) {
-            close(fd);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        fprintf(stderr, "%s: %s: the path is too long\n", prog, dir);
+        return -OV_E_TOO_BIG;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        /* not another server: a directory we cannot write is no place for a state */
+        int e = errno;
+        bool ro = e == EROFS || e == EACCES || e == EPERM;
+        fprintf(stderr, "%s: cannot take the data directory's lock %s: %s%s\n", prog, path,
+                strerror(e),
+                e == EROFS ? ": the data directory is on a read-only file system; mount it "
+                             "read-write"
+                : ro ? ": the data directory or its lock file is read-only for this user "
+                       "(file modes, ownership or chattr +i); make it writable"
+                     : "");
+        return ro ? -OV_E_READ_ONLY : ov_err_errno(e, -OV_E_IO);
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        if (e == EWOULDBLOCK) {
+            fprintf(stderr, "%s: %s is in use by another %s\n", prog, dir, prog);
+        } else {
+            fprintf(stderr, "%s: cannot lock %s: %s\n", prog, path, strerror(e));
         }
-        return -OV_E_STATE;
+        close(fd);
+        return e == EWOULDBLOCK ? -OV_E_STATE : -OV_E_IO;
     }
     return 0; /* the descriptor stays open: the lock lasts as long as the process */
 }

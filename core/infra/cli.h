@@ -37,7 +37,8 @@ void ov_cli_usage(FILE *f, const char *prog, const char *summary, const struct o
 OV_MUST_CHECK int ov_cli_data_dir(const char *dir);
 /* Takes DIR/lock (flock, held until the process exits): one server per data directory, as
  * a second one would be a second writer. -OV_E_STATE (with a message naming prog) when
- * another process holds it. */
+ * another process holds it; -OV_E_READ_ONLY (a message saying so) when the lock file cannot
+ * be opened for writing (a read-only mount, file modes, chattr +i); else -OV_E_IO. */
 OV_MUST_CHECK int ov_cli_lock_data_dir(const char *dir, const char *prog);
 /* Writes "PORT\n" to path atomically (tests poll for it). -OV_E_IO. */
 OV_MUST_CHECK int ov_cli_write_port(const char *path, uint16_t port);

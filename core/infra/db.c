@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,8 +47,14 @@ ov_db_err(int sqlite_rc)
         return -OV_E_TOO_BIG;
     case SQLITE_RANGE:
         return -OV_E_RANGE;
-    case SQLITE_IOERR:
     case SQLITE_FULL:
+        return -OV_E_FULL; /* its own cause: the operator frees space, writes resume */
+    case SQLITE_READONLY:
+        return -OV_E_READ_ONLY;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return -OV_E_CORRUPT;
+    case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
         return -OV_E_IO;
     case SQLITE_CONSTRAINT:
@@ -61,6 +68,59 @@ ov_db_err(int sqlite_rc)
     }
 }
 
+/* A full disk, a read-only or a damaged file is the operator's to fix, and the answer a
+ * client gets ("disk_full", "read_only", "db_corrupt") does not say where: say it on stderr,
+ * naming the file and its directory, at most every OV_DB_SAY_S seconds per cause (a full
+ * disk fails every write). */
+#define OV_DB_SAY_S 10
+static void
+say_cause(sqlite3 *conn, int err, const char *why)
+{
+    static _Atomic long last[3] = { -OV_DB_SAY_S, -OV_DB_SAY_S, -OV_DB_SAY_S };
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    _Atomic long *l = &last[err == -OV_E_FULL ? 0 : (err == -OV_E_READ_ONLY ? 1 : 2)];
+    long was = atomic_load(l);
+    if (now.tv_sec - was < OV_DB_SAY_S || !atomic_compare_exchange_strong(l, &was, now.tv_sec)) {
+        return;
+    }
+    const char *file = sqlite3_db_filename(conn, "main");
+    file = file != NULL && file[0] != '\0' ? file : "(memory)";
+    const char *slash = strrchr(file, '/');
+    int dir_len = slash == NULL ? 1 : (slash == file ? 1 : (int)(slash - file));
+    const char *dir = slash == NULL ? "." : file;
+    if (err == -OV_E_FULL) {
+        fprintf(stderr, "%s: disk full: cannot write %s (%s): free space on the file system of "
+                        "the data directory %.*s; what failed was not acknowledged, and writes "
+                        "resume once there is room\n",
+                program_invocation_short_name, file, why, dir_len, dir);
+    } else if (err == -OV_E_READ_ONLY) {
+        fprintf(stderr, "%s: read-only: cannot write %s (%s): the data directory %.*s and its "
+                        "files must be writable by this user (not a read-only mount, chattr "
+                        "+i or a file mode)\n",
+                program_invocation_short_name, file, why, dir_len, dir);
+    } else {
+        fprintf(stderr, "%s: database corrupt: %s (%s): stop the server and restore the file "
+                        "from your backup (README.md, Operating notes)\n",
+                program_invocation_short_name, file, why);
+    }
+}
+
+/* ov_db_err of the connection's last failure, refined by the system's errno (an fsync or
+ * a shared-memory write that found no space is an IOERR to SQLite). */
+static int
+conn_err(sqlite3 *conn)
+{
+    int rc = ov_db_err(sqlite3_extended_errcode(conn));
+    if (rc == -OV_E_IO) {
+        rc = ov_err_errno(sqlite3_system_errno(conn), rc);
+    }
+    if (rc == -OV_E_FULL || rc == -OV_E_READ_ONLY || rc == -OV_E_CORRUPT) {
+        say_cause(conn, rc, sqlite3_errmsg(conn));
+    }
+    return rc;
+}
+
 int
 ov_db_step(sqlite3_stmt *st)
 {
@@ -72,7 +132,7 @@ ov_db_step(sqlite3_stmt *st)
         return OV_DB_DONE;
     }
     /* the extended code tells UNIQUE from other constraints */
-    return ov_db_err(sqlite3_extended_errcode(sqlite3_db_handle(st)));
+    return conn_err(sqlite3_db_handle(st));
 }
 
 int
@@ -81,7 +141,7 @@ ov_db_exec(struct ov_db *db, const char *sql)
     if (sqlite3_exec(db->conn, sql, NULL, NULL, NULL) == SQLITE_OK) {
         return 0;
     }
-    return ov_db_err(sqlite3_extended_errcode(db->conn));
+    return conn_err(db->conn);
 }
 
 /* Runs a one-row query (a pragma) and compares its single value, as text, with want. */
@@ -231,8 +291,15 @@ ov_db_open(const char *path, unsigned flags, const struct ov_db_schema *schema,
         return -OV_E_NOMEM;
     }
     if (sqlite3_open_v2(path, &db->conn, open_flags, NULL) != SQLITE_OK) {
-        rc = db->conn == NULL ? -OV_E_NOMEM : -OV_E_IO;
+        rc = db->conn == NULL ? -OV_E_NOMEM : conn_err(db->conn);
+        rc = rc == -OV_E_DB ? -OV_E_IO : rc;
         db_log(db, __LINE__, "open failed", rc);
+        goto out;
+    }
+    /* SQLite opens a write-protected file read-only without failing: every write would */
+    if (sqlite3_db_readonly(db->conn, "main") == 1) {
+        rc = -OV_E_READ_ONLY;
+        say_cause(db->conn, rc, "the file is write-protected: SQLite opened it read-only");
         goto out;
     }
     sqlite3_busy_timeout(db->conn, OV_DB_BUSY_TIMEOUT_MS);
@@ -680,6 +747,8 @@ ov_db_probe(const char *path, struct ov_db_probe *out)
         probe_garbage(out, "SQLite cannot open it", sqlite3_errmsg(conn));
     } else {
         sqlite3_busy_timeout(conn, OV_DB_BUSY_TIMEOUT_MS);
+        /* nothing written: no checkpoint when it closes (beside a running server too) */
+        sqlite3_db_config(conn, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
         rc = probe_int(conn, "PRAGMA user_version", &out->user_version, out);
         if (rc == SQLITE_OK) {
             rc = probe_int(conn, "SELECT count(*) FROM sqlite_master", &tables, out);
@@ -693,4 +762,153 @@ ov_db_probe(const char *path, struct ov_db_probe *out)
     }
     sqlite3_close_v2(conn);
     return rc == SQLITE_NOMEM ? -OV_E_NOMEM : 0;
+}
+
+/* ---------------------------------------------------------------- copying a database */
+
+static int
+copy_fail(struct ov_db_copied *out, sqlite3 *conn, const char *what, int rc)
+{
+    if (out->detail[0] == '\0') {
+        snprintf(out->detail, sizeof out->detail, "%s: %s", what,
+                 conn != NULL ? sqlite3_errmsg(conn) : "no connection");
+    }
+    return rc;
+}
+
+/* One pragma's first value, as text, into buf. */
+static int
+copy_pragma(sqlite3 *conn, const char *sql, char *buf, size_t len, struct ov_db_copied *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(conn, sql, -1, &st, NULL);
+    rc = rc == SQLITE_OK ? sqlite3_step(st) : rc;
+    const unsigned char *v = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    if (v != NULL) {
+        snprintf(buf, len, "%s", (const char *)v);
+    }
+    int err = v != NULL ? 0 : copy_fail(out, conn, sql, ov_db_err(rc) ? ov_db_err(rc) : -OV_E_DB);
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* The whole database in one step: the source's read transaction lasts the step, so the
+ * copy is one snapshot (a writer elsewhere goes on; WAL readers do not block it). */
+static int
+copy_pages(sqlite3 *src, sqlite3 *dst, struct ov_db_copied *out)
+{
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+    if (b == NULL) {
+        int rc = ov_db_err(sqlite3_errcode(dst));
+        return copy_fail(out, dst, "backup", rc ? rc : -OV_E_DB);
+    }
+    int rc = sqlite3_backup_step(b, -1);
+    for (int attempt = 1; (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && attempt < OV_DB_TX_TRIES;
+         attempt++) {
+        backoff(attempt);
+        rc = sqlite3_backup_step(b, -1);
+    }
+    int fin = sqlite3_backup_finish(b);
+    if (rc == SQLITE_DONE && fin == SQLITE_OK) {
+        return 0;
+    }
+    rc = rc != SQLITE_DONE ? rc : fin;
+    snprintf(out->detail, sizeof out->detail, "copying: %s", sqlite3_errstr(rc));
+    return ov_db_err(rc) ? ov_db_err(rc) : -OV_E_DB;
+}
+
+/* The copy: a file of its own (rollback journal, not WAL), whole, and its size. */
+static int
+copy_finish(sqlite3 *dst, struct ov_db_copied *out)
+{
+    char v[200] = "";
+    int rc = copy_pragma(dst, "PRAGMA journal_mode=DELETE", v, sizeof v, out);
+    if (rc == 0 && strcmp(v, "delete") != 0) {
+        rc = copy_fail(out, dst, "journal_mode stays WAL", -OV_E_DB);
+    }
+    rc = rc ? rc : copy_pragma(dst, "PRAGMA integrity_check", v, sizeof v, out);
+    if (rc == 0 && strcmp(v, "ok") != 0) {
+        snprintf(out->detail, sizeof out->detail, "integrity_check: %.150s", v);
+        rc = -OV_E_DB;
+    }
+    rc = rc ? rc : copy_pragma(dst, "PRAGMA page_count", v, sizeof v, out);
+    out->pages = rc == 0 ? strtoll(v, NULL, 10) : 0;
+    rc = rc ? rc : copy_pragma(dst, "PRAGMA page_size", v, sizeof v, out);
+    out->page_size = rc == 0 ? strtoll(v, NULL, 10) : 0;
+    return rc;
+}
+
+static int
+fsync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc = fd >= 0 && fsync(fd) == 0 ? 0 : -OV_E_IO;
+    if (fd >= 0) {
+        close(fd); /* SQLite's connection to it is closed already: no lock to drop */
+    }
+    return rc;
+}
+
+int
+ov_db_copy(const char *from, const char *to, unsigned flags, struct ov_db_copied *out)
+{
+    static const char *const leftovers[] = { "-journal", "-wal", "-shm" };
+    char side[4200];
+    struct stat sb;
+    memset(out, 0, sizeof *out);
+    /* a journal or WAL beside the new file would be taken for its own */
+    for (size_t i = 0; i < sizeof leftovers / sizeof leftovers[0]; i++) {
+        int n = snprintf(side, sizeof side, "%s%s", to, leftovers[i]);
+        if (n < 0 || (size_t)n >= sizeof side || lstat(side, &sb) == 0) {
+            snprintf(out->detail, sizeof out->detail, "%.*s exists", 180, side);
+            return -OV_E_EXISTS;
+        }
+    }
+    int fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(out->detail, sizeof out->detail, "%s: %s", to, strerror(e));
+        return e == EEXIST ? -OV_E_EXISTS : -OV_E_IO;
+    }
+    /* exactly 0600 whatever the umask; closed before SQLite opens it (its locks stay) */
+    int rc = fchmod(fd, 0600) == 0 ? 0 : -OV_E_IO;
+    close(fd);
+    sqlite3 *src = NULL, *dst = NULL;
+    const int open_flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    if (rc == 0 && sqlite3_open_v2(from, &src, open_flags, NULL) != SQLITE_OK) {
+        rc = copy_fail(out, src, from, src == NULL ? -OV_E_NOMEM : -OV_E_IO);
+    }
+    if (rc == 0) {
+        /* beside a server: never checkpoint nor delete its WAL when this closes */
+        sqlite3_db_config(src, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, (flags & OV_DB_COPY_LIVE) != 0,
+                          NULL);
+        sqlite3_busy_timeout(src, OV_DB_BUSY_TIMEOUT_MS);
+    }
+    if (rc == 0 && sqlite3_open_v2(to, &dst, open_flags, NULL) != SQLITE_OK) {
+        rc = copy_fail(out, dst, to, dst == NULL ? -OV_E_NOMEM : -OV_E_IO);
+    }
+    if (rc == 0) {
+        sqlite3_busy_timeout(dst, OV_DB_BUSY_TIMEOUT_MS);
+    }
+    rc = rc ? rc : copy_pages(src, dst, out);
+    rc = rc ? rc : copy_finish(dst, out);
+    if (sqlite3_close(dst) != SQLITE_OK && rc == 0) {
+        rc = copy_fail(out, dst, "closing the copy", -OV_E_DB);
+        sqlite3_close_v2(dst);
+    }
+    sqlite3_close_v2(src);
+    if (rc == 0 && fsync_path(to) != 0) {
+        snprintf(out->detail, sizeof out->detail, "fsync %s: %s", to, strerror(errno));
+        rc = -OV_E_IO;
+    }
+    if (rc != 0) { /* only files this made: to and what SQLite made beside it */
+        unlink(to);
+        for (size_t i = 0; i < sizeof leftovers / sizeof leftovers[0]; i++) {
+            int n = snprintf(side, sizeof side, "%s%s", to, leftovers[i]);
+            if (n > 0 && (size_t)n < sizeof side) {
+                unlink(side);
+            }
+        }
+    }
+    return rc;
 }

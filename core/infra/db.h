@@ -85,6 +85,24 @@ struct ov_db_probe {
  * The caller holds the data directory's lock. 0, or -OV_E_IO when the file cannot even be
  * looked at (stat fails other than ENOENT), -OV_E_NOMEM. */
 OV_MUST_CHECK int ov_db_probe(const char *path, struct ov_db_probe *out);
+/* What ov_db_copy wrote. */
+struct ov_db_copied {
+    int64_t pages, page_size; /* the copy's page count and page size */
+    char detail[200];         /* on failure: why, as SQLite or the file system said it */
+};
+/* ov_db_copy flags */
+#define OV_DB_COPY_LIVE 0x1u /* a server may be writing from: never checkpoint it on close */
+/* Copies the database at from into a new file to, for a backup and a restore. SQLite opens
+ * from (never created; with OV_DB_COPY_LIVE never checkpointed on close, so a server writing
+ * it keeps its WAL even if it lost its locks; nothing here opens and closes it by hand) and
+ * the online backup API copies it in one step, so one consistent snapshot while others keep
+ * writing. Without the flag a WAL SQLite made beside from goes again. to is created 0600 with
+ * O_EXCL, left in rollback-journal mode (one self-contained file), checked (PRAGMA
+ * integrity_check) and fsynced; on failure it is removed. -OV_E_EXISTS (to exists), -OV_E_IO,
+ * -OV_E_DB (from unreadable, or the copy not ok), -OV_E_DB_BUSY, -OV_E_NOMEM; out->detail
+ * says why. */
+OV_MUST_CHECK int ov_db_copy(const char *from, const char *to, unsigned flags,
+                             struct ov_db_copied *out);
 /* Finalizes the statements and closes the connection. Accepts NULL. */
 void ov_db_close(struct ov_db *db);
 
@@ -129,7 +147,10 @@ OV_MUST_CHECK int ov_db_exec(struct ov_db *db, const char *sql);
 
 /* Steps st: OV_DB_ROW (1) when a row is ready, OV_DB_DONE (0) when finished, or
  * -OV_E_DB_BUSY (busy or locked), -OV_E_CONFLICT (a UNIQUE or PRIMARY KEY constraint),
- * -OV_E_DB (anything else). */
+ * -OV_E_FULL (the disk is full), -OV_E_READ_ONLY (the file or its file system is),
+ * -OV_E_CORRUPT (the file is damaged), -OV_E_IO, -OV_E_DB (anything else). The operator's
+ * causes (full, read-only, corrupt) are also said on stderr with the file's path, at most
+ * every 10 s each. ov_db_exec the same. */
 #define OV_DB_DONE 0
 #define OV_DB_ROW  1
 OV_MUST_CHECK int ov_db_step(sqlite3_stmt *st);

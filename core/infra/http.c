@@ -1,10 +1,15 @@
 #include "infra/http.h"
 
+#include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +32,18 @@ struct route_ent {
     struct ov_http_route r;
     struct ov_route_pattern pat;
     struct route_stats st;
+};
+
+/* One per open connection (MHD_OPTION_NOTIFY_CONNECTION), for the request deadline. While
+ * the connection reads a request (from its start, or from the end of its previous request
+ * until its handler runs) it is on the server's reading list (rhead..rtail), oldest first:
+ * every deadline is its since_ns plus the same duration, so the reaper only ever looks at
+ * the head. */
+struct conn {
+    struct conn *prev, *next;
+    uint64_t since_ns;
+    int fd;
+    bool reading; /* on the reading list; guarded by srv->cmu */
 };
 
 struct ov_http {
@@ -52,6 +69,22 @@ struct ov_http {
     uint64_t level[OV_HTTP_CHANNELS]; /* per channel, the highest ov_http_notify_upto value */
     uint64_t timer_next_ns;           /* when the timer thread wakes next (UINT64_MAX: idle) */
     struct ov_req *waiters;
+    /* connections and the request deadline: the reaper thread cuts a connection still
+     * reading a request past deadline_ns after it began */
+    pthread_mutex_t cmu; /* the reading list; CLOSED takes it before the socket is closed */
+    pthread_cond_t ccv;  /* the reaper sleeps on it (CLOCK_MONOTONIC) */
+    pthread_t reaper;
+    bool reaper_started, reaper_stop;
+    struct conn *rhead, *rtail;
+    unsigned n_open, peak_open; /* connections; the most since the last trim */
+    bool trim_due;
+    uint64_t deadline_ns;
+    unsigned conn_limit, per_ip_limit; /* as given to libmicrohttpd */
+    bool quiet;
+    struct ov_gauge *conns_open;
+    struct ov_counter *cut_deadline, *refused;
+    /* libmicrohttpd's messages, at most LOG_PER_WINDOW a window (see mhd_log) */
+    _Atomic uint64_t log_window_ns, log_in_window, log_dropped, refused_unlogged;
 };
 
 struct qval {
@@ -269,6 +302,7 @@ ov_http_status_for(int err)
         [OV_E_UNKNOWN_KEY] = 400,  [OV_E_RANGE] = 400,    [OV_E_TOO_BIG] = 413,
         [OV_E_NOT_FOUND] = 404,    [OV_E_CONFLICT] = 409, [OV_E_EXISTS] = 409,
         [OV_E_STATE] = 409,        [OV_E_DB_BUSY] = 503,  [OV_E_NOMEM] = 503,
+        [OV_E_FULL] = 503,         [OV_E_READ_ONLY] = 503, [OV_E_CORRUPT] = 503,
     };
     int e = err < 0 ? -err : err;
     return (e > 0 && e < OV_E_COUNT && map[e] != 0) ? map[e] : 500;
@@ -623,6 +657,237 @@ wait_begin(struct ov_req *rq, const uint64_t gen_before[OV_HTTP_CHANNELS], bool 
     return suspended;
 }
 
+/* ---- connections and the request deadline ------------------------------------------ */
+
+/* libmicrohttpd 0.9.75 has only an idle timeout, which every byte resets: a client sending
+ * a header byte every few seconds (slowloris), or its body so, would hold its connection
+ * for ever. So the frame gives each request a deadline of its own: from the connection's
+ * start, or from the end of its previous request, to the moment its handler runs (headers
+ * and body complete). Past it, the reaper shuts the socket down (no reply: none can be
+ * queued before the headers are in), and libmicrohttpd closes the connection. A request
+ * whose handler runs (a long poll suspended included) is never cut.
+ *
+ * The socket cannot be closed under the reaper: libmicrohttpd 0.9.75 calls the CLOSED
+ * notification before it closes the socket, on every path (daemon.c,
+ * MHD_cleanup_connections and new_connection_process_'s cleanup), and on_connection takes
+ * cmu to unlist it, the mutex the reaper holds around shutdown(). */
+
+/* After a flood the memory of its connections (libmicrohttpd's pools, 16 KiB ones from
+ * malloc) stayed with glibc, scattered between live allocations: the verifier grew
+ * 14 -> 36 MB over 5 floods of 10,000 connections, and malloc_trim(0) then gave 15 MB back
+ * (MALLOC_ARENA_MAX=1 or 2 did not help). So when the connections open fall to half
+ * their peak (of at least TRIM_MIN_PEAK), the reaper returns free memory to the system. */
+#define TRIM_MIN_PEAK 1024u
+
+/* Caller holds srv->cmu. */
+static void
+conn_unlist(struct ov_http *srv, struct conn *c)
+{
+    if (c->prev != NULL) {
+        c->prev->next = c->next;
+    } else {
+        srv->rhead = c->next;
+    }
+    if (c->next != NULL) {
+        c->next->prev = c->prev;
+    } else {
+        srv->rtail = c->prev;
+    }
+    c->prev = c->next = NULL;
+    c->reading = false;
+}
+
+/* Caller holds srv->cmu. The connection begins reading a request now. */
+static void
+conn_list(struct ov_http *srv, struct conn *c)
+{
+    c->since_ns = now_ns();
+    c->reading = true;
+    c->prev = srv->rtail;
+    c->next = NULL;
+    if (srv->rtail != NULL) {
+        srv->rtail->next = c;
+    } else {
+        srv->rhead = c;
+        pthread_cond_signal(&srv->ccv); /* the reaper may be sleeping without a deadline */
+    }
+    srv->rtail = c;
+}
+
+static struct conn *
+conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info != NULL ? info->socket_context : NULL;
+}
+
+/* The request is complete (its handler runs now) or answered early: no deadline. */
+static void
+conn_answering(struct ov_http *srv, struct MHD_Connection *conn)
+{
+    struct conn *c = conn_of(conn);
+    if (c != NULL) {
+        pthread_mutex_lock(&srv->cmu);
+        if (c->reading) {
+            conn_unlist(srv, c);
+        }
+        pthread_mutex_unlock(&srv->cmu);
+    }
+}
+
+/* A request ended: the next one (keep-alive) has its deadline from now. */
+static void
+conn_next_request(struct ov_http *srv, struct MHD_Connection *conn)
+{
+    struct conn *c = conn_of(conn);
+    if (c != NULL) {
+        pthread_mutex_lock(&srv->cmu);
+        if (!c->reading) {
+            conn_list(srv, c);
+        }
+        pthread_mutex_unlock(&srv->cmu);
+    }
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+              enum MHD_ConnectionNotificationCode toe)
+{
+    struct ov_http *srv = cls;
+    struct conn *c = *socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        c = info != NULL ? calloc(1, sizeof *c) : NULL;
+        if (c == NULL) {
+            return; /* untracked: only the idle timeout applies to it */
+        }
+        c->fd = info->connect_fd;
+        pthread_mutex_lock(&srv->cmu);
+        conn_list(srv, c);
+        srv->n_open++;
+        srv->peak_open = srv->n_open > srv->peak_open ? srv->n_open : srv->peak_open;
+        pthread_mutex_unlock(&srv->cmu);
+        *socket_context = c;
+        ov_gauge_add(srv->conns_open, 1);
+    } else if (c != NULL) {
+        pthread_mutex_lock(&srv->cmu);
+        if (c->reading) {
+            conn_unlist(srv, c);
+        }
+        srv->n_open--;
+        if (srv->peak_open >= TRIM_MIN_PEAK && srv->n_open <= srv->peak_open / 2) {
+            srv->trim_due = true; /* see reaper_main */
+            srv->peak_open = srv->n_open;
+            pthread_cond_signal(&srv->ccv);
+        }
+        pthread_mutex_unlock(&srv->cmu);
+        *socket_context = NULL;
+        free(c);
+        ov_gauge_add(srv->conns_open, -1);
+    }
+}
+
+#define REAP_SLACK_NS 100000000u /* cut what is due within 100 ms at once: fewer wake-ups */
+#define REAP_BATCH 64u           /* connections cut under one hold of cmu */
+
+static void *
+reaper_main(void *arg)
+{
+    pthread_setname_np(pthread_self(), "http-reaper");
+    struct ov_http *srv = arg;
+    pthread_mutex_lock(&srv->cmu);
+    while (!srv->reaper_stop) {
+        if (srv->trim_due) {
+            srv->trim_due = false;
+            pthread_mutex_unlock(&srv->cmu);
+            malloc_trim(0);
+            pthread_mutex_lock(&srv->cmu);
+            continue;
+        }
+        uint64_t now = now_ns();
+        unsigned n = 0;
+        while (srv->rhead != NULL && srv->rhead->since_ns + srv->deadline_ns <= now &&
+               n < REAP_BATCH) {
+            struct conn *c = srv->rhead;
+            conn_unlist(srv, c);
+            /* Open until CLOSED has taken cmu. libmicrohttpd sees end of file and closes. */
+            shutdown(c->fd, SHUT_RDWR);
+            ov_counter_add(srv->cut_deadline, 1);
+            n++;
+        }
+        if (n == REAP_BATCH) {
+            /* a flood's connections come due together: let the pool threads, which take
+             * cmu for every connection and request, in between batches */
+            pthread_mutex_unlock(&srv->cmu);
+            sched_yield();
+            pthread_mutex_lock(&srv->cmu);
+            continue;
+        }
+        if (srv->rhead == NULL) {
+            pthread_cond_wait(&srv->ccv, &srv->cmu);
+        } else {
+            uint64_t next = srv->rhead->since_ns + srv->deadline_ns + REAP_SLACK_NS;
+            struct timespec ts = {.tv_sec = (time_t)(next / 1000000000u),
+                                  .tv_nsec = (long)(next % 1000000000u)};
+            pthread_cond_timedwait(&srv->ccv, &srv->cmu, &ts);
+        }
+    }
+    pthread_mutex_unlock(&srv->cmu);
+    return NULL;
+}
+
+/* libmicrohttpd's messages. A flood makes one per connection (a refusal at a connection
+ * limit, a connection closed mid-request), so they are bounded: at most LOG_PER_WINDOW
+ * lines every LOG_WINDOW_NS, then a count of those not shown. Refusals, which 0.9.75
+ * shows no other way, are counted in http_connections_refused_total and reported as one
+ * line a window. */
+#define LOG_WINDOW_NS 10000000000u
+#define LOG_PER_WINDOW 20u
+
+static void
+log_window(struct ov_http *srv)
+{
+    uint64_t now = now_ns(), start = atomic_load(&srv->log_window_ns);
+    if ((start != 0 && now - start < LOG_WINDOW_NS) ||
+        !atomic_compare_exchange_strong(&srv->log_window_ns, &start, now)) {
+        return;
+    }
+    uint64_t refused = atomic_exchange(&srv->refused_unlogged, 0);
+    uint64_t dropped = atomic_exchange(&srv->log_dropped, 0);
+    atomic_store(&srv->log_in_window, 0);
+    if (refused > 0) {
+        fprintf(stderr,
+                "http: refused %llu connection(s) at the connection limits (%u in all, %u "
+                "from one address)\n",
+                (unsigned long long)refused, srv->conn_limit, srv->per_ip_limit);
+    }
+    if (dropped > 0) {
+        fprintf(stderr, "http: %llu more libmicrohttpd message(s) not shown\n",
+                (unsigned long long)dropped);
+    }
+}
+
+__attribute__((format(printf, 2, 0))) static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    struct ov_http *srv = cls;
+    if (strstr(fmt, "reached connection limit") != NULL) {
+        ov_counter_add(srv->refused, 1);
+        atomic_fetch_add(&srv->refused_unlogged, 1);
+    } else if (srv->quiet) {
+        return;
+    } else if (atomic_fetch_add(&srv->log_in_window, 1) < LOG_PER_WINDOW) {
+        vfprintf(stderr, fmt, ap);
+    } else {
+        atomic_fetch_add(&srv->log_dropped, 1);
+    }
+    if (!srv->quiet) {
+        log_window(srv);
+    }
+}
+
 /* ---- the access callback ------------------------------------------------------------ */
 
 static enum MHD_Result
@@ -832,7 +1097,11 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
         ov_buf_init(&rq->body, 0);
         ov_gauge_add(srv->in_flight, 1);
         *req_cls = rq;
-        return begin(rq, url);
+        enum MHD_Result res = begin(rq, url);
+        if (rq->replied || res == MHD_NO) {
+            conn_answering(srv, conn); /* refused on its headers: no deadline for the reply */
+        }
+        return res;
     }
     if (rq->replied) {
         *upload_data_size = 0; /* answered early: whatever still arrives is dropped */
@@ -849,6 +1118,7 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
         }
         return MHD_YES;
     }
+    conn_answering(srv, conn);
     return dispatch(rq);
 }
 
@@ -877,8 +1147,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 {
     struct ov_http *srv = cls;
     struct ov_req *rq = *req_cls;
-    (void)conn;
     (void)toe;
+    conn_next_request(srv, conn); /* a closing connection is unlisted by CLOSED right after */
     if (rq == NULL) {
         return;
     }
@@ -1000,28 +1270,89 @@ metrics_init(struct ov_http *srv, struct ov_metrics *given)
             : ov_metrics_gauge(srv->metrics, "sqlite_memory_bytes",
                                "Memory SQLite holds (page caches, statements).", NULL,
                                &srv->sqlite_mem);
+    rc = rc ? rc
+            : ov_metrics_gauge(srv->metrics, "http_connections_open",
+                               "Connections open (accepted and not yet closed).", NULL,
+                               &srv->conns_open);
+    rc = rc ? rc
+            : ov_metrics_counter(srv->metrics, "http_connections_cut_total",
+                                 "Connections closed by the server before their request was "
+                                 "complete.",
+                                 "reason=\"deadline\"", &srv->cut_deadline);
+    rc = rc ? rc
+            : ov_metrics_counter(srv->metrics, "http_connections_refused_total",
+                                 "Connections closed at accept: the connection limits were "
+                                 "reached (in all, or from one address).",
+                                 "reason=\"limit\"", &srv->refused);
     return rc;
+}
+
+static int
+mutex_cond_init(pthread_mutex_t *mu, pthread_cond_t *cv)
+{
+    pthread_condattr_t ca;
+    if (pthread_mutex_init(mu, NULL) != 0) {
+        return -OV_E_NOMEM;
+    }
+    if (pthread_condattr_init(&ca) != 0) {
+        pthread_mutex_destroy(mu);
+        return -OV_E_NOMEM;
+    }
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int err = pthread_cond_init(cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (err != 0) {
+        pthread_mutex_destroy(mu);
+        return -OV_E_NOMEM;
+    }
+    return 0;
 }
 
 static int
 sync_init(struct ov_http *srv)
 {
-    pthread_condattr_t ca;
-    if (pthread_mutex_init(&srv->mu, NULL) != 0) {
-        return -OV_E_NOMEM;
-    }
-    if (pthread_condattr_init(&ca) != 0) {
+    int rc = mutex_cond_init(&srv->mu, &srv->cv);
+    if (rc == 0 && mutex_cond_init(&srv->cmu, &srv->ccv) != 0) {
+        pthread_cond_destroy(&srv->cv);
         pthread_mutex_destroy(&srv->mu);
-        return -OV_E_NOMEM;
+        rc = -OV_E_NOMEM;
     }
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    int err = pthread_cond_init(&srv->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    if (err != 0) {
-        pthread_mutex_destroy(&srv->mu);
-        return -OV_E_NOMEM;
+    return rc;
+}
+
+/* The connection limits, fitted to the open-file limit: its soft limit is raised (up to
+ * the hard one) to the total plus OV_HTTP_FD_RESERVE for everything else the process
+ * opens. When the hard limit is lower, the total is lowered to fit, and said. */
+static void
+limits_init(struct ov_http *srv, const struct ov_http_cfg *cfg)
+{
+    unsigned total = cfg->conn_limit ? cfg->conn_limit : OV_HTTP_DEFAULT_CONN_LIMIT;
+    unsigned per_ip = cfg->per_ip_limit ? cfg->per_ip_limit : OV_HTTP_DEFAULT_PER_IP_LIMIT;
+    struct rlimit rl;
+    rlim_t need = (rlim_t)total + OV_HTTP_FD_RESERVE;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        rlim_t was = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            rl.rlim_cur = was;
+        }
+        if (rl.rlim_cur < need) {
+            unsigned fit = rl.rlim_cur > 2 * OV_HTTP_FD_RESERVE
+                               ? (unsigned)(rl.rlim_cur - OV_HTTP_FD_RESERVE)
+                               : OV_HTTP_FD_RESERVE;
+            fprintf(stderr,
+                    "http: the open-file limit (RLIMIT_NOFILE: %llu, hard %llu) does not fit "
+                    "%u connections: serving at most %u (raise the hard limit: ulimit -Hn, "
+                    "systemd LimitNOFILE=)\n",
+                    (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max, total, fit);
+            total = fit;
+        }
     }
-    return 0;
+    srv->conn_limit = total;
+    srv->per_ip_limit = per_ip < total ? per_ip : total;
+    srv->deadline_ns =
+        (uint64_t)(cfg->deadline_s ? cfg->deadline_s : OV_HTTP_DEFAULT_DEADLINE_S) * 1000000000u;
+    srv->quiet = cfg->quiet;
 }
 
 /* STRICT_FOR_CLIENT 1: a Host header is required of HTTP/1.1 and whitespace before a
@@ -1042,21 +1373,22 @@ daemon_start(struct ov_http *srv, const struct ov_http_cfg *cfg, struct ov_addr 
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned n_threads = cfg->n_threads ? cfg->n_threads : (cores > 0 ? (unsigned)cores : 1);
+    /* the error log always, through mhd_log: it counts refusals, and drops the rest if quiet */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | (cfg->poll ? MHD_USE_POLL : MHD_USE_EPOLL) |
-                     MHD_ALLOW_SUSPEND_RESUME |
-                     (cfg->quiet ? 0u : (unsigned)MHD_USE_ERROR_LOG) |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
                      (ov_addr_is_ipv6(addr) ? (unsigned)MHD_USE_IPv6 : 0u);
+    /* the logger first: libmicrohttpd logs through the default one until it meets it */
     srv->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr->ss,
+        flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr->ss,
         MHD_OPTION_THREAD_POOL_SIZE, n_threads, MHD_OPTION_CONNECTION_TIMEOUT,
         cfg->timeout_s ? cfg->timeout_s : OV_HTTP_DEFAULT_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
-        cfg->conn_limit ? cfg->conn_limit : OV_HTTP_DEFAULT_CONN_LIMIT,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        cfg->per_ip_limit ? cfg->per_ip_limit : OV_HTTP_DEFAULT_PER_IP_LIMIT,
+        srv->conn_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->per_ip_limit,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         cfg->memory_limit ? cfg->memory_limit : (size_t)OV_HTTP_DEFAULT_MEMORY_LIMIT,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape_none,
-        NULL, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL, MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_END);
     if (srv->d == NULL) {
         return -OV_E_IO;
     }
@@ -1088,12 +1420,17 @@ ov_http_start(const struct ov_http_cfg *cfg, struct ov_http **out)
     }
     srv->user = cfg->user;
     srv->precheck = cfg->precheck;
+    limits_init(srv, cfg);
     rc = metrics_init(srv, cfg->metrics);
     rc = rc ? rc : routes_init(srv, cfg);
     if (rc == 0 && pthread_create(&srv->timer, NULL, timer_main, srv) != 0) {
         rc = -OV_E_NOMEM;
     }
     srv->timer_started = rc == 0;
+    if (rc == 0 && pthread_create(&srv->reaper, NULL, reaper_main, srv) != 0) {
+        rc = -OV_E_NOMEM;
+    }
+    srv->reaper_started = rc == 0;
     rc = rc ? rc : daemon_start(srv, cfg, &addr);
     if (rc != 0) {
         ov_http_stop(srv);
@@ -1121,12 +1458,21 @@ ov_http_stop(struct ov_http *srv)
     if (srv->timer_started) {
         pthread_join(srv->timer, NULL);
     }
+    pthread_mutex_lock(&srv->cmu);
+    srv->reaper_stop = true;
+    pthread_cond_signal(&srv->ccv);
+    pthread_mutex_unlock(&srv->cmu);
+    if (srv->reaper_started) {
+        pthread_join(srv->reaper, NULL);
+    }
     if (srv->d != NULL) {
-        MHD_stop_daemon(srv->d);
+        MHD_stop_daemon(srv->d); /* CLOSED for each connection frees its struct conn */
     }
     if (srv->own_metrics) {
         ov_metrics_free(srv->metrics);
     }
+    pthread_cond_destroy(&srv->ccv);
+    pthread_mutex_destroy(&srv->cmu);
     pthread_cond_destroy(&srv->cv);
     pthread_mutex_destroy(&srv->mu);
     free(srv);

@@ -24,10 +24,35 @@
  * Handlers therefore must be idempotent up to their reply. Bounded blocking (a database
  * busy-wait) is fine; a pool thread blocked for long is a thread no one else gets.
  *
+ * Connections (docs/PROTOCOL.md §6). A flood from many addresses must not take every
+ * connection, nor keep them: at most per_ip_limit connections from one address (default
+ * 256; more are closed at accept), at most conn_limit in all (default 12,288 = 48 x 256,
+ * so 40 addresses at their limit leave 2,048 for everyone else; past it new connections
+ * wait in the listen queue). Each request must be complete (headers and body) within
+ * deadline_s (default 10 s) of the connection's start or of the end of its previous
+ * request (keep-alive): libmicrohttpd's own timeout (timeout_s, default 30 s) is reset by
+ * every byte, so a client trickling a byte every few seconds would keep its connection
+ * for ever. Past the deadline the socket is shut down without a reply (the client reads
+ * end of file); a request whose handler runs, a long poll included, is never cut. So an
+ * idle keep-alive connection lasts deadline_s. ov_http_start raises the open-file soft
+ * limit (RLIMIT_NOFILE) to conn_limit + OV_HTTP_FD_RESERVE, up to the hard limit; below
+ * that it lowers conn_limit to fit and says so on stderr. Memory: libmicrohttpd keeps a
+ * pool of memory_limit bytes per connection (default 64 KiB; zeroed after each request,
+ * so resident once a connection has served one), so the pools take at most conn_limit x
+ * memory_limit (768 MiB with the defaults; the verifier: 4,000 x 16 KiB = 62.5 MiB),
+ * plus about 1 KiB of libmicrohttpd's and the frame's state per connection; when the
+ * connections open fall to half their peak (of 1,024 or more), the frame hands the freed
+ * memory back to the system (malloc_trim), so repeated floods do not ratchet it up.
+ * With poll() (cfg.poll), libmicrohttpd 0.9.75 accepts one connection per turn of its loop,
+ * and a turn walks every connection: a flood that keeps reconnecting what is refused or
+ * cut makes a normal client wait in the listen queue (tests/bench/bench_flood.sh).
+ *
  * Metrics (Prometheus, served at /metrics): http_requests_total{method,route,code},
  * http_request_duration_seconds{method,route} (first byte of request to completion),
- * http_requests_in_flight, http_requests_aborted_total. Unrouted requests count under
- * method="",route="unmatched". */
+ * http_requests_in_flight, http_requests_aborted_total, http_connections_open,
+ * http_connections_cut_total{reason="deadline"} (cut past the deadline),
+ * http_connections_refused_total{reason="limit"} (closed at accept by either limit).
+ * Unrouted requests count under method="",route="unmatched". */
 #ifndef OV_HTTP_H
 #define OV_HTTP_H
 
@@ -49,9 +74,11 @@
 #define OV_HTTP_MAX_WAIT_MS 60000   /* longest long-poll */
 #define OV_HTTP_MAX_QUERY_VALUE_LEN OV_MAX_URL_LEN
 #define OV_HTTP_DEFAULT_TIMEOUT_S 30
-#define OV_HTTP_DEFAULT_CONN_LIMIT 1000
+#define OV_HTTP_DEFAULT_DEADLINE_S 10 /* for a complete request: see "Connections" above */
+#define OV_HTTP_DEFAULT_CONN_LIMIT 12288
 #define OV_HTTP_DEFAULT_PER_IP_LIMIT 256
 #define OV_HTTP_DEFAULT_MEMORY_LIMIT (64u * 1024u) /* per connection: headers and URL */
+#define OV_HTTP_FD_RESERVE 256 /* open files kept for all but connections */
 
 struct ov_http;
 struct ov_req;
@@ -74,8 +101,9 @@ struct ov_http_cfg {
     void *user;                 /* handed to handlers by ov_req_user */
     unsigned n_threads;         /* 0: the number of online cores */
     unsigned timeout_s;         /* idle connection timeout; 0: default */
+    unsigned deadline_s;        /* for a complete request (headers, body); 0: default */
     unsigned conn_limit;        /* 0: default */
-    unsigned per_ip_limit;      /* 0: default */
+    unsigned per_ip_limit;      /* from one address (capped at conn_limit); 0: default */
     size_t memory_limit;        /* per connection; 0: default */
     struct ov_metrics *metrics; /* NULL: the server makes (and frees) its own */
     bool quiet;                 /* no libmicrohttpd error log (fuzz/bench) */

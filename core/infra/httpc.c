@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -145,6 +146,27 @@ ov_httpc_resp_header(const struct ov_httpc_resp *resp, const char *name, char *o
         p = eol != NULL ? eol + 1 : NULL;
     }
     return -OV_E_NOT_FOUND;
+}
+
+int
+ov_httpc_resp_date_ms(const struct ov_httpc_resp *resp, uint64_t *ms)
+{
+    char v[64];
+    struct tm tm;
+    *ms = 0;
+    int rc = ov_httpc_resp_header(resp, "Date", v, sizeof v);
+    if (rc != 0) {
+        return rc;
+    }
+    /* IMF-fixdate (RFC 9110 5.6.7), what every server sends: the names are English */
+    memset(&tm, 0, sizeof tm);
+    const char *end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    time_t t = end != NULL && *end == '\0' ? timegm(&tm) : (time_t)-1;
+    if (t < 0) {
+        return -OV_E_MALFORMED;
+    }
+    *ms = (uint64_t)t * 1000u;
+    return 0;
 }
 
 static bool

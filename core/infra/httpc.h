@@ -66,6 +66,9 @@ const char *ov_httpc_errmsg(const struct ov_httpc *c);
  * out_max cannot hold it. */
 OV_MUST_CHECK int ov_httpc_resp_header(const struct ov_httpc_resp *resp, const char *name,
                                        char *out, size_t out_max);
+/* The response's Date header (the server's clock, to the second) as POSIX milliseconds:
+ * how a client tells its clock from the server's. -OV_E_NOT_FOUND, -OV_E_MALFORMED. */
+OV_MUST_CHECK int ov_httpc_resp_date_ms(const struct ov_httpc_resp *resp, uint64_t *ms);
 /* The length of url without its trailing slashes: the base a client appends "/path" to. */
 size_t ov_httpc_base_len(const char *url);
 /* What every client of one service starts with: url's base (ov_httpc_base_len) copied into

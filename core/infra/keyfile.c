@@ -82,31 +82,6 @@ label_ok(const char *label)
     return 1;
 }
 
-/* fsync the directory holding path, so the new name survives a crash too. */
-static int
-fsync_dir_of(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    size_t n = slash == NULL ? 0 : (slash == path ? 1 : (size_t)(slash - path));
-    if (n >= sizeof dir) {
-        return -OV_E_TOO_BIG;
-    }
-    if (n == 0) {
-        dir[0] = '.', n = 1;
-    } else {
-        memcpy(dir, path, n);
-    }
-    dir[n] = '\0';
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        return -OV_E_IO;
-    }
-    int rc = fsync(fd) == 0 ? 0 : -OV_E_IO;
-    close(fd);
-    return rc;
-}
-
 /* Creates path (0600, O_EXCL: never replaces anything, not even a dangling symlink) holding
  * exactly p[0..n), durably. On failure after creation the partial file is removed. */
 static int
@@ -114,7 +89,8 @@ write_new_file(const char *path, const char *p, size_t n)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-        return errno == EEXIST ? -OV_E_EXISTS : -OV_E_IO;
+        /* a full disk or a read-only one is named: the operator's to fix */
+        return errno == EEXIST ? -OV_E_EXISTS : ov_err_errno(errno, -OV_E_IO);
     }
     /* The umask can only remove bits; set exactly 0600 so the owner can always read it back. */
     int rc = fchmod(fd, 0600) == 0 ? 0 : -OV_E_IO;
@@ -124,20 +100,20 @@ write_new_file(const char *path, const char *p, size_t n)
             continue;
         }
         if (k <= 0) {
-            rc = -OV_E_IO;
+            rc = k < 0 ? ov_err_errno(errno, -OV_E_IO) : -OV_E_IO;
             break;
         }
         p += k;
         n -= (size_t)k;
     }
     if (rc == 0 && fsync(fd) != 0) {
-        rc = -OV_E_IO;
+        rc = ov_err_errno(errno, -OV_E_IO);
     }
     if (close(fd) != 0 && rc == 0) {
         rc = -OV_E_IO;
     }
     if (rc == 0) {
-        rc = fsync_dir_of(path);
+        rc = ov_fsync_dir_of(path);
     }
     if (rc != 0) {
         unlink(path); /* ours: we created it above */

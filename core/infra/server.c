@@ -1,6 +1,7 @@
 #include "infra/server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,46 @@
 #include <sodium.h>
 
 #include "infra/addr.h"
+#include "base/codec.h"
 
-#define N_COMMON 4
+#define N_COMMON 6
 
-/* --listen, --data, --port-file, --init, then the server's own: one table for --help. */
+/* The connection limits any server takes (core/infra/http.h, "Connections"); set on the
+ * HTTP configuration after the server's start callback, so they override its own. */
+#define N_LIMITS 2
+static const char *per_address_arg, *deadline_arg;
+
+static int
+check_limit(const char *v)
+{
+    uint64_t n;
+    return ov_parse_u64(v, strlen(v), &n) == 0 && n >= 1 && n <= 1000000 ? 0 : -OV_E_MALFORMED;
+}
+
+static const struct ov_cli_opt limit_opts[N_LIMITS] = {
+    { "--max-conns-per-address", "N",
+      "connections from one address; more are refused (default 256; the verifier: its "
+      "--max-conns)", &per_address_arg, NULL, check_limit },
+    { "--request-deadline", "S",
+      "seconds a connection has for a complete request, headers and body, from its start "
+      "or its previous request's end; then it is closed unanswered (default 10)",
+      &deadline_arg, NULL, check_limit },
+};
+
+static void
+limits_apply(struct ov_http_cfg *hcfg)
+{
+    uint64_t n;
+    if (per_address_arg != NULL && ov_parse_u64(per_address_arg, strlen(per_address_arg), &n) == 0) {
+        hcfg->per_ip_limit = (unsigned)n;
+    }
+    if (deadline_arg != NULL && ov_parse_u64(deadline_arg, strlen(deadline_arg), &n) == 0) {
+        hcfg->deadline_s = (unsigned)n;
+    }
+}
+
+/* --listen, --data, --port-file, --init, --backup, --restore, then the server's own: one
+ * table for --help. */
 static int
 parse(const struct ov_server *s, int argc, char **argv, struct ov_server_args *args)
 {
@@ -28,16 +65,23 @@ parse(const struct ov_server *s, int argc, char **argv, struct ov_server_args *a
         { "--init", NULL,
           "begin a new, empty state although this server's keys exist (its database was "
           "lost: see README.md)", NULL, &args->init, NULL },
+        { "--backup", "FILE",
+          "copy the state, one consistent snapshot, to the new file FILE (0600) and exit; "
+          "works while the server runs", &args->backup, NULL, NULL },
+        { "--restore", "FILE",
+          "with the server stopped and its usual options: put the backup FILE in place as "
+          "the state (the current one moved aside) and exit", &args->restore, NULL, NULL },
     };
-    struct ov_cli_opt *opts = calloc(N_COMMON + s->n_opts, sizeof *opts);
+    struct ov_cli_opt *opts = calloc(N_COMMON + N_LIMITS + s->n_opts, sizeof *opts);
     if (opts == NULL) {
         return -OV_E_NOMEM;
     }
     memcpy(opts, common, sizeof common);
+    memcpy(opts + N_COMMON, limit_opts, sizeof limit_opts);
     if (s->n_opts > 0) {
-        memcpy(opts + N_COMMON, s->opts, s->n_opts * sizeof *opts);
+        memcpy(opts + N_COMMON + N_LIMITS, s->opts, s->n_opts * sizeof *opts);
     }
-    int rc = ov_cli_parse(argc, argv, s->summary, opts, N_COMMON + s->n_opts);
+    int rc = ov_cli_parse(argc, argv, s->summary, opts, N_COMMON + N_LIMITS + s->n_opts);
     free(opts);
     return rc;
 }
@@ -177,14 +221,16 @@ bind_state(struct ov_db *db, const char *prog, const uint8_t fp[32])
     return rc < 0 ? rc : 0;
 }
 
-/* --init: moves DIR/FILE, FILE-wal and FILE-shm, those that exist, to NAME.before-init-TIME. */
+/* --init and --restore: move DIR/FILE, FILE-wal and FILE-shm, those that exist, to
+ * NAME.STEM-TIME (never deleted: a state is not ours to discard). */
 static int
-move_aside(const char *prog, const char *dir, const char *file)
+move_aside(const char *prog, const char *dir, const char *file, const char *why,
+           const char *stem)
 {
     static const char *const suffixes[] = { "", "-wal", "-shm" };
     char from[4096], to[4200], tag[64];
     struct stat sb;
-    snprintf(tag, sizeof tag, ".before-init-%lld", (long long)time(NULL));
+    snprintf(tag, sizeof tag, ".%s-%lld", stem, (long long)time(NULL));
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         if (path_in(from, sizeof from, dir, file, suffixes[i]) != 0) {
             return -OV_E_TOO_BIG;
@@ -197,11 +243,11 @@ move_aside(const char *prog, const char *dir, const char *file)
             n = snprintf(to, sizeof to, "%s%s.%u", from, tag, k);
         }
         if (n < 0 || (size_t)n >= sizeof to || rename(from, to) != 0) {
-            fprintf(stderr, "%s: --init: cannot move %s aside: %s\n", prog, from,
+            fprintf(stderr, "%s: %s: cannot move %s aside: %s\n", prog, why, from,
                     strerror(errno));
             return -OV_E_IO;
         }
-        fprintf(stderr, "%s: --init: moved %s aside to %s\n", prog, from, to);
+        fprintf(stderr, "%s: %s: moved %s aside to %s\n", prog, why, from, to);
     }
     return 0;
 }
@@ -318,7 +364,7 @@ guard_state(const struct ov_server *s, const struct ov_server_args *args, enum k
     if (p.found == OV_DB_SCHEMA) {
         rc = check_bound(s, args, path, keys, fp, key.len > 0, &bound);
     } else if (lost || garbage) { /* and --init */
-        rc = move_aside(s->prog, dir, s->state_file);
+        rc = move_aside(s->prog, dir, s->state_file, "--init", "before-init");
         if (rc == 0) {
             fprintf(stderr, "%s: --init: %s %s: beginning a new, empty state\n", s->prog,
                     path, found);
@@ -342,6 +388,160 @@ guard_state(const struct ov_server *s, const struct ov_server_args *args, enum k
     return rc;
 }
 
+/* ------------------------------------------------------------- backup and restore */
+
+/* Gives tmp the name to, never over a file already there, durably. */
+static int
+install(const char *tmp, const char *to)
+{
+    int rc = renameat2(AT_FDCWD, tmp, AT_FDCWD, to, RENAME_NOREPLACE);
+    if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) { /* a file system without it */
+        rc = link(tmp, to);
+        rc = rc ? rc : unlink(tmp);
+    }
+    if (rc != 0) {
+        return errno == EEXIST ? -OV_E_EXISTS : -OV_E_IO;
+    }
+    return ov_fsync_dir_of(to);
+}
+
+/* --backup FILE: beside the running server (no lock taken, no key loaded). */
+static int
+backup(const struct ov_server *s, const struct ov_server_args *args)
+{
+    const char *file = args->backup;
+    char path[4096], tmp[4200], what[300];
+    struct ov_db_probe p;
+    struct ov_db_copied c;
+    struct stat sb;
+    int rc = path_in(path, sizeof path, args->data, s->state_file, "");
+    rc = rc ? rc : ov_db_probe(path, &p);
+    if (rc != 0) {
+        fprintf(stderr, "%s: --backup: cannot examine %s: %s\n", s->prog, path, ov_strerror(rc));
+        return rc;
+    }
+    if (p.found != OV_DB_SCHEMA) {
+        fprintf(stderr, "%s: --backup: nothing to back up: %s %s\n", s->prog, path,
+                found_text(&p, what, sizeof what));
+        return -OV_E_STATE;
+    }
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp", file);
+    if (lstat(file, &sb) == 0 || n < 0 || (size_t)n >= sizeof tmp) {
+        fprintf(stderr, "%s: --backup: %s %s: a backup never replaces a file; name a new one\n",
+                s->prog, file, n < 0 || (size_t)n >= sizeof tmp ? "is too long" : "exists");
+        return -OV_E_EXISTS;
+    }
+    rc = ov_db_copy(path, tmp, OV_DB_COPY_LIVE, &c);
+    if (rc == -OV_E_EXISTS) {
+        fprintf(stderr, "%s: --backup: %s (left by an interrupted backup?): remove it, or name "
+                        "another FILE\n", s->prog, c.detail);
+    } else if (rc != 0) {
+        fprintf(stderr, "%s: --backup: cannot copy %s to %s: %s (%s)\n", s->prog, path, tmp,
+                c.detail, ov_strerror(rc));
+    }
+    if (rc == 0) {
+        rc = install(tmp, file);
+        if (rc != 0) {
+            fprintf(stderr, "%s: --backup: cannot rename %s to %s: %s\n", s->prog, tmp, file,
+                    rc == -OV_E_EXISTS ? "it exists now" : strerror(errno));
+            unlink(tmp);
+        }
+    }
+    if (rc == 0) {
+        printf("%s: backed up %s to %s: %lld bytes (%lld pages), one consistent snapshot, "
+               "integrity_check ok\n",
+               s->prog, path, file, (long long)(c.pages * c.page_size), (long long)c.pages);
+    }
+    return rc;
+}
+
+/* --restore, when DIR held none of the key files: prepare made new ones just now, which
+ * no state can belong to. They go again (no server can use them: the lock is ours). */
+static int
+restore_without_keys(const struct ov_server *s, const char *dir)
+{
+    char path[4096];
+    for (const char *const *k = s->key_files; k != NULL && *k != NULL; k++) {
+        if (path_in(path, sizeof path, dir, *k, "") == 0) {
+            unlink(path);
+        }
+    }
+    fprintf(stderr, "%s: refusing --restore: %s holds none of this server's key files (%s...): "
+                    "put this deployment's key files back first, then restore (the keys made "
+                    "just now were removed)\n",
+            s->prog, dir, s->key_files[0]);
+    return -OV_E_STATE;
+}
+
+/* --restore FILE: the lock is held and the keys are loaded. */
+static int
+restore(const struct ov_server *s, const struct ov_server_args *args)
+{
+    static const char *const sides[] = { "", "-journal", "-wal", "-shm" };
+    const char *dir = args->data, *file = args->restore;
+    char path[4096], tmp[4096], side[4200], what[300];
+    struct ov_db_probe p;
+    struct ov_db_copied c;
+    uint8_t fp[32], was[32];
+    bool bound = false;
+    struct ov_bytes key = s->state_key != NULL ? s->state_key(s->app) : OV_BYTES(NULL, 0);
+    int rc = path_in(path, sizeof path, dir, s->state_file, "");
+    rc = rc ? rc : path_in(tmp, sizeof tmp, dir, s->state_file, ".restoring");
+    rc = rc ? rc : ov_db_probe(file, &p);
+    if (rc != 0) {
+        fprintf(stderr, "%s: --restore: cannot examine %s: %s\n", s->prog, file, ov_strerror(rc));
+        return rc;
+    }
+    if (p.found != OV_DB_SCHEMA) {
+        fprintf(stderr, "%s: refusing --restore: %s %s, not a backup of a state\n", s->prog,
+                file, found_text(&p, what, sizeof what));
+        return -OV_E_STATE;
+    }
+    for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++) { /* an interrupted restore's */
+        snprintf(side, sizeof side, "%s%s", tmp, sides[i]);
+        unlink(side);
+    }
+    rc = ov_db_copy(file, tmp, 0, &c); /* a backup: nobody writes it */
+    if (rc != 0) {
+        fprintf(stderr, "%s: refusing --restore: %s is not a whole database: %s (%s)\n",
+                s->prog, file, c.detail, ov_strerror(rc));
+        return rc;
+    }
+    memset(fp, 0, sizeof fp);
+    memset(was, 0, sizeof was);
+    if (key.len > 0) {
+        crypto_hash_sha256(fp, key.ptr, key.len);
+        rc = bound_key(tmp, was, &bound);
+    }
+    if (rc == 0 && bound && sodium_memcmp(was, fp, sizeof fp) != 0) {
+        char h_was[FP_HEX + 1], h_fp[FP_HEX + 1];
+        fp_hex(h_was, was);
+        fp_hex(h_fp, fp);
+        fprintf(stderr, "%s: refusing --restore: %s belongs to another deployment (it is bound "
+                        "to the key with SHA-256 %s..., this server's key is %s...)\n",
+                s->prog, file, h_was, h_fp);
+        rc = -OV_E_STATE;
+    } else if (rc != 0) {
+        fprintf(stderr, "%s: refusing --restore: cannot read the deployment binding of %s\n",
+                s->prog, file);
+    }
+    rc = rc ? rc : move_aside(s->prog, dir, s->state_file, "--restore", "replaced");
+    if (rc == 0 && (rc = install(tmp, path)) != 0) {
+        fprintf(stderr, "%s: --restore: cannot rename %s to %s: %s\n", s->prog, tmp, path,
+                strerror(errno));
+    }
+    if (rc != 0) {
+        unlink(tmp);
+        return rc;
+    }
+    printf("%s: restored %s from %s: %lld bytes (%lld pages), integrity_check ok, %s; start the "
+           "server as usual\n",
+           s->prog, path, file, (long long)(c.pages * c.page_size), (long long)c.pages,
+           bound ? "bound to this deployment"
+                 : "from before deployment bindings (bound to this one at the next start)");
+    return 0;
+}
+
 static int
 status_of(int rc)
 {
@@ -351,7 +551,7 @@ status_of(int rc)
 int
 ov_server_main(const struct ov_server *s, int argc, char **argv)
 {
-    struct ov_server_args args = { NULL, NULL, NULL, false };
+    struct ov_server_args args = { NULL, NULL, NULL, false, NULL, NULL };
     /* first, before any thread: every thread then inherits the blocked stop signals */
     if (ov_cli_signals_init() != 0) {
         return 1;
@@ -364,16 +564,43 @@ ov_server_main(const struct ov_server *s, int argc, char **argv)
         fprintf(stderr, "%s: --data DIR is required (see --help)\n", s->prog);
         return 2;
     }
+    bool guarded = s->state_file != NULL && s->state_open != NULL;
+    if ((args.backup != NULL) + (args.restore != NULL) + args.init > 1 ||
+        ((args.backup != NULL || args.restore != NULL) && !guarded)) {
+        fprintf(stderr, "%s: --backup, --restore and --init each go alone%s\n", s->prog,
+                guarded ? "" : ", and this server keeps no state");
+        return 2;
+    }
     umask(077); /* databases, WAL files and keys: the owner's alone */
+    if (args.backup != NULL) { /* beside the running server: no lock, no key */
+        return status_of(backup(s, &args));
+    }
     if (sodium_init() < 0 || ov_cli_harden() != 0 || ov_cli_data_dir(args.data) != 0) {
         return 1;
     }
-    bool guarded = s->state_file != NULL && s->state_open != NULL;
+    /* a restore takes the lock first: never beside a running server, nor while it prepares */
+    if (args.restore != NULL && ov_cli_lock_data_dir(args.data, s->prog) != 0) {
+        fprintf(stderr, "%s: --restore works only while the server is stopped: stop it, then "
+                        "restore\n", s->prog);
+        return 1;
+    }
     bool had_keys = guarded && key_file_in(s, args.data) != NULL;
     rc = s->prepare(s->app, &args);
     enum keys_were keys = had_keys ? KEYS_EXISTED
                                    : (guarded && key_file_in(s, args.data) != NULL ? KEYS_CREATED
                                                                                    : KEYS_NONE);
+    if (args.restore != NULL) {
+        if (rc == OV_SERVER_DONE) { /* a --print-* flag ended the run: nothing restored */
+            fprintf(stderr, "%s: --restore goes without --print-* flags\n", s->prog);
+            rc = OV_SERVER_USAGE;
+        }
+        if (keys == KEYS_CREATED) {
+            rc = restore_without_keys(s, args.data);
+        }
+        rc = rc ? rc : restore(s, &args);
+        s->stop(s->app);
+        return status_of(rc);
+    }
     if (rc != 0) {
         /* keys made just now get their database with them, also when the run ends here:
          * keys without a database then always mean a lost state */
@@ -398,6 +625,7 @@ ov_server_main(const struct ov_server *s, int argc, char **argv)
             fprintf(stderr, "%s: cannot start: %s\n", s->prog, ov_strerror(rc));
         }
         if (rc == 0) {
+            limits_apply(&hcfg);
             rc = serve(s, &args, &hcfg);
         }
     }

@@ -34,6 +34,21 @@
  * A key given outside DIR (a --key FILE) is not a key file of DIR: such a server cannot
  * tell its first start from a lost database, and starts empty when its database is
  * missing (the binding still refuses another deployment's).
+ *
+ * Backup and restore, each a run of its own that exits when done (0, or 1 saying why):
+ *   - `--backup FILE` runs beside the serving server (it takes no lock, loads no key): it
+ *     copies DIR/state_file, one consistent snapshot, into FILE.tmp (0600) with SQLite's
+ *     online backup API (ov_db_copy with OV_DB_COPY_LIVE: only SQLite opens the state, and
+ *     never checkpoints it, so the server keeps its locks and its WAL), checks it, fsyncs it
+ *     and renames it to FILE (never over a file). It refuses an existing FILE and a state
+ *     that is missing, empty or unreadable;
+ *   - `--restore FILE`, with the server's usual options, takes the data directory's lock
+ *     (so it refuses while the server runs), loads the keys, and refuses FILE unless it is
+ *     a whole database (integrity_check) not bound to another deployment, and refuses when
+ *     DIR held none of the key files (removing the ones prepare made just now). It moves
+ *     the current state (with its -wal and -shm) aside to DIR/state_file.replaced-TIME,
+ *     never deleting it, and puts a checked copy of FILE in its place (a temporary file in
+ *     DIR, fsync, rename, fsync of DIR). The next start is an ordinary one.
  */
 #ifndef OV_SERVER_H
 #define OV_SERVER_H
@@ -58,6 +73,8 @@ struct ov_server_args {
     const char *data;      /* required */
     const char *port_file; /* NULL: none */
     bool init;             /* --init: begin a new empty state although the keys exist */
+    const char *backup;    /* --backup FILE: copy the state to FILE and exit */
+    const char *restore;   /* --restore FILE: put FILE in place as the state and exit */
 };
 
 struct ov_server {

@@ -5,18 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/codec.h"
 #include "protocol/logreq.h"
 #include "infra/httpc.h"
 
 #define OV_LOGCLIENT_MAX_URL 1024
 #define OV_LOGCLIENT_RESP_MAX (OV_LOG_MAX_BATCH * 4096u)
+#define LOG_WINDOW_S 60u /* docs/PROTOCOL.md 4.1: a request's time within 60 s of the log's */
 
 struct ov_logclient {
     char url[OV_LOGCLIENT_MAX_URL];
     char producer[65];
     const struct ov_sign_key *key;
     struct ov_httpc *http;
+    int64_t skew_ms;  /* after a 403 stale_request: this clock minus the log's */
+    bool skew_known;
 };
 
 int
@@ -47,6 +51,43 @@ ov_logclient_free(struct ov_logclient *c)
     if (c != NULL) {
         ov_httpc_free(c->http);
         free(c);
+    }
+}
+
+/* The log's clock from its stale_request answer ("time", ms; else the Date header, to the
+ * second) against ours now: the skew the explanation gives. */
+static void
+note_skew(struct ov_logclient *c, json_t *root, const struct ov_httpc_resp *resp)
+{
+    json_t *t = json_object_get(root, "time");
+    uint64_t log_ms = 0;
+    c->skew_known = json_is_integer(t) && json_integer_value(t) > 0;
+    if (c->skew_known) {
+        log_ms = (uint64_t)json_integer_value(t);
+    } else {
+        c->skew_known = ov_httpc_resp_date_ms(resp, &log_ms) == 0;
+    }
+    uint64_t now = ov_now_ms();
+    c->skew_ms = now >= log_ms ? (int64_t)(now - log_ms) : -(int64_t)(log_ms - now);
+}
+
+void
+ov_logclient_explain(const struct ov_logclient *c, int rc, const struct ov_log_ack *ack,
+                     char *buf, size_t len)
+{
+    if (rc != -OV_E_HTTP) {
+        snprintf(buf, len, "%s", ov_strerror(rc));
+    } else if (ack->status == 0) {
+        snprintf(buf, len, "no answer from the log (%s)", c != NULL ? ov_httpc_errmsg(c->http) : "");
+    } else if (strcmp(ack->reason, "stale_request") == 0 && c != NULL && c->skew_known) {
+        uint64_t off = c->skew_ms < 0 ? (uint64_t)-c->skew_ms : (uint64_t)c->skew_ms;
+        snprintf(buf, len, "stale_request (HTTP %u): this machine's clock is %llu.%llu s %s the "
+                 "log's, and the log takes requests at most %u s off: fix this machine's clock "
+                 "(NTP), or the log's if it is the wrong one", ack->status,
+                 (unsigned long long)(off / 1000), (unsigned long long)(off % 1000 / 100),
+                 c->skew_ms < 0 ? "behind" : "ahead of", LOG_WINDOW_S);
+    } else {
+        snprintf(buf, len, "%s (HTTP %u)", ack->reason, ack->status);
     }
 }
 
@@ -90,6 +131,9 @@ ov_logclient_append_hashed(struct ov_logclient *c, const struct ov_bytes *entrie
         json_t *root = json_loadb((const char *)resp.body.ptr, resp.body.len, 0, &e);
         const char *reason = json_string_value(json_object_get(root, "error"));
         snprintf(ack->reason, sizeof ack->reason, "%s", reason ? reason : "unknown");
+        if (reason != NULL && strcmp(reason, "stale_request") == 0) {
+            note_skew(c, root, &resp);
+        }
         json_decref(root);
         rc = -OV_E_HTTP;
     }

@@ -31,6 +31,12 @@ void ov_logclient_free(struct ov_logclient *c);
  * parse or does not match the request. */
 OV_MUST_CHECK int ov_logclient_append(struct ov_logclient *c, const struct ov_bytes *entries,
                                       size_t n, bool wait_checkpoint, struct ov_log_ack *ack);
+/* After an append that returned rc: one line for people saying why, into buf. The log's
+ * reason and status; for 403 stale_request also how far this machine's clock is from the
+ * log's (the answer's "time", else its Date header) and what to fix; for no answer,
+ * libcurl's description; otherwise ov_strerror(rc). */
+void ov_logclient_explain(const struct ov_logclient *c, int rc, const struct ov_log_ack *ack,
+                          char *buf, size_t len);
 /* The same for a caller that has the entries' leaf hashes already (n × OV_HASH_LEN bytes):
  * the answer is checked against those rather than hashing every entry again. */
 OV_MUST_CHECK int ov_logclient_append_hashed(struct ov_logclient *c, const struct ov_bytes *entries,

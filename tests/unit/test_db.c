@@ -2,6 +2,7 @@
  * migrations by user_version, prepared statements, transactions (commit, rollback, busy
  * retry and budget), UNIQUE -> -OV_E_CONFLICT, two threads with their own connections,
  * and column checks that refuse rows of the wrong shape. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -408,7 +409,22 @@ test_err_map(void)
     CHECK_EQ_INT(ov_db_err(SQLITE_CONSTRAINT_FOREIGNKEY), -OV_E_DB);
     CHECK_EQ_INT(ov_db_err(SQLITE_IOERR_FSYNC), -OV_E_IO);
     CHECK_EQ_INT(ov_db_err(SQLITE_NOMEM), -OV_E_NOMEM);
-    CHECK_EQ_INT(ov_db_err(SQLITE_CORRUPT), -OV_E_DB);
+    /* the operator's causes have their own codes (issue 23: not io_error, not "in use") */
+    CHECK_EQ_INT(ov_db_err(SQLITE_FULL), -OV_E_FULL);
+    CHECK_EQ_INT(ov_db_err(SQLITE_READONLY), -OV_E_READ_ONLY);
+    CHECK_EQ_INT(ov_db_err(SQLITE_READONLY_DBMOVED), -OV_E_READ_ONLY);
+    CHECK_EQ_INT(ov_db_err(SQLITE_CORRUPT), -OV_E_CORRUPT);
+    CHECK_EQ_INT(ov_db_err(SQLITE_NOTADB), -OV_E_CORRUPT);
+    CHECK_EQ_INT(ov_err_errno(ENOSPC, -OV_E_IO), -OV_E_FULL);
+    CHECK_EQ_INT(ov_err_errno(EDQUOT, -OV_E_IO), -OV_E_FULL);
+    CHECK_EQ_INT(ov_err_errno(EROFS, -OV_E_IO), -OV_E_READ_ONLY);
+    CHECK_EQ_INT(ov_err_errno(EIO, -OV_E_IO), -OV_E_IO);
+    CHECK(strcmp(ov_strerror(-OV_E_FULL), "disk_full") == 0);
+    CHECK(strcmp(ov_strerror(-OV_E_READ_ONLY), "read_only") == 0);
+    CHECK(strcmp(ov_strerror(-OV_E_CORRUPT), "db_corrupt") == 0);
+    for (int e = 0; e < OV_E_COUNT; e++) { /* every code has its name */
+        CHECK(strcmp(ov_strerror(-e), "unknown_error") != 0 && ov_strerror(-e)[0] != '\0');
+    }
 }
 
 /* ---- two threads, each with its own connection, increment one counter */
