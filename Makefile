@@ -142,13 +142,15 @@ layers:
 test: all $(UNIT_BINS) $(REGRESS_BINS) $(TOOL_BINS)
 	@BUILD=$(BUILD) tests/run.sh $(T)
 
+# the builds use every core (the tests themselves run one at a time)
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check:
-	$(MAKE) test
-	$(MAKE) test BUILD=build/asan CFLAGS="-O1 -g" \
+	$(MAKE) -j$(JOBS) test
+	$(MAKE) -j$(JOBS) test BUILD=build/asan CFLAGS="-O1 -g" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
 asan:
-	$(MAKE) test BUILD=build/asan CFLAGS="-O1 -g" \
+	$(MAKE) -j$(JOBS) test BUILD=build/asan CFLAGS="-O1 -g" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
 bench: all $(BENCH_BINS) $(TOOL_BINS)
