@@ -132,7 +132,12 @@ check "each backup is the moment it was taken: the log's third holds more entrie
 citizen() { # N
     w=$T/w/c$1.wallet
     $OV --wallet "$w" init $INIT >/dev/null 2>&1 || return 0
-    $OV --wallet "$w" enroll --code "$(code "$1")" >/dev/null 2>&1 || return 0
+    # while the servers are down, a citizen runs the same command again a little later (a
+    # worker that skipped everyone meanwhile would leave no load for after the restart)
+    t=0
+    until $OV --wallet "$w" enroll --code "$(code "$1")" >/dev/null 2>&1; do
+        t=$((t + 1)); [ $t -lt 20 ] || return 0; sleep 0.25
+    done
     echo "enrolled $1" >> "$T/acks"
     $OV --wallet "$w" fetch >/dev/null 2>&1
     $OV --wallet "$w" vote vote p2-mixed-plan >/dev/null 2>&1 && echo "voted $1" >> "$T/acks"
