@@ -200,16 +200,14 @@ start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
     rc = rc ? rc : vf_sender_start(app);
     g.sending = rc == 0;
     rc = rc ? rc : vf_follower_start(app);
-    unsigned max_conns = (unsigned)u64_or(g.conns, 4000);
+    unsigned max_conns = (unsigned)u64_or(g.conns, OV_HTTP_DEFAULT_CONN_LIMIT);
     hcfg->routes = vf_routes;
     hcfg->n_routes = vf_n_routes;
     hcfg->user = app;
     hcfg->n_threads = (unsigned)u64_or(g.threads, 0);
     hcfg->conn_limit = max_conns;
-    hcfg->per_ip_limit = max_conns; /* a platform is one address with many connections */
     /* headers and a 4 KiB body: libmicrohttpd zeroes this pool on every request */
     hcfg->memory_limit = 16 * 1024;
-    hcfg->poll = true; /* long, suspended requests: see core/infra/http.c */
     return rc;
 }
 
@@ -278,7 +276,9 @@ static const struct ov_cli_opt opts[] = {
     { "--proof-window", "N", "log entries kept for local inclusion proofs (default 1048576)",
       &g.window, NULL, check_u32 },
     { "--threads", "N", "HTTP worker threads (default: cores)", &g.threads, NULL, check_u32 },
-    { "--max-conns", "N", "concurrent connections, also from one address (default 4000)",
+    { "--max-conns", "N",
+      "concurrent connections in all (default 12288; a platform relaying from one address "
+      "needs --exempt-addresses)",
       &g.conns, NULL, check_u32 },
     { "--print-producer-key", NULL,
       "print the line for the log's --producers file (\"verifier <key>\") and exit", NULL,

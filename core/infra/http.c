@@ -1,6 +1,7 @@
 #include "infra/http.h"
 
 #include <malloc.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -16,6 +17,8 @@
 #include <microhttpd.h>
 #include <sodium.h>
 #include <sqlite3.h>
+
+#include "infra/peers.h"
 
 #define N_CODES 500 /* statuses 100..599 */
 #define STATS_LABELS_MAX 384
@@ -44,6 +47,8 @@ struct conn {
     uint64_t since_ns;
     int fd;
     bool reading; /* on the reading list; guarded by srv->cmu */
+    bool counted; /* in srv->peers */
+    struct ov_peer peer;
 };
 
 struct ov_http {
@@ -79,7 +84,8 @@ struct ov_http {
     unsigned n_open, peak_open; /* connections; the most since the last trim */
     bool trim_due;
     uint64_t deadline_ns;
-    unsigned conn_limit, per_ip_limit; /* as given to libmicrohttpd */
+    unsigned conn_limit, per_ip_limit; /* as given to libmicrohttpd, and to peers */
+    struct ov_peers *peers; /* connections per address (libmicrohttpd's has no exemptions) */
     bool quiet;
     struct ov_gauge *conns_open;
     struct ov_counter *cut_deadline, *refused;
@@ -764,6 +770,14 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
             return; /* untracked: only the idle timeout applies to it */
         }
         c->fd = info->connect_fd;
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (ci != NULL && ci->client_addr != NULL) {
+            const struct sockaddr *sa = ci->client_addr;
+            c->peer = ov_peer_of(sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                               : sizeof(struct sockaddr_in));
+            c->counted = ov_peers_open(srv->peers, &c->peer) == 0;
+        }
         pthread_mutex_lock(&srv->cmu);
         conn_list(srv, c);
         srv->n_open++;
@@ -783,6 +797,9 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
             pthread_cond_signal(&srv->ccv);
         }
         pthread_mutex_unlock(&srv->cmu);
+        if (c->counted) {
+            ov_peers_close(srv->peers, &c->peer);
+        }
         *socket_context = NULL;
         free(c);
         ov_gauge_add(srv->conns_open, -1);
@@ -886,6 +903,25 @@ mhd_log(void *cls, const char *fmt, va_list ap)
     if (!srv->quiet) {
         log_window(srv);
     }
+}
+
+/* The per-address limit, at accept: libmicrohttpd closes the socket when this says no.
+ * A connection counts from its STARTED notification (on_connection), which follows on
+ * the same pool thread, so the limit is passed by at most one connection a pool thread. */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    struct ov_http *srv = cls;
+    struct ov_peer who = ov_peer_of(addr, len);
+    if (ov_peers_admit(srv->peers, &who)) {
+        return MHD_YES;
+    }
+    ov_counter_add(srv->refused, 1);
+    atomic_fetch_add(&srv->refused_unlogged, 1);
+    if (!srv->quiet) {
+        log_window(srv);
+    }
+    return MHD_NO;
 }
 
 /* ---- the access callback ------------------------------------------------------------ */
@@ -1323,7 +1359,7 @@ sync_init(struct ov_http *srv)
 /* The connection limits, fitted to the open-file limit: its soft limit is raised (up to
  * the hard one) to the total plus OV_HTTP_FD_RESERVE for everything else the process
  * opens. When the hard limit is lower, the total is lowered to fit, and said. */
-static void
+static int
 limits_init(struct ov_http *srv, const struct ov_http_cfg *cfg)
 {
     unsigned total = cfg->conn_limit ? cfg->conn_limit : OV_HTTP_DEFAULT_CONN_LIMIT;
@@ -1353,37 +1389,37 @@ limits_init(struct ov_http *srv, const struct ov_http_cfg *cfg)
     srv->deadline_ns =
         (uint64_t)(cfg->deadline_s ? cfg->deadline_s : OV_HTTP_DEFAULT_DEADLINE_S) * 1000000000u;
     srv->quiet = cfg->quiet;
+    return ov_peers_new(srv->per_ip_limit, cfg->exempt, &srv->peers);
 }
 
 /* STRICT_FOR_CLIENT 1: a Host header is required of HTTP/1.1 and whitespace before a
  * header's colon is refused, as RFC 9112 §3.2 and §5.1 demand of servers; lenient
  * parsing there is what request smuggling feeds on.
  *
- * epoll, or poll() when cfg->poll. poll() walks every connection at each wake-up: the
- * log's tile reads, cheap requests, ran 115-120k/s with epoll against 105-112k with poll
- * (back to back). A server whose requests are long and suspended (the verifier) gains
- * with poll(): no epoll_ctl at each suspend and resume (1-7 % more actions a second), and
- * no stall. With epoll, libmicrohttpd 0.9.75 left the verifier's connections unread when
- * 128 clients connected and then sent their actions at once (5 stalls in ~45 runs, each
- * until another connection came or the 30 s timeout; none in 52 runs with poll). Bursts
- * from a Python client stalled neither it nor the log (60 runs); the cause, inside
- * libmicrohttpd, was not found. */
+ * epoll for every server. poll() walks every connection at each wake-up and accepts one
+ * connection per turn: under a flood of 10,000 idle connections from 40 addresses a
+ * normal client waited 0.4-2 s for the verifier with poll(), 2-5 ms with epoll. The log's
+ * tile reads, cheap requests, ran 115-120k/s with epoll against 105-112k with poll. The
+ * verifier, whose requests are suspended, counted ~4 % fewer actions a second with epoll
+ * (an epoll_ctl at each suspend and resume). An earlier build saw epoll leave a burst of
+ * 128 new connections unread (5 stalls in ~45 runs); the same burst ran 60 times without a
+ * stall on this build (vtool load --conns 128 --batch 16, fresh servers each 4 runs). */
 static int
 daemon_start(struct ov_http *srv, const struct ov_http_cfg *cfg, struct ov_addr *addr)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned n_threads = cfg->n_threads ? cfg->n_threads : (cores > 0 ? (unsigned)cores : 1);
     /* the error log always, through mhd_log: it counts refusals, and drops the rest if quiet */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | (cfg->poll ? MHD_USE_POLL : MHD_USE_EPOLL) |
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
                      (ov_addr_is_ipv6(addr) ? (unsigned)MHD_USE_IPv6 : 0u);
     /* the logger first: libmicrohttpd logs through the default one until it meets it */
     srv->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+        flags, 0, on_accept, srv, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr->ss,
         MHD_OPTION_THREAD_POOL_SIZE, n_threads, MHD_OPTION_CONNECTION_TIMEOUT,
         cfg->timeout_s ? cfg->timeout_s : OV_HTTP_DEFAULT_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
-        srv->conn_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->per_ip_limit,
+        srv->conn_limit,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         cfg->memory_limit ? cfg->memory_limit : (size_t)OV_HTTP_DEFAULT_MEMORY_LIMIT,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
@@ -1420,8 +1456,8 @@ ov_http_start(const struct ov_http_cfg *cfg, struct ov_http **out)
     }
     srv->user = cfg->user;
     srv->precheck = cfg->precheck;
-    limits_init(srv, cfg);
-    rc = metrics_init(srv, cfg->metrics);
+    rc = limits_init(srv, cfg);
+    rc = rc ? rc : metrics_init(srv, cfg->metrics);
     rc = rc ? rc : routes_init(srv, cfg);
     if (rc == 0 && pthread_create(&srv->timer, NULL, timer_main, srv) != 0) {
         rc = -OV_E_NOMEM;
@@ -1468,6 +1504,7 @@ ov_http_stop(struct ov_http *srv)
     if (srv->d != NULL) {
         MHD_stop_daemon(srv->d); /* CLOSED for each connection frees its struct conn */
     }
+    ov_peers_free(srv->peers);
     if (srv->own_metrics) {
         ov_metrics_free(srv->metrics);
     }

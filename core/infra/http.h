@@ -26,7 +26,8 @@
  *
  * Connections (docs/PROTOCOL.md §6). A flood from many addresses must not take every
  * connection, nor keep them: at most per_ip_limit connections from one address (default
- * 256; more are closed at accept), at most conn_limit in all (default 12,288 = 48 x 256,
+ * 256; more are closed at accept; the addresses in `exempt`, relays of many people, are
+ * not held to it: infra/peers.h), at most conn_limit in all (default 12,288 = 48 x 256,
  * so 40 addresses at their limit leave 2,048 for everyone else; past it new connections
  * wait in the listen queue). Each request must be complete (headers and body) within
  * deadline_s (default 10 s) of the connection's start or of the end of its previous
@@ -39,13 +40,14 @@
  * that it lowers conn_limit to fit and says so on stderr. Memory: libmicrohttpd keeps a
  * pool of memory_limit bytes per connection (default 64 KiB; zeroed after each request,
  * so resident once a connection has served one), so the pools take at most conn_limit x
- * memory_limit (768 MiB with the defaults; the verifier: 4,000 x 16 KiB = 62.5 MiB),
+ * memory_limit (768 MiB with the defaults; the verifier: 12,288 x 16 KiB = 192 MiB),
  * plus about 1 KiB of libmicrohttpd's and the frame's state per connection; when the
  * connections open fall to half their peak (of 1,024 or more), the frame hands the freed
  * memory back to the system (malloc_trim), so repeated floods do not ratchet it up.
- * With poll() (cfg.poll), libmicrohttpd 0.9.75 accepts one connection per turn of its loop,
- * and a turn walks every connection: a flood that keeps reconnecting what is refused or
- * cut makes a normal client wait in the listen queue (tests/bench/bench_flood.sh).
+ * libmicrohttpd runs with epoll: in poll() mode it accepts one connection per turn of its
+ * loop, and a turn walks every connection, so a flood that keeps reconnecting what is
+ * refused or cut made a normal client wait seconds in the listen queue
+ * (tests/bench/bench_flood.sh).
  *
  * Metrics (Prometheus, served at /metrics): http_requests_total{method,route,code},
  * http_request_duration_seconds{method,route} (first byte of request to completion),
@@ -104,10 +106,10 @@ struct ov_http_cfg {
     unsigned deadline_s;        /* for a complete request (headers, body); 0: default */
     unsigned conn_limit;        /* 0: default */
     unsigned per_ip_limit;      /* from one address (capped at conn_limit); 0: default */
+    const char *exempt;         /* addresses not held to per_ip_limit (infra/peers.h) */
     size_t memory_limit;        /* per connection; 0: default */
     struct ov_metrics *metrics; /* NULL: the server makes (and frees) its own */
     bool quiet;                 /* no libmicrohttpd error log (fuzz/bench) */
-    bool poll;                  /* poll() instead of epoll (see daemon_start in http.c) */
     /* Optional: runs for every routed request once its headers are in, before any body is
      * read. It returns 0 to go on, or replies (or returns a negative ov_err) to refuse the
      * request at once, so an unauthenticated client cannot make the server buffer bodies. */

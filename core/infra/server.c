@@ -12,14 +12,15 @@
 #include <sodium.h>
 
 #include "infra/addr.h"
+#include "infra/peers.h"
 #include "base/codec.h"
 
 #define N_COMMON 6
 
 /* The connection limits any server takes (core/infra/http.h, "Connections"); set on the
  * HTTP configuration after the server's start callback, so they override its own. */
-#define N_LIMITS 2
-static const char *per_address_arg, *deadline_arg;
+#define N_LIMITS 3
+static const char *per_address_arg, *exempt_arg, *deadline_arg;
 
 static int
 check_limit(const char *v)
@@ -30,8 +31,12 @@ check_limit(const char *v)
 
 static const struct ov_cli_opt limit_opts[N_LIMITS] = {
     { "--max-conns-per-address", "N",
-      "connections from one address; more are refused (default 256; the verifier: its "
-      "--max-conns)", &per_address_arg, NULL, check_limit },
+      "connections from one address; more are refused (default 256)", &per_address_arg,
+      NULL, check_limit },
+    { "--exempt-addresses", "LIST",
+      "addresses not held to --max-conns-per-address, comma-separated, each ADDR or "
+      "ADDR/BITS: a platform or reverse proxy that relays many people (default none)",
+      &exempt_arg, NULL, ov_peers_check },
     { "--request-deadline", "S",
       "seconds a connection has for a complete request, headers and body, from its start "
       "or its previous request's end; then it is closed unanswered (default 10)",
@@ -44,6 +49,9 @@ limits_apply(struct ov_http_cfg *hcfg)
     uint64_t n;
     if (per_address_arg != NULL && ov_parse_u64(per_address_arg, strlen(per_address_arg), &n) == 0) {
         hcfg->per_ip_limit = (unsigned)n;
+    }
+    if (exempt_arg != NULL) {
+        hcfg->exempt = exempt_arg;
     }
     if (deadline_arg != NULL && ov_parse_u64(deadline_arg, strlen(deadline_arg), &n) == 0) {
         hcfg->deadline_s = (unsigned)n;

@@ -6,7 +6,7 @@
 # their request are cut at the request deadline (--request-deadline 2 here, the default is
 # 10 s), also while they trickle bytes, as the tool sees and http_connections_cut_total
 # counts; one address past --max-conns-per-address is refused at accept
-# (http_connections_refused_total). Timings are not asserted here (tests/bench/
+# (http_connections_refused_total), unless --exempt-addresses names it. Timings are not asserted here (tests/bench/
 # bench_flood.sh measures them), only behaviour.
 . tests/e2e/lib/common.sh
 FL=$BUILD/tools/flood
@@ -31,7 +31,9 @@ start_server log LPORT $BUILD/onevoice-log --data "$T/log" --producers "$T/produ
 L=http://127.0.0.1:$LPORT
 start_server iss IPORT $BUILD/onevoice-issuer --data "$T/iss" --log "$L" --log-vkey "$VK" \
     --name issuer.example --idps "$T/idps" $LIM
-start_server ver VPORT $BUILD/onevoice-verifier --data "$T/v" --log "$L" --log-vkey "$VK" $LIM
+# 127.0.0.200-207: a platform relaying many citizens
+start_server ver VPORT $BUILD/onevoice-verifier --data "$T/v" --log "$L" --log-vkey "$VK" $LIM \
+    --exempt-addresses 127.0.0.200/29,::1
 SERVERS="wit:$WPORT:/add-checkpoint log:$LPORT:/add iss:$IPORT:/enroll ver:$VPORT:/actions"
 
 field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$1"; }
@@ -110,6 +112,23 @@ for s in $SERVERS; do
     check_eq "$name: /healthz answered meanwhile" "$(field "$f" failed)" 0
     check "$name counts the refused connections" \
         ge "$(metric "$port" 'http_connections_refused_total{reason="limit"}')" 50
+done
+
+# --- an exempt address is not held to the limit ---------------------------------------------
+drained "$VPORT"
+$FL "127.0.0.1:$VPORT" --mode idle --conns 150 --addrs 1 --first 203 --seconds 1 \
+    --reconnect-ms 0 --healthz-ms 20 > "$T/ver.exempt" 2>&1
+check_eq "an exempt address (127.0.0.203 in 127.0.0.200/29) holds 150 connections" \
+    "$(field "$T/ver.exempt" held_max)" 150
+check_eq "none of them refused" "$(field "$T/ver.exempt" refused)" 0
+drained "$VPORT"
+$FL "127.0.0.1:$VPORT" --mode idle --conns 150 --addrs 1 --first 208 --seconds 1 \
+    --reconnect-ms 0 --healthz-ms 20 > "$T/ver.beside" 2>&1
+check_eq "the address just past the prefix (127.0.0.208) is held to 100" \
+    "$(field "$T/ver.beside" held_max)" 100
+for bad in 127.0.0.1/33 localhost 10.0.0.0/8,; do
+    check_eq "--exempt-addresses $bad: refused at start (exit 2)" \
+        "$($BUILD/onevoice-verifier --data "$T/v" --exempt-addresses "$bad" >/dev/null 2>&1; echo $?)" 2
 done
 
 # --- a request that finishes in time is served; the servers still serve --------------------

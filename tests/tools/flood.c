@@ -1,12 +1,13 @@
 /* flood: a connection flood against one server, with a normal client beside it.
  *
- *   flood HOST:PORT [--mode idle|slowloris|slowbody] [--conns N] [--addrs M] [--seconds S]
+ *   flood HOST:PORT [--mode idle|slowloris|slowbody] [--conns N] [--addrs M] [--first K]
+ *         [--seconds S]
  *         [--trickle-ms MS] [--reconnect-ms MS] [--healthz-ms MS] [--timeout-ms MS]
  *         [--path PATH] [--body-len N] [--settle-ms MS]
  *
  * Opens N connections (default 1000) spread over M source addresses (default 40):
- * connection i binds 127.0.0.(2 + i % M) (all of 127/8 is loopback on Linux), so the
- * server sees M clients. Modes:
+ * connection i binds 127.0.0.(K + i % M), K 2 by default (all of 127/8 is loopback on
+ * Linux), so the server sees M clients. Modes:
  *   idle       connect and send nothing;
  *   slowloris  send a GET's headers one byte every --trickle-ms (default 2000), never ending
  *              them (a header value that grows for ever);
@@ -62,7 +63,7 @@ struct slot {
 static struct {
     enum mode mode;
     struct sockaddr_in dst;
-    unsigned n, addrs;
+    unsigned n, addrs, first;
     double trickle_s, reconnect_s;
     char script[512]; /* what a connection sends first (then 'a' for ever, slowloris) */
     size_t script_len;
@@ -79,7 +80,7 @@ static void
 usage(void)
 {
     fprintf(stderr, "usage: flood HOST:PORT [--mode idle|slowloris|slowbody] [--conns N] "
-                    "[--addrs M] [--seconds S] [--trickle-ms MS] [--reconnect-ms MS] "
+                    "[--addrs M] [--first K] [--seconds S] [--trickle-ms MS] [--reconnect-ms MS] "
                     "[--healthz-ms MS] [--timeout-ms MS] [--path PATH] [--body-len N] "
                     "[--settle-ms MS]\n");
     exit(1);
@@ -152,7 +153,7 @@ slot_open(unsigned i, double now)
     setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct sockaddr_in src = {.sin_family = AF_INET};
-    src.sin_addr.s_addr = htonl(0x7f000002u + i % F.addrs);
+    src.sin_addr.s_addr = htonl(0x7f000000u + F.first + i % F.addrs);
     if (bind(fd, (struct sockaddr *)&src, sizeof src) != 0 ||
         (connect(fd, (struct sockaddr *)&F.dst, sizeof F.dst) != 0 && errno != EINPROGRESS)) {
         F.conn_err++;
@@ -353,6 +354,7 @@ main(int argc, char **argv)
                                               : (usage(), IDLE);
     F.n = (unsigned)atoi(opt(argc, argv, "--conns", "1000"));
     F.addrs = (unsigned)atoi(opt(argc, argv, "--addrs", "40"));
+    F.first = (unsigned)atoi(opt(argc, argv, "--first", "2"));
     double seconds = atof(opt(argc, argv, "--seconds", "5"));
     F.trickle_s = atof(opt(argc, argv, "--trickle-ms", "2000")) / 1000;
     F.reconnect_s = atof(opt(argc, argv, "--reconnect-ms", "1000")) / 1000;
@@ -361,7 +363,7 @@ main(int argc, char **argv)
                         .timeout_s = atof(opt(argc, argv, "--timeout-ms", "5000")) / 1000};
     const char *path = opt(argc, argv, "--path", "/");
     unsigned body_len = (unsigned)atoi(opt(argc, argv, "--body-len", "1000"));
-    if (F.addrs == 0 || F.addrs > 250 || seconds <= 0 || F.trickle_s <= 0) {
+    if (F.addrs == 0 || F.first < 2 || F.first + F.addrs > 255 || seconds <= 0 || F.trickle_s <= 0) {
         usage();
     }
     int n = F.mode == SLOWBODY
