@@ -91,6 +91,41 @@ issuer_logcheck(struct issuer_app *app, struct ov_db *db, struct ov_httpc *http,
 }
 
 int
+issuer_logcheck_copy(const char *file, char *why, size_t len)
+{
+    static const char *const sql[2] = {
+        "SELECT count(*) FROM counters WHERE name = 'log_base'",
+        "SELECT count(*) FROM (SELECT 1 FROM outbox LIMIT 1)",
+    };
+    sqlite3 *conn = NULL;
+    int64_t n[2] = {0, 0};
+    int rc = sqlite3_open_v2(file, &conn, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    for (int q = 0; q < 2 && rc == SQLITE_OK; q++) {
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(conn, sql[q], -1, &st, NULL);
+        rc = rc == SQLITE_OK ? sqlite3_step(st) : rc;
+        if (rc == SQLITE_ROW) {
+            n[q] = sqlite3_column_int64(st, 0);
+            rc = SQLITE_OK;
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_close_v2(conn);
+    if (rc != SQLITE_OK) {
+        return -OV_E_DB;
+    }
+    if (n[0] == 0 && n[1] == 0) {
+        snprintf(why, len,
+                 "%s was never checked against the log (it records no base count and no "
+                 "outbox row), so once restored it could not tell the log's entries from "
+                 "before it from those made after it: start the issuer with its log "
+                 "reachable until it serves, then take the backup", file);
+        return 1;
+    }
+    return 0;
+}
+
+int
 issuer_log_gate(struct ov_req *rq)
 {
     struct issuer_app *app = ov_req_user(rq);

@@ -27,6 +27,14 @@ enum issuer_log_state {
 OV_MUST_CHECK int issuer_logcheck(struct issuer_app *app, struct ov_db *db, struct ov_httpc *http,
                                   const char *url, const char *producer, char *why, size_t len);
 
+/* Whether a copy of issuer.db (a backup, a file to restore) can stand for the state: a
+ * database with no base and no outbox row was never checked against the log, and when it
+ * came back its first check would take everything the log then holds as from before it
+ * (as for --init), hiding the enrollments and issuances made after the copy. So such a
+ * copy is refused (1, why filled); 0 otherwise, < 0 unreadable. ov_server's
+ * state_copy_check. */
+OV_MUST_CHECK int issuer_logcheck_copy(const char *file, char *why, size_t len);
+
 /* For a write handler's first lines: 1 go on; otherwise it has replied or waits. */
 OV_MUST_CHECK int issuer_log_gate(struct ov_req *rq);
 

@@ -366,6 +366,7 @@ main(int argc, char **argv)
         .state_open = issuer_store_open,
         .key_files = key_files,
         .state_key = state_key,
+        .state_copy_check = issuer_logcheck_copy,
     };
     return ov_server_main(&spec, argc, argv);
 }

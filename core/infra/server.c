@@ -413,6 +413,22 @@ install(const char *tmp, const char *to)
     return ov_fsync_dir_of(to);
 }
 
+/* The server's own judgement of a copy (state_copy_check): 0, or refused (said). */
+static int
+copy_check(const struct ov_server *s, const char *copy, const char *what)
+{
+    char why[512] = "";
+    int rc = s->state_copy_check != NULL ? s->state_copy_check(copy, why, sizeof why) : 0;
+    if (rc == 1) {
+        fprintf(stderr, "%s: refusing %s: %s\n", s->prog, what, why);
+        return -OV_E_STATE;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s: cannot examine %s: %s\n", s->prog, what, copy, ov_strerror(rc));
+    }
+    return rc;
+}
+
 /* --backup FILE: beside the running server (no lock taken, no key loaded). */
 static int
 backup(const struct ov_server *s, const struct ov_server_args *args)
@@ -446,6 +462,8 @@ backup(const struct ov_server *s, const struct ov_server_args *args)
     } else if (rc != 0) {
         fprintf(stderr, "%s: --backup: cannot copy %s to %s: %s (%s)\n", s->prog, path, tmp,
                 c.detail, ov_strerror(rc));
+    } else if ((rc = copy_check(s, tmp, "--backup")) != 0) {
+        unlink(tmp);
     }
     if (rc == 0) {
         rc = install(tmp, file);
@@ -533,6 +551,7 @@ restore(const struct ov_server *s, const struct ov_server_args *args)
         fprintf(stderr, "%s: refusing --restore: cannot read the deployment binding of %s\n",
                 s->prog, file);
     }
+    rc = rc ? rc : copy_check(s, tmp, "--restore");
     rc = rc ? rc : move_aside(s->prog, dir, s->state_file, "--restore", "replaced");
     if (rc == 0 && (rc = install(tmp, path)) != 0) {
         fprintf(stderr, "%s: --restore: cannot rename %s to %s: %s\n", s->prog, tmp, path,

@@ -39,12 +39,13 @@
  *   - `--backup FILE` runs beside the serving server (it takes no lock, loads no key): it
  *     copies DIR/state_file, one consistent snapshot, into FILE.tmp (0600) with SQLite's
  *     online backup API (ov_db_copy with OV_DB_COPY_LIVE: only SQLite opens the state, and
- *     never checkpoints it, so the server keeps its locks and its WAL), checks it, fsyncs it
- *     and renames it to FILE (never over a file). It refuses an existing FILE and a state
+ *     never checkpoints it, so the server keeps its locks and its WAL), checks it (and
+ *     state_copy_check, if any), fsyncs it and renames it to FILE (never over a file). It refuses an existing FILE and a state
  *     that is missing, empty or unreadable;
  *   - `--restore FILE`, with the server's usual options, takes the data directory's lock
  *     (so it refuses while the server runs), loads the keys, and refuses FILE unless it is
- *     a whole database (integrity_check) not bound to another deployment, and refuses when
+ *     a whole database (integrity_check) not bound to another deployment (nor one that
+ *     state_copy_check refuses), and refuses when
  *     DIR held none of the key files (removing the ones prepare made just now). It moves
  *     the current state (with its -wal and -shm) aside to DIR/state_file.replaced-TIME,
  *     never deleting it, and puts a checked copy of FILE in its place (a temporary file in
@@ -109,6 +110,10 @@ struct ov_server {
     /* The public key the state is bound to, once prepare has loaded or created it (an
      * empty view before). */
     struct ov_bytes (*state_key)(void *app);
+    /* Optional: whether a copy of the state (a backup being made, a file being restored)
+     * can stand for the state later. 0: yes; 1: no, with why (one sentence) in why; < 0 an
+     * error. The issuer refuses a state never checked against the log (issuer/logcheck.h). */
+    int (*state_copy_check)(const char *file, char *why, size_t why_len);
 };
 
 /* Runs the server; returns the process's exit status (0, 1 failure, 2 usage). */
