@@ -199,6 +199,12 @@ slot_decided(struct vf_slot *s)
         [VF_FAILED] = &R_COMMIT_FAILED,
     };
     struct vf_item *it = s->item;
+    if (it->outcome == VF_FAILED && (it->err == -OV_E_FULL || it->err == -OV_E_READ_ONLY ||
+                                     it->err == -OV_E_CORRUPT)) {
+        return vf_refuse_slot(s, it->err == -OV_E_FULL       ? &R_DISK_FULL
+                                 : it->err == -OV_E_READ_ONLY ? &R_READ_ONLY
+                                                              : &R_DB_CORRUPT);
+    }
     if (it->outcome != VF_COUNTED && it->outcome != VF_DUPLICATE) {
         unsigned o = (unsigned)it->outcome;
         bool known = o < sizeof by_outcome / sizeof by_outcome[0] && by_outcome[o] != NULL;

@@ -22,7 +22,8 @@ struct refusal {
 /* routes.c: the refusal table */
 extern const struct refusal R_MALFORMED, R_UNKNOWN_CONTEXT, R_NOT_OPEN, R_NOT_A_RATING,
     R_NOT_A_CHOICE, R_BAD_TOKEN, R_BAD_SIGNATURE, R_STOPPING, R_SPENT, R_RATED,
-    R_UNKNOWN_PSEUDONYM, R_CLOSED, R_TOO_MANY_TARGETS, R_COMMIT_FAILED, R_COMMIT_PENDING;
+    R_UNKNOWN_PSEUDONYM, R_CLOSED, R_TOO_MANY_TARGETS, R_COMMIT_FAILED, R_COMMIT_PENDING,
+    R_DISK_FULL, R_READ_ONLY, R_DB_CORRUPT;
 
 /* One action of a request (a POST carries one, a batch up to OV_MAX_BATCH_ACTIONS, a GET
  * names one row): its item while the committer decides, then its refusal or its row. */

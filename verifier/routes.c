@@ -49,7 +49,18 @@ const struct refusal R_MALFORMED = { 400, "malformed_request",
                      R_COMMIT_FAILED = { 503, "commit_failed",
                                          "the action was not stored; send it again" },
                      R_COMMIT_PENDING = { 503, "commit_pending",
-                                          "the action is not stored yet" };
+                                          "the action is not stored yet" },
+                     /* a failed commit whose cause the operator must fix (its stderr
+                      * names the file): said, so a client does not call it a glitch */
+                     R_DISK_FULL = { 503, "disk_full",
+                                     "the verifier's disk is full: the action was not stored; "
+                                     "send it again later" },
+                     R_READ_ONLY = { 503, "read_only",
+                                     "the verifier's database is read-only: the action was not "
+                                     "stored; send it again later" },
+                     R_DB_CORRUPT = { 503, "db_corrupt",
+                                      "the verifier's database is damaged: the action was not "
+                                      "stored" };
 
 int
 vf_refuse(struct ov_req *rq, const struct refusal *r)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Errors that name their real cause (issue 23), each against real servers: a full disk
-# (disk_full, the data directory named, nothing acknowledged lost, writes resume once space
-# is freed), a read-only data directory or database ("read-only", not "in use"), the issuer
+# under the log and under the verifier (disk_full, the data directory named, nothing
+# acknowledged lost, writes resume once space is freed, a token still spends once), a read-only data directory or database ("read-only", not "in use"), the issuer
 # given garbage for the log's key (refused at start), witnesses short of the quorum (each
 # named with what it answered), a clock 10 minutes off at a producer, at the log and at the
 # wallet (stale_request with the skew and "fix this machine's clock (NTP)"), and a witness
@@ -90,6 +90,46 @@ c = sqlite3.connect(sys.argv[1]); c.execute("PRAGMA wal_checkpoint(TRUNCATE)").f
     check "nothing acknowledged was lost, the tree verifies" $LT verify "$FU" "$VK" \
         --acks "$T/acks-full1" --acks "$T/acks-full2"
     kill "$full_PID"; wait "$full_PID" 2>/dev/null
+    umount "$FS" && MOUNTS=""
+fi
+
+# --- 1b. a full disk under the verifier ---------------------------------------------------------
+# Its database cannot grow: an action is refused 503 disk_full (not counted, nothing to
+# lose), and taken once space is freed; its token still spends once.
+if [ -n "$how" ] && { [ "$how" != tmpfs ] || mount -t tmpfs -o size=16m tmpfs "$FS" 2>/dev/null; } &&
+   { [ "$how" = tmpfs ] || mount -o loop "$T/fs.img" "$FS" 2>/dev/null; }; then
+    MOUNTS="$FS $MOUNTS"
+    rm -rf "$FS/v" "$FS/filler"
+    $BUILD/onevoice-verifier --data "$FS/v" --print-producer-key > "$T/vfull.producer"
+    cat "$T/producers" "$T/vfull.producer" > "$T/producers-v"
+    VLK=$($BUILD/onevoice-log --data "$T/vlog" --origin vfull.example/log --print-vkey)
+    start_server vlog VLPORT $BUILD/onevoice-log --data "$T/vlog" --origin vfull.example/log \
+        --producers "$T/producers-v" --checkpoint-ms 50
+    VL=http://127.0.0.1:$VLPORT
+    $VT context "$VL" "$T/q.key" "$T" full --choices yes,no >/dev/null || fail "context full"
+    $VT mint "$T" full 3 "$T/full.tok" || fail "mint full"
+    start_server vfull VFPORT $BUILD/onevoice-verifier --data "$FS/v" --log "$VL" --log-vkey "$VLK"
+    VF=http://127.0.0.1:$VFPORT
+    i=0
+    until curl -s "$VF/contexts" | grep -q '"full"' || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    vact() { $VT act "$VF" "$T" full "$T/full.tok" "$@" 2>/dev/null | cut -d' ' -f1,2; }
+    check_eq "a ballot before the disk fills" "$(vact 0 --choice yes)" "200 logged"
+    python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1]); c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall(); c.close()' \
+        "$FS/v/verifier.db"
+    dd if=/dev/zero of="$FS/filler" bs=4k 2>/dev/null
+    check_eq "the file system is full" "$(df -P "$FS" | awk 'NR == 2 { print $4 }')" 0
+    check_eq "a ballot on a full disk: 503 disk_full" "$(vact 1 --choice no)" "503 disk_full"
+    said "the verifier's stderr says disk full and names its data directory" \
+        "disk full: cannot write $FS/v/verifier.db" "$E2E_TMP/vfull.log"
+    check_eq "the verifier still answers while the disk is full" "$(curl -s "$VF/healthz")" ok
+    rm -f "$FS/filler"
+    check_eq "space freed: the same ballot is counted" "$(vact 1 --choice no)" "200 logged"
+    check_eq "its token spent once: another ballot with it is refused" \
+        "$(vact 1 --choice yes)" "409 token_spent"
+    check_eq "the ballot from before the disk filled is still there (its receipt again)" \
+        "$(vact 0 --choice yes | cut -d' ' -f1)" 200
+    kill "$vfull_PID" "$vlog_PID"; wait "$vfull_PID" "$vlog_PID" 2>/dev/null
     umount "$FS" && MOUNTS=""
 fi
 
