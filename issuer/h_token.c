@@ -57,8 +57,14 @@ answer(struct ov_req *rq, struct issuer_app *app, struct issuer_job *j)
                              "every token of this context's quota is issued");
     case JOB_NEED_SIG:
     case JOB_FAILED:
-    default:
-        return ov_http_error(rq, 503, "internal_error", ov_strerror(j->err ? j->err : -OV_E_DB));
+    default: {
+        /* a cause the operator must fix (docs/PROTOCOL.md §6) is named as such */
+        int err = j->err ? j->err : -OV_E_DB;
+        bool named = err == -OV_E_FULL || err == -OV_E_READ_ONLY || err == -OV_E_CORRUPT;
+        return ov_http_error(rq, 503, named ? ov_strerror(err) : "internal_error",
+                             named ? "the issuance was not stored; retry once the operator "
+                                     "has acted" : ov_strerror(err));
+    }
     }
 }
 
