@@ -30,28 +30,48 @@ tally_one() {
     fi
 }
 run_one layers sh tools/layers.sh
-# Unit tests and fuzz replays need no time and no port of their own: JOBS at a time, each
-# into its own file, counted in order afterwards. The end-to-end scripts run one at a time.
+# run_par LIST JOBS: runs each command line of LIST (NAME<TAB>COMMAND), JOBS at a time, each
+# into its own file, then counts them in LIST's order
+run_par() {
+    par=$(mktemp -d)
+    # shellcheck disable=SC2016
+    awk -F '\t' '{ print NR "\t" $2 }' "$1" | xargs -r -P "$2" -L 1 sh -c \
+        'i=$1; shift; sh -c "$*" > "$0/$i.out" 2>&1; echo $? > "$0/$i.rc"' "$par"
+    i=0
+    while IFS="$(printf '\t')" read -r n _; do
+        i=$((i + 1))
+        cp "$par/$i.out" "$log"
+        tally_one "$n" "$(cat "$par/$i.rc" 2>/dev/null || echo 1)"
+    done < "$1"
+    rm -rf "$par"
+}
+# Unit tests and fuzz replays need no time and no port of their own: JOBS at a time. The
+# end-to-end scripts run two at a time (each on ports of its own), except those whose
+# load or timing wants the machine to itself (E2E_SOLO), which run alone afterwards.
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
-par=$(mktemp -d)
+E2E_JOBS=${E2E_JOBS:-2}
+E2E_SOLO=${E2E_SOLO:-"backup.sh demo.sh flood.sh"}
+list=$(mktemp)
 for t in "$BUILD"/tests/test_* "$BUILD"/tests/regress_*; do
     [ -x "$t" ] || continue
     n=$(basename "$t")
     case "$n" in *"$filter"*) ;; *) continue ;; esac
-    echo "$n"
-done > "$par/list"
-# shellcheck disable=SC2016
-xargs -P "$JOBS" -I{} sh -c 'n={}; r=${n#regress_}
-    if [ "$n" = "$r" ]; then "$0/tests/$n"; else "$0/tests/$n" "tests/fuzz/corpus/$r" "tests/fuzz/regress/$r"; fi \
-        > "$1/$n.out" 2>&1; echo $? > "$1/$n.rc"' "$BUILD" "$par" < "$par/list"
-while read -r n; do
-    cp "$par/$n.out" "$log"
-    tally_one "$n" "$(cat "$par/$n.rc" 2>/dev/null || echo 1)"
-done < "$par/list"
-rm -rf "$par"
+    r=${n#regress_}
+    if [ "$n" = "$r" ]; then c="$t"; else c="$t tests/fuzz/corpus/$r tests/fuzz/regress/$r"; fi
+    printf '%s\t%s\n' "$n" "$c"
+done > "$list"
+run_par "$list" "$JOBS"
+: > "$list"
 for t in tests/e2e/*.sh; do
-    [ -f "$t" ] && run_one "$(basename "$t")" sh "$t"
+    n=$(basename "$t")
+    case "$n" in *"$filter"*) ;; *) continue ;; esac
+    case " $E2E_SOLO " in *" $n "*) continue ;; esac
+    printf '%s\tsh %s\n' "$n" "$t"
+done > "$list"
+run_par "$list" "$E2E_JOBS"
+for n in $E2E_SOLO; do
+    [ -f "tests/e2e/$n" ] && run_one "$n" sh "tests/e2e/$n"
 done
-rm -f "$log"
+rm -f "$log" "$list"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
