@@ -4,7 +4,9 @@
 # A log, two witnesses, an issuer and a verifier start on 127.0.0.1 with SQLite files in a
 # fresh directory. The operator opens an assembly (four proposals) and a rating round (six
 # statements on a 1-5 scale); a sortition draws 447 of 20,000 synthetic respondents to
-# mirror them by five categories (onevoice-sortition: a draw anyone can re-run) and sends
+# mirror them by five categories, in public through the log (onevoice-sortition: the
+# witnesses' two operators and an observer commit to secrets, the pool is logged, they
+# reveal, the draw is logged with the seed of their secrets, anyone re-runs it) and sends
 # each selected person one invitation code by text message. Every citizen enrolls, fetches a token for every open context (cover issuance),
 # votes and rates; three of them use the citizen's wallet `onevoice` itself, the others a
 # simulator built on the same client modules (tests/tools/citizens.c). One citizen tries to
@@ -54,8 +56,14 @@ for w in w1 w2; do
     eval "url=\$${w}_URL"
     echo "$url $($BUILD/onevoice-witness --data "$D/$w" --print-vkey)" >> "$D/witnesses"
 done
+# the sortition's operator and its three parties (the witnesses' operators and an observer)
+# append their own entries: each is a producer of the log
+mkdir -m 700 "$D/sortition"
 { $BUILD/onevoice-issuer --data "$D/issuer" --print-producer-key
-  $BUILD/onevoice-verifier --data "$D/verifier" --print-producer-key; } > "$D/producers"
+  $BUILD/onevoice-verifier --data "$D/verifier" --print-producer-key
+  for who in operator w1-operator w2-operator observer; do
+      $BUILD/onevoice-sortition key --key "$D/sortition/$who.key" --name "$who"
+  done; } > "$D/producers"
 start log $BUILD/onevoice-log --data "$D/log" --producers "$D/producers" \
     --witnesses "$D/witnesses" --quorum 2 --checkpoint-ms 100
 start issuer $BUILD/onevoice-issuer --data "$D/issuer" --log "$log_URL" --log-vkey "$LOG_VKEY" \
@@ -79,17 +87,35 @@ import json, sys
 for c in json.load(sys.stdin):
     print("  %-22s %-9s log index %-4d key id %s  %s" % (c["id"], c["type"], c["log_index"], c["token_key_id"][:12] + "...", c["title"]))'
 
-step "The sortition: $N of 20000 respondents drawn to mirror them, a draw anyone can re-run"
+step "The sortition: $N of 20000 respondents drawn to mirror them, in public through the log"
 python3 tools/respondents.py "$D" 20000 "$N"
+DRAW=transport-2026-panel
+mkdir "$D/pools" # the public pool files, served beside the log: DRAW.csv
 $BUILD/onevoice-sortition import --respondents "$D/respondents.csv" --quotas "$D/quotas.csv" \
-    --panel "$N" --out "$D/pool.csv" --private "$D/contacts.csv" | sed 's/^/  /'
-# a stand-in seed, public once the log has it: the seed will come from independent parties'
-# commitments and reveals pinned in the log (docs/PROTOCOL.md §10, issue 20)
-SEED=$(curl -sf "$log_URL/checkpoint" | sha256sum | cut -c1-64)
-$BUILD/onevoice-sortition draw --pool "$D/pool.csv" --seed "$SEED" --out "$D/draw.csv" | sed 's/^/  /'
-say "  anyone with pool.csv and the seed: $($BUILD/onevoice-sortition verify --pool "$D/pool.csv" --draw "$D/draw.csv")"
+    --panel "$N" --out "$D/pools/$DRAW.csv" --private "$D/contacts.csv" | sed 's/^/  /'
+LOGARGS="--log $log_URL --log-vkey $LOG_VKEY --witnesses $D/witnesses --id $DRAW"
+# sortition WHO COMMAND [args]: one party's or the operator's command, as its own producer
+sortition() {
+    who=$1; cmd=$2; shift 2
+    # shellcheck disable=SC2086
+    out=$($BUILD/onevoice-sortition "$cmd" $LOGARGS --key "$D/sortition/$who.key" \
+        --producer "$who" "$@")
+    say "  $out"
+}
+sortition w1-operator commit --party "operator of witness w1" --secret "$D/sortition/w1-operator.secret"
+sortition w2-operator commit --party "operator of witness w2" --secret "$D/sortition/w2-operator.secret"
+sortition observer commit --party "citizens' observer" --secret "$D/sortition/observer.secret"
+sortition operator publish --pool "$D/pools/$DRAW.csv" --parties 3 --reveal-within 600 \
+    --title "The transport assembly's panel of $N"
+for who in w1-operator w2-operator observer; do
+    sortition "$who" reveal --secret "$D/sortition/$who.secret"
+done
+sortition operator draw --pool "$D/pools/$DRAW.csv" --out "$D/draw.csv"
+# shellcheck disable=SC2086
+say "  anyone, from the log and the pool file: $($BUILD/onevoice-sortition verify $LOGARGS \
+    --pool "$D/pools/$DRAW.csv")"
 admin "$issuer_URL/admin/invites" -d "{\"count\":$N}" > "$D/issued-codes.csv"
-$BUILD/onevoice-sortition invitations --pool "$D/pool.csv" --draw "$D/draw.csv" \
+$BUILD/onevoice-sortition invitations --pool "$D/pools/$DRAW.csv" --draw "$D/draw.csv" \
     --private "$D/contacts.csv" \
     --codes "$D/issued-codes.csv" --out "$D/sms.csv" | sed 's/^/  /'
 cut -d, -f2 "$D/sms.csv" > "$D/codes.csv" # what the SMS gateway sends, one code per person
@@ -166,8 +192,9 @@ for t in json.load(sys.stdin):
 
 step "The watchdog audits the whole log from public data alone"
 set +e
+# --pool-dir: the public pool files, from which it recomputes the draw
 $BUILD/onevoice-audit --log "$log_URL" --log-vkey "$LOG_VKEY" --witnesses "$D/witnesses" \
-    --quorum 2 --json "$D/audit.json" --quiet
+    --quorum 2 --json "$D/audit.json" --quiet --pool-dir "$D/pools"
 AUDIT=$?
 set -e
 
@@ -176,6 +203,10 @@ python3 - "$D/audit.json" "$D/groups.json" <<'PY'
 import json, sys
 audit = json.load(open(sys.argv[1]))
 groups = json.load(open(sys.argv[2]))
+for d in audit.get("draws", []):
+    print("  the draw %s (%d of %d members): recomputed by the auditor from the pool file and "
+          "the %d logged reveals: %s" % (d["id"], d["panel"], d["members"], d["revealed"],
+                                         d["verdict"]))
 for c in audit["contexts"]:
     res = c["recount"]["result"]
     agree = all(t.get("ok") for t in c.get("tallies", [])) and c.get("tallies")

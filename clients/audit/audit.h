@@ -31,6 +31,8 @@ struct audit_cfg {
     uint64_t tally_grace;    /* seconds after a context closes before its tally is missing */
     const char *checkpoints; /* checkpoints seen by others: a note file or a folder of them */
     const char *publish;     /* where to write the latest checkpoint verified, for others */
+    const char *pool_dir;    /* pool files of draws: DIR/<id>.csv */
+    const char *pool_url;    /* or fetched from URL/<id>.csv */
 };
 
 /* A problem with the checkpoint served in this run: not an entry's, not stored (there is
@@ -89,6 +91,8 @@ OV_MUST_CHECK int audit_publish(struct audit *a, const char *path);
 
 /* Whether anything is wrong: stored violations, standing ones, forks, problems. */
 bool audit_failed(struct audit *a);
+/* Draws that could not be verified (no pool file): not passed, not a violation. */
+size_t audit_unverified(struct audit *a);
 
 /* The report: JSON written atomically to path; the summary to f. */
 OV_MUST_CHECK int audit_report_json(struct audit *a, const char *path);

@@ -27,8 +27,12 @@ static const char summary[] =
     "target, action signatures, actions inside the window and before their tally, tokens\n"
     "not exceeding issuances, a tally for every closed context, and every tally equal to a\n"
     "recount of the valid actions. Checkpoints from others (--checkpoints) are checked too.\n"
+    "A draw pinned in the log (docs/PROTOCOL.md §10): signed commitments before the pool,\n"
+    "reveals opening them in time, the seed, and the draw recomputed from the public pool\n"
+    "file (--pool-dir, --pool-url).\n"
     "Exit status: 0 no violation, 1 a violation (listed, with entry index and rule id, in\n"
-    "--json), 2 usage or I/O error. Rule ids: clients/audit/README.md.";
+    "--json), 2 usage or I/O error, 3 no violation but a draw could not be verified (its\n"
+    "pool file not available). Rule ids: clients/audit/README.md.";
 
 static int
 check_u32(const char *v)
@@ -150,7 +154,7 @@ main(int argc, char **argv)
 {
     const char *log = NULL, *vkey = NULL, *witnesses = NULL, *quorum = NULL, *state = NULL;
     const char *json = NULL, *interval = NULL, *threads = NULL, *grace = NULL;
-    const char *checkpoints = NULL, *publish = NULL;
+    const char *checkpoints = NULL, *publish = NULL, *pool_dir = NULL, *pool_url = NULL;
     bool follow_flag = false, quiet = false;
     const struct ov_cli_opt opts[] = {
         { "--log", "URL", "the log's URL prefix (required)", &log, NULL, NULL },
@@ -177,6 +181,10 @@ main(int argc, char **argv)
           "/<hex SHA-256(origin)>/checkpoint)", &checkpoints, NULL, NULL },
         { "--publish", "FILE", "after each round, write the latest verified checkpoint there for "
           "others to compare", &publish, NULL, NULL },
+        { "--pool-dir", "DIR", "the public pool files of draws pinned in the log, as "
+          "DIR/<draw id>.csv: each draw is recomputed from its file", &pool_dir, NULL, NULL },
+        { "--pool-url", "URL", "where the pool files are published, as URL/<draw id>.csv "
+          "(after --pool-dir)", &pool_url, NULL, NULL },
         { "--quiet", NULL, "no summary and no progress bar: the exit status and --json only",
           NULL, &quiet, NULL },
     };
@@ -207,6 +215,8 @@ main(int argc, char **argv)
     cfg->tally_grace = u32_of(grace, 3600);
     cfg->checkpoints = checkpoints;
     cfg->publish = publish;
+    cfg->pool_dir = pool_dir;
+    cfg->pool_url = pool_url;
     cfg->quiet = quiet;
     cfg->progress = !quiet && isatty(STDERR_FILENO);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -256,7 +266,7 @@ main(int argc, char **argv)
             audit_report_text(a, stdout);
         }
         if (rc == 0 || a->stopping) {
-            status = audit_failed(a) ? 1 : 0;
+            status = audit_failed(a) ? 1 : audit_unverified(a) > 0 ? 3 : 0;
         }
     }
     audit_close(a);

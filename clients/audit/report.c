@@ -2,7 +2,9 @@
  * needs no memory for it) and the human summary.
  *
  * JSON report (every key always present):
- *   ok               false when anything is wrong (the exit status is then 1)
+ *   ok               false when anything is wrong (the exit status is then 1) or a draw
+ *                    could not be verified (exit status 3 if nothing is wrong)
+ *   unverified       the number of draws whose pool file was not available
  *   log              {url, origin, vkey, witnesses, quorum}
  *   checkpoint       the latest checkpoint verified and read: {size, root (base64), note,
  *                    cosignatures}, or null
@@ -16,6 +18,11 @@
  *   contexts         [{id, title, type, index, opens, closes, quota, token_key_id (base64),
  *                    issuances, tags, tokens, actions, recount: {size, algorithm, result},
  *                    tallies: [{index, size, ok}]}]; result as in a tally entry
+ *   draws            [{id, title, pool_index, draw_index (null: none yet), pool (hex SHA-256
+ *                    of the pool file), members, panel, reserves, reveal_by, parties,
+ *                    revealed, seed (hex, of the reveals; null until every party revealed),
+ *                    verdict ("pending", "verified", "failed", "unverifiable", "void"),
+ *                    pool_file (the file read, or null), detail}] (sortition.h)
  *   violations       [{rule, index (null for the log's own), context, detail, new}], log-level
  *                    ones first, then by entry index
  *   forks            [{detail, new, saved: {size, root, note, file}, new_checkpoint: {...}}]
@@ -32,6 +39,7 @@
 
 #include "base/codec.h"
 #include "rules_ids.h"
+#include "sortition.h"
 #include "store.h"
 
 static uint64_t
@@ -51,6 +59,17 @@ count_rows(struct audit *a, const char *stmt)
     }
     ov_db_reset(st);
     return n;
+}
+
+size_t
+audit_unverified(struct audit *a)
+{
+    const struct audit_draw *d;
+    size_t n = audit_sort_draws(audit_rules_sort(a->rules), &d), k = 0;
+    for (size_t i = 0; i < n; i++) {
+        k += d[i].verdict == AUDIT_DRAW_UNVERIFIABLE;
+    }
+    return k;
 }
 
 bool
@@ -174,6 +193,45 @@ put_context(struct audit *a, FILE *f, const struct audit_ctx *x)
     rc = audit_rules_recount(a->rules, x, read_size(a), put_count, &s);
     fputs("}}}", f);
     return rc;
+}
+
+static json_t *
+hex_json(const uint8_t *p, size_t n)
+{
+    char s[2 * 32 + 1];
+    return n <= 32 && ov_hex_encode(s, sizeof s, p, n) == 0 ? json_string(s) : json_null();
+}
+
+/* Text that may not be valid UTF-8 (a path given by the user): null then. */
+static json_t *
+text_json(const char *s)
+{
+    json_t *t = s[0] ? json_string(s) : NULL;
+    return t ? t : json_null();
+}
+
+static json_t *
+draw_json(const struct audit_draw *d)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(d->id));
+    json_object_set_new(o, "title", json_string(d->title));
+    json_object_set_new(o, "pool_index", json_integer((json_int_t)d->pool_index));
+    json_object_set_new(o, "draw_index", d->draw_index == AUDIT_NO_INDEX
+                                             ? json_null()
+                                             : json_integer((json_int_t)d->draw_index));
+    json_object_set_new(o, "pool", hex_json(d->pool, 32));
+    json_object_set_new(o, "members", json_integer((json_int_t)d->members));
+    json_object_set_new(o, "panel", json_integer((json_int_t)d->panel));
+    json_object_set_new(o, "reserves", json_integer((json_int_t)d->reserves));
+    json_object_set_new(o, "reveal_by", json_integer((json_int_t)d->reveal_by));
+    json_object_set_new(o, "parties", json_integer((json_int_t)d->parties));
+    json_object_set_new(o, "revealed", json_integer((json_int_t)d->revealed));
+    json_object_set_new(o, "seed", d->seed_known ? hex_json(d->seed, 32) : json_null());
+    json_object_set_new(o, "verdict", json_string(audit_draw_verdicts[d->verdict]));
+    json_object_set_new(o, "pool_file", text_json(d->source));
+    json_object_set_new(o, "detail", text_json(d->detail));
+    return o;
 }
 
 static void
@@ -300,7 +358,7 @@ put_violations(struct audit *a, FILE *f)
     size_t ns = audit_rules_standing(a->rules, &s);
     for (size_t i = 0; i < ns; i++) {
         put_violation(f, &first, s[i].rule, s[i].index != AUDIT_NO_INDEX, s[i].index,
-                      s[i].ctx->c.id, s[i].detail, true);
+                      s[i].ctx ? s[i].ctx->c.id : s[i].id, s[i].detail, true);
     }
     fputs(first ? "]" : "\n]", f);
     return rc;
@@ -310,7 +368,8 @@ static int
 write_report(struct audit *a, FILE *f)
 {
     json_t *head = json_object();
-    json_object_set_new(head, "ok", json_boolean(!audit_failed(a)));
+    json_object_set_new(head, "ok", json_boolean(!audit_failed(a) && audit_unverified(a) == 0));
+    json_object_set_new(head, "unverified", json_integer((json_int_t)audit_unverified(a)));
     json_object_set_new(head, "log",
                         json_pack("{s:s,s:s,s:s,s:I,s:I}", "url", a->cfg.url, "origin",
                                   a->cfg.log_key.name, "vkey", a->cfg.vkey, "witnesses",
@@ -367,8 +426,15 @@ write_report(struct audit *a, FILE *f)
         fputs(i ? ",\n  " : "\n  ", f);
         rc = put_context(a, f, audit_rules_context(a->rules, i));
     }
-    fputs(audit_rules_n_contexts(a->rules) ? "\n ],\n \"violations\": [" : "],\n \"violations\": [",
-          f);
+    fputs(audit_rules_n_contexts(a->rules) ? "\n ]" : "]", f);
+    fputs(",\n \"draws\": [", f);
+    const struct audit_draw *d;
+    size_t nd = audit_sort_draws(audit_rules_sort(a->rules), &d);
+    for (size_t i = 0; i < nd; i++) {
+        fputs(i ? ",\n  " : "\n  ", f);
+        put(f, draw_json(&d[i]));
+    }
+    fputs(nd ? "\n ],\n \"violations\": [" : "],\n \"violations\": [", f);
     rc = rc ? rc : put_violations(a, f);
     fputs(",\n \"forks\": [", f);
     struct fork_out fo = { f, true };
@@ -474,6 +540,14 @@ audit_report_text(struct audit *a, FILE *f)
             (unsigned long long)n[AUDIT_N_ENROLLMENT], (unsigned long long)n[AUDIT_N_ISSUANCE],
             (unsigned long long)n[AUDIT_N_ACTION], (unsigned long long)n[AUDIT_N_TALLY],
             (unsigned long long)n[AUDIT_N_MALFORMED]);
+    if (n[AUDIT_N_SORT_COMMIT] + n[AUDIT_N_SORT_POOL] + n[AUDIT_N_SORT_REVEAL] +
+        n[AUDIT_N_SORT_DRAW] > 0) {
+        fprintf(f, "draws: %llu commitments, %llu pools, %llu reveals, %llu draws\n",
+                (unsigned long long)n[AUDIT_N_SORT_COMMIT],
+                (unsigned long long)n[AUDIT_N_SORT_POOL],
+                (unsigned long long)n[AUDIT_N_SORT_REVEAL],
+                (unsigned long long)n[AUDIT_N_SORT_DRAW]);
+    }
     size_t nc = audit_rules_n_contexts(a->rules);
     for (size_t i = 0; i < nc && i < SUMMARY_MAX; i++) {
         const struct audit_ctx *x = audit_rules_context(a->rules, i);
@@ -490,6 +564,18 @@ audit_report_text(struct audit *a, FILE *f)
     }
     if (nc > SUMMARY_MAX) {
         fprintf(f, "  ... and %zu more contexts (see --json)\n", nc - SUMMARY_MAX);
+    }
+    const struct audit_draw *d;
+    size_t nd = audit_sort_draws(audit_rules_sort(a->rules), &d);
+    for (size_t i = 0; i < nd && i < SUMMARY_MAX; i++) {
+        fprintf(f, "  draw %s (pool entry %llu): %s: %s\n", d[i].id,
+                (unsigned long long)d[i].pool_index,
+                d[i].verdict == AUDIT_DRAW_UNVERIFIABLE ? "NOT VERIFIABLE"
+                                                         : audit_draw_verdicts[d[i].verdict],
+                d[i].detail);
+    }
+    if (nd > SUMMARY_MAX) {
+        fprintf(f, "  ... and %zu more draws (see --json)\n", nd - SUMMARY_MAX);
     }
     uint64_t nv = count_rows(a, "violation_count");
     const struct audit_standing *s;
@@ -530,6 +616,12 @@ audit_report_text(struct audit *a, FILE *f)
     for (size_t i = 0; i < ns; i++) {
         fprintf(f, "  entry %llu %s: %s\n", (unsigned long long)s[i].index, s[i].rule,
                 s[i].detail);
+    }
+    size_t nu = audit_unverified(a);
+    if (total == 0 && nu > 0) {
+        fprintf(f, "result: NOT VERIFIED: no violation found, but %zu draw%s could not be "
+                "checked without its pool file\n", nu, nu == 1 ? "" : "s");
+        return;
     }
     fprintf(f, "result: %s\n", total ? "VIOLATIONS FOUND" : "no violation: the count can be "
                                                            "trusted as far as the log shows");

@@ -9,6 +9,7 @@
 
 #include "base/codec.h"
 #include "rules_ids.h"
+#include "sortition.h"
 #include "store.h"
 
 const char *const audit_count_names[AUDIT_N_COUNTS] = {
@@ -18,6 +19,8 @@ const char *const audit_count_names[AUDIT_N_COUNTS] = {
     [AUDIT_N_INVITE] = "enrollment.invite", [AUDIT_N_REGISTRAR] = "enrollment.registrar",
     [AUDIT_N_ATTESTATION] = "enrollment.attestation",
     [AUDIT_N_RECOVERY] = "enrollment.recovery",
+    [AUDIT_N_SORT_COMMIT] = "sortition-commit", [AUDIT_N_SORT_POOL] = "pool",
+    [AUDIT_N_SORT_REVEAL] = "sortition-reveal", [AUDIT_N_SORT_DRAW] = "draw",
 };
 
 /* Open addressing over context pointers, keyed by id or by token key id. */
@@ -43,6 +46,8 @@ struct audit_rules {
     struct audit_standing *standing;
     size_t n_standing;
     struct ov_entry scratch; /* the entry being checked (large: kept off the stack) */
+    struct ov_sortentry sort_scratch;
+    struct audit_sort *sort; /* draws pinned in the log */
 };
 
 /* ------------------------------------------------------------------ contexts by key */
@@ -148,13 +153,11 @@ utf8_trim(char *s)
     }
 }
 
-static int
-violation(struct audit_rules *r, uint64_t index, const char *rule, const char *ctx,
-          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define violation audit_violation
 
-static int
-violation(struct audit_rules *r, uint64_t index, const char *rule, const char *ctx,
-          const char *fmt, ...)
+int
+audit_violation(struct audit_rules *r, uint64_t index, const char *rule, const char *ctx,
+                const char *fmt, ...)
 {
     char detail[AUDIT_DETAIL_MAX];
     va_list ap;
@@ -439,6 +442,7 @@ audit_rules_new(struct ov_db *db, unsigned n_threads, int64_t run, uint64_t tall
     r->tally_grace = tally_grace;
     r->by_key.by_key = true;
     int rc = audit_verify_new(n_threads, &r->verify);
+    rc = rc ? rc : audit_sort_new(db, &r->sort);
     rc = rc ? rc : load_state(r);
     /* the standing violations hold for the state as loaded, even if nothing new is read */
     rc = rc ? rc : compute_standing(r);
@@ -456,9 +460,24 @@ audit_rules_free(struct audit_rules *r)
     if (r != NULL) {
         audit_verify_free(r->verify); /* first: workers borrow the contexts' keys */
         forget_all(r);
+        audit_sort_free(r->sort);
         free(r->standing);
         free(r);
     }
+}
+
+int
+audit_rules_pool_sources(struct audit_rules *r, const char *dir, const char *url)
+{
+    audit_sort_sources(r->sort, dir, url);
+    audit_sort_forget(r->sort); /* what was checked without them */
+    return compute_standing(r);
+}
+
+const struct audit_sort *
+audit_rules_sort(const struct audit_rules *r)
+{
+    return r->sort;
 }
 
 int
@@ -470,6 +489,7 @@ audit_rules_reset(struct audit_rules *r)
     r->since_take = 0;
     r->n_new = r->n_saved; /* what the rolled-back sync found is gone with it */
     forget_all(r);
+    audit_sort_forget(r->sort);
     int rc = load_state(r);
     return rc ? rc : compute_standing(r);
 }
@@ -1044,11 +1064,39 @@ entry_time(const struct ov_entry *e)
     }
 }
 
+/* A draw's entry (sortition.h): decoded here, checked there. */
+static int
+on_sortition(struct audit_rules *r, uint64_t index, struct ov_bytes bytes)
+{
+    struct ov_sortentry *e = &r->sort_scratch;
+    int rc = ov_sortentry_decode(bytes, e);
+    if (rc != 0) {
+        ov_sortentry_clear(e);
+        r->counts[AUDIT_N_MALFORMED]++;
+        return violation(r, index, R_ENTRY_MALFORMED, NULL,
+                         "the entry is not a onevoice sortition entry (%s)", ov_strerror(rc));
+    }
+    uint64_t t = e->kind == OV_SORTENTRY_COMMIT   ? e->u.commit.time
+                 : e->kind == OV_SORTENTRY_POOL   ? e->u.pool.time
+                 : e->kind == OV_SORTENTRY_REVEAL ? e->u.reveal.time
+                                                  : e->u.draw.time;
+    r->counts[AUDIT_N_SORT_COMMIT - OV_SORTENTRY_COMMIT + (int)e->kind]++;
+    /* a reveal is judged by the clock of the entries before it */
+    rc = audit_sort_entry(r->sort, r, index, e, bytes, r->clock_entries);
+    r->clock_entries = t > r->clock_entries ? t : r->clock_entries;
+    ov_sortentry_clear(e);
+    return rc;
+}
+
 int
 audit_rules_entry(struct audit_rules *r, uint64_t index, struct ov_bytes bytes)
 {
     struct ov_entry *e = &r->scratch;
     int rc = ov_entry_decode(bytes, e);
+    /* the entry decoder refuses a draw's kinds: asked only then, the hot path is as before */
+    if (rc != 0 && ov_sortentry_kind_of(bytes) != 0) {
+        return on_sortition(r, index, bytes); /* *e is zeroed on failure */
+    }
     if (rc != 0) {
         r->counts[AUDIT_N_MALFORMED]++;
         return violation(r, index, R_ENTRY_MALFORMED, NULL,
@@ -1107,19 +1155,25 @@ compute_standing(struct audit_rules *r)
     r->n_standing = 0;
     free(r->standing);
     r->standing = NULL;
-    size_t n = 0;
+    const struct audit_standing *sf;
+    int rc = audit_sort_refresh(r->sort, clock_now(r));
+    size_t n = rc ? 0 : audit_sort_findings(r->sort, &sf);
     for (size_t i = 0; i < r->n_ctxs; i++) {
         n += r->ctxs[i]->tokens > r->ctxs[i]->issuances;
         n += tally_overdue(r, r->ctxs[i]);
     }
-    if (n == 0) {
-        return 0;
+    if (rc != 0 || n == 0) {
+        return rc;
     }
     r->standing = calloc(n, sizeof *r->standing);
     if (r->standing == NULL) {
         return -OV_E_NOMEM;
     }
-    int rc = 0;
+    size_t ns = audit_sort_findings(r->sort, &sf);
+    if (ns > 0) {
+        memcpy(r->standing, sf, ns * sizeof *sf);
+    }
+    r->n_standing = ns;
     for (size_t i = 0; i < r->n_ctxs && rc == 0; i++) {
         const struct audit_ctx *x = r->ctxs[i];
         if (tally_overdue(r, x)) {

@@ -37,6 +37,7 @@
  *              totals count);
  *              a context closed for longer than the grace period by   tally_missing
  *              the clock (below) has a tally
+ *   sortition  the entries of a draw pinned in the log: sortition.h
  * The recount counts the valid actions only: an action entry with no violation of its own
  * (its signature and token checked by the workers included), and no rating by a pseudonym
  * whose admitting token failed. Assembly: every choice listed, 0 included; ratings: per
@@ -86,6 +87,10 @@ enum audit_count {
     AUDIT_N_REGISTRAR,
     AUDIT_N_ATTESTATION,
     AUDIT_N_RECOVERY,
+    AUDIT_N_SORT_COMMIT, /* a draw pinned in the log (sortition.h) */
+    AUDIT_N_SORT_POOL,
+    AUDIT_N_SORT_REVEAL,
+    AUDIT_N_SORT_DRAW,
     AUDIT_N_COUNTS
 };
 extern const char *const audit_count_names[AUDIT_N_COUNTS];
@@ -94,11 +99,19 @@ extern const char *const audit_count_names[AUDIT_N_COUNTS];
 struct audit_standing {
     uint64_t index;
     const char *rule;
-    const struct audit_ctx *ctx;
+    const struct audit_ctx *ctx; /* NULL: not a context's; id names the draw */
+    char id[OV_MAX_CONTEXT_ID_LEN + 1];
     char detail[AUDIT_DETAIL_MAX];
 };
 
 struct audit_rules;
+struct audit_sort;
+
+/* Records a violation of the entry at index (AUDIT_NO_INDEX: none) under rule, naming ctx
+ * (a context or a draw id, or NULL); for the entry kinds checked outside rules.c. */
+OV_MUST_CHECK int audit_violation(struct audit_rules *r, uint64_t index, const char *rule,
+                                  const char *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* Rules over the state db (borrowed), with n_threads signature workers, recording
  * violations under run number `run`; a context's tally is missing once the clock passes its
@@ -107,6 +120,10 @@ struct audit_rules;
 OV_MUST_CHECK int audit_rules_new(struct ov_db *db, unsigned n_threads, int64_t run,
                                   uint64_t tally_grace, struct audit_rules **out);
 void audit_rules_free(struct audit_rules *r);
+/* Where the pool files of draws are found (sortition.h); the strings are borrowed. The
+ * draws are checked again with them (-OV_E_NOMEM, -OV_E_DB). */
+OV_MUST_CHECK int audit_rules_pool_sources(struct audit_rules *r, const char *dir,
+                                           const char *url);
 
 /* Checks one entry (call in index order, inside the caller's transaction). Violations are
  * not errors: only a failing database or memory is (-OV_E_DB, -OV_E_NOMEM...). */
@@ -131,6 +148,8 @@ size_t audit_rules_n_contexts(const struct audit_rules *r);
 const struct audit_ctx *audit_rules_context(const struct audit_rules *r, size_t i);
 const uint64_t *audit_rules_counts(const struct audit_rules *r);
 size_t audit_rules_standing(const struct audit_rules *r, const struct audit_standing **out);
+/* The draws pinned in the log, with their verdicts (sortition.h). */
+const struct audit_sort *audit_rules_sort(const struct audit_rules *r);
 /* Violations recorded by this run so far. */
 uint64_t audit_rules_new_violations(const struct audit_rules *r);
 

@@ -35,5 +35,21 @@
 #define R_TALLY_MISMATCH "tally_mismatch"
 #define R_ACTION_AFTER_TALLY "action_after_tally"       /* beyond a tally's size */
 #define R_TALLY_MISSING "tally_missing"                 /* closed, and no tally by now */
+/* sortition: a draw pinned in the log (docs/PROTOCOL.md §10) */
+#define R_COMMITMENT_SIGNATURE "commitment_signature"   /* not signed by its party_key */
+#define R_COMMITMENT_LATE "commitment_late"             /* after the pool entry of its draw */
+#define R_COMMITMENT_REPEATED "commitment_repeated"     /* a party's second commitment */
+#define R_COMMITMENT_MISSING "commitment_missing"       /* a pool naming a party without one */
+#define R_POOL_DUPLICATE "pool_duplicate"               /* a draw id announced twice */
+#define R_POOL_INVALID "pool_invalid"                   /* entry and its own file disagree */
+#define R_POOL_FILE_MISMATCH "pool_file_mismatch"       /* the file given is not the pool */
+#define R_REVEAL_EARLY "reveal_early"                   /* before the pool entry */
+#define R_REVEAL_LATE "reveal_late"                     /* at or after reveal_by */
+#define R_REVEAL_MISMATCH "reveal_mismatch"             /* does not open a commitment */
+#define R_SEED_WITHHELD "seed_withheld"                 /* reveal_by passed, a reveal missing */
+#define R_DRAW_INVALID "draw_invalid"                   /* out of order, wrong shape */
+#define R_DRAW_SEED "draw_seed"                         /* seed != the one of the reveals */
+#define R_DRAW_MISMATCH "draw_mismatch"                 /* selection != the recomputation */
+#define R_DRAW_QUOTA "draw_quota"                       /* the panel breaks a quota */
 
 #endif

@@ -46,6 +46,18 @@ static const char *const migrations[] = {
     "  idx INTEGER NOT NULL, PRIMARY KEY (ctx, pseudonym)) STRICT, WITHOUT ROWID;"
     "CREATE TABLE seen (size INTEGER NOT NULL, root BLOB NOT NULL, note TEXT NOT NULL,"
     "  verified INTEGER NOT NULL, source TEXT NOT NULL, PRIMARY KEY (size, root)) STRICT;",
+    /* 3: draws pinned in the log (issue 20): the commitments, pools, reveals and draws that
+     * count (the first of each, in order); ok is cleared by a violation of the draw */
+    "CREATE TABLE sort_commits (draw TEXT NOT NULL, party_key BLOB NOT NULL,"
+    "  party TEXT NOT NULL, commitment BLOB NOT NULL, idx INTEGER NOT NULL,"
+    "  PRIMARY KEY (draw, party_key)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE sort_pools (id TEXT PRIMARY KEY, idx INTEGER NOT NULL, entry BLOB NOT NULL,"
+    "  ok INTEGER NOT NULL) STRICT;"
+    "CREATE TABLE sort_reveals (draw TEXT NOT NULL, party_key BLOB NOT NULL,"
+    "  reveal BLOB NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (draw, party_key)) STRICT,"
+    "  WITHOUT ROWID;"
+    "CREATE TABLE sort_draws (id TEXT PRIMARY KEY, idx INTEGER NOT NULL, entry BLOB NOT NULL,"
+    "  ok INTEGER NOT NULL) STRICT;",
 };
 
 /* The hot statements (one or more per action) come first: ov_db_stmt looks names up in
@@ -140,6 +152,22 @@ static const struct ov_db_stmt_def stmts[] = {
     /* main.c: this run */
     { "run_put", "INSERT INTO runs (started, from_size, to_size) VALUES (?, ?, ?)" },
     { "run_update", "UPDATE runs SET to_size = ? WHERE run = ?" },
+    /* sortition.c: the entries of a draw that count */
+    { "sc_put", "INSERT INTO sort_commits (draw, party_key, party, commitment, idx) "
+      "VALUES (?, ?, ?, ?, ?)" },
+    { "sc_get",
+      "SELECT commitment, idx, party FROM sort_commits WHERE draw = ? AND party_key = ?" },
+    { "sp_put", "INSERT INTO sort_pools (id, idx, entry, ok) VALUES (?, ?, ?, ?)" },
+    { "sp_get", "SELECT idx, entry, ok FROM sort_pools WHERE id = ?" },
+    { "sp_all", "SELECT id FROM sort_pools ORDER BY idx" },
+    { "sp_bad", "UPDATE sort_pools SET ok = 0 WHERE id = ?" },
+    { "sr_put", "INSERT OR IGNORE INTO sort_reveals (draw, party_key, reveal, idx) "
+      "VALUES (?, ?, ?, ?)" },
+    { "sr_get", "SELECT reveal, idx FROM sort_reveals WHERE draw = ? AND party_key = ?" },
+    { "sd_put", "INSERT INTO sort_draws (id, idx, entry, ok) VALUES (?, ?, ?, ?)" },
+    { "sv_count", "SELECT count(*) FROM violations WHERE context = ? AND rule IN "
+      "('commitment_repeated', 'reveal_early')" },
+    { "sd_get", "SELECT idx, entry, ok FROM sort_draws WHERE id = ?" },
     /* store.c */
     { "meta_get", "SELECT v FROM meta WHERE k = ?" },
     { "meta_put", "INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)" },

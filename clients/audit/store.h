@@ -25,6 +25,10 @@
  *   runs        run, started, from_size, to_size
  *   seen        size, root, note, verified, source            every signed checkpoint
  *                                                             seen, compared for forks
+ *   sort_commits draw, party_key, party, commitment, idx      a draw's seed (sortition.c):
+ *   sort_pools  id, idx, entry, ok                             the first valid commitment,
+ *   sort_reveals draw, party_key, reveal, idx                  pool, reveal and draw of
+ *   sort_draws  id, idx, entry, ok                             each; ok: no violation yet
  * Memory does not grow with the log: rows live in SQLite (page cache capped at 32 MiB, sorts
  * spilled to temporary files), only contexts are kept in memory. */
 #ifndef AUDIT_STORE_H

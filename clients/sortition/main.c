@@ -1,8 +1,10 @@
-/* onevoice-sortition: the operator's and the watchdog's tool for an assembly's draw
- * (docs/PROTOCOL.md §10). import turns a CSV of respondents into the public pool file (their
- * contacts stay in a private file); check says which quotas cannot be met; draw selects the
- * panel and reserves from the pool and a seed; verify re-runs a draw; stats estimates each
- * member's chance; invitations pairs the selected members' contacts with invitation codes. */
+/* onevoice-sortition: the operator's, the parties' and the watchdog's tool for an assembly's
+ * draw (docs/PROTOCOL.md §10). import turns a CSV of respondents into the public pool file
+ * (their contacts stay in a private file); check says which quotas cannot be met; draw
+ * selects the panel and reserves from the pool and a seed; verify re-runs a draw; stats
+ * estimates each member's chance; invitations pairs the selected members' contacts with
+ * invitation codes. The commands that pin the draw in the log (key, commit, publish, reveal,
+ * draw and verify with --log, status) are in onlog.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -17,12 +19,11 @@
 #include "base/codec.h"
 #include "infra/cli.h"
 #include "protocol/poolfile.h"
-
-#define PROG "onevoice-sortition"
+#include "cmds.h"
 /* The private file's first line: this magic, a comma, the SHA-256 (hex) of its pool file. */
 #define PRIVATE_MAGIC "onevoice-private/v1"
 
-static int
+int
 usage_error(const char *msg)
 {
     fprintf(stderr, PROG ": %s (see " PROG " --help)\n", msg);
@@ -40,7 +41,7 @@ seed_arg(const char *hex, uint8_t seed[OV_SORT_SEED_LEN])
                : -OV_E_MALFORMED;
 }
 
-static int
+int
 load_pool(const char *path, struct ov_pool_file *p)
 {
     char err[512];
@@ -442,7 +443,7 @@ legend(const struct ov_pool_file *p)
     }
 }
 
-static int
+int
 check_pool(const struct ov_pool_file *p)
 {
     char why[8192];
@@ -483,7 +484,7 @@ cmd_check(int argc, char **argv)
 }
 
 /* Draws the pool's panel and reserves with seed into d (allocated). */
-static int
+int
 run_draw(const struct ov_pool_file *p, const uint8_t seed[OV_SORT_SEED_LEN], struct ov_draw *d)
 {
     memset(d, 0, sizeof *d);
@@ -504,19 +505,29 @@ static int
 cmd_draw(int argc, char **argv)
 {
     const char *pool = NULL, *seedhex = NULL, *out = NULL;
+    struct log_args a = { 0 };
     const struct ov_cli_opt opts[] = {
         { "--pool", "FILE", "the pool file", &pool, NULL, NULL },
-        { "--seed", "HEX", "the 32-byte seed, 64 hex digits", &seedhex, NULL, NULL },
+        { "--seed", "HEX", "the 32-byte seed, 64 hex digits (without --log)", &seedhex, NULL, NULL },
         { "--out", "FILE", "the draw file to create (never overwritten)", &out, NULL, NULL },
+        LOG_OPTS(a),
+        PRODUCER_OPTS(a, "the operator"),
     };
-    int rc = ov_cli_parse(argc, argv, "draw: the panel and reserves of the pool under the seed",
+    int rc = ov_cli_parse(argc, argv, "draw: the panel and reserves of the pool under the seed; "
+                                      "with --log, under the seed of the reveals logged for --id, "
+                                      "refused unless every party's reveal matches its commitment "
+                                      "in the order PROTOCOL §10 sets, and the draw entry appended",
                           opts, sizeof opts / sizeof opts[0]);
     if (rc != 0) {
         return rc > 0 ? 0 : 2;
     }
+    if (a.o.log != NULL && pool != NULL && seedhex == NULL) {
+        return draw_from_log(&a, pool, out);
+    }
     uint8_t seed[OV_SORT_SEED_LEN];
-    if (pool == NULL || out == NULL || seed_arg(seedhex, seed) != 0) {
-        return usage_error("draw needs --pool, --seed (64 hex digits) and --out");
+    if (pool == NULL || out == NULL || a.o.log != NULL || seed_arg(seedhex, seed) != 0) {
+        return usage_error("draw needs --pool, --out and either --seed (64 hex digits) or "
+                           "--log with --id");
     }
     struct ov_pool_file p;
     struct ov_draw d;
@@ -547,7 +558,7 @@ cmd_draw(int argc, char **argv)
 /* Why claimed is not the pool's draw under its own seed, or NULL when it is: the pool it
  * names, then the draw re-run (into again, which the caller frees either way) and compared
  * member by member. verify and invitations both ask this. */
-static const char *
+const char *
 draw_differs(const struct ov_pool_file *p, const struct ov_draw *claimed, struct ov_draw *again)
 {
     memset(again, 0, sizeof *again);
@@ -577,18 +588,25 @@ static int
 cmd_verify(int argc, char **argv)
 {
     const char *pool = NULL, *drawf = NULL;
+    struct log_args a = { 0 };
     const struct ov_cli_opt opts[] = {
         { "--pool", "FILE", "the pool file", &pool, NULL, NULL },
-        { "--draw", "FILE", "the draw file to check", &drawf, NULL, NULL },
+        { "--draw", "FILE", "the draw file to check (without --log)", &drawf, NULL, NULL },
+        LOG_OPTS(a),
     };
     int rc = ov_cli_parse(argc, argv, "verify: re-runs the draw from the pool and the draw's seed "
-                                      "and compares every member (exit 1 on any difference)",
+                                      "and compares every member (exit 1 on any difference); with "
+                                      "--log, the draw entry logged for --id, its seed recomputed "
+                                      "from the logged reveals and their order checked",
                           opts, sizeof opts / sizeof opts[0]);
     if (rc != 0) {
         return rc > 0 ? 0 : 2;
     }
-    if (pool == NULL || drawf == NULL) {
-        return usage_error("verify needs --pool and --draw");
+    if (a.o.log != NULL && pool != NULL && drawf == NULL) {
+        return verify_from_log(&a, pool);
+    }
+    if (pool == NULL || drawf == NULL || a.o.log != NULL) {
+        return usage_error("verify needs --pool and either --draw or --log with --id");
     }
     char err[512];
     struct ov_pool_file p = { 0 };
@@ -942,8 +960,13 @@ static const struct {
 } commands[] = {
     { "import", cmd_import, "respondents and quotas (CSV) into the public pool file and a private file of contacts" },
     { "check", cmd_check, "whether the pool's quotas can be met, and which cannot" },
-    { "draw", cmd_draw, "the panel and reserves under a 32-byte seed, into a draw file" },
-    { "verify", cmd_verify, "re-run a draw from the pool and its seed; exit 1 on any difference" },
+    { "key", cmd_key, "a party's or the operator's Ed25519 key, and its line for the log's --producers" },
+    { "commit", cmd_commit, "a party: log a signed commitment to a fresh secret (before the pool)" },
+    { "publish", cmd_publish, "the operator: log the pool entry once every party committed" },
+    { "reveal", cmd_reveal, "a party: log its secret once the pool is logged, before reveal_by" },
+    { "draw", cmd_draw, "the panel and reserves under a 32-byte seed, into a draw file; with --log, the operator: under the seed of the logged reveals, and the draw entry logged" },
+    { "verify", cmd_verify, "re-run a draw from the pool and its seed (with --log: the logged draw); exit 1 on any difference" },
+    { "status", cmd_status, "what the log shows of a draw: commitments, pool, reveals, seed, draw" },
     { "stats", cmd_stats, "each member's selection probability over many seeds (the method's fairness)" },
     { "invitations", cmd_invitations, "contact,code for each selected member, for the SMS gateway" },
 };
@@ -960,7 +983,10 @@ main(int argc, char **argv)
         fprintf(f, "usage: " PROG " COMMAND [options]   (" PROG " COMMAND --help for its options)\n"
                    "The draw of an assembly's panel that anyone can re-run: a stratified "
                    "selection (algorithm " OV_SORT_ALGORITHM ", docs/PROTOCOL.md §10) "
-                   "deterministic given the public pool file and a 32-byte seed.\n");
+                   "deterministic given the public pool file and a 32-byte seed.\n"
+                   "In the log, in this order: each party commits, the operator publishes the "
+                   "pool, each party reveals, the operator draws with --log (the seed from the "
+                   "reveals) and anyone runs verify --log.\n");
         for (size_t i = 0; i < n; i++) {
             fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
         }

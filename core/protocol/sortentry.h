@@ -3,9 +3,9 @@
  * party's reveal, and the draw with its seed. Encoded as every entry is (deterministic CBOR,
  * text keys, "kind" and "v"), decoded strictly. The seed is SHA-256 of the pool and every
  * reveal, in the pool entry's party order: no one can choose it alone once one party keeps
- * its secret until the pool is logged. Not yet appended by any producer nor read by the
- * auditor (issue 20): core/protocol/entry refuses these kinds, so a log holding one fails
- * the audit until the auditor checks them. */
+ * its secret until the pool is logged. Appended by onevoice-sortition's parties and operator
+ * (clients/sortition); core/protocol/entry refuses these kinds, so a reader of every entry
+ * passes them here. */
 #ifndef OV_SORTENTRY_H
 #define OV_SORTENTRY_H
 
