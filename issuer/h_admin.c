@@ -4,8 +4,9 @@
  *                         to the outbox in the same transaction, then waits (a long poll)
  *                         until the log has acknowledged the entry: only then does the
  *                         context open for issuance, and only then does this answer 201.
- *   POST /admin/invites   {"count": N} -> N one-time invitation codes as CSV; only their
- *                         keyed hashes are stored. */
+ *   POST /admin/invites   {"count": N[, "draw": ID]} -> N one-time invitation codes as CSV;
+ *                         only their keyed hashes are stored, and an `invitations` entry
+ *                         (the batch, the draw's running total) goes to the log. */
 #include "handlers.h"
 
 #include <stdio.h>
@@ -27,7 +28,7 @@
 
 #define CREATE_WAIT_MS 30000
 #define KEYGEN_TRIES 64
-#define MAX_INVITES 100000
+#define MAX_INVITES OV_MAX_INVITES_BATCH /* one invitations entry a batch */
 
 /* ---- POST /admin/contexts --------------------------------------------------------- */
 
@@ -207,7 +208,37 @@ struct invites_tx {
     const uint8_t (*hashes)[32];
     size_t n;
     uint64_t now_s;
+    const char *draw; /* "" for none */
 };
+
+/* The batch's `invitations` entry (docs/PROTOCOL.md §3), with the draw's running total,
+ * into the outbox: in the codes' transaction, so no code exists before its entry is due. */
+static int
+invites_entry(struct ov_db *db, const struct invites_tx *t)
+{
+    char name[16 + OV_MAX_CONTEXT_ID_LEN];
+    int64_t total = 0, outbox_id = 0;
+    struct ov_entry e;
+    struct ov_buf entry;
+    snprintf(name, sizeof name, "invites:%s", t->draw);
+    sqlite3_stmt *st = ov_db_stmt(db, "invites_total_add");
+    int rc = ov_db_bind_text(st, 1, name, strlen(name));
+    rc = rc ? rc : ov_db_bind_int64(st, 2, (int64_t)t->n);
+    rc = rc ? rc : (ov_db_step(st) == OV_DB_ROW ? ov_db_col_int64(st, 0, &total) : -OV_E_DB);
+    ov_db_reset(st);
+    memset(&e, 0, sizeof e);
+    e.kind = OV_ENTRY_INVITATIONS;
+    snprintf(e.u.invitations.draw, sizeof e.u.invitations.draw, "%s", t->draw);
+    e.u.invitations.count = t->n;
+    e.u.invitations.total = (uint64_t)total;
+    e.u.invitations.time = t->now_s;
+    int enc = rc ? rc : ov_entry_encode(&e, &entry);
+    rc = enc ? enc : issuer_store_outbox_add(db, ov_buf_view(&entry), t->now_s, &outbox_id);
+    if (enc == 0) {
+        ov_buf_clear(&entry);
+    }
+    return rc;
+}
 
 static int
 invites_fn(struct ov_db *db, void *arg)
@@ -222,18 +253,27 @@ invites_fn(struct ov_db *db, void *arg)
         ov_db_reset(st);
         rc = rc < 0 ? rc : 0;
     }
-    return rc;
+    return rc ? rc : invites_entry(db, t);
 }
 
+/* {"count": N} or {"count": N, "draw": ID}: draw into draw (NUL-terminated, "" for none). */
 static int
-parse_count(struct ov_bytes body, size_t *n)
+parse_count(struct ov_bytes body, size_t *n, char draw[OV_MAX_CONTEXT_ID_LEN + 1])
 {
     json_t *o = json_loadb((const char *)body.ptr, body.len, JSON_REJECT_DUPLICATES, NULL);
-    json_t *c = json_object_get(o, "count");
-    int rc = json_is_object(o) && json_object_size(o) == 1 && json_is_integer(c) &&
-                     json_integer_value(c) >= 1 && json_integer_value(c) <= MAX_INVITES
+    json_t *c = json_object_get(o, "count"), *d = json_object_get(o, "draw");
+    int rc = json_is_object(o) && json_object_size(o) == 1u + (d != NULL) &&
+                     json_is_integer(c) && json_integer_value(c) >= 1 &&
+                     json_integer_value(c) <= MAX_INVITES && (d == NULL || json_is_string(d))
                  ? 0
                  : -OV_E_MALFORMED;
+    const char *ds = d != NULL ? json_string_value(d) : "";
+    if (rc == 0 && (strlen(ds) > OV_MAX_CONTEXT_ID_LEN || (*ds && ov_context_id_check(ds) != 0))) {
+        rc = -OV_E_MALFORMED;
+    }
+    if (rc == 0) {
+        memcpy(draw, ds, strlen(ds) + 1);
+    }
     *n = rc == 0 ? (size_t)json_integer_value(c) : 0;
     json_decref(o);
     return rc;
@@ -244,6 +284,7 @@ issuer_h_invites(struct ov_req *rq)
 {
     struct issuer_app *app = ov_req_user(rq);
     size_t n = 0;
+    char draw[OV_MAX_CONTEXT_ID_LEN + 1] = "";
     if (issuer_check_bearer(rq, app->admin) != 0) {
         return issuer_refuse(rq, 401, R_UNAUTHORIZED, "unauthorized", "admin secret needed");
     }
@@ -251,9 +292,9 @@ issuer_h_invites(struct ov_req *rq)
     if (gate != 1) {
         return gate;
     }
-    if (parse_count(ov_req_body(rq), &n) != 0) {
+    if (parse_count(ov_req_body(rq), &n, draw) != 0) {
         return issuer_refuse(rq, 400, R_MALFORMED, "malformed_request",
-                             "want {\"count\": 1..100000}");
+                             "want {\"count\": 1..100000} or {\"count\": N, \"draw\": ID}");
     }
     uint8_t(*hashes)[32] = calloc(n, sizeof *hashes);
     struct ov_buf csv;
@@ -271,9 +312,13 @@ issuer_h_invites(struct ov_req *rq)
         sodium_memzero(raw, sizeof raw);
         sodium_memzero(code, sizeof code);
     }
-    struct invites_tx t = { (const uint8_t(*)[32])hashes, n, ov_now_ms() / 1000 };
+    struct invites_tx t = { (const uint8_t(*)[32])hashes, n, ov_now_ms() / 1000, draw };
     struct ov_db *db = ov_db_per_thread_get(&app->dbs);
     rc = rc ? rc : (db ? ov_db_tx(db, invites_fn, &t) : -OV_E_DB);
+    if (rc == 0) {
+        ov_gauge_add(app->backlog, 1);
+        issuer_outbox_kick(app->outbox);
+    }
     rc = rc ? rc : ov_http_header(rq, "Cache-Control", "no-store");
     rc = rc ? rc : ov_http_reply(rq, 200, "text/csv; charset=utf-8", ov_buf_view(&csv));
     if (csv.ptr != NULL) {

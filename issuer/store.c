@@ -107,6 +107,10 @@ static const struct ov_db_stmt_def stmts[] = {
     { "key_revoke", "UPDATE keys SET revoked = ? WHERE pseudonym = ? AND revoked IS NULL" },
     /* h_admin.c, h_enroll.c: invitation codes */
     { "invite_insert", "INSERT INTO invites (hash, created) VALUES (?, ?)" },
+    /* h_admin.c: codes made so far for a draw ('invites:' + draw id; 'invites:' for none) */
+    { "invites_total_add",
+      "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET "
+      "value = value + excluded.value RETURNING value" },
     { "invite_get", "SELECT used FROM invites WHERE hash = ?" },
     { "invite_use", "UPDATE invites SET used = ? WHERE hash = ? AND used IS NULL" },
     /* h_enroll.c: registrar tokens */

@@ -114,7 +114,8 @@ sortition operator draw --pool "$D/pools/$DRAW.csv" --out "$D/draw.csv"
 # shellcheck disable=SC2086
 say "  anyone, from the log and the pool file: $($BUILD/onevoice-sortition verify $LOGARGS \
     --pool "$D/pools/$DRAW.csv")"
-admin "$issuer_URL/admin/invites" -d "{\"count\":$N}" > "$D/issued-codes.csv"
+# one code per selected person, for this draw: the issuer logs how many a draw got
+admin "$issuer_URL/admin/invites" -d "{\"count\":$N,\"draw\":\"$DRAW\"}" > "$D/issued-codes.csv"
 $BUILD/onevoice-sortition invitations --pool "$D/pools/$DRAW.csv" --draw "$D/draw.csv" \
     --private "$D/contacts.csv" \
     --codes "$D/issued-codes.csv" --out "$D/sms.csv" | sed 's/^/  /'

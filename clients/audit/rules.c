@@ -21,6 +21,7 @@ const char *const audit_count_names[AUDIT_N_COUNTS] = {
     [AUDIT_N_RECOVERY] = "enrollment.recovery",
     [AUDIT_N_SORT_COMMIT] = "sortition-commit", [AUDIT_N_SORT_POOL] = "pool",
     [AUDIT_N_SORT_REVEAL] = "sortition-reveal", [AUDIT_N_SORT_DRAW] = "draw",
+    [AUDIT_N_INVITATIONS] = "invitations", [AUDIT_N_INVITATION_CODES] = "invitations.codes",
 };
 
 /* Open addressing over context pointers, keyed by id or by token key id. */
@@ -1060,8 +1061,86 @@ entry_time(const struct ov_entry *e)
     case OV_ENTRY_ISSUANCE: return e->u.issuance.time;
     case OV_ENTRY_ACTION: return e->u.action.time;
     case OV_ENTRY_TALLY: return e->u.tally.time;
+    case OV_ENTRY_INVITATIONS: return e->u.invitations.time;
     default: return 0;
     }
+}
+
+/* ---- invitation codes: the issuer's running total per draw adds up, a draw's codes come
+ * after its draw entry and stay within its panel and reserves, and enrollments by
+ * invitation never pass the codes announced before them (docs/PROTOCOL.md §3). */
+
+/* The draw entry of draw id logged before index, as counted (sortition.c): its panel and
+ * reserves in *seats; 0 found, 1 none. */
+static int
+draw_seats(struct audit_rules *r, const char *id, uint64_t index, uint64_t *seats)
+{
+    sqlite3_stmt *st = ov_db_stmt(r->db, "sd_get");
+    struct ov_bytes entry;
+    int64_t idx = 0;
+    int rc = ov_db_bind_text(st, 1, id, strlen(id));
+    rc = rc ? rc : ov_db_step(st);
+    if (rc == OV_DB_ROW) {
+        struct ov_sortentry e;
+        rc = ov_db_col_int64(st, 0, &idx);
+        rc = rc ? rc : ov_db_col_blob(st, 1, OV_MAX_ENTRY_LEN, &entry);
+        rc = rc ? rc : ov_sortentry_decode(entry, &e);
+        if (rc == 0) {
+            *seats = e.kind == OV_SORTENTRY_DRAW ? e.u.draw.n_panel + e.u.draw.n_reserves : 0;
+            rc = e.kind == OV_SORTENTRY_DRAW && (uint64_t)idx < index ? 0 : 1;
+            ov_sortentry_clear(&e);
+        }
+    } else if (rc == OV_DB_DONE) {
+        rc = 1;
+    }
+    ov_db_reset(st);
+    return rc;
+}
+
+static int
+on_invitations(struct audit_rules *r, uint64_t index, const struct ov_invitations *iv)
+{
+    const char *draw = iv->draw;
+    sqlite3_stmt *st = ov_db_stmt(r->db, "it_get");
+    int64_t before = 0;
+    int rc = ov_db_bind_text(st, 1, draw, strlen(draw));
+    rc = rc ? rc : ov_db_step(st);
+    if (rc == OV_DB_ROW) {
+        rc = ov_db_col_int64(st, 0, &before);
+    }
+    ov_db_reset(st);
+    rc = rc < 0 ? rc : 0;
+    r->counts[AUDIT_N_INVITATION_CODES] += iv->count;
+    if (rc == 0 && iv->total != (uint64_t)before + iv->count) {
+        rc = audit_violation(r, index, R_INVITATIONS_TOTAL, draw[0] ? draw : NULL,
+                             "a batch of %llu codes brings the total to %llu, but %llu were "
+                             "announced before it: batches are missing from the log",
+                             (unsigned long long)iv->count, (unsigned long long)iv->total,
+                             (unsigned long long)before);
+    }
+    st = ov_db_stmt(r->db, "it_put");
+    rc = rc ? rc : ov_db_bind_text(st, 1, draw, strlen(draw));
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, iv->total);
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    rc = rc < 0 ? rc : 0;
+    if (rc != 0 || draw[0] == '\0') {
+        return rc;
+    }
+    uint64_t seats = 0;
+    int found = draw_seats(r, draw, index, &seats);
+    if (found == 1) {
+        return audit_violation(r, index, R_INVITATIONS_NO_DRAW, draw,
+                               "invitation codes for draw '%s', whose draw entry is not in "
+                               "the log before them", draw);
+    }
+    if (found == 0 && iv->total > seats) {
+        return audit_violation(r, index, R_INVITATIONS_EXCEED, draw,
+                               "%llu invitation codes for draw '%s', which drew %llu (panel "
+                               "and reserves)", (unsigned long long)iv->total, draw,
+                               (unsigned long long)seats);
+    }
+    return found < 0 ? found : 0;
 }
 
 /* A draw's entry (sortition.h): decoded here, checked there. */
@@ -1112,6 +1191,18 @@ audit_rules_entry(struct audit_rules *r, uint64_t index, struct ov_bytes bytes)
     case OV_ENTRY_ENROLLMENT:
         r->counts[AUDIT_N_ENROLLMENT]++;
         r->counts[AUDIT_N_INVITE - OV_ROUTE_INVITE + (int)e->u.enrollment.route]++;
+        if (e->u.enrollment.route == OV_ROUTE_INVITE &&
+            r->counts[AUDIT_N_INVITE] > r->counts[AUDIT_N_INVITATION_CODES]) {
+            rc = audit_violation(r, index, R_ENROLLMENTS_EXCEED, NULL,
+                                 "enrollment by invitation number %llu, but only %llu "
+                                 "invitation codes were announced before it",
+                                 (unsigned long long)r->counts[AUDIT_N_INVITE],
+                                 (unsigned long long)r->counts[AUDIT_N_INVITATION_CODES]);
+        }
+        break;
+    case OV_ENTRY_INVITATIONS:
+        r->counts[AUDIT_N_INVITATIONS]++;
+        rc = on_invitations(r, index, &e->u.invitations);
         break;
     case OV_ENTRY_ISSUANCE:
         r->counts[AUDIT_N_ISSUANCE]++;

@@ -91,6 +91,8 @@ enum audit_count {
     AUDIT_N_SORT_POOL,
     AUDIT_N_SORT_REVEAL,
     AUDIT_N_SORT_DRAW,
+    AUDIT_N_INVITATIONS,      /* invitations entries */
+    AUDIT_N_INVITATION_CODES, /* the codes they announce, summed */
     AUDIT_N_COUNTS
 };
 extern const char *const audit_count_names[AUDIT_N_COUNTS];

@@ -51,5 +51,10 @@
 #define R_DRAW_SEED "draw_seed"                         /* seed != the one of the reveals */
 #define R_DRAW_MISMATCH "draw_mismatch"                 /* selection != the recomputation */
 #define R_DRAW_QUOTA "draw_quota"                       /* the panel breaks a quota */
+/* invitation codes (docs/PROTOCOL.md §3) */
+#define R_INVITATIONS_TOTAL "invitations_total"         /* total != the earlier total + count */
+#define R_INVITATIONS_NO_DRAW "invitations_without_draw" /* for a draw not logged before it */
+#define R_INVITATIONS_EXCEED "invitations_exceed_draw"  /* more than the panel and reserves */
+#define R_ENROLLMENTS_EXCEED "enrollments_exceed_invitations" /* invite route past the codes */
 
 #endif

@@ -58,6 +58,8 @@ static const char *const migrations[] = {
     "  WITHOUT ROWID;"
     "CREATE TABLE sort_draws (id TEXT PRIMARY KEY, idx INTEGER NOT NULL, entry BLOB NOT NULL,"
     "  ok INTEGER NOT NULL) STRICT;",
+    /* 4: invitation codes announced per draw ('' for none): the issuer's running total */
+    "CREATE TABLE invite_totals (draw TEXT PRIMARY KEY, total INTEGER NOT NULL) STRICT;",
 };
 
 /* The hot statements (one or more per action) come first: ov_db_stmt looks names up in
@@ -168,6 +170,9 @@ static const struct ov_db_stmt_def stmts[] = {
     { "sv_count", "SELECT count(*) FROM violations WHERE context = ? AND rule IN "
       "('commitment_repeated', 'reveal_early')" },
     { "sd_get", "SELECT idx, entry, ok FROM sort_draws WHERE id = ?" },
+    /* rules.c: invitations */
+    { "it_get", "SELECT total FROM invite_totals WHERE draw = ?" },
+    { "it_put", "INSERT OR REPLACE INTO invite_totals (draw, total) VALUES (?, ?)" },
     /* store.c */
     { "meta_get", "SELECT v FROM meta WHERE k = ?" },
     { "meta_put", "INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)" },

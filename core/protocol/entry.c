@@ -19,7 +19,7 @@ _Static_assert(OV_MAX_ENTRY_LEN <= OV_MAX_CBOR_LEN, "an entry must fit one CBOR 
 static const char *const kind_names[] = {
     [OV_ENTRY_CONTEXT] = "context",   [OV_ENTRY_ENROLLMENT] = "enrollment",
     [OV_ENTRY_ISSUANCE] = "issuance", [OV_ENTRY_ACTION] = "action",
-    [OV_ENTRY_TALLY] = "tally",
+    [OV_ENTRY_TALLY] = "tally",       [OV_ENTRY_INVITATIONS] = "invitations",
 };
 static const char *const route_names[] = {
     [OV_ROUTE_INVITE] = "invite",
@@ -240,6 +240,18 @@ encode_action(const struct ov_action *a, struct ov_buf *out)
     return rc ? rc : ov_cbor_check(ov_buf_view(out)); /* proves the order above */
 }
 
+/* The rules of an invitations entry, for both directions. */
+static int
+invitations_check(const struct ov_invitations *iv)
+{
+    if (iv->draw[0] != '\0' && ov_context_id_check(iv->draw) != 0) {
+        return -OV_E_MALFORMED;
+    }
+    return iv->count >= 1 && iv->count <= OV_MAX_INVITES_BATCH && iv->total >= iv->count
+               ? 0
+               : -OV_E_MALFORMED;
+}
+
 int
 ov_entry_encode(const struct ov_entry *e, struct ov_buf *out)
 {
@@ -257,7 +269,7 @@ ov_entry_encode(const struct ov_entry *e, struct ov_buf *out)
     if (m == NULL) {
         return -OV_E_NOMEM;
     }
-    if (e->kind < OV_ENTRY_CONTEXT || e->kind > OV_ENTRY_TALLY) {
+    if (e->kind < OV_ENTRY_CONTEXT || e->kind > OV_ENTRY_INVITATIONS) {
         ov_cbor_free(m);
         return -OV_E_MALFORMED;
     }
@@ -287,6 +299,15 @@ ov_entry_encode(const struct ov_entry *e, struct ov_buf *out)
         break;
     case OV_ENTRY_TALLY:
         rc = rc ? rc : encode_tally(m, &e->u.tally);
+        break;
+    case OV_ENTRY_INVITATIONS:
+        rc = rc ? rc : invitations_check(&e->u.invitations);
+        if (rc == 0 && e->u.invitations.draw[0] != '\0') {
+            rc = ov_cbor_put_text(m, "draw", e->u.invitations.draw);
+        }
+        rc = rc ? rc : ov_cbor_put_uint(m, "count", e->u.invitations.count);
+        rc = rc ? rc : ov_cbor_put_uint(m, "total", e->u.invitations.total);
+        rc = rc ? rc : ov_cbor_put_uint(m, "time", e->u.invitations.time);
         break;
     case OV_ENTRY_ACTION: /* written by hand above */
     default:
@@ -582,7 +603,8 @@ static bool
 tree_kind(struct ov_bytes kind)
 {
     return ov_cbor_text_eq(kind, kind_names[OV_ENTRY_CONTEXT]) ||
-           ov_cbor_text_eq(kind, kind_names[OV_ENTRY_TALLY]);
+           ov_cbor_text_eq(kind, kind_names[OV_ENTRY_TALLY]) ||
+           ov_cbor_text_eq(kind, kind_names[OV_ENTRY_INVITATIONS]);
 }
 
 /* 1 when in is one of the kinds above (then decoded into e, or an error), 0 when it is
@@ -633,6 +655,22 @@ decode_view(struct ov_bytes in, struct ov_entry *e)
     return rc ? rc : 1;
 }
 
+static int
+decode_invitations(cbor_item_t *m, struct ov_invitations *iv)
+{
+    static const char *const keys[] = { "count", "draw", "kind", "time", "total", "v" };
+    int rc = ov_cbor_only_keys(m, keys, 6);
+    rc = rc ? rc : ov_cbor_get_uint(m, "count", UINT64_MAX, &iv->count);
+    rc = rc ? rc : ov_cbor_get_uint(m, "total", UINT64_MAX, &iv->total);
+    rc = rc ? rc : ov_cbor_get_uint(m, "time", UINT64_MAX, &iv->time);
+    const cbor_item_t *draw;
+    if (rc == 0 && ov_cbor_get(m, "draw", &draw) == 0) {
+        rc = get_text(m, "draw", iv->draw, OV_MAX_CONTEXT_ID_LEN);
+        rc = rc ? rc : (iv->draw[0] == '\0' ? -OV_E_MALFORMED : 0);
+    }
+    return rc ? rc : invitations_check(iv);
+}
+
 int
 ov_entry_decode(struct ov_bytes in, struct ov_entry *e)
 {
@@ -661,7 +699,7 @@ ov_entry_decode(struct ov_bytes in, struct ov_entry *e)
     if (rc == 0 && v != OV_ENTRY_VERSION) {
         rc = -OV_E_MALFORMED;
     }
-    for (int k = OV_ENTRY_CONTEXT; rc == 0 && e->kind == 0 && k <= OV_ENTRY_TALLY; k++) {
+    for (int k = OV_ENTRY_CONTEXT; rc == 0 && e->kind == 0 && k <= OV_ENTRY_INVITATIONS; k++) {
         if (ov_cbor_text_eq(kind, kind_names[k])) {
             e->kind = (enum ov_entry_kind)k;
         }
@@ -707,6 +745,9 @@ ov_entry_decode(struct ov_bytes in, struct ov_entry *e)
         case OV_ENTRY_TALLY:
             rc = decode_tally(m, &e->u.tally);
             break;
+        case OV_ENTRY_INVITATIONS:
+            rc = decode_invitations(m, &e->u.invitations);
+            break;
         default:
             rc = -OV_E_MALFORMED;
             break;
@@ -733,6 +774,7 @@ ov_entry_clear(struct ov_entry *e)
     case OV_ENTRY_ACTION: n = sizeof e->u.action; break;
     case OV_ENTRY_ISSUANCE: n = sizeof e->u.issuance; break;
     case OV_ENTRY_ENROLLMENT: n = sizeof e->u.enrollment; break;
+    case OV_ENTRY_INVITATIONS: n = sizeof e->u.invitations; break;
     case OV_ENTRY_CONTEXT:
     default: break;
     }

@@ -41,7 +41,8 @@ enum ov_entry_kind {
     OV_ENTRY_ENROLLMENT,
     OV_ENTRY_ISSUANCE,
     OV_ENTRY_ACTION,
-    OV_ENTRY_TALLY
+    OV_ENTRY_TALLY,
+    OV_ENTRY_INVITATIONS
 };
 
 enum ov_context_type { OV_CONTEXT_ASSEMBLY = 1, OV_CONTEXT_RATING };
@@ -75,6 +76,20 @@ struct ov_context {
 struct ov_enrollment {
     enum ov_enroll_route route;
     uint64_t n;    /* the issuer's enrollment serial: 1, 2, 3... over all routes */
+    uint64_t time;
+};
+
+/* A batch of invitation codes the issuer made (the codes never appear): for the draw `draw`
+ * (a sortition draw id, docs/PROTOCOL.md §10) or, with draw empty, for none. total is the
+ * number of codes made so far for that draw (or for none), this batch included, so each
+ * batch's entry is a distinct leaf and anyone can check that a draw's invitations never
+ * exceed its panel and reserves, and that enrollments by invitation never exceed the
+ * invitations logged before them. */
+#define OV_MAX_INVITES_BATCH 100000
+struct ov_invitations {
+    char draw[OV_MAX_CONTEXT_ID_LEN + 1]; /* "" for none; else an id as a context's */
+    uint64_t count;                       /* 1..OV_MAX_INVITES_BATCH */
+    uint64_t total;                       /* >= count */
     uint64_t time;
 };
 
@@ -129,6 +144,7 @@ struct ov_entry {
         struct ov_issuance issuance;
         struct ov_action action;
         struct ov_tally tally;
+        struct ov_invitations invitations;
     } u;
 };
 

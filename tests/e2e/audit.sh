@@ -86,7 +86,7 @@ for sc in forged-token double-count altered-action over-quota key-swapped key-mi
           outside-window wrong-tally context-after-action double-rating tokens-exceed-issuances \
           nonce-binding unknown-pseudonym invalid-choice wrong-challenge missing-token \
           context-duplicate malformed repeated-serial invented-enrollee action-after-tally \
-          tally-short missing-tally forged-admission; do
+          tally-short missing-tally forged-admission uninvited-enrollment; do
     new_log "s_$(echo "$sc" | tr - _)"
     if ! $GS "$sc" "$U" "$T/p.key" sim --keys "$KEYS" > "$T/$sc.gs" 2>"$T/$sc.err"; then
         fail "$sc: govsim: $(cat "$T/$sc.err")"; continue

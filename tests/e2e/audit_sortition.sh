@@ -287,4 +287,29 @@ check_eq "broken, again: the same rules" \
 $(J "$T/broken.json" 'rules.*')"
 check "no sanitizer report from any audit (under ASan)" sh -c \
     "! grep -qE 'Sanitizer|runtime error' '$T/audit.err'"
+# --- invitation codes for a draw (docs/PROTOCOL.md §3): the issuer's invitations entries -----
+# within the draw's panel and reserves (24 + 4), after its draw entry, their totals adding up
+ENT="python3 tests/e2e/lib/sortition_entry.py"
+$ENT invitations assembly-2027 24 24 "$T/e/i-ok" $((T0 + 40))
+$ENT invitations assembly-2027 5 29 "$T/e/i-over" $((T0 + 41))
+$ENT invitations ghost 3 3 "$T/e/i-nodraw" $((T0 + 42))
+$ENT invitations - 2 5 "$T/e/i-gap" $((T0 + 43))
+new_log invites
+append c-assembly-2027-p1 c-assembly-2027-p2 p-assembly-2027 r-assembly-2027-p1 \
+    r-assembly-2027-p2 d-assembly-2027 i-ok
+check_eq "the drawn panel's invitations: exit 0" \
+    "$(audit --pool-dir "$T/pools" --json "$T/inv-ok.json")" 0
+check_eq "counted: one batch of 24 codes" \
+    "$(J "$T/inv-ok.json" entries.invitations) $(J "$T/inv-ok.json" entries.invitations.codes)" "1 24"
+append i-over i-nodraw i-gap
+check_eq "more codes than the draw drew, a draw never logged, a total that skips: exit 1" \
+    "$(audit --pool-dir "$T/pools" --json "$T/inv-bad.json")" 1
+check_eq "29 codes for a draw of 28: invitations_exceed_draw, at its entry (7)" \
+    "$(J "$T/inv-bad.json" index.invitations_exceed_draw.assembly-2027)" 7
+check_eq "codes for a draw not in the log: invitations_without_draw (8)" \
+    "$(J "$T/inv-bad.json" index.invitations_without_draw.ghost)" 8
+check_eq "a total of 5 after a batch of 2 and none before: invitations_total (9)" \
+    "$(J "$T/inv-bad.json" index.invitations_total.None)" 9
+check_eq "the draw itself still verified" "$(J "$T/inv-bad.json" verdict.assembly-2027)" verified
+
 summary

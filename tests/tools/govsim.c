@@ -32,7 +32,8 @@
  * missing-token (token_missing), context-duplicate (context_duplicate), malformed
  * (entry_malformed), repeated-serial (issuance_repeated), invented-enrollee
  * (tags_exceed_enrollments), action-after-tally and tally-short (action_after_tally),
- * missing-tally (tally_missing), forged-admission (token_invalid). A scenario whose invalid
+ * missing-tally (tally_missing), forged-admission (token_invalid), uninvited-enrollment
+ * (enrollments_exceed_invitations: one invitation code fewer announced than used). A scenario whose invalid
  * action the published tally counts expects tally_mismatch at that tally as well.
  *
  * Context keys (RSA-2048, slow to make) are kept in --keys DIR as PKCS#8 files k0..k3 and
@@ -405,6 +406,23 @@ tally_entry(struct ov_entry *e, const struct count *c, uint64_t size, uint64_t t
     ty->time = t;
 }
 
+/* The issuer's invitations entries for n codes (batches of at most OV_MAX_INVITES_BATCH,
+ * for no draw), as it logs them before any enrollment by one of them. */
+static void
+push_invitations(struct sim *s, uint64_t n, uint64_t time)
+{
+    struct ov_entry e;
+    for (uint64_t done = 0; done < n;) {
+        memset(&e, 0, sizeof e);
+        e.kind = OV_ENTRY_INVITATIONS;
+        e.u.invitations.count = n - done < OV_MAX_INVITES_BATCH ? n - done : OV_MAX_INVITES_BATCH;
+        done += e.u.invitations.count;
+        e.u.invitations.total = done;
+        e.u.invitations.time = time;
+        (void)push(s, &e);
+    }
+}
+
 /* ------------------------------------------------------------------ scenarios */
 
 enum scen {
@@ -413,7 +431,7 @@ enum scen {
     S_TOKENS_EXCEED, S_NONCE_BINDING, S_UNKNOWN_PSEUDONYM, S_INVALID_CHOICE,
     S_WRONG_CHALLENGE, S_MISSING_TOKEN, S_CONTEXT_DUPLICATE, S_MALFORMED, S_REPEATED_SERIAL,
     S_INVENTED_ENROLLEE, S_ACTION_AFTER_TALLY, S_TALLY_SHORT, S_MISSING_TALLY,
-    S_FORGED_ADMISSION, S_COUNT
+    S_FORGED_ADMISSION, S_UNINVITED, S_COUNT
 };
 
 static const char *const scen_names[S_COUNT] = {
@@ -422,7 +440,7 @@ static const char *const scen_names[S_COUNT] = {
     "tokens-exceed-issuances", "nonce-binding", "unknown-pseudonym", "invalid-choice",
     "wrong-challenge", "missing-token", "context-duplicate", "malformed", "repeated-serial",
     "invented-enrollee", "action-after-tally", "tally-short", "missing-tally",
-    "forged-admission",
+    "forged-admission", "uninvited-enrollment",
 };
 
 /* The rule each scenario breaks, by its stable id (clients/audit/README.md). */
@@ -432,7 +450,7 @@ static const char *const scen_rules[S_COUNT] = {
     "tokens_exceed_issuances", "nonce_binding", "unknown_pseudonym", "invalid_action",
     "token_challenge", "token_missing", "context_duplicate", "entry_malformed",
     "issuance_repeated", "tags_exceed_enrollments", "action_after_tally", "action_after_tally",
-    "tally_missing", "token_invalid",
+    "tally_missing", "token_invalid", "enrollments_exceed_invitations",
 };
 
 #define MAX_EXPECT 8
@@ -533,13 +551,21 @@ cmd_scenario(enum scen sc, int argc, char **argv)
     if (tag_a == NULL || tag_r == NULL) {
         die("memory", -OV_E_NOMEM);
     }
+    /* the issuer's codes, announced before the enrollments by invitation they allow (odd
+     * voters, and missing-tally's late one) */
+    uint64_t invites = (uint64_t)voters / 2 + (sc == S_MISSING_TALLY), invited = 0;
+    push_invitations(&s, sc == S_UNINVITED ? invites - 1 : invites, s.clock++);
     for (int v = 0; v < voters; v++) {
         memset(&e, 0, sizeof e);
         e.kind = OV_ENTRY_ENROLLMENT;
         e.u.enrollment.route = v % 2 ? OV_ROUTE_INVITE : OV_ROUTE_REGISTRAR;
         e.u.enrollment.n = (uint64_t)v + 1;
         e.u.enrollment.time = s.clock++;
-        (void)push(&s, &e);
+        invited += v % 2;
+        size_t at = push(&s, &e);
+        if (sc == S_UNINVITED && v % 2 && invited == invites) {
+            expect_at(&x, at);
+        }
     }
     for (int v = 0; v < voters; v++) {
         randombytes_buf(tag_a[v], OV_TAG_LEN);
@@ -808,6 +834,7 @@ cmd_replay(int argc, char **argv)
             case OV_ENTRY_ISSUANCE: e.u.issuance.time++; break;
             case OV_ENTRY_ACTION: e.u.action.time++; break;
             case OV_ENTRY_TALLY: e.u.tally.time++; break;
+            case OV_ENTRY_INVITATIONS: e.u.invitations.time++; break;
             default: break;
             }
             ov_buf_clear(&b);
@@ -892,6 +919,7 @@ cmd_bulk(int argc, char **argv)
     struct ov_entry e;
     context_entry(&e, ctx, false, &keys[0], 1, OPENS + 1);
     (void)push(&s, &e);
+    push_invitations(&s, (uint64_t)n, OPENS + 2);
     struct bulk b = { .key = &keys[0], .ctx = ctx };
     b.fake = flag_set(argc, argv, "--fake-tokens");
     uint8_t ch[OV_ENTRY_MAX_CHALLENGE_LEN];

@@ -188,6 +188,9 @@ round_trip(struct ov_entry *e)
     case OV_ENTRY_ISSUANCE:
         CHECK_EQ_MEM(&d.u.issuance, &e->u.issuance, sizeof d.u.issuance);
         break;
+    case OV_ENTRY_INVITATIONS:
+        CHECK_EQ_MEM(&d.u.invitations, &e->u.invitations, sizeof d.u.invitations);
+        break;
     case OV_ENTRY_ACTION:
         CHECK_EQ_MEM(&d.u.action, &e->u.action, sizeof d.u.action);
         break;
@@ -270,7 +273,18 @@ pair(cbor_item_t *a, cbor_item_t *b)
 }
 
 /* Every sample, one per kind and variant, for the generic checks. */
-#define N_SAMPLES 11
+static void
+sample_invitations(struct ov_entry *e, const char *draw)
+{
+    memset(e, 0, sizeof *e);
+    e->kind = OV_ENTRY_INVITATIONS;
+    snprintf(e->u.invitations.draw, sizeof e->u.invitations.draw, "%s", draw);
+    e->u.invitations.count = 447;
+    e->u.invitations.total = 500;
+    e->u.invitations.time = 1767225600;
+}
+
+#define N_SAMPLES 13
 static void
 sample(size_t i, struct ov_entry *e)
 {
@@ -285,6 +299,8 @@ sample(size_t i, struct ov_entry *e)
     case 7: sample_rate(e, true); break;
     case 8: sample_rate(e, false); break;
     case 9: sample_tally(e, false, 3); break;
+    case 11: sample_invitations(e, "assembly-2027"); break;
+    case 12: sample_invitations(e, ""); break;
     default: sample_tally(e, true, 2); break;
     }
 }
@@ -417,7 +433,7 @@ test_keys_and_types(void)
             size_t kl = cbor_string_length(p[k].key);
             memcpy(key, cbor_string_handle(p[k].key), kl);
             key[kl] = 0;
-            bool optional = strcmp(key, "token") == 0;
+            bool optional = strcmp(key, "token") == 0 || strcmp(key, "draw") == 0;
             struct ov_buf x;
             mutate(ov_buf_view(&b), key, NULL, &x);
             if (optional) {
@@ -756,6 +772,35 @@ test_noncanonical(void)
 }
 
 /* The C2SP bundle limit: an entry is at most 65,535 bytes, encoded or decoded. */
+/* The rules of an invitations entry: a batch of 1..100,000, a total at least the batch, a
+ * draw id as a context id's, or none (the key absent, never empty). */
+static void
+test_invitations(void)
+{
+    struct ov_entry e;
+    struct ov_buf b;
+    sample_invitations(&e, "d");
+    e.u.invitations.count = 0;
+    CHECK_EQ_INT(encode(&e, &b), -OV_E_MALFORMED);
+    e.u.invitations.count = OV_MAX_INVITES_BATCH + 1;
+    e.u.invitations.total = UINT64_MAX;
+    CHECK_EQ_INT(encode(&e, &b), -OV_E_MALFORMED);
+    e.u.invitations.count = 10;
+    e.u.invitations.total = 9;
+    CHECK_EQ_INT(encode(&e, &b), -OV_E_MALFORMED);
+    e.u.invitations.total = 10;
+    CHECK_EQ_INT(encode(&e, &b), 0);
+    ov_buf_clear(&b);
+    snprintf(e.u.invitations.draw, sizeof e.u.invitations.draw, "Bad Id");
+    CHECK_EQ_INT(encode(&e, &b), -OV_E_MALFORMED);
+    sample_invitations(&e, "d");
+    refuse_with(&e, "draw", text(""), -OV_E_MALFORMED);
+    refuse_with(&e, "draw", text("-x"), -OV_E_MALFORMED);
+    refuse_with(&e, "count", ov_cbor_uint(0), -OV_E_MALFORMED);
+    refuse_with(&e, "total", ov_cbor_uint(446), -OV_E_MALFORMED);
+    refuse_with(&e, "count", ov_cbor_uint(OV_MAX_INVITES_BATCH + 1), -OV_E_MALFORMED);
+}
+
 static void
 test_size_limit(void)
 {
@@ -1171,6 +1216,7 @@ main(void)
     test_values();
     test_noncanonical();
     test_size_limit();
+    test_invitations();
     test_encoder_refuses();
     test_challenge();
     test_challenge_doc_example();

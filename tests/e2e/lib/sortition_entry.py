@@ -7,6 +7,7 @@ in an order or with contents onevoice-sortition refuses to produce. Deterministi
                           KEY_B64[,KEY_B64...] OUT
   sortition_entry.py reveal ID KEY_B64 SECRET_HEX OUT [TIME]
   sortition_entry.py draw ID SEED_HEX ATTEMPT PANEL_IDS RESERVE_IDS OUT   (IDs comma-separated)
+  sortition_entry.py invitations DRAW COUNT TOTAL OUT [TIME]   (DRAW "-": for no draw)
   sortition_entry.py secret FILE      prints the hex of a secret file's 32 bytes
 """
 import base64
@@ -63,6 +64,12 @@ def main():
         e = {"kind": "draw", "v": 1, "id": a[1], "seed": bytes.fromhex(a[2]), "attempt": int(a[3]),
              "panel": ids(a[4]), "reserves": ids(a[5]), "time": now}
         out = a[6]
+    elif a[0] == "invitations":
+        e = {"kind": "invitations", "v": 1, "count": int(a[2]), "total": int(a[3]),
+             "time": int(a[5]) if len(a) > 5 else now}
+        if a[1] != "-":
+            e["draw"] = a[1]
+        out = a[4]
     else:
         sys.exit(__doc__)
     with open(out, "wb") as f:
