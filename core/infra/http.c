@@ -765,19 +765,22 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *info =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        struct ov_peer who = { .ok = false }; /* counted by on_accept */
+        if (ci != NULL && ci->client_addr != NULL) {
+            const struct sockaddr *sa = ci->client_addr;
+            who = ov_peer_of(sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                           : sizeof(struct sockaddr_in));
+        }
         c = info != NULL ? calloc(1, sizeof *c) : NULL;
         if (c == NULL) {
+            ov_peers_close(srv->peers, &who); /* it cannot be uncounted at CLOSED */
             return; /* untracked: only the idle timeout applies to it */
         }
         c->fd = info->connect_fd;
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        if (ci != NULL && ci->client_addr != NULL) {
-            const struct sockaddr *sa = ci->client_addr;
-            c->peer = ov_peer_of(sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                               : sizeof(struct sockaddr_in));
-            c->counted = ov_peers_open(srv->peers, &c->peer) == 0;
-        }
+        c->peer = who;
+        c->counted = who.ok;
         pthread_mutex_lock(&srv->cmu);
         conn_list(srv, c);
         srv->n_open++;
@@ -906,14 +909,16 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /* The per-address limit, at accept: libmicrohttpd closes the socket when this says no.
- * A connection counts from its STARTED notification (on_connection), which follows on
- * the same pool thread, so the limit is passed by at most one connection a pool thread. */
+ * A connection counts from here (checked and counted under one lock: the pool threads
+ * accept concurrently) until its CLOSED notification. libmicrohttpd 0.9.75 gives no
+ * notification when it fails to set up a connection this admitted (out of memory): that
+ * one stays counted. */
 static enum MHD_Result
 on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
 {
     struct ov_http *srv = cls;
     struct ov_peer who = ov_peer_of(addr, len);
-    if (ov_peers_admit(srv->peers, &who)) {
+    if (ov_peers_take(srv->peers, &who)) {
         return MHD_YES;
     }
     ov_counter_add(srv->refused, 1);

@@ -222,6 +222,31 @@ ov_peers_admit(struct ov_peers *p, const struct ov_peer *who)
     return ok;
 }
 
+bool
+ov_peers_take(struct ov_peers *p, const struct ov_peer *who)
+{
+    if (!who->ok) {
+        return true;
+    }
+    bool free_pass = exempt(p, who->a), ok = false;
+    pthread_mutex_lock(&p->mu);
+    struct node **at = slot(p, who->a);
+    if (*at == NULL) {
+        *at = calloc(1, sizeof **at);
+        if (*at != NULL) {
+            memcpy((*at)->a, who->a, 16);
+        }
+    }
+    if (*at != NULL && (free_pass || (*at)->n < p->limit)) {
+        (*at)->n++;
+        ok = true;
+    } else if (*at == NULL) {
+        ok = free_pass; /* no memory to count it: only an exempt address goes uncounted */
+    }
+    pthread_mutex_unlock(&p->mu);
+    return ok;
+}
+
 int
 ov_peers_open(struct ov_peers *p, const struct ov_peer *who)
 {

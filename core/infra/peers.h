@@ -43,6 +43,9 @@ struct ov_peer ov_peer_of(const struct sockaddr *sa, socklen_t len);
 
 /* Whether one more connection from `who` may open: exempt, or under the limit. */
 bool ov_peers_admit(struct ov_peers *p, const struct ov_peer *who);
+/* ov_peers_admit and ov_peers_open at once, under one lock, so that concurrent accepts
+ * cannot pass the limit: true when the connection may open (and is counted open). */
+bool ov_peers_take(struct ov_peers *p, const struct ov_peer *who);
 /* Counts a connection from `who` open, or closed. A close without its open is ignored. */
 OV_MUST_CHECK int ov_peers_open(struct ov_peers *p, const struct ov_peer *who);
 void ov_peers_close(struct ov_peers *p, const struct ov_peer *who);

@@ -51,6 +51,14 @@ test_limit(void)
     CHECK_EQ_INT((int)ov_peers_count(p, &m), 1);
     ov_peers_close(p, &m);
     CHECK_EQ_INT((int)ov_peers_count(p, &b), 0);
+    /* take: the check and the count at once (what accept uses) */
+    struct ov_peer t = v4("10.0.0.9");
+    CHECK(ov_peers_take(p, &t) && ov_peers_take(p, &t) && ov_peers_take(p, &t));
+    CHECK(!ov_peers_take(p, &t));
+    CHECK_EQ_INT((int)ov_peers_count(p, &t), 3);
+    ov_peers_close(p, &t);
+    CHECK(ov_peers_take(p, &t));
+    CHECK(!ov_peers_take(p, &t));
     /* many addresses at once: all counted apart */
     char text[32];
     for (int i = 0; i < 5000; i++) {
@@ -99,6 +107,10 @@ test_exempt(void)
     CHECK_EQ_INT(ov_peers_open(p, &out6), 0);
     CHECK(ov_peers_admit(p, &in6));
     CHECK(!ov_peers_admit(p, &out6));
+    for (int i = 0; i < 10; i++) {
+        CHECK(ov_peers_take(p, &in6)); /* exempt: never held */
+    }
+    CHECK(!ov_peers_take(p, &out6));
     ov_peers_free(p);
     /* ::/0 and 0.0.0.0/0: everything, or every IPv4 address */
     CHECK_EQ_INT(ov_peers_new(1, "0.0.0.0/0", &p), 0);
