@@ -72,6 +72,10 @@ $(BUILD)/obj/core/%.o: core/%.c | deps
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) $(CORE_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
+# Results specified bit for bit (docs/PROTOCOL.md §11): no fused multiply-add contraction.
+$(BUILD)/obj/core/protocol/bridging.o: CORE_CFLAGS += -ffp-contract=off
+$(BUILD)/obj/core/protocol/groups.o: CORE_CFLAGS += -ffp-contract=off
+
 $(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
