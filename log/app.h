@@ -25,6 +25,8 @@ struct tlog_app {
     struct ov_db_per_thread dbs; /* each pool thread's read connection */
     struct tlog_cache *cache; /* full tiles and bundles */
     struct ov_counter *appended, *refused;
+    uint64_t max_file_bytes; /* POST /files: the largest file taken (--max-file-bytes) */
+    struct ov_counter *files_stored, *file_bytes_stored, *files_refused;
 };
 
 extern const struct ov_http_route tlog_routes[];
@@ -32,6 +34,10 @@ extern const struct ov_http_route tlog_routes[];
  * body is read. */
 int tlog_precheck(struct ov_req *rq);
 extern const size_t tlog_n_routes;
+
+/* h_files.c: DIR/files made at start (0 when it exists); the precheck of POST /files. */
+OV_MUST_CHECK int tlog_files_init(const char *dir);
+int tlog_files_precheck(struct ov_req *rq, struct tlog_app *app);
 
 /* Sets up what the handlers share beyond the fields the caller fills. -OV_E_NOMEM. */
 OV_MUST_CHECK int tlog_app_init(struct tlog_app *app);

@@ -25,6 +25,9 @@ int
 tlog_precheck(struct ov_req *rq)
 {
     struct tlog_app *app = ov_req_user(rq);
+    if (strcmp(ov_req_path(rq), "/files") == 0 && strcmp(ov_req_method(rq), "POST") == 0) {
+        return tlog_files_precheck(rq, app);
+    }
     if (strcmp(ov_req_path(rq), "/add") != 0) {
         return 0;
     }

@@ -20,6 +20,9 @@ int tlog_h_consistency(struct ov_req *rq);
  * *out; also the proofs in the answer of an append that waits for a checkpoint. */
 OV_MUST_CHECK int tlog_inclusion_proof(struct tlog_app *app, uint64_t index, uint64_t size,
                                        json_t **out);
+/* h_files.c */
+int tlog_h_file(struct ov_req *rq);
+int tlog_h_file_add(struct ov_req *rq);
 /* h_producers.c */
 int tlog_h_producer(struct ov_req *rq);
 /* h_read.c */

@@ -12,6 +12,7 @@
 #include "base/clock.h"
 #include "base/codec.h"
 #include "infra/keyfile.h"
+#include "protocol/logfiles.h"
 #include "store.h"
 #include "witnesses.h"
 
@@ -26,6 +27,14 @@ check_u32(const char *v)
 {
     uint64_t n;
     return ov_parse_u64(v, strlen(v), &n) == 0 && n <= 3600000 ? 0 : -OV_E_MALFORMED;
+}
+
+static int
+check_file_max(const char *v)
+{
+    uint64_t n;
+    return ov_parse_u64(v, strlen(v), &n) == 0 && n >= 1 && n <= OV_LOGFILE_HARD_MAX
+               ? 0 : -OV_E_MALFORMED;
 }
 
 static uint32_t
@@ -78,6 +87,7 @@ load_key(const char *dir, const char *key_path, const char *origin, struct ov_no
 /* The log's own options and what it makes of them. */
 static struct {
     const char *origin, *key, *producers, *witnesses, *quorum, *cp_ms, *batch_ms, *threads;
+    const char *max_file;
     bool print_vkey, opaque;
     struct ov_note_signer *signer;
     struct tlog_producers *prods;
@@ -147,7 +157,13 @@ start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
     g.app.opaque_entries = g.opaque;
     g.app.producers = g.prods;
     g.app.witnesses = g.wits;
+    g.app.max_file_bytes = OV_LOGFILE_DEFAULT_MAX;
+    if (g.max_file != NULL && ov_parse_u64(g.max_file, strlen(g.max_file),
+                                           &g.app.max_file_bytes) != 0) {
+        g.app.max_file_bytes = OV_LOGFILE_DEFAULT_MAX; /* checked by check_file_max */
+    }
     rc = rc ? rc : tlog_app_init(&g.app);
+    rc = rc ? rc : tlog_files_init(args->data);
     struct ov_db *db = NULL;
     rc = rc ? rc : tlog_store_open(args->data, &db);
     rc = rc ? rc : tlog_producers_load_nonces(g.prods, db, ov_now_ms());
@@ -168,7 +184,13 @@ start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
         (ov_metrics_counter(m, "tlog_entries_appended_total", "Entries acknowledged to producers",
                             NULL, &g.app.appended) != 0 ||
          ov_metrics_counter(m, "tlog_appends_refused_total", "Append requests refused", NULL,
-                            &g.app.refused) != 0)) {
+                            &g.app.refused) != 0 ||
+         ov_metrics_counter(m, "tlog_files_stored_total", "Files stored by POST /files (new "
+                            "ones)", NULL, &g.app.files_stored) != 0 ||
+         ov_metrics_counter(m, "tlog_file_bytes_stored_total", "Bytes of the files stored",
+                            NULL, &g.app.file_bytes_stored) != 0 ||
+         ov_metrics_counter(m, "tlog_file_uploads_refused_total", "File uploads refused", NULL,
+                            &g.app.files_refused) != 0)) {
         fprintf(stderr, "onevoice-log: metrics unavailable\n");
     }
     hcfg->routes = tlog_routes;
@@ -226,6 +248,8 @@ static const struct ov_cli_opt opts[] = {
     { "--batch-ms", "MS", "a batch waits up to MS for more appends (default 0: group "
       "commit only)", &g.batch_ms, NULL, check_u32 },
     { "--threads", "N", "HTTP worker threads (default: cores)", &g.threads, NULL, check_u32 },
+    { "--max-file-bytes", "N", "the largest file POST /files takes (default 67108864, "
+      "at most 1073741824)", &g.max_file, NULL, check_file_max },
     { "--opaque-entries", NULL, "accept any bytes as entries, not only onevoice CBOR", NULL,
       &g.opaque, NULL },
 };

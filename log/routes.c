@@ -7,10 +7,14 @@
  *   GET  /proof/consistency?old=M&size=N
  *   GET  /vkey                         the log's verifier key
  *   GET  /producers/<name>             how many entries a producer added (h_producers.c)
- * The handlers: /add in h_append.c, /proof/... in h_proof.c, the other reads in h_read.c. */
+ *   POST /files                        store a file by its SHA-256 (producers only, signed)
+ *   GET  /files/<sha256 hex>           a stored file (a draw's pool file)
+ * The handlers: /add in h_append.c, /proof/... in h_proof.c, /files in h_files.c, the other
+ * reads in h_read.c. */
 #include "app.h"
 
 #include "handlers.h"
+#include "protocol/logfiles.h"
 #include "protocol/logreq.h"
 #include "store.h"
 
@@ -30,5 +34,8 @@ const struct ov_http_route tlog_routes[] = {
     { "GET", "/proof/consistency", tlog_h_consistency, 0 },
     { "GET", "/vkey", tlog_h_vkey, 0 },
     { "GET", "/producers/*", tlog_h_producer, 0 },
+    /* the route's cap is the hard one; the precheck holds uploads to --max-file-bytes */
+    { "POST", "/files", tlog_h_file_add, OV_LOGFILE_HARD_MAX },
+    { "GET", "/files/:name", tlog_h_file, 0 },
 };
 const size_t tlog_n_routes = sizeof tlog_routes / sizeof tlog_routes[0];

@@ -193,9 +193,10 @@ for t in json.load(sys.stdin):
 
 step "The watchdog audits the whole log from public data alone"
 set +e
-# --pool-dir: the public pool files, from which it recomputes the draw
+# the pool file, from which it recomputes the draw, comes from the log too: publish uploaded it,
+# and the log serves it by the SHA-256 its pool entry holds (--pool-dir DIR still works)
 $BUILD/onevoice-audit --log "$log_URL" --log-vkey "$LOG_VKEY" --witnesses "$D/witnesses" \
-    --quorum 2 --json "$D/audit.json" --quiet --pool-dir "$D/pools"
+    --quorum 2 --json "$D/audit.json" --quiet
 AUDIT=$?
 set -e
 

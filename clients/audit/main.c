@@ -29,7 +29,7 @@ static const char summary[] =
     "recount of the valid actions. Checkpoints from others (--checkpoints) are checked too.\n"
     "A draw pinned in the log (docs/PROTOCOL.md §10): signed commitments before the pool,\n"
     "reveals opening them in time, the seed, and the draw recomputed from the public pool\n"
-    "file (--pool-dir, --pool-url).\n"
+    "file (--pool-dir, --pool-url, else the log's GET /files/<its SHA-256>).\n"
     "Exit status: 0 no violation, 1 a violation (listed, with entry index and rule id, in\n"
     "--json), 2 usage or I/O error, 3 no violation but a draw could not be verified (its\n"
     "pool file not available). Rule ids: clients/audit/README.md.";
@@ -184,7 +184,8 @@ main(int argc, char **argv)
         { "--pool-dir", "DIR", "the public pool files of draws pinned in the log, as "
           "DIR/<draw id>.csv: each draw is recomputed from its file", &pool_dir, NULL, NULL },
         { "--pool-url", "URL", "where the pool files are published, as URL/<draw id>.csv "
-          "(after --pool-dir)", &pool_url, NULL, NULL },
+          "(after --pool-dir; last, the log serves it by the SHA-256 its pool entry holds)",
+          &pool_url, NULL, NULL },
         { "--quiet", NULL, "no summary and no progress bar: the exit status and --json only",
           NULL, &quiet, NULL },
     };

@@ -468,9 +468,10 @@ audit_rules_free(struct audit_rules *r)
 }
 
 int
-audit_rules_pool_sources(struct audit_rules *r, const char *dir, const char *url)
+audit_rules_pool_sources(struct audit_rules *r, const char *dir, const char *url,
+                         const char *log)
 {
-    audit_sort_sources(r->sort, dir, url);
+    audit_sort_sources(r->sort, dir, url, log);
     audit_sort_forget(r->sort); /* what was checked without them */
     return compute_standing(r);
 }

@@ -125,7 +125,7 @@ void audit_rules_free(struct audit_rules *r);
 /* Where the pool files of draws are found (sortition.h); the strings are borrowed. The
  * draws are checked again with them (-OV_E_NOMEM, -OV_E_DB). */
 OV_MUST_CHECK int audit_rules_pool_sources(struct audit_rules *r, const char *dir,
-                                           const char *url);
+                                           const char *url, const char *log);
 
 /* Checks one entry (call in index order, inside the caller's transaction). Violations are
  * not errors: only a failing database or memory is (-OV_E_DB, -OV_E_NOMEM...). */

@@ -9,6 +9,7 @@
 
 #include "base/codec.h"
 #include "infra/httpc.h"
+#include "protocol/logfiles.h"
 #include "protocol/poolfile.h"
 #include "rules_ids.h"
 
@@ -32,7 +33,7 @@ struct check {
 
 struct audit_sort {
     struct ov_db *db;
-    const char *dir, *url;
+    const char *dir, *url, *log;
     struct ov_httpc *http; /* made at the first fetch */
     struct check *checks;
     size_t n_checks;
@@ -74,10 +75,11 @@ audit_sort_free(struct audit_sort *s)
 }
 
 void
-audit_sort_sources(struct audit_sort *s, const char *dir, const char *url)
+audit_sort_sources(struct audit_sort *s, const char *dir, const char *url, const char *log)
 {
     s->dir = dir;
     s->url = url;
+    s->log = log;
 }
 
 /* ------------------------------------------------------------------ the state */
@@ -530,58 +532,86 @@ finding(struct check *c, uint64_t index, const char *rule, const char *id, const
     snprintf(f->id, sizeof f->id, "%s", id);
 }
 
-/* The pool file of draw id from the configured places: *found false when none has it
- * (c->detail says where it looked). */
+/* What a GET of c->source gave: the body handed to b on 200, else the reason in c->detail. */
 static int
-fetch_pool(struct audit_sort *s, const char *id, struct check *c, struct ov_buf *b, bool *found)
+fetched(struct check *c, int rc, struct ov_httpc_resp *resp, struct ov_buf *b, bool *found)
 {
-    *found = false;
-    ov_buf_init(b, OV_POOL_MAX_FILE);
-    if (s->dir != NULL) {
-        snprintf(c->source, sizeof c->source, "%s/%s.csv", s->dir, id);
-        int rc = ov_file_read(c->source, OV_POOL_MAX_FILE, b);
-        if (rc == 0) {
-            *found = true;
-            return 0;
-        }
-        if (rc != -OV_E_NOT_FOUND) {
-            snprintf(c->detail, sizeof c->detail, "cannot read %.160s: %s", c->source,
-                     ov_strerror(rc));
-            return rc == -OV_E_NOMEM ? rc : 0;
-        }
-    }
-    if (s->url == NULL) {
-        if (s->dir != NULL) {
-            snprintf(c->detail, sizeof c->detail, "no pool file at %.160s", c->source);
-        } else {
-            snprintf(c->detail, sizeof c->detail, "no pool file given (--pool-dir DIR holding "
-                     "%s.csv, or --pool-url URL serving it)", id);
-        }
-        c->source[0] = 0;
-        return 0;
-    }
-    struct ov_httpc_resp resp;
-    snprintf(c->source, sizeof c->source, "%s/%s.csv", s->url, id);
-    int rc = s->http ? 0 : ov_httpc_new(&s->http);
-    rc = rc ? rc : ov_httpc_get(s->http, c->source, OV_POOL_MAX_FILE, &resp);
-    if (rc == 0 && resp.status == 200) {
-        *b = resp.body; /* handed over */
-        resp.body = (struct ov_buf){ 0 };
+    if (rc == 0 && resp->status == 200) {
+        ov_buf_clear(b);
+        *b = resp->body; /* handed over */
+        resp->body = (struct ov_buf){ 0 };
         *found = true;
+    } else if (rc != 0) {
+        snprintf(c->detail, sizeof c->detail, "no pool file at %.160s (%s)", c->source,
+                 ov_strerror(rc));
     } else {
-        if (rc != 0) {
-            snprintf(c->detail, sizeof c->detail, "no pool file at %.160s (%s)", c->source,
-                     ov_strerror(rc));
-        } else {
-            snprintf(c->detail, sizeof c->detail, "no pool file at %.160s (HTTP %u)",
-                     c->source, resp.status);
-        }
-        c->source[0] = 0;
+        snprintf(c->detail, sizeof c->detail, "no pool file at %.160s (HTTP %u)", c->source,
+                 resp->status);
     }
     if (rc == 0) {
-        ov_httpc_resp_clear(&resp);
+        ov_httpc_resp_clear(resp);
     }
     return rc == -OV_E_NOMEM ? rc : 0;
+}
+
+/* GETs c->source into b: *found on 200; otherwise c->detail says what was answered. */
+static int
+fetch_url(struct audit_sort *s, struct check *c, struct ov_buf *b, bool *found)
+{
+    struct ov_httpc_resp resp;
+    int rc = s->http ? 0 : ov_httpc_new(&s->http);
+    rc = rc ? rc : ov_httpc_get(s->http, c->source, OV_POOL_MAX_FILE, &resp);
+    return fetched(c, rc, &resp, b, found);
+}
+
+/* DIR/<id>.csv into b: *found when there; c->detail says why not. */
+static int
+fetch_dir(struct audit_sort *s, const char *id, struct check *c, struct ov_buf *b, bool *found)
+{
+    snprintf(c->source, sizeof c->source, "%s/%s.csv", s->dir, id);
+    ov_buf_clear(b);
+    int rc = ov_file_read(c->source, OV_POOL_MAX_FILE, b);
+    *found = rc == 0;
+    if (rc != 0 && rc != -OV_E_NOT_FOUND) {
+        snprintf(c->detail, sizeof c->detail, "cannot read %.160s: %s", c->source,
+                 ov_strerror(rc));
+    } else if (rc != 0) {
+        snprintf(c->detail, sizeof c->detail, "no pool file at %.160s", c->source);
+    }
+    return rc == -OV_E_NOMEM ? rc : 0;
+}
+
+/* The pool file of draw id (hash sha in its pool entry) from the configured places, in
+ * order: --pool-dir, --pool-url, then the log itself (GET /files/<sha>), so a watchdog with
+ * only the log's URL verifies a draw. *found false when none has it (c->detail says where
+ * it looked last). */
+static int
+fetch_pool(struct audit_sort *s, const char *id, const uint8_t sha[32], struct check *c,
+           struct ov_buf *b, bool *found)
+{
+    int rc = 0;
+    *found = false;
+    ov_buf_init(b, OV_POOL_MAX_FILE);
+    snprintf(c->detail, sizeof c->detail, "no pool file given (--pool-dir DIR holding %s.csv, "
+             "--pool-url URL serving it, or a log serving it)", id);
+    if (s->dir != NULL) {
+        rc = fetch_dir(s, id, c, b, found);
+    }
+    if (rc == 0 && !*found && s->url != NULL) {
+        snprintf(c->source, sizeof c->source, "%s/%s.csv", s->url, id);
+        rc = fetch_url(s, c, b, found);
+    }
+    if (rc == 0 && !*found && s->log != NULL) {
+        struct ov_httpc_resp resp;
+        rc = s->http ? 0 : ov_httpc_new(&s->http);
+        rc = rc ? rc : ov_logfile_fetch(s->http, s->log, sha, OV_POOL_MAX_FILE, c->source,
+                                        sizeof c->source, &resp);
+        rc = fetched(c, rc, &resp, b, found);
+    }
+    if (!*found) {
+        c->source[0] = 0;
+    }
+    return rc;
 }
 
 /* The logged panel against the file's quotas: the first value outside [min, max]. */
@@ -695,7 +725,7 @@ check_draw(struct audit_sort *s, struct check *c, const struct ov_sort_poolentry
     struct ov_pool_file f;
     memset(&f, 0, sizeof f);
     c->verdict = AUDIT_DRAW_UNVERIFIABLE;
-    int rc = fetch_pool(s, p->id, c, &b, &found);
+    int rc = fetch_pool(s, p->id, p->pool, c, &b, &found);
     if (rc != 0 || !found) {
         ov_buf_clear(&b);
         return rc;

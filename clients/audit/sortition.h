@@ -66,8 +66,10 @@ struct audit_sort;
 
 OV_MUST_CHECK int audit_sort_new(struct ov_db *db, struct audit_sort **out);
 void audit_sort_free(struct audit_sort *s);
-/* Where pool files are found: DIR/<id>.csv, else URL/<id>.csv (either may be NULL). */
-void audit_sort_sources(struct audit_sort *s, const char *dir, const char *url);
+/* Where pool files are found: DIR/<id>.csv, else URL/<id>.csv, else the log at LOG serving
+ * it by its SHA-256 (/files/<hex>) (any may be NULL). */
+void audit_sort_sources(struct audit_sort *s, const char *dir, const char *url,
+                        const char *log);
 
 /* Checks one decoded entry at index; clock is the latest entry time before it. Violations
  * go through audit_violation; only the database or memory failing is an error. */

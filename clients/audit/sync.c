@@ -162,7 +162,8 @@ audit_open(struct audit *a)
     rc = rc ? rc : seen_seed(a);
     rc = rc ? rc : audit_rules_new(a->db, a->cfg.threads, a->run, a->cfg.tally_grace,
                                    &a->rules);
-    rc = rc ? rc : audit_rules_pool_sources(a->rules, a->cfg.pool_dir, a->cfg.pool_url);
+    rc = rc ? rc : audit_rules_pool_sources(a->rules, a->cfg.pool_dir, a->cfg.pool_url,
+                                                   a->cfg.url);
     if (rc != 0) {
         fprintf(stderr, "onevoice-audit: cannot resume from %s: %s\n", a->dir, ov_strerror(rc));
     }

@@ -26,6 +26,7 @@ const char *draw_differs(const struct ov_pool_file *p, const struct ov_draw *cla
 int cmd_key(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
+int cmd_upload(int argc, char **argv);
 int cmd_reveal(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 /* draw and verify with --log: called by main.c's with their parsed options. */

@@ -963,6 +963,7 @@ static const struct {
     { "key", cmd_key, "a party's or the operator's Ed25519 key, and its line for the log's --producers" },
     { "commit", cmd_commit, "a party: log a signed commitment to a fresh secret (before the pool)" },
     { "publish", cmd_publish, "the operator: log the pool entry once every party committed" },
+    { "upload", cmd_upload, "the operator: a file (the pool file) to the log, which serves it by its SHA-256 (publish does it)" },
     { "reveal", cmd_reveal, "a party: log its secret once the pool is logged, before reveal_by" },
     { "draw", cmd_draw, "the panel and reserves under a 32-byte seed, into a draw file; with --log, the operator: under the seed of the logged reveals, and the draw entry logged" },
     { "verify", cmd_verify, "re-run a draw from the pool and its seed (with --log: the logged draw); exit 1 on any difference" },

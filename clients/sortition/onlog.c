@@ -16,6 +16,7 @@
 #include "base/codec.h"
 #include "infra/cli.h"
 #include "infra/keyfile.h"
+#include "protocol/logfiles.h"
 #include "cmds.h"
 
 static uint64_t
@@ -201,10 +202,60 @@ cmd_commit(int argc, char **argv)
 
 /* ---- publish ---------------------------------------------------------------------------------- */
 
+/* Uploads file to the log, which then serves it at /files/<its SHA-256>. 0 (said on stdout
+ * unless quiet) or 1 with the log's reason on stderr. */
 static int
-publish_checked(const struct log_args *a, const char *title, const struct ov_pool_file *p,
-                uint64_t parties, uint64_t within, const struct ov_sign_key *k, struct sl_log *L,
-                const struct sl_view *v)
+upload_bytes(const char *log, const char *producer, const struct ov_sign_key *k,
+             struct ov_bytes file, bool quiet)
+{
+    struct ov_logfile_ack ack;
+    char hex[OV_LOGFILE_HEX_LEN + 1];
+    int rc = ov_logfile_upload(log, producer, k, file, &ack);
+    if (rc != 0 && ack.status != 0) {
+        fprintf(stderr, PROG ": the log refused the file: %s (HTTP %u)\n", ack.reason,
+                ack.status);
+        return 1;
+    }
+    if (rc != 0) {
+        fprintf(stderr, PROG ": uploading the file to the log: %s\n",
+                rc == -OV_E_HTTP ? "no answer" : ov_strerror(rc));
+        return 1;
+    }
+    ov_logfile_name(ack.sha256, hex);
+    if (quiet) {
+        return 0;
+    }
+    printf("the log serves the file at /files/%s (%llu bytes, %s)\n", hex,
+           (unsigned long long)ack.size, ack.status == 201 ? "uploaded" : "already there");
+    return 0;
+}
+
+/* Uploads the pool file at path (the bytes p was parsed from): before the pool entry, so the
+ * entry never names a file the log cannot serve. 0 or 1 with the reason on stderr. */
+static int
+upload_pool(const struct log_args *a, const char *path, const struct ov_pool_file *p,
+            const struct ov_sign_key *k)
+{
+    struct ov_buf b;
+    uint8_t h[32];
+    int rc = ov_file_read(path, OV_POOL_MAX_FILE, &b);
+    if (rc == 0) {
+        crypto_hash_sha256(h, b.ptr, b.len);
+        rc = memcmp(h, p->sha256, 32) == 0 ? 0 : -OV_E_STATE;
+    }
+    if (rc != 0) {
+        fprintf(stderr, PROG ": %s: %s\n", path,
+                rc == -OV_E_STATE ? "changed while it was read" : ov_strerror(rc));
+    }
+    rc = rc ? 1 : upload_bytes(a->o.log, a->producer, k, ov_buf_view(&b), true);
+    ov_buf_clear(&b);
+    return rc;
+}
+
+static int
+publish_checked(const struct log_args *a, const char *title, const char *path,
+                const struct ov_pool_file *p, uint64_t parties, uint64_t within,
+                const struct ov_sign_key *k, struct sl_log *L, const struct sl_view *v)
 {
     char b64[48];
     if (v->pool != NULL) {
@@ -213,7 +264,8 @@ publish_checked(const struct log_args *a, const char *title, const struct ov_poo
                 same ? "the pool of %s is already logged (index %llu)\n"
                      : PROG ": %s: another pool is logged under this id (index %llu)\n",
                 a->id, (unsigned long long)v->pool_index);
-        return same ? 0 : 1;
+        /* the same pool again: (re)upload its file, in case an earlier run stopped before */
+        return same ? upload_pool(a, path, p, k) : 1;
     }
     if (v->n_committed != parties) {
         fprintf(stderr, PROG ": %zu part%s committed to %s, --parties %llu: %s\n",
@@ -249,12 +301,12 @@ publish_checked(const struct log_args *a, const char *title, const struct ov_poo
     pe->time = now_s();
     pe->reveal_by = pe->time + within;
     uint64_t index = 0;
-    if (sl_append(L, a->producer, k, &e, &index) != 0) {
+    if (upload_pool(a, path, p, k) != 0 || sl_append(L, a->producer, k, &e, &index) != 0) {
         return 1;
     }
-    printf("the pool of %s is logged: index %llu, %zu parties, reveals by %llu (in %llu s)\n",
-           a->id, (unsigned long long)index, pe->n_parties, (unsigned long long)pe->reveal_by,
-           (unsigned long long)within);
+    printf("the pool of %s is logged: index %llu, %zu parties, reveals by %llu (in %llu s); its "
+           "file is served by the log\n", a->id, (unsigned long long)index, pe->n_parties,
+           (unsigned long long)pe->reveal_by, (unsigned long long)within);
     return 0;
 }
 
@@ -266,7 +318,7 @@ cmd_publish(int argc, char **argv)
     const struct ov_cli_opt opts[] = {
         LOG_OPTS(a),
         PRODUCER_OPTS(a, "the operator"),
-        { "--pool", "FILE", "the public pool file (import wrote it); publish it beside the log", &pool, NULL, NULL },
+        { "--pool", "FILE", "the public pool file (import wrote it): uploaded to the log, which serves it beside its tiles", &pool, NULL, NULL },
         { "--title", "TEXT", "what the draw is for, as the log shows it", &title, NULL, NULL },
         { "--parties", "N", "the parties expected (1-16): every commitment logged for the id, and exactly N", &parties, NULL, NULL },
         { "--reveal-within", "S", "seconds the parties have to reveal (default 3600)", &within, NULL, NULL },
@@ -299,11 +351,47 @@ cmd_publish(int argc, char **argv)
     }
     rc = rc ? rc : (v ? open_view(&a, &L, v) : 1);
     struct ov_sign_key *k = rc ? NULL : load_key(a.key);
-    rc = rc ? rc : (k ? publish_checked(&a, title, &p, n, w, k, &L, v) : 1);
+    rc = rc ? rc : (k ? publish_checked(&a, title, pool, &p, n, w, k, &L, v) : 1);
     ov_sign_key_free(k);
     sl_close(&L);
     free(v);
     ov_pool_free(&p);
+    return rc;
+}
+
+/* ---- upload ---------------------------------------------------------------------------------- */
+
+int
+cmd_upload(int argc, char **argv)
+{
+    struct log_args a = { 0 };
+    const char *file = NULL;
+    const struct ov_cli_opt opts[] = {
+        { "--log", "URL", "the log's URL", &a.o.log, NULL, NULL },
+        PRODUCER_OPTS(a, "the operator"),
+        { "--file", "FILE", "the file to serve (a pool file)", &file, NULL, NULL },
+    };
+    int rc = parse(argc, argv, "upload: a file (a pool file) to the log, which serves it at "
+                               "/files/<its SHA-256>; publish does this already: this puts it "
+                               "back, e.g. into a log restored without its files",
+                   opts, sizeof opts / sizeof opts[0]);
+    if (rc >= 0) {
+        return rc;
+    }
+    if (!a.o.log || !a.key || !a.producer || !file) {
+        return usage_error("upload needs --log, --key, --producer and --file");
+    }
+    struct ov_buf b;
+    rc = ov_file_read(file, OV_LOGFILE_HARD_MAX, &b);
+    if (rc != 0) {
+        fprintf(stderr, PROG ": %s: %s\n", file, ov_strerror(rc));
+        ov_buf_clear(&b);
+        return 1;
+    }
+    struct ov_sign_key *k = load_key(a.key);
+    rc = k ? upload_bytes(a.o.log, a.producer, k, ov_buf_view(&b), false) : 1;
+    ov_sign_key_free(k);
+    ov_buf_clear(&b);
     return rc;
 }
 

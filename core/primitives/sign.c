@@ -23,6 +23,7 @@ static const char *const sign_tags[] = {
     [OV_SIGN_RECEIPT] = "onevoice/v1/receipt",
     [OV_SIGN_ADMIN] = "onevoice/v1/admin",
     [OV_SIGN_SORTITION_COMMIT] = "onevoice/v1/sortition-commit",
+    [OV_SIGN_LOG_FILE] = "onevoice/v1/log-file",
 };
 _Static_assert(sizeof sign_tags / sizeof sign_tags[0] == OV_SIGN_PURPOSE_COUNT,
                "every purpose has a tag");

@@ -45,6 +45,7 @@ enum ov_sign_purpose {
     OV_SIGN_RECEIPT,       /* "onevoice/v1/receipt": the verifier's receipt for an action */
     OV_SIGN_ADMIN,         /* "onevoice/v1/admin": an operator command (context creation...) */
     OV_SIGN_SORTITION_COMMIT, /* "onevoice/v1/sortition-commit": a party's seed commitment */
+    OV_SIGN_LOG_FILE,      /* "onevoice/v1/log-file": a producer's file upload to the log */
     OV_SIGN_PURPOSE_COUNT
 };
 

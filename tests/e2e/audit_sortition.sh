@@ -4,7 +4,9 @@
 # the entries from tests/tools/drawtool (core/protocol/sortentry), appended with logtool.
 # A clean log with two honest draws: verified with their pool files (exit 0), not verifiable
 # without them (exit 3, never passed), a tampered pool file caught (pool_file_mismatch), the
-# pool files fetched from a URL, and a resumed state that checks a draw once its file comes.
+# pool files fetched from a URL or from the log itself (uploaded with onevoice-sortition
+# upload; a copy tampered on the log's disk caught too), and a resumed state that checks a
+# draw once its file comes.
 # A broken log: one draw id per tampering, each caught by its own rule at that draw alone.
 . tests/e2e/lib/common.sh
 LT=$BUILD/tools/logtool
@@ -150,6 +152,27 @@ WEB=http://127.0.0.1:$(cat "$T/web.port.tmp")
 check_eq "pool files from --pool-url: exit 0" "$(audit --pool-url "$WEB" --json "$T/url.json")" 0
 check_eq "verified from the fetched file" "$(J "$T/url.json" verdict.second)" verified
 check_eq "a URL that does not serve them: exit 3" "$(audit --pool-url "$WEB/nothing" --json "$T/url2.json")" 3
+
+# the pool file served by the log itself (/files/<its SHA-256>): a watchdog with only --log
+UC=$U
+new_log served
+append c-assembly-2027-p1 c-assembly-2027-p2 p-assembly-2027 c-second-p1 c-second-p2 \
+    r-assembly-2027-p1 r-assembly-2027-p2 d-assembly-2027 p-second r-second-p1 r-second-p2 \
+    d-second
+$S upload --log "$U" --key "$T/p.key" --producer sim --file "$T/pool.csv" > /dev/null || fail "upload"
+check_eq "the pool file from the log alone: exit 0" "$(audit --json "$T/served.json")" 0
+check_eq "both verified from the log's file" \
+    "$(J "$T/served.json" verdict.assembly-2027) $(J "$T/served.json" verdict.second)" "verified verified"
+check_eq "--pool-dir still comes first" "$(audit --pool-dir "$T/tampered" --json "$T/served2.json")" 1
+# the log's stored copy tampered on its disk: served as stored, caught by its hash
+POOLHEX=$(sha256sum "$T/pool.csv" | cut -d' ' -f1)
+cp "$T/tampered/assembly-2027.csv" "$T/served/files/$POOLHEX"
+check_eq "a file the log serves that is not its name's: exit 1" "$(audit --json "$T/served3.json")" 1
+check_eq "caught by pool_file_mismatch at the pool entries, both unverifiable" \
+    "$(J "$T/served3.json" 'rules.*') $(J "$T/served3.json" index.pool_file_mismatch.assembly-2027) $(J "$T/served3.json" verdict.assembly-2027) $(J "$T/served3.json" verdict.second)" \
+    "pool_file_mismatch 2 unverifiable unverifiable"
+kill "$served_PID"
+U=$UC
 
 # a resumed state: not verifiable first, verified once the file is given (nothing re-read)
 check_eq "state, no pool file: exit 3" "$(audit --state "$T/st" --json "$T/st1.json")" 3

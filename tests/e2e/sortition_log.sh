@@ -8,7 +8,9 @@
 # reveal_by), a draw whose only reveal for a party does not open its commitment, a draw whose
 # pool entry names a party that committed after it (entries written by hand,
 # lib/sortition_entry.py, appended with logtool), a second commitment with another secret, a
-# logged draw with a hand-picked member.
+# logged draw with a hand-picked member. The pool file publish uploads, served by the log at
+# /files/<its SHA-256> byte for byte; uploads refused unsigned, wrongly signed, signed for
+# an append, stale, by an unknown producer, over --max-file-bytes; names refused or unknown.
 . tests/e2e/lib/common.sh
 S=$BUILD/onevoice-sortition
 T=$E2E_TMP
@@ -64,6 +66,52 @@ check "saying why" grep -q 'the pool is not logged yet' "$T/e"
 check "b commits" party party-b commit d1 --party "Observer B"
 check "the operator publishes the pool" op publish --id d1 --pool "$T/pool.csv" \
     --title "Assembly panel" --parties 2 --reveal-within 60
+
+# --- the pool file, served by the log beside its tiles (docs/PROTOCOL.md §4.3) ---------------
+F=$U/files
+curl -s -D "$T/fh" -o "$T/served.csv" "$F/$POOLHEX"
+check "publish uploaded the pool file: served byte for byte" cmp "$T/served.csv" "$T/pool.csv"
+check_eq "served immutable, as octets, with its hash as ETag" \
+    "$(tr -d '\r' < "$T/fh" | sed -n 's/^cache-control: //ip;s/^content-type: //ip;s/^etag: //ip' | tr '\n' ' ')" \
+    "application/octet-stream public, max-age=31536000, immutable \"$POOLHEX\" "
+check_eq "stored as DIR/files/<hex>, mode 0600" "$(stat -c %a "$T/log/files/$POOLHEX")" 600
+check_eq "If-None-Match: 304" "$(http_status GET "$F/$POOLHEX" -H "If-None-Match: \"$POOLHEX\"")" 304
+check_eq "the same file again: 200, already there" \
+    "$($S upload --log "$U" $OP --file "$T/pool.csv" | grep -c "/files/$POOLHEX ([0-9]* bytes, already there)")" 1
+check_eq "an unknown file: 404" "$(http_status GET "$F/$(printf '%064d' 0)")" 404
+for n in abc "$(echo "$POOLHEX" | tr a-f A-F)" "${POOLHEX}0" "$(printf '%063d' 0)g"; do
+    check_eq "a name not 64 lowercase hex: 400 ($n)" "$(http_status GET "$F/$n")" 400
+done
+# post TIME SIG PRODUCER FILE: a hand-made upload; prints "status reason"
+post() {
+    curl -s -o "$T/pr" -w '%{http_code}' -X POST "$F" -H "Onevoice-Time: $1" \
+        ${2:+-H "Onevoice-Signature: $2"} -H "Onevoice-Producer: $3" \
+        -H 'Content-Type: application/octet-stream' --data-binary "@$4"
+    printf ' %s' "$(sed -n 's/.*"error":"\([a-z_]*\)".*/\1/p' "$T/pr")"
+}
+NOW=$(($(date +%s) * 1000))
+check_eq "an unsigned upload: 403" "$(post $NOW "" operator "$T/pool.csv")" "403 bad_signature"
+check_eq "a wrongly signed upload: 403" \
+    "$(post $NOW "$(head -c 64 /dev/zero | base64 -w0)" operator "$T/pool.csv")" "403 bad_signature"
+check_eq "an unknown producer: 403" "$(post $NOW AAAA nobody "$T/pool.csv")" "403 unknown_producer"
+# an append request's signature (onevoice/v1/log-append) replayed as an upload of its body
+$BUILD/tools/logtool request "$T/areq" "$T/operator.key" operator hello
+check_eq "an append's signature as an upload: 403" \
+    "$(post $NOW "$(cat "$T/areq.sig")" operator "$T/areq.body")" "403 bad_signature"
+check_eq "an upload 10 minutes old: 403" "$(post $((NOW - 600000)) AAAA operator "$T/pool.csv")" "403 stale_request"
+check_eq "no time: 400" "$(post x AAAA operator "$T/pool.csv")" "400 malformed_request"
+start_server small SPORT $BUILD/onevoice-log --data "$T/small" --origin small.example/log \
+    --producers "$T/producers" --max-file-bytes 1000
+$S upload --log "http://127.0.0.1:$SPORT" $OP --file "$T/pool.csv" 2> "$T/e" >/dev/null
+check_eq "past --max-file-bytes: refused" "$?" 1
+check "413 body_too_large" grep -q 'the log refused the file: body_too_large (HTTP 413)' "$T/e"
+head -c 1000 "$T/pool.csv" > "$T/k1"
+check_eq "at --max-file-bytes: 201, uploaded" \
+    "$($S upload --log "http://127.0.0.1:$SPORT" $OP --file "$T/k1" | grep -c "$(sha256sum "$T/k1" | cut -c1-64) (1000 bytes, uploaded)")" 1
+check_eq "metrics count the files and bytes stored" \
+    "$(curl -s "http://127.0.0.1:$SPORT/metrics" | grep -E '^tlog_file(s|_bytes)_stored_total' | tr '\n' ' ')" \
+    "tlog_files_stored_total 1 tlog_file_bytes_stored_total 1000 "
+kill "$small_PID"
 party party-c commit d1 --party "Late C" 2> "$T/e" >/dev/null
 check_eq "a commitment after the pool: refused" "$?" 1
 check "saying why" grep -q 'the pool of d1 is logged' "$T/e"
@@ -215,7 +263,9 @@ $S commit $L --id d6 --key "$T/x2.key" --producer party-a --party X --secret "$T
 check_eq "commit without a key file: refused" "$?" 1
 check "naming the command that makes one" grep -q 'onevoice-sortition key --key FILE makes one' "$T/e"
 check "and no secret file left" test ! -e "$T/x2.secret"
-for c in key commit publish reveal draw verify status; do
+$S upload --log "$U" $OP 2>/dev/null
+check_eq "upload without --file: usage error" "$?" 2
+for c in key commit publish upload reveal draw verify status; do
     check "$c --help" sh -c "$S $c --help | grep -q -- '--'"
 done
 summary
