@@ -44,6 +44,8 @@ struct adoption {
     struct change *changes; /* at most one per entry */
     size_t n_changes;
     bool budgets_added;
+    ov_db_tx_fn with; /* the caller's write, in the rows' transaction */
+    void *with_ctx;
 };
 
 enum { ENTRY_KNOWN = 0, ENTRY_UNKNOWN = 1, ENTRY_VALID = 2 };
@@ -242,7 +244,7 @@ say_not_adopted(uint64_t index, const char *why)
             (unsigned long long)index, why);
 }
 
-/* Step 3: the rows. */
+/* Step 3: the rows, and the caller's write in the same transaction (adopt.h). */
 static int
 adopt_tx(struct ov_db *db, void *arg)
 {
@@ -279,7 +281,7 @@ adopt_tx(struct ov_db *db, void *arg)
             ad->adopted++;
         }
     }
-    return rc;
+    return rc ? rc : ad->with(db, ad->with_ctx);
 }
 
 /* The rounds' target budgets are the committer's own (decide.c reads them in its thread):
@@ -297,22 +299,46 @@ budgets_tx(struct ov_db *db, void *arg)
     return 0;
 }
 
+/* What the committed rows change in memory: the contexts they tallied, the committed rows
+ * (the sender's), and the sender woken for them. */
+static void
+adopted_now(struct vf_app *app, const struct adoption *ad)
+{
+    pthread_mutex_lock(&app->tally_mu);
+    for (size_t i = 0; i < ad->n_changes; i++) {
+        const struct change *ch = &ad->changes[i];
+        if (ch->tallied) {
+            ch->c->tally.final = true;
+            ch->c->tally.final_size = ch->tally_size;
+            memcpy(ch->c->tally.final_hash, ch->tally_hash, 32);
+            ch->c->tallied = true;
+        }
+    }
+    pthread_mutex_unlock(&app->tally_mu);
+    if ((uint64_t)ad->last_row > atomic_load(&app->committed_upto)) {
+        atomic_store(&app->committed_upto, (uint64_t)ad->last_row);
+    }
+    vf_sender_kick(app); /* the adopted rows go to the log again, for their indices */
+}
+
 int
-vf_adopt(struct vf_app *app, const struct vf_logged *list, size_t n, size_t *adopted)
+vf_adopt(struct vf_app *app, const struct vf_logged *list, size_t n, ov_db_tx_fn with,
+         void *with_ctx, size_t *adopted)
 {
     struct adoption ad;
     memset(&ad, 0, sizeof ad);
     ad.app = app;
     ad.list = list;
     ad.n = n;
+    ad.with = with;
+    ad.with_ctx = with_ctx;
     *adopted = 0;
     if (n == 0) {
-        return 0;
+        return vf_committer_run(app, with, with_ctx, false);
     }
     ad.state = calloc(n, 1);
     ad.changes = calloc(n, sizeof *ad.changes);
     int rc = ad.state && ad.changes ? vf_committer_run(app, unknown_tx, &ad, false) : -OV_E_NOMEM;
-    size_t valid = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct ov_entry e;
         if (ad.state[i] != ENTRY_UNKNOWN) {
@@ -321,32 +347,17 @@ vf_adopt(struct vf_app *app, const struct vf_logged *list, size_t n, size_t *ado
         int d = ov_entry_decode(list[i].entry, &e);
         if (d == 0 && would_count(app, &e)) {
             ad.state[i] = ENTRY_VALID;
-            valid++;
         } else if (d == 0 && (e.kind == OV_ENTRY_ACTION || e.kind == OV_ENTRY_TALLY)) {
             say_not_adopted(list[i].index, "does not verify (signature, token, window, or a tally "
                                            "before its context closed)");
         }
         ov_entry_clear(&e);
     }
-    rc = rc || valid == 0 ? rc : vf_committer_run(app, adopt_tx, &ad, false);
-    rc = rc || ad.adopted == 0 ? rc : vf_committer_run(app, budgets_tx, &ad, false);
+    rc = rc ? rc : vf_committer_run(app, adopt_tx, &ad, false); /* with nothing valid: with's */
     if (rc == 0 && ad.adopted > 0) {
-        pthread_mutex_lock(&app->tally_mu);
-        for (size_t i = 0; i < ad.n_changes; i++) {
-            struct change *ch = &ad.changes[i];
-            if (ch->tallied) {
-                ch->c->tally.final = true;
-                ch->c->tally.final_size = ch->tally_size;
-                memcpy(ch->c->tally.final_hash, ch->tally_hash, 32);
-                ch->c->tallied = true;
-            }
-        }
-        pthread_mutex_unlock(&app->tally_mu);
-        if ((uint64_t)ad.last_row > atomic_load(&app->committed_upto)) {
-            atomic_store(&app->committed_upto, (uint64_t)ad.last_row);
-        }
-        vf_sender_kick(app); /* the adopted rows go to the log again, for their indices */
+        adopted_now(app, &ad); /* committed, with the caller's write: whatever follows */
         *adopted = ad.adopted;
+        rc = vf_committer_run(app, budgets_tx, &ad, false);
     }
     free(ad.state);
     free(ad.changes);

@@ -15,9 +15,13 @@ struct vf_logged {
     struct ov_bytes entry;
 };
 
-/* Adopts every entry of the list that has no row here, in one committer transaction;
- * *adopted counts them. 0, or the database's error. */
+/* Adopts every entry of the list that has no row here, in one committer transaction that
+ * also runs with(db, with_ctx) (the follower saves its reader's position there: the position
+ * moves past these entries exactly when their rows are in); with runs in a transaction of
+ * its own when there is nothing to adopt. *adopted counts them. 0, or the database's or
+ * with's error. The follower calls it for one chunk of the log at a time (follower.c), so
+ * what it holds is bounded by the chunk. */
 OV_MUST_CHECK int vf_adopt(struct vf_app *app, const struct vf_logged *list, size_t n,
-                           size_t *adopted);
+                           ov_db_tx_fn with, void *with_ctx, size_t *adopted);
 
 #endif

@@ -2,9 +2,11 @@
  * checkpoint signature, witness quorum, every entry bundle rehashed to the root).
  *
  * Each round (every --log-poll-ms):
- *   1. fetch and verify the checkpoint; read the new entries; only once the reader checked
- *      them against the root: append their leaf hashes to the proof window (core/primitives/treewin),
- *      publish the checkpoint, take the new `context` entries, save the reader's state;
+ *   1. fetch and verify the checkpoint; read the new entries, chunk by chunk (below: "a
+ *      round, chunk by chunk"); for each chunk, only once the reader checked it against a
+ *      verified root: append its leaf hashes to the proof window (core/primitives/treewin),
+ *      the last chunk also publishes the checkpoint; take its `context` entries, adopt its
+ *      lost rows (adopt.h) and save the reader's state in their transaction;
  *   2. count: once every row of ours with an index below the checkpoint's size S is known
  *      (no row is unsent, or the sender's last acknowledgement showed a log of >= S
  *      entries: sender.c's invariant), add the actions logged in [tally_size, S) to the live
@@ -166,9 +168,11 @@ window_from_state(struct vf_app *app, struct ov_bytes state, struct ov_treewin *
                           out);
 }
 
-/* Appends the round's leaves to the window and publishes the checkpoint. The window must
- * then end where the reader does; if it cannot (out of memory, or it was behind), it starts
- * again, empty, at the reader's size: proofs below it come from the log. */
+/* Appends the chunk's leaves to the window and, at the checkpoint's size (cp not NULL),
+ * publishes the checkpoint; proofs are given at the published size, which the window may
+ * pass. The window must then end where the reader does; if it cannot (out of memory, or it
+ * was behind), it starts again, empty, at the reader's size: proofs below it come from the
+ * log. */
 static int
 publish(struct vf_app *app, struct ov_logreader *reader, const struct round *r,
         const struct ov_logreader_cp *cp)
@@ -176,7 +180,7 @@ publish(struct vf_app *app, struct ov_logreader *reader, const struct round *r,
     int rc = 0;
     pthread_rwlock_wrlock(&app->tree_lock);
     struct ov_treewin *w = app->win;
-    if (ov_treewin_size(w) + r->n != cp->size) {
+    if (ov_treewin_size(w) + r->n != ov_logreader_size(reader)) {
         rc = -OV_E_STATE;
     }
     for (size_t i = 0; i < r->n && rc == 0; i++) {
@@ -196,7 +200,7 @@ publish(struct vf_app *app, struct ov_logreader *reader, const struct round *r,
             app->win = fresh;
         }
     }
-    if (rc == 0) {
+    if (rc == 0 && cp != NULL) {
         app->cp_size = cp->size;
         memcpy(app->cp_root, cp->root, OV_HASH_LEN);
         app->cp_note.len = 0;
@@ -378,12 +382,15 @@ save_tx(struct ov_db *db, void *arg)
     return rc;
 }
 
-/* The round's actions and tallies that have no row here: lost from this database. */
+/* The chunk's actions and tallies that have no row here (lost from this database), adopted
+ * in the transaction that saves the reader's position past them (save_tx): a kill -9 leaves
+ * both or neither, so no entry is skipped and none is adopted twice. */
 static int
-adopt_lost(struct vf_app *app, const struct round *r)
+adopt_lost(struct vf_app *app, const struct round *r, struct save *s, size_t *adopted)
 {
     struct vf_logged *list = calloc(r->n_cands ? r->n_cands : 1, sizeof *list);
-    size_t n = 0, adopted = 0;
+    size_t n = 0;
+    *adopted = 0;
     if (list == NULL) {
         return -OV_E_NOMEM;
     }
@@ -392,52 +399,55 @@ adopt_lost(struct vf_app *app, const struct round *r)
             list[n++] = (struct vf_logged){ r->cands[i].index, ov_buf_view(&r->cands[i].entry) };
         }
     }
-    int rc = vf_adopt(app, list, n, &adopted);
+    int rc = vf_adopt(app, list, n, save_tx, s, adopted);
     free(list);
-    if (adopted > 0) {
-        ov_counter_add(app->m_adopted, adopted);
-        fprintf(stderr, "onevoice-verifier: the log holds %zu entr%s of ours this database did "
-                        "not (restored from a backup, or begun again with --init): adopted, "
-                        "so no token they spent is counted again\n",
-                adopted, adopted == 1 ? "y" : "ies");
+    if (*adopted > 0) {
+        ov_counter_add(app->m_adopted, *adopted);
     }
     return rc;
 }
 
-/* Registers the round's contexts, adopts the round's lost rows (adopt.h), and only then
- * saves the reader's state with the contexts: a failure leaves the saved state behind these
- * entries, and the reader is rewound to it (rewind_reader), so none is skipped. */
+/* Registers a context entry the chunk holds; *added is set when it is to be stored. */
+static int
+take_context(struct vf_app *app, const struct candidate *cand, struct vf_context **added)
+{
+    struct ov_entry e;
+    if (ov_entry_decode(ov_buf_view(&cand->entry), &e) != 0 || e.kind != OV_ENTRY_CONTEXT) {
+        ov_entry_clear(&e);
+        return 0; /* the marker matched inside another entry */
+    }
+    int rc = vf_context_add(app, ov_buf_view(&cand->entry), cand->index, added);
+    struct vf_context *had = rc == -OV_E_EXISTS ? vf_context_find(app, e.u.context.id) : NULL;
+    ov_entry_clear(&e);
+    if (had != NULL && had->log_index == cand->index) {
+        *added = had; /* registered by a try of this chunk whose save failed: stored now */
+        return 0;
+    }
+    if (rc == -OV_E_EXISTS || rc == -OV_E_MALFORMED) {
+        fprintf(stderr, "onevoice-verifier: log entry %llu: context ignored (%s)\n",
+                (unsigned long long)cand->index,
+                rc == -OV_E_EXISTS ? "its id was taken by an earlier entry"
+                                   : "not a usable context");
+        return 0;
+    }
+    return rc;
+}
+
+/* Registers the chunk's contexts, adopts the chunk's lost rows (adopt.h) and saves the
+ * reader's state with the contexts, in the adoption's transaction: a failure leaves the
+ * saved state behind these entries, and the reader is rewound to it (rewind_reader), so
+ * none is skipped. */
 static int
 take_contexts(struct vf_app *app, struct ov_logreader *reader, const struct round *r,
-              const struct ov_logreader_cp *cp)
+              const struct ov_logreader_cp *cp, size_t *adopted)
 {
     struct save s = { .cp = cp, .r = r };
     s.added = calloc(r->n_cands ? r->n_cands : 1, sizeof *s.added);
     int rc = s.added ? ov_logreader_state(reader, &s.state) : -OV_E_NOMEM;
     for (size_t i = 0; i < r->n_cands && rc == 0; i++) {
-        struct ov_entry e;
-        if (!r->cands[i].context) {
-            continue;
-        }
-        if (ov_entry_decode(ov_buf_view(&r->cands[i].entry), &e) != 0 ||
-            e.kind != OV_ENTRY_CONTEXT) {
-            ov_entry_clear(&e);
-            continue; /* the marker matched inside another entry */
-        }
-        ov_entry_clear(&e);
-        int arc = vf_context_add(app, ov_buf_view(&r->cands[i].entry), r->cands[i].index,
-                                 &s.added[i]);
-        if (arc == -OV_E_EXISTS || arc == -OV_E_MALFORMED) {
-            fprintf(stderr, "onevoice-verifier: log entry %llu: context ignored (%s)\n",
-                    (unsigned long long)r->cands[i].index,
-                    arc == -OV_E_EXISTS ? "its id was taken by an earlier entry"
-                                        : "not a usable context");
-        } else if (arc != 0) {
-            rc = arc;
-        }
+        rc = r->cands[i].context ? take_context(app, &r->cands[i], &s.added[i]) : 0;
     }
-    rc = rc ? rc : adopt_lost(app, r);
-    rc = rc ? rc : vf_committer_run(app, save_tx, &s, false);
+    rc = rc ? rc : adopt_lost(app, r, &s, adopted);
     ov_buf_clear(&s.state);
     free(s.added);
     return rc;
@@ -669,30 +679,177 @@ rewind_reader(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader)
     }
 }
 
+/* ---- a round, chunk by chunk ------------------------------------------------------------
+ * A round reads the log up to its checkpoint in chunks, each ending at a bundle boundary
+ * after at most VF_CHUNK_FETCHED bundles to fetch (a bundle holding only our acknowledged
+ * rows is not fetched: own_leaves) and VF_CHUNK_BUNDLES bundles in all. Each chunk is
+ * checked against a root before anything of it is used, then adopted and saved in one
+ * transaction (take_contexts): after a database begun again (--init) under a log of
+ * millions of our entries, memory holds one chunk, and a kill -9 loses at most the chunk
+ * being read. A chunk that ends before the checkpoint is checked against the root of its
+ * end, which the log proves: a consistency proof from that size to the checkpoint's, read
+ * with the checkpoint's verified root (chunk_root). */
+
+#define VF_CHUNK_FETCHED 1  /* bundles fetched per chunk: at most 256 entries held */
+#define VF_CHUNK_BUNDLES 64 /* bundles per chunk: 16384 leaf hashes (512 KiB) at most */
+
+static bool
+pow2(uint64_t x)
+{
+    return x != 0 && (x & (x - 1)) == 0;
+}
+
+/* Where the chunk that starts at from ends (<= size). Never at a power of two short of
+ * size: the consistency proof from such a size omits its root (RFC 9162 §2.1.4.2: the
+ * verifier prepends it), so chunk_root could not read it. */
+static int
+chunk_end(struct round *r, uint64_t from, uint64_t size, uint64_t *end)
+{
+    uint8_t hashes[OV_TILE_WIDTH * OV_HASH_LEN];
+    unsigned fetched = 0, bundles = 0;
+    uint64_t m = from;
+    int rc = 0;
+    while (rc == 0 && m < size &&
+           (pow2(m) || (fetched < VF_CHUNK_FETCHED && bundles < VF_CHUNK_BUNDLES))) {
+        uint64_t e = (m / OV_TILE_WIDTH + 1) * OV_TILE_WIDTH;
+        e = e < size ? e : size;
+        rc = own_leaves(r, m, e, hashes);
+        fetched += rc == 0;
+        rc = rc < 0 ? rc : 0;
+        bundles++;
+        m = e;
+    }
+    *end = m;
+    return rc;
+}
+
+/* The old root a consistency proof from m to n leads from (RFC 9162 §2.1.4.2, whose
+ * algorithm computes both roots from the proof alone when m is not a power of two): read
+ * off here, proven by ov_merkle_verify_consistency in chunk_root. */
+static int
+proof_old_root(uint64_t m, uint64_t n, const uint8_t *proof, size_t n_proof,
+               uint8_t out[OV_HASH_LEN])
+{
+    if (n_proof == 0 || m == 0 || m >= n || pow2(m)) {
+        return -OV_E_BAD_PROOF;
+    }
+    uint64_t fn = m - 1, sn = n - 1;
+    while (fn & 1) {
+        fn >>= 1;
+        sn >>= 1;
+    }
+    memcpy(out, proof, OV_HASH_LEN);
+    int rc = 0;
+    for (size_t i = 1; i < n_proof && rc == 0; i++) {
+        if (sn == 0) {
+            return -OV_E_BAD_PROOF;
+        }
+        if ((fn & 1) || fn == sn) {
+            rc = ov_merkle_node_hash(proof + i * OV_HASH_LEN, out, out);
+            while (fn != 0 && !(fn & 1)) {
+                fn >>= 1;
+                sn >>= 1;
+            }
+        }
+        fn >>= 1;
+        sn >>= 1;
+    }
+    return rc;
+}
+
+/* The root of the log's first m entries, proven by the log against the verified
+ * checkpoint cp: the chunk [.., m) is then checked against it as a whole round would be.
+ * -OV_E_NOT_FOUND when the log serves no consistency proofs (404). */
+static int
+chunk_root(struct vf_app *app, struct ov_httpc *h, uint64_t m, const struct ov_logreader_cp *cp,
+           uint8_t root[OV_HASH_LEN])
+{
+    char url[1200];
+    uint8_t proof[OV_MERKLE_MAX_PROOF * OV_HASH_LEN];
+    size_t n = 0;
+    struct ov_httpc_resp resp;
+    memset(&resp, 0, sizeof resp);
+    snprintf(url, sizeof url, "%s/proof/consistency?old=%llu&size=%llu", app->log.url,
+             (unsigned long long)m, (unsigned long long)cp->size);
+    int rc = ov_httpc_get(h, url, OV_MAX_LOGPROOF_LEN, &resp);
+    rc = rc || resp.status == 200 ? rc : (resp.status == 404 ? -OV_E_NOT_FOUND : -OV_E_HTTP);
+    rc = rc ? rc
+            : ov_logproof_parse(OV_LOGPROOF_CONSISTENCY, ov_buf_view(&resp.body), m, cp->size,
+                                proof, &n);
+    rc = rc ? rc : proof_old_root(m, cp->size, proof, n, root);
+    rc = rc ? rc : ov_merkle_verify_consistency(m, cp->size, root, cp->root, proof, n);
+    ov_httpc_resp_clear(&resp);
+    return rc;
+}
+
+/* One chunk: read, checked, its leaves into the window (and, the last, the checkpoint
+ * published), its contexts and lost rows taken with the reader's position. */
+static int
+chunk_once(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader,
+           const struct ov_logreader_cp *cp, struct ov_httpc *h, size_t *adopted)
+{
+    struct round r;
+    struct ov_logreader_cp part; /* the chunk's end, when it is not the checkpoint's */
+    uint64_t end = 0;
+    memset(&r, 0, sizeof r);
+    memset(&part, 0, sizeof part);
+    r.db = db;
+    *adopted = 0;
+    int rc = chunk_end(&r, ov_logreader_size(reader), cp->size, &end);
+    bool last = end >= cp->size; /* (beyond it: the log shrank, which the sync says) */
+    part.size = end;
+    rc = rc || last ? rc : chunk_root(app, h, end, cp, part.root);
+    if (rc == -OV_E_NOT_FOUND) { /* a log without the endpoint: the rest in one chunk */
+        last = true;
+        rc = 0;
+    }
+    rc = rc ? rc : sync_round(db, reader, last ? cp : &part, &r);
+    rc = rc ? rc : publish(app, reader, &r, last ? cp : NULL);
+    if (rc == 0 && last) {
+        vf_notify(app, VF_CH_PROOF, app->cp_size); /* the proofs are there now */
+    }
+    rc = rc ? rc : take_contexts(app, reader, &r, cp, adopted);
+    if (rc != 0) {
+        rewind_reader(app, db, reader);
+    }
+    round_clear(&r);
+    return rc;
+}
+
+/* Reads up to cp, chunk by chunk (stopping between two when the verifier stops). */
+static int
+read_chunks(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader,
+            const struct ov_logreader_cp *cp)
+{
+    struct ov_httpc *h = NULL;
+    size_t adopted = 0, total = 0;
+    int rc = ov_httpc_new(&h);
+    do {
+        rc = rc ? rc : chunk_once(app, db, reader, cp, h, &adopted);
+        total += adopted;
+    } while (rc == 0 && ov_logreader_size(reader) < cp->size && !atomic_load(&app->stopping));
+    ov_httpc_free(h);
+    if (total > 0) {
+        fprintf(stderr, "onevoice-verifier: the log holds %zu entr%s of ours this database did "
+                        "not (restored from a backup, or begun again with --init): adopted, "
+                        "so no token they spent is counted again\n",
+                total, total == 1 ? "y" : "ies");
+    }
+    return rc;
+}
+
 /* One round; returns 0 or the step that failed. */
 static int
 round_once(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader)
 {
     struct ov_logreader_cp cp;
-    struct round r;
-    memset(&r, 0, sizeof r);
     int rc = ov_logreader_checkpoint(reader, &cp);
     if (rc != 0) {
         return rc;
     }
-    uint64_t from = ov_logreader_size(reader);
-    if (cp.size > from || app->cp_size != cp.size) {
-        rc = sync_round(db, reader, &cp, &r);
-        rc = rc ? rc : publish(app, reader, &r, &cp);
-        if (rc == 0) {
-            vf_notify(app, VF_CH_PROOF, app->cp_size); /* the proofs are there now */
-        }
-        rc = rc ? rc : take_contexts(app, reader, &r, &cp);
-        if (rc != 0) {
-            rewind_reader(app, db, reader);
-        }
+    if (cp.size > ov_logreader_size(reader) || app->cp_size != cp.size) {
+        rc = read_chunks(app, db, reader, &cp);
     }
-    round_clear(&r);
     ov_logreader_cp_clear(&cp);
     if (rc == 0) {
         rc = count(app, db, app->cp_size);

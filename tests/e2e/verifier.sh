@@ -292,7 +292,11 @@ check_eq "a batch over 512 KiB" "$(batch '' --data-binary @"$T/bigbatch")" 413
 $VT load "$V" "$T" load "$T/load.tok" --count 1500 --conns 24 --receipts "$T/rec1" \
     > "$T/load1.out" 2>&1 &
 LOADPID=$!
-sleep 0.6
+# the crash once receipts are being given (a fixed delay raced the load's own set-up under
+# ASan on a loaded machine), while most of the load is still to come
+i=0
+until [ -s "$T/rec1" ] || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done
+sleep 0.1
 kill -9 "$ver_PID"
 wait "$ver_PID" 2>/dev/null # gone, and its lock with it, before the next one starts
 wait "$LOADPID"
@@ -385,7 +389,10 @@ G2=$(tile_gets)
 check_eq "with indices the log's tree does not have, it still reads the whole log" \
     "$(metric "$V" verifier_log_size)" "$SIZE"
 check_eq "it said so" "$(grep -c "does not hold our rows" "$T/ver.log")" 1
-check "and fetched every bundle to do it" test "$((G2 - G1))" -gt "$(( (SIZE + 255) / 256 ))"
+# (follower.c reads the log in chunks, each checked alone: only the chunk that held them is
+# read again, every bundle of it)
+check "and fetched the bundles of that chunk again, not the whole log's" \
+    test "$((G2 - G1))" -ge 3 -a "$((G2 - G1))" -lt "$(( (SIZE + 255) / 256 ))"
 
 # --- an outbox row of the longest entry the log takes (65535 bytes) is sent alone: no row can
 # --- hold up the outbox (the verifier writes none that long itself; this one is put in the

@@ -33,12 +33,16 @@
  *         submits token K's ballot N times at once (--distinct: N different ballots with the
  *         same token); prints "race 200:a 202:b 409:c other:d receipts:e" (distinct receipts)
  *   vtool load URL DIR ID TOKENS [--from I] [--count N] [--conns C] [--rate R] [--wait-proof]
- *         [--receipts FILE] [--seconds S] [--batch B]
+ *         [--receipts FILE] [--seconds S] [--batch B] [--targets T]
  *         open- or closed-loop load over raw keep-alive connections (one epoll thread);
  *         prints "load ok N refused N errors N seconds S rate R p50_ms X p99_ms Y proven N"
  *         (ok, refused: actions; rate: actions counted per second; latencies per request,
  *         from when it was due, with --rate; proven: receipts with their proof). --batch B
- *         sends B actions a request to POST /actions/batch (--rate then counts requests)
+ *         sends B actions a request to POST /actions/batch (--rate then counts requests).
+ *         --targets T, for a rating round: action I is token (I mod N)'s rating of target
+ *         "tJ", J = I div N, N the tokens in the file, up to T targets; --from and --count
+ *         count actions. Every action carries its token (the verifier logs it on the
+ *         pseudonym's first): a load of the first N admits every pseudonym
  *   vtool audit LOG VKEY [--receipts FILE]... [--tallies]
  *         reads the whole log (core/protocol/logreader) and checks every action is counted once
  *         (assembly: one entry per token; rating: one per pseudonym and target, the token on
@@ -898,6 +902,7 @@ struct prep {
     const struct tokens *t;
     const struct ov_context *c;
     size_t from, n, n_actions; /* n requests of L->batch actions, n_actions in all */
+    size_t targets;            /* a rating round: targets each token's pseudonym rates */
     bool wait_proof;
     struct load *L;
     atomic_size_t next;
@@ -918,9 +923,16 @@ prep_thread(void *arg)
         for (size_t k = i * per; k < (i + 1) * per && k < p->n_actions; k++) {
             struct ov_action a;
             struct ov_buf b;
-            make_action(p->t, p->from + k, p->c->id,
-                        p->c->choices[(p->from + k) % p->c->n_choices], NULL, 0, "load.example",
-                        &a);
+            size_t j = p->from + k;
+            char target[24];
+            snprintf(target, sizeof target, "t%zu", j / p->t->n);
+            if (p->targets > 0) { /* action j: token j mod N rates target t(j div N) */
+                make_action(p->t, j % p->t->n, p->c->id, NULL, target, p->c->scale_max,
+                            "load.example", &a);
+            } else {
+                make_action(p->t, j, p->c->id, p->c->choices[j % p->c->n_choices], NULL, 0,
+                            "load.example", &a);
+            }
             if (ov_actionreq_build(&a, true, &b) != 0 || ov_buf_append(&body, b.ptr, b.len) != 0 ||
                 (per > 1 && ov_buf_append(&body, "\n", 1) != 0)) {
                 die("body", 0);
@@ -957,8 +969,13 @@ cmd_load(int argc, char **argv)
     L.port = colon ? atoi(colon + 1) : 80;
     size_t from = strtoul(opt(argc, argv, "--from", "0"), NULL, 10);
     L.n = strtoul(opt(argc, argv, "--count", "0"), NULL, 10);
-    if (L.n == 0 || from + L.n > t.n) {
-        L.n = t.n > from ? t.n - from : 0;
+    size_t targets = strtoul(opt(argc, argv, "--targets", "0"), NULL, 10);
+    if ((targets > 0) != (ctx.type == OV_CONTEXT_RATING)) {
+        return 2;
+    }
+    size_t most = t.n * (targets ? targets : 1); /* actions the tokens can make */
+    if (L.n == 0 || from + L.n > most) {
+        L.n = most > from ? most - from : 0;
     }
     L.batch = strtoul(opt(argc, argv, "--batch", "1"), NULL, 10);
     if (L.batch == 0 || L.batch > OV_MAX_BATCH_ACTIONS) {
@@ -977,7 +994,8 @@ cmd_load(int argc, char **argv)
     L.reqs = calloc(L.n + 1, sizeof *L.reqs);
     L.req_len = calloc(L.n + 1, sizeof *L.req_len);
     L.lat = calloc(L.n + 1, sizeof *L.lat);
-    struct prep p = { &t, &ctx, from, L.n, n_actions, flag(argc, argv, "--wait-proof"), &L, 0 };
+    struct prep p = { &t, &ctx, from, L.n, n_actions, targets, flag(argc, argv, "--wait-proof"),
+                      &L, 0 };
     pthread_t th[2];
     for (int i = 0; i < 2; i++) {
         pthread_create(&th[i], NULL, prep_thread, &p);
