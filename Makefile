@@ -168,7 +168,7 @@ demo: all $(TOOL_BINS)
 	@BUILD=$(BUILD) tools/demo.sh
 
 analyze:
-	$(MAKE) clean-obj BUILD=build/analyze
+	rm -rf build/analyze/obj
 	$(MAKE) all BUILD=build/analyze CFLAGS="-O2 -fanalyzer"
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Icore core log issuer verifier clients
 

@@ -28,7 +28,7 @@ static int
 existing(struct ov_db *db, struct vf_item *it, int64_t row, enum vf_outcome other)
 {
     sqlite3_stmt *st = ov_db_stmt(db, "entry_get");
-    uint8_t ballot[32];
+    uint8_t ballot[32] = { 0 }; /* set with the row (cppcheck cannot follow rc) */
     struct ov_bytes e;
     int rc = ov_db_bind_int64(st, 1, row);
     rc = rc ? rc : ov_db_step(st);
