@@ -120,6 +120,12 @@ $(BUILD)/tests/test_verifier_%: $(BUILD)/obj/tests/unit/test_verifier_%.o $(VERI
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The same for the issuer's (test_issuer_*.c): the modules they test, without main.
+$(BUILD)/tests/test_issuer_hashes: $(BUILD)/obj/tests/unit/test_issuer_hashes.o \
+		$(BUILD)/obj/issuer/hashes.o $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -17,6 +17,8 @@
 #include "infra/metrics.h"
 #include "primitives/sign.h"
 
+#include "hashes.h"
+
 #define ISSUER_MAX_IDPS 64
 #define ISSUER_SECRET_LEN 32
 #define ISSUER_TOKEN_VALID_S (7u * 24u * 3600u) /* registrar enrollment tokens */
@@ -85,11 +87,5 @@ OV_MUST_CHECK int issuer_refuse(struct ov_req *rq, unsigned status, enum issuer_
 /* 0 when the request's "Authorization: Bearer <base64url secret>" equals secret (compared
  * in constant time); otherwise -OV_E_BAD_SIG. */
 OV_MUST_CHECK int issuer_check_bearer(struct ov_req *rq, const struct ov_secret *secret);
-
-/* BLAKE2b-256 keyed hashes of §7. */
-void issuer_identity_hash(const struct ov_secret *pepper, const char *route,
-                          const uint8_t *ref, size_t ref_len, uint8_t out[32]);
-void issuer_issuance_tag(const struct ov_secret *tag, const uint8_t pseudonym[32],
-                         const char *context, uint8_t out[OV_TAG_LEN]);
 
 #endif

@@ -305,8 +305,8 @@ issuer_h_invites(struct ov_req *rq)
         char code[OV_INVITE_CODE_LEN + 1];
         randombytes_buf(raw, sizeof raw);
         rc = ov_b64_encode(code, sizeof code, raw, sizeof raw, OV_B64_URL_NOPAD);
-        issuer_identity_hash(app->pepper, "invite", (const uint8_t *)code, OV_INVITE_CODE_LEN,
-                             hashes[i]);
+        issuer_code_hash(app->pepper, "invite", (const uint8_t *)code, OV_INVITE_CODE_LEN,
+                         hashes[i]);
         rc = rc ? rc : ov_buf_append_str(&csv, code);
         rc = rc ? rc : ov_buf_append_str(&csv, "\n");
         sodium_memzero(raw, sizeof raw);

@@ -4,7 +4,7 @@
  *                           "recovery", for a new key of an identity already enrolled
  *   POST /enroll            a citizen registers its Ed25519 key by invitation code,
  *                           registrar token or IdP attestation; signed by that key
- * Identity references, codes and tokens are stored only as keyed hashes (app.h); the log
+ * Identity references, codes and tokens are stored only as keyed hashes (hashes.h); the log
  * gets an enrollment entry with the route, a serial and the time, nothing else. Each
  * enrollment is one transaction: the secret is spent, the enrollee and key recorded, the
  * entry written to the outbox. */
@@ -83,9 +83,11 @@ issuer_h_registrar_token(struct ov_req *rq)
         return issuer_refuse(rq, 400, R_MALFORMED, "malformed_request",
                              "want {\"identity\": text, \"recovery\": bool}");
     }
-    issuer_identity_hash(app->pepper, "registrar", (const uint8_t *)ref, strlen(ref), identity);
+    /* Argon2id: tens of ms of this pool thread, behind the registrar's secret */
+    int rc = issuer_identity_hash(app->pepper, "registrar", (const uint8_t *)ref, strlen(ref),
+                                  identity);
     sodium_memzero(ref, sizeof ref);
-    int rc = enrolled(db, identity, &known);
+    rc = rc ? rc : enrolled(db, identity, &known);
     if (rc != 0) {
         return rc;
     }
@@ -98,8 +100,8 @@ issuer_h_registrar_token(struct ov_req *rq)
     }
     randombytes_buf(raw, sizeof raw);
     rc = ov_b64_encode(token, sizeof token, raw, sizeof raw, OV_B64_URL_NOPAD);
-    issuer_identity_hash(app->pepper, TOKEN_ROUTE, (const uint8_t *)token, OV_ENROLL_TOKEN_LEN,
-                         hash);
+    issuer_code_hash(app->pepper, TOKEN_ROUTE, (const uint8_t *)token, OV_ENROLL_TOKEN_LEN,
+                     hash);
     uint64_t expires = ov_now_ms() / 1000 + ISSUER_TOKEN_VALID_S;
     sqlite3_stmt *st = ov_db_stmt(db, "regtok_insert");
     rc = rc ? rc : ov_db_bind_blob(st, 1, OV_BYTES(hash, 32));
@@ -361,10 +363,10 @@ check_attestation(struct ov_req *rq, struct issuer_app *app, const struct ov_enr
     size_t il = strlen(a.idp), sl = strlen(a.subject);
     memcpy(ref, a.idp, il + 1);
     memcpy(ref + il + 1, a.subject, sl);
-    issuer_identity_hash(app->pepper, "attestation", ref, il + 1 + sl, t->identity);
+    int rc = issuer_identity_hash(app->pepper, "attestation", ref, il + 1 + sl, t->identity);
     sodium_memzero(ref, sizeof ref);
     sodium_memzero(&a, sizeof a);
-    return 1; /* go on */
+    return rc ? rc : 1; /* go on */
 }
 
 static int
@@ -380,11 +382,11 @@ enroll_checked(struct ov_req *rq, struct issuer_app *app, const struct ov_enroll
     memcpy(t->key, r->key, sizeof t->key);
     randombytes_buf(t->pseudonym, sizeof t->pseudonym);
     if (r->route == OV_ROUTE_INVITE) {
-        issuer_identity_hash(app->pepper, "invite", (const uint8_t *)r->secret,
-                             strlen(r->secret), t->secret_hash);
+        issuer_code_hash(app->pepper, "invite", (const uint8_t *)r->secret, strlen(r->secret),
+                         t->secret_hash);
     } else if (r->route == OV_ROUTE_REGISTRAR) {
-        issuer_identity_hash(app->pepper, TOKEN_ROUTE, (const uint8_t *)r->secret,
-                             strlen(r->secret), t->secret_hash);
+        issuer_code_hash(app->pepper, TOKEN_ROUTE, (const uint8_t *)r->secret,
+                         strlen(r->secret), t->secret_hash);
     } else {
         int k = check_attestation(rq, app, r, t);
         if (k != 1) {

@@ -1,5 +1,7 @@
 /* onevoice-issuer: enrollment, contexts and one-person-one-voice Privacy Pass issuance
  * (see issuer/README.md and docs/PROTOCOL.md §7). */
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,8 @@ static const char summary[] =
     "attestations, recovery) and RFC 9578 token issuance within each person's quota, every\n"
     "step logged through a durable outbox. State lives in DIR/issuer.db (SQLite, WAL,\n"
     "synchronous=FULL, mode 0600); keys and secrets in DIR/*.key and DIR/*.secret (0600),\n"
-    "created on first start.";
+    "created on first start; the pepper of the identity hashes belongs outside DIR\n"
+    "(--pepper-file), so that no copy of the directory holds the hashes with their key.";
 
 static int
 check_u32(const char *v)
@@ -89,8 +92,115 @@ load_keys(struct issuer_app *app)
     }
     rc = secret(app->dir, "admin.secret", "admin", &app->admin);
     rc = rc ? rc : secret(app->dir, "registrar.secret", "registrar", &app->registrar);
-    rc = rc ? rc : secret(app->dir, "pepper.secret", "pepper", &app->pepper);
     rc = rc ? rc : secret(app->dir, "tag.secret", "tag", &app->tag);
+    return rc;
+}
+
+/* ---- the pepper ------------------------------------------------------------------- *
+ * The key of the identity hashes. It belongs with the state (issuer.db recognises no one
+ * without it) but not beside it: whoever holds both reverses registrar identities by
+ * dictionary. So --pepper-file puts it outside the data directory (another disk, a secret
+ * mount); without the option it stays DIR/pepper.secret, as before, with a warning. */
+
+static bool
+exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* Whether path (existing or not) resolves inside dir: a symlink pointing into it counts. */
+static int
+inside(const char *dir, const char *path, bool *in)
+{
+    char rdir[PATH_MAX], rp[PATH_MAX], parent[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    size_t pl = slash == NULL ? 1 : (slash == path ? 1 : (size_t)(slash - path));
+    if (strlen(path) >= sizeof parent || realpath(dir, rdir) == NULL) {
+        return -OV_E_IO;
+    }
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && realpath(path, rp) == NULL) {
+        return -OV_E_STATE; /* a symlink to nothing: it could point anywhere later */
+    }
+    if (realpath(path, rp) == NULL) { /* not there yet: where its folder is */
+        memcpy(parent, slash == NULL ? "." : path, pl);
+        parent[pl] = '\0';
+        if (realpath(parent, rp) == NULL) {
+            return -OV_E_NOT_FOUND;
+        }
+    }
+    size_t dl = strlen(rdir);
+    *in = strncmp(rp, rdir, dl) == 0 && (rp[dl] == '\0' || rp[dl] == '/' || dl == 1);
+    return 0;
+}
+
+/* Refuses what would put or leave the pepper beside the hashes, before any key is made. */
+static int
+pepper_place(const char *dir, const char *file)
+{
+    char legacy[4096];
+    bool in = false;
+    int rc = inside(dir, file, &in);
+    static const char inside_why[] =
+        "it is inside the data directory --data, which is what it must leave: every copy of "
+        "the directory would hold the identity hashes and their key together. Name a file on "
+        "another disk or a secret mount";
+    if (rc != 0 || in) {
+        fprintf(stderr, "onevoice-issuer: refusing --pepper-file %s: %s\n", file,
+                rc == -OV_E_STATE ? "it is a symlink to nothing"
+                : rc != 0         ? "its folder does not exist"
+                                  : inside_why);
+        return OV_SERVER_USAGE;
+    }
+    rc = path_in(legacy, sizeof legacy, dir, "pepper.secret");
+    if (rc == 0 && exists(legacy)) {
+        fprintf(stderr, "onevoice-issuer: refusing to start: %s exists beside --pepper-file "
+                        "%s. Move it (issuer stopped): mv %s %s; or, when %s already holds "
+                        "the same pepper, delete %s\n", legacy, file, legacy, file, file, legacy);
+        return -OV_E_STATE;
+    }
+    return rc;
+}
+
+/* A missing pepper may be made only with a new state: a first start (no producer key yet),
+ * or --init where no database is. Otherwise the state is there and its pepper lost; a
+ * restore needs the pepper its backup was made with. */
+static int
+pepper_missing(const char *dir, const char *file, bool first, const struct ov_server_args *a)
+{
+    char db[4096], wal[4096];
+    int rc = path_in(db, sizeof db, dir, "issuer.db");
+    rc = rc ? rc : path_in(wal, sizeof wal, dir, "issuer.db-wal");
+    bool no_db = rc == 0 && !exists(db) && !exists(wal); /* (WAL: the file may be empty) */
+    if (rc != 0 || exists(file) || first || (a->restore == NULL && a->init && no_db)) {
+        return rc; /* (a restore into a directory without keys is refused by the server) */
+    }
+    fprintf(stderr, "onevoice-issuer: refusing to start: the pepper %s is missing, but %s "
+                    "holds this issuer's keys%s. The pepper is one of them: issuer.db keeps "
+                    "identities only as hashes under it, so a new pepper would recognise no "
+                    "one and let everyone enroll again. Put back the pepper this state was "
+                    "made with (from where you keep its copy)%s\n", file, dir,
+            no_db ? "" : " and its issuer.db",
+            a->restore ? ": a backup is restored with its own pepper"
+                       : "; to begin a new, empty state deliberately, move issuer.db aside "
+                         "and start once with --init");
+    return -OV_E_STATE;
+}
+
+static int
+load_pepper(struct issuer_app *app, const char *file)
+{
+    int rc = ov_keyfile_load_secret(file, "pepper", ISSUER_SECRET_LEN, &app->pepper);
+    if (rc == -OV_E_NOT_FOUND) { /* pepper_missing allowed it */
+        rc = ov_keyfile_create_secret(file, "pepper", ISSUER_SECRET_LEN, &app->pepper);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-issuer: %s: %s%s\n", file, ov_strerror(rc),
+                rc == -OV_E_STATE ? " (the pepper must be a regular file of mode 0600 or "
+                                    "0400, readable by its owner alone)"
+                                  : "");
+    }
     return rc;
 }
 
@@ -202,7 +312,7 @@ app_clear(struct issuer_app *app)
 
 /* The issuer's own options and what it makes of them. */
 static struct {
-    const char *log, *vkey, *name, *idps, *threads, *producer, *pace;
+    const char *log, *vkey, *name, *idps, *threads, *producer, *pace, *pepper;
     bool print_key, print_creds;
     struct issuer_app app;
     struct ov_metrics *metrics;
@@ -216,7 +326,27 @@ prepare(void *ctx, const struct ov_server_args *args)
     app->dir = args->data;
     g.producer = g.producer ? g.producer : "issuer";
     ov_json_wipe_freed(); /* enrollment requests carry codes and tokens */
-    int rc = load_keys(app);
+    char pepper[4096], producer[4096];
+    int rc = path_in(producer, sizeof producer, app->dir, "producer.key");
+    bool first = rc == 0 && !exists(producer);
+    rc = rc ? rc : (g.pepper ? pepper_place(app->dir, g.pepper) : 0);
+    rc = rc ? rc : path_in(pepper, sizeof pepper, app->dir, "pepper.secret");
+    const char *pf = g.pepper ? g.pepper : pepper;
+    /* not needed: by a --print-* flag once the keys exist (made only with them), nor by a
+     * restore into a directory without keys (which is refused) */
+    bool printing = g.print_key || g.print_creds;
+    bool skip = (printing && !first) || (args->restore != NULL && first);
+    rc = rc || skip ? rc : pepper_missing(app->dir, pf, first, args);
+    /* the pepper before the keys: a pepper refused leaves no key without its state */
+    rc = rc || skip ? rc : load_pepper(app, pf);
+    rc = rc ? rc : load_keys(app);
+    if (rc == 0 && g.pepper == NULL && !printing && !args->restore) {
+        fprintf(stderr, "onevoice-issuer: warning: the pepper is %s, inside the data "
+                        "directory: whoever copies the directory gets the identity hashes with "
+                        "their key. Move it out (issuer stopped): mv %s /elsewhere/pepper.secret"
+                        ", then start with --pepper-file /elsewhere/pepper.secret (issuer/"
+                        "README.md)\n", pepper, pepper);
+    }
     if (rc == 0 && (g.print_key || g.print_creds)) {
         rc = g.print_key ? print_b64(g.producer, ov_sign_key_pk(app->producer), OV_SIGN_PK_LEN,
                                      OV_B64_STD)
@@ -244,6 +374,23 @@ prepare(void *ctx, const struct ov_server_args *args)
     return rc;
 }
 
+/* Refuses a state whose identities were hashed before Argon2id (store.c, migration 3). */
+static int
+identity_format(struct ov_db *db, const char *dir)
+{
+    int64_t n = 0;
+    int rc = issuer_store_identity_v1(db, &n);
+    if (rc == 0 && n > 0) {
+        fprintf(stderr, "onevoice-issuer: refusing to start: %s/issuer.db holds %lld identity "
+                        "hashes of the first format (BLAKE2b, before Argon2id: docs/PROTOCOL.md "
+                        "§7). A hash cannot be converted, and under the new format those people "
+                        "could enroll again. Begin a new state: move issuer.db aside and start "
+                        "once with --init\n", dir, (long long)n);
+        rc = -OV_E_STATE;
+    }
+    return rc;
+}
+
 static int
 start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
       struct ov_http_cfg *hcfg)
@@ -257,6 +404,7 @@ start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
     rc = rc ? rc : issuer_contexts_new(&app->contexts);
     rc = rc ? rc : issuer_quota_new(&app->quota);
     rc = rc ? rc : issuer_store_open(args->data, &db);
+    rc = rc ? rc : identity_format(db, args->data);
     rc = rc ? rc : issuer_contexts_load(app->contexts, db);
     rc = rc ? rc : issuer_store_load_blinded(db, &app->blinded);
     rc = rc ? rc : backlog(db, &pending);
@@ -343,6 +491,9 @@ static const struct ov_cli_opt opts[] = {
     { "--commit-pace-ms", "MS",
       "under load, begin at most one issuance commit per MS, 0-1000 (default 10; 0: no wait)",
       &g.pace, NULL, check_pace },
+    { "--pepper-file", "FILE",
+      "the identity hashes' key, outside --data (created 0600 on first start; default "
+      "DIR/pepper.secret, with a warning)", &g.pepper, NULL, NULL },
     { "--print-producer-key", NULL, "print the line for the log's --producers file and exit",
       NULL, &g.print_key, NULL },
     { "--print-credentials", NULL, "print the admin and registrar bearer credentials and exit",

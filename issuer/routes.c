@@ -87,42 +87,6 @@ issuer_check_bearer(struct ov_req *rq, const struct ov_secret *secret)
     return rc;
 }
 
-static void
-keyed_hash(const struct ov_secret *key, const char *tag, const char *part1, const uint8_t *p2,
-           size_t n2, const uint8_t *p3, size_t n3, uint8_t out[32])
-{
-    crypto_generichash_state s;
-    static const uint8_t nul = 0;
-    crypto_generichash_init(&s, ov_secret_ptr(key), ov_secret_len(key), 32);
-    crypto_generichash_update(&s, (const uint8_t *)tag, strlen(tag));
-    crypto_generichash_update(&s, &nul, 1);
-    if (part1 != NULL) {
-        crypto_generichash_update(&s, (const uint8_t *)part1, strlen(part1));
-        crypto_generichash_update(&s, &nul, 1);
-    }
-    crypto_generichash_update(&s, p2, n2);
-    if (p3 != NULL) {
-        crypto_generichash_update(&s, p3, n3);
-    }
-    crypto_generichash_final(&s, out, 32);
-    sodium_memzero(&s, sizeof s);
-}
-
-void
-issuer_identity_hash(const struct ov_secret *pepper, const char *route, const uint8_t *ref,
-                     size_t ref_len, uint8_t out[32])
-{
-    keyed_hash(pepper, "onevoice/v1/identity", route, ref, ref_len, NULL, 0, out);
-}
-
-void
-issuer_issuance_tag(const struct ov_secret *tag, const uint8_t pseudonym[32], const char *context,
-                    uint8_t out[OV_TAG_LEN])
-{
-    keyed_hash(tag, "onevoice/v1/tag", NULL, pseudonym, 32, (const uint8_t *)context,
-               strlen(context), out);
-}
-
 /* ---- public reads ----------------------------------------------------------------- */
 
 static int

@@ -65,6 +65,13 @@ static const char *const migrations[] = {
     "CREATE TRIGGER issuances_quota BEFORE INSERT ON issuances"
     "  WHEN NEW.n > (SELECT quota FROM contexts WHERE id = NEW.context)"
     "  BEGIN SELECT RAISE(ABORT, 'quota exceeded'); END;",
+    /* 3: registrar and attestation identities are hashed with Argon2id (hashes.h); a hash
+     * is one-way, so rows hashed before cannot be converted, and checked against the new
+     * hashes they would let the same people enroll again. Counted once (OR IGNORE: a
+     * migration run again keeps the first count), so that start-up refuses such a state. */
+    "INSERT OR IGNORE INTO counters (name, value) SELECT 'identity_v1',"
+    "  (SELECT count(*) FROM enrollees WHERE route <> 'invite')"
+    "  + (SELECT count(*) FROM reg_tokens);",
 };
 
 static const struct ov_db_stmt_def stmts[] = {
@@ -96,6 +103,8 @@ static const struct ov_db_stmt_def stmts[] = {
     { "outbox_rows", "SELECT count(*) FROM outbox" },
     { "log_base_get", "SELECT value FROM counters WHERE name = 'log_base'" },
     { "log_base_put", "INSERT OR IGNORE INTO counters (name, value) VALUES ('log_base', ?)" },
+    /* main.c: identities hashed by the first format (migration 3) */
+    { "identity_v1", "SELECT value FROM counters WHERE name = 'identity_v1'" },
     /* h_enroll.c: the next enrollment serial */
     { "serial_next",
       "UPDATE counters SET value = value + 1 WHERE name = 'enrollment' RETURNING value" },
@@ -287,4 +296,15 @@ issuer_store_state(struct ov_db *db, struct ov_rowmap *blinded_map, const uint8_
         return rc;
     }
     return 0;
+}
+
+int
+issuer_store_identity_v1(struct ov_db *db, int64_t *n)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "identity_v1");
+    int rc = ov_db_step(st);
+    *n = 0;
+    rc = rc == OV_DB_ROW ? ov_db_col_int64(st, 0, n) : (rc < 0 ? rc : 0);
+    ov_db_reset(st);
+    return rc;
 }

@@ -45,6 +45,10 @@ extern const struct ov_db_schema issuer_store_schema;
  * writer runs them: issuer_store_checkpoint). -OV_E_* of ov_db_open. */
 OV_MUST_CHECK int issuer_store_open(const char *dir, struct ov_db **out);
 
+/* How many identity hashes of the first format (BLAKE2b alone, before Argon2id) the state
+ * held when it was migrated: a state holding any is refused at start (main.c). */
+OV_MUST_CHECK int issuer_store_identity_v1(struct ov_db *db, int64_t *n);
+
 /* Inserts an outbox row for entry (inside the caller's transaction); *id is its row id. */
 OV_MUST_CHECK int issuer_store_outbox_add(struct ov_db *db, struct ov_bytes entry, uint64_t now_s,
                                           int64_t *id);

@@ -58,8 +58,8 @@ for w in w1 w2; do
 done
 # the sortition's operator and its three parties (the witnesses' operators and an observer)
 # append their own entries: each is a producer of the log
-mkdir -m 700 "$D/sortition"
-{ $BUILD/onevoice-issuer --data "$D/issuer" --print-producer-key
+mkdir -m 700 "$D/sortition" "$D/vault"  # the vault: the issuer's pepper, apart from its data
+{ $BUILD/onevoice-issuer --data "$D/issuer" --pepper-file "$D/vault/issuer.pepper" --print-producer-key
   $BUILD/onevoice-verifier --data "$D/verifier" --print-producer-key
   for who in operator w1-operator w2-operator observer; do
       $BUILD/onevoice-sortition key --key "$D/sortition/$who.key" --name "$who"
@@ -67,7 +67,7 @@ mkdir -m 700 "$D/sortition"
 start log $BUILD/onevoice-log --data "$D/log" --producers "$D/producers" \
     --witnesses "$D/witnesses" --quorum 2 --checkpoint-ms 100
 start issuer $BUILD/onevoice-issuer --data "$D/issuer" --log "$log_URL" --log-vkey "$LOG_VKEY" \
-    --name issuer.demo.onevoice.example
+    --name issuer.demo.onevoice.example --pepper-file "$D/vault/issuer.pepper"
 start verifier $BUILD/onevoice-verifier --data "$D/verifier" --log "$log_URL" \
     --log-vkey "$LOG_VKEY" --witnesses "$D/witnesses" --quorum 2
 say "log       $log_URL   ($LOG_VKEY)"
