@@ -12,34 +12,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include <sodium.h>
 
 #include "protocol/bridging.h"
+#include "bench.h"
 
 #define RATERS 100000u
 #define NOTES 10000u
 #define PER_RATER 10u
 #define N_RATINGS ((size_t)RATERS * PER_RATER)
 #define FLOOR_REPEATS 5
-
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long
-peak_kib(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
-}
 
 /* Kind of a note: 0 bridging, 1 and 2 partisan for camp 0 and 1, 3 poor. */
 static double
@@ -83,12 +67,12 @@ make_ratings(struct ov_bridge_rating *r)
 static double
 one_pass(const struct ov_bridge_rating *r, const double *pu, const double *pn, double *sink)
 {
-    double t0 = now(), s = 0.0;
+    double t0 = bench_now(), s = 0.0;
     for (size_t k = 0; k < N_RATINGS; k++) {
         s += (r[k].value - pu[2 * r[k].rater]) - pn[2 * r[k].note] * pu[2 * r[k].rater + 1];
     }
     *sink += s;
-    return now() - t0;
+    return bench_now() - t0;
 }
 
 static int
@@ -132,14 +116,14 @@ main(void)
     ov_bridge_params_default(&p);
     uint8_t seed[OV_BRIDGE_SEED_LEN] = { 0x19 };
     struct ov_bridge_result res;
-    long before = peak_kib();
-    double t0 = now();
+    long before = bench_peak_kib();
+    double t0 = bench_now();
     if (ov_bridge_run(r, N_RATINGS, RATERS, NOTES, &p, seed, &res) != 0) {
         fprintf(stderr, "bench_bridging: the run failed\n");
         return 1;
     }
-    double run_s = now() - t0;
-    double added_mib = (double)(peak_kib() - before) / 1024.0, total_mib = peak_kib() / 1024.0;
+    double run_s = bench_now() - t0;
+    double added_mib = (double)(bench_peak_kib() - before) / 1024.0, total_mib = bench_peak_kib() / 1024.0;
     double input_mib = (double)(N_RATINGS * sizeof *r) / (1024.0 * 1024.0);
     double passes = 3.0 * res.iterations + 1.0, limit_s = floor_s * passes;
     int ok = verdicts_ok(&res) && isfinite(sink);

@@ -15,18 +15,10 @@
 
 #include "primitives/brsa.h"
 #include "primitives/pp.h"
+#include "bench.h"
 
 #define RUN_SECONDS 1.5 /* per side */
 #define SLICE_SECONDS 0.05
-
-/* CPU time of this thread: on a shared machine, time spent descheduled is not ours. */
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 die(const char *what)
@@ -46,14 +38,14 @@ struct side {
 static void
 slice(struct side *s)
 {
-    double start = now(), elapsed;
+    double start = bench_cpu_now(), elapsed;
     long n = 0;
     do {
         if (s->fn(s->arg) != 0) {
             die("operation");
         }
         n++;
-        elapsed = now() - start;
+        elapsed = bench_cpu_now() - start;
     } while (elapsed < SLICE_SECONDS);
     s->n += n;
     s->seconds += elapsed;

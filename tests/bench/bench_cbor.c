@@ -9,16 +9,9 @@
 #include <time.h>
 
 #include "primitives/cbor.h"
+#include "bench.h"
 
 #define SECONDS 1.5
-
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static cbor_item_t *
 make_entry(void)
@@ -52,7 +45,7 @@ memcpy_rate(size_t n)
     }
     memset(src, 7, n);
     uint64_t iters = 0;
-    double t0 = now(), t;
+    double t0 = bench_now(), t;
     do {
         for (int k = 0; k < 1000; k++) {
             memcpy(dst, src, n);
@@ -60,7 +53,7 @@ memcpy_rate(size_t n)
             __asm__ __volatile__("" : : "r"(dst), "r"(src) : "memory");
         }
         iters += 1000;
-        t = now() - t0;
+        t = bench_now() - t0;
     } while (t < SECONDS);
     free(src);
     free(dst);
@@ -113,7 +106,7 @@ static double
 rate(int (*fn)(struct job *), struct job *j)
 {
     uint64_t iters = 0;
-    double t0 = now(), t;
+    double t0 = bench_now(), t;
     do {
         for (int k = 0; k < 1000; k++) {
             if (fn(j) != 0) {
@@ -122,7 +115,7 @@ rate(int (*fn)(struct job *), struct job *j)
             }
         }
         iters += 1000;
-        t = now() - t0;
+        t = bench_now() - t0;
     } while (t < SECONDS);
     return (double)iters / t;
 }

@@ -12,28 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include "protocol/groups.h"
+#include "bench.h"
 
 #define CAMPS 3u
-
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long
-peak_kib(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
-}
 
 static uint64_t
 mix(uint64_t *s)
@@ -132,7 +116,7 @@ csr_free(struct csr *c)
 static double
 xtx_pass(struct csr *c)
 {
-    double t0 = now();
+    double t0 = bench_now();
     for (uint32_t p = 0; p < c->P; p++) {
         double s = 0.0;
         for (uint32_t e = c->off[p]; e < c->off[p + 1]; e++) {
@@ -146,7 +130,7 @@ xtx_pass(struct csr *c)
             c->w[c->col[e]] += ((double)c->val[e] - c->mean[c->col[e]]) * c->u[p];
         }
     }
-    return now() - t0;
+    return bench_now() - t0;
 }
 
 /* One assignment of n positions to the nearest of 100 centres. */
@@ -158,7 +142,7 @@ assign_pass(const double *x, const double *y, uint32_t n, uint32_t *as)
         cx[c] = x[(uint32_t)c * (n / 100)];
         cy[c] = y[(uint32_t)c * (n / 100)];
     }
-    double t0 = now();
+    double t0 = bench_now();
     for (uint32_t i = 0; i < n; i++) {
         uint32_t best = 0;
         double bd = 1e300;
@@ -171,7 +155,7 @@ assign_pass(const double *x, const double *y, uint32_t n, uint32_t *as)
         }
         as[i] = best;
     }
-    return now() - t0;
+    return bench_now() - t0;
 }
 
 static int
@@ -185,21 +169,21 @@ bench(const char *name, uint32_t P, uint32_t S, uint32_t lo, uint32_t hi, int re
     uint8_t seed[OV_GROUPS_SEED_LEN] = { 19 };
     struct ov_groups_result r;
     double best = 1e9;
-    long before = peak_kib();
+    long before = bench_peak_kib();
     for (int i = 0; i < repeats; i++) {
-        double t0 = now();
+        double t0 = bench_now();
         if (ov_groups_run(P, S, v, n, seed, &r) != 0) {
             fprintf(stderr, "bench_groups: the run failed\n");
             free(v);
             return 1;
         }
-        double t = now() - t0;
+        double t = bench_now() - t0;
         best = t < best ? t : best;
         if (i + 1 < repeats) {
             ov_groups_free(&r);
         }
     }
-    double added_mib = (double)(peak_kib() - before) / 1024.0;
+    double added_mib = (double)(bench_peak_kib() - before) / 1024.0;
     struct csr c;
     uint32_t *as = malloc(P * sizeof *as);
     if (csr_build(&c, P, S, v, n) != 0 || as == NULL) {

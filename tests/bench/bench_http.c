@@ -25,6 +25,7 @@
 
 #include "infra/http.h"
 #include "infra/httpc.h"
+#include "bench.h"
 
 #define SECONDS 2
 #define ROUNDS 3
@@ -38,14 +39,6 @@ h_hello(struct ov_req *rq)
 }
 
 /* ---- load generators -------------------------------------------------------------- */
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double
 load_wrk(uint16_t port)
@@ -86,7 +79,7 @@ curl_main(void *arg)
         atomic_store(&l->failed, true);
         return NULL;
     }
-    while (now_s() < l->end) {
+    while (bench_now() < l->end) {
         struct ov_httpc_resp r;
         if (ov_httpc_get(c, url, 0, &r) != 0 || r.status != 200) {
             atomic_store(&l->failed, true);
@@ -103,7 +96,7 @@ load_curl(uint16_t port)
 {
     struct curl_load l = {.port = port};
     pthread_t t[CLIENT_THREADS];
-    double t0 = now_s();
+    double t0 = bench_now();
     l.end = t0 + SECONDS;
     for (int i = 0; i < CLIENT_THREADS; i++) {
         pthread_create(&t[i], NULL, curl_main, &l);
@@ -111,7 +104,7 @@ load_curl(uint16_t port)
     for (int i = 0; i < CLIENT_THREADS; i++) {
         pthread_join(t[i], NULL);
     }
-    return atomic_load(&l.failed) ? -1 : (double)atomic_load(&l.done) / (now_s() - t0);
+    return atomic_load(&l.failed) ? -1 : (double)atomic_load(&l.done) / (bench_now() - t0);
 }
 
 static bool use_wrk;

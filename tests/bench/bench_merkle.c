@@ -17,19 +17,12 @@
 #include "base/bytes.h"
 #include "primitives/merkle.h"
 #include "primitives/tiles.h"
+#include "bench.h"
 
 #define N_LEAVES (1u << 18)
 #define REPEATS 7
 #define ENTRY_LEN 64
 #define FIXTURE_SIZE 70000
-
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 die(const char *what)
@@ -55,7 +48,7 @@ sha256_64_per_s(int oneshot)
     if (md == NULL || c == NULL) {
         die("EVP setup");
     }
-    double t0 = now(), t;
+    double t0 = bench_now(), t;
     do {
         for (int i = 0; i < 10000; i++) {
             in[0] = out[0];
@@ -67,7 +60,7 @@ sha256_64_per_s(int oneshot)
             }
         }
         count += 10000;
-        t = now() - t0;
+        t = bench_now() - t0;
     } while (t < 0.05);
     return (double)count / t;
 }
@@ -86,7 +79,7 @@ run_leaves(void)
     struct ov_merkle_builder b;
     uint8_t h[OV_HASH_LEN];
     ov_merkle_builder_init(&b, NULL, NULL);
-    double t0 = now();
+    double t0 = bench_now();
     for (uint32_t i = 0; i < N_LEAVES; i++) {
         memcpy(entry, &i, sizeof i);
         if (ov_merkle_leaf_hash(entry, sizeof entry, h) != 0 ||
@@ -97,7 +90,7 @@ run_leaves(void)
     if (ov_merkle_builder_root(&b, h) != 0) {
         die("root");
     }
-    return now() - t0;
+    return bench_now() - t0;
 }
 
 /* VERIFY_RUN inclusion proofs into a 2^20 tree of equal leaves (20 node hashes each). */
@@ -116,14 +109,14 @@ run_verify(void)
         }
         memcpy(proof + (l - 1) * OV_HASH_LEN, level[l - 1], OV_HASH_LEN);
     }
-    double t0 = now();
+    double t0 = bench_now();
     for (uint64_t i = 0; i < VERIFY_RUN; i++) {
         if (ov_merkle_verify_inclusion(i * 7919 % (1u << 20), 1u << 20, level[0], proof, 20,
                                        level[20]) != 0) {
             die("verify");
         }
     }
-    return now() - t0;
+    return bench_now() - t0;
 }
 
 static int
@@ -145,7 +138,7 @@ run_tiles(void)
     size_t tile_bytes = 0, bundle_bytes = 0;
     char e[64];
     ov_buf_init(&bundle, OV_MAX_BUNDLE_LEN);
-    double t0 = now();
+    double t0 = bench_now();
     if (ov_tiler_new(&t, 0, NULL, count_sink, &tile_bytes) != 0) {
         die("tiler");
     }
@@ -165,7 +158,7 @@ run_tiles(void)
     if (ov_tiler_flush(t) != 0) {
         die("flush");
     }
-    double secs = now() - t0;
+    double secs = bench_now() - t0;
     ov_tiler_free(t);
     ov_buf_clear(&bundle);
     /* 273 + 1 full tiles, partials of 112, 17 and 1 hashes */

@@ -12,6 +12,7 @@
 #include "base/bytes.h"
 #include "primitives/note.h"
 #include "primitives/sign.h"
+#include "bench.h"
 
 #define SECONDS 0.25 /* per round */
 #define ROUNDS 3     /* best of: other processes on the machine only ever slow a round down */
@@ -37,29 +38,20 @@ struct ctx {
     int fail;
 };
 
-static double
-now(void)
-{
-    struct timespec ts;
-    /* CPU time of this thread: the work itself, not time lost to other processes */
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Runs fn in batches for about SECONDS, ROUNDS times; returns the best calls per second. */
 static double
 rate(void (*fn)(struct ctx *), struct ctx *c)
 {
     double best = 0;
     for (int r = 0; r < ROUNDS; r++) {
-        double start = now(), t;
+        double start = bench_cpu_now(), t;
         long n = 0;
         do {
             for (int i = 0; i < 32; i++) {
                 fn(c);
             }
             n += 32;
-            t = now() - start;
+            t = bench_cpu_now() - start;
         } while (t < SECONDS);
         if ((double)n / t > best) {
             best = (double)n / t;

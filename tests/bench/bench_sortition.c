@@ -8,12 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include <sodium.h>
 
 #include "protocol/sortition.h"
+#include "bench.h"
 
 #define N_POOL 200000u
 #define PANEL 447u
@@ -25,27 +25,11 @@ static const unsigned shares[C][8] = {
     { 140, 130, 110, 120, 100, 90, 80, 230 }, { 300, 350, 350, 0 }, { 220, 180, 150, 200, 250, 0 },
 };
 
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long
-peak_kib(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
-}
-
 /* The floor: each category's members grouped by value (counts, offsets, one scatter). */
 static double
 group_pass(const uint8_t *values, uint32_t *out)
 {
-    double t0 = now();
+    double t0 = bench_now();
     for (unsigned c = 0; c < C; c++) {
         size_t off[9] = { 0 };
         for (size_t m = 0; m < N_POOL; m++) {
@@ -58,7 +42,7 @@ group_pass(const uint8_t *values, uint32_t *out)
             out[c * N_POOL + off[values[m * C + c]]++] = (uint32_t)m;
         }
     }
-    return now() - t0;
+    return bench_now() - t0;
 }
 
 int
@@ -103,19 +87,19 @@ main(void)
         floor_s = t < floor_s ? t : floor_s;
     }
     free(scratch);
-    long before = peak_kib();
+    long before = bench_peak_kib();
     uint32_t panel[PANEL], attempt = 0;
     for (int i = 0; i < REPEATS; i++) {
         uint8_t seed[OV_SORT_SEED_LEN] = { (uint8_t)i };
-        double t0 = now();
+        double t0 = bench_now();
         if (ov_sort_draw(&p, PANEL, 0, seed, 100, panel, NULL, &attempt) != 0) {
             fprintf(stderr, "bench_sortition: the draw failed\n");
             return 1;
         }
-        double t = now() - t0;
+        double t = bench_now() - t0;
         draw_s = t < draw_s ? t : draw_s;
     }
-    double added_mib = (double)(peak_kib() - before) / 1024.0;
+    double added_mib = (double)(bench_peak_kib() - before) / 1024.0;
     double pool_mib = (double)(N_POOL * C) / (1024.0 * 1024.0);
     printf("bench sortition_draw_447_of_200k %.6g ms limit %.6g ratio %.3f\n", draw_s * 1e3,
            floor_s * 1e3, floor_s / draw_s);

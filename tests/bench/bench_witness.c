@@ -27,6 +27,7 @@
 #include "primitives/merkle.h"
 #include "primitives/note.h"
 #include "protocol/witreq.h"
+#include "bench.h"
 
 #define N_CHECKPOINTS 20000 /* the most requests sent */
 #define POST_SECONDS 6.0    /* the most time spent sending them */
@@ -37,14 +38,6 @@ static char dir[] = "/tmp/ov-bench-witness-XXXXXX";
 
 /* every perfect subtree of the tree built so far: level L, index i at nodes[L][32·i] */
 static uint8_t *nodes[OV_MERKLE_LEVELS];
-
-static double
-wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int
 keep_node(void *ctx, unsigned level, uint64_t index, const uint8_t hash[OV_HASH_LEN])
@@ -162,9 +155,9 @@ post_all(unsigned port, const struct ov_buf *bodies, int *fail)
         *fail = 1;
         return 0;
     }
-    double t0 = wall(), t = 0;
+    double t0 = bench_now(), t = 0;
     unsigned n = 0;
-    while (n < N_CHECKPOINTS && (t = wall() - t0) < POST_SECONDS) {
+    while (n < N_CHECKPOINTS && (t = bench_now() - t0) < POST_SECONDS) {
         struct ov_httpc_resp resp;
         int rc = ov_httpc_post(c, url, "text/plain", ov_buf_view(&bodies[n]), 4096, &resp);
         if (rc != 0 || resp.status != 200) {
@@ -179,7 +172,7 @@ post_all(unsigned port, const struct ov_buf *bodies, int *fail)
         ov_httpc_resp_clear(&resp);
         n++;
     }
-    t = wall() - t0;
+    t = bench_now() - t0;
     ov_httpc_free(c);
     return (double)n / t;
 }
@@ -216,9 +209,9 @@ commit_rate(struct ov_buf *row, int *fail)
         *fail = 1;
         return 1;
     }
-    double t0 = wall(), t = 0;
+    double t0 = bench_now(), t = 0;
     long n = 0;
-    while ((t = wall() - t0) < LIMIT_SECONDS) {
+    while ((t = bench_now() - t0) < LIMIT_SECONDS) {
         if (ov_db_tx(db, commit_one, row) != 0) {
             *fail = 1;
             break;
@@ -236,10 +229,10 @@ crypto_rate(void)
     uint8_t pk[32], sk[64], sig[64];
     static const uint8_t msg[120] = {1};
     crypto_sign_keypair(pk, sk);
-    double t0 = wall(), t = 0;
+    double t0 = bench_now(), t = 0;
     long n = 0;
     int bad = 0;
-    while ((t = wall() - t0) < 0.5) {
+    while ((t = bench_now() - t0) < 0.5) {
         for (int i = 0; i < 16; i++) {
             bad |= crypto_sign_detached(sig, NULL, msg, sizeof msg, sk);
             bad |= crypto_sign_verify_detached(sig, msg, sizeof msg, pk);
