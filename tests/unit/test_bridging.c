@@ -4,7 +4,7 @@
  * (one statement everybody rates 0.5). Inputs refused, the minimums applied in Community
  * Notes' order, the result independent of the ratings' order, and its bytes equal to a
  * digest recorded here, so that -O0, -O2 and the sanitizers agree bit for bit.
- * `test_bridging --print` prints the digests (tests/e2e/bridging_repro.sh compares builds). */
+ * `test_bridging --print` prints the digests (tests/e2e/fp_repro.sh compares builds). */
 #include <math.h>
 #include <sodium.h>
 
