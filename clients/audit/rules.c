@@ -1060,7 +1060,8 @@ entry_time(const struct ov_entry *e)
     case OV_ENTRY_CONTEXT: return e->u.context.time;
     case OV_ENTRY_ENROLLMENT: return e->u.enrollment.time;
     case OV_ENTRY_ISSUANCE: return e->u.issuance.time;
-    case OV_ENTRY_ACTION: return e->u.action.time;
+    case OV_ENTRY_ACTION:
+    case OV_ENTRY_STATEMENT: return e->u.action.time;
     case OV_ENTRY_TALLY: return e->u.tally.time;
     case OV_ENTRY_INVITATIONS: return e->u.invitations.time;
     default: return 0;
@@ -1217,6 +1218,7 @@ audit_rules_entry(struct audit_rules *r, uint64_t index, struct ov_bytes bytes)
         r->counts[AUDIT_N_TALLY]++;
         rc = on_tally(r, index, &e->u.tally);
         break;
+    case OV_ENTRY_STATEMENT: /* not audited yet */
     default:
         rc = -OV_E_STATE; /* the decoder returned a kind it does not define: our bug */
         break;

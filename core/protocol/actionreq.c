@@ -17,10 +17,11 @@ _Static_assert(OV_PRIVATETOKEN_HEADER_LEN == sizeof OV_PRIVATETOKEN_SCHEME + 8 +
 
 /* The members of a request, as either parser found them: each string's bytes (not yet
  * checked), whether "rating" was an integer. Views point into the body or jansson's tree. */
-enum { F_CHOICE, F_CONTEXT, F_PLATFORM, F_PSEUDONYM, F_RATING, F_SIG, F_TARGET, F_TOKEN, F_N };
+enum { F_CHOICE, F_CONTEXT, F_PLATFORM, F_PSEUDONYM, F_RATING, F_SIG, F_TARGET, F_TEXT,
+       F_TOKEN, F_N };
 
-static const char *const known_keys[F_N] = { "choice", "context", "platform", "pseudonym",
-                                             "rating", "sig",     "target",   "token" };
+static const char *const known_keys[F_N] = { "choice", "context", "platform", "pseudonym", "rating",
+                                             "sig",    "target",  "text",     "token" };
 
 struct fields {
     bool present[F_N];
@@ -74,8 +75,14 @@ fields_to_action(const struct fields *f, struct ov_action *a)
         a->has_token = true;
         rc = get_b64(f, F_TOKEN, a->token, OV_PP_TOKEN_LEN);
     }
-    bool choice = f->present[F_CHOICE], target = f->present[F_TARGET];
-    if (rc == 0 && choice && !target && !f->present[F_RATING]) {
+    bool choice = f->present[F_CHOICE], target = f->present[F_TARGET], text = f->present[F_TEXT];
+    if (rc == 0 && text && !choice && !target && !f->present[F_RATING]) {
+        a->is_statement = true;
+        rc = get_str(f, F_TEXT, a->text, OV_MAX_STATEMENT_LEN);
+        rc = rc ? rc : ov_text_check(a->text, OV_MAX_STATEMENT_LEN);
+    } else if (rc == 0 && text) {
+        rc = -OV_E_MALFORMED;
+    } else if (rc == 0 && choice && !target && !f->present[F_RATING]) {
         rc = get_str(f, F_CHOICE, a->choice, OV_MAX_LABEL_LEN);
         rc = rc ? rc : ov_label_check(a->choice);
     } else if (rc == 0 && !choice && target && f->rating_is_int) {
@@ -232,7 +239,9 @@ ov_actionreq_build(const struct ov_action *a, bool with_token, struct ov_buf *ou
     json_t *o = json_object();
     int rc = o ? ov_context_id_check(a->context) : -OV_E_NOMEM;
     rc = rc ? rc : ov_label_check(a->platform);
-    rc = rc ? rc : ov_label_check(a->is_rating ? a->target : a->choice);
+    rc = rc ? rc
+            : a->is_statement ? ov_text_check(a->text, OV_MAX_STATEMENT_LEN)
+                              : ov_label_check(a->is_rating ? a->target : a->choice);
     rc = rc ? rc : set_str(o, "context", a->context);
     rc = rc ? rc : set_b64(o, "pseudonym", a->pseudonym, OV_PSEUDONYM_LEN);
     rc = rc ? rc : set_str(o, "platform", a->platform);
@@ -240,7 +249,9 @@ ov_actionreq_build(const struct ov_action *a, bool with_token, struct ov_buf *ou
     if (rc == 0 && with_token && a->has_token) {
         rc = set_b64(o, "token", a->token, OV_PP_TOKEN_LEN);
     }
-    if (rc == 0 && a->is_rating) {
+    if (rc == 0 && a->is_statement) {
+        rc = set_str(o, "text", a->text);
+    } else if (rc == 0 && a->is_rating) {
         rc = set_str(o, "target", a->target);
         rc = rc ? rc
                 : (json_object_set_new(o, "rating", json_integer((json_int_t)a->rating)) == 0

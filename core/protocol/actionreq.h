@@ -15,10 +15,12 @@
  *   | target    | string  | rating round: what is rated (a label); with "rating"        |
  *   | rating    | integer | rating round: the rating (any int64; the scale is checked   |
  *   |           |         | against the context, not here)                              |
+ *   | text      | string  | statement round: the statement (1..OV_MAX_STATEMENT_LEN     |
+ *   |           |         | bytes, a label's rules otherwise)                           |
  *   | platform  | string  | the platform the action was made on (a label)               |
  *   | sig       | string  | base64url, unpadded: the 64-byte Ed25519 action signature   |
  *
- * Exactly one of "choice" or ("target" and "rating"). Strings are JSON strings (UTF-8,
+ * Exactly one of "choice", ("target" and "rating") or "text". Strings are JSON strings (UTF-8,
  * escapes allowed, no U+0000); labels must then pass ov_label_check.
  *
  * Header (RFC 9110 §11.4 credentials with auth-params, RFC 9577 §2.2):

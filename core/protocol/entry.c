@@ -6,6 +6,8 @@
 #include <openssl/evp.h>
 
 #include "primitives/cbor.h"
+#include "protocol/bridging.h"
+#include "protocol/groups.h"
 
 /* Room for an action entry or its signed bytes with a token (about 600 bytes), so that the
  * writer's many small appends fill one allocation. */
@@ -20,6 +22,16 @@ static const char *const kind_names[] = {
     [OV_ENTRY_CONTEXT] = "context",   [OV_ENTRY_ENROLLMENT] = "enrollment",
     [OV_ENTRY_ISSUANCE] = "issuance", [OV_ENTRY_ACTION] = "action",
     [OV_ENTRY_TALLY] = "tally",       [OV_ENTRY_INVITATIONS] = "invitations",
+    [OV_ENTRY_STATEMENT] = "statement",
+};
+static const char *const rating_kind_names[] = {
+    [OV_RATING_HELPFULNESS] = "helpfulness",
+    [OV_RATING_AGREEMENT] = "agreement",
+};
+/* the scale each statement round's kind fixes (§11.3) */
+static const int64_t rating_kind_scale[][2] = {
+    [OV_RATING_HELPFULNESS] = { 0, 2 },
+    [OV_RATING_AGREEMENT] = { -1, 1 },
 };
 static const char *const route_names[] = {
     [OV_ROUTE_INVITE] = "invite",
@@ -110,6 +122,23 @@ put_header(cbor_item_t *m, enum ov_entry_kind k)
     return rc ? rc : ov_cbor_put_uint(m, "v", OV_ENTRY_VERSION);
 }
 
+/* A rating round's kind fixes its scale; only a statement round takes statements. */
+static int
+rating_kind_check(const struct ov_context *c)
+{
+    if (c->rating_kind == OV_RATING_SCALE) {
+        return c->statements == 0 ? 0 : -OV_E_MALFORMED;
+    }
+    if (c->rating_kind != OV_RATING_HELPFULNESS && c->rating_kind != OV_RATING_AGREEMENT) {
+        return -OV_E_MALFORMED;
+    }
+    return c->scale_min == rating_kind_scale[c->rating_kind][0] &&
+                   c->scale_max == rating_kind_scale[c->rating_kind][1] &&
+                   c->statements <= OV_MAX_STATEMENT_QUOTA
+               ? 0
+               : -OV_E_MALFORMED;
+}
+
 static int
 encode_context(cbor_item_t *m, const struct ov_context *c)
 {
@@ -150,13 +179,107 @@ encode_context(cbor_item_t *m, const struct ov_context *c)
         if (rc == 0 && c->scale_min >= c->scale_max) {
             rc = -OV_E_MALFORMED;
         }
+        rc = rc ? rc : rating_kind_check(c);
         rc = rc ? rc : ov_cbor_push(a, ov_cbor_int(c->scale_min));
         rc = rc ? rc : ov_cbor_push(a, ov_cbor_int(c->scale_max));
         rc = rc ? (ov_cbor_free(a), rc) : ov_cbor_put(m, "scale", a);
         rc = rc ? rc : ov_cbor_put_text(m, "type", "rating");
+        if (rc == 0 && c->rating_kind != OV_RATING_SCALE) {
+            rc = ov_cbor_put_text(m, "rating_kind", rating_kind_names[c->rating_kind]);
+        }
+        if (rc == 0 && c->statements > 0) {
+            rc = ov_cbor_put_uint(m, "statements", c->statements);
+        }
     } else if (rc == 0) {
         rc = -OV_E_MALFORMED;
     }
+    return rc;
+}
+
+int
+ov_statement_id_check(const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+            return -OV_E_MALFORMED;
+        }
+    }
+    return n == OV_STATEMENT_ID_LEN ? 0 : -OV_E_MALFORMED;
+}
+
+/* A list of statement ids: each an id, sorted strictly when `sorted` (a status list), else
+ * distinct (the consensus ranking's order is its own). */
+/* The i-th of an array of ov_statement_id_str, passed as its first byte (C17 will not
+ * convert a pointer to arrays to one to const arrays). */
+#define ID_AT(ids, i) ((ids) + (i) * (OV_STATEMENT_ID_LEN + 1))
+
+static int
+ids_check(const char *ids, size_t n, bool sorted)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (ov_statement_id_check(ID_AT(ids, i)) != 0 ||
+            (sorted && i > 0 && strcmp(ID_AT(ids, i - 1), ID_AT(ids, i)) >= 0)) {
+            return -OV_E_MALFORMED;
+        }
+        for (size_t j = 0; !sorted && j < i; j++) {
+            if (strcmp(ID_AT(ids, i), ID_AT(ids, j)) == 0) {
+                return -OV_E_MALFORMED;
+            }
+        }
+    }
+    return 0;
+}
+
+static int
+put_ids(cbor_item_t *m, const char *key, const char *ids, size_t n, bool sorted)
+{
+    cbor_item_t *a = ov_cbor_array_new();
+    int rc = a ? ids_check(ids, n, sorted) : -OV_E_NOMEM;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = ov_cbor_push(a, ov_cbor_text(ID_AT(ids, i), OV_STATEMENT_ID_LEN));
+    }
+    return rc ? (ov_cbor_free(a), rc) : ov_cbor_put(m, key, a);
+}
+
+/* A statement round's seed, bridging and groups maps (§11.3). */
+static int
+encode_results(cbor_item_t *m, const struct ov_tally_results *r)
+{
+    if (r->k > OV_TALLY_MAX_GROUPS || r->n_consensus > OV_TALLY_CONSENSUS_MAX ||
+        r->n_helpful + r->n_not_helpful > OV_MAX_ROUND_STATEMENTS) {
+        return -OV_E_MALFORMED;
+    }
+    cbor_item_t *b = ov_cbor_map_new(), *g = ov_cbor_map_new(), *sizes = ov_cbor_array_new();
+    int rc = b && g && sizes ? 0 : -OV_E_NOMEM;
+    rc = rc ? rc : ov_cbor_put_text(b, "algorithm", OV_BRIDGE_ALGORITHM);
+    rc = rc ? rc : ov_cbor_put_uint(b, "min_ratings_per_rater", r->min_ratings_per_rater);
+    rc = rc ? rc : ov_cbor_put_uint(b, "min_raters_per_note", r->min_raters_per_note);
+    rc = rc ? rc : ov_cbor_put_bytes(b, "result", r->bridging, sizeof r->bridging);
+    rc = rc ? rc : put_ids(b, "helpful", (const char *)r->helpful, r->n_helpful, true);
+    rc = rc ? rc : put_ids(b, "not_helpful", (const char *)r->not_helpful, r->n_not_helpful, true);
+    rc = rc ? rc : ov_cbor_put_text(g, "algorithm", OV_GROUPS_ALGORITHM);
+    rc = rc ? rc : ov_cbor_put_bytes(g, "result", r->groups, sizeof r->groups);
+    for (size_t i = 0; i < r->k && rc == 0; i++) {
+        rc = ov_cbor_push(sizes, ov_cbor_uint(r->sizes[i]));
+    }
+    if (rc == 0) { /* ov_cbor_put takes the value, also when it fails */
+        rc = ov_cbor_put(g, "sizes", sizes);
+        sizes = NULL;
+    }
+    rc = rc ? rc : put_ids(g, "consensus", r->consensus[0], r->n_consensus, false);
+    if (rc == 0) {
+        rc = ov_cbor_put(m, "bridging", b);
+        b = NULL;
+    }
+    if (rc == 0) {
+        rc = ov_cbor_put(m, "groups", g);
+        g = NULL;
+    }
+    rc = rc ? rc : ov_cbor_put_bytes(m, "seed", r->seed, sizeof r->seed);
+    ov_cbor_free(sizes);
+    ov_cbor_free(b);
+    ov_cbor_free(g);
     return rc;
 }
 
@@ -187,19 +310,31 @@ encode_tally(cbor_item_t *m, const struct ov_tally *t)
     rc = rc ? rc : ov_cbor_put_uint(m, "size", t->size);
     rc = rc ? rc : ov_cbor_put_text(m, "algorithm", t->ratings ? OV_TALLY_RATINGS : OV_TALLY_PLURALITY);
     rc = rc ? rc : ov_cbor_put_uint(m, "time", t->time);
+    if (rc == 0 && t->has_results) {
+        rc = t->ratings ? encode_results(m, &t->results) : -OV_E_MALFORMED;
+    }
     return rc;
 }
 
 /* The fields of an action its signature covers, as the last pairs of a map: in the
- * profile's key order (shorter first, then bytewise), choice or rating and target, then
- * context, platform, pseudonym. */
+ * profile's key order (shorter first, then bytewise), choice or rating and target (or a
+ * statement's text, with_text: an entry writes it earlier, after "kind"), then context,
+ * platform, pseudonym. */
 static int
-write_action_core(const struct ov_action *a, struct ov_buf *out)
+write_action_core(const struct ov_action *a, bool with_text, struct ov_buf *out)
 {
     int rc = ov_context_id_check(a->context);
     rc = rc ? rc : ov_label_check(a->platform);
-    rc = rc ? rc : ov_label_check(a->is_rating ? a->target : a->choice);
-    if (rc == 0 && a->is_rating) {
+    if (rc == 0 && a->is_statement) {
+        rc = a->is_rating ? -OV_E_MALFORMED : text_check(a->text, OV_MAX_STATEMENT_LEN);
+        rc = rc || !with_text ? rc : ov_cbor_write_text(out, "text");
+        rc = rc || !with_text ? rc : ov_cbor_write_text(out, a->text);
+    } else {
+        rc = rc ? rc : ov_label_check(a->is_rating ? a->target : a->choice);
+    }
+    if (rc == 0 && a->is_statement) {
+        /* its text is written */
+    } else if (rc == 0 && a->is_rating) {
         rc = ov_cbor_write_text(out, "rating");
         rc = rc ? rc : a->rating >= 0
                            ? ov_cbor_write_head(out, OV_CBOR_UINT, (uint64_t)a->rating)
@@ -218,25 +353,33 @@ write_action_core(const struct ov_action *a, struct ov_buf *out)
     return rc ? rc : ov_cbor_write_bytes(out, a->pseudonym, OV_PSEUDONYM_LEN);
 }
 
-/* An action entry, the verifier's hot path, written without a tree: v, sig, kind, time,
- * token, then the signed fields (write_action_core), in the profile's key order. */
+/* An action (or statement) entry, the verifier's hot path, written without a tree: v, sig,
+ * kind, (text,) time, token, then the signed fields (write_action_core), in the profile's
+ * key order. */
 static int
 encode_action(const struct ov_action *a, struct ov_buf *out)
 {
-    int rc = ov_cbor_write_head(out, OV_CBOR_MAP, 8u + a->has_token + a->is_rating);
+    bool rated = a->is_rating && !a->is_statement;
+    int rc = ov_cbor_write_head(out, OV_CBOR_MAP, 8u + a->has_token + rated);
     rc = rc ? rc : ov_cbor_write_text(out, "v");
     rc = rc ? rc : ov_cbor_write_head(out, OV_CBOR_UINT, OV_ENTRY_VERSION);
     rc = rc ? rc : ov_cbor_write_text(out, "sig");
     rc = rc ? rc : ov_cbor_write_bytes(out, a->sig, OV_SIGN_SIG_LEN);
     rc = rc ? rc : ov_cbor_write_text(out, "kind");
-    rc = rc ? rc : ov_cbor_write_text(out, kind_names[OV_ENTRY_ACTION]);
+    rc = rc ? rc : ov_cbor_write_text(out, kind_names[a->is_statement ? OV_ENTRY_STATEMENT
+                                                                       : OV_ENTRY_ACTION]);
+    if (rc == 0 && a->is_statement) {
+        rc = text_check(a->text, OV_MAX_STATEMENT_LEN);
+        rc = rc ? rc : ov_cbor_write_text(out, "text");
+        rc = rc ? rc : ov_cbor_write_text(out, a->text);
+    }
     rc = rc ? rc : ov_cbor_write_text(out, "time");
     rc = rc ? rc : ov_cbor_write_head(out, OV_CBOR_UINT, a->time);
     if (rc == 0 && a->has_token) {
         rc = ov_cbor_write_text(out, "token");
         rc = rc ? rc : ov_cbor_write_bytes(out, a->token, OV_PP_TOKEN_LEN);
     }
-    rc = rc ? rc : write_action_core(a, out);
+    rc = rc ? rc : write_action_core(a, false, out);
     return rc ? rc : ov_cbor_check(ov_buf_view(out)); /* proves the order above */
 }
 
@@ -255,9 +398,10 @@ invitations_check(const struct ov_invitations *iv)
 int
 ov_entry_encode(const struct ov_entry *e, struct ov_buf *out)
 {
-    if (e->kind == OV_ENTRY_ACTION) {
+    if (e->kind == OV_ENTRY_ACTION || e->kind == OV_ENTRY_STATEMENT) {
         ov_buf_init(out, OV_MAX_ENTRY_LEN);
-        int rc = ov_buf_reserve(out, OV_ACTION_BUF_HINT);
+        int rc = e->u.action.is_statement == (e->kind == OV_ENTRY_STATEMENT) ? 0 : -OV_E_MALFORMED;
+        rc = rc ? rc : ov_buf_reserve(out, OV_ACTION_BUF_HINT);
         rc = rc ? rc : encode_action(&e->u.action, out);
         if (rc != 0) {
             ov_buf_clear(out);
@@ -310,6 +454,7 @@ ov_entry_encode(const struct ov_entry *e, struct ov_buf *out)
         rc = rc ? rc : ov_cbor_put_uint(m, "time", e->u.invitations.time);
         break;
     case OV_ENTRY_ACTION: /* written by hand above */
+    case OV_ENTRY_STATEMENT:
     default:
         rc = -OV_E_MALFORMED;
         break;
@@ -354,8 +499,8 @@ decode_context(const cbor_item_t *m, struct ov_context *c)
                                          "quota",   "time",   "title", "token_key",
                                          "token_key_id", "type", "v" };
     static const char *const k_rat[] = { "closes", "id", "issuer", "kind", "opens", "quota",
-                                         "scale",  "time", "title", "token_key",
-                                         "token_key_id", "type", "v" };
+                                         "rating_kind", "scale", "statements", "time", "title",
+                                         "token_key", "token_key_id", "type", "v" };
     struct ov_bytes type, key;
     const cbor_item_t *arr;
     size_t n;
@@ -410,6 +555,20 @@ decode_context(const cbor_item_t *m, struct ov_context *c)
         rc = rc ? rc : ov_cbor_as_int(ov_cbor_at(arr, 0), &c->scale_min);
         rc = rc ? rc : ov_cbor_as_int(ov_cbor_at(arr, 1), &c->scale_max);
         rc = rc ? rc : (c->scale_min >= c->scale_max ? -OV_E_MALFORMED : 0);
+        const cbor_item_t *opt;
+        if (rc == 0 && ov_cbor_get(m, "rating_kind", &opt) == 0) {
+            struct ov_bytes kind;
+            rc = ov_cbor_get_text(m, "rating_kind", 16, &kind);
+            c->rating_kind = rc == 0 && ov_cbor_text_eq(kind, "helpfulness") ? OV_RATING_HELPFULNESS
+                             : rc == 0 && ov_cbor_text_eq(kind, "agreement") ? OV_RATING_AGREEMENT
+                                                                             : OV_RATING_SCALE;
+            rc = rc ? rc : (c->rating_kind == OV_RATING_SCALE ? -OV_E_MALFORMED : 0);
+        }
+        if (rc == 0 && ov_cbor_get(m, "statements", &opt) == 0) {
+            rc = ov_cbor_get_uint(m, "statements", OV_MAX_STATEMENT_QUOTA, &c->statements);
+            rc = rc ? rc : (c->statements == 0 ? -OV_E_MALFORMED : 0);
+        }
+        rc = rc ? rc : rating_kind_check(c);
     }
     return rc;
 }
@@ -450,11 +609,70 @@ cmp_item(const void *x, const void *y)
     return strcmp(((const struct ov_tally_item *)x)->name, ((const struct ov_tally_item *)y)->name);
 }
 
+/* An array of at most max statement ids under key: into fixed, or into *owned (malloc'd). */
+static int
+get_ids(const cbor_item_t *m, const char *key, size_t max, ov_statement_id_str *fixed,
+        ov_statement_id_str **owned, size_t *n, bool sorted)
+{
+    const cbor_item_t *arr;
+    int rc = ov_cbor_get_array(m, key, max, &arr, n);
+    ov_statement_id_str *ids = fixed;
+    if (rc == 0 && owned != NULL && *n > 0) {
+        *owned = ids = calloc(*n, sizeof *ids);
+        rc = ids ? 0 : -OV_E_NOMEM;
+    }
+    for (size_t i = 0; i < *n && rc == 0; i++) {
+        struct ov_bytes v;
+        rc = ov_cbor_as_text(ov_cbor_at(arr, i), OV_STATEMENT_ID_LEN, &v);
+        if (rc == 0) {
+            memcpy(ids[i], v.ptr, v.len);
+            ids[i][v.len] = 0;
+        }
+    }
+    return rc ? rc : ids_check((const char *)ids, *n, sorted);
+}
+
+static int
+decode_results(const cbor_item_t *m, struct ov_tally_results *r)
+{
+    static const char *const kb[] = { "algorithm", "helpful", "min_raters_per_note",
+                                      "min_ratings_per_rater", "not_helpful", "result" };
+    static const char *const kg[] = { "algorithm", "consensus", "result", "sizes" };
+    const cbor_item_t *b, *g, *sizes;
+    char alg[32];
+    uint64_t v = 0;
+    int rc = ov_cbor_get_fixed(m, "seed", r->seed, sizeof r->seed);
+    rc = rc ? rc : ov_cbor_get_map(m, "bridging", &b);
+    rc = rc ? rc : ov_cbor_get_map(m, "groups", &g);
+    rc = rc ? rc : ov_cbor_only_keys(b, kb, sizeof kb / sizeof kb[0]);
+    rc = rc ? rc : ov_cbor_only_keys(g, kg, sizeof kg / sizeof kg[0]);
+    rc = rc ? rc : get_text(b, "algorithm", alg, sizeof alg - 1);
+    rc = rc ? rc : (strcmp(alg, OV_BRIDGE_ALGORITHM) == 0 ? 0 : -OV_E_MALFORMED);
+    rc = rc ? rc : ov_cbor_get_uint(b, "min_ratings_per_rater", UINT32_MAX, &v);
+    r->min_ratings_per_rater = (uint32_t)v;
+    rc = rc ? rc : ov_cbor_get_uint(b, "min_raters_per_note", UINT32_MAX, &v);
+    r->min_raters_per_note = (uint32_t)v;
+    rc = rc ? rc : ov_cbor_get_fixed(b, "result", r->bridging, sizeof r->bridging);
+    rc = rc ? rc : get_ids(b, "helpful", OV_MAX_ROUND_STATEMENTS, NULL, &r->helpful, &r->n_helpful, true);
+    rc = rc ? rc : get_ids(b, "not_helpful", OV_MAX_ROUND_STATEMENTS, NULL, &r->not_helpful,
+                           &r->n_not_helpful, true);
+    rc = rc ? rc : (r->n_helpful + r->n_not_helpful > OV_MAX_ROUND_STATEMENTS ? -OV_E_MALFORMED : 0);
+    rc = rc ? rc : get_text(g, "algorithm", alg, sizeof alg - 1);
+    rc = rc ? rc : (strcmp(alg, OV_GROUPS_ALGORITHM) == 0 ? 0 : -OV_E_MALFORMED);
+    rc = rc ? rc : ov_cbor_get_fixed(g, "result", r->groups, sizeof r->groups);
+    rc = rc ? rc : ov_cbor_get_array(g, "sizes", OV_TALLY_MAX_GROUPS, &sizes, &r->k);
+    for (size_t i = 0; i < r->k && rc == 0; i++) {
+        rc = ov_cbor_as_uint(ov_cbor_at(sizes, i), UINT64_MAX, &r->sizes[i]);
+    }
+    return rc ? rc : get_ids(g, "consensus", OV_TALLY_CONSENSUS_MAX, r->consensus, NULL,
+                             &r->n_consensus, false);
+}
+
 static int
 decode_tally(const cbor_item_t *m, struct ov_tally *t)
 {
-    static const char *const keys[] = { "algorithm", "context", "kind", "result",
-                                        "size",      "time",    "v" };
+    static const char *const keys[] = { "algorithm", "bridging", "context", "groups", "kind",
+                                        "result",    "seed",     "size",    "time",   "v" };
     char alg[32];
     const cbor_item_t *res;
     int rc = ov_cbor_only_keys(m, keys, sizeof keys / sizeof keys[0]);
@@ -502,6 +720,14 @@ decode_tally(const cbor_item_t *m, struct ov_tally *t)
             qsort(t->items, n, sizeof *t->items, cmp_item);
         }
     }
+    /* a statement round's results: all three keys or none, in a ratings tally */
+    const cbor_item_t *opt;
+    int present = (ov_cbor_get(m, "seed", &opt) == 0) + (ov_cbor_get(m, "bridging", &opt) == 0) +
+                  (ov_cbor_get(m, "groups", &opt) == 0);
+    if (rc == 0 && present > 0) {
+        t->has_results = true;
+        rc = present == 3 && t->ratings ? decode_results(m, &t->results) : -OV_E_MALFORMED;
+    }
     return rc;
 }
 
@@ -530,11 +756,11 @@ view_fixed(struct ov_bytes item, void *dst, size_t n)
 
 /* Every key of the three kinds, in the order deterministic CBOR puts them (shorter first),
  * read in one pass; each kind then refuses the keys that are not its own. */
-enum { F_N, F_V, F_SIG, F_TAG, F_KIND, F_TIME, F_ROUTE, F_TOKEN, F_CHOICE, F_RATING, F_TARGET,
-       F_CONTEXT, F_PLATFORM, F_PSEUDONYM, F_COUNT };
+enum { F_N, F_V, F_SIG, F_TAG, F_KIND, F_TEXT, F_TIME, F_ROUTE, F_TOKEN, F_CHOICE, F_RATING,
+       F_TARGET, F_CONTEXT, F_PLATFORM, F_PSEUDONYM, F_COUNT };
 static const char *const view_keys[F_COUNT] = {
-    "n", "v", "sig", "tag", "kind", "time", "route", "token", "choice", "rating", "target",
-    "context", "platform", "pseudonym",
+    "n", "v", "sig", "tag", "kind", "text", "time", "route", "token", "choice", "rating",
+    "target", "context", "platform", "pseudonym",
 };
 #define F_BIT(f) (1u << (f))
 #define F_COMMON (F_BIT(F_V) | F_BIT(F_KIND) | F_BIT(F_TIME))
@@ -543,6 +769,9 @@ static const unsigned issuance_fields = F_COMMON | F_BIT(F_N) | F_BIT(F_TAG) | F
 static const unsigned action_fields = F_COMMON | F_BIT(F_SIG) | F_BIT(F_TOKEN) |
                                       F_BIT(F_CHOICE) | F_BIT(F_RATING) | F_BIT(F_TARGET) |
                                       F_BIT(F_CONTEXT) | F_BIT(F_PLATFORM) | F_BIT(F_PSEUDONYM);
+static const unsigned statement_fields = F_COMMON | F_BIT(F_SIG) | F_BIT(F_TOKEN) |
+                                         F_BIT(F_TEXT) | F_BIT(F_CONTEXT) | F_BIT(F_PLATFORM) |
+                                         F_BIT(F_PSEUDONYM);
 
 static int
 view_enrollment(const struct ov_bytes *f, struct ov_enrollment *en)
@@ -575,16 +804,22 @@ static int
 view_action(const struct ov_bytes *f, struct ov_action *a)
 {
     a->is_rating = f[F_TARGET].ptr != NULL;
-    /* a vote has a choice and no rating; a rating has both target and rating, no choice */
+    /* a vote has a choice and no rating; a rating has both target and rating, no choice; a
+     * statement (its kind's fields allow neither) has its text */
     int rc = a->is_rating ? (f[F_CHOICE].ptr != NULL ? -OV_E_MALFORMED : 0)
                           : (f[F_RATING].ptr != NULL ? -OV_E_MALFORMED : 0);
+    if (rc == 0 && a->is_statement) {
+        rc = view_text(f[F_TEXT], a->text, OV_MAX_STATEMENT_LEN);
+    }
     rc = rc ? rc : view_text(f[F_CONTEXT], a->context, OV_MAX_CONTEXT_ID_LEN);
     rc = rc ? rc : ov_context_id_check(a->context);
     rc = rc ? rc : view_fixed(f[F_PSEUDONYM], a->pseudonym, OV_PSEUDONYM_LEN);
     rc = rc ? rc : view_text(f[F_PLATFORM], a->platform, OV_MAX_LABEL_LEN);
     rc = rc ? rc : view_fixed(f[F_SIG], a->sig, OV_SIGN_SIG_LEN);
     rc = rc ? rc : view_uint(f[F_TIME], &a->time);
-    if (rc == 0 && a->is_rating) {
+    if (rc == 0 && a->is_statement) {
+        /* read above */
+    } else if (rc == 0 && a->is_rating) {
         rc = view_text(f[F_TARGET], a->target, OV_MAX_LABEL_LEN);
         rc = rc ? rc : (f[F_RATING].ptr ? ov_cbor_view_int(f[F_RATING], &a->rating)
                                         : -OV_E_MALFORMED);
@@ -632,6 +867,10 @@ decode_view(struct ov_bytes in, struct ov_entry *e)
     if (ov_cbor_text_eq(kind, kind_names[OV_ENTRY_ACTION])) {
         e->kind = OV_ENTRY_ACTION;
         allowed = action_fields;
+    } else if (ov_cbor_text_eq(kind, kind_names[OV_ENTRY_STATEMENT])) {
+        e->kind = OV_ENTRY_STATEMENT;
+        e->u.action.is_statement = true;
+        allowed = statement_fields;
     } else if (ov_cbor_text_eq(kind, kind_names[OV_ENTRY_ISSUANCE])) {
         e->kind = OV_ENTRY_ISSUANCE;
         allowed = issuance_fields;
@@ -642,7 +881,7 @@ decode_view(struct ov_bytes in, struct ov_entry *e)
         return -OV_E_MALFORMED; /* no such kind */
     }
     rc = (present & ~allowed) != 0 ? -OV_E_MALFORMED : view_uint(f[F_V], &v);
-    if (rc == 0 && e->kind == OV_ENTRY_ACTION) {
+    if (rc == 0 && (e->kind == OV_ENTRY_ACTION || e->kind == OV_ENTRY_STATEMENT)) {
         rc = view_action(f, &e->u.action);
     } else if (rc == 0 && e->kind == OV_ENTRY_ISSUANCE) {
         rc = view_issuance(f, &e->u.issuance);
@@ -742,6 +981,7 @@ ov_entry_decode(struct ov_bytes in, struct ov_entry *e)
         case OV_ENTRY_ACTION:
             rc = decode_action(m, &e->u.action);
             break;
+        case OV_ENTRY_STATEMENT: /* read by decode_view */
         case OV_ENTRY_TALLY:
             rc = decode_tally(m, &e->u.tally);
             break;
@@ -769,9 +1009,12 @@ ov_entry_clear(struct ov_entry *e)
     switch (e->kind) {
     case OV_ENTRY_TALLY:
         free(e->u.tally.items);
+        free(e->u.tally.results.helpful);
+        free(e->u.tally.results.not_helpful);
         n = sizeof e->u.tally;
         break;
-    case OV_ENTRY_ACTION: n = sizeof e->u.action; break;
+    case OV_ENTRY_ACTION:
+    case OV_ENTRY_STATEMENT: n = sizeof e->u.action; break;
     case OV_ENTRY_ISSUANCE: n = sizeof e->u.issuance; break;
     case OV_ENTRY_ENROLLMENT: n = sizeof e->u.enrollment; break;
     case OV_ENTRY_INVITATIONS: n = sizeof e->u.invitations; break;
@@ -783,6 +1026,32 @@ ov_entry_clear(struct ov_entry *e)
 }
 
 /* ---- challenge and action signature ------------------------------------------------ */
+
+static const char statement_tag[] = "onevoice/v1/statement";
+
+int
+ov_statement_id(const char *context, const char *text, char out[OV_STATEMENT_ID_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t h[32];
+    unsigned int hl = 0;
+    out[0] = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+        EVP_DigestUpdate(ctx, statement_tag, sizeof statement_tag) != 1 || /* with its NUL */
+        EVP_DigestUpdate(ctx, context, strlen(context) + 1) != 1 ||       /* with its NUL */
+        EVP_DigestUpdate(ctx, text, strlen(text)) != 1 || EVP_DigestFinal_ex(ctx, h, &hl) != 1) {
+        EVP_MD_CTX_free(ctx);
+        return -OV_E_CRYPTO;
+    }
+    EVP_MD_CTX_free(ctx);
+    for (size_t i = 0; i < OV_STATEMENT_ID_LEN / 2; i++) {
+        out[2 * i] = hex[h[i] >> 4];
+        out[2 * i + 1] = hex[h[i] & 15];
+    }
+    out[OV_STATEMENT_ID_LEN] = 0;
+    return 0;
+}
 
 static const char redemption_tag[] = "onevoice/v1/redemption-context";
 
@@ -821,8 +1090,8 @@ ov_action_signed_bytes(const struct ov_action *a, struct ov_buf *out)
 {
     ov_buf_init(out, OV_MAX_ENTRY_LEN);
     int rc = ov_buf_reserve(out, OV_ACTION_BUF_HINT); /* one allocation, not a doubling chain */
-    rc = rc ? rc : ov_cbor_write_head(out, OV_CBOR_MAP, 4u + a->is_rating);
-    rc = rc ? rc : write_action_core(a, out);
+    rc = rc ? rc : ov_cbor_write_head(out, OV_CBOR_MAP, 4u + (a->is_rating && !a->is_statement));
+    rc = rc ? rc : write_action_core(a, true, out);
     rc = rc ? rc : ov_cbor_check(ov_buf_view(out));
     if (rc != 0) {
         ov_buf_clear(out);

@@ -33,6 +33,15 @@
 #define OV_MAX_LABEL_LEN 128       /* a choice, a rating target, a platform name */
 #define OV_MAX_ISSUER_NAME 128
 #define OV_MAX_TALLY_ITEMS 4096
+/* A statement round (docs/PROTOCOL.md §11.3): a statement's text, how many one participant
+ * may write (the context's `statements`), how many a round holds (its tally entry must fit
+ * one entry: every id in `result` and in at most one status list), an id's hex digits. */
+#define OV_MAX_STATEMENT_LEN 1000
+#define OV_MAX_STATEMENT_QUOTA 64
+#define OV_MAX_ROUND_STATEMENTS 512
+#define OV_STATEMENT_ID_LEN 32
+#define OV_TALLY_CONSENSUS_MAX 10
+#define OV_TALLY_MAX_GROUPS 5
 #define OV_TAG_LEN 32
 #define OV_PSEUDONYM_LEN OV_SIGN_PK_LEN
 
@@ -42,10 +51,16 @@ enum ov_entry_kind {
     OV_ENTRY_ISSUANCE,
     OV_ENTRY_ACTION,
     OV_ENTRY_TALLY,
-    OV_ENTRY_INVITATIONS
+    OV_ENTRY_INVITATIONS,
+    OV_ENTRY_STATEMENT /* decoded into u.action, with is_statement */
 };
 
 enum ov_context_type { OV_CONTEXT_ASSEMBLY = 1, OV_CONTEXT_RATING };
+
+/* A rating round's kind (§11.3): a free scale with free targets, or a statement round whose
+ * participants write statements and rate them as helpful (0..2) or agree (-1..1). */
+#define OV_RATING_KIND_DEFINED 1
+enum ov_rating_kind { OV_RATING_SCALE = 0, OV_RATING_HELPFULNESS = 1, OV_RATING_AGREEMENT = 2 };
 
 enum ov_enroll_route {
     OV_ROUTE_INVITE = 1,
@@ -61,6 +76,8 @@ struct ov_context {
     size_t n_choices;                               /* assembly: 2..OV_MAX_CHOICES */
     char choices[OV_MAX_CHOICES][OV_MAX_LABEL_LEN + 1];
     int64_t scale_min, scale_max;                   /* rating: min < max */
+    enum ov_rating_kind rating_kind;                /* rating: OV_RATING_SCALE unless set */
+    uint64_t statements;                            /* per participant, 0..OV_MAX_STATEMENT_QUOTA */
     uint64_t opens, closes;                         /* POSIX seconds, opens < closes */
     uint64_t quota;                                 /* tokens per person, >= 1 */
     char issuer[OV_MAX_ISSUER_NAME + 1];            /* TokenChallenge issuer_name */
@@ -100,9 +117,9 @@ struct ov_issuance {
     uint64_t time;
 };
 
-/* A vote (assembly: choice) or a rating (rating round: target and rating), signed by the
- * one-time key `pseudonym`. The first action of a pseudonym carries the token whose nonce is
- * SHA-256(pseudonym). */
+/* A vote (assembly: choice), a rating (rating round: target and rating) or a statement
+ * (statement round: text; entry kind "statement"), signed by the one-time key `pseudonym`.
+ * The first action of a pseudonym carries the token whose nonce is SHA-256(pseudonym). */
 struct ov_action {
     char context[OV_MAX_CONTEXT_ID_LEN + 1];
     uint8_t pseudonym[OV_PSEUDONYM_LEN];
@@ -112,6 +129,8 @@ struct ov_action {
     char choice[OV_MAX_LABEL_LEN + 1]; /* assembly */
     char target[OV_MAX_LABEL_LEN + 1]; /* rating round */
     int64_t rating;                    /* rating round */
+    bool is_statement;                 /* then neither a choice nor a rating */
+    char text[OV_MAX_STATEMENT_LEN + 1];
     char platform[OV_MAX_LABEL_LEN + 1];
     uint8_t sig[OV_SIGN_SIG_LEN];
     uint64_t time;                     /* set by the verifier when it counts it */
@@ -126,12 +145,30 @@ struct ov_tally_item {
     int64_t sum; /* ratings only */
 };
 
+typedef char ov_statement_id_str[OV_STATEMENT_ID_LEN + 1];
+
+/* A statement round's results in its tally (§11.3): the seed, both algorithms' result
+ * hashes and what a reader wants without recomputing. */
+struct ov_tally_results {
+    uint8_t seed[32];
+    uint32_t min_ratings_per_rater, min_raters_per_note;
+    uint8_t bridging[32], groups[32]; /* SHA-256 of each algorithm's result bytes */
+    size_t n_helpful, n_not_helpful;
+    ov_statement_id_str *helpful, *not_helpful; /* owned; each sorted */
+    size_t k;                               /* groups, 0..OV_TALLY_MAX_GROUPS */
+    uint64_t sizes[OV_TALLY_MAX_GROUPS];
+    size_t n_consensus;                     /* 0..OV_TALLY_CONSENSUS_MAX */
+    ov_statement_id_str consensus[OV_TALLY_CONSENSUS_MAX];
+};
+
 struct ov_tally {
     char context[OV_MAX_CONTEXT_ID_LEN + 1];
     uint64_t size; /* the log size the count covers: entries [0, size) */
     bool ratings;  /* algorithm: OV_TALLY_RATINGS, else OV_TALLY_PLURALITY */
     size_t n;
     struct ov_tally_item *items; /* owned; sorted by name (bytewise) */
+    bool has_results;            /* a statement round's (ratings only) */
+    struct ov_tally_results results;
     uint64_t time;
 };
 
@@ -172,6 +209,13 @@ void ov_entry_clear(struct ov_entry *e);
  * that is not text), -OV_E_NOT_FOUND (no kind), -OV_E_TOO_BIG (a longer kind). */
 OV_MUST_CHECK int ov_entry_check_shape(struct ov_bytes in);
 
+/* 0 if s is a statement id: OV_STATEMENT_ID_LEN lowercase hex digits. */
+OV_MUST_CHECK int ov_statement_id_check(const char *s);
+/* The id of statement `text` in context `context` (§11.3): the lowercase hex of the first 16
+ * bytes of SHA-256("onevoice/v1/statement" || 0x00 || context || 0x00 || text). */
+OV_MUST_CHECK int ov_statement_id(const char *context, const char *text,
+                                  char out[OV_STATEMENT_ID_LEN + 1]);
+
 /* The RFC 9577 TokenChallenge for context `id` of issuer `issuer`: token type 2,
  * issuer_name = issuer, redemption_context = SHA-256("onevoice/v1/redemption-context" ||
  * 0x00 || id), origin_info empty. out must hold OV_ENTRY_MAX_CHALLENGE_LEN bytes. The byte
@@ -182,8 +226,8 @@ OV_MUST_CHECK int ov_entry_challenge(const char *issuer, const char *context_id,
                                      size_t out_max, size_t *out_len);
 
 /* The bytes an action's signature covers: the deterministic CBOR map {"context",
- * "pseudonym", "platform", and "choice" or "target" and "rating"}, signed with purpose
- * OV_SIGN_ACTION. out is initialised here. */
+ * "pseudonym", "platform", and "choice", or "target" and "rating", or "text"}, signed with
+ * purpose OV_SIGN_ACTION. out is initialised here. */
 OV_MUST_CHECK int ov_action_signed_bytes(const struct ov_action *a, struct ov_buf *out);
 /* Signs a (fills a->sig and a->pseudonym from key). */
 OV_MUST_CHECK int ov_action_sign(struct ov_action *a, const struct ov_sign_key *key);

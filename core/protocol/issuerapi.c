@@ -132,7 +132,8 @@ parse_definition(json_t *o, struct ov_context *c)
         json_t *a = json_object_get(o, "choices");
         c->type = OV_CONTEXT_ASSEMBLY;
         if (!json_is_array(a) || json_array_size(a) < 2 || json_array_size(a) > OV_MAX_CHOICES ||
-            json_object_get(o, "scale") != NULL) {
+            json_object_get(o, "scale") != NULL || json_object_get(o, "rating_kind") != NULL ||
+            json_object_get(o, "statements") != NULL) {
             return -OV_E_MALFORMED;
         }
         c->n_choices = json_array_size(a);
@@ -150,16 +151,39 @@ parse_definition(json_t *o, struct ov_context *c)
             }
         }
     } else if (rc == 0 && strcmp(type, "rating") == 0) {
-        json_t *s = json_object_get(o, "scale");
+        json_t *s = json_object_get(o, "scale"), *kind = json_object_get(o, "rating_kind");
         c->type = OV_CONTEXT_RATING;
         json_t *lo = json_array_get(s, 0), *hi = json_array_get(s, 1);
-        if (!json_is_array(s) || json_array_size(s) != 2 || !json_is_integer(lo) ||
-            !json_is_integer(hi) || json_object_get(o, "choices") != NULL) {
+        if (json_object_get(o, "choices") != NULL || (kind != NULL && !json_is_string(kind))) {
             return -OV_E_MALFORMED;
         }
-        c->scale_min = json_integer_value(lo);
-        c->scale_max = json_integer_value(hi);
+        /* a statement round's kind fixes its scale (§11.3): "scale" may then be left out */
+        if (kind != NULL && strcmp(json_string_value(kind), "helpfulness") == 0) {
+            c->rating_kind = OV_RATING_HELPFULNESS;
+            c->scale_min = 0;
+            c->scale_max = 2;
+        } else if (kind != NULL && strcmp(json_string_value(kind), "agreement") == 0) {
+            c->rating_kind = OV_RATING_AGREEMENT;
+            c->scale_min = -1;
+            c->scale_max = 1;
+        } else if (kind != NULL || s == NULL) {
+            return -OV_E_MALFORMED;
+        }
+        if (s != NULL) {
+            if (!json_is_array(s) || json_array_size(s) != 2 || !json_is_integer(lo) ||
+                !json_is_integer(hi) ||
+                (kind != NULL && (json_integer_value(lo) != c->scale_min ||
+                                  json_integer_value(hi) != c->scale_max))) {
+                return -OV_E_MALFORMED;
+            }
+            c->scale_min = json_integer_value(lo);
+            c->scale_max = json_integer_value(hi);
+        }
         rc = c->scale_min < c->scale_max ? 0 : -OV_E_MALFORMED;
+        if (rc == 0 && json_object_get(o, "statements") != NULL) {
+            rc = get_u64(o, "statements", OV_MAX_STATEMENT_QUOTA, &c->statements);
+            rc = rc ? rc : (c->statements == 0 || kind == NULL ? -OV_E_MALFORMED : 0);
+        }
     } else if (rc == 0) {
         rc = -OV_E_MALFORMED;
     }
@@ -169,8 +193,8 @@ parse_definition(json_t *o, struct ov_context *c)
 int
 ov_context_req_parse(struct ov_bytes body, struct ov_context *c)
 {
-    static const char *const keys[] = { "choices", "closes", "id",   "opens",
-                                        "quota",   "scale",  "title", "type" };
+    static const char *const keys[] = { "choices", "closes", "id",    "opens",      "quota",
+                                        "rating_kind", "scale", "statements", "title", "type" };
     memset(c, 0, sizeof *c);
     if (body.len > OV_MAX_CONTEXT_REQ_LEN) {
         return -OV_E_TOO_BIG;
@@ -211,6 +235,15 @@ put_definition(json_t *o, const struct ov_context *c)
         rc |= json_object_set_new(o, "type", json_string("rating"));
         rc |= json_object_set_new(o, "scale", json_pack("[II]", (json_int_t)c->scale_min,
                                                         (json_int_t)c->scale_max));
+        if (c->rating_kind != OV_RATING_SCALE) {
+            rc |= json_object_set_new(o, "rating_kind",
+                                      json_string(c->rating_kind == OV_RATING_HELPFULNESS
+                                                      ? "helpfulness"
+                                                      : "agreement"));
+        }
+        if (c->statements > 0) {
+            rc |= json_object_set_new(o, "statements", json_integer((json_int_t)c->statements));
+        }
     }
     return rc == 0 ? 0 : -OV_E_NOMEM;
 }
@@ -268,7 +301,8 @@ parse_listed(json_t *o, struct ov_issuer_context *c)
 {
     static const char *const keys[] = { "choices",      "closes", "id",    "issuer",
                                         "log_index",    "open",   "opens", "quota",
-                                        "scale",        "time",   "title", "token_key",
+                                        "rating_kind",  "scale",  "statements",
+                                        "time",   "title", "token_key",
                                         "token_key_id", "truncated_key_id", "type" };
     uint8_t id[OV_PP_NID];
     uint64_t trunc = 0;

@@ -11,6 +11,9 @@
  *   | "type"    | "assembly" (with "choices") or "rating" (with "scale")            |
  *   | "choices" | array of 2..OV_MAX_CHOICES distinct labels                        |
  *   | "scale"   | [min, max], integers, min < max                                   |
+ *   | "rating_kind" | rating, optional: "helpfulness" ([0, 2]) or "agreement" ([-1, 1]): |
+ *   |           | a statement round (§11.3); "scale" may then be left out           |
+ *   | "statements" | with "rating_kind", optional: statements per participant, 1..64 |
  *   | "opens"   | POSIX seconds; "closes" likewise, opens < closes                  |
  *   | "quota"   | tokens per person, 1..OV_MAX_QUOTA                                |
  *

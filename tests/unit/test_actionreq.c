@@ -97,6 +97,40 @@ test_json(void)
             ov_buf_clear(&b);
         }
     }
+    /* a statement: round trip at its longest, in Chinese too; never with a choice or target */
+    for (int t = 0; t < 2; t++) {
+        struct ov_action st = sample(false, t);
+        memset(st.choice, 0, sizeof st.choice);
+        st.is_statement = true;
+        if (t) {
+            memset(st.text, 'w', OV_MAX_STATEMENT_LEN);
+        } else {
+            strcpy(st.text, "\xe5\x85\xac\xe5\x9c\x92 needs \"shade\"");
+        }
+        CHECK(ov_actionreq_build(&st, true, &b) == 0);
+        CHECK(ov_actionreq_parse(ov_buf_view(&b), &got) == 0);
+        CHECK(memcmp(&st, &got, sizeof st) == 0);
+        CHECK(ov_actionreq_parse_tree(ov_buf_view(&b), &got) == 0);
+        CHECK(memcmp(&st, &got, sizeof st) == 0);
+        CHECK(ov_buf_terminate(&b) == 0);
+        const char *with_choice = subst((const char *)b.ptr, "\"text\":", "\"choice\":\"a\",\"text\":");
+        CHECK(parse_str(with_choice, &got) == -OV_E_MALFORMED);
+        const char *with_target = subst((const char *)b.ptr, "\"text\":",
+                                        "\"rating\":1,\"target\":\"a\",\"text\":");
+        CHECK(parse_str(with_target, &got) == -OV_E_MALFORMED);
+        ov_buf_clear(&b);
+    }
+    { /* one byte too long */
+        struct ov_action st = sample(false, false);
+        memset(st.choice, 0, sizeof st.choice);
+        st.is_statement = true;
+        memset(st.text, 'w', OV_MAX_STATEMENT_LEN);
+        CHECK(ov_actionreq_build(&st, true, &b) == 0 && ov_buf_terminate(&b) == 0);
+        CHECK(parse_str(subst((const char *)b.ptr, "\"text\":\"", "\"text\":\"w"), &got) ==
+              -OV_E_MALFORMED);
+        ov_buf_clear(&b);
+    }
+
     /* the token can be left out of the body (it then travels in the header) */
     struct ov_action a = sample(false, true);
     CHECK(ov_actionreq_build(&a, false, &b) == 0);

@@ -179,6 +179,27 @@ round_trip(struct ov_entry *e)
             CHECK_EQ_INT(d.u.tally.items[i].count, e->u.tally.items[i].count);
             CHECK_EQ_INT(d.u.tally.items[i].sum, e->u.tally.items[i].sum);
         }
+        CHECK_EQ_INT(d.u.tally.has_results, e->u.tally.has_results);
+        if (d.u.tally.has_results && e->u.tally.has_results) {
+            const struct ov_tally_results *x = &d.u.tally.results, *y = &e->u.tally.results;
+            CHECK_EQ_MEM(x->seed, y->seed, 32);
+            CHECK_EQ_MEM(x->bridging, y->bridging, 32);
+            CHECK_EQ_MEM(x->groups, y->groups, 32);
+            CHECK_EQ_INT(x->min_ratings_per_rater, y->min_ratings_per_rater);
+            CHECK_EQ_INT(x->min_raters_per_note, y->min_raters_per_note);
+            CHECK_EQ_INT(x->n_helpful, y->n_helpful);
+            CHECK_EQ_INT(x->n_not_helpful, y->n_not_helpful);
+            CHECK_EQ_INT(x->k, y->k);
+            CHECK_EQ_INT(x->n_consensus, y->n_consensus);
+            if (x->n_helpful == y->n_helpful && x->n_helpful > 0) {
+                CHECK_EQ_MEM(x->helpful, y->helpful, x->n_helpful * sizeof *x->helpful);
+            }
+            if (x->n_not_helpful == y->n_not_helpful && x->n_not_helpful > 0) {
+                CHECK_EQ_MEM(x->not_helpful, y->not_helpful, x->n_not_helpful * sizeof *x->helpful);
+            }
+            CHECK_EQ_MEM(x->sizes, y->sizes, sizeof x->sizes);
+            CHECK_EQ_MEM(x->consensus, y->consensus, sizeof x->consensus);
+        }
         break;
     /* every field of the fixed-size structs: decoding zeroes what it does not set of the
      * kind's member (only that member of the union is defined) */
@@ -192,6 +213,7 @@ round_trip(struct ov_entry *e)
         CHECK_EQ_MEM(&d.u.invitations, &e->u.invitations, sizeof d.u.invitations);
         break;
     case OV_ENTRY_ACTION:
+    case OV_ENTRY_STATEMENT:
         CHECK_EQ_MEM(&d.u.action, &e->u.action, sizeof d.u.action);
         break;
     case OV_ENTRY_CONTEXT:
@@ -1203,6 +1225,153 @@ test_action_by_hand(void)
     CHECK(ov_entry_encode(&e, &b) == -OV_E_MALFORMED && b.len == 0);
 }
 
+/* ------------------------------------------------------------------ statement rounds */
+
+static void
+sample_statement(struct ov_entry *e, bool token)
+{
+    sample_vote(e, token);
+    e->kind = OV_ENTRY_STATEMENT;
+    struct ov_action *a = &e->u.action;
+    strcpy(a->context, "town-budget");
+    memset(a->choice, 0, sizeof a->choice);
+    a->is_statement = true;
+    strcpy(a->text, "\xe5\x85\xac\xe5\x9c\x92\xe8\xa6\x81\xe6\x9c\x89\xe6\x9b\xb4\xe5\xa4\x9a\xe6\xa8\xb9\xe8\x94\xad");
+}
+
+/* A statement round's tally: counts, seed, both algorithms' hashes and summaries. */
+static void
+sample_results_tally(struct ov_entry *e, size_t n_helpful)
+{
+    sample_tally(e, true, 2);
+    struct ov_tally_results *r = &e->u.tally.results;
+    e->u.tally.has_results = true;
+    fill(r->seed, 32, 11);
+    fill(r->bridging, 32, 12);
+    fill(r->groups, 32, 13);
+    r->min_ratings_per_rater = 5;
+    r->min_raters_per_note = 10;
+    r->n_helpful = n_helpful;
+    r->helpful = n_helpful ? calloc(n_helpful, sizeof *r->helpful) : NULL;
+    for (size_t i = 0; i < n_helpful; i++) {
+        snprintf(r->helpful[i], sizeof r->helpful[i], "%032zx", i * 2 + 1);
+    }
+    r->n_not_helpful = 1;
+    r->not_helpful = calloc(1, sizeof *r->not_helpful);
+    strcpy(r->not_helpful[0], "00000000000000000000000000000000");
+    r->k = 2;
+    r->sizes[0] = 230;
+    r->sizes[1] = 217;
+    r->n_consensus = 2;
+    strcpy(r->consensus[0], "ffffffffffffffffffffffffffffffff");
+    strcpy(r->consensus[1], "00000000000000000000000000000001");
+}
+
+static void
+test_statement_rounds(void)
+{
+    struct ov_entry e;
+    struct ov_buf b;
+    char id[OV_STATEMENT_ID_LEN + 1];
+    /* python3 -c "import hashlib; print(hashlib.sha256(b'onevoice/v1/statement\0town-budget\0'
+     *   + 'PARK TEXT'.encode()).hexdigest()[:32])" with the text of sample_statement */
+    CHECK_EQ_INT(ov_statement_id("town-budget",
+                                 "\xe5\x85\xac\xe5\x9c\x92\xe8\xa6\x81\xe6\x9c\x89\xe6\x9b\xb4\xe5\xa4\x9a\xe6\xa8\xb9\xe8\x94\xad", id),
+                 0);
+    CHECK(strcmp(id, "d13c8c7e536c90ae0272a50de67baf3b") == 0);
+    CHECK_EQ_INT(ov_statement_id_check(id), 0);
+    CHECK(ov_statement_id_check("D13C8C7E536C90AE0272A50DE67BAF3B") != 0);
+    CHECK(ov_statement_id_check("d13c8c7e536c90ae0272a50de67baf3") != 0);
+
+    /* statements round-trip, with and without the token, the longest text */
+    sample_statement(&e, true);
+    round_trip(&e);
+    sample_statement(&e, false);
+    round_trip(&e);
+    sample_statement(&e, false);
+    memset(e.u.action.text, 'w', OV_MAX_STATEMENT_LEN);
+    e.u.action.text[OV_MAX_STATEMENT_LEN] = 0;
+    round_trip(&e);
+    /* its signed bytes are its own: a statement and a vote never sign the same map */
+    sample_statement(&e, false);
+    struct ov_buf sb;
+    CHECK_EQ_INT(ov_action_signed_bytes(&e.u.action, &sb), 0);
+    CHECK(sb.len > 0 && memmem(sb.ptr, sb.len, "text", 4) != NULL);
+    ov_buf_clear(&sb);
+    /* the encoder refuses an empty text, a control character, a kind that disagrees */
+    sample_statement(&e, false);
+    e.u.action.text[0] = 0;
+    CHECK(ov_entry_encode(&e, &b) == -OV_E_MALFORMED);
+    sample_statement(&e, false);
+    strcpy(e.u.action.text, "line\nbreak");
+    CHECK(ov_entry_encode(&e, &b) == -OV_E_MALFORMED);
+    sample_statement(&e, false);
+    e.kind = OV_ENTRY_ACTION;
+    CHECK(ov_entry_encode(&e, &b) == -OV_E_MALFORMED);
+    /* a decoder refuses a statement with a target or a choice, an action with a text */
+    sample_statement(&e, false);
+    refuse_with(&e, "target", ov_cbor_text("note-1", 6), -OV_E_MALFORMED);
+    refuse_with(&e, "choice", ov_cbor_text("a", 1), -OV_E_MALFORMED);
+    refuse_with(&e, "text", ov_cbor_text("", 0), -OV_E_MALFORMED);
+    sample_vote(&e, false);
+    refuse_with(&e, "text", ov_cbor_text("words", 5), -OV_E_MALFORMED);
+
+    /* contexts: a kind fixes the scale; statements only with a kind */
+    sample_rating(&e);
+    e.u.context.rating_kind = OV_RATING_HELPFULNESS;
+    e.u.context.scale_min = 0;
+    e.u.context.scale_max = 2;
+    e.u.context.statements = 3;
+    round_trip(&e);
+    sample_rating(&e);
+    e.u.context.rating_kind = OV_RATING_AGREEMENT;
+    e.u.context.scale_min = -1;
+    e.u.context.scale_max = 1;
+    round_trip(&e);
+    sample_rating(&e);
+    e.u.context.rating_kind = OV_RATING_AGREEMENT; /* scale -2..2 */
+    CHECK(ov_entry_encode(&e, &b) == -OV_E_MALFORMED);
+    sample_rating(&e);
+    e.u.context.statements = 2; /* no kind */
+    CHECK(ov_entry_encode(&e, &b) == -OV_E_MALFORMED);
+    sample_rating(&e);
+    e.u.context.rating_kind = OV_RATING_HELPFULNESS;
+    e.u.context.scale_min = 0;
+    e.u.context.scale_max = 2;
+    e.u.context.statements = OV_MAX_STATEMENT_QUOTA + 1;
+    CHECK(ov_entry_encode(&e, &b) == -OV_E_MALFORMED);
+    e.u.context.statements = 1;
+    refuse_with(&e, "rating_kind", ov_cbor_text("likert", 6), -OV_E_MALFORMED);
+    refuse_with(&e, "statements", ov_cbor_uint(0), -OV_E_MALFORMED);
+    refuse_with(&e, "statements", ov_cbor_uint(OV_MAX_STATEMENT_QUOTA + 1), 0);
+    cbor_item_t *other = ov_cbor_array_new(); /* helpfulness with agreement's scale */
+    CHECK(ov_cbor_push(other, ov_cbor_int(-1)) == 0 && ov_cbor_push(other, ov_cbor_int(1)) == 0);
+    refuse_with(&e, "scale", other, -OV_E_MALFORMED);
+    sample_rating(&e); /* a free scale with a kind's name added */
+    refuse_with(&e, "rating_kind", ov_cbor_text("helpfulness", 11), -OV_E_MALFORMED);
+
+    /* tallies with results: round trip, the largest lists, and what a decoder refuses */
+    sample_results_tally(&e, 3);
+    round_trip(&e);
+    sample_results_tally(&e, OV_MAX_ROUND_STATEMENTS - 1);
+    round_trip(&e);
+    sample_results_tally(&e, 3);
+    strcpy(e.u.tally.results.helpful[1], e.u.tally.results.helpful[0]); /* not sorted */
+    CHECK(ov_entry_encode(&e, &b) == -OV_E_MALFORMED);
+    ov_entry_clear(&e);
+    sample_results_tally(&e, 3);
+    strcpy(e.u.tally.results.consensus[1], e.u.tally.results.consensus[0]); /* twice */
+    CHECK(ov_entry_encode(&e, &b) == -OV_E_MALFORMED);
+    ov_entry_clear(&e);
+    sample_results_tally(&e, 3);
+    e.u.tally.ratings = false; /* results in a plurality tally */
+    CHECK(ov_entry_encode(&e, &b) == -OV_E_MALFORMED);
+    e.u.tally.ratings = true;
+    refuse_with(&e, "seed", ov_cbor_bytes("short", 5), -OV_E_MALFORMED);
+    refuse_with(&e, "groups", ov_cbor_uint(1), -OV_E_MALFORMED);
+    ov_entry_clear(&e);
+}
+
 int
 main(void)
 {
@@ -1222,5 +1391,6 @@ main(void)
     test_challenge_doc_example();
     test_action_signature();
     test_checks();
+    test_statement_rounds();
     TEST_DONE("test_entry");
 }
