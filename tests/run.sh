@@ -11,12 +11,14 @@ log=$(mktemp)
 run_one() {
     name=$1; shift
     case "$name" in *"$filter"*) ;; *) return ;; esac
+    t0=$(date +%s)
     if "$@" >"$log" 2>&1; then status=0; else status=$?; fi
-    tally_one "$name" "$status"
+    tally_one "$name" "$status" "$(($(date +%s) - t0))"
 }
-# tally_one NAME STATUS: counts the line in $log and says ok or FAIL
+# tally_one NAME STATUS SECONDS: counts the line in $log and says ok or FAIL (and how long
+# it took: what to look at when make check nears its 10 minutes)
 tally_one() {
-    name=$1; status=$2
+    name=$1; status=$2; secs=${3:-?}
     line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
     p=$(echo "$line" | awk '{for (i = 2; i <= NF; i++) if ($i == "passed,") print $(i-1)}')
     f=$(echo "$line" | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^failed/) print $(i-1)}')
@@ -24,9 +26,9 @@ tally_one() {
     if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
     passed=$((passed + p)); failed=$((failed + f))
     if [ "$f" -ne 0 ]; then
-        echo "FAIL $name (exit $status)"; tail -n 40 "$log" | sed 's/^/    /'
+        echo "FAIL $name (exit $status, ${secs} s)"; tail -n 40 "$log" | sed 's/^/    /'
     else
-        echo "ok   $name: $p passed"
+        echo "ok   $name: $p passed (${secs} s)"
     fi
 }
 run_one layers sh tools/layers.sh
@@ -36,12 +38,13 @@ run_par() {
     par=$(mktemp -d)
     # shellcheck disable=SC2016
     awk -F '\t' '{ print NR "\t" $2 }' "$1" | xargs -r -P "$2" -L 1 sh -c \
-        'i=$1; shift; sh -c "$*" > "$0/$i.out" 2>&1; echo $? > "$0/$i.rc"' "$par"
+        'i=$1; shift; t0=$(date +%s); sh -c "$*" > "$0/$i.out" 2>&1; echo $? > "$0/$i.rc"
+         echo $(($(date +%s) - t0)) > "$0/$i.t"' "$par"
     i=0
     while IFS="$(printf '\t')" read -r n _; do
         i=$((i + 1))
         cp "$par/$i.out" "$log"
-        tally_one "$n" "$(cat "$par/$i.rc" 2>/dev/null || echo 1)"
+        tally_one "$n" "$(cat "$par/$i.rc" 2>/dev/null || echo 1)" "$(cat "$par/$i.t" 2>/dev/null)"
     done < "$1"
     rm -rf "$par"
 }
