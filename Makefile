@@ -5,7 +5,7 @@
 #   make install   programs, libonevoice, onevoice.h, onevoice.pc (DESTDIR, PREFIX)
 BUILD    ?= build
 CC       ?= gcc
-PKGS     := libsodium sqlite3 libmicrohttpd libcbor libcrypto libcurl jansson
+PKGS     := libsodium sqlite3 libmicrohttpd libcbor libcrypto libcurl jansson gnutls
 SAN      ?=
 WARN     := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wold-style-definition -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wvla \

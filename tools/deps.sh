@@ -3,7 +3,10 @@
 # the missing ones with apt-get; otherwise it prints the exact command and fails.
 set -eu
 PKGS="gcc clang make pkg-config libsodium-dev libsqlite3-dev libmicrohttpd-dev libcbor-dev
-libssl-dev libcurl4-openssl-dev libjansson-dev openssl curl sqlite3 python3 libclang-rt-14-dev"
+libssl-dev libcurl4-openssl-dev libjansson-dev libgnutls28-dev openssl curl sqlite3 python3
+libclang-rt-14-dev ca-certificates"
+# ca-certificates: the system's CA store every https:// client verifies against; installing
+# with --no-install-recommends leaves it out otherwise, and no certificate then verifies.
 [ "${ONEVOICE_NO_DEPS:-}" = 1 ] && exit 0
 missing=""
 for p in $PKGS; do
@@ -17,6 +20,6 @@ if [ "$(id -u)" = 0 ]; then
     apt-get install -y -qq --no-install-recommends $missing >&2
 else
     echo "deps: missing Debian packages. Run as root:" >&2
-    echo "  apt-get install -y$missing" >&2
+    echo "  apt-get update && apt-get install -y$missing" >&2
     exit 1
 fi

@@ -14,11 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <sodium.h>
 #include <sqlite3.h>
 
 #include "infra/peers.h"
+#include "infra/tls.h"
 
 #define N_CODES 500 /* statuses 100..599 */
 #define STATS_LABELS_MAX 384
@@ -44,15 +46,18 @@ struct route_ent {
  * the head. */
 struct conn {
     struct conn *prev, *next;
+    struct ov_http *srv;
     uint64_t since_ns;
     int fd;
     bool reading; /* on the reading list; guarded by srv->cmu */
     bool counted; /* in srv->peers */
     struct ov_peer peer;
+    struct ov_tls_creds *creds; /* HTTPS: the certificate its handshake took, held to CLOSED */
 };
 
 struct ov_http {
     struct MHD_Daemon *d;
+    struct ov_tls *tls; /* NULL: plain HTTP */
     void *user;
     ov_http_handler precheck;
     uint16_t port;
@@ -778,6 +783,7 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
             ov_peers_close(srv->peers, &who); /* it cannot be uncounted at CLOSED */
             return; /* untracked: only the idle timeout applies to it */
         }
+        c->srv = srv;
         c->fd = info->connect_fd;
         c->peer = who;
         c->counted = who.ok;
@@ -803,6 +809,7 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
         if (c->counted) {
             ov_peers_close(srv->peers, &c->peer);
         }
+        ov_tls_release(c->creds); /* libmicrohttpd has deinited the TLS session by now */
         *socket_context = NULL;
         free(c);
         ov_gauge_add(srv->conns_open, -1);
@@ -1397,6 +1404,33 @@ limits_init(struct ov_http *srv, const struct ov_http_cfg *cfg)
     return ov_peers_new(srv->per_ip_limit, cfg->exempt, &srv->peers);
 }
 
+/* GnuTLS asks for the certificate at each handshake (gnutls_certificate_retrieve_function2,
+ * through MHD_OPTION_HTTPS_CERT_CALLBACK): the pair current now, held by the connection
+ * until its CLOSED notification, which libmicrohttpd 0.9.75 sends after gnutls_deinit, so
+ * a reload (infra/tls.h) never frees a key under a session. libmicrohttpd sets the
+ * session's pointer to its connection (daemon.c, new_connection_prepare_), whose socket
+ * context is our struct conn, made by the STARTED notification before any handshake. */
+static int
+cert_for(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int n_req_ca,
+         const gnutls_pk_algorithm_t *pk_algos, int n_pk_algos, gnutls_pcert_st **pcert,
+         unsigned int *pcert_length, gnutls_privkey_t *privkey)
+{
+    (void)req_ca_dn;
+    (void)n_req_ca;
+    (void)pk_algos;
+    (void)n_pk_algos;
+    struct MHD_Connection *mc = gnutls_session_get_ptr(session);
+    struct conn *c = mc != NULL ? conn_of(mc) : NULL;
+    if (c == NULL || c->srv->tls == NULL) {
+        return -1; /* an untracked connection (out of memory at STARTED): no handshake */
+    }
+    if (c->creds == NULL) { /* a renegotiation keeps the connection's first pair */
+        c->creds = ov_tls_acquire(c->srv->tls);
+    }
+    ov_tls_creds_use(c->creds, pcert, pcert_length, privkey);
+    return 0;
+}
+
 /* STRICT_FOR_CLIENT 1: a Host header is required of HTTP/1.1 and whitespace before a
  * header's colon is refused, as RFC 9112 §3.2 and §5.1 demand of servers; lenient
  * parsing there is what request smuggling feeds on.
@@ -1417,7 +1451,15 @@ daemon_start(struct ov_http *srv, const struct ov_http_cfg *cfg, struct ov_addr 
     /* the error log always, through mhd_log: it counts refusals, and drops the rest if quiet */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
-                     (ov_addr_is_ipv6(addr) ? (unsigned)MHD_USE_IPv6 : 0u);
+                     (ov_addr_is_ipv6(addr) ? (unsigned)MHD_USE_IPv6 : 0u) |
+                     (srv->tls != NULL ? (unsigned)MHD_USE_TLS : 0u);
+    /* HTTPS: GnuTLS's priorities (infra/tls.h) and the certificate callback; plain HTTP
+     * must not name them (libmicrohttpd complains of HTTPS options without TLS) */
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)(uintptr_t)OV_TLS_PRIORITIES},
+        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)(uintptr_t)cert_for},
+        {MHD_OPTION_END, 0, NULL},
+    };
     /* the logger first: libmicrohttpd logs through the default one until it meets it */
     srv->d = MHD_start_daemon(
         flags, 0, on_accept, srv, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
@@ -1429,7 +1471,7 @@ daemon_start(struct ov_http *srv, const struct ov_http_cfg *cfg, struct ov_addr 
         cfg->memory_limit ? cfg->memory_limit : (size_t)OV_HTTP_DEFAULT_MEMORY_LIMIT,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
         on_connection, srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL, MHD_OPTION_STRICT_FOR_CLIENT, 1,
-        MHD_OPTION_END);
+        MHD_OPTION_ARRAY, srv->tls != NULL ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (srv->d == NULL) {
         return -OV_E_IO;
     }
@@ -1460,6 +1502,7 @@ ov_http_start(const struct ov_http_cfg *cfg, struct ov_http **out)
         return rc;
     }
     srv->user = cfg->user;
+    srv->tls = cfg->tls;
     srv->precheck = cfg->precheck;
     rc = limits_init(srv, cfg);
     rc = rc ? rc : metrics_init(srv, cfg->metrics);

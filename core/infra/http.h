@@ -49,6 +49,13 @@
  * refused or cut made a normal client wait seconds in the listen queue
  * (tests/bench/bench_flood.sh).
  *
+ * HTTPS (cfg.tls, infra/tls.h): libmicrohttpd's TLS on GnuTLS, TLS 1.2 and 1.3 with
+ * OV_TLS_PRIORITIES. The certificate is not given to libmicrohttpd, which cannot replace it
+ * while running: GnuTLS asks the frame for one at each handshake, and gets the pair current
+ * in cfg.tls then, which the connection holds until it closes; so ov_tls_reload takes
+ * effect at the next handshake, and a handshake never loses its key. The request deadline
+ * counts the handshake.
+ *
  * Metrics (Prometheus, served at /metrics): http_requests_total{method,route,code},
  * http_request_duration_seconds{method,route} (first byte of request to completion),
  * http_requests_in_flight, http_requests_aborted_total, http_connections_open,
@@ -84,6 +91,7 @@
 
 struct ov_http;
 struct ov_req;
+struct ov_tls;
 
 /* A handler returns 0 once it has replied (or called ov_http_wait), or a negative
  * ov_err without replying, which the frame answers as ov_http_fail would. */
@@ -110,6 +118,10 @@ struct ov_http_cfg {
     size_t memory_limit;        /* per connection; 0: default */
     struct ov_metrics *metrics; /* NULL: the server makes (and frees) its own */
     bool quiet;                 /* no libmicrohttpd error log (fuzz/bench) */
+    /* NULL: plain HTTP. Else HTTPS (TLS 1.2 and 1.3, OV_TLS_PRIORITIES) with the pair current
+     * in tls at each handshake (infra/tls.h: ov_tls_reload swaps it while serving). Borrowed:
+     * freed by the caller after ov_http_stop. */
+    struct ov_tls *tls;
     /* Optional: runs for every routed request once its headers are in, before any body is
      * read. It returns 0 to go on, or replies (or returns a negative ov_err) to refuse the
      * request at once, so an unauthenticated client cannot make the server buffer bodies. */

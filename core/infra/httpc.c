@@ -1,7 +1,11 @@
 #include "infra/httpc.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -9,9 +13,13 @@
 
 #include <curl/curl.h>
 
+#define MSG_LEN 2048
+
 struct ov_httpc {
     CURL *easy;
-    char errbuf[CURL_ERROR_SIZE];
+    char errbuf[CURL_ERROR_SIZE]; /* libcurl's own words for the last failure */
+    char msg[MSG_LEN];            /* what ov_httpc_errmsg says: the URL and the cause */
+    char ca[OV_HTTPC_MAX_CA_PATH_LEN + 1]; /* this exchange's CA file ("": the system's) */
 };
 
 /* What the write callback fills; over_cap tells a refused body from other write errors. */
@@ -25,10 +33,185 @@ struct sink {
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_FAILED_INIT;
 
+/* The process's settings (httpc.h, "Transport security"), from the environment at the
+ * first use, then from the setters. */
+static pthread_mutex_t settings_mu = PTHREAD_MUTEX_INITIALIZER;
+static char ca_file[OV_HTTPC_MAX_CA_PATH_LEN + 1];
+static bool allow_plain;
+
 static void
 global_init(void)
 {
     global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    const char *ca = getenv("ONEVOICE_CA_FILE");
+    const char *plain = getenv("ONEVOICE_ALLOW_PLAIN_HTTP");
+    pthread_mutex_lock(&settings_mu);
+    if (ca != NULL && strlen(ca) <= OV_HTTPC_MAX_CA_PATH_LEN) {
+        memcpy(ca_file, ca, strlen(ca) + 1);
+    } else if (ca != NULL) { /* never the system store in its place: it would fail anyway */
+        snprintf(ca_file, sizeof ca_file, "(ONEVOICE_CA_FILE is too long)");
+    }
+    allow_plain = plain != NULL && strcmp(plain, "1") == 0;
+    pthread_mutex_unlock(&settings_mu);
+}
+
+int
+ov_httpc_set_ca_file(const char *path)
+{
+    pthread_once(&global_once, global_init);
+    size_t n = path != NULL ? strlen(path) : 0;
+    if (n > OV_HTTPC_MAX_CA_PATH_LEN) {
+        return -OV_E_TOO_BIG;
+    }
+    pthread_mutex_lock(&settings_mu);
+    memcpy(ca_file, n > 0 ? path : "", n + 1);
+    pthread_mutex_unlock(&settings_mu);
+    return 0;
+}
+
+void
+ov_httpc_set_allow_plain_http(bool allow)
+{
+    pthread_once(&global_once, global_init);
+    pthread_mutex_lock(&settings_mu);
+    allow_plain = allow;
+    pthread_mutex_unlock(&settings_mu);
+}
+
+/* A failure the person running the program must act on (a certificate that does not
+ * verify, a CA file that cannot be read, a plain http:// URL refused) is also said on
+ * stderr: most callers report only that the service did not answer. The same line at most
+ * every 10 s, so that a client retrying does not flood its log. */
+#define SAY_EVERY_NS 10000000000u
+
+static void
+say(const char *msg)
+{
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static char last[MSG_LEN];
+    static uint64_t last_ns;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    pthread_mutex_lock(&mu);
+    bool again = strcmp(last, msg) == 0 && last_ns != 0 && now - last_ns < SAY_EVERY_NS;
+    if (!again) {
+        snprintf(last, sizeof last, "%s", msg);
+        last_ns = now;
+        fprintf(stderr, "%s: %s\n", program_invocation_short_name, msg);
+    }
+    pthread_mutex_unlock(&mu);
+}
+
+/* 127.0.0.0/8, ::1 (and ::ffff:127.0.0.0/104), "localhost": what never leaves the machine.
+ * host is as the URL parser gives it (an IPv6 address in brackets). */
+static bool
+host_is_loopback(const char *host)
+{
+    char h[INET6_ADDRSTRLEN + 1];
+    size_t n = strlen(host);
+    if (strcasecmp(host, "localhost") == 0 || strcasecmp(host, "localhost.") == 0) {
+        return true;
+    }
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        host++;
+        n -= 2;
+    }
+    const char *zone = memchr(host, '%', n);
+    n = zone != NULL ? (size_t)(zone - host) : n;
+    if (n >= sizeof h) {
+        return false;
+    }
+    memcpy(h, host, n);
+    h[n] = '\0';
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, h, &a4) == 1) {
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    }
+    return inet_pton(AF_INET6, h, &a6) == 1 &&
+           (IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127));
+}
+
+/* Parses url once, for the check and for libcurl (CURLOPT_CURLU), so that the host checked
+ * is the host connected to. Refuses plain http:// to a host that is not loopback unless it
+ * is allowed. Fills c->msg on failure. */
+static int
+parse_url(struct ov_httpc *c, const char *url, CURLU **out)
+{
+    char *scheme = NULL, *host = NULL;
+    bool plain_ok;
+    *out = curl_url();
+    if (*out == NULL) {
+        return -OV_E_NOMEM;
+    }
+    /* the flags libcurl itself parses CURLOPT_URL with (a URL without a scheme is http) */
+    CURLUcode uc =
+        curl_url_set(*out, CURLUPART_URL, url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME);
+    uc = uc ? uc : curl_url_get(*out, CURLUPART_SCHEME, &scheme, 0);
+    uc = uc ? uc : curl_url_get(*out, CURLUPART_HOST, &host, 0);
+    int rc = 0;
+    if (uc != CURLUE_OK) {
+        snprintf(c->msg, sizeof c->msg, "%.300s: not a URL (%s)", url, curl_url_strerror(uc));
+        rc = -OV_E_HTTP;
+    } else if (strcasecmp(scheme, "http") == 0 && !host_is_loopback(host)) {
+        pthread_mutex_lock(&settings_mu);
+        plain_ok = allow_plain;
+        pthread_mutex_unlock(&settings_mu);
+        if (!plain_ok) {
+            snprintf(c->msg, sizeof c->msg,
+                     "%.300s: refusing plain http:// to %.200s, which is not this machine: "
+                     "use https:// (or set ONEVOICE_ALLOW_PLAIN_HTTP=1 to allow it)", url, host);
+            say(c->msg);
+            rc = -OV_E_HTTP;
+        }
+    }
+    curl_free(scheme);
+    curl_free(host);
+    if (rc != 0) {
+        curl_url_cleanup(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static bool
+is_tls_error(CURLcode cc)
+{
+    static const CURLcode tls[] = {
+        CURLE_SSL_CONNECT_ERROR,  CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM,
+        CURLE_SSL_CIPHER,         CURLE_SSL_CACERT_BADFILE,       CURLE_SSL_CRL_BADFILE,
+        CURLE_SSL_ISSUER_ERROR,   CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS,
+        CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED,    CURLE_SSL_ENGINE_INITFAILED,
+        CURLE_USE_SSL_FAILED,
+    };
+    for (size_t i = 0; i < sizeof tls / sizeof tls[0]; i++) {
+        if (cc == tls[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* c->msg for a failed exchange: libcurl's own words, the URL, and for TLS what was trusted. */
+static void
+explain(struct ov_httpc *c, const char *url, CURLcode cc)
+{
+    const char *why = c->errbuf[0] != '\0' ? c->errbuf : curl_easy_strerror(cc);
+    if (!is_tls_error(cc)) {
+        snprintf(c->msg, sizeof c->msg, "%s", why);
+        return;
+    }
+    char trust[OV_HTTPC_MAX_CA_PATH_LEN + 64];
+    if (c->ca[0] != '\0') {
+        snprintf(trust, sizeof trust, "the CA file %s only", c->ca);
+    } else {
+        snprintf(trust, sizeof trust, "the system's CA store; set ONEVOICE_CA_FILE to use "
+                                      "another CA");
+    }
+    snprintf(c->msg, sizeof c->msg, "%.300s: TLS failed: %.256s (certificates checked against %.1100s)",
+             url, why, trust);
+    say(c->msg);
 }
 
 int
@@ -65,7 +248,7 @@ ov_httpc_free(struct ov_httpc *c)
 const char *
 ov_httpc_errmsg(const struct ov_httpc *c)
 {
-    return c->errbuf;
+    return c->msg;
 }
 
 void
@@ -223,15 +406,25 @@ build_headers(const struct ov_httpc_req *rq, struct curl_slist **out)
 /* Sets every option for one exchange. The handle was reset, which keeps its connection
  * cache, so a connection to the same host is reused. */
 static bool
-set_options(CURL *e, const struct ov_httpc_req *rq, struct curl_slist *hdrs, struct sink *s,
-            char *errbuf, size_t resp_max)
+set_options(struct ov_httpc *c, const struct ov_httpc_req *rq, CURLU *url,
+            struct curl_slist *hdrs, struct sink *s, size_t resp_max)
 {
+    CURL *e = c->easy;
     const char *method = rq->method != NULL         ? rq->method
                          : rq->content_type != NULL ? "POST"
                                                     : "GET";
     bool ok = true;
-    ok = ok && curl_easy_setopt(e, CURLOPT_URL, rq->url) == CURLE_OK;
-    ok = ok && curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf) == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_CURLU, url) == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf) == CURLE_OK;
+    /* libcurl's defaults, said: the peer's certificate and name verified, TLS 1.2 or later;
+     * a CA file replaces the system's store (its bundle and its directory) */
+    ok = ok && curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) == CURLE_OK;
+    if (c->ca[0] != '\0') {
+        ok = ok && curl_easy_setopt(e, CURLOPT_CAINFO, c->ca) == CURLE_OK;
+        ok = ok && curl_easy_setopt(e, CURLOPT_CAPATH, NULL) == CURLE_OK;
+    }
     ok = ok && curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
     ok = ok && curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK;
     ok = ok && curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK;
@@ -291,21 +484,29 @@ ov_httpc_do(struct ov_httpc *c, const struct ov_httpc_req *rq, struct ov_httpc_r
     size_t resp_max = rq->resp_max ? rq->resp_max : OV_HTTPC_DEFAULT_RESP_MAX;
     struct curl_slist *hdrs = NULL;
     struct sink s = {.body = &resp->body, .headers = &resp->headers};
+    CURLU *url = NULL;
     memset(resp, 0, sizeof *resp);
     ov_buf_init(&resp->body, resp_max);
     ov_buf_init(&resp->headers, OV_HTTPC_MAX_RESP_HEADERS_LEN);
     c->errbuf[0] = '\0';
+    c->msg[0] = '\0';
     curl_easy_reset(c->easy);
+    pthread_mutex_lock(&settings_mu);
+    memcpy(c->ca, ca_file, sizeof c->ca);
+    pthread_mutex_unlock(&settings_mu);
     int rc = 0;
     if (rq->url == NULL || strnlen(rq->url, OV_HTTPC_MAX_URL_LEN + 1) > OV_HTTPC_MAX_URL_LEN) {
+        snprintf(c->msg, sizeof c->msg, "no URL, or one over %u bytes", OV_HTTPC_MAX_URL_LEN);
         rc = -OV_E_MALFORMED;
         goto out;
     }
-    rc = build_headers(rq, &hdrs);
+    rc = parse_url(c, rq->url, &url);
+    rc = rc ? rc : build_headers(rq, &hdrs);
     if (rc != 0) {
         goto out;
     }
-    if (!set_options(c->easy, rq, hdrs, &s, c->errbuf, resp_max)) {
+    if (!set_options(c, rq, url, hdrs, &s, resp_max)) {
+        snprintf(c->msg, sizeof c->msg, "libcurl refused an option");
         rc = -OV_E_HTTP;
         goto out;
     }
@@ -319,9 +520,13 @@ ov_httpc_do(struct ov_httpc *c, const struct ov_httpc_req *rq, struct ov_httpc_r
     } else {
         rc = read_result(c->easy, resp);
     }
+    if (cc != CURLE_OK) {
+        explain(c, rq->url, cc);
+    }
 out:
-    /* the handle keeps pointers to hdrs and s: drop them before they go */
+    /* the handle keeps pointers to url, hdrs and s: drop them before they go */
     curl_easy_reset(c->easy);
+    curl_url_cleanup(url);
     curl_slist_free_all(hdrs);
     if (rc != 0) {
         ov_httpc_resp_clear(resp);

@@ -4,10 +4,26 @@
  *
  * Hardening: http and https only, no redirects followed, no content decoding (no
  * decompression bombs), a response body cap (refused as soon as Content-Length or the
- * data received passes it), a total timeout, no signals (threads). */
+ * data received passes it), a total timeout, no signals (threads).
+ *
+ * Transport security, the same for every client of the process (the wallet, the auditor,
+ * the servers' clients of each other, the platform library):
+ *   - https:// verifies the server's certificate chain and name (TLS 1.2 or later) against
+ *     the system's CA store (Debian: the ca-certificates package), or, when a CA file is
+ *     set, against the CA certificates in that PEM file only: ov_httpc_set_ca_file, or
+ *     the environment variable ONEVOICE_CA_FILE read at the first use;
+ *   - plain http:// is refused, before any connection, to a host that is not this machine
+ *     (127.0.0.0/8, ::1, "localhost"), unless allowed: ov_httpc_set_allow_plain_http, or
+ *     ONEVOICE_ALLOW_PLAIN_HTTP=1 in the environment;
+ *   - those refusals and TLS failures (libcurl's words: an unknown issuer, a name that does
+ *     not match, an expired certificate, an unreadable CA file, no common protocol) are
+ *     -OV_E_HTTP with ov_httpc_errmsg naming the URL and the cause, and are also said on
+ *     stderr ("PROGRAM: URL: ..."), the same line at most every 10 s, since they are for
+ *     the person running the program to fix. */
 #ifndef OV_HTTPC_H
 #define OV_HTTPC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +37,7 @@
 #define OV_HTTPC_MAX_CTYPE_LEN 127
 #define OV_HTTPC_MAX_URL_LEN 4096
 #define OV_HTTPC_MAX_RESP_HEADERS_LEN (16u * 1024u) /* all header lines of a response */
+#define OV_HTTPC_MAX_CA_PATH_LEN 1024
 
 struct ov_httpc;
 
@@ -42,6 +59,14 @@ struct ov_httpc_resp {
     struct ov_buf headers; /* raw header lines, for ov_httpc_resp_header */
 };
 
+/* The CA certificates (a PEM file) every client of the process trusts from now on, instead
+ * of the system's store; NULL or "" goes back to the system's store. Overrides
+ * ONEVOICE_CA_FILE. -OV_E_TOO_BIG past OV_HTTPC_MAX_CA_PATH_LEN. Any thread. */
+OV_MUST_CHECK int ov_httpc_set_ca_file(const char *path);
+/* Whether plain http:// to a host that is not this machine is allowed from now on (default:
+ * no, or ONEVOICE_ALLOW_PLAIN_HTTP=1). Any thread. */
+void ov_httpc_set_allow_plain_http(bool allow);
+
 /* A client: -OV_E_NOMEM, -OV_E_HTTP (libcurl init). The caller owns *out. */
 OV_MUST_CHECK int ov_httpc_new(struct ov_httpc **out);
 /* Accepts NULL. */
@@ -50,16 +75,17 @@ void ov_httpc_free(struct ov_httpc *c);
 /* Performs one exchange. Any HTTP status is a success (read resp->status). Fails with
  * -OV_E_TOO_BIG (response body over resp_max, headers over OV_HTTPC_MAX_RESP_HEADERS_LEN,
  * or a Content-Type over its maximum),
- * -OV_E_MALFORMED (a header with CR/LF, or an over-long URL), -OV_E_HTTP (connect,
- * timeout, protocol; ov_httpc_errmsg says more), -OV_E_NOMEM. On failure *resp is
- * cleared. The caller owns resp (ov_httpc_resp_clear). */
+ * -OV_E_MALFORMED (a header with CR/LF, or an over-long URL), -OV_E_HTTP (not a URL,
+ * plain http:// refused, connect, TLS, timeout, protocol; ov_httpc_errmsg says which),
+ * -OV_E_NOMEM. On failure *resp is cleared. The caller owns resp (ov_httpc_resp_clear). */
 OV_MUST_CHECK int ov_httpc_do(struct ov_httpc *c, const struct ov_httpc_req *rq,
                               struct ov_httpc_resp *resp);
 OV_MUST_CHECK int ov_httpc_get(struct ov_httpc *c, const char *url, size_t resp_max,
                                struct ov_httpc_resp *resp);
 OV_MUST_CHECK int ov_httpc_post(struct ov_httpc *c, const char *url, const char *content_type,
                                 struct ov_bytes body, size_t resp_max, struct ov_httpc_resp *resp);
-/* libcurl's description of the last failure ("" when none); owned by c. */
+/* The last failure ("" when none): libcurl's description, and for a TLS failure or a
+ * refused URL the URL and what to do; owned by c. */
 const char *ov_httpc_errmsg(const struct ov_httpc *c);
 /* Copies the value of the response header `name` (case-insensitive; the first if
  * repeated) into out, NUL-terminated and trimmed: -OV_E_NOT_FOUND, -OV_E_TOO_BIG when

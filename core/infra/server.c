@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 
 #include "infra/addr.h"
 #include "infra/peers.h"
+#include "infra/tls.h"
 #include "base/codec.h"
 
 #define N_COMMON 6
@@ -58,6 +61,76 @@ limits_apply(struct ov_http_cfg *hcfg)
     }
 }
 
+/* HTTPS (infra/tls.h): the certificate and its key, both or neither. */
+#define N_TLS 2
+static const char *tls_cert_arg, *tls_key_arg;
+
+static const struct ov_cli_opt tls_opts[N_TLS] = {
+    { "--tls-cert", "FILE",
+      "serve HTTPS (TLS 1.2 and 1.3) with this PEM certificate, its chain after it; SIGHUP "
+      "reloads it and the key (default: plain HTTP)", &tls_cert_arg, NULL, NULL },
+    { "--tls-key", "FILE",
+      "the certificate's PEM private key, a file of this user's with mode 0600 or 0400",
+      &tls_key_arg, NULL, NULL },
+};
+
+/* The server's certificate, made before prepare (a bad one stops the run before any key
+ * or state is made); NULL for plain HTTP. *tls_expiry follows it in /metrics. */
+static struct ov_tls *tls;
+static struct ov_gauge *tls_expiry;
+
+static int
+tls_open(const struct ov_server *s)
+{
+    char why[OV_TLS_WHY_LEN], info[OV_TLS_INFO_LEN];
+    if ((tls_cert_arg == NULL) != (tls_key_arg == NULL)) {
+        fprintf(stderr, "%s: --tls-cert and --tls-key go together (see --help)\n", s->prog);
+        return OV_SERVER_USAGE;
+    }
+    if (tls_cert_arg == NULL) {
+        return 0;
+    }
+    int rc = ov_tls_open(tls_cert_arg, tls_key_arg, &tls, why, sizeof why);
+    if (rc != 0) {
+        fprintf(stderr, "%s: refusing to start: TLS: %s\n", s->prog, why);
+        return rc;
+    }
+    ov_tls_describe(tls, info, sizeof info);
+    fprintf(stderr, "%s: TLS: certificate %s\n", s->prog, info);
+    return 0;
+}
+
+/* SIGHUP: reads the certificate and key again; a bad pair leaves the current one serving. */
+static void
+tls_reload(const struct ov_server *s)
+{
+    char why[OV_TLS_WHY_LEN], info[OV_TLS_INFO_LEN];
+    if (tls == NULL) {
+        fprintf(stderr, "%s: SIGHUP: nothing to reload (no --tls-cert)\n", s->prog);
+        return;
+    }
+    int rc = ov_tls_reload(tls, why, sizeof why);
+    ov_tls_describe(tls, info, sizeof info);
+    if (rc != 0) {
+        fprintf(stderr, "%s: SIGHUP: TLS reload refused, still serving the certificate %s: "
+                        "%s\n", s->prog, info, why);
+    } else {
+        fprintf(stderr, "%s: SIGHUP: TLS: reloaded, serving the certificate %s\n", s->prog, info);
+        ov_gauge_set(tls_expiry, ov_tls_not_after(tls));
+    }
+}
+
+/* Whether a SIGHUP is pending (it is blocked in every thread: see ov_server_main). */
+static bool
+hup_pending(void)
+{
+    sigset_t hup;
+    struct timespec now = {0, 0};
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    return sigtimedwait(&hup, NULL, &now) == SIGHUP;
+}
+
 /* --listen, --data, --port-file, --init, --backup, --restore, then the server's own: one
  * table for --help. */
 static int
@@ -80,16 +153,18 @@ parse(const struct ov_server *s, int argc, char **argv, struct ov_server_args *a
           "with the server stopped and its usual options: put the backup FILE in place as "
           "the state (the current one moved aside) and exit", &args->restore, NULL, NULL },
     };
-    struct ov_cli_opt *opts = calloc(N_COMMON + N_LIMITS + s->n_opts, sizeof *opts);
+    size_t n_fixed = N_COMMON + N_LIMITS + N_TLS;
+    struct ov_cli_opt *opts = calloc(n_fixed + s->n_opts, sizeof *opts);
     if (opts == NULL) {
         return -OV_E_NOMEM;
     }
     memcpy(opts, common, sizeof common);
     memcpy(opts + N_COMMON, limit_opts, sizeof limit_opts);
+    memcpy(opts + N_COMMON + N_LIMITS, tls_opts, sizeof tls_opts);
     if (s->n_opts > 0) {
-        memcpy(opts + N_COMMON + N_LIMITS, s->opts, s->n_opts * sizeof *opts);
+        memcpy(opts + n_fixed, s->opts, s->n_opts * sizeof *opts);
     }
-    int rc = ov_cli_parse(argc, argv, s->summary, opts, N_COMMON + N_LIMITS + s->n_opts);
+    int rc = ov_cli_parse(argc, argv, s->summary, opts, n_fixed + s->n_opts);
     free(opts);
     return rc;
 }
@@ -116,10 +191,14 @@ serve(const struct ov_server *s, const struct ov_server_args *args, struct ov_ht
         if (s->describe != NULL) {
             s->describe(s->app, what, sizeof what);
         }
-        fprintf(stderr, "%s: %s%sserving on port %u\n", s->prog, what, what[0] ? ", " : "",
-                ov_http_port(http));
+        fprintf(stderr, "%s: %s%sserving %s on port %u\n", s->prog, what, what[0] ? ", " : "",
+                tls != NULL ? "HTTPS" : "HTTP", ov_http_port(http));
     }
-    while (rc == 0 && !ov_cli_wait_ms(UINT32_MAX)) {
+    /* a reload is at most this late: the stop signals are waited for, SIGHUP looked at */
+    while (rc == 0 && !ov_cli_wait_ms(250)) {
+        if (hup_pending()) {
+            tls_reload(s);
+        }
     }
     if (s->serving != NULL) {
         s->serving(s->app, NULL);
@@ -575,12 +654,17 @@ status_of(int rc)
     return rc == 0 || rc == OV_SERVER_DONE ? 0 : (rc == OV_SERVER_USAGE ? 2 : 1);
 }
 
-int
-ov_server_main(const struct ov_server *s, int argc, char **argv)
+static int
+run(const struct ov_server *s, int argc, char **argv)
 {
     struct ov_server_args args = { NULL, NULL, NULL, false, NULL, NULL };
-    /* first, before any thread: every thread then inherits the blocked stop signals */
-    if (ov_cli_signals_init() != 0) {
+    /* first, before any thread: every thread then inherits the blocked stop signals, and
+     * SIGHUP (a certificate reload), which the serving loop takes; unblocked, it would end
+     * the process */
+    sigset_t hup;
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    if (ov_cli_signals_init() != 0 || pthread_sigmask(SIG_BLOCK, &hup, NULL) != 0) {
         return 1;
     }
     int rc = parse(s, argc, argv, &args);
@@ -604,6 +688,12 @@ ov_server_main(const struct ov_server *s, int argc, char **argv)
     }
     if (sodium_init() < 0 || ov_cli_harden() != 0 || ov_cli_data_dir(args.data) != 0) {
         return 1;
+    }
+    /* the certificate before prepare, so a bad one stops the run before any key is made
+     * (keys without their database would read as a lost state at the next start) */
+    rc = args.restore == NULL ? tls_open(s) : 0;
+    if (rc != 0) {
+        return status_of(rc);
     }
     /* a restore takes the lock first: never beside a running server, nor while it prepares */
     if (args.restore != NULL && ov_cli_lock_data_dir(args.data, s->prog) != 0) {
@@ -646,6 +736,12 @@ ov_server_main(const struct ov_server *s, int argc, char **argv)
     memset(&hcfg, 0, sizeof hcfg);
     hcfg.listen = args.listen;
     hcfg.metrics = metrics;
+    if (rc == 0 && tls != NULL) {
+        rc = ov_metrics_gauge(metrics, "tls_certificate_expiry_seconds",
+                              "When the served TLS certificate expires (POSIX seconds).", NULL,
+                              &tls_expiry);
+        ov_gauge_set(tls_expiry, rc == 0 ? ov_tls_not_after(tls) : 0);
+    }
     if (rc == 0) {
         rc = s->start(s->app, &args, metrics, &hcfg);
         if (rc < 0) {
@@ -653,10 +749,20 @@ ov_server_main(const struct ov_server *s, int argc, char **argv)
         }
         if (rc == 0) {
             limits_apply(&hcfg);
+            hcfg.tls = tls;
             rc = serve(s, &args, &hcfg);
         }
     }
     s->stop(s->app);
     ov_metrics_free(metrics);
     return status_of(rc);
+}
+
+int
+ov_server_main(const struct ov_server *s, int argc, char **argv)
+{
+    int status = run(s, argc, argv);
+    ov_tls_free(tls); /* after the HTTP server: its connections held the pairs they used */
+    tls = NULL;
+    return status;
 }

@@ -5,7 +5,11 @@
  * lock for the life of the process, lets the server open its state and start its threads,
  * serves HTTP (/healthz and /metrics included) until SIGINT or SIGTERM, and stops in the
  * one safe order: the HTTP server first (no request is left to wake), then the server's own
- * threads, then the metrics. A server's main says only what is its own:
+ * threads, then the metrics. With --tls-cert FILE --tls-key FILE (both or neither, checked
+ * and loaded before prepare: a bad pair stops the run with a message, exit 1) it serves
+ * HTTPS (infra/tls.h); SIGHUP, blocked in every thread like the stop signals, reloads the
+ * pair while serving (a bad new pair is refused, said on stderr, and the old one serves on)
+ * and is otherwise ignored. A server's main says only what is its own:
  *
  *     static const struct ov_server spec = { "onevoice-log", summary, opts, n_opts, &app,
  *                                            prepare, start, serving, stop };
