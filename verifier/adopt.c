@@ -30,6 +30,7 @@ struct change {
     bool tallied;             /* its tally entry adopted: */
     uint64_t tally_size;
     uint8_t tally_hash[32];
+    uint8_t tally_seed[32];
     uint64_t targets, target_bytes; /* new targets of a rating round */
 };
 
@@ -38,17 +39,58 @@ struct adoption {
     const struct vf_logged *list;
     size_t n;
     uint8_t *state; /* per entry: UNKNOWN after the first step, VALID after the second */
+    uint8_t *taken; /* per entry: adopted by this try of the last transaction */
     /* set by the last transaction (afresh on each try) */
     size_t adopted;
     int64_t last_row;
     struct change *changes; /* at most one per entry */
     size_t n_changes;
+    struct pending *pending; /* the statements adopted (at most one per entry) */
+    size_t n_pending;
     bool budgets_added;
     ov_db_tx_fn with; /* the caller's write, in the rows' transaction */
     void *with_ctx;
 };
 
+/* A statement adopted: added to its round's list once the transaction committed. */
+struct pending {
+    struct vf_context *c;
+    struct vf_stmt s;
+};
+
 enum { ENTRY_KNOWN = 0, ENTRY_UNKNOWN = 1, ENTRY_VALID = 2 };
+
+/* The statement of c with this id, committed or adopted in this transaction. */
+static const struct vf_stmt *
+stmt_find(const struct adoption *ad, const struct vf_context *c, const char *id)
+{
+    const struct vf_stmt *s = vf_stmt_find(c->stmts, c->n_stmts, id);
+    for (size_t i = 0; s == NULL && i < ad->n_pending; i++) {
+        s = ad->pending[i].c == c ? vf_stmt_find(&ad->pending[i].s, 1, id) : NULL;
+    }
+    return s;
+}
+
+/* A statement the committer would have counted (decide.c's rules): 1, else 0. Kept. */
+static int
+take_statement(struct adoption *ad, struct vf_context *c, const struct ov_action *a,
+               const char *id)
+{
+    size_t n = c->n_stmts, mine = vf_stmt_count_by(c->stmts, c->n_stmts, a->pseudonym);
+    for (size_t i = 0; i < ad->n_pending; i++) {
+        n += ad->pending[i].c == c;
+        mine += ad->pending[i].c == c && vf_stmt_count_by(&ad->pending[i].s, 1, a->pseudonym);
+    }
+    if (stmt_find(ad, c, id) != NULL || n >= OV_MAX_ROUND_STATEMENTS || mine >= c->c.statements) {
+        return 0;
+    }
+    struct pending *p = &ad->pending[ad->n_pending++];
+    p->c = c;
+    memcpy(p->s.id, id, sizeof p->s.id);
+    memcpy(p->s.author, a->pseudonym, OV_PSEUDONYM_LEN);
+    p->s.row = 0; /* set with the row */
+    return 1;
+}
 
 static struct change *
 change_of(struct adoption *ad, struct vf_context *c)
@@ -105,10 +147,12 @@ adopt_action(struct adoption *ad, struct ov_db *db, const struct ov_action *a,
 {
     struct vf_app *app = ad->app;
     struct vf_context *c = vf_context_find(app, a->context);
-    if (c == NULL || (c->c.type == OV_CONTEXT_RATING) != a->is_rating) {
+    bool by = a->is_rating || a->is_statement; /* by a pseudonym a token admits */
+    if (c == NULL || (c->c.type == OV_CONTEXT_RATING) != by) {
         return 0;
     }
     uint8_t nonce[32], ballot[32];
+    char id[OV_STATEMENT_ID_LEN + 1] = "";
     struct ov_buf signed_bytes;
     int64_t row = 0;
     int rc = ov_sha256(a->pseudonym, OV_PSEUDONYM_LEN, nonce);
@@ -123,20 +167,29 @@ adopt_action(struct adoption *ad, struct ov_db *db, const struct ov_action *a,
         return spent;
     }
     bool spends = a->has_token && spent == 0;
-    if (!a->is_rating && !spends) {
-        return 0; /* an assembly ballot without its token, or whose token a row spent */
+    if ((!by && !spends) || (by && !a->has_token && spent == 0)) {
+        return 0; /* a ballot without its token or whose token a row spent; a rating or
+                   * statement by a pseudonym no token admitted */
+    }
+    if (a->is_statement) {
+        rc = ov_statement_id(a->context, a->text, id);
+        if (rc != 0 || c->stmts == NULL || take_statement(ad, c, a, id) == 0) {
+            return rc;
+        }
     }
     if (a->is_rating) {
         int rated = vf_keys_rated(app, db, a->context, a->pseudonym, a->target, &row);
         if (rated != 0) {
             return rated < 0 ? rated : 0;
         }
-        if (!a->has_token && spent == 0) {
-            return 0; /* a rating by a pseudonym no token admitted */
+        const struct vf_stmt *s = c->stmts ? stmt_find(ad, c, a->target) : NULL;
+        if (c->stmts != NULL &&
+            (s == NULL || memcmp(s->author, a->pseudonym, OV_PSEUDONYM_LEN) == 0)) {
+            return 0; /* not a statement of the round (in this chunk or before), or its own */
         }
         rc = note_target(ad, db, c, a->target);
     }
-    const char *label = a->is_rating ? a->target : a->choice;
+    const char *label = a->is_statement ? id : a->is_rating ? a->target : a->choice;
     sqlite3_stmt *st = ov_db_stmt(db, "action_put");
     rc = rc ? rc : ov_db_bind_blob(st, 1, OV_BYTES(hash, 32));
     rc = rc ? rc : ov_db_bind_blob(st, 2, l->entry);
@@ -146,10 +199,13 @@ adopt_action(struct adoption *ad, struct ov_db *db, const struct ov_action *a,
     rc = rc ? rc : (a->is_rating ? ov_db_bind_int64(st, 6, a->rating) : ov_db_bind_null(st, 6));
     rc = rc ? rc : (spends ? ov_db_bind_blob(st, 7, OV_BYTES(nonce, 32)) : ov_db_bind_null(st, 7));
     rc = rc ? rc
-            : (a->is_rating ? ov_db_bind_blob(st, 8, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN))
-                            : ov_db_bind_null(st, 8));
+            : (by ? ov_db_bind_blob(st, 8, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN))
+                  : ov_db_bind_null(st, 8));
     rc = rc ? rc : step_done(st);
     ad->last_row = sqlite3_last_insert_rowid(ov_db_handle(db));
+    if (a->is_statement) {
+        ad->pending[ad->n_pending - 1].s.row = ad->last_row;
+    }
     rc = rc ? rc
             : vf_keys_add(app, ad->last_row, a->context, hash, spends ? nonce : NULL,
                           a->is_rating ? a->pseudonym : NULL, a->is_rating ? a->target : NULL);
@@ -181,6 +237,9 @@ adopt_tally(struct adoption *ad, struct ov_db *db, const struct ov_tally *t,
         ch->tallied = true;
         ch->tally_size = t->size;
         memcpy(ch->tally_hash, hash, 32);
+        if (t->has_results) {
+            memcpy(ch->tally_seed, t->results.seed, 32);
+        }
     }
     return rc ? rc : 1;
 }
@@ -211,7 +270,7 @@ would_count(struct vf_app *app, const struct ov_entry *e)
         const struct vf_context *c = vf_context_find(app, e->u.tally.context);
         return c != NULL && e->u.tally.time >= c->c.closes;
     }
-    if (e->kind != OV_ENTRY_ACTION) {
+    if (e->kind != OV_ENTRY_ACTION && e->kind != OV_ENTRY_STATEMENT) {
         return false;
     }
     const struct ov_action *a = &e->u.action;
@@ -244,41 +303,54 @@ say_not_adopted(uint64_t index, const char *why)
             (unsigned long long)index, why);
 }
 
-/* Step 3: the rows, and the caller's write in the same transaction (adopt.h). */
+/* Adopts entry i if it may be now: 1 adopted (or known), 0 not (yet), < 0 error. */
+static int
+adopt_one(struct adoption *ad, struct ov_db *db, size_t i)
+{
+    const struct vf_logged *l = &ad->list[i];
+    uint8_t hash[32];
+    int64_t row = 0;
+    struct ov_entry e;
+    int rc = ov_merkle_leaf_hash(l->entry.ptr, l->entry.len, hash);
+    int known = rc ? rc : vf_keys_hash(ad->app, db, hash, &row);
+    if (known != 0 || ov_entry_decode(l->entry, &e) != 0) {
+        return known < 0 ? known : 1; /* (known: a row of this chunk's, the same entry) */
+    }
+    int r = e.kind == OV_ENTRY_TALLY ? adopt_tally(ad, db, &e.u.tally, l, hash)
+                                     : adopt_action(ad, db, &e.u.action, l, hash);
+    ov_entry_clear(&e);
+    ad->adopted += r == 1;
+    return r;
+}
+
+/* Step 3: the rows, and the caller's write in the same transaction (adopt.h). The log's
+ * order need not be the order the committer decided in (the sender's batches, a statement
+ * round's rating before the statement it rates, a pseudonym's token on a later entry): what
+ * a pass cannot adopt yet is tried again while a pass adopts anything. */
 static int
 adopt_tx(struct ov_db *db, void *arg)
 {
     struct adoption *ad = arg;
-    ad->adopted = ad->n_changes = 0;
+    ad->adopted = ad->n_changes = ad->n_pending = 0;
     ad->last_row = 0;
+    memset(ad->taken, 0, ad->n);
     int rc = 0;
+    for (bool progress = true; progress && rc == 0;) {
+        progress = false;
+        for (size_t i = 0; i < ad->n && rc == 0; i++) {
+            if (ad->state[i] == ENTRY_VALID && !ad->taken[i]) {
+                int r = adopt_one(ad, db, i);
+                rc = r < 0 ? r : 0;
+                ad->taken[i] = r == 1;
+                progress |= r == 1;
+            }
+        }
+    }
     for (size_t i = 0; i < ad->n && rc == 0; i++) {
-        const struct vf_logged *l = &ad->list[i];
-        uint8_t hash[32];
-        int64_t row = 0;
-        struct ov_entry e;
-        if (ad->state[i] != ENTRY_VALID) {
-            continue;
-        }
-        rc = ov_merkle_leaf_hash(l->entry.ptr, l->entry.len, hash);
-        int known = rc ? rc : vf_keys_hash(ad->app, db, hash, &row);
-        if (known != 0) {
-            rc = known < 0 ? known : 0;
-            continue;
-        }
-        if (ov_entry_decode(l->entry, &e) != 0) {
-            continue;
-        }
-        int r = e.kind == OV_ENTRY_ACTION ? adopt_action(ad, db, &e.u.action, l, hash)
-                                          : adopt_tally(ad, db, &e.u.tally, l, hash);
-        ov_entry_clear(&e);
-        if (r < 0) {
-            rc = r;
-        } else if (r == 0) {
-            say_not_adopted(l->index, "breaks a rule this database keeps (a token spent twice, "
-                                      "a target rated twice, a second tally)");
-        } else {
-            ad->adopted++;
+        if (ad->state[i] == ENTRY_VALID && !ad->taken[i]) {
+            say_not_adopted(ad->list[i].index,
+                            "breaks a rule this database keeps (a token spent twice, a target "
+                            "rated twice, a second tally, a statement's rules)");
         }
     }
     return rc ? rc : ad->with(db, ad->with_ctx);
@@ -294,6 +366,12 @@ budgets_tx(struct ov_db *db, void *arg)
     for (size_t i = 0; i < ad->n_changes && !ad->budgets_added; i++) {
         ad->changes[i].c->n_targets += ad->changes[i].targets;
         ad->changes[i].c->target_bytes += ad->changes[i].target_bytes;
+    }
+    for (size_t i = 0; i < ad->n_pending && !ad->budgets_added; i++) {
+        struct vf_context *c = ad->pending[i].c;
+        if (c->n_stmts < OV_MAX_ROUND_STATEMENTS) {
+            c->stmts[c->n_stmts++] = ad->pending[i].s;
+        }
     }
     ad->budgets_added = true;
     return 0;
@@ -311,6 +389,7 @@ adopted_now(struct vf_app *app, const struct adoption *ad)
             ch->c->tally.final = true;
             ch->c->tally.final_size = ch->tally_size;
             memcpy(ch->c->tally.final_hash, ch->tally_hash, 32);
+            memcpy(ch->c->tally.final_seed, ch->tally_seed, 32);
             ch->c->tallied = true;
         }
     }
@@ -337,8 +416,10 @@ vf_adopt(struct vf_app *app, const struct vf_logged *list, size_t n, ov_db_tx_fn
         return vf_committer_run(app, with, with_ctx, false);
     }
     ad.state = calloc(n, 1);
+    ad.taken = calloc(n, 1);
     ad.changes = calloc(n, sizeof *ad.changes);
-    int rc = ad.state && ad.changes ? vf_committer_run(app, unknown_tx, &ad, false) : -OV_E_NOMEM;
+    ad.pending = calloc(n, sizeof *ad.pending);
+    int rc = ad.state && ad.taken && ad.changes && ad.pending ? vf_committer_run(app, unknown_tx, &ad, false) : -OV_E_NOMEM;
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct ov_entry e;
         if (ad.state[i] != ENTRY_UNKNOWN) {
@@ -347,7 +428,8 @@ vf_adopt(struct vf_app *app, const struct vf_logged *list, size_t n, ov_db_tx_fn
         int d = ov_entry_decode(list[i].entry, &e);
         if (d == 0 && would_count(app, &e)) {
             ad.state[i] = ENTRY_VALID;
-        } else if (d == 0 && (e.kind == OV_ENTRY_ACTION || e.kind == OV_ENTRY_TALLY)) {
+        } else if (d == 0 && (e.kind == OV_ENTRY_ACTION || e.kind == OV_ENTRY_STATEMENT ||
+                              e.kind == OV_ENTRY_TALLY)) {
             say_not_adopted(list[i].index, "does not verify (signature, token, window, or a tally "
                                            "before its context closed)");
         }
@@ -360,6 +442,8 @@ vf_adopt(struct vf_app *app, const struct vf_logged *list, size_t n, ov_db_tx_fn
         rc = vf_committer_run(app, budgets_tx, &ad, false);
     }
     free(ad.state);
+    free(ad.taken);
     free(ad.changes);
+    free(ad.pending);
     return rc;
 }

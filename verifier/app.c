@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "contexts.h"
 #include "store.h"
 
 int
@@ -15,7 +16,8 @@ vf_app_init(struct vf_app *app)
         pthread_rwlock_init(&app->tree_lock, NULL) != 0 ||
         pthread_mutex_init(&app->send_mu, NULL) != 0 ||
         pthread_cond_init(&app->send_cv, NULL) != 0 ||
-        pthread_mutex_init(&app->tally_mu, NULL) != 0) {
+        pthread_mutex_init(&app->tally_mu, NULL) != 0 ||
+        pthread_mutex_init(&app->round_mu, NULL) != 0) {
         return -OV_E_NOMEM;
     }
     ov_buf_init(&app->cp_note, OV_NOTE_MAX_LEN);
@@ -51,9 +53,7 @@ vf_app_clear(struct vf_app *app)
     for (size_t i = 0; i < app->ctx_cap; i++) {
         struct vf_context *c = app->ctx_tab[i];
         if (c != NULL) {
-            ov_pp_key_clear(&c->key);
-            free(c->tally.targets);
-            free(c);
+            vf_context_free(c);
         }
     }
     free(app->ctx_tab);

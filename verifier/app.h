@@ -30,6 +30,7 @@
 #include "protocol/entry.h"
 #include "infra/http.h"
 #include "protocol/logreader.h"
+#include "protocol/roundresult.h"
 #include "infra/metrics.h"
 #include "primitives/pp.h"
 #include "infra/rowmap.h"
@@ -51,6 +52,13 @@ struct vf_target {
     int64_t sum;
 };
 
+/* A statement of a round (docs/PROTOCOL.md §11.3): its id, its author, its row. */
+struct vf_stmt {
+    char id[OV_STATEMENT_ID_LEN + 1];
+    uint8_t author[OV_PSEUDONYM_LEN];
+    int64_t row;
+};
+
 /* The live count of one context at app->tally_size (guarded by app->tally_mu). */
 struct vf_tally {
     uint64_t counts[OV_MAX_CHOICES]; /* assembly: per choice, in the context's order */
@@ -59,6 +67,12 @@ struct vf_tally {
     bool final;                      /* its tally entry is in the outbox */
     uint64_t final_size;
     uint8_t final_hash[32];
+    uint8_t final_seed[32];          /* a statement round's: its tally entry's seed */
+    /* a statement round: the statements and ratings counted (in log order) */
+    struct vf_stmt *stmts;           /* OV_MAX_ROUND_STATEMENTS of room */
+    size_t n_stmts;
+    struct ov_round_rating *ratings;
+    size_t n_ratings, cap_ratings;
 };
 
 /* A context as the log published it. Never freed before the app. */
@@ -69,10 +83,18 @@ struct vf_context {
     uint64_t log_index;
     /* committer only: the round's targets (count, label bytes), and this batch's */
     uint64_t n_targets, target_bytes, batch_targets, batch_bytes;
+    /* committer only, a statement round's: its statements, [0, n_stmts) committed, then
+     * batch_stmts of the batch being decided (OV_MAX_ROUND_STATEMENTS of room) */
+    struct vf_stmt *stmts;
+    size_t n_stmts, batch_stmts;
     /* follower only */
     bool tallied;
     /* app->tally_mu */
     struct vf_tally tally;
+    /* app->round_mu: GET /tallies/<id> of a statement round, cached (h_contexts.c) */
+    json_t *round_json;
+    uint64_t round_at; /* vf_now() when computed */
+    bool round_final;  /* computed after its tally */
 };
 
 struct vf_committer;
@@ -122,13 +144,18 @@ struct vf_app {
     struct ov_buf cp_note;
     atomic_uint_least64_t verified_size;
 
-    /* tallies (tally_mu): every action in log entries [0, tally_size) is counted */
+    /* tallies (tally_mu): every action in log entries [0, tally_size) is counted;
+     * tally_root is the verified root at tally_size (a statement round's seed) */
     pthread_mutex_t tally_mu;
     uint64_t tally_size;
+    uint8_t tally_root[32];
+    pthread_mutex_t round_mu;            /* the statement rounds' cached results */
+    struct ov_bridge_params bridge;      /* --min-ratings-per-rater, --min-raters-per-note */
 
     pthread_t sender_th, follower_th;
 
-    struct ov_counter *m_counted, *m_duplicate, *m_log_errors, *m_appended, *m_adopted;
+    struct ov_counter *m_counted, *m_duplicate, *m_log_errors, *m_appended, *m_adopted,
+        *m_statements;
     struct ov_gauge *m_pending, *m_log_size, *m_tally_size, *m_contexts;
 };
 

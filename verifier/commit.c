@@ -137,7 +137,7 @@ static void
 batch_done(void *ctx, struct ov_gc_job *jobs, int rc)
 {
     struct vf_app *app = ctx;
-    size_t counted = 0, dup = 0;
+    size_t counted = 0, dup = 0, statements = 0;
     uint64_t last = 0, need_row = 0, new_row = 0;
     for (struct vf_item *it = first_item(jobs), *next; it != NULL; it = next) {
         next = vf_item_next(it);
@@ -146,15 +146,12 @@ batch_done(void *ctx, struct ov_gc_job *jobs, int rc)
             it->err = rc;
         } else if (it->outcome == VF_COUNTED) {
             counted++;
+            statements += it->a.is_statement;
             new_row = (uint64_t)it->row > new_row ? (uint64_t)it->row : new_row;
         } else if (it->outcome == VF_DUPLICATE) {
             dup++;
         }
-        if (rc == 0) {
-            it->ctx->n_targets += it->ctx->batch_targets;
-            it->ctx->target_bytes += it->ctx->batch_bytes;
-            it->ctx->batch_targets = it->ctx->batch_bytes = 0;
-        }
+        vf_decide_settle(it, rc == 0);
         last = it->seq;
         if (it->outcome == VF_COUNTED || (it->outcome == VF_DUPLICATE && !it->row_indexed)) {
             need_row = (uint64_t)it->row > need_row ? (uint64_t)it->row : need_row;
@@ -164,6 +161,7 @@ batch_done(void *ctx, struct ov_gc_job *jobs, int rc)
     }
     ov_counter_add(app->m_counted, counted);
     ov_counter_add(app->m_duplicate, dup);
+    ov_counter_add(app->m_statements, statements);
     if (counted > 0) {
         atomic_store(&app->committed_upto, new_row);
         vf_sender_kick(app);

@@ -19,6 +19,11 @@ enum vf_outcome {
     VF_UNKNOWN_PSEUDONYM,  /* 403 unknown_pseudonym */
     VF_CLOSED,             /* 403 context_closed (at commit time) */
     VF_TOO_MANY_TARGETS,   /* 400 invalid_action: the round's tally would not fit an entry */
+    VF_STATEMENT_QUOTA,    /* 409 statement_quota: the author wrote the context's statements */
+    VF_DUP_STATEMENT,      /* 409 duplicate_statement: another pseudonym wrote this text */
+    VF_ROUND_FULL,         /* 400 invalid_action: the round has OV_MAX_ROUND_STATEMENTS */
+    VF_UNKNOWN_STATEMENT,  /* 404 unknown_statement: no statement of the round has the id */
+    VF_OWN_STATEMENT,      /* 403 own_statement: a rating of the rater's own statement */
     VF_FAILED              /* 503: the transaction failed */
 };
 
@@ -29,6 +34,7 @@ struct vf_item {
     struct ov_action a;              /* as submitted (time set) */
     uint8_t nonce[OV_PP_NONCE_LEN];  /* SHA-256(pseudonym): the token's nonce */
     uint8_t ballot[32];              /* SHA-256 of the signed bytes */
+    char stmt_id[OV_STATEMENT_ID_LEN + 1]; /* a statement's id (§11.3) */
     struct ov_buf entry[2];          /* [0] without the token, [1] with it (has_token) */
     uint8_t hash[2][32];
     /* set by the committer before `done` */

@@ -111,8 +111,48 @@ context_new(struct ov_bytes entry, uint64_t index, struct vf_context **out)
         return rc == -OV_E_NOMEM ? rc : -OV_E_MALFORMED;
     }
     ov_pp_challenge_digest(OV_BYTES(ch, ch_len), c->digest);
+    if (vf_statement_round(c)) {
+        c->stmts = calloc(OV_MAX_ROUND_STATEMENTS, sizeof *c->stmts);
+        c->tally.stmts = calloc(OV_MAX_ROUND_STATEMENTS, sizeof *c->tally.stmts);
+        if (c->stmts == NULL || c->tally.stmts == NULL) {
+            vf_context_free(c);
+            return -OV_E_NOMEM;
+        }
+    }
     *out = c;
     return 0;
+}
+
+void
+vf_context_free(struct vf_context *c)
+{
+    ov_pp_key_clear(&c->key);
+    free(c->tally.targets);
+    free(c->tally.stmts);
+    free(c->tally.ratings);
+    free(c->stmts);
+    json_decref(c->round_json);
+    free(c);
+}
+
+int
+vf_context_register(struct vf_app *app, struct vf_context *c)
+{
+    int rc = 0;
+    pthread_rwlock_wrlock(&app->ctx_lock);
+    if (find_locked(app, c->c.id) != NULL) {
+        rc = -OV_E_EXISTS;
+    }
+    rc = rc ? rc : grow_locked(app);
+    if (rc == 0) {
+        put_locked(app, c);
+        app->n_ctx++;
+    }
+    pthread_rwlock_unlock(&app->ctx_lock);
+    if (rc == 0) {
+        ov_gauge_set(app->m_contexts, (int64_t)app->n_ctx);
+    }
+    return rc;
 }
 
 int
@@ -124,23 +164,12 @@ vf_context_add(struct vf_app *app, struct ov_bytes entry, uint64_t index, struct
     if (rc != 0) {
         return rc;
     }
-    pthread_rwlock_wrlock(&app->ctx_lock);
-    if (find_locked(app, c->c.id) != NULL) {
-        rc = -OV_E_EXISTS;
-    }
-    rc = rc ? rc : grow_locked(app);
-    if (rc == 0) {
-        put_locked(app, c);
-        app->n_ctx++;
-        *out = c;
-    }
-    pthread_rwlock_unlock(&app->ctx_lock);
+    rc = vf_context_register(app, c);
     if (rc != 0) {
-        ov_pp_key_clear(&c->key);
-        free(c);
+        vf_context_free(c);
         return rc;
     }
-    ov_gauge_set(app->m_contexts, (int64_t)app->n_ctx);
+    *out = c;
     return 0;
 }
 
@@ -156,10 +185,40 @@ vf_context_each(struct vf_app *app, void (*fn)(void *ctx, struct vf_context *c),
     pthread_rwlock_unlock(&app->ctx_lock);
 }
 
+bool
+vf_statement_round(const struct vf_context *c)
+{
+    return c->c.type == OV_CONTEXT_RATING && c->c.rating_kind != OV_RATING_SCALE;
+}
+
+const struct vf_stmt *
+vf_stmt_find(const struct vf_stmt *v, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (memcmp(v[i].id, id, OV_STATEMENT_ID_LEN + 1) == 0) {
+            return &v[i];
+        }
+    }
+    return NULL;
+}
+
+size_t
+vf_stmt_count_by(const struct vf_stmt *v, size_t n, const uint8_t *author)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        k += memcmp(v[i].author, author, OV_PSEUDONYM_LEN) == 0;
+    }
+    return k;
+}
+
 /* invalid_action: the action must be one the context offers. */
 bool
 vf_action_valid(const struct vf_context *c, const struct ov_action *a)
 {
+    if (a->is_statement) {
+        return vf_statement_round(c) && c->c.statements > 0;
+    }
     if (c->c.type == OV_CONTEXT_RATING) {
         return a->is_rating && a->rating >= c->c.scale_min && a->rating <= c->c.scale_max;
     }

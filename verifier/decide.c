@@ -8,9 +8,17 @@
  *              no and no token: unknown_pseudonym
  *              this pseudonym rated this target before? the same ballot: its row, else
  *              already_rated
+ *              a statement round's: the target a statement of the round? (else
+ *              unknown_statement) the rater's own? (own_statement)
  *              a target new to the round that would make its tally entry too big: refused
  *              else: insert the row (with the token when it admits the pseudonym), the
  *              rating, the admission
+ *   statement: admitted as a rating is (unknown_pseudonym); a statement of the round with
+ *              its id? the same ballot: its row, else duplicate_statement; the round full
+ *              (OV_MAX_ROUND_STATEMENTS): invalid_action; its author wrote the context's
+ *              `statements` already: statement_quota; else insert the row and keep the
+ *              statement in the context's list (ctx->stmts, this batch's after the
+ *              committed ones: batch_done commits them, a failed batch drops them)
  *
  * Each item is also checked against its context's window at the batch's time, so nothing
  * is counted once the context closed (the tally writer relies on that: follower.c). */
@@ -18,6 +26,7 @@
 
 #include <string.h>
 
+#include "contexts.h"
 #include "keys.h"
 #include "primitives/cbor.h"
 
@@ -60,7 +69,8 @@ insert_row(struct vf_app *app, struct ov_db *db, struct vf_item *it, int v)
 {
     sqlite3_stmt *st = ov_db_stmt(db, "action_put");
     const struct ov_action *a = &it->a;
-    const char *label = a->is_rating ? a->target : a->choice;
+    const char *label = a->is_statement ? it->stmt_id : a->is_rating ? a->target : a->choice;
+    bool by_pseudonym = a->is_rating || a->is_statement;
     /* the item holds every bound byte until the reset below */
     int rc = ov_db_bind_blob_ref(st, 1, OV_BYTES(it->hash[v], 32));
     rc = rc ? rc : ov_db_bind_blob_ref(st, 2, ov_buf_view(&it->entry[v]));
@@ -71,7 +81,7 @@ insert_row(struct vf_app *app, struct ov_db *db, struct vf_item *it, int v)
     rc = rc ? rc
             : (v == 1 ? ov_db_bind_blob_ref(st, 7, OV_BYTES(it->nonce, 32)) : ov_db_bind_null(st, 7));
     rc = rc ? rc
-            : (a->is_rating ? ov_db_bind_blob_ref(st, 8, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN))
+            : (by_pseudonym ? ov_db_bind_blob_ref(st, 8, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN))
                             : ov_db_bind_null(st, 8));
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
@@ -131,20 +141,81 @@ target_room(struct ov_db *db, struct vf_item *it)
     return 1;
 }
 
+/* The pseudonym admitted before (its token spent)? 1 yes, 0 not yet but this action's token
+ * admits it, < 0 refused (outcome set: unknown_pseudonym) or an error (returned). */
+static int
+admission(struct vf_app *app, struct ov_db *db, struct vf_item *it, int *err)
+{
+    int64_t row = 0;
+    int rc = vf_keys_spent(app, db, it->a.context, it->nonce, &row);
+    *err = rc < 0 ? rc : 0;
+    if (rc == 0 && !it->a.has_token) {
+        it->outcome = VF_UNKNOWN_PSEUDONYM;
+        return -1;
+    }
+    return rc < 0 ? -1 : rc;
+}
+
+/* A statement round's rating: of a statement of the round, not the rater's own. */
+static bool
+statement_target(struct vf_item *it)
+{
+    const struct vf_context *c = it->ctx;
+    const struct vf_stmt *s = vf_stmt_find(c->stmts, c->n_stmts + c->batch_stmts, it->a.target);
+    if (s == NULL || memcmp(s->author, it->a.pseudonym, OV_PSEUDONYM_LEN) == 0) {
+        it->outcome = s == NULL ? VF_UNKNOWN_STATEMENT : VF_OWN_STATEMENT;
+        return false;
+    }
+    return true;
+}
+
+static int
+commit_statement(struct vf_app *app, struct ov_db *db, struct vf_item *it)
+{
+    struct vf_context *c = it->ctx;
+    size_t n = c->n_stmts + c->batch_stmts;
+    int err = 0, admitted = admission(app, db, it, &err);
+    if (admitted < 0) {
+        return err;
+    }
+    const struct vf_stmt *s = c->stmts ? vf_stmt_find(c->stmts, n, it->stmt_id) : NULL;
+    if (s != NULL) {
+        return existing(db, it, s->row, VF_DUP_STATEMENT);
+    }
+    if (n >= OV_MAX_ROUND_STATEMENTS || c->stmts == NULL) {
+        it->outcome = VF_ROUND_FULL; /* (a context without statements: the handler's) */
+        return 0;
+    }
+    if (vf_stmt_count_by(c->stmts, n, it->a.pseudonym) >= c->c.statements) {
+        it->outcome = VF_STATEMENT_QUOTA;
+        return 0;
+    }
+    int rc = insert_row(app, db, it, admitted ? 0 : 1);
+    if (rc == 0) {
+        struct vf_stmt *ns = &c->stmts[n];
+        memcpy(ns->id, it->stmt_id, sizeof ns->id);
+        memcpy(ns->author, it->a.pseudonym, OV_PSEUDONYM_LEN);
+        ns->row = it->row;
+        c->batch_stmts++;
+    }
+    return rc;
+}
+
 static int
 commit_rating(struct vf_app *app, struct ov_db *db, struct vf_item *it)
 {
     int64_t row = 0;
     /* the pseudonym admitted before (its token spent)? Without a token it must have been */
-    int rc = vf_keys_spent(app, db, it->a.context, it->nonce, &row);
-    if (rc < 0 || (rc == 0 && !it->a.has_token)) {
-        it->outcome = rc == 0 ? VF_UNKNOWN_PSEUDONYM : it->outcome;
-        return rc < 0 ? rc : 0;
+    int err = 0, admitted = admission(app, db, it, &err);
+    if (admitted < 0) {
+        return err;
     }
-    bool admitted = rc == 1;
-    rc = vf_keys_rated(app, db, it->a.context, it->a.pseudonym, it->a.target, &row);
+    int rc = vf_keys_rated(app, db, it->a.context, it->a.pseudonym, it->a.target, &row);
     if (rc != 0) {
         return rc < 0 ? rc : existing(db, it, row, VF_RATED);
+    }
+    if (it->ctx->stmts != NULL && !statement_target(it)) {
+        return 0;
     }
     rc = target_room(db, it);
     if (rc <= 0) {
@@ -161,6 +232,7 @@ vf_decide(struct vf_app *app, struct ov_db *db, struct vf_item *items, uint64_t 
     int rc = 0;
     for (struct vf_item *it = items; it != NULL; it = vf_item_next(it)) {
         it->ctx->batch_targets = it->ctx->batch_bytes = 0;
+        it->ctx->batch_stmts = 0;
     }
     for (struct vf_item *it = items; it != NULL && rc == 0; it = vf_item_next(it)) {
         const struct ov_context *c = &it->ctx->c;
@@ -173,7 +245,21 @@ vf_decide(struct vf_app *app, struct ov_db *db, struct vf_item *items, uint64_t 
             continue;
         }
         rc = c->type == OV_CONTEXT_ASSEMBLY ? commit_assembly(app, db, it)
+             : it->a.is_statement           ? commit_statement(app, db, it)
                                             : commit_rating(app, db, it);
     }
     return rc;
+}
+
+void
+vf_decide_settle(struct vf_item *it, bool committed)
+{
+    struct vf_context *c = it->ctx;
+    if (committed) {
+        c->n_targets += c->batch_targets;
+        c->target_bytes += c->batch_bytes;
+        c->n_stmts += c->batch_stmts; /* the batch's statements, committed */
+    }
+    c->batch_targets = c->batch_bytes = 0;
+    c->batch_stmts = 0;
 }

@@ -16,4 +16,9 @@
 OV_MUST_CHECK int vf_decide(struct vf_app *app, struct ov_db *db, struct vf_item *items,
                             uint64_t now);
 
+/* After the transaction (committed or not), for each item of the batch: what vf_decide
+ * kept for the batch in the item's context (its new targets and statements) becomes the
+ * round's, or is dropped. */
+void vf_decide_settle(struct vf_item *it, bool committed);
+
 #endif

@@ -35,13 +35,15 @@
 #include "primitives/tiles.h"
 
 /* The kinds the follower decodes, as deterministic CBOR writes `kind` and its value:
- * contexts (to learn them), actions and tallies (ours: adopt.h); the rest (enrollments,
+ * contexts (to learn them), actions, statements and tallies (ours: adopt.h); the rest (enrollments,
  * issuances) are only hashed. */
 static const uint8_t context_marker[] = { 0x64, 'k', 'i', 'n', 'd', 0x67,
                                           'c', 'o', 'n', 't', 'e', 'x', 't' };
 static const uint8_t action_marker[] = { 0x64, 'k', 'i', 'n', 'd', 0x66,
                                          'a', 'c', 't', 'i', 'o', 'n' };
 static const uint8_t tally_marker[] = { 0x64, 'k', 'i', 'n', 'd', 0x65, 't', 'a', 'l', 'l', 'y' };
+static const uint8_t statement_marker[] = { 0x64, 'k', 'i', 'n', 'd', 0x69, 's', 't', 'a',
+                                            't', 'e', 'm', 'e', 'n', 't' };
 
 struct candidate {
     uint64_t index;
@@ -102,7 +104,8 @@ on_entry(void *ctx, uint64_t index, struct ov_bytes entry)
     struct round *r = ctx;
     bool context = holds(entry, context_marker, sizeof context_marker);
     if (!context && !holds(entry, action_marker, sizeof action_marker) &&
-        !holds(entry, tally_marker, sizeof tally_marker)) {
+        !holds(entry, tally_marker, sizeof tally_marker) &&
+        !holds(entry, statement_marker, sizeof statement_marker)) {
         return 0;
     }
     if (r->n_cands == r->cap_cands) {
@@ -283,6 +286,9 @@ restore_final(struct ov_db *db, struct vf_context *c, int64_t row)
     if (rc == 0) {
         rc = t.kind == OV_ENTRY_TALLY ? 0 : -OV_E_MALFORMED;
         c->tally.final_size = t.u.tally.size;
+        if (rc == 0 && t.u.tally.has_results) {
+            memcpy(c->tally.final_seed, t.u.tally.results.seed, 32);
+        }
         ov_entry_clear(&t);
     }
     ov_db_reset(st);
@@ -457,15 +463,7 @@ static void
 reset_tally(void *ctx, struct vf_context *c)
 {
     (void)ctx;
-    bool final = c->tally.final;
-    uint64_t fs = c->tally.final_size;
-    uint8_t fh[32];
-    memcpy(fh, c->tally.final_hash, 32);
-    free(c->tally.targets);
-    memset(&c->tally, 0, sizeof c->tally);
-    c->tally.final = final;
-    c->tally.final_size = fs;
-    memcpy(c->tally.final_hash, fh, 32);
+    vf_tally_reset(c);
 }
 
 static int
@@ -484,9 +482,42 @@ scalar(struct ov_db *db, const char *name, const char *text, int64_t *v)
     return rc;
 }
 
-/* Step 2: counts the actions logged in [tally_size, size), if all of them are known. */
+/* One row of logged_range into its context's count: an assembly ballot (no pseudonym), a
+ * rating, or a statement (a pseudonym without a rating). */
 static int
-count(struct vf_app *app, struct ov_db *db, uint64_t size)
+count_row(struct vf_app *app, sqlite3_stmt *st)
+{
+    struct ov_bytes ctx, label;
+    int64_t rating = 0, row = 0;
+    uint8_t who[OV_PSEUDONYM_LEN];
+    char id[OV_MAX_CONTEXT_ID_LEN + 1], lab[OV_MAX_LABEL_LEN + 1];
+    bool rated = !ov_db_col_is_null(st, 2), by = !ov_db_col_is_null(st, 3);
+    int rc = ov_db_col_text(st, 0, OV_MAX_CONTEXT_ID_LEN, &ctx);
+    rc = rc ? rc : ov_db_col_text(st, 1, OV_MAX_LABEL_LEN, &label);
+    rc = rc || !rated ? rc : ov_db_col_int64(st, 2, &rating);
+    rc = rc || !by ? rc : ov_db_col_fixed(st, 3, who, sizeof who);
+    rc = rc ? rc : ov_db_col_int64(st, 4, &row);
+    if (rc != 0) {
+        return rc;
+    }
+    memcpy(id, ctx.ptr, ctx.len);
+    id[ctx.len] = 0;
+    memcpy(lab, label.ptr, label.len);
+    lab[label.len] = 0;
+    struct vf_context *c = vf_context_find(app, id);
+    if (c == NULL) {
+        return -OV_E_MALFORMED;
+    }
+    if (by && !rated) {
+        return vf_tally_statement(c, lab, who, row);
+    }
+    return by ? vf_tally_rating(c, who, lab, rating) : vf_tally_add(c, lab, rating);
+}
+
+/* Step 2: counts the actions logged in [tally_size, size), if all of them are known; root
+ * is the verified root at size (a statement round's seed). */
+static int
+count(struct vf_app *app, struct ov_db *db, uint64_t size, const uint8_t root[32])
 {
     int64_t known = 0, unsent = 0;
     uint64_t from = app->tally_size; /* written by this thread only */
@@ -505,26 +536,12 @@ count(struct vf_app *app, struct ov_db *db, uint64_t size)
     rc = rc ? rc : ov_db_bind_uint64(st, 2, size);
     pthread_mutex_lock(&app->tally_mu);
     while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
-        struct ov_bytes ctx, label;
-        int64_t rating = 0;
-        char id[OV_MAX_CONTEXT_ID_LEN + 1], lab[OV_MAX_LABEL_LEN + 1];
-        rc = ov_db_col_text(st, 0, OV_MAX_CONTEXT_ID_LEN, &ctx);
-        rc = rc ? rc : ov_db_col_text(st, 1, OV_MAX_LABEL_LEN, &label);
-        if (rc == 0 && !ov_db_col_is_null(st, 2)) {
-            rc = ov_db_col_int64(st, 2, &rating);
-        }
-        if (rc == 0) {
-            memcpy(id, ctx.ptr, ctx.len);
-            id[ctx.len] = 0;
-            memcpy(lab, label.ptr, label.len);
-            lab[label.len] = 0;
-            struct vf_context *c = vf_context_find(app, id);
-            rc = c ? vf_tally_add(c, lab, rating) : -OV_E_MALFORMED;
-        }
+        rc = count_row(app, st);
     }
     rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
     if (rc == 0) {
         app->tally_size = size;
+        memcpy(app->tally_root, root, sizeof app->tally_root);
     } else {
         /* a partial count must not stand: count everything again next round */
         vf_context_each(app, reset_tally, NULL);
@@ -543,7 +560,22 @@ struct closing {
     uint64_t size;
     bool written;
     uint8_t hash[32];
+    const struct ov_tally_results *results; /* a statement round's, else NULL */
 };
+
+/* Whether every row of c is logged below size (so counted): 1 yes, 0 not yet, < 0. */
+static int
+all_counted(struct ov_db *db, const struct vf_context *c, uint64_t size)
+{
+    int64_t unsent = 0, later = 0;
+    int rc = scalar(db, "context_unsent", c->c.id, &unsent);
+    sqlite3_stmt *st = ov_db_stmt(db, "context_logged_after");
+    rc = rc ? rc : ov_db_bind_text(st, 1, c->c.id, strlen(c->c.id));
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, size);
+    rc = rc ? rc : (ov_db_step(st) == OV_DB_ROW ? ov_db_col_int64(st, 0, &later) : -OV_E_DB);
+    ov_db_reset(st);
+    return rc < 0 ? rc : (unsent == 0 && later == 0);
+}
 
 static int
 close_tx(struct ov_db *db, void *arg)
@@ -551,26 +583,20 @@ close_tx(struct ov_db *db, void *arg)
     struct closing *cl = arg;
     const struct vf_context *c = cl->c;
     struct ov_buf e;
-    int64_t unsent = 0, later = 0;
     uint64_t now = vf_now();
     cl->written = false;
     if (now < c->c.closes) {
         return 0;
     }
-    int rc = scalar(db, "context_unsent", c->c.id, &unsent);
-    sqlite3_stmt *st = ov_db_stmt(db, "context_logged_after");
-    rc = rc ? rc : ov_db_bind_text(st, 1, c->c.id, strlen(c->c.id));
-    rc = rc ? rc : ov_db_bind_uint64(st, 2, cl->size);
-    rc = rc ? rc : (ov_db_step(st) == OV_DB_ROW ? ov_db_col_int64(st, 0, &later) : -OV_E_DB);
-    ov_db_reset(st);
-    if (rc != 0 || unsent > 0 || later > 0) {
+    int rc = all_counted(db, c, cl->size);
+    if (rc <= 0) {
         return rc; /* not all of its actions are counted yet */
     }
     pthread_mutex_lock(&cl->app->tally_mu);
-    rc = vf_tally_entry(c, cl->size, now, &e);
+    rc = vf_tally_entry(c, cl->size, now, cl->results, &e);
     pthread_mutex_unlock(&cl->app->tally_mu);
     rc = rc ? rc : ov_merkle_leaf_hash(e.ptr, e.len, cl->hash);
-    st = ov_db_stmt(db, "entry_put");
+    sqlite3_stmt *st = ov_db_stmt(db, "entry_put");
     rc = rc ? rc : ov_db_bind_blob(st, 1, OV_BYTES(cl->hash, 32));
     rc = rc ? rc : ov_db_bind_blob(st, 2, ov_buf_view(&e));
     rc = rc ? rc : ov_db_bind_text(st, 3, c->c.id, strlen(c->c.id));
@@ -607,15 +633,49 @@ collect_due(void *ctx, struct vf_context *c)
     }
 }
 
+/* A statement round's results at tally_size, seeded by the root there (§11.3): once every
+ * row of the round is counted (checked first on the follower's own connection, so that a
+ * round waiting for the log is not computed again every poll). 1 computed, 0 not yet. */
+static int
+round_results(struct vf_app *app, struct ov_db *db, const struct vf_context *c,
+              struct ov_tally_results *out)
+{
+    struct ov_round_input in;
+    struct ov_roundresult r;
+    int rc = ov_db_exec(db, "BEGIN");
+    rc = rc ? rc : all_counted(db, c, app->tally_size);
+    (void)!ov_db_exec(db, "COMMIT");
+    if (rc <= 0) {
+        return rc;
+    }
+    pthread_mutex_lock(&app->tally_mu);
+    rc = vf_round_input(c, &app->bridge, app->tally_root, &in);
+    pthread_mutex_unlock(&app->tally_mu);
+    rc = rc ? rc : ov_roundresult_run(&in, &r);
+    vf_round_input_free(&in);
+    if (rc == 0) {
+        rc = ov_roundresult_summary(&r, out);
+        ov_roundresult_free(&r);
+    }
+    return rc < 0 ? rc : 1;
+}
+
 /* Step 3: the tally entries of the contexts that closed. */
 static void
-close_contexts(struct vf_app *app)
+close_contexts(struct vf_app *app, struct ov_db *db)
 {
     struct due d = { .n = 0, .now = vf_now() };
     vf_context_each(app, collect_due, &d);
     for (size_t i = 0; i < d.n; i++) {
-        struct closing cl = { app, d.list[i], app->tally_size, false, { 0 } };
-        int rc = vf_committer_run(app, close_tx, &cl, false);
+        struct ov_tally_results res;
+        struct closing cl = { app, d.list[i], app->tally_size, false, { 0 }, NULL };
+        memset(&res, 0, sizeof res);
+        bool statements = vf_statement_round(cl.c);
+        int rc = statements ? round_results(app, db, cl.c, &res) : 1;
+        cl.results = statements ? &res : NULL;
+        rc = rc <= 0 ? rc : vf_committer_run(app, close_tx, &cl, false);
+        free(res.helpful);
+        free(res.not_helpful);
         if (rc != 0) {
             fprintf(stderr, "onevoice-verifier: tally of %s: %s\n", cl.c->c.id, ov_strerror(rc));
         }
@@ -624,6 +684,7 @@ close_contexts(struct vf_app *app)
             cl.c->tally.final = true;
             cl.c->tally.final_size = cl.size;
             memcpy(cl.c->tally.final_hash, cl.hash, 32);
+            memcpy(cl.c->tally.final_seed, app->tally_root, 32);
             pthread_mutex_unlock(&app->tally_mu);
             cl.c->tallied = true;
             vf_sender_kick(app);
@@ -852,10 +913,15 @@ round_once(struct vf_app *app, struct ov_db *db, struct ov_logreader *reader)
     }
     ov_logreader_cp_clear(&cp);
     if (rc == 0) {
-        rc = count(app, db, app->cp_size);
+        uint8_t root[32];
+        pthread_rwlock_rdlock(&app->tree_lock); /* (written by this thread alone) */
+        uint64_t size = app->cp_size;
+        memcpy(root, app->cp_root, sizeof root);
+        pthread_rwlock_unlock(&app->tree_lock);
+        rc = count(app, db, size, root);
     }
     if (rc == 0) {
-        close_contexts(app);
+        close_contexts(app, db);
     }
     return rc;
 }

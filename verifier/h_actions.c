@@ -71,7 +71,10 @@ build_item(struct vf_item *it, struct vf_context *c, const struct ov_action *a, 
     it->a = *a;
     it->a.time = now;
     memset(&e, 0, sizeof e);
-    e.kind = OV_ENTRY_ACTION;
+    e.kind = a->is_statement ? OV_ENTRY_STATEMENT : OV_ENTRY_ACTION;
+    if (a->is_statement) {
+        rc = ov_statement_id(a->context, a->text, it->stmt_id);
+    }
     for (int v = 0; v < 2 && rc == 0; v++) {
         /* [1] carries the token: an assembly ballot, or a pseudonym's first rating. [0]
          * does not: a later rating (the committer picks) */
@@ -101,7 +104,9 @@ slot_submit(struct vf_app *app, struct vf_slot *s, const struct ov_action *a, ui
         return vf_refuse_slot(s, &R_NOT_OPEN);
     }
     if (!vf_action_valid(c, a)) {
-        return vf_refuse_slot(s, c->c.type == OV_CONTEXT_RATING ? &R_NOT_A_RATING : &R_NOT_A_CHOICE);
+        return vf_refuse_slot(s, a->is_statement                 ? &R_NO_STATEMENTS
+                                 : c->c.type == OV_CONTEXT_RATING ? &R_NOT_A_RATING
+                                                                  : &R_NOT_A_CHOICE);
     }
     if ((c->c.type == OV_CONTEXT_ASSEMBLY && !a->has_token) || (a->has_token && !vf_token_valid(c, a))) {
         return vf_refuse_slot(s, &R_BAD_TOKEN);
@@ -196,6 +201,11 @@ slot_decided(struct vf_slot *s)
         [VF_UNKNOWN_PSEUDONYM] = &R_UNKNOWN_PSEUDONYM,
         [VF_CLOSED] = &R_CLOSED,
         [VF_TOO_MANY_TARGETS] = &R_TOO_MANY_TARGETS,
+        [VF_STATEMENT_QUOTA] = &R_STATEMENT_QUOTA,
+        [VF_DUP_STATEMENT] = &R_DUP_STATEMENT,
+        [VF_ROUND_FULL] = &R_ROUND_FULL,
+        [VF_UNKNOWN_STATEMENT] = &R_UNKNOWN_STATEMENT,
+        [VF_OWN_STATEMENT] = &R_OWN_STATEMENT,
         [VF_FAILED] = &R_COMMIT_FAILED,
     };
     struct vf_item *it = s->item;

@@ -1,4 +1,5 @@
-/* h_contexts: GET /tallies, GET /tallies/<context> and GET /contexts. */
+/* h_contexts: GET /tallies, GET /tallies/<context>, GET /contexts and GET
+ * /contexts/<id>/statements. */
 #include "handlers.h"
 
 #include <pthread.h>
@@ -8,7 +9,10 @@
 #include "app.h"
 #include "base/codec.h"
 #include "contexts.h"
+#include "store.h"
 #include "tally.h"
+
+#define VF_ROUND_CACHE_S 10 /* a statement round's provisional results: at most this often */
 
 struct list {
     struct vf_context **v;
@@ -37,6 +41,65 @@ by_id(const void *a, const void *b)
     return strcmp((*(struct vf_context *const *)a)->c.id, (*(struct vf_context *const *)b)->c.id);
 }
 
+/* A statement round's tally with its results (docs/PROTOCOL.md §11.3), computed over the
+ * count at the size it shows, seeded by the root there; the final one from its tally
+ * entry's seed once the count reaches its size. NULL on failure (memory). */
+static json_t *
+round_compute(struct vf_app *app, struct vf_context *c, bool *final)
+{
+    struct ov_round_input in;
+    struct ov_roundresult r;
+    pthread_mutex_lock(&app->tally_mu);
+    *final = c->tally.final && app->tally_size >= c->tally.final_size;
+    json_t *o = vf_tally_json(c, app->tally_size);
+    int rc = c->tally.final && !*final
+                 ? -OV_E_STATE /* restarted, counting again: the count, results later */
+                 : vf_round_input(c, &app->bridge,
+                                  *final ? c->tally.final_seed : app->tally_root, &in);
+    pthread_mutex_unlock(&app->tally_mu);
+    if (rc != 0) {
+        return o;
+    }
+    rc = ov_roundresult_run(&in, &r);
+    vf_round_input_free(&in);
+    json_t *res = rc == 0 ? ov_roundresult_json(&r) : NULL;
+    if (rc == 0) {
+        ov_roundresult_free(&r);
+    }
+    if (o != NULL && (res == NULL || json_object_update(o, res) != 0)) {
+        json_decref(o);
+        o = NULL;
+    }
+    json_decref(res);
+    return o;
+}
+
+/* GET /tallies/<id> of a statement round: cached, computed at most once every
+ * VF_ROUND_CACHE_S while open and once after the tally (app->round_mu). */
+static json_t *
+round_tally(struct vf_app *app, struct vf_context *c)
+{
+    uint64_t now = vf_now();
+    pthread_mutex_lock(&app->round_mu);
+    pthread_mutex_lock(&app->tally_mu);
+    bool final = c->tally.final;
+    pthread_mutex_unlock(&app->tally_mu);
+    bool fresh = c->round_json != NULL && (c->round_final || (!final && now < c->round_at + VF_ROUND_CACHE_S));
+    if (!fresh) {
+        bool done = false;
+        json_t *o = round_compute(app, c, &done);
+        if (o != NULL) {
+            json_decref(c->round_json);
+            c->round_json = o;
+            c->round_at = now;
+            c->round_final = done;
+        }
+    }
+    json_t *out = c->round_json ? json_deep_copy(c->round_json) : NULL;
+    pthread_mutex_unlock(&app->round_mu);
+    return out;
+}
+
 int
 vf_h_tallies(struct ov_req *rq)
 {
@@ -47,6 +110,9 @@ vf_h_tallies(struct ov_req *rq)
         struct vf_context *c = vf_context_find(app, id);
         if (c == NULL) {
             return vf_refuse(rq, &R_UNKNOWN_CONTEXT);
+        }
+        if (vf_statement_round(c)) {
+            return ov_http_reply_json(rq, 200, round_tally(app, c));
         }
         pthread_mutex_lock(&app->tally_mu);
         json_t *o = vf_tally_json(c, app->tally_size);
@@ -101,6 +167,14 @@ context_json(const struct vf_context *c, uint64_t now)
         json_decref(o);
         o = NULL;
     }
+    if (o != NULL && vf_statement_round(c) &&
+        (json_object_set_new(o, "rating_kind",
+                             json_string(c->c.rating_kind == OV_RATING_HELPFULNESS ? "helpfulness"
+                                                                                  : "agreement")) != 0 ||
+         json_object_set_new(o, "statements", json_integer((json_int_t)c->c.statements)) != 0)) {
+        json_decref(o);
+        o = NULL;
+    }
     return o;
 }
 
@@ -120,5 +194,67 @@ vf_h_contexts(struct ov_req *rq)
         }
     }
     free(l.v);
+    return ov_http_reply_json(rq, 200, a);
+}
+
+static int
+cmp_stmt_id(const void *a, const void *b)
+{
+    return strcmp(((const struct vf_stmt *)a)->id, ((const struct vf_stmt *)b)->id);
+}
+
+/* {"id","text","time"} of a counted statement, from its row's entry. */
+static json_t *
+statement_json(struct ov_db *db, const struct vf_stmt *s)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "entry_bytes");
+    struct ov_bytes b;
+    struct ov_entry e;
+    json_t *o = NULL;
+    int rc = ov_db_bind_int64(st, 1, s->row);
+    rc = rc ? rc : (ov_db_step(st) == OV_DB_ROW ? 0 : -OV_E_DB);
+    rc = rc ? rc : ov_db_col_blob(st, 0, OV_MAX_ENTRY_LEN, &b);
+    rc = rc ? rc : ov_entry_decode(b, &e);
+    ov_db_reset(st);
+    if (rc == 0 && e.kind == OV_ENTRY_STATEMENT) {
+        o = json_pack("{sssssI}", "id", s->id, "text", e.u.action.text, "time",
+                      (json_int_t)e.u.action.time);
+    }
+    if (rc == 0) {
+        ov_entry_clear(&e);
+    }
+    return o;
+}
+
+/* GET /contexts/<id>/statements: the counted statements, sorted by id. */
+int
+vf_h_statements(struct ov_req *rq)
+{
+    struct vf_app *app = ov_req_user(rq);
+    struct vf_context *c = vf_context_find(app, ov_req_param(rq, "context"));
+    if (c == NULL) {
+        return vf_refuse(rq, &R_UNKNOWN_CONTEXT);
+    }
+    struct vf_stmt *v = malloc(OV_MAX_ROUND_STATEMENTS * sizeof *v);
+    struct ov_db *db = ov_db_per_thread_get(&app->dbs);
+    if (v == NULL || db == NULL) {
+        free(v);
+        return -OV_E_NOMEM;
+    }
+    pthread_mutex_lock(&app->tally_mu);
+    size_t n = c->tally.stmts ? c->tally.n_stmts : 0;
+    if (n > 0) {
+        memcpy(v, c->tally.stmts, n * sizeof *v);
+    }
+    pthread_mutex_unlock(&app->tally_mu);
+    qsort(v, n, sizeof *v, cmp_stmt_id);
+    json_t *a = json_array();
+    for (size_t i = 0; i < n && a != NULL; i++) {
+        if (json_array_append_new(a, statement_json(db, &v[i])) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    }
+    free(v);
     return ov_http_reply_json(rq, 200, a);
 }

@@ -23,7 +23,8 @@ struct refusal {
 extern const struct refusal R_MALFORMED, R_UNKNOWN_CONTEXT, R_NOT_OPEN, R_NOT_A_RATING,
     R_NOT_A_CHOICE, R_BAD_TOKEN, R_BAD_SIGNATURE, R_STOPPING, R_SPENT, R_RATED,
     R_UNKNOWN_PSEUDONYM, R_CLOSED, R_TOO_MANY_TARGETS, R_COMMIT_FAILED, R_COMMIT_PENDING,
-    R_DISK_FULL, R_READ_ONLY, R_DB_CORRUPT;
+    R_DISK_FULL, R_READ_ONLY, R_DB_CORRUPT, R_NO_STATEMENTS, R_STATEMENT_QUOTA, R_DUP_STATEMENT,
+    R_ROUND_FULL, R_UNKNOWN_STATEMENT, R_OWN_STATEMENT;
 
 /* One action of a request (a POST carries one, a batch up to OV_MAX_BATCH_ACTIONS, a GET
  * names one row): its item while the committer decides, then its refusal or its row. */
@@ -64,5 +65,6 @@ int vf_h_receipt(struct ov_req *rq);
 /* h_contexts.c */
 int vf_h_tallies(struct ov_req *rq);
 int vf_h_contexts(struct ov_req *rq);
+int vf_h_statements(struct ov_req *rq);
 
 #endif

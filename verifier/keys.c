@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "contexts.h"
 #include "keys.h"
 
 enum { KEY_SPENT = 1, KEY_RATED, KEY_HASH };
@@ -122,6 +123,22 @@ vf_keys_hash(struct vf_app *app, struct ov_db *db, const uint8_t hash[32], int64
     return rc ? rc : confirm(app, db, k, "hash_check", bind_hash, hash, row);
 }
 
+/* A statement row (keys_all: a pseudonym without a rating): kept in its round's list. */
+static void
+load_statement(struct vf_app *app, const char *context, const char *id, const uint8_t *author,
+               int64_t row)
+{
+    struct vf_context *c = vf_context_find(app, context);
+    if (c == NULL || c->stmts == NULL || c->n_stmts >= OV_MAX_ROUND_STATEMENTS ||
+        ov_statement_id_check(id) != 0) {
+        return; /* (a context the log no longer names: nothing decides in it) */
+    }
+    struct vf_stmt *s = &c->stmts[c->n_stmts++];
+    memcpy(s->id, id, sizeof s->id);
+    memcpy(s->author, author, OV_PSEUDONYM_LEN);
+    s->row = row;
+}
+
 /* Reads one row of "keys_all" and adds its keys. */
 static int
 load_row(struct vf_app *app, sqlite3_stmt *st)
@@ -131,6 +148,7 @@ load_row(struct vf_app *app, sqlite3_stmt *st)
     uint8_t hash[32], nonce[32], pseudonym[OV_PSEUDONYM_LEN];
     char context[OV_MAX_CONTEXT_ID_LEN + 1], lab[OV_MAX_LABEL_LEN + 1];
     bool has_nonce = !ov_db_col_is_null(st, 3), has_pseudonym = !ov_db_col_is_null(st, 4);
+    bool statement = has_pseudonym && ov_db_col_is_null(st, 6);
     int rc = ov_db_col_int64(st, 0, &row);
     rc = rc ? rc : ov_db_col_text(st, 1, OV_MAX_CONTEXT_ID_LEN, &ctx);
     rc = rc ? rc : ov_db_col_fixed(st, 2, hash, sizeof hash);
@@ -146,8 +164,12 @@ load_row(struct vf_app *app, sqlite3_stmt *st)
         memcpy(lab, label.ptr, label.len);
         lab[label.len] = 0;
     }
+    if (statement) {
+        load_statement(app, context, lab, pseudonym, row);
+    }
+    bool rated = has_pseudonym && !statement;
     return vf_keys_add(app, row, context, hash, has_nonce ? nonce : NULL,
-                       has_pseudonym ? pseudonym : NULL, has_pseudonym ? lab : NULL);
+                       rated ? pseudonym : NULL, rated ? lab : NULL);
 }
 
 int

@@ -100,6 +100,9 @@ register_metrics(struct vf_app *app, struct ov_metrics *m)
     rc = rc ? rc : ov_metrics_counter(m, "verifier_actions_duplicate_total",
                                       "Ballots submitted again, answered with their receipt", NULL,
                                       &app->m_duplicate);
+    rc = rc ? rc : ov_metrics_counter(m, "verifier_statements_counted_total",
+                                      "Statements of statement rounds counted (new rows)", NULL,
+                                      &app->m_statements);
     rc = rc ? rc : ov_metrics_counter(m, "verifier_log_errors_total",
                                       "Failed appends to and reads of the log", NULL,
                                       &app->m_log_errors);
@@ -124,6 +127,7 @@ register_metrics(struct vf_app *app, struct ov_metrics *m)
 /* The verifier's own options and what it makes of them. */
 static struct {
     const char *log_url, *vkey, *witnesses, *quorum, *poll, *threads, *window, *conns;
+    const char *min_rater, *min_note;
     bool print_key;
     struct ov_note_verifier wits[OV_LOGREADER_MAX_WITNESSES];
     struct vf_app app;
@@ -173,6 +177,10 @@ prepare(void *ctx, const struct ov_server_args *args)
     }
     app->poll_ms = (uint32_t)u64_or(g.poll, 100);
     app->window_max = u64_or(g.window, 1u << 20);
+    app->bridge.min_ratings_per_rater =
+        (uint32_t)u64_or(g.min_rater, OV_BRIDGE_DEFAULT_MIN_RATINGS_PER_RATER);
+    app->bridge.min_raters_per_note =
+        (uint32_t)u64_or(g.min_note, OV_BRIDGE_DEFAULT_MIN_RATERS_PER_NOTE);
     if (app->window_max < 2) {
         app->window_max = 2;
     }
@@ -280,6 +288,13 @@ static const struct ov_cli_opt opts[] = {
       "concurrent connections in all (default 12288; a platform relaying from one address "
       "needs --exempt-addresses)",
       &g.conns, NULL, check_u32 },
+    { "--min-ratings-per-rater", "N",
+      "a statement round's bridging: ratings a rater needs to count (default 5; docs/PROTOCOL.md "
+      "§11.1)",
+      &g.min_rater, NULL, check_u32 },
+    { "--min-raters-per-note", "N",
+      "a statement round's bridging: raters a statement needs to be scored (default 10)",
+      &g.min_note, NULL, check_u32 },
     { "--print-producer-key", NULL,
       "print the line for the log's --producers file (\"verifier <key>\") and exit", NULL,
       &g.print_key, NULL },

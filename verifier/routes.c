@@ -4,6 +4,7 @@
  *   GET  /receipts/<hex leaf hash>[?wait=proof]
  *   GET  /tallies, GET /tallies/<context>
  *   GET  /contexts                      the contexts learned from the log
+ *   GET  /contexts/<id>/statements      a statement round's counted statements
  * The handlers: the POSTs and their checks in h_actions.c, /receipts in h_receipts.c,
  * /tallies and /contexts in h_contexts.c. Here: the refusals, a request's state (a slot per
  * action) and the answer actions and receipts wait for: each slot's receipt (with its proof
@@ -60,7 +61,21 @@ const struct refusal R_MALFORMED = { 400, "malformed_request",
                                      "stored; send it again later" },
                      R_DB_CORRUPT = { 503, "db_corrupt",
                                       "the verifier's database is damaged: the action was not "
-                                      "stored" };
+                                      "stored" },
+                     /* statement rounds (docs/PROTOCOL.md §11.3) */
+                     R_NO_STATEMENTS = { 400, "invalid_action",
+                                         "this context takes no statements" },
+                     R_STATEMENT_QUOTA = { 409, "statement_quota",
+                                           "this pseudonym wrote the statements the context "
+                                           "allows" },
+                     R_DUP_STATEMENT = { 409, "duplicate_statement",
+                                         "another pseudonym wrote this statement" },
+                     R_ROUND_FULL = { 400, "invalid_action",
+                                      "the round has as many statements as it can count" },
+                     R_UNKNOWN_STATEMENT = { 404, "unknown_statement",
+                                             "no statement of the round has this id" },
+                     R_OWN_STATEMENT = { 403, "own_statement",
+                                         "a statement's author does not rate it" };
 
 int
 vf_refuse(struct ov_req *rq, const struct refusal *r)
@@ -263,5 +278,6 @@ const struct ov_http_route vf_routes[] = {
     { "GET", "/tallies", vf_h_tallies, 0 },
     { "GET", "/tallies/:context", vf_h_tallies, 0 },
     { "GET", "/contexts", vf_h_contexts, 0 },
+    { "GET", "/contexts/:context/statements", vf_h_statements, 0 },
 };
 const size_t vf_n_routes = sizeof vf_routes / sizeof vf_routes[0];

@@ -45,7 +45,7 @@ static const struct ov_db_stmt_def stmts[] = {
                      "  AND label = ?" },
     { "hash_check", "SELECT 1 FROM entries WHERE id = ? AND hash = ?" },
     /* keys.c (start-up): every row's keys */
-    { "keys_all", "SELECT id, context, hash, nonce, pseudonym, label FROM entries" },
+    { "keys_all", "SELECT id, context, hash, nonce, pseudonym, label, rating FROM entries" },
     /* commit.c: whether a round already has this target; a new one */
     { "target_get", "SELECT 1 FROM targets WHERE context = ? AND target = ?" },
     { "target_put", "INSERT INTO targets (context, target) VALUES (?, ?)" },
@@ -79,9 +79,12 @@ static const struct ov_db_stmt_def stmts[] = {
     /* follower.c: the leaf hashes of our rows logged at [from, to), in index order */
     { "own_leaves", "SELECT l.log_index, e.hash FROM logged l JOIN entries e USING (id)"
                     "  WHERE l.log_index >= ? AND l.log_index < ? ORDER BY l.log_index" },
-    /* follower.c: the actions that entries [from, to) of the log hold */
-    { "logged_range", "SELECT e.context, e.label, e.rating FROM logged l JOIN entries e USING (id)"
-                      "  WHERE l.log_index >= ? AND l.log_index < ? AND e.label IS NOT NULL" },
+    /* follower.c: the actions and statements that entries [from, to) of the log hold */
+    { "logged_range", "SELECT e.context, e.label, e.rating, e.pseudonym, e.id FROM logged l"
+                      "  JOIN entries e USING (id) WHERE l.log_index >= ? AND l.log_index < ?"
+                      "  AND e.label IS NOT NULL" },
+    /* h_contexts.c: a statement's row (its entry) */
+    { "entry_bytes", "SELECT entry FROM entries WHERE id = ?" },
     /* sender.c, follower.c */
     { "sent_get", "SELECT known_size FROM sent WHERE id = 1" },
     { "sent_put", "INSERT INTO sent (id, known_size, upto) VALUES (1, ?, ?) ON CONFLICT (id)"

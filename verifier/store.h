@@ -7,7 +7,9 @@
  *             leaf hash (UNIQUE: the receipt's key), the action's ballot digest (SHA-256
  *             of the signed bytes: the same ballot again gets the same receipt), its
  *             choice or target and rating (for tallies), and the log index once the log
- *             acknowledged it (NULL until then: the sender's work list)
+ *             acknowledged it (NULL until then: the sender's work list). A statement's
+ *             row (§11.3) has its id as label, its author as pseudonym and no rating: a
+ *             rating's row always has one, an assembly ballot's no pseudonym
  *   spent     one row per (context, token nonce): the token spent on an assembly ballot or
  *             the pseudonym it admitted into a rating round
  *   ratings   one row per (context, pseudonym, target): each pseudonym rates a target once

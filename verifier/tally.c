@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "contexts.h"
 #include "tally.h"
 #include "base/codec.h"
 #include "protocol/receipt.h"
@@ -32,6 +33,23 @@ target_slot(const struct vf_tally *t, const char *name, bool *found)
     return lo;
 }
 
+/* Room in the array *p of n (capacity *cap) for one more of size bytes: doubled when full. */
+static int
+room(void **p, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap) {
+        return 0;
+    }
+    size_t c = *cap ? 2 * *cap : 16;
+    void *q = realloc(*p, c * size);
+    if (q == NULL) {
+        return -OV_E_NOMEM;
+    }
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
 int
 vf_tally_add(struct vf_context *c, const char *label, int64_t rating)
 {
@@ -48,14 +66,8 @@ vf_tally_add(struct vf_context *c, const char *label, int64_t rating)
     bool found;
     size_t i = target_slot(t, label, &found);
     if (!found) {
-        if (t->n_targets == t->cap_targets) {
-            size_t cap = t->cap_targets ? 2 * t->cap_targets : 16;
-            struct vf_target *p = realloc(t->targets, cap * sizeof *p);
-            if (p == NULL) {
-                return -OV_E_NOMEM;
-            }
-            t->targets = p;
-            t->cap_targets = cap;
+        if (room((void **)&t->targets, t->n_targets, &t->cap_targets, sizeof *t->targets) != 0) {
+            return -OV_E_NOMEM;
         }
         memmove(&t->targets[i + 1], &t->targets[i], (t->n_targets - i) * sizeof *t->targets);
         memset(&t->targets[i], 0, sizeof *t->targets);
@@ -105,8 +117,114 @@ vf_tally_json(const struct vf_context *c, uint64_t size)
     return o;
 }
 
+void
+vf_tally_reset(struct vf_context *c)
+{
+    struct vf_tally *t = &c->tally, keep = *t;
+    free(t->targets);
+    free(t->ratings);
+    memset(t, 0, sizeof *t);
+    t->final = keep.final;
+    t->final_size = keep.final_size;
+    memcpy(t->final_hash, keep.final_hash, sizeof t->final_hash);
+    memcpy(t->final_seed, keep.final_seed, sizeof t->final_seed);
+    t->stmts = keep.stmts; /* its room stays */
+}
+
 int
-vf_tally_entry(const struct vf_context *c, uint64_t size, uint64_t time, struct ov_buf *out)
+vf_tally_statement(struct vf_context *c, const char *id, const uint8_t *author, int64_t row)
+{
+    struct vf_tally *t = &c->tally;
+    if (t->stmts == NULL || t->n_stmts >= OV_MAX_ROUND_STATEMENTS ||
+        ov_statement_id_check(id) != 0 || vf_stmt_find(t->stmts, t->n_stmts, id) != NULL) {
+        return -OV_E_MALFORMED; /* the committer never counts one */
+    }
+    struct vf_stmt *s = &t->stmts[t->n_stmts++];
+    memcpy(s->id, id, sizeof s->id);
+    memcpy(s->author, author, OV_PSEUDONYM_LEN);
+    s->row = row;
+    return 0;
+}
+
+int
+vf_tally_rating(struct vf_context *c, const uint8_t *pseudonym, const char *target,
+                int64_t rating)
+{
+    struct vf_tally *t = &c->tally;
+    if (t->stmts != NULL && ov_statement_id_check(target) == 0) {
+        if (room((void **)&t->ratings, t->n_ratings, &t->cap_ratings, sizeof *t->ratings) != 0) {
+            return -OV_E_NOMEM;
+        }
+        struct ov_round_rating *r = &t->ratings[t->n_ratings];
+        memcpy(r->pseudonym, pseudonym, OV_PSEUDONYM_LEN);
+        memcpy(r->statement, target, sizeof r->statement);
+        r->rating = rating;
+        t->n_ratings++;
+    }
+    return vf_tally_add(c, target, rating);
+}
+
+static int
+cmp_stmt(const void *a, const void *b)
+{
+    return strcmp(((const struct vf_stmt *)a)->id, ((const struct vf_stmt *)b)->id);
+}
+
+void
+vf_round_input_free(struct ov_round_input *in)
+{
+    free((void *)(uintptr_t)in->statements);
+    free((void *)(uintptr_t)in->ratings);
+    memset(in, 0, sizeof *in);
+}
+
+int
+vf_round_input(const struct vf_context *c, const struct ov_bridge_params *params,
+               const uint8_t seed[32], struct ov_round_input *in)
+{
+    const struct vf_tally *t = &c->tally;
+    size_t ns = t->n_stmts, nr = 0;
+    memset(in, 0, sizeof *in);
+    struct vf_stmt *sorted = malloc((ns ? ns : 1) * sizeof *sorted);
+    char(*ids)[OV_STATEMENT_ID_LEN + 1] = malloc((ns ? ns : 1) * sizeof *ids);
+    struct ov_round_rating *r = malloc((t->n_ratings ? t->n_ratings : 1) * sizeof *r);
+    if (sorted == NULL || ids == NULL || r == NULL) {
+        free(sorted);
+        free(ids);
+        free(r);
+        return -OV_E_NOMEM;
+    }
+    if (ns > 0) {
+        memcpy(sorted, t->stmts, ns * sizeof *sorted);
+        qsort(sorted, ns, sizeof *sorted, cmp_stmt);
+    }
+    for (size_t i = 0; i < ns; i++) {
+        memcpy(ids[i], sorted[i].id, sizeof ids[i]);
+    }
+    /* a rating counts when its target is a counted statement not the rater's (§11.3) */
+    for (size_t i = 0; i < t->n_ratings; i++) {
+        struct vf_stmt key;
+        memset(&key, 0, sizeof key);
+        memcpy(key.id, t->ratings[i].statement, sizeof key.id);
+        const struct vf_stmt *s = ns ? bsearch(&key, sorted, ns, sizeof *sorted, cmp_stmt) : NULL;
+        if (s != NULL && memcmp(s->author, t->ratings[i].pseudonym, OV_PSEUDONYM_LEN) != 0) {
+            r[nr++] = t->ratings[i];
+        }
+    }
+    free(sorted);
+    in->kind = c->c.rating_kind;
+    in->statements = (const char(*)[OV_STATEMENT_ID_LEN + 1])ids;
+    in->n_statements = ns;
+    in->ratings = r;
+    in->n_ratings = nr;
+    memcpy(in->seed, seed, sizeof in->seed);
+    in->params = *params;
+    return 0;
+}
+
+int
+vf_tally_entry(const struct vf_context *c, uint64_t size, uint64_t time,
+               const struct ov_tally_results *results, struct ov_buf *out)
 {
     const struct vf_tally *t = &c->tally;
     bool ratings = c->c.type == OV_CONTEXT_RATING;
@@ -134,6 +252,10 @@ vf_tally_entry(const struct vf_context *c, uint64_t size, uint64_t time, struct 
             snprintf(it->name, sizeof it->name, "%s", c->c.choices[i]);
             it->count = t->counts[i];
         }
+    }
+    if (results != NULL) {
+        e.u.tally.has_results = true;
+        e.u.tally.results = *results; /* (its lists stay the caller's) */
     }
     int rc = ov_entry_encode(&e, out);
     free(e.u.tally.items);

@@ -9,18 +9,21 @@
  *         an existing one is kept, so tokens minted for it before stay valid), appends its
  *         `context` entry to the log as producer "issuer" (DIR/ID.ctx keeps the entry) and
  *         prints the log index. Times: POSIX seconds, or +N / -N seconds from now.
+ *         --rating-kind makes a rating round a statement round (its scale the kind's) whose
+ *         participants may write --statements N each (docs/PROTOCOL.md §11.3)
  *   vtool mint DIR ID N OUT [--threads T]
  *         issues N tokens through ov_pp_client_request / ov_pp_issuer_respond /
  *         ov_pp_client_finalize, each for a fresh one-time Ed25519 key (nonce = SHA-256 of
  *         its public key); OUT holds records seed[32] || token[354]
- *   vtool act URL DIR ID TOKENS K (--choice C | --target T --rating R) [--platform P]
+ *   vtool act URL DIR ID TOKENS K (--choice C | --target T --rating R | --text S) [--platform P]
  *         [--header] [--no-token] [--wait] [--receipt FILE] [--body FILE]
  *         [--corrupt token|keyid|sig|choice|signer]
  *         signs an action with token K's key and submits it (or, with --body, writes the
  *         JSON body to FILE and the Authorization value to FILE.auth); prints
- *         "STATUS REASON-OR-RECEIPT-STATUS [INDEX]"
+ *         "STATUS REASON-OR-RECEIPT-STATUS [INDEX]"; --text writes statement S
  *   vtool batch URL DIR ID TOKENS K[:CHOICE]... [--wait]
- *         the ballots of tokens K (choice "yes" unless given) in one POST /actions/batch
+ *         the ballots of tokens K (choice "yes" unless given; "s=TEXT" a statement,
+ *         "r=TARGET=RATING" a rating) in one POST /actions/batch
  *         (ov_vclient_submit_batch, which checks each receipt is its action's); prints a
  *         line per action as act does
  *   vtool receipt URL HASH_HEX [--wait] [--out FILE]       GET /receipts/..., prints as act
@@ -48,6 +51,11 @@
  *         (assembly: one entry per token; rating: one per pseudonym and target, the token on
  *         the first), that each receipt line "HASH INDEX" is at its index, and (--tallies)
  *         recounts every tally entry; prints "audit entries N actions N tallies N problems N"
+ *   vtool dump LOG VKEY
+ *         every entry of the log as a JSON line: "index", "entry" (hex), "kind" and, decoded,
+ *         an action's or statement's context, pseudonym (hex), token (bool), choice, target
+ *         and rating, text; a tally's context, size, result and a statement round's seed,
+ *         bridging and groups (hashes in hex): what tests/e2e/statements.sh recomputes
  *   vtool cryptolimit [--threads T] [--seconds S]
  *         RSA-2048 PSS token verifications (ov_pp_token_verify) and Ed25519 action
  *         verifications (ov_sign_verify) per second on T threads, and the combined limit
@@ -175,9 +183,16 @@ cmd_context(int argc, char **argv)
     c->time = (uint64_t)time(NULL);
     if (strcmp(type, "rating") == 0) {
         c->type = OV_CONTEXT_RATING;
-        const char *sc = opt(argc, argv, "--scale", "-1,1");
+        const char *kind = opt(argc, argv, "--rating-kind", NULL);
+        const char *sc = opt(argc, argv, "--scale", kind == NULL              ? "-1,1"
+                                                    : strcmp(kind, "helpfulness") == 0 ? "0,2"
+                                                                                     : "-1,1");
         c->scale_min = strtoll(sc, NULL, 10);
         c->scale_max = strtoll(strchr(sc, ',') ? strchr(sc, ',') + 1 : "1", NULL, 10);
+        c->rating_kind = kind == NULL                        ? OV_RATING_SCALE
+                         : strcmp(kind, "helpfulness") == 0 ? OV_RATING_HELPFULNESS
+                                                              : OV_RATING_AGREEMENT;
+        c->statements = strtoull(opt(argc, argv, "--statements", "0"), NULL, 10);
     } else {
         c->type = OV_CONTEXT_ASSEMBLY;
         char list[4096], *save = NULL;
@@ -339,10 +354,12 @@ load_tokens(const char *path, struct tokens *t)
     t->n = t->b.len / REC_LEN;
 }
 
-/* Builds and signs the action of token k (ov_action_sign sets pseudonym and sig). */
+/* Builds and signs the action of token k (ov_action_sign sets pseudonym and sig): a
+ * statement with text, a rating with target, else a ballot. */
 static void
-make_action(const struct tokens *t, size_t k, const char *context, const char *choice,
-            const char *target, int64_t rating, const char *platform, struct ov_action *a)
+make_any(const struct tokens *t, size_t k, const char *context, const char *choice,
+         const char *target, int64_t rating, const char *text, const char *platform,
+         struct ov_action *a)
 {
     struct ov_sign_key *key = NULL;
     if (k >= t->n) {
@@ -352,7 +369,10 @@ make_action(const struct tokens *t, size_t k, const char *context, const char *c
     memset(a, 0, sizeof *a);
     snprintf(a->context, sizeof a->context, "%s", context);
     snprintf(a->platform, sizeof a->platform, "%s", platform);
-    if (target != NULL) {
+    if (text != NULL) {
+        a->is_statement = true;
+        snprintf(a->text, sizeof a->text, "%s", text);
+    } else if (target != NULL) {
         a->is_rating = true;
         snprintf(a->target, sizeof a->target, "%s", target);
         a->rating = rating;
@@ -367,6 +387,14 @@ make_action(const struct tokens *t, size_t k, const char *context, const char *c
     if (rc != 0) {
         die("sign", rc);
     }
+}
+
+
+static void
+make_action(const struct tokens *t, size_t k, const char *context, const char *choice,
+            const char *target, int64_t rating, const char *platform, struct ov_action *a)
+{
+    make_any(t, k, context, choice, target, rating, NULL, platform, a);
 }
 
 /* Breaks the action in one of the ways a test asks for. */
@@ -433,9 +461,9 @@ cmd_act(int argc, char **argv)
     struct ov_action a;
     load_tokens(argv[5], &t);
     const char *target = opt(argc, argv, "--target", NULL);
-    make_action(&t, strtoul(argv[6], NULL, 10), argv[4], opt(argc, argv, "--choice", "yes"),
-                target, strtoll(opt(argc, argv, "--rating", "1"), NULL, 10),
-                opt(argc, argv, "--platform", "test.example"), &a);
+    make_any(&t, strtoul(argv[6], NULL, 10), argv[4], opt(argc, argv, "--choice", "yes"), target,
+             strtoll(opt(argc, argv, "--rating", "1"), NULL, 10), opt(argc, argv, "--text", NULL),
+             opt(argc, argv, "--platform", "test.example"), &a);
     corrupt(&a, opt(argc, argv, "--corrupt", NULL));
     if (flag(argc, argv, "--no-token")) {
         a.has_token = false;
@@ -488,8 +516,15 @@ cmd_batch(int argc, char **argv)
     load_tokens(argv[5], &t);
     for (int i = 6; i < argc && argv[i][0] != '-' && n < OV_MAX_BATCH_ACTIONS; i++) {
         const char *colon = strchr(argv[i], ':');
-        make_action(&t, strtoul(argv[i], NULL, 10), argv[4], colon ? colon + 1 : "yes", NULL, 0,
-                    "test.example", &a[n++]);
+        const char *what = colon ? colon + 1 : "yes";
+        char target[OV_MAX_LABEL_LEN + 1] = "";
+        if (strncmp(what, "r=", 2) == 0 && strchr(what + 2, '=') != NULL) {
+            snprintf(target, sizeof target, "%.*s", (int)(strchr(what + 2, '=') - (what + 2)),
+                     what + 2);
+        }
+        make_any(&t, strtoul(argv[i], NULL, 10), argv[4], what, target[0] ? target : NULL,
+                 target[0] ? strtoll(strchr(what + 2, '=') + 1, NULL, 10) : 0,
+                 strncmp(what, "s=", 2) == 0 ? what + 2 : NULL, "test.example", &a[n++]);
     }
     struct ov_vclient *c = NULL;
     struct ov_vclient_answer ans;
@@ -1251,22 +1286,32 @@ audit_receipts(struct audit *A, const char *path)
     fclose(f);
 }
 
+/* A reader of the log at URL under VKEY, and its checkpoint now. */
+static int
+open_log(const char *url, const char *vkey, struct ov_logreader_cfg *cfg,
+         struct ov_logreader **r, struct ov_logreader_cp *cp)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->url = url;
+    if (ov_note_vkey_parse(OV_BYTES(vkey, strlen(vkey)), &cfg->log_key) != 0 ||
+        ov_logreader_new(cfg, r) != 0) {
+        die("vkey", 0);
+    }
+    return ov_logreader_checkpoint(*r, cp);
+}
+
 static int
 cmd_audit(int argc, char **argv)
 {
     if (argc < 4) {
         return 2;
     }
-    struct ov_logreader_cfg cfg = { .url = argv[2] };
+    struct ov_logreader_cfg cfg;
     struct ov_logreader *r = NULL;
     struct ov_logreader_cp cp;
     struct audit A;
     memset(&A, 0, sizeof A);
-    if (ov_note_vkey_parse(OV_BYTES(argv[3], strlen(argv[3])), &cfg.log_key) != 0 ||
-        ov_logreader_new(&cfg, &r) != 0) {
-        die("vkey", 0);
-    }
-    int rc = ov_logreader_checkpoint(r, &cp);
+    int rc = open_log(argv[2], argv[3], &cfg, &r, &cp);
     rc = rc ? rc : ov_logreader_sync(r, &cp, audit_entry, &A);
     if (rc != 0) {
         die("read the log", rc);
@@ -1343,6 +1388,132 @@ cmd_audit(int argc, char **argv)
     ov_logreader_cp_clear(&cp);
     ov_logreader_free(r);
     return A.problems == 0 ? 0 : 1;
+}
+
+/* ---- dump: the log's entries as JSON lines -------------------------------------------- */
+
+static json_t *
+hexj(const uint8_t *b, size_t n)
+{
+    static char s[2 * OV_MAX_ENTRY_LEN + 1];
+    if (ov_hex_encode(s, sizeof s, b, n) != 0) {
+        die("hex", 0);
+    }
+    return json_string(s);
+}
+
+static json_t *
+idsj(const char *ids, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(a, json_string(ids + i * sizeof(ov_statement_id_str)));
+    }
+    return a;
+}
+
+/* A statement round's seed, bridging and groups, as the tally entry has them. */
+static void
+dump_results(json_t *o, const struct ov_tally_results *r)
+{
+    json_t *sizes = json_array();
+    for (size_t g = 0; g < r->k; g++) {
+        json_array_append_new(sizes, json_integer((json_int_t)r->sizes[g]));
+    }
+    json_object_set_new(o, "seed", hexj(r->seed, 32));
+    json_object_set_new(o, "bridging",
+                        json_pack("{sosIsIsoso}", "result", hexj(r->bridging, 32),
+                                  "min_ratings_per_rater", (json_int_t)r->min_ratings_per_rater,
+                                  "min_raters_per_note", (json_int_t)r->min_raters_per_note,
+                                  "helpful", idsj(r->helpful ? r->helpful[0] : "", r->n_helpful), "not_helpful",
+                                  idsj(r->not_helpful ? r->not_helpful[0] : "", r->n_not_helpful)));
+    json_object_set_new(o, "groups", json_pack("{sososo}", "result", hexj(r->groups, 32), "sizes",
+                                               sizes, "consensus",
+                                               idsj(r->consensus[0], r->n_consensus)));
+}
+
+/* An action's or a statement's fields. */
+static void
+dump_action(json_t *o, const struct ov_action *a)
+{
+    json_object_set_new(o, "context", json_string(a->context));
+    json_object_set_new(o, "pseudonym", hexj(a->pseudonym, OV_PSEUDONYM_LEN));
+    json_object_set_new(o, "token", json_boolean(a->has_token));
+    json_object_set_new(o, "time", json_integer((json_int_t)a->time));
+    if (a->is_statement) {
+        json_object_set_new(o, "text", json_string(a->text));
+    } else if (a->is_rating) {
+        json_object_set_new(o, "target", json_string(a->target));
+        json_object_set_new(o, "rating", json_integer((json_int_t)a->rating));
+    } else {
+        json_object_set_new(o, "choice", json_string(a->choice));
+    }
+}
+
+static void
+dump_tally(json_t *o, const struct ov_tally *t)
+{
+    json_t *res = json_object();
+    for (size_t i = 0; i < t->n; i++) {
+        json_object_set_new(res, t->items[i].name,
+                            json_pack("[II]", (json_int_t)t->items[i].count,
+                                      (json_int_t)t->items[i].sum));
+    }
+    json_object_set_new(o, "context", json_string(t->context));
+    json_object_set_new(o, "size", json_integer((json_int_t)t->size));
+    json_object_set_new(o, "result", res);
+    if (t->has_results) {
+        dump_results(o, &t->results);
+    }
+}
+
+static int
+dump_entry(void *ctx, uint64_t index, struct ov_bytes entry)
+{
+    static const char *const kinds[] = { "", "context", "enrollment", "issuance", "action",
+                                         "tally", "invitations", "statement" };
+    struct ov_entry e;
+    (void)ctx;
+    json_t *o = json_pack("{sIso}", "index", (json_int_t)index, "entry", hexj(entry.ptr, entry.len));
+    if (ov_entry_decode(entry, &e) == 0) {
+        json_object_set_new(o, "kind", json_string(kinds[e.kind]));
+        if (e.kind == OV_ENTRY_ACTION || e.kind == OV_ENTRY_STATEMENT) {
+            dump_action(o, &e.u.action);
+        } else if (e.kind == OV_ENTRY_TALLY) {
+            dump_tally(o, &e.u.tally);
+        } else if (e.kind == OV_ENTRY_CONTEXT) {
+            json_object_set_new(o, "id", json_string(e.u.context.id));
+            json_object_set_new(o, "statements", json_integer((json_int_t)e.u.context.statements));
+        }
+        ov_entry_clear(&e);
+    }
+    char *line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    if (line == NULL) {
+        die("dump", -OV_E_NOMEM);
+    }
+    printf("%s\n", line);
+    free(line);
+    json_decref(o);
+    return 0;
+}
+
+static int
+cmd_dump(int argc, char **argv)
+{
+    if (argc < 4) {
+        return 2;
+    }
+    struct ov_logreader_cfg cfg;
+    struct ov_logreader *r = NULL;
+    struct ov_logreader_cp cp;
+    int rc = open_log(argv[2], argv[3], &cfg, &r, &cp);
+    rc = rc ? rc : ov_logreader_sync(r, &cp, dump_entry, NULL);
+    if (rc != 0) {
+        die("read the log", rc);
+    }
+    ov_logreader_cp_clear(&cp);
+    ov_logreader_free(r);
+    return 0;
 }
 
 /* ---- cryptolimit ------------------------------------------------------------------------ */
@@ -1453,7 +1624,7 @@ main(int argc, char **argv)
         { "receipt", cmd_receipt }, { "check", cmd_check }, { "race", cmd_race },
         { "batch", cmd_batch },
         { "load", cmd_load },       { "audit", cmd_audit }, { "cryptolimit", cmd_cryptolimit },
-        { "rate-many", cmd_rate_many },
+        { "rate-many", cmd_rate_many }, { "dump", cmd_dump },
     };
     if (sodium_init() < 0) {
         die("sodium", 0);

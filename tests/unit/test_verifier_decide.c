@@ -3,8 +3,13 @@
  * row), another ballot on a spent token, two ballots of one token in one batch, closed
  * windows. Rating round: unknown pseudonym, admission by the first rating, later ratings
  * without the token, the same rating again, another rating of a rated target, a round whose
- * tally would not fit. A rolled-back batch leaves no key behind, and the keys rebuilt from
- * the table at a restart decide as before. */
+ * tally would not fit. A statement round (docs/PROTOCOL.md §11.3): a statement admits its
+ * pseudonym, the same statement again (its row), the same text by another pseudonym, the
+ * author's quota, a round full, a statement where none is taken; ratings of an unknown
+ * statement, of the rater's own, of a statement written in the same batch; a failed batch
+ * forgets its statements. A rolled-back batch leaves no key behind, and the keys rebuilt
+ * from the table at a restart decide as before (statements included). A statement round's
+ * tally entry with 512 statements and its results fits an entry. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,15 +17,18 @@
 
 #include "../../verifier/app.h"
 #include "../../verifier/commit.h"
+#include "../../verifier/contexts.h"
 #include "../../verifier/decide.h"
 #include "../../verifier/keys.h"
 #include "../../verifier/store.h"
+#include "../../verifier/tally.h"
+#include "protocol/roundresult.h"
 
 #include "../test.h"
 
 #define NOW 1000000u
 
-static struct vf_context asm_ctx, rate_ctx;
+static struct vf_context asm_ctx, rate_ctx, stmt_ctx;
 
 static void
 contexts(void)
@@ -35,7 +43,20 @@ contexts(void)
     rate_ctx.c.type = OV_CONTEXT_RATING;
     rate_ctx.c.opens = NOW - 100;
     rate_ctx.c.closes = NOW + 100;
+    memset(&stmt_ctx, 0, sizeof stmt_ctx);
+    snprintf(stmt_ctx.c.id, sizeof stmt_ctx.c.id, "round");
+    stmt_ctx.c.type = OV_CONTEXT_RATING;
+    stmt_ctx.c.rating_kind = OV_RATING_HELPFULNESS;
+    stmt_ctx.c.scale_min = 0;
+    stmt_ctx.c.scale_max = 2;
+    stmt_ctx.c.statements = 2;
+    stmt_ctx.c.opens = NOW - 100;
+    stmt_ctx.c.closes = NOW + 100;
+    stmt_ctx.stmts = calloc(OV_MAX_ROUND_STATEMENTS, sizeof *stmt_ctx.stmts);
+    stmt_ctx.tally.stmts = calloc(OV_MAX_ROUND_STATEMENTS, sizeof *stmt_ctx.tally.stmts);
 }
+
+static struct vf_item *fake_entries(struct vf_item *it, const char *text);
 
 /* An action as a handler hands it over: nonce, ballot, both entries and their hashes. The
  * entry bytes name the ballot, so a row's entry shows whose it is. */
@@ -57,9 +78,36 @@ item(struct vf_context *c, uint8_t who, uint8_t ballot, const char *label, bool 
     } else {
         snprintf(it->a.choice, sizeof it->a.choice, "%s", label);
     }
-    crypto_hash_sha256(it->nonce, it->a.pseudonym, sizeof it->a.pseudonym);
     char text[256];
     snprintf(text, sizeof text, "%s/%u/%u/%s", c->c.id, who, ballot, label);
+    return fake_entries(it, text);
+}
+
+/* A statement of pseudonym `who` (its platform makes another ballot of the same text). */
+static struct vf_item *
+statement(struct vf_context *c, uint8_t who, const char *text, const char *platform, bool token)
+{
+    struct vf_item *it = vf_item_new();
+    if (it == NULL) {
+        return NULL;
+    }
+    it->ctx = c;
+    snprintf(it->a.context, sizeof it->a.context, "%s", c->c.id);
+    memset(it->a.pseudonym, who, sizeof it->a.pseudonym);
+    it->a.is_statement = true;
+    it->a.has_token = token;
+    snprintf(it->a.text, sizeof it->a.text, "%s", text);
+    CHECK_EQ_INT(ov_statement_id(c->c.id, text, it->stmt_id), 0);
+    char b[300];
+    snprintf(b, sizeof b, "%s/%u/s/%s/%s", c->c.id, who, platform, text);
+    return fake_entries(it, b);
+}
+
+/* The nonce, the ballot digest and both entries of an item named by text. */
+static struct vf_item *
+fake_entries(struct vf_item *it, const char *text)
+{
+    crypto_hash_sha256(it->nonce, it->a.pseudonym, sizeof it->a.pseudonym);
     crypto_hash_sha256(it->ballot, (const uint8_t *)text, strlen(text));
     for (int v = 0; v < 2; v++) {
         char e[300];
@@ -99,15 +147,17 @@ decide(struct vf_app *app, struct ov_db *db, struct vf_item **items, size_t n, u
        bool fail_after)
 {
     struct batch b = { app, items, n, now, fail_after };
-    return ov_rowmap_tx(app->keys, db, decide_tx, &b);
+    int rc = ov_rowmap_tx(app->keys, db, decide_tx, &b);
+    for (size_t i = 0; i < n; i++) {
+        vf_decide_settle(items[i], rc == 0); /* as the committer's batch_done */
+    }
+    return rc;
 }
 
-/* Decides one fresh item alone and returns its outcome (row into *row). */
+/* Decides the fresh item alone, lets it go and returns its outcome (row into *row). */
 static enum vf_outcome
-one(struct vf_app *app, struct ov_db *db, struct vf_context *c, uint8_t who, uint8_t ballot,
-    const char *label, bool token, int64_t *row)
+alone(struct vf_app *app, struct ov_db *db, struct vf_item *it, int64_t *row)
 {
-    struct vf_item *it = item(c, who, ballot, label, token);
     enum vf_outcome out = VF_FAILED;
     if (it != NULL && decide(app, db, &it, 1, NOW, false) == 0) {
         out = it->outcome;
@@ -117,6 +167,14 @@ one(struct vf_app *app, struct ov_db *db, struct vf_context *c, uint8_t who, uin
     }
     vf_item_release(it);
     return out;
+}
+
+/* Decides one fresh action alone and returns its outcome (row into *row). */
+static enum vf_outcome
+one(struct vf_app *app, struct ov_db *db, struct vf_context *c, uint8_t who, uint8_t ballot,
+    const char *label, bool token, int64_t *row)
+{
+    return alone(app, db, item(c, who, ballot, label, token), row);
 }
 
 static void
@@ -205,6 +263,101 @@ test_rating(struct vf_app *app, struct ov_db *db)
     rate_ctx.target_bytes = saved;
 }
 
+
+/* Decides one statement alone: its outcome (row into *row). */
+static enum vf_outcome
+one_statement(struct vf_app *app, struct ov_db *db, uint8_t who, const char *text,
+              const char *platform, bool token, int64_t *row)
+{
+    return alone(app, db, statement(&stmt_ctx, who, text, platform, token), row);
+}
+
+static char id_a[OV_STATEMENT_ID_LEN + 1], id_b[OV_STATEMENT_ID_LEN + 1];
+
+static void
+test_statements(struct vf_app *app, struct ov_db *db)
+{
+    int64_t first = 0, r = 0;
+    CHECK_EQ_INT(ov_statement_id("round", "parks first", id_a), 0);
+    CHECK_EQ_INT(ov_statement_id("round", "buses first", id_b), 0);
+    /* which contexts take statements (the handler's invalid_action) */
+    struct vf_item *probe = statement(&stmt_ctx, 20, "x", "p", true);
+    if (probe != NULL) {
+        CHECK(vf_action_valid(&stmt_ctx, &probe->a));
+        CHECK(!vf_action_valid(&rate_ctx, &probe->a));
+        CHECK(!vf_action_valid(&asm_ctx, &probe->a));
+        stmt_ctx.c.statements = 0;
+        CHECK(!vf_action_valid(&stmt_ctx, &probe->a));
+        stmt_ctx.c.statements = 2;
+    }
+    vf_item_release(probe);
+    /* a statement where the committer keeps no list (the handler refuses it before) */
+    struct vf_item *plain = statement(&rate_ctx, 20, "x", "p", true);
+    CHECK(plain && decide(app, db, &plain, 1, NOW, false) == 0);
+    CHECK(plain && plain->outcome == VF_ROUND_FULL);
+    vf_item_release(plain);
+    /* a pseudonym never admitted, without its token */
+    CHECK_EQ_INT(one_statement(app, db, 20, "parks first", "p", false, NULL), VF_UNKNOWN_PSEUDONYM);
+    /* a first statement admits the pseudonym: counted with the token's entry */
+    struct vf_item *adm = statement(&stmt_ctx, 20, "parks first", "p", true);
+    CHECK(adm && decide(app, db, &adm, 1, NOW, false) == 0);
+    if (adm != NULL) {
+        CHECK_EQ_INT(adm->outcome, VF_COUNTED);
+        CHECK_EQ_MEM(adm->row_hash, adm->hash[1], 32);
+        first = adm->row;
+    }
+    vf_item_release(adm);
+    CHECK_EQ_INT((int)stmt_ctx.n_stmts, 1);
+    /* the same statement again: its row; the same text by its author on another platform,
+     * or by another pseudonym: duplicate_statement (and it admits nobody) */
+    CHECK_EQ_INT(one_statement(app, db, 20, "parks first", "p", true, &r), VF_DUPLICATE);
+    CHECK_EQ_INT(r, first);
+    CHECK_EQ_INT(one_statement(app, db, 20, "parks first", "q", false, NULL), VF_DUP_STATEMENT);
+    CHECK_EQ_INT(one_statement(app, db, 21, "parks first", "p", true, NULL), VF_DUP_STATEMENT);
+    CHECK_EQ_INT(one_statement(app, db, 21, "x", "p", false, NULL), VF_UNKNOWN_PSEUDONYM);
+    /* the author's quota (2), without the token now */
+    CHECK_EQ_INT(one_statement(app, db, 20, "buses first", "p", false, NULL), VF_COUNTED);
+    CHECK_EQ_INT(one_statement(app, db, 20, "trams first", "p", false, NULL), VF_STATEMENT_QUOTA);
+    /* ratings: of an unknown statement, of the rater's own, of another's */
+    CHECK_EQ_INT(one(app, db, &stmt_ctx, 21, 2, "0123456789abcdef0123456789abcdef", true, NULL),
+                 VF_UNKNOWN_STATEMENT);
+    CHECK_EQ_INT(one(app, db, &stmt_ctx, 20, 2, id_a, false, NULL), VF_OWN_STATEMENT);
+    CHECK_EQ_INT(one(app, db, &stmt_ctx, 21, 2, id_a, true, &r), VF_COUNTED);
+    CHECK_EQ_INT(one(app, db, &stmt_ctx, 21, 2, id_a, true, NULL), VF_DUPLICATE);
+    CHECK_EQ_INT(one(app, db, &stmt_ctx, 21, 0, id_a, false, NULL), VF_RATED);
+    CHECK_EQ_INT(one(app, db, &stmt_ctx, 21, 1, id_b, false, NULL), VF_COUNTED);
+    /* a statement and its rating in one batch: the rating sees it */
+    char id_c[OV_STATEMENT_ID_LEN + 1];
+    CHECK_EQ_INT(ov_statement_id("round", "bikes first", id_c), 0);
+    struct vf_item *pair[2] = { statement(&stmt_ctx, 22, "bikes first", "p", true),
+                                item(&stmt_ctx, 23, 2, id_c, true) };
+    CHECK(pair[0] && pair[1] && decide(app, db, pair, 2, NOW, false) == 0);
+    CHECK(pair[0] && pair[1] && pair[0]->outcome == VF_COUNTED && pair[1]->outcome == VF_COUNTED);
+    vf_item_release(pair[0]);
+    vf_item_release(pair[1]);
+    /* a failed batch forgets its statement: nobody rates it, its author writes it again */
+    char id_l[OV_STATEMENT_ID_LEN + 1];
+    CHECK_EQ_INT(ov_statement_id("round", "lost", id_l), 0);
+    struct vf_item *lost = statement(&stmt_ctx, 24, "lost", "p", true);
+    CHECK(lost && decide(app, db, &lost, 1, NOW, true) == -OV_E_DB);
+    vf_item_release(lost);
+    CHECK_EQ_INT((int)stmt_ctx.n_stmts, 3);
+    CHECK_EQ_INT(one(app, db, &stmt_ctx, 23, 2, id_l, false, NULL), VF_UNKNOWN_STATEMENT);
+    CHECK_EQ_INT(one_statement(app, db, 24, "lost", "p", true, NULL), VF_COUNTED);
+    CHECK_EQ_INT(one(app, db, &stmt_ctx, 23, 2, id_l, false, NULL), VF_COUNTED);
+    /* a rating off the kind's scale (the handler's invalid_action) */
+    struct vf_item *off = item(&stmt_ctx, 23, 3, id_a, false);
+    CHECK(off && !vf_action_valid(&stmt_ctx, &off->a));
+    vf_item_release(off);
+    /* the round full: OV_MAX_ROUND_STATEMENTS (the known ones still answer) */
+    size_t saved = stmt_ctx.n_stmts;
+    stmt_ctx.n_stmts = OV_MAX_ROUND_STATEMENTS;
+    CHECK_EQ_INT(one_statement(app, db, 25, "one too many", "p", true, NULL), VF_ROUND_FULL);
+    CHECK_EQ_INT(one_statement(app, db, 20, "parks first", "p", true, NULL), VF_DUPLICATE);
+    stmt_ctx.n_stmts = saved;
+    memset(&stmt_ctx.stmts[saved], 0, (OV_MAX_ROUND_STATEMENTS - saved) * sizeof *stmt_ctx.stmts);
+}
+
 /* After a restart the keys come from the table: the same decisions. */
 static void
 test_restart(struct vf_app *app, struct ov_db *db)
@@ -217,6 +370,82 @@ test_restart(struct vf_app *app, struct ov_db *db)
     CHECK_EQ_INT(one(app, db, &rate_ctx, 10, 1, "note-1", false, NULL), VF_RATED);
     CHECK_EQ_INT(one(app, db, &rate_ctx, 12, 1, "note-1", false, NULL), VF_UNKNOWN_PSEUDONYM);
     CHECK_EQ_INT(one(app, db, &asm_ctx, 6, 1, "yes", true, NULL), VF_COUNTED);
+    /* a statement round's list, rebuilt from the rows */
+    CHECK_EQ_INT((int)stmt_ctx.n_stmts, 4);
+    CHECK_EQ_INT(one_statement(app, db, 20, "parks first", "p", true, &r), VF_DUPLICATE);
+    CHECK_EQ_INT(one_statement(app, db, 21, "buses first", "p", false, NULL), VF_DUP_STATEMENT);
+    CHECK_EQ_INT(one_statement(app, db, 20, "trams first", "p", false, NULL), VF_STATEMENT_QUOTA);
+    CHECK_EQ_INT(one(app, db, &stmt_ctx, 20, 2, id_b, false, NULL), VF_OWN_STATEMENT);
+    CHECK_EQ_INT(one(app, db, &stmt_ctx, 21, 0, id_a, false, NULL), VF_RATED);
+    CHECK_EQ_INT(one(app, db, &stmt_ctx, 22, 1, id_a, false, NULL), VF_COUNTED);
+}
+
+/* A statement round's tally entry at its largest: 512 statements each rated, its results
+ * from the count (tally.c), every id in `result`, and the status lists at their longest. */
+static void
+test_tally_fits(void)
+{
+    struct vf_context *c = &stmt_ctx;
+    struct ov_round_input in;
+    struct ov_roundresult r;
+    struct ov_tally_results res;
+    uint8_t seed[32] = { 7 }, who[OV_PSEUDONYM_LEN];
+    char id[OV_STATEMENT_ID_LEN + 1], text[32];
+    int bad = 0;
+    vf_tally_reset(c);
+    for (unsigned i = 0; i < OV_MAX_ROUND_STATEMENTS; i++) {
+        snprintf(text, sizeof text, "statement %u", i);
+        bad |= ov_statement_id(c->c.id, text, id);
+        memset(who, (int)(i % 40), sizeof who);
+        bad |= vf_tally_statement(c, id, who, (int64_t)i + 1);
+        for (unsigned k = 0; k < 12; k++) {
+            memset(who, 40 + (int)k, sizeof who);
+            bad |= vf_tally_rating(c, who, id, (int64_t)((i + k) % 3));
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(vf_tally_statement(c, id, who, 9) != 0); /* the round is full */
+    struct ov_bridge_params p = { 5, 10 };
+    CHECK_EQ_INT(vf_round_input(c, &p, seed, &in), 0);
+    CHECK_EQ_INT((int)in.n_statements, OV_MAX_ROUND_STATEMENTS);
+    CHECK_EQ_INT(ov_roundresult_run(&in, &r), 0);
+    vf_round_input_free(&in);
+    CHECK_EQ_INT(ov_roundresult_summary(&r, &res), 0);
+    ov_roundresult_free(&r);
+    struct ov_buf e;
+    CHECK_EQ_INT(vf_tally_entry(c, 99999, NOW, &res, &e), 0);
+    free(res.helpful);
+    free(res.not_helpful);
+    /* the worst case: every statement in a status list, max counts and sums */
+    memset(&res, 0, sizeof res);
+    res.helpful = calloc(OV_MAX_ROUND_STATEMENTS, sizeof *res.helpful);
+    res.n_helpful = 0;
+    for (size_t i = 0; res.helpful != NULL && i < c->tally.n_targets; i++) {
+        memcpy(res.helpful[res.n_helpful++], c->tally.targets[i].name, OV_STATEMENT_ID_LEN + 1);
+        c->tally.targets[i].count = UINT64_MAX;
+        c->tally.targets[i].sum = INT64_MIN;
+    }
+    res.k = OV_TALLY_MAX_GROUPS;
+    for (size_t g = 0; g < res.k; g++) {
+        res.sizes[g] = UINT64_MAX;
+    }
+    res.n_consensus = OV_TALLY_CONSENSUS_MAX;
+    for (size_t i = 0; res.helpful != NULL && i < res.n_consensus; i++) {
+        memcpy(res.consensus[i], res.helpful[i], OV_STATEMENT_ID_LEN + 1);
+    }
+    struct ov_buf big;
+    CHECK_EQ_INT(vf_tally_entry(c, UINT64_MAX, UINT64_MAX, &res, &big), 0);
+    CHECK(big.len < 50000); /* (45,314 bytes: docs/PROTOCOL.md §8 says under 50,000) */
+    struct ov_entry d;
+    CHECK_EQ_INT(ov_entry_decode(ov_buf_view(&big), &d), 0);
+    CHECK(d.kind == OV_ENTRY_TALLY && d.u.tally.has_results &&
+          d.u.tally.n == OV_MAX_ROUND_STATEMENTS &&
+          d.u.tally.results.n_helpful == OV_MAX_ROUND_STATEMENTS);
+    ov_entry_clear(&d);
+    ov_buf_clear(&big);
+    ov_buf_clear(&e);
+    free(res.helpful);
+    vf_tally_reset(c);
 }
 
 int
@@ -231,14 +460,22 @@ main(void)
     app.dir = dir;
     struct ov_db *db = NULL;
     contexts();
+    CHECK(pthread_rwlock_init(&app.ctx_lock, NULL) == 0);
+    CHECK_EQ_INT(vf_context_register(&app, &stmt_ctx), 0);
     CHECK(vf_store_open(dir, &db) == 0);
     CHECK(db != NULL && vf_keys_load(&app, db) == 0);
     if (db != NULL && app.keys != NULL) {
         test_assembly(&app, db);
         test_rating(&app, db);
+        test_statements(&app, db);
+        stmt_ctx.n_stmts = 0; /* as at a start: the list comes from the table */
         test_restart(&app, db);
     }
+    test_tally_fits();
     vf_keys_free(&app);
+    free(app.ctx_tab);
+    free(stmt_ctx.stmts);
+    free(stmt_ctx.tally.stmts);
     ov_db_close(db);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
