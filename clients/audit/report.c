@@ -17,7 +17,12 @@
  *                    by route, over the whole log read
  *   contexts         [{id, title, type, index, opens, closes, quota, token_key_id (base64),
  *                    issuances, tags, tokens, actions, recount: {size, algorithm, result},
- *                    tallies: [{index, size, ok}]}]; result as in a tally entry
+ *                    tallies: [{index, size, ok}]}]; result as in a tally entry; a statement
+ *                    round (§11.3) also has rating_kind, statements, and in each tally
+ *                    `results`: what the auditor recomputed {seed (hex; seed_verified: false
+ *                    when the state does not know the tree), statements, ratings (counted),
+ *                    min_ratings_per_rater, min_raters_per_note, bridging, groups (hex result
+ *                    hashes), helpful, not_helpful, sizes, consensus, ok}
  *   draws            [{id, title, pool_index, draw_index (null: none yet), pool (hex SHA-256
  *                    of the pool file), members, panel, reserves, reveal_by, parties,
  *                    revealed, seed (hex, of the reveals; null until every party revealed),
@@ -162,6 +167,12 @@ put_context(struct audit *a, FILE *f, const struct audit_ctx *x)
     json_object_set_new(o, "tokens", json_integer((json_int_t)x->tokens));
     json_object_set_new(o, "actions", json_integer((json_int_t)x->actions));
     json_object_set_new(o, "tags", json_integer((json_int_t)x->tags));
+    if (ratings && c->rating_kind != OV_RATING_SCALE) {
+        json_object_set_new(o, "rating_kind", json_string(c->rating_kind == OV_RATING_HELPFULNESS
+                                                              ? "helpfulness"
+                                                              : "agreement"));
+        json_object_set_new(o, "statements", json_integer((json_int_t)c->statements));
+    }
     json_t *tallies = json_array();
     sqlite3_stmt *st = ov_db_stmt(a->db, "tally_list");
     int rc = ov_db_bind_int64(st, 1, x->n);
@@ -172,8 +183,17 @@ put_context(struct audit *a, FILE *f, const struct audit_ctx *x)
         rc = rc ? rc : ov_db_col_uint64(st, 1, &size);
         rc = rc ? rc : ov_db_col_int64(st, 2, &ok);
         if (rc == 0) {
-            json_array_append_new(tallies, json_pack("{s:I,s:I,s:b}", "index", (json_int_t)idx,
-                                                     "size", (json_int_t)size, "ok", ok != 0));
+            json_t *t = json_pack("{s:I,s:I,s:b}", "index", (json_int_t)idx, "size",
+                                  (json_int_t)size, "ok", ok != 0);
+            struct ov_bytes res;
+            if (t != NULL && !ov_db_col_is_null(st, 3) &&
+                ov_db_col_text(st, 3, OV_MAX_ENTRY_LEN * 2, &res) == 0) {
+                json_t *v = json_loadb((const char *)res.ptr, res.len, 0, NULL);
+                if (v != NULL) {
+                    json_object_set_new(t, "results", v);
+                }
+            }
+            json_array_append_new(tallies, t);
         }
     }
     ov_db_reset(st);
@@ -536,9 +556,10 @@ audit_report_text(struct audit *a, FILE *f)
     }
     const uint64_t *n = audit_rules_counts(a->rules);
     fprintf(f, "entries: %llu contexts, %llu enrollments, %llu issuances, %llu actions, "
-            "%llu tallies, %llu malformed\n", (unsigned long long)n[AUDIT_N_CONTEXT],
-            (unsigned long long)n[AUDIT_N_ENROLLMENT], (unsigned long long)n[AUDIT_N_ISSUANCE],
-            (unsigned long long)n[AUDIT_N_ACTION], (unsigned long long)n[AUDIT_N_TALLY],
+            "%llu statements, %llu tallies, %llu malformed\n",
+            (unsigned long long)n[AUDIT_N_CONTEXT], (unsigned long long)n[AUDIT_N_ENROLLMENT],
+            (unsigned long long)n[AUDIT_N_ISSUANCE], (unsigned long long)n[AUDIT_N_ACTION],
+            (unsigned long long)n[AUDIT_N_STATEMENT], (unsigned long long)n[AUDIT_N_TALLY],
             (unsigned long long)n[AUDIT_N_MALFORMED]);
     if (n[AUDIT_N_SORT_COMMIT] + n[AUDIT_N_SORT_POOL] + n[AUDIT_N_SORT_REVEAL] +
         n[AUDIT_N_SORT_DRAW] > 0) {

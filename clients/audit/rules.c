@@ -7,10 +7,14 @@
 
 #include <sodium.h>
 
+#include <jansson.h>
+
 #include "base/codec.h"
+#include "protocol/roundresult.h"
 #include "rules_ids.h"
 #include "sortition.h"
 #include "store.h"
+#include "tree.h"
 
 const char *const audit_count_names[AUDIT_N_COUNTS] = {
     [AUDIT_N_CONTEXT] = "context",         [AUDIT_N_ENROLLMENT] = "enrollment",
@@ -22,6 +26,7 @@ const char *const audit_count_names[AUDIT_N_COUNTS] = {
     [AUDIT_N_SORT_COMMIT] = "sortition-commit", [AUDIT_N_SORT_POOL] = "pool",
     [AUDIT_N_SORT_REVEAL] = "sortition-reveal", [AUDIT_N_SORT_DRAW] = "draw",
     [AUDIT_N_INVITATIONS] = "invitations", [AUDIT_N_INVITATION_CODES] = "invitations.codes",
+    [AUDIT_N_STATEMENT] = "statement",
 };
 
 /* Open addressing over context pointers, keyed by id or by token key id. */
@@ -49,6 +54,7 @@ struct audit_rules {
     struct ov_entry scratch; /* the entry being checked (large: kept off the stack) */
     struct ov_sortentry sort_scratch;
     struct audit_sort *sort; /* draws pinned in the log */
+    struct audit_tree tree;  /* the tree read, for the roots at tallies' sizes */
 };
 
 /* ------------------------------------------------------------------ contexts by key */
@@ -422,6 +428,7 @@ load_state(struct audit_rules *r)
     rc = rc ? rc : ov_db_step(st);
     rc = rc == OV_DB_ROW ? ov_db_col_uint64(st, 0, &r->n_rejected) : (rc ? rc : -OV_E_DB);
     ov_db_reset(st);
+    rc = rc ? rc : audit_tree_load(&r->tree, r->db);
     int g = audit_meta_get_u64(r->db, "clock_entries", &r->clock_entries);
     rc = rc ? rc : (g == -OV_E_NOT_FOUND ? 0 : g);
     g = audit_meta_get_u64(r->db, "clock_witnesses", &r->clock_witnesses);
@@ -494,6 +501,22 @@ audit_rules_reset(struct audit_rules *r)
     audit_sort_forget(r->sort);
     int rc = load_state(r);
     return rc ? rc : compute_standing(r);
+}
+
+int
+audit_rules_tree_check(struct audit_rules *r, uint64_t size, const uint8_t root[32])
+{
+    uint8_t mine[OV_HASH_LEN];
+    int rc = audit_tree_root(&r->tree, size, mine);
+    if (rc == -OV_E_NOT_FOUND) {
+        return 0;
+    }
+    if (rc == 0 && memcmp(mine, root, OV_HASH_LEN) != 0) {
+        fprintf(stderr, "onevoice-audit: the tree rebuilt from the entries does not give the "
+                "verified root at %llu\n", (unsigned long long)size);
+        rc = -OV_E_STATE;
+    }
+    return rc;
 }
 
 void
@@ -773,20 +796,36 @@ choice_offered(const struct ov_context *c, const char *choice)
     return false;
 }
 
+static bool
+statement_round(const struct audit_ctx *x)
+{
+    return x->c.type == OV_CONTEXT_RATING && x->c.rating_kind != OV_RATING_SCALE;
+}
+
+static int statement_rules(struct audit_rules *r, uint64_t index, const struct audit_ctx *x,
+                           const struct ov_action *a, const char *sid);
+
 static int
 on_action(struct audit_rules *r, uint64_t index, const struct ov_action *a)
 {
     struct audit_ctx *x = find_ctx(r, a->context);
     if (x == NULL) {
         return violation(r, index, R_CONTEXT_MISSING, a->context,
-                         "an action for context %s, which the log has not announced before",
-                         a->context);
+                         "%s for context %s, which the log has not announced before",
+                         a->is_statement ? "a statement" : "an action", a->context);
     }
     x->actions++;
     bool rating_ctx = x->c.type == OV_CONTEXT_RATING, counted = true;
     uint64_t found_before = r->n_new; /* an action with any violation of its own is not counted */
     int rc = 0;
-    if (a->is_rating != rating_ctx) {
+    if (a->is_statement) {
+        if (x->c.statements == 0) {
+            counted = false;
+            rc = violation(r, index, R_STATEMENT_UNEXPECTED, x->c.id,
+                           "a statement in %s %s, which takes none",
+                           rating_ctx ? "rating round" : "assembly", x->c.id);
+        }
+    } else if (a->is_rating != rating_ctx) {
         counted = false;
         rc = violation(r, index, R_INVALID_ACTION, x->c.id, "%s in %s %s",
                        a->is_rating ? "a rating" : "a ballot",
@@ -813,7 +852,7 @@ on_action(struct audit_rules *r, uint64_t index, const struct ov_action *a)
     if (rc == 0 && a->has_token) {
         rc = check_token(r, index, x, a, &key, &admitted);
         x->tokens += admitted;
-    } else if (rc == 0 && !rating_ctx) {
+    } else if (rc == 0 && !rating_ctx && !a->is_statement) {
         rc = violation(r, index, R_TOKEN_MISSING, x->c.id,
                        "a ballot without a token (one token, one ballot)");
     } else if (rc == 0) {
@@ -865,8 +904,13 @@ on_action(struct audit_rules *r, uint64_t index, const struct ov_action *a)
         ov_db_reset(st);
     }
     counted = counted && r->n_new == found_before;
+    char sid[OV_STATEMENT_ID_LEN + 1] = "";
+    if (rc == 0 && a->is_statement) {
+        rc = ov_statement_id(a->context, a->text, sid);
+    }
     if (rc == 0) {
-        const char *name = a->is_rating ? a->target : a->choice;
+        const char *name = a->is_statement ? sid : a->is_rating ? a->target : a->choice;
+        bool who = statement_round(x) || a->is_statement;
         sqlite3_stmt *st = ov_db_stmt(r->db, "act_put");
         rc = ov_db_bind_int64(st, 1, x->n);
         rc = rc ? rc : ov_db_bind_uint64(st, 2, index);
@@ -874,6 +918,9 @@ on_action(struct audit_rules *r, uint64_t index, const struct ov_action *a)
         rc = rc ? rc : ov_db_bind_int64(st, 4, a->is_rating ? a->rating : 0);
         rc = rc ? rc : ov_db_bind_int64(st, 5, admitted);
         rc = rc ? rc : ov_db_bind_int64(st, 6, counted);
+        rc = rc ? rc : ov_db_bind_int64(st, 7, a->is_statement);
+        rc = rc ? rc : (who ? ov_db_bind_blob(st, 8, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN))
+                            : ov_db_bind_null(st, 8));
         rc = rc ? rc : ov_db_step(st);
         ov_db_reset(st);
     }
@@ -885,6 +932,104 @@ on_action(struct audit_rules *r, uint64_t index, const struct ov_action *a)
             rc = take_findings(r);
         }
     }
+    if (rc == 0 && a->is_statement && counted) {
+        rc = statement_rules(r, index, x, a, sid);
+    }
+    return rc;
+}
+
+/* A count from a statement (st bound). */
+static int
+count_of(sqlite3_stmt *st, uint64_t *n)
+{
+    *n = 0;
+    int rc = ov_db_step(st);
+    rc = rc == OV_DB_ROW ? ov_db_col_uint64(st, 0, n) : (rc ? rc : -OV_E_DB);
+    ov_db_reset(st);
+    return rc;
+}
+
+/* The action at index no longer counts. */
+static int
+act_uncount(struct audit_rules *r, const struct audit_ctx *x, uint64_t index)
+{
+    sqlite3_stmt *st = ov_db_stmt(r->db, "act_uncount");
+    int rc = ov_db_bind_int64(st, 1, 0);
+    rc = rc ? rc : ov_db_bind_int64(st, 2, x->n);
+    rc = rc ? rc : ov_db_bind_uint64(st, 3, index);
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    return rc;
+}
+
+/* What only a statement must keep (§11.3 "What the tally counts"), in log order: its author
+ * has counted fewer than the context's `statements`, its id is no counted statement's, the
+ * round has fewer than OV_MAX_ROUND_STATEMENTS. Whether it counts depends on every earlier
+ * statement's signature and token, so the workers are waited for first (statements are few:
+ * at most 512 count per round). A statement that counts joins stmts. */
+static int
+statement_rules(struct audit_rules *r, uint64_t index, const struct audit_ctx *x,
+                const struct ov_action *a, const char *sid)
+{
+    audit_verify_wait(r->verify);
+    int rc = take_findings(r);
+    int64_t counted = 0;
+    sqlite3_stmt *st = ov_db_stmt(r->db, "act_counted");
+    rc = rc ? rc : ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, index);
+    rc = rc ? rc : ov_db_step(st);
+    rc = rc == OV_DB_ROW ? ov_db_col_int64(st, 0, &counted) : (rc ? rc : -OV_E_STATE);
+    ov_db_reset(st);
+    if (rc != 0 || counted == 0) {
+        return rc;
+    }
+    uint64_t by = 0, total = 0, first = AUDIT_NO_INDEX, rejected = AUDIT_NO_INDEX;
+    uint64_t found_before = r->n_new;
+    if (!a->has_token && r->n_rejected > 0) { /* admitted by a token that failed */
+        st = ov_db_stmt(r->db, "rejected_get");
+        rc = ov_db_bind_int64(st, 1, x->n);
+        rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN));
+        rc = rc ? (ov_db_reset(st), rc) : lookup_idx(st, &rejected);
+    }
+    if (rc != 0 || rejected != AUDIT_NO_INDEX) {
+        return rc ? rc : act_uncount(r, x, index);
+    }
+    st = ov_db_stmt(r->db, "stmt_by");
+    rc = ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN));
+    rc = rc ? (ov_db_reset(st), rc) : count_of(st, &by);
+    st = ov_db_stmt(r->db, "stmt_n");
+    rc = rc ? rc : ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? (ov_db_reset(st), rc) : count_of(st, &total);
+    st = ov_db_stmt(r->db, "stmt_get");
+    rc = rc ? rc : ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_text(st, 2, sid, strlen(sid));
+    rc = rc ? (ov_db_reset(st), rc) : lookup_idx(st, &first);
+    if (rc == 0 && by >= x->c.statements) {
+        rc = violation(r, index, R_STATEMENT_QUOTA, x->c.id,
+                       "statement %s: its author already wrote %llu counted statements, the "
+                       "most context %s allows", sid, (unsigned long long)by, x->c.id);
+    }
+    if (rc == 0 && first != AUDIT_NO_INDEX) {
+        rc = violation(r, index, R_STATEMENT_DUPLICATE, x->c.id,
+                       "statement %s was already written at entry %llu (the same text)", sid,
+                       (unsigned long long)first);
+    }
+    if (rc == 0 && total >= OV_MAX_ROUND_STATEMENTS) {
+        rc = violation(r, index, R_STATEMENT_CAP, x->c.id,
+                       "statement %s: round %s has %d statements already", sid, x->c.id,
+                       OV_MAX_ROUND_STATEMENTS);
+    }
+    if (rc == 0 && r->n_new != found_before) {
+        return act_uncount(r, x, index);
+    }
+    st = ov_db_stmt(r->db, "stmt_put");
+    rc = rc ? rc : ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_text(st, 2, sid, strlen(sid));
+    rc = rc ? rc : ov_db_bind_blob(st, 3, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN));
+    rc = rc ? rc : ov_db_bind_uint64(st, 4, index);
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
     return rc;
 }
 
@@ -995,6 +1140,298 @@ late_actions(struct audit_rules *r, struct audit_ctx *x, const struct ov_tally *
     return rc;
 }
 
+/* ---- statement rounds' tallies (§11.3) */
+
+/* Ratings in [0, size) valid as any rating round's that the round does not count: of no
+ * statement counted in [0, size), or of the rater's own. The verifier refuses both, so each
+ * one logged is reported (once: it is no longer counted). */
+static int
+uncounted_ratings(struct audit_rules *r, const struct audit_ctx *x, const struct ov_tally *t,
+                  uint64_t index)
+{
+    struct bad { uint64_t idx, stmt; bool unknown; char name[OV_MAX_LABEL_LEN + 1]; } *bad = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st = ov_db_stmt(r->db, "stmt_bad_ratings");
+    int rc = ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, t->size);
+    while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
+        if (n == cap) {
+            size_t nc = cap ? 2 * cap : 16;
+            struct bad *p = realloc(bad, nc * sizeof *p);
+            if (p == NULL) {
+                rc = -OV_E_NOMEM;
+                break;
+            }
+            bad = p;
+            cap = nc;
+        }
+        struct ov_bytes name;
+        struct bad *b = &bad[n];
+        b->stmt = AUDIT_NO_INDEX;
+        rc = ov_db_col_uint64(st, 0, &b->idx);
+        rc = rc ? rc : ov_db_col_text(st, 1, OV_MAX_LABEL_LEN, &name);
+        if (rc == 0 && !ov_db_col_is_null(st, 2)) {
+            rc = ov_db_col_uint64(st, 2, &b->stmt);
+        }
+        if (rc == 0) {
+            memcpy(b->name, name.ptr, name.len);
+            b->name[name.len] = 0;
+            b->unknown = b->stmt == AUDIT_NO_INDEX || b->stmt >= t->size;
+            n++;
+        }
+    }
+    ov_db_reset(st);
+    rc = rc == OV_DB_DONE ? 0 : rc;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = bad[i].unknown
+                 ? violation(r, bad[i].idx, R_RATING_UNKNOWN_STATEMENT, x->c.id,
+                             "a rating of \"%s\", which no statement counted in entries [0, "
+                             "%llu) has (the tally at entry %llu)", bad[i].name,
+                             (unsigned long long)t->size, (unsigned long long)index)
+                 : violation(r, bad[i].idx, R_RATING_OWN_STATEMENT, x->c.id,
+                             "a rating of statement %s by its own author (entry %llu)",
+                             bad[i].name, (unsigned long long)bad[i].stmt);
+        rc = rc ? rc : act_uncount(r, x, bad[i].idx);
+    }
+    free(bad);
+    return rc;
+}
+
+/* The round's input over [0, size): the counted statements and the ratings counted. */
+static int
+round_input(struct audit_rules *r, const struct audit_ctx *x, uint64_t size,
+            struct ov_round_input *in, char (**ids)[OV_STATEMENT_ID_LEN + 1],
+            struct ov_round_rating **ratings)
+{
+    size_t cap = 0;
+    *ids = NULL;
+    *ratings = NULL;
+    sqlite3_stmt *st = ov_db_stmt(r->db, "stmt_ids");
+    int rc = ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, size);
+    while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
+        struct ov_bytes id;
+        if (in->n_statements == cap) {
+            size_t nc = cap ? 2 * cap : 64;
+            char (*p)[OV_STATEMENT_ID_LEN + 1] = realloc(*ids, nc * sizeof *p);
+            if (p == NULL) {
+                rc = -OV_E_NOMEM;
+                break;
+            }
+            *ids = p;
+            cap = nc;
+        }
+        rc = ov_db_col_text(st, 0, OV_STATEMENT_ID_LEN, &id);
+        if (rc == 0) {
+            memcpy((*ids)[in->n_statements], id.ptr, id.len);
+            (*ids)[in->n_statements++][id.len] = 0;
+        }
+    }
+    ov_db_reset(st);
+    rc = rc == OV_DB_DONE ? 0 : rc;
+    cap = 0;
+    st = ov_db_stmt(r->db, "stmt_ratings");
+    rc = rc ? rc : ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, size);
+    while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
+        if (in->n_ratings == cap) {
+            size_t nc = cap ? 2 * cap : 1024;
+            struct ov_round_rating *p = realloc(*ratings, nc * sizeof *p);
+            if (p == NULL) {
+                rc = -OV_E_NOMEM;
+                break;
+            }
+            *ratings = p;
+            cap = nc;
+        }
+        struct ov_round_rating *g = &(*ratings)[in->n_ratings];
+        struct ov_bytes who, id;
+        rc = ov_db_col_blob(st, 0, OV_PSEUDONYM_LEN, &who);
+        rc = rc ? rc : ov_db_col_text(st, 1, OV_STATEMENT_ID_LEN, &id);
+        rc = rc ? rc : ov_db_col_int64(st, 2, &g->rating);
+        rc = rc ? rc : (who.len == OV_PSEUDONYM_LEN ? 0 : -OV_E_STATE);
+        if (rc == 0) {
+            memcpy(g->pseudonym, who.ptr, OV_PSEUDONYM_LEN);
+            memcpy(g->statement, id.ptr, id.len);
+            g->statement[id.len] = 0;
+            in->n_ratings++;
+        }
+    }
+    ov_db_reset(st);
+    rc = rc == OV_DB_DONE ? 0 : rc;
+    in->statements = (const char (*)[OV_STATEMENT_ID_LEN + 1]) * ids;
+    in->ratings = *ratings;
+    return rc;
+}
+
+static void
+hex_short(const uint8_t *p, char out[20])
+{
+    char h[17];
+    hex8(p, h);
+    snprintf(out, 20, "%s...", h);
+}
+
+/* Lists of statement ids (ov_statement_id_str arrays, const or not). */
+static bool
+ids_equal(const void *a, size_t na, const void *b, size_t nb)
+{
+    return na == nb && (na == 0 || memcmp(a, b, na * sizeof(ov_statement_id_str)) == 0);
+}
+
+/* Appends "; part" to the detail (the first without "; "). */
+static void
+add_part(char *d, size_t max, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void
+add_part(char *d, size_t max, const char *fmt, ...)
+{
+    size_t n = strlen(d);
+    if (n > 0 && n + 2 < max) {
+        memcpy(d + n, "; ", 3);
+        n += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(d + n, max - n, fmt, ap);
+    va_end(ap);
+}
+
+static json_t *
+ids_json(const void *p, size_t n)
+{
+    const char *ids = p;
+    json_t *a = json_array();
+    for (size_t i = 0; a != NULL && i < n; i++) {
+        json_array_append_new(a, json_string(ids + i * sizeof(ov_statement_id_str)));
+    }
+    return a;
+}
+
+/* The summary recomputed, for the report (NULL: memory). */
+static char *
+results_json(const struct ov_tally_results *s, bool seed_verified, size_t n_statements,
+             size_t n_ratings, bool ok)
+{
+    char seed[65], bh[65], gh[65];
+    if (ov_hex_encode(seed, sizeof seed, s->seed, 32) != 0 ||
+        ov_hex_encode(bh, sizeof bh, s->bridging, 32) != 0 ||
+        ov_hex_encode(gh, sizeof gh, s->groups, 32) != 0) {
+        return NULL;
+    }
+    json_t *sizes = json_array();
+    for (size_t i = 0; sizes != NULL && i < s->k; i++) {
+        json_array_append_new(sizes, json_integer((json_int_t)s->sizes[i]));
+    }
+    json_t *o = json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:s,s:s,s:o*,s:o*,s:o*,s:o*,s:b}", "seed",
+                          seed, "seed_verified", seed_verified, "statements",
+                          (json_int_t)n_statements, "ratings", (json_int_t)n_ratings,
+                          "min_ratings_per_rater", (json_int_t)s->min_ratings_per_rater,
+                          "min_raters_per_note", (json_int_t)s->min_raters_per_note,
+                          "bridging", bh, "groups", gh, "helpful",
+                          ids_json(s->helpful, s->n_helpful), "not_helpful",
+                          ids_json(s->not_helpful, s->n_not_helpful), "sizes", sizes,
+                          "consensus", ids_json(s->consensus, s->n_consensus), "ok", ok);
+    char *txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return txt;
+}
+
+/* Rule statement_results: the tally's results equal those recomputed from the log with
+ * core/protocol/roundresult (the counted statements and ratings of [0, size), the root at
+ * size as the seed, the tally's minimums). *json: the recomputed summary for the report. */
+static int
+check_results(struct audit_rules *r, uint64_t index, const struct audit_ctx *x,
+              const struct ov_tally *t, char **json, bool *ok)
+{
+    *json = NULL;
+    *ok = true;
+    struct ov_round_input in = { .kind = x->c.rating_kind };
+    char (*ids)[OV_STATEMENT_ID_LEN + 1] = NULL;
+    struct ov_round_rating *ratings = NULL;
+    int rc = 0;
+    if (!t->has_results) {
+        *ok = false;
+        rc = violation(r, index, R_STATEMENT_RESULTS, x->c.id,
+                       "the tally of statement round %s carries no results (seed, bridging, "
+                       "groups)", x->c.id);
+        ov_bridge_params_default(&in.params);
+    } else {
+        in.params.min_ratings_per_rater = t->results.min_ratings_per_rater;
+        in.params.min_raters_per_note = t->results.min_raters_per_note;
+    }
+    rc = rc ? rc : round_input(r, x, t->size, &in, &ids, &ratings);
+    int tr = rc ? rc : audit_tree_root(&r->tree, t->size, in.seed);
+    bool seed_verified = tr == 0;
+    if (rc == 0 && tr != 0 && tr != -OV_E_NOT_FOUND) {
+        rc = tr;
+    } else if (rc == 0 && !seed_verified && t->has_results) {
+        memcpy(in.seed, t->results.seed, sizeof in.seed); /* the tree is unknown (tree.h) */
+    }
+    struct ov_roundresult rr;
+    struct ov_tally_results sum;
+    memset(&rr, 0, sizeof rr);
+    memset(&sum, 0, sizeof sum);
+    int run = rc ? rc : ov_roundresult_run(&in, &rr);
+    if (rc == 0 && run != 0 && run != -OV_E_NOMEM) {
+        *ok = false;
+        rc = violation(r, index, R_STATEMENT_RESULTS, x->c.id,
+                       "the results of the %zu statements and %zu ratings counted cannot be "
+                       "computed (%s)", in.n_statements, in.n_ratings, ov_strerror(run));
+    } else if (rc == 0) {
+        rc = run ? run : ov_roundresult_summary(&rr, &sum);
+    }
+    if (rc == 0 && run == 0 && t->has_results) {
+        const struct ov_tally_results *g = &t->results;
+        char d[AUDIT_DETAIL_MAX] = "", a[20], b[20];
+        if (seed_verified && memcmp(g->seed, sum.seed, 32) != 0) {
+            hex_short(g->seed, a);
+            hex_short(sum.seed, b);
+            add_part(d, sizeof d, "seed differs from the log's root at %llu: logged %s, root %s",
+                     (unsigned long long)t->size, a, b);
+        }
+        if (memcmp(g->bridging, sum.bridging, 32) != 0) {
+            hex_short(g->bridging, a);
+            hex_short(sum.bridging, b);
+            add_part(d, sizeof d, "bridging result hash differs: logged %s, recomputed %s", a, b);
+        }
+        if (memcmp(g->groups, sum.groups, 32) != 0) {
+            hex_short(g->groups, a);
+            hex_short(sum.groups, b);
+            add_part(d, sizeof d, "groups result hash differs: logged %s, recomputed %s", a, b);
+        }
+        if (!ids_equal(g->helpful, g->n_helpful, sum.helpful, sum.n_helpful)) {
+            add_part(d, sizeof d, "helpful lists differ (logged %zu, recomputed %zu)",
+                     g->n_helpful, sum.n_helpful);
+        }
+        if (!ids_equal(g->not_helpful, g->n_not_helpful, sum.not_helpful, sum.n_not_helpful)) {
+            add_part(d, sizeof d, "not_helpful lists differ (logged %zu, recomputed %zu)",
+                     g->n_not_helpful, sum.n_not_helpful);
+        }
+        if (g->k != sum.k || memcmp(g->sizes, sum.sizes, sum.k * sizeof sum.sizes[0]) != 0) {
+            add_part(d, sizeof d, "group sizes differ (logged %zu groups, recomputed %zu)",
+                     g->k, sum.k);
+        }
+        if (!ids_equal(g->consensus, g->n_consensus, sum.consensus, sum.n_consensus)) {
+            add_part(d, sizeof d, "consensus lists differ");
+        }
+        if (d[0] != 0) {
+            utf8_trim(d);
+            *ok = false;
+            rc = violation(r, index, R_STATEMENT_RESULTS, x->c.id, "%s", d);
+        }
+    }
+    if (rc == 0 && run == 0) {
+        *json = results_json(&sum, seed_verified, in.n_statements, in.n_ratings, *ok);
+        rc = *json ? 0 : -OV_E_NOMEM;
+    }
+    free(sum.helpful);
+    free(sum.not_helpful);
+    ov_roundresult_free(&rr);
+    free(ids);
+    free(ratings);
+    return rc;
+}
+
 static int
 on_tally(struct audit_rules *r, uint64_t index, const struct ov_tally *t)
 {
@@ -1005,6 +1442,7 @@ on_tally(struct audit_rules *r, uint64_t index, const struct ov_tally *t)
                          t->context);
     }
     bool ok = false;
+    char *results = NULL; /* a statement round's recomputed summary (JSON) */
     /* the workers' findings first: the recount counts valid actions only */
     audit_verify_wait(r->verify);
     int rc = take_findings(r);
@@ -1023,6 +1461,9 @@ on_tally(struct audit_rules *r, uint64_t index, const struct ov_tally *t)
         struct cmp_state s = { .t = t, .ratings = t->ratings };
         uint64_t late = 0;
         rc = late_actions(r, x, t, index, &late);
+        if (rc == 0 && statement_round(x)) {
+            rc = uncounted_ratings(r, x, t, index);
+        }
         rc = rc ? rc : audit_rules_recount(r, x, t->size, cmp_row, &s);
         if (rc == 0) {
             cmp_skip_to(&s, NULL);
@@ -1039,6 +1480,17 @@ on_tally(struct audit_rules *r, uint64_t index, const struct ov_tally *t)
                                (unsigned long long)t->size, s.diff);
             }
         }
+        if (rc == 0 && statement_round(x)) {
+            bool results_ok = false;
+            rc = check_results(r, index, x, t, &results, &results_ok);
+            ok = ok && results_ok;
+        }
+    }
+    if (rc == 0 && t->has_results && !statement_round(x)) {
+        ok = false;
+        rc = violation(r, index, R_STATEMENT_RESULTS, x->c.id,
+                       "the tally carries a statement round's results, but %s is not one "
+                       "(its context has no rating_kind)", x->c.id);
     }
     if (t->size < x->tally_min && t->size <= index) {
         x->tally_min = t->size;
@@ -1048,8 +1500,11 @@ on_tally(struct audit_rules *r, uint64_t index, const struct ov_tally *t)
     rc = rc ? rc : ov_db_bind_int64(st, 2, x->n);
     rc = rc ? rc : ov_db_bind_uint64(st, 3, t->size);
     rc = rc ? rc : ov_db_bind_int64(st, 4, ok);
+    rc = rc ? rc : (results ? ov_db_bind_text(st, 5, results, strlen(results))
+                            : ov_db_bind_null(st, 5));
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
+    free(results);
     return rc;
 }
 
@@ -1173,7 +1628,11 @@ int
 audit_rules_entry(struct audit_rules *r, uint64_t index, struct ov_bytes bytes)
 {
     struct ov_entry *e = &r->scratch;
-    int rc = ov_entry_decode(bytes, e);
+    int rc = audit_tree_append(&r->tree, index, bytes);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = ov_entry_decode(bytes, e);
     /* the entry decoder refuses a draw's kinds: asked only then, the hot path is as before */
     if (rc != 0 && ov_sortentry_kind_of(bytes) != 0) {
         return on_sortition(r, index, bytes); /* *e is zeroed on failure */
@@ -1218,7 +1677,10 @@ audit_rules_entry(struct audit_rules *r, uint64_t index, struct ov_bytes bytes)
         r->counts[AUDIT_N_TALLY]++;
         rc = on_tally(r, index, &e->u.tally);
         break;
-    case OV_ENTRY_STATEMENT: /* not audited yet */
+    case OV_ENTRY_STATEMENT:
+        r->counts[AUDIT_N_STATEMENT]++;
+        rc = on_action(r, index, &e->u.action);
+        break;
     default:
         rc = -OV_E_STATE; /* the decoder returned a kind it does not define: our bug */
         break;
@@ -1329,6 +1791,7 @@ audit_rules_finish(struct audit_rules *r)
         ov_db_reset(st);
     }
     rc = rc ? rc : audit_meta_put_u64(r->db, "clock_entries", r->clock_entries);
+    rc = rc ? rc : audit_tree_save(&r->tree);
     return rc ? rc : compute_standing(r);
 }
 
@@ -1349,7 +1812,9 @@ audit_rules_recount(struct audit_rules *r, const struct audit_ctx *x, uint64_t s
     /* ratings: SQLite groups the targets (its sorter spills to temporary files, so a round
      * with millions of targets needs no memory); an assembly has at most OV_MAX_CHOICES
      * names, counted here in one pass along the primary key, with no sort at all */
-    sqlite3_stmt *st = ov_db_stmt(r->db, ratings ? "recount" : "recount_rows");
+    sqlite3_stmt *st = ov_db_stmt(r->db, statement_round(x) ? "recount_stmt"
+                                         : ratings          ? "recount"
+                                                            : "recount_rows");
     int rc = ov_db_bind_int64(st, 1, x->n);
     rc = rc ? rc : ov_db_bind_uint64(st, 2, size > INT64_MAX ? INT64_MAX : size);
     while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {

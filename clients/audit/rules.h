@@ -31,6 +31,15 @@
  *              its own index; no action of the context in [size,      action_after_tally
  *              index); result = the recount of the context's valid    tally_mismatch
  *              actions among entries [0, size)
+ *   statement  an action's rules (above), then in log order: the      statement_unexpected
+ *              context takes statements; its author has fewer than    statement_quota
+ *              `statements` counted; its id is no counted one's; the  statement_duplicate
+ *              round has fewer than 512 (§11.3)                       statement_cap
+ *   tally of   ratings otherwise valid in [0, size) of no statement   rating_unknown_statement
+ *   a statement counted there, or of the rater's own: not counted     rating_own_statement
+ *   round      the results recomputed (core/protocol/roundresult,     statement_results
+ *              the root at size from tree.h) equal the logged ones;
+ *              a statement round's tally has results, no other has
  *   standing   per context, admitted tokens (those that verify) <=   tokens_exceed_issuances
  *              issuances, checked over the whole log read (issuer and
  *              verifier outboxes may log in either order, so only the
@@ -93,6 +102,7 @@ enum audit_count {
     AUDIT_N_SORT_DRAW,
     AUDIT_N_INVITATIONS,      /* invitations entries */
     AUDIT_N_INVITATION_CODES, /* the codes they announce, summed */
+    AUDIT_N_STATEMENT,        /* statement entries (a statement round's, §11.3) */
     AUDIT_N_COUNTS
 };
 extern const char *const audit_count_names[AUDIT_N_COUNTS];
@@ -133,6 +143,11 @@ OV_MUST_CHECK int audit_rules_entry(struct audit_rules *r, uint64_t index, struc
 /* After the last entry of a sync: waits for the workers, records their findings, writes the
  * counters and recomputes the standing violations. Still inside the transaction. */
 OV_MUST_CHECK int audit_rules_finish(struct audit_rules *r);
+/* Whether the tree the rules rebuilt from the entries (tree.h: the statement rounds' seeds)
+ * has the root the reader verified at size: 0, or -OV_E_STATE (our bug: nothing may be
+ * saved). A tree unknown to the state (tree.h) is not checked. */
+OV_MUST_CHECK int audit_rules_tree_check(struct audit_rules *r, uint64_t size,
+                                         const uint8_t root[32]);
 /* After the caller committed: what this run found so far is for good. */
 void audit_rules_committed(struct audit_rules *r);
 /* After the caller rolled back: forgets what the aborted sync changed in memory and reloads

@@ -35,6 +35,14 @@
 #define R_TALLY_MISMATCH "tally_mismatch"
 #define R_ACTION_AFTER_TALLY "action_after_tally"       /* beyond a tally's size */
 #define R_TALLY_MISSING "tally_missing"                 /* closed, and no tally by now */
+/* statement rounds (docs/PROTOCOL.md §11.3) */
+#define R_STATEMENT_UNEXPECTED "statement_unexpected"   /* in a context that takes none */
+#define R_STATEMENT_QUOTA "statement_quota"             /* its author wrote `statements` */
+#define R_STATEMENT_DUPLICATE "statement_duplicate"     /* the id of a counted statement */
+#define R_STATEMENT_CAP "statement_cap"                 /* the round has 512 already */
+#define R_RATING_UNKNOWN_STATEMENT "rating_unknown_statement" /* no counted statement has it */
+#define R_RATING_OWN_STATEMENT "rating_own_statement"   /* its author's rating, counted */
+#define R_STATEMENT_RESULTS "statement_results"         /* != the results recomputed */
 /* sortition: a draw pinned in the log (docs/PROTOCOL.md §10) */
 #define R_COMMITMENT_SIGNATURE "commitment_signature"   /* not signed by its party_key */
 #define R_COMMITMENT_LATE "commitment_late"             /* after the pool entry of its draw */

@@ -60,6 +60,20 @@ static const char *const migrations[] = {
     "  ok INTEGER NOT NULL) STRICT;",
     /* 4: invitation codes announced per draw ('' for none): the issuer's running total */
     "CREATE TABLE invite_totals (draw TEXT PRIMARY KEY, total INTEGER NOT NULL) STRICT;",
+    /* 5: statement rounds (issue 19): statements among the actions (stmt; who: the
+     * pseudonym, kept in statement rounds only), the counted statements, each tally's
+     * recomputed results, and the tree read (tree.h) for the seeds. A state that read
+     * entries before cannot know their leaves: its seeds are not checked. */
+    "ALTER TABLE acts ADD COLUMN stmt INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE acts ADD COLUMN who BLOB;"
+    "CREATE TABLE stmts (ctx INTEGER NOT NULL, id TEXT NOT NULL, pseudonym BLOB NOT NULL,"
+    "  idx INTEGER NOT NULL, PRIMARY KEY (ctx, id)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX stmts_author ON stmts (ctx, pseudonym);"
+    "ALTER TABLE tallies ADD COLUMN results TEXT;"
+    "CREATE TABLE tree_leaves (block INTEGER PRIMARY KEY, hashes BLOB NOT NULL) STRICT;"
+    "CREATE TABLE tree_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL,"
+    "  hash BLOB NOT NULL, PRIMARY KEY (level, idx)) STRICT, WITHOUT ROWID;"
+    "INSERT INTO meta (k, v) SELECT 'tree_unknown', 1 FROM counts LIMIT 1;",
 };
 
 /* The hot statements (one or more per action) come first: ov_db_stmt looks names up in
@@ -69,7 +83,13 @@ static const struct ov_db_stmt_def stmts[] = {
      * a constraint error, and no RETURNING: both cost an allocation per row. */
     { "spent_put", "INSERT OR IGNORE INTO spent (ctx, nonce, idx) VALUES (?, ?, ?)" },
     /* rules.c: every action, for recounts */
-    { "act_put", "INSERT INTO acts (ctx, idx, name, rating, tok, counted) VALUES (?, ?, ?, ?, ?, ?)" },
+    { "act_put", "INSERT INTO acts (ctx, idx, name, rating, tok, counted, stmt, who) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)" },
+    /* tree.c: the tree read, a block of leaf hashes and the subtrees above */
+    { "tl_put", "INSERT OR REPLACE INTO tree_leaves (block, hashes) VALUES (?, ?)" },
+    { "tl_get", "SELECT hashes FROM tree_leaves WHERE block = ?" },
+    { "tn_put", "INSERT OR REPLACE INTO tree_nodes (level, idx, hash) VALUES (?, ?, ?)" },
+    { "tn_get", "SELECT hash FROM tree_nodes WHERE level = ? AND idx = ?" },
     /* rules.c: where a nonce was first counted; whether a pseudonym was admitted */
     { "spent_get", "SELECT idx FROM spent WHERE ctx = ? AND nonce = ?" },
     /* rules.c: one rating per pseudonym and target */
@@ -100,6 +120,24 @@ static const struct ov_db_stmt_def stmts[] = {
       "UPDATE acts SET counted = 0, tok = CASE WHEN ? THEN 0 ELSE tok END "
       "WHERE ctx = ? AND idx = ?" },
     { "act_tok", "SELECT tok FROM acts WHERE ctx = ? AND idx = ?" },
+    { "act_counted", "SELECT counted FROM acts WHERE ctx = ? AND idx = ?" },
+    /* rules.c: a statement round's counted statements (§11.3) */
+    { "stmt_put", "INSERT INTO stmts (ctx, id, pseudonym, idx) VALUES (?, ?, ?, ?)" },
+    { "stmt_get", "SELECT idx FROM stmts WHERE ctx = ? AND id = ?" },
+    { "stmt_by", "SELECT count(*) FROM stmts WHERE ctx = ? AND pseudonym = ?" },
+    { "stmt_n", "SELECT count(*) FROM stmts WHERE ctx = ?" },
+    { "stmt_ids", "SELECT id FROM stmts WHERE ctx = ? AND idx < ? ORDER BY id" },
+    /* the ratings a statement round counts over [0, size): of a statement counted in
+     * [0, size), not its author's */
+    { "stmt_ratings",
+      "SELECT a.who, a.name, a.rating FROM acts a JOIN stmts s ON s.ctx = a.ctx AND s.id = a.name "
+      "WHERE a.ctx = ?1 AND a.idx < ?2 AND a.counted = 1 AND a.stmt = 0 AND s.idx < ?2 "
+      "AND s.pseudonym != a.who" },
+    /* those otherwise valid that a statement round does not count */
+    { "stmt_bad_ratings",
+      "SELECT a.idx, a.name, s.idx FROM acts a LEFT JOIN stmts s ON s.ctx = a.ctx AND s.id = a.name "
+      "WHERE a.ctx = ?1 AND a.idx < ?2 AND a.counted = 1 AND a.stmt = 0 "
+      "AND (s.idx IS NULL OR s.idx >= ?2 OR s.pseudonym = a.who) ORDER BY a.idx" },
     /* rules.c: the actions of a context from a log index on (beyond a tally's size) */
     { "acts_from", "SELECT idx FROM acts WHERE ctx = ? AND idx >= ? ORDER BY idx" },
     /* rules.c: a rating pseudonym whose admitting token failed, and its ratings */
@@ -113,17 +151,22 @@ static const struct ov_db_stmt_def stmts[] = {
     { "tally_late", "UPDATE tallies SET ok = 0 WHERE ctx = ? AND size <= ?" },
     /* rules.c: the recount of a context over entries [0, size): an assembly's ballots, */
     { "recount_rows",
-      "SELECT name FROM acts WHERE ctx = ? AND idx < ? AND counted = 1" },
+      "SELECT name FROM acts WHERE ctx = ? AND idx < ? AND counted = 1 AND stmt = 0" },
     /* a rating round's targets */
     { "recount",
       "SELECT name, count(*), sum(rating) FROM acts WHERE ctx = ? AND idx < ? AND counted = 1 "
-      "GROUP BY name ORDER BY name" },
+      "AND stmt = 0 GROUP BY name ORDER BY name" },
+    /* a statement round's: the ratings of stmt_ratings */
+    { "recount_stmt",
+      "SELECT a.name, count(*), sum(a.rating) FROM acts a JOIN stmts s ON s.ctx = a.ctx "
+      "AND s.id = a.name WHERE a.ctx = ?1 AND a.idx < ?2 AND a.counted = 1 AND a.stmt = 0 "
+      "AND s.idx < ?2 AND s.pseudonym != a.who GROUP BY a.name ORDER BY a.name" },
     /* rules.c: the k-th admitted token of a context (tokens beyond issuances) */
     { "token_nth",
       "SELECT idx FROM acts WHERE ctx = ? AND tok = 1 ORDER BY idx LIMIT 1 OFFSET ?" },
     /* rules.c: a published tally and its verdict */
-    { "tally_put", "INSERT INTO tallies (idx, ctx, size, ok) VALUES (?, ?, ?, ?)" },
-    { "tally_list", "SELECT idx, size, ok FROM tallies WHERE ctx = ? ORDER BY idx" },
+    { "tally_put", "INSERT INTO tallies (idx, ctx, size, ok, results) VALUES (?, ?, ?, ?, ?)" },
+    { "tally_list", "SELECT idx, size, ok, results FROM tallies WHERE ctx = ? ORDER BY idx" },
     /* rules.c: entries by kind */
     { "count_put", "INSERT OR REPLACE INTO counts (kind, n) VALUES (?, ?)" },
     { "count_all", "SELECT kind, n FROM counts" },

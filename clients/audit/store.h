@@ -17,8 +17,13 @@
  *   rated       ctx, pseudonym, target, idx                   one rating per target
  *   rejected    ctx, pseudonym, idx                           ratings of a pseudonym whose
  *                                                             admitting token failed
- *   acts        ctx, idx, name, rating, tok, counted          recounts, tokens vs issuances
- *   tallies     idx, ctx, size, ok                            published tallies checked
+ *   acts        ctx, idx, name, rating, tok, counted, stmt,   recounts, tokens vs issuances
+ *               who (a statement round's pseudonym)
+ *   stmts       ctx, id, pseudonym, idx: counted statements   a statement round (§11.3)
+ *   tallies     idx, ctx, size, ok, results (JSON: a          published tallies checked
+ *               statement round's recomputed summary)
+ *   tree_leaves block, hashes: 256 leaf hashes                the root at a tally's size
+ *   tree_nodes  level, idx, hash: subtrees of >= 256 leaves   (a seed, tree.h)
  *   violations  idx, rule, context, detail, run               the report
  *   forks       old/new size, root, note, detail, run         the report, with evidence
  *   counts      kind, n                                       entries by kind and route

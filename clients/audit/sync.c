@@ -784,7 +784,9 @@ audit_round(struct audit *a, bool *grew)
         if (a->cfg.progress && cp.size > from) {
             draw_progress(a, cp.size, true);
         }
-        rc = commit_state(a, &cp);
+        /* the tree the rules rebuilt (the statement rounds' seeds) is the one verified */
+        rc = audit_rules_tree_check(a->rules, cp.size, cp.root);
+        rc = rc ? rc : commit_state(a, &cp);
         if (rc != 0) {
             if (rollback(a) != 0) {
                 fprintf(stderr, "onevoice-audit: the state could not be rolled back\n");

@@ -78,6 +78,13 @@ check_eq "clean log: every entry read" "$(J get "$T/clean.json" read.entries)" \
     "$(sed -n 's/^size //p' "$T/clean.gs")"
 check_eq "clean log: no state kept without --state" "$(J get "$T/clean.json" state)" None
 check "the summary says so" sh -c "$AU --log $U --log-vkey '$VK' | grep -q '^result: no violation'"
+# the statement round (contexts.3): its tally's results recomputed from the log, and equal
+check_eq "clean log: the statement round's results recomputed, seeded with the tree's root" \
+    "$(J get "$T/clean.json" contexts.3.tallies.0.results.ok) $(J get "$T/clean.json" contexts.3.tallies.0.results.seed_verified)" "true true"
+check_eq "clean log: 8 statements, 232 ratings counted" \
+    "$(J get "$T/clean.json" contexts.3.tallies.0.results.statements) $(J get "$T/clean.json" contexts.3.tallies.0.results.ratings)" "8 232"
+check_eq "clean log: the 4 common-ground statements helpful, the two camps found" \
+    "$(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['contexts'][3]['tallies'][0]['results']; print(len(r['helpful']), sorted(r['sizes']))" "$T/clean.json")" "4 [15, 15]"
 check_eq "clean log, signatures checked inline (--threads 0)" \
     "$(audit --log "$U" --log-vkey "$VK" --threads 0)" 0
 stop_log clean
@@ -86,7 +93,10 @@ for sc in forged-token double-count altered-action over-quota key-swapped key-mi
           outside-window wrong-tally context-after-action double-rating tokens-exceed-issuances \
           nonce-binding unknown-pseudonym invalid-choice wrong-challenge missing-token \
           context-duplicate malformed repeated-serial invented-enrollee action-after-tally \
-          tally-short missing-tally forged-admission uninvited-enrollment; do
+          tally-short missing-tally forged-admission uninvited-enrollment \
+          statement-over-quota duplicate-statement own-statement-rating \
+          unknown-statement-rating tampered-bridging tampered-helpful wrong-seed \
+          tally-without-results; do
     new_log "s_$(echo "$sc" | tr - _)"
     if ! $GS "$sc" "$U" "$T/p.key" sim --keys "$KEYS" > "$T/$sc.gs" 2>"$T/$sc.err"; then
         fail "$sc: govsim: $(cat "$T/$sc.err")"; continue
@@ -125,12 +135,16 @@ N1=$(sed -n 's/^size //p' "$T/a1.gs")
 check_eq "state: first run" "$(audit --log "$U" --log-vkey "$VK" --state "$T/s1" --json "$T/s1a.json")" 0
 check_eq "state: first run read everything" "$(J get "$T/s1a.json" read.entries)" "$N1"
 cp -r "$T/s1" "$T/s2"; cp -r "$T/s1" "$T/s3"; cp -r "$T/s1" "$T/s5" # the state after N1 entries, for the forks below
-$GS clean "$U" "$T/p.key" sim --keys "$KEYS" --prefix b > "$T/a2.gs"
+# (without a statement round: the log stays within one tile of 256 entries, as
+# onevoice-log serves only the current partial tile a resumed reader asks for)
+$GS clean "$U" "$T/p.key" sim --keys "$KEYS" --prefix b --no-round > "$T/a2.gs"
 N2=$(sed -n 's/^size //p' "$T/a2.gs")
 check_eq "state: second run" "$(audit --log "$U" --log-vkey "$VK" --state "$T/s1" --json "$T/s1b.json")" 0
 check_eq "state: the second run starts where the first stopped" "$(J get "$T/s1b.json" read.from)" "$N1"
 check_eq "state: and reads only the new entries" "$(J get "$T/s1b.json" read.entries)" $((N2 - N1))
-check_eq "state: contexts of both runs recounted" "$(J get "$T/s1b.json" contexts.5.id)" b-other
+check_eq "state: contexts of both runs recounted" "$(J get "$T/s1b.json" contexts.6.id)" b-other
+check_eq "state: the first run's statement round, its seed checked" \
+    "$(J get "$T/s1b.json" contexts.3.tallies.0.results.seed_verified)" true
 check "state: every checkpoint kept as evidence" test -s "$T/s1/checkpoints/$N1-$(J get "$T/s1a.json" checkpoint.root | base64 -d | od -An -tx1 | tr -d ' \n').txt"
 check_eq "state: nothing new, nothing read" "$(audit --log "$U" --log-vkey "$VK" --state "$T/s1" --json "$T/s1c.json"; J get "$T/s1c.json" read.entries)" "0
 0"
@@ -168,10 +182,11 @@ check "and so does the summary" sh -c "$AU --log $U --log-vkey '$VK' | grep -q '
 stop_log a
 
 # --- 3. forks: same key, another history --------------------------------------------------
-# B: the entries of A's first N1, entry 5 rewritten (its time moved: still valid by every
-# rule, so only the saved state can tell)
+# B: the entries of A's first N1, the last one (the statement round's tally) rewritten (its
+# time moved: still valid by every rule, so only the saved state can tell; an entry below
+# that tally would change the root its seed pins)
 new_log b
-check_eq "rewritten log of the same size" "$($GS replay "$U" "$T/p.key" sim "$T/a.entries" --alter 5)" "size $N1"
+check_eq "rewritten log of the same size" "$($GS replay "$U" "$T/p.key" sim "$T/a.entries" --alter $((N1 - 1)))" "size $N1"
 check_eq "rewritten log alone looks clean" "$(audit --log "$U" --log-vkey "$VK")" 0
 check_eq "rewritten entry against saved state: exit 1" \
     "$(audit --log "$U" --log-vkey "$VK" --state "$T/s2" --json "$T/fork1.json")" 1
@@ -199,10 +214,10 @@ check_eq "given checkpoints: every file checked" "$(J get "$T/gossip1.json" give
 stop_log b
 # C: the same rewrite, then grown: a consistency proof from N1 cannot exist
 new_log c
-$GS replay "$U" "$T/p.key" sim "$T/a.entries" --alter 5 > /dev/null
+$GS replay "$U" "$T/p.key" sim "$T/a.entries" --alter $((N1 - 1)) > /dev/null
 # grown with entries that break rules: the run reads them, then finds the fork and rolls
 # back what it read, so they are neither stored nor counted as found by this run
-$GS forged-token "$U" "$T/p.key" sim --keys "$KEYS" --prefix c > "$T/c.gs"
+$GS forged-token "$U" "$T/p.key" sim --keys "$KEYS" --prefix c --no-round > "$T/c.gs"
 $AU --log "$U" --log-vkey "$VK" --state "$T/s3" --json "$T/fork2.json" > "$T/fork2.out" 2>&1
 check_eq "forked and grown log against saved state: exit 1" "$?" 1
 check_eq "forked and grown: a fork" "$(J rules "$T/fork2.json")" fork
@@ -266,7 +281,7 @@ $AU --log "$U" --log-vkey "$VK" --witnesses "$T/trust1" --state "$T/s4" --follow
 FPID=$!
 E2E_PIDS="$E2E_PIDS $FPID"
 i=0; while [ "$(grep -c '^checkpoint' "$T/follow.out")" -lt 1 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-$GS clean "$U" "$T/p.key" sim --keys "$KEYS" --prefix f > "$T/f.gs"
+$GS clean "$U" "$T/p.key" sim --keys "$KEYS" --prefix f --no-round > "$T/f.gs"
 NF=$(sed -n 's/^size //p' "$T/f.gs")
 i=0; while ! grep -q "^checkpoint $NF " "$T/follow.out" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 kill -TERM $FPID; wait $FPID; FST=$?

@@ -4,7 +4,7 @@
  * one-time Ed25519 key, signed actions, tallies), and can break exactly one rule.
  *
  *   govsim SCENARIO URL PRODUCER_KEY PRODUCER [--keys DIR] [--voters N] [--prefix P]
- *                   [--save FILE]
+ *                   [--save FILE] [--no-round]
  *       appends the scenario's log; prints "expect RULE INDEX" for each violation the
  *       auditor must report, "count CONTEXT NAME COUNT SUM" for the recount of the valid
  *       actions (what the published tallies hold may differ: an operator that logs an
@@ -36,7 +36,17 @@
  * (enrollments_exceed_invitations: one invitation code fewer announced than used). A scenario whose invalid
  * action the published tally counts expects tally_mismatch at that tally as well.
  *
- * Context keys (RSA-2048, slow to make) are kept in --keys DIR as PKCS#8 files k0..k3 and
+ * Every log also holds a statement round (docs/PROTOCOL.md §11.3: a helpfulness round of 30
+ * participants in two camps, 8 statements, their ratings, the tally's results computed with
+ * core/protocol/roundresult from what counts, seeded with the log's root at the tally's
+ * size, as the verifier computes them). Its scenarios: statement-over-quota
+ * (statement_quota), duplicate-statement (statement_duplicate), own-statement-rating
+ * (rating_own_statement), unknown-statement-rating (rating_unknown_statement): both counted in
+ * the published result, so tally_mismatch too), tampered-bridging, tampered-helpful,
+ * wrong-seed, tally-without-results (statement_results). --no-round leaves it out (a log
+ * of about 40 entries instead of 340).
+ *
+ * Context keys (RSA-2048, slow to make) are kept in --keys DIR as PKCS#8 files k0..k4 and
  * reused. Exit status 0, or 1 with a message. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -54,14 +64,16 @@
 #include "primitives/brsa.h"
 #include "primitives/cbor.h"
 #include "base/codec.h"
+#include "primitives/note.h"
 #include "protocol/entry.h"
+#include "protocol/roundresult.h"
 #include "infra/keyfile.h"
 #include "protocol/logclient.h"
 #include "primitives/pp.h"
 #include "primitives/sign.h"
 #include "tool.h"
 
-#define N_KEYS 4
+#define N_KEYS 5
 #define MAX_PENDING 2000000
 #define BATCH 2048
 /* entry bytes per append request: a batch size only (the log takes requests of up to
@@ -179,6 +191,8 @@ struct sim {
     FILE *save;
     uint64_t clock;         /* entry times */
     uint64_t size;          /* the log's size after the last flush */
+    uint64_t cp_size;       /* the checkpoint of the last flush that asked for one */
+    uint8_t cp_root[32];
 };
 
 static size_t
@@ -237,6 +251,14 @@ flush(struct sim *s, bool checkpoint)
             ov_buf_clear(&s->pending[s->n_sent + i]);
         }
         s->size = ack.size;
+        if (checkpoint && last) {
+            struct ov_note note;
+            struct ov_checkpoint cp;
+            must(ov_note_parse(ov_buf_view(&ack.checkpoint), &note), "checkpoint note");
+            must(ov_checkpoint_parse(note.text, &cp), "checkpoint");
+            s->cp_size = cp.size;
+            memcpy(s->cp_root, cp.root, sizeof s->cp_root);
+        }
         ov_log_ack_clear(&ack);
         free(v);
         s->n_sent += n;
@@ -362,6 +384,19 @@ issuance_entry(struct ov_entry *e, const char *ctx, const uint8_t tag[OV_TAG_LEN
     issuance_entry_n(e, ctx, tag, t, 1);
 }
 
+/* Signs a (its platform set) by key; with tok, carrying that token; at time t. */
+static void
+sign_action(struct ov_action *a, const struct ov_sign_key *key, const uint8_t *tok, uint64_t t)
+{
+    snprintf(a->platform, sizeof a->platform, "govsim");
+    must(ov_action_sign(a, key), "action sign");
+    if (tok != NULL) {
+        a->has_token = true;
+        memcpy(a->token, tok, OV_PP_TOKEN_LEN);
+    }
+    a->time = t;
+}
+
 /* A signed action by key; with tok, carrying that token. */
 static void
 action_entry(struct ov_entry *e, const char *ctx, const struct ov_sign_key *key,
@@ -379,13 +414,7 @@ action_entry(struct ov_entry *e, const char *ctx, const struct ov_sign_key *key,
     } else {
         snprintf(a->choice, sizeof a->choice, "%s", choice_or_target);
     }
-    snprintf(a->platform, sizeof a->platform, "govsim");
-    must(ov_action_sign(a, key), "action sign");
-    if (tok != NULL) {
-        a->has_token = true;
-        memcpy(a->token, tok, OV_PP_TOKEN_LEN);
-    }
-    a->time = t;
+    sign_action(a, key, tok, t);
 }
 
 static void
@@ -404,6 +433,26 @@ tally_entry(struct ov_entry *e, const struct count *c, uint64_t size, uint64_t t
     }
     memcpy(ty->items, c->items, c->n * sizeof *ty->items);
     ty->time = t;
+}
+
+/* A signed statement by key; with tok, carrying that token. */
+static void
+statement_entry(struct ov_entry *e, const char *ctx, const struct ov_sign_key *key,
+                const uint8_t *tok, const char *text, uint64_t t)
+{
+    memset(e, 0, sizeof *e);
+    e->kind = OV_ENTRY_STATEMENT;
+    struct ov_action *a = &e->u.action;
+    snprintf(a->context, sizeof a->context, "%s", ctx);
+    a->is_statement = true;
+    snprintf(a->text, sizeof a->text, "%s", text);
+    sign_action(a, key, tok, t);
+}
+
+static int
+cmp_item(const void *a, const void *b)
+{
+    return strcmp(((const struct ov_tally_item *)a)->name, ((const struct ov_tally_item *)b)->name);
 }
 
 /* The issuer's invitations entries for n codes (batches of at most OV_MAX_INVITES_BATCH,
@@ -431,7 +480,9 @@ enum scen {
     S_TOKENS_EXCEED, S_NONCE_BINDING, S_UNKNOWN_PSEUDONYM, S_INVALID_CHOICE,
     S_WRONG_CHALLENGE, S_MISSING_TOKEN, S_CONTEXT_DUPLICATE, S_MALFORMED, S_REPEATED_SERIAL,
     S_INVENTED_ENROLLEE, S_ACTION_AFTER_TALLY, S_TALLY_SHORT, S_MISSING_TALLY,
-    S_FORGED_ADMISSION, S_UNINVITED, S_COUNT
+    S_FORGED_ADMISSION, S_UNINVITED, S_STATEMENT_QUOTA, S_STATEMENT_DUP, S_OWN_RATING,
+    S_UNKNOWN_STATEMENT, S_TAMPERED_BRIDGING, S_TAMPERED_HELPFUL, S_WRONG_SEED, S_NO_RESULTS,
+    S_COUNT
 };
 
 static const char *const scen_names[S_COUNT] = {
@@ -440,7 +491,9 @@ static const char *const scen_names[S_COUNT] = {
     "tokens-exceed-issuances", "nonce-binding", "unknown-pseudonym", "invalid-choice",
     "wrong-challenge", "missing-token", "context-duplicate", "malformed", "repeated-serial",
     "invented-enrollee", "action-after-tally", "tally-short", "missing-tally",
-    "forged-admission", "uninvited-enrollment",
+    "forged-admission", "uninvited-enrollment", "statement-over-quota", "duplicate-statement",
+    "own-statement-rating", "unknown-statement-rating", "tampered-bridging", "tampered-helpful",
+    "wrong-seed", "tally-without-results",
 };
 
 /* The rule each scenario breaks, by its stable id (clients/audit/README.md). */
@@ -450,7 +503,9 @@ static const char *const scen_rules[S_COUNT] = {
     "tokens_exceed_issuances", "nonce_binding", "unknown_pseudonym", "invalid_action",
     "token_challenge", "token_missing", "context_duplicate", "entry_malformed",
     "issuance_repeated", "tags_exceed_enrollments", "action_after_tally", "action_after_tally",
-    "tally_missing", "token_invalid", "enrollments_exceed_invitations",
+    "tally_missing", "token_invalid", "enrollments_exceed_invitations", "statement_quota",
+    "statement_duplicate", "rating_own_statement", "rating_unknown_statement",
+    "statement_results", "statement_results", "statement_results", "statement_results",
 };
 
 #define MAX_EXPECT 8
@@ -490,6 +545,177 @@ malformed_entry(struct sim *s)
     (void)push_bytes(s, b);
 }
 
+/* ---- the statement round (§11.3): two camps of 15; camp A writes statements 0..3, camp B
+ * 4..7; 0, 1 are A's partisan ones (2 from A, 0 from B), 4, 5 B's, the other four please
+ * both camps (2 from everyone): bridging finds those four helpful, groups the two camps */
+#define ROUND_PARTICIPANTS 30
+#define ROUND_STATEMENTS 8
+#define ROUND_RATINGS (ROUND_PARTICIPANTS * ROUND_STATEMENTS)
+
+struct round {
+    char ctx[OV_MAX_CONTEXT_ID_LEN + 1];
+    struct count pub, valid; /* what the published result counts; the recount */
+    bool mismatch;           /* the published result counts a rating that does not count */
+    char ids[ROUND_STATEMENTS][OV_STATEMENT_ID_LEN + 1];
+    struct ov_round_rating ratings[ROUND_RATINGS]; /* the ratings that count */
+    size_t n_ratings;
+};
+
+static const int round_authors[ROUND_STATEMENTS] = { 0, 1, 2, 3, 15, 16, 17, 18 };
+
+static int64_t
+round_value(int p, int k)
+{
+    bool camp_a = p < ROUND_PARTICIPANTS / 2;
+    if (k == 0 || k == 1) {
+        return camp_a ? 2 : 0;
+    }
+    if (k == 4 || k == 5) {
+        return camp_a ? 0 : 2;
+    }
+    return 2;
+}
+
+static void
+round_context(struct ov_entry *e, const char *id, const struct ctxkey *k, uint64_t t)
+{
+    context_entry(e, id, true, k, 1, t);
+    e->u.context.rating_kind = OV_RATING_HELPFULNESS;
+    e->u.context.scale_min = 0;
+    e->u.context.scale_max = 2;
+    e->u.context.statements = 1;
+}
+
+/* The participants' enrollments and issuances, then each participant in turn writes their
+ * statement (authors) and rates every statement but their own, including those written
+ * later: a rating may precede its statement in the log. */
+static void
+round_entries(struct sim *s, enum scen sc, const struct ctxkey *k, struct round *rd,
+              struct expect *x)
+{
+    struct ov_entry e;
+    char text[ROUND_STATEMENTS][OV_MAX_STATEMENT_LEN + 1];
+    for (int i = 0; i < ROUND_STATEMENTS; i++) {
+        snprintf(text[i], sizeof text[i], "Statement %d of %s: %s", i, rd->ctx,
+                 i == 0 || i == 1 ? "camp A's view" : i == 4 || i == 5 ? "camp B's view"
+                                                                        : "common ground");
+        must(ov_statement_id(rd->ctx, text[i], rd->ids[i]), "statement id");
+    }
+    for (int p = 0; p < ROUND_PARTICIPANTS; p++) {
+        memset(&e, 0, sizeof e);
+        e.kind = OV_ENTRY_ENROLLMENT;
+        e.u.enrollment.route = OV_ROUTE_REGISTRAR;
+        e.u.enrollment.n = 1001 + (uint64_t)p;
+        e.u.enrollment.time = s->clock++;
+        (void)push(s, &e);
+    }
+    for (int p = 0; p < ROUND_PARTICIPANTS; p++) {
+        uint8_t tag[OV_TAG_LEN];
+        randombytes_buf(tag, sizeof tag);
+        issuance_entry(&e, rd->ctx, tag, s->clock++);
+        (void)push(s, &e);
+    }
+    struct ov_sign_key *dup_key = NULL;
+    for (int p = 0; p < ROUND_PARTICIPANTS; p++) {
+        struct ov_sign_key *key = NULL;
+        uint8_t tok[OV_PP_TOKEN_LEN];
+        must(ov_sign_key_generate(&key), "one-time key");
+        mint(k, rd->ctx, ov_sign_key_pk(key), tok);
+        bool first = true; /* the first action of a pseudonym carries its token */
+        for (int i = 0; i < ROUND_STATEMENTS; i++) {
+            if (round_authors[i] == p) {
+                statement_entry(&e, rd->ctx, key, tok, text[i], s->clock++);
+                (void)push(s, &e);
+                first = false;
+            }
+        }
+        if (sc == S_STATEMENT_QUOTA && p == 0) { /* the context allows one each */
+            statement_entry(&e, rd->ctx, key, NULL, "A second statement by one author",
+                            s->clock++);
+            expect_at(x, push(s, &e));
+        }
+        for (int i = 0; i < ROUND_STATEMENTS; i++) {
+            if (round_authors[i] == p) {
+                continue;
+            }
+            int64_t v = round_value(p, i);
+            action_entry(&e, rd->ctx, key, first ? tok : NULL, rd->ids[i], true, v, s->clock++);
+            first = false;
+            (void)push(s, &e);
+            count_add(&rd->pub, rd->ids[i], v);
+            count_add(&rd->valid, rd->ids[i], v);
+            struct ov_round_rating *g = &rd->ratings[rd->n_ratings++];
+            memcpy(g->pseudonym, ov_sign_key_pk(key), OV_PSEUDONYM_LEN);
+            memcpy(g->statement, rd->ids[i], sizeof g->statement);
+            g->rating = v;
+        }
+        char unknown[OV_STATEMENT_ID_LEN + 1];
+        const char *bad = NULL;
+        if (sc == S_OWN_RATING && p == 0) {
+            bad = rd->ids[0]; /* the author's own statement */
+        } else if (sc == S_UNKNOWN_STATEMENT && p == 5) {
+            must(ov_statement_id(rd->ctx, "A statement nobody wrote", unknown), "id");
+            bad = unknown;
+        }
+        if (bad != NULL) { /* a verifier that counts it: in the published result too */
+            action_entry(&e, rd->ctx, key, NULL, bad, true, 2, s->clock++);
+            count_add(&rd->pub, bad, 2);
+            rd->mismatch = true;
+            expect_at(x, push(s, &e));
+        }
+        if (p == 20) {
+            dup_key = key;
+        } else {
+            ov_sign_key_free(key);
+        }
+    }
+    if (sc == S_STATEMENT_DUP) { /* statement 0's text again, by another participant */
+        statement_entry(&e, rd->ctx, dup_key, NULL, text[0], s->clock++);
+        expect_at(x, push(s, &e));
+    }
+    ov_sign_key_free(dup_key);
+}
+
+/* The round's tally: `result` as published, and the results computed with
+ * core/protocol/roundresult from the statements and ratings that count, seeded with the
+ * log's root at size (seed), as the verifier computes them; then the scenario's tampering. */
+static void
+round_tally(struct ov_entry *e, enum scen sc, struct round *rd, uint64_t size,
+            const uint8_t seed[32], uint64_t t)
+{
+    qsort(rd->pub.items, rd->pub.n, sizeof rd->pub.items[0], cmp_item);
+    tally_entry(e, &rd->pub, size, t);
+    if (sc == S_NO_RESULTS) {
+        return;
+    }
+    struct ov_round_input in = {
+        .kind = OV_RATING_HELPFULNESS,
+        .statements = (const char(*)[OV_STATEMENT_ID_LEN + 1])rd->ids,
+        .n_statements = ROUND_STATEMENTS,
+        .ratings = rd->ratings,
+        .n_ratings = rd->n_ratings,
+    };
+    memcpy(in.seed, seed, sizeof in.seed);
+    if (sc == S_WRONG_SEED) {
+        in.seed[0] ^= 1; /* another tree's root: results consistent with it */
+    }
+    ov_bridge_params_default(&in.params);
+    struct ov_roundresult rr;
+    must(ov_roundresult_run(&in, &rr), "round results");
+    must(ov_roundresult_summary(&rr, &e->u.tally.results), "round summary");
+    ov_roundresult_free(&rr);
+    e->u.tally.has_results = true;
+    struct ov_tally_results *res = &e->u.tally.results;
+    if (res->n_helpful == 0) { /* the four common-ground statements are (§11.1) */
+        die("no statement of the round was found helpful", 0);
+    }
+    if (sc == S_TAMPERED_BRIDGING) {
+        res->bridging[5] ^= 0x10;
+    } else if (sc == S_TAMPERED_HELPFUL) {
+        res->n_helpful--; /* a helpful statement left out */
+    }
+}
+
 static int
 cmd_scenario(enum scen sc, int argc, char **argv)
 {
@@ -504,6 +730,12 @@ cmd_scenario(enum scen sc, int argc, char **argv)
     const char *prefix = opt(argc, argv, "--prefix", "");
     char asm_id[OV_MAX_CONTEXT_ID_LEN + 1], rnd_id[sizeof asm_id], oth_id[sizeof asm_id];
     char late_id[sizeof asm_id], closed_id[sizeof asm_id];
+    static struct round rd; /* large: off the stack */
+    memset(&rd, 0, sizeof rd);
+    snprintf(rd.ctx, sizeof rd.ctx, "%s%sstatements", prefix, *prefix ? "-" : "");
+    snprintf(rd.pub.ctx, sizeof rd.pub.ctx, "%s", rd.ctx);
+    rd.pub.ratings = true;
+    rd.valid = rd.pub;
     snprintf(asm_id, sizeof asm_id, "%s%sassembly", prefix, *prefix ? "-" : "");
     snprintf(rnd_id, sizeof rnd_id, "%s%sround", prefix, *prefix ? "-" : "");
     snprintf(oth_id, sizeof oth_id, "%s%sother", prefix, *prefix ? "-" : "");
@@ -535,6 +767,12 @@ cmd_scenario(enum scen sc, int argc, char **argv)
     (void)push(&s, &e);
     context_entry(&e, oth_id, false, &keys[2], 1, s.clock++);
     (void)push(&s, &e);
+    bool with_round = !flag_set(argc, argv, "--no-round");
+    if (with_round) { /* the clock not moved: the entries before the round are the same
+                       * with --no-round (the log keeps one leaf of each distinct entry) */
+        round_context(&e, rd.ctx, &keys[4], s.clock);
+        (void)push(&s, &e);
+    }
     if (sc == S_CONTEXT_DUPLICATE) {
         context_entry(&e, asm_id, false, &keys[3], 1, s.clock++); /* a second key for it */
         expect_at(&x, push(&s, &e));
@@ -750,10 +988,17 @@ cmd_scenario(enum scen sc, int argc, char **argv)
         malformed_entry(&s);
         expect_at(&x, s.n_pending - 1);
     }
-    /* the tallies, over everything appended so far */
-    flush(&s, false);
+    if (with_round) {
+        round_entries(&s, sc, &keys[4], &rd, &x);
+    }
+    /* the tallies, over everything appended so far; the statement round's seed is the root
+     * of the checkpoint of that size */
+    flush(&s, true);
     uint64_t size = s.size;
-    struct count *cs[3] = { &c_asm, &c_rnd, &c_oth }, *vs[3] = { &v_asm, &v_rnd, &v_oth };
+    if (s.cp_size != size) {
+        die("the checkpoint is not of the log's size (another producer?)", 0);
+    }
+    struct count *cs[3] = { &c_asm, &c_rnd, &c_oth }, *vs[4] = { &v_asm, &v_rnd, &v_oth, NULL };
     for (int i = 0; i < 3; i++) {
         /* tally-short: the assembly's tally stops before its last ballot */
         tally_entry(&e, cs[i], sc == S_TALLY_SHORT && i == 0 ? s.index[short_pos] : size,
@@ -766,6 +1011,18 @@ cmd_scenario(enum scen sc, int argc, char **argv)
             expect_at(&x, pos);
         }
         if ((i == 0 && asm_mismatch) || (i == 1 && rnd_mismatch)) {
+            expect_rule(&x, "tally_mismatch", pos);
+        }
+        ov_entry_clear(&e);
+    }
+    if (with_round) {
+        round_tally(&e, sc, &rd, size, s.cp_root, s.clock++);
+        pos = push(&s, &e);
+        if (sc == S_TAMPERED_BRIDGING || sc == S_TAMPERED_HELPFUL || sc == S_WRONG_SEED ||
+            sc == S_NO_RESULTS) {
+            expect_at(&x, pos);
+        }
+        if (rd.mismatch) {
             expect_rule(&x, "tally_mismatch", pos);
         }
         ov_entry_clear(&e);
@@ -787,7 +1044,8 @@ cmd_scenario(enum scen sc, int argc, char **argv)
         printf("expect %s %llu\n", x.rule[i] ? x.rule[i] : scen_rules[sc],
                (unsigned long long)s.index[x.pos[i]]);
     }
-    for (int i = 0; i < 3; i++) {
+    vs[3] = &rd.valid;
+    for (int i = 0; i < (with_round ? 4 : 3); i++) {
         for (size_t j = 0; j < vs[i]->n; j++) {
             printf("count %s %s %llu %lld\n", vs[i]->ctx, vs[i]->items[j].name,
                    (unsigned long long)vs[i]->items[j].count, (long long)vs[i]->items[j].sum);
@@ -832,7 +1090,8 @@ cmd_replay(int argc, char **argv)
             case OV_ENTRY_CONTEXT: e.u.context.time++; break;
             case OV_ENTRY_ENROLLMENT: e.u.enrollment.time++; break;
             case OV_ENTRY_ISSUANCE: e.u.issuance.time++; break;
-            case OV_ENTRY_ACTION: e.u.action.time++; break;
+            case OV_ENTRY_ACTION:
+            case OV_ENTRY_STATEMENT: e.u.action.time++; break;
             case OV_ENTRY_TALLY: e.u.tally.time++; break;
             case OV_ENTRY_INVITATIONS: e.u.invitations.time++; break;
             default: break;
