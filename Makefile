@@ -126,6 +126,11 @@ $(BUILD)/tests/test_issuer_hashes: $(BUILD)/obj/tests/unit/test_issuer_hashes.o 
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The platform library's own test: linked with libonevoice, as a platform is.
+$(BUILD)/tests/test_libonevoice: $(BUILD)/obj/tests/unit/test_libonevoice.o $(LIBONEVOICE)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

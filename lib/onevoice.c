@@ -76,15 +76,6 @@ lib_log_cfg(const struct onevoice_log *log, struct ov_logreader_cfg *cfg)
 
 /* ---- contexts ---- */
 
-struct onevoice_context {
-    struct ov_context def;
-    uint64_t log_index;
-    struct ov_pp_key key;                    /* the logged token key */
-    uint8_t challenge[OV_ENTRY_MAX_CHALLENGE_LEN];
-    size_t challenge_len;
-    uint8_t digest[OV_PP_DIGEST_LEN];        /* SHA-256 of the TokenChallenge */
-};
-
 static void
 sleep_ms(long ms)
 {
@@ -185,6 +176,21 @@ uint64_t
 onevoice_context_log_index(const struct onevoice_context *c)
 {
     return c->log_index;
+}
+
+enum onevoice_rating_kind
+onevoice_context_rating_kind(const struct onevoice_context *c)
+{
+    return c->def.type != OV_CONTEXT_RATING             ? ONEVOICE_RATING_SCALE
+           : c->def.rating_kind == OV_RATING_HELPFULNESS ? ONEVOICE_RATING_HELPFULNESS
+           : c->def.rating_kind == OV_RATING_AGREEMENT   ? ONEVOICE_RATING_AGREEMENT
+                                                         : ONEVOICE_RATING_SCALE;
+}
+
+uint64_t
+onevoice_context_statement_quota(const struct onevoice_context *c)
+{
+    return onevoice_context_rating_kind(c) != ONEVOICE_RATING_SCALE ? c->def.statements : 0;
 }
 
 int
@@ -321,27 +327,143 @@ onevoice_action_platform(const struct onevoice_action *a)
 }
 
 int
+onevoice_action_fits(const struct onevoice_context *c, const struct onevoice_action *a)
+{
+    const struct ov_action *x = &a->a;
+    bool rating_round = c->def.type == OV_CONTEXT_RATING;
+    bool statement_round = onevoice_context_rating_kind(c) != ONEVOICE_RATING_SCALE;
+    if (strcmp(x->context, c->def.id) != 0 || (x->is_rating || x->is_statement) != rating_round) {
+        return -OV_E_MALFORMED;
+    }
+    if (x->is_statement) { /* only where the round takes statements */
+        return statement_round && c->def.statements > 0 &&
+                       ov_text_check(x->text, OV_MAX_STATEMENT_LEN) == 0
+                   ? 0
+                   : -OV_E_MALFORMED;
+    }
+    if (x->is_rating) { /* a statement round's targets are statement ids */
+        if (statement_round && ov_statement_id_check(x->target) != 0) {
+            return -OV_E_MALFORMED;
+        }
+        return x->rating < c->def.scale_min || x->rating > c->def.scale_max ? -OV_E_RANGE : 0;
+    }
+    for (size_t i = 0; i < c->def.n_choices; i++) {
+        if (strcmp(c->def.choices[i], x->choice) == 0) {
+            return 0;
+        }
+    }
+    return -OV_E_RANGE;
+}
+
+int
 onevoice_action_verify(const struct onevoice_context *c, const struct onevoice_action *a)
 {
     const struct ov_action *x = &a->a;
-    if (strcmp(x->context, c->def.id) != 0 || x->is_rating != (c->def.type == OV_CONTEXT_RATING)) {
-        return -OV_E_MALFORMED;
-    }
-    if (x->is_rating && (x->rating < c->def.scale_min || x->rating > c->def.scale_max)) {
-        return -OV_E_RANGE;
-    }
-    if (!x->is_rating) {
-        size_t i = 0;
-        while (i < c->def.n_choices && strcmp(c->def.choices[i], x->choice) != 0) {
-            i++;
-        }
-        if (i == c->def.n_choices) {
-            return -OV_E_RANGE;
-        }
-    }
-    int rc = ov_action_verify(x);
+    int rc = onevoice_action_fits(c, a);
+    rc = rc ? rc : ov_action_verify(x);
     if (rc == 0 && x->has_token) {
         rc = onevoice_token_verify(c, x->token, OV_PP_TOKEN_LEN, x->pseudonym);
     }
     return rc;
+}
+
+int
+onevoice_action_is_statement(const struct onevoice_action *a)
+{
+    return a->a.is_statement;
+}
+
+const char *
+onevoice_action_text(const struct onevoice_action *a)
+{
+    return a->a.is_statement ? a->a.text : NULL;
+}
+
+/* ---- statement rounds ---- */
+
+int
+onevoice_statement_id(const char *context, const char *text,
+                      char out[ONEVOICE_STATEMENT_ID_LEN + 1])
+{
+    _Static_assert(ONEVOICE_STATEMENT_ID_LEN == OV_STATEMENT_ID_LEN, "the id's length");
+    out[0] = 0;
+    if (context == NULL || text == NULL || ov_context_id_check(context) != 0 ||
+        ov_text_check(text, OV_MAX_STATEMENT_LEN) != 0) {
+        return -OV_E_MALFORMED;
+    }
+    return ov_statement_id(context, text, out);
+}
+
+/* Copies s (NULL refused) into dst of size max, checked by check. */
+static int
+copy_checked(char *dst, size_t max, const char *s, int (*check)(const char *))
+{
+    if (s == NULL || strlen(s) >= max) {
+        return -OV_E_MALFORMED;
+    }
+    memcpy(dst, s, strlen(s) + 1);
+    return check(dst) == 0 ? 0 : -OV_E_MALFORMED;
+}
+
+static int
+statement_text_check(const char *s)
+{
+    return ov_text_check(s, OV_MAX_STATEMENT_LEN);
+}
+
+/* A new action: x's own fields (a choice, a rating, a text: set and checked by the caller)
+ * with context and platform, signed with the seed's key, the token attached when given. */
+static int
+action_new(const struct ov_action *x, const char *context, const char *platform,
+           const uint8_t seed[ONEVOICE_SEED_LEN], const uint8_t *token,
+           struct onevoice_action **out)
+{
+    struct onevoice_action *a = calloc(1, sizeof *a);
+    struct ov_sign_key *key = NULL;
+    int rc = a ? 0 : -OV_E_NOMEM;
+    if (rc == 0) {
+        a->a = *x;
+        rc = copy_checked(a->a.context, sizeof a->a.context, context, ov_context_id_check);
+    }
+    rc = rc ? rc : copy_checked(a->a.platform, sizeof a->a.platform, platform, ov_label_check);
+    rc = rc ? rc : seed ? ov_sign_key_from_seed(seed, &key) : -OV_E_MALFORMED;
+    rc = rc ? rc : ov_action_sign(&a->a, key);
+    ov_sign_key_free(key);
+    if (rc == 0 && token != NULL) {
+        memcpy(a->a.token, token, ONEVOICE_TOKEN_LEN);
+        a->a.has_token = true;
+    }
+    if (rc != 0) {
+        free(a);
+        return rc;
+    }
+    *out = a;
+    return 0;
+}
+
+int
+onevoice_statement_new(const char *context, const char *text, const char *platform,
+                       const uint8_t seed[ONEVOICE_SEED_LEN], const uint8_t *token,
+                       struct onevoice_action **out)
+{
+    struct ov_action x;
+    memset(&x, 0, sizeof x);
+    *out = NULL;
+    x.is_statement = true;
+    int rc = copy_checked(x.text, sizeof x.text, text, statement_text_check);
+    return rc ? rc : action_new(&x, context, platform, seed, token, out);
+}
+
+int
+onevoice_rating_new(const char *context, const char *target, int64_t rating, const char *platform,
+                    const uint8_t seed[ONEVOICE_SEED_LEN], const uint8_t *token,
+                    struct onevoice_action **out)
+{
+    struct ov_action x;
+    memset(&x, 0, sizeof x);
+    *out = NULL;
+    x.is_rating = true;
+    x.rating = rating;
+    int rc = copy_checked(x.target, sizeof x.target, target, ov_label_check);
+    return rc ? rc : action_new(&x, context, platform, seed, token, out);
 }

@@ -66,7 +66,8 @@ w_args(int argc, char **argv, const struct w_cmd *cmd, const struct w_opt *opts,
         if (strnlen(a, OV_CLI_MAX_ARG_LEN + 1) > OV_CLI_MAX_ARG_LEN) {
             return usage_error(cmd, opts, n_opts, "argument too long", NULL);
         }
-        if (a[0] != '-' || a[1] == 0 || strcmp(a, "--") == 0) {
+        /* "-1" is a rating (an agreement round's disagree), not an option */
+        if (a[0] != '-' || a[1] == 0 || (a[1] >= '0' && a[1] <= '9') || strcmp(a, "--") == 0) {
             if (strcmp(a, "--") == 0) {
                 i++;
                 for (; i < argc && n_pos < cmd->n_pos; i++) {

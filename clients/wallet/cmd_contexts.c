@@ -37,8 +37,20 @@ print_human(json_t *list)
             printf("\n");
         } else {
             json_t *sc = json_object_get(c, "scale");
+            const char *kind = json_string_value(json_object_get(c, "rating_kind"));
+            long long quota = (long long)json_integer_value(json_object_get(c, "statements"));
             printf("    scale: %lld to %lld\n", (long long)json_integer_value(json_array_get(sc, 0)),
                    (long long)json_integer_value(json_array_get(sc, 1)));
+            if (kind != NULL && quota > 0) {
+                printf("    statement round (%s): up to %lld statement%s each; rate %s\n", kind,
+                       quota, quota == 1 ? "" : "s", strcmp(kind, "helpfulness") == 0
+                                                         ? w_rating_words(OV_RATING_HELPFULNESS)
+                                                         : w_rating_words(OV_RATING_AGREEMENT));
+            } else if (kind != NULL) {
+                printf("    statement round (%s), no statements to write; rate %s\n", kind,
+                       strcmp(kind, "helpfulness") == 0 ? w_rating_words(OV_RATING_HELPFULNESS)
+                                                        : w_rating_words(OV_RATING_AGREEMENT));
+            }
         }
         printf("    closes %s; quota %lld; log index %lld\n", when,
                (long long)json_integer_value(json_object_get(c, "quota")),
@@ -84,7 +96,9 @@ cmd_contexts(struct wallet *w, int argc, char **argv)
         "Lists the issuer's open contexts. Each is checked against the log: its context entry,\n"
         "with the token key the issuer uses, must be included in a checkpoint that carries the\n"
         "log's signature and the configured quorum of witness cosignatures. A key the log does\n"
-        "not show is refused and reported (exit status 1): it could tag one person.",
+        "not show is refused and reported (exit status 1): it could tag one person.\n"
+        "A statement round shows its kind (helpfulness or agreement) and how many statements\n"
+        "each participant may write.",
         0,
     };
     struct w_opt opts[] = {

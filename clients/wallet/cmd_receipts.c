@@ -57,6 +57,8 @@ load_rows(struct wallet *w, struct row **out, size_t *n)
         }
         struct row *r = &(*out)[(*n)++];
         char target[OV_MAX_LABEL_LEN + 1], choice[OV_MAX_LABEL_LEN + 1];
+        bool statement = !ov_db_col_is_null(st, 10);
+        size_t plen = strlen(W_STATEMENT_TARGET);
         int64_t rating = 0;
         struct ov_bytes rec = { NULL, 0 };
         memset(r, 0, sizeof *r);
@@ -77,7 +79,10 @@ load_rows(struct wallet *w, struct row **out, size_t *n)
             rc = rc ? rc : ov_db_col_text(st, 9, OV_MAX_RECEIPT_LEN, &rec);
             r->receipt = rc == 0 ? strndup((const char *)rec.ptr, rec.len) : NULL;
         }
-        if (target[0]) {
+        if (statement) {
+            snprintf(r->what, sizeof r->what, "wrote statement %s",
+                     strncmp(target, W_STATEMENT_TARGET, plen) == 0 ? target + plen : target);
+        } else if (target[0]) {
             snprintf(r->what, sizeof r->what, "rated %s = %lld", target, (long long)rating);
         } else {
             snprintf(r->what, sizeof r->what, "voted %s", choice);
@@ -181,7 +186,7 @@ receipts(struct wallet *w, void *ctx)
     struct ov_vclient *vc = NULL;
     struct ov_logreader_cp latest;
     struct row *rows = NULL;
-    size_t n = 0, n_bad = 0, n_ok = 0, n_open = 0;
+    size_t n = 0, n_bad = 0, n_ok = 0;
     json_t *list = json_array();
     memset(&latest, 0, sizeof latest);
     w_log_cfg(w, &cfg);
@@ -209,7 +214,6 @@ receipts(struct wallet *w, void *ctx)
         bool pending = strcmp(verdict, "not_proven") == 0 || strcmp(verdict, "sending") == 0 ||
                        strcmp(verdict, "refused") == 0 || strcmp(verdict, "log_unavailable") == 0;
         n_ok += ok;
-        n_open += pending;
         n_bad += !ok && !pending;
         if (!w->json) {
             printf("%-20s %-32s %s", r->context, r->what,

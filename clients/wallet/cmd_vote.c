@@ -1,11 +1,13 @@
-/* onevoice vote / rate: builds the action, signs it with the one-time key of the context's
- * token, stores it, sends it to the verifier (directly, or through a platform with the token
- * in an RFC 9577 Authorization header) and stores the receipt.
+/* onevoice vote / rate / statement: builds the action, signs it with the one-time key of the
+ * context's token, stores it, sends it to the verifier (directly, or through a platform with
+ * the token in an RFC 9577 Authorization header) and stores the receipt.
  *
  * An assembly: one token, one ballot; the first ballot's token is spent, a second vote is
  * refused here (and would be by the verifier: 409 token_spent). A rating round: the first
  * rating carries the token, which admits its one-time key as this person's pseudonym in the
- * context; later ratings carry only the pseudonym, one per target.
+ * context; later ratings carry only the pseudonym, one per target. A statement round
+ * (docs/PROTOCOL.md §11.3) is a rating round whose pseudonym also writes statements: the
+ * first action of the pseudonym, statement or rating, carries the token.
  *
  * The signed action is stored before it is sent: if the answer is lost, running the same
  * command again sends the same bytes, and the verifier answers the same receipt. Once an
@@ -21,14 +23,24 @@
 #include "protocol/verifierclient.h"
 #include "wallet.h"
 
+enum act_kind { ACT_VOTE, ACT_RATE, ACT_STATEMENT };
+
 struct act_req {
     const char *context;
-    bool rating;
+    enum act_kind kind;
+    bool rating;         /* a rating round's action: a rating or a statement */
     const char *choice;
     const char *target;
     int64_t value;
+    const char *word;    /* the rating as a word (a statement round's), or NULL */
+    const char *text;    /* a statement */
+    bool round;          /* the context is a statement round (set once it is read) */
+    uint64_t quota;      /* its statements per participant */
     const char *platform;
     const char *via;
+    /* the actions row's target: the rated target, W_STATEMENT_TARGET and the statement's
+     * id, or "" for a vote */
+    char key[OV_MAX_LABEL_LEN + 1];
 };
 
 /* What was chosen to send. */
@@ -38,6 +50,7 @@ struct act_plan {
     bool token_ready;   /* the token is spent by this action */
     int64_t action_row; /* the actions row (0: to insert) */
     char *via;          /* malloc'd */
+    const char *key;    /* the row's target (act_req.key) */
 };
 
 static bool
@@ -45,6 +58,9 @@ same_choice(const struct act_req *q, sqlite3_stmt *st, int col_choice, int col_r
 {
     struct ov_bytes c = { NULL, 0 };
     int64_t v = 0;
+    if (q->kind == ACT_STATEMENT) {
+        return true; /* the target is the statement's id: derived from its text */
+    }
     if (q->rating) {
         return ov_db_col_int64(st, col_rating, &v) == 0 && v == q->value;
     }
@@ -83,14 +99,18 @@ static void
 from_request(struct act_plan *p, const struct act_req *q)
 {
     snprintf(p->a.context, sizeof p->a.context, "%s", q->context);
-    p->a.is_rating = q->rating;
-    if (q->rating) {
+    p->a.is_rating = q->kind == ACT_RATE;
+    p->a.is_statement = q->kind == ACT_STATEMENT;
+    if (p->a.is_statement) {
+        snprintf(p->a.text, sizeof p->a.text, "%s", q->text);
+    } else if (p->a.is_rating) {
         snprintf(p->a.target, sizeof p->a.target, "%s", q->target);
         p->a.rating = q->value;
     } else {
         snprintf(p->a.choice, sizeof p->a.choice, "%s", q->choice);
     }
     p->via = q->via ? strdup(q->via) : NULL;
+    p->key = q->key;
 }
 
 /* A stored action not yet confirmed, loaded for resending (the same signed bytes). */
@@ -145,6 +165,43 @@ count(struct wallet *w, const char *stmt, const char *fmt, const void *a, size_t
     return n;
 }
 
+/* A statement round's local refusals, before anything is signed: a statement over the
+ * round's quota (the context's `statements` per pseudonym), a rating of one's own
+ * statement. The verifier refuses both too (409 statement_quota, 403 own_statement). */
+static int
+statement_checks(struct wallet *w, const struct act_req *q, const uint8_t *pseudonym)
+{
+    if (q->kind == ACT_STATEMENT) {
+        sqlite3_stmt *st = NULL;
+        int64_t n = -1;
+        if (w_stmt(w, "act_statements", &st, "tb", q->context, pseudonym,
+                   (size_t)OV_PSEUDONYM_LEN) != OV_DB_ROW ||
+            ov_db_col_int64(st, 0, &n) != 0) {
+            n = -1;
+        }
+        ov_db_reset(st);
+        if (n >= 0 && (uint64_t)n >= q->quota) {
+            w_fail(w, "statement_quota", "you have written %lld statement%s in %s: the round "
+                   "takes %llu per participant", (long long)n, n == 1 ? "" : "s", q->context,
+                   (unsigned long long)q->quota);
+            return -OV_E_RANGE;
+        }
+        return n < 0 ? -OV_E_DB : 0;
+    }
+    if (q->kind == ACT_RATE && q->round) {
+        char own[OV_MAX_LABEL_LEN + 1];
+        snprintf(own, sizeof own, W_STATEMENT_TARGET "%s", q->target);
+        int64_t n = count(w, "act_ours", "tt", q->context, 0, own);
+        if (n > 0) {
+            w_fail(w, "own_statement", "%s is your own statement: participants rate each "
+                   "other's", q->target);
+            return -OV_E_RANGE;
+        }
+        return n < 0 ? -OV_E_DB : 0;
+    }
+    return 0;
+}
+
 /* Decides what to send: a stored unconfirmed action again, or a new one with the right
  * pseudonym and token. Says why when there is nothing to send. */
 static int
@@ -152,7 +209,9 @@ plan(struct wallet *w, const struct act_req *q, struct act_plan *p)
 {
     sqlite3_stmt *st = NULL;
     struct ov_sign_key *key = NULL;
-    const char *tkey = q->rating ? q->target : "";
+    const char *tkey = q->key, *what = q->kind == ACT_STATEMENT ? "statement"
+                                       : q->rating             ? "rating"
+                                                               : "vote";
     int rc;
     /* 1. an action of ours for this context and target not confirmed yet */
     rc = w_stmt(w, "act_sending", &st, "tt", q->context, tkey);
@@ -164,8 +223,8 @@ plan(struct wallet *w, const struct act_req *q, struct act_plan *p)
         if (rc == 0 && !same) {
             w_fail(w, "unconfirmed", "an earlier %s in %s%s%s is not confirmed yet: run the same "
                    "command as then to resend it (it is counted at most once)",
-                   q->rating ? "rating" : "vote", q->context, q->rating ? " of " : "",
-                   q->rating ? q->target : "");
+                   what, q->context, q->kind == ACT_RATE ? " of " : "",
+                   q->kind == ACT_RATE ? q->target : "");
             return -OV_E_STATE;
         }
         return rc ? rc : load_sending(w, q, n, p);
@@ -194,15 +253,21 @@ plan(struct wallet *w, const struct act_req *q, struct act_plan *p)
         w_fail(w, "bad_wallet", "cannot read the token for %s (%s)", q->context, ov_strerror(rc));
         return rc;
     }
-    /* 3. a rating of a target rated before */
+    /* 3. a rating of a target rated before, a statement written before or over the quota */
     rc = w_stmt(w, "act_find", &st, "tbt", q->context, p->a.pseudonym, (size_t)OV_PSEUDONYM_LEN,
                 tkey);
     ov_db_reset(st);
-    if (rc == OV_DB_ROW) {
+    rc = rc == OV_DB_ROW ? -OV_E_EXISTS : statement_checks(w, q, p->a.pseudonym);
+    if (rc == -OV_E_EXISTS && q->kind == ACT_STATEMENT) {
+        w_fail(w, "already_written", "you have already written this statement in %s (id %s)",
+               q->context, q->key + strlen(W_STATEMENT_TARGET));
+    } else if (rc == -OV_E_EXISTS) {
         w_fail(w, q->rating ? "already_rated" : "already_voted", "you have already %s in %s",
                q->rating ? "rated this target" : "voted", q->context);
+    }
+    if (rc != 0) {
         ov_sign_key_free(key);
-        return -OV_E_EXISTS;
+        return rc;
     }
     /* 4. the new action: the token goes with the pseudonym's first counted action only */
     int64_t admitted = count(w, "act_admitted", "b", p->a.pseudonym, OV_PSEUDONYM_LEN, NULL);
@@ -220,11 +285,11 @@ tx_store(struct wallet *w, void *ctx)
 {
     struct act_plan *p = ctx;
     const struct ov_action *a = &p->a;
-    int rc = w_stmt(w, "act_insert", NULL, a->is_rating ? "tbttitibtu" : "tbttntibtu",
-                    a->context, a->pseudonym, (size_t)OV_PSEUDONYM_LEN,
-                    a->is_rating ? a->target : "", a->is_rating ? NULL : a->choice,
-                    a->rating, a->platform, (int64_t)a->has_token, a->sig,
-                    (size_t)OV_SIGN_SIG_LEN, p->via, w_now());
+    int rc = w_stmt(w, "act_insert", NULL, a->is_rating ? "tbttittibtu" : "tbttnttibtu",
+                    a->context, a->pseudonym, (size_t)OV_PSEUDONYM_LEN, p->key,
+                    a->is_rating || a->is_statement ? NULL : a->choice, a->rating,
+                    a->is_statement ? a->text : NULL, a->platform, (int64_t)a->has_token,
+                    a->sig, (size_t)OV_SIGN_SIG_LEN, p->via, w_now());
     if (rc >= 0) {
         p->action_row = sqlite3_last_insert_rowid(ov_db_handle(w->db));
     }
@@ -234,12 +299,36 @@ tx_store(struct wallet *w, void *ctx)
     return rc < 0 ? rc : 0;
 }
 
+/* A refusal of the verifier's in words, or NULL for one without (shown by its code). */
+static const char *
+refusal_words(const char *reason)
+{
+    static const char *const words[][2] = {
+        { "token_spent", "this token was already spent on another ballot. One person, one "
+                         "voice." },
+        { "already_rated", "this target was already rated" },
+        { "unknown_statement", "no statement of this round has that id (`onevoice statements` "
+                               "lists them)" },
+        { "own_statement", "it is your own statement: participants rate each other's" },
+        { "statement_quota", "you have written as many statements as the round takes" },
+        { "duplicate_statement", "another participant wrote this very text already: rate "
+                                 "theirs instead" },
+        { "context_closed", "the round is not open" },
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        if (strcmp(reason, words[i][0]) == 0) {
+            return words[i][1];
+        }
+    }
+    return NULL;
+}
+
 /* The outcome of sending: stores the receipt or the refusal. */
 static int
 record(struct wallet *w, struct act_plan *p, int rc, const struct ov_receipt *r,
        const struct ov_vclient_answer *ans)
 {
-    const char *what = p->a.is_rating ? "rating" : "vote";
+    const char *what = p->a.is_statement ? "statement" : p->a.is_rating ? "rating" : "vote";
     if (rc == 0) {
         struct ov_buf json;
         int frc = ov_receipt_format(r, &json);
@@ -249,7 +338,7 @@ record(struct wallet *w, struct act_plan *p, int rc, const struct ov_receipt *r,
         frc = frc ? frc : w_stmt(w, "act_counted", NULL, "bti", r->hash, (size_t)OV_HASH_LEN, s,
                                  p->action_row);
         free(s);
-        if (frc == 0 && !p->a.is_rating) {
+        if (frc == 0 && !p->a.is_rating && !p->a.is_statement) {
             frc = w_stmt(w, "tok_wipe", NULL, "ui", w_now(), p->token_row);
         }
         if (frc < 0) {
@@ -266,12 +355,10 @@ record(struct wallet *w, struct act_plan *p, int rc, const struct ov_receipt *r,
             /* not counted, and the token not spent: it may be used for a corrected action */
             (void)w_stmt(w, "tok_state", NULL, "tui", "ready", w_now(), p->token_row);
         }
-        if (strcmp(reason, "token_spent") == 0) {
-            w_fail(w, reason, "the verifier refused the %s: this token was already spent on "
-                   "another ballot (409 token_spent). One person, one voice.", what);
-        } else if (strcmp(reason, "already_rated") == 0) {
-            w_fail(w, reason, "the verifier refused the rating: this target was already rated "
-                   "(409 already_rated)");
+        const char *why = refusal_words(reason);
+        if (why != NULL) {
+            w_fail(w, reason, "the verifier refused the %s: %s (%u %s)", what, why, ans->status,
+                   reason);
         } else {
             w_fail(w, reason, "the verifier refused the %s (HTTP %u %s)", what, ans->status,
                    reason);
@@ -304,15 +391,26 @@ report(struct wallet *w, const struct act_plan *p, const struct ov_receipt *r, i
         w->out = json_pack("{sb ss ss ss ss sI sb}", "counted", 1, "context", p->a.context,
                            "status", status, "hash", hex, "platform", p->a.platform, "index",
                            (json_int_t)r->index, "verified", check == 0);
-        json_object_set_new(w->out, p->a.is_rating ? "target" : "choice",
-                            json_string(p->a.is_rating ? p->a.target : p->a.choice));
+        if (p->a.is_statement) {
+            json_object_set_new(w->out, "id", json_string(p->key + strlen(W_STATEMENT_TARGET)));
+            json_object_set_new(w->out, "text", json_string(p->a.text));
+        } else {
+            json_object_set_new(w->out, p->a.is_rating ? "target" : "choice",
+                                json_string(p->a.is_rating ? p->a.target : p->a.choice));
+        }
         if (p->a.is_rating) {
             json_object_set_new(w->out, "rating", json_integer(p->a.rating));
+        }
+        if (p->a.is_rating || p->a.is_statement) {
             json_object_set_new(w->out, "with_token", json_boolean(p->a.has_token));
         }
         return;
     }
-    if (p->a.is_rating) {
+    if (p->a.is_statement) {
+        printf("statement counted: %s, id %s%s\n", p->a.context,
+               p->key + strlen(W_STATEMENT_TARGET),
+               p->a.has_token ? " (token sent: pseudonym admitted)" : "");
+    } else if (p->a.is_rating) {
         printf("rating counted: %s, %s = %lld%s\n", p->a.context, p->a.target,
                (long long)p->a.rating, p->a.has_token ? " (token sent: pseudonym admitted)" : "");
     } else {
@@ -326,6 +424,49 @@ report(struct wallet *w, const struct act_plan *p, const struct ov_receipt *r, i
     }
 }
 
+/* What a statement round asks of the request (and what only it allows): statements only
+ * where the round takes them, a target that is a statement's id, a rating word of the
+ * round's kind. */
+static int
+check_round(struct wallet *w, const struct act_req *q, const struct ov_context *c)
+{
+    bool round = w_is_statement_round(c);
+    enum ov_rating_kind kind = OV_RATING_SCALE;
+    int64_t v = 0;
+    if (q->kind == ACT_STATEMENT && (!round || c->statements == 0)) {
+        w_fail(w, "invalid_action", "%s takes no statements%s", q->context,
+               round ? "" : ": it is not a statement round");
+        return -OV_E_MALFORMED;
+    }
+    if (q->kind == ACT_STATEMENT && ov_text_check(q->text, OV_MAX_STATEMENT_LEN) != 0) {
+        w_fail(w, "usage", "a statement is 1 to %d bytes of text (UTF-8, no control characters)",
+               OV_MAX_STATEMENT_LEN);
+        return -OV_E_MALFORMED;
+    }
+    if (q->kind != ACT_RATE) {
+        return 0;
+    }
+    if (q->word != NULL && (w_rating_parse(q->word, &kind, &v) != 0 || !round)) {
+        w_fail(w, "invalid_action", "%s: a rating in words is for a statement round; %s is "
+               "rated from %lld to %lld", q->word, q->context, (long long)c->scale_min,
+               (long long)c->scale_max);
+        return -OV_E_RANGE;
+    }
+    if (q->word != NULL && kind != c->rating_kind) {
+        w_fail(w, "invalid_action", "'%s' is a word of %s rounds, and %s is a round of %s: "
+               "rate %s", q->word, w_kind_name(kind), q->context, w_kind_name(c->rating_kind),
+               w_rating_words(c->rating_kind));
+        return -OV_E_RANGE;
+    }
+    if (round && ov_statement_id_check(q->target) != 0) {
+        w_fail(w, "invalid_action", "in the statement round %s a target is a statement's id "
+               "(%d hex digits): `onevoice statements %s` lists them", q->context,
+               OV_STATEMENT_ID_LEN, q->context);
+        return -OV_E_MALFORMED;
+    }
+    return 0;
+}
+
 /* Checks the required arguments against the pinned context. */
 static int
 check_request(struct wallet *w, const struct act_req *q, const struct ov_context *c)
@@ -337,6 +478,10 @@ check_request(struct wallet *w, const struct act_req *q, const struct ov_context
                c->type == OV_CONTEXT_RATING ? "rate" : "vote");
         return -OV_E_MALFORMED;
     }
+    int rc = check_round(w, q, c);
+    if (rc != 0) {
+        return rc;
+    }
     if (now < c->opens || now >= c->closes) {
         w_fail(w, "context_closed", "%s is not open (it opens at %llu and closes at %llu)",
                q->context, (unsigned long long)c->opens, (unsigned long long)c->closes);
@@ -347,7 +492,7 @@ check_request(struct wallet *w, const struct act_req *q, const struct ov_context
                OV_MAX_LABEL_LEN);
         return -OV_E_MALFORMED;
     }
-    if (q->rating && (q->value < c->scale_min || q->value > c->scale_max)) {
+    if (q->kind == ACT_RATE && (q->value < c->scale_min || q->value > c->scale_max)) {
         w_fail(w, "invalid_action", "ratings in %s are from %lld to %lld", q->context,
                (long long)c->scale_min, (long long)c->scale_max);
         return -OV_E_RANGE;
@@ -364,11 +509,31 @@ check_request(struct wallet *w, const struct act_req *q, const struct ov_context
     return 0;
 }
 
-/* Votes or rates as q says. Returns the exit status. */
+/* What the request's row is keyed by (act_req.key), and the round's facts plan needs. */
+static int
+request_key(struct wallet *w, struct act_req *q, const struct ov_context *c)
+{
+    char id[OV_STATEMENT_ID_LEN + 1];
+    q->round = w_is_statement_round(c);
+    q->quota = c->statements;
+    if (q->kind != ACT_STATEMENT) {
+        snprintf(q->key, sizeof q->key, "%s", q->kind == ACT_RATE ? q->target : "");
+        return 0;
+    }
+    int rc = ov_statement_id(q->context, q->text, id);
+    if (rc != 0) {
+        w_fail(w, "usage", "cannot derive the statement's id (%s)", ov_strerror(rc));
+        return rc;
+    }
+    snprintf(q->key, sizeof q->key, W_STATEMENT_TARGET "%s", id);
+    return 0;
+}
+
+/* Votes, rates or writes as q says. Returns the exit status. */
 static int
 act(struct wallet *w, void *ctx)
 {
-    const struct act_req *q = ctx;
+    struct act_req *q = ctx;
     struct ov_context *c = calloc(1, sizeof *c);
     struct act_plan p;
     struct ov_vclient *vc = NULL;
@@ -386,6 +551,7 @@ act(struct wallet *w, void *ctx)
         w_fail(w, "bad_wallet", "cannot read the context %s (%s)", q->context, ov_strerror(rc));
     }
     rc = rc ? rc : check_request(w, q, c);
+    rc = rc ? rc : request_key(w, q, c);
     rc = rc ? rc : plan(w, q, &p);
     if (rc == 0 && p.action_row == 0) {
         rc = w_tx(w, tx_store, &p);
@@ -419,8 +585,8 @@ act(struct wallet *w, void *ctx)
     return rc == 0 ? W_EXIT_OK : W_EXIT_REFUSED;
 }
 
-/* vote and rate: the same options, and a rating's value is a number. Index: rating. */
-static const struct w_cmd act_cmds[2] = {
+/* vote, rate and statement: the same options. Index: enum act_kind. */
+static const struct w_cmd act_cmds[3] = {
     { "vote", "CONTEXT CHOICE",
       "Votes CHOICE in the assembly CONTEXT with this wallet's token for it, signed by the\n"
       "token's one-time key, and keeps the receipt. A second vote in the same context is\n"
@@ -429,37 +595,75 @@ static const struct w_cmd act_cmds[2] = {
     { "rate", "CONTEXT TARGET RATING",
       "Rates TARGET in the rating round CONTEXT. The first rating sends the token, which\n"
       "admits the token's one-time key as your pseudonym in this round; later ratings send\n"
-      "only the pseudonym. Each target is rated once.",
+      "only the pseudonym. Each target is rated once.\n"
+      "\n"
+      "In a statement round TARGET is a statement's id (`onevoice statements CONTEXT` lists\n"
+      "them; your own are not yours to rate) and RATING may be a word of the round's kind:\n"
+      "  helpfulness: helpful (2), somewhat (1), not-helpful (0)\n"
+      "  agreement:   agree (1), disagree (-1), pass (0)\n"
+      "If the answer is lost, run the same command again: the same rating is sent.",
       3 },
+    { "statement", "CONTEXT TEXT",
+      "Writes the statement TEXT (1 to 1,000 bytes) in the statement round CONTEXT, for the\n"
+      "other participants to rate, signed by the one-time key of your token for the round\n"
+      "(your pseudonym there: your first statement or rating sends the token). Prints the\n"
+      "statement's id, derived from its text and the round: the same text is one statement.\n"
+      "The round says how many statements each participant may write (`onevoice contexts`).\n"
+      "If the answer is lost, run the same command again: the same statement is sent.",
+      2 },
 };
 
+/* RATING: an integer, or a word of a statement round's kind (checked against the round
+ * once the wallet is open). */
 static int
-act_command(struct wallet *w, int argc, char **argv, bool rating)
+parse_rating(struct act_req *q, const char *arg)
 {
-    static const char *const platform_help[2] = {
+    enum ov_rating_kind kind;
+    char *end = NULL;
+    q->value = (int64_t)strtoll(arg, &end, 10);
+    if (end != arg && *end == 0) {
+        return 0;
+    }
+    if (w_rating_parse(arg, &kind, &q->value) == 0) {
+        q->word = arg;
+        return 0;
+    }
+    fprintf(stderr, "onevoice rate: RATING is an integer, or in a statement round %s, or %s\n",
+            w_rating_words(OV_RATING_HELPFULNESS), w_rating_words(OV_RATING_AGREEMENT));
+    return -1;
+}
+
+static int
+act_command(struct wallet *w, int argc, char **argv, enum act_kind kind)
+{
+    static const char *const platform_help[3] = {
         "the platform the vote is made on (default " W_DEFAULT_PLATFORM ")",
         "the platform the rating is made on (default " W_DEFAULT_PLATFORM ")",
+        "the platform the statement is made on (default " W_DEFAULT_PLATFORM ")",
     };
     const char *platform = NULL, *via = NULL, *pos[3];
     struct w_opt opts[] = {
-        { "--platform", "NAME", platform_help[rating], &platform, NULL, NULL, NULL },
+        { "--platform", "NAME", platform_help[kind], &platform, NULL, NULL, NULL },
         { "--via", "URL", "send through this platform (token in an Authorization header)", &via,
           NULL, NULL, NULL },
         { "--json", NULL, "answer as JSON", NULL, &w->json, NULL, NULL },
     };
-    int a = w_args(argc, argv, &act_cmds[rating], opts, 3, pos);
+    int a = w_args(argc, argv, &act_cmds[kind], opts, 3, pos);
     if (a != 0) {
         return a > 0 ? W_EXIT_OK : W_EXIT_USAGE;
     }
-    struct act_req q = { pos[0], rating, rating ? NULL : pos[1], rating ? pos[1] : NULL, 0,
-                         platform ? platform : W_DEFAULT_PLATFORM, via };
-    if (rating) {
-        char *end = NULL;
-        q.value = (int64_t)strtoll(pos[2], &end, 10);
-        if (end == pos[2] || *end != 0) {
-            fprintf(stderr, "onevoice rate: RATING is an integer\n");
-            return W_EXIT_USAGE;
-        }
+    struct act_req q;
+    memset(&q, 0, sizeof q);
+    q.context = pos[0];
+    q.kind = kind;
+    q.rating = kind != ACT_VOTE;
+    q.choice = kind == ACT_VOTE ? pos[1] : NULL;
+    q.target = kind == ACT_RATE ? pos[1] : NULL;
+    q.text = kind == ACT_STATEMENT ? pos[1] : NULL;
+    q.platform = platform ? platform : W_DEFAULT_PLATFORM;
+    q.via = via;
+    if (kind == ACT_RATE && parse_rating(&q, pos[2]) != 0) {
+        return W_EXIT_USAGE;
     }
     return w_run(w, act, &q);
 }
@@ -467,11 +671,17 @@ act_command(struct wallet *w, int argc, char **argv, bool rating)
 int
 cmd_vote(struct wallet *w, int argc, char **argv)
 {
-    return act_command(w, argc, argv, false);
+    return act_command(w, argc, argv, ACT_VOTE);
 }
 
 int
 cmd_rate(struct wallet *w, int argc, char **argv)
 {
-    return act_command(w, argc, argv, true);
+    return act_command(w, argc, argv, ACT_RATE);
+}
+
+int
+cmd_statement(struct wallet *w, int argc, char **argv)
+{
+    return act_command(w, argc, argv, ACT_STATEMENT);
 }

@@ -23,6 +23,9 @@ static const struct {
     { "fetch", cmd_fetch, "get a token for every open context at once (cover issuance)" },
     { "vote", cmd_vote, "vote in an assembly; keeps the receipt" },
     { "rate", cmd_rate, "rate a target in a rating round; keeps the receipt" },
+    { "statement", cmd_statement, "write a statement in a statement round; prints its id" },
+    { "statements", cmd_statements, "list a statement round's statements, yours and your ratings" },
+    { "results", cmd_results, "a context's tally: counts, or a statement round's results" },
     { "receipts", cmd_receipts, "re-check every receipt against the log's latest checkpoint" },
     { "export", cmd_export, "write the whole wallet to one file encrypted under a passphrase" },
     { "import", cmd_import, "restore a wallet from an exported file" },
@@ -33,14 +36,14 @@ static void
 usage(FILE *f)
 {
     fprintf(f, "usage: onevoice [--wallet FILE] COMMAND [options]\n\n"
-               "The citizen's onevoice wallet: enrollment, tokens, votes and ratings, receipts.\n"
-               "It trusts no server: every context key must be in the witnessed log, and every\n"
-               "receipt is re-checked against it.\n\n"
+               "The citizen's onevoice wallet: enrollment, tokens, votes, ratings, statements,\n"
+               "receipts. It trusts no server: every context key must be in the witnessed log,\n"
+               "and every receipt is re-checked against it.\n\n"
                "  --wallet FILE   the wallet file (default: $ONEVOICE_WALLET)\n"
                "  --json          answers as JSON (also accepted after the command)\n\n"
                "commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++) {
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
     }
     fprintf(f, "\n`onevoice COMMAND --help` describes each. Exit status: 0 ok, 1 refused or a\n"
                "failed check, 2 usage.\n");

@@ -266,6 +266,10 @@ context_json(struct wallet *w, const struct listed *l)
     json_object_set_new(o, "title", json_string(d->title));
     json_object_set_new(o, "type", json_string(d->type == OV_CONTEXT_ASSEMBLY ? "assembly" : "rating"));
     json_object_set_new(o, d->type == OV_CONTEXT_ASSEMBLY ? "choices" : "scale", sel);
+    if (w_is_statement_round(d)) { /* §11.3 */
+        json_object_set_new(o, "rating_kind", json_string(w_kind_name(d->rating_kind)));
+        json_object_set_new(o, "statements", json_integer((json_int_t)d->statements));
+    }
     json_object_set_new(o, "opens", json_integer((json_int_t)d->opens));
     json_object_set_new(o, "closes", json_integer((json_int_t)d->closes));
     json_object_set_new(o, "quota", json_integer((json_int_t)d->quota));

@@ -11,7 +11,11 @@
  *   tokens     one per token: the one-time key's seed (its public key is the pseudonym,
  *              SHA-256 of it the nonce), the TokenRequest and blinding state while pending,
  *              the Token once issued; state pending -> ready -> spent, or refused
- *   actions    every signed action, stored before it is sent, and its receipt */
+ *   actions    every signed action, stored before it is sent, and its receipt
+ *
+ * Migration 2 (statement rounds, docs/PROTOCOL.md §11.3): actions.text, a statement's text;
+ * its target column is W_STATEMENT_TARGET followed by the statement's id, so the unique
+ * index keeps one live row per statement as per rated target. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -95,6 +99,7 @@ static const char *const migrations[] = {
     /* one live action per pseudonym and target: a vote per token, a rating per target */
     "CREATE UNIQUE INDEX actions_live ON actions(context, pseudonym, target) "
     "  WHERE state <> 'refused';",
+    "ALTER TABLE actions ADD COLUMN text TEXT;",
 };
 
 static const struct ov_db_stmt_def stmts[] = {
@@ -151,15 +156,23 @@ static const struct ov_db_stmt_def stmts[] = {
     { "act_find", "SELECT n FROM actions WHERE context = ? AND pseudonym = ? AND target = ? "
                   "AND state <> 'refused'" },
     { "act_admitted", "SELECT count(*) FROM actions WHERE pseudonym = ? AND state = 'counted'" },
-    { "act_insert", "INSERT INTO actions(context, pseudonym, target, choice, rating, platform, "
-                    "with_token, sig, via, state, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', ?)" },
+    { "act_insert", "INSERT INTO actions(context, pseudonym, target, choice, rating, text, "
+                    "platform, with_token, sig, via, state, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', ?)" },
+    /* statement rounds: this pseudonym's statements (the round's quota), ours by target */
+    { "act_statements", "SELECT count(*) FROM actions WHERE context = ? AND pseudonym = ? "
+                        "AND text IS NOT NULL AND state <> 'refused'" },
+    { "act_ours", "SELECT count(*) FROM actions WHERE context = ? AND target = ? "
+                  "AND state <> 'refused'" },
+    /* statements: what this wallet wrote and rated in a round */
+    { "act_round", "SELECT target, text, rating, state FROM actions WHERE context = ? "
+                   "AND state <> 'refused' ORDER BY n" },
     { "act_counted", "UPDATE actions SET state = 'counted', hash = ?, receipt = ?, reason = NULL "
                      "WHERE n = ?" },
     { "act_refused", "UPDATE actions SET state = 'refused', reason = ? WHERE n = ?" },
     /* receipts */
     { "act_all", "SELECT n, context, target, choice, rating, platform, state, reason, hash, "
-                 "receipt FROM actions ORDER BY n" },
+                 "receipt, text FROM actions ORDER BY n" },
     { "act_receipt", "UPDATE actions SET receipt = ?, checked_at = ?, check_result = ? "
                      "WHERE n = ?" },
     { "act_receipt_checked", "UPDATE actions SET checked_at = ?, check_result = ? WHERE n = ?" },

@@ -156,6 +156,36 @@ int w_sync_contexts(struct wallet *w, const char *only, struct w_context **out, 
 /* A pinned context from the wallet file. -OV_E_NOT_FOUND. */
 int w_context_get(struct wallet *w, const char *id, struct ov_context *c);
 
+/* ---- statement rounds (round.c, docs/PROTOCOL.md §11.3) ---- */
+
+/* A statement's target column in the actions table: this prefix and the statement's id. */
+#define W_STATEMENT_TARGET "statement:"
+
+/* Whether c is a statement round: a rating kind, and statements to write. */
+bool w_is_statement_round(const struct ov_context *c);
+/* The kind's name ("helpfulness", "agreement"), or "" for a free scale. */
+const char *w_kind_name(enum ov_rating_kind kind);
+/* A rating as a word of its kind ("helpful", "disagree"...), or NULL (a free scale). */
+const char *w_rating_word(enum ov_rating_kind kind, int64_t value);
+/* The word's kind and value: 0, or -OV_E_NOT_FOUND for a word of no kind. */
+int w_rating_parse(const char *word, enum ov_rating_kind *kind, int64_t *value);
+/* The words of a kind, for messages: "helpful, somewhat or not-helpful (2, 1, 0)". */
+const char *w_rating_words(enum ov_rating_kind kind);
+
+/* GET path (e.g. "/tallies/ctx") from the verifier, its JSON body into *out (the caller
+ * decrefs it) when the status is 200. Says why it failed (w_fail) and returns -OV_E_*:
+ * -OV_E_HTTP for a refusal (its code then in reason) or no answer, -OV_E_MALFORMED. */
+int w_verifier_get(struct wallet *w, const char *path, size_t max, json_t **out,
+                   char reason[64]);
+/* The round's statements, GET /contexts/<id>/statements: an array of {"id","text","time"},
+ * each id checked to be its text's (a server cannot put another text behind an id). */
+int w_statements_fetch(struct wallet *w, const char *context, json_t **out);
+
+/* A command whose one argument is a context id (cmd->n_pos is 1) and whose one option is
+ * --json: parses, checks the id, then w_run(fn) with the id as ctx. The exit status. */
+int w_context_command(struct wallet *w, int argc, char **argv, const struct w_cmd *cmd,
+                      int (*fn)(struct wallet *w, void *ctx));
+
 /* ---- commands ---- */
 
 int cmd_init(struct wallet *w, int argc, char **argv);
@@ -164,6 +194,9 @@ int cmd_contexts(struct wallet *w, int argc, char **argv);
 int cmd_fetch(struct wallet *w, int argc, char **argv);
 int cmd_vote(struct wallet *w, int argc, char **argv);
 int cmd_rate(struct wallet *w, int argc, char **argv);
+int cmd_statement(struct wallet *w, int argc, char **argv);
+int cmd_statements(struct wallet *w, int argc, char **argv);
+int cmd_results(struct wallet *w, int argc, char **argv);
 int cmd_receipts(struct wallet *w, int argc, char **argv);
 int cmd_export(struct wallet *w, int argc, char **argv);
 int cmd_import(struct wallet *w, int argc, char **argv);

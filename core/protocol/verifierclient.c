@@ -94,11 +94,13 @@ same_action(const struct ov_receipt *r, const struct ov_action *a)
         return -OV_E_BAD_PROOF;
     }
     const struct ov_action *g = &e.u.action;
-    bool same = e.kind == OV_ENTRY_ACTION && strcmp(g->context, a->context) == 0 &&
+    bool same = e.kind == (a->is_statement ? OV_ENTRY_STATEMENT : OV_ENTRY_ACTION) &&
+                strcmp(g->context, a->context) == 0 &&
                 memcmp(g->pseudonym, a->pseudonym, OV_PSEUDONYM_LEN) == 0 &&
                 strcmp(g->platform, a->platform) == 0 && g->is_rating == a->is_rating &&
-                (a->is_rating ? strcmp(g->target, a->target) == 0 && g->rating == a->rating
-                              : strcmp(g->choice, a->choice) == 0);
+                (a->is_statement ? strcmp(g->text, a->text) == 0
+                 : a->is_rating  ? strcmp(g->target, a->target) == 0 && g->rating == a->rating
+                                 : strcmp(g->choice, a->choice) == 0);
     ov_entry_clear(&e);
     return same ? 0 : -OV_E_BAD_PROOF;
 }

@@ -39,10 +39,11 @@ void ov_vclient_free(struct ov_vclient *c);
 /* Submits a (signed; its token included when a->has_token) to POST /actions. Returns 0 when
  * the verifier counted it, 200 or 202 (r then holds the receipt, r->status saying how far it
  * got), after checking that the receipt is for this very action: its hash is its entry's and
- * the entry is an action with a's context, pseudonym, platform and choice or rating
- * (-OV_E_BAD_PROOF otherwise). -OV_E_HTTP for a refusal or no answer (ans says which),
- * -OV_E_MALFORMED for an answer that is not a receipt, -OV_E_NOMEM. r is initialised here
- * (ov_receipt_clear it) and empty on failure; ans is always filled. */
+ * the entry is an action (a statement: a statement entry) with a's context, pseudonym,
+ * platform and choice, rating or text (-OV_E_BAD_PROOF otherwise). -OV_E_HTTP for a
+ * refusal or no answer (ans says which), -OV_E_MALFORMED for an answer that is not a
+ * receipt, -OV_E_NOMEM. r is initialised here (ov_receipt_clear it) and empty on failure;
+ * ans is always filled. */
 OV_MUST_CHECK int ov_vclient_submit(struct ov_vclient *c, const struct ov_action *a,
                                     unsigned flags, struct ov_receipt *r,
                                     struct ov_vclient_answer *ans);
