@@ -2,16 +2,19 @@
 # make demo: a whole alignment assembly on loopback, end to end, in under a minute.
 #
 # A log, two witnesses, an issuer and a verifier start on 127.0.0.1 with SQLite files in a
-# fresh directory. The operator opens an assembly (four proposals) and a rating round (six
-# statements on a 1-5 scale); a sortition draws 447 of 20,000 synthetic respondents to
+# fresh directory. The operator opens an assembly (four proposals) and a statement round
+# (participants write statements and agree, disagree or pass on each other's); a sortition draws 447 of 20,000 synthetic respondents to
 # mirror them by five categories, in public through the log (onevoice-sortition: the
 # witnesses' two operators and an observer commit to secrets, the pool is logged, they
 # reveal, the draw is logged with the seed of their secrets, anyone re-runs it) and sends
 # each selected person one invitation code by text message. Every citizen enrolls, fetches a token for every open context (cover issuance),
-# votes and rates; three of them use the citizen's wallet `onevoice` itself, the others a
-# simulator built on the same client modules (tests/tools/citizens.c). One citizen tries to
-# vote twice and is refused. Every receipt is checked. The contexts close, the verifier logs
-# the tallies, and the watchdog's auditor recounts everything from the public log alone.
+# votes; eight write a statement, and everyone weighs every statement; three of them use the
+# citizen's wallet `onevoice` itself, the others a simulator built on the same client modules
+# (tests/tools/citizens.c). One citizen tries to vote twice and is refused. Every receipt is
+# checked. The contexts close, the verifier logs the tallies (the statement round's with its
+# opinion groups and bridging statements, docs/PROTOCOL.md §11), and the watchdog's auditor
+# recounts everything from the public log alone and recomputes the groups and the bridging
+# scores bit for bit. The results printed are those: nothing comes from the simulator.
 #
 # DEMO_KEEP=1 leaves the servers running and prints their URLs. DEMO_CITIZENS=N changes
 # the number of citizens (default 447); DEMO_VOTE_SECONDS the time the contexts stay open.
@@ -76,12 +79,12 @@ say "issuer    $issuer_URL"
 say "verifier  $verifier_URL"
 ADMIN=$($BUILD/onevoice-issuer --data "$D/issuer" --print-credentials | awk '/^admin /{print $2}')
 
-step "The operator opens an assembly and a rating round (open for ${OPEN_S}s)"
+step "The operator opens an assembly and a statement round (open for ${OPEN_S}s)"
 NOW=$(date +%s)
 CLOSES=$((NOW + OPEN_S))
 admin() { curl -sf -X POST -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' "$@"; }
 admin "$issuer_URL/admin/contexts" -d "{\"id\":\"transport-2026\",\"title\":\"Which transport plan should the assembly recommend?\",\"type\":\"assembly\",\"choices\":[\"p1-bus-network\",\"p2-mixed-plan\",\"p3-road-upgrade\",\"p4-status-quo\"],\"opens\":$((NOW - 1)),\"closes\":$CLOSES,\"quota\":1}" >/dev/null
-admin "$issuer_URL/admin/contexts" -d "{\"id\":\"transport-statements\",\"title\":\"Rate each statement from 1 (disagree) to 5 (agree)\",\"type\":\"rating\",\"scale\":[1,5],\"opens\":$((NOW - 1)),\"closes\":$CLOSES,\"quota\":1}" >/dev/null
+admin "$issuer_URL/admin/contexts" -d "{\"id\":\"transport-statements\",\"title\":\"What should the town do about transport? Write a statement; agree, disagree or pass on the others\",\"type\":\"rating\",\"rating_kind\":\"agreement\",\"statements\":1,\"opens\":$((NOW - 1)),\"closes\":$CLOSES,\"quota\":1}" >/dev/null
 curl -sf "$issuer_URL/contexts" | python3 -c '
 import json, sys
 for c in json.load(sys.stdin):
@@ -122,7 +125,28 @@ $BUILD/onevoice-sortition invitations --pool "$D/pools/$DRAW.csv" --draw "$D/dra
 cut -d, -f2 "$D/sms.csv" > "$D/codes.csv" # what the SMS gateway sends, one code per person
 say "  $(($(wc -l < "$D/codes.csv") - 1)) one-time codes sent by text message to the selected alone (the issuer keeps only keyed hashes of them)"
 
-step "Three citizens use the wallet: enroll, check the contexts against the log, fetch, vote, rate"
+# The statements citizens write (tests/tools/citizens.c has the same table and the camps'
+# stances): Ana writes the first with her wallet, simulated citizens the other seven.
+cat > "$D/statements.txt" <<'TXT'
+Buses every ten minutes on every main line, all day
+Charge cars a fee to enter the centre at peak hours
+Build a ring road around the town
+Cycle lanes separated from traffic on the school routes
+More parking spaces in the town centre
+Close the old town to cars on weekends
+Cut the transport budget and change nothing
+公車免費給青少年與長者 (free buses for the young and the old)
+TXT
+# statement_id N: the id of statement N (1-based) of the round, as anyone derives it from its
+# text (docs/PROTOCOL.md §11.3); `onevoice statements` lists the same ids
+statement_id() {
+    sed -n "${1}p" "$D/statements.txt" | python3 -c '
+import hashlib, sys
+t = sys.stdin.buffer.read().rstrip(b"\n")
+print(hashlib.sha256(b"onevoice/v1/statement\0transport-statements\0" + t).hexdigest()[:32])'
+}
+
+step "Three citizens use the wallet: enroll, check the contexts against the log, fetch, vote"
 WIT_ARGS=""
 for v in $(cut -d' ' -f2 "$D/witnesses"); do WIT_ARGS="$WIT_ARGS --witness $v"; done
 i=1
@@ -135,21 +159,17 @@ for who in ana ben chloe; do
     $BUILD/onevoice --wallet "$W" enroll --code "$code" >/dev/null
     $BUILD/onevoice --wallet "$W" fetch >/dev/null
     case $who in
-    ana) choice=p1-bus-network; r="5 5 1 1 4 4" ;;
-    ben) choice=p3-road-upgrade; r="5 1 5 1 4 2" ;;
-    *) choice=p2-mixed-plan; r="4 3 3 1 5 3" ;;
+    ana) choice=p1-bus-network ;;
+    ben) choice=p3-road-upgrade ;;
+    *) choice=p2-mixed-plan ;;
     esac
     $BUILD/onevoice --wallet "$W" vote transport-2026 "$choice" --platform demo-platform >/dev/null
-    set -- $r
-    for s in s1-public-transport s2-road-pricing s3-more-parking s4-do-nothing s5-cycle-lanes \
-             s6-car-free-centre; do
-        $BUILD/onevoice --wallet "$W" rate transport-statements "$s" "$1" --platform demo-platform >/dev/null
-        shift
-    done
-    say "  $who voted $choice and rated six statements"
+    say "  $who voted $choice"
     i=$((i + 1))
 done
 $BUILD/onevoice --wallet "$D/wallet-ana.db" contexts | sed 's/^/  ana> /'
+$BUILD/onevoice --wallet "$D/wallet-ana.db" statement transport-statements \
+    "$(sed -n 1p "$D/statements.txt")" --platform demo-platform | sed 's/^/  ana> /'
 
 step "Ana tries to vote a second time"
 if $BUILD/onevoice --wallet "$D/wallet-ana.db" vote transport-2026 p4-status-quo \
@@ -158,18 +178,39 @@ if $BUILD/onevoice --wallet "$D/wallet-ana.db" vote transport-2026 p4-status-quo
 fi
 sed 's/^/  refused: /' "$D/twice.out" | head -2
 
-step "$((N - 3)) more citizens do the same (simulated wallets, same client code, real HTTP)"
+step "$((N - 3)) more citizens vote; seven write statements; all weigh every statement (simulated wallets, same client code, real HTTP)"
 tail -n +5 "$D/codes.csv" | sed '1i code' > "$D/codes-rest.csv"
 # shellcheck disable=SC2086
 $BUILD/tools/citizens --issuer "$issuer_URL" --verifier "$verifier_URL" --log "$log_URL" \
     --log-vkey "$LOG_VKEY" $WIT_ARGS --quorum 2 --codes "$D/codes-rest.csv" \
-    --assembly transport-2026 --round transport-statements --threads 8 --json "$D/groups.json" \
+    --assembly transport-2026 --round transport-statements --threads 8 --first-statement 1 \
     | sed 's/^/  /'
+
+step "The three wallet users read the round's statements and weigh each one"
+$BUILD/onevoice --wallet "$D/wallet-ben.db" statements transport-statements | sed 's/^/  ben> /'
+for who in ana ben chloe; do
+    # where each stands, statement by statement (Ana wrote the first: she does not weigh it)
+    case $who in
+    ana) r="- agree disagree agree disagree agree disagree agree" ;;
+    ben) r="agree disagree agree agree agree disagree disagree agree" ;;
+    *) r="agree pass pass agree disagree agree disagree agree" ;;
+    esac
+    n=1
+    for w in $r; do
+        if [ "$w" != - ]; then
+            $BUILD/onevoice --wallet "$D/wallet-$who.db" rate transport-statements \
+                "$(statement_id $n)" "$w" --platform demo-platform >/dev/null
+        fi
+        n=$((n + 1))
+    done
+    say "  $who weighed the statements: $r"
+done
 
 step "Every citizen re-checks their receipts against the latest witnessed checkpoint"
 for who in ana ben chloe; do
     $BUILD/onevoice --wallet "$D/wallet-$who.db" receipts | tail -1 | sed "s/^/  $who: /"
 done
+
 
 step "The contexts close; the verifier logs the tallies"
 while [ "$(date +%s)" -lt "$CLOSES" ]; do sleep 0.2; done
@@ -201,10 +242,13 @@ AUDIT=$?
 set -e
 
 step "Results"
-python3 - "$D/audit.json" "$D/groups.json" <<'PY'
+curl -sf "$verifier_URL/tallies/transport-statements" > "$D/round-tally.json"
+curl -sf "$verifier_URL/contexts/transport-statements/statements" > "$D/round-statements.json"
+python3 - "$D/audit.json" "$D/round-tally.json" "$D/round-statements.json" <<'PY'
 import json, sys
 audit = json.load(open(sys.argv[1]))
-groups = json.load(open(sys.argv[2]))
+tally = json.load(open(sys.argv[2]))
+text = {s["id"]: s["text"] for s in json.load(open(sys.argv[3]))}
 for d in audit.get("draws", []):
     print("  the draw %s (%d of %d members): recomputed by the auditor from the pool file and "
           "the %d logged reveals: %s" % (d["id"], d["panel"], d["members"], d["revealed"],
@@ -219,15 +263,31 @@ for c in audit["contexts"]:
         total = sum(res.values())
         for name, v in sorted(res.items(), key=lambda kv: -kv[1]):
             print("    %-22s %4d votes  %5.1f%%" % (name, v, 100.0 * v / total if total else 0))
-    else:
-        for name, (n, s) in sorted(res.items(), key=lambda kv: -(kv[1][1] / kv[1][0] if kv[1][0] else 0)):
-            print("    %-22s %4d ratings, mean %.2f" % (name, n, s / n if n else 0))
-print("  Common ground: statements both opinion groups rated highly (mean >= 4 in each):")
-for s in groups["statements"]:
-    a = s["a_sum"] / s["a_n"] if s["a_n"] else 0
-    b = s["b_sum"] / s["b_n"] if s["b_n"] else 0
-    mark = "   <- common ground" if a >= 4 and b >= 4 else ""
-    print("    %-22s group A %.2f   group B %.2f%s" % (s["id"], a, b, mark))
+
+def short(i, n=58):
+    t = text.get(i, i)
+    return t if len(t) <= n else t[:n - 1] + "…"
+
+b, g = tally.get("bridging", {}), tally.get("groups", {})
+stmts = b.get("statements", [])
+print("  The statement round, as the verifier logged it at close (%s):" %
+      ("final" if tally.get("final") else "PROVISIONAL"))
+print("    %d statements, %d ratings by %d participants" %
+      (len(stmts), sum(s["ratings"] for s in stmts), len(b.get("raters", []))))
+print("    Opinion groups found in the votes (%s): %d, of %s participants" %
+      (g.get("algorithm"), g.get("k", 0), " and ".join(str(x) for x in g.get("sizes", []))))
+for n, reps in enumerate(g.get("representative", [])):
+    print("      group %d stands out by: %s" % (n + 1, "; ".join(
+        "%s %s" % (r["direction"], short(r["id"], 44)) for r in reps[:3])))
+print("    Bridging statements (%s: agreed on across the divide):" % b.get("algorithm"))
+for s in sorted(stmts, key=lambda s: -s["intercept"]):
+    mark = {"helpful": "BRIDGES", "not_helpful": "rejected"}.get(s["status"], "divides")
+    print("      %-8s intercept %+.2f factor %+.2f  %s" % (mark, s["intercept"], s["factor"], short(s["id"])))
+cons = g.get("consensus", [])[:3]
+print("    Group-aware consensus, top %d: %s" % (len(cons), "; ".join(short(x["id"], 40) for x in cons)))
+bad = [v for v in audit.get("violations", []) if v.get("rule") == "statement_results"]
+print("    The auditor recomputed the groups and the bridging scores from the log: %s" %
+      ("the same bits" if not bad else "THEY DIFFER: " + bad[0].get("detail", "")))
 PY
 if [ "$AUDIT" = 0 ]; then
     say "  Audit: the log verifies and every rule holds: the count can be trusted."

@@ -49,7 +49,9 @@ V=http://127.0.0.1:$VPORT
 ADMIN=$($BUILD/onevoice-issuer --data "$T/iss" --print-credentials | awk '/^admin /{print $2}')
 NOW=$(date +%s)
 VOTE="{\"id\":\"vote\",\"title\":\"Vote\",\"type\":\"assembly\",\"choices\":[\"p1-bus-network\",\"p2-mixed-plan\",\"p3-road-upgrade\"],\"opens\":$((NOW - 5)),\"closes\":$((NOW + 3600)),\"quota\":1}"
-ROUND="{\"id\":\"round\",\"title\":\"Rate\",\"type\":\"rating\",\"scale\":[1,5],\"opens\":$((NOW - 5)),\"closes\":$((NOW + 3600)),\"quota\":1}"
+ROUND="{\"id\":\"round\",\"title\":\"Weigh\",\"type\":\"rating\",\"rating_kind\":\"agreement\",\"statements\":1,\"opens\":$((NOW - 5)),\"closes\":$((NOW + 3600)),\"quota\":1}"
+# the first statement the citizens tool writes (tests/tools/citizens.c), by its id
+S1=$(python3 -c 'import hashlib; print(hashlib.sha256(b"onevoice/v1/statement\0round\0Buses every ten minutes on every main line, all day").hexdigest()[:32])')
 $IT context "$U" "$ADMIN" "$VOTE" >/dev/null || fail "context vote"
 $IT context "$U" "$ADMIN" "$ROUND" >/dev/null || fail "context round"
 NA=80  # simulated citizens under the backups
@@ -111,7 +113,7 @@ check "--backup says what it wrote" grep -q "backed up $T/ver/verifier.db to $BK
 wait "$LOADA"
 check_eq "the load beside the backups: every citizen served, every receipt verified" \
     "$(grep -o 'citizens.*' "$T/loadA.out")" \
-    "citizens $NA enrolled $NA tokens $((2 * NA)) votes $NA ratings $((6 * NA)) receipts_verified $((7 * NA)) failures 0"
+    "citizens $NA enrolled $NA tokens $((2 * NA)) votes $NA statements 8 ratings $((8 * NA - 8)) receipts_verified $((9 * NA)) failures 0"
 bad=""
 for f in "$BK"/*.db; do
     [ "$(sql "$f" 'PRAGMA integrity_check')" = ok ] || bad="$bad $(basename "$f"):integrity"
@@ -141,7 +143,7 @@ citizen() { # N
     echo "enrolled $1" >> "$T/acks"
     $OV --wallet "$w" fetch >/dev/null 2>&1
     $OV --wallet "$w" vote vote p2-mixed-plan >/dev/null 2>&1 && echo "voted $1" >> "$T/acks"
-    $OV --wallet "$w" rate round s1-public-transport 4 >/dev/null 2>&1 && echo "rated $1" >> "$T/acks"
+    $OV --wallet "$w" rate round "$S1" 1 >/dev/null 2>&1 && echo "rated $1" >> "$T/acks"
 }
 worker() { k=$1; while [ "$k" -le "$NB" ]; do citizen "$k"; k=$((k + 4)); done; }
 : > "$T/acks"

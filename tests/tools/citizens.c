@@ -3,15 +3,23 @@
  * enrolls with its invitation code, keeps only the open contexts whose key the log shows
  * (the context entries, read through core/protocol/logreader under a witnessed checkpoint), fetches
  * a token for every one of them (cover issuance) with a fresh one-time key per token,
- * votes in the assembly, rates the statements of the rating round, and at the end checks
- * every receipt offline. Even-numbered citizens are in group A, odd ones in group B; the
- * two groups agree on some statements and disagree on others, as in an alignment assembly.
+ * votes in the assembly; the first few write a statement in the statement round (an
+ * agreement round, docs/PROTOCOL.md §11.3); once every statement is in, everyone rates
+ * every statement but their own, and at the end checks every receipt offline. Even-numbered
+ * citizens lean one way (camp A), odd ones the other (camp B): the camps agree on some
+ * statements and disagree on others, as in an alignment assembly. Nothing of this leaves
+ * the tool but the actions: the groups and the statements that bridge them are for the
+ * verifier's logged results (and the auditor's recomputation) to find.
  *
  *   citizens --issuer URL --verifier URL --log URL --log-vkey VKEY [--witness VKEY]...
- *            [--quorum K] --codes FILE --assembly ID --round ID [--threads T] [--json FILE]
+ *            [--quorum K] --codes FILE --assembly ID --round ID [--threads T]
+ *            [--first-statement K]
  *
  * The codes file is the issuer's invitation CSV. Preferences are the fixed tables below.
- * Prints one line of counts; exit 0 when every step of every citizen succeeded. */
+ * Statements 0..K-1 of the table are written by someone else (the demo's wallet users)
+ * before this runs; the tool's citizens write the others (citizen j writes statement K+j),
+ * and everyone rates all of them. Prints one line of counts; exit 0 when every step of
+ * every citizen succeeded. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -30,34 +38,48 @@
 #include "tool.h"
 
 #define MAX_CITIZENS 100000
-#define N_STATEMENTS 6
+#define N_STATEMENTS 8
 #define MAX_THREADS 64
 
-/* How each group rates each statement (1..5), before a little per-citizen variation. */
+/* The statements, and where each camp stands on them (agree 1, disagree -1); a citizen
+ * follows their camp most of the time, passes or goes against it now and then. The demo's
+ * wallet users write the first ones with the same text (tools/demo.sh). */
 static const struct {
-    const char *id;
+    const char *text;
     int a, b;
 } statements[N_STATEMENTS] = {
-    { "s1-public-transport", 5, 5 }, /* both groups agree: yes */
-    { "s2-road-pricing", 5, 1 },     /* divides them */
-    { "s3-more-parking", 1, 5 },     /* divides them the other way */
-    { "s4-do-nothing", 1, 1 },       /* both agree: no */
-    { "s5-cycle-lanes", 4, 4 },      /* both fairly positive */
-    { "s6-car-free-centre", 4, 2 },  /* leans A */
+    { "Buses every ten minutes on every main line, all day", 1, 1 },      /* bridges */
+    { "Charge cars a fee to enter the centre at peak hours", 1, -1 },      /* divides */
+    { "Build a ring road around the town", -1, 1 },                        /* divides */
+    { "Cycle lanes separated from traffic on the school routes", 1, 1 },   /* bridges */
+    { "More parking spaces in the town centre", -1, 1 },                   /* divides */
+    { "Close the old town to cars on weekends", 1, -1 },                   /* divides */
+    { "Cut the transport budget and change nothing", -1, -1 },             /* nobody wants it */
+    { "\xe5\x85\xac\xe8\xbb\x8a\xe5\x85\x8d\xe8\xb2\xbb\xe7\xb5\xa6\xe9\x9d\x92\xe5\xb0\x91\xe5\xb9\xb4\xe8\x88\x87\xe9\x95\xb7\xe8\x80\x85 "
+      "(free buses for the young and the old)", 1, 1 },                   /* bridges */
 };
 /* The assembly's proposals each group votes for, in turn. */
 static const char *const vote_a[] = { "p1-bus-network", "p2-mixed-plan", "p1-bus-network" };
 static const char *const vote_b[] = { "p3-road-upgrade", "p2-mixed-plan", "p2-mixed-plan" };
+
+/* What a citizen keeps between the phases: the round's one-time key and token. */
+struct person {
+    struct ov_sign_key *otk;
+    uint8_t token[OV_PP_TOKEN_LEN];
+    bool have;     /* a token of the round */
+    bool admitted; /* its pseudonym admitted (by its statement) */
+    int wrote;     /* the statement it wrote, or -1 */
+};
 
 struct sim {
     const char *issuer, *verifier, *assembly, *round;
     struct ov_logreader_cfg log;
     char **codes;
     size_t n;
+    struct person *people;
+    int first_statement; /* statements [0, first) come from elsewhere */
     atomic_size_t next;
-    atomic_size_t enrolled, tokens, votes, ratings, proven, failures;
-    atomic_long sum[N_STATEMENTS][2]; /* per statement and group: ratings counted */
-    atomic_long cnt[N_STATEMENTS][2];
+    atomic_size_t enrolled, tokens, votes, written, ratings, proven, failures;
     struct ov_context *logged; /* the context entries of the log */
     size_t n_logged;
     pthread_mutex_t mu;
@@ -146,10 +168,22 @@ submit(struct sim *S, struct ov_vclient *vc, struct ov_action *a, const struct o
     return rc;
 }
 
+/* A camp's stance on statement s, as citizen i holds it: mostly the camp's, sometimes a
+ * pass (1 in 8) or the other way (1 in 16), fixed by (i, s) so runs repeat. */
+static int64_t
+stance(size_t i, int s)
+{
+    int camp = (int)(i % 2) ? statements[s].b : statements[s].a;
+    unsigned h = (unsigned)(i * 2654435761u + (unsigned)s * 40503u) >> 4;
+    return h % 16 == 0 ? -camp : h % 8 == 1 ? 0 : camp;
+}
+
+/* Phase 1: enroll, fetch a token for every open context, vote; a writer writes. */
 static void
 citizen(struct sim *S, size_t i, struct ov_issuerclient *ic, struct ov_vclient *vc)
 {
     int group = (int)(i % 2);
+    struct person *P = &S->people[i];
     struct ov_sign_key *me = NULL, *otk[2] = { NULL, NULL };
     struct ov_issuer_context *ctxs = NULL;
     struct ov_issuer_status st;
@@ -218,32 +252,68 @@ citizen(struct sim *S, size_t i, struct ov_issuerclient *ic, struct ov_vclient *
             atomic_fetch_add(&S->votes, 1);
         }
     }
-    for (int s = 0; have[1] && s < N_STATEMENTS; s++) { /* the ratings, one pseudonym */
+    P->wrote = -1;
+    if (have[1]) {
+        P->otk = otk[1];
+        otk[1] = NULL;
+        memcpy(P->token, tok[1], OV_PP_TOKEN_LEN);
+        P->have = true;
+    }
+    int s = S->first_statement + (int)i;
+    if (P->have && s < N_STATEMENTS) { /* a writer: its statement admits its pseudonym */
         struct ov_action a;
         memset(&a, 0, sizeof a);
-        int64_t rating = (group ? statements[s].b : statements[s].a) + (int64_t)((i * 7 + (size_t)s * 3) % 3) - 1;
-        rating = rating < 1 ? 1 : rating > 5 ? 5 : rating;
         snprintf(a.context, sizeof a.context, "%s", S->round);
         snprintf(a.platform, sizeof a.platform, "demo-platform");
-        snprintf(a.target, sizeof a.target, "%s", statements[s].id);
-        a.is_rating = true;
-        a.rating = rating;
-        a.has_token = s == 0; /* the first rating admits the pseudonym */
-        memcpy(a.token, tok[1], OV_PP_TOKEN_LEN);
-        rc = submit(S, vc, &a, otk[1], &ans);
+        snprintf(a.text, sizeof a.text, "%s", statements[s].text);
+        a.is_statement = true;
+        a.has_token = true;
+        memcpy(a.token, P->token, OV_PP_TOKEN_LEN);
+        rc = submit(S, vc, &a, P->otk, &ans);
         if (rc != 0) {
-            fail(S, i, "rate", rc, ans.reason);
-            continue;
+            fail(S, i, "statement", rc, ans.reason);
+        } else {
+            P->wrote = s;
+            P->admitted = true;
+            atomic_fetch_add(&S->written, 1);
         }
-        atomic_fetch_add(&S->ratings, 1);
-        atomic_fetch_add(&S->sum[s][group], rating);
-        atomic_fetch_add(&S->cnt[s][group], 1);
     }
 out:
     free(ctxs);
     ov_sign_key_free(me);
     ov_sign_key_free(otk[0]);
     ov_sign_key_free(otk[1]);
+}
+
+/* Phase 2, once every statement is in: rate each but one's own, by the statement's id. */
+static void
+rater(struct sim *S, size_t i, struct ov_vclient *vc)
+{
+    struct person *P = &S->people[i];
+    struct ov_vclient_answer ans;
+    for (int s = 0; P->have && s < N_STATEMENTS; s++) {
+        if (s == P->wrote) {
+            continue;
+        }
+        struct ov_action a;
+        memset(&a, 0, sizeof a);
+        snprintf(a.context, sizeof a.context, "%s", S->round);
+        snprintf(a.platform, sizeof a.platform, "demo-platform");
+        int rc = ov_statement_id(S->round, statements[s].text, a.target);
+        a.is_rating = true;
+        a.rating = stance(i, s);
+        a.has_token = !P->admitted; /* the first action admits the pseudonym */
+        memcpy(a.token, P->token, OV_PP_TOKEN_LEN);
+        rc = rc ? rc : submit(S, vc, &a, P->otk, &ans);
+        if (rc != 0) {
+            fail(S, i, "rate", rc, ans.reason);
+            continue;
+        }
+        P->admitted = true;
+        atomic_fetch_add(&S->ratings, 1);
+    }
+    ov_sign_key_free(P->otk);
+    P->otk = NULL;
 }
 
 static void *
@@ -260,6 +330,22 @@ worker(void *arg)
         atomic_fetch_add(&S->failures, 1);
     }
     ov_issuerclient_free(ic);
+    ov_vclient_free(vc);
+    return NULL;
+}
+
+static void *
+rate_worker(void *arg)
+{
+    struct sim *S = arg;
+    struct ov_vclient *vc = NULL;
+    if (ov_vclient_new(S->verifier, &vc) == 0) {
+        for (size_t i; (i = atomic_fetch_add(&S->next, 1)) < S->n;) {
+            rater(S, i, vc);
+        }
+    } else {
+        atomic_fetch_add(&S->failures, 1);
+    }
     ov_vclient_free(vc);
     return NULL;
 }
@@ -333,10 +419,12 @@ main(int argc, char **argv)
     S.verifier = opt(argc, argv, "--verifier", NULL);
     S.assembly = opt(argc, argv, "--assembly", NULL);
     S.round = opt(argc, argv, "--round", NULL);
+    S.first_statement = atoi(opt(argc, argv, "--first-statement", "0"));
     S.log.url = opt(argc, argv, "--log", NULL);
     unsigned threads = (unsigned)strtoul(opt(argc, argv, "--threads", "8"), NULL, 10);
     if (sodium_init() < 0 || !codes || !vkey || !S.issuer || !S.verifier || !S.assembly ||
         !S.round || !S.log.url || threads == 0 || threads > MAX_THREADS ||
+        S.first_statement < 0 || S.first_statement > N_STATEMENTS ||
         ov_note_vkey_parse(OV_BYTES(vkey, strlen(vkey)), &S.log.log_key) != 0) {
         fprintf(stderr, "usage: see the comment at the top of tests/tools/citizens.c\n");
         return 2;
@@ -374,23 +462,18 @@ main(int argc, char **argv)
     ov_logreader_cp_clear(&cp);
     ov_logreader_free(lr);
     pthread_mutex_init(&S.mu, NULL);
-    run(&S, threads, worker);
-    run(&S, threads, check_receipts);
-    printf("citizens %zu enrolled %zu tokens %zu votes %zu ratings %zu receipts_verified %zu "
-           "failures %zu\n",
-           S.n, (size_t)S.enrolled, (size_t)S.tokens, (size_t)S.votes, (size_t)S.ratings,
-           (size_t)S.proven, (size_t)S.failures);
-    FILE *j = opt(argc, argv, "--json", NULL) ? fopen(opt(argc, argv, "--json", NULL), "w") : NULL;
-    if (j != NULL) {
-        fprintf(j, "{\"statements\": [");
-        for (int s = 0; s < N_STATEMENTS; s++) {
-            fprintf(j, "%s{\"id\": \"%s\", \"a_n\": %ld, \"a_sum\": %ld, \"b_n\": %ld, \"b_sum\": %ld}",
-                    s ? ", " : "", statements[s].id, (long)S.cnt[s][0], (long)S.sum[s][0],
-                    (long)S.cnt[s][1], (long)S.sum[s][1]);
-        }
-        fprintf(j, "]}\n");
-        fclose(j);
+    S.people = calloc(S.n ? S.n : 1, sizeof *S.people);
+    if (S.people == NULL) {
+        return 1;
     }
+    run(&S, threads, worker);
+    run(&S, threads, rate_worker); /* every statement is in: the writers are done */
+    run(&S, threads, check_receipts);
+    printf("citizens %zu enrolled %zu tokens %zu votes %zu statements %zu ratings %zu "
+           "receipts_verified %zu failures %zu\n",
+           S.n, (size_t)S.enrolled, (size_t)S.tokens, (size_t)S.votes, (size_t)S.written,
+           (size_t)S.ratings, (size_t)S.proven, (size_t)S.failures);
+    free(S.people);
     for (size_t i = 0; i < S.n; i++) {
         free(S.codes[i]);
     }
