@@ -9,9 +9,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/bytes.h"
 #include "base/err.h"
 
-#define OV_CLI_MAX_ARG_LEN 4096
+#define OV_CLI_MAX_ARG_LEN  4096
+#define OV_CLI_MAX_CONF_LEN (64u * 1024u) /* the largest configuration file */
 
 struct ov_cli_opt {
     const char *name;            /* "--listen" */
@@ -28,6 +30,47 @@ struct ov_cli_opt {
  * arguments print a message and the usage to stderr and return -OV_E_MALFORMED. */
 OV_MUST_CHECK int ov_cli_parse(int argc, char **argv, const char *summary,
                                const struct ov_cli_opt *opts, size_t n_opts);
+/* Configuration files: ov_cli_parse_conf takes, besides the options, `--config FILE` (a
+ * file of settings) and `--print-config` (print the settings in force and exit). No file is
+ * ever read unless named by --config. The file's format, one setting a line:
+ *
+ *     # a comment: a line whose first non-blank character is '#'
+ *     listen = 0.0.0.0:8443        NAME = VALUE, NAME the long option without its "--"
+ *     opaque-entries = true        a flag: true or false
+ *
+ * Blanks (spaces, tabs, a CR before the newline) around NAME, '=' and VALUE are dropped;
+ * VALUE is the rest of the line, taken as one argument would be (no quotes, no escapes;
+ * paths as on the command line, relative to the working directory). It is checked exactly
+ * as the option's argument is (the same code sets both). Refused, with "FILE line N:" and
+ * the reason on stderr: a line without '=', an unknown NAME, a NAME set twice, an empty
+ * VALUE, a flag's VALUE other than true/false, a VALUE with a control character or a blank
+ * followed by '#' (a comment takes a line of its own: a value is never cut silently), a
+ * VALUE its option refuses, and an option that is a command rather than a setting: --help,
+ * --config, every --print-* option and the names in cli_only (a server's --init, --backup,
+ * --restore). A file over OV_CLI_MAX_CONF_LEN or holding a NUL byte is refused whole.
+ *
+ * The command line wins: an option given there keeps its value, the file's (still checked)
+ * is dropped. A flag cannot be unset from the command line: `NAME = true` in the file stays.
+ *
+ * --print-config prints, after all is parsed, every setting option (not the commands
+ * above) in this format, each after its help as a comment: `NAME = VALUE` for one set by the
+ * file or the command line, `NAME = true|false` for a flag, and `# NAME = METAVAR` for one
+ * left unset, whose default (which its help names) applies. Its output is a valid file,
+ * and printing what it printed gives the same text. Options hold no secrets (keys and
+ * credentials are named by path, never given inline), so it prints none. A command-line
+ * value that the format cannot carry is refused. */
+struct ov_cli_conf {
+    const char *const *cli_only; /* in: options a file may not set, NULL-terminated, or NULL */
+    struct ov_buf text;          /* the file read: the values taken from it point into it */
+};
+
+/* ov_cli_parse with --config and --print-config (above): 1 once --help or --print-config
+ * printed (exit 0). The values set from the file live until ov_cli_conf_free(conf). */
+OV_MUST_CHECK int ov_cli_parse_conf(int argc, char **argv, const char *summary,
+                                    const struct ov_cli_opt *opts, size_t n_opts,
+                                    struct ov_cli_conf *conf);
+void ov_cli_conf_free(struct ov_cli_conf *conf);
+
 /* Prints "usage: PROG [options]", the summary and one line per option. */
 void ov_cli_usage(FILE *f, const char *prog, const char *summary, const struct ov_cli_opt *opts,
                   size_t n_opts);

@@ -131,8 +131,14 @@ hup_pending(void)
     return sigtimedwait(&hup, NULL, &now) == SIGHUP;
 }
 
+/* The configuration file (--config FILE): the values it sets point into it, so it lives
+ * as long as the run. --init, --backup and --restore are commands of one run, never
+ * settings: a file that held one would repeat it at every start. */
+static const char *const commands[] = { "--init", "--backup", "--restore", NULL };
+static struct ov_cli_conf conf = { commands, { NULL, 0, 0, 0 } };
+
 /* --listen, --data, --port-file, --init, --backup, --restore, then the server's own: one
- * table for --help. */
+ * table for --help (which adds --config and --print-config, infra/cli.h). */
 static int
 parse(const struct ov_server *s, int argc, char **argv, struct ov_server_args *args)
 {
@@ -164,7 +170,7 @@ parse(const struct ov_server *s, int argc, char **argv, struct ov_server_args *a
     if (s->n_opts > 0) {
         memcpy(opts + n_fixed, s->opts, s->n_opts * sizeof *opts);
     }
-    int rc = ov_cli_parse(argc, argv, s->summary, opts, n_fixed + s->n_opts);
+    int rc = ov_cli_parse_conf(argc, argv, s->summary, opts, n_fixed + s->n_opts, &conf);
     free(opts);
     return rc;
 }
@@ -762,6 +768,7 @@ int
 ov_server_main(const struct ov_server *s, int argc, char **argv)
 {
     int status = run(s, argc, argv);
+    ov_cli_conf_free(&conf); /* after run: the settings read from it were in use until now */
     ov_tls_free(tls); /* after the HTTP server: its connections held the pairs they used */
     tls = NULL;
     return status;

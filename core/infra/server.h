@@ -9,7 +9,13 @@
  * and loaded before prepare: a bad pair stops the run with a message, exit 1) it serves
  * HTTPS (infra/tls.h); SIGHUP, blocked in every thread like the stop signals, reloads the
  * pair while serving (a bad new pair is refused, said on stderr, and the old one serves on)
- * and is otherwise ignored. A server's main says only what is its own:
+ * and is otherwise ignored. Every option that is a setting may also come from a
+ * configuration file, `--config FILE` (the command line wins), and `--print-config` prints
+ * the settings in force as such a file and exits: infra/cli.h, "Configuration files", the
+ * same for every server through its option table. --init, --backup and --restore, like
+ * every --print-* flag, are commands of one run and are refused in a file. No file is read
+ * unless named: not /etc/onevoice/<server>.conf either. A server's main says only what is
+ * its own:
  *
  *     static const struct ov_server spec = { "onevoice-log", summary, opts, n_opts, &app,
  *                                            prepare, start, serving, stop };

@@ -1,4 +1,5 @@
-/* Unit tests: program conventions (options, data dir, port file, stop signals). */
+/* Unit tests: program conventions (options, configuration files, data dir, port file, stop
+ * signals). */
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -86,6 +87,279 @@ test_parse(void)
     free(huge);
 }
 
+/* ---- configuration files (--config, --print-config) ---- */
+
+static const char *c_listen, *c_data, *c_port_file, *c_threads, *c_backup;
+static bool c_verbose, c_init, c_print_thing;
+static char c_dir[] = "/tmp/ov_conf_XXXXXX";
+static char c_out[8192], c_err[8192];
+
+static int
+check_threads(const char *v)
+{
+    return strlen(v) > 0 && strspn(v, "0123456789") == strlen(v) && strlen(v) < 4 ? 0
+                                                                                 : -OV_E_MALFORMED;
+}
+
+static const struct ov_cli_opt conf_opts[] = {
+    {"--listen", "HOST:PORT", "address to serve on (default 127.0.0.1:0)", &c_listen, NULL,
+     ov_addr_check},
+    {"--data", "DIR", "state directory", &c_data, NULL, NULL},
+    {"--port-file", "FILE", "write the bound port here", &c_port_file, NULL, NULL},
+    {"--threads", "N", "worker threads, at most 999 (default: cores); a long help line that "
+     "the printed configuration wraps into comment lines of at most ninety characters", &c_threads,
+     NULL, check_threads},
+    {"--verbose", NULL, "say more", NULL, &c_verbose, NULL},
+    {"--init", NULL, "a command", NULL, &c_init, NULL},
+    {"--backup", "FILE", "a command with a value", &c_backup, NULL, NULL},
+    {"--print-thing", NULL, "print a thing and exit", NULL, &c_print_thing, NULL},
+};
+static const char *const c_commands[] = {"--init", "--backup", NULL};
+static struct ov_cli_conf c_conf = {c_commands, {NULL, 0, 0, 0}};
+
+/* Reads what a FILE * captured into buf, NUL-terminated. */
+static void
+drain(FILE *f, char *buf, size_t max)
+{
+    fflush(f);
+    rewind(f);
+    size_t n = fread(buf, 1, max - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+static void
+write_file(const char *path, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL && fwrite(text, 1, len, f) == len);
+    if (f != NULL) {
+        fclose(f);
+    }
+}
+
+/* Writes text (if not NULL) to c_dir/c.conf and parses args with it: stdout and stderr land
+ * in c_out and c_err. */
+static int
+parse_conf_n(const char *text, size_t len, const char **args)
+{
+    char path[64], *argv[16];
+    int argc = 0;
+    snprintf(path, sizeof path, "%s/c.conf", c_dir);
+    if (text != NULL) {
+        write_file(path, text, len);
+    }
+    argv[argc++] = (char *)(uintptr_t) "prog";
+    for (; *args != NULL; args++) {
+        argv[argc++] = strcmp(*args, "CONF") == 0 ? path : (char *)(uintptr_t)*args;
+    }
+    argv[argc] = NULL;
+    ov_cli_conf_free(&c_conf);
+    c_listen = c_data = c_port_file = c_threads = c_backup = NULL;
+    c_verbose = c_init = c_print_thing = false;
+    fflush(stdout);
+    fflush(stderr);
+    FILE *saved_out = stdout, *saved_err = stderr;
+    stdout = tmpfile();
+    stderr = tmpfile();
+    int rc = ov_cli_parse_conf(argc, argv, "A test program.", conf_opts,
+                               sizeof conf_opts / sizeof conf_opts[0], &c_conf);
+    drain(stdout, c_out, sizeof c_out);
+    drain(stderr, c_err, sizeof c_err);
+    stdout = saved_out;
+    stderr = saved_err;
+    return rc;
+}
+
+static int
+parse_conf(const char *text, const char **args)
+{
+    return parse_conf_n(text, text != NULL ? strlen(text) : 0, args);
+}
+
+#define WITH_CONF(...) ((const char *[]){"--config", "CONF", __VA_ARGS__ NULL})
+
+/* Refused, and stderr names the file's line and the reason. */
+static void
+refused(const char *text, unsigned line, const char *reason)
+{
+    char want[128];
+    snprintf(want, sizeof want, "c.conf line %u: ", line);
+    CHECK_EQ_INT(parse_conf(text, WITH_CONF()), -OV_E_MALFORMED);
+    const char *at = strstr(c_err, want);
+    CHECK(at != NULL && strstr(at, reason) != NULL);
+    if (at == NULL || strstr(at, reason) == NULL) {
+        fprintf(stderr, "  wanted \"%s...%s\" in: %s", want, reason, c_err);
+    }
+}
+
+static void
+test_conf_refused(void)
+{
+    refused("listen = 127.0.0.1:0\nnonsense\n", 2, "want NAME = VALUE");
+    refused("\n\n= x\n", 3, "want NAME = VALUE");
+    refused("Data = x\n", 1, "want NAME = VALUE");
+    refused("da ta = x\n", 1, "want NAME = VALUE");
+    refused("--listen = 127.0.0.1:0\n", 1, "without \"--\": listen");
+    refused("# ok\nnope = 1\n", 2, "unknown option \"nope\"");
+    refused("listen = 127.0.0.1:0\nlisten = 127.0.0.1:1\n", 2, "set again (first on line 1)");
+    refused("data = a\n\n# x\ndata = a\n", 4, "set again (first on line 1)");
+    refused("data =\n", 1, "\"data\" has no value");
+    refused("data =   \t\n", 1, "\"data\" has no value");
+    refused("verbose = yes\n", 1, "\"verbose\" is a flag: its value is true or false");
+    refused("verbose = 1\n", 1, "is a flag");
+    refused("verbose = TRUE\n", 1, "is a flag");
+    refused("data = /a/b # the data\n", 1, "a comment takes a line of its own");
+    refused("data = a\tb\n", 1, "control character");
+    refused("data = a\033b\n", 1, "control character");
+    refused("listen = localhost:1\n", 1, "bad value for \"listen\"");
+    refused("threads = 1000\n", 1, "bad value for \"threads\"");
+    refused("listen=127.0.0.1:0\nthreads=x\n", 2, "bad value for \"threads\"");
+    /* commands, not settings */
+    refused("init = true\n", 1, "\"init\" is a command");
+    refused("backup = /tmp/b\n", 1, "\"backup\" is a command");
+    refused("print-thing = false\n", 1, "\"print-thing\" is a command");
+    refused("print-config = true\n", 1, "\"print-config\" is a command");
+    refused("config = /etc/x.conf\n", 1, "\"config\" is a command");
+    refused("help = true\n", 1, "\"help\" is a command");
+    /* the line counts CRLF files and the last line without its newline */
+    refused("data = a\r\n\r\nbogus = 2", 3, "unknown option \"bogus\"");
+    /* a value as long as a flag's may be, and one longer */
+    char *big = malloc(OV_CLI_MAX_ARG_LEN + 64);
+    memcpy(big, "\ndata = ", 8);
+    memset(big + 8, 'a', OV_CLI_MAX_ARG_LEN + 1);
+    memcpy(big + 8 + OV_CLI_MAX_ARG_LEN + 1, "\n", 2);
+    refused(big, 2, "bad value for \"data\"");
+    big[8 + OV_CLI_MAX_ARG_LEN] = '\n';
+    CHECK_EQ_INT(parse_conf(big, WITH_CONF()), 0);
+    CHECK(c_data != NULL && strlen(c_data) == OV_CLI_MAX_ARG_LEN);
+    free(big);
+    /* a NUL byte: the file is refused whole, at the NUL's line */
+    CHECK_EQ_INT(parse_conf_n("data = a\nlisten = 1\0x\n", 20, WITH_CONF()), -OV_E_MALFORMED);
+    CHECK(strstr(c_err, "c.conf line 2: a NUL byte") != NULL);
+    /* a file over the limit, a missing file */
+    char *huge = malloc(OV_CLI_MAX_CONF_LEN + 2);
+    memset(huge, '#', OV_CLI_MAX_CONF_LEN + 1);
+    huge[OV_CLI_MAX_CONF_LEN + 1] = '\0';
+    CHECK_EQ_INT(parse_conf(huge, WITH_CONF()), -OV_E_MALFORMED);
+    CHECK(strstr(c_err, "larger than a configuration file") != NULL);
+    huge[OV_CLI_MAX_CONF_LEN] = '\0';
+    CHECK_EQ_INT(parse_conf(huge, WITH_CONF()), 0);
+    free(huge);
+    CHECK_EQ_INT(parse_conf(NULL, ((const char *[]){"--config", "/nonexistent/x.conf", NULL})),
+                 -OV_E_MALFORMED);
+    CHECK(strstr(c_err, "/nonexistent/x.conf: no such file") != NULL);
+    /* --config itself is an option like the others */
+    CHECK_EQ_INT(parse_conf("", ((const char *[]){"--config", NULL})), -OV_E_MALFORMED);
+    CHECK_EQ_INT(parse_conf("", WITH_CONF("--config", "CONF",)), -OV_E_MALFORMED);
+}
+
+static void
+test_conf_accepted(void)
+{
+    /* comments, blank lines, blanks around everything, CRLF, a value with inner blanks and
+     * a '#' not after a blank */
+    CHECK_EQ_INT(parse_conf("# a comment\n\n   # an indented one = not a setting\n"
+                            "\t listen\t=  127.0.0.1:8443 \t\r\n"
+                            "data=/var/lib/one voice#1\n"
+                            "port-file =/tmp/p=q\n"
+                            "verbose = true\n"
+                            "threads = 12",
+                            WITH_CONF()),
+                 0);
+    CHECK(c_listen != NULL && strcmp(c_listen, "127.0.0.1:8443") == 0);
+    CHECK(c_data != NULL && strcmp(c_data, "/var/lib/one voice#1") == 0);
+    CHECK(c_port_file != NULL && strcmp(c_port_file, "/tmp/p=q") == 0);
+    CHECK(c_threads != NULL && strcmp(c_threads, "12") == 0);
+    CHECK(c_verbose && !c_init && c_backup == NULL);
+    CHECK_EQ_INT(parse_conf("verbose = false\n", WITH_CONF()), 0);
+    CHECK(!c_verbose);
+    CHECK_EQ_INT(parse_conf("", WITH_CONF()), 0); /* an empty file sets nothing */
+    CHECK(c_listen == NULL && c_data == NULL && !c_verbose);
+    /* the command line wins, whichever side of --config it stands */
+    CHECK_EQ_INT(parse_conf("data = /from/file\nlisten = 127.0.0.1:1\nverbose = false\n",
+                            ((const char *[]){"--data", "/from/flag", "--config", "CONF",
+                                              "--verbose", NULL})),
+                 0);
+    CHECK(c_data != NULL && strcmp(c_data, "/from/flag") == 0);
+    CHECK(c_listen != NULL && strcmp(c_listen, "127.0.0.1:1") == 0);
+    CHECK(c_verbose);
+    /* ... but the file's value is checked all the same */
+    CHECK_EQ_INT(parse_conf("listen = nowhere\n", WITH_CONF("--listen", "127.0.0.1:0",)),
+                 -OV_E_MALFORMED);
+    CHECK(strstr(c_err, "c.conf line 1: bad value for \"listen\"") != NULL);
+    /* a command stays a command-line option */
+    CHECK_EQ_INT(parse_conf("data = d\n", WITH_CONF("--init", "--backup", "/tmp/b",)), 0);
+    CHECK(c_init && c_backup != NULL && strcmp(c_data, "d") == 0);
+    /* --help lists --config and --print-config */
+    CHECK_EQ_INT(parse_conf(NULL, ((const char *[]){"--help", NULL})), 1);
+    CHECK(strstr(c_out, "--config FILE") != NULL && strstr(c_out, "--print-config") != NULL);
+}
+
+static void
+test_conf_print(void)
+{
+    char path[64], first[8192];
+    snprintf(path, sizeof path, "%s/printed.conf", c_dir);
+    CHECK_EQ_INT(parse_conf("listen = 127.0.0.1:8443\nthreads = 4\n",
+                            WITH_CONF("--data", "/srv/x", "--verbose", "--print-config",)),
+                 1);
+    memcpy(first, c_out, sizeof first);
+    CHECK(strstr(first, "\nlisten = 127.0.0.1:8443\n") != NULL);
+    CHECK(strstr(first, "\ndata = /srv/x\n") != NULL);
+    CHECK(strstr(first, "\nthreads = 4\n") != NULL);
+    CHECK(strstr(first, "\nverbose = true\n") != NULL);
+    CHECK(strstr(first, "\n# port-file = FILE\n") != NULL); /* unset: commented out */
+    CHECK(strstr(first, "\n# address to serve on (default 127.0.0.1:0)\n") != NULL);
+    CHECK(strstr(first, "init") == NULL && strstr(first, "backup") == NULL &&
+          strstr(first, "print-thing") == NULL && strstr(first, "config =") == NULL);
+    /* every line fits, the help wrapped */
+    for (const char *l = first; *l != '\0'; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0)) {
+        CHECK(strcspn(l, "\n") <= 90);
+    }
+    /* what it printed is a file that prints the same */
+    write_file(path, first, strlen(first));
+    CHECK_EQ_INT(parse_conf(NULL, ((const char *[]){"--config", path, "--print-config", NULL})), 1);
+    CHECK(strcmp(c_out, first) == 0);
+    CHECK(c_data != NULL && strcmp(c_data, "/srv/x") == 0 && c_verbose);
+    /* nothing set: everything commented but the flags */
+    CHECK_EQ_INT(parse_conf(NULL, ((const char *[]){"--print-config", NULL})), 1);
+    CHECK(strstr(c_out, "\n# data = DIR\n") != NULL && strstr(c_out, "\nverbose = false\n"));
+    write_file(path, c_out, strlen(c_out));
+    memcpy(first, c_out, sizeof first);
+    CHECK_EQ_INT(parse_conf(NULL, ((const char *[]){"--config", path, "--print-config", NULL})), 1);
+    CHECK(strcmp(c_out, first) == 0);
+    /* a value the format cannot carry is refused rather than printed wrong */
+    CHECK_EQ_INT(parse_conf(NULL, ((const char *[]){"--data", " x", "--print-config", NULL})),
+                 -OV_E_MALFORMED);
+    CHECK_EQ_INT(parse_conf(NULL, ((const char *[]){"--data", "", "--print-config", NULL})),
+                 -OV_E_MALFORMED);
+    CHECK_EQ_INT(parse_conf(NULL, ((const char *[]){"--data", "a #b", "--print-config", NULL})),
+                 -OV_E_MALFORMED);
+    CHECK(strstr(c_err, "cannot hold this value of: --data") != NULL);
+    /* it prints and does nothing else: not with a command */
+    CHECK_EQ_INT(parse_conf(NULL, ((const char *[]){"--print-config", "--init", NULL})),
+                 -OV_E_MALFORMED);
+    CHECK_EQ_INT(parse_conf(NULL, ((const char *[]){"--print-thing", "--print-config", NULL})),
+                 -OV_E_MALFORMED);
+    CHECK(c_out[0] == '\0');
+    unlink(path);
+}
+
+static void
+test_conf(void)
+{
+    CHECK(mkdtemp(c_dir) != NULL);
+    test_conf_refused();
+    test_conf_accepted();
+    test_conf_print();
+    ov_cli_conf_free(&c_conf);
+    char path[64];
+    snprintf(path, sizeof path, "%s/c.conf", c_dir);
+    unlink(path);
+    rmdir(c_dir);
+}
+
 static void
 test_files(void)
 {
@@ -159,6 +433,7 @@ int
 main(void)
 {
     test_parse();
+    test_conf();
     test_files();
     test_signals();
     test_deadline();
