@@ -2,7 +2,7 @@
 #   make           libraries and programs          make check   tests, then again under ASan+UBSan
 #   make test      tests once (T=name for one)     make bench   benchmarks
 #   make fuzz      every fuzz target, bounded      make demo    a whole assembly, end to end
-#   make install   programs, libonevoice, onevoice.h, onevoice.pc (DESTDIR, PREFIX)
+#   make install   programs, libonevoice, onevoice.h, onevoice.pc, man pages (DESTDIR, PREFIX)
 BUILD    ?= build
 CC       ?= gcc
 PKGS     := libsodium sqlite3 libmicrohttpd libcbor libcrypto libcurl jansson gnutls
@@ -46,6 +46,8 @@ BINDIR   ?= $(PREFIX)/bin
 LIBDIR   ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR   ?= $(PREFIX)/share/man
+MAN_PAGES := $(wildcard man/*.1)
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -183,7 +185,8 @@ analyze:
 	$(MAKE) all BUILD=build/analyze CFLAGS="-O2 -fanalyzer"
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Icore core log issuer verifier clients
 
-# Installs the programs, the platform library, its header and its pkg-config file.
+# Installs the programs, the platform library, its header, its pkg-config file and the man
+# pages (man/*.1, installed as they are: troff sources, nothing to build).
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	$(if $(BUILT_PROGS),install -m 755 $(BUILT_PROGS) $(DESTDIR)$(BINDIR)/)
@@ -192,11 +195,14 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
 	    -e 's|@VERSION@|$(VERSION)|g' lib/onevoice.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/onevoice.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/onevoice.pc
+	install -d $(DESTDIR)$(MANDIR)/man1
+	$(if $(MAN_PAGES),install -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1/)
 
 uninstall:
 	rm -f $(foreach p,$(BUILT_PROGS),$(DESTDIR)$(BINDIR)/$(notdir $(p)))
 	rm -f $(DESTDIR)$(LIBDIR)/libonevoice.a $(DESTDIR)$(INCLUDEDIR)/onevoice.h \
 	    $(DESTDIR)$(PKGCONFIGDIR)/onevoice.pc
+	rm -f $(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man1/$(notdir $(m)))
 
 clean:
 	rm -rf build
