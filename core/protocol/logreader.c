@@ -19,6 +19,7 @@ struct ov_logreader {
     struct ov_httpc *http;
     struct ov_merkle_builder tree; /* every entry read so far */
     size_t n_bad_tiles;            /* set by the tile sink during a sync */
+    uint64_t sync_size;            /* the size of the checkpoint a sync reads to */
 };
 
 int
@@ -134,8 +135,9 @@ ov_logreader_resume(struct ov_logreader *r, struct ov_bytes state)
     return ov_merkle_builder_load(&r->tree, size, &src);
 }
 
+/* GET path: 0 with the body, -OV_E_NOT_FOUND for a 404, -OV_E_HTTP for another status. */
 static int
-fetch(struct ov_logreader *r, const char *path, size_t max, struct ov_httpc_resp *resp)
+fetch_status(struct ov_logreader *r, const char *path, size_t max, struct ov_httpc_resp *resp)
 {
     char url[OV_LOGREADER_MAX_URL + 96];
     int n = snprintf(url, sizeof url, "%s/%s", r->url, path);
@@ -144,10 +146,47 @@ fetch(struct ov_logreader *r, const char *path, size_t max, struct ov_httpc_resp
     }
     int rc = ov_httpc_get(r->http, url, max, resp);
     if (rc == 0 && resp->status != 200) {
+        rc = resp->status == 404 ? -OV_E_NOT_FOUND : -OV_E_HTTP;
         ov_httpc_resp_clear(resp);
-        rc = -OV_E_HTTP;
     }
     return rc;
+}
+
+static int
+fetch(struct ov_logreader *r, const char *path, size_t max, struct ov_httpc_resp *resp)
+{
+    int rc = fetch_status(r, path, max, resp);
+    return rc == -OV_E_NOT_FOUND ? -OV_E_HTTP : rc;
+}
+
+/* Tile or bundle t of the tree of size `size`, of which the caller uses the first t->width
+ * hashes or entries; *width is the width fetched (t->width or OV_TILE_WIDTH). C2SP
+ * tlog-tiles lets a log delete a partial tile once its full tile exists (onevoice-log then
+ * answers 404), so a partial tile that `size` has filled (a width remembered from an
+ * earlier, smaller tree) is asked for in full, and so is one the log answers 404 for (it
+ * grew past `size` since its checkpoint). The caller checks the answer as for t. */
+static int
+fetch_tile(struct ov_logreader *r, const struct ov_tile *t, uint64_t size, size_t max,
+           struct ov_httpc_resp *resp, unsigned *width)
+{
+    struct ov_tile want = *t;
+    char path[OV_MAX_TILE_PATH_LEN + 1];
+    size_t pl;
+    uint64_t n_full;
+    unsigned partial;
+    ov_tile_level_shape(size, t->level, &n_full, &partial);
+    if (t->n < n_full) {
+        want.width = OV_TILE_WIDTH;
+    }
+    int rc = ov_tile_path(&want, path, sizeof path, &pl);
+    rc = rc ? rc : fetch_status(r, path, max, resp);
+    if (rc == -OV_E_NOT_FOUND && want.width != OV_TILE_WIDTH) {
+        want.width = OV_TILE_WIDTH;
+        rc = ov_tile_path(&want, path, sizeof path, &pl);
+        rc = rc ? rc : fetch_status(r, path, max, resp);
+    }
+    *width = rc == 0 ? want.width : 0;
+    return rc == -OV_E_NOT_FOUND ? -OV_E_HTTP : rc;
 }
 
 void
@@ -258,15 +297,12 @@ static int
 compare_tile(void *ctx, const struct ov_tile *t, const uint8_t *hashes, size_t len)
 {
     struct ov_logreader *r = ctx;
-    char path[OV_MAX_TILE_PATH_LEN + 1];
-    size_t pl;
     struct ov_httpc_resp resp;
-    int rc = ov_tile_path(t, path, sizeof path, &pl);
+    unsigned width;
+    int rc = fetch_tile(r, t, r->sync_size, OV_TILE_MAX_LEN, &resp, &width);
     if (rc == 0) {
-        rc = fetch(r, path, OV_TILE_MAX_LEN, &resp);
-    }
-    if (rc == 0) {
-        if (resp.body.len != len || memcmp(resp.body.ptr, hashes, len) != 0) {
+        if (resp.body.len != (size_t)width * OV_HASH_LEN || len > resp.body.len ||
+            memcmp(resp.body.ptr, hashes, len) != 0) {
             r->n_bad_tiles++;
         }
         ov_httpc_resp_clear(&resp);
@@ -274,10 +310,13 @@ compare_tile(void *ctx, const struct ov_tile *t, const uint8_t *hashes, size_t l
     return rc;
 }
 
-/* The partial tiles of size `size`, fetched to resume a tiler there. */
+/* The partial tiles of the tree read so far (in full where r->sync_size filled them),
+ * fetched to resume a tiler there. The hashes used must be the tree's: the tiler's root must
+ * be the one read (a bad tile otherwise), as the full tiles it completes start with them. */
 static int
-load_tiler(struct ov_logreader *r, uint64_t size, struct ov_tiler **out)
+load_tiler(struct ov_logreader *r, struct ov_tiler **out)
 {
+    uint64_t size = r->tree.size;
     struct ov_httpc_resp resp[OV_TILE_LEVELS];
     struct ov_bytes partial[OV_TILE_LEVELS];
     memset(resp, 0, sizeof resp);
@@ -285,19 +324,26 @@ load_tiler(struct ov_logreader *r, uint64_t size, struct ov_tiler **out)
     for (int l = 0; l < OV_TILE_LEVELS && rc == 0; l++) {
         struct ov_tile t = { .level = l };
         uint64_t n_full;
-        char path[OV_MAX_TILE_PATH_LEN + 1];
-        size_t pl;
+        unsigned width;
         ov_tile_level_shape(size, l, &n_full, &t.width);
         t.n = n_full;
         partial[l] = OV_BYTES(NULL, 0);
         if (t.width > 0) {
-            rc = ov_tile_path(&t, path, sizeof path, &pl);
-            rc = rc ? rc : fetch(r, path, OV_TILE_MAX_LEN, &resp[l]);
-            partial[l] = ov_buf_view(&resp[l].body);
+            rc = fetch_tile(r, &t, r->sync_size, OV_TILE_MAX_LEN, &resp[l], &width);
+            if (rc == 0 && resp[l].body.len != (size_t)width * OV_HASH_LEN) {
+                rc = -OV_E_MALFORMED;
+            }
+            partial[l] = OV_BYTES(resp[l].body.ptr, (size_t)t.width * OV_HASH_LEN);
         }
     }
     if (rc == 0) {
         rc = ov_tiler_new(out, size, partial, compare_tile, r);
+    }
+    uint8_t got[OV_HASH_LEN], want[OV_HASH_LEN];
+    rc = rc ? rc : ov_tiler_root(*out, got);
+    rc = rc ? rc : ov_merkle_builder_root(&r->tree, want);
+    if (rc == 0 && memcmp(got, want, OV_HASH_LEN) != 0) {
+        r->n_bad_tiles++;
     }
     for (int l = 0; l < OV_TILE_LEVELS; l++) {
         ov_httpc_resp_clear(&resp[l]);
@@ -326,15 +372,15 @@ read_bundle(struct ov_logreader *r, const struct ov_tile *b, uint64_t from,
             struct ov_merkle_builder *next, struct ov_tiler *tiler,
             const struct ov_logreader_hooks *h)
 {
-    char path[OV_MAX_TILE_PATH_LEN + 1];
-    size_t pl, ne = 0;
+    size_t ne = 0;
+    unsigned width;
     struct ov_httpc_resp resp;
     struct ov_bytes *entries = malloc(OV_TILE_WIDTH * sizeof *entries);
-    int rc = entries ? ov_tile_path(b, path, sizeof path, &pl) : -OV_E_NOMEM;
-    rc = rc ? rc : fetch(r, path, OV_MAX_BUNDLE_LEN, &resp);
+    int rc = entries ? fetch_tile(r, b, r->sync_size, OV_MAX_BUNDLE_LEN, &resp, &width)
+                     : -OV_E_NOMEM;
     if (rc == 0) {
-        rc = ov_bundle_parse(ov_buf_view(&resp.body), b->width, entries, &ne);
-        for (size_t i = 0; i < ne && rc == 0; i++) {
+        rc = ov_bundle_parse(ov_buf_view(&resp.body), width, entries, &ne);
+        for (size_t i = 0; i < ne && i < b->width && rc == 0; i++) {
             uint64_t idx = b->n * OV_TILE_WIDTH + i;
             uint8_t leaf[OV_HASH_LEN];
             if (idx < from) {
@@ -390,8 +436,9 @@ ov_logreader_sync_hooks(struct ov_logreader *r, const struct ov_logreader_cp *cp
     struct ov_tiler *tiler = NULL;
     int rc = 0;
     r->n_bad_tiles = 0;
+    r->sync_size = cp->size;
     if (r->verify_tiles) {
-        rc = load_tiler(r, from, &tiler);
+        rc = load_tiler(r, &tiler);
     }
     for (uint64_t n = from / OV_TILE_WIDTH; rc == 0 && n * OV_TILE_WIDTH < cp->size; n++) {
         uint64_t left = cp->size - n * OV_TILE_WIDTH;

@@ -4,6 +4,10 @@
  * ov_logreader_sync_hooks), recomputes the tree and refuses anything that does not hash to
  * the checkpoint's root or does not extend what it read before. With
  * verify_tiles it also rebuilds every hash tile and compares it with the one served.
+ * A partial tile or bundle the log no longer serves (C2SP tlog-tiles lets it delete one once
+ * the full tile exists: a state saved at a smaller size, a checkpoint the log has outgrown)
+ * is read from the full tile, of which the first W hashes or entries are used; with
+ * verify_tiles, the hashes a resumed sync takes from the log must give the root read before.
  * Used by the verifier (to learn contexts), the auditor and the wallet. Not thread-safe. */
 #ifndef OV_LOGREADER_H
 #define OV_LOGREADER_H

@@ -8,8 +8,7 @@
 # upload; a copy tampered on the log's disk caught too), and a resumed state that checks a
 # draw once its file comes.
 # A broken log: one draw id per tampering, each caught by its own rule at that draw alone.
-. tests/e2e/lib/common.sh
-LT=$BUILD/tools/logtool
+. tests/e2e/lib/simlog.sh
 DT=$BUILD/tools/drawtool
 AU=$BUILD/onevoice-audit
 S=$BUILD/onevoice-sortition
@@ -17,17 +16,6 @@ T=$E2E_TMP
 T0=1767000000
 FAR=$((T0 + 1000000)) # a reveal_by no entry reaches
 
-$LT keygen "$T/p.key" > "$T/p.pub"
-echo "sim $(cat "$T/p.pub")" > "$T/producers"
-$BUILD/onevoice-log --data "$T/keylog" --origin sim.example/log --print-vkey > "$T/vkey"
-VK=$(cat "$T/vkey")
-
-# new_log NAME: a fresh log; sets U
-new_log() {
-    start_server "$1" PORT $BUILD/onevoice-log --data "$T/$1" --key "$T/keylog/log.key" \
-        --producers "$T/producers" --checkpoint-ms 20
-    U=http://127.0.0.1:$PORT
-}
 # append FILE...: the entries, in order, in one request; waits for their checkpoint
 append() {
     a=""
