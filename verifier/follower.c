@@ -13,7 +13,8 @@
  *      tallies; tally_size = S;
  *   3. for each context past its closing time whose rows are all logged below tally_size:
  *      write its tally entry to the outbox, in a write transaction that checks the time
- *      again, so the committer (which checks it inside its own) can add nothing after.
+ *      again, so the committer (which checks it inside its own) can add nothing after (a
+ *      statement round's once the log holds its result files: results.h).
  * Proofs for receipts come from the window; below it (after a restart, or an old receipt)
  * they are asked of the log and checked against the verified root. */
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include "contexts.h"
 #include "follower.h"
 #include "keys.h"
+#include "results.h"
 #include "sender.h"
 #include "tally.h"
 #include "infra/httpc.h"
@@ -635,13 +637,17 @@ collect_due(void *ctx, struct vf_context *c)
 
 /* A statement round's results at tally_size, seeded by the root there (§11.3): once every
  * row of the round is counted (checked first on the follower's own connection, so that a
- * round waiting for the log is not computed again every poll). 1 computed, 0 not yet. */
+ * round waiting for the log is not computed again every poll), and once the log holds both
+ * result files (results.h: the tally pins them). 1 computed, 0 not yet. */
 static int
 round_results(struct vf_app *app, struct ov_db *db, const struct vf_context *c,
               struct ov_tally_results *out)
 {
     struct ov_round_input in;
     struct ov_roundresult r;
+    if (!vf_results_due()) {
+        return 0; /* an upload failed: retried after its backoff */
+    }
     int rc = ov_db_exec(db, "BEGIN");
     rc = rc ? rc : all_counted(db, c, app->tally_size);
     (void)!ov_db_exec(db, "COMMIT");
@@ -654,8 +660,10 @@ round_results(struct vf_app *app, struct ov_db *db, const struct vf_context *c,
     rc = rc ? rc : ov_roundresult_run(&in, &r);
     vf_round_input_free(&in);
     if (rc == 0) {
-        rc = ov_roundresult_summary(&r, out);
+        int up = vf_results_upload(app, &r); /* 0: not yet, the tally waits */
+        rc = up == 1 ? ov_roundresult_summary(&r, out) : up;
         ov_roundresult_free(&r);
+        return rc < 0 ? rc : up;
     }
     return rc < 0 ? rc : 1;
 }

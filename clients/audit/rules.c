@@ -10,6 +10,8 @@
 #include <jansson.h>
 
 #include "base/codec.h"
+#include "infra/httpc.h"
+#include "protocol/logfiles.h"
 #include "protocol/roundresult.h"
 #include "rules_ids.h"
 #include "sortition.h"
@@ -55,6 +57,8 @@ struct audit_rules {
     struct ov_sortentry sort_scratch;
     struct audit_sort *sort; /* draws pinned in the log */
     struct audit_tree tree;  /* the tree read, for the roots at tallies' sizes */
+    const char *log;         /* the log's URL (borrowed): its result files (NULL: unchecked) */
+    struct ov_httpc *http;   /* for them, made on first use */
 };
 
 /* ------------------------------------------------------------------ contexts by key */
@@ -469,6 +473,7 @@ audit_rules_free(struct audit_rules *r)
         audit_verify_free(r->verify); /* first: workers borrow the contexts' keys */
         forget_all(r);
         audit_sort_free(r->sort);
+        ov_httpc_free(r->http);
         free(r->standing);
         free(r);
     }
@@ -479,6 +484,7 @@ audit_rules_pool_sources(struct audit_rules *r, const char *dir, const char *url
                          const char *log)
 {
     audit_sort_sources(r->sort, dir, url, log);
+    r->log = log;
     audit_sort_forget(r->sort); /* what was checked without them */
     return compute_standing(r);
 }
@@ -1336,6 +1342,75 @@ results_json(const struct ov_tally_results *s, bool seed_verified, size_t n_stat
     return txt;
 }
 
+/* One result file of a statement round's tally (§11.3): the log serves the file named by
+ * its hash (one GET, core/protocol/logfiles), and its bytes hash to it. expect: the length
+ * of the bytes recomputed when their hash is the tally's, else 0 (any length up to the
+ * log's hard maximum). A violation otherwise; -OV_E_HTTP when the log cannot be reached. */
+static int
+check_file(struct audit_rules *r, uint64_t index, const struct audit_ctx *x, const char *what,
+           const uint8_t want[32], size_t expect, bool *ok)
+{
+    char url[1200], name[OV_LOGFILE_HEX_LEN + 1];
+    uint8_t got[32];
+    struct ov_httpc_resp resp;
+    ov_logfile_name(want, name);
+    int rc = r->http ? 0 : ov_httpc_new(&r->http);
+    size_t max = expect ? expect : OV_LOGFILE_HARD_MAX;
+    rc = rc ? rc : ov_logfile_fetch(r->http, r->log, want, max, url, sizeof url, &resp);
+    if (rc == -OV_E_TOO_BIG) {
+        *ok = false;
+        return violation(r, index, R_STATEMENT_RESULTS_FILE, x->c.id, "the log serves a %s "
+                         "result file %s of more than %zu bytes", what, name, max);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-audit: GET %s: %s\n", url,
+                r->http ? ov_httpc_errmsg(r->http) : ov_strerror(rc));
+        return rc;
+    }
+    if (resp.status != 200) {
+        *ok = false;
+        rc = violation(r, index, R_STATEMENT_RESULTS_FILE, x->c.id, "the log does not serve "
+                       "the %s result file %s of the tally of %s (HTTP %u)", what, name, x->c.id,
+                       resp.status);
+    } else if (crypto_hash_sha256(got, resp.body.ptr, resp.body.len) != 0 ||
+               memcmp(got, want, 32) != 0) {
+        *ok = false;
+        rc = violation(r, index, R_STATEMENT_RESULTS_FILE, x->c.id, "the log's %s result file "
+                       "%s holds other bytes (%zu)", what, name, resp.body.len);
+    }
+    ov_httpc_resp_clear(&resp);
+    return rc;
+}
+
+/* Rule statement_results_file: both result files of the tally on the log (groups' only when
+ * they ran: an empty result is no file). rr: the results recomputed, or NULL. */
+static int
+check_files(struct audit_rules *r, uint64_t index, const struct audit_ctx *x,
+            const struct ov_tally_results *g, const struct ov_roundresult *rr, bool *ok)
+{
+    uint8_t empty[32], *b = NULL;
+    size_t bn = 0, gn = 0;
+    if (r->log == NULL) {
+        return 0;
+    }
+    crypto_hash_sha256(empty, (const unsigned char *)"", 0);
+    int rc = 0;
+    if (rr != NULL && memcmp(rr->bridging_hash, g->bridging, 32) == 0) {
+        rc = ov_bridge_encode(&rr->bridging, &b, &bn);
+        free(b);
+        b = NULL;
+    }
+    if (rc == 0 && rr != NULL && rr->groups_run && memcmp(rr->groups_hash, g->groups, 32) == 0) {
+        rc = ov_groups_encode(&rr->groups, &b, &gn);
+        free(b);
+    }
+    rc = rc ? rc : check_file(r, index, x, "bridging", g->bridging, bn, ok);
+    if (rc == 0 && memcmp(g->groups, empty, 32) != 0) {
+        rc = check_file(r, index, x, "groups", g->groups, gn, ok);
+    }
+    return rc;
+}
+
 /* Rule statement_results: the tally's results equal those recomputed from the log with
  * core/protocol/roundresult (the counted statements and ratings of [0, size), the root at
  * size as the seed, the tally's minimums). *json: the recomputed summary for the report. */
@@ -1419,6 +1494,9 @@ check_results(struct audit_rules *r, uint64_t index, const struct audit_ctx *x,
             *ok = false;
             rc = violation(r, index, R_STATEMENT_RESULTS, x->c.id, "%s", d);
         }
+    }
+    if (rc == 0 && t->has_results) {
+        rc = check_files(r, index, x, &t->results, run == 0 ? &rr : NULL, ok);
     }
     if (rc == 0 && run == 0) {
         *json = results_json(&sum, seed_verified, in.n_statements, in.n_ratings, *ok);

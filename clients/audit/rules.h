@@ -39,7 +39,9 @@
  *   a statement counted there, or of the rater's own: not counted     rating_own_statement
  *   round      the results recomputed (core/protocol/roundresult,     statement_results
  *              the root at size from tree.h) equal the logged ones;
- *              a statement round's tally has results, no other has
+ *              a statement round's tally has results, no other has;
+ *              the log serves both result files (GET /files/<hash>,   statement_results_file
+ *              once per tally) and they hash to the tally's values
  *   standing   per context, admitted tokens (those that verify) <=   tokens_exceed_issuances
  *              issuances, checked over the whole log read (issuer and
  *              verifier outboxes may log in either order, so only the
@@ -133,7 +135,9 @@ OV_MUST_CHECK int audit_rules_new(struct ov_db *db, unsigned n_threads, int64_t 
                                   uint64_t tally_grace, struct audit_rules **out);
 void audit_rules_free(struct audit_rules *r);
 /* Where the pool files of draws are found (sortition.h); the strings are borrowed. The
- * draws are checked again with them (-OV_E_NOMEM, -OV_E_DB). */
+ * draws are checked again with them (-OV_E_NOMEM, -OV_E_DB). log also serves the statement
+ * rounds' result files (NULL: not checked); a log that cannot be reached for one fails the
+ * entry (-OV_E_HTTP), as a tile would. */
 OV_MUST_CHECK int audit_rules_pool_sources(struct audit_rules *r, const char *dir,
                                            const char *url, const char *log);
 

@@ -43,6 +43,7 @@
 #define R_RATING_UNKNOWN_STATEMENT "rating_unknown_statement" /* no counted statement has it */
 #define R_RATING_OWN_STATEMENT "rating_own_statement"   /* its author's rating, counted */
 #define R_STATEMENT_RESULTS "statement_results"         /* != the results recomputed */
+#define R_STATEMENT_RESULTS_FILE "statement_results_file" /* the log lacks a result file */
 /* sortition: a draw pinned in the log (docs/PROTOCOL.md §10) */
 #define R_COMMITMENT_SIGNATURE "commitment_signature"   /* not signed by its party_key */
 #define R_COMMITMENT_LATE "commitment_late"             /* after the pool entry of its draw */

@@ -7,26 +7,11 @@
 # what is new, checked two ways), forks and rewritten entries against saved state (both
 # checkpoints reported and kept), a tampered bundle, a wrong log key, the witness quorum,
 # --follow, and usage errors.
-. tests/e2e/lib/common.sh
-LT=$BUILD/tools/logtool
+. tests/e2e/lib/simlog.sh # new_log NAME [args...]; every log signs with one key, VK
 GS=$BUILD/tools/govsim
 AU=$BUILD/onevoice-audit
-T=$E2E_TMP
 KEYS=$T/keys # the context keys (RSA-2048): made once, reused by every log
 
-$LT keygen "$T/p.key" > "$T/p.pub"
-echo "sim $(cat "$T/p.pub")" > "$T/producers"
-# every log shares one checkpoint key, as two copies of one log (a fork) would
-$BUILD/onevoice-log --data "$T/keylog" --origin sim.example/log --print-vkey > "$T/vkey"
-VK=$(cat "$T/vkey")
-
-# new_log NAME [args...]: a fresh log; sets U and NAME_PID
-new_log() {
-    n=$1; shift
-    start_server "$n" PORT $BUILD/onevoice-log --data "$T/$n" --key "$T/keylog/log.key" \
-        --producers "$T/producers" --checkpoint-ms 20 "$@"
-    U=http://127.0.0.1:$PORT
-}
 stop_log() { eval "kill \$${1}_PID"; eval "wait \$${1}_PID" 2>/dev/null; }
 
 cat > "$T/chk.py" <<'PY'
@@ -96,7 +81,7 @@ for sc in forged-token double-count altered-action over-quota key-swapped key-mi
           tally-short missing-tally forged-admission uninvited-enrollment \
           statement-over-quota duplicate-statement own-statement-rating \
           unknown-statement-rating tampered-bridging tampered-helpful wrong-seed \
-          tally-without-results; do
+          tally-without-results missing-results-file; do
     new_log "s_$(echo "$sc" | tr - _)"
     if ! $GS "$sc" "$U" "$T/p.key" sim --keys "$KEYS" > "$T/$sc.gs" 2>"$T/$sc.err"; then
         fail "$sc: govsim: $(cat "$T/$sc.err")"; continue
@@ -135,9 +120,9 @@ N1=$(sed -n 's/^size //p' "$T/a1.gs")
 check_eq "state: first run" "$(audit --log "$U" --log-vkey "$VK" --state "$T/s1" --json "$T/s1a.json")" 0
 check_eq "state: first run read everything" "$(J get "$T/s1a.json" read.entries)" "$N1"
 cp -r "$T/s1" "$T/s2"; cp -r "$T/s1" "$T/s3"; cp -r "$T/s1" "$T/s5" # the state after N1 entries, for the forks below
-# (without a statement round: the log stays within one tile of 256 entries, as
-# onevoice-log serves only the current partial tile a resumed reader asks for)
-$GS clean "$U" "$T/p.key" sim --keys "$KEYS" --prefix b --no-round > "$T/a2.gs"
+# with a second statement round: tile 1 fills, so the partial tile the first run ended in is
+# gone (the reader uses the full one), and the round's seed comes from the tree kept
+$GS clean "$U" "$T/p.key" sim --keys "$KEYS" --prefix b > "$T/a2.gs"
 N2=$(sed -n 's/^size //p' "$T/a2.gs")
 check_eq "state: second run" "$(audit --log "$U" --log-vkey "$VK" --state "$T/s1" --json "$T/s1b.json")" 0
 check_eq "state: the second run starts where the first stopped" "$(J get "$T/s1b.json" read.from)" "$N1"
@@ -145,6 +130,9 @@ check_eq "state: and reads only the new entries" "$(J get "$T/s1b.json" read.ent
 check_eq "state: contexts of both runs recounted" "$(J get "$T/s1b.json" contexts.6.id)" b-other
 check_eq "state: the first run's statement round, its seed checked" \
     "$(J get "$T/s1b.json" contexts.3.tallies.0.results.seed_verified)" true
+check_eq "state: the second run's, its seed from the tree kept in the state" \
+    "$(J get "$T/s1b.json" contexts.7.id) $(J get "$T/s1b.json" contexts.7.tallies.0.results.seed_verified)" \
+    "b-statements true"
 check "state: every checkpoint kept as evidence" test -s "$T/s1/checkpoints/$N1-$(J get "$T/s1a.json" checkpoint.root | base64 -d | od -An -tx1 | tr -d ' \n').txt"
 check_eq "state: nothing new, nothing read" "$(audit --log "$U" --log-vkey "$VK" --state "$T/s1" --json "$T/s1c.json"; J get "$T/s1c.json" read.entries)" "0
 0"
@@ -217,7 +205,7 @@ new_log c
 $GS replay "$U" "$T/p.key" sim "$T/a.entries" --alter $((N1 - 1)) > /dev/null
 # grown with entries that break rules: the run reads them, then finds the fork and rolls
 # back what it read, so they are neither stored nor counted as found by this run
-$GS forged-token "$U" "$T/p.key" sim --keys "$KEYS" --prefix c --no-round > "$T/c.gs"
+$GS forged-token "$U" "$T/p.key" sim --keys "$KEYS" --prefix c > "$T/c.gs"
 $AU --log "$U" --log-vkey "$VK" --state "$T/s3" --json "$T/fork2.json" > "$T/fork2.out" 2>&1
 check_eq "forked and grown log against saved state: exit 1" "$?" 1
 check_eq "forked and grown: a fork" "$(J rules "$T/fork2.json")" fork
@@ -281,7 +269,7 @@ $AU --log "$U" --log-vkey "$VK" --witnesses "$T/trust1" --state "$T/s4" --follow
 FPID=$!
 E2E_PIDS="$E2E_PIDS $FPID"
 i=0; while [ "$(grep -c '^checkpoint' "$T/follow.out")" -lt 1 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-$GS clean "$U" "$T/p.key" sim --keys "$KEYS" --prefix f --no-round > "$T/f.gs"
+$GS clean "$U" "$T/p.key" sim --keys "$KEYS" --prefix f > "$T/f.gs"
 NF=$(sed -n 's/^size //p' "$T/f.gs")
 i=0; while ! grep -q "^checkpoint $NF " "$T/follow.out" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 kill -TERM $FPID; wait $FPID; FST=$?

@@ -7,7 +7,11 @@
 # the close, the tally entry in the log, whose bridging and groups hashes are recomputed
 # independently: the input built here from the log's entries (ids with hashlib, the §11.3
 # mapping, the seed as the log's root at the tally's size computed here from the entries)
-# and run through the Python references of §11.1 and §11.2 (tests/e2e/lib/*_ref.py).
+# and run through the Python references of §11.1 and §11.2 (tests/e2e/lib/*_ref.py). The
+# result bytes on the log (GET /files/<the tally's hash>), read with the §11.1 and §11.2
+# layouts: the log starts with --max-file-bytes 1, so at the close the uploads are refused
+# and the tally waits; a kill -9 of the verifier there, the log restarted to take files, and
+# the restarted verifier uploads both and writes one tally.
 . tests/e2e/lib/common.sh
 VT=$BUILD/tools/vtool
 LT=$BUILD/tools/logtool
@@ -22,8 +26,8 @@ WVK=$($BUILD/onevoice-witness --data "$T/w" --name e2e.example/w1 --print-vkey)
 echo "e2e.example/statements $VK" > "$T/logs"
 start_server wit WPORT $BUILD/onevoice-witness --data "$T/w" --logs "$T/logs"
 echo "http://127.0.0.1:$WPORT $WVK" > "$T/witnesses"
-start_server log LPORT $BUILD/onevoice-log --data "$T/log" --producers "$T/producers" \
-    --witnesses "$T/witnesses" --quorum 1 --checkpoint-ms 100
+LARGS="--data $T/log --producers $T/producers --witnesses $T/witnesses --quorum 1 --checkpoint-ms 100"
+start_server log LPORT $BUILD/onevoice-log $LARGS --max-file-bytes 1
 L=http://127.0.0.1:$LPORT
 VARGS="--data $T/v --log $L --log-vkey $VK --witnesses $T/witnesses --quorum 1 --log-poll-ms 100
     --min-ratings-per-rater 4 --min-raters-per-note 8"
@@ -165,9 +169,24 @@ print(t["final"], len(b["statements"]), " ".join(sorted(x["id"] for x in b["stat
     "False 8 ${BRIDGES% } 4 8 2 [20, 20] 64"
 check "metrics: statements counted" sh -c "curl -s $V/metrics | grep -q '^verifier_statements_counted_total '"
 
-# --- the close: the tally entry, recomputed from the log -------------------------------------------
+# --- the close: the uploads refused, no tally; kill -9 there, the restart writes it ----------------
 while [ "$(date +%s)" -lt "$CLOSES" ]; do sleep 0.2; done
 final() { curl -s "$V/tallies/round" | python3 -c 'import json,sys; print(json.load(sys.stdin)["final"])'; }
+i=0
+until grep -q 'bridging result to the log: body_too_large.*tally waits' "$T/ver.log" ||
+    [ $i -gt 150 ]; do sleep 0.1; i=$((i + 1)); done
+check "the log refuses the result bytes (--max-file-bytes 1): the verifier says why" \
+    grep -q 'body_too_large (HTTP 413): the file is 1232 bytes.*raise it' "$T/ver.log"
+sleep 0.5 # a few retries
+check_eq "while the uploads are refused, no tally is written" "$(final)" False
+ntallies() { $VT dump "$L" "$VK" 2>/dev/null | python3 -c 'import json,sys
+print(sum(1 for l in sys.stdin if json.loads(l).get("kind") == "tally" and json.loads(l)["context"] == "round"))'; }
+check_eq "nor is it in the log" "$(ntallies)" 0
+kill -9 "$ver_PID"; wait "$ver_PID" 2>/dev/null
+kill "$log_PID"; wait "$log_PID" 2>/dev/null
+start_server log LPORT $BUILD/onevoice-log $LARGS --listen "127.0.0.1:$LPORT"
+start_server ver VPORT $BUILD/onevoice-verifier $VARGS
+V=http://127.0.0.1:$VPORT
 i=0
 until [ "$(final)" = True ] || [ $i -gt 150 ]; do sleep 0.1; i=$((i + 1)); done
 check_eq "the round's tally is written" "$(final)" True
@@ -238,6 +257,43 @@ print(t["final"], t["size"] == e["size"], t["seed"] == e["seed"], t["bridging"][
 check_eq "a statement after the close" "$(act round "$T/round.tok" 9 --text late)" \
     "403 context_closed"
 
+# --- the result bytes from the log itself: GET /files/<the tally's hashes> ------------------------
+curl -s -o "$T/bridging.bin" "$L/files/$WANT_B"
+curl -s -o "$T/groups.bin" "$L/files/$WANT_G"
+check_eq "GET /files/<bridging hash>, /files/<groups hash>: bytes that hash to them" \
+    "$(sha256sum "$T/bridging.bin" "$T/groups.bin" | cut -d' ' -f1 | tr '\n' ' ')" "$WANT_B $WANT_G "
+# §11.1's layout: 72 bytes of header, 25 per statement, 24 per rater
+check_eq "the bridging bytes (§11.1): every statement's status, intercept and factor, every rater's factor, as GET /tallies" \
+    "$(python3 -c 'import json,struct,sys
+b = open(sys.argv[1], "rb").read(); t = json.load(open(sys.argv[2]))["bridging"]
+assert b[:24] == b"onevoice/bridging-mf/v1\0"
+U, M, minr, minn, N, U1, M1, it = struct.unpack(">8I", b[24:56]); mu, loss = struct.unpack(">2d", b[56:72])
+assert len(b) == 72 + 25 * M + 24 * U
+names = ["needs_more_ratings", "helpful", "not_helpful"]
+st = [struct.unpack(">2d2IB", b[72 + 25 * n:97 + 25 * n]) for n in range(M)]
+ra = [struct.unpack(">2d2I", b[72 + 25 * M + 24 * u:96 + 25 * M + 24 * u]) for u in range(U)]
+print(M == len(t["statements"]), U == len(t["raters"]), (minr, minn, it) == (t["min_ratings_per_rater"], t["min_raters_per_note"], t["iterations"]),
+      [names[s[4]] for s in st] == [x["status"] for x in t["statements"]],
+      [(s[0], s[1], s[2]) for s in st] == [(x["intercept"], x["factor"], x["ratings"]) for x in t["statements"]],
+      [(r[0], r[1], r[2]) for r in ra] == [(x["intercept"], x["factor"], x["ratings"]) for x in t["raters"]],
+      sum(names[s[4]] == "helpful" for s in st))' "$T/bridging.bin" "$T/final.json")" \
+    "True True True True True True 4"
+# §11.2's layout: its length from its own counts, the group sizes as GET /tallies
+check_eq "the groups bytes (§11.2): P, S, k, the sizes, and the length they give" \
+    "$(python3 -c 'import json,struct,sys
+b = open(sys.argv[1], "rb").read(); g = json.load(open(sys.argv[2]))["groups"]
+assert b[:19] == b"onevoice/groups/v1\0"
+P, S, clustered, k, maxk = struct.unpack(">5I", b[19:39])
+o = 39 + 9 * max(maxk - 1, 0)
+sizes = list(struct.unpack(">%dI" % k, b[o:o + 4 * k])); o += 4 * k + 20 * P + 12 * S
+for _ in range(k):
+    (n,) = struct.unpack(">I", b[o:o + 4]); o += 4 + 53 * n
+print(P, S, k == g["k"], sizes == g["sizes"], sizes, o == len(b))' "$T/groups.bin" "$T/final.json")" \
+    "40 8 True True [20, 20] True"
+check "the same bytes uploaded again: the log holds them already (200)" sh -c \
+    "$BUILD/onevoice-sortition upload --log $L --key $T/v/producer.key --producer verifier --file $T/bridging.bin 2>&1 | grep -q 'already there'"
+check_eq "after the kill -9 between the refused uploads and the tally: one tally in the log" "$(ntallies)" 1
+
 # --- kill -9 after the close: the final results again, from the tally entry's seed -------------------
 kill -9 "$ver_PID"; wait "$ver_PID" 2>/dev/null
 start_server ver VPORT $BUILD/onevoice-verifier $VARGS
@@ -247,4 +303,6 @@ t = json.load(sys.stdin); print(t["final"], t.get("bridging", {}).get("result"),
 i=0
 until [ "$(again)" = "True $WANT_B $WANT_G" ] || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
 check_eq "after kill -9 and a restart: the same final results" "$(again)" "True $WANT_B $WANT_G"
+sleep 0.5 # a few follower rounds
+check_eq "and still one tally in the log" "$(ntallies)" 1
 summary

@@ -43,8 +43,12 @@
  * (statement_quota), duplicate-statement (statement_duplicate), own-statement-rating
  * (rating_own_statement), unknown-statement-rating (rating_unknown_statement): both counted in
  * the published result, so tally_mismatch too), tampered-bridging, tampered-helpful,
- * wrong-seed, tally-without-results (statement_results). --no-round leaves it out (a log
- * of about 40 entries instead of 340).
+ * wrong-seed, tally-without-results (statement_results), missing-results-file (the
+ * bridging result bytes never uploaded to the log: statement_results_file; tampered-bridging
+ * names a file nobody has, so it too). The result bytes of the round are uploaded to the log
+ * (POST /files) as the verifier does, and --save keeps them as "file <base64>" lines that
+ * replay uploads again. --no-round leaves the round out (a log of about 40 entries instead
+ * of 340).
  *
  * Context keys (RSA-2048, slow to make) are kept in --keys DIR as PKCS#8 files k0..k4 and
  * reused. Exit status 0, or 1 with a message. */
@@ -69,6 +73,7 @@
 #include "protocol/roundresult.h"
 #include "infra/keyfile.h"
 #include "protocol/logclient.h"
+#include "protocol/logfiles.h"
 #include "primitives/pp.h"
 #include "primitives/sign.h"
 #include "tool.h"
@@ -183,6 +188,7 @@ mint(const struct ctxkey *k, const char *ctx_id, const uint8_t pseudonym[OV_PSEU
 /* ------------------------------------------------------------------ the log */
 
 struct sim {
+    const char *url, *name;       /* the log, and our producer name there */
     struct ov_logclient *lc;
     struct ov_sign_key *producer; /* must outlive lc */
     struct ov_buf *pending; /* encoded entries not yet appended */
@@ -265,10 +271,34 @@ flush(struct sim *s, bool checkpoint)
     }
 }
 
+/* Uploads a file to the log (POST /files, docs/PROTOCOL.md §4.3) and, with --save, keeps it
+ * as a line "file <base64>" for replay. Takes bytes. */
+static void
+upload_file(struct sim *s, uint8_t *bytes, size_t len)
+{
+    struct ov_logfile_ack ack;
+    if (ov_logfile_upload(s->url, s->name, s->producer, OV_BYTES(bytes, len), &ack) != 0) {
+        fprintf(stderr, "govsim: upload refused: HTTP %u %s\n", ack.status, ack.reason);
+        exit(1);
+    }
+    if (s->save != NULL) {
+        size_t n = (len + 2) / 3 * 4 + 1;
+        char *b64 = malloc(n);
+        if (b64 == NULL || ov_b64_encode(b64, n, bytes, len, OV_B64_STD) != 0) {
+            die("save", 0);
+        }
+        fprintf(s->save, "file %s\n", b64);
+        free(b64);
+    }
+    free(bytes);
+}
+
 static void
 sim_init(struct sim *s, int argc, char **argv)
 {
     memset(s, 0, sizeof *s);
+    s->url = argv[2];
+    s->name = argv[4];
     must(ov_keyfile_load_sign_key(argv[3], &s->producer), argv[3]);
     must(ov_logclient_new(argv[2], argv[4], s->producer, &s->lc), "log client");
     s->pending = calloc(MAX_PENDING, sizeof *s->pending);
@@ -482,7 +512,7 @@ enum scen {
     S_INVENTED_ENROLLEE, S_ACTION_AFTER_TALLY, S_TALLY_SHORT, S_MISSING_TALLY,
     S_FORGED_ADMISSION, S_UNINVITED, S_STATEMENT_QUOTA, S_STATEMENT_DUP, S_OWN_RATING,
     S_UNKNOWN_STATEMENT, S_TAMPERED_BRIDGING, S_TAMPERED_HELPFUL, S_WRONG_SEED, S_NO_RESULTS,
-    S_COUNT
+    S_NO_RESULTS_FILE, S_COUNT
 };
 
 static const char *const scen_names[S_COUNT] = {
@@ -493,7 +523,7 @@ static const char *const scen_names[S_COUNT] = {
     "invented-enrollee", "action-after-tally", "tally-short", "missing-tally",
     "forged-admission", "uninvited-enrollment", "statement-over-quota", "duplicate-statement",
     "own-statement-rating", "unknown-statement-rating", "tampered-bridging", "tampered-helpful",
-    "wrong-seed", "tally-without-results",
+    "wrong-seed", "tally-without-results", "missing-results-file",
 };
 
 /* The rule each scenario breaks, by its stable id (clients/audit/README.md). */
@@ -506,6 +536,7 @@ static const char *const scen_rules[S_COUNT] = {
     "tally_missing", "token_invalid", "enrollments_exceed_invitations", "statement_quota",
     "statement_duplicate", "rating_own_statement", "rating_unknown_statement",
     "statement_results", "statement_results", "statement_results", "statement_results",
+    "statement_results_file",
 };
 
 #define MAX_EXPECT 8
@@ -678,9 +709,10 @@ round_entries(struct sim *s, enum scen sc, const struct ctxkey *k, struct round 
 
 /* The round's tally: `result` as published, and the results computed with
  * core/protocol/roundresult from the statements and ratings that count, seeded with the
- * log's root at size (seed), as the verifier computes them; then the scenario's tampering. */
+ * log's root at size (seed), as the verifier computes them, their result bytes uploaded to
+ * the log as the verifier does (§11.3); then the scenario's tampering. */
 static void
-round_tally(struct ov_entry *e, enum scen sc, struct round *rd, uint64_t size,
+round_tally(struct sim *s, struct ov_entry *e, enum scen sc, struct round *rd, uint64_t size,
             const uint8_t seed[32], uint64_t t)
 {
     qsort(rd->pub.items, rd->pub.n, sizeof rd->pub.items[0], cmp_item);
@@ -703,6 +735,16 @@ round_tally(struct ov_entry *e, enum scen sc, struct round *rd, uint64_t size,
     struct ov_roundresult rr;
     must(ov_roundresult_run(&in, &rr), "round results");
     must(ov_roundresult_summary(&rr, &e->u.tally.results), "round summary");
+    uint8_t *b = NULL;
+    size_t n = 0;
+    if (sc != S_NO_RESULTS_FILE) { /* missing-results-file: the bridging bytes never uploaded */
+        must(ov_bridge_encode(&rr.bridging, &b, &n), "bridging bytes");
+        upload_file(s, b, n);
+    }
+    if (rr.groups_run) {
+        must(ov_groups_encode(&rr.groups, &b, &n), "groups bytes");
+        upload_file(s, b, n);
+    }
     ov_roundresult_free(&rr);
     e->u.tally.has_results = true;
     struct ov_tally_results *res = &e->u.tally.results;
@@ -1016,11 +1058,14 @@ cmd_scenario(enum scen sc, int argc, char **argv)
         ov_entry_clear(&e);
     }
     if (with_round) {
-        round_tally(&e, sc, &rd, size, s.cp_root, s.clock++);
+        round_tally(&s, &e, sc, &rd, size, s.cp_root, s.clock++);
         pos = push(&s, &e);
         if (sc == S_TAMPERED_BRIDGING || sc == S_TAMPERED_HELPFUL || sc == S_WRONG_SEED ||
-            sc == S_NO_RESULTS) {
+            sc == S_NO_RESULTS || sc == S_NO_RESULTS_FILE) {
             expect_at(&x, pos);
+        }
+        if (sc == S_TAMPERED_BRIDGING) { /* a hash no file has */
+            expect_rule(&x, "statement_results_file", pos);
         }
         if (rd.mismatch) {
             expect_rule(&x, "tally_mismatch", pos);
@@ -1079,6 +1124,17 @@ cmd_replay(int argc, char **argv)
     static char line[OV_MAX_ENTRY_LEN * 2];
     for (long i = 0; fgets(line, sizeof line, f) != NULL; i++) {
         size_t ll = strcspn(line, "\n");
+        if (strncmp(line, "file ", 5) == 0) { /* a result file: uploaded, not an entry */
+            size_t n = 0;
+            uint8_t *bytes = malloc(ll);
+            if (bytes == NULL) {
+                die("memory", -OV_E_NOMEM);
+            }
+            must(ov_b64_decode(bytes, ll, &n, line + 5, ll - 5, OV_B64_STD), "saved file");
+            upload_file(&s, bytes, n);
+            i--;
+            continue;
+        }
         struct ov_buf b;
         ov_buf_init(&b, OV_MAX_ENTRY_LEN);
         must(ov_buf_reserve(&b, OV_MAX_ENTRY_LEN), "memory");
