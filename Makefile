@@ -2,7 +2,7 @@
 #   make           libraries and programs          make check   tests, then again under ASan+UBSan
 #   make test      tests once (T=name for one)     make bench   benchmarks
 #   make fuzz      every fuzz target, bounded      make demo    a whole assembly, end to end
-#   make install   programs, libonevoice, onevoice.h, onevoice.pc, man pages (DESTDIR, PREFIX)
+#   make install   programs, libonevoice, onevoice.h, onevoice.pc, man pages, units (DESTDIR, PREFIX)
 BUILD    ?= build
 CC       ?= gcc
 PKGS     := libsodium sqlite3 libmicrohttpd libcbor libcrypto libcurl jansson gnutls
@@ -48,6 +48,11 @@ INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 MANDIR   ?= $(PREFIX)/share/man
 MAN_PAGES := $(wildcard man/*.1)
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+DOCDIR   ?= $(PREFIX)/share/doc/onevoice
+UNITS    := $(wildcard units/*.service)
+EXAMPLE_CONFS := $(wildcard examples/config/*.conf)
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -185,8 +190,10 @@ analyze:
 	$(MAKE) all BUILD=build/analyze CFLAGS="-O2 -fanalyzer"
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Icore core log issuer verifier clients
 
-# Installs the programs, the platform library, its header, its pkg-config file and the man
-# pages (man/*.1, installed as they are: troff sources, nothing to build).
+# Installs the programs, the platform library, its header, its pkg-config file, the man
+# pages (man/*.1, installed as they are: troff sources, nothing to build), the servers'
+# systemd units with their users (units/README.md; @BINDIR@ becomes BINDIR) and the example
+# configuration files (as documentation: /etc/onevoice is the operator's, or a package's).
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	$(if $(BUILT_PROGS),install -m 755 $(BUILT_PROGS) $(DESTDIR)$(BINDIR)/)
@@ -197,12 +204,21 @@ install: all
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/onevoice.pc
 	install -d $(DESTDIR)$(MANDIR)/man1
 	$(if $(MAN_PAGES),install -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1/)
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR)/examples
+	$(foreach u,$(UNITS),sed -e 's|@BINDIR@|$(BINDIR)|g' $(u) > $(DESTDIR)$(UNITDIR)/$(notdir $(u)) && \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/$(notdir $(u)) &&) true
+	install -m 644 units/onevoice.sysusers $(DESTDIR)$(SYSUSERSDIR)/onevoice.conf
+	$(if $(EXAMPLE_CONFS),install -m 644 $(EXAMPLE_CONFS) $(DESTDIR)$(DOCDIR)/examples/)
 
 uninstall:
 	rm -f $(foreach p,$(BUILT_PROGS),$(DESTDIR)$(BINDIR)/$(notdir $(p)))
 	rm -f $(DESTDIR)$(LIBDIR)/libonevoice.a $(DESTDIR)$(INCLUDEDIR)/onevoice.h \
 	    $(DESTDIR)$(PKGCONFIGDIR)/onevoice.pc
 	rm -f $(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man1/$(notdir $(m)))
+	rm -f $(foreach u,$(UNITS),$(DESTDIR)$(UNITDIR)/$(notdir $(u))) \
+	    $(DESTDIR)$(SYSUSERSDIR)/onevoice.conf \
+	    $(foreach c,$(EXAMPLE_CONFS),$(DESTDIR)$(DOCDIR)/examples/$(notdir $(c)))
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf build

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "infra/addr.h"
+#include "infra/notify.h"
 #include "infra/peers.h"
 #include "infra/tls.h"
 #include "base/codec.h"
@@ -175,6 +176,20 @@ parse(const struct ov_server *s, int argc, char **argv, struct ov_server_args *a
     return rc;
 }
 
+/* Tells the service manager, when there is one (infra/notify.h, units/), what the server
+ * does; a failure is said once and otherwise ignored: serving matters more than being seen. */
+static void
+tell_manager(const struct ov_server *s, const char *msg)
+{
+    static bool said;
+    int rc = ov_notify(msg);
+    if (rc < 0 && !said) {
+        said = true;
+        fprintf(stderr, "%s: cannot notify the service manager ($NOTIFY_SOCKET): %s\n", s->prog,
+                ov_strerror(rc));
+    }
+}
+
 /* HTTP up, the port written, then serving until a stop signal. */
 static int
 serve(const struct ov_server *s, const struct ov_server_args *args, struct ov_http_cfg *hcfg)
@@ -199,13 +214,27 @@ serve(const struct ov_server *s, const struct ov_server_args *args, struct ov_ht
         }
         fprintf(stderr, "%s: %s%sserving %s on port %u\n", s->prog, what, what[0] ? ", " : "",
                 tls != NULL ? "HTTPS" : "HTTP", ov_http_port(http));
+        /* listening, the state open, the port file written: ready */
+        char ready[64];
+        snprintf(ready, sizeof ready, "READY=1\nSTATUS=serving %s on port %u",
+                 tls != NULL ? "HTTPS" : "HTTP", ov_http_port(http));
+        tell_manager(s, ready);
     }
     /* a reload is at most this late: the stop signals are waited for, SIGHUP looked at */
     while (rc == 0 && !ov_cli_wait_ms(250)) {
         if (hup_pending()) {
+            char reloading[64];
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            snprintf(reloading, sizeof reloading, "RELOADING=1\nMONOTONIC_USEC=%llu",
+                     (unsigned long long)now.tv_sec * 1000000ull +
+                         (unsigned long long)now.tv_nsec / 1000ull);
+            tell_manager(s, reloading);
             tls_reload(s);
+            tell_manager(s, "READY=1");
         }
     }
+    tell_manager(s, "STOPPING=1");
     if (s->serving != NULL) {
         s->serving(s->app, NULL);
     }

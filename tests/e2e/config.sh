@@ -112,6 +112,6 @@ check "the issuer made its credentials" test -n "$ADMIN"
 $I --config examples/config/issuer.conf --data "$T/iss" --print-config > "$T/iss.conf" 2>&1
 check "the issuer's --print-config prints no credential" sh -c "! grep -q -F '$ADMIN' $T/iss.conf"
 check "the issuer's --print-config names its pepper file by path" \
-    grep -q -x 'pepper-file = /var/lib/onevoice-pepper/issuer.pepper' "$T/iss.conf"
+    grep -q -x 'pepper-file = /etc/onevoice/issuer.pepper' "$T/iss.conf"
 
 summary
