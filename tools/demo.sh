@@ -18,6 +18,8 @@
 #
 # DEMO_KEEP=1 leaves the servers running and prints their URLs. DEMO_CITIZENS=N changes
 # the number of citizens (default 447); DEMO_VOTE_SECONDS the time the contexts stay open.
+# DEMO_TRUTH=1 has the simulated citizens write who is who to DIR/truth.txt, for the linkage
+# measurement alone (tests/privacy/linkage.py, run at the end); no server reads it.
 set -eu
 BUILD=${BUILD:-build}
 N=${DEMO_CITIZENS:-447}
@@ -180,11 +182,13 @@ sed 's/^/  refused: /' "$D/twice.out" | head -2
 
 step "$((N - 3)) more citizens vote; seven write statements; all weigh every statement (simulated wallets, same client code, real HTTP)"
 tail -n +5 "$D/codes.csv" | sed '1i code' > "$D/codes-rest.csv"
+TRUTH_ARG=""
+if [ "${DEMO_TRUTH:-0}" = 1 ]; then TRUTH_ARG="--truth $D/truth.txt"; fi
 # shellcheck disable=SC2086
 $BUILD/tools/citizens --issuer "$issuer_URL" --verifier "$verifier_URL" --log "$log_URL" \
     --log-vkey "$LOG_VKEY" $WIT_ARGS --quorum 2 --codes "$D/codes-rest.csv" \
     --assembly transport-2026 --round transport-statements --threads 8 --first-statement 1 \
-    | sed 's/^/  /'
+    ${TRUTH_ARG} | sed 's/^/  /'
 
 step "The three wallet users read the round's statements and weigh each one"
 $BUILD/onevoice --wallet "$D/wallet-ben.db" statements transport-statements | sed 's/^/  ben> /'
@@ -289,6 +293,10 @@ bad = [v for v in audit.get("violations", []) if v.get("rule") == "statement_res
 print("    The auditor recomputed the groups and the bridging scores from the log: %s" %
       ("the same bits" if not bad else "THEY DIFFER: " + bad[0].get("detail", "")))
 PY
+if [ "${DEMO_TRUTH:-0}" = 1 ]; then
+    step "What the operators could link, pooling their databases (docs/THREAT-MODEL.md, Linkage, measured)"
+    python3 tests/privacy/linkage.py "$D" | sed 's/^/  /'
+fi
 if [ "$AUDIT" = 0 ]; then
     say "  Audit: the log verifies and every rule holds: the count can be trusted."
 else

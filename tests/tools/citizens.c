@@ -13,13 +13,18 @@
  *
  *   citizens --issuer URL --verifier URL --log URL --log-vkey VKEY [--witness VKEY]...
  *            [--quorum K] --codes FILE --assembly ID --round ID [--threads T]
- *            [--first-statement K]
+ *            [--first-statement K] [--truth FILE]
  *
  * The codes file is the issuer's invitation CSV. Preferences are the fixed tables below.
  * Statements 0..K-1 of the table are written by someone else (the demo's wallet users)
  * before this runs; the tool's citizens write the others (citizen j writes statement K+j),
  * and everyone rates all of them. Prints one line of counts; exit 0 when every step of
- * every citizen succeeded. */
+ * every citizen succeeded.
+ *
+ * --truth FILE (for the linkage measurement, tests/privacy/linkage.py, only) writes, after
+ * the run, who is who: a line per citizen `citizen code enrollee_key assembly_pseudonym
+ * round_pseudonym` (keys in hex, `-` for none). It goes to that file alone: nothing of it
+ * reaches a server, and the citizens act exactly as without it. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -69,6 +74,10 @@ struct person {
     bool have;     /* a token of the round */
     bool admitted; /* its pseudonym admitted (by its statement) */
     int wrote;     /* the statement it wrote, or -1 */
+    /* --truth: the enrollee key and the one-time keys (pseudonyms) of the assembly and
+     * the round, recorded for the measurement alone */
+    uint8_t me_pk[OV_SIGN_PK_LEN], pseudonym[2][OV_SIGN_PK_LEN];
+    bool enrolled, has_pseudonym[2];
 };
 
 struct sim {
@@ -204,6 +213,8 @@ citizen(struct sim *S, size_t i, struct ov_issuerclient *ic, struct ov_vclient *
         goto out;
     }
     atomic_fetch_add(&S->enrolled, 1);
+    memcpy(P->me_pk, ov_sign_key_pk(me), OV_SIGN_PK_LEN);
+    P->enrolled = true;
     rc = ov_issuerclient_contexts(ic, &ctxs, &n, &st);
     if (rc != 0) {
         fail(S, i, "contexts", rc, st.reason);
@@ -231,6 +242,8 @@ citizen(struct sim *S, size_t i, struct ov_issuerclient *ic, struct ov_vclient *
         atomic_fetch_add(&S->tokens, 1);
         if (which >= 0) {
             otk[which] = k1;
+            memcpy(P->pseudonym[which], ov_sign_key_pk(k1), OV_SIGN_PK_LEN);
+            P->has_pseudonym[which] = true;
             memcpy(tok[which], t, sizeof t);
             have[which] = true;
         } else {
@@ -396,6 +409,30 @@ collect_context(void *ctx, uint64_t index, struct ov_bytes entry)
     return 0;
 }
 
+/* --truth FILE: who is who, for the linkage measurement alone (written after the run). */
+static int
+write_truth(const struct sim *S, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        return -1;
+    }
+    fprintf(f, "citizen code enrollee_key assembly_pseudonym round_pseudonym\n");
+    for (size_t i = 0; i < S->n; i++) {
+        const struct person *P = &S->people[i];
+        char hex[3][2 * OV_SIGN_PK_LEN + 1];
+        const uint8_t *keys[3] = { P->me_pk, P->pseudonym[0], P->pseudonym[1] };
+        bool have[3] = { P->enrolled, P->has_pseudonym[0], P->has_pseudonym[1] };
+        for (int k = 0; k < 3; k++) {
+            if (!have[k] || ov_hex_encode(hex[k], sizeof hex[k], keys[k], OV_SIGN_PK_LEN) != 0) {
+                snprintf(hex[k], sizeof hex[k], "-");
+            }
+        }
+        fprintf(f, "%zu %s %s %s %s\n", i, S->codes[i], hex[0], hex[1], hex[2]);
+    }
+    return fclose(f) == 0 ? 0 : -1;
+}
+
 static void
 run(struct sim *S, unsigned threads, void *(*fn)(void *))
 {
@@ -415,6 +452,7 @@ main(int argc, char **argv)
     static struct sim S;
     struct ov_note_verifier wit[OV_LOGREADER_MAX_WITNESSES];
     const char *codes = opt(argc, argv, "--codes", NULL), *vkey = opt(argc, argv, "--log-vkey", NULL);
+    const char *truth = opt(argc, argv, "--truth", NULL);
     S.issuer = opt(argc, argv, "--issuer", NULL);
     S.verifier = opt(argc, argv, "--verifier", NULL);
     S.assembly = opt(argc, argv, "--assembly", NULL);
@@ -473,6 +511,10 @@ main(int argc, char **argv)
            "receipts_verified %zu failures %zu\n",
            S.n, (size_t)S.enrolled, (size_t)S.tokens, (size_t)S.votes, (size_t)S.written,
            (size_t)S.ratings, (size_t)S.proven, (size_t)S.failures);
+    if (truth != NULL && write_truth(&S, truth) != 0) {
+        fprintf(stderr, "citizens: cannot write %s\n", truth);
+        S.failures++;
+    }
     free(S.people);
     for (size_t i = 0; i < S.n; i++) {
         free(S.codes[i]);
