@@ -20,6 +20,14 @@
  * entries. Every row fits one alone, so none can hold up the rows after it
  * (VF_SEND_MAX_BYTES).
  *
+ * A pseudonym's admission is not overtaken: a row without token by a pseudonym (a later
+ * rating or statement) is not put in a request while a request in flight holds the row that
+ * admits that pseudonym (its token); it waits for that request's answer. The log commits a
+ * request's entries in their order and a request sent after an answer after that answer's
+ * batch, so every admitting row is logged before the rows it admits (docs/PROTOCOL.md §3
+ * allows either order; an auditor and this verifier's adoption of a lost database are simpler
+ * with this one). Assembly ballots carry no pseudonym and are never held back.
+ *
  * Invariants the others rely on:
  *   - rows are recorded in id order: every row with id <= indexed_upto has its index, and
  *     the rows after it are those still to send (sent.upto keeps it across restarts);
@@ -31,6 +39,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include "app.h"
 #include "commit.h"
@@ -70,6 +80,8 @@ enum job_state { JOB_FREE, JOB_QUEUED, JOB_SENDING, JOB_DONE };
 
 struct job {
     size_t n;
+    size_t n_admits;                                   /* rows that admit a pseudonym: */
+    uint8_t admits[VF_SEND_MAX_ROWS][OV_PSEUDONYM_LEN]; /* their pseudonyms */
     int64_t ids[VF_SEND_MAX_ROWS];
     struct ov_bytes entries[VF_SEND_MAX_ROWS];
     uint8_t hashes[VF_SEND_MAX_ROWS][OV_HASH_LEN]; /* their leaf hashes (the answer's check) */
@@ -81,8 +93,20 @@ struct job {
     char why[512]; /* a failure in words (ov_logclient_explain) */
 };
 
+/* The pseudonyms the requests in flight admit (open addressing, SipHash under a random key:
+ * clients choose their pseudonyms). */
+#define VF_ADMIT_SLOTS 8192
+_Static_assert(VF_ADMIT_SLOTS >= 2 * VF_SEND_DEPTH * VF_SEND_MAX_ROWS, "half full at most");
+struct admitset {
+    size_t n;
+    uint8_t key[crypto_shorthash_KEYBYTES];
+    bool used[VF_ADMIT_SLOTS];
+    uint8_t who[VF_ADMIT_SLOTS][OV_PSEUDONYM_LEN];
+};
+
 struct sender {
     struct vf_app *app;
+    struct admitset admitted; /* of the requests in flight (the main thread's) */
     pthread_mutex_t mu;
     pthread_cond_t work_cv, done_cv;
     struct job jobs[VF_SEND_DEPTH]; /* a ring: head is the oldest in flight */
@@ -137,15 +161,52 @@ worker_main(void *arg)
 
 /* ---- the main thread -------------------------------------------------------------------- */
 
-/* Reads the rows after `after` that fit one request into j. */
+static size_t
+admit_slot(const struct admitset *a, const uint8_t who[OV_PSEUDONYM_LEN])
+{
+    uint8_t h[crypto_shorthash_BYTES];
+    uint64_t v = 0;
+    crypto_shorthash(h, who, OV_PSEUDONYM_LEN, a->key);
+    memcpy(&v, h, sizeof v);
+    size_t i = (size_t)v & (VF_ADMIT_SLOTS - 1);
+    while (a->used[i] && memcmp(a->who[i], who, OV_PSEUDONYM_LEN) != 0) {
+        i = (i + 1) & (VF_ADMIT_SLOTS - 1);
+    }
+    return i;
+}
+
+/* The set afresh from the requests in flight (at most VF_SEND_DEPTH - 1 when a request is
+ * being filled). */
+static void
+admit_rebuild(struct sender *s)
+{
+    struct admitset *a = &s->admitted;
+    if (a->n > 0) {
+        memset(a->used, 0, sizeof a->used);
+        a->n = 0;
+    }
+    for (size_t k = 0; k < s->count; k++) {
+        const struct job *j = &s->jobs[(s->head + k) % VF_SEND_DEPTH];
+        for (size_t i = 0; i < j->n_admits; i++) {
+            size_t at = admit_slot(a, j->admits[i]);
+            a->n += !a->used[at];
+            a->used[at] = true;
+            memcpy(a->who[at], j->admits[i], OV_PSEUDONYM_LEN);
+        }
+    }
+}
+
+/* Reads the rows after `after` that fit one request into j, up to the first row without
+ * token whose pseudonym a request in flight admits (inflight). */
 static int
-read_rows(struct ov_db *db, int64_t after, struct job *j)
+read_rows(struct ov_db *db, int64_t after, struct job *j, const struct admitset *inflight)
 {
     sqlite3_stmt *st = ov_db_stmt(db, "outbox_next");
     size_t offs[VF_SEND_MAX_ROWS], bytes = 0;
     int rc = ov_db_bind_int64(st, 1, after);
     rc = rc ? rc : ov_db_bind_int64(st, 2, VF_SEND_MAX_ROWS);
     j->n = 0;
+    j->n_admits = 0;
     j->data.len = 0;
     while (rc == 0 && j->n < VF_SEND_MAX_ROWS && (rc = ov_db_step(st)) == OV_DB_ROW) {
         struct ov_bytes e;
@@ -162,6 +223,20 @@ read_rows(struct ov_db *db, int64_t after, struct job *j)
         }
         if (j->n > 0 && bytes + e.len + 3 > VF_SEND_MAX_BYTES) {
             break; /* the rest goes in the next request (a first row always fits) */
+        }
+        if (!ov_db_col_is_null(st, 4)) { /* a rating's or statement's pseudonym */
+            int64_t admits = 0;
+            uint8_t *who = j->admits[j->n_admits];
+            rc = ov_db_col_int64(st, 3, &admits);
+            rc = rc ? rc : ov_db_col_fixed(st, 4, who, OV_PSEUDONYM_LEN);
+            if (rc != 0) {
+                break;
+            }
+            if (admits) {
+                j->n_admits++;
+            } else if (inflight->n > 0 && inflight->used[admit_slot(inflight, who)]) {
+                break; /* its admission is in flight: this row waits for the answer */
+            }
         }
         bytes += e.len + 3;
         offs[j->n] = j->data.len;
@@ -274,7 +349,8 @@ dispatch(struct sender *s, struct ov_db *db, struct pipeline *p)
     int rc = 0;
     while (rc == 0 && s->count < VF_SEND_DEPTH) {
         struct job *j = &s->jobs[(s->head + s->count) % VF_SEND_DEPTH];
-        rc = read_rows(db, p->dispatched, j);
+        admit_rebuild(s);
+        rc = read_rows(db, p->dispatched, j, &s->admitted);
         if (rc != 0 || j->n == 0) {
             break;
         }
@@ -455,6 +531,7 @@ vf_sender_start(struct vf_app *app)
     struct ov_db *db = NULL;
     memset(s, 0, sizeof *s);
     s->app = app;
+    crypto_shorthash_keygen(s->admitted.key);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work_cv, NULL);
     pthread_cond_init(&s->done_cv, NULL);

@@ -62,8 +62,10 @@ static const struct ov_db_stmt_def stmts[] = {
                    "  LEFT JOIN logged l USING (id) WHERE e.id = ?" },
     /* routes.c: the log index of a row */
     { "entry_index", "SELECT log_index FROM logged WHERE id = ?" },
-    /* sender.c: the rows after those in flight (all of them unsent) */
-    { "outbox_next", "SELECT id, entry, hash FROM entries WHERE id > ? ORDER BY id LIMIT ?" },
+    /* sender.c: the rows after those in flight (all of them unsent); a rating's or
+     * statement's pseudonym, and whether the row admits it (its token spent) */
+    { "outbox_next", "SELECT id, entry, hash, nonce IS NOT NULL, pseudonym FROM entries "
+                     "WHERE id > ? ORDER BY id LIMIT ?" },
     /* sender.c: the log acknowledged a row */
     { "outbox_done", "INSERT OR REPLACE INTO logged (id, log_index) VALUES (?, ?)" },
     /* sender.c, follower.c: rows still waiting (row ids are dense: max + 1, no deletes) */

@@ -50,6 +50,7 @@ struct audit_rules {
     uint64_t n_saved;    /* of which committed */
     unsigned since_take; /* submissions since the workers' findings were last taken */
     uint64_t n_rejected; /* rating pseudonyms whose admitting token failed */
+    uint64_t n_deferred; /* token-less actions waiting for their pseudonym's admission */
     uint64_t tally_grace, clock_entries, clock_witnesses;
     struct audit_standing *standing;
     size_t n_standing;
@@ -288,6 +289,31 @@ hex8(const uint8_t *p, char out[17])
 
 static int compute_standing(struct audit_rules *r);
 
+/* arr with room for element n (of size bytes; *cap: the room it has), doubling it when
+ * full; NULL when memory runs out (arr is then as it was). */
+static void *
+grown(void *arr, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap) {
+        return arr;
+    }
+    size_t nc = *cap ? 2 * *cap : 16;
+    void *p = realloc(arr, nc * size);
+    *cap = p != NULL ? nc : *cap;
+    return p;
+}
+
+/* A count from a statement (st bound). */
+static int
+count_of(sqlite3_stmt *st, uint64_t *n)
+{
+    *n = 0;
+    int rc = ov_db_step(st);
+    rc = rc == OV_DB_ROW ? ov_db_col_uint64(st, 0, n) : (rc ? rc : -OV_E_DB);
+    ov_db_reset(st);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ loading */
 
 /* An audit_ctx for context c (announced at index); key_ok tells whether its key is sound.
@@ -432,6 +458,8 @@ load_state(struct audit_rules *r)
     rc = rc ? rc : ov_db_step(st);
     rc = rc == OV_DB_ROW ? ov_db_col_uint64(st, 0, &r->n_rejected) : (rc ? rc : -OV_E_DB);
     ov_db_reset(st);
+    st = ov_db_stmt(r->db, "deferred_count");
+    rc = rc ? (ov_db_reset(st), rc) : count_of(st, &r->n_deferred);
     rc = rc ? rc : audit_tree_load(&r->tree, r->db);
     int g = audit_meta_get_u64(r->db, "clock_entries", &r->clock_entries);
     rc = rc ? rc : (g == -OV_E_NOT_FOUND ? 0 : g);
@@ -809,7 +837,10 @@ statement_round(const struct audit_ctx *x)
 }
 
 static int statement_rules(struct audit_rules *r, uint64_t index, const struct audit_ctx *x,
-                           const struct ov_action *a, const char *sid);
+                           const uint8_t pseudonym[OV_PSEUDONYM_LEN], bool has_token,
+                           const char *sid);
+static int admit_deferred(struct audit_rules *r, const struct audit_ctx *x,
+                          const uint8_t pseudonym[OV_PSEUDONYM_LEN]);
 
 static int
 on_action(struct audit_rules *r, uint64_t index, const struct ov_action *a)
@@ -854,7 +885,7 @@ on_action(struct audit_rules *r, uint64_t index, const struct ov_action *a)
                        (unsigned long long)x->c.closes);
     }
     const struct ov_pp_key *key = NULL;
-    bool admitted = false;
+    bool admitted = false, deferred = false;
     if (rc == 0 && a->has_token) {
         rc = check_token(r, index, x, a, &key, &admitted);
         x->tokens += admitted;
@@ -867,8 +898,10 @@ on_action(struct audit_rules *r, uint64_t index, const struct ov_action *a)
         crypto_hash_sha256(h, a->pseudonym, OV_PSEUDONYM_LEN);
         rc = spent_lookup(r, x, h, &first);
         if (rc == 0 && first == AUDIT_NO_INDEX) {
-            rc = violation(r, index, R_UNKNOWN_PSEUDONYM, x->c.id,
-                           "a rating by a pseudonym no token admitted before");
+            /* not admitted yet: its admitting action may come later in the log (§3, producers
+             * append in parallel); judged then, at the round's tally, or at the end of the
+             * read (admit_deferred, unadmitted, compute_standing) */
+            deferred = true;
         } else if (rc == 0 && r->n_rejected > 0) {
             /* admitted by a token that failed (reported at its entry): not counted, whether
              * the workers told it before this rating or after (rejected_uncount) */
@@ -909,7 +942,7 @@ on_action(struct audit_rules *r, uint64_t index, const struct ov_action *a)
         rc = rc ? rc : ov_db_step(st);
         ov_db_reset(st);
     }
-    counted = counted && r->n_new == found_before;
+    counted = counted && r->n_new == found_before && !deferred;
     char sid[OV_STATEMENT_ID_LEN + 1] = "";
     if (rc == 0 && a->is_statement) {
         rc = ov_statement_id(a->context, a->text, sid);
@@ -938,20 +971,141 @@ on_action(struct audit_rules *r, uint64_t index, const struct ov_action *a)
             rc = take_findings(r);
         }
     }
+    if (rc == 0 && deferred) {
+        const char *name = a->is_statement ? sid : a->target;
+        sqlite3_stmt *st = ov_db_stmt(r->db, "deferred_put");
+        rc = ov_db_bind_int64(st, 1, x->n);
+        rc = rc ? rc : ov_db_bind_uint64(st, 2, index);
+        rc = rc ? rc : ov_db_bind_blob(st, 3, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN));
+        rc = rc ? rc : ov_db_bind_text(st, 4, name, strlen(name));
+        rc = rc ? rc : ov_db_bind_int64(st, 5, a->is_statement);
+        rc = rc ? rc : ov_db_step(st);
+        ov_db_reset(st);
+        r->n_deferred += rc == 0;
+    }
     if (rc == 0 && a->is_statement && counted) {
-        rc = statement_rules(r, index, x, a, sid);
+        rc = statement_rules(r, index, x, a->pseudonym, a->has_token, sid);
+    }
+    if (rc == 0 && admitted && r->n_deferred > 0) {
+        rc = admit_deferred(r, x, a->pseudonym);
     }
     return rc;
 }
 
-/* A count from a statement (st bound). */
+/* A deferred action judged: no longer waiting. */
 static int
-count_of(sqlite3_stmt *st, uint64_t *n)
+deferred_del(struct audit_rules *r, const struct audit_ctx *x, uint64_t index)
 {
-    *n = 0;
-    int rc = ov_db_step(st);
-    rc = rc == OV_DB_ROW ? ov_db_col_uint64(st, 0, n) : (rc ? rc : -OV_E_DB);
+    sqlite3_stmt *st = ov_db_stmt(r->db, "deferred_del");
+    int rc = ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, index);
+    rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
+    r->n_deferred -= rc == 0 && r->n_deferred > 0;
+    return rc;
+}
+
+/* A token just spent may admit a pseudonym whose token-less actions were logged before it:
+ * each counts now if it has no violation of its own (the workers' included: waited for, as
+ * is the admitting token's RSA check) and the token that admits it verifies; a statement then
+ * goes through the statement rules at this point, the order in which the verifier decided
+ * it. Rare (an honest log holds such an action only when the sender's requests in flight
+ * were logged out of order), so the wait costs nothing in the common case. */
+static int
+admit_deferred(struct audit_rules *r, const struct audit_ctx *x,
+               const uint8_t pseudonym[OV_PSEUDONYM_LEN])
+{
+    struct later { uint64_t idx; bool stmt; char name[OV_MAX_LABEL_LEN + 1]; } *w = NULL;
+    size_t n = 0, cap = 0;
+    uint8_t h[32];
+    uint64_t spent = AUDIT_NO_INDEX;
+    crypto_hash_sha256(h, pseudonym, OV_PSEUDONYM_LEN);
+    int rc = spent_lookup(r, x, h, &spent); /* the token's nonce may be another key's */
+    sqlite3_stmt *st = ov_db_stmt(r->db, "deferred_of");
+    rc = rc ? rc : ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(pseudonym, OV_PSEUDONYM_LEN));
+    while (rc == 0 && spent != AUDIT_NO_INDEX && (rc = ov_db_step(st)) == OV_DB_ROW) {
+        struct later *p = grown(w, &cap, n, sizeof *p);
+        if (p == NULL) {
+            rc = -OV_E_NOMEM;
+            break;
+        }
+        w = p;
+        struct ov_bytes name;
+        int64_t stmt = 0;
+        rc = ov_db_col_uint64(st, 0, &w[n].idx);
+        rc = rc ? rc : ov_db_col_text(st, 1, OV_MAX_LABEL_LEN, &name);
+        rc = rc ? rc : ov_db_col_int64(st, 2, &stmt);
+        if (rc == 0) {
+            memcpy(w[n].name, name.ptr, name.len);
+            w[n].name[name.len] = 0;
+            w[n++].stmt = stmt != 0;
+        }
+    }
+    ov_db_reset(st);
+    rc = rc == OV_DB_DONE ? 0 : rc;
+    uint64_t rejected = AUDIT_NO_INDEX;
+    if (rc == 0 && n > 0) {
+        audit_verify_wait(r->verify);
+        rc = take_findings(r);
+        st = ov_db_stmt(r->db, "rejected_get");
+        rc = rc ? rc : ov_db_bind_int64(st, 1, x->n);
+        rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(pseudonym, OV_PSEUDONYM_LEN));
+        rc = rc ? (ov_db_reset(st), rc) : lookup_idx(st, &rejected);
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        uint64_t own = 0;
+        rc = deferred_del(r, x, w[i].idx);
+        st = ov_db_stmt(r->db, "violation_at");
+        rc = rc ? rc : ov_db_bind_uint64(st, 1, w[i].idx);
+        rc = rc ? (ov_db_reset(st), rc) : count_of(st, &own);
+        if (rc != 0 || own > 0 || rejected != AUDIT_NO_INDEX) {
+            continue; /* not counted (a rejected pseudonym's: the token's violation says it) */
+        }
+        st = ov_db_stmt(r->db, "act_count");
+        rc = ov_db_bind_int64(st, 1, x->n);
+        rc = rc ? rc : ov_db_bind_uint64(st, 2, w[i].idx);
+        rc = rc ? rc : ov_db_step(st);
+        ov_db_reset(st);
+        if (rc == 0 && w[i].stmt) {
+            rc = statement_rules(r, w[i].idx, x, pseudonym, true, w[i].name);
+        }
+    }
+    free(w);
+    return rc;
+}
+
+/* At a tally of x (bound: its size, or its own index if smaller): the deferred actions below
+ * it whose pseudonym no token admitted in [0, bound) never count. Each is reported at its
+ * own entry. */
+static int
+unadmitted(struct audit_rules *r, const struct audit_ctx *x, uint64_t bound, uint64_t tally)
+{
+    uint64_t *idx = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st = ov_db_stmt(r->db, "deferred_below");
+    int rc = ov_db_bind_int64(st, 1, x->n);
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, bound > INT64_MAX ? INT64_MAX : bound);
+    while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
+        uint64_t *p = grown(idx, &cap, n, sizeof *p);
+        if (p == NULL) {
+            rc = -OV_E_NOMEM;
+            break;
+        }
+        idx = p;
+        rc = ov_db_col_uint64(st, 0, &idx[n]);
+        n += rc == 0;
+    }
+    ov_db_reset(st);
+    rc = rc == OV_DB_DONE ? 0 : rc;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = violation(r, idx[i], R_UNKNOWN_PSEUDONYM, x->c.id,
+                       "an action without token by a pseudonym no token admitted in entries "
+                       "[0, %llu) (the tally at entry %llu)", (unsigned long long)bound,
+                       (unsigned long long)tally);
+        rc = rc ? rc : deferred_del(r, x, idx[i]);
+    }
+    free(idx);
     return rc;
 }
 
@@ -975,7 +1129,7 @@ act_uncount(struct audit_rules *r, const struct audit_ctx *x, uint64_t index)
  * at most 512 count per round). A statement that counts joins stmts. */
 static int
 statement_rules(struct audit_rules *r, uint64_t index, const struct audit_ctx *x,
-                const struct ov_action *a, const char *sid)
+                const uint8_t pseudonym[OV_PSEUDONYM_LEN], bool has_token, const char *sid)
 {
     audit_verify_wait(r->verify);
     int rc = take_findings(r);
@@ -991,10 +1145,10 @@ statement_rules(struct audit_rules *r, uint64_t index, const struct audit_ctx *x
     }
     uint64_t by = 0, total = 0, first = AUDIT_NO_INDEX, rejected = AUDIT_NO_INDEX;
     uint64_t found_before = r->n_new;
-    if (!a->has_token && r->n_rejected > 0) { /* admitted by a token that failed */
+    if (!has_token && r->n_rejected > 0) { /* admitted by a token that failed */
         st = ov_db_stmt(r->db, "rejected_get");
         rc = ov_db_bind_int64(st, 1, x->n);
-        rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN));
+        rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(pseudonym, OV_PSEUDONYM_LEN));
         rc = rc ? (ov_db_reset(st), rc) : lookup_idx(st, &rejected);
     }
     if (rc != 0 || rejected != AUDIT_NO_INDEX) {
@@ -1002,7 +1156,7 @@ statement_rules(struct audit_rules *r, uint64_t index, const struct audit_ctx *x
     }
     st = ov_db_stmt(r->db, "stmt_by");
     rc = ov_db_bind_int64(st, 1, x->n);
-    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN));
+    rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(pseudonym, OV_PSEUDONYM_LEN));
     rc = rc ? (ov_db_reset(st), rc) : count_of(st, &by);
     st = ov_db_stmt(r->db, "stmt_n");
     rc = rc ? rc : ov_db_bind_int64(st, 1, x->n);
@@ -1032,7 +1186,7 @@ statement_rules(struct audit_rules *r, uint64_t index, const struct audit_ctx *x
     st = ov_db_stmt(r->db, "stmt_put");
     rc = rc ? rc : ov_db_bind_int64(st, 1, x->n);
     rc = rc ? rc : ov_db_bind_text(st, 2, sid, strlen(sid));
-    rc = rc ? rc : ov_db_bind_blob(st, 3, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN));
+    rc = rc ? rc : ov_db_bind_blob(st, 3, OV_BYTES(pseudonym, OV_PSEUDONYM_LEN));
     rc = rc ? rc : ov_db_bind_uint64(st, 4, index);
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
@@ -1115,16 +1269,12 @@ late_actions(struct audit_rules *r, struct audit_ctx *x, const struct ov_tally *
     *n = 0;
     /* collected first: the violations and updates below cannot run inside the SELECT */
     while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
-        if (*n == cap) {
-            size_t nc = cap ? 2 * cap : 16;
-            uint64_t *p = realloc(idx, nc * sizeof *p);
-            if (p == NULL) {
-                rc = -OV_E_NOMEM;
-                break;
-            }
-            idx = p;
-            cap = nc;
+        uint64_t *p = grown(idx, &cap, *n, sizeof *p);
+        if (p == NULL) {
+            rc = -OV_E_NOMEM;
+            break;
         }
+        idx = p;
         rc = ov_db_col_uint64(st, 0, &idx[*n]);
         *n += rc == 0;
     }
@@ -1161,16 +1311,12 @@ uncounted_ratings(struct audit_rules *r, const struct audit_ctx *x, const struct
     int rc = ov_db_bind_int64(st, 1, x->n);
     rc = rc ? rc : ov_db_bind_uint64(st, 2, t->size);
     while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
-        if (n == cap) {
-            size_t nc = cap ? 2 * cap : 16;
-            struct bad *p = realloc(bad, nc * sizeof *p);
-            if (p == NULL) {
-                rc = -OV_E_NOMEM;
-                break;
-            }
-            bad = p;
-            cap = nc;
+        struct bad *p = grown(bad, &cap, n, sizeof *p);
+        if (p == NULL) {
+            rc = -OV_E_NOMEM;
+            break;
         }
+        bad = p;
         struct ov_bytes name;
         struct bad *b = &bad[n];
         b->stmt = AUDIT_NO_INDEX;
@@ -1524,6 +1670,9 @@ on_tally(struct audit_rules *r, uint64_t index, const struct ov_tally *t)
     /* the workers' findings first: the recount counts valid actions only */
     audit_verify_wait(r->verify);
     int rc = take_findings(r);
+    if (rc == 0 && r->n_deferred > 0) {
+        rc = unadmitted(r, x, t->size < index ? t->size : index, index);
+    }
     if (rc != 0) {
         return rc;
     }
@@ -1783,6 +1932,53 @@ tally_overdue(const struct audit_rules *r, const struct audit_ctx *x)
            clock_now(r) >= x->c.closes + r->tally_grace;
 }
 
+/* The contexts with deferred actions still waiting at the end of the read (one row each: the
+ * context, the first such action, how many), for the standing unknown_pseudonym. */
+struct waiting { int64_t ctx; uint64_t first, n; };
+
+static int
+waiting_list(struct audit_rules *r, struct waiting **out, size_t *n_out)
+{
+    struct waiting *w = NULL;
+    size_t n = 0, cap = 0;
+    *out = NULL;
+    *n_out = 0;
+    if (r->n_deferred == 0) {
+        return 0;
+    }
+    sqlite3_stmt *st = ov_db_stmt(r->db, "deferred_first");
+    int rc;
+    while ((rc = ov_db_step(st)) == OV_DB_ROW) {
+        struct waiting *p = grown(w, &cap, n, sizeof *p);
+        if (p == NULL) {
+            rc = -OV_E_NOMEM;
+            break;
+        }
+        w = p;
+        rc = ov_db_col_int64(st, 0, &w[n].ctx);
+        rc = rc ? rc : ov_db_col_uint64(st, 1, &w[n].first);
+        rc = rc ? rc : ov_db_col_uint64(st, 2, &w[n].n);
+        if (rc != 0) {
+            break;
+        }
+        n++;
+    }
+    ov_db_reset(st);
+    if (rc != OV_DB_DONE) {
+        free(w);
+        return rc < 0 ? rc : -OV_E_DB;
+    }
+    *out = w;
+    *n_out = n;
+    return 0;
+}
+
+static const struct audit_ctx *
+ctx_of_row(const struct audit_rules *r, int64_t n)
+{
+    return n >= 1 && (size_t)n <= r->n_ctxs && r->ctxs[n - 1]->n == n ? r->ctxs[n - 1] : NULL;
+}
+
 static int
 compute_standing(struct audit_rules *r)
 {
@@ -1790,17 +1986,22 @@ compute_standing(struct audit_rules *r)
     free(r->standing);
     r->standing = NULL;
     const struct audit_standing *sf;
+    struct waiting *w = NULL;
+    size_t n_w = 0;
     int rc = audit_sort_refresh(r->sort, clock_now(r));
-    size_t n = rc ? 0 : audit_sort_findings(r->sort, &sf);
+    rc = rc ? rc : waiting_list(r, &w, &n_w);
+    size_t n = rc ? 0 : audit_sort_findings(r->sort, &sf) + n_w;
     for (size_t i = 0; i < r->n_ctxs; i++) {
         n += r->ctxs[i]->tokens > r->ctxs[i]->issuances;
         n += tally_overdue(r, r->ctxs[i]);
     }
     if (rc != 0 || n == 0) {
+        free(w);
         return rc;
     }
     r->standing = calloc(n, sizeof *r->standing);
     if (r->standing == NULL) {
+        free(w);
         return -OV_E_NOMEM;
     }
     size_t ns = audit_sort_findings(r->sort, &sf);
@@ -1808,6 +2009,21 @@ compute_standing(struct audit_rules *r)
         memcpy(r->standing, sf, ns * sizeof *sf);
     }
     r->n_standing = ns;
+    for (size_t i = 0; i < n_w; i++) {
+        const struct audit_ctx *x = ctx_of_row(r, w[i].ctx);
+        if (x == NULL) {
+            continue; /* a state that does not match its contexts: nothing to name */
+        }
+        struct audit_standing *s = &r->standing[r->n_standing++];
+        s->index = w[i].first;
+        s->rule = R_UNKNOWN_PSEUDONYM;
+        s->ctx = x;
+        snprintf(s->detail, sizeof s->detail,
+                 "%llu action(s) without token in %s (the first here) by pseudonyms no "
+                 "token admitted yet; each counts if its admission is logged before the tally",
+                 (unsigned long long)w[i].n, x->c.id);
+    }
+    free(w);
     for (size_t i = 0; i < r->n_ctxs && rc == 0; i++) {
         const struct audit_ctx *x = r->ctxs[i];
         if (tally_overdue(r, x)) {

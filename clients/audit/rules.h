@@ -23,7 +23,9 @@
  *              RSA-PSS verifies (worker); its nonce counts once per   nonce_binding
  *              context                                                nonce_reused
  *              no token: an assembly ballot always carries one; a     token_missing
- *              rating's pseudonym must have been admitted by a token  unknown_pseudonym
+ *              rating's (statement's) pseudonym is admitted by a      unknown_pseudonym
+ *              token anywhere in [0, size) of the tally (§3: waits in
+ *              the state until then; standing at the end of a read)
  *              rating: one per pseudonym and target                   double_rating
  *              signature by the pseudonym (worker)                    action_signature
  *              not at or beyond the size of a tally of its context    action_after_tally

@@ -74,6 +74,14 @@ static const char *const migrations[] = {
     "CREATE TABLE tree_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL,"
     "  hash BLOB NOT NULL, PRIMARY KEY (level, idx)) STRICT, WITHOUT ROWID;"
     "INSERT INTO meta (k, v) SELECT 'tree_unknown', 1 FROM counts LIMIT 1;",
+    /* 6: token-less actions (ratings, statements) of a pseudonym not admitted yet, judged
+     * when a token admits it, at the round's tally, or standing at the end of a read (§3:
+     * producers append in parallel). Rare: an honest log holds one only while the
+     * admitting entry is still in flight. */
+    "CREATE TABLE deferred (ctx INTEGER NOT NULL, idx INTEGER NOT NULL,"
+    "  pseudonym BLOB NOT NULL, name TEXT NOT NULL, stmt INTEGER NOT NULL,"
+    "  PRIMARY KEY (ctx, idx)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX deferred_who ON deferred (ctx, pseudonym);",
 };
 
 /* The hot statements (one or more per action) come first: ov_db_stmt looks names up in
@@ -147,6 +155,18 @@ static const struct ov_db_stmt_def stmts[] = {
     { "rejected_uncount",
       "UPDATE acts SET counted = 0 WHERE ctx = ?1 AND idx IN "
       "(SELECT idx FROM rated WHERE ctx = ?1 AND pseudonym = ?2)" },
+    /* rules.c: token-less actions of a pseudonym not admitted yet (migration 6) */
+    { "deferred_put",
+      "INSERT INTO deferred (ctx, idx, pseudonym, name, stmt) VALUES (?, ?, ?, ?, ?)" },
+    { "deferred_of",
+      "SELECT idx, name, stmt FROM deferred WHERE ctx = ? AND pseudonym = ? ORDER BY idx" },
+    { "deferred_below", "SELECT idx FROM deferred WHERE ctx = ? AND idx < ? ORDER BY idx" },
+    { "deferred_del", "DELETE FROM deferred WHERE ctx = ? AND idx = ?" },
+    { "deferred_count", "SELECT count(*) FROM deferred" },
+    { "deferred_first", "SELECT ctx, min(idx), count(*) FROM deferred GROUP BY ctx" },
+    /* the violations of one entry (an action with any does not count) */
+    { "violation_at", "SELECT count(*) FROM violations WHERE idx = ?" },
+    { "act_count", "UPDATE acts SET counted = 1 WHERE ctx = ? AND idx = ?" },
     /* rules.c: a context's tallies that an action beyond their size makes incomplete */
     { "tally_late", "UPDATE tallies SET ok = 0 WHERE ctx = ? AND size <= ?" },
     /* rules.c: the recount of a context over entries [0, size): an assembly's ballots, */

@@ -74,6 +74,28 @@ check_eq "clean log, signatures checked inline (--threads 0)" \
     "$(audit --log "$U" --log-vkey "$VK" --threads 0)" 0
 stop_log clean
 
+# admission in any order (docs/PROTOCOL.md §3): ratings and a statement logged before the
+# action whose token admits their pseudonym count, in one run or across two (the state keeps
+# what waits for its admission; until then it stands as unknown_pseudonym)
+new_log late
+$GS late-admission "$U" "$T/p.key" sim --keys "$KEYS" --save "$T/late.entries" > "$T/late.gs"
+check_eq "late admission: exit 0" "$(audit --log "$U" --log-vkey "$VK" --json "$T/late.json")" 0
+check "late admission: recounts equal the tallies and govsim's counts" J counts "$T/late.json" "$T/late.gs"
+stop_log late
+new_log late2
+SPLIT=$(sed -n 's/^split //p' "$T/late.gs")
+$GS replay "$U" "$T/p.key" sim "$T/late.entries" --upto "$SPLIT" > /dev/null
+check_eq "late admission, a run that ends before it: standing unknown_pseudonym at the rating" \
+    "$(audit --log "$U" --log-vkey "$VK" --state "$T/st-late" --json "$T/late1.json"; J rules "$T/late1.json"; J get "$T/late1.json" violations.0.index)" \
+    "1
+unknown_pseudonym
+$((SPLIT - 1))"
+$GS replay "$U" "$T/p.key" sim "$T/late.entries" > /dev/null
+check_eq "late admission, the next run reads it: exit 0" \
+    "$(audit --log "$U" --log-vkey "$VK" --state "$T/st-late" --json "$T/late2.json")" 0
+check "late admission across runs: recounts equal the tallies" J counts "$T/late2.json" "$T/late.gs"
+stop_log late2
+
 for sc in forged-token double-count altered-action over-quota key-swapped key-missing \
           outside-window wrong-tally context-after-action double-rating tokens-exceed-issuances \
           nonce-binding unknown-pseudonym invalid-choice wrong-challenge missing-token \
@@ -81,7 +103,7 @@ for sc in forged-token double-count altered-action over-quota key-swapped key-mi
           tally-short missing-tally forged-admission uninvited-enrollment \
           statement-over-quota duplicate-statement own-statement-rating \
           unknown-statement-rating tampered-bridging tampered-helpful wrong-seed \
-          tally-without-results missing-results-file; do
+          tally-without-results missing-results-file late-admission-invalid; do
     new_log "s_$(echo "$sc" | tr - _)"
     if ! $GS "$sc" "$U" "$T/p.key" sim --keys "$KEYS" > "$T/$sc.gs" 2>"$T/$sc.err"; then
         fail "$sc: govsim: $(cat "$T/$sc.err")"; continue

@@ -9,9 +9,9 @@
  *       auditor must report, "count CONTEXT NAME COUNT SUM" for the recount of the valid
  *       actions (what the published tallies hold may differ: an operator that logs an
  *       invalid action counts it too), "size N"
- *   govsim replay URL PRODUCER_KEY PRODUCER FILE [--alter K]
+ *   govsim replay URL PRODUCER_KEY PRODUCER FILE [--alter K] [--upto N]
  *       appends the entries a --save wrote (entry K with its time moved by one second: still
- *       valid by every rule, but another log); prints "size N"
+ *       valid by every rule, but another log; only the first N with --upto); prints "size N"
  *   govsim bulk URL PRODUCER_KEY PRODUCER --actions N [--threads T] [--keys DIR]
  *                [--fake-tokens]
  *       one assembly with N enrollments, issuances and votes (tokens minted on T threads);
@@ -33,8 +33,13 @@
  * (entry_malformed), repeated-serial (issuance_repeated), invented-enrollee
  * (tags_exceed_enrollments), action-after-tally and tally-short (action_after_tally),
  * missing-tally (tally_missing), forged-admission (token_invalid), uninvited-enrollment
- * (enrollments_exceed_invitations: one invitation code fewer announced than used). A scenario whose invalid
- * action the published tally counts expects tally_mismatch at that tally as well.
+ * (enrollments_exceed_invitations: one invitation code fewer announced than used),
+ * late-admission (no violation: ratings and a statement logged before the action whose token
+ * admits their pseudonym, as the verifier's sender may log them, docs/PROTOCOL.md §3; prints
+ * "split N", the entries up to the first such rating), late-admission-invalid
+ * (unknown_pseudonym: the token that follows the rating was issued to another key, so
+ * nonce_binding too). A scenario whose invalid action the published tally counts expects
+ * tally_mismatch at that tally as well.
  *
  * Every log also holds a statement round (docs/PROTOCOL.md §11.3: a helpfulness round of 30
  * participants in two camps, 8 statements, their ratings, the tally's results computed with
@@ -512,7 +517,7 @@ enum scen {
     S_INVENTED_ENROLLEE, S_ACTION_AFTER_TALLY, S_TALLY_SHORT, S_MISSING_TALLY,
     S_FORGED_ADMISSION, S_UNINVITED, S_STATEMENT_QUOTA, S_STATEMENT_DUP, S_OWN_RATING,
     S_UNKNOWN_STATEMENT, S_TAMPERED_BRIDGING, S_TAMPERED_HELPFUL, S_WRONG_SEED, S_NO_RESULTS,
-    S_NO_RESULTS_FILE, S_COUNT
+    S_NO_RESULTS_FILE, S_LATE_ADMISSION, S_LATE_ADMISSION_INVALID, S_COUNT
 };
 
 static const char *const scen_names[S_COUNT] = {
@@ -523,7 +528,8 @@ static const char *const scen_names[S_COUNT] = {
     "invented-enrollee", "action-after-tally", "tally-short", "missing-tally",
     "forged-admission", "uninvited-enrollment", "statement-over-quota", "duplicate-statement",
     "own-statement-rating", "unknown-statement-rating", "tampered-bridging", "tampered-helpful",
-    "wrong-seed", "tally-without-results", "missing-results-file",
+    "wrong-seed", "tally-without-results", "missing-results-file", "late-admission",
+    "late-admission-invalid",
 };
 
 /* The rule each scenario breaks, by its stable id (clients/audit/README.md). */
@@ -536,7 +542,7 @@ static const char *const scen_rules[S_COUNT] = {
     "tally_missing", "token_invalid", "enrollments_exceed_invitations", "statement_quota",
     "statement_duplicate", "rating_own_statement", "rating_unknown_statement",
     "statement_results", "statement_results", "statement_results", "statement_results",
-    "statement_results_file",
+    "statement_results_file", NULL, "unknown_pseudonym",
 };
 
 #define MAX_EXPECT 8
@@ -617,9 +623,28 @@ round_context(struct ov_entry *e, const char *id, const struct ctxkey *k, uint64
     e->u.context.statements = 1;
 }
 
+/* Participant p (key, tok: its token, or NULL) rates statement i, as every valid rating. */
+static void
+round_rate(struct sim *s, struct round *rd, const struct ov_sign_key *key, const uint8_t *tok,
+           int p, int i)
+{
+    struct ov_entry e;
+    int64_t v = round_value(p, i);
+    action_entry(&e, rd->ctx, key, tok, rd->ids[i], true, v, s->clock++);
+    (void)push(s, &e);
+    count_add(&rd->pub, rd->ids[i], v);
+    count_add(&rd->valid, rd->ids[i], v);
+    struct ov_round_rating *g = &rd->ratings[rd->n_ratings++];
+    memcpy(g->pseudonym, ov_sign_key_pk(key), OV_PSEUDONYM_LEN);
+    memcpy(g->statement, rd->ids[i], sizeof g->statement);
+    g->rating = v;
+}
+
 /* The participants' enrollments and issuances, then each participant in turn writes their
  * statement (authors) and rates every statement but their own, including those written
- * later: a rating may precede its statement in the log. */
+ * later: a rating may precede its statement in the log. late-admission: participant 16's
+ * statement carries no token (its first rating, logged after it, does), and participant
+ * 17's rating of statement 0 comes before its own statement, which carries the token. */
 static void
 round_entries(struct sim *s, enum scen sc, const struct ctxkey *k, struct round *rd,
               struct expect *x)
@@ -653,11 +678,16 @@ round_entries(struct sim *s, enum scen sc, const struct ctxkey *k, struct round 
         must(ov_sign_key_generate(&key), "one-time key");
         mint(k, rd->ctx, ov_sign_key_pk(key), tok);
         bool first = true; /* the first action of a pseudonym carries its token */
+        bool late_stmt = sc == S_LATE_ADMISSION && p == 16;
+        int pre = sc == S_LATE_ADMISSION && p == 17 ? 0 : -1; /* rated before its statement */
+        if (pre >= 0) {
+            round_rate(s, rd, key, NULL, p, pre);
+        }
         for (int i = 0; i < ROUND_STATEMENTS; i++) {
             if (round_authors[i] == p) {
-                statement_entry(&e, rd->ctx, key, tok, text[i], s->clock++);
+                statement_entry(&e, rd->ctx, key, late_stmt ? NULL : tok, text[i], s->clock++);
                 (void)push(s, &e);
-                first = false;
+                first = late_stmt;
             }
         }
         if (sc == S_STATEMENT_QUOTA && p == 0) { /* the context allows one each */
@@ -666,19 +696,11 @@ round_entries(struct sim *s, enum scen sc, const struct ctxkey *k, struct round 
             expect_at(x, push(s, &e));
         }
         for (int i = 0; i < ROUND_STATEMENTS; i++) {
-            if (round_authors[i] == p) {
+            if (round_authors[i] == p || i == pre) {
                 continue;
             }
-            int64_t v = round_value(p, i);
-            action_entry(&e, rd->ctx, key, first ? tok : NULL, rd->ids[i], true, v, s->clock++);
+            round_rate(s, rd, key, first ? tok : NULL, p, i);
             first = false;
-            (void)push(s, &e);
-            count_add(&rd->pub, rd->ids[i], v);
-            count_add(&rd->valid, rd->ids[i], v);
-            struct ov_round_rating *g = &rd->ratings[rd->n_ratings++];
-            memcpy(g->pseudonym, ov_sign_key_pk(key), OV_PSEUDONYM_LEN);
-            memcpy(g->statement, rd->ids[i], sizeof g->statement);
-            g->rating = v;
         }
         char unknown[OV_STATEMENT_ID_LEN + 1];
         const char *bad = NULL;
@@ -877,7 +899,7 @@ cmd_scenario(enum scen sc, int argc, char **argv)
     if (vk == NULL || tok == NULL) {
         die("memory", -OV_E_NOMEM);
     }
-    size_t last_vote = 0, short_pos = 0;
+    size_t last_vote = 0, short_pos = 0, split = 0;
     struct ov_entry held; /* action-after-tally: the last ballot, logged after the tallies */
     memset(&held, 0, sizeof held);
     for (int v = 0; v < voters; v++) {
@@ -979,21 +1001,54 @@ cmd_scenario(enum scen sc, int argc, char **argv)
             rnd_mismatch = true;
         }
         int64_t r1 = v % 5 - 2, r2 = (v + 1) % 5 - 2;
+        /* late-admission: pseudonyms 0 and 1 have their token-less rating logged before the
+         * rating whose token admits them (two requests of the verifier's sender in flight,
+         * committed by the log in the other order); late-admission-invalid: pseudonym 0's,
+         * and the token that comes after it was issued to another key, so nothing admits it */
+        bool before = (sc == S_LATE_ADMISSION && v < 2) ||
+                      (sc == S_LATE_ADMISSION_INVALID && v == 0);
+        bool unbound = sc == S_LATE_ADMISSION_INVALID && v == 0;
+        if (unbound) {
+            struct ov_sign_key *o = NULL;
+            must(ov_sign_key_generate(&o), "key");
+            mint(&keys[1], rnd_id, ov_sign_key_pk(o), rtok);
+            ov_sign_key_free(o);
+            rnd_mismatch = true; /* the published tally counts both ratings */
+        }
+        if (before) {
+            action_entry(&e, rnd_id, p, NULL, "note-2", true, r2, s.clock++);
+            count_add(&c_rnd, "note-2", r2);
+            if (!unbound) {
+                count_add(&v_rnd, "note-2", r2);
+            }
+            pos = push(&s, &e);
+            if (unbound) {
+                expect_at(&x, pos);
+            }
+            if (v == 0) {
+                split = pos + 1; /* a read that ends here has the rating, not its admission */
+            }
+        }
         action_entry(&e, rnd_id, p, rtok, "note-1", true, r1, s.clock++);
         count_add(&c_rnd, "note-1", r1);
-        if (!forged) {
+        if (!forged && !unbound) {
             count_add(&v_rnd, "note-1", r1);
         }
         pos = push(&s, &e);
         if (forged) {
             expect_at(&x, pos);
         }
-        action_entry(&e, rnd_id, p, NULL, "note-2", true, r2, s.clock++);
-        count_add(&c_rnd, "note-2", r2);
-        if (!forged) {
-            count_add(&v_rnd, "note-2", r2);
+        if (unbound) {
+            expect_rule(&x, "nonce_binding", pos);
         }
-        (void)push(&s, &e);
+        if (!before) {
+            action_entry(&e, rnd_id, p, NULL, "note-2", true, r2, s.clock++);
+            count_add(&c_rnd, "note-2", r2);
+            if (!forged) {
+                count_add(&v_rnd, "note-2", r2);
+            }
+            (void)push(&s, &e);
+        }
         if (sc == S_DOUBLE_RATING && v == 0) {
             action_entry(&e, rnd_id, p, NULL, "note-1", true, 2, s.clock++);
             count_add(&c_rnd, "note-1", 2);
@@ -1096,6 +1151,9 @@ cmd_scenario(enum scen sc, int argc, char **argv)
                    (unsigned long long)vs[i]->items[j].count, (long long)vs[i]->items[j].sum);
         }
     }
+    if (split > 0) { /* replay --upto this many entries ends between a rating and its admission */
+        printf("split %zu\n", split);
+    }
     printf("size %llu\n", (unsigned long long)s.size);
     for (int v = 0; v < voters; v++) {
         ov_sign_key_free(vk[v]);
@@ -1121,8 +1179,9 @@ cmd_replay(int argc, char **argv)
         die(argv[5], -OV_E_IO);
     }
     long alter = atol(opt(argc, argv, "--alter", "-1"));
+    long upto = atol(opt(argc, argv, "--upto", "-1"));
     static char line[OV_MAX_ENTRY_LEN * 2];
-    for (long i = 0; fgets(line, sizeof line, f) != NULL; i++) {
+    for (long i = 0; i != upto && fgets(line, sizeof line, f) != NULL; i++) {
         size_t ll = strcspn(line, "\n");
         if (strncmp(line, "file ", 5) == 0) { /* a result file: uploaded, not an entry */
             size_t n = 0;
