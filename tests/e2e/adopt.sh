@@ -86,8 +86,9 @@ done
 # --- N1 actions, then verifier.db begun again: every one adopted -----------------------------
 load big 0 "$NA"
 # every pseudonym admitted (each token's rating of t0, all logged) before its further
-# ratings: the verifier's sender keeps several requests in flight, which the log may commit
-# in either order, and a rating logged before its pseudonym's admission is not adopted
+# ratings: adoption takes a rating logged before its admission only within one chunk
+# (docs/PROTOCOL.md §8; the sender no longer logs one so, tests/e2e/admission.sh), and these
+# tokens' ratings span many chunks
 load notes 0 "$((R2 / 10))" --targets 10
 load notes "$((R2 / 10))" "$((R1 - R2 / 10))" --targets 10
 # token 7 voted choices[7 % 2] = "no"; token 3 rated t1 1
