@@ -83,6 +83,10 @@ $(BUILD)/obj/core/%.o: core/%.c | deps
 $(BUILD)/obj/core/protocol/bridging.o: CORE_CFLAGS += -ffp-contract=off
 $(BUILD)/obj/core/protocol/groups.o: CORE_CFLAGS += -ffp-contract=off
 
+# --version (infra/cli.c prints it): rebuilt when the Makefile, and so VERSION, changes.
+$(BUILD)/obj/core/infra/cli.o: CORE_CFLAGS += -DOV_VERSION='"$(VERSION)"'
+$(BUILD)/obj/core/infra/cli.o: Makefile
+
 $(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"

@@ -26,6 +26,7 @@ struct witness {
     bool size_known; /* size was read from the database */
     bool alarm;      /* it saw more of this log than the log has: asked no more */
     char last[320];  /* what it answered this round, when it gave no cosignature */
+    char said[320];  /* what stderr last said it answered ("": that it cosigned) */
 };
 
 struct tlog_witnesses {
@@ -33,8 +34,7 @@ struct tlog_witnesses {
     atomic_uint alarms; /* witnesses that cosigned more of this log than it holds */
     struct witness w[TLOG_MAX_WITNESSES];
     struct ov_httpc *http;
-    char said[TLOG_WITNESSES_WHY_MAX - 160]; /* the last report of witnesses not cosigning */
-    time_t said_at;    /* when (CLOCK_MONOTONIC seconds) */
+    time_t said_at, news_at; /* the last report on stderr, the last with news (CLOCK_MONOTONIC s) */
 };
 
 static int
@@ -317,12 +317,13 @@ cosign_one(struct tlog_witnesses *ws, struct witness *w, struct ov_db *db, struc
     return rc != 0 ? rc : -OV_E_HTTP;
 }
 
-/* Names each witness that did not cosign and what it answered, on stderr: when that
- * changes, and every TLOG_WITNESS_SAY_S while it lasts (the publisher retries every
- * --checkpoint-ms). A missed quorum is then never a bare "bad_state". */
-#define TLOG_WITNESS_SAY_S 30
+/* Names each witness that did not cosign and what it answered, on stderr: once when that
+ * changes (a witness fails, fails otherwise, or cosigns again), and every TLOG_WITNESS_SAY_S
+ * while it lasts; the publisher retries every --checkpoint-ms, which is not news. A missed
+ * quorum is then never a bare "bad_state". */
+#define TLOG_WITNESS_SAY_S 60
 static pthread_mutex_t why_mu = PTHREAD_MUTEX_INITIALIZER; /* one log, one set of witnesses */
-static char why_now[TLOG_WITNESSES_WHY_MAX]; /* a header and a whole report (ws->said) */
+static char why_now[TLOG_WITNESSES_WHY_MAX]; /* a header and the witnesses not cosigning */
 
 void
 tlog_witnesses_why(char *buf, size_t len)
@@ -332,18 +333,49 @@ tlog_witnesses_why(char *buf, size_t len)
     pthread_mutex_unlock(&why_mu);
 }
 
+/* Whether two answers are the same but for their numbers: the HTTP client's "after 3001 ms",
+ * a size. A witness that stays down the same way stays one piece of news. */
+static bool
+same_but_numbers(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        a += strspn(a, "0123456789");
+        b += strspn(b, "0123456789");
+        if (*a != *b) {
+            return false;
+        }
+        if (*a == '\0') {
+            return true;
+        }
+    }
+}
+
+static void
+append(char *buf, size_t size, size_t *len, const char *what, const struct witness *w)
+{
+    if (*len < size) {
+        int k = snprintf(buf + *len, size - *len, "; witness %s (%s)%s", w->url, w->v.name, what);
+        *len += k > 0 ? (size_t)k : 0;
+    }
+}
+
 static void
 report(struct tlog_witnesses *ws, uint64_t size, unsigned got)
 {
-    char now_said[sizeof ws->said];
-    size_t len = 0;
-    now_said[0] = '\0';
-    for (unsigned i = 0; i < ws->n && len < sizeof now_said; i++) {
+    char failing[TLOG_WITNESSES_WHY_MAX - 160], back[TLOG_WITNESSES_WHY_MAX - 160];
+    char what[sizeof ws->w[0].last + 2];
+    size_t len = 0, back_len = 0;
+    bool news = false;
+    failing[0] = back[0] = '\0';
+    for (unsigned i = 0; i < ws->n; i++) {
         const struct witness *w = &ws->w[i];
         if (w->last[0] != '\0') {
-            int k = snprintf(now_said + len, sizeof now_said - len, "; witness %s (%s): %s",
-                             w->url, w->v.name, w->last);
-            len += k > 0 ? (size_t)k : 0;
+            news = news || !same_but_numbers(w->last, w->said);
+            snprintf(what, sizeof what, ": %s", w->last);
+            append(failing, sizeof failing, &len, what, w);
+        } else if (w->said[0] != '\0') {
+            news = true;
+            append(back, sizeof back, &back_len, " cosigns again", w);
         }
     }
     struct timespec t;
@@ -354,23 +386,32 @@ report(struct tlog_witnesses *ws, uint64_t size, unsigned got)
         why_now[0] = '\0';
     } else {
         snprintf(why_now, sizeof why_now, "%u of %u witnesses cosigned checkpoint %llu, --quorum "
-                 "%u%s", got, ws->n, (unsigned long long)size, ws->quorum, now_said);
+                 "%u%s", got, ws->n, (unsigned long long)size, ws->quorum, failing);
     }
     pthread_mutex_unlock(&why_mu);
-    if (strcmp(now_said, ws->said) == 0 && (now_said[0] == '\0' ||
-                                             t.tv_sec - ws->said_at < TLOG_WITNESS_SAY_S)) {
+    if (!news && (failing[0] == '\0' || t.tv_sec - ws->said_at < TLOG_WITNESS_SAY_S)) {
         return;
     }
-    if (now_said[0] == '\0') {
-        fprintf(stderr, "onevoice-log: checkpoint %llu cosigned by all %u witnesses again\n",
-                (unsigned long long)size, ws->n);
-    } else {
-        fprintf(stderr, "onevoice-log: checkpoint %llu %s: %u of %u witnesses cosigned, "
-                        "--quorum %u%s\n", (unsigned long long)size,
-                quorum ? "published" : "NOT published (no quorum; retried)", got, ws->n,
-                ws->quorum, now_said);
+    if (news) {
+        ws->news_at = t.tv_sec;
     }
-    memcpy(ws->said, now_said, sizeof ws->said);
+    if (failing[0] == '\0') {
+        fprintf(stderr, "onevoice-log: checkpoint %llu cosigned by all %u witnesses again%s\n",
+                (unsigned long long)size, ws->n, back);
+    } else {
+        char still[48] = "";
+        if (!news) {
+            snprintf(still, sizeof still, " (unchanged for %lld s)",
+                     (long long)(t.tv_sec - ws->news_at));
+        }
+        fprintf(stderr, "onevoice-log: checkpoint %llu %s: %u of %u witnesses cosigned, "
+                        "--quorum %u%s%s%s\n", (unsigned long long)size,
+                quorum ? "published" : "NOT published (no quorum; retried)", got, ws->n,
+                ws->quorum, failing, back, still);
+    }
+    for (unsigned i = 0; i < ws->n; i++) {
+        memcpy(ws->w[i].said, ws->w[i].last, sizeof ws->w[i].said);
+    }
     ws->said_at = t.tv_sec;
 }
 

@@ -16,8 +16,10 @@
 # recounts everything from the public log alone and recomputes the groups and the bridging
 # scores bit for bit. The results printed are those: nothing comes from the simulator.
 #
-# DEMO_KEEP=1 leaves the servers running and prints their URLs. DEMO_CITIZENS=N changes
-# the number of citizens (default 447); DEMO_VOTE_SECONDS the time the contexts stay open.
+# DEMO_KEEP=1 leaves the servers running and prints their URLs, the log's and the witnesses'
+# keys, how to print the issuer's admin credential and a wallet's init line (the process ids
+# are in DIR/pids). DEMO_CITIZENS=N changes the number of citizens (default 447);
+# DEMO_VOTE_SECONDS the time the contexts stay open.
 # DEMO_TRUTH=1 has the simulated citizens write who is who to DIR/truth.txt, for the linkage
 # measurement alone (tests/privacy/linkage.py, run at the end); no server reads it.
 set -eu
@@ -43,6 +45,7 @@ start() {
     name=$1; shift
     "$@" --port-file "$D/$name.port" >>"$D/$name.log" 2>&1 &
     PIDS="$PIDS $!"
+    echo $! >> "$D/pids" # for whoever stops a kept demo, or one that failed with DEMO_KEEP=1
     i=0
     while [ ! -s "$D/$name.port" ]; do
         i=$((i + 1)); sleep 0.05
@@ -307,6 +310,11 @@ if [ "${DEMO_KEEP:-0}" = 1 ]; then
     say ""
     say "DEMO_KEEP=1: the servers keep running (state in $D):"
     say "  log $log_URL  witnesses $w1_URL $w2_URL  issuer $issuer_URL  verifier $verifier_URL"
+    say "  log vkey: $LOG_VKEY"
+    say "  witnesses (URL and vkey; the file $D/witnesses), quorum 2:"
+    sed 's/^/    /' "$D/witnesses"
+    say "  issuer admin bearer credential (its \"admin\" line): $BUILD/onevoice-issuer --data $D/issuer --print-credentials"
+    say "  a wallet: $BUILD/onevoice --wallet W init --issuer $issuer_URL --verifier $verifier_URL --log $log_URL --log-vkey $LOG_VKEY$WIT_ARGS --quorum 2"
     say "  stop them with: kill$PIDS"
 fi
 [ "$AUDIT" = 0 ]

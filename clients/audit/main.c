@@ -155,7 +155,7 @@ main(int argc, char **argv)
     const char *log = NULL, *vkey = NULL, *witnesses = NULL, *quorum = NULL, *state = NULL;
     const char *json = NULL, *interval = NULL, *threads = NULL, *grace = NULL;
     const char *checkpoints = NULL, *publish = NULL, *pool_dir = NULL, *pool_url = NULL;
-    bool follow_flag = false, quiet = false;
+    bool follow_flag = false, quiet = false, version = false;
     const struct ov_cli_opt opts[] = {
         { "--log", "URL", "the log's URL prefix (required)", &log, NULL, NULL },
         { "--log-vkey", "VKEY", "the log's C2SP verifier key (required)", &vkey, NULL, NULL },
@@ -188,10 +188,15 @@ main(int argc, char **argv)
           &pool_url, NULL, NULL },
         { "--quiet", NULL, "no summary and no progress bar: the exit status and --json only",
           NULL, &quiet, NULL },
+        { "--version", NULL, OV_CLI_VERSION_HELP, NULL, &version, NULL },
     };
     int rc = ov_cli_parse(argc, argv, summary, opts, sizeof opts / sizeof opts[0]);
     if (rc != 0) {
         return rc > 0 ? 0 : 2;
+    }
+    if (version) {
+        ov_cli_print_version(stdout, "onevoice-audit");
+        return 0;
     }
     if (log == NULL || vkey == NULL) {
         fprintf(stderr, "onevoice-audit: --log URL and --log-vkey VKEY are required (see --help)\n");

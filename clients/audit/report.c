@@ -15,7 +15,7 @@
  *   given            checkpoints from --checkpoints: {read, ignored (not signed by the log)}
  *   entries          entries by kind ({context, enrollment, ..., malformed}) and enrollments
  *                    by route, over the whole log read
- *   contexts         [{id, title, type, index, opens, closes, quota, token_key_id (base64),
+ *   contexts         [{id, title, type, index, opens, closes, quota, token_key_id (base64url),
  *                    issuances, tags, tokens, actions, recount: {size, algorithm, result},
  *                    tallies: [{index, size, ok}]}]; result as in a tally entry; a statement
  *                    round (§11.3) also has rating_kind, statements, and in each tally
@@ -97,11 +97,13 @@ put(FILE *f, json_t *v)
     }
 }
 
+/* A root hash in base64, as the checkpoint's note has it; a key id in base64url without
+ * padding, as every other onevoice tool and the verifier's /contexts print it. */
 static json_t *
-b64(const uint8_t *p, size_t n)
+b64(const uint8_t *p, size_t n, enum ov_b64 v)
 {
     char s[128];
-    return ov_b64_encode(s, sizeof s, p, n, OV_B64_STD) == 0 ? json_string(s) : json_null();
+    return ov_b64_encode(s, sizeof s, p, n, v) == 0 ? json_string(s) : json_null();
 }
 
 static json_t *
@@ -110,7 +112,7 @@ checkpoint_json(struct audit *a, uint64_t size, const uint8_t *root, const char 
 {
     json_t *o = json_object();
     json_object_set_new(o, "size", json_integer((json_int_t)size));
-    json_object_set_new(o, "root", b64(root, OV_HASH_LEN));
+    json_object_set_new(o, "root", b64(root, OV_HASH_LEN, OV_B64_STD));
     json_object_set_new(o, "note", json_stringn(note, note_len));
     if (with_file && !a->temp_dir) {
         char hex[2 * OV_HASH_LEN + 1], path[AUDIT_DIR_MAX + 128];
@@ -162,7 +164,7 @@ put_context(struct audit *a, FILE *f, const struct audit_ctx *x)
     json_object_set_new(o, "opens", json_integer((json_int_t)c->opens));
     json_object_set_new(o, "closes", json_integer((json_int_t)c->closes));
     json_object_set_new(o, "quota", json_integer((json_int_t)c->quota));
-    json_object_set_new(o, "token_key_id", b64(c->token_key_id, OV_PP_NID));
+    json_object_set_new(o, "token_key_id", b64(c->token_key_id, OV_PP_NID, OV_B64_URL_NOPAD));
     json_object_set_new(o, "issuances", json_integer((json_int_t)x->issuances));
     json_object_set_new(o, "tokens", json_integer((json_int_t)x->tokens));
     json_object_set_new(o, "actions", json_integer((json_int_t)x->actions));

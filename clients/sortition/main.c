@@ -991,7 +991,12 @@ main(int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
         }
+        fprintf(f, "  %-12s %s\n", "--version", OV_CLI_VERSION_HELP);
         return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        ov_cli_print_version(stdout, PROG);
+        return 0;
     }
     for (size_t i = 0; i < n; i++) {
         if (strcmp(argv[1], commands[i].name) == 0) {

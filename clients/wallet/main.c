@@ -40,7 +40,8 @@ usage(FILE *f)
                "receipts. It trusts no server: every context key must be in the witnessed log,\n"
                "and every receipt is re-checked against it.\n\n"
                "  --wallet FILE   the wallet file (default: $ONEVOICE_WALLET)\n"
-               "  --json          answers as JSON (also accepted after the command)\n\n"
+               "  --json          answers as JSON (also accepted after the command)\n"
+               "  --version       " OV_CLI_VERSION_HELP "\n\n"
                "commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++) {
         fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
@@ -72,6 +73,9 @@ main(int argc, char **argv)
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
+            return W_EXIT_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            ov_cli_print_version(stdout, "onevoice");
             return W_EXIT_OK;
         } else if (strcmp(argv[i], "--json") == 0) {
             w.json = true;

@@ -16,6 +16,12 @@
 #include "base/bytes.h"
 #include "base/clock.h"
 
+/* The Makefile passes its VERSION to this file alone (-DOV_VERSION); a build by other
+ * means (cppcheck) still compiles. */
+#ifndef OV_VERSION
+#define OV_VERSION "unknown"
+#endif
+
 static atomic_bool stop_seen;
 
 /* One parse: the program, its summary and its whole table (--config and --print-config
@@ -25,20 +31,38 @@ struct pctx {
     const struct ov_cli_opt *opts;
     size_t n;
     const char *const *cli_only; /* NULL when the run takes no file */
+    bool version;                /* the program's --version is this parse's */
 };
+
+void
+ov_cli_print_version(FILE *f, const char *prog)
+{
+    const char *slash = strrchr(prog, '/');
+    fprintf(f, "%s %s\n", slash != NULL ? slash + 1 : prog, OV_VERSION);
+}
+
+static void
+usage(FILE *f, const struct pctx *c)
+{
+    fprintf(f, "usage: %s [options]\n%s\n\noptions:\n", c->prog, c->summary);
+    for (size_t i = 0; i < c->n; i++) {
+        char left[128];
+        snprintf(left, sizeof left, "%s%s%s", c->opts[i].name, c->opts[i].metavar ? " " : "",
+                 c->opts[i].metavar ? c->opts[i].metavar : "");
+        fprintf(f, "  %-28s %s\n", left, c->opts[i].help);
+    }
+    if (c->version) {
+        fprintf(f, "  %-28s %s\n", "--version", OV_CLI_VERSION_HELP);
+    }
+    fprintf(f, "  %-28s %s\n", "--help", "print this help and exit");
+}
 
 void
 ov_cli_usage(FILE *f, const char *prog, const char *summary, const struct ov_cli_opt *opts,
              size_t n_opts)
 {
-    fprintf(f, "usage: %s [options]\n%s\n\noptions:\n", prog, summary);
-    for (size_t i = 0; i < n_opts; i++) {
-        char left[128];
-        snprintf(left, sizeof left, "%s%s%s", opts[i].name, opts[i].metavar ? " " : "",
-                 opts[i].metavar ? opts[i].metavar : "");
-        fprintf(f, "  %-28s %s\n", left, opts[i].help);
-    }
-    fprintf(f, "  %-28s %s\n", "--help", "print this help and exit");
+    const struct pctx c = { prog, summary, opts, n_opts, NULL, false };
+    usage(f, &c);
 }
 
 static const struct ov_cli_opt *
@@ -56,7 +80,7 @@ static int
 bad(const struct pctx *c, const char *what, const char *arg)
 {
     fprintf(stderr, "%s: %s: %s\n", c->prog, what, arg);
-    ov_cli_usage(stderr, c->prog, c->summary, c->opts, c->n);
+    usage(stderr, c);
     return -OV_E_MALFORMED;
 }
 
@@ -185,7 +209,7 @@ conf_line(const struct pctx *c, char *line, unsigned lineno, const bool *on_cmdl
     }
     snprintf(opt, sizeof opt, "--%s", name);
     const struct ov_cli_opt *o = find_opt(c->opts, c->n, opt, nl + 2);
-    if (o == NULL && strcmp(name, "help") != 0) {
+    if (o == NULL && strcmp(name, "help") != 0 && strcmp(name, "version") != 0) {
         snprintf(why, why_len, "unknown option \"%s\" (see --help)", name);
         return -OV_E_MALFORMED;
     }
@@ -337,7 +361,13 @@ parse_all(const struct pctx *c, int argc, char **argv, const char *const *config
     }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            ov_cli_usage(stdout, c->prog, c->summary, c->opts, c->n);
+            usage(stdout, c);
+            return 1;
+        }
+    }
+    for (int i = 1; i < argc && c->version; i++) {
+        if (strcmp(argv[i], "--version") == 0) {
+            ov_cli_print_version(stdout, c->prog);
             return 1;
         }
     }
@@ -373,7 +403,7 @@ int
 ov_cli_parse(int argc, char **argv, const char *summary, const struct ov_cli_opt *opts,
              size_t n_opts)
 {
-    const struct pctx c = { argv[0], summary, opts, n_opts, NULL };
+    const struct pctx c = { argv[0], summary, opts, n_opts, NULL, false };
     return parse_all(&c, argc, argv, NULL, NULL, NULL);
 }
 
@@ -403,7 +433,7 @@ ov_cli_parse_conf(int argc, char **argv, const char *summary, const struct ov_cl
     memcpy(all + n_opts, own, sizeof own);
     static const char *const none[] = { NULL };
     const struct pctx c = { argv[0], summary, all, n_opts + 2,
-                            conf->cli_only != NULL ? conf->cli_only : none };
+                            conf->cli_only != NULL ? conf->cli_only : none, true };
     int rc = parse_all(&c, argc, argv, &config, &print_config, conf);
     free(all);
     return rc;

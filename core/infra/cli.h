@@ -64,12 +64,19 @@ struct ov_cli_conf {
     struct ov_buf text;          /* the file read: the values taken from it point into it */
 };
 
-/* ov_cli_parse with --config and --print-config (above): 1 once --help or --print-config
- * printed (exit 0). The values set from the file live until ov_cli_conf_free(conf). */
+/* ov_cli_parse with --config and --print-config (above), and --version (a server's whole
+ * command line, where ov_cli_parse may be one command's): 1 once --help, --version or
+ * --print-config printed (exit 0). The values set from the file live until ov_cli_conf_free(conf). */
 OV_MUST_CHECK int ov_cli_parse_conf(int argc, char **argv, const char *summary,
                                     const struct ov_cli_opt *opts, size_t n_opts,
                                     struct ov_cli_conf *conf);
 void ov_cli_conf_free(struct ov_cli_conf *conf);
+
+/* --version: prints "PROG VERSION" on one line, PROG without its directory and VERSION the
+ * Makefile's. A program that parses its own command line lists --version in its --help
+ * with this text. */
+#define OV_CLI_VERSION_HELP "print the program's name and version and exit"
+void ov_cli_print_version(FILE *f, const char *prog);
 
 /* Prints "usage: PROG [options]", the summary and one line per option. */
 void ov_cli_usage(FILE *f, const char *prog, const char *summary, const struct ov_cli_opt *opts,

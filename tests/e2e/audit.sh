@@ -72,6 +72,19 @@ check_eq "clean log: the 4 common-ground statements helpful, the two camps found
     "$(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['contexts'][3]['tallies'][0]['results']; print(len(r['helpful']), sorted(r['sizes']))" "$T/clean.json")" "4 [15, 15]"
 check_eq "clean log, signatures checked inline (--threads 0)" \
     "$(audit --log "$U" --log-vkey "$VK" --threads 0)" 0
+# key ids in base64url without padding, as every other tool prints them: each context's
+# token_key_id is the 32 bytes its logged entry holds (vtool dump: the entries' CBOR)
+$BUILD/tools/vtool dump "$U" "$VK" > "$T/clean.dump" 2>/dev/null
+check_eq "clean log: token_key_id in base64url, unpadded, the logged one" "$(python3 -c '
+import base64, json, sys
+r = json.load(open(sys.argv[1]))
+e = {l["index"]: bytes.fromhex(l["entry"]) for l in map(json.loads, open(sys.argv[2]))}
+k = b"\x6ctoken_key_id\x58\x20"
+for c in r["contexts"]:
+    b = e[c["index"]]; i = b.index(k) + len(k)
+    want = base64.urlsafe_b64encode(b[i:i + 32]).decode().rstrip("=")
+    print("ok" if c["token_key_id"] == want else "%s %s, want %s" % (c["id"], c["token_key_id"], want))
+' "$T/clean.json" "$T/clean.dump" | sort | uniq -c | sed 's/^ *//')" "$(J get "$T/clean.json" entries.context) ok"
 stop_log clean
 
 # admission in any order (docs/PROTOCOL.md §3): ratings and a statement logged before the

@@ -5,15 +5,43 @@
 # statements with verified receipts; the double vote refused; both tallies logged and equal
 # to the auditor's recount; the opinion groups and the bridging statements are the ones the
 # camps planted in tests/tools/citizens.c, found from the data by the verifier and
-# recomputed bit for bit by the auditor; the audit clean.
+# recomputed bit for bit by the auditor; the audit clean; with DEMO_KEEP=1, what it prints
+# (keys, the admin credential, a wallet's init line) is enough to use the kept servers.
 . tests/e2e/lib/common.sh
 OUT=$E2E_TMP/demo.out
 case $BUILD in *asan*) OPEN_S=25 ;; *) OPEN_S=12 ;; esac
-if DEMO_TRUTH=1 DEMO_CITIZENS=30 DEMO_VOTE_SECONDS=$OPEN_S BUILD=$BUILD TMPDIR=$E2E_TMP sh tools/demo.sh > "$OUT" 2>&1; then
+if DEMO_KEEP=1 DEMO_TRUTH=1 DEMO_CITIZENS=30 DEMO_VOTE_SECONDS=$OPEN_S BUILD=$BUILD TMPDIR=$E2E_TMP sh tools/demo.sh > "$OUT" 2>&1; then
     ok
 else
     fail "the demo exits 0"; tail -30 "$OUT" >&2
 fi
+# DEMO_KEEP=1: what it prints is enough to use the kept servers: the wallet's init line as
+# printed checks a result against the log and its witnesses; the admin credential works
+DEMO_DIR=$(ls -d "$E2E_TMP"/onevoice-demo.* 2>/dev/null | head -1)
+for p in $(cat "$DEMO_DIR/pids" 2>/dev/null); do E2E_PIDS="$E2E_PIDS $p"; done
+check_eq "kept: the log's vkey" "$(sed -n 's/^  log vkey: //p' "$OUT")" \
+    "$(cut -d' ' -f2 "$DEMO_DIR/logs" 2>/dev/null)"
+check_eq "kept: the witnesses and quorum" "$(sed -n '/^  witnesses (URL and vkey/,/^  issuer/p' "$OUT" |
+    sed -n 's/^    //p')" "$(cat "$DEMO_DIR/witnesses" 2>/dev/null)"
+check "kept: the quorum" grep -q '^  witnesses (URL and vkey; the file .*), quorum 2:$' "$OUT"
+KW=$E2E_TMP/kept-wallet.db
+init=$(sed -n 's/^  a wallet: //p' "$OUT" | sed "s| --wallet W | --wallet $KW |")
+check "kept: the wallet line as printed" sh -c "$init"
+check "kept: the wallet checks a tally against the kept log and witnesses" \
+    "$BUILD/onevoice" --wallet "$KW" results transport-2026
+creds=$(sed -n 's/^  issuer admin bearer credential (its "admin" line): //p' "$OUT")
+admin=$(sh -c "$creds" 2>/dev/null | awk '/^admin /{print $2}')
+issuer=$(sed -n 's/.* issuer \(http[^ ]*\) .*/\1/p' "$OUT" | tail -1)
+check_eq "kept: the admin credential opens the admin endpoints" \
+    "$(http_status POST "$issuer/admin/invites" -H "Authorization: Bearer ${admin:-none}" \
+        -H 'Content-Type: application/json' -d '{"count":1}')" 200
+for p in $(sed -n 's/^  stop them with: kill//p' "$OUT"); do kill "$p" 2>/dev/null; done
+for p in $(cat "$DEMO_DIR/pids" 2>/dev/null); do
+    i=0
+    while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.1; done
+    check "kept: the printed kill line stops server $p" sh -c "! kill -0 $p 2>/dev/null"
+done
+rm -rf "$DEMO_DIR"
 # 27 simulated citizens: 7 write a statement; each weighs all 8 but their own: 27 x 8 - 7
 check_eq "27 simulated citizens: two tokens each, a vote, 7 statements, 209 ratings, every receipt verified" \
     "$(grep -o 'citizens [0-9].*' "$OUT")" \

@@ -207,15 +207,26 @@ check_eq "the cosignatures verify for a reader that requires both" \
 $BUILD/onevoice-witness --data "$E2E_TMP/w3" --name w3.example/witness --print-vkey > "$E2E_TMP/w3v"
 check "a reader requiring a witness that did not cosign refuses" sh -c \
     "! $LT read $WU '$WV' --witness '$W1V' --witness '$(cat "$E2E_TMP/w3v")' --quorum 2"
+said_before=$(wc -l < "$E2E_TMP/wlog.log")
 kill -9 "$w2_PID"
 check "appends stay durable while a witness is down" $LT append $WU "$E2E_TMP/q.key" issuer four
 sleep 0.5
 check_eq "no checkpoint is published without the quorum" "$(curl -s $WU/checkpoint | sed -n 2p)" 3
+# stderr names the witness that is down and why, once: not at each of the ~60 retries of
+# 3 s (--checkpoint-ms 50), nor at a new head; again only after a minute, or with news
+check "appends stay durable while a witness is down (2)" $LT append $WU "$E2E_TMP/q.key" issuer five
+sleep 2.5
+W2URL=$(sed -n 2p "$E2E_TMP/witnesses" | cut -d' ' -f1)
+tail -n +$((said_before + 1)) "$E2E_TMP/wlog.log" > "$E2E_TMP/wlog.down"
+check_eq "the log says once which witness is down, and why" "$(grep -c . "$E2E_TMP/wlog.down")" 1
+check "  naming it and its answer" grep -q "NOT published (no quorum; retried): 1 of 2 witnesses cosigned, --quorum 2; witness $W2URL (w2.example/witness): no answer (http_error: .*onnect" "$E2E_TMP/wlog.down"
 start_server w2 WPORT2 $BUILD/onevoice-witness --data "$E2E_TMP/w2" --logs "$E2E_TMP/logs" \
     --listen 127.0.0.1:$(sed -n 2p "$E2E_TMP/witnesses" | sed 's/.*://; s/ .*//')
 i=0
-while [ "$(curl -s $WU/checkpoint | sed -n 2p)" != 4 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-check_eq "publication resumes when the witness is back" "$(curl -s $WU/checkpoint | sed -n 2p)" 4
+while [ "$(curl -s $WU/checkpoint | sed -n 2p)" != 5 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+check_eq "publication resumes when the witness is back" "$(curl -s $WU/checkpoint | sed -n 2p)" 5
+check_eq "the log says it is back, once" "$(tail -n +$((said_before + 1)) "$E2E_TMP/wlog.log" |
+    grep -c "cosigned by all 2 witnesses again; witness $W2URL (w2.example/witness) cosigns again$")" 1
 
 # --- 6. a lost history: with log.key in place, a missing, empty or garbage log.db is refused
 # --- (a second history under the same key would fork the log); --init; binding -------------

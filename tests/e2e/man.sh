@@ -5,7 +5,8 @@
 # page as a .TP item with the same argument (a command's in its .SS of COMMANDS), or at
 # least named there; every option a page documents or names exists in some --help; each
 # page formats without a warning (mandoc -T lint, groff -ww, man --warnings: those that
-# are installed); `make install DESTDIR=...` puts every page where man finds it and
+# are installed); each program's --version prints "PROGRAM VERSION" (the Makefile's) and
+# its --help lists it; `make install DESTDIR=...` puts every page where man finds it and
 # `make uninstall` removes it. No server is started.
 . tests/e2e/lib/common.sh
 T=$E2E_TMP
@@ -109,7 +110,10 @@ for p in $progs; do
 
     "$BUILD/$p" --help > "$T/$p.help" 2>&1
     check_eq "$p --help exit status" "$?" 0
+    check_eq "$p --version" "$("$BUILD/$p" --version 2>&1; echo "exit $?")" "$p $VERSION
+exit 0"
     { opts_of < "$T/$p.help"; echo "--help -"; } | sort -u > "$T/$p.opts"
+    check "$p --help lists --version" grep -q '^--version -$' "$T/$p.opts"
     cat "$T/$p.opts" >> "$T/all.opts"
     commands_of < "$T/$p.help" > "$T/$p.cmds"
     server=0

@@ -344,6 +344,9 @@ check "make install DESTDIR PREFIX" make -s install BUILD="$BUILD" DESTDIR="$INS
 check "the header, the library, the pkg-config file" test -f "$INST/usr/include/onevoice.h" -a \
     -f "$INST/usr/lib/libonevoice.a" -a -f "$INST/usr/lib/pkgconfig/onevoice.pc"
 check_eq "pkg-config names the prefix" "$(PKG_CONFIG_PATH=$INST/usr/lib/pkgconfig pkg-config --variable=prefix onevoice)" /usr
+check "pkg-config --validate onevoice.pc" pkg-config --validate "$INST/usr/lib/pkgconfig/onevoice.pc"
+check "onevoice.pc has no placeholder (no URL: the project has no public page)" sh -c \
+    "! grep -Eq '@|example' '$INST/usr/lib/pkgconfig/onevoice.pc'"
 check "the wallet is installed too" test -x "$INST/usr/bin/onevoice"
 SANFLAGS=""
 if nm "$INST/usr/lib/libonevoice.a" 2>/dev/null | grep -q __asan_report; then

@@ -294,6 +294,14 @@ test_conf_accepted(void)
     /* --help lists --config and --print-config */
     CHECK_EQ_INT(parse_conf(NULL, ((const char *[]){"--help", NULL})), 1);
     CHECK(strstr(c_out, "--config FILE") != NULL && strstr(c_out, "--print-config") != NULL);
+    /* --version: the name without its directory and the Makefile's VERSION, on stdout; a
+     * command, not a setting; not one command's option (ov_cli_parse) */
+    CHECK(strstr(c_out, "\n  --version ") != NULL);
+    CHECK_EQ_INT(parse_conf(NULL, ((const char *[]){"--data", "d", "--version", NULL})), 1);
+    CHECK(strncmp(c_out, "prog ", 5) == 0 && strcmp(c_out, "prog unknown\n") != 0 &&
+          strchr(c_out, '\n') == c_out + strlen(c_out) - 1 && c_err[0] == '\0');
+    refused("version = true\n", 1, "\"version\" is a command");
+    CHECK_EQ_INT(parse((const char *[]){"--version", NULL}), -OV_E_MALFORMED);
 }
 
 static void
