@@ -150,6 +150,29 @@ print_human(const json_t *o)
     }
 }
 
+/* What print_human shows of the verifier's answer as it came: the result's keys are labels
+ * (choices, targets: §3 bars control characters from them), the receipt a path of hex
+ * digits. Other bytes (a terminal's escape sequences) are refused. */
+static bool
+printable(json_t *tally)
+{
+    const char *key, *rec = json_string_value(json_object_get(tally, "receipt"));
+    size_t n = strlen("/receipts/");
+    json_t *v;
+    json_object_foreach(json_object_get(tally, "result"), key, v) {
+        if (ov_label_check(key) != 0) {
+            return false;
+        }
+    }
+    if (rec == NULL) {
+        return true;
+    }
+    if (strncmp(rec, "/receipts/", n) != 0) {
+        return false;
+    }
+    return strspn(rec + n, "0123456789abcdef") == strlen(rec + n);
+}
+
 static int
 results(struct wallet *w, void *ctx)
 {
@@ -161,7 +184,7 @@ results(struct wallet *w, void *ctx)
     const char *algorithm = json_string_value(json_object_get(tally, "algorithm"));
     if (rc == 0 && (algorithm == NULL || !json_is_integer(json_object_get(tally, "size")) ||
                     !json_is_boolean(json_object_get(tally, "final")) ||
-                    !json_is_object(json_object_get(tally, "result")))) {
+                    !json_is_object(json_object_get(tally, "result")) || !printable(tally))) {
         w_fail(w, "verifier_malformed", "the verifier's tally of %s is not one", context);
         rc = -OV_E_MALFORMED;
     }

@@ -195,6 +195,13 @@ check_eq "and as JSON" "$(jget "$T/liar-res.json" '[s["id"] for s in d["helpful"
     "(['$ID1'], ['$T2'], [30, 29], [0.9, 0.2], True)"
 sed -i "s/$ID2/NOT-AN-ID/" "$T/liar/_tallies_s1"
 said "results for s1 are not as" ov "$T/alice-liar.wallet" results s1
+# what results prints as it came must not reach the terminal as escape sequences
+printf '{"context":"r9","size":9,"algorithm":"onevoice/ratings/v1","result":{"note-1\\u001b[2J":[1,4]},"final":false}' > "$T/liar/_tallies_r9"
+said "the verifier's tally of r9 is not one" ov "$T/alice-liar.wallet" results r9
+printf '{"context":"r9","size":9,"algorithm":"onevoice/ratings/v1","result":{"note-1":[1,4]},"final":true,"receipt":"/receipts/ab\\u001b]0;x\\u0007"}' > "$T/liar/_tallies_r9"
+said "the verifier's tally of r9 is not one" ov "$T/alice-liar.wallet" results r9
+sed -i 's|/receipts/ab[^"]*"|/receipts/ab"|' "$T/liar/_tallies_r9"
+check "and the same tally, printable, is shown" sh -c "$OV --wallet '$T/alice-liar.wallet' results r9 | grep -q '^  note-1  *1 rating, mean 4.00$'"
 said "unknown_context" ov "$A" statements nowhere
 said "unknown_context" ov "$A" results nowhere
 

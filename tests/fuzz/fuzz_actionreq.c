@@ -24,8 +24,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (size > OV_MAX_ACTION_REQ_LEN || ov_context_id_check(a.context) != 0 ||
         ov_label_check(a.platform) != 0 ||
-        ov_label_check(a.is_rating ? a.target : a.choice) != 0 ||
-        (a.is_rating ? a.choice[0] != 0 : a.target[0] != 0 || a.rating != 0) || a.time != 0) {
+        (a.is_statement ? ov_text_check(a.text, OV_MAX_STATEMENT_LEN) != 0 || a.is_rating ||
+                              a.choice[0] != 0 || a.target[0] != 0 || a.rating != 0
+                        : ov_label_check(a.is_rating ? a.target : a.choice) != 0 ||
+                              (a.is_rating ? a.choice[0] != 0
+                                           : a.target[0] != 0 || a.rating != 0)) ||
+        a.time != 0) {
         abort();
     }
     struct ov_buf body;

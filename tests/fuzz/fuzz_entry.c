@@ -23,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     ov_buf_clear(&again);
-    if (e.kind == OV_ENTRY_ACTION) {
+    if (e.kind == OV_ENTRY_ACTION || e.kind == OV_ENTRY_STATEMENT) {
         struct ov_buf signed_bytes;
         if (ov_action_signed_bytes(&e.u.action, &signed_bytes) != 0) {
             abort();
