@@ -203,6 +203,14 @@ adopt_action(struct adoption *ad, struct ov_db *db, const struct ov_action *a,
                   : ov_db_bind_null(st, 8));
     rc = rc ? rc : step_done(st);
     ad->last_row = sqlite3_last_insert_rowid(ov_db_handle(db));
+    /* its index is known: the log holds it there. Recorded now, not when the sender's resend
+     * is answered, so that the follower's count, which trusts that a row not yet recorded
+     * lands at or after the log size an answer gave, does not pass over it (an adopted row
+     * sits below that size) */
+    st = ov_db_stmt(db, "outbox_done");
+    rc = rc ? rc : ov_db_bind_int64(st, 1, ad->last_row);
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, l->index);
+    rc = rc ? rc : step_done(st);
     if (a->is_statement) {
         ad->pending[ad->n_pending - 1].s.row = ad->last_row;
     }
@@ -227,6 +235,14 @@ adopt_tally(struct adoption *ad, struct ov_db *db, const struct ov_tally *t,
     rc = rc ? rc : ov_db_bind_text(st, 3, c->c.id, strlen(c->c.id));
     rc = rc ? rc : step_done(st);
     ad->last_row = sqlite3_last_insert_rowid(ov_db_handle(db));
+    /* its index is known: the log holds it there. Recorded now, not when the sender's resend
+     * is answered, so that the follower's count, which trusts that a row not yet recorded
+     * lands at or after the log size an answer gave, does not pass over it (an adopted row
+     * sits below that size) */
+    st = ov_db_stmt(db, "outbox_done");
+    rc = rc ? rc : ov_db_bind_int64(st, 1, ad->last_row);
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, l->index);
+    rc = rc ? rc : step_done(st);
     rc = rc ? rc : vf_keys_add(ad->app, ad->last_row, c->c.id, hash, NULL, NULL, NULL);
     st = ov_db_stmt(db, "context_tallied");
     rc = rc ? rc : ov_db_bind_int64(st, 1, ad->last_row);
