@@ -17,7 +17,8 @@ vf_app_init(struct vf_app *app)
         pthread_mutex_init(&app->send_mu, NULL) != 0 ||
         pthread_cond_init(&app->send_cv, NULL) != 0 ||
         pthread_mutex_init(&app->tally_mu, NULL) != 0 ||
-        pthread_mutex_init(&app->round_mu, NULL) != 0) {
+        pthread_mutex_init(&app->round_mu, NULL) != 0 ||
+        pthread_cond_init(&app->round_cv, NULL) != 0) {
         return -OV_E_NOMEM;
     }
     ov_buf_init(&app->cp_note, OV_NOTE_MAX_LEN);

@@ -91,13 +91,16 @@ struct vf_context {
     bool tallied;
     /* app->tally_mu */
     struct vf_tally tally;
-    /* app->round_mu: GET /tallies/<id> of a statement round, cached (h_contexts.c) */
-    json_t *round_json;
+    /* app->round_mu: GET /tallies/<id> of a statement round, its answer's bytes cached
+     * (h_contexts.c); one computation at a time (round_busy), outside every lock */
+    struct vf_round_body *round_body;
     uint64_t round_at; /* vf_now() when computed */
     bool round_final;  /* computed after its tally */
+    bool round_busy;   /* a thread is computing it (waiters: app->round_cv) */
 };
 
 struct vf_committer;
+struct vf_round_body; /* h_contexts.c */
 
 #define VF_IDX_RING (1u << 18) /* recent rows whose log index handlers can read in memory */
 
@@ -149,7 +152,8 @@ struct vf_app {
     pthread_mutex_t tally_mu;
     uint64_t tally_size;
     uint8_t tally_root[32];
-    pthread_mutex_t round_mu;            /* the statement rounds' cached results */
+    pthread_mutex_t round_mu;            /* the statement rounds' cached answers (short) */
+    pthread_cond_t round_cv;             /* a round's first computation is done */
     struct ov_bridge_params bridge;      /* --min-ratings-per-rater, --min-raters-per-note */
 
     pthread_t sender_th, follower_th;
@@ -165,6 +169,10 @@ void vf_app_clear(struct vf_app *app);
 /* Wakes the requests waiting on channel for a level up to `level` (core/infra/http). */
 void vf_notify(struct vf_app *app, unsigned channel, uint64_t level);
 uint64_t vf_now(void);
+
+/* ---- h_contexts.c ---- */
+/* Drops a reference to a statement round's cached answer (NULL: nothing). */
+void vf_round_body_release(struct vf_round_body *b);
 
 /* ---- app.c: the index ring ---- */
 void vf_idx_put(struct vf_app *app, uint64_t row, uint64_t index);

@@ -131,7 +131,7 @@ vf_context_free(struct vf_context *c)
     free(c->tally.stmts);
     free(c->tally.ratings);
     free(c->stmts);
-    json_decref(c->round_json);
+    vf_round_body_release(c->round_body);
     free(c);
 }
 

@@ -643,8 +643,10 @@ static int
 round_results(struct vf_app *app, struct ov_db *db, const struct vf_context *c,
               struct ov_tally_results *out)
 {
+    struct vf_round_copy cp;
     struct ov_round_input in;
     struct ov_roundresult r;
+    uint8_t seed[32];
     if (!vf_results_due()) {
         return 0; /* an upload failed: retried after its backoff */
     }
@@ -655,8 +657,10 @@ round_results(struct vf_app *app, struct ov_db *db, const struct vf_context *c,
         return rc;
     }
     pthread_mutex_lock(&app->tally_mu);
-    rc = vf_round_input(c, &app->bridge, app->tally_root, &in);
+    rc = vf_round_copy(c, &cp);
+    memcpy(seed, app->tally_root, sizeof seed);
     pthread_mutex_unlock(&app->tally_mu);
+    rc = rc ? rc : vf_round_input(&cp, &app->bridge, seed, &in);
     rc = rc ? rc : ov_roundresult_run(&in, &r);
     vf_round_input_free(&in);
     if (rc == 0) {

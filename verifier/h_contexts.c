@@ -3,6 +3,7 @@
 #include "handlers.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,63 +42,128 @@ by_id(const void *a, const void *b)
     return strcmp((*(struct vf_context *const *)a)->c.id, (*(struct vf_context *const *)b)->c.id);
 }
 
-/* A statement round's tally with its results (docs/PROTOCOL.md §11.3), computed over the
- * count at the size it shows, seeded by the root there; the final one from its tally
- * entry's seed once the count reaches its size. NULL on failure (memory). */
-static json_t *
-round_compute(struct vf_app *app, struct vf_context *c, bool *final)
+/* A statement round's answer to GET /tallies/<id>, serialised once and shared by the
+ * requests that send it (each takes a reference under app->round_mu). */
+struct vf_round_body {
+    atomic_uint refs;
+    uint64_t size; /* the tally size it reflects */
+    size_t len;
+    char text[];
+};
+
+void
+vf_round_body_release(struct vf_round_body *b)
 {
-    struct ov_round_input in;
-    struct ov_roundresult r;
-    pthread_mutex_lock(&app->tally_mu);
-    *final = c->tally.final && app->tally_size >= c->tally.final_size;
-    json_t *o = vf_tally_json(c, app->tally_size);
-    int rc = c->tally.final && !*final
-                 ? -OV_E_STATE /* restarted, counting again: the count, results later */
-                 : vf_round_input(c, &app->bridge,
-                                  *final ? c->tally.final_seed : app->tally_root, &in);
-    pthread_mutex_unlock(&app->tally_mu);
-    if (rc != 0) {
-        return o;
+    if (b != NULL && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
+        free(b);
     }
-    rc = ov_roundresult_run(&in, &r);
-    vf_round_input_free(&in);
-    json_t *res = rc == 0 ? ov_roundresult_json(&r) : NULL;
-    if (rc == 0) {
-        ov_roundresult_free(&r);
-    }
-    if (o != NULL && (res == NULL || json_object_update(o, res) != 0)) {
-        json_decref(o);
-        o = NULL;
-    }
-    json_decref(res);
-    return o;
 }
 
-/* GET /tallies/<id> of a statement round: cached, computed at most once every
- * VF_ROUND_CACHE_S while open and once after the tally (app->round_mu). */
-static json_t *
+/* A statement round's tally with its results (docs/PROTOCOL.md §11.3), computed over the
+ * count at the size it shows, seeded by the root there; the final one from its tally
+ * entry's seed once the count reaches its size. Only the input is copied under tally_mu;
+ * the algorithms and the serialisation run without a lock. NULL on failure (memory). */
+static struct vf_round_body *
+round_compute(struct vf_app *app, struct vf_context *c, bool *final)
+{
+    struct vf_round_copy cp;
+    struct ov_round_input in;
+    struct ov_roundresult r;
+    uint8_t seed[32];
+    pthread_mutex_lock(&app->tally_mu);
+    *final = c->tally.final && app->tally_size >= c->tally.final_size;
+    uint64_t size = app->tally_size;
+    json_t *o = vf_tally_json(c, size);
+    int rc = c->tally.final && !*final
+                 ? -OV_E_STATE /* restarted, counting again: the count, results later */
+                 : vf_round_copy(c, &cp);
+    memcpy(seed, *final ? c->tally.final_seed : app->tally_root, sizeof seed);
+    pthread_mutex_unlock(&app->tally_mu);
+    rc = rc ? rc : vf_round_input(&cp, &app->bridge, seed, &in);
+    if (rc == 0) {
+        rc = ov_roundresult_run(&in, &r);
+        vf_round_input_free(&in);
+        json_t *res = rc == 0 ? ov_roundresult_json(&r) : NULL;
+        if (rc == 0) {
+            ov_roundresult_free(&r);
+        }
+        if (o != NULL && (res == NULL || json_object_update(o, res) != 0)) {
+            json_decref(o);
+            o = NULL;
+        }
+        json_decref(res);
+    }
+    char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL; /* as ov_http_reply_json */
+    json_decref(o);
+    size_t n = s != NULL ? strlen(s) : 0;
+    struct vf_round_body *b = s != NULL ? malloc(sizeof *b + n) : NULL;
+    if (b != NULL) {
+        atomic_init(&b->refs, 1);
+        b->size = size;
+        b->len = n;
+        memcpy(b->text, s, n);
+    }
+    free(s);
+    return b;
+}
+
+/* GET /tallies/<id> of a statement round: its answer's bytes, computed at most once every
+ * VF_ROUND_CACHE_S while open and once after the tally. One thread computes a round at a
+ * time, outside app->round_mu; meanwhile the others send the previous answer, or wait
+ * (app->round_cv) when there is none yet. A reference to the caller (release it). */
+static struct vf_round_body *
 round_tally(struct vf_app *app, struct vf_context *c)
 {
     uint64_t now = vf_now();
-    pthread_mutex_lock(&app->round_mu);
     pthread_mutex_lock(&app->tally_mu);
     bool final = c->tally.final;
     pthread_mutex_unlock(&app->tally_mu);
-    bool fresh = c->round_json != NULL && (c->round_final || (!final && now < c->round_at + VF_ROUND_CACHE_S));
-    if (!fresh) {
-        bool done = false;
-        json_t *o = round_compute(app, c, &done);
-        if (o != NULL) {
-            json_decref(c->round_json);
-            c->round_json = o;
-            c->round_at = now;
-            c->round_final = done;
+    pthread_mutex_lock(&app->round_mu);
+    for (;;) {
+        struct vf_round_body *b = c->round_body;
+        bool fresh = b != NULL &&
+                     (c->round_final || (!final && now < c->round_at + VF_ROUND_CACHE_S));
+        if (fresh || (b != NULL && c->round_busy)) {
+            atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+            pthread_mutex_unlock(&app->round_mu);
+            return b;
         }
+        if (!c->round_busy) {
+            break;
+        }
+        pthread_cond_wait(&app->round_cv, &app->round_mu);
     }
-    json_t *out = c->round_json ? json_deep_copy(c->round_json) : NULL;
+    c->round_busy = true;
+    pthread_mutex_unlock(&app->round_mu);
+    bool done = false;
+    struct vf_round_body *nb = round_compute(app, c, &done);
+    pthread_mutex_lock(&app->round_mu);
+    c->round_busy = false;
+    if (nb != NULL) {
+        vf_round_body_release(c->round_body);
+        c->round_body = nb;
+        c->round_at = now;
+        c->round_final = done;
+    }
+    struct vf_round_body *out = c->round_body;
+    if (out != NULL) {
+        atomic_fetch_add_explicit(&out->refs, 1, memory_order_relaxed);
+    }
+    pthread_cond_broadcast(&app->round_cv);
     pthread_mutex_unlock(&app->round_mu);
     return out;
+}
+
+static int
+reply_round(struct ov_req *rq, struct vf_app *app, struct vf_context *c)
+{
+    struct vf_round_body *b = round_tally(app, c);
+    if (b == NULL) {
+        return ov_http_error(rq, 500, "internal_error", "could not build the reply");
+    }
+    int rc = ov_http_reply(rq, 200, "application/json", OV_BYTES(b->text, b->len));
+    vf_round_body_release(b);
+    return rc;
 }
 
 int
@@ -112,7 +178,7 @@ vf_h_tallies(struct ov_req *rq)
             return vf_refuse(rq, &R_UNKNOWN_CONTEXT);
         }
         if (vf_statement_round(c)) {
-            return ov_http_reply_json(rq, 200, round_tally(app, c));
+            return reply_round(rq, app, c);
         }
         pthread_mutex_lock(&app->tally_mu);
         json_t *o = vf_tally_json(c, app->tally_size);

@@ -179,46 +179,69 @@ vf_round_input_free(struct ov_round_input *in)
 }
 
 int
-vf_round_input(const struct vf_context *c, const struct ov_bridge_params *params,
-               const uint8_t seed[32], struct ov_round_input *in)
+vf_round_copy(const struct vf_context *c, struct vf_round_copy *cp)
 {
     const struct vf_tally *t = &c->tally;
-    size_t ns = t->n_stmts, nr = 0;
+    cp->kind = c->c.rating_kind;
+    cp->n_stmts = t->n_stmts;
+    cp->n_ratings = t->n_ratings;
+    cp->stmts = malloc((t->n_stmts ? t->n_stmts : 1) * sizeof *cp->stmts);
+    cp->ratings = malloc((t->n_ratings ? t->n_ratings : 1) * sizeof *cp->ratings);
+    if (cp->stmts == NULL || cp->ratings == NULL) {
+        free(cp->stmts);
+        free(cp->ratings);
+        memset(cp, 0, sizeof *cp);
+        return -OV_E_NOMEM;
+    }
+    if (t->n_stmts > 0) {
+        memcpy(cp->stmts, t->stmts, t->n_stmts * sizeof *cp->stmts);
+    }
+    if (t->n_ratings > 0) {
+        memcpy(cp->ratings, t->ratings, t->n_ratings * sizeof *cp->ratings);
+    }
+    return 0;
+}
+
+int
+vf_round_input(struct vf_round_copy *cp, const struct ov_bridge_params *params,
+               const uint8_t seed[32], struct ov_round_input *in)
+{
+    struct vf_stmt *sorted = cp->stmts;
+    struct ov_round_rating *r = cp->ratings;
+    size_t ns = cp->n_stmts, nr = 0;
     memset(in, 0, sizeof *in);
-    struct vf_stmt *sorted = malloc((ns ? ns : 1) * sizeof *sorted);
     char(*ids)[OV_STATEMENT_ID_LEN + 1] = malloc((ns ? ns : 1) * sizeof *ids);
-    struct ov_round_rating *r = malloc((t->n_ratings ? t->n_ratings : 1) * sizeof *r);
-    if (sorted == NULL || ids == NULL || r == NULL) {
+    if (ids == NULL) {
         free(sorted);
-        free(ids);
         free(r);
+        memset(cp, 0, sizeof *cp);
         return -OV_E_NOMEM;
     }
     if (ns > 0) {
-        memcpy(sorted, t->stmts, ns * sizeof *sorted);
         qsort(sorted, ns, sizeof *sorted, cmp_stmt);
     }
     for (size_t i = 0; i < ns; i++) {
         memcpy(ids[i], sorted[i].id, sizeof ids[i]);
     }
     /* a rating counts when its target is a counted statement not the rater's (§11.3) */
-    for (size_t i = 0; i < t->n_ratings; i++) {
+    for (size_t i = 0; i < cp->n_ratings; i++) {
         struct vf_stmt key;
         memset(&key, 0, sizeof key);
-        memcpy(key.id, t->ratings[i].statement, sizeof key.id);
+        memcpy(key.id, r[i].statement, sizeof key.id);
         const struct vf_stmt *s = ns ? bsearch(&key, sorted, ns, sizeof *sorted, cmp_stmt) : NULL;
-        if (s != NULL && memcmp(s->author, t->ratings[i].pseudonym, OV_PSEUDONYM_LEN) != 0) {
-            r[nr++] = t->ratings[i];
+        if (s != NULL && memcmp(s->author, r[i].pseudonym, OV_PSEUDONYM_LEN) != 0) {
+            r[nr++] = r[i];
         }
     }
     free(sorted);
-    in->kind = c->c.rating_kind;
+    in->kind = cp->kind;
     in->statements = (const char(*)[OV_STATEMENT_ID_LEN + 1])ids;
     in->n_statements = ns;
     in->ratings = r;
     in->n_ratings = nr;
     memcpy(in->seed, seed, sizeof in->seed);
     in->params = *params;
+    memset(cp, 0, sizeof *cp);
     return 0;
 }
 

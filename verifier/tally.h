@@ -17,10 +17,20 @@ OV_MUST_CHECK int vf_tally_rating(struct vf_context *c, const uint8_t *pseudonym
 /* Forgets the live count (a partial count must not stand), keeping what the tally entry
  * written says (final, its size, hash and seed). */
 void vf_tally_reset(struct vf_context *c);
-/* A statement round's algorithms' input from its count (tally_mu held): the counted
- * statements, and the counted ratings of a counted statement by another pseudonym (§11.3),
- * copied (vf_round_input_free), so that ov_roundresult_run may run without the lock. */
-OV_MUST_CHECK int vf_round_input(const struct vf_context *c, const struct ov_bridge_params *params,
+/* A statement round's counted statements and ratings, copied (tally_mu held) so that its
+ * algorithms' input is built, and they run, without the lock. */
+struct vf_round_copy {
+    enum ov_rating_kind kind;
+    struct vf_stmt *stmts;
+    size_t n_stmts;
+    struct ov_round_rating *ratings;
+    size_t n_ratings;
+};
+OV_MUST_CHECK int vf_round_copy(const struct vf_context *c, struct vf_round_copy *cp);
+/* The algorithms' input from a copy (no lock): the counted statements, and the counted
+ * ratings of a counted statement by another pseudonym (§11.3); it consumes cp (on failure
+ * too) and is freed by vf_round_input_free. */
+OV_MUST_CHECK int vf_round_input(struct vf_round_copy *cp, const struct ov_bridge_params *params,
                                  const uint8_t seed[32], struct ov_round_input *in);
 void vf_round_input_free(struct ov_round_input *in);
 /* The JSON {"context","size","algorithm","result","final"[,"receipt"]} of c (tally_mu held). */

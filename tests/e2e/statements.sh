@@ -167,6 +167,10 @@ b, g = t["bridging"], t["groups"]
 print(t["final"], len(b["statements"]), " ".join(sorted(x["id"] for x in b["statements"] if x["status"] == "helpful")),
       b["min_ratings_per_rater"], b["min_raters_per_note"], g["k"], sorted(g["sizes"]), len(t["seed"]))' "$T/prov.json")" \
     "False 8 ${BRIDGES% } 4 8 2 [20, 20] 64"
+curl -s "$V/tallies/round" > "$T/prov1.json" & curl -s "$V/tallies/round" > "$T/prov2.json"
+wait $!
+check "two concurrent GET /tallies/round: the same bytes, as the first (nothing counted since)" \
+    sh -c "cmp '$T/prov1.json' '$T/prov2.json' && cmp '$T/prov.json' '$T/prov1.json'"
 check "metrics: statements counted" sh -c "curl -s $V/metrics | grep -q '^verifier_statements_counted_total '"
 
 # --- the close: the uploads refused, no tally; kill -9 there, the restart writes it ----------------

@@ -406,7 +406,9 @@ test_tally_fits(void)
     CHECK_EQ_INT(bad, 0);
     CHECK(vf_tally_statement(c, id, who, 9) != 0); /* the round is full */
     struct ov_bridge_params p = { 5, 10 };
-    CHECK_EQ_INT(vf_round_input(c, &p, seed, &in), 0);
+    struct vf_round_copy cp;
+    CHECK_EQ_INT(vf_round_copy(c, &cp), 0);
+    CHECK_EQ_INT(vf_round_input(&cp, &p, seed, &in), 0);
     CHECK_EQ_INT((int)in.n_statements, OV_MAX_ROUND_STATEMENTS);
     CHECK_EQ_INT(ov_roundresult_run(&in, &r), 0);
     vf_round_input_free(&in);
