@@ -117,12 +117,15 @@ round_tally(struct vf_app *app, struct vf_context *c)
     uint64_t now = vf_now();
     pthread_mutex_lock(&app->tally_mu);
     bool final = c->tally.final;
+    uint64_t counted = app->tally_size;
     pthread_mutex_unlock(&app->tally_mu);
     pthread_mutex_lock(&app->round_mu);
     for (;;) {
         struct vf_round_body *b = c->round_body;
+        /* the same count (nothing logged since) gives the same bytes: no need to compute */
         bool fresh = b != NULL &&
-                     (c->round_final || (!final && now < c->round_at + VF_ROUND_CACHE_S));
+                     (c->round_final || (!final && (now < c->round_at + VF_ROUND_CACHE_S ||
+                                                    b->size == counted)));
         if (fresh || (b != NULL && c->round_busy)) {
             atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
             pthread_mutex_unlock(&app->round_mu);
