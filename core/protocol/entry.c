@@ -5,6 +5,7 @@
 
 #include <openssl/evp.h>
 
+#include "base/codec.h"
 #include "primitives/cbor.h"
 #include "protocol/bridging.h"
 #include "protocol/groups.h"
@@ -1032,7 +1033,6 @@ static const char statement_tag[] = "onevoice/v1/statement";
 int
 ov_statement_id(const char *context, const char *text, char out[OV_STATEMENT_ID_LEN + 1])
 {
-    static const char hex[] = "0123456789abcdef";
     uint8_t h[32];
     unsigned int hl = 0;
     out[0] = 0;
@@ -1045,12 +1045,7 @@ ov_statement_id(const char *context, const char *text, char out[OV_STATEMENT_ID_
         return -OV_E_CRYPTO;
     }
     EVP_MD_CTX_free(ctx);
-    for (size_t i = 0; i < OV_STATEMENT_ID_LEN / 2; i++) {
-        out[2 * i] = hex[h[i] >> 4];
-        out[2 * i + 1] = hex[h[i] & 15];
-    }
-    out[OV_STATEMENT_ID_LEN] = 0;
-    return 0;
+    return ov_hex_encode(out, OV_STATEMENT_ID_LEN + 1, h, OV_STATEMENT_ID_LEN / 2);
 }
 
 static const char redemption_tag[] = "onevoice/v1/redemption-context";
