@@ -416,6 +416,8 @@ def _ready(m, ctx):
 
 
 def _named(m, typ, matcher):
+    """Pairs each first action of the contexts of type typ with a ready enrollee (matcher),
+    scored by whether it names the person (attacks (3) and (4))."""
     items = []
     for ctx in contexts_of(m, typ):
         guess = matcher(_ready(m, ctx), first_actions(m, ctx))
@@ -440,33 +442,19 @@ def attack_issuer_db_votes(m):
     return _named(m, "assembly", match_fifo)
 
 
-def _rating(m, matcher):
-    items = []
-    for ctx in contexts_of(m, "rating"):
-        guess = matcher(_ready(m, ctx), first_actions(m, ctx))
-        n = len(set(m["tag_owner"].get(ctx, {}).values()))
-        for a in first_actions(m, ctx):
-            who = m["truth"].get(a["pseudonym"])
-            if who is None or n == 0:
-                continue
-            g = guess.get(a["pseudonym"])
-            items.append((1.0 if g is not None and owner_of_tag(m, ctx, g) == who else 0.0, 1.0 / n))
-    return score(items)
-
-
 def attack_rating_pseudonyms(m):
     """(4) Rating pseudonyms: in each rating round, a pseudonym's admitting action (its
     statement or its first rating, which carries the token) is paired by log order (FIFO,
     as (1)) with an enrollee ready to act (as (3), with the issuer's database); all of that pseudonym's
     ratings follow. Scored per pseudonym; chance 1/N, N the enrollees holding a token of the
     round."""
-    return _rating(m, match_fifo)
+    return _named(m, "rating", match_fifo)
 
 
 def attack_rating_pseudonyms_nearest(m):
     """(4') As (4), pairing each admitting action with the latest issuance of the round not
     yet taken before it (as (1'))."""
-    return _rating(m, match_nearest)
+    return _named(m, "rating", match_nearest)
 
 
 def attack_actions_across_contexts(m):
