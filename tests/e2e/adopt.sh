@@ -12,7 +12,6 @@ check() {
     if "$@" >"$E2E_TMP/check.out" 2>&1; then ok; else fail "$d"; sed 's/^/    /' "$E2E_TMP/check.out" >&2; fi
 }
 VT=$BUILD/tools/vtool
-LT=$BUILD/tools/logtool
 T=$E2E_TMP
 # NA ballots and R1 ratings (10 targets a token: fewer tokens to mint), then R2 ratings in all
 # (R1 >= R2 / 10: the first R2 / 10 ratings admit every pseudonym)
@@ -22,21 +21,9 @@ case "$BUILD" in
 esac
 N1=$((NA + R1)) N2=$((NA + R2))
 
-# --- a witness, the log, the verifier (as tests/e2e/verifier.sh) --------------------------
-$LT keygen "$T/issuer.key" > "$T/issuer.pub"
-$BUILD/onevoice-verifier --data "$T/v" --print-producer-key > "$T/vprod"
-{ echo "issuer $(cat "$T/issuer.pub")"; cat "$T/vprod"; } > "$T/producers"
-VK=$($BUILD/onevoice-log --data "$T/log" --origin e2e.example/adopt --print-vkey)
-WVK=$($BUILD/onevoice-witness --data "$T/w" --name e2e.example/w1 --print-vkey)
-echo "e2e.example/adopt $VK" > "$T/logs"
-start_server wit WPORT $BUILD/onevoice-witness --data "$T/w" --logs "$T/logs"
-echo "http://127.0.0.1:$WPORT $WVK" > "$T/witnesses"
-start_server log LPORT $BUILD/onevoice-log --data "$T/log" --producers "$T/producers" \
-    --witnesses "$T/witnesses" --quorum 1 --checkpoint-ms 100
-L=http://127.0.0.1:$LPORT
-VARGS="--data $T/v --log $L --log-vkey $VK --witnesses $T/witnesses --quorum 1 --log-poll-ms 100"
-start_server ver VPORT $BUILD/onevoice-verifier $VARGS
-V=http://127.0.0.1:$VPORT
+# --- a witness, the log, the verifier (tests/e2e/lib/verifier_env.sh) --------------------
+ORIGIN=e2e.example/adopt
+. tests/e2e/lib/verifier_env.sh
 
 metric() { curl -s "$1/metrics" | awk -v k="$2" '$1 == k { print $2 }'; }
 log_size() { curl -s "$L/checkpoint" | sed -n 2p; }

@@ -14,25 +14,12 @@
 # the restarted verifier uploads both and writes one tally.
 . tests/e2e/lib/common.sh
 VT=$BUILD/tools/vtool
-LT=$BUILD/tools/logtool
-T=$E2E_TMP
 
-# --- the parts ------------------------------------------------------------------------------
-$LT keygen "$T/issuer.key" > "$T/issuer.pub"
-$BUILD/onevoice-verifier --data "$T/v" --print-producer-key > "$T/vprod"
-{ echo "issuer $(cat "$T/issuer.pub")"; cat "$T/vprod"; } > "$T/producers"
-VK=$($BUILD/onevoice-log --data "$T/log" --origin e2e.example/statements --print-vkey)
-WVK=$($BUILD/onevoice-witness --data "$T/w" --name e2e.example/w1 --print-vkey)
-echo "e2e.example/statements $VK" > "$T/logs"
-start_server wit WPORT $BUILD/onevoice-witness --data "$T/w" --logs "$T/logs"
-echo "http://127.0.0.1:$WPORT $WVK" > "$T/witnesses"
-LARGS="--data $T/log --producers $T/producers --witnesses $T/witnesses --quorum 1 --checkpoint-ms 100"
-start_server log LPORT $BUILD/onevoice-log $LARGS --max-file-bytes 1
-L=http://127.0.0.1:$LPORT
-VARGS="--data $T/v --log $L --log-vkey $VK --witnesses $T/witnesses --quorum 1 --log-poll-ms 100
-    --min-ratings-per-rater 4 --min-raters-per-note 8"
-start_server ver VPORT $BUILD/onevoice-verifier $VARGS
-V=http://127.0.0.1:$VPORT
+# --- the parts: the log starts refusing files (its results wait at the close, below) -------
+ORIGIN=e2e.example/statements
+LOG_EXTRA="--max-file-bytes 1"
+VER_EXTRA="--min-ratings-per-rater 4 --min-raters-per-note 8"
+. tests/e2e/lib/verifier_env.sh
 
 # the round closes CLOSE_S from now: room for what comes before it, under ASan too
 CLOSE_S=${CLOSE_S:-20}

@@ -15,22 +15,10 @@ LT=$BUILD/tools/logtool
 T=$E2E_TMP
 
 # --- the parts: a witness, the log (cosigned by it), the verifier -----------------------
-$LT keygen "$T/issuer.key" > "$T/issuer.pub"
-$BUILD/onevoice-verifier --data "$T/v" --print-producer-key > "$T/vprod"
+ORIGIN=e2e.example/votes
+. tests/e2e/lib/verifier_env.sh
 check "the producer key file is private" test "$(stat -c %a "$T/v/producer.key")" = 600
-{ echo "issuer $(cat "$T/issuer.pub")"; cat "$T/vprod"; } > "$T/producers"
-VK=$($BUILD/onevoice-log --data "$T/log" --origin e2e.example/votes --print-vkey)
-WVK=$($BUILD/onevoice-witness --data "$T/w" --name e2e.example/w1 --print-vkey)
-echo "e2e.example/votes $VK" > "$T/logs"
-start_server wit WPORT $BUILD/onevoice-witness --data "$T/w" --logs "$T/logs"
-echo "http://127.0.0.1:$WPORT $WVK" > "$T/witnesses"
-start_server log LPORT $BUILD/onevoice-log --data "$T/log" --producers "$T/producers" \
-    --witnesses "$T/witnesses" --quorum 1 --checkpoint-ms 100
-L=http://127.0.0.1:$LPORT
-VARGS="--data $T/v --log $L --log-vkey $VK --witnesses $T/witnesses --quorum 1 --log-poll-ms 100"
-start_server ver VPORT $BUILD/onevoice-verifier $VARGS
 check_eq "verifier.db is private (mode 0600)" "$(stat -c %a "$T/v/verifier.db")" 600
-V=http://127.0.0.1:$VPORT
 CHK="--witnesses $T/witnesses --quorum 1"
 
 # --- contexts, from the stand-in issuer through the log ---------------------------------
