@@ -12,6 +12,7 @@
 
 #include "audit.h"
 #include "infra/cli.h"
+#include "infra/httpc.h"
 #include "base/codec.h"
 
 #define AUDIT_MAX_WITNESS_FILE (64 * 1024)
@@ -155,6 +156,7 @@ main(int argc, char **argv)
     const char *log = NULL, *vkey = NULL, *witnesses = NULL, *quorum = NULL, *state = NULL;
     const char *json = NULL, *interval = NULL, *threads = NULL, *grace = NULL;
     const char *checkpoints = NULL, *publish = NULL, *pool_dir = NULL, *pool_url = NULL;
+    const char *ca = NULL;
     bool follow_flag = false, quiet = false, version = false;
     const struct ov_cli_opt opts[] = {
         { "--log", "URL", "the log's URL prefix (required)", &log, NULL, NULL },
@@ -186,6 +188,9 @@ main(int argc, char **argv)
         { "--pool-url", "URL", "where the pool files are published, as URL/<draw id>.csv "
           "(after --pool-dir; last, the log serves it by the SHA-256 its pool entry holds)",
           &pool_url, NULL, NULL },
+        { "--ca", "FILE", "trust the CA certificates in this PEM file for https:// instead of the "
+          "system's store (default: the system's store, or the file in ONEVOICE_CA_FILE)", &ca,
+          NULL, NULL },
         { "--quiet", NULL, "no summary and no progress bar: the exit status and --json only",
           NULL, &quiet, NULL },
         { "--version", NULL, OV_CLI_VERSION_HELP, NULL, &version, NULL },
@@ -200,6 +205,10 @@ main(int argc, char **argv)
     }
     if (log == NULL || vkey == NULL) {
         fprintf(stderr, "onevoice-audit: --log URL and --log-vkey VKEY are required (see --help)\n");
+        return 2;
+    }
+    if (ca != NULL && ov_httpc_set_ca_file(ca) != 0) {
+        fprintf(stderr, "onevoice-audit: --ca: the path is too long\n");
         return 2;
     }
     if (sodium_init() < 0) {

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "infra/addr.h"
+#include "infra/httpc.h"
 #include "infra/notify.h"
 #include "infra/peers.h"
 #include "infra/tls.h"
@@ -62,9 +63,10 @@ limits_apply(struct ov_http_cfg *hcfg)
     }
 }
 
-/* HTTPS (infra/tls.h): the certificate and its key, both or neither. */
-#define N_TLS 2
-static const char *tls_cert_arg, *tls_key_arg;
+/* HTTPS (infra/tls.h): the certificate and its key, both or neither; and the CA file this
+ * server's own clients (of the log, of the witnesses) trust, infra/httpc.h. */
+#define N_TLS 3
+static const char *tls_cert_arg, *tls_key_arg, *ca_arg;
 
 static const struct ov_cli_opt tls_opts[N_TLS] = {
     { "--tls-cert", "FILE",
@@ -73,6 +75,10 @@ static const struct ov_cli_opt tls_opts[N_TLS] = {
     { "--tls-key", "FILE",
       "the certificate's PEM private key, a file of this user's with mode 0600 or 0400",
       &tls_key_arg, NULL, NULL },
+    { "--ca", "FILE",
+      "when this server calls another over HTTPS (the log, a witness), trust the CA "
+      "certificates in this PEM file instead of the system's store (default: the system's "
+      "store, or the file in ONEVOICE_CA_FILE)", &ca_arg, NULL, NULL },
 };
 
 /* The server's certificate, made before prepare (a bad one stops the run before any key
@@ -86,6 +92,10 @@ tls_open(const struct ov_server *s)
     char why[OV_TLS_WHY_LEN], info[OV_TLS_INFO_LEN];
     if ((tls_cert_arg == NULL) != (tls_key_arg == NULL)) {
         fprintf(stderr, "%s: --tls-cert and --tls-key go together (see --help)\n", s->prog);
+        return OV_SERVER_USAGE;
+    }
+    if (ca_arg != NULL && ov_httpc_set_ca_file(ca_arg) != 0) {
+        fprintf(stderr, "%s: --ca: the path is too long\n", s->prog);
         return OV_SERVER_USAGE;
     }
     if (tls_cert_arg == NULL) {

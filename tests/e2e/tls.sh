@@ -2,7 +2,7 @@
 # TLS end to end, with a throwaway CA made here by openssl: a witness and a log serving
 # HTTPS (--tls-cert, --tls-key), the log cosigned by the witness over HTTPS; TLS 1.2 and 1.3
 # only, AEAD ciphers only; our clients (logtool, the auditor, the log's witness client)
-# verify against ONEVOICE_CA_FILE and refuse an unknown CA with libcurl's reason; a key file
+# verify against --ca FILE or ONEVOICE_CA_FILE and refuse an unknown CA with libcurl's reason; a key file
 # open to others, a key not the certificate's, and half the flags refused at start;
 # SIGHUP reloads the certificate without a restart, and a bad new file keeps the old one;
 # plain http:// to a host that is not this machine refused before any connection.
@@ -53,7 +53,7 @@ echo "tls.example/log $LV" > "$T/logs"
 start_server w WPORT $BUILD/onevoice-witness --data "$T/w" --name w.example/witness \
     --logs "$T/logs" --tls-cert "$C/w.pem" --tls-key "$C/w.key"
 echo "https://localhost:$WPORT $($BUILD/onevoice-witness --data "$T/w" --print-vkey)" > "$T/witnesses"
-ONEVOICE_CA_FILE=$C/ca.pem start_server log PORT $BUILD/onevoice-log --data "$T/log" \
+start_server log PORT $BUILD/onevoice-log --data "$T/log" --ca "$C/ca.pem" \
     --producers "$T/producers" --witnesses "$T/witnesses" --quorum 1 --checkpoint-ms 50 \
     --tls-cert "$C/cert.pem" --tls-key "$C/key.pem"
 U=https://127.0.0.1:$PORT
@@ -100,6 +100,16 @@ check "... naming that file" grep -q "TLS failed: SSL certificate problem.*again
 ONEVOICE_CA_FILE=$C/missing.pem $BUILD/onevoice-audit --log $U --log-vkey "$LV" > "$T/au3" 2>&1
 check "an unreadable CA file is said" grep -q "TLS failed: error setting certificate file: $C/missing.pem" \
     "$T/au3"
+# --ca FILE does what ONEVOICE_CA_FILE does, and wins over it
+ONEVOICE_CA_FILE=$C/otherca.pem $BUILD/onevoice-audit --ca "$C/ca.pem" --log $U --log-vkey "$LV" \
+    > "$T/au5" 2>&1
+check "the auditor with --ca (over another ONEVOICE_CA_FILE) reads the HTTPS log" grep -q \
+    "every bundle and tile matches the signed tree" "$T/au5"
+$BUILD/onevoice-audit --ca "$C/otherca.pem" --log $U --log-vkey "$LV" > "$T/au6" 2>&1
+st=$?
+check_eq "the auditor with --ca of another CA fails" "$st" 2
+check "... naming that file" grep -q "TLS failed: SSL certificate problem.*against the CA file $C/otherca.pem only" \
+    "$T/au6"
 
 # --- 3. plain http:// to a host that is not this machine ------------------------------
 t0=$(date +%s)
