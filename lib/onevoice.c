@@ -112,7 +112,7 @@ onevoice_context_fetch(struct onevoice_log *log, const char *issuer_url, const c
 {
     struct ov_issuerclient *ic = NULL;
     struct ov_issuer_context *list = NULL;
-    struct ov_issuer_status st = { 0, "" };
+    struct ov_issuer_status st = { 0, "", "" };
     struct onevoice_context *c = NULL;
     size_t n = 0, i = 0;
     *out = NULL;

@@ -137,7 +137,7 @@ cmd_enroll(struct wallet *w, int argc, char **argv)
     }
     struct ov_sign_key *key = NULL;
     struct ov_issuerclient *ic = NULL;
-    struct ov_issuer_status ist = { 0, "" };
+    struct ov_issuer_status ist = { 0, "", "" };
     struct ov_enroll_req *r = calloc(1, sizeof *r);
     char state[16] = "";
     uint8_t last[32], fp[32];

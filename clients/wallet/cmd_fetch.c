@@ -95,7 +95,7 @@ send_job(struct wallet *w, struct ov_issuerclient *ic, const struct ov_sign_key 
          struct job_row *r, char *why, size_t why_max)
 {
     uint8_t token[OV_PP_TOKEN_LEN];
-    struct ov_issuer_status ist = { 0, "" };
+    struct ov_issuer_status ist = { 0, "", "" };
     int rc = -OV_E_HTTP;
     for (int t = 0; t < FETCH_TRIES; t++) {
         if (t > 0) {

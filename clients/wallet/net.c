@@ -301,7 +301,7 @@ w_sync_contexts(struct wallet *w, const char *only, struct w_context **out, size
 {
     struct ov_issuerclient *ic = NULL;
     struct ov_issuer_context *list = NULL;
-    struct ov_issuer_status ist = { 0, "" };
+    struct ov_issuer_status ist = { 0, "", "" };
     struct ov_logproof *lp = NULL;
     struct ov_logreader_cfg cfg;
     struct ov_logreader_cp cp;

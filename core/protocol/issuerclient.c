@@ -73,7 +73,9 @@ exchange(struct ov_issuerclient *c, const char *method, const char *path, const 
     }
     json_t *j = json_loadb((const char *)resp->body.ptr, resp->body.len, 0, NULL);
     const char *reason = json_string_value(json_object_get(j, "error"));
+    const char *message = json_string_value(json_object_get(j, "message"));
     snprintf(st->reason, sizeof st->reason, "%s", reason ? reason : "unknown");
+    snprintf(st->message, sizeof st->message, "%s", message ? message : "");
     json_decref(j);
     ov_httpc_resp_clear(resp);
     return -OV_E_HTTP;
@@ -253,6 +255,12 @@ ov_issuerclient_token(struct ov_issuerclient *c, const struct ov_sign_key *enrol
     return rc;
 }
 
+const char *
+ov_issuerclient_errmsg(const struct ov_issuerclient *c)
+{
+    return ov_httpc_errmsg(c->http);
+}
+
 /* ---- operators -------------------------------------------------------------------- */
 
 int
@@ -284,14 +292,19 @@ ov_issuerclient_create_context(struct ov_issuerclient *c, const char *admin,
 
 int
 ov_issuerclient_invites(struct ov_issuerclient *c, const char *admin, size_t count,
-                        struct ov_buf *csv, struct ov_issuer_status *st)
+                        const char *draw, struct ov_buf *csv, struct ov_issuer_status *st)
 {
-    char h[256], body[64];
+    char h[256], body[64 + OV_MAX_CONTEXT_ID_LEN];
     struct ov_httpc_resp resp;
     ov_buf_init(csv, 0);
     memset(st, 0, sizeof *st);
+    if (draw != NULL && ov_context_id_check(draw) != 0) {
+        return -OV_E_MALFORMED; /* a slug: nothing in it needs escaping in the JSON below */
+    }
     int rc = bearer(h, sizeof h, admin);
-    int k = snprintf(body, sizeof body, "{\"count\":%zu}", count);
+    int k = draw == NULL ? snprintf(body, sizeof body, "{\"count\":%zu}", count)
+                         : snprintf(body, sizeof body, "{\"count\":%zu,\"draw\":\"%s\"}", count,
+                                    draw);
     if (rc != 0 || k < 0 || (size_t)k >= sizeof body) {
         return -OV_E_TOO_BIG;
     }

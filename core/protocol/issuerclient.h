@@ -41,6 +41,7 @@ struct ov_issuerclient;
 struct ov_issuer_status {
     unsigned status;
     char reason[64];
+    char message[256]; /* the refusal's "message", for people ("" when none) */
 };
 
 /* A client of the issuer at base_url (no trailing slash needed). -OV_E_TOO_BIG (URL),
@@ -101,6 +102,10 @@ OV_MUST_CHECK int ov_issuerclient_token_send(struct ov_issuerclient *c,
                                              uint8_t response[OV_PP_TOKEN_RESPONSE_LEN],
                                              struct ov_issuer_status *st);
 
+/* Why the last exchange failed when st->status is 0 (libcurl's words, or a TLS refusal
+ * naming the URL); "" otherwise. Owned by c. */
+const char *ov_issuerclient_errmsg(const struct ov_issuerclient *c);
+
 /* ---- operators (credentials: the base64url secrets of §7) ---- */
 
 /* POST /admin/contexts with def's definition fields; *out is the context as created and
@@ -109,10 +114,11 @@ OV_MUST_CHECK int ov_issuerclient_create_context(struct ov_issuerclient *c, cons
                                                  const struct ov_context *def,
                                                  struct ov_issuer_context *out,
                                                  struct ov_issuer_status *st);
-/* POST /admin/invites: count fresh codes, the CSV text in csv (initialised here; it holds
- * secrets: wipe it with sodium_memzero before clearing). */
+/* POST /admin/invites: count fresh codes, for the sortition draw `draw` (a draw id, §10) or
+ * for none (NULL), the CSV text in csv (initialised here; it holds secrets: wipe it with
+ * sodium_memzero before clearing). -OV_E_MALFORMED for a draw id that is not a slug. */
 OV_MUST_CHECK int ov_issuerclient_invites(struct ov_issuerclient *c, const char *admin,
-                                          size_t count, struct ov_buf *csv,
+                                          size_t count, const char *draw, struct ov_buf *csv,
                                           struct ov_issuer_status *st);
 /* POST /registrar/tokens: a one-time enrollment token for identity (recovery: for a new
  * key of an identity already enrolled). */

@@ -186,7 +186,7 @@ cmd_invites(char **argv)
     struct ov_buf csv;
     struct ov_issuer_status st;
     struct ov_issuerclient *c = client(argv[2]);
-    int rc = ov_issuerclient_invites(c, argv[3], strtoul(argv[4], NULL, 10), &csv, &st);
+    int rc = ov_issuerclient_invites(c, argv[3], strtoul(argv[4], NULL, 10), NULL, &csv, &st);
     if (rc != 0) {
         refused(&st, rc);
     }
@@ -768,7 +768,7 @@ cmd_bench(int argc, char **argv)
     /* enroll one citizen per connection */
     struct ov_buf csv;
     struct ov_issuer_status st;
-    int rc = ov_issuerclient_invites(c, argv[3], B.conns, &csv, &st);
+    int rc = ov_issuerclient_invites(c, argv[3], B.conns, NULL, &csv, &st);
     if (rc != 0) {
         refused(&st, rc);
     }
