@@ -199,7 +199,15 @@ migrate_one(struct ov_db *db, void *arg)
         return rc;
     }
     if (v < 0 || (uint64_t)v > m->schema->n_migrations) {
-        return -OV_E_STATE; /* written by a newer program: refuse to guess */
+        /* written by a newer program: refuse to guess, and say so to the operator (a
+         * downgrade after an upgrade migrated the file) */
+        const char *file = sqlite3_db_filename(db->conn, "main");
+        fprintf(stderr, "%s: the database's schema version is %lld, newer than the %llu this "
+                        "program knows: a newer onevoice wrote it. Run that version again, or "
+                        "restore a backup this version made (docs/OPERATIONS.md, \"Upgrades and database migrations\")\n",
+                file != NULL && file[0] != '\0' ? file : "database", (long long)v,
+                (unsigned long long)m->schema->n_migrations);
+        return -OV_E_STATE;
     }
     if ((uint64_t)v == m->schema->n_migrations) {
         m->done = true;

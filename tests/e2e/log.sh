@@ -182,6 +182,20 @@ check_eq "the first schema is migrated, every leaf kept, no index left on leaves
 check_eq "after the migration, appends stay idempotent" \
     "$($LT append $U "$E2E_TMP/q.key" issuer last-before-restart | awk '{ print $1 }')" "$LAST"
 check "and the tree still verifies" $LT verify $U "$VK" --acks "$E2E_TMP/acks2"
+# a database from a newer program (a downgrade): refused, unchanged, and said
+kill "$log_PID"; wait "$log_PID" 2>/dev/null
+cp "$E2E_TMP/log/log.db" "$E2E_TMP/log.db.before"
+echo "PRAGMA user_version = 99;" | sql_exec "$E2E_TMP/log/log.db" || fail "user_version 99"
+cp "$E2E_TMP/log/log.db" "$E2E_TMP/log.db.newer"
+$BUILD/onevoice-log $LOGARGS --port-file "$E2E_TMP/newer.port" > "$E2E_TMP/newer.out" 2>&1
+check_eq "a newer database: the log refuses to start" "$?" 1
+check "... saying which file, its version, and what to do" grep -q \
+    "log.db: the database's schema version is 99, newer than the [0-9]* this program knows: a newer onevoice wrote it" \
+    "$E2E_TMP/newer.out"
+check "... and leaves the file as it was" cmp "$E2E_TMP/log/log.db" "$E2E_TMP/log.db.newer"
+cp "$E2E_TMP/log.db.before" "$E2E_TMP/log/log.db"
+start_server log PORT $BUILD/onevoice-log $LOGARGS
+U=http://127.0.0.1:$PORT
 
 # --- 5. witnesses: a checkpoint is published only with a quorum of cosignatures -------
 WV=$($BUILD/onevoice-log --data "$E2E_TMP/wlog" --origin witnessed.example/log --print-vkey)
