@@ -68,7 +68,8 @@ REGRESS_BINS := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/regress_%)
 .DELETE_ON_ERROR:
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
-.PHONY: all deps test check asan bench fuzz demo clean analyze install uninstall layers
+.PHONY: all deps test check asan bench fuzz demo clean analyze install uninstall layers \
+        package-check
 all: $(LIBCORE) $(BUILT_PROGS) $(LIBONEVOICE) $(EXAMPLE_BINS)
 
 deps:
@@ -226,3 +227,16 @@ uninstall:
 
 clean:
 	rm -rf build
+
+# The Debian packages (debian/): built from a copy of the tree in build/deb/src, since
+# dpkg-buildpackage writes them into the parent directory (build/deb/), checked by lintian
+# (errors fail, warnings shown), then installed on this machine, run as their units run them
+# and purged (tests/package/deb.sh). As root; not part of make check (CI runs it after).
+package-check: deps
+	@tools/deps-package.sh
+	rm -rf build/deb && mkdir -p build/deb/src
+	tar --exclude=./build --exclude=./.git --exclude=node_modules -cf - . | tar -xf - -C build/deb/src
+	cd build/deb/src && DEB_BUILD_OPTIONS="nocheck parallel=$(JOBS)" dpkg-buildpackage -us -uc -b \
+	    > ../build.log 2>&1 || { tail -n 40 ../build.log; exit 1; }
+	lintian --fail-on error --tag-display-limit 0 build/deb/onevoice_$(VERSION)_*.changes
+	@DEB_DIR=build/deb sh tests/package/deb.sh
