@@ -47,6 +47,8 @@ LIBDIR   ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 MANDIR   ?= $(PREFIX)/share/man
+DATADIR  ?= $(PREFIX)/share
+WEBDIR   ?= $(DATADIR)/onevoice/web
 MAN_PAGES := $(wildcard man/*.1)
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
@@ -198,7 +200,9 @@ analyze:
 # Installs the programs, the platform library, its header, its pkg-config file, the man
 # pages (man/*.1, installed as they are: troff sources, nothing to build), the servers'
 # systemd units with their users (units/README.md; @BINDIR@ becomes BINDIR) and the example
-# configuration files (as documentation: /etc/onevoice is the operator's, or a package's).
+# configuration files (as documentation: /etc/onevoice is the operator's, or a package's),
+# and the transparency page, web/ as it is (no build step; dotfiles and its README left
+# out), into WEBDIR, which the log serves with --web (examples/config/log.conf).
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	$(if $(BUILT_PROGS),install -m 755 $(BUILT_PROGS) $(DESTDIR)$(BINDIR)/)
@@ -214,6 +218,9 @@ install: all
 	    chmod 644 $(DESTDIR)$(UNITDIR)/$(notdir $(u)) &&) true
 	install -m 644 units/onevoice.sysusers $(DESTDIR)$(SYSUSERSDIR)/onevoice.conf
 	$(if $(EXAMPLE_CONFS),install -m 644 $(EXAMPLE_CONFS) $(DESTDIR)$(DOCDIR)/examples/)
+	install -d $(DESTDIR)$(WEBDIR)
+	find web -type f ! -path '*/.*' ! -name README.md 2>/dev/null | while read -r f; do \
+	    install -D -m 644 "$$f" "$(DESTDIR)$(WEBDIR)/$${f#web/}" || exit 1; done
 
 uninstall:
 	rm -f $(foreach p,$(BUILT_PROGS),$(DESTDIR)$(BINDIR)/$(notdir $(p)))
@@ -224,6 +231,8 @@ uninstall:
 	    $(DESTDIR)$(SYSUSERSDIR)/onevoice.conf \
 	    $(foreach c,$(EXAMPLE_CONFS),$(DESTDIR)$(DOCDIR)/examples/$(notdir $(c)))
 	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
+	rm -rf $(DESTDIR)$(WEBDIR)
+	-rmdir $(DESTDIR)$(DATADIR)/onevoice 2>/dev/null
 
 clean:
 	rm -rf build

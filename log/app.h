@@ -13,9 +13,12 @@
 #include "producers.h"
 #include "seq.h"
 
+#define OV_LOG_WEB_MAX_FILE (8u << 20) /* the largest file under --web served */
+
 struct tlog_app {
     const char *dir;
     const char *origin;
+    const char *web_dir; /* --web: the page's files; NULL: none served */
     char vkey[OV_NOTE_MAX_VKEY_LEN + 2]; /* with its newline */
     bool opaque_entries;                 /* accept entries that are not onevoice CBOR */
     struct tlog_seq *seq;

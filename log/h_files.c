@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "base/codec.h"
 #include "handlers.h"
+#include "infra/route.h"
 #include "protocol/logfiles.h"
 #include "protocol/logreq.h"
 
@@ -66,7 +67,7 @@ tlog_h_file(struct ov_req *rq)
         return rc;
     }
     const char *inm = ov_req_header(rq, "If-None-Match");
-    if (inm != NULL && strcmp(inm, etag) == 0 && access(path, F_OK) == 0) {
+    if (inm != NULL && ov_etag_match(inm, strlen(inm), etag) && access(path, F_OK) == 0) {
         rc = ov_http_header(rq, "ETag", etag); /* the bytes of a name never change */
         return rc ? rc : ov_http_reply(rq, 304, NULL, OV_BYTES(NULL, 0));
     }

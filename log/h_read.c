@@ -1,12 +1,61 @@
-/* h_read: GET /checkpoint, GET /tile/... (tiles and entry bundles) and GET /vkey. */
+/* h_read: GET /checkpoint, GET /tile/... (tiles and entry bundles), GET /vkey and
+ * GET /witnesses. The checkpoint and the tiles carry an ETag, and If-None-Match is answered
+ * 304 (docs/PROTOCOL.md §4.2): a browser or a cache that polls the checkpoint, or keeps the
+ * partial tiles at the right edge, revalidates without the bytes. */
 #include "app.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "base/codec.h"
 #include "handlers.h"
+#include "primitives/merkle.h"
 #include "primitives/tiles.h"
 #include "store.h"
+#include "witnesses.h"
+
+#define ETAG_HASH_LEN 16 /* bytes of SHA-256 in an ETag: 128 bits, no accidental collision */
+#define ETAG_MAX (OV_MAX_TILE_PATH_LEN + 2 * ETAG_HASH_LEN + 8)
+
+/* "<hex of the first 16 bytes of SHA-256(bytes)>", after prefix when not NULL. */
+static int
+etag_of(const char *prefix, struct ov_bytes bytes, char out[ETAG_MAX])
+{
+    uint8_t h[OV_HASH_LEN];
+    char hex[2 * ETAG_HASH_LEN + 1];
+    int rc = ov_sha256(bytes.ptr, bytes.len, h);
+    rc = rc ? rc : ov_hex_encode(hex, sizeof hex, h, ETAG_HASH_LEN);
+    if (rc == 0) {
+        int n = snprintf(out, ETAG_MAX, "\"%s%s%s\"", prefix ? prefix : "", prefix ? "-" : "",
+                         hex);
+        rc = n < 0 || n >= ETAG_MAX ? -OV_E_TOO_BIG : 0;
+    }
+    return rc;
+}
+
+/* Whether the request's If-None-Match names etag: its answer is then a 304. */
+static bool
+client_has(struct ov_req *rq, const char *etag)
+{
+    const char *inm = ov_req_header(rq, "If-None-Match");
+    return inm != NULL && ov_etag_match(inm, strlen(inm), etag);
+}
+
+/* A successful answer: Cache-Control and ETag, then 304 when the client holds etag, else
+ * the bytes. (Never on an error: a cache must not keep a 500 as immutable.) */
+static int
+answer(struct ov_req *rq, const char *cache, const char *etag, const char *type,
+       struct ov_bytes body)
+{
+    bool fresh = false;
+    int rc = ov_http_header(rq, "Cache-Control", cache);
+    rc = rc ? rc : ov_http_etag(rq, etag, &fresh);
+    if (rc != 0) {
+        return rc;
+    }
+    return fresh ? ov_http_reply(rq, 304, NULL, OV_BYTES(NULL, 0))
+                 : ov_http_reply(rq, 200, type, body);
+}
 
 int
 tlog_h_checkpoint(struct ov_req *rq)
@@ -18,10 +67,10 @@ tlog_h_checkpoint(struct ov_req *rq)
     if (rc != 0) {
         return rc;
     }
-    rc = ov_http_header(rq, "Cache-Control", "no-cache, max-age=0");
-    if (rc == 0) {
-        rc = ov_http_reply(rq, 200, "text/plain; charset=utf-8", ov_buf_view(&note));
-    }
+    char etag[ETAG_MAX];
+    rc = etag_of(NULL, ov_buf_view(&note), etag);
+    rc = rc ? rc : answer(rq, "no-cache, max-age=0", etag, "text/plain; charset=utf-8",
+                          ov_buf_view(&note));
     ov_buf_clear(&note);
     return rc;
 }
@@ -55,6 +104,17 @@ tlog_h_tile(struct ov_req *rq)
     if (!tile_within(&t, tlog_seq_published_size(app->seq))) {
         return ov_http_error(rq, 404, "not_found", "the published tree has no such tile");
     }
+    /* A full tile's ETag is its path (its bytes never change), answered without reading
+     * them; a partial one's is its path and its bytes' hash. */
+    static const char immutable[] = "public, max-age=31536000, immutable";
+    char etag[ETAG_MAX];
+    bool full = t.width == OV_TILE_WIDTH;
+    if (full) {
+        snprintf(etag, sizeof etag, "\"%s\"", path); /* sizeof etag > sizeof path + 2 */
+        if (client_has(rq, etag)) {
+            return answer(rq, immutable, etag, NULL, OV_BYTES(NULL, 0));
+        }
+    }
     struct ov_buf data;
     ov_buf_init(&data, OV_MAX_BUNDLE_LEN);
     int rc = 0;
@@ -65,12 +125,10 @@ tlog_h_tile(struct ov_req *rq)
             tlog_cache_put(app->cache, &t, ov_buf_view(&data));
         }
     }
-    if (rc == 0) {
-        rc = ov_http_header(rq, "Cache-Control", "public, max-age=31536000, immutable");
+    if (rc == 0 && !full) {
+        rc = etag_of(path, ov_buf_view(&data), etag);
     }
-    if (rc == 0) {
-        rc = ov_http_reply(rq, 200, "application/octet-stream", ov_buf_view(&data));
-    }
+    rc = rc ? rc : answer(rq, immutable, etag, "application/octet-stream", ov_buf_view(&data));
     ov_buf_clear(&data);
     return rc;
 }
@@ -81,4 +139,25 @@ tlog_h_vkey(struct ov_req *rq)
     struct tlog_app *app = ov_req_user(rq);
     return ov_http_reply(rq, 200, "text/plain; charset=utf-8",
                          OV_BYTES(app->vkey, strlen(app->vkey)));
+}
+
+int
+tlog_h_witnesses(struct ov_req *rq)
+{
+    struct tlog_app *app = ov_req_user(rq);
+    json_t *list = json_array();
+    unsigned n = tlog_witnesses_count(app->witnesses);
+    for (unsigned i = 0; list != NULL && i < n; i++) {
+        if (json_array_append_new(list, json_string(tlog_witnesses_vkey(app->witnesses, i))) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    int rc = ov_http_header(rq, "Cache-Control", "no-cache");
+    /* o: a NULL list makes json_pack fail, which ov_http_reply_json answers 500 */
+    return rc ? rc
+              : ov_http_reply_json(rq, 200, json_pack("{s:s, s:I, s:o}", "origin", app->origin,
+                                                      "quorum",
+                                                      (json_int_t)tlog_witnesses_quorum(app->witnesses),
+                                                      "witnesses", list));
 }

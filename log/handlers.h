@@ -29,5 +29,9 @@ int tlog_h_producer(struct ov_req *rq);
 int tlog_h_checkpoint(struct ov_req *rq);
 int tlog_h_tile(struct ov_req *rq);
 int tlog_h_vkey(struct ov_req *rq);
+int tlog_h_witnesses(struct ov_req *rq);
+/* h_web.c */
+int tlog_h_root(struct ov_req *rq);
+int tlog_h_web(struct ov_req *rq);
 
 #endif

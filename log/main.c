@@ -37,6 +37,20 @@ check_file_max(const char *v)
                ? 0 : -OV_E_MALFORMED;
 }
 
+/* --web: a folder that exists, checked at start (not while parsing: --print-config of a
+ * file naming /usr/share/onevoice/web works on a machine without it). Its files are read
+ * at each request. */
+static int
+web_dir_ok(const char *v)
+{
+    struct stat st;
+    if (v != NULL && (stat(v, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        fprintf(stderr, "onevoice-log: --web %s: not a folder\n", v);
+        return -OV_E_NOT_FOUND;
+    }
+    return 0;
+}
+
 static uint32_t
 u32_or(const char *v, uint32_t def)
 {
@@ -87,7 +101,7 @@ load_key(const char *dir, const char *key_path, const char *origin, struct ov_no
 /* The log's own options and what it makes of them. */
 static struct {
     const char *origin, *key, *producers, *witnesses, *quorum, *cp_ms, *batch_ms, *threads;
-    const char *max_file;
+    const char *max_file, *web;
     bool print_vkey, opaque;
     struct ov_note_signer *signer;
     struct tlog_producers *prods;
@@ -148,13 +162,15 @@ start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
       struct ov_http_cfg *hcfg)
 {
     (void)ctx;
-    int rc = tlog_producers_load(g.producers, &g.prods);
+    int rc = web_dir_ok(g.web);
+    rc = rc ? rc : tlog_producers_load(g.producers, &g.prods);
     if (rc == 0 && g.witnesses != NULL) {
         rc = tlog_witnesses_load(g.witnesses, u32_or(g.quorum, TLOG_QUORUM_ALL), &g.wits);
     }
     g.app.dir = args->data;
     g.app.origin = ov_note_signer_verifier(g.signer)->name;
     g.app.opaque_entries = g.opaque;
+    g.app.web_dir = g.web;
     g.app.producers = g.prods;
     g.app.witnesses = g.wits;
     g.app.max_file_bytes = OV_LOGFILE_DEFAULT_MAX;
@@ -250,6 +266,8 @@ static const struct ov_cli_opt opts[] = {
     { "--threads", "N", "HTTP worker threads (default: cores)", &g.threads, NULL, check_u32 },
     { "--max-file-bytes", "N", "the largest file POST /files takes (default 67108864, "
       "at most 1073741824)", &g.max_file, NULL, check_file_max },
+    { "--web", "DIR", "serve the transparency page from DIR at /web/ (and / redirects there)",
+      &g.web, NULL, NULL },
     { "--opaque-entries", NULL, "accept any bytes as entries, not only onevoice CBOR", NULL,
       &g.opaque, NULL },
 };

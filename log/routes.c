@@ -9,8 +9,10 @@
  *   GET  /producers/<name>             how many entries a producer added (h_producers.c)
  *   POST /files                        store a file by its SHA-256 (producers only, signed)
  *   GET  /files/<sha256 hex>           a stored file (a draw's pool file)
- * The handlers: /add in h_append.c, /proof/... in h_proof.c, /files in h_files.c, the other
- * reads in h_read.c. */
+ *   GET  /witnesses                    the witnesses and quorum a checkpoint needs
+ *   GET  /, /web, /web/, /web/<path>   the transparency page from --web DIR
+ * HEAD too wherever GET (the frame). The handlers: /add in h_append.c, /proof/... in
+ * h_proof.c, /files in h_files.c, the page in h_web.c, the other reads in h_read.c. */
 #include "app.h"
 
 #include "handlers.h"
@@ -37,5 +39,10 @@ const struct ov_http_route tlog_routes[] = {
     /* the route's cap is the hard one; the precheck holds uploads to --max-file-bytes */
     { "POST", "/files", tlog_h_file_add, OV_LOGFILE_HARD_MAX },
     { "GET", "/files/:name", tlog_h_file, 0 },
+    { "GET", "/witnesses", tlog_h_witnesses, 0 },
+    { "GET", "/", tlog_h_root, 0 },
+    { "GET", "/web", tlog_h_root, 0 },
+    { "GET", "/web/", tlog_h_web, 0 },
+    { "GET", "/web/*", tlog_h_web, 0 },
 };
 const size_t tlog_n_routes = sizeof tlog_routes / sizeof tlog_routes[0];

@@ -116,6 +116,18 @@ tlog_witnesses_count(const struct tlog_witnesses *w)
     return w ? w->n : 0;
 }
 
+unsigned
+tlog_witnesses_quorum(const struct tlog_witnesses *w)
+{
+    return w ? w->quorum : 0;
+}
+
+const char *
+tlog_witnesses_vkey(const struct tlog_witnesses *w, unsigned i)
+{
+    return w->w[i].vkey;
+}
+
 static int
 load_size(struct ov_db *db, struct witness *w)
 {

@@ -32,6 +32,10 @@ void tlog_witnesses_free(struct tlog_witnesses *w);
  * witness alone, below the quorum, cannot stop the log. Any thread. */
 bool tlog_witnesses_behind(struct tlog_witnesses *w);
 unsigned tlog_witnesses_count(const struct tlog_witnesses *w);
+/* The cosignatures a checkpoint needs (0 for NULL: a log without witnesses). */
+unsigned tlog_witnesses_quorum(const struct tlog_witnesses *w);
+/* Witness i's cosignature/v1 verifier key as configured, i < tlog_witnesses_count. */
+const char *tlog_witnesses_vkey(const struct tlog_witnesses *w, unsigned i);
 /* Why the latest checkpoint missed its quorum, in words (each witness that gave no
  * cosignature and what it answered), or "" when the last round reached it: for answers
  * that would otherwise only say "pending". Any thread. */

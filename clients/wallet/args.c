@@ -54,6 +54,13 @@ int
 w_args(int argc, char **argv, const struct w_cmd *cmd, const struct w_opt *opts, size_t n_opts,
        const char **pos)
 {
+    return w_args_opt(argc, argv, cmd, opts, n_opts, pos, 0);
+}
+
+int
+w_args_opt(int argc, char **argv, const struct w_cmd *cmd, const struct w_opt *opts,
+           size_t n_opts, const char **pos, size_t n_opt)
+{
     size_t n_pos = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -70,7 +77,7 @@ w_args(int argc, char **argv, const struct w_cmd *cmd, const struct w_opt *opts,
         if (a[0] != '-' || a[1] == 0 || (a[1] >= '0' && a[1] <= '9') || strcmp(a, "--") == 0) {
             if (strcmp(a, "--") == 0) {
                 i++;
-                for (; i < argc && n_pos < cmd->n_pos; i++) {
+                for (; i < argc && n_pos < cmd->n_pos + n_opt; i++) {
                     pos[n_pos++] = argv[i];
                 }
                 if (i < argc) {
@@ -78,7 +85,7 @@ w_args(int argc, char **argv, const struct w_cmd *cmd, const struct w_opt *opts,
                 }
                 break;
             }
-            if (n_pos == cmd->n_pos) {
+            if (n_pos == cmd->n_pos + n_opt) {
                 return usage_error(cmd, opts, n_opts, "unexpected argument", a);
             }
             pos[n_pos++] = a;

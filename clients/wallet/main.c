@@ -27,6 +27,7 @@ static const struct {
     { "statements", cmd_statements, "list a statement round's statements, yours and your ratings" },
     { "results", cmd_results, "a context's tally: counts, or a statement round's results" },
     { "receipts", cmd_receipts, "re-check every receipt against the log's latest checkpoint" },
+    { "receipt", cmd_receipt, "print one action's proven receipt (for the transparency page)" },
     { "export", cmd_export, "write the whole wallet to one file encrypted under a passphrase" },
     { "import", cmd_import, "restore a wallet from an exported file" },
 };

@@ -175,6 +175,9 @@ static const struct ov_db_stmt_def stmts[] = {
                  "receipt, text FROM actions ORDER BY n" },
     { "act_receipt", "UPDATE actions SET receipt = ?, checked_at = ?, check_result = ? "
                      "WHERE n = ?" },
+    /* receipt: one action's, the latest counted one first */
+    { "act_receipt_of", "SELECT n, state, reason, hash, receipt FROM actions WHERE context = ? "
+                        "AND target = ? ORDER BY state = 'counted' DESC, n DESC LIMIT 1" },
     { "act_receipt_checked", "UPDATE actions SET checked_at = ?, check_result = ? WHERE n = ?" },
 };
 

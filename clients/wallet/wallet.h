@@ -62,6 +62,10 @@ struct w_cmd {
  * error to stderr (exit W_EXIT_USAGE). */
 int w_args(int argc, char **argv, const struct w_cmd *cmd, const struct w_opt *opts,
            size_t n_opts, const char **pos);
+/* w_args taking up to n_opt more positional arguments after the required ones (pos must
+ * have room for cmd->n_pos + n_opt; those not given are left as they were). */
+int w_args_opt(int argc, char **argv, const struct w_cmd *cmd, const struct w_opt *opts,
+               size_t n_opts, const char **pos, size_t n_opt);
 void w_usage(FILE *f, const struct w_cmd *cmd, const struct w_opt *opts, size_t n_opts);
 
 /* ---- the wallet ---- */
@@ -198,6 +202,7 @@ int cmd_statement(struct wallet *w, int argc, char **argv);
 int cmd_statements(struct wallet *w, int argc, char **argv);
 int cmd_results(struct wallet *w, int argc, char **argv);
 int cmd_receipts(struct wallet *w, int argc, char **argv);
+int cmd_receipt(struct wallet *w, int argc, char **argv);
 int cmd_export(struct wallet *w, int argc, char **argv);
 int cmd_import(struct wallet *w, int argc, char **argv);
 

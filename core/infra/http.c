@@ -269,6 +269,18 @@ ov_http_reply(struct ov_req *rq, unsigned status, const char *content_type, stru
 }
 
 int
+ov_http_etag(struct ov_req *rq, const char *etag, bool *not_modified)
+{
+    const char *inm = ov_req_header(rq, "If-None-Match");
+    *not_modified = false;
+    int rc = ov_http_header(rq, "ETag", etag);
+    if (rc == 0 && inm != NULL) {
+        *not_modified = ov_etag_match(inm, strlen(inm), etag);
+    }
+    return rc;
+}
+
+int
 ov_http_reply_json(struct ov_req *rq, unsigned status, json_t *j)
 {
     if (j == NULL) {
@@ -1025,25 +1037,32 @@ static bool
 route(struct ov_req *rq, size_t path_len, enum MHD_Result *res)
 {
     struct ov_http *srv = rq->srv;
-    const char *methods[OV_HTTP_MAX_ROUTES + 2];
+    const char *methods[2 * (OV_HTTP_MAX_ROUTES + 2)];
     size_t n_methods = 0;
+    /* HEAD is GET without the body (RFC 9110 §9.3.2): it runs the GET handler, and
+     * libmicrohttpd sends the headers, Content-Length included, and drops the body. */
+    bool head = strcmp(rq->method, "HEAD") == 0;
     for (size_t i = 0; i < srv->n_routes; i++) {
         struct route_ent *e = &srv->routes[i];
         struct ov_route_match m;
         if (!ov_route_match(&e->pat, rq->path, path_len, &m)) {
             continue;
         }
-        if (strcmp(e->r.method, rq->method) == 0) {
+        if (strcmp(e->r.method, rq->method) == 0 || (head && strcmp(e->r.method, "GET") == 0)) {
             rq->route = e;
             rq->m = m;
             return true;
         }
-        size_t k = 0;
-        while (k < n_methods && strcmp(methods[k], e->r.method) != 0) {
-            k++;
-        }
-        if (k == n_methods) {
-            methods[n_methods++] = e->r.method;
+        bool get = strcmp(e->r.method, "GET") == 0;
+        for (int pass = 0; pass < (get ? 2 : 1); pass++) {
+            const char *name = pass == 0 ? e->r.method : "HEAD";
+            size_t k = 0;
+            while (k < n_methods && strcmp(methods[k], name) != 0) {
+                k++;
+            }
+            if (k == n_methods) {
+                methods[n_methods++] = name;
+            }
         }
     }
     if (n_methods > 0) {

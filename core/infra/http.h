@@ -7,7 +7,8 @@
  *   1. first call: allocate the ov_req; check the URL (414 past OV_MAX_URL_LEN, 400 for
  *      bytes outside visible ASCII) and header names (400 unless RFC 9110 tokens; the
  *      daemon also refuses HTTP/1.1 without Host); route: exact method and pattern
- *      (route.h), else 405 with Allow when some route has that path, else 404; 411 for
+ *      (route.h; HEAD runs a GET route, whose body libmicrohttpd then drops), else 405 with
+ *      Allow (listing HEAD wherever GET is) when some route has that path, else 404; 411 for
  *      a chunked body (Transfer-Encoding: libmicrohttpd 0.9.75 cannot reply in
  *      mid-upload, so every body must declare its length); 413 at once when
  *      Content-Length exceeds the route's body_max (the body is never read;
@@ -61,7 +62,7 @@
  * http_requests_in_flight, http_requests_aborted_total, http_connections_open,
  * http_connections_cut_total{reason="deadline"} (cut past the deadline),
  * http_connections_refused_total{reason="limit"} (closed at accept by either limit).
- * Unrouted requests count under method="",route="unmatched". */
+ * Unrouted requests count under method="",route="unmatched"; a HEAD counts under its GET route. */
 #ifndef OV_HTTP_H
 #define OV_HTTP_H
 
@@ -172,6 +173,12 @@ OV_MUST_CHECK int ov_http_header(struct ov_req *rq, const char *name, const char
  * connection). Replying twice is a bug and aborts. */
 OV_MUST_CHECK int ov_http_reply(struct ov_req *rq, unsigned status, const char *content_type,
                                 struct ov_bytes body);
+/* Conditional GET (RFC 9110 §13.1.2): adds `ETag: etag` (a whole entity-tag, quotes
+ * included) to the reply and sets *not_modified when the request's If-None-Match names it
+ * (the weak comparison, or "*": route.h, ov_etag_match). The handler then answers
+ * ov_http_reply(rq, 304, NULL, empty), which keeps the ETag and the other headers it added
+ * (Cache-Control); else its full answer. */
+OV_MUST_CHECK int ov_http_etag(struct ov_req *rq, const char *etag, bool *not_modified);
 /* Replies with j serialised compactly as application/json. Takes ownership of j (it is
  * decref'd on every path); a NULL j (a failed json_pack) is answered with 500. */
 OV_MUST_CHECK int ov_http_reply_json(struct ov_req *rq, unsigned status, json_t *j);

@@ -54,6 +54,10 @@ ov_route_compile(const char *pattern, struct ov_route_pattern *out)
     if (n == 1) {
         return 0; /* "/" alone: zero segments */
     }
+    if (pattern[n - 1] == '/') {
+        out->slash = true; /* "/web/": a trailing slash after the last segment */
+        n--;
+    }
     size_t n_params = 0;
     for (size_t i = 1; i <= n;) {
         const char *end = memchr(pattern + i, '/', n - i);
@@ -73,6 +77,10 @@ ov_route_compile(const char *pattern, struct ov_route_pattern *out)
         }
         i += len + 1;
     }
+    if (out->slash && (out->n_segs == 0 || out->segs[out->n_segs - 1].kind == OV_SEG_REST)) {
+        memset(out, 0, sizeof *out);
+        return -OV_E_MALFORMED; /* "//", or a rest followed by a slash */
+    }
     return 0;
 }
 
@@ -86,6 +94,12 @@ ov_route_match(const struct ov_route_pattern *p, const char *path, size_t path_l
     }
     if (p->n_segs == 0) {
         return path_len == 1;
+    }
+    if (p->slash) {
+        if (path_len < 2 || path[path_len - 1] != '/') {
+            return false;
+        }
+        path_len--; /* the segments must then end exactly before that slash */
     }
     size_t off = 1; /* just after a '/' */
     for (size_t k = 0; k < p->n_segs; k++) {
@@ -181,4 +195,107 @@ fail:
         out[0] = '\0';
     }
     return rc;
+}
+
+/* ---- If-None-Match ------------------------------------------------------------------- */
+
+static bool
+is_etagc(unsigned char c)
+{
+    return c == 0x21 || (c >= 0x23 && c <= 0x7e) || c >= 0x80;
+}
+
+static size_t
+skip_ows(const char *s, size_t i, size_t n)
+{
+    while (i < n && (s[i] == ' ' || s[i] == '\t')) {
+        i++;
+    }
+    return i;
+}
+
+/* The opaque tag of an entity-tag at s[*i..n): its view, *i moved past it; false if none. */
+static bool
+opaque_tag(const char *s, size_t n, size_t *i, struct ov_bytes *tag)
+{
+    size_t k = *i;
+    if (n - k >= 2 && s[k] == 'W' && s[k + 1] == '/') {
+        k += 2;
+    }
+    if (k >= n || s[k] != '"') {
+        return false;
+    }
+    size_t start = ++k;
+    while (k < n && is_etagc((unsigned char)s[k])) {
+        k++;
+    }
+    if (k >= n || s[k] != '"') {
+        return false;
+    }
+    *tag = (struct ov_bytes){(const uint8_t *)s + start, k - start};
+    *i = k + 1;
+    return true;
+}
+
+bool
+ov_etag_match(const char *field, size_t field_len, const char *etag)
+{
+    struct ov_bytes want, got;
+    size_t j = 0, n = strlen(etag);
+    if (!opaque_tag(etag, n, &j, &want) || j != n) {
+        return false; /* our own tag is malformed: a bug, but never a 304 */
+    }
+    size_t i = skip_ows(field, 0, field_len);
+    if (i < field_len && field[i] == '*') {
+        return skip_ows(field, i + 1, field_len) == field_len;
+    }
+    bool match = false, any = false;
+    while (i < field_len) {
+        if (field[i] == ',') { /* empty list elements are allowed (RFC 9110 §5.6.1) */
+            i = skip_ows(field, i + 1, field_len);
+            continue;
+        }
+        if (!opaque_tag(field, field_len, &i, &got)) {
+            return false;
+        }
+        any = true;
+        match = match || (got.len == want.len && memcmp(got.ptr, want.ptr, got.len) == 0);
+        i = skip_ows(field, i, field_len);
+        if (i < field_len && field[i] != ',') {
+            return false;
+        }
+    }
+    return any && match;
+}
+
+/* ---- static file paths --------------------------------------------------------------- */
+
+static bool
+is_static_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-' || c == '/';
+}
+
+int
+ov_static_path_check(const char *path, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (!is_static_char(path[i])) {
+            return -OV_E_MALFORMED;
+        }
+    }
+    if (len == 0 || len > OV_STATIC_MAX_PATH_LEN) {
+        return -OV_E_NOT_FOUND;
+    }
+    size_t n_segs = 0;
+    for (size_t i = 0; i <= len;) {
+        const char *end = memchr(path + i, '/', len - i);
+        size_t seg = end != NULL ? (size_t)(end - (path + i)) : len - i;
+        if (seg == 0 || path[i] == '.' || ++n_segs > OV_STATIC_MAX_SEGMENTS) {
+            return -OV_E_NOT_FOUND;
+        }
+        i += seg + 1;
+    }
+    return 0;
 }

@@ -3,7 +3,7 @@
  *
  * Pattern grammar (our own constants; a bad one is a bug and ov_route_compile says so):
  *
- *   pattern = "/" / 1*( "/" segment ) [ "/" "*" ]
+ *   pattern = "/" / 1*( "/" segment ) [ "/" "*" / "/" ]
  *   segment = literal / ":" name
  *   literal = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" ), not starting with ":"
  *   name    = 1*( lowercase / DIGIT / "_" )
@@ -11,7 +11,8 @@
  * A literal matches itself exactly; ":name" matches one non-empty segment (any bytes but
  * "/") and captures it; a final "*" matches one or more remaining bytes, slashes included,
  * handed to the handler as `rest` for it to validate. Otherwise the segment count must be
- * equal: "/a/:x" matches "/a/1" but not "/a/1/", "/a" or "/a//". Paths are matched as
+ * equal: "/a/:x" matches "/a/1" but not "/a/1/", "/a" or "/a//". A final "/" (a pattern "/web/") asks for the
+ * trailing slash: "/web/" matches "/web/" only, neither "/web" nor "/web/x". Paths are matched as
  * sent, not percent-decoded (none of our URLs needs an escape; a handler that meets "%"
  * in a parameter rejects it as malformed). */
 #ifndef OV_ROUTE_H
@@ -39,6 +40,7 @@ struct ov_route_seg {
 /* A compiled pattern; borrows the pattern string, which must outlive it. */
 struct ov_route_pattern {
     const char *text;
+    bool slash; /* the pattern ends with "/" after a segment */
     size_t n_segs;
     struct ov_route_seg segs[OV_ROUTE_MAX_SEGMENTS];
 };
@@ -68,5 +70,21 @@ bool ov_route_match(const struct ov_route_pattern *p, const char *path, size_t p
  * out is NUL-terminated; *out_len excludes the NUL. */
 OV_MUST_CHECK int ov_url_decode(const char *in, size_t in_len, bool plus_space, char *out,
                                 size_t out_max, size_t *out_len);
+
+/* Whether an If-None-Match field value (RFC 9110 §13.1.2: "*" or a comma-separated list
+ * of entity-tags, each [W/]"opaque") names etag (a whole entity-tag such as "\"ab\"").
+ * The weak comparison: the opaque tags are equal, W/ on either side ignored. A field that is
+ * not of this grammar matches nothing (the full answer is sent). */
+bool ov_etag_match(const char *field, size_t field_len, const char *etag);
+
+/* Static files served under a folder (the log's /web/<path>): the path after the prefix,
+ * as sent. 0 when it names a file inside the folder: only A-Z a-z 0-9 . _ / - (else
+ * -OV_E_MALFORMED: "%", so no escape, "\", a NUL...), and then -OV_E_NOT_FOUND for an empty
+ * path or segment (a leading, doubled or trailing "/"), a segment starting with "." (so no
+ * ".." and no dotfile), more than OV_STATIC_MAX_SEGMENTS segments or OV_STATIC_MAX_PATH_LEN
+ * bytes. What it accepts can be joined to the folder's path as it is. */
+#define OV_STATIC_MAX_SEGMENTS 8
+#define OV_STATIC_MAX_PATH_LEN 256
+OV_MUST_CHECK int ov_static_path_check(const char *path, size_t len);
 
 #endif

@@ -38,7 +38,7 @@ start_fake() {
 
 # --- 1. help and usage ----------------------------------------------------------------------
 check "onevoice --help" $OV --help
-for c in init enroll contexts fetch vote rate receipts export import; do
+for c in init enroll contexts fetch vote rate receipts receipt export import; do
     check "onevoice $c --help" sh -c "$OV $c --help | grep -q '^usage: onevoice .*$c'"
 done
 check_eq "an unknown command is a usage error" "$(status $OV frobnicate)" 2
@@ -182,6 +182,59 @@ check "receipts" sh -c "$OV --wallet '$W' receipts --json > '$T/rec.json'"
 check_eq "every action in the log" "$(jget "$T/rec.json" 'd["in_log"], d["not_in_log"], sorted(r["result"] for r in d["receipts"])')" \
     "(4, 0, ['ok', 'ok', 'ok', 'ok', 'refused'])"
 check "for people too" sh -c "$OV --wallet '$W' receipts | grep -q '4 receipts checked'"
+
+# --- 9b. one receipt exported, for the transparency page ---------------------------------------
+check "receipt a1 (the vote)" sh -c "$OV --wallet '$W' receipt a1 > '$T/receipt.json'"
+check_eq "the verifier's proven receipt, every field" "$(jget "$T/receipt.json" 'sorted(d), d["status"]')" \
+    "(['checkpoint', 'entry', 'hash', 'index', 'proof', 'receipt', 'status'], 'proven')"
+check_eq "its hash is the stored vote's" "$(jget "$T/receipt.json" 'd["hash"]')" \
+    "$(python3 -c 'import base64, sqlite3, sys; print(base64.b64encode(sqlite3.connect(sys.argv[1]).execute("select hash from actions where context = ? and state = ?", ("a1", "counted")).fetchone()[0]).decode())' "$W")"
+check_eq "its hash is its entry's leaf hash, its path the hash's" "$(jget "$T/receipt.json" '__import__("hashlib").sha256(b"\0" + __import__("base64").b64decode(d["entry"])).digest() == __import__("base64").b64decode(d["hash"]) and d["receipt"] == "/receipts/" + __import__("base64").b64decode(d["hash"]).hex()')" True
+check_eq "its checkpoint is the log's, its proof one hash a level" "$(jget "$T/receipt.json" 'd["checkpoint"].split(chr(10))[0], len(d["proof"]) == (int(d["checkpoint"].split(chr(10))[1]) - 1).bit_length() or int(d["checkpoint"].split(chr(10))[1]) & (int(d["checkpoint"].split(chr(10))[1]) - 1) != 0')" \
+    "('$(curl -s "$L/checkpoint" | head -1)', True)"
+check "--out FILE writes the same" sh -c "$OV --wallet '$W' receipt a1 --out '$T/receipt2.json' && cmp '$T/receipt.json' '$T/receipt2.json'"
+check_eq "--out FILE is mode 0600" "$(stat -c %a "$T/receipt2.json")" 600
+check "a rating's receipt" sh -c "$OV --wallet '$W' receipt r1 note-2 > '$T/receipt3.json'"
+check_eq "it holds that rating's entry" "$(jget "$T/receipt3.json" 'b"note-2" in __import__("base64").b64decode(d["entry"]), d["hash"] != '"$(jget "$T/receipt.json" 'repr(d["hash"])')")" "(True, True)"
+check_eq "a2: the counted vote, not the refused one" "$(status ov receipt a2)" 0
+check "--json prints the receipt itself" sh -c "$OV --wallet '$W' receipt a1 --json | python3 -c 'import json, sys; d = json.load(sys.stdin); assert d[\"status\"] == \"proven\"'"
+check_eq "no vote in that context: exit 1" "$(status ov receipt a3)" 1
+said "holds no vote in a3" ov receipt a3
+said "holds no rating in r1 for note-77" ov receipt r1 note-77
+said "holds no statement in r1 for note-1" ov receipt r1 note-1 --statement
+check_eq "not a context id: usage" "$(status ov receipt 'Not An Id')" 2
+check_eq "--statement without its id: usage" "$(status ov receipt r1 --statement)" 2
+check_eq "three arguments: usage" "$(status ov receipt r1 a b)" 2
+check "receipt --help" sh -c "$OV receipt --help | grep -q '^usage: onevoice .*receipt CONTEXT \[TARGET\]'"
+# a receipt stored before its proof came: completed from the verifier, and stored so
+python3 - "$W" <<'PY'
+import json, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+n, r = c.execute("select n, receipt from actions where context = 'r1' and target = 'note-1' and state = 'counted'").fetchone()
+d = json.loads(r)
+for k in ("checkpoint", "proof"):
+    del d[k]
+d["status"] = "logged"
+c.execute("update actions set receipt = ? where n = ?", (json.dumps(d), n))
+c.commit()
+PY
+check "a receipt without its proof yet is completed" sh -c "$OV --wallet '$W' receipt r1 note-1 > '$T/receipt4.json'"
+check_eq "proven" "$(jget "$T/receipt4.json" 'd["status"], "proof" in d')" "('proven', True)"
+check_eq "and stored proven" "$(sql "$W" "select json_extract(receipt, '$.status') from actions where context = 'r1' and target = 'note-1' and state = 'counted'")" proven
+# one the verifier cannot prove (it never counted that hash): no proof, exit 1
+cp "$W" "$T/noproof.wallet"
+python3 - "$T/noproof.wallet" <<'PY'
+import base64, json, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+n, r = c.execute("select n, receipt from actions where context = 'a1' and state = 'counted'").fetchone()
+d = json.loads(r)
+h = bytes(32)
+d = {"status": "pending", "hash": base64.b64encode(h).decode(), "entry": d["entry"], "receipt": "/receipts/" + h.hex()}
+c.execute("update actions set receipt = ?, hash = ? where n = ?", (json.dumps(d), h, n))
+c.commit()
+PY
+check_eq "a receipt the verifier cannot prove: exit 1" "$(status $OV --wallet "$T/noproof.wallet" receipt a1)" 1
+said "no inclusion proof yet" $OV --wallet "$T/noproof.wallet" receipt a1
 
 # --- 10. a context key the log does not show --------------------------------------------------
 start_fake fiss FIPORT "$U"

@@ -75,6 +75,12 @@ check_match(const struct ov_route_pattern *p, const char *path, size_t len,
         memcpy(out + o, v.ptr, v.len);
         o += v.len;
     }
+    if (p->slash) {
+        if (o >= sizeof out) {
+            abort();
+        }
+        out[o++] = '/';
+    }
     if (k != m->n_params || o != len || memcmp(out, path, len) != 0) {
         abort();
     }
@@ -82,7 +88,8 @@ check_match(const struct ov_route_pattern *p, const char *path, size_t len,
 
 static const char *const table[] = {"/",          "/healthz",     "/metrics",
                                     "/tile/*",    "/receipt/:id", "/checkpoint",
-                                    "/a/:x/b/:y", "/t/:n/*",      "/*"};
+                                    "/a/:x/b/:y", "/t/:n/*",      "/*",
+                                    "/web/"};
 
 static void
 fuzz_route(const uint8_t *p, size_t n)
