@@ -9,6 +9,7 @@
 #include "follower.h"
 #include "routes.h"
 #include "sender.h"
+#include "protocol/witlist.h"
 #include "store.h"
 #include "infra/server.h"
 #include "base/codec.h"
@@ -21,7 +22,6 @@ static const char summary[] =
     "WAL, synchronous=FULL); its log producer key: DIR/producer.key (mode 0600, created on\n"
     "first start). It holds no secret of the issuer: contexts and their keys come from the log.";
 
-#define VF_MAX_WITNESS_FILE (64 * 1024)
 
 static int
 check_u32(const char *v)
@@ -40,41 +40,32 @@ u64_or(const char *v, uint64_t def)
     return n;
 }
 
-/* The witnesses file: one witness a line, its cosignature vkey, optionally after its URL
- * (so the log's own --witnesses file serves as is); '#' starts a comment line. */
+/* The witnesses file (core/protocol/witlist.h: "[URL ]COSIGNATURE-VKEY" lines, so the log's
+ * own --witnesses file serves). */
 static int
 load_witnesses(const char *path, struct ov_note_verifier *out, size_t *n)
 {
     struct ov_buf f;
+    struct ov_witness_line lines[OV_LOGREADER_MAX_WITNESSES];
+    size_t bad = 0;
     *n = 0;
-    int rc = ov_file_read(path, VF_MAX_WITNESS_FILE, &f);
-    rc = rc ? rc : ov_buf_terminate(&f);
-    char *save = NULL;
-    unsigned lineno = 0;
-    for (char *line = rc == 0 ? strtok_r((char *)f.ptr, "\n", &save) : NULL;
-         line != NULL && rc == 0; line = strtok_r(NULL, "\n", &save)) {
-        lineno++;
-        if (line[0] == '#' || line[0] == 0) {
-            continue;
-        }
-        char *vkey = strrchr(line, ' ');
-        vkey = vkey ? vkey + 1 : line;
-        if (*n == OV_LOGREADER_MAX_WITNESSES ||
-            ov_note_vkey_parse(OV_BYTES(vkey, strlen(vkey)), &out[*n]) != 0 ||
-            out[*n].type != OV_NOTE_TYPE_COSIG_V1) {
-            fprintf(stderr, "onevoice-verifier: %s line %u: want \"[URL ]COSIGNATURE-VKEY\" "
-                            "(at most %d witnesses)\n",
-                    path, lineno, OV_LOGREADER_MAX_WITNESSES);
-            rc = -OV_E_MALFORMED;
-        } else {
-            (*n)++;
-        }
-    }
-    if (rc != 0 && rc != -OV_E_MALFORMED) {
+    int rc = ov_file_read(path, OV_WITLIST_MAX_FILE, &f);
+    if (rc != 0) {
         fprintf(stderr, "onevoice-verifier: cannot read %s: %s\n", path, ov_strerror(rc));
+        return rc;
     }
+    rc = ov_witlist_parse(ov_buf_view(&f), lines, OV_LOGREADER_MAX_WITNESSES, n, &bad);
     ov_buf_clear(&f);
-    return rc;
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-verifier: %s line %zu: want \"[URL ]COSIGNATURE-VKEY\" "
+                        "(at most %d witnesses)\n", path, bad, OV_LOGREADER_MAX_WITNESSES);
+        *n = 0;
+        return rc;
+    }
+    for (size_t i = 0; i < *n; i++) {
+        out[i] = lines[i].key;
+    }
+    return 0;
 }
 
 static int

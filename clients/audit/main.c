@@ -13,9 +13,9 @@
 #include "audit.h"
 #include "infra/cli.h"
 #include "infra/httpc.h"
+#include "protocol/witlist.h"
 #include "base/codec.h"
 
-#define AUDIT_MAX_WITNESS_FILE (64 * 1024)
 
 static const char summary[] =
     "Audits a onevoice log from public data alone: the log's checkpoint signature and witness\n"
@@ -49,52 +49,30 @@ u32_of(const char *v, uint32_t def)
     return v != NULL && ov_parse_u64(v, strlen(v), &x) == 0 ? (uint32_t)x : def;
 }
 
-/* One cosignature vkey per line ("URL VKEY" lines, as the log's --witnesses file has them,
- * are accepted too: the last field is the key); '#' starts a comment. */
+/* The witnesses file (core/protocol/witlist.h: a cosignature/v1 vkey a line, or "URL VKEY"
+ * lines, as the log's --witnesses file has them). */
 static int
 load_witnesses(const char *path, struct audit_cfg *cfg)
 {
     struct ov_buf b;
-    int rc = ov_file_read(path, AUDIT_MAX_WITNESS_FILE, &b);
+    struct ov_witness_line lines[OV_LOGREADER_MAX_WITNESSES];
+    size_t n = 0, bad = 0;
+    int rc = ov_file_read(path, OV_WITLIST_MAX_FILE, &b);
     if (rc != 0) {
         fprintf(stderr, "onevoice-audit: %s: %s\n", path, ov_strerror(rc));
         return rc;
     }
-    size_t off = 0, line = 0;
-    while (rc == 0 && off < b.len) {
-        const char *s = (const char *)b.ptr + off;
-        const char *nl = memchr(s, '\n', b.len - off);
-        size_t len = nl ? (size_t)(nl - s) : b.len - off;
-        off += len + (nl != NULL);
-        line++;
-        while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\r' || s[len - 1] == '\t')) {
-            len--;
-        }
-        while (len > 0 && (*s == ' ' || *s == '\t')) {
-            s++, len--;
-        }
-        if (len == 0 || *s == '#') {
-            continue;
-        }
-        const char *k = s + len;
-        while (k > s && k[-1] != ' ' && k[-1] != '\t') {
-            k--;
-        }
-        struct ov_note_verifier v;
-        if (cfg->n_witnesses == OV_LOGREADER_MAX_WITNESSES) {
-            fprintf(stderr, "onevoice-audit: %s: more than %d witnesses\n", path,
-                    OV_LOGREADER_MAX_WITNESSES);
-            rc = -OV_E_TOO_BIG;
-        } else if (ov_note_vkey_parse(OV_BYTES(k, (size_t)(s + len - k)), &v) != 0 ||
-                   v.type != OV_NOTE_TYPE_COSIG_V1) {
-            fprintf(stderr, "onevoice-audit: %s:%zu: not a cosignature/v1 verifier key\n",
-                    path, line);
-            rc = -OV_E_MALFORMED;
-        } else {
-            cfg->witnesses[cfg->n_witnesses++] = v;
-        }
-    }
+    rc = ov_witlist_parse(ov_buf_view(&b), lines, OV_LOGREADER_MAX_WITNESSES, &n, &bad);
     ov_buf_clear(&b);
+    if (rc == -OV_E_TOO_BIG) {
+        fprintf(stderr, "onevoice-audit: %s: more than %d witnesses\n", path,
+                OV_LOGREADER_MAX_WITNESSES);
+    } else if (rc != 0) {
+        fprintf(stderr, "onevoice-audit: %s:%zu: not a cosignature/v1 verifier key\n", path, bad);
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        cfg->witnesses[cfg->n_witnesses++] = lines[i].key;
+    }
     return rc;
 }
 

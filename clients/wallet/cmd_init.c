@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/codec.h"
+#include "protocol/witlist.h"
 #include "wallet.h"
 
 static bool
@@ -26,7 +27,8 @@ cmd_init(struct wallet *w, int argc, char **argv)
         0,
     };
     const char *issuer = NULL, *verifier = NULL, *log = NULL, *vkey = NULL, *quorum = NULL;
-    const char *wit[W_MAX_ARGS];
+    const char *witfile = NULL;
+    const char *wit[W_MAX_ARGS + W_MAX_WITNESSES];
     size_t n_wit = 0;
     struct w_opt opts[] = {
         { "--issuer", "URL", "the issuer", &issuer, NULL, NULL, NULL },
@@ -36,6 +38,8 @@ cmd_init(struct wallet *w, int argc, char **argv)
         { "--log-vkey", "VKEY", "the log's C2SP verifier key", &vkey, NULL, NULL, NULL },
         { "--witness", "VKEY", "a witness's cosignature/v1 verifier key (repeatable)", NULL,
           NULL, wit, &n_wit },
+        { "--witnesses", "FILE", "the witnesses' keys, one a line (\"[URL ]VKEY\", the file the "
+          "verifier and the auditor take)", &witfile, NULL, NULL, NULL },
         { "--quorum", "K", "witness cosignatures required (default: every witness)", &quorum,
           NULL, NULL, NULL },
         { "--json", NULL, "answer as JSON", NULL, &w->json, NULL, NULL },
@@ -57,6 +61,31 @@ cmd_init(struct wallet *w, int argc, char **argv)
     if (ov_note_vkey_parse(OV_BYTES(vkey, strlen(vkey)), &v) != 0 ||
         v.type != OV_NOTE_TYPE_ED25519) {
         fprintf(stderr, "onevoice init: --log-vkey is not an Ed25519 note verifier key\n");
+        return W_EXIT_USAGE;
+    }
+    static struct ov_witness_line lines[W_MAX_WITNESSES];
+    if (witfile != NULL) {
+        struct ov_buf f;
+        size_t n_lines = 0, bad = 0;
+        int frc = ov_file_read(witfile, OV_WITLIST_MAX_FILE, &f);
+        if (frc != 0) {
+            fprintf(stderr, "onevoice init: --witnesses %s: %s\n", witfile, ov_strerror(frc));
+            return W_EXIT_USAGE;
+        }
+        frc = ov_witlist_parse(ov_buf_view(&f), lines, W_MAX_WITNESSES, &n_lines, &bad);
+        ov_buf_clear(&f);
+        if (frc != 0) {
+            fprintf(stderr, "onevoice init: --witnesses %s line %zu: want \"[URL ]VKEY\", a "
+                            "cosignature/v1 key (at most %d witnesses)\n", witfile, bad,
+                    W_MAX_WITNESSES);
+            return W_EXIT_USAGE;
+        }
+        for (size_t i = 0; i < n_lines; i++) {
+            wit[n_wit++] = lines[i].vkey;
+        }
+    }
+    if (n_wit > W_MAX_WITNESSES) {
+        fprintf(stderr, "onevoice init: at most %d witnesses\n", W_MAX_WITNESSES);
         return W_EXIT_USAGE;
     }
     char wits[W_MAX_WITNESSES * (OV_NOTE_MAX_VKEY_LEN + 1)] = "";

@@ -53,6 +53,16 @@ check_eq "the wallet file is mode 0600" "$(stat -c %a "$W")" 600
 said "never overwritten" ov init $INIT
 check_eq "a log key that is not one" "$(status $OV --wallet "$T/x.wallet" init --issuer "$U" --verifier "$V" --log "$L" --log-vkey nonsense)" 2
 check_eq "a quorum above the witnesses" "$(status $OV --wallet "$T/x.wallet" init $INIT --quorum 2)" 2
+# --witnesses FILE: the file the log, the verifier and the auditor take ("URL VKEY" lines)
+$OV --wallet "$T/wf.wallet" init --issuer "$U" --verifier "$V" --log "$L" --log-vkey "$LV" \
+    --witnesses "$T/witnesses" --quorum 1 >/dev/null 2>&1
+check_eq "init --witnesses FILE trusts the keys of the log's own witnesses file" \
+    "$(sql "$T/wf.wallet" "select value from config where key = 'witnesses'")" "$WV"
+check "... and checks the log's checkpoints with them" $OV --wallet "$T/wf.wallet" contexts
+printf '# a comment\nhttp://127.0.0.1:9 not-a-key\n' > "$T/badwit"
+said "badwit line 2: want" $OV --wallet "$T/wb.wallet" init --issuer "$U" --verifier "$V" \
+    --log "$L" --log-vkey "$LV" --witnesses "$T/badwit"
+check "... and no wallet made" test ! -e "$T/wb.wallet"
 check "ONEVOICE_WALLET names the wallet" env ONEVOICE_WALLET="$W" $OV contexts
 chmod 644 "$W"
 said "readable or writable by others" ov contexts
