@@ -169,6 +169,7 @@ layers:
 	@tools/layers.sh
 
 test: all $(UNIT_BINS) $(REGRESS_BINS) $(TOOL_BINS)
+	@tools/deps.sh test
 	@BUILD=$(BUILD) tests/run.sh $(T)
 
 # the builds use every core (the tests themselves run one at a time)
@@ -242,7 +243,7 @@ clean:
 # (errors fail, warnings shown), then installed on this machine, run as their units run them
 # and purged (tests/package/deb.sh). As root; not part of make check (CI runs it after).
 package-check: deps
-	@tools/deps-package.sh
+	@tools/deps.sh package
 	rm -rf build/deb && mkdir -p build/deb/src
 	tar --exclude=./build --exclude=./.git --exclude=node_modules -cf - . | tar -xf - -C build/deb/src
 	cd build/deb/src && DEB_BUILD_OPTIONS="nocheck parallel=$(JOBS)" dpkg-buildpackage -us -uc -b \

@@ -16,9 +16,10 @@
 # recounts everything from the public log alone and recomputes the groups and the bridging
 # scores bit for bit. The results printed are those: nothing comes from the simulator.
 #
-# DEMO_KEEP=1 leaves the servers running and prints their URLs, the log's and the witnesses'
-# keys, how to print the issuer's admin credential and a wallet's init line (the process ids
-# are in DIR/pids). DEMO_CITIZENS=N changes the number of citizens (default 447);
+# The log serves the transparency page (web/) at /web/: what it holds, checked in the browser.
+# DEMO_KEEP=1 leaves the servers running and prints their URLs, the page's, the log's and the
+# witnesses' keys, how to print the issuer's admin credential and a wallet's init line (the
+# process ids are in DIR/pids). DEMO_CITIZENS=N changes the number of citizens (default 447);
 # DEMO_VOTE_SECONDS the time the contexts stay open.
 # DEMO_TRUTH=1 has the simulated citizens write who is who to DIR/truth.txt, for the linkage
 # measurement alone (tests/privacy/linkage.py, run at the end); no server reads it.
@@ -73,7 +74,7 @@ mkdir -m 700 "$D/sortition" "$D/vault"  # the vault: the issuer's pepper, apart 
       $BUILD/onevoice-sortition key --key "$D/sortition/$who.key" --name "$who"
   done; } > "$D/producers"
 start log $BUILD/onevoice-log --data "$D/log" --producers "$D/producers" \
-    --witnesses "$D/witnesses" --quorum 2 --checkpoint-ms 100
+    --witnesses "$D/witnesses" --quorum 2 --checkpoint-ms 100 --web "$(pwd)/web"
 start issuer $BUILD/onevoice-issuer --data "$D/issuer" --log "$log_URL" --log-vkey "$LOG_VKEY" \
     --name issuer.demo.onevoice.example --pepper-file "$D/vault/issuer.pepper"
 start verifier $BUILD/onevoice-verifier --data "$D/verifier" --log "$log_URL" \
@@ -143,13 +144,14 @@ Cut the transport budget and change nothing
 公車免費給青少年與長者 (free buses for the young and the old)
 TXT
 # statement_id N: the id of statement N (1-based) of the round, as anyone derives it from its
-# text (docs/PROTOCOL.md §11.3); `onevoice statements` lists the same ids
-statement_id() {
-    sed -n "${1}p" "$D/statements.txt" | python3 -c '
+# text (docs/PROTOCOL.md §11.3); `onevoice statements` lists the same ids. Derived once, a line
+# each (the ratings below must fit in the round's window)
+python3 -c '
 import hashlib, sys
-t = sys.stdin.buffer.read().rstrip(b"\n")
-print(hashlib.sha256(b"onevoice/v1/statement\0transport-statements\0" + t).hexdigest()[:32])'
-}
+for t in open(sys.argv[1], "rb").read().splitlines():
+    print(hashlib.sha256(b"onevoice/v1/statement\0transport-statements\0" + t).hexdigest()[:32])' \
+    "$D/statements.txt" > "$D/statement-ids.txt"
+statement_id() { sed -n "${1}p" "$D/statement-ids.txt"; }
 
 step "Three citizens use the wallet: enroll, check the contexts against the log, fetch, vote"
 WIT_ARGS=""
@@ -309,6 +311,7 @@ say "  Finished in $(($(date +%s) - T0)) s."
 if [ "${DEMO_KEEP:-0}" = 1 ]; then
     say ""
     say "DEMO_KEEP=1: the servers keep running (state in $D):"
+    say "  transparency page: $log_URL/web/"
     say "  log $log_URL  witnesses $w1_URL $w2_URL  issuer $issuer_URL  verifier $verifier_URL"
     say "  log vkey: $LOG_VKEY"
     say "  witnesses (URL and vkey; the file $D/witnesses), quorum 2:"

@@ -6,7 +6,8 @@
 # to the auditor's recount; the opinion groups and the bridging statements are the ones the
 # camps planted in tests/tools/citizens.c, found from the data by the verifier and
 # recomputed bit for bit by the auditor; the audit clean; with DEMO_KEEP=1, what it prints
-# (keys, the admin credential, a wallet's init line) is enough to use the kept servers.
+# (keys, the admin credential, a wallet's init line) is enough to use the kept servers; and the
+# transparency page it serves, in a real browser (tests/web/check.sh, on the same kept demo).
 . tests/e2e/lib/common.sh
 OUT=$E2E_TMP/demo.out
 case $BUILD in *asan*) OPEN_S=25 ;; *) OPEN_S=12 ;; esac
@@ -35,6 +36,8 @@ issuer=$(sed -n 's/.* issuer \(http[^ ]*\) .*/\1/p' "$OUT" | tail -1)
 check_eq "kept: the admin credential opens the admin endpoints" \
     "$(http_status POST "$issuer/admin/invites" -H "Authorization: Bearer ${admin:-none}" \
         -H 'Content-Type: application/json' -d '{"count":1}')" 200
+# the transparency page, in headless Chromium, against these servers
+. tests/web/check.sh
 for p in $(sed -n 's/^  stop them with: kill//p' "$OUT"); do kill "$p" 2>/dev/null; done
 for p in $(cat "$DEMO_DIR/pids" 2>/dev/null); do
     i=0
