@@ -63,6 +63,12 @@ flood_all() {
 }
 
 # --- idle, slowloris, slowbody --------------------------------------------------------------
+# /healthz is asked every 20 ms for 3.5 s (175 times if each answer were instant): at least
+# 20 answered in the plain build; 5 under the sanitizers, where the log's answer to a flood
+# of slow bodies refused on their headers and reopened (2,000 connections) costs several
+# times more (7 to 17 answered on this 2-core machine on 2026-12-07, at and before that day's
+# starting commit)
+case $BUILD in *asan*) MIN_PROBES=5 ;; *) MIN_PROBES=20 ;; esac
 for mode in idle slowloris slowbody; do
     flood_all $mode
     for s in $SERVERS; do
@@ -70,7 +76,7 @@ for mode in idle slowloris slowbody; do
         grep -q '^healthz' "$f" || { fail "$name $mode: no report"; cat "$f" >&2; continue; }
         check_eq "$name, $mode flood: every /healthz answered 200" "$(field "$f" failed)" 0
         check "$name, $mode flood: /healthz asked throughout ($(field "$f" n))" \
-            ge "$(field "$f" n)" 20
+            ge "$(field "$f" n)" "$MIN_PROBES"
         # (a slowbody request refused on its headers is answered at once, and reopened)
         check "$name, $mode flood: the flood held its connections ($(field "$f" held_max))" \
             ge "$(($(field "$f" held_max) + $(field "$f" answered)))" 1000
