@@ -19,6 +19,8 @@ struct tlog_app {
     const char *dir;
     const char *origin;
     const char *web_dir; /* --web: the page's files; NULL: none served */
+    const char *join_path; /* --join: the join bundle's fields (GET /join); NULL: none */
+    const struct ov_note_signer *signer; /* the checkpoint key, which signs the bundle too */
     char vkey[OV_NOTE_MAX_VKEY_LEN + 2]; /* with its newline */
     bool opaque_entries;                 /* accept entries that are not onevoice CBOR */
     struct tlog_seq *seq;

@@ -1,5 +1,5 @@
-/* h_read: GET /checkpoint, GET /tile/... (tiles and entry bundles), GET /vkey and
- * GET /witnesses. The checkpoint and the tiles carry an ETag, and If-None-Match is answered
+/* h_read: GET /checkpoint, GET /tile/... (tiles and entry bundles), GET /vkey,
+ * GET /witnesses and GET /join. The checkpoint and the tiles carry an ETag, and If-None-Match is answered
  * 304 (docs/PROTOCOL.md §4.2): a browser or a cache that polls the checkpoint, or keeps the
  * partial tiles at the right edge, revalidates without the bytes. */
 #include "app.h"
@@ -9,6 +9,7 @@
 
 #include "base/codec.h"
 #include "handlers.h"
+#include "join.h"
 #include "primitives/merkle.h"
 #include "primitives/tiles.h"
 #include "store.h"
@@ -160,4 +161,31 @@ tlog_h_witnesses(struct ov_req *rq)
                                                       "quorum",
                                                       (json_int_t)tlog_witnesses_quorum(app->witnesses),
                                                       "witnesses", list));
+}
+
+/* The join bundle, made from its file at each request: an operator's edit (a server that
+ * moved) is served without a restart; no file yet is a 404, a file broken since the start a
+ * 503. */
+int
+tlog_h_join(struct ov_req *rq)
+{
+    struct tlog_app *app = ov_req_user(rq);
+    if (app->join_path == NULL) {
+        return ov_http_error(rq, 404, "not_found", "this log publishes no join bundle (--join)");
+    }
+    struct ov_buf note;
+    char why[256], etag[ETAG_MAX];
+    int rc = tlog_join_note(app, &note, why, sizeof why);
+    if (rc == -OV_E_NOT_FOUND) {
+        return ov_http_error(rq, 404, "not_found", "the join bundle is not published yet");
+    }
+    if (rc != 0) {
+        fprintf(stderr, "onevoice-log: GET /join: --join %s\n", why);
+        return ov_http_error(rq, 503, "join_unavailable", "the join bundle's file is broken "
+                             "(the log's operator sees why)");
+    }
+    rc = etag_of("join", ov_buf_view(&note), etag);
+    rc = rc ? rc : answer(rq, "no-cache", etag, "text/plain; charset=utf-8", ov_buf_view(&note));
+    ov_buf_clear(&note);
+    return rc;
 }

@@ -30,6 +30,7 @@ int tlog_h_checkpoint(struct ov_req *rq);
 int tlog_h_tile(struct ov_req *rq);
 int tlog_h_vkey(struct ov_req *rq);
 int tlog_h_witnesses(struct ov_req *rq);
+int tlog_h_join(struct ov_req *rq);
 /* h_web.c */
 int tlog_h_root(struct ov_req *rq);
 int tlog_h_web(struct ov_req *rq);

@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "app.h"
+#include "join.h"
+#include "protocol/joinnote.h"
 #include "infra/server.h"
 #include "base/clock.h"
 #include "base/codec.h"
@@ -95,13 +97,20 @@ load_key(const char *dir, const char *key_path, const char *origin, struct ov_no
         *out = NULL;
         return -OV_E_MALFORMED;
     }
+    if (strcmp(v->name, OV_JOIN_FIRST_LINE) == 0) {
+        /* a checkpoint of that origin would read as a join note's first line */
+        fprintf(stderr, "onevoice-log: the origin %s is reserved\n", v->name);
+        ov_note_signer_free(*out);
+        *out = NULL;
+        return -OV_E_MALFORMED;
+    }
     return 0;
 }
 
 /* The log's own options and what it makes of them. */
 static struct {
     const char *origin, *key, *producers, *witnesses, *quorum, *cp_ms, *batch_ms, *threads;
-    const char *max_file, *web;
+    const char *max_file, *web, *join;
     bool print_vkey, opaque;
     struct ov_note_signer *signer;
     struct tlog_producers *prods;
@@ -177,6 +186,23 @@ start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
     if (g.max_file != NULL && ov_parse_u64(g.max_file, strlen(g.max_file),
                                            &g.app.max_file_bytes) != 0) {
         g.app.max_file_bytes = OV_LOGFILE_DEFAULT_MAX; /* checked by check_file_max */
+    }
+    g.app.join_path = g.join;
+    g.app.signer = g.signer;
+    if (rc == 0 && g.join != NULL) {
+        /* checked now so that a mistake stops the start; read again at each GET /join */
+        struct ov_buf note;
+        char why[256];
+        rc = tlog_join_note(&g.app, &note, why, sizeof why);
+        if (rc == -OV_E_NOT_FOUND) {
+            /* published once the operator knows every URL (they may start after the log) */
+            fprintf(stderr, "onevoice-log: --join %s: no such file yet; GET /join answers 404 "
+                            "until it exists\n", g.join);
+            rc = 0;
+        } else if (rc != 0) {
+            fprintf(stderr, "onevoice-log: --join %s\n", why);
+        }
+        ov_buf_clear(&note);
     }
     rc = rc ? rc : tlog_app_init(&g.app);
     rc = rc ? rc : tlog_files_init(args->data);
@@ -268,6 +294,10 @@ static const struct ov_cli_opt opts[] = {
       "at most 1073741824)", &g.max_file, NULL, check_file_max },
     { "--web", "DIR", "serve the transparency page from DIR at /web/ (and / redirects there)",
       &g.web, NULL, NULL },
+    { "--join", "FILE", "publish the join bundle at GET /join: FILE's lines \"name TEXT\", "
+      "\"log URL\", \"issuer URL\", \"verifier URL\" (and optionally \"relay URL\", \"web URL\"), "
+      "signed with this log's key, witnesses and quorum (FILE read again at each request)",
+      &g.join, NULL, NULL },
     { "--opaque-entries", NULL, "accept any bytes as entries, not only onevoice CBOR", NULL,
       &g.opaque, NULL },
 };

@@ -10,6 +10,7 @@
  *   POST /files                        store a file by its SHA-256 (producers only, signed)
  *   GET  /files/<sha256 hex>           a stored file (a draw's pool file)
  *   GET  /witnesses                    the witnesses and quorum a checkpoint needs
+ *   GET  /join                         the join bundle (--join), a note signed by the log
  *   GET  /, /web, /web/, /web/<path>   the transparency page from --web DIR
  * HEAD too wherever GET (the frame). The handlers: /add in h_append.c, /proof/... in
  * h_proof.c, /files in h_files.c, the page in h_web.c, the other reads in h_read.c. */
@@ -40,6 +41,7 @@ const struct ov_http_route tlog_routes[] = {
     { "POST", "/files", tlog_h_file_add, OV_LOGFILE_HARD_MAX },
     { "GET", "/files/:name", tlog_h_file, 0 },
     { "GET", "/witnesses", tlog_h_witnesses, 0 },
+    { "GET", "/join", tlog_h_join, 0 },
     { "GET", "/", tlog_h_root, 0 },
     { "GET", "/web", tlog_h_root, 0 },
     { "GET", "/web/", tlog_h_web, 0 },

@@ -88,6 +88,15 @@ check_eq "the verifier counted both votes once, the second adopted from the log 
 check "the first citizen's receipts check against the witnessed log" \
     "$BIN/onevoice" --wallet "$OPS/citizen/me.db" receipts
 check "and the second's" "$BIN/onevoice" --wallet "$OPS/citizen/you.db" receipts
+trusts() { python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+print(" ".join(c.execute("SELECT value FROM config WHERE key = ?", (k,)).fetchone()[0]
+               for k in ("issuer", "verifier", "log", "log_vkey", "witnesses", "quorum")))' \
+    "$OPS/citizen/$1.db" 2>/dev/null; }
+check "the first wallet was set up from the join bundle" grep -q 'joined "Budget assembly 2027"' \
+    "$E2E_TMP/walkthrough.out"
+check_eq "... and trusts what the second was told by hand" "$(trusts me)" "$(trusts you)"
+check "... (both read)" test -n "$(trusts me)"
 check "and a second vote is refused" sh -c "! '$BIN/onevoice' --wallet '$OPS/citizen/me.db' vote budget-2027 no"
 check_eq "the restored verifier adopted the vote its backup lacked" \
     "$(curl -sf --cacert "$OPS/ca/ca.pem" "$(url verifier)/metrics" | awk '/^verifier_entries_adopted_total /{ print $2 }')" 1
