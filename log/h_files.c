@@ -66,10 +66,10 @@ tlog_h_file(struct ov_req *rq)
     if (rc != 0) {
         return rc;
     }
-    const char *inm = ov_req_header(rq, "If-None-Match");
-    if (inm != NULL && ov_etag_match(inm, strlen(inm), etag) && access(path, F_OK) == 0) {
-        rc = ov_http_header(rq, "ETag", etag); /* the bytes of a name never change */
-        return rc ? rc : ov_http_reply(rq, 304, NULL, OV_BYTES(NULL, 0));
+    static const char immutable[] = "public, max-age=31536000, immutable";
+    if (ov_req_holds(rq, etag) && access(path, F_OK) == 0) {
+        /* the bytes of a name never change: a 304 without reading them */
+        return ov_http_reply_validated(rq, immutable, etag, NULL, OV_BYTES(NULL, 0));
     }
     struct ov_buf data;
     rc = ov_file_read(path, OV_LOGFILE_HARD_MAX, &data);
@@ -77,9 +77,8 @@ tlog_h_file(struct ov_req *rq)
         return ov_http_error(rq, 404, "not_found", "the log holds no file by that SHA-256");
     }
     /* served as stored, not hashed again: a reader checks the hash against the entry's */
-    rc = rc ? rc : ov_http_header(rq, "Cache-Control", "public, max-age=31536000, immutable");
-    rc = rc ? rc : ov_http_header(rq, "ETag", etag);
-    rc = rc ? rc : ov_http_reply(rq, 200, "application/octet-stream", ov_buf_view(&data));
+    rc = rc ? rc : ov_http_reply_validated(rq, immutable, etag, "application/octet-stream",
+                                           ov_buf_view(&data));
     ov_buf_clear(&data);
     return rc;
 }

@@ -1,7 +1,7 @@
 /* h_read: GET /checkpoint, GET /tile/... (tiles and entry bundles), GET /vkey,
- * GET /witnesses and GET /join. The checkpoint and the tiles carry an ETag, and If-None-Match is answered
- * 304 (docs/PROTOCOL.md §4.2): a browser or a cache that polls the checkpoint, or keeps the
- * partial tiles at the right edge, revalidates without the bytes. */
+ * GET /witnesses and GET /join. The checkpoint, the tiles and the bundle carry an ETag, and
+ * If-None-Match is answered 304 (docs/PROTOCOL.md §4.2): a browser or a cache that polls the
+ * checkpoint, or keeps the partial tiles at the right edge, revalidates without the bytes. */
 #include "app.h"
 
 #include <stdio.h>
@@ -34,30 +34,6 @@ etag_of(const char *prefix, struct ov_bytes bytes, char out[ETAG_MAX])
     return rc;
 }
 
-/* Whether the request's If-None-Match names etag: its answer is then a 304. */
-static bool
-client_has(struct ov_req *rq, const char *etag)
-{
-    const char *inm = ov_req_header(rq, "If-None-Match");
-    return inm != NULL && ov_etag_match(inm, strlen(inm), etag);
-}
-
-/* A successful answer: Cache-Control and ETag, then 304 when the client holds etag, else
- * the bytes. (Never on an error: a cache must not keep a 500 as immutable.) */
-static int
-answer(struct ov_req *rq, const char *cache, const char *etag, const char *type,
-       struct ov_bytes body)
-{
-    bool fresh = false;
-    int rc = ov_http_header(rq, "Cache-Control", cache);
-    rc = rc ? rc : ov_http_etag(rq, etag, &fresh);
-    if (rc != 0) {
-        return rc;
-    }
-    return fresh ? ov_http_reply(rq, 304, NULL, OV_BYTES(NULL, 0))
-                 : ov_http_reply(rq, 200, type, body);
-}
-
 int
 tlog_h_checkpoint(struct ov_req *rq)
 {
@@ -70,8 +46,8 @@ tlog_h_checkpoint(struct ov_req *rq)
     }
     char etag[ETAG_MAX];
     rc = etag_of(NULL, ov_buf_view(&note), etag);
-    rc = rc ? rc : answer(rq, "no-cache, max-age=0", etag, "text/plain; charset=utf-8",
-                          ov_buf_view(&note));
+    rc = rc ? rc : ov_http_reply_validated(rq, "no-cache, max-age=0", etag,
+                                           "text/plain; charset=utf-8", ov_buf_view(&note));
     ov_buf_clear(&note);
     return rc;
 }
@@ -112,8 +88,8 @@ tlog_h_tile(struct ov_req *rq)
     bool full = t.width == OV_TILE_WIDTH;
     if (full) {
         snprintf(etag, sizeof etag, "\"%s\"", path); /* sizeof etag > sizeof path + 2 */
-        if (client_has(rq, etag)) {
-            return answer(rq, immutable, etag, NULL, OV_BYTES(NULL, 0));
+        if (ov_req_holds(rq, etag)) {
+            return ov_http_reply_validated(rq, immutable, etag, NULL, OV_BYTES(NULL, 0));
         }
     }
     struct ov_buf data;
@@ -129,7 +105,8 @@ tlog_h_tile(struct ov_req *rq)
     if (rc == 0 && !full) {
         rc = etag_of(path, ov_buf_view(&data), etag);
     }
-    rc = rc ? rc : answer(rq, immutable, etag, "application/octet-stream", ov_buf_view(&data));
+    rc = rc ? rc : ov_http_reply_validated(rq, immutable, etag, "application/octet-stream",
+                                           ov_buf_view(&data));
     ov_buf_clear(&data);
     return rc;
 }
@@ -185,7 +162,8 @@ tlog_h_join(struct ov_req *rq)
                              "(the log's operator sees why)");
     }
     rc = etag_of("join", ov_buf_view(&note), etag);
-    rc = rc ? rc : answer(rq, "no-cache", etag, "text/plain; charset=utf-8", ov_buf_view(&note));
+    rc = rc ? rc : ov_http_reply_validated(rq, "no-cache", etag, "text/plain; charset=utf-8",
+                                           ov_buf_view(&note));
     ov_buf_clear(&note);
     return rc;
 }

@@ -142,14 +142,12 @@ serve(struct ov_req *rq, const char *dir, const char *path)
         return ov_http_error(rq, 404, "not_found", "no such file");
     }
     char etag[WEB_ETAG_MAX];
-    bool fresh = false;
     snprintf(etag, sizeof etag, "\"%" PRIx64 "-%" PRIx64 ".%lx-%" PRIx64 "\"", (uint64_t)st.st_size,
              (uint64_t)st.st_mtim.tv_sec, (unsigned long)st.st_mtim.tv_nsec, (uint64_t)st.st_ino);
     struct ov_buf data;
     ov_buf_init(&data, OV_LOG_WEB_MAX_FILE);
-    const char *inm = ov_req_header(rq, "If-None-Match");
     int rc = 0;
-    if (inm == NULL || !ov_etag_match(inm, strlen(inm), etag)) {
+    if (!ov_req_holds(rq, etag)) {
         rc = read_all(fd, (size_t)st.st_size, &data); /* a 304 reads nothing */
     }
     close(fd);
@@ -158,12 +156,7 @@ serve(struct ov_req *rq, const char *dir, const char *path)
         return ov_http_error(rq, 404, "not_found", "no such file");
     }
     /* the validators on a good answer only: an error is never cached (no-store) */
-    rc = rc ? rc : ov_http_header(rq, "Cache-Control", "no-cache");
-    rc = rc ? rc : ov_http_etag(rq, etag, &fresh);
-    if (rc == 0) {
-        rc = fresh ? ov_http_reply(rq, 304, NULL, OV_BYTES(NULL, 0))
-                   : ov_http_reply(rq, 200, type_of(path), ov_buf_view(&data));
-    }
+    rc = rc ? rc : ov_http_reply_validated(rq, "no-cache", etag, type_of(path), ov_buf_view(&data));
     ov_buf_clear(&data);
     return rc;
 }

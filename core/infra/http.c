@@ -299,6 +299,27 @@ ov_http_reply_json(struct ov_req *rq, unsigned status, json_t *j)
     return rc;
 }
 
+bool
+ov_req_holds(struct ov_req *rq, const char *etag)
+{
+    const char *inm = ov_req_header(rq, "If-None-Match");
+    return inm != NULL && ov_etag_match(inm, strlen(inm), etag);
+}
+
+int
+ov_http_reply_validated(struct ov_req *rq, const char *cache, const char *etag, const char *type,
+                        struct ov_bytes body)
+{
+    bool fresh = false;
+    int rc = cache != NULL ? ov_http_header(rq, "Cache-Control", cache) : 0;
+    rc = rc ? rc : ov_http_etag(rq, etag, &fresh);
+    if (rc != 0) {
+        return rc;
+    }
+    return fresh ? ov_http_reply(rq, 304, NULL, OV_BYTES(NULL, 0))
+                 : ov_http_reply(rq, 200, type, body);
+}
+
 int
 ov_http_error(struct ov_req *rq, unsigned status, const char *reason, const char *message)
 {

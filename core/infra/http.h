@@ -179,6 +179,14 @@ OV_MUST_CHECK int ov_http_reply(struct ov_req *rq, unsigned status, const char *
  * ov_http_reply(rq, 304, NULL, empty), which keeps the ETag and the other headers it added
  * (Cache-Control); else its full answer. */
 OV_MUST_CHECK int ov_http_etag(struct ov_req *rq, const char *etag, bool *not_modified);
+/* Whether the request's If-None-Match names etag: a handler that can tell its ETag before
+ * reading its bytes (a file's stat, an immutable name) then skips reading them. */
+bool ov_req_holds(struct ov_req *rq, const char *etag);
+/* A good answer with its validators: Cache-Control cache (NULL: none), ETag etag, then 304
+ * when the request holds etag, else 200 with type and body (never for an error: a cache must
+ * not keep a 500). */
+OV_MUST_CHECK int ov_http_reply_validated(struct ov_req *rq, const char *cache, const char *etag,
+                                          const char *type, struct ov_bytes body);
 /* Replies with j serialised compactly as application/json. Takes ownership of j (it is
  * decref'd on every path); a NULL j (a failed json_pack) is answered with 500. */
 OV_MUST_CHECK int ov_http_reply_json(struct ov_req *rq, unsigned status, json_t *j);
