@@ -45,27 +45,12 @@ u64_or(const char *v, uint64_t def)
 static int
 load_witnesses(const char *path, struct ov_note_verifier *out, size_t *n)
 {
-    struct ov_buf f;
     struct ov_witness_line lines[OV_LOGREADER_MAX_WITNESSES];
-    size_t bad = 0;
-    *n = 0;
-    int rc = ov_file_read(path, OV_WITLIST_MAX_FILE, &f);
-    if (rc != 0) {
-        fprintf(stderr, "onevoice-verifier: cannot read %s: %s\n", path, ov_strerror(rc));
-        return rc;
-    }
-    rc = ov_witlist_parse(ov_buf_view(&f), lines, OV_LOGREADER_MAX_WITNESSES, n, &bad);
-    ov_buf_clear(&f);
-    if (rc != 0) {
-        fprintf(stderr, "onevoice-verifier: %s line %zu: want \"[URL ]COSIGNATURE-VKEY\" "
-                        "(at most %d witnesses)\n", path, bad, OV_LOGREADER_MAX_WITNESSES);
-        *n = 0;
-        return rc;
-    }
-    for (size_t i = 0; i < *n; i++) {
+    int rc = ov_witlist_load("onevoice-verifier", path, lines, OV_LOGREADER_MAX_WITNESSES, n);
+    for (size_t i = 0; rc == 0 && i < *n; i++) {
         out[i] = lines[i].key;
     }
-    return 0;
+    return rc;
 }
 
 static int

@@ -54,22 +54,9 @@ u32_of(const char *v, uint32_t def)
 static int
 load_witnesses(const char *path, struct audit_cfg *cfg)
 {
-    struct ov_buf b;
     struct ov_witness_line lines[OV_LOGREADER_MAX_WITNESSES];
-    size_t n = 0, bad = 0;
-    int rc = ov_file_read(path, OV_WITLIST_MAX_FILE, &b);
-    if (rc != 0) {
-        fprintf(stderr, "onevoice-audit: %s: %s\n", path, ov_strerror(rc));
-        return rc;
-    }
-    rc = ov_witlist_parse(ov_buf_view(&b), lines, OV_LOGREADER_MAX_WITNESSES, &n, &bad);
-    ov_buf_clear(&b);
-    if (rc == -OV_E_TOO_BIG) {
-        fprintf(stderr, "onevoice-audit: %s: more than %d witnesses\n", path,
-                OV_LOGREADER_MAX_WITNESSES);
-    } else if (rc != 0) {
-        fprintf(stderr, "onevoice-audit: %s:%zu: not a cosignature/v1 verifier key\n", path, bad);
-    }
+    size_t n = 0;
+    int rc = ov_witlist_load("onevoice-audit", path, lines, OV_LOGREADER_MAX_WITNESSES, &n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         cfg->witnesses[cfg->n_witnesses++] = lines[i].key;
     }

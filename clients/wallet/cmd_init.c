@@ -165,19 +165,8 @@ cmd_init(struct wallet *w, int argc, char **argv)
     }
     static struct ov_witness_line lines[W_MAX_WITNESSES];
     if (witfile != NULL) {
-        struct ov_buf f;
-        size_t n_lines = 0, bad = 0;
-        int frc = ov_file_read(witfile, OV_WITLIST_MAX_FILE, &f);
-        if (frc != 0) {
-            fprintf(stderr, "onevoice init: --witnesses %s: %s\n", witfile, ov_strerror(frc));
-            return W_EXIT_USAGE;
-        }
-        frc = ov_witlist_parse(ov_buf_view(&f), lines, W_MAX_WITNESSES, &n_lines, &bad);
-        ov_buf_clear(&f);
-        if (frc != 0) {
-            fprintf(stderr, "onevoice init: --witnesses %s line %zu: want \"[URL ]VKEY\", a "
-                            "cosignature/v1 key (at most %d witnesses)\n", witfile, bad,
-                    W_MAX_WITNESSES);
+        size_t n_lines = 0;
+        if (ov_witlist_load("onevoice init", witfile, lines, W_MAX_WITNESSES, &n_lines) != 0) {
             return W_EXIT_USAGE;
         }
         for (size_t i = 0; i < n_lines; i++) {

@@ -1,6 +1,7 @@
 #include "protocol/witlist.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 static bool
@@ -54,4 +55,28 @@ ov_witlist_parse(struct ov_bytes text, struct ov_witness_line *out, size_t max, 
         (*n)++;
     }
     return 0;
+}
+
+int
+ov_witlist_load(const char *prog, const char *path, struct ov_witness_line *out, size_t max,
+                size_t *n)
+{
+    struct ov_buf f;
+    size_t bad = 0;
+    *n = 0;
+    int rc = ov_file_read(path, OV_WITLIST_MAX_FILE, &f);
+    if (rc != 0) {
+        fprintf(stderr, "%s: cannot read the witnesses file %s: %s\n", prog, path,
+                ov_strerror(rc));
+        return rc;
+    }
+    rc = ov_witlist_parse(ov_buf_view(&f), out, max, n, &bad);
+    ov_buf_clear(&f);
+    if (rc == -OV_E_TOO_BIG && bad == 0) {
+        fprintf(stderr, "%s: %s: over %u bytes\n", prog, path, OV_WITLIST_MAX_FILE);
+    } else if (rc != 0) {
+        fprintf(stderr, "%s: %s line %zu: want \"[URL ]VKEY\", a cosignature/v1 key (at most "
+                        "%zu witnesses)\n", prog, path, bad, max);
+    }
+    return rc;
 }

@@ -24,4 +24,10 @@ struct ov_witness_line {
 OV_MUST_CHECK int ov_witlist_parse(struct ov_bytes text, struct ov_witness_line *out, size_t max,
                                    size_t *n, size_t *bad_line);
 
+/* Reads the file at path and parses it into out[0..*n) (its keys, max of them), saying why
+ * not on stderr after "prog: " (the file and its line). Errors: those of reading the file,
+ * and ov_witlist_parse's. */
+OV_MUST_CHECK int ov_witlist_load(const char *prog, const char *path,
+                                  struct ov_witness_line *out, size_t max, size_t *n);
+
 #endif
