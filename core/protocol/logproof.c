@@ -1,4 +1,4 @@
-/* logproof: see logproof.h for the answers' table. */
+/* logproof: see logproof.h. */
 #include "protocol/logproof.h"
 
 #include <stdio.h>
@@ -12,13 +12,14 @@
 #include "base/codec.h"
 #include "protocol/entry.h"
 #include "infra/httpc.h"
+#include "primitives/tileproof.h"
 
 #define LOGPROOF_MAX_URL 2048
 
 struct ov_logproof {
-    struct ov_logreader *reader; /* checkpoints: signature and quorum */
-    struct ov_httpc *http;       /* proofs */
-    char url[LOGPROOF_MAX_URL];
+    struct ov_logreader *reader; /* checkpoints (signature and quorum) and tiles */
+    struct ov_tileproof *tp;     /* proofs from the tiles, and the tiles kept */
+    uint64_t size;               /* the tree tp proves in */
     unsigned status;
 };
 
@@ -68,6 +69,15 @@ ov_logproof_parse(enum ov_logproof_kind kind, struct ov_bytes body, uint64_t a, 
     return rc;
 }
 
+/* The tile fetcher of lp->tp: a tile of the tree lp->tp was last given, through the reader
+ * (so a partial tile the log has since completed is read from the full one). */
+static int
+fetch_tile(void *ctx, const struct ov_tile *t, uint8_t *out, size_t *out_len)
+{
+    struct ov_logproof *lp = ctx;
+    return ov_logreader_tile(lp->reader, t, lp->size, out, out_len);
+}
+
 int
 ov_logproof_new(const struct ov_logreader_cfg *cfg, struct ov_logproof **out)
 {
@@ -80,9 +90,9 @@ ov_logproof_new(const struct ov_logreader_cfg *cfg, struct ov_logproof **out)
     if (lp == NULL) {
         return -OV_E_NOMEM;
     }
-    memcpy(lp->url, cfg->url, ul);
     int rc = ov_logreader_new(cfg, &lp->reader);
-    rc = rc ? rc : ov_httpc_new(&lp->http);
+    rc = rc ? rc : ov_tileproof_new(fetch_tile, lp, OV_TILEPROOF_DECOYS, OV_TILEPROOF_WINDOW,
+                                    &lp->tp);
     if (rc != 0) {
         ov_logproof_free(lp);
         return rc;
@@ -98,7 +108,7 @@ ov_logproof_free(struct ov_logproof *lp)
         return;
     }
     ov_logreader_free(lp->reader);
-    ov_httpc_free(lp->http);
+    ov_tileproof_free(lp->tp);
     free(lp);
 }
 
@@ -108,60 +118,29 @@ ov_logproof_status(const struct ov_logproof *lp)
     return lp->status;
 }
 
-/* GET <url>/proof/<kind>?<first>=a&size=size, parsed. */
-static int
-fetch_proof(struct ov_logproof *lp, enum ov_logproof_kind kind, uint64_t a, uint64_t size,
-            uint8_t proof[OV_MERKLE_MAX_PROOF * OV_HASH_LEN], size_t *n_proof)
+/* lp->tp set to cp's tree. */
+static void
+use_tree(struct ov_logproof *lp, const struct ov_logreader_cp *cp)
 {
-    char url[LOGPROOF_MAX_URL + 96];
-    struct ov_httpc_resp resp;
-    *n_proof = 0;
-    lp->status = 0;
-    int n = snprintf(url, sizeof url, "%s/proof/%s?%s=%llu&size=%llu", lp->url,
-                     kind == OV_LOGPROOF_INCLUSION ? "inclusion" : "consistency",
-                     kind == OV_LOGPROOF_INCLUSION ? "index" : "old", (unsigned long long)a,
-                     (unsigned long long)size);
-    if (n < 0 || (size_t)n >= sizeof url) {
-        return -OV_E_TOO_BIG;
-    }
-    int rc = ov_httpc_get(lp->http, url, OV_MAX_LOGPROOF_LEN, &resp);
-    if (rc == 0 && resp.status != 200) {
-        lp->status = resp.status;
-        rc = -OV_E_HTTP;
-    }
-    if (rc == 0) {
-        rc = ov_logproof_parse(kind, ov_buf_view(&resp.body), a, size, proof, n_proof);
-        rc = rc == -OV_E_TOO_BIG ? -OV_E_MALFORMED : rc;
-    } else if (rc == -OV_E_TOO_BIG) {
-        rc = -OV_E_MALFORMED; /* an answer longer than any proof */
-    }
-    ov_httpc_resp_clear(&resp);
-    return rc;
+    lp->size = cp->size;
+    ov_tileproof_set_tree(lp->tp, cp->size, cp->root);
 }
 
 int
 ov_logproof_inclusion(struct ov_logproof *lp, const struct ov_logreader_cp *cp, uint64_t index,
                       const uint8_t leaf[OV_HASH_LEN])
 {
-    uint8_t proof[OV_MERKLE_MAX_PROOF * OV_HASH_LEN];
-    size_t n = 0;
     if (index >= cp->size) {
         return -OV_E_RANGE;
     }
-    int rc = fetch_proof(lp, OV_LOGPROOF_INCLUSION, index, cp->size, proof, &n);
-    if (rc == 0) {
-        rc = ov_merkle_verify_inclusion(index, cp->size, leaf, proof, n, cp->root);
-        rc = rc == 0 || rc == -OV_E_CRYPTO ? rc : -OV_E_BAD_PROOF;
-    }
-    return rc;
+    use_tree(lp, cp);
+    return ov_tileproof_inclusion(lp->tp, index, leaf);
 }
 
 int
 ov_logproof_consistency(struct ov_logproof *lp, uint64_t old_size,
                         const uint8_t old_root[OV_HASH_LEN], const struct ov_logreader_cp *cp)
 {
-    uint8_t proof[OV_MERKLE_MAX_PROOF * OV_HASH_LEN];
-    size_t n = 0;
     if (old_size == 0) {
         return -OV_E_RANGE;
     }
@@ -171,12 +150,14 @@ ov_logproof_consistency(struct ov_logproof *lp, uint64_t old_size,
     if (old_size == cp->size) {
         return sodium_memcmp(old_root, cp->root, OV_HASH_LEN) == 0 ? 0 : -OV_E_BAD_PROOF;
     }
-    int rc = fetch_proof(lp, OV_LOGPROOF_CONSISTENCY, old_size, cp->size, proof, &n);
-    if (rc == 0) {
-        rc = ov_merkle_verify_consistency(old_size, cp->size, old_root, cp->root, proof, n);
-        rc = rc == 0 || rc == -OV_E_CRYPTO ? rc : -OV_E_BAD_PROOF;
-    }
-    return rc;
+    use_tree(lp, cp);
+    return ov_tileproof_consistency(lp->tp, old_size, old_root);
+}
+
+void
+ov_logproof_stats(const struct ov_logproof *lp, uint64_t *n_tiles, uint64_t *n_bytes)
+{
+    ov_tileproof_stats(lp->tp, n_tiles, n_bytes);
 }
 
 int

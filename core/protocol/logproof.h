@@ -1,9 +1,15 @@
 /* logproof: checking single entries against a log without following it, for clients that
  * hold a few entries of interest rather than the whole tree: the citizen's wallet (its
- * contexts' keys and its receipts) and platforms. It reads the log's public proof endpoints
- * (docs/PROTOCOL.md §4.2) and trusts none of their answers: every proof is verified against
- * a checkpoint that carries the log's signature and a quorum of witness cosignatures
+ * contexts' keys and its receipts) and platforms. Proofs are computed from the
+ * log's C2SP tiles alone (core/primitives/tileproof: the tiles of the checkpoint's size any
+ * reader of it fetches, with decoys for the level-0 tile an index falls in), never asked of
+ * the log's /proof endpoints, so the log is not told an index or a size the client stored
+ * (docs/PROTOCOL.md §8.1). Nothing served is trusted: every tile used must hash up to a
+ * checkpoint that carries the log's signature and a quorum of witness cosignatures
  * (core/protocol/logreader), so a lying log server can only fail, never convince.
+ *
+ * ov_logproof_parse stays for those who read the log's proof endpoints (docs/PROTOCOL.md
+ * §4.2; fuzzed by tests/fuzz/fuzz_logproof.c); the checks below do not use it.
  *
  * Answers of the proof endpoints (JSON objects, at most OV_MAX_LOGPROOF_LEN bytes, exactly
  * these keys, no key twice):
@@ -65,14 +71,16 @@ void ov_logproof_free(struct ov_logproof *lp);
 OV_MUST_CHECK int ov_logproof_checkpoint(struct ov_logproof *lp, const struct ov_logproof_head *prev,
                                          struct ov_logreader_cp *cp);
 
-/* 0 when the log proves that leaf (an RFC 9162 leaf hash) is at index in the tree of the
- * verified checkpoint cp. -OV_E_RANGE (index >= cp->size: not yet covered), -OV_E_BAD_PROOF
- * (the proof does not lead to cp's root), -OV_E_HTTP (no answer, or a refusal),
- * -OV_E_MALFORMED (an answer that does not parse), -OV_E_NOMEM. */
+/* 0 when the log's tiles prove that leaf (an RFC 9162 leaf hash) is at index in the tree of
+ * the verified checkpoint cp. -OV_E_RANGE (index >= cp->size: not yet covered),
+ * -OV_E_BAD_PROOF (the tiles do not hash to cp's root, or hold another leaf there),
+ * -OV_E_HTTP (no answer, or a refusal such as a missing tile), -OV_E_MALFORMED (a tile of
+ * the wrong length), -OV_E_NOMEM. */
 OV_MUST_CHECK int ov_logproof_inclusion(struct ov_logproof *lp, const struct ov_logreader_cp *cp,
                                         uint64_t index, const uint8_t leaf[OV_HASH_LEN]);
 
-/* 0 when the log proves the tree (old_size, old_root) is a prefix of cp's tree.
+/* 0 when the log's tiles at cp's size prove the tree (old_size, old_root) is a prefix of
+ * cp's tree: old_size is never sent.
  * -OV_E_BAD_PROOF (not a prefix, or old_size > cp->size), -OV_E_RANGE (old_size 0), and
  * the errors of ov_logproof_inclusion. */
 OV_MUST_CHECK int ov_logproof_consistency(struct ov_logproof *lp, uint64_t old_size,
@@ -89,7 +97,11 @@ OV_MUST_CHECK int ov_logproof_consistency(struct ov_logproof *lp, uint64_t old_s
 OV_MUST_CHECK int ov_logproof_context(struct ov_logproof *lp, const struct ov_logreader_cp *cp,
                                       const struct ov_issuer_context *c, struct ov_buf *entry);
 
-/* The HTTP status and error reason of the last refused request ("" and 0 when none). */
+/* The HTTP status of the last refused request (0 when none; tile refusals are -OV_E_HTTP
+ * without a status). */
 unsigned ov_logproof_status(const struct ov_logproof *lp);
+
+/* Tiles fetched for proofs and their bytes since ov_logproof_new (checkpoints not counted). */
+void ov_logproof_stats(const struct ov_logproof *lp, uint64_t *n_tiles, uint64_t *n_bytes);
 
 #endif

@@ -189,6 +189,25 @@ fetch_tile(struct ov_logreader *r, const struct ov_tile *t, uint64_t size, size_
     return rc == -OV_E_NOT_FOUND ? -OV_E_HTTP : rc;
 }
 
+int
+ov_logreader_tile(struct ov_logreader *r, const struct ov_tile *t, uint64_t size, uint8_t *out,
+                  size_t *out_len)
+{
+    struct ov_httpc_resp resp;
+    unsigned width;
+    *out_len = 0;
+    if (t->level < 0 || ov_tile_check(t) != 0) {
+        return -OV_E_RANGE;
+    }
+    int rc = fetch_tile(r, t, size, OV_TILE_MAX_LEN, &resp, &width);
+    if (rc == 0) {
+        memcpy(out, resp.body.ptr, resp.body.len);
+        *out_len = resp.body.len;
+        ov_httpc_resp_clear(&resp);
+    }
+    return rc == -OV_E_TOO_BIG ? -OV_E_MALFORMED : rc;
+}
+
 void
 ov_logreader_cp_clear(struct ov_logreader_cp *cp)
 {

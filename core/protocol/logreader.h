@@ -20,6 +20,7 @@
 #include "base/err.h"
 #include "primitives/merkle.h"
 #include "primitives/note.h"
+#include "primitives/tiles.h"
 
 #define OV_LOGREADER_MAX_WITNESSES 16
 
@@ -101,6 +102,13 @@ struct ov_logreader_hooks {
  * sync like a rewritten entry would (-OV_E_BAD_PROOF). */
 OV_MUST_CHECK int ov_logreader_sync_hooks(struct ov_logreader *r, const struct ov_logreader_cp *cp,
                                           const struct ov_logreader_hooks *h);
+
+/* Hash tile t (not a bundle) of the tree of size `size`, as a sync fetches it: a partial
+ * tile the log no longer serves is fetched in full. out (room for OV_TILE_MAX_LEN bytes)
+ * and *out_len receive it unchecked. -OV_E_HTTP (no answer, or a refusal: 404 included),
+ * -OV_E_MALFORMED (longer than a full tile), -OV_E_RANGE (t not a tile). */
+OV_MUST_CHECK int ov_logreader_tile(struct ov_logreader *r, const struct ov_tile *t, uint64_t size,
+                                    uint8_t *out, size_t *out_len);
 
 /* The root of the tree read so far. */
 OV_MUST_CHECK int ov_logreader_root(const struct ov_logreader *r, uint8_t out[OV_HASH_LEN]);

@@ -15,6 +15,10 @@ except as the first line of MODEFILE (read at each request) says:
   truncated        every answer is cut in the middle
   garbage-token    POST /token-request is forwarded, and its answer replaced by garbage
   truncated-token  POST /token-request is forwarded, and its answer cut in the middle
+  flip PATH        GET PATH (a tile) is forwarded, and its answer's middle byte flipped
+  missing PATH     GET PATH answers 404 without asking UPSTREAM
+  cut PATH         GET PATH is forwarded, and its answer cut in the middle
+  other URL PATH   GET PATH is answered by the server at URL (a forked log's tile)
 
 LOGFILE gets one line per request: "METHOD PATH RESULT".
 """
@@ -83,7 +87,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = b"\x01\x02garbage" if path == "/token-request" else b'{"status": [1, 2'
             log("%s %s garbage" % (self.command, path))
             return self.answer(200, [("Content-Type", ctype)], body)
+        if m[0] == "missing" and path == m[1]:
+            log("%s %s missing" % (self.command, path))
+            return self.answer(404, [("Content-Type", "application/json")], b'{"error":"not_found"}')
+        if m[0] == "other" and path == m[2]:
+            other = urllib.parse.urlparse(m[1])
+            c = http.client.HTTPConnection(other.hostname, other.port, timeout=20)
+            c.request("GET", self.path)
+            r = c.getresponse()
+            data = r.read()
+            c.close()
+            log("%s %s other" % (self.command, path))
+            return self.answer(r.status, [("Content-Type", "application/octet-stream")], data)
         status, hdrs, data = self.forward()
+        if m[0] == "cut" and path == m[1]:
+            log("%s %s cut" % (self.command, path))
+            return self.answer(status, hdrs, data[: len(data) // 2])
+        if m[0] == "flip" and path == m[1] and data:
+            data = bytearray(data)
+            data[len(data) // 2] ^= 1
+            log("%s %s flipped" % (self.command, path))
+            return self.answer(status, hdrs, bytes(data))
         if m[0] in ("garbage-token", "truncated-token") and path == "/token-request":
             log("%s %s %s" % (self.command, path, m[0]))
             data = b"\x01\x02garbage" if m[0] == "garbage-token" else data[: len(data) // 2]
