@@ -29,7 +29,8 @@ LIBCORE  := $(BUILD)/libovcore.a
 # program name -> source folder; a program is built once its folder has a main.c
 PROGRAMS := onevoice-log:log onevoice-witness:clients/witness onevoice-issuer:issuer \
             onevoice-verifier:verifier onevoice:clients/wallet onevoice-audit:clients/audit \
-            onevoice-sortition:clients/sortition onevoice-admin:clients/admin
+            onevoice-sortition:clients/sortition onevoice-admin:clients/admin \
+            onevoice-relay:relay
 prog_dir  = $(word 2,$(subst :, ,$(1)))
 prog_name = $(word 1,$(subst :, ,$(1)))
 BUILT_PROGS := $(foreach p,$(PROGRAMS),$(if $(wildcard $(call prog_dir,$(p))/main.c),$(BUILD)/$(call prog_name,$(p))))

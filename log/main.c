@@ -15,6 +15,7 @@
 #include "base/codec.h"
 #include "infra/keyfile.h"
 #include "protocol/logfiles.h"
+#include "protocol/ohttpgw.h"
 #include "store.h"
 #include "witnesses.h"
 
@@ -172,6 +173,10 @@ start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
 {
     (void)ctx;
     int rc = web_dir_ok(g.web);
+    /* the Oblivious HTTP gateway's key (docs/PROTOCOL.md §13), made under the lock */
+    if (rc == 0 && ov_ohttpgw_open(args->data) != 0) {
+        rc = -OV_E_IO;
+    }
     rc = rc ? rc : tlog_producers_load(g.producers, &g.prods);
     if (rc == 0 && g.witnesses != NULL) {
         rc = tlog_witnesses_load(g.witnesses, u32_or(g.quorum, TLOG_QUORUM_ALL), &g.wits);
@@ -232,7 +237,8 @@ start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
          ov_metrics_counter(m, "tlog_file_bytes_stored_total", "Bytes of the files stored",
                             NULL, &g.app.file_bytes_stored) != 0 ||
          ov_metrics_counter(m, "tlog_file_uploads_refused_total", "File uploads refused", NULL,
-                            &g.app.files_refused) != 0)) {
+                            &g.app.files_refused) != 0 ||
+         ov_ohttpgw_metrics(m) != 0)) {
         fprintf(stderr, "onevoice-log: metrics unavailable\n");
     }
     hcfg->routes = tlog_routes;
@@ -252,6 +258,7 @@ stop(void *ctx)
     tlog_producers_free(g.prods);
     tlog_cache_free(g.app.cache);
     ov_note_signer_free(g.signer);
+    ov_ohttpgw_close();
 }
 
 /* The key log.db is bound to: the log's verifier key, origin included. */

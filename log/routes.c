@@ -19,6 +19,7 @@
 #include "handlers.h"
 #include "protocol/logfiles.h"
 #include "protocol/logreq.h"
+#include "protocol/ohttpgw.h"
 #include "store.h"
 
 int
@@ -46,5 +47,6 @@ const struct ov_http_route tlog_routes[] = {
     { "GET", "/web", tlog_h_root, 0 },
     { "GET", "/web/", tlog_h_web, 0 },
     { "GET", "/web/*", tlog_h_web, 0 },
+    OV_OHTTPGW_ROUTES, /* POST /gateway, GET /ohttp-keys: docs/PROTOCOL.md §13 */
 };
 const size_t tlog_n_routes = sizeof tlog_routes / sizeof tlog_routes[0];

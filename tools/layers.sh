@@ -50,7 +50,7 @@ done
 for f in core/*.c core/*.h; do
     [ -f "$f" ] && { echo "layers: $f is in no layer (core/LAYER/)"; failed=$((failed + 1)); }
 done
-for f in $(find log issuer verifier clients lib -name '*.[ch]'); do
+for f in $(find log issuer verifier relay clients lib -name '*.[ch]'); do
     check_file "$f" ""
 done
 echo "$passed passed, $failed failed"

@@ -14,6 +14,7 @@
 #include "infra/server.h"
 #include "base/codec.h"
 #include "infra/keyfile.h"
+#include "protocol/ohttpgw.h"
 
 static const char summary[] =
     "The onevoice verifier: checks Privacy Pass tokens and signed actions for the contexts the\n"
@@ -175,7 +176,10 @@ start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
         return rc;
     }
     g.app_ready = true;
-    if (register_metrics(app, m) != 0) {
+    if (ov_ohttpgw_open(app->dir) != 0) { /* the Oblivious HTTP gateway's key (§13), locked */
+        return -OV_E_IO;
+    }
+    if (register_metrics(app, m) != 0 || ov_ohttpgw_metrics(m) != 0) {
         fprintf(stderr, "onevoice-verifier: metrics unavailable\n");
     }
     rc = vf_follower_init(app);
@@ -227,6 +231,7 @@ stop(void *ctx)
         vf_app_clear(app);
     }
     ov_sign_key_free(app->producer_key);
+    ov_ohttpgw_close();
 }
 
 /* The key verifier.db is bound to: the producer key the log knows the verifier by. */

@@ -20,6 +20,7 @@
 #include "handlers.h"
 #include "protocol/actionbatch.h"
 #include "protocol/actionreq.h"
+#include "protocol/ohttpgw.h"
 #include "protocol/receipt.h"
 
 const struct refusal R_MALFORMED = { 400, "malformed_request",
@@ -279,5 +280,6 @@ const struct ov_http_route vf_routes[] = {
     { "GET", "/tallies/:context", vf_h_tallies, 0 },
     { "GET", "/contexts", vf_h_contexts, 0 },
     { "GET", "/contexts/:context/statements", vf_h_statements, 0 },
+    OV_OHTTPGW_ROUTES, /* POST /gateway, GET /ohttp-keys: docs/PROTOCOL.md §13 */
 };
 const size_t vf_n_routes = sizeof vf_routes / sizeof vf_routes[0];

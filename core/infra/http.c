@@ -126,6 +126,15 @@ struct ov_req {
     uint64_t until;   /* ov_http_wait_until: the channel level it waits for (0: any notify) */
     bool wait_requested, expired, waiting;
     struct ov_req *wprev, *wnext;
+    /* An inner request (ov_req_inner) has no connection: its outer request waits for it,
+     * its headers and query are its own, and its reply is kept for the outer to read. */
+    struct ov_req *outer, *inner;
+    char **ihdr; /* "name\0value\0" each */
+    size_t n_ihdr;
+    char *query;        /* raw, after '?'; NULL for none */
+    char *reply_ctype;  /* the kept reply's Content-Type, or NULL */
+    struct ov_buf reply; /* the kept reply's body */
+    char method_buf[OV_HTTP_MAX_METHOD_LEN + 1];
     char path[OV_MAX_URL_LEN + 1];
     char split[OV_MAX_URL_LEN + 1]; /* path with each parameter NUL-terminated */
 };
@@ -238,6 +247,24 @@ has_header(const struct ov_req *rq, const char *name)
     return false;
 }
 
+/* An inner request's reply is kept for its outer request (HEAD's body dropped, as
+ * libmicrohttpd drops it for a direct one). */
+static int
+inner_keep_reply(struct ov_req *rq, const char *content_type, struct ov_bytes body)
+{
+    if (strcmp(rq->method, "HEAD") == 0) {
+        body.len = 0;
+    }
+    ov_buf_init(&rq->reply, body.len);
+    int rc = ov_buf_append(&rq->reply, body.ptr, body.len);
+    if (rc == 0 && content_type != NULL) {
+        rq->reply_ctype = strdup(content_type);
+        rc = rq->reply_ctype == NULL ? -OV_E_NOMEM : 0;
+    }
+    rq->queued = rc == 0;
+    return rc;
+}
+
 int
 ov_http_reply(struct ov_req *rq, unsigned status, const char *content_type, struct ov_bytes body)
 {
@@ -246,6 +273,9 @@ ov_http_reply(struct ov_req *rq, unsigned status, const char *content_type, stru
     }
     rq->replied = true;
     rq->status = status;
+    if (rq->conn == NULL) {
+        return inner_keep_reply(rq, content_type, body);
+    }
     /* MUST_COPY: the body may be on the caller's stack. An empty body uses a static
      * constant, which PERSISTENT allows, since a zero-length copy may be a NULL malloc. */
     struct MHD_Response *r =
@@ -280,25 +310,6 @@ ov_http_etag(struct ov_req *rq, const char *etag, bool *not_modified)
     return rc;
 }
 
-int
-ov_http_reply_json(struct ov_req *rq, unsigned status, json_t *j)
-{
-    if (j == NULL) {
-        return ov_http_error(rq, 500, "internal_error", "could not build the reply");
-    }
-    char *s = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    if (s == NULL) {
-        return ov_http_error(rq, 500, "internal_error", "could not encode the reply");
-    }
-    size_t n = strlen(s);
-    int rc = ov_http_reply(rq, status, "application/json", OV_BYTES(s, n));
-    sodium_memzero(s, n); /* replies carry invitation codes and registrar tokens (this copy;
-                           * libmicrohttpd frees its own unwiped) */
-    free(s);
-    return rc;
-}
-
 bool
 ov_req_holds(struct ov_req *rq, const char *etag)
 {
@@ -318,6 +329,25 @@ ov_http_reply_validated(struct ov_req *rq, const char *cache, const char *etag, 
     }
     return fresh ? ov_http_reply(rq, 304, NULL, OV_BYTES(NULL, 0))
                  : ov_http_reply(rq, 200, type, body);
+}
+
+int
+ov_http_reply_json(struct ov_req *rq, unsigned status, json_t *j)
+{
+    if (j == NULL) {
+        return ov_http_error(rq, 500, "internal_error", "could not build the reply");
+    }
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (s == NULL) {
+        return ov_http_error(rq, 500, "internal_error", "could not encode the reply");
+    }
+    size_t n = strlen(s);
+    int rc = ov_http_reply(rq, status, "application/json", OV_BYTES(s, n));
+    sodium_memzero(s, n); /* replies carry invitation codes and registrar tokens (this copy;
+                           * libmicrohttpd frees its own unwiped) */
+    free(s);
+    return rc;
 }
 
 int
@@ -419,6 +449,14 @@ ov_req_rest(const struct ov_req *rq)
 const char *
 ov_req_header(const struct ov_req *rq, const char *name)
 {
+    if (rq->conn == NULL) {
+        for (size_t i = 0; i < rq->n_ihdr; i++) {
+            if (strcasecmp(rq->ihdr[i], name) == 0) {
+                return rq->ihdr[i] + strlen(rq->ihdr[i]) + 1;
+            }
+        }
+        return NULL;
+    }
     return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
@@ -474,6 +512,23 @@ query_find_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_s
     return MHD_YES;
 }
 
+/* An inner request's query split as libmicrohttpd splits a direct one's: arguments at '&',
+ * each "key=value" or a bare "key" (value NULL); values left raw. */
+static void
+inner_query_each(const char *query, MHD_KeyValueIteratorN fn, void *cls)
+{
+    for (const char *p = query; p != NULL && *p != '\0';) {
+        const char *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        const char *eq = memchr(p, '=', n);
+        if (n > 0) {
+            size_t kn = eq ? (size_t)(eq - p) : n;
+            (void)fn(cls, MHD_GET_ARGUMENT_KIND, p, kn, eq ? eq + 1 : NULL, eq ? n - kn - 1 : 0);
+        }
+        p = amp ? amp + 1 : p + n;
+    }
+}
+
 int
 ov_req_query(struct ov_req *rq, const char *key, const char **val)
 {
@@ -482,7 +537,11 @@ ov_req_query(struct ov_req *rq, const char *key, const char **val)
     if (q.key_len >= 64) {
         abort(); /* keys are our constants */
     }
-    MHD_get_connection_values_n(rq->conn, MHD_GET_ARGUMENT_KIND, query_find_one, &q);
+    if (rq->conn != NULL) {
+        MHD_get_connection_values_n(rq->conn, MHD_GET_ARGUMENT_KIND, query_find_one, &q);
+    } else {
+        inner_query_each(rq->query, query_find_one, &q);
+    }
     if (q.n_found == 0) {
         return -OV_E_NOT_FOUND;
     }
@@ -1166,6 +1225,167 @@ begin(struct ov_req *rq, const char *url)
     return MHD_YES;
 }
 
+/* ---- inner requests ------------------------------------------------------------------ */
+
+/* begin()'s checks, for a request that came inside another (no connection, no
+ * Content-Length: the body is whole). A refusal is kept as the inner request's reply. */
+static void
+inner_begin(struct ov_req *in, struct ov_bytes target, struct ov_bytes body)
+{
+    const char *url = (const char *)target.ptr;
+    if (target.len > OV_MAX_URL_LEN) {
+        (void)frame_error(in, 414, "uri_too_long", "the URL is too long");
+        return;
+    }
+    for (size_t i = 0; i < target.len; i++) {
+        if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f) {
+            (void)frame_error(in, 400, "bad_path", "the path has a forbidden byte");
+            return;
+        }
+    }
+    const char *qm = memchr(url, '?', target.len);
+    size_t n = qm != NULL ? (size_t)(qm - url) : target.len;
+    memcpy(in->path, url, n);
+    in->path[n] = '\0';
+    if (qm != NULL && (in->query = strndup(qm + 1, target.len - n - 1)) == NULL) {
+        (void)frame_fail(in, -OV_E_NOMEM);
+        return;
+    }
+    enum MHD_Result res = MHD_NO;
+    if (!route(in, n, &res)) {
+        return;
+    }
+    split_params(in, n);
+    ov_buf_init(&in->body, in->route->r.body_max);
+    if (ov_req_header(in, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL) {
+        (void)frame_error(in, 411, "length_required", "send the body with a Content-Length");
+        return;
+    }
+    if (body.len > in->route->r.body_max) {
+        (void)frame_error(in, 413, "body_too_large", "the request body is too large");
+        return;
+    }
+    if (in->srv->precheck != NULL) {
+        int rc = in->srv->precheck(in);
+        if (in->replied || rc != 0) {
+            if (!in->replied) {
+                (void)frame_fail(in, rc);
+            }
+            return;
+        }
+    }
+    if (ov_buf_append(&in->body, body.ptr, body.len) != 0) {
+        (void)frame_fail(in, -OV_E_NOMEM);
+    }
+}
+
+static int
+inner_new(struct ov_req *rq, const struct ov_http_inner_req *spec)
+{
+    size_t mn = strlen(spec->method);
+    if (mn == 0 || mn > OV_HTTP_MAX_METHOD_LEN || spec->n_headers > OV_HTTP_MAX_INNER_HEADERS) {
+        return -OV_E_MALFORMED;
+    }
+    struct ov_req *in = calloc(1, sizeof *in);
+    if (in == NULL) {
+        return -OV_E_NOMEM;
+    }
+    in->srv = rq->srv;
+    in->outer = rq;
+    in->t0_ns = rq->t0_ns; /* one request for the deadlines: the outer's */
+    memcpy(in->method_buf, spec->method, mn + 1);
+    in->method = in->method_buf;
+    ov_buf_init(&in->body, 0);
+    rq->inner = in;
+    in->ihdr = calloc(spec->n_headers + 1, sizeof *in->ihdr);
+    if (in->ihdr == NULL) {
+        return -OV_E_NOMEM;
+    }
+    for (size_t i = 0; i < spec->n_headers; i++) {
+        struct ov_bytes nm = spec->headers[i].name, v = spec->headers[i].value;
+        char *h = malloc(nm.len + v.len + 2);
+        if (h == NULL) {
+            return -OV_E_NOMEM;
+        }
+        memcpy(h, nm.ptr, nm.len);
+        h[nm.len] = '\0';
+        memcpy(h + nm.len + 1, v.ptr, v.len);
+        h[nm.len + 1 + v.len] = '\0';
+        if (strlen(h) != nm.len || strlen(h + nm.len + 1) != v.len) {
+            free(h);
+            return -OV_E_MALFORMED; /* a NUL inside: the decoder refuses it, so never here */
+        }
+        in->ihdr[in->n_ihdr++] = h;
+    }
+    inner_begin(in, spec->target, spec->body);
+    return 0;
+}
+
+int
+ov_req_inner(struct ov_req *rq, const struct ov_http_inner_req *spec, bool *done)
+{
+    *done = false;
+    if (rq->inner == NULL) {
+        if (spec == NULL) {
+            abort(); /* the first call gives the request: our bug */
+        }
+        if (rq->outer != NULL) {
+            return -OV_E_STATE; /* inner requests do not nest */
+        }
+        int rc = inner_new(rq, spec);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    struct ov_req *in = rq->inner;
+    if (!in->replied && in->route == NULL) {
+        return -OV_E_STATE; /* its making failed, and that was said */
+    }
+    if (!in->replied) {
+        in->expired = rq->expired;
+        in->wait_requested = false;
+        int rc = in->route->r.handler(in);
+        if (!in->replied && rc != 0) {
+            (void)frame_fail(in, rc);
+        } else if (!in->replied && !in->wait_requested) {
+            (void)frame_error(in, 500, "internal_error", "the handler gave no reply");
+        } else if (!in->replied && in->expired) {
+            (void)frame_error(in, 503, "wait_expired", "no answer within the wait");
+        }
+    }
+    if (in->replied) {
+        *done = true;
+        return in->queued ? 0 : -OV_E_NOMEM;
+    }
+    /* the inner handler waits: the outer request waits for the same thing */
+    rq->channel = in->channel;
+    rq->until = in->until;
+    rq->deadline_ns = in->deadline_ns;
+    rq->wait_requested = true;
+    return 0;
+}
+
+void
+ov_req_inner_reply(const struct ov_req *rq, struct ov_http_inner_reply *out)
+{
+    memset(out, 0, sizeof *out);
+    const struct ov_req *in = rq->inner;
+    if (in == NULL || !in->replied) {
+        return;
+    }
+    out->status = in->status;
+    out->content_type = in->reply_ctype;
+    out->body = ov_buf_view(&in->reply);
+    out->headers = (const char *const *)in->hdr;
+    out->n_headers = in->n_hdrs;
+}
+
+bool
+ov_req_is_inner(const struct ov_req *rq)
+{
+    return rq->outer != NULL;
+}
+
 static enum MHD_Result
 on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
           const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
@@ -1213,6 +1433,16 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 static void
 req_free(struct ov_req *rq)
 {
+    if (rq->inner != NULL) {
+        req_free(rq->inner);
+    }
+    for (size_t i = 0; i < rq->n_ihdr; i++) {
+        free(rq->ihdr[i]);
+    }
+    free(rq->ihdr);
+    free(rq->query);
+    free(rq->reply_ctype);
+    ov_buf_clear(&rq->reply);
     if (rq->state_free != NULL) {
         rq->state_free(rq->state);
     }

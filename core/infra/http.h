@@ -82,6 +82,8 @@
 #define OV_HTTP_MAX_REPLY_HEADERS 8
 #define OV_HTTP_MAX_HEADER_LEN 1024 /* one extra reply header, name plus value */
 #define OV_HTTP_MAX_WAIT_MS 60000   /* longest long-poll */
+#define OV_HTTP_MAX_METHOD_LEN 16   /* an inner request's method */
+#define OV_HTTP_MAX_INNER_HEADERS 32
 #define OV_HTTP_MAX_QUERY_VALUE_LEN OV_MAX_URL_LEN
 #define OV_HTTP_DEFAULT_TIMEOUT_S 30
 #define OV_HTTP_DEFAULT_DEADLINE_S 10 /* for a complete request: see "Connections" above */
@@ -228,5 +230,43 @@ bool ov_req_wait_expired(const struct ov_req *rq);
  * NULL) when the request completes, however it ends, or when the state is replaced. */
 void ov_req_set_state(struct ov_req *rq, void *state, void (*state_free)(void *));
 void *ov_req_state(const struct ov_req *rq);
+
+/* Inner requests: a request that came inside this one (an Oblivious HTTP gateway's
+ * decapsulated request, protocol/ohttpgw) runs through the server's own routes as if it had
+ * come directly: the same URL and header checks, route, method, body_max, precheck and
+ * handler, long polls included. It has no connection and no client address of its own
+ * (the server's per-address limits counted the connection that carried it); it is not
+ * counted in http_requests_total (the carrier counts its own).
+ *
+ * The carrier's handler calls ov_req_inner with the request on its first round and with
+ * NULL on later ones. *done: the inner request has its reply (read it with
+ * ov_req_inner_reply, valid until the carrier completes); else the inner handler waits, and
+ * so does the carrier: its handler returns 0 at once and is run again on the same wake-up.
+ * Refusals (404, 405, 413, ...) are the inner request's replies, as for a direct one.
+ * Returns -OV_E_MALFORMED (an empty or long method, too many headers, a NUL in a header),
+ * -OV_E_STATE (rq is itself an inner request: they do not nest) or -OV_E_NOMEM, with
+ * nothing run. */
+struct ov_http_kv {
+    struct ov_bytes name, value;
+};
+struct ov_http_inner_req {
+    const char *method;     /* NUL-terminated, at most OV_HTTP_MAX_METHOD_LEN */
+    struct ov_bytes target; /* path and query, as a direct request's URL */
+    const struct ov_http_kv *headers;
+    size_t n_headers;       /* at most OV_HTTP_MAX_INNER_HEADERS */
+    struct ov_bytes body;
+};
+struct ov_http_inner_reply {
+    unsigned status;
+    const char *content_type; /* or NULL */
+    struct ov_bytes body;
+    const char *const *headers; /* "name\0value\0" each */
+    size_t n_headers;
+};
+OV_MUST_CHECK int ov_req_inner(struct ov_req *rq, const struct ov_http_inner_req *spec,
+                               bool *done);
+void ov_req_inner_reply(const struct ov_req *rq, struct ov_http_inner_reply *out);
+/* True for an inner request (a handler that must know: none needs to today). */
+bool ov_req_is_inner(const struct ov_req *rq);
 
 #endif
