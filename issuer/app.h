@@ -51,6 +51,8 @@ enum issuer_reason {
     R_COUNT
 };
 
+#define ISSUER_EPOCH_S 300 /* --epoch-seconds' default (docs/PROTOCOL.md §3.1) */
+
 struct issuer_app {
     const char *dir;
     const char *name; /* the TokenChallenge issuer_name */
@@ -68,6 +70,9 @@ struct issuer_app {
     struct ov_db_per_thread dbs; /* each pool thread's connection */
     struct ov_counter *issued, *retried, *enrolled, *refused[R_COUNT];
     struct ov_gauge *backlog; /* outbox rows not yet acknowledged by the log */
+    uint32_t epoch_s;         /* --epoch-seconds (core/base/epoch.h): 0, no epochs */
+    struct ov_gauge *held;    /* outbox rows held for an epoch not yet ended */
+    struct ov_counter *flushes; /* epochs whose held rows the outbox began to send */
     atomic_bool nice_pool;    /* the writer could not raise its priority: lower the pool's */
     atomic_int log_state;     /* enum issuer_log_state (logcheck.h): writes wait for the check */
 };

@@ -20,6 +20,7 @@
 #include "app.h"
 #include "logcheck.h"
 #include "base/codec.h"
+#include "base/epoch.h"
 #include "outbox.h"
 #include "store.h"
 
@@ -157,6 +158,7 @@ struct enroll_tx {
     uint8_t pseudonym[32];   /* fresh, for a new enrollee */
     uint8_t key[OV_SIGN_PK_LEN];
     uint64_t now_s;
+    uint64_t kept_s; /* the time the rows and the entry keep: now_s's epoch's start */
     bool recovery;
     enum refusal refusal;
 };
@@ -177,7 +179,7 @@ static int
 mark_used(struct ov_db *db, const char *stmt, const struct enroll_tx *t)
 {
     sqlite3_stmt *st = ov_db_stmt(db, stmt);
-    int rc = ov_db_bind_uint64(st, 1, t->now_s);
+    int rc = ov_db_bind_uint64(st, 1, t->kept_s);
     rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(t->secret_hash, 32));
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
@@ -238,7 +240,7 @@ add_enrollee(struct ov_db *db, struct enroll_tx *t, const char *route)
     int rc = ov_db_bind_blob(st, 1, OV_BYTES(t->pseudonym, 32));
     rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(t->identity, 32));
     rc = rc ? rc : ov_db_bind_text(st, 3, route, strlen(route));
-    rc = rc ? rc : ov_db_bind_uint64(st, 4, t->now_s);
+    rc = rc ? rc : ov_db_bind_uint64(st, 4, t->kept_s);
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
     if (rc == -OV_E_CONFLICT) {
@@ -265,7 +267,7 @@ recover(struct ov_db *db, struct enroll_tx *t)
         return rc;
     }
     st = ov_db_stmt(db, "key_revoke");
-    rc = ov_db_bind_uint64(st, 1, t->now_s);
+    rc = ov_db_bind_uint64(st, 1, t->kept_s);
     rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(t->pseudonym, 32));
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
@@ -288,9 +290,12 @@ log_enrollment(struct ov_db *db, struct enroll_tx *t, enum ov_enroll_route route
     }
     e.kind = OV_ENTRY_ENROLLMENT;
     e.u.enrollment.route = route;
-    e.u.enrollment.time = t->now_s;
+    e.u.enrollment.time = t->kept_s;
     rc = ov_entry_encode(&e, &entry);
-    rc = rc ? rc : issuer_store_outbox_add(db, ov_buf_view(&entry), t->now_s, &outbox_id);
+    rc = rc ? rc : issuer_store_outbox_hold(db, ov_buf_view(&entry), t->kept_s,
+                                            ov_epoch_end(t->now_s, t->app->epoch_s),
+                                            issuer_epoch_place(t->app, ISSUER_HELD_ENROLLMENT),
+                                            &outbox_id);
     ov_buf_clear(&entry);
     return rc;
 }
@@ -319,7 +324,7 @@ enroll_fn(struct ov_db *db, void *arg)
         sqlite3_stmt *st = ov_db_stmt(db, "key_insert");
         rc = ov_db_bind_blob(st, 1, OV_BYTES(t->key, OV_SIGN_PK_LEN));
         rc = rc ? rc : ov_db_bind_blob(st, 2, OV_BYTES(t->pseudonym, 32));
-        rc = rc ? rc : ov_db_bind_uint64(st, 3, t->now_s);
+        rc = rc ? rc : ov_db_bind_uint64(st, 3, t->kept_s);
         rc = rc ? rc : ov_db_step(st);
         ov_db_reset(st);
         if (rc == -OV_E_CONFLICT) {
@@ -435,6 +440,7 @@ issuer_h_enroll(struct ov_req *rq)
         rc = issuer_refuse(rq, 401, R_STALE, "stale_request", "the request time is too far off");
     } else if (rc == 0) {
         t->now_s = now / 1000;
+        t->kept_s = ov_epoch_start(t->now_s, app->epoch_s); /* docs/PROTOCOL.md §3.1 */
         rc = enroll_checked(rq, app, r, t);
     }
     if (r != NULL) {

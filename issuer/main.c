@@ -13,6 +13,7 @@
 #include "app.h"
 #include "infra/server.h"
 #include "base/codec.h"
+#include "base/epoch.h"
 #include "contexts.h"
 #include "logcheck.h"
 #include "outbox.h"
@@ -45,6 +46,13 @@ check_pace(const char *v)
 {
     uint64_t n;
     return ov_parse_u64(v, strlen(v), &n) == 0 && n <= 1000 ? 0 : -OV_E_MALFORMED;
+}
+
+static int
+check_epoch(const char *v)
+{
+    uint64_t n;
+    return ov_parse_u64(v, strlen(v), &n) == 0 && n <= OV_EPOCH_MAX_S ? 0 : -OV_E_MALFORMED;
 }
 
 static int
@@ -312,7 +320,7 @@ app_clear(struct issuer_app *app)
 
 /* The issuer's own options and what it makes of them. */
 static struct {
-    const char *log, *vkey, *name, *idps, *threads, *producer, *pace, *pepper;
+    const char *log, *vkey, *name, *idps, *threads, *producer, *pace, *pepper, *epoch;
     bool print_key, print_creds;
     struct issuer_app app;
     struct ov_metrics *metrics;
@@ -416,6 +424,11 @@ start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
     if (g.pace != NULL && ov_parse_u64(g.pace, strlen(g.pace), &pace_ms) != 0) {
         rc = rc ? rc : -OV_E_MALFORMED;
     }
+    uint64_t epoch_s = ISSUER_EPOCH_S;
+    if (g.epoch != NULL && ov_parse_u64(g.epoch, strlen(g.epoch), &epoch_s) != 0) {
+        rc = rc ? rc : -OV_E_MALFORMED;
+    }
+    app->epoch_s = (uint32_t)epoch_s; /* check_epoch: at most OV_EPOCH_MAX_S */
     rc = rc ? rc : issuer_writer_start(app, (unsigned)pace_ms, &app->writer);
     rc = rc ? rc : issuer_outbox_start(app, g.log, g.vkey, g.producer, &app->outbox);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -491,6 +504,11 @@ static const struct ov_cli_opt opts[] = {
     { "--commit-pace-ms", "MS",
       "under load, begin at most one issuance commit per MS, 0-1000 (default 10; 0: no wait)",
       &g.pace, NULL, check_pace },
+    { "--epoch-seconds", "N",
+      "hold enrollments and issuances until the end of their N-second epoch, send each "
+      "epoch's in a random order, their times rounded to its start; 0: each at once, its "
+      "time kept (default 300, at most 86400; docs/PROTOCOL.md §3.1)", &g.epoch, NULL,
+      check_epoch },
     { "--pepper-file", "FILE",
       "the identity hashes' key, outside --data (created 0600 on first start; default "
       "DIR/pepper.secret, with a warning)", &g.pepper, NULL, NULL },

@@ -9,6 +9,7 @@
 
 #include "primitives/cbor.h"
 #include "base/clock.h"
+#include "base/epoch.h"
 #include "contexts.h"
 #include "logcheck.h"
 #include "infra/httpc.h"
@@ -33,12 +34,20 @@ struct issuer_outbox {
     pthread_cond_t cv;
     bool kicked, stopping;
     bool check_failed; /* said once that the log could not be asked */
+    uint64_t flushed;  /* the latest epoch end whose rows were sent (the metric) */
 };
 
 struct row {
     int64_t id;
+    uint64_t release; /* its epoch's end (0: sent at once) */
     struct ov_buf entry;
 };
+
+uint64_t
+issuer_epoch_place(const struct issuer_app *app, enum issuer_held cls)
+{
+    return app->epoch_s == 0 ? 0 : ((uint64_t)cls << 62) | ov_epoch_shuffle_key();
+}
 
 /* Sleeps up to ms or until kicked (or stopping). */
 static void
@@ -93,7 +102,8 @@ static int
 load_pending(struct ov_db *db, struct row *rows, size_t *n)
 {
     sqlite3_stmt *st = ov_db_stmt(db, "outbox_pending");
-    int rc = ov_db_bind_int64(st, 1, ISSUER_OUTBOX_BATCH);
+    int rc = ov_db_bind_uint64(st, 1, ov_now_ms() / 1000);
+    rc = rc ? rc : ov_db_bind_int64(st, 2, ISSUER_OUTBOX_BATCH);
     size_t bytes = 0;
     *n = 0;
     while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
@@ -101,6 +111,7 @@ load_pending(struct ov_db *db, struct row *rows, size_t *n)
         struct row *r = &rows[*n];
         rc = ov_db_col_int64(st, 0, &r->id);
         rc = rc ? rc : ov_db_col_blob(st, 1, OV_MAX_ENTRY_LEN, &e);
+        rc = rc ? rc : ov_db_col_uint64(st, 2, &r->release);
         /* a request's size, its map and each byte string's head included: OV_MAX_CBOR_LEN
          * as a batch size only (the log takes OV_LOG_MAX_REQUEST_LEN); a first row always
          * goes, alone if need be (an entry is at most OV_MAX_ENTRY_LEN) */
@@ -165,8 +176,23 @@ prune(struct ov_db *db)
     }
 }
 
-/* One round: send what is pending. 1 when something was sent, 0 when nothing was
- * pending, negative on failure. */
+/* The held rows' gauge: those whose epoch has not ended. */
+static void
+count_held(struct issuer_outbox *o, struct ov_db *db)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "outbox_held");
+    int64_t n = 0;
+    int rc = ov_db_bind_uint64(st, 1, ov_now_ms() / 1000);
+    rc = rc ? rc : ov_db_step(st);
+    rc = rc == OV_DB_ROW ? ov_db_col_int64(st, 0, &n) : -OV_E_DB;
+    ov_db_reset(st);
+    if (rc == 0) {
+        ov_gauge_set(o->app->held, n);
+    }
+}
+
+/* One round: send what is due. 1 when something was sent, 0 when nothing was due,
+ * negative on failure. */
 static int
 round_once(struct issuer_outbox *o, struct ov_db *db, struct ov_logclient *lc, struct row *rows,
            struct ov_bytes *views)
@@ -174,8 +200,17 @@ round_once(struct issuer_outbox *o, struct ov_db *db, struct ov_logclient *lc, s
     size_t n = 0;
     struct ov_log_ack ack;
     int rc = load_pending(db, rows, &n);
+    if (o->app->epoch_s > 0) {
+        count_held(o, db);
+    }
     if (rc != 0 || n == 0) {
         return rc;
+    }
+    for (size_t i = 0; i < n; i++) { /* an epoch's first rows sent: its flush begins */
+        if (rows[i].release > o->flushed) {
+            o->flushed = rows[i].release;
+            ov_counter_add(o->app->flushes, 1);
+        }
     }
     for (size_t i = 0; i < n; i++) {
         views[i] = ov_buf_view(&rows[i].entry);

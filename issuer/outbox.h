@@ -4,7 +4,8 @@
  * (core/protocol/logclient, wait "durable"), marks them with the index the log acknowledged
  * (inside the writer's next batch: issuer_writer_call), and
  * retries with backoff until the log confirms, also after a crash, since the rows are
- * durable. The log deduplicates by leaf hash, so a row sent twice (a crash between the
+ * durable. With epochs (--epoch-seconds) enrollments and issuances wait in the table until
+ * their epoch ended, then go in the random order drawn when they were written. The log deduplicates by leaf hash, so a row sent twice (a crash between the
  * log's answer and our mark) keeps its first index.
  *
  * Before the first append it fetches the log's /vkey and requires it to be --log-vkey,
@@ -18,6 +19,14 @@
 #include "app.h"
 
 #define ISSUER_OUTBOX_BATCH 1024
+
+/* The entries held for their epoch (docs/PROTOCOL.md §3.1), by class: within an epoch the
+ * enrollments go before the issuances, so that the log never shows an issuance before the
+ * enrollment of the person it is for (an auditor counts tags against enrollments before). */
+enum issuer_held { ISSUER_HELD_ENROLLMENT = 0, ISSUER_HELD_ISSUANCE = 1 };
+/* An outbox row's place among its epoch's: its class, then a random key (0 without
+ * epochs: commit order). */
+uint64_t issuer_epoch_place(const struct issuer_app *app, enum issuer_held cls);
 
 struct issuer_outbox;
 

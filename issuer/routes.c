@@ -54,6 +54,11 @@ issuer_app_metrics(struct issuer_app *app, struct ov_metrics *m)
     rc |= ov_metrics_gauge(m, "issuer_outbox_backlog",
                            "Log entries written but not yet acknowledged by the log", NULL,
                            &app->backlog);
+    rc |= ov_metrics_gauge(m, "issuer_outbox_held",
+                           "Log entries held until their epoch ends (--epoch-seconds)", NULL,
+                           &app->held);
+    rc |= ov_metrics_counter(m, "issuer_epoch_flushes_total",
+                             "Epochs whose held entries the outbox sent", NULL, &app->flushes);
     if (rc != 0) {
         fprintf(stderr, "onevoice-issuer: some metrics are unavailable\n");
     }

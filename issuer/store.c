@@ -72,6 +72,13 @@ static const char *const migrations[] = {
     "INSERT OR IGNORE INTO counters (name, value) SELECT 'identity_v1',"
     "  (SELECT count(*) FROM enrollees WHERE route <> 'invite')"
     "  + (SELECT count(*) FROM reg_tokens);",
+    /* 4: epochs (docs/PROTOCOL.md §3.1): a row may wait until `release` (POSIX seconds; 0:
+     * at once), and goes in `place` order among the rows released with it (a random key
+     * drawn once, so an epoch partly sent before a crash is resent in the same order) */
+    "ALTER TABLE outbox ADD COLUMN release INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE outbox ADD COLUMN place INTEGER NOT NULL DEFAULT 0;"
+    "DROP INDEX outbox_pending;"
+    "CREATE INDEX outbox_due ON outbox (release, place, id) WHERE log_index IS NULL;",
 };
 
 static const struct ov_db_stmt_def stmts[] = {
@@ -89,10 +96,16 @@ static const struct ov_db_stmt_def stmts[] = {
     /* outbox.c: the log acknowledged a context's entry: it opens */
     { "ctx_ack", "UPDATE contexts SET log_index = ? WHERE outbox_id = ? AND log_index IS NULL" },
     /* store.c */
-    { "outbox_insert", "INSERT INTO outbox (entry, created) VALUES (?, ?)" },
-    /* outbox.c: the oldest pending entries */
+    { "outbox_insert",
+      "INSERT INTO outbox (entry, created, release, place) VALUES (?, ?, ?, ?)" },
+    /* outbox.c: the pending entries due by a time: those sent at once in their order, then
+     * each epoch's in its shuffled order */
     { "outbox_pending",
-      "SELECT id, entry FROM outbox WHERE log_index IS NULL ORDER BY id LIMIT ?" },
+      "SELECT id, entry, release FROM outbox WHERE log_index IS NULL AND release <= ?"
+      " ORDER BY release, place, id LIMIT ?" },
+    /* outbox.c: pending entries held for an epoch that has not ended (the metric) */
+    { "outbox_held",
+      "SELECT count(*) FROM outbox WHERE log_index IS NULL AND release > ?" },
     /* outbox.c: acknowledged */
     { "outbox_ack", "UPDATE outbox SET log_index = ? WHERE id = ?" },
     /* main.c: the backlog at start */
@@ -174,9 +187,18 @@ issuer_store_open(const char *dir, struct ov_db **out)
 int
 issuer_store_outbox_add(struct ov_db *db, struct ov_bytes entry, uint64_t now_s, int64_t *id)
 {
+    return issuer_store_outbox_hold(db, entry, now_s, 0, 0, id);
+}
+
+int
+issuer_store_outbox_hold(struct ov_db *db, struct ov_bytes entry, uint64_t created_s,
+                         uint64_t release_s, uint64_t place, int64_t *id)
+{
     sqlite3_stmt *st = ov_db_stmt(db, "outbox_insert");
     int rc = ov_db_bind_blob(st, 1, entry);
-    rc = rc ? rc : ov_db_bind_uint64(st, 2, now_s);
+    rc = rc ? rc : ov_db_bind_uint64(st, 2, created_s);
+    rc = rc ? rc : ov_db_bind_uint64(st, 3, release_s);
+    rc = rc ? rc : ov_db_bind_uint64(st, 4, place);
     rc = rc ? rc : ov_db_step(st);
     *id = rc == OV_DB_DONE ? sqlite3_last_insert_rowid(ov_db_handle(db)) : 0;
     ov_db_reset(st);

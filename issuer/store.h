@@ -26,8 +26,11 @@
  *                                           the table at start-up
  *   seen_requests(expires, sig)             signatures of token requests answered inside
  *                                           the time window: replays refused
- *   outbox(id, entry, created, log_index)   log entries written in the same transaction as
- *                                           the state they record; log_index NULL = pending
+ *   outbox(id, entry, created, log_index, release, place)
+ *                                           log entries written in the same transaction as
+ *                                           the state they record; log_index NULL = pending;
+ *                                           held until `release` (an epoch's end, 0: at
+ *                                           once), then sent in `place` order
  *   counters(name, value)                   the enrollment serial of the log entries */
 #ifndef ISSUER_STORE_H
 #define ISSUER_STORE_H
@@ -49,9 +52,15 @@ OV_MUST_CHECK int issuer_store_open(const char *dir, struct ov_db **out);
  * held when it was migrated: a state holding any is refused at start (main.c). */
 OV_MUST_CHECK int issuer_store_identity_v1(struct ov_db *db, int64_t *n);
 
-/* Inserts an outbox row for entry (inside the caller's transaction); *id is its row id. */
+/* Inserts an outbox row for entry (inside the caller's transaction), sent at once in
+ * commit order; *id is its row id. */
 OV_MUST_CHECK int issuer_store_outbox_add(struct ov_db *db, struct ov_bytes entry, uint64_t now_s,
                                           int64_t *id);
+/* The same for an entry held until release_s (POSIX seconds, the end of its epoch; 0: at
+ * once), sent among those released with it in `place` order (issuer_epoch_place). */
+OV_MUST_CHECK int issuer_store_outbox_hold(struct ov_db *db, struct ov_bytes entry,
+                                           uint64_t created_s, uint64_t release_s,
+                                           uint64_t place, int64_t *id);
 
 /* A passive WAL checkpoint (never waits for the writer). -OV_E_DB. */
 OV_MUST_CHECK int issuer_store_checkpoint(struct ov_db *db);

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "base/epoch.h"
 #include "outbox.h"
 #include "quota.h"
 #include "store.h"
@@ -62,9 +63,16 @@ record(struct issuer_writer *w, struct issuer_job *j, const uint8_t pseudonym[32
     memcpy(e.u.issuance.context, j->ctx->def.id, sizeof e.u.issuance.context);
     issuer_issuance_tag(w->app->tag, pseudonym, j->ctx->def.id, e.u.issuance.tag);
     e.u.issuance.n = n;
-    e.u.issuance.time = j->now_s;
+    /* with epochs, the entry and the row keep the epoch's start only, and the entry waits
+     * for the epoch's end (docs/PROTOCOL.md §3.1): issuer.db is pooled by operators too */
+    uint32_t ep = w->app->epoch_s;
+    uint64_t t = ov_epoch_start(j->now_s, ep);
+    e.u.issuance.time = t;
     int rc = ov_entry_encode(&e, &entry);
-    rc = rc ? rc : issuer_store_outbox_add(w->db, ov_buf_view(&entry), j->now_s, &outbox_id);
+    rc = rc ? rc : issuer_store_outbox_hold(w->db, ov_buf_view(&entry), t,
+                                            ov_epoch_end(j->now_s, ep),
+                                            issuer_epoch_place(w->app, ISSUER_HELD_ISSUANCE),
+                                            &outbox_id);
     ov_buf_clear(&entry);
     if (rc != 0) {
         return rc;
@@ -75,7 +83,7 @@ record(struct issuer_writer *w, struct issuer_job *j, const uint8_t pseudonym[32
     rc = rc ? rc : ov_db_bind_uint64(st, 3, n);
     rc = rc ? rc : ov_db_bind_blob(st, 4, OV_BYTES(j->blinded, OV_PP_NK));
     rc = rc ? rc : ov_db_bind_blob(st, 5, OV_BYTES(j->response, OV_PP_TOKEN_RESPONSE_LEN));
-    rc = rc ? rc : ov_db_bind_uint64(st, 6, j->now_s);
+    rc = rc ? rc : ov_db_bind_uint64(st, 6, t);
     rc = rc ? rc : ov_db_bind_int64(st, 7, outbox_id);
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);

@@ -7,8 +7,11 @@
 # mirror them by five categories, in public through the log (onevoice-sortition: the
 # witnesses' two operators and an observer commit to secrets, the pool is logged, they
 # reveal, the draw is logged with the seed of their secrets, anyone re-runs it) and sends
-# each selected person one invitation code by text message. Every citizen enrolls, fetches a token for every open context (cover issuance),
-# votes; eight write a statement, and everyone weighs every statement; three of them use the
+# each selected person one invitation code by text message. Then the contexts open, and
+# every citizen enrolls, fetches a token for every open context (cover issuance) and votes
+# the default way, each token and each action at its own random moment of the window
+# (core/protocol/pacing.h; the three wallet users leave `onevoice run --wait` running);
+# eight write a statement, and everyone weighs every statement; three of them use the
 # citizen's wallet `onevoice` itself, the others a simulator built on the same client modules
 # (tests/tools/citizens.c). One citizen tries to vote twice and is refused. Every receipt is
 # checked. The contexts close, the verifier logs the tallies (the statement round's with its
@@ -20,13 +23,15 @@
 # DEMO_KEEP=1 leaves the servers running and prints their URLs, the page's, the log's and the
 # witnesses' keys, how to print the issuer's admin credential and a wallet's init line (the
 # process ids are in DIR/pids). DEMO_CITIZENS=N changes the number of citizens (default 447);
-# DEMO_VOTE_SECONDS the time the contexts stay open.
+# DEMO_VOTE_SECONDS the time the contexts stay open; DEMO_EPOCH_SECONDS the issuer's and the
+# verifier's epoch (default 2, docs/PROTOCOL.md §3.1; 0: none).
 # DEMO_TRUTH=1 has the simulated citizens write who is who to DIR/truth.txt, for the linkage
 # measurement alone (tests/privacy/linkage.py, run at the end); no server reads it.
 set -eu
 BUILD=${BUILD:-build}
 N=${DEMO_CITIZENS:-447}
-OPEN_S=${DEMO_VOTE_SECONDS:-20}
+OPEN_S=${DEMO_VOTE_SECONDS:-30}
+EPOCH_S=${DEMO_EPOCH_SECONDS:-2} # 0: no epochs (each entry logged at once)
 D=$(mktemp -d "${TMPDIR:-/tmp}/onevoice-demo.XXXXXX")
 PIDS=""
 cleanup() {
@@ -74,27 +79,34 @@ mkdir -m 700 "$D/sortition" "$D/vault"  # the vault: the issuer's pepper, apart 
       $BUILD/onevoice-sortition key --key "$D/sortition/$who.key" --name "$who"
   done; } > "$D/producers"
 start log $BUILD/onevoice-log --data "$D/log" --producers "$D/producers" \
-    --witnesses "$D/witnesses" --quorum 2 --checkpoint-ms 100 --web "$(pwd)/web"
+    --witnesses "$D/witnesses" --quorum 2 --checkpoint-ms 100 --web "$(pwd)/web" \
+    --join "$D/join.conf"
+# epochs (docs/PROTOCOL.md §3.1) scaled to the demo's short contexts: the issuer and the
+# verifier hold their entries for EPOCH_S seconds and append each epoch's shuffled
 start issuer $BUILD/onevoice-issuer --data "$D/issuer" --log "$log_URL" --log-vkey "$LOG_VKEY" \
-    --name issuer.demo.onevoice.example --pepper-file "$D/vault/issuer.pepper"
+    --name issuer.demo.onevoice.example --pepper-file "$D/vault/issuer.pepper" \
+    --epoch-seconds "$EPOCH_S"
 start verifier $BUILD/onevoice-verifier --data "$D/verifier" --log "$log_URL" \
-    --log-vkey "$LOG_VKEY" --witnesses "$D/witnesses" --quorum 2
+    --log-vkey "$LOG_VKEY" --witnesses "$D/witnesses" --quorum 2 --epoch-seconds "$EPOCH_S"
+# an Oblivious HTTP relay (another organisation's, in a real assembly) in front of the
+# verifier's and the log's gateways; the join bundle names it with the servers
+start relay $BUILD/onevoice-relay --data "$D/relay" \
+    --gateway "verifier=$verifier_URL/gateway,log=$log_URL/gateway"
+cat > "$D/join.conf" <<EOF
+name The town's transport assembly (demo)
+log $log_URL
+issuer $issuer_URL
+verifier $verifier_URL
+relay $relay_URL
+web $log_URL/web/
+EOF
 say "log       $log_URL   ($LOG_VKEY)"
 say "witnesses $w1_URL $w2_URL (quorum 2)"
 say "issuer    $issuer_URL"
 say "verifier  $verifier_URL"
+say "relay     $relay_URL   (join bundle: $log_URL/join)"
 ADMIN=$($BUILD/onevoice-issuer --data "$D/issuer" --print-credentials | awk '/^admin /{print $2}')
-
-step "The operator opens an assembly and a statement round (open for ${OPEN_S}s)"
-NOW=$(date +%s)
-CLOSES=$((NOW + OPEN_S))
 admin() { curl -sf -X POST -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' "$@"; }
-admin "$issuer_URL/admin/contexts" -d "{\"id\":\"transport-2026\",\"title\":\"Which transport plan should the assembly recommend?\",\"type\":\"assembly\",\"choices\":[\"p1-bus-network\",\"p2-mixed-plan\",\"p3-road-upgrade\",\"p4-status-quo\"],\"opens\":$((NOW - 1)),\"closes\":$CLOSES,\"quota\":1}" >/dev/null
-admin "$issuer_URL/admin/contexts" -d "{\"id\":\"transport-statements\",\"title\":\"What should the town do about transport? Write a statement; agree, disagree or pass on the others\",\"type\":\"rating\",\"rating_kind\":\"agreement\",\"statements\":1,\"opens\":$((NOW - 1)),\"closes\":$CLOSES,\"quota\":1}" >/dev/null
-curl -sf "$issuer_URL/contexts" | python3 -c '
-import json, sys
-for c in json.load(sys.stdin):
-    print("  %-22s %-9s log index %-4d key id %s  %s" % (c["id"], c["type"], c["log_index"], c["token_key_id"][:12] + "...", c["title"]))'
 
 step "The sortition: $N of 20000 respondents drawn to mirror them, in public through the log"
 python3 tools/respondents.py "$D" 20000 "$N"
@@ -153,27 +165,45 @@ for t in open(sys.argv[1], "rb").read().splitlines():
     "$D/statements.txt" > "$D/statement-ids.txt"
 statement_id() { sed -n "${1}p" "$D/statement-ids.txt"; }
 
-step "Three citizens use the wallet: enroll, check the contexts against the log, fetch, vote"
+# the contexts open once the panel is drawn and invited: the citizens act, each at moments
+# of their own, in the window that follows (core/protocol/pacing.h scales them to it)
+step "The operator opens an assembly and a statement round (open for ${OPEN_S}s)"
+NOW=$(date +%s)
+CLOSES=$((NOW + OPEN_S))
+admin "$issuer_URL/admin/contexts" -d "{\"id\":\"transport-2026\",\"title\":\"Which transport plan should the assembly recommend?\",\"type\":\"assembly\",\"choices\":[\"p1-bus-network\",\"p2-mixed-plan\",\"p3-road-upgrade\",\"p4-status-quo\"],\"opens\":$((NOW - 1)),\"closes\":$CLOSES,\"quota\":1}" >/dev/null
+admin "$issuer_URL/admin/contexts" -d "{\"id\":\"transport-statements\",\"title\":\"What should the town do about transport? Write a statement; agree, disagree or pass on the others\",\"type\":\"rating\",\"rating_kind\":\"agreement\",\"statements\":1,\"opens\":$((NOW - 1)),\"closes\":$CLOSES,\"quota\":1}" >/dev/null
+curl -sf "$issuer_URL/contexts" | python3 -c '
+import json, sys
+for c in json.load(sys.stdin):
+    print("  %-22s %-9s log index %-4d key id %s  %s" % (c["id"], c["type"], c["log_index"], c["token_key_id"][:12] + "...", c["title"]))'
+
+step "Three citizens use the wallet: set up from the join bundle, enroll, check the contexts against the log, fetch, vote (each held to a random moment, sent through the relay)"
 WIT_ARGS=""
 for v in $(cut -d' ' -f2 "$D/witnesses"); do WIT_ARGS="$WIT_ARGS --witness $v"; done
 i=1
 for who in ana ben chloe; do
     W="$D/wallet-$who.db"
     code=$(sed -n "$((i + 1))p" "$D/codes.csv")
-    # shellcheck disable=SC2086
-    $BUILD/onevoice --wallet "$W" init --issuer "$issuer_URL" --verifier "$verifier_URL" \
-        --log "$log_URL" --log-vkey "$LOG_VKEY" $WIT_ARGS --quorum 2 >/dev/null
+    # set up from the join bundle and the log's key (README.md): servers, witnesses, quorum
+    # and the relay everything to the verifier and the log then goes through
+    $BUILD/onevoice --wallet "$W" init --join "$log_URL/join" --log-vkey "$LOG_VKEY" >/dev/null
     $BUILD/onevoice --wallet "$W" enroll --code "$code" >/dev/null
-    $BUILD/onevoice --wallet "$W" fetch >/dev/null
+    # the default way (README.md): each token at its own moment, the vote held to a random
+    # moment before the close, and `onevoice run --wait` left running to do both
+    $BUILD/onevoice --wallet "$W" fetch > "$D/fetch-$who.out" 2>&1
     case $who in
     ana) choice=p1-bus-network ;;
     ben) choice=p3-road-upgrade ;;
     *) choice=p2-mixed-plan ;;
     esac
-    $BUILD/onevoice --wallet "$W" vote transport-2026 "$choice" --platform demo-platform >/dev/null
-    say "  $who voted $choice"
+    $BUILD/onevoice --wallet "$W" vote transport-2026 "$choice" --platform demo-platform \
+        > "$D/vote-$who.out" 2>/dev/null
+    $BUILD/onevoice --wallet "$W" run --wait > "$D/run-$who.out" 2>&1 &
+    echo $! >> "$D/wallet-runs"
+    say "  $who voted $choice: $(sed -n 's/^your vote in [^ ]* will be \(sent at [^,]*\),.*/\1/p' "$D/vote-$who.out")"
     i=$((i + 1))
 done
+sed 's/^/  ana> /' "$D/vote-ana.out"
 $BUILD/onevoice --wallet "$D/wallet-ana.db" contexts | sed 's/^/  ana> /'
 $BUILD/onevoice --wallet "$D/wallet-ana.db" statement transport-statements \
     "$(sed -n 1p "$D/statements.txt")" --platform demo-platform | sed 's/^/  ana> /'
@@ -193,10 +223,20 @@ if [ "${DEMO_TRUTH:-0}" = 1 ]; then TRUTH_ARG="--truth $D/truth.txt"; fi
 $BUILD/tools/citizens --issuer "$issuer_URL" --verifier "$verifier_URL" --log "$log_URL" \
     --log-vkey "$LOG_VKEY" $WIT_ARGS --quorum 2 --codes "$D/codes-rest.csv" \
     --assembly transport-2026 --round transport-statements --threads 8 --first-statement 1 \
-    ${TRUTH_ARG} | sed 's/^/  /'
+    ${TRUTH_ARG} > "$D/citizens.out" 2>&1 &
+CITIZENS=$!
 
-step "The three wallet users read the round's statements and weigh each one"
+step "The three wallet users read the round's statements, once all eight are written, and weigh each one"
+# the statements come at their writers' moments, within the first half of what is left
+i=0
+until [ "$(curl -sf "$verifier_URL/contexts/transport-statements/statements" | python3 -c '
+import json, sys
+print(len(json.load(sys.stdin)))' 2>/dev/null)" = 8 ]; do
+    i=$((i + 1)); sleep 0.2
+    if [ $i -gt 300 ]; then say "  DEMO FAILED: the eight statements are not in after 60 s"; exit 1; fi
+done
 $BUILD/onevoice --wallet "$D/wallet-ben.db" statements transport-statements | sed 's/^/  ben> /'
+# each weighs them in a terminal of their own (at once: the round's window is short)
 for who in ana ben chloe; do
     # where each stands, statement by statement (Ana wrote the first: she does not weigh it)
     case $who in
@@ -204,15 +244,41 @@ for who in ana ben chloe; do
     ben) r="agree disagree agree agree agree disagree disagree agree" ;;
     *) r="agree pass pass agree disagree agree disagree agree" ;;
     esac
-    n=1
-    for w in $r; do
-        if [ "$w" != - ]; then
-            $BUILD/onevoice --wallet "$D/wallet-$who.db" rate transport-statements \
-                "$(statement_id $n)" "$w" --platform demo-platform >/dev/null
-        fi
-        n=$((n + 1))
-    done
-    say "  $who weighed the statements: $r"
+    (
+        n=1
+        for w in $r; do
+            if [ "$w" != - ]; then
+                $BUILD/onevoice --wallet "$D/wallet-$who.db" rate transport-statements \
+                    "$(statement_id $n)" "$w" --platform demo-platform >/dev/null || exit 1
+            fi
+            n=$((n + 1))
+        done
+        echo "  $who weighed the statements: $r" > "$D/weighed-$who.out"
+    ) &
+    echo $! >> "$D/raters"
+done
+for p in $(cat "$D/raters"); do
+    wait "$p" || { say "  DEMO FAILED: a wallet user's rating was refused"; exit 1; }
+done
+cat "$D/weighed-ana.out" "$D/weighed-ben.out" "$D/weighed-chloe.out"
+# the ratings are held: each user's `run --wait` sends them (the first may have ended once
+# the vote was sent and checked: one more each; two at once on a wallet send the same bytes)
+for who in ana ben chloe; do
+    $BUILD/onevoice --wallet "$D/wallet-$who.db" run --wait > "$D/run2-$who.out" 2>&1 &
+    echo $! >> "$D/wallet-runs"
+done
+wait "$CITIZENS" || true
+sed 's/^/  /' "$D/citizens.out"
+
+step "The wallets send what they hold, each at its moment, and check each receipt at a moment of its own (onevoice run --wait)"
+for p in $(cat "$D/wallet-runs"); do wait "$p" 2>/dev/null || true; done
+for who in ana ben chloe; do
+    say "  $who: $(python3 -c '
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+held = c.execute("select count(*) from actions where send_at is not null and state = ?", ("counted",)).fetchone()[0]
+ok = c.execute("select count(*) from actions where check_result = ?", ("ok",)).fetchone()[0]
+print("%d held and sent at their moments, %d receipts checked one at a time" % (held, ok))' "$D/wallet-$who.db")"
 done
 
 step "Every citizen re-checks their receipts against the latest witnessed checkpoint"
@@ -317,7 +383,8 @@ if [ "${DEMO_KEEP:-0}" = 1 ]; then
     say "  witnesses (URL and vkey; the file $D/witnesses), quorum 2:"
     sed 's/^/    /' "$D/witnesses"
     say "  issuer admin bearer credential (its \"admin\" line): $BUILD/onevoice-issuer --data $D/issuer --print-credentials"
-    say "  a wallet: $BUILD/onevoice --wallet W init --issuer $issuer_URL --verifier $verifier_URL --log $log_URL --log-vkey $LOG_VKEY$WIT_ARGS --quorum 2"
+    say "  a wallet: $BUILD/onevoice --wallet W init --join $log_URL/join --log-vkey $LOG_VKEY"
+    say "    (or by hand: init --issuer $issuer_URL --verifier $verifier_URL --log $log_URL --log-vkey $LOG_VKEY$WIT_ARGS --quorum 2 --relay $relay_URL)"
     say "  stop them with: kill$PIDS"
 fi
 [ "$AUDIT" = 0 ]

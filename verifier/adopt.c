@@ -17,6 +17,7 @@
 
 #include "commit.h"
 #include "contexts.h"
+#include "epoch.h"
 #include "keys.h"
 #include "primitives/merkle.h"
 #include "primitives/pp.h"
@@ -201,6 +202,9 @@ adopt_action(struct adoption *ad, struct ov_db *db, const struct ov_action *a,
     rc = rc ? rc
             : (by ? ov_db_bind_blob(st, 8, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN))
                   : ov_db_bind_null(st, 8));
+    /* logged already (so never sent in an epoch's order), but placed in the current epoch
+     * like every row written now: places rise with the ids (epoch.h) */
+    rc = rc ? rc : ov_db_bind_int64(st, 9, vf_epoch_place(app, vf_epoch_now(app)));
     rc = rc ? rc : step_done(st);
     ad->last_row = sqlite3_last_insert_rowid(ov_db_handle(db));
     /* its index is known: the log holds it there. Recorded now, not when the sender's resend
@@ -233,6 +237,7 @@ adopt_tally(struct adoption *ad, struct ov_db *db, const struct ov_tally *t,
     int rc = ov_db_bind_blob(st, 1, OV_BYTES(hash, 32));
     rc = rc ? rc : ov_db_bind_blob(st, 2, l->entry);
     rc = rc ? rc : ov_db_bind_text(st, 3, c->c.id, strlen(c->c.id));
+    rc = rc ? rc : ov_db_bind_int64(st, 4, vf_epoch_place(ad->app, vf_epoch_now(ad->app)));
     rc = rc ? rc : step_done(st);
     ad->last_row = sqlite3_last_insert_rowid(ov_db_handle(db));
     /* its index is known: the log holds it there. Recorded now, not when the sender's resend

@@ -18,10 +18,12 @@ vf_app_init(struct vf_app *app)
         pthread_cond_init(&app->send_cv, NULL) != 0 ||
         pthread_mutex_init(&app->tally_mu, NULL) != 0 ||
         pthread_mutex_init(&app->round_mu, NULL) != 0 ||
+        pthread_mutex_init(&app->epoch_mu, NULL) != 0 ||
         pthread_cond_init(&app->round_cv, NULL) != 0) {
         return -OV_E_NOMEM;
     }
     ov_buf_init(&app->cp_note, OV_NOTE_MAX_LEN);
+    app->epoch_writing = UINT64_MAX; /* epoch.h: no batch open */
     app->idx_ring = calloc(VF_IDX_RING, sizeof *app->idx_ring);
     return app->idx_ring ? 0 : -OV_E_NOMEM;
 }

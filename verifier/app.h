@@ -158,9 +158,18 @@ struct vf_app {
 
     pthread_t sender_th, follower_th;
 
+    /* epochs (epoch.h): --epoch-seconds (0: none); under epoch_mu, the epoch a committer
+     * batch is writing (UINT64_MAX: none) and the oldest it may choose */
+    uint32_t epoch_s;
+    pthread_mutex_t epoch_mu;
+    uint64_t epoch_writing, epoch_floor, epoch_last;
+    uint64_t batch_epoch; /* the committer's: its batch's epoch */
+
     struct ov_counter *m_counted, *m_duplicate, *m_log_errors, *m_appended, *m_adopted,
         *m_statements;
     struct ov_gauge *m_pending, *m_log_size, *m_tally_size, *m_contexts;
+    struct ov_gauge *m_held;      /* outbox rows held for an epoch not yet ended */
+    struct ov_counter *m_flushes; /* epochs whose held rows the sender began to send */
 };
 
 /* ---- app.c ---- */

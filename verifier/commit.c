@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "decide.h"
+#include "epoch.h"
 #include "keys.h"
 #include "primitives/cbor.h"
 #include "sender.h"
@@ -128,7 +129,11 @@ static int
 run_batch(void *ctx, struct ov_db *db, struct ov_gc_job *jobs)
 {
     struct vf_app *app = ctx;
-    return vf_decide(app, db, first_item(jobs), vf_now());
+    uint64_t now = vf_now();
+    if (jobs != NULL) {
+        app->batch_epoch = vf_epoch_open(app, now); /* closed by batch_done */
+    }
+    return vf_decide(app, db, first_item(jobs), now);
 }
 
 /* After the transaction: counts, the round budgets, and each item answered once its rows
@@ -138,6 +143,7 @@ batch_done(void *ctx, struct ov_gc_job *jobs, int rc)
 {
     struct vf_app *app = ctx;
     size_t counted = 0, dup = 0, statements = 0;
+    vf_epoch_close(app); /* committed or not, the sender may pass this batch's epoch */
     uint64_t last = 0, need_row = 0, new_row = 0;
     for (struct vf_item *it = first_item(jobs), *next; it != NULL; it = next) {
         next = vf_item_next(it);
@@ -167,7 +173,9 @@ batch_done(void *ctx, struct ov_gc_job *jobs, int rc)
         vf_sender_kick(app);
     }
     if (last != 0) {
-        ready_push(app, last, need_row);
+        /* with epochs, an answer cannot wait for the log (its epoch must end first): it is
+         * given once committed, "pending" (docs/PROTOCOL.md §3.1) */
+        ready_push(app, last, app->epoch_s > 0 ? 0 : need_row);
     }
 }
 

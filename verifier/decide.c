@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "contexts.h"
+#include "epoch.h"
 #include "keys.h"
 #include "primitives/cbor.h"
 
@@ -83,6 +84,8 @@ insert_row(struct vf_app *app, struct ov_db *db, struct vf_item *it, int v)
     rc = rc ? rc
             : (by_pseudonym ? ov_db_bind_blob_ref(st, 8, OV_BYTES(a->pseudonym, OV_PSEUDONYM_LEN))
                             : ov_db_bind_null(st, 8));
+    /* with epochs, its place in its epoch's random order (epoch.h) */
+    rc = rc ? rc : ov_db_bind_int64(st, 9, vf_epoch_place(app, app->batch_epoch));
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
     if (rc != OV_DB_DONE) {

@@ -26,6 +26,7 @@
 #include "app.h"
 #include "commit.h"
 #include "contexts.h"
+#include "epoch.h"
 #include "follower.h"
 #include "keys.h"
 #include "results.h"
@@ -526,9 +527,16 @@ count(struct vf_app *app, struct ov_db *db, uint64_t size, const uint8_t root[32
     if (size <= from) {
         return 0;
     }
+    /* rows held for an epoch (ids from `below` on: epoch.h) are sent only after this, so
+     * they land at or after size, which was read before: only the others can land below
+     * it. `below` is taken before the transaction, so every row under it is committed */
+    int64_t below = vf_epoch_limit(app);
     int rc = ov_db_exec(db, "BEGIN");
     rc = rc ? rc : scalar(db, "sent_get", NULL, &known);
-    rc = rc ? rc : scalar(db, "outbox_count", NULL, &unsent);
+    sqlite3_stmt *due = ov_db_stmt(db, "outbox_due_count");
+    rc = rc ? rc : ov_db_bind_int64(due, 1, below);
+    rc = rc ? rc : (ov_db_step(due) == OV_DB_ROW ? ov_db_col_int64(due, 0, &unsent) : -OV_E_DB);
+    ov_db_reset(due);
     if (rc != 0 || (unsent > 0 && (uint64_t)known < size)) {
         (void)!ov_db_exec(db, "COMMIT");
         return rc; /* not yet: an unsent row may still land below size */
@@ -602,6 +610,8 @@ close_tx(struct ov_db *db, void *arg)
     rc = rc ? rc : ov_db_bind_blob(st, 1, OV_BYTES(cl->hash, 32));
     rc = rc ? rc : ov_db_bind_blob(st, 2, ov_buf_view(&e));
     rc = rc ? rc : ov_db_bind_text(st, 3, c->c.id, strlen(c->c.id));
+    /* held for the epoch being written, as every row written now (epoch.h) */
+    rc = rc ? rc : ov_db_bind_int64(st, 4, vf_epoch_place(cl->app, vf_epoch_now(cl->app)));
     rc = rc ? rc : ov_db_step(st);
     ov_db_reset(st);
     ov_buf_clear(&e);
@@ -624,13 +634,17 @@ struct due {
     struct vf_context *list[256];
     size_t n;
     uint64_t now;
+    uint64_t epoch_s;
 };
 
 static void
 collect_due(void *ctx, struct vf_context *c)
 {
     struct due *d = ctx;
-    if (!c->tallied && d->now >= c->c.closes && d->n < 256) {
+    /* with epochs, one epoch more than the actions need: the issuer's issuances of the
+     * context, held for the same epochs, are in the log before its tally (docs/PROTOCOL.md
+     * §3.1) */
+    if (!c->tallied && d->now >= c->c.closes + 2u * d->epoch_s && d->n < 256) {
         d->list[d->n++] = c;
     }
 }
@@ -676,7 +690,7 @@ round_results(struct vf_app *app, struct ov_db *db, const struct vf_context *c,
 static void
 close_contexts(struct vf_app *app, struct ov_db *db)
 {
-    struct due d = { .n = 0, .now = vf_now() };
+    struct due d = { .n = 0, .now = vf_now(), .epoch_s = app->epoch_s };
     vf_context_each(app, collect_due, &d);
     for (size_t i = 0; i < d.n; i++) {
         struct ov_tally_results res;

@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "app.h"
+#include "base/epoch.h"
 #include "commit.h"
 #include "contexts.h"
 #include "primitives/merkle.h"
@@ -61,15 +62,17 @@ signature_valid(struct vf_item *it, const struct ov_action *a)
     return rc;
 }
 
-/* The item's entries (with and without the token) and their leaf hashes. */
+/* The item's entries (with and without the token) and their leaf hashes; with epochs the
+ * time is the epoch's start, kept in the window (docs/PROTOCOL.md §3.1). */
 static int
-build_item(struct vf_item *it, struct vf_context *c, const struct ov_action *a, uint64_t now)
+build_item(struct vf_item *it, struct vf_context *c, const struct ov_action *a, uint64_t now,
+           uint32_t epoch_s)
 {
     struct ov_entry e;
     int rc = 0;
     it->ctx = c;
     it->a = *a;
-    it->a.time = now;
+    it->a.time = ov_epoch_time_in(now, epoch_s, c->c.opens);
     memset(&e, 0, sizeof e);
     e.kind = a->is_statement ? OV_ENTRY_STATEMENT : OV_ENTRY_ACTION;
     if (a->is_statement) {
@@ -118,7 +121,7 @@ slot_submit(struct vf_app *app, struct vf_slot *s, const struct ov_action *a, ui
     if (rc == -OV_E_BAD_SIG) {
         return vf_refuse_slot(s, &R_BAD_SIGNATURE);
     }
-    rc = rc ? rc : build_item(s->item, c, a, now);
+    rc = rc ? rc : build_item(s->item, c, a, now, app->epoch_s);
     rc = rc ? rc : vf_committer_submit(app, s->item);
     return rc == -OV_E_STATE ? vf_refuse_slot(s, &R_STOPPING) : rc;
 }

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "app.h"
+#include "base/epoch.h"
 #include "commit.h"
+#include "epoch.h"
 #include "follower.h"
 #include "routes.h"
 #include "sender.h"
@@ -29,6 +31,13 @@ check_u32(const char *v)
 {
     uint64_t n;
     return ov_parse_u64(v, strlen(v), &n) == 0 && n <= 100000000 ? 0 : -OV_E_MALFORMED;
+}
+
+static int
+check_epoch(const char *v)
+{
+    uint64_t n;
+    return ov_parse_u64(v, strlen(v), &n) == 0 && n <= OV_EPOCH_MAX_S ? 0 : -OV_E_MALFORMED;
 }
 
 static uint64_t
@@ -98,13 +107,19 @@ register_metrics(struct vf_app *app, struct ov_metrics *m)
                                     NULL, &app->m_tally_size);
     rc = rc ? rc : ov_metrics_gauge(m, "verifier_contexts", "Contexts learned from the log",
                                     NULL, &app->m_contexts);
+    rc = rc ? rc : ov_metrics_gauge(m, "verifier_outbox_held",
+                                    "Outbox entries held until their epoch ends (--epoch-seconds)",
+                                    NULL, &app->m_held);
+    rc = rc ? rc : ov_metrics_counter(m, "verifier_epoch_flushes_total",
+                                      "Epochs whose held entries the sender sent", NULL,
+                                      &app->m_flushes);
     return rc;
 }
 
 /* The verifier's own options and what it makes of them. */
 static struct {
     const char *log_url, *vkey, *witnesses, *quorum, *poll, *threads, *window, *conns;
-    const char *min_rater, *min_note;
+    const char *min_rater, *min_note, *epoch;
     bool print_key;
     struct ov_note_verifier wits[OV_LOGREADER_MAX_WITNESSES];
     struct vf_app app;
@@ -153,6 +168,7 @@ prepare(void *ctx, const struct ov_server_args *args)
         return OV_SERVER_USAGE;
     }
     app->poll_ms = (uint32_t)u64_or(g.poll, 100);
+    app->epoch_s = (uint32_t)u64_or(g.epoch, VF_EPOCH_S); /* check_epoch: <= OV_EPOCH_MAX_S */
     app->window_max = u64_or(g.window, 1u << 20);
     app->bridge.min_ratings_per_rater =
         (uint32_t)u64_or(g.min_rater, OV_BRIDGE_DEFAULT_MIN_RATINGS_PER_RATER);
@@ -276,6 +292,10 @@ static const struct ov_cli_opt opts[] = {
     { "--min-raters-per-note", "N",
       "a statement round's bridging: raters a statement needs to be scored (default 10)",
       &g.min_note, NULL, check_u32 },
+    { "--epoch-seconds", "N",
+      "hold actions until the end of their N-second epoch, send each epoch's in a random "
+      "order, their times rounded to its start; answers are then \"pending\" (default 300, at "
+      "most 86400; 0: each at once; docs/PROTOCOL.md §3.1)", &g.epoch, NULL, check_epoch },
     { "--print-producer-key", NULL,
       "print the line for the log's --producers file (\"verifier <key>\") and exit", NULL,
       &g.print_key, NULL },

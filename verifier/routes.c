@@ -259,7 +259,8 @@ vf_answer(struct ov_req *rq, struct vf_app *app, struct vf_req *st, bool is_get)
     }
     if (!ov_req_wait_expired(rq) && !(is_get && !st->wait_proof)) {
         /* woken once: when the sender recorded these rows, or a checkpoint covers them */
-        if (want_row > 0) {
+        /* with epochs a POST's rows wait for their epoch's end: it answers "pending" */
+        if (want_row > 0 && (is_get || app->epoch_s == 0)) {
             return ov_http_wait_until(rq, VF_CH_INDEX, want_row, VF_WAIT_MS);
         }
         if (want_size > 0) {

@@ -28,6 +28,13 @@
  * allows either order; an auditor and this verifier's adoption of a lost database are simpler
  * with this one). Assembly ballots carry no pseudonym and are never held back.
  *
+ * With epochs (epoch.h) it sends only the rows of the epochs that ended (their places below
+ * vf_epoch_limit: the ids up to the last of them, after those recorded), in place order:
+ * each epoch's random order, drawn when its rows were written. Rows are then recorded out
+ * of id order: sent.upto and indexed_upto move to the end of such a range once every row
+ * of it is recorded (range_done). After a failure or a restart the range is loaded again
+ * without the rows recorded, and the rest goes in the same order.
+ *
  * Invariants the others rely on:
  *   - rows are recorded in id order: every row with id <= indexed_upto has its index, and
  *     the rows after it are those still to send (sent.upto keeps it across restarts);
@@ -44,6 +51,7 @@
 
 #include "app.h"
 #include "commit.h"
+#include "epoch.h"
 #include "sender.h"
 #include "primitives/cbor.h"
 #include "base/clock.h"
@@ -196,56 +204,54 @@ admit_rebuild(struct sender *s)
     }
 }
 
-/* Reads the rows after `after` that fit one request into j, up to the first row without
- * token whose pseudonym a request in flight admits (inflight). */
+/* Takes the row st stands on into j, unless it would pass the request's bytes or its
+ * admission is in flight (inflight): 1 taken, 0 it waits for the next request, < 0. */
 static int
-read_rows(struct ov_db *db, int64_t after, struct job *j, const struct admitset *inflight)
+take_row(sqlite3_stmt *st, struct job *j, const struct admitset *inflight, size_t *bytes,
+         size_t *offs)
 {
-    sqlite3_stmt *st = ov_db_stmt(db, "outbox_next");
-    size_t offs[VF_SEND_MAX_ROWS], bytes = 0;
-    int rc = ov_db_bind_int64(st, 1, after);
-    rc = rc ? rc : ov_db_bind_int64(st, 2, VF_SEND_MAX_ROWS);
-    j->n = 0;
-    j->n_admits = 0;
-    j->data.len = 0;
-    while (rc == 0 && j->n < VF_SEND_MAX_ROWS && (rc = ov_db_step(st)) == OV_DB_ROW) {
-        struct ov_bytes e;
-        int64_t id = 0;
-        rc = ov_db_col_int64(st, 0, &id);
-        rc = rc ? rc : ov_db_col_blob(st, 1, OV_MAX_ENTRY_LEN, &e);
-        rc = rc ? rc : ov_db_col_fixed(st, 2, j->hashes[j->n], OV_HASH_LEN);
-        if (rc != 0 || e.len == 0) {
-            rc = rc ? rc : -OV_E_MALFORMED;
-            fprintf(stderr, "onevoice-verifier: outbox row %lld is no entry the log takes (%s): "
-                            "it and the rows after it stay unsent\n", (long long)id,
-                    ov_strerror(rc));
-            break;
-        }
-        if (j->n > 0 && bytes + e.len + 3 > VF_SEND_MAX_BYTES) {
-            break; /* the rest goes in the next request (a first row always fits) */
-        }
-        if (!ov_db_col_is_null(st, 4)) { /* a rating's or statement's pseudonym */
-            int64_t admits = 0;
-            uint8_t *who = j->admits[j->n_admits];
-            rc = ov_db_col_int64(st, 3, &admits);
-            rc = rc ? rc : ov_db_col_fixed(st, 4, who, OV_PSEUDONYM_LEN);
-            if (rc != 0) {
-                break;
-            }
-            if (admits) {
-                j->n_admits++;
-            } else if (inflight->n > 0 && inflight->used[admit_slot(inflight, who)]) {
-                break; /* its admission is in flight: this row waits for the answer */
-            }
-        }
-        bytes += e.len + 3;
-        offs[j->n] = j->data.len;
-        rc = ov_buf_append(&j->data, e.ptr, e.len);
-        j->ids[j->n] = id;
-        j->entries[j->n].len = e.len;
-        j->n += rc == 0;
+    struct ov_bytes e;
+    int64_t id = 0;
+    int rc = ov_db_col_int64(st, 0, &id);
+    rc = rc ? rc : ov_db_col_blob(st, 1, OV_MAX_ENTRY_LEN, &e);
+    rc = rc ? rc : ov_db_col_fixed(st, 2, j->hashes[j->n], OV_HASH_LEN);
+    if (rc != 0 || e.len == 0) {
+        rc = rc ? rc : -OV_E_MALFORMED;
+        fprintf(stderr, "onevoice-verifier: outbox row %lld is no entry the log takes (%s): "
+                        "it and the rows after it stay unsent\n", (long long)id,
+                ov_strerror(rc));
+        return rc;
     }
-    ov_db_reset(st);
+    if (j->n > 0 && *bytes + e.len + 3 > VF_SEND_MAX_BYTES) {
+        return 0; /* the rest goes in the next request (a first row always fits) */
+    }
+    if (!ov_db_col_is_null(st, 4)) { /* a rating's or statement's pseudonym */
+        int64_t admits = 0;
+        uint8_t *who = j->admits[j->n_admits];
+        rc = ov_db_col_int64(st, 3, &admits);
+        rc = rc ? rc : ov_db_col_fixed(st, 4, who, OV_PSEUDONYM_LEN);
+        if (rc != 0) {
+            return rc;
+        }
+        if (admits) {
+            j->n_admits++;
+        } else if (inflight->n > 0 && inflight->used[admit_slot(inflight, who)]) {
+            return 0; /* its admission is in flight: this row waits for the answer */
+        }
+    }
+    *bytes += e.len + 3;
+    offs[j->n] = j->data.len;
+    rc = ov_buf_append(&j->data, e.ptr, e.len);
+    j->ids[j->n] = id;
+    j->entries[j->n].len = e.len;
+    j->n += rc == 0;
+    return rc ? rc : 1;
+}
+
+/* After take_row: the entries' pointers into the request's bytes, or nothing on failure. */
+static int
+job_ready(struct job *j, const size_t *offs, int rc)
+{
     for (size_t i = 0; i < j->n; i++) {
         j->entries[i].ptr = j->data.ptr + offs[i];
     }
@@ -256,11 +262,146 @@ read_rows(struct ov_db *db, int64_t after, struct job *j, const struct admitset 
     return 0;
 }
 
+static void
+job_empty(struct job *j)
+{
+    j->n = 0;
+    j->n_admits = 0;
+    j->data.len = 0;
+}
+
+/* Reads the rows after `after` that fit one request into j, up to the first row without
+ * token whose pseudonym a request in flight admits (inflight). */
+static int
+read_rows(struct ov_db *db, int64_t after, struct job *j, const struct admitset *inflight)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "outbox_next");
+    size_t offs[VF_SEND_MAX_ROWS], bytes = 0;
+    int rc = ov_db_bind_int64(st, 1, after);
+    rc = rc ? rc : ov_db_bind_int64(st, 2, VF_SEND_MAX_ROWS);
+    job_empty(j);
+    while (rc == 0 && j->n < VF_SEND_MAX_ROWS && (rc = ov_db_step(st)) == OV_DB_ROW) {
+        rc = take_row(st, j, inflight, &bytes, offs);
+        rc = rc == 1 ? 0 : (rc == 0 ? 1 : rc); /* 0 on: go on; 1: this request is full */
+    }
+    ov_db_reset(st);
+    return job_ready(j, offs, rc);
+}
+
+/* With epochs (epoch.h): the rows of the epochs that ended, in their places' order. */
+struct order {
+    int64_t lo, hi;   /* the rows (lo, hi]: every row up to lo is recorded */
+    int64_t *ids;     /* those of them not logged yet, by place */
+    size_t n, next;   /* how many; the next to put in a request */
+    bool loaded;
+};
+
+struct placed {
+    int64_t place, id;
+};
+
+static int
+cmp_placed(const void *a, const void *b)
+{
+    const struct placed *x = a, *y = b;
+    return x->place != y->place ? (x->place < y->place ? -1 : 1)
+                                : (x->id < y->id ? -1 : x->id > y->id);
+}
+
+/* Loads the rows after o->lo of the epochs that ended (places below `below`) that the log
+ * has not acknowledged, in their order (an epoch partly sent before a crash: the rest, in
+ * the order it had). */
+static int
+order_load(struct ov_db *db, struct order *o, int64_t below)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "epoch_hi");
+    int rc = ov_db_bind_int64(st, 1, o->lo);
+    rc = rc ? rc : ov_db_bind_int64(st, 2, below);
+    rc = rc ? rc : ov_db_step(st);
+    o->hi = o->lo;
+    o->n = o->next = 0;
+    if (rc == OV_DB_ROW && !ov_db_col_is_null(st, 0)) {
+        rc = ov_db_col_int64(st, 0, &o->hi);
+    }
+    ov_db_reset(st);
+    if (rc < 0 || o->hi <= o->lo) {
+        return rc < 0 ? rc : 0;
+    }
+    size_t cap = 0;
+    struct placed *v = NULL;
+    st = ov_db_stmt(db, "epoch_rows");
+    rc = ov_db_bind_int64(st, 1, o->lo);
+    rc = rc ? rc : ov_db_bind_int64(st, 2, o->hi);
+    while (rc == 0 && (rc = ov_db_step(st)) == OV_DB_ROW) {
+        if (o->n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            struct placed *w = realloc(v, cap * sizeof *v);
+            if (w == NULL) {
+                rc = -OV_E_NOMEM;
+                break;
+            }
+            v = w;
+        }
+        rc = ov_db_col_int64(st, 0, &v[o->n].id);
+        rc = rc ? rc : ov_db_col_int64(st, 1, &v[o->n].place);
+        o->n += rc == 0;
+    }
+    ov_db_reset(st);
+    rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
+    int64_t *ids = rc == 0 && o->n > 0 ? malloc(o->n * sizeof *ids) : NULL;
+    if (rc == 0 && o->n > 0 && ids == NULL) {
+        rc = -OV_E_NOMEM;
+    }
+    if (rc == 0 && o->n > 0) {
+        qsort(v, o->n, sizeof *v, cmp_placed);
+        for (size_t i = 0; i < o->n; i++) {
+            ids[i] = v[i].id;
+        }
+    }
+    free(v);
+    free(o->ids);
+    o->ids = rc == 0 ? ids : NULL;
+    o->n = rc == 0 ? o->n : 0;
+    return rc;
+}
+
+/* Reads the next rows of the order that fit one request into j (as read_rows). */
+static int
+read_epoch_rows(struct ov_db *db, struct order *o, struct job *j,
+                const struct admitset *inflight)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "outbox_row");
+    size_t offs[VF_SEND_MAX_ROWS], bytes = 0;
+    int rc = 0;
+    job_empty(j);
+    while (rc == 0 && j->n < VF_SEND_MAX_ROWS && o->next < o->n) {
+        rc = ov_db_bind_int64(st, 1, o->ids[o->next]);
+        rc = rc ? rc : ov_db_step(st);
+        rc = rc == OV_DB_ROW ? take_row(st, j, inflight, &bytes, offs) : (rc < 0 ? rc : -OV_E_DB);
+        ov_db_reset(st);
+        o->next += rc == 1;
+        rc = rc == 1 ? 0 : (rc == 0 ? 1 : rc);
+    }
+    return job_ready(j, offs, rc);
+}
+
 struct record {
     struct job *jobs[VF_SEND_DEPTH];
     size_t n;
     uint64_t known_size;
+    int64_t upto; /* every row up to it is recorded */
 };
+
+static int
+sent_put(struct ov_db *db, uint64_t known_size, int64_t upto)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "sent_put");
+    int rc = ov_db_bind_uint64(st, 1, known_size);
+    rc = rc ? rc : ov_db_bind_int64(st, 2, upto);
+    rc = rc ? rc : ov_db_step(st);
+    ov_db_reset(st);
+    return rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
+}
 
 static int
 record_tx(struct ov_db *db, void *arg)
@@ -278,16 +419,21 @@ record_tx(struct ov_db *db, void *arg)
             rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
         }
     }
-    if (rc == 0) {
-        const struct job *last = r->jobs[r->n - 1];
-        sqlite3_stmt *st = ov_db_stmt(db, "sent_put");
-        rc = ov_db_bind_uint64(st, 1, r->known_size);
-        rc = rc ? rc : ov_db_bind_int64(st, 2, last->ids[last->n - 1]);
-        rc = rc ? rc : ov_db_step(st);
-        ov_db_reset(st);
-        rc = rc == OV_DB_DONE ? 0 : (rc < 0 ? rc : -OV_E_DB);
+    return rc ? rc : sent_put(db, r->known_size, r->upto);
+}
+
+/* Rows held for the epochs not yet sendable (epoch.h), for the metric. */
+static int64_t
+held_rows(struct ov_db *db, int64_t below)
+{
+    sqlite3_stmt *st = ov_db_stmt(db, "outbox_held");
+    int64_t n = 0;
+    if (ov_db_bind_int64(st, 1, below) != 0 || ov_db_step(st) != OV_DB_ROW ||
+        ov_db_col_int64(st, 0, &n) != 0) {
+        n = -1;
     }
-    return rc;
+    ov_db_reset(st);
+    return n;
 }
 
 static int64_t
@@ -332,6 +478,7 @@ struct pipeline {
     uint64_t answered;  /* the largest log size an observed answer gave */
     uint32_t backoff;
     const char *why;    /* the last failure in words, when a request failed */
+    struct order ord;   /* with epochs: the rows of the epochs that ended, by place */
 };
 
 static uint64_t
@@ -340,6 +487,19 @@ mono_us(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+static void
+queue(struct sender *s, struct pipeline *p, struct job *j)
+{
+    p->last_rows = j->n;
+        p->last_sent_us = mono_us();
+    j->base = p->answered;
+    pthread_mutex_lock(&s->mu);
+    j->state = JOB_QUEUED;
+    s->count++;
+    pthread_cond_signal(&s->work_cv);
+    pthread_mutex_unlock(&s->mu);
 }
 
 /* Fills the ring with requests for the rows after those dispatched. */
@@ -355,14 +515,66 @@ dispatch(struct sender *s, struct ov_db *db, struct pipeline *p)
             break;
         }
         p->dispatched = j->ids[j->n - 1];
-        p->last_rows = j->n;
-        p->last_sent_us = mono_us();
-        j->base = p->answered;
-        pthread_mutex_lock(&s->mu);
-        j->state = JOB_QUEUED;
-        s->count++;
-        pthread_cond_signal(&s->work_cv);
-        pthread_mutex_unlock(&s->mu);
+        queue(s, p, j);
+    }
+    return rc;
+}
+
+struct range_done {
+    uint64_t known_size;
+    int64_t upto;
+};
+
+static int
+range_done_tx(struct ov_db *db, void *arg)
+{
+    const struct range_done *d = arg;
+    return sent_put(db, d->known_size, d->upto);
+}
+
+/* With epochs: every row of the range is recorded (nothing in flight): so is every row up
+ * to its end, the sender's invariant in id order again. */
+static int
+range_done(struct sender *s, struct pipeline *p, int64_t hi)
+{
+    struct range_done d = { p->answered, hi };
+    int rc = vf_committer_run(s->app, range_done_tx, &d, true);
+    if (rc == 0) {
+        p->recorded = p->dispatched = hi;
+        atomic_store(&s->app->indexed_upto, (uint64_t)hi);
+        vf_notify(s->app, VF_CH_INDEX, (uint64_t)hi);
+        vf_committer_logged(s->app, (uint64_t)hi);
+    }
+    return rc;
+}
+
+/* With epochs (epoch.h): the rows of the epochs that ended, in their places' order; once
+ * all of them are recorded, the range is done and the next is loaded. */
+static int
+dispatch_epochs(struct sender *s, struct ov_db *db, struct pipeline *p)
+{
+    struct order *o = &p->ord;
+    int rc = 0;
+    if (o->loaded && o->next == o->n && s->count == 0) {
+        rc = o->hi > p->recorded ? range_done(s, p, o->hi) : 0;
+        o->loaded = rc != 0;
+    }
+    if (rc == 0 && !o->loaded) {
+        o->lo = p->recorded;
+        rc = order_load(db, o, vf_epoch_limit(s->app));
+        o->loaded = rc == 0;
+        if (rc == 0 && o->n > 0) {
+            ov_counter_add(s->app->m_flushes, 1); /* an epoch's flush begins */
+        }
+    }
+    while (rc == 0 && s->count < VF_SEND_DEPTH && o->next < o->n) {
+        struct job *j = &s->jobs[(s->head + s->count) % VF_SEND_DEPTH];
+        admit_rebuild(s);
+        rc = read_epoch_rows(db, o, j, &s->admitted);
+        if (rc != 0 || j->n == 0) {
+            break;
+        }
+        queue(s, p, j);
     }
     return rc;
 }
@@ -396,6 +608,10 @@ collect(struct sender *s, struct pipeline *p)
     }
     /* below the smallest base of what is still in flight, every row is recorded */
     r.known_size = p->answered;
+    bool epochs = s->app->epoch_s > 0;
+    /* with epochs the rows go by place, not id: the range's end is recorded when all of it
+     * is (range_done) */
+    r.upto = epochs || r.n == 0 ? p->recorded : r.jobs[r.n - 1]->ids[r.jobs[r.n - 1]->n - 1];
     for (size_t i = r.n; i < s->count; i++) {
         const struct job *j = &s->jobs[(s->head + i) % VF_SEND_DEPTH];
         r.known_size = j->base < r.known_size ? j->base : r.known_size;
@@ -411,11 +627,13 @@ collect(struct sender *s, struct pipeline *p)
             ov_log_ack_clear(&r.jobs[k]->ack);
             r.jobs[k]->state = JOB_FREE;
         }
-        p->recorded = r.jobs[r.n - 1]->ids[r.jobs[r.n - 1]->n - 1];
-        atomic_store(&s->app->indexed_upto, (uint64_t)p->recorded);
         ov_counter_add(s->app->m_appended, rows);
-        vf_notify(s->app, VF_CH_INDEX, (uint64_t)p->recorded);
-        vf_committer_logged(s->app, (uint64_t)p->recorded);
+        if (!epochs) {
+            p->recorded = r.upto;
+            atomic_store(&s->app->indexed_upto, (uint64_t)p->recorded);
+            vf_notify(s->app, VF_CH_INDEX, (uint64_t)p->recorded);
+            vf_committer_logged(s->app, (uint64_t)p->recorded);
+        }
         pthread_mutex_lock(&s->mu);
         s->head = (s->head + r.n) % VF_SEND_DEPTH;
         s->count -= r.n;
@@ -443,6 +661,7 @@ drain(struct sender *s, struct pipeline *p)
     s->count = 0;
     pthread_mutex_unlock(&s->mu);
     p->dispatched = p->recorded;
+    p->ord.loaded = false; /* with epochs: loaded again, without the rows recorded since */
 }
 
 /* Under load, lets the next request gather rows (see the top of the file). The committed
@@ -480,12 +699,15 @@ sender_main(void *arg)
         return NULL;
     }
     while (!atomic_load(&app->stopping)) {
-        if (s->count == 0) {
+        if (s->count == 0 && app->epoch_s == 0) {
             gather(app, &p);
         }
-        rc = dispatch(s, db, &p);
+        rc = app->epoch_s > 0 ? dispatch_epochs(s, db, &p) : dispatch(s, db, &p);
         if (rc == 0 && s->count == 0) {
             ov_gauge_set(app->m_pending, pending_rows(db));
+            if (app->epoch_s > 0) {
+                ov_gauge_set(app->m_held, held_rows(db, vf_epoch_limit(app)));
+            }
             idle(app, VF_SEND_IDLE_MS);
             continue;
         }
@@ -503,6 +725,7 @@ sender_main(void *arg)
         }
     }
     drain(s, &p);
+    free(p.ord.ids);
     ov_db_close(db);
     return NULL;
 }

@@ -35,6 +35,8 @@ static const char *const migrations[] = {
     "  SELECT id, hash, entry, context, ballot, label, rating, nonce, pseudonym FROM entries;"
     "DROP TABLE entries;"
     "ALTER TABLE entries_v2 RENAME TO entries;",
+    /* 3: epochs (epoch.h): a row's place in its epoch's sending order (0: no epoch) */
+    "ALTER TABLE entries ADD COLUMN place INTEGER NOT NULL DEFAULT 0;",
 };
 
 static const struct ov_db_stmt_def stmts[] = {
@@ -54,9 +56,9 @@ static const struct ov_db_stmt_def stmts[] = {
       "SELECT context, COUNT(*), SUM(LENGTH(CAST(target AS BLOB))) FROM targets GROUP BY context" },
     /* commit.c: a new action row (its keys checked in memory first: keys.c) */
     { "action_put", "INSERT INTO entries (hash, entry, context, ballot, label, rating, nonce,"
-                    "  pseudonym) VALUES (?, ?, ?, ?, ?, ?, ?, ?)" },
+                    "  pseudonym, place) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)" },
     /* follower.c: a new tally row */
-    { "entry_put", "INSERT INTO entries (hash, entry, context) VALUES (?, ?, ?)" },
+    { "entry_put", "INSERT INTO entries (hash, entry, context, place) VALUES (?, ?, ?, ?)" },
     /* decide.c, follower.c, h_receipts.c: a row by id */
     { "entry_get", "SELECT e.hash, e.entry, e.ballot, l.log_index FROM entries e"
                    "  LEFT JOIN logged l USING (id) WHERE e.id = ?" },
@@ -66,11 +68,26 @@ static const struct ov_db_stmt_def stmts[] = {
      * statement's pseudonym, and whether the row admits it (its token spent) */
     { "outbox_next", "SELECT id, entry, hash, nonce IS NOT NULL, pseudonym FROM entries "
                      "WHERE id > ? ORDER BY id LIMIT ?" },
+    /* sender.c, with epochs (epoch.h): one row by id; the last row of the epochs that
+     * ended; their rows not yet logged, with their places */
+    { "outbox_row", "SELECT id, entry, hash, nonce IS NOT NULL, pseudonym FROM entries "
+                    "WHERE id = ?" },
+    { "epoch_hi", "SELECT max(id) FROM entries WHERE id > ? AND place < ?" },
+    { "epoch_rows", "SELECT e.id, e.place FROM entries e WHERE e.id > ? AND e.id <= ?"
+                    "  AND NOT EXISTS (SELECT 1 FROM logged l WHERE l.id = e.id)" },
+    /* sender.c: rows held for an epoch not yet ended (the metric) */
+    { "outbox_held", "SELECT count(*) FROM entries"
+                     "  WHERE id > COALESCE((SELECT upto FROM sent WHERE id = 1), 0)"
+                     "  AND place >= ?" },
     /* sender.c: the log acknowledged a row */
     { "outbox_done", "INSERT OR REPLACE INTO logged (id, log_index) VALUES (?, ?)" },
     /* sender.c, follower.c: rows still waiting (row ids are dense: max + 1, no deletes) */
     { "outbox_count", "SELECT (SELECT COALESCE(MAX(id), 0) FROM entries)"
                       "  - COALESCE((SELECT upto FROM sent WHERE id = 1), 0)" },
+    /* follower.c: rows still waiting that the sender may send (below the epochs held) */
+    { "outbox_due_count", "SELECT count(*) FROM entries"
+                          "  WHERE id > COALESCE((SELECT upto FROM sent WHERE id = 1), 0)"
+                          "  AND place < ?" },
     /* sender.c: every row up to this one is acknowledged */
     { "sent_upto", "SELECT COALESCE((SELECT upto FROM sent WHERE id = 1), 0)" },
     /* follower.c: a context's rows still waiting, and its rows logged at or after a size */

@@ -1932,6 +1932,21 @@ tally_overdue(const struct audit_rules *r, const struct audit_ctx *x)
            clock_now(r) >= x->c.closes + r->tally_grace;
 }
 
+/* Whether a context's tokens are judged against its issuances yet: once it has a tally, or
+ * once its tally is overdue. Before, the issuer and the verifier may each hold an epoch's
+ * entries (docs/PROTOCOL.md §3.1): a ballot can be logged before the issuance of its token,
+ * which comes at the end of the issuer's epoch. The verifier writes a tally two epochs
+ * after the close, after the issuer's last epoch of the context; so from the tally on (or
+ * the tally grace, without one) every token must have its issuance in the log read. */
+static bool
+tokens_judged(const struct audit_rules *r, const struct audit_ctx *x)
+{
+    return x->tokens > x->issuances &&
+           (x->tally_min != AUDIT_NO_INDEX ||
+            (x->c.closes <= UINT64_MAX - r->tally_grace &&
+             clock_now(r) >= x->c.closes + r->tally_grace));
+}
+
 /* The contexts with deferred actions still waiting at the end of the read (one row each: the
  * context, the first such action, how many), for the standing unknown_pseudonym. */
 struct waiting { int64_t ctx; uint64_t first, n; };
@@ -1992,7 +2007,7 @@ compute_standing(struct audit_rules *r)
     rc = rc ? rc : waiting_list(r, &w, &n_w);
     size_t n = rc ? 0 : audit_sort_findings(r->sort, &sf) + n_w;
     for (size_t i = 0; i < r->n_ctxs; i++) {
-        n += r->ctxs[i]->tokens > r->ctxs[i]->issuances;
+        n += tokens_judged(r, r->ctxs[i]);
         n += tally_overdue(r, r->ctxs[i]);
     }
     if (rc != 0 || n == 0) {
@@ -2039,7 +2054,7 @@ compute_standing(struct audit_rules *r)
                                                             : "the latest entry's time",
                      (unsigned long long)r->tally_grace);
         }
-        if (x->tokens <= x->issuances) {
+        if (!tokens_judged(r, x)) {
             continue;
         }
         /* the first admitted token beyond the number of issuances */

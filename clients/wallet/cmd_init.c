@@ -100,7 +100,7 @@ cmd_init(struct wallet *w, int argc, char **argv)
         0,
     };
     const char *issuer = NULL, *verifier = NULL, *log = NULL, *vkey = NULL, *quorum = NULL;
-    const char *witfile = NULL, *join = NULL;
+    const char *witfile = NULL, *join = NULL, *relay = NULL;
     const char *wit[W_MAX_ARGS + W_MAX_WITNESSES];
     static struct ov_join j;
     size_t n_wit = 0;
@@ -116,6 +116,9 @@ cmd_init(struct wallet *w, int argc, char **argv)
           "verifier and the auditor take)", &witfile, NULL, NULL, NULL },
         { "--quorum", "K", "witness cosignatures required (default: every witness)", &quorum,
           NULL, NULL, NULL },
+        { "--relay", "URL", "an Oblivious HTTP relay (onevoice-relay, gateways named verifier "
+          "and log) that everything sent to the verifier and read from the log goes through",
+          &relay, NULL, NULL, NULL },
         { "--join", "URL|FILE", "the assembly's join bundle: sets the servers, witnesses and "
           "quorum (needs --log-vkey)", &join, NULL, NULL, NULL },
         { "--json", NULL, "answer as JSON", NULL, &w->json, NULL, NULL },
@@ -143,6 +146,7 @@ cmd_init(struct wallet *w, int argc, char **argv)
         issuer = j.issuer;
         verifier = j.verifier;
         log = j.log;
+        relay = relay != NULL ? relay : j.relay[0] ? j.relay : NULL;
         n_wit = 0;
         for (size_t i = 0; i < j.n_witnesses && i < W_MAX_WITNESSES; i++) {
             wit[n_wit++] = j.witnesses[i];
@@ -153,7 +157,7 @@ cmd_init(struct wallet *w, int argc, char **argv)
                         "(or --join and --log-vkey)\n");
         return W_EXIT_USAGE;
     }
-    if (!url_ok(issuer) || !url_ok(verifier) || !url_ok(log)) {
+    if (!url_ok(issuer) || !url_ok(verifier) || !url_ok(log) || (relay && !url_ok(relay))) {
         fprintf(stderr, "onevoice init: URLs are http:// or https://, without query\n");
         return W_EXIT_USAGE;
     }
@@ -210,10 +214,19 @@ cmd_init(struct wallet *w, int argc, char **argv)
     rc = rc ? rc : w_config_set(w, "witnesses", wits);
     rc = rc ? rc : w_config_set(w, "quorum", qs);
     /* kept for what comes next (the relay) and for people (the name, the page) */
+    rc = rc ? rc : relay != NULL ? w_config_set(w, "relay", relay) : 0;
     if (rc == 0 && join != NULL) {
-        rc = j.relay[0] ? w_config_set(w, "relay", j.relay) : 0;
-        rc = rc ? rc : j.web[0] ? w_config_set(w, "web", j.web) : 0;
+        rc = j.web[0] ? w_config_set(w, "web", j.web) : 0;
         rc = rc ? rc : j.name[0] ? w_config_set(w, "name", j.name) : 0;
+    }
+    if (rc == 0 && relay != NULL) {
+        /* the gateways' keys now, directly, rather than at the moment of a vote */
+        snprintf(w->verifier, sizeof w->verifier, "%s", verifier);
+        snprintf(w->log, sizeof w->log, "%s", log);
+        if (w_relay_start(w, true) != 0) {
+            fprintf(stderr, "onevoice init: the relay's gateways did not give their keys: the "
+                            "wallet fetches them at its first use of the relay\n");
+        }
     }
     if (rc != 0) {
         w_fail(w, "io", "cannot write the wallet's configuration (%s)", ov_strerror(rc));

@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "protocol/pacing.h"
 #include "protocol/receipt.h"
 #include "protocol/verifierclient.h"
 #include "wallet.h"
@@ -38,6 +39,7 @@ struct act_req {
     uint64_t quota;      /* its statements per participant */
     const char *platform;
     const char *via;
+    bool now;            /* --now: send at once, not at a random later moment */
     /* the actions row's target: the rated target, W_STATEMENT_TARGET and the statement's
      * id, or "" for a vote */
     char key[OV_MAX_LABEL_LEN + 1];
@@ -51,6 +53,7 @@ struct act_plan {
     int64_t action_row; /* the actions row (0: to insert) */
     char *via;          /* malloc'd */
     const char *key;    /* the row's target (act_req.key) */
+    uint64_t send_at;   /* a new action held until then (0: sent now) */
 };
 
 static bool
@@ -202,6 +205,8 @@ statement_checks(struct wallet *w, const struct act_req *q, const uint8_t *pseud
     return 0;
 }
 
+static uint64_t held_until(struct wallet *w, int64_t n);
+
 /* Decides what to send: a stored unconfirmed action again, or a new one with the right
  * pseudonym and token. Says why when there is nothing to send. */
 static int
@@ -220,9 +225,18 @@ plan(struct wallet *w, const struct act_req *q, struct act_plan *p)
         bool same = same_choice(q, st, 1, 2);
         rc = ov_db_col_int64(st, 0, &n);
         ov_db_reset(st);
+        uint64_t held = rc == 0 ? held_until(w, n) : 0;
+        if (rc == 0 && !same && held != 0 && q->kind == ACT_VOTE) {
+            char when[W_TIME_WORDS_LEN];
+            w_time_words(held, when);
+            w_fail(w, "already_voted", "you have already voted in %s: your vote is held, to be "
+                   "sent at %s (`onevoice run`)", q->context, when);
+            return -OV_E_STATE;
+        }
         if (rc == 0 && !same) {
-            w_fail(w, "unconfirmed", "an earlier %s in %s%s%s is not confirmed yet: run the same "
-                   "command as then to resend it (it is counted at most once)",
+            w_fail(w, "unconfirmed", "an earlier %s in %s%s%s is held or not confirmed yet: run "
+                   "the same command as then to resend it, with --now to send it now (it is "
+                   "counted at most once)",
                    what, q->context, q->kind == ACT_RATE ? " of " : "",
                    q->kind == ACT_RATE ? q->target : "");
             return -OV_E_STATE;
@@ -295,6 +309,9 @@ tx_store(struct wallet *w, void *ctx)
     }
     if (rc >= 0 && p->token_ready) {
         rc = w_stmt(w, "tok_state", NULL, "tui", "spent", w_now(), p->token_row);
+    }
+    if (rc >= 0 && p->send_at != 0) {
+        rc = w_stmt(w, "act_hold", NULL, "ui", p->send_at, p->action_row);
     }
     return rc < 0 ? rc : 0;
 }
@@ -529,20 +546,119 @@ request_key(struct wallet *w, struct act_req *q, const struct ov_context *c)
     return 0;
 }
 
-/* Votes, rates or writes as q says. Returns the exit status. */
+static const char *
+what_of(const struct ov_action *a)
+{
+    return a->is_statement ? "statement" : a->is_rating ? "rating" : "vote";
+}
+
+/* A held action, in words: when it goes, why, and how to send it now. */
+static void
+report_held(struct wallet *w, const struct act_plan *p, const struct act_req *q,
+            uint64_t send_at, const struct ov_context *c)
+{
+    char when[W_TIME_WORDS_LEN], closes[W_TIME_WORDS_LEN];
+    w_time_words(send_at, when);
+    w_time_words(c->closes, closes);
+    if (w->json) {
+        w->out = json_pack("{sb ss ss sI ss sI}", "held", 1, "context", p->a.context, "action",
+                           what_of(&p->a), "send_at", (json_int_t)send_at, "send_at_utc", when,
+                           "closes", (json_int_t)c->closes);
+        if (p->a.is_statement) {
+            json_object_set_new(w->out, "id", json_string(p->key + strlen(W_STATEMENT_TARGET)));
+        }
+        return;
+    }
+    printf("your %s in %s will be sent at %s, a random moment before %s closes (%s), so that "
+           "its time does not tie it to your token.\n", what_of(&p->a), p->a.context, when,
+           p->a.context, closes);
+    if (p->a.is_statement) {
+        printf("statement id %s\n", p->key + strlen(W_STATEMENT_TARGET));
+    }
+    printf("Keep `onevoice run --wait` running, or run `onevoice run` after then; the same "
+           "command with --now sends it now and accepts that risk.\n");
+    (void)q;
+}
+
+/* Sends the planned action (stored already), stores the outcome and reports it. */
+static int
+send_plan(struct wallet *w, const struct ov_context *c, struct act_plan *p)
+{
+    struct ov_vclient *vc = NULL;
+    struct ov_vclient_answer ans;
+    struct ov_receipt r;
+    struct ov_logreader_cfg cfg;
+    memset(&ans, 0, sizeof ans);
+    ov_receipt_init(&r);
+    const char *url = p->via ? p->via : w->verifier;
+    unsigned flags = OV_VCLIENT_WAIT_PROOF | (p->via ? OV_VCLIENT_TOKEN_IN_HEADER : 0);
+    int rc = ov_vclient_new(url, &vc);
+    rc = rc ? rc : ov_vclient_submit(vc, &p->a, flags, &r, &ans);
+    rc = record(w, p, rc, &r, &ans);
+    if (rc == 0) {
+        w_schedule_check(w, p->action_row, c); /* later, at its own moment (`run`) */
+        int check = r.status == OV_RECEIPT_PROVEN ? (w_log_cfg(w, &cfg), ov_receipt_check(&r, &cfg, NULL))
+                                                  : 0;
+        if (check != 0) {
+            w_say(w, "WARNING: the receipt's proof does not verify against the log's keys (%s)",
+                  w_strerror(check));
+        }
+        report(w, p, &r, check);
+        rc = check;
+    }
+    ov_receipt_clear(&r);
+    ov_vclient_free(vc);
+    return rc;
+}
+
+/* When a stored action is held until: its send_at, or 0 (not held, or unreadable). */
+static uint64_t
+held_until(struct wallet *w, int64_t n)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t at = 0;
+    if (w_stmt(w, "act_send_at", &st, "i", n) != OV_DB_ROW || ov_db_col_is_null(st, 0) ||
+        ov_db_col_int64(st, 0, &at) != 0 || at < 0) {
+        at = 0;
+    }
+    ov_db_reset(st);
+    return (uint64_t)at;
+}
+
+/* A new action's moment (pacing.h): from its token's fetch to a margin before the close.
+ * A statement is for the others to read and weigh: it goes within the first half of what is
+ * left of the window. */
+static uint64_t
+send_moment(struct wallet *w, const struct ov_context *c, int64_t token_row, bool statement)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t fetched = 0;
+    uint64_t now = w_now(), at = 0;
+    if (w_stmt(w, "tok_created", &st, "i", token_row) != OV_DB_ROW ||
+        ov_db_col_int64(st, 0, &fetched) != 0 || fetched < 0) {
+        fetched = (int64_t)now;
+    }
+    ov_db_reset(st);
+    uint64_t closes = c->closes;
+    if (statement && closes > now + 1) {
+        closes = now + (closes - now) / 2 + 1;
+    }
+    if (ov_pacing_send_at(c->opens, closes, now, (uint64_t)fetched, randombytes_uniform,
+                          &at) != 0) {
+        at = now;
+    }
+    return at > now ? at : 0;
+}
+
+/* Votes, rates or writes as q says: held to a random moment, or with --now sent now.
+ * Returns the exit status. */
 static int
 act(struct wallet *w, void *ctx)
 {
     struct act_req *q = ctx;
     struct ov_context *c = calloc(1, sizeof *c);
     struct act_plan p;
-    struct ov_vclient *vc = NULL;
-    struct ov_vclient_answer ans;
-    struct ov_receipt r;
-    struct ov_logreader_cfg cfg;
     memset(&p, 0, sizeof p);
-    memset(&ans, 0, sizeof ans);
-    ov_receipt_init(&r);
     int rc = c ? w_context_get(w, q->context, c) : -OV_E_NOMEM;
     if (rc == -OV_E_NOT_FOUND) {
         w_fail(w, "unknown_context", "this wallet has not verified a context %s: run `onevoice "
@@ -552,37 +668,107 @@ act(struct wallet *w, void *ctx)
     }
     rc = rc ? rc : check_request(w, q, c);
     rc = rc ? rc : request_key(w, q, c);
+    if (rc == 0 && w_fetch_planned(w, q->context)) {
+        /* its token was to come at a random moment: it comes now, and the action waits
+         * for its own moment instead (or is sent now with --now) */
+        char why[512];
+        const char *got = w_fetch_now(w, q->context, why, sizeof why);
+        w_say(w, "the token for %s was to be fetched at a random moment: fetched now (%s%s%s)",
+              q->context, got, why[0] ? ": " : "", why);
+    }
     rc = rc ? rc : plan(w, q, &p);
+    uint64_t held = rc == 0 && p.action_row != 0 ? held_until(w, p.action_row) : 0;
+    if (rc == 0 && p.action_row == 0 && !q->now) {
+        p.send_at = send_moment(w, c, p.token_row, q->kind == ACT_STATEMENT);
+    }
     if (rc == 0 && p.action_row == 0) {
         rc = w_tx(w, tx_store, &p);
         if (rc != 0) {
             w_fail(w, "bad_wallet", "cannot store the action before sending it (%s)",
                    ov_strerror(rc));
         }
+        held = p.send_at;
     }
-    if (rc == 0) {
-        const char *url = p.via ? p.via : w->verifier;
-        unsigned flags = OV_VCLIENT_WAIT_PROOF | (p.via ? OV_VCLIENT_TOKEN_IN_HEADER : 0);
-        rc = ov_vclient_new(url, &vc);
-        rc = rc ? rc : ov_vclient_submit(vc, &p.a, flags, &r, &ans);
-        rc = record(w, &p, rc, &r, &ans);
+    if (rc == 0 && held > w_now() && !q->now) {
+        report_held(w, &p, q, held, c); /* stored: `run` sends it at its moment */
+    } else if (rc == 0) {
+        rc = send_plan(w, c, &p);
     }
-    if (rc == 0) {
-        int check = r.status == OV_RECEIPT_PROVEN ? (w_log_cfg(w, &cfg), ov_receipt_check(&r, &cfg, NULL))
-                                                  : 0;
-        if (check != 0) {
-            w_say(w, "WARNING: the receipt's proof does not verify against the log's keys (%s)",
-                  w_strerror(check));
-        }
-        report(w, &p, &r, check);
-        rc = check;
-    }
-    ov_receipt_clear(&r);
-    ov_vclient_free(vc);
     free(p.via);
     sodium_memzero(&p, sizeof p);
     free(c);
     return rc == 0 ? W_EXIT_OK : W_EXIT_REFUSED;
+}
+
+int
+w_send_held(struct wallet *w, int64_t n)
+{
+    struct ov_context *c = calloc(1, sizeof *c);
+    struct act_plan p;
+    struct act_req q;
+    sqlite3_stmt *st = NULL;
+    struct ov_bytes col = { NULL, 0 };
+    char context[OV_MAX_CONTEXT_ID_LEN + 1] = "", target[OV_MAX_LABEL_LEN + 1] = "";
+    char choice[OV_MAX_LABEL_LEN + 1] = "", *text = NULL, *via = NULL;
+    memset(&p, 0, sizeof p);
+    memset(&q, 0, sizeof q);
+    int rc = c ? w_stmt(w, "act_held_row", &st, "i", n) : -OV_E_NOMEM;
+    if (rc == OV_DB_ROW) {
+        rc = ov_db_col_text(st, 0, OV_MAX_CONTEXT_ID_LEN, &col);
+        if (rc == 0) {
+            memcpy(context, col.ptr, col.len);
+            context[col.len] = 0;
+        }
+        rc = rc ? rc : ov_db_col_text(st, 1, OV_MAX_LABEL_LEN, &col);
+        if (rc == 0) {
+            memcpy(target, col.ptr, col.len);
+            target[col.len] = 0;
+        }
+        if (rc == 0 && !ov_db_col_is_null(st, 2) &&
+            (rc = ov_db_col_text(st, 2, OV_MAX_LABEL_LEN, &col)) == 0) {
+            memcpy(choice, col.ptr, col.len);
+            choice[col.len] = 0;
+        }
+        if (rc == 0 && !ov_db_col_is_null(st, 3)) {
+            rc = ov_db_col_int64(st, 3, &q.value);
+        }
+        if (rc == 0 && !ov_db_col_is_null(st, 4) &&
+            (rc = ov_db_col_text(st, 4, OV_MAX_STATEMENT_LEN, &col)) == 0) {
+            text = strndup((const char *)col.ptr, col.len);
+            rc = text ? 0 : -OV_E_NOMEM;
+        }
+        if (rc == 0 && !ov_db_col_is_null(st, 5) &&
+            (rc = ov_db_col_text(st, 5, W_MAX_URL, &col)) == 0) {
+            via = strndup((const char *)col.ptr, col.len);
+            rc = via ? 0 : -OV_E_NOMEM;
+        }
+    } else if (rc == OV_DB_DONE) {
+        rc = -OV_E_NOT_FOUND;
+    }
+    ov_db_reset(st);
+    if (rc == 0) {
+        q.context = context;
+        q.kind = text ? ACT_STATEMENT : target[0] ? ACT_RATE : ACT_VOTE;
+        q.rating = q.kind != ACT_VOTE;
+        q.choice = choice;
+        q.target = target;
+        q.text = text;
+        q.via = via;
+        snprintf(q.key, sizeof q.key, "%s", target);
+        rc = w_context_get(w, context, c);
+        rc = rc ? rc : load_sending(w, &q, n, &p);
+        if (rc != 0) {
+            w_fail(w, "bad_wallet", "cannot read the held action %lld (%s)", (long long)n,
+                   ov_strerror(rc));
+        }
+    }
+    rc = rc ? rc : send_plan(w, c, &p);
+    free(p.via);
+    sodium_memzero(&p, sizeof p);
+    free(text);
+    free(via);
+    free(c);
+    return rc;
 }
 
 /* vote, rate and statement: the same options. Index: enum act_kind. */
@@ -590,7 +776,13 @@ static const struct w_cmd act_cmds[3] = {
     { "vote", "CONTEXT CHOICE",
       "Votes CHOICE in the assembly CONTEXT with this wallet's token for it, signed by the\n"
       "token's one-time key, and keeps the receipt. A second vote in the same context is\n"
-      "refused. If the answer is lost, run the same command again: the same ballot is sent.",
+      "refused. If the answer is lost, run the same command again: the same ballot is sent.\n"
+      "\n"
+      "By default the signed vote is stored and held until a random moment before the context\n"
+      "closes (printed), so that its time does not tie it to your token; `onevoice run` sends\n"
+      "it then (keep `onevoice run --wait` running, or run it before then). --now sends it\n"
+      "now and accepts that risk. A held vote survives restarts and counts as made: a second\n"
+      "one is refused as if it were sent.",
       2 },
     { "rate", "CONTEXT TARGET RATING",
       "Rates TARGET in the rating round CONTEXT. The first rating sends the token, which\n"
@@ -601,7 +793,13 @@ static const struct w_cmd act_cmds[3] = {
       "them; your own are not yours to rate) and RATING may be a word of the round's kind:\n"
       "  helpfulness: helpful (2), somewhat (1), not-helpful (0)\n"
       "  agreement:   agree (1), disagree (-1), pass (0)\n"
-      "If the answer is lost, run the same command again: the same rating is sent.",
+      "If the answer is lost, run the same command again: the same rating is sent.\n"
+      "\n"
+      "By default the signed rating is stored and held until a random moment before the\n"
+      "context closes (printed), so that its time does not tie it to your token; `onevoice\n"
+      "run` sends it then (keep `onevoice run --wait` running, or run it before then). --now\n"
+      "sends it now and accepts that risk. A held rating survives restarts and counts as\n"
+      "made: a second rating of the same target is refused as if it were sent.",
       3 },
     { "statement", "CONTEXT TEXT",
       "Writes the statement TEXT (1 to 1,000 bytes) in the statement round CONTEXT, for the\n"
@@ -609,7 +807,14 @@ static const struct w_cmd act_cmds[3] = {
       "(your pseudonym there: your first statement or rating sends the token). Prints the\n"
       "statement's id, derived from its text and the round: the same text is one statement.\n"
       "The round says how many statements each participant may write (`onevoice contexts`).\n"
-      "If the answer is lost, run the same command again: the same statement is sent.",
+      "If the answer is lost, run the same command again: the same statement is sent.\n"
+      "\n"
+      "By default the signed statement is stored and held until a random moment before the\n"
+      "context closes (printed), so that its time does not tie it to your token; `onevoice\n"
+      "run` sends it then (keep `onevoice run --wait` running, or run it before then). --now\n"
+      "sends it now and accepts that risk. A held statement survives restarts and counts as\n"
+      "made. It goes within the first half of what is left of the window: the others must\n"
+      "read it to rate it.",
       2 },
 };
 
@@ -642,18 +847,20 @@ act_command(struct wallet *w, int argc, char **argv, enum act_kind kind)
         "the platform the statement is made on (default " W_DEFAULT_PLATFORM ")",
     };
     const char *platform = NULL, *via = NULL, *pos[3];
+    struct act_req q;
+    memset(&q, 0, sizeof q);
     struct w_opt opts[] = {
         { "--platform", "NAME", platform_help[kind], &platform, NULL, NULL, NULL },
         { "--via", "URL", "send through this platform (token in an Authorization header)", &via,
           NULL, NULL, NULL },
+        { "--now", NULL, "send it now, not at a random later moment (its time may then tie it "
+          "to your token)", NULL, &q.now, NULL, NULL },
         { "--json", NULL, "answer as JSON", NULL, &w->json, NULL, NULL },
     };
-    int a = w_args(argc, argv, &act_cmds[kind], opts, 3, pos);
+    int a = w_args(argc, argv, &act_cmds[kind], opts, 4, pos);
     if (a != 0) {
         return a > 0 ? W_EXIT_OK : W_EXIT_USAGE;
     }
-    struct act_req q;
-    memset(&q, 0, sizeof q);
     q.context = pos[0];
     q.kind = kind;
     q.rating = kind != ACT_VOTE;

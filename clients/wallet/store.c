@@ -15,7 +15,11 @@
  *
  * Migration 2 (statement rounds, docs/PROTOCOL.md §11.3): actions.text, a statement's text;
  * its target column is W_STATEMENT_TARGET followed by the statement's id, so the unique
- * index keeps one live row per statement as per rated target. */
+ * index keeps one live row per statement as per rated target.
+ *
+ * Migration 3 (pacing, core/protocol/pacing.h): actions.send_at, the moment a held action
+ * (state 'sending', signed and stored) is sent by `run`; actions.check_at, the moment of its
+ * receipt's next scheduled check; fetch_plan, each context's moment to fetch its token. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -100,6 +104,14 @@ static const char *const migrations[] = {
     "CREATE UNIQUE INDEX actions_live ON actions(context, pseudonym, target) "
     "  WHERE state <> 'refused';",
     "ALTER TABLE actions ADD COLUMN text TEXT;",
+    /* 3: pacing (core/protocol/pacing.h): a signed action held until send_at, a receipt's
+     * next scheduled check, each context's token fetched at its own moment */
+    "ALTER TABLE actions ADD COLUMN send_at INTEGER;"
+    "ALTER TABLE actions ADD COLUMN check_at INTEGER;"
+    "CREATE TABLE fetch_plan ("
+    "  context TEXT PRIMARY KEY REFERENCES contexts(id),"
+    "  fetch_at INTEGER NOT NULL,"
+    "  done_at INTEGER) STRICT;",
 };
 
 static const struct ov_db_stmt_def stmts[] = {
@@ -179,6 +191,30 @@ static const struct ov_db_stmt_def stmts[] = {
     { "act_receipt_of", "SELECT n, state, reason, hash, receipt FROM actions WHERE context = ? "
                         "AND target = ? ORDER BY state = 'counted' DESC, n DESC LIMIT 1" },
     { "act_receipt_checked", "UPDATE actions SET checked_at = ?, check_result = ? WHERE n = ?" },
+    /* pacing: held actions (vote, rate, statement, run) */
+    { "act_hold", "UPDATE actions SET send_at = ? WHERE n = ?" },
+    { "act_send_at", "SELECT send_at FROM actions WHERE n = ? AND state = 'sending'" },
+    { "act_send_due", "SELECT n FROM actions WHERE state = 'sending' AND send_at IS NOT NULL "
+                      "AND send_at <= ? ORDER BY send_at, n LIMIT 1" },
+    { "act_held_row", "SELECT context, target, choice, rating, text, via FROM actions "
+                      "WHERE n = ? AND state = 'sending'" },
+    { "act_check_set", "UPDATE actions SET check_at = ? WHERE n = ?" },
+    { "act_check_due", "SELECT n, context FROM actions WHERE state = 'counted' AND "
+                       "check_at IS NOT NULL AND check_at <= ? ORDER BY check_at, n" },
+    { "act_next", "SELECT (SELECT min(send_at) FROM actions WHERE state = 'sending'),"
+                  " (SELECT min(check_at) FROM actions WHERE state = 'counted'),"
+                  " (SELECT min(fetch_at) FROM fetch_plan WHERE done_at IS NULL)" },
+    { "act_held_count", "SELECT count(*) FROM actions WHERE state = 'sending' AND "
+                        "send_at IS NOT NULL" },
+    { "tok_created", "SELECT created_at FROM tokens WHERE n = ?" },
+    /* pacing: fetch, run */
+    { "plan_put", "INSERT INTO fetch_plan(context, fetch_at) VALUES (?, ?) "
+                  "ON CONFLICT(context) DO NOTHING" },
+    { "plan_get", "SELECT fetch_at, done_at FROM fetch_plan WHERE context = ?" },
+    { "plan_due", "SELECT context FROM fetch_plan WHERE done_at IS NULL AND fetch_at <= ? "
+                  "ORDER BY fetch_at LIMIT 1" },
+    { "plan_done", "UPDATE fetch_plan SET done_at = ? WHERE context = ? AND done_at IS NULL" },
+    { "plan_reset", "UPDATE fetch_plan SET fetch_at = ?, done_at = NULL WHERE context = ?" },
 };
 
 static const struct ov_db_schema schema = {
@@ -357,6 +393,14 @@ w_open(struct wallet *w, const char *path)
     }
     if (rc != 0) {
         w_fail(w, "bad_wallet", "%s is not a usable onevoice wallet (%s)", path, ov_strerror(rc));
+        ov_db_close(w->db);
+        w->db = NULL;
+        return rc;
+    }
+    rc = w_relay_start(w, false);
+    if (rc != 0) {
+        w_fail(w, "relay", "this wallet sends through a relay, which cannot be set up (%s): "
+               "nothing was sent", ov_strerror(rc));
         ov_db_close(w->db);
         w->db = NULL;
     }

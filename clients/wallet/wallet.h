@@ -122,6 +122,11 @@ int w_config_set(struct wallet *w, const char *key, const char *value);
 /* The value into out (NUL-terminated); -OV_E_NOT_FOUND. */
 int w_config_get(struct wallet *w, const char *key, char *out, size_t out_max);
 
+/* relay.c: when the configuration names a relay, the requests of this process to the
+ * verifier and the log go through it (Oblivious HTTP); fetch_keys fetches the gateways' key
+ * configurations again (init), else the kept ones are used. 0 when none is configured. */
+int w_relay_start(struct wallet *w, bool fetch_keys);
+
 /* The log as the configuration names it. */
 void w_log_cfg(const struct wallet *w, struct ov_logreader_cfg *cfg);
 
@@ -190,6 +195,32 @@ int w_statements_fetch(struct wallet *w, const char *context, json_t **out);
 int w_context_command(struct wallet *w, int argc, char **argv, const struct w_cmd *cmd,
                       int (*fn)(struct wallet *w, void *ctx));
 
+/* ---- pacing (pace.c, core/protocol/pacing.h): each thing at its own random moment ---- */
+
+#define W_TIME_WORDS_LEN 32
+/* t as "2026-12-07 14:32:05 UTC". */
+void w_time_words(uint64_t t, char out[W_TIME_WORDS_LEN]);
+/* Schedules the next check of the receipt of the counted action in row n, in context c,
+ * from now (a random moment: one receipt a time). */
+void w_schedule_check(struct wallet *w, int64_t n, const struct ov_context *c);
+
+/* Fetches the token of the context id now (its moment has come, or an action needs it):
+ * "issued", "held", "quota_used", "refused", "closed" or "pending" (why says more). Marks the
+ * context's fetch plan done unless "pending". (cmd_fetch.c) */
+const char *w_fetch_now(struct wallet *w, const char *id, char *why, size_t why_max);
+/* Whether the context's token is scheduled and not fetched yet. (cmd_fetch.c) */
+bool w_fetch_planned(struct wallet *w, const char *id);
+/* Sends the held action of row n (its moment has come) and stores the outcome, reporting
+ * it as vote, rate and statement do: 0 counted, -OV_E_HTTP refused or no answer (the
+ * action then stays held unless refused), other -OV_E_*. (cmd_vote.c) */
+int w_send_held(struct wallet *w, int64_t n);
+/* Checks the receipt of the counted action in row n against the log, as `receipts` checks
+ * each: its verdict ("ok", "not_proven", "log_unavailable", or why it is not in the log)
+ * into *verdict, what it was into what (what_max bytes). -OV_E_* when the wallet or log
+ * cannot be read at all. (cmd_receipts.c) */
+int w_receipt_check(struct wallet *w, int64_t n, const char **verdict, char *what,
+                    size_t what_max, uint64_t *index);
+
 /* ---- commands ---- */
 
 int cmd_init(struct wallet *w, int argc, char **argv);
@@ -203,6 +234,7 @@ int cmd_statements(struct wallet *w, int argc, char **argv);
 int cmd_results(struct wallet *w, int argc, char **argv);
 int cmd_receipts(struct wallet *w, int argc, char **argv);
 int cmd_receipt(struct wallet *w, int argc, char **argv);
+int cmd_run(struct wallet *w, int argc, char **argv);
 int cmd_export(struct wallet *w, int argc, char **argv);
 int cmd_import(struct wallet *w, int argc, char **argv);
 

@@ -20,6 +20,7 @@ struct ov_httpc {
     char errbuf[CURL_ERROR_SIZE]; /* libcurl's own words for the last failure */
     char msg[MSG_LEN];            /* what ov_httpc_errmsg says: the URL and the cause */
     char ca[OV_HTTPC_MAX_CA_PATH_LEN + 1]; /* this exchange's CA file ("": the system's) */
+    bool direct;                  /* never through a tunnel (ov_httpc_set_direct) */
 };
 
 /* What the write callback fills; over_cap tells a refused body from other write errors. */
@@ -67,6 +68,68 @@ ov_httpc_set_ca_file(const char *path)
     memcpy(ca_file, n > 0 ? path : "", n + 1);
     pthread_mutex_unlock(&settings_mu);
     return 0;
+}
+
+static struct {
+    char prefix[OV_HTTPC_MAX_URL_LEN + 1];
+    size_t len;
+    ov_httpc_tunnel_fn fn;
+    void *ctx;
+} tunnels[OV_HTTPC_MAX_TUNNELS];
+static size_t n_tunnels;
+
+int
+ov_httpc_add_tunnel(const char *prefix, ov_httpc_tunnel_fn fn, void *ctx)
+{
+    size_t n = strlen(prefix);
+    if (n == 0 || n > OV_HTTPC_MAX_URL_LEN) {
+        return -OV_E_TOO_BIG;
+    }
+    pthread_mutex_lock(&settings_mu);
+    int rc = n_tunnels == OV_HTTPC_MAX_TUNNELS ? -OV_E_FULL : 0;
+    if (rc == 0) {
+        memcpy(tunnels[n_tunnels].prefix, prefix, n + 1);
+        tunnels[n_tunnels].len = n;
+        tunnels[n_tunnels].fn = fn;
+        tunnels[n_tunnels].ctx = ctx;
+        n_tunnels++;
+    }
+    pthread_mutex_unlock(&settings_mu);
+    return rc;
+}
+
+void
+ov_httpc_set_direct(struct ov_httpc *c, bool direct)
+{
+    c->direct = direct;
+}
+
+void
+ov_httpc_clear_tunnels(void)
+{
+    pthread_mutex_lock(&settings_mu);
+    n_tunnels = 0;
+    pthread_mutex_unlock(&settings_mu);
+}
+
+/* The tunnel whose prefix starts url, if any: 1 (its fn and ctx, and the rest of url). */
+static int
+tunnel_of(const char *url, ov_httpc_tunnel_fn *fn, void **ctx, const char **rest)
+{
+    int found = 0;
+    pthread_mutex_lock(&settings_mu);
+    for (size_t i = 0; i < n_tunnels && !found; i++) {
+        if (strncmp(url, tunnels[i].prefix, tunnels[i].len) == 0 &&
+            (url[tunnels[i].len] == '/' || url[tunnels[i].len] == '?' ||
+             url[tunnels[i].len] == '\0')) {
+            *fn = tunnels[i].fn;
+            *ctx = tunnels[i].ctx;
+            *rest = url + tunnels[i].len;
+            found = 1;
+        }
+    }
+    pthread_mutex_unlock(&settings_mu);
+    return found;
 }
 
 void
@@ -481,6 +544,15 @@ read_result(CURL *e, struct ov_httpc_resp *resp)
 int
 ov_httpc_do(struct ov_httpc *c, const struct ov_httpc_req *rq, struct ov_httpc_resp *resp)
 {
+    ov_httpc_tunnel_fn tfn;
+    void *tctx;
+    const char *rest;
+    if (!c->direct && rq->url != NULL && tunnel_of(rq->url, &tfn, &tctx, &rest)) {
+        memset(resp, 0, sizeof *resp);
+        c->errbuf[0] = '\0';
+        c->msg[0] = '\0';
+        return tfn(tctx, c, rq, rest, resp);
+    }
     size_t resp_max = rq->resp_max ? rq->resp_max : OV_HTTPC_DEFAULT_RESP_MAX;
     struct curl_slist *hdrs = NULL;
     struct sink s = {.body = &resp->body, .headers = &resp->headers};

@@ -80,6 +80,24 @@ void ov_httpc_free(struct ov_httpc *c);
  * -OV_E_NOMEM. On failure *resp is cleared. The caller owns resp (ov_httpc_resp_clear). */
 OV_MUST_CHECK int ov_httpc_do(struct ov_httpc *c, const struct ov_httpc_req *rq,
                               struct ov_httpc_resp *resp);
+
+/* Tunnels: a request whose URL starts with a tunnel's prefix is handed to its fn instead of
+ * being sent, for every ov_httpc of the process (as the CA file is). The wallet sends what
+ * goes to the verifier and the log through an Oblivious HTTP relay this way
+ * (core/protocol/ohttpclient), whichever module makes the request. fn gets the part of the
+ * URL after the prefix ("/actions?wait=proof") and fills resp as ov_httpc_do would (status,
+ * content type, body; headers it has, or none); it may use c for its own requests, whose
+ * URLs must not start with the prefix. At most OV_HTTPC_MAX_TUNNELS; a prefix of at most
+ * OV_HTTPC_MAX_URL_LEN bytes. -OV_E_TOO_BIG, -OV_E_FULL. Set them before any other thread
+ * makes a request. */
+#define OV_HTTPC_MAX_TUNNELS 4
+typedef int (*ov_httpc_tunnel_fn)(void *ctx, struct ov_httpc *c, const struct ov_httpc_req *rq,
+                                  const char *rest, struct ov_httpc_resp *resp);
+OV_MUST_CHECK int ov_httpc_add_tunnel(const char *prefix, ov_httpc_tunnel_fn fn, void *ctx);
+/* Removes every tunnel. */
+void ov_httpc_clear_tunnels(void);
+/* c's requests never go through a tunnel (what a tunnel itself must reach directly). */
+void ov_httpc_set_direct(struct ov_httpc *c, bool direct);
 OV_MUST_CHECK int ov_httpc_get(struct ov_httpc *c, const char *url, size_t resp_max,
                                struct ov_httpc_resp *resp);
 OV_MUST_CHECK int ov_httpc_post(struct ov_httpc *c, const char *url, const char *content_type,

@@ -36,7 +36,7 @@ $BUILD/onevoice-log --data "$T/log" --producers "$T/producers" --port-file "$T/l
 LPID=$!
 while [ ! -s "$T/lport" ]; do sleep 0.05; done
 $BUILD/onevoice-verifier --data "$T/v" --log "http://127.0.0.1:$(cat "$T/lport")" \
-    --log-vkey "$VK" --port-file "$T/vport" 2>>"$T/v.err" &
+    --log-vkey "$VK" --port-file "$T/vport" --epoch-seconds 0 2>>"$T/v.err" &
 VPID=$!
 while [ ! -s "$T/vport" ]; do sleep 0.05; done
 V=127.0.0.1:$(cat "$T/vport")

@@ -50,7 +50,7 @@ wait_port "$T/lport"
 L=http://127.0.0.1:$(cat "$T/lport")
 VK=$($BUILD/onevoice-log --data "$T/log" --print-vkey)
 $BUILD/onevoice-issuer --data "$T/iss" --log "$L" --log-vkey "$VK" --name bench.example \
-    --port-file "$T/iport" ${ISSUER_OPTS:-} 2>>"$T/err" &
+    --port-file "$T/iport" --epoch-seconds 0 ${ISSUER_OPTS:-} 2>>"$T/err" &
 IPID=$!
 PIDS="$PIDS $IPID"
 wait_port "$T/iport"

@@ -15,7 +15,7 @@ LV=$($BUILD/onevoice-log --data "$T/log" --origin admin.example/log --print-vkey
 start_server log LPORT $BUILD/onevoice-log --data "$T/log" --producers "$T/producers" \
     --checkpoint-ms 50
 start_server iss IPORT $BUILD/onevoice-issuer --data "$T/iss" --log "http://127.0.0.1:$LPORT" \
-    --log-vkey "$LV" --name issuer.example
+    --log-vkey "$LV" --name issuer.example --epoch-seconds 0
 U=http://127.0.0.1:$IPORT
 (umask 077 && $BUILD/onevoice-issuer --data "$T/iss" --print-credentials > "$T/cred")
 A="$AD --issuer $U --credential $T/cred"

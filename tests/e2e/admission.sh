@@ -17,7 +17,7 @@ VK=$($BUILD/onevoice-log --data "$T/log" --origin e2e.example/admission --print-
 start_server log LPORT $BUILD/onevoice-log --data "$T/log" --producers "$T/producers" \
     --checkpoint-ms 50
 L=http://127.0.0.1:$LPORT
-VARGS="--data $T/v --log-poll-ms 100"
+VARGS="--data $T/v --log-poll-ms 100 --epoch-seconds 0"
 start_server ver VPORT $BUILD/onevoice-verifier $VARGS --log "$L" --log-vkey "$VK"
 V=http://127.0.0.1:$VPORT
 field() { echo "$1" | cut -d' ' -f"$2"; }

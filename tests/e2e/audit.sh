@@ -109,6 +109,26 @@ check_eq "late admission, the next run reads it: exit 0" \
 check "late admission across runs: recounts equal the tallies" J counts "$T/late2.json" "$T/late.gs"
 stop_log late2
 
+# epochs (docs/PROTOCOL.md §3.1): a ballot logged before the issuance of its token, which the
+# issuer held for its epoch. Tokens are judged against issuances from the tally on, so a run
+# that ends between the two reports nothing (before epochs: a standing tokens_exceed_issuances)
+new_log held
+$GS held-issuance "$U" "$T/p.key" sim --keys "$KEYS" --save "$T/held.entries" > "$T/held.gs"
+check_eq "held issuance: exit 0" "$(audit --log "$U" --log-vkey "$VK" --json "$T/held.json")" 0
+check "held issuance: recounts equal the tallies and govsim's counts" J counts "$T/held.json" "$T/held.gs"
+stop_log held
+new_log held2
+SPLIT=$(sed -n 's/^split //p' "$T/held.gs")
+$GS replay "$U" "$T/p.key" sim "$T/held.entries" --upto "$SPLIT" > /dev/null
+check_eq "held issuance, a run that ends before it: no finding" \
+    "$(audit --log "$U" --log-vkey "$VK" --state "$T/st-held" --json "$T/held1.json")" 0
+check_eq "held issuance, that run: one token more than the issuances it read" \
+    "$(J get "$T/held1.json" contexts.0.tokens)" "$(($(J get "$T/held1.json" contexts.0.issuances) + 1))"
+$GS replay "$U" "$T/p.key" sim "$T/held.entries" > /dev/null
+check_eq "held issuance, the next run reads it and the tallies: exit 0" \
+    "$(audit --log "$U" --log-vkey "$VK" --state "$T/st-held" --json "$T/held2.json")" 0
+stop_log held2
+
 for sc in forged-token double-count altered-action over-quota key-swapped key-missing \
           outside-window wrong-tally context-after-action double-rating tokens-exceed-issuances \
           nonce-binding unknown-pseudonym invalid-choice wrong-challenge missing-token \

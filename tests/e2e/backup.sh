@@ -40,10 +40,10 @@ echo "http://127.0.0.1:$WPORT $WV" > "$T/witnesses"
 LOG="$BUILD/onevoice-log --data $T/log --producers $T/producers --witnesses $T/witnesses --quorum 1 --checkpoint-ms 50"
 start_server log LPORT $LOG
 L=http://127.0.0.1:$LPORT
-ISS="$BUILD/onevoice-issuer --data $T/iss --log $L --log-vkey $LV --name issuer.example"
+ISS="$BUILD/onevoice-issuer --data $T/iss --log $L --log-vkey $LV --name issuer.example --epoch-seconds 0"
 start_server iss IPORT $ISS
 U=http://127.0.0.1:$IPORT
-VER="$BUILD/onevoice-verifier --data $T/ver --log $L --log-vkey $LV --witnesses $T/witnesses --quorum 1 --log-poll-ms 50"
+VER="$BUILD/onevoice-verifier --data $T/ver --log $L --log-vkey $LV --witnesses $T/witnesses --quorum 1 --log-poll-ms 50 --epoch-seconds 0"
 start_server ver VPORT $VER
 V=http://127.0.0.1:$VPORT
 ADMIN=$($BUILD/onevoice-issuer --data "$T/iss" --print-credentials | awk '/^admin /{print $2}')
@@ -66,11 +66,11 @@ until curl -s "$V/contexts" | grep -q '"round"' || [ $i -gt 200 ]; do sleep 0.05
 # ana votes first; her wallet copied before the vote holds the same token, spent
 ANA=$T/w/ana.wallet
 $OV --wallet "$ANA" init $INIT >/dev/null && $OV --wallet "$ANA" enroll --code "$(code $((NB + 1)))" >/dev/null &&
-    $OV --wallet "$ANA" fetch >/dev/null || fail "ana enrolls and fetches"
+    $OV --wallet "$ANA" fetch --now >/dev/null || fail "ana enrolls and fetches"
 cp "$ANA" "$T/w/ana-twin.wallet"
 cp "$ANA" "$T/w/ana-twin2.wallet" # for after the restore
-check "ana votes" $OV --wallet "$ANA" vote vote p1-bus-network
-refused token_spent $OV --wallet "$T/w/ana-twin.wallet" vote vote p2-mixed-plan
+check "ana votes" $OV --wallet "$ANA" vote --now vote p1-bus-network
+refused token_spent $OV --wallet "$T/w/ana-twin.wallet" vote --now vote p2-mixed-plan
 curl -s "$L/checkpoint" > "$T/early.cp" # a checkpoint the witness will have cosigned past
 
 for s in log witness issuer verifier; do
@@ -79,7 +79,7 @@ for s in log witness issuer verifier; do
 done
 
 # --- 1. --backup of every server, several times, while citizens enroll, fetch and vote -----
-CIT="$BUILD/tools/citizens --issuer $U --verifier $V --log $L --log-vkey $LV --witness $WV --quorum 1 --assembly vote --round round --threads 4"
+CIT="$BUILD/tools/citizens --issuer $U --verifier $V --log $L --log-vkey $LV --witness $WV --quorum 1 --assembly vote --round round --threads 4 --now"
 $CIT --codes "$T/codesA.csv" > "$T/loadA.out" 2> "$T/loadA.err" &
 LOADA=$!
 E2E_PIDS="$E2E_PIDS $LOADA"
@@ -141,9 +141,9 @@ citizen() { # N
         t=$((t + 1)); [ $t -lt 20 ] || return 0; sleep 0.25
     done
     echo "enrolled $1" >> "$T/acks"
-    $OV --wallet "$w" fetch >/dev/null 2>&1
-    $OV --wallet "$w" vote vote p2-mixed-plan >/dev/null 2>&1 && echo "voted $1" >> "$T/acks"
-    $OV --wallet "$w" rate round "$S1" 1 >/dev/null 2>&1 && echo "rated $1" >> "$T/acks"
+    $OV --wallet "$w" fetch --now >/dev/null 2>&1
+    $OV --wallet "$w" vote --now vote p2-mixed-plan >/dev/null 2>&1 && echo "voted $1" >> "$T/acks"
+    $OV --wallet "$w" rate --now round "$S1" 1 >/dev/null 2>&1 && echo "rated $1" >> "$T/acks"
 }
 worker() { k=$1; while [ "$k" -le "$NB" ]; do citizen "$k"; k=$((k + 4)); done; }
 : > "$T/acks"
@@ -282,7 +282,7 @@ start_server wit WPORT $WIT --listen "127.0.0.1:$WPORT" || fail "witness starts 
 start_server log LPORT $LOG --listen "127.0.0.1:$LPORT" || fail "log starts on its restored state"
 start_server iss IPORT $ISS --listen "127.0.0.1:$IPORT" || fail "issuer starts on its restored state"
 start_server ver VPORT $VER --listen "127.0.0.1:$VPORT" || fail "verifier starts on its restored state"
-refused token_spent $OV --wallet "$T/w/ana-twin2.wallet" vote vote p3-road-upgrade
+refused token_spent $OV --wallet "$T/w/ana-twin2.wallet" vote --now vote p3-road-upgrade
 check_eq "the restored issuer does not create a context twice" "$($IT context "$U" "$ADMIN" "$VOTE" 2>&1)" \
     "refused 409 context_exists"
 $IT keygen "$T/eve.key" >/dev/null
@@ -299,8 +299,8 @@ check_eq "the restored verifier's tally is the log's" \
     "$(curl -s "$V/tallies/vote" | python3 -c 'import json,sys; print(sum(json.load(sys.stdin)["result"].values()))')" "$VOTES"
 # and the assembly goes on: a new citizen enrolls, fetches and votes, cosigned by the witness
 BEA=$T/w/bea.wallet
-check "a new citizen enrolls on the restored issuer" sh -c "$OV --wallet '$BEA' init $INIT && $OV --wallet '$BEA' enroll --code '$(code $((NB + 2)))' && $OV --wallet '$BEA' fetch"
-check "and votes on the restored verifier, receipt proven" $OV --wallet "$BEA" vote vote p3-road-upgrade
+check "a new citizen enrolls on the restored issuer" sh -c "$OV --wallet '$BEA' init $INIT && $OV --wallet '$BEA' enroll --code '$(code $((NB + 2)))' && $OV --wallet '$BEA' fetch --now"
+check "and votes on the restored verifier, receipt proven" $OV --wallet "$BEA" vote --now vote p3-road-upgrade
 check "ana's receipt still checks" $OV --wallet "$ANA" receipts
 check "the audit passes after the restore" $AUDIT --json "$T/audit2.json"
 check "the log raised no alarm" sh -c "! grep -q ALARM '$T/log.log'"

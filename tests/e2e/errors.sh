@@ -108,7 +108,8 @@ if [ -n "$how" ] && { [ "$how" != tmpfs ] || mount -t tmpfs -o size=16m tmpfs "$
     VL=http://127.0.0.1:$VLPORT
     $VT context "$VL" "$T/q.key" "$T" full --choices yes,no >/dev/null || fail "context full"
     $VT mint "$T" full 3 "$T/full.tok" || fail "mint full"
-    start_server vfull VFPORT $BUILD/onevoice-verifier --data "$FS/v" --log "$VL" --log-vkey "$VLK"
+    start_server vfull VFPORT $BUILD/onevoice-verifier --data "$FS/v" --log "$VL" --log-vkey "$VLK" \
+        --epoch-seconds 0
     VF=http://127.0.0.1:$VFPORT
     i=0
     until curl -s "$VF/contexts" | grep -q '"full"' || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
@@ -196,7 +197,7 @@ said "a witness's key is told apart" "a witness's key" "$T/iss.err"
 # a well-formed key of another log: the issuer starts, and says whose key the log serves
 OTHER=$($BUILD/onevoice-log --data "$T/otherlog" --origin other.example/log --print-vkey)
 start_server isso IOPORT $BUILD/onevoice-issuer --data "$T/iss" --log "$L" --log-vkey "$OTHER" \
-    --name issuer.example --producer iss
+    --name issuer.example --producer iss --epoch-seconds 0
 wait_said "has another key" "$E2E_TMP/isso.log"
 said "another log's key: the issuer names the key the log serves" \
     "has another key than --log-vkey: it serves \"$LV\", not \"$OTHER\"" "$E2E_TMP/isso.log"
@@ -205,7 +206,7 @@ kill "$isso_PID"; wait "$isso_PID" 2>/dev/null
 # --- 4. clock skew ------------------------------------------------------------------------------
 # the issuer 10 minutes behind: its context entry gets the log's 403 stale_request
 start_server iss IPORT env OV_CLOCK_OFFSET_MS=-600000 $BUILD/onevoice-issuer --data "$T/iss" \
-    --log "$L" --log-vkey "$LV" --name issuer.example --producer iss
+    --log "$L" --log-vkey "$LV" --name issuer.example --producer iss --epoch-seconds 0
 U=http://127.0.0.1:$IPORT
 ADMIN=$($BUILD/onevoice-issuer --data "$T/iss" --print-credentials | awk '/^admin /{print $2}')
 NOW=$(date +%s)
@@ -221,7 +222,7 @@ check "no bare http_error" sh -c "! grep -q 'log append failed.*http_error' '$E2
 kill "$iss_PID"; wait "$iss_PID" 2>/dev/null
 kill "$CTX_PID" 2>/dev/null; wait "$CTX_PID" 2>/dev/null
 start_server iss IPORT $BUILD/onevoice-issuer --data "$T/iss" --log "$L" --log-vkey "$LV" \
-    --name issuer.example --producer iss
+    --name issuer.example --producer iss --epoch-seconds 0
 U=http://127.0.0.1:$IPORT
 i=0
 until curl -s "$U/contexts" | grep -q '"skew"' || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done
@@ -255,7 +256,7 @@ $VT context "$L" "$T/q.key" "$T" town --choices yes,no --opens -100 --closes +72
     fail "vtool context"
 $VT mint "$T" town 2 "$T/town.tok" || fail "vtool mint"
 start_server ver VPORT env OV_CLOCK_OFFSET_MS=600000 $BUILD/onevoice-verifier --data "$T/v" \
-    --log "$L" --log-vkey "$LV" --log-poll-ms 50
+    --log "$L" --log-vkey "$LV" --log-poll-ms 50 --epoch-seconds 0
 V=http://127.0.0.1:$VPORT
 i=0
 until curl -s "$V/contexts" | grep -q '"town"' || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done
@@ -269,7 +270,7 @@ said "the verifier reports stale_request with the skew and the cure, not http_er
 check "no bare http_error" sh -c "! grep -q 'appending to the log: http_error' '$E2E_TMP/ver.log'"
 kill "$ver_PID"; wait "$ver_PID" 2>/dev/null
 start_server ver VPORT $BUILD/onevoice-verifier --data "$T/v" --log "$L" --log-vkey "$LV" \
-    --log-poll-ms 50
+    --log-poll-ms 50 --epoch-seconds 0
 V=http://127.0.0.1:$VPORT
 i=0 # the same ballot again gives its receipt: proven once the log has it
 until R2=$($VT act "$V" "$T" town "$T/town.tok" 0 --choice yes --wait 2>/dev/null) &&

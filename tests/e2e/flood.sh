@@ -30,10 +30,10 @@ start_server log LPORT $BUILD/onevoice-log --data "$T/log" --producers "$T/produ
     --request-deadline $DL
 L=http://127.0.0.1:$LPORT
 start_server iss IPORT $BUILD/onevoice-issuer --data "$T/iss" --log "$L" --log-vkey "$VK" \
-    --name issuer.example --idps "$T/idps" $LIM
+    --name issuer.example --idps "$T/idps" --epoch-seconds 0 $LIM
 # 127.0.0.200-207: a platform relaying many citizens
 start_server ver VPORT $BUILD/onevoice-verifier --data "$T/v" --log "$L" --log-vkey "$VK" $LIM \
-    --exempt-addresses 127.0.0.200/29,::1
+    --exempt-addresses 127.0.0.200/29,::1 --epoch-seconds 0
 SERVERS="wit:$WPORT:/add-checkpoint log:$LPORT:/add iss:$IPORT:/enroll ver:$VPORT:/actions"
 
 field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$1"; }

@@ -17,7 +17,7 @@ L=http://127.0.0.1:$LPORT
 VK=$($BUILD/onevoice-log --data "$T/log" --print-vkey)
 IDPPUB=$($IT keygen "$T/idp.key")
 echo "idp-one $(echo "$IDPPUB" | tr -- '-_' '+/')=" > "$T/idps"
-ISSARGS="--data $T/iss --log $L --log-vkey $VK --name issuer.example --idps $T/idps"
+ISSARGS="--data $T/iss --log $L --log-vkey $VK --name issuer.example --idps $T/idps --epoch-seconds 0"
 start_server iss IPORT $BUILD/onevoice-issuer $ISSARGS
 U=http://127.0.0.1:$IPORT
 ADMIN=$($BUILD/onevoice-issuer --data "$T/iss" --print-credentials | awk '/^admin /{print $2}')
@@ -291,6 +291,10 @@ ALTER TABLE issuances_v1 RENAME TO issuances;
 CREATE TRIGGER issuances_quota BEFORE INSERT ON issuances
   WHEN NEW.n > (SELECT quota FROM contexts WHERE id = NEW.context)
   BEGIN SELECT RAISE(ABORT, 'quota exceeded'); END;
+DROP INDEX outbox_due;
+ALTER TABLE outbox DROP COLUMN release;
+ALTER TABLE outbox DROP COLUMN place;
+CREATE INDEX outbox_pending ON outbox (id) WHERE log_index IS NULL;
 PRAGMA user_version = 1;
 SQL
 check_eq "downgraded: the first schema's extra index is there" \

@@ -39,9 +39,10 @@ start_server log P1 $BUILD/onevoice-log --listen "127.0.0.1:$LPORT" --data "$T/l
     --producers "$T/producers" --witnesses "$T/witnesses" --quorum 1 --checkpoint-ms 50 \
     --join "$T/join.conf"
 start_server iss P2 $BUILD/onevoice-issuer --listen "127.0.0.1:$IPORT" --data "$T/iss" \
-    --log "$L" --log-vkey "$LV" --name issuer.example
+    --log "$L" --log-vkey "$LV" --name issuer.example --epoch-seconds 0
 start_server ver P3 $BUILD/onevoice-verifier --listen "127.0.0.1:$VPORT" --data "$T/ver" \
-    --log "$L" --log-vkey "$LV" --witnesses "$T/witnesses" --quorum 1 --log-poll-ms 50
+    --log "$L" --log-vkey "$LV" --witnesses "$T/witnesses" --quorum 1 --log-poll-ms 50 \
+    --epoch-seconds 0
 
 curl -sf "$L/join" > "$T/join.note"
 check_eq "GET /join: the note's text, then the log's signature" "$(sed -n '1p;3p;4p;5p;6p' "$T/join.note")" \

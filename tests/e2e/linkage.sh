@@ -78,6 +78,15 @@ for a in $ATTACKS; do
     check "shuffled log, $a: success $s near chance (< 0.045)" \
         python3 -c "import sys; sys.exit(not 0 <= float('$s') < 0.045)"
 done
+# --test: the ordered log fails it, the shuffled one passes (linkage.py's TEST_ALPHA)
+model ordered 30 "$E2E_TMP/ordered30.json"
+$L --model "$E2E_TMP/ordered30.json" --test > "$E2E_TMP/ordered30.out"
+check_eq "--test: an ordered log of 30 fails (exit 1)" "$?" 1
+check "... and says which attack and how unlikely" grep -Eq \
+    '^linkage test least-likely [a-z-]+ hits 30 of 30 p [0-9.e-]+ alpha 0.001 FAILED$' "$E2E_TMP/ordered30.out"
+$L --model "$E2E_TMP/shuffled.json" --test > "$E2E_TMP/shuffled.test"
+check_eq "--test: the shuffled log of 200 passes (exit 0)" "$?" 0
+check "... and says so" grep -q '^linkage test least-likely .* passed$' "$E2E_TMP/shuffled.test"
 $L --model "$E2E_TMP/shuffled.json" --json > "$E2E_TMP/shuffled.json.out"
 check "--json: every attack, excess = success - chance, the goal judged" python3 -c "
 import json, sys

@@ -51,7 +51,7 @@ L=http://127.0.0.1:$LPORT
 VK=$($BUILD/onevoice-log --data "$T/log" --print-vkey)
 IDPPUB=$($IT keygen "$T/idp.key")
 echo "idp-one $(echo "$IDPPUB" | tr -- '-_' '+/')=" > "$T/idps"
-ISS="$ISSUER --data $T/iss --log $L --log-vkey $VK --name issuer.example --idps $T/idps"
+ISS="$ISSUER --data $T/iss --log $L --log-vkey $VK --name issuer.example --idps $T/idps --epoch-seconds 0"
 start_server iss IPORT $ISS --pepper-file "$PF"
 U=http://127.0.0.1:$IPORT
 check "no warning about the pepper with --pepper-file" sh -c "! grep -q 'warning: the pepper' '$T/iss.log'"
@@ -180,6 +180,10 @@ kill "$iss_PID"; wait "$iss_PID" 2>/dev/null
 cp "$T/iss/issuer.db" "$T/keep.db"
 sql_exec "$T/iss/issuer.db" <<'SQL' || fail "age the state"
 DELETE FROM counters WHERE name = 'identity_v1';
+DROP INDEX outbox_due;
+ALTER TABLE outbox DROP COLUMN release;
+ALTER TABLE outbox DROP COLUMN place;
+CREATE INDEX outbox_pending ON outbox (id) WHERE log_index IS NULL;
 PRAGMA user_version = 2;
 SQL
 refused "holds 4 identity hashes of the first format" $ISS --pepper-file "$PF"

@@ -336,7 +336,8 @@ ROWS=$(table_shape "$T/v/verifier.db" entries | cut -d' ' -f2)
 sql_exec "$T/v/verifier.db" <<'SQL' || fail "downgrade"
 CREATE TABLE entries_v1 (id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, entry BLOB NOT NULL,
   context TEXT NOT NULL, ballot BLOB, label TEXT, rating INTEGER, nonce BLOB, pseudonym BLOB) STRICT;
-INSERT INTO entries_v1 SELECT * FROM entries;
+INSERT INTO entries_v1 SELECT id, hash, entry, context, ballot, label, rating, nonce, pseudonym
+  FROM entries;
 DROP TABLE entries;
 ALTER TABLE entries_v1 RENAME TO entries;
 CREATE UNIQUE INDEX entries_spent ON entries (context, nonce) WHERE nonce IS NOT NULL;
@@ -345,8 +346,8 @@ PRAGMA user_version = 1;
 SQL
 start_server ver VPORT $BUILD/onevoice-verifier $VARGS
 V=http://127.0.0.1:$VPORT
-check_eq "the first schema is migrated, every row kept, no UNIQUE index left" \
-    "$(table_shape "$T/v/verifier.db" entries)" "2 $ROWS 0"
+check_eq "the first schema is migrated (to the third: epochs), every row kept, no UNIQUE index left" \
+    "$(table_shape "$T/v/verifier.db" entries)" "3 $ROWS 0"
 check_eq "after the migration, a spent token is still spent" \
     "$(act town "$T/town.tok" 0 --choice no)" "409 token_spent"
 check_eq "after the migration, the same ballot gets the same receipt" \

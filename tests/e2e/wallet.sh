@@ -42,7 +42,7 @@ for c in init enroll contexts fetch vote rate receipts receipt export import; do
     check "onevoice $c --help" sh -c "$OV $c --help | grep -q '^usage: onevoice .*$c'"
 done
 check_eq "an unknown command is a usage error" "$(status $OV frobnicate)" 2
-check_eq "vote without its arguments" "$(status ov vote a1)" 2
+check_eq "vote without its arguments" "$(status ov vote --now a1)" 2
 check_eq "an unknown option" "$(status ov contexts --frob)" 2
 check_eq "no wallet named" "$(status env -u ONEVOICE_WALLET $OV contexts)" 2
 said "no wallet at" ov contexts
@@ -69,7 +69,7 @@ said "readable or writable by others" ov contexts
 chmod 600 "$W"
 
 # --- 3. enroll by each route ----------------------------------------------------------------
-said "not enrolled" ov fetch
+said "not enrolled" ov fetch --now
 check_eq "enroll by invitation" "$(ov enroll --code "$(code 1)" | cut -d' ' -f1-3)" "enrolled by invite;"
 said "enrolled already" ov enroll --code "$(code 2)"
 B=$T/bob.wallet
@@ -100,29 +100,29 @@ check_eq "the wallet pinned each context's logged entry" "$(sql "$W" 'select cou
 check_eq "and remembers the witnessed checkpoint" "$(sql "$W" 'select size > 0 from head')" 1
 
 # --- 5. fetch: a token for every open context at once -------------------------------------------
-check "fetch" sh -c "$OV --wallet '$W' fetch --json > '$T/fetch.json'"
+check "fetch" sh -c "$OV --wallet '$W' fetch --now --json > '$T/fetch.json'"
 check_eq "a token per open context" "$(jget "$T/fetch.json" 'sorted(set(t["result"] for t in d["tokens"])), len(d["tokens"])')" "(['issued'], 7)"
 check_eq "each bound to a one-time key: SHA-256(pseudonym) is the token's nonce" "$(python3 -c '
 import sqlite3,sys,hashlib
 rows=sqlite3.connect(sys.argv[1]).execute("select pseudonym, token from tokens").fetchall()
 print(all(hashlib.sha256(p).digest() == t[2:34] for p, t in rows), len(set(p for p, _ in rows)))' "$W")" "True 7"
 check_eq "the blinding secrets are wiped once the tokens are in" "$(sql "$W" 'select count(*) from tokens where inv is not null or token_input is not null')" 0
-check "fetch again: tokens held, nothing asked" sh -c "$OV --wallet '$W' fetch | grep -q 'token held already'"
+check "fetch again: tokens held, nothing asked" sh -c "$OV --wallet '$W' fetch --now | grep -q 'token held already'"
 check_eq "one issuance per context for this person" "$(issuances a1) $(issuances r1)" "1 1"
-for x in "$B" "$C" "$D"; do $OV --wallet "$x" fetch >/dev/null || fail "fetch $x"; done
+for x in "$B" "$C" "$D"; do $OV --wallet "$x" fetch --now >/dev/null || fail "fetch $x"; done
 
 # --- 6. votes ---------------------------------------------------------------------------------
 cp "$W" "$T/alice-before-vote.wallet"   # the same token in a second file, for later
-said "not a choice" ov vote a1 maybe
-check "vote" sh -c "$OV --wallet '$W' vote a1 yes --json > '$T/vote.json'"
+said "not a choice" ov vote --now a1 maybe
+check "vote" sh -c "$OV --wallet '$W' vote --now a1 yes --json > '$T/vote.json'"
 check_eq "counted, with a proven receipt" "$(jget "$T/vote.json" 'd["counted"], d["status"], d["verified"], d["choice"]')" "(True, 'proven', True, 'yes')"
-said "already voted" ov vote a1 no
-said "already voted" ov vote a1 yes
+said "already voted" ov vote --now a1 no
+said "already voted" ov vote --now a1 yes
 check_eq "the one-time key of the ballot is wiped once it is counted" "$(sql "$W" "select seed is null from tokens where context = 'a1'")" 1
-said "token_spent" $OV --wallet "$T/alice-before-vote.wallet" vote a1 no
-check_eq "a vote in a rating round" "$(status ov vote r1 yes)" 1
-check "others vote" $OV --wallet "$B" vote a1 no
-check "and others" $OV --wallet "$C" vote a1 no
+said "token_spent" $OV --wallet "$T/alice-before-vote.wallet" vote --now a1 no
+check_eq "a vote in a rating round" "$(status ov vote --now r1 yes)" 1
+check "others vote" $OV --wallet "$B" vote --now a1 no
+check "and others" $OV --wallet "$C" vote --now a1 no
 # leaks COMMAND...: its exit status, and how often LeakSanitizer spoke. sodium_malloc maps
 # pages of its own, which LeakSanitizer neither scans nor counts, so the preloaded shim moves
 # guarded memory (the one-time keys) to the heap; the runtime is the ASan build's own, else
@@ -147,28 +147,28 @@ cc -o "$T/forget" "$T/forget.c" $(pkg-config --cflags --libs libsodium) || fail 
 cp "$T/alice-before-vote.wallet" "$T/kim.wallet"
 sql "$T/kim.wallet" "update tokens set pseudonym = randomblob(32) where context = 'a3'" >/dev/null
 check_eq "a token row that does not hold together: refused, its key freed" \
-    "$(leaks $OV --wallet "$T/kim.wallet" vote a3 yes)" "1 0"
+    "$(leaks $OV --wallet "$T/kim.wallet" vote --now a3 yes)" "1 0"
 check "it says so" grep -q "cannot read the token for a3" "$T/err"
 # the receipt cannot be stored (a trigger refuses it): refused, its JSON freed; the same
 # command again resends the ballot and stores the receipt
 sql "$B" "create trigger no_receipt before update of state on actions when new.state = 'counted' begin select raise(abort, 'no receipt'); end" >/dev/null
-check_eq "a receipt the wallet cannot store: refused, nothing leaked" "$(leaks $OV --wallet "$B" vote a3 yes)" "1 0"
+check_eq "a receipt the wallet cannot store: refused, nothing leaked" "$(leaks $OV --wallet "$B" vote --now a3 yes)" "1 0"
 check "it says so" grep -q "the vote was counted, but its receipt could not be stored" "$T/err"
 sql "$B" "drop trigger no_receipt" >/dev/null
-check "the same command again stores the receipt" sh -c "$OV --wallet '$B' vote a3 yes | grep -q 'vote counted'"
+check "the same command again stores the receipt" sh -c "$OV --wallet '$B' vote --now a3 yes | grep -q 'vote counted'"
 check_eq "one action, counted" "$(sql "$B" "select state from actions where context = 'a3'")" counted
 
 # --- 7. ratings ---------------------------------------------------------------------------------
-check "the first rating sends the token" sh -c "$OV --wallet '$W' rate r1 note-1 4 --json > '$T/r1.json'"
+check "the first rating sends the token" sh -c "$OV --wallet '$W' rate --now r1 note-1 4 --json > '$T/r1.json'"
 check_eq "first rating" "$(jget "$T/r1.json" 'd["with_token"], d["status"]')" "(True, 'proven')"
-check "a later rating sends the pseudonym only" sh -c "$OV --wallet '$W' rate r1 note-2 5 --json > '$T/r2.json'"
+check "a later rating sends the pseudonym only" sh -c "$OV --wallet '$W' rate --now r1 note-2 5 --json > '$T/r2.json'"
 check_eq "later rating" "$(jget "$T/r2.json" 'd["with_token"], d["status"]')" "(False, 'proven')"
-said "already rated" ov rate r1 note-1 2
-said "from 1 to 5" ov rate r1 note-3 9
-check_eq "a rating must be a number" "$(status ov rate r1 note-3 high)" 2
+said "already rated" ov rate --now r1 note-1 2
+said "from 1 to 5" ov rate --now r1 note-3 9
+check_eq "a rating must be a number" "$(status ov rate --now r1 note-3 high)" 2
 check_eq "the pseudonym is kept for the round" "$(sql "$W" "select seed is not null from tokens where context = 'r1'")" 1
-said "refused" $OV --wallet "$T/alice-before-vote.wallet" rate r1 note-1 3
-check "someone else rates" $OV --wallet "$B" rate r1 note-1 1
+said "refused" $OV --wallet "$T/alice-before-vote.wallet" rate --now r1 note-1 3
+check "someone else rates" $OV --wallet "$B" rate --now r1 note-1 1
 
 # --- 8. through a platform built on libonevoice ------------------------------------------------
 PLATARGS="--issuer $U --verifier $V --log $L --log-vkey $LV --witness $WV --quorum 1 --context a2 --context r1 --name forum.example"
@@ -178,13 +178,13 @@ check_eq "the platform proved its contexts' keys in the log" "$(grep -c 'key pro
 curl -s -D "$T/ch.h" -o /dev/null "$P/challenge/a2"
 check "a 401 challenge: RFC 9577 WWW-Authenticate PrivateToken" sh -c \
     "grep -q '^HTTP/1.1 401' '$T/ch.h' && grep -qi '^WWW-Authenticate: PrivateToken challenge=\"[A-Za-z0-9_-]*=*\", token-key=\"' '$T/ch.h'"
-said "wrong_platform" ov vote a2 no --via "$P"
+said "wrong_platform" ov vote --now a2 no --via "$P"
 check "the refused vote left the token usable" test "$(sql "$W" "select state from tokens where context = 'a2'")" = ready
 check "a vote through the platform (token in an Authorization header)" sh -c \
-    "$OV --wallet '$W' vote a2 no --via '$P' --platform forum.example | grep -q 'vote counted'"
+    "$OV --wallet '$W' vote --now a2 no --via '$P' --platform forum.example | grep -q 'vote counted'"
 check "the platform forwarded it and checked the receipt offline" grep -q 'counted in a2 (receipt proven)' "$T/plat.log"
-said "already voted" ov vote a2 no --via "$P" --platform forum.example
-check "a rating through the platform" $OV --wallet "$C" rate r1 note-9 3 --via "$P" --platform forum.example
+said "already voted" ov vote --now a2 no --via "$P" --platform forum.example
+check "a rating through the platform" $OV --wallet "$C" rate --now r1 note-9 3 --via "$P" --platform forum.example
 check_eq "the platform asks a vote without token for one" "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' "$P/actions" -d '{"context":"a2","pseudonym":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","choice":"no","platform":"forum.example","sig":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}')" 401
 
 # --- 9. receipts, re-checked against the log ----------------------------------------------------
@@ -259,11 +259,11 @@ check_eq "the other contexts are fine" "$(jget "$T/ectx.json" '[(c["id"], c["ver
     "([('a3', True), ('bad', False)], 1)"
 check_eq "kept as evidence" "$(sql "$E" "select kind from evidence where context = 'bad' limit 1")" key_not_in_log
 BEFORE=$(issuances bad)
-check_eq "fetch refuses it too (exit 1)" "$(status $OV --wallet "$E" fetch --context bad)" 1
+check_eq "fetch refuses it too (exit 1)" "$(status $OV --wallet "$E" fetch --now --context bad)" 1
 check_eq "no token request for it was sent" "$(grep -c 'POST /token-request' "$T/fiss.requests")" 0
 check_eq "and none issued" "$(issuances bad)" "$BEFORE"
 check_eq "no token for it in the wallet" "$(sql "$E" "select count(*) from tokens where context = 'bad'")" 0
-check "fetch by that issuer: every other context served" sh -c "$OV --wallet '$E' fetch | grep -q 'a3 .*token issued'"
+check "fetch by that issuer: every other context served" sh -c "$OV --wallet '$E' fetch --now | grep -q 'a3 .*token issued'"
 # a wallet that verified the context before, then shown another key for it
 sql "$W" "update config set value = 'http://127.0.0.1:$FIPORT' where key = 'issuer'" >/dev/null
 said "now shows it with another entry or key" ov contexts
@@ -283,20 +283,20 @@ check_eq "a lost enrollment answer: the same key was sent again, and is enrolled
 : > "$T/liss.requests"
 LOST=$(issuances lost)
 echo "drop 1" > "$T/liss.mode"
-check "the first answer is lost; the retry gets the token" sh -c "$OV --wallet '$F' fetch --context lost | grep -q 'lost .*token issued'"
+check "the first answer is lost; the retry gets the token" sh -c "$OV --wallet '$F' fetch --now --context lost | grep -q 'lost .*token issued'"
 check_eq "two requests reached the issuer, the first answer dropped" \
     "$(grep -c 'token-request' "$T/liss.requests") $(grep -c 'dropped' "$T/liss.requests")" "2 1"
 check_eq "one token in the wallet" "$(sql "$F" "select count(*) from tokens where context = 'lost' and state = 'ready'")" 1
 check_eq "quota spent once: one more issuance in the log" "$(issuances lost)" $((LOST + 1))
-check "and the token works" $OV --wallet "$F" vote lost yes
+check "and the token works" $OV --wallet "$F" vote --now lost yes
 # lost again and again: the request waits in the wallet for the next fetch
 : > "$T/liss.requests"
 LOST2=$(issuances lost2)
 echo "drop 100" > "$T/liss.mode"
-said "sent again by the next fetch" $OV --wallet "$F" fetch --context lost2
+said "sent again by the next fetch" $OV --wallet "$F" fetch --now --context lost2
 check_eq "the request is kept, pending" "$(sql "$F" "select state from tokens where context = 'lost2'")" pending
 echo pass > "$T/liss.mode"
-check "the next fetch resends the same request" sh -c "$OV --wallet '$F' fetch --context lost2 | grep -q 'token issued'"
+check "the next fetch resends the same request" sh -c "$OV --wallet '$F' fetch --now --context lost2 | grep -q 'token issued'"
 check_eq "one token, one issuance, though the issuer answered it $(grep -c dropped "$T/liss.requests") times before" \
     "$(sql "$F" "select count(*) from tokens where context = 'lost2'") $(issuances lost2)" "1 $((LOST2 + 1))"
 # two fetches at once on one wallet: one request
@@ -304,9 +304,9 @@ G=$T/gina.wallet
 $OV --wallet "$G" init $INIT >/dev/null
 $OV --wallet "$G" enroll --code "$(code 6)" >/dev/null
 A3=$(issuances a3)
-$OV --wallet "$G" fetch --context a3 >/dev/null 2>&1 &
+$OV --wallet "$G" fetch --now --context a3 >/dev/null 2>&1 &
 P1=$!
-$OV --wallet "$G" fetch --context a3 >/dev/null 2>&1 &
+$OV --wallet "$G" fetch --now --context a3 >/dev/null 2>&1 &
 P2=$!
 wait $P1; S1=$?
 wait $P2; S2=$?
@@ -320,7 +320,7 @@ start_fake gver GVPORT "$V"
 H=$T/hal.wallet
 $OV --wallet "$H" init --issuer "http://127.0.0.1:$GIPORT" --verifier "$V" --log "$L" --log-vkey "$LV" --witness "$WV" --quorum 1 >/dev/null
 $OV --wallet "$H" enroll --code "$(code 7)" >/dev/null
-$OV --wallet "$H" fetch --context a1 >/dev/null
+$OV --wallet "$H" fetch --now --context a1 >/dev/null
 dump "$H" > "$T/h.before"
 for m in garbage truncated; do
     echo $m > "$T/giss.mode"
@@ -334,20 +334,20 @@ $OV --wallet "$H" contexts >/dev/null
 BEFORE=$(issuances a2)
 for m in garbage-token truncated-token; do
     echo $m > "$T/giss.mode"
-    said "not a valid token under the logged key" $OV --wallet "$H" fetch --context a2
+    said "not a valid token under the logged key" $OV --wallet "$H" fetch --now --context a2
     check_eq "$m: the request is kept" "$(sql "$H" "select state from tokens where context = 'a2'")" pending
 done
 echo pass > "$T/giss.mode"
-check "the next fetch completes it" sh -c "$OV --wallet '$H' fetch --context a2 | grep -q 'token issued'"
+check "the next fetch completes it" sh -c "$OV --wallet '$H' fetch --now --context a2 | grep -q 'token issued'"
 check_eq "one issuance for three answers" "$(issuances a2)" $((BEFORE + 1))
 dump "$H" > "$T/h.before"
 echo garbage > "$T/gver.mode"
-said "not a valid receipt" $OV --wallet "$H" vote a1 yes --via "http://127.0.0.1:$GVPORT"
+said "not a valid receipt" $OV --wallet "$H" vote --now a1 yes --via "http://127.0.0.1:$GVPORT"
 check_eq "the signed ballot is kept, unconfirmed" "$(sql "$H" "select state from actions where context = 'a1'")" sending
-said "not confirmed yet" $OV --wallet "$H" vote a1 no
+said "not confirmed yet" $OV --wallet "$H" vote --now a1 no
 echo truncated > "$T/gver.mode"
-said "not a valid receipt" $OV --wallet "$H" vote a1 yes --via "http://127.0.0.1:$GVPORT"
-check "the same ballot resent directly: counted once" sh -c "$OV --wallet '$H' vote a1 yes | grep -q 'vote counted'"
+said "not a valid receipt" $OV --wallet "$H" vote --now a1 yes --via "http://127.0.0.1:$GVPORT"
+check "the same ballot resent directly: counted once" sh -c "$OV --wallet '$H' vote --now a1 yes | grep -q 'vote counted'"
 check_eq "one action in the wallet" "$(sql "$H" "select count(*), state from actions where context = 'a1'")" 1
 # the verifier counts a ballot and its answer is lost: the same command resends the same
 # signed bytes and gets the same receipt; the ballot is counted once
@@ -355,8 +355,8 @@ tally() { curl -s "$V/tallies/a2" | python3 -c 'import json,sys; print(json.load
 BEFORE=$(tally)
 : > "$T/gver.requests"
 echo "drop 1 /actions" > "$T/gver.mode"
-said "no answer from the platform" $OV --wallet "$H" vote a2 abstain --via "http://127.0.0.1:$GVPORT"
-check "the same command again: counted" sh -c "$OV --wallet '$H' vote a2 abstain --via 'http://127.0.0.1:$GVPORT' | grep -q 'vote counted'"
+said "no answer from the platform" $OV --wallet "$H" vote --now a2 abstain --via "http://127.0.0.1:$GVPORT"
+check "the same command again: counted" sh -c "$OV --wallet '$H' vote --now a2 abstain --via 'http://127.0.0.1:$GVPORT' | grep -q 'vote counted'"
 check_eq "the verifier saw it twice, and counted it once" \
     "$(grep -c 'POST /actions' "$T/gver.requests") $(tally)" "2 $((BEFORE + 1))"
 check "receipts" $OV --wallet "$H" receipts
@@ -378,7 +378,7 @@ dump "$W" > "$T/w.dump"
 dump "$T/restored.wallet" > "$T/r.dump"
 check "round trip: every row the same" cmp -s "$T/w.dump" "$T/r.dump"
 check "the restored wallet re-checks its receipts" $OV --wallet "$T/restored.wallet" receipts
-said "already voted" $OV --wallet "$T/restored.wallet" vote a1 no
+said "already voted" $OV --wallet "$T/restored.wallet" vote --now a1 no
 said "never overwrites" env ONEVOICE_PASSPHRASE=x $OV --wallet "$W" import "$T/alice.export"
 head -c 100 "$T/alice.export" > "$T/cut.export"
 said "not a onevoice wallet export" env ONEVOICE_PASSPHRASE=x $OV --wallet "$T/r2.wallet" import "$T/cut.export"
@@ -420,7 +420,7 @@ check "the example builds from the installed header and pkg-config alone" sh -c 
      cc -std=c17 -Wall -Werror $SANFLAGS -o '$T/platform2' examples/platform.c \
      \$(PKG_CONFIG_PATH='$INST/usr/lib/pkgconfig' PKG_CONFIG_SYSROOT_DIR='$INST' pkg-config --cflags --libs onevoice libmicrohttpd)"
 start_server plat2 P2PORT "$T/platform2" $PLATARGS --context a3 --name installed.example
-check "a vote through the installed build" $OV --wallet "$W" vote a3 abstain --via "http://127.0.0.1:$P2PORT" --platform installed.example
+check "a vote through the installed build" $OV --wallet "$W" vote --now a3 abstain --via "http://127.0.0.1:$P2PORT" --platform installed.example
 check "make uninstall" make -s uninstall BUILD="$BUILD" DESTDIR="$INST" PREFIX=/usr
 check_eq "nothing left" "$(find "$INST" -type f | wc -l)" 0
 

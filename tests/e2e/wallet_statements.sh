@@ -27,7 +27,7 @@ for who in alice bob carol dave erin; do
     i=$((i + 1))
     $OV --wallet "$T/$who.wallet" init $INIT >/dev/null || fail "init $who"
     $OV --wallet "$T/$who.wallet" enroll --code "$(sed -n "$((i + 1))p" "$T/codes.csv")" >/dev/null || fail "enroll $who"
-    $OV --wallet "$T/$who.wallet" fetch >/dev/null || fail "fetch $who"
+    $OV --wallet "$T/$who.wallet" fetch --now >/dev/null || fail "fetch $who"
 done
 A=$T/alice.wallet B=$T/bob.wallet C=$T/carol.wallet D=$T/dave.wallet
 ov() { w=$1; shift; $OV --wallet "$w" "$@"; }
@@ -36,13 +36,13 @@ cp "$A" "$T/alice-copy.wallet" # the same token, none of the actions: what the v
 
 # --- 1. s3, which closes soon: a statement and ratings while it is open -------------------------
 S3A=$(sid s3 "Meet on weekends.") S3B=$(sid s3 "Meet on weekdays.")
-check "s3: a statement" ov "$A" statement s3 "Meet on weekends."
-check "s3: another's" ov "$B" statement s3 "Meet on weekdays."
-check "s3: rated agree" ov "$B" rate s3 "$S3A" agree
-check "s3: rated disagree" ov "$A" rate s3 "$S3B" disagree
+check "s3: a statement" ov "$A" statement --now s3 "Meet on weekends."
+check "s3: another's" ov "$B" statement --now s3 "Meet on weekdays."
+check "s3: rated agree" ov "$B" rate --now s3 "$S3A" agree
+check "s3: rated disagree" ov "$A" rate --now s3 "$S3B" disagree
 for x in "$C" "$D" "$T/erin.wallet"; do
-    check "s3: agree" ov "$x" rate s3 "$S3A" agree
-    check "s3: disagree, by number" ov "$x" rate s3 "$S3B" -1
+    check "s3: agree" ov "$x" rate --now s3 "$S3A" agree
+    check "s3: disagree, by number" ov "$x" rate --now s3 "$S3B" -1
 done
 
 # --- 2. help ---------------------------------------------------------------------------------
@@ -51,7 +51,7 @@ for c in statement statements results; do
     check "onevoice --help lists $c" sh -c "$OV --help | grep -q '^  $c '"
 done
 check "rate --help names the words" sh -c "$OV rate --help | grep -q 'helpful (2), somewhat (1), not-helpful (0)'"
-check_eq "statement without its text" "$(status ov "$A" statement s1)" 2
+check_eq "statement without its text" "$(status ov "$A" statement --now s1)" 2
 check_eq "statements of no context id" "$(status ov "$A" statements 'Not An Id')" 2
 check_eq "results of no context id" "$(status ov "$A" results '-x')" 2
 
@@ -68,78 +68,80 @@ check "for people: a round without statements" grep -q "statement round (helpful
 T1="Parks should stay open at night."
 T2="More benches on the main square."
 ID1=$(sid s1 "$T1") ID2=$(sid s1 "$T2")
-check "a statement" sh -c "$OV --wallet '$A' statement s1 '$T1' --json > '$T/st1.json'"
+check "a statement" sh -c "$OV --wallet '$A' statement --now s1 '$T1' --json > '$T/st1.json'"
 check_eq "counted: its id is SHA-256's, the token sent, the receipt proven" \
     "$(jget "$T/st1.json" 'd["id"], d["with_token"], d["status"], d["verified"], d["text"]')" \
     "('$ID1', True, 'proven', True, '$T1')"
-check_eq "the id for people" "$(ov "$A" statement s1 "$T2" | head -1)" "statement counted: s1, id $ID2"
+check_eq "the id for people" "$(ov "$A" statement --now s1 "$T2" | head -1)" "statement counted: s1, id $ID2"
 check_eq "the second statement sent only the pseudonym" "$(sql "$A" "select with_token from actions where text = '$T2'")" 0
-said "already written this statement in s1 (id $ID1)" ov "$A" statement s1 "$T1"
-said "you have written 2 statements in s1: the round takes 2 per participant" ov "$A" statement s1 "A third one."
+said "already written this statement in s1 (id $ID1)" ov "$A" statement --now s1 "$T1"
+said "you have written 2 statements in s1: the round takes 2 per participant" ov "$A" statement --now s1 "A third one."
 said "the verifier refused the statement: you have written as many statements as the round takes (409 statement_quota)" \
-    ov "$T/alice-copy.wallet" statement s1 "A third one."
+    ov "$T/alice-copy.wallet" statement --now s1 "A third one."
 check_eq "the refused statement is kept as refused" "$(sql "$T/alice-copy.wallet" "select state, reason from actions")" refused
-said "another participant wrote this very text already: rate theirs instead (409 duplicate_statement)" ov "$B" statement s1 "$T1"
-check "bob writes his own" ov "$B" statement s1 "Lower the bus fares."
+said "another participant wrote this very text already: rate theirs instead (409 duplicate_statement)" ov "$B" statement --now s1 "$T1"
+check "bob writes his own" ov "$B" statement --now s1 "Lower the bus fares."
 ID3=$(sid s1 "Lower the bus fares.")
-said "r1 takes no statements: it is not a statement round" ov "$A" statement r1 "Hello."
-said "s0 takes no statements" ov "$A" statement s0 "Hello."
-said "a1 is an assembly" ov "$A" statement a1 "Hello."
-said "1 to 1000 bytes of text" ov "$A" statement s2 "$(python3 -c 'print("x" * 1001)')"
-said "1 to 1000 bytes of text" ov "$A" statement s2 "$(printf 'tab\there')"
+said "r1 takes no statements: it is not a statement round" ov "$A" statement --now r1 "Hello."
+said "s0 takes no statements" ov "$A" statement --now s0 "Hello."
+said "a1 is an assembly" ov "$A" statement --now a1 "Hello."
+said "1 to 1000 bytes of text" ov "$A" statement --now s2 "$(python3 -c 'print("x" * 1001)')"
+said "1 to 1000 bytes of text" ov "$A" statement --now s2 "$(printf 'tab\there')"
 check_eq "nothing stored for what the wallet refused" "$(sql "$A" "select count(*) from actions where context in ('r1', 's0', 'a1', 's2')")" 0
 PLATARGS="--issuer $U --verifier $V --log $L --log-vkey $LV --witness $WV --quorum 1 --context s2 --name forum.example"
 start_server plat PPORT $BUILD/examples/platform $PLATARGS
 P=http://127.0.0.1:$PPORT
 check "a statement through the platform (token in an Authorization header)" sh -c \
-    "$OV --wallet '$C' statement s2 'Trams before buses.' --via '$P' --platform forum.example | grep -q 'statement counted: s2'"
+    "$OV --wallet '$C' statement --now s2 'Trams before buses.' --via '$P' --platform forum.example | grep -q 'statement counted: s2'"
 check "the platform checked and forwarded it" grep -q 'a first action counted in s2 (receipt proven)' "$T/plat.log"
 check "receipts: the statements are in the log" sh -c "$OV --wallet '$A' receipts --json > '$T/rec.json'"
 check_eq "each statement's receipt checked" "$(jget "$T/rec.json" 'sorted(r["action"] for r in d["receipts"] if r["result"] == "ok" and r["context"] == "s1")')" \
     "$(python3 -c 'import sys; print(sorted(["wrote statement " + sys.argv[1], "wrote statement " + sys.argv[2]]))' "$ID1" "$ID2")"
 
-# a wallet file from before statement rounds (schema 1) gains the column when opened
+# a wallet file from before statement rounds (schema 1) gains the column when opened (and
+# pacing's, migration 3)
 E=$T/erin.wallet
-sql "$E" "alter table actions drop column text" >/dev/null
+for x in text send_at check_at; do sql "$E" "alter table actions drop column $x" >/dev/null; done
+sql "$E" "drop table fetch_plan" >/dev/null
 sql "$E" "pragma user_version = 1" >/dev/null
 check "an older wallet file opens" ov "$E" contexts
-check_eq "migrated: the text column, schema 2" \
-    "$(sql "$E" "select count(*) from pragma_table_info('actions') where name = 'text'") $(sql "$E" "pragma user_version")" "1 2"
-check "and writes statements" ov "$E" statement s2 "Cycle lanes on every bridge."
+check_eq "migrated: the text column and pacing's, schema 3" \
+    "$(sql "$E" "select count(*) from pragma_table_info('actions') where name in ('text', 'send_at', 'check_at')") $(sql "$E" "select count(*) from sqlite_master where name = 'fetch_plan'") $(sql "$E" "pragma user_version")" "3 1 3"
+check "and writes statements" ov "$E" statement --now s2 "Cycle lanes on every bridge."
 
 # --- 5. statements listed, rated by word ------------------------------------------------------
 check "statements" sh -c "$OV --wallet '$B' statements s1 --json > '$T/l1.json'"
 check_eq "the round's statements, sorted by id, bob's marked" \
     "$(jget "$T/l1.json" '[(s["id"], s["text"], s.get("yours", False)) for s in d["statements"]]')" \
     "$(python3 -c 'import sys; print(sorted([(sys.argv[1], sys.argv[2], False), (sys.argv[3], sys.argv[4], False), (sys.argv[5], "Lower the bus fares.", True)]))' "$ID1" "$T1" "$ID2" "$T2" "$ID3")"
-check "a rating by word" sh -c "$OV --wallet '$B' rate s1 $ID1 helpful --json > '$T/rw.json'"
+check "a rating by word" sh -c "$OV --wallet '$B' rate --now s1 $ID1 helpful --json > '$T/rw.json'"
 check_eq "helpful is 2; bob's pseudonym was admitted by his statement" "$(jget "$T/rw.json" 'd["rating"], d["with_token"], d["status"]')" "(2, False, 'proven')"
 said "'agree' is a word of agreement rounds, and s1 is a round of helpfulness: rate helpful, somewhat or not-helpful (2, 1, 0)" \
-    ov "$B" rate s1 "$ID2" agree
-check "not-helpful is 0" ov "$B" rate s1 "$ID2" not-helpful
+    ov "$B" rate --now s1 "$ID2" agree
+check "not-helpful is 0" ov "$B" rate --now s1 "$ID2" not-helpful
 check_eq "stored as numbers" "$(sql "$B" "select group_concat(rating) from (select rating from actions where context = 's1' and rating is not null order by n)")" "2,0"
-check "a word, carol's first action in s1: it sends the token" sh -c "$OV --wallet '$C' rate s1 $ID3 somewhat --json | grep -q '\"with_token\": true'"
-check "carol rates by number" ov "$C" rate s1 "$ID1" 1
+check "a word, carol's first action in s1: it sends the token" sh -c "$OV --wallet '$C' rate --now s1 $ID3 somewhat --json | grep -q '\"with_token\": true'"
+check "carol rates by number" ov "$C" rate --now s1 "$ID1" 1
 ov "$B" statements s1 > "$T/l1.txt"
 check "for people: what bob rated, in words" grep -q "^$ID1  .*  you rated: helpful (2)$" "$T/l1.txt"
 check "for people: his own" grep -q "^$ID3  .*  yours$" "$T/l1.txt"
 check "for people: the text under the id" grep -q "^    $T2$" "$T/l1.txt"
 check "for people: a count" grep -q "^3 statements; 1 yours, 2 rated by you$" "$T/l1.txt"
-check_eq "a word in a round without kind" "$(status ov "$A" rate r1 note-1 helpful)" 1
-said "a rating in words is for a statement round" ov "$A" rate r1 note-1 helpful
-check_eq "not a number nor a word: usage" "$(status ov "$A" rate s1 "$ID3" very)" 2
-check "numbers keep working in a free round" ov "$A" rate r1 note-1 4
-said "a target is a statement's id (32 hex digits)" ov "$A" rate s1 note-1 helpful
-said "is your own statement" ov "$A" rate s1 "$ID1" helpful
+check_eq "a word in a round without kind" "$(status ov "$A" rate --now r1 note-1 helpful)" 1
+said "a rating in words is for a statement round" ov "$A" rate --now r1 note-1 helpful
+check_eq "not a number nor a word: usage" "$(status ov "$A" rate --now s1 "$ID3" very)" 2
+check "numbers keep working in a free round" ov "$A" rate --now r1 note-1 4
+said "a target is a statement's id (32 hex digits)" ov "$A" rate --now s1 note-1 helpful
+said "is your own statement" ov "$A" rate --now s1 "$ID1" helpful
 said "the verifier refused the rating: it is your own statement: participants rate each other's (403 own_statement)" \
-    ov "$T/alice-copy.wallet" rate s1 "$ID1" helpful
+    ov "$T/alice-copy.wallet" rate --now s1 "$ID1" helpful
 said "the verifier refused the rating: no statement of this round has that id" \
-    ov "$A" rate s1 0123456789abcdef0123456789abcdef helpful
-check "alice rates bob's" ov "$A" rate s1 "$ID3" helpful
+    ov "$A" rate --now s1 0123456789abcdef0123456789abcdef helpful
+check "alice rates bob's" ov "$A" rate --now s1 "$ID3" helpful
 ID4=$(sid s2 "Trams before buses.")
-check "agreement words: disagree" sh -c "$OV --wallet '$A' rate s2 $ID4 disagree --json | grep -q '\"rating\": -1'"
-check "agreement words: pass" sh -c "$OV --wallet '$B' rate s2 $ID4 pass --json | grep -q '\"rating\": 0'"
-said "'helpful' is a word of helpfulness rounds, and s2 is a round of agreement: rate agree, disagree or pass (1, -1, 0)" ov "$D" rate s2 "$ID4" helpful
+check "agreement words: disagree" sh -c "$OV --wallet '$A' rate --now s2 $ID4 disagree --json | grep -q '\"rating\": -1'"
+check "agreement words: pass" sh -c "$OV --wallet '$B' rate --now s2 $ID4 pass --json | grep -q '\"rating\": 0'"
+said "'helpful' is a word of helpfulness rounds, and s2 is a round of agreement: rate agree, disagree or pass (1, -1, 0)" ov "$D" rate --now s2 "$ID4" helpful
 ov "$A" statements s2 > "$T/l2.txt"
 check "for people: an agreement rating in words" grep -q "you rated: disagree (-1)" "$T/l2.txt"
 
@@ -215,7 +217,7 @@ check_eq "the texts beside the ids" "$(jget "$T/res1.json" 'all(s["text"] for s 
 ov "$A" results s1 > "$T/res1.txt"
 check "for people: provisional" grep -q "^s1: provisional (counted so far), log size [0-9]*$" "$T/res1.txt"
 check "for people: the lists and the groups" sh -c "grep -q '^helpful (' '$T/res1.txt' && grep -q '^not helpful (' '$T/res1.txt' && grep -q '^groups: ' '$T/res1.txt' && grep -q '^consensus (' '$T/res1.txt'"
-check "an assembly's counts" ov "$A" vote a1 yes
+check "an assembly's counts" ov "$A" vote --now a1 yes
 check_eq "results of an assembly: the counts as before" "$(ov "$A" results a1 | grep -c '^  yes  *1$')" 1
 check "a free rating round's counts" sh -c "$OV --wallet '$A' results r1 | grep -q '^  note-1  *1 rating, mean 4.00$'"
 # s3 closes: its tally is written and its results become final
@@ -233,7 +235,7 @@ check_eq "as the verifier's tally says" \
 check_eq "the consensus statements, with their texts" "$(jget "$T/res3.json" 'sorted((s["id"], s["text"]) for s in d["consensus"])')" \
     "$(python3 -c 'import sys; print(sorted([(sys.argv[1], "Meet on weekends."), (sys.argv[2], "Meet on weekdays.")]))' "$S3A" "$S3B")"
 check "for people: final" sh -c "$OV --wallet '$A' results s3 | grep -q '^s3: final, log size [0-9]*; tally entry /receipts/'"
-said "s3 is not open" ov "$C" statement s3 "Too late."
+said "s3 is not open" ov "$C" statement --now s3 "Too late."
 
 # --- 8. libonevoice: a statement built, checked and sent by a platform; a round's results -----
 cat > "$T/libstmt.c" <<'EOF'

@@ -32,14 +32,14 @@ if [ -x "$BUILD/onevoice-log" ] && [ -x "$BUILD/tools/issuertool" ]; then
         $OV --wallet "$w" init $INIT >/dev/null || fail "init $n"
         code=$(sed -n "$((n + 1))p" "$T/codes.csv")
         $OV --wallet "$w" enroll --code "$code" >/dev/null || fail "enroll $n"
-        $OV --wallet "$w" fetch >/dev/null || fail "fetch $n"
+        $OV --wallet "$w" fetch --now >/dev/null || fail "fetch $n"
     done
-    $OV --wallet "$T/w1.wallet" vote a1 yes >/dev/null || fail "vote 1"
-    $OV --wallet "$T/w2.wallet" vote a1 no >/dev/null || fail "vote 2"
-    $OV --wallet "$T/w3.wallet" vote a1 yes >/dev/null || fail "vote 3"
-    $OV --wallet "$T/w1.wallet" rate r1 oak 4 >/dev/null || fail "rate 1"
-    $OV --wallet "$T/w2.wallet" rate r1 oak 2 >/dev/null || fail "rate 2"
-    $OV --wallet "$T/w1.wallet" rate r1 elm 5 >/dev/null || fail "rate 3"
+    $OV --wallet "$T/w1.wallet" vote --now a1 yes >/dev/null || fail "vote 1"
+    $OV --wallet "$T/w2.wallet" vote --now a1 no >/dev/null || fail "vote 2"
+    $OV --wallet "$T/w3.wallet" vote --now a1 yes >/dev/null || fail "vote 3"
+    $OV --wallet "$T/w1.wallet" rate --now r1 oak 4 >/dev/null || fail "rate 1"
+    $OV --wallet "$T/w2.wallet" rate --now r1 oak 2 >/dev/null || fail "rate 2"
+    $OV --wallet "$T/w1.wallet" rate --now r1 elm 5 >/dev/null || fail "rate 3"
     # The receipts as the citizen exports them: `onevoice receipt CONTEXT [TARGET]` (from the
     # wallet's database where the wallet predates that command).
     receipt() { # WALLET OUT CONTEXT [TARGET]

@@ -38,6 +38,14 @@ import tempfile
 import urllib.request
 
 GOAL_MARGIN = 0.01
+# The test (--test): with K items an attack's success moves in steps of 1/K, so at the few
+# dozen people of make check's demo one lucky guess is more than the goal's margin. The
+# test therefore asks whether an attack is significantly above chance + GOAL_MARGIN: it
+# fails when, for an attacker no better than that, as many right guesses or more would come
+# with probability below TEST_ALPHA (binomial upper tail). At 30 people that catches any
+# attack right about a quarter of the time or more (the README's schedule before issue 18:
+# 37-47 %); the goal itself is judged on the full demo's 447.
+TEST_ALPHA = 0.001
 TIME_RUNS = 32  # random tie-breaks averaged by the times-only attack
 
 
@@ -497,6 +505,20 @@ def measure(m):
     return {name: fn(m) for name, fn in ATTACKS}
 
 
+def upper_tail(k, n, p):
+    """P(X >= k) for X ~ Binomial(n, p)."""
+    from math import comb
+    p = min(max(p, 0.0), 1.0)
+    return sum(comb(n, i) * p ** i * (1 - p) ** (n - i) for i in range(max(k, 0), n + 1))
+
+
+def significance(r):
+    """How likely an attacker at chance + GOAL_MARGIN guesses as many right (or more)."""
+    n = r["items"]
+    hits = int(round(r["success"] * n))
+    return hits, upper_tail(hits, n, r["chance"] + GOAL_MARGIN) if n > 0 else 1.0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("dir", nargs="?", help="a demo's data directory (DEMO_KEEP=1 DEMO_TRUTH=1 make demo)")
@@ -505,6 +527,9 @@ def main():
     ap.add_argument("--truth", help="the citizens' truth file (default DIR/truth.txt)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--dump-model", help="write the model built from DIR to this file (JSON)")
+    ap.add_argument("--test", action="store_true",
+                    help="exit 1 when an attack is significantly above chance + %.2f (p < %g)" %
+                    (GOAL_MARGIN, TEST_ALPHA))
     a = ap.parse_args()
     if bool(a.dir) == bool(a.model):
         ap.error("give a demo's directory or --model FILE")
@@ -533,7 +558,13 @@ def main():
               (name, r["success"], r["chance"], r["excess"], r["items"]))
     print("linkage summary attacks %d people %d worst %s excess %.4f goal excess<=%.2f %s" %
           (len(res), summary["people"], worst, res[worst]["excess"], GOAL_MARGIN, "met" if met else "NOT met"))
-    return 0
+    sig = {name: significance(res[name]) for name, _ in ATTACKS}
+    least = min(sig, key=lambda k: sig[k][1])
+    hits, pv = sig[least]
+    passed = pv >= TEST_ALPHA
+    print("linkage test least-likely %s hits %d of %d p %.2g alpha %g %s" %
+          (least, hits, res[least]["items"], pv, TEST_ALPHA, "passed" if passed else "FAILED"))
+    return 1 if a.test and not passed else 0
 
 
 if __name__ == "__main__":

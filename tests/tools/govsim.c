@@ -38,7 +38,10 @@
  * admits their pseudonym, as the verifier's sender may log them, docs/PROTOCOL.md §3; prints
  * "split N", the entries up to the first such rating), late-admission-invalid
  * (unknown_pseudonym: the token that follows the rating was issued to another key, so
- * nonce_binding too). A scenario whose invalid action the published tally counts expects
+ * nonce_binding too), held-issuance (no violation: a ballot logged before the issuance of
+ * its token, which comes before the tally, as epochs allow, docs/PROTOCOL.md §3.1; prints
+ * "split N", the entries up to the last ballot). A scenario whose invalid action the
+ * published tally counts expects
  * tally_mismatch at that tally as well.
  *
  * Every log also holds a statement round (docs/PROTOCOL.md §11.3: a helpfulness round of 30
@@ -517,7 +520,7 @@ enum scen {
     S_INVENTED_ENROLLEE, S_ACTION_AFTER_TALLY, S_TALLY_SHORT, S_MISSING_TALLY,
     S_FORGED_ADMISSION, S_UNINVITED, S_STATEMENT_QUOTA, S_STATEMENT_DUP, S_OWN_RATING,
     S_UNKNOWN_STATEMENT, S_TAMPERED_BRIDGING, S_TAMPERED_HELPFUL, S_WRONG_SEED, S_NO_RESULTS,
-    S_NO_RESULTS_FILE, S_LATE_ADMISSION, S_LATE_ADMISSION_INVALID, S_COUNT
+    S_NO_RESULTS_FILE, S_LATE_ADMISSION, S_LATE_ADMISSION_INVALID, S_HELD_ISSUANCE, S_COUNT
 };
 
 static const char *const scen_names[S_COUNT] = {
@@ -529,7 +532,7 @@ static const char *const scen_names[S_COUNT] = {
     "forged-admission", "uninvited-enrollment", "statement-over-quota", "duplicate-statement",
     "own-statement-rating", "unknown-statement-rating", "tampered-bridging", "tampered-helpful",
     "wrong-seed", "tally-without-results", "missing-results-file", "late-admission",
-    "late-admission-invalid",
+    "late-admission-invalid", "held-issuance",
 };
 
 /* The rule each scenario breaks, by its stable id (clients/audit/README.md). */
@@ -542,7 +545,7 @@ static const char *const scen_rules[S_COUNT] = {
     "tally_missing", "token_invalid", "enrollments_exceed_invitations", "statement_quota",
     "statement_duplicate", "rating_own_statement", "rating_unknown_statement",
     "statement_results", "statement_results", "statement_results", "statement_results",
-    "statement_results_file", NULL, "unknown_pseudonym",
+    "statement_results_file", NULL, "unknown_pseudonym", NULL,
 };
 
 #define MAX_EXPECT 8
@@ -872,7 +875,8 @@ cmd_scenario(enum scen sc, int argc, char **argv)
     for (int v = 0; v < voters; v++) {
         randombytes_buf(tag_a[v], OV_TAG_LEN);
         randombytes_buf(tag_r[v], OV_TAG_LEN);
-        if (!(sc == S_TOKENS_EXCEED && v == voters - 1)) {
+        /* held-issuance: the last voter's, logged after the ballots (an issuer's epoch) */
+        if (!((sc == S_TOKENS_EXCEED || sc == S_HELD_ISSUANCE) && v == voters - 1)) {
             issuance_entry(&e, asm_id, tag_a[v], s.clock++);
             (void)push(&s, &e);
         }
@@ -964,6 +968,13 @@ cmd_scenario(enum scen sc, int argc, char **argv)
             short_pos = pos;
             expect_at(&x, pos);
         }
+    }
+    if (sc == S_HELD_ISSUANCE) {
+        /* the issuer held it for its epoch: a read that ends before it has every ballot,
+         * one token more than the issuances, and no tally yet (docs/PROTOCOL.md §3.1) */
+        split = last_vote + 1;
+        issuance_entry(&e, asm_id, tag_a[voters - 1], s.clock++);
+        (void)push(&s, &e);
     }
     if (sc == S_INVENTED_ENROLLEE) {
         /* the invented enrollee votes with a valid token: nothing else is wrong */

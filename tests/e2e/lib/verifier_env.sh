@@ -20,6 +20,7 @@ LARGS="--data $T/log --producers $T/producers --witnesses $T/witnesses --quorum 
 start_server log LPORT $BUILD/onevoice-log $LARGS ${LOG_EXTRA:-}
 L=http://127.0.0.1:$LPORT
 VARGS="--data $T/v --log $L --log-vkey $VK --witnesses $T/witnesses --quorum 1 --log-poll-ms 100
+    --epoch-seconds ${VER_EPOCH:-0}
     ${VER_EXTRA:-}"
 # shellcheck disable=SC2086
 start_server ver VPORT $BUILD/onevoice-verifier $VARGS

@@ -2,7 +2,8 @@
 # needs its cosignature (quorum 1), an issuer and a verifier on loopback; the issuer's admin
 # and registrar credentials; `ctx ID TYPE QUOTA` (a context's JSON, open for an hour); INIT
 # (the wallet's init arguments); and the helpers the scripts check with. It sources
-# common.sh; VERIFIER_ARGS, when set, adds options to the verifier's command line.
+# common.sh; VERIFIER_ARGS, when set, adds options to the verifier's command line, and
+# VERIFIER_EPOCH_S sets its epochs (default 0: every action logged at once).
 . tests/e2e/lib/common.sh
 IT=$BUILD/tools/issuertool
 OV=$BUILD/onevoice
@@ -22,10 +23,10 @@ L=http://127.0.0.1:$LPORT
 IDPPUB=$($IT keygen "$T/idp.key")
 echo "idp-one $(echo "$IDPPUB" | tr -- '-_' '+/')=" > "$T/idps"
 start_server iss IPORT $BUILD/onevoice-issuer --data "$T/iss" --log "$L" --log-vkey "$LV" \
-    --name issuer.example --idps "$T/idps"
+    --name issuer.example --idps "$T/idps" --epoch-seconds 0
 U=http://127.0.0.1:$IPORT
 start_server ver VPORT $BUILD/onevoice-verifier --data "$T/ver" --log "$L" --log-vkey "$LV" \
-    --witnesses "$T/witnesses" --quorum 1 --log-poll-ms 50 ${VERIFIER_ARGS:-}
+    --witnesses "$T/witnesses" --quorum 1 --log-poll-ms 50 --epoch-seconds "${VERIFIER_EPOCH_S:-0}" ${VERIFIER_ARGS:-}
 V=http://127.0.0.1:$VPORT
 ADMIN=$($BUILD/onevoice-issuer --data "$T/iss" --print-credentials | awk '/^admin /{print $2}')
 REG=$($BUILD/onevoice-issuer --data "$T/iss" --print-credentials | awk '/^registrar /{print $2}')

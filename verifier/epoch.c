@@ -1,0 +1,77 @@
+#include "epoch.h"
+
+#include <sodium.h>
+
+#define NO_EPOCH UINT64_MAX
+#define EPOCH_SHIFT 32
+#define EPOCH_MAX (UINT64_C(1) << (62 - EPOCH_SHIFT)) /* places stay below 2^62 */
+
+static uint64_t
+epoch_of(const struct vf_app *app, uint64_t now_s)
+{
+    uint64_t e = now_s / app->epoch_s;
+    return e < EPOCH_MAX ? e : EPOCH_MAX - 1;
+}
+
+uint64_t
+vf_epoch_open(struct vf_app *app, uint64_t now_s)
+{
+    if (app->epoch_s == 0) {
+        return 0;
+    }
+    pthread_mutex_lock(&app->epoch_mu);
+    uint64_t e = epoch_of(app, now_s);
+    e = e < app->epoch_floor ? app->epoch_floor : e; /* a clock set back */
+    e = e < app->epoch_last ? app->epoch_last : e;   /* places rise with the row ids */
+    app->epoch_writing = e;
+    app->epoch_last = e;
+    pthread_mutex_unlock(&app->epoch_mu);
+    return e;
+}
+
+uint64_t
+vf_epoch_now(struct vf_app *app)
+{
+    if (app->epoch_s == 0) {
+        return 0;
+    }
+    pthread_mutex_lock(&app->epoch_mu);
+    uint64_t e = epoch_of(app, vf_now());
+    e = e < app->epoch_floor ? app->epoch_floor : e;
+    e = e < app->epoch_last ? app->epoch_last : e;
+    app->epoch_last = e;
+    pthread_mutex_unlock(&app->epoch_mu);
+    return e;
+}
+
+void
+vf_epoch_close(struct vf_app *app)
+{
+    if (app->epoch_s == 0) {
+        return;
+    }
+    pthread_mutex_lock(&app->epoch_mu);
+    app->epoch_writing = NO_EPOCH;
+    pthread_mutex_unlock(&app->epoch_mu);
+}
+
+int64_t
+vf_epoch_place(const struct vf_app *app, uint64_t e)
+{
+    return app->epoch_s == 0 ? 0 : (int64_t)((e << EPOCH_SHIFT) | randombytes_random());
+}
+
+int64_t
+vf_epoch_limit(struct vf_app *app)
+{
+    if (app->epoch_s == 0) {
+        return INT64_MAX;
+    }
+    pthread_mutex_lock(&app->epoch_mu);
+    uint64_t e = epoch_of(app, vf_now()); /* read under the lock: ordered with open's */
+    e = app->epoch_writing < e ? app->epoch_writing : e;
+    app->epoch_floor = e > app->epoch_floor ? e : app->epoch_floor;
+    e = app->epoch_floor;
+    pthread_mutex_unlock(&app->epoch_mu);
+    return (int64_t)(e << EPOCH_SHIFT);
+}
