@@ -55,8 +55,12 @@ JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 E2E_JOBS=${E2E_JOBS:-2}
 E2E_SOLO=${E2E_SOLO:-"backup.sh demo.sh flood.sh"}
 # Tests of the page's JavaScript (web/), which the sanitizers do not look into: they run in the
-# plain build only (make check's first pass), not again under ASan.
-PLAIN_ONLY="web_unit.sh"
+# plain build only (make check's first pass), not again under ASan. So do, to keep make check
+# within its time, the longest tests whose code the sanitizers see through others: audit.sh
+# (the auditor: also audit_resume.sh, audit_sortition.sh and demo.sh's audit), epochs.sh and
+# wallet_pacing.sh (mostly waiting for epochs and paced moments; the same code runs in
+# demo.sh and wallet_epochs.sh under ASan).
+PLAIN_ONLY="web_unit.sh audit.sh epochs.sh wallet_pacing.sh"
 case $BUILD in *asan*) skip_plain=1 ;; *) skip_plain=0 ;; esac
 list=$(mktemp)
 for t in "$BUILD"/tests/test_* "$BUILD"/tests/regress_*; do
