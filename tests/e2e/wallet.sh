@@ -26,15 +26,6 @@ issuances() {
     sleep 0.2
     $IT logscan "$L" "$LV" | awk -v c="$1" '$1 == "context" && $2 == c {print $4}'
 }
-# start_fake NAME PORTVAR UPSTREAM: a fake.py in front of UPSTREAM, mode file $T/NAME.mode
-start_fake() {
-    echo pass > "$T/$1.mode"
-    python3 tests/e2e/fake.py "$3" "$T/$1.mode" "$T/$1.port" "$T/$1.requests" 2>>"$T/$1.log" &
-    E2E_PIDS="$E2E_PIDS $!"
-    i=0
-    while [ ! -s "$T/$1.port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-    eval "$2=$(cat "$T/$1.port")"
-}
 
 # --- 1. help and usage ----------------------------------------------------------------------
 check "onevoice --help" $OV --help

@@ -17,14 +17,6 @@ $IT invites "$U" "$ADMIN" 2 "$T/codes.csv"
 code() { sed -n "$(($1 + 1))p" "$T/codes.csv" | cut -d, -f1; }
 
 # proxies in front of the verifier and the log that log every request reaching them directly
-start_fake() {
-    echo pass > "$T/$1.mode"
-    python3 tests/e2e/fake.py "$3" "$T/$1.mode" "$T/$1.port" "$T/$1.requests" 2>>"$T/$1.log" &
-    E2E_PIDS="$E2E_PIDS $!"
-    i=0
-    while [ ! -s "$T/$1.port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-    eval "$2=$(cat "$T/$1.port")"
-}
 start_fake vproxy VPXPORT "$V"
 start_fake lproxy LPXPORT "$L"
 VPX=http://127.0.0.1:$VPXPORT
