@@ -438,9 +438,14 @@ pub_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "log-publish"); /* for top -H and perf */
     struct tlog_seq *s = arg;
+    /* The first round asks the witnesses even when the stored checkpoint covers the tree: a
+     * log restored from an older backup learns at start, not at its next append, that a
+     * witness cosigned more than it holds (the ALARM in witnesses.c, which stops appends). */
+    bool recheck = s->cfg.witnesses != NULL;
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        while (!s->stopping && s->have_published && s->committed_size == s->published_size) {
+        while (!s->stopping && !recheck && s->have_published &&
+               s->committed_size == s->published_size) {
             pthread_cond_wait(&s->grown, &s->mu);
         }
         bool stop = s->stopping && s->have_published && s->committed_size == s->published_size;
@@ -452,6 +457,7 @@ pub_main(void *arg)
             break;
         }
         int rc = publish(s, size, root);
+        recheck = recheck && rc != 0;
         if (rc == 0 && s->cfg.notify != NULL) {
             s->cfg.notify(s->cfg.notify_ctx, TLOG_EVENT_CHECKPOINT);
         }
