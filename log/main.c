@@ -180,6 +180,10 @@ start(void *ctx, const struct ov_server_args *args, struct ov_metrics *m,
     rc = rc ? rc : tlog_producers_load(g.producers, &g.prods);
     if (rc == 0 && g.witnesses != NULL) {
         rc = tlog_witnesses_load(g.witnesses, u32_or(g.quorum, TLOG_QUORUM_ALL), &g.wits);
+        /* before the publisher's first round, which the gauges must see */
+        if (rc == 0 && tlog_witnesses_metrics(g.wits, m) != 0) {
+            fprintf(stderr, "onevoice-log: witness metrics unavailable\n");
+        }
     }
     g.app.dir = args->data;
     g.app.origin = ov_note_signer_verifier(g.signer)->name;

@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/codec.h"
 #include "infra/db.h"
+#include "infra/metrics.h"
 #include "store.h"
 #include "primitives/tiles.h"
 #include "witnesses.h"
@@ -43,6 +44,11 @@ struct tlog_seq {
 
     pthread_t pub_thread;
     bool pub_started;
+
+    /* tlog_tree_size, tlog_checkpoint_size, tlog_checkpoint_timestamp_seconds: the tree
+     * committed and the tree in the served checkpoint, apart for as long as the witnesses
+     * do not cosign (docs/OPERATIONS.md, Monitoring) */
+    struct ov_gauge *tree_g, *cp_size_g, *cp_time_g;
 };
 
 /* ---- tickets ---------------------------------------------------------------------- */
@@ -332,6 +338,7 @@ batch_done(void *ctx, struct ov_gc_job *jobs, int rc)
             pthread_mutex_lock(&s->mu);
             s->committed_size = s->size;
             memcpy(s->committed_root, root, OV_HASH_LEN);
+            ov_gauge_set(s->tree_g, (int64_t)s->size);
             pthread_cond_signal(&s->grown);
             pthread_mutex_unlock(&s->mu);
         }
@@ -408,6 +415,8 @@ publish(struct tlog_seq *s, uint64_t size, const uint8_t root[OV_HASH_LEN])
         s->published_size = size;
         s->have_published = true;
         pthread_mutex_unlock(&s->mu);
+        ov_gauge_set(s->cp_size_g, (int64_t)size);
+        ov_gauge_set(s->cp_time_g, (int64_t)(ov_now_ms() / 1000));
         ov_buf_init(&note, 0);
         ov_buf_clear(&old);
     }
@@ -555,6 +564,19 @@ tlog_seq_start(const struct tlog_seq_cfg *cfg, struct tlog_seq **out)
         s->committed_size = s->size;
         rc = ov_tiler_root(s->tiler, s->committed_root);
     }
+    if (rc == 0 && cfg->metrics != NULL &&
+        (ov_metrics_gauge(cfg->metrics, "tlog_tree_size", "Entries committed", NULL,
+                          &s->tree_g) != 0 ||
+         ov_metrics_gauge(cfg->metrics, "tlog_checkpoint_size", "Entries in the served "
+                          "checkpoint (signed, and cosigned by the witnesses' quorum)", NULL,
+                          &s->cp_size_g) != 0 ||
+         ov_metrics_gauge(cfg->metrics, "tlog_checkpoint_timestamp_seconds", "When the served "
+                          "checkpoint was signed and cosigned (POSIX seconds; 0: before the "
+                          "first since the start)", NULL, &s->cp_time_g) != 0)) {
+        fprintf(stderr, "onevoice-log: checkpoint metrics unavailable\n");
+    }
+    ov_gauge_set(s->tree_g, (int64_t)s->committed_size);
+    ov_gauge_set(s->cp_size_g, s->have_published ? (int64_t)s->published_size : 0);
     if (rc == 0) {
         /* the hashes a batch adds are undone with it, also between attempts */
         struct ov_gc_cfg gcfg = {

@@ -11,6 +11,7 @@
 
 #include "base/codec.h"
 #include "infra/httpc.h"
+#include "infra/metrics.h"
 #include "primitives/note.h"
 #include "store.h"
 #include "primitives/tiles.h"
@@ -27,6 +28,7 @@ struct witness {
     bool alarm;      /* it saw more of this log than the log has: asked no more */
     char last[320];  /* what it answered this round, when it gave no cosignature */
     char said[320];  /* what stderr last said it answered ("": that it cosigned) */
+    struct ov_gauge *cosigned_g, *alarm_g; /* tlog_witness_cosigned, tlog_witness_alarm */
 };
 
 struct tlog_witnesses {
@@ -126,6 +128,32 @@ const char *
 tlog_witnesses_vkey(const struct tlog_witnesses *w, unsigned i)
 {
     return w->w[i].vkey;
+}
+
+int
+tlog_witnesses_metrics(struct tlog_witnesses *ws, struct ov_metrics *m)
+{
+    struct ov_gauge *quorum = NULL;
+    int rc = ov_metrics_gauge(m, "tlog_witness_quorum", "Cosignatures a checkpoint needs "
+                              "(--quorum)", NULL, &quorum);
+    ov_gauge_set(quorum, ws->quorum);
+    for (unsigned i = 0; rc == 0 && i < ws->n; i++) {
+        struct witness *w = &ws->w[i];
+        struct ov_buf labels;
+        ov_buf_init(&labels, 512);
+        rc = ov_buf_append_str(&labels, "witness=\"");
+        rc = rc ? rc : ov_metrics_label_escape(&labels, w->v.name);
+        rc = rc ? rc : ov_buf_append(&labels, "\"", 2); /* the quote and a NUL */
+        rc = rc ? rc : ov_metrics_gauge(m, "tlog_witness_cosigned", "1 when the witness "
+                                        "cosigned the latest checkpoint round, else 0",
+                                        (const char *)labels.ptr, &w->cosigned_g);
+        rc = rc ? rc : ov_metrics_gauge(m, "tlog_witness_alarm", "1 once the witness answered "
+                                        "that it cosigned a larger tree of this log than it "
+                                        "holds (a lost or forked history)",
+                                        (const char *)labels.ptr, &w->alarm_g);
+        ov_buf_clear(&labels);
+    }
+    return rc;
 }
 
 static int
@@ -313,6 +341,7 @@ cosign_one(struct tlog_witnesses *ws, struct witness *w, struct ov_db *db, struc
                             "%llu entries: a lost or forked history\n",
                     w->url, (unsigned long long)old, (unsigned long long)size);
             w->alarm = true;
+            ov_gauge_set(w->alarm_g, 1);
             atomic_fetch_add(&ws->alarms, 1);
             snprintf(w->last, sizeof w->last, "HTTP 409: it cosigned size %llu, more than this "
                      "log has (ALARM: a lost or forked history)", (unsigned long long)old);
@@ -433,9 +462,9 @@ tlog_witnesses_cosign(struct tlog_witnesses *ws, struct ov_db *db, struct ov_byt
 {
     unsigned got = 0;
     for (unsigned i = 0; i < ws->n; i++) {
-        if (cosign_one(ws, &ws->w[i], db, text, note, size, cosigs) == 0) {
-            got++;
-        }
+        bool cosigned = cosign_one(ws, &ws->w[i], db, text, note, size, cosigs) == 0;
+        ov_gauge_set(ws->w[i].cosigned_g, cosigned);
+        got += cosigned;
     }
     report(ws, size, got);
     return got >= ws->quorum ? 0 : -OV_E_STATE;

@@ -34,6 +34,11 @@ bool tlog_witnesses_behind(struct tlog_witnesses *w);
 unsigned tlog_witnesses_count(const struct tlog_witnesses *w);
 /* The cosignatures a checkpoint needs (0 for NULL: a log without witnesses). */
 unsigned tlog_witnesses_quorum(const struct tlog_witnesses *w);
+/* Registers tlog_witness_quorum and, for each witness (labelled by its name),
+ * tlog_witness_cosigned and tlog_witness_alarm, which the publisher then keeps up to date.
+ * An error from ov_metrics_gauge; the metrics missing then, the log runs as before. */
+struct ov_metrics;
+OV_MUST_CHECK int tlog_witnesses_metrics(struct tlog_witnesses *w, struct ov_metrics *m);
 /* Witness i's cosignature/v1 verifier key as configured, i < tlog_witnesses_count. */
 const char *tlog_witnesses_vkey(const struct tlog_witnesses *w, unsigned i);
 /* Why the latest checkpoint missed its quorum, in words (each witness that gave no

@@ -330,6 +330,8 @@ start_server log LPORT $LOG --listen "127.0.0.1:$LPORT" || fail "the log starts 
 i=0
 until grep -q "ALARM: witness" "$T/log.log" || [ $i -gt 800 ]; do sleep 0.05; i=$((i + 1)); done
 check "at start, before any append, the witness's larger size raises the alarm" grep -q "ALARM: witness" "$T/log.log"
+check_eq "and says so in /metrics" \
+    "$(curl -s "$L/metrics" | awk '$1 ~ /^tlog_witness_alarm[{]/ { print $2 }')" 1
 check_eq "and the log refuses appends: 503 history_behind_witnesses" \
     "$($LT append "$L" "$T/iss/producer.key" issuer after-rollback 2>&1 | grep -o 'HTTP 503 history_behind_witnesses')" \
     "HTTP 503 history_behind_witnesses"

@@ -226,6 +226,13 @@ kill -9 "$w2_PID"
 check "appends stay durable while a witness is down" $LT append $WU "$E2E_TMP/q.key" issuer four
 sleep 0.5
 check_eq "no checkpoint is published without the quorum" "$(curl -s $WU/checkpoint | sed -n 2p)" 3
+# what an operator's alert reads (docs/OPERATIONS.md, Monitoring): the tree ahead of the
+# served checkpoint, and which witness did not cosign
+wmetric() { curl -s "$WU/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+check_eq "metrics: the tree (4) ahead of the served checkpoint (3), the quorum 2" \
+    "$(wmetric tlog_tree_size) $(wmetric tlog_checkpoint_size) $(wmetric tlog_witness_quorum)" "4 3 2"
+check_eq "metrics: w1 cosigned the latest round, w2 did not, neither raised the alarm" \
+    "$(wmetric 'tlog_witness_cosigned{witness="w1.example/witness"}') $(wmetric 'tlog_witness_cosigned{witness="w2.example/witness"}') $(wmetric 'tlog_witness_alarm{witness="w2.example/witness"}')" "1 0 0"
 # stderr names the witness that is down and why, once: not at each of the ~60 retries of
 # 3 s (--checkpoint-ms 50), nor at a new head; again only after a minute, or with news
 check "appends stay durable while a witness is down (2)" $LT append $WU "$E2E_TMP/q.key" issuer five
@@ -239,6 +246,8 @@ start_server w2 WPORT2 $BUILD/onevoice-witness --data "$E2E_TMP/w2" --logs "$E2E
 i=0
 while [ "$(curl -s $WU/checkpoint | sed -n 2p)" != 5 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 check_eq "publication resumes when the witness is back" "$(curl -s $WU/checkpoint | sed -n 2p)" 5
+check_eq "metrics: the checkpoint caught up with the tree, both witnesses cosigned, signed now" \
+    "$(wmetric tlog_tree_size) $(wmetric tlog_checkpoint_size) $(wmetric 'tlog_witness_cosigned{witness="w2.example/witness"}') $(($(date +%s) - $(wmetric tlog_checkpoint_timestamp_seconds) < 30))" "5 5 1 1"
 check_eq "the log says it is back, once" "$(tail -n +$((said_before + 1)) "$E2E_TMP/wlog.log" |
     grep -c "cosigned by all 2 witnesses again; witness $W2URL (w2.example/witness) cosigns again$")" 1
 

@@ -108,6 +108,18 @@ check_eq "the published checkpoint is cosigned by both witnesses (the quorum)" \
 check "the verifier verified a checkpoint" test "$(curl -sf --cacert "$OPS/ca/ca.pem" "$(url verifier)/metrics" |
     awk '/^verifier_log_size /{ print $2 }')" -gt 0
 
+# every metric the guide's Monitoring table names is served by one of the servers running
+for f in "$OPS"/*/port; do
+    curl -sf --cacert "$OPS/ca/ca.pem" "https://127.0.0.1:$(cat "$f")/metrics"
+done > "$E2E_TMP/all.metrics"
+sed -n '/^| server | metrics to watch |/,/^$/p' docs/OPERATIONS.md | grep -o '`[a-z_]*[{`]' |
+    tr -d '`{' | grep -E '^(http|process|sqlite|tls|groupcommit|tlog|witness|issuer|verifier|relay|ohttp)_' |
+    sort -u > "$E2E_TMP/doc.metrics" # (not the reasons, as `old_size_mismatch`)
+missing=$(while read -r m; do
+    grep -q -e "^$m[ {]" -e "^# TYPE $m " "$E2E_TMP/all.metrics" || printf '%s ' "$m"
+done < "$E2E_TMP/doc.metrics")
+check_eq "the $(wc -l < "$E2E_TMP/doc.metrics") metrics docs/OPERATIONS.md names are all served" \
+    "$missing" ""
 check "the audit wrote its report" test -s "$OPS/watchdog/report.json"
 check_eq "the audit is clean: ok, no violation, both votes recounted" "$(python3 -c '
 import json, sys
