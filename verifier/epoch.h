@@ -3,7 +3,7 @@
  * its epoch in a random order, its entry's time the epoch's start (kept in the context's
  * window).
  *
- * Each row gets, in the transaction that writes it, a `place`: its epoch × 2^32 plus 32
+ * Each row gets, in the transaction that writes it, a `place`: its epoch × 2^28 plus 28
  * random bits (libsodium's CSPRNG). Rows keep their ids in commit order, so an epoch's rows
  * are the ids after those of the epochs before; the sender (sender.c) takes the ids whose
  * place is below vf_epoch_limit, and sends them in place order: the epoch's order, drawn
@@ -29,7 +29,7 @@ uint64_t vf_epoch_open(struct vf_app *app, uint64_t now_s);
 uint64_t vf_epoch_now(struct vf_app *app);
 /* The committer, once that batch's transaction ended (committed or not). */
 void vf_epoch_close(struct vf_app *app);
-/* A row's place in epoch e: e × 2^32 plus 32 random bits (0 without epochs). */
+/* A row's place in epoch e: e × 2^28 plus 28 random bits (0 without epochs). */
 int64_t vf_epoch_place(const struct vf_app *app, uint64_t e);
 /* The sender and the follower: the rows with a place below this may go (INT64_MAX without
  * epochs); the rest are held. */

@@ -37,6 +37,9 @@ static const char *const migrations[] = {
     "ALTER TABLE entries_v2 RENAME TO entries;",
     /* 3: epochs (epoch.h): a row's place in its epoch's sending order (0: no epoch) */
     "ALTER TABLE entries ADD COLUMN place INTEGER NOT NULL DEFAULT 0;",
+    /* 4: places keep 28 random bits below the epoch, not 32 (epoch.c): the same epochs and
+     * the same order within each, in the new layout */
+    "UPDATE entries SET place = ((place >> 32) << 28) | (place & 268435455) WHERE place > 0;",
 };
 
 static const struct ov_db_stmt_def stmts[] = {
