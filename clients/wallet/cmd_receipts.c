@@ -95,14 +95,19 @@ load_rows(struct wallet *w, struct row **out, size_t *n)
     return rc < 0 ? rc : 0;
 }
 
-/* Completes a receipt that has no proof yet from the verifier; stores what it gets. */
-static void
+/* Completes a receipt that has no proof yet from the verifier; stores what it gets.
+ * -OV_E_NOT_FOUND when the verifier answers that it never counted the action (404
+ * not_found: it lost it), else 0. */
+static int
 complete(struct wallet *w, struct ov_vclient *vc, struct row *r, struct ov_receipt *rec)
 {
     struct ov_receipt fresh;
     struct ov_vclient_answer ans;
-    if (vc == NULL || ov_vclient_receipt(vc, r->hash, true, &fresh, &ans) != 0) {
-        return;
+    if (vc == NULL) {
+        return 0;
+    }
+    if (ov_vclient_receipt(vc, r->hash, true, &fresh, &ans) != 0) {
+        return ans.status == 404 && strcmp(ans.reason, "not_found") == 0 ? -OV_E_NOT_FOUND : 0;
     }
     struct ov_buf json;
     if (fresh.status >= rec->status && ov_receipt_format(&fresh, &json) == 0) {
@@ -119,9 +124,86 @@ complete(struct wallet *w, struct ov_vclient *vc, struct row *r, struct ov_recei
         ov_buf_clear(&json);
     }
     ov_receipt_clear(&fresh);
+    return 0;
 }
 
-/* The verdict on one counted action: "ok", "not_proven" or why it is not in the log. */
+/* The row's hash and receipt as stored now, into r and rec (a resend stored new ones: the
+ * entry's time is the new count's). */
+static int
+reload(struct wallet *w, struct row *r, struct ov_receipt *rec)
+{
+    sqlite3_stmt *st = NULL;
+    struct ov_bytes json = { NULL, 0 };
+    struct ov_receipt fresh;
+    ov_receipt_init(&fresh);
+    int rc = w_stmt(w, "act_hash_receipt", &st, "i", r->n);
+    rc = rc == OV_DB_ROW ? 0 : rc < 0 ? rc : -OV_E_NOT_FOUND;
+    rc = rc ? rc : ov_db_col_fixed(st, 0, r->hash, OV_HASH_LEN);
+    rc = rc ? rc : ov_db_col_text(st, 1, OV_MAX_RECEIPT_LEN, &json);
+    rc = rc ? rc : ov_receipt_parse(json, &fresh);
+    rc = rc ? rc : memcmp(fresh.hash, r->hash, OV_HASH_LEN) == 0 ? 0 : -OV_E_MALFORMED;
+    char *s = rc == 0 ? strndup((const char *)json.ptr, json.len) : NULL;
+    ov_db_reset(st);
+    rc = rc ? rc : s ? 0 : -OV_E_NOMEM;
+    if (rc == 0) {
+        free(r->receipt);
+        r->receipt = s;
+        ov_receipt_clear(rec);
+        *rec = fresh;
+    } else {
+        free(s);
+        ov_receipt_clear(&fresh);
+    }
+    return rc;
+}
+
+static const char *
+kind_word(const struct row *r)
+{
+    return strncmp(r->what, "voted", 5) == 0   ? "vote"
+           : strncmp(r->what, "rated", 5) == 0 ? "rating"
+                                               : "statement";
+}
+
+/* The verifier answered that it does not know this counted action: it lost it (its database
+ * restored from a backup older than the action, or lost before the action's epoch reached
+ * the log). Sends the same signed bytes again by the same route (w_resend_lost): the token
+ * spends once either way. Returns NULL when it is counted again and proven now (the check
+ * goes on with *rec, the new receipt), else the verdict: "resent", "lost" (refused for good,
+ * its reason in r->reason) or "not_proven" (no answer: again at the next check). */
+static const char *
+resend(struct wallet *w, struct row *r, struct ov_receipt *rec)
+{
+    struct ov_vclient_answer ans;
+    int rc = w_resend_lost(w, r->n, &ans);
+    rc = rc ? rc : reload(w, r, rec);
+    if (rc == 0) {
+        w_say(w, "the verifier had lost this %s (%s %s): sent again, the same signed %s, and "
+              "counted%s", kind_word(r), r->context, r->what, kind_word(r),
+              rec->status == OV_RECEIPT_PROVEN ? "" : "; its receipt is checked again later");
+        return rec->status == OV_RECEIPT_PROVEN ? NULL : "resent";
+    }
+    if (rc == -OV_E_STATE) {
+        snprintf(r->reason, sizeof r->reason, "%s", ans.reason[0] ? ans.reason : "refused");
+        w_say(w, "the verifier had lost this %s (%s %s) and refused it when it was sent again "
+              "(HTTP %u %s): it is not counted", kind_word(r), r->context, r->what, ans.status,
+              r->reason);
+        return "lost";
+    }
+    char why[96];
+    if (ans.status != 0) {
+        snprintf(why, sizeof why, "HTTP %u%s%s", ans.status, ans.reason[0] ? " " : "",
+                 ans.reason);
+    } else {
+        snprintf(why, sizeof why, "%s", w_strerror(rc));
+    }
+    w_say(w, "the verifier had lost this %s (%s %s); it could not be sent again now (%s): it "
+          "will be at the next check", kind_word(r), r->context, r->what, why);
+    return "not_proven";
+}
+
+/* The verdict on one counted action: "ok", "not_proven", "resent" or "lost" (the verifier
+ * had lost it: resend), or why it is not in the log. */
 static const char *
 check_one(struct wallet *w, struct ov_logproof *lp, struct ov_vclient *vc,
           struct ov_logreader_cp *latest, struct row *r, uint64_t *index)
@@ -141,8 +223,14 @@ check_one(struct wallet *w, struct ov_logproof *lp, struct ov_vclient *vc,
         ov_receipt_clear(&rec);
         return "bad_receipt";
     }
-    if (rec.status != OV_RECEIPT_PROVEN) {
-        complete(w, vc, r, &rec);
+    if (rec.status != OV_RECEIPT_PROVEN && complete(w, vc, r, &rec) == -OV_E_NOT_FOUND) {
+        verdict = resend(w, r, &rec);
+        if (verdict != NULL) {
+            ov_receipt_clear(&rec);
+            (void)w_stmt(w, "act_receipt_checked", NULL, "uti", w_now(), verdict, r->n);
+            return verdict;
+        }
+        verdict = "ok";
     }
     *index = rec.index;
     int rc = rec.status == OV_RECEIPT_PROVEN ? 0 : -OV_E_STATE;
@@ -226,7 +314,8 @@ receipts(struct wallet *w, void *ctx)
         }
         bool ok = strcmp(verdict, "ok") == 0;
         bool pending = strcmp(verdict, "not_proven") == 0 || strcmp(verdict, "sending") == 0 ||
-                       strcmp(verdict, "refused") == 0 || strcmp(verdict, "log_unavailable") == 0;
+                       strcmp(verdict, "refused") == 0 || strcmp(verdict, "log_unavailable") == 0 ||
+                       strcmp(verdict, "resent") == 0;
         n_ok += ok;
         n_bad += !ok && !pending;
         if (!w->json) {
@@ -235,12 +324,16 @@ receipts(struct wallet *w, void *ctx)
                    : strcmp(verdict, "sending") == 0   ? "not confirmed: send it again"
                    : strcmp(verdict, "refused") == 0   ? "refused by the verifier"
                    : strcmp(verdict, "not_proven") == 0 ? "counted, not yet proven"
+                   : strcmp(verdict, "resent") == 0
+                       ? "the verifier had lost it: sent again, counted, not yet proven"
                    : strcmp(verdict, "log_unavailable") == 0 ? "could not be checked now"
-                                                              : "NO LONGER IN THE LOG");
+                   : strcmp(verdict, "lost") == 0 ? "LOST BY THE VERIFIER, refused when sent again"
+                                                  : "NO LONGER IN THE LOG");
             if (ok) {
                 printf(" (index %llu, checkpoint size %llu)", (unsigned long long)index,
                        (unsigned long long)latest.size);
-            } else if (strcmp(verdict, "refused") == 0 && r->reason[0]) {
+            } else if ((strcmp(verdict, "refused") == 0 || strcmp(verdict, "lost") == 0) &&
+                       r->reason[0]) {
                 printf(" (%s)", r->reason);
             } else if (!pending) {
                 printf(" (%s)", verdict);
@@ -288,7 +381,7 @@ out:
 
 int
 w_receipt_check(struct wallet *w, int64_t n, const char **verdict, char *what, size_t what_max,
-                uint64_t *index)
+                uint64_t *index, char reason[64])
 {
     struct ov_logreader_cfg cfg;
     struct ov_logproof *lp = NULL;
@@ -300,6 +393,7 @@ w_receipt_check(struct wallet *w, int64_t n, const char **verdict, char *what, s
     *verdict = "log_unavailable";
     *index = 0;
     what[0] = 0;
+    reason[0] = 0;
     w_log_cfg(w, &cfg);
     int rc = load_rows(w, &rows, &n_rows);
     for (size_t i = 0; rc == 0 && i < n_rows; i++) {
@@ -316,6 +410,7 @@ w_receipt_check(struct wallet *w, int64_t n, const char **verdict, char *what, s
             vc = NULL;
         }
         *verdict = check_one(w, lp, vc, &latest, r, index);
+        snprintf(reason, 64, "%s", r->reason);
     }
     for (size_t i = 0; i < n_rows; i++) {
         free(rows[i].receipt);

@@ -163,15 +163,18 @@ due_check(struct wallet *w, struct run_state *S)
         return;
     }
     const char *verdict = "log_unavailable";
-    char what[256], detail[512];
+    char what[256], detail[512], reason[64];
     uint64_t index = 0;
-    rc = w_receipt_check(w, first, &verdict, what, sizeof what, &index);
+    rc = w_receipt_check(w, first, &verdict, what, sizeof what, &index, reason);
     bool ok = rc == 0 && strcmp(verdict, "ok") == 0;
+    bool resent = rc == 0 && strcmp(verdict, "resent") == 0;
+    bool lost = rc == 0 && strcmp(verdict, "lost") == 0;
     /* the log or verifier not reachable now (or a checkpoint refused: w_checkpoint said why)
-     * is not a receipt out of the log: checked again at a later moment */
+     * is not a receipt out of the log: checked again at a later moment; so is an action the
+     * verifier had lost, sent again now */
     bool later = (rc != 0 && rc != -OV_E_NOT_FOUND) ||
                  (rc == 0 && (strcmp(verdict, "not_proven") == 0 ||
-                              strcmp(verdict, "log_unavailable") == 0));
+                              strcmp(verdict, "log_unavailable") == 0 || resent));
     struct ov_context *c = calloc(1, sizeof *c);
     if (later && c != NULL && w_context_get(w, context, c) == 0 &&
         w_now() < c->closes + RUN_CHECK_GIVE_UP_S) {
@@ -183,6 +186,13 @@ due_check(struct wallet *w, struct run_state *S)
     if (ok) {
         snprintf(detail, sizeof detail, "%s: in the log (index %llu)", what,
                  (unsigned long long)index);
+    } else if (resent) {
+        snprintf(detail, sizeof detail, "%s: the verifier had lost it; sent again (the same "
+                 "signed bytes) and counted, checked again later", what);
+    } else if (lost) {
+        snprintf(detail, sizeof detail, "%s: the verifier had lost it, and refused it when "
+                 "sent again (%s): it is not counted", what, reason);
+        S->n_bad++;
     } else if (later) {
         snprintf(detail, sizeof detail, "%s: %s, checked again later", what,
                  rc == 0 && strcmp(verdict, "not_proven") == 0 ? "not yet proven"
@@ -194,7 +204,9 @@ due_check(struct wallet *w, struct run_state *S)
                  "it holds the receipt that proves it", what, verdict);
         S->n_bad++;
     }
-    event(w, S, "check", context, ok ? "ok" : later ? "later" : rc != 0 ? "gone" : "not_in_log",
+    event(w, S, "check", context,
+          ok ? "ok" : resent ? "resent" : later ? "later" : lost ? "lost" : rc != 0 ? "gone"
+                                                                         : "not_in_log",
           detail);
 }
 

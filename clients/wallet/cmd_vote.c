@@ -340,6 +340,24 @@ refusal_words(const char *reason)
     return NULL;
 }
 
+/* A counted action's receipt into its row; an assembly ballot's one-time key wiped. */
+static int
+store_receipt(struct wallet *w, const struct act_plan *p, const struct ov_receipt *r)
+{
+    struct ov_buf json;
+    int rc = ov_receipt_format(r, &json);
+    char *s = rc == 0 ? strndup((const char *)json.ptr, json.len) : NULL;
+    ov_buf_clear(&json); /* on every path: s is what is stored */
+    rc = rc ? rc : s ? 0 : -OV_E_NOMEM;
+    rc = rc ? rc : w_stmt(w, "act_counted", NULL, "bti", r->hash, (size_t)OV_HASH_LEN, s,
+                          p->action_row);
+    free(s);
+    if (rc == 0 && !p->a.is_rating && !p->a.is_statement) {
+        rc = w_stmt(w, "tok_wipe", NULL, "ui", w_now(), p->token_row);
+    }
+    return rc < 0 ? rc : 0;
+}
+
 /* The outcome of sending: stores the receipt or the refusal. */
 static int
 record(struct wallet *w, struct act_plan *p, int rc, const struct ov_receipt *r,
@@ -347,17 +365,7 @@ record(struct wallet *w, struct act_plan *p, int rc, const struct ov_receipt *r,
 {
     const char *what = p->a.is_statement ? "statement" : p->a.is_rating ? "rating" : "vote";
     if (rc == 0) {
-        struct ov_buf json;
-        int frc = ov_receipt_format(r, &json);
-        char *s = frc == 0 ? strndup((const char *)json.ptr, json.len) : NULL;
-        ov_buf_clear(&json); /* on every path: s is what is stored */
-        frc = frc ? frc : s ? 0 : -OV_E_NOMEM;
-        frc = frc ? frc : w_stmt(w, "act_counted", NULL, "bti", r->hash, (size_t)OV_HASH_LEN, s,
-                                 p->action_row);
-        free(s);
-        if (frc == 0 && !p->a.is_rating && !p->a.is_statement) {
-            frc = w_stmt(w, "tok_wipe", NULL, "ui", w_now(), p->token_row);
-        }
+        int frc = store_receipt(w, p, r);
         if (frc < 0) {
             w_fail(w, "bad_wallet", "the %s was counted, but its receipt could not be stored "
                    "(%s): run the same command again to fetch it", what, ov_strerror(frc));
@@ -700,73 +708,141 @@ act(struct wallet *w, void *ctx)
     return rc == 0 ? W_EXIT_OK : W_EXIT_REFUSED;
 }
 
-int
-w_send_held(struct wallet *w, int64_t n)
-{
-    struct ov_context *c = calloc(1, sizeof *c);
-    struct act_plan p;
+/* A stored action as the request that made it (act_held_row's or act_counted_row's
+ * columns), for sending its signed bytes again. */
+struct stored {
     struct act_req q;
+    char context[OV_MAX_CONTEXT_ID_LEN + 1];
+    char target[OV_MAX_LABEL_LEN + 1];
+    char choice[OV_MAX_LABEL_LEN + 1];
+    char *text; /* malloc'd, or NULL */
+    char *via;  /* malloc'd, or NULL */
+};
+
+static void
+stored_clear(struct stored *s, struct act_plan *p)
+{
+    free(p->via);
+    sodium_memzero(p, sizeof *p);
+    free(s->text);
+    free(s->via);
+    memset(s, 0, sizeof *s);
+}
+
+/* Row n, read by the statement stmt, into s and the plan p (the same signed bytes, by the
+ * same route), its context into c. Says why when it cannot. */
+static int
+load_stored(struct wallet *w, int64_t n, const char *stmt, struct stored *s,
+            struct ov_context *c, struct act_plan *p)
+{
     sqlite3_stmt *st = NULL;
     struct ov_bytes col = { NULL, 0 };
-    char context[OV_MAX_CONTEXT_ID_LEN + 1] = "", target[OV_MAX_LABEL_LEN + 1] = "";
-    char choice[OV_MAX_LABEL_LEN + 1] = "", *text = NULL, *via = NULL;
-    memset(&p, 0, sizeof p);
-    memset(&q, 0, sizeof q);
-    int rc = c ? w_stmt(w, "act_held_row", &st, "i", n) : -OV_E_NOMEM;
+    struct act_req *q = &s->q;
+    memset(s, 0, sizeof *s);
+    memset(p, 0, sizeof *p);
+    int rc = w_stmt(w, stmt, &st, "i", n);
     if (rc == OV_DB_ROW) {
         rc = ov_db_col_text(st, 0, OV_MAX_CONTEXT_ID_LEN, &col);
         if (rc == 0) {
-            memcpy(context, col.ptr, col.len);
-            context[col.len] = 0;
+            memcpy(s->context, col.ptr, col.len);
+            s->context[col.len] = 0;
         }
         rc = rc ? rc : ov_db_col_text(st, 1, OV_MAX_LABEL_LEN, &col);
         if (rc == 0) {
-            memcpy(target, col.ptr, col.len);
-            target[col.len] = 0;
+            memcpy(s->target, col.ptr, col.len);
+            s->target[col.len] = 0;
         }
         if (rc == 0 && !ov_db_col_is_null(st, 2) &&
             (rc = ov_db_col_text(st, 2, OV_MAX_LABEL_LEN, &col)) == 0) {
-            memcpy(choice, col.ptr, col.len);
-            choice[col.len] = 0;
+            memcpy(s->choice, col.ptr, col.len);
+            s->choice[col.len] = 0;
         }
         if (rc == 0 && !ov_db_col_is_null(st, 3)) {
-            rc = ov_db_col_int64(st, 3, &q.value);
+            rc = ov_db_col_int64(st, 3, &q->value);
         }
         if (rc == 0 && !ov_db_col_is_null(st, 4) &&
             (rc = ov_db_col_text(st, 4, OV_MAX_STATEMENT_LEN, &col)) == 0) {
-            text = strndup((const char *)col.ptr, col.len);
-            rc = text ? 0 : -OV_E_NOMEM;
+            s->text = strndup((const char *)col.ptr, col.len);
+            rc = s->text ? 0 : -OV_E_NOMEM;
         }
         if (rc == 0 && !ov_db_col_is_null(st, 5) &&
             (rc = ov_db_col_text(st, 5, W_MAX_URL, &col)) == 0) {
-            via = strndup((const char *)col.ptr, col.len);
-            rc = via ? 0 : -OV_E_NOMEM;
+            s->via = strndup((const char *)col.ptr, col.len);
+            rc = s->via ? 0 : -OV_E_NOMEM;
         }
     } else if (rc == OV_DB_DONE) {
         rc = -OV_E_NOT_FOUND;
     }
     ov_db_reset(st);
     if (rc == 0) {
-        q.context = context;
-        q.kind = text ? ACT_STATEMENT : target[0] ? ACT_RATE : ACT_VOTE;
-        q.rating = q.kind != ACT_VOTE;
-        q.choice = choice;
-        q.target = target;
-        q.text = text;
-        q.via = via;
-        snprintf(q.key, sizeof q.key, "%s", target);
-        rc = w_context_get(w, context, c);
-        rc = rc ? rc : load_sending(w, &q, n, &p);
-        if (rc != 0) {
-            w_fail(w, "bad_wallet", "cannot read the held action %lld (%s)", (long long)n,
-                   ov_strerror(rc));
+        q->context = s->context;
+        q->kind = s->text ? ACT_STATEMENT : s->target[0] ? ACT_RATE : ACT_VOTE;
+        q->rating = q->kind != ACT_VOTE;
+        q->choice = s->choice;
+        q->target = s->target;
+        q->text = s->text;
+        q->via = s->via;
+        snprintf(q->key, sizeof q->key, "%s", s->target);
+        rc = w_context_get(w, s->context, c);
+        rc = rc ? rc : load_sending(w, q, n, p);
+    }
+    if (rc != 0) {
+        w_fail(w, "bad_wallet", "cannot read the stored action %lld (%s)", (long long)n,
+               ov_strerror(rc));
+    }
+    return rc;
+}
+
+int
+w_send_held(struct wallet *w, int64_t n)
+{
+    struct ov_context *c = calloc(1, sizeof *c);
+    struct stored s;
+    struct act_plan p;
+    int rc = c ? load_stored(w, n, "act_held_row", &s, c, &p) : -OV_E_NOMEM;
+    rc = rc ? rc : send_plan(w, c, &p);
+    if (c != NULL) {
+        stored_clear(&s, &p);
+    }
+    free(c);
+    return rc;
+}
+
+int
+w_resend_lost(struct wallet *w, int64_t n, struct ov_vclient_answer *ans)
+{
+    struct ov_context *c = calloc(1, sizeof *c);
+    struct ov_vclient *vc = NULL;
+    struct ov_receipt r;
+    struct stored s;
+    struct act_plan p;
+    memset(ans, 0, sizeof *ans);
+    ov_receipt_init(&r);
+    int rc = c ? load_stored(w, n, "act_counted_row", &s, c, &p) : -OV_E_NOMEM;
+    if (rc == 0) {
+        /* the first send's route: through the platform it named, or to the verifier (through
+         * the relay when the wallet has one: relay.c tunnels every request to its URL) */
+        const char *url = p.via ? p.via : w->verifier;
+        unsigned flags = OV_VCLIENT_WAIT_PROOF | (p.via ? OV_VCLIENT_TOKEN_IN_HEADER : 0);
+        rc = ov_vclient_new(url, &vc);
+        rc = rc ? rc : ov_vclient_submit(vc, &p.a, flags, &r, ans);
+        rc = rc ? rc : store_receipt(w, &p, &r);
+        bool final = rc == -OV_E_HTTP && ans->status >= 400 && ans->status < 500 &&
+                     ans->reason[0] != 0 && strcmp(ans->reason, "unknown_pseudonym") != 0;
+        if (final) {
+            /* refused for good by a reason code (closed meanwhile, its token spent by a copy
+             * of this wallet); not a bare 4xx (a proxy's), nor a pseudonym not yet admitted:
+             * its admitting action may come back at its own check */
+            (void)w_stmt(w, "act_refused", NULL, "ti", ans->reason[0] ? ans->reason : "refused",
+                         n);
+            rc = -OV_E_STATE;
         }
     }
-    rc = rc ? rc : send_plan(w, c, &p);
-    free(p.via);
-    sodium_memzero(&p, sizeof p);
-    free(text);
-    free(via);
+    ov_receipt_clear(&r);
+    ov_vclient_free(vc);
+    if (c != NULL) {
+        stored_clear(&s, &p);
+    }
     free(c);
     return rc;
 }

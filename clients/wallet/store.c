@@ -198,6 +198,10 @@ static const struct ov_db_stmt_def stmts[] = {
                       "AND send_at <= ? ORDER BY send_at, n LIMIT 1" },
     { "act_held_row", "SELECT context, target, choice, rating, text, via FROM actions "
                       "WHERE n = ? AND state = 'sending'" },
+    /* receipts, run: a counted action the verifier lost, sent again */
+    { "act_counted_row", "SELECT context, target, choice, rating, text, via FROM actions "
+                         "WHERE n = ? AND state = 'counted'" },
+    { "act_hash_receipt", "SELECT hash, receipt FROM actions WHERE n = ?" },
     { "act_check_set", "UPDATE actions SET check_at = ? WHERE n = ?" },
     { "act_check_due", "SELECT n, context FROM actions WHERE state = 'counted' AND "
                        "check_at IS NOT NULL AND check_at <= ? ORDER BY check_at, n" },

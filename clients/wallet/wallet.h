@@ -214,12 +214,23 @@ bool w_fetch_planned(struct wallet *w, const char *id);
  * it as vote, rate and statement do: 0 counted, -OV_E_HTTP refused or no answer (the
  * action then stays held unless refused), other -OV_E_*. (cmd_vote.c) */
 int w_send_held(struct wallet *w, int64_t n);
+struct ov_vclient_answer;
+/* Sends the counted action of row n again, the same signed bytes by the same route, after
+ * the verifier answered that it does not know it (GET /receipts: 404 not_found; its
+ * database restored from an older backup, or lost before the action's epoch was logged).
+ * A verifier that has it answers the same receipt; one that lost it counts it now. 0: the
+ * receipt is stored in the row; -OV_E_STATE: refused for good (ans says why; the row is
+ * then 'refused'); -OV_E_HTTP: no answer, or a refusal that may pass later (503, a 4xx
+ * without reason code, or unknown_pseudonym, which its admitting action's own resend
+ * cures): kept for the next check; other -OV_E_*. (cmd_vote.c) */
+int w_resend_lost(struct wallet *w, int64_t n, struct ov_vclient_answer *ans);
 /* Checks the receipt of the counted action in row n against the log, as `receipts` checks
- * each: its verdict ("ok", "not_proven", "log_unavailable", or why it is not in the log)
- * into *verdict, what it was into what (what_max bytes). -OV_E_* when the wallet or log
- * cannot be read at all. (cmd_receipts.c) */
+ * each: its verdict ("ok", "not_proven", "log_unavailable", "resent" (the verifier had lost
+ * it: sent again and counted, not yet proven), "lost" (sent again and refused: the reason
+ * into reason), or why it is not in the log) into *verdict, what it was into what (what_max
+ * bytes). -OV_E_* when the wallet or log cannot be read at all. (cmd_receipts.c) */
 int w_receipt_check(struct wallet *w, int64_t n, const char **verdict, char *what,
-                    size_t what_max, uint64_t *index);
+                    size_t what_max, uint64_t *index, char reason[64]);
 
 /* ---- commands ---- */
 
