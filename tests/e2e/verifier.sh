@@ -346,8 +346,19 @@ PRAGMA user_version = 1;
 SQL
 start_server ver VPORT $BUILD/onevoice-verifier $VARGS
 V=http://127.0.0.1:$VPORT
-check_eq "the first schema is migrated (to the third: epochs), every row kept, no UNIQUE index left" \
-    "$(table_shape "$T/v/verifier.db" entries)" "3 $ROWS 0"
+check_eq "the first schema is migrated (to the fourth: epochs' places), every row kept, no UNIQUE index left" \
+    "$(table_shape "$T/v/verifier.db" entries)" "4 $ROWS 0"
+# places written with 32 random bits below the epoch (schema 3) keep their epoch in the
+# 28-bit layout of schema 4 (verifier/epoch.c)
+kill "$ver_PID"; wait "$ver_PID" 2>/dev/null
+printf '%s\n' "UPDATE entries SET place = (12345 << 32) | 4294967295; PRAGMA user_version = 3;" |
+    sql_exec "$T/v/verifier.db" || fail "places of schema 3"
+start_server ver VPORT $BUILD/onevoice-verifier $VARGS
+V=http://127.0.0.1:$VPORT
+check_eq "schema 3's places moved: each row's epoch kept, 28 of its random bits" \
+    "$(python3 -c 'import sqlite3, sys
+print(*[r[0] for r in sqlite3.connect(sys.argv[1]).execute("SELECT DISTINCT (place >> 28) || \x27/\x27 || (place & 268435455) FROM entries")])' "$T/v/verifier.db") $(table_shape "$T/v/verifier.db" entries | cut -d' ' -f1)" \
+    "12345/268435455 4"
 check_eq "after the migration, a spent token is still spent" \
     "$(act town "$T/town.tok" 0 --choice no)" "409 token_spent"
 check_eq "after the migration, the same ballot gets the same receipt" \
