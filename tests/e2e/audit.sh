@@ -16,39 +16,63 @@ stop_log() { eval "kill \$${1}_PID"; eval "wait \$${1}_PID" 2>/dev/null; }
 
 cat > "$T/chk.py" <<'PY'
 import json, sys
-cmd, report = sys.argv[1], json.load(open(sys.argv[2]))
-def fail(msg): print(msg); sys.exit(1)
-if cmd == "expect":      # every expected (rule, index) reported, and no other rule
-    want = [l.split() for l in open(sys.argv[3]) if l.startswith("expect ")]
-    got = {(v["rule"], v["index"]) for v in report["violations"]}
-    rules = {w[1] for w in want}
-    for _, rule, idx in want:
-        if (rule, int(idx)) not in got: fail("missing %s at %s; got %s" % (rule, idx, sorted(got)))
-    extra = {r for r, _ in got} - rules
-    if extra: fail("other rules reported too: %s" % sorted(extra))
-    if not want or report["ok"]: fail("nothing expected, or ok")
-elif cmd in ("counts", "recount"):
-    # recount: the recounts equal govsim's counts of the valid actions; counts: also every
-    # tally was found right and nothing is wrong
-    ctx = {c["id"]: c for c in report["contexts"]}
-    for l in open(sys.argv[3]):
-        if not l.startswith("count "): continue
-        _, c, name, n, s = l.split()
-        res = ctx[c]["recount"]["result"]
-        got = res.get(name, 0 if ctx[c]["type"] == "assembly" else [0, 0])
-        want = int(n) if ctx[c]["type"] == "assembly" else [int(n), int(s)]
-        if got != want: fail("%s %s: recount %s, want %s" % (c, name, got, want))
-        if cmd == "counts" and (not ctx[c]["tallies"] or not all(t["ok"] for t in ctx[c]["tallies"])):
-            fail("%s: tallies %s" % (c, ctx[c]["tallies"]))
-    if cmd == "counts" and (not report["ok"] or report["violations"]):
-        fail("violations: %s" % report["violations"])
-elif cmd == "rules":     # the set of rules reported
-    print(" ".join(sorted({v["rule"] for v in report["violations"]})))
-elif cmd == "get":       # a value by a dotted path
-    v = report
-    for k in sys.argv[3].split("."):
-        v = v[int(k)] if isinstance(v, list) else v[k]
-    print(v if not isinstance(v, bool) else str(v).lower())
+class Fail(Exception): pass
+def fail(msg): raise Fail(msg)
+def run(argv):           # one command: returns what it prints, raises Fail when it fails
+    cmd, report = argv[0], json.load(open(argv[1]))
+    if cmd == "expect":      # every expected (rule, index) reported, and no other rule
+        want = [l.split() for l in open(argv[2]) if l.startswith("expect ")]
+        got = {(v["rule"], v["index"]) for v in report["violations"]}
+        rules = {w[1] for w in want}
+        for _, rule, idx in want:
+            if (rule, int(idx)) not in got: fail("missing %s at %s; got %s" % (rule, idx, sorted(got)))
+        extra = {r for r, _ in got} - rules
+        if extra: fail("other rules reported too: %s" % sorted(extra))
+        if not want or report["ok"]: fail("nothing expected, or ok")
+    elif cmd in ("counts", "recount"):
+        # recount: the recounts equal govsim's counts of the valid actions; counts: also every
+        # tally was found right and nothing is wrong
+        ctx = {c["id"]: c for c in report["contexts"]}
+        for l in open(argv[2]):
+            if not l.startswith("count "): continue
+            _, c, name, n, s = l.split()
+            res = ctx[c]["recount"]["result"]
+            got = res.get(name, 0 if ctx[c]["type"] == "assembly" else [0, 0])
+            want = int(n) if ctx[c]["type"] == "assembly" else [int(n), int(s)]
+            if got != want: fail("%s %s: recount %s, want %s" % (c, name, got, want))
+            if cmd == "counts" and (not ctx[c]["tallies"] or not all(t["ok"] for t in ctx[c]["tallies"])):
+                fail("%s: tallies %s" % (c, ctx[c]["tallies"]))
+        if cmd == "counts" and (not report["ok"] or report["violations"]):
+            fail("violations: %s" % report["violations"])
+    elif cmd == "rules":     # the set of rules reported
+        return " ".join(sorted({v["rule"] for v in report["violations"]}))
+    elif cmd == "get":       # a value by a dotted path
+        v = report
+        for k in argv[2].split("."):
+            v = v[int(k)] if isinstance(v, list) else v[k]
+        return str(v) if not isinstance(v, bool) else str(v).lower()
+    else:
+        raise Exception("unknown command %s" % cmd)
+    return None
+if sys.argv[1] == "batch":
+    # batch CMD ARGS... [:: CMD ARGS...]...: several commands in one interpreter, a line for
+    # each, in order: "ok" and what it prints, or "fail" and why
+    groups = [[]]
+    for a in sys.argv[2:]:
+        if a == "::": groups.append([])
+        else: groups[-1].append(a)
+    for g in groups:
+        try:
+            t = run(g)
+            print("ok" if t is None else "ok " + t.replace("\n", " "))
+        except Exception as e:
+            print("fail", str(e).replace("\n", " "))
+else:
+    try:
+        t = run(sys.argv[1:])
+    except Fail as e:
+        print(e); sys.exit(1)
+    if t is not None: print(t)
 PY
 J() { python3 "$T/chk.py" "$@"; }
 # audit ARGS...: runs the auditor quietly, prints its exit status
@@ -143,11 +167,6 @@ for sc in forged-token double-count altered-action over-quota key-swapped key-mi
     fi
     st=$(audit --log "$U" --log-vkey "$VK" --json "$T/$sc.json" --state "$T/st-$sc")
     check_eq "$sc: exit 1" "$st" 1
-    if J expect "$T/$sc.json" "$T/$sc.gs" > "$T/$sc.chk"; then ok; else
-        fail "$sc: $(cat "$T/$sc.chk")"; fi
-    # the recount counts the valid actions only, whatever the published tallies say
-    if J recount "$T/$sc.json" "$T/$sc.gs" > "$T/$sc.chk"; then ok; else
-        fail "$sc: $(cat "$T/$sc.chk")"; fi
     case $sc in
     action-after-tally|tally-short)
         check_eq "$sc: the assembly's tally is not marked as agreeing" \
@@ -161,10 +180,18 @@ for sc in forged-token double-count altered-action over-quota key-swapped key-mi
             "$(audit --log "$U" --log-vkey "$VK" --tally-grace 100000)" 0 ;;
     esac
     # the state keeps them: a later run that reads nothing new reports them again
-    st=$(audit --log "$U" --log-vkey "$VK" --json "$T/$sc.again.json" --state "$T/st-$sc")
-    check_eq "$sc: still exit 1 when nothing is new" "$st/$(J get "$T/$sc.again.json" read.entries)" 1/0
-    if J expect "$T/$sc.again.json" "$T/$sc.gs" > "$T/$sc.chk"; then ok; else
-        fail "$sc (again): $(cat "$T/$sc.chk")"; fi
+    st2=$(audit --log "$U" --log-vkey "$VK" --json "$T/$sc.again.json" --state "$T/st-$sc")
+    # the checks of both reports in one python3 (a line each: "ok [VALUE]" or "fail WHY")
+    J batch expect "$T/$sc.json" "$T/$sc.gs" \
+        :: recount "$T/$sc.json" "$T/$sc.gs" \
+        :: get "$T/$sc.again.json" read.entries \
+        :: expect "$T/$sc.again.json" "$T/$sc.gs" > "$T/$sc.chk"
+    chk() { sed -n "$1p" "$T/$sc.chk"; }
+    if [ "$(chk 1)" = ok ]; then ok; else fail "$sc: $(chk 1)"; fi
+    # the recount counts the valid actions only, whatever the published tallies say
+    if [ "$(chk 2)" = ok ]; then ok; else fail "$sc: $(chk 2)"; fi
+    check_eq "$sc: still exit 1 when nothing is new" "$st2/$(chk 3)" "1/ok 0"
+    if [ "$(chk 4)" = ok ]; then ok; else fail "$sc (again): $(chk 4)"; fi
     stop_log "s_$(echo "$sc" | tr - _)"
 done
 

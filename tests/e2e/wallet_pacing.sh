@@ -95,9 +95,24 @@ check_eq "after kill -9: still held, at the same moment" \
 # sends q1 at its moment, checks its receipt later (one at a time: 15 to 46 s after); the
 # hour-long contexts keep planned fetches, so --wait would wait for them: moved out of the way
 sql "$W" "update fetch_plan set done_at = 1 where done_at is null" >/dev/null
-check "run --wait does the rest" sh -c "timeout 150 $OV --wallet '$W' run --wait > '$T/wait.out' 2> '$T/wait.err'"
-check "the vote was sent by run" grep -q ' send q1: counted' "$T/wait.out"
+timeout 150 $OV --wallet "$W" run --wait > "$T/wait.out" 2> "$T/wait.err" &
+WP=$!
+# once it sent q1 and planned its check (an eighth of q1's 125 s window after the send, within
+# a further quarter: 15 to 46 s), that moment is checked, then moved to now in the file (run
+# --wait reads the file again every second), instead of waiting for it
+i=0
+until [ "$(sql "$W" "select check_at is not null from actions where context = 'q1' and state = 'counted'")" = 1 ] ||
+    ! kill -0 $WP 2>/dev/null || [ $i -gt 1500 ]; do sleep 0.1; i=$((i + 1)); done
 SENT=$(sed -n 's/^\(20[0-9-]* [0-9:]*\) UTC  send q1: counted.*/\1/p' "$T/wait.out")
+SENT_S=$(python3 -c 'import calendar, sys, time; print(calendar.timegm(time.strptime(sys.argv[1], "%Y-%m-%d %H:%M:%S")))' "$SENT" 2>/dev/null)
+CHECK_AT=$(sql "$W" "select check_at from actions where context = 'q1'")
+# (the printed time of the send may be a second past the one the moment was drawn from)
+check "the receipt's check planned 15 to 46 s after the send (sent ${SENT_S:-?}, check ${CHECK_AT:-?})" \
+    test "${SENT_S:-0}" -gt 0 -a "${CHECK_AT:-0}" -ge $((${SENT_S:-0} + 14)) -a "${CHECK_AT:-0}" -le $((${SENT_S:-0} + 47))
+sql "$W" "update actions set check_at = strftime('%s','now') where context = 'q1' and check_at is not null" >/dev/null
+wait $WP
+check_eq "run --wait does the rest" "$?" 0
+check "the vote was sent by run" grep -q ' send q1: counted' "$T/wait.out"
 check_eq "not before its moment" \
     "$(python3 -c 'import calendar, sys, time; print(calendar.timegm(time.strptime(sys.argv[1], "%Y-%m-%d %H:%M:%S")) >= int(sys.argv[2]))' "$SENT" "$SEND_AT")" True
 check_eq "counted once by the verifier" "$(counted)" "$((before + 1))"
