@@ -589,19 +589,29 @@ report_held(struct wallet *w, const struct act_plan *p, const struct act_req *q,
 }
 
 /* Sends the planned action (stored already), stores the outcome and reports it. */
+/* Submits the plan's signed action by its route: through the platform it names, or to the
+ * verifier (through the relay when the wallet has one: relay.c tunnels every request). */
+static int
+submit(struct wallet *w, struct act_plan *p, struct ov_receipt *r, struct ov_vclient_answer *ans)
+{
+    struct ov_vclient *vc = NULL;
+    const char *url = p->via ? p->via : w->verifier;
+    unsigned flags = OV_VCLIENT_WAIT_PROOF | (p->via ? OV_VCLIENT_TOKEN_IN_HEADER : 0);
+    int rc = ov_vclient_new(url, &vc);
+    rc = rc ? rc : ov_vclient_submit(vc, &p->a, flags, r, ans);
+    ov_vclient_free(vc);
+    return rc;
+}
+
 static int
 send_plan(struct wallet *w, const struct ov_context *c, struct act_plan *p)
 {
-    struct ov_vclient *vc = NULL;
     struct ov_vclient_answer ans;
     struct ov_receipt r;
     struct ov_logreader_cfg cfg;
     memset(&ans, 0, sizeof ans);
     ov_receipt_init(&r);
-    const char *url = p->via ? p->via : w->verifier;
-    unsigned flags = OV_VCLIENT_WAIT_PROOF | (p->via ? OV_VCLIENT_TOKEN_IN_HEADER : 0);
-    int rc = ov_vclient_new(url, &vc);
-    rc = rc ? rc : ov_vclient_submit(vc, &p->a, flags, &r, &ans);
+    int rc = submit(w, p, &r, &ans);
     rc = record(w, p, rc, &r, &ans);
     if (rc == 0) {
         w_schedule_check(w, p->action_row, c); /* later, at its own moment (`run`) */
@@ -615,7 +625,6 @@ send_plan(struct wallet *w, const struct ov_context *c, struct act_plan *p)
         rc = check;
     }
     ov_receipt_clear(&r);
-    ov_vclient_free(vc);
     return rc;
 }
 
@@ -812,7 +821,6 @@ int
 w_resend_lost(struct wallet *w, int64_t n, struct ov_vclient_answer *ans)
 {
     struct ov_context *c = calloc(1, sizeof *c);
-    struct ov_vclient *vc = NULL;
     struct ov_receipt r;
     struct stored s;
     struct act_plan p;
@@ -820,12 +828,7 @@ w_resend_lost(struct wallet *w, int64_t n, struct ov_vclient_answer *ans)
     ov_receipt_init(&r);
     int rc = c ? load_stored(w, n, "act_counted_row", &s, c, &p) : -OV_E_NOMEM;
     if (rc == 0) {
-        /* the first send's route: through the platform it named, or to the verifier (through
-         * the relay when the wallet has one: relay.c tunnels every request to its URL) */
-        const char *url = p.via ? p.via : w->verifier;
-        unsigned flags = OV_VCLIENT_WAIT_PROOF | (p.via ? OV_VCLIENT_TOKEN_IN_HEADER : 0);
-        rc = ov_vclient_new(url, &vc);
-        rc = rc ? rc : ov_vclient_submit(vc, &p.a, flags, &r, ans);
+        rc = submit(w, &p, &r, ans); /* the first send's route */
         rc = rc ? rc : store_receipt(w, &p, &r);
         bool final = rc == -OV_E_HTTP && ans->status >= 400 && ans->status < 500 &&
                      ans->reason[0] != 0 && strcmp(ans->reason, "unknown_pseudonym") != 0;
@@ -839,7 +842,6 @@ w_resend_lost(struct wallet *w, int64_t n, struct ov_vclient_answer *ans)
         }
     }
     ov_receipt_clear(&r);
-    ov_vclient_free(vc);
     if (c != NULL) {
         stored_clear(&s, &p);
     }
