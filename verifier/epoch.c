@@ -17,6 +17,18 @@ epoch_of(const struct vf_app *app, uint64_t now_s)
     return e < EPOCH_MAX ? e : EPOCH_MAX - 1;
 }
 
+/* The epoch a row written at now_s goes in, and the last one chosen from now on. Caller
+ * holds epoch_mu. */
+static uint64_t
+next_epoch(struct vf_app *app, uint64_t now_s)
+{
+    uint64_t e = epoch_of(app, now_s);
+    e = e < app->epoch_floor ? app->epoch_floor : e; /* a clock set back */
+    e = e < app->epoch_last ? app->epoch_last : e;   /* places rise with the row ids */
+    app->epoch_last = e;
+    return e;
+}
+
 uint64_t
 vf_epoch_open(struct vf_app *app, uint64_t now_s)
 {
@@ -24,11 +36,8 @@ vf_epoch_open(struct vf_app *app, uint64_t now_s)
         return 0;
     }
     pthread_mutex_lock(&app->epoch_mu);
-    uint64_t e = epoch_of(app, now_s);
-    e = e < app->epoch_floor ? app->epoch_floor : e; /* a clock set back */
-    e = e < app->epoch_last ? app->epoch_last : e;   /* places rise with the row ids */
+    uint64_t e = next_epoch(app, now_s);
     app->epoch_writing = e;
-    app->epoch_last = e;
     pthread_mutex_unlock(&app->epoch_mu);
     return e;
 }
@@ -40,10 +49,7 @@ vf_epoch_now(struct vf_app *app)
         return 0;
     }
     pthread_mutex_lock(&app->epoch_mu);
-    uint64_t e = epoch_of(app, vf_now());
-    e = e < app->epoch_floor ? app->epoch_floor : e;
-    e = e < app->epoch_last ? app->epoch_last : e;
-    app->epoch_last = e;
+    uint64_t e = next_epoch(app, vf_now());
     pthread_mutex_unlock(&app->epoch_mu);
     return e;
 }
