@@ -140,7 +140,7 @@ tlog_witnesses_metrics(struct tlog_witnesses *ws, struct ov_metrics *m)
     for (unsigned i = 0; rc == 0 && i < ws->n; i++) {
         struct witness *w = &ws->w[i];
         struct ov_buf labels;
-        ov_buf_init(&labels, 512);
+        ov_buf_init(&labels, 2 * OV_NOTE_MAX_NAME_LEN + 16); /* each byte escaped at worst */
         rc = ov_buf_append_str(&labels, "witness=\"");
         rc = rc ? rc : ov_metrics_label_escape(&labels, w->v.name);
         rc = rc ? rc : ov_buf_append(&labels, "\"", 2); /* the quote and a NUL */
