@@ -13,14 +13,6 @@
 . tests/e2e/lib/simlog.sh
 LP=$BUILD/tools/lpcheck
 
-start_fake() { # NAME PORTVAR UPSTREAM (as wallet.sh)
-    echo pass > "$T/$1.mode"
-    python3 tests/e2e/fake.py "$3" "$T/$1.mode" "$T/$1.port" "$T/$1.requests" 2>>"$T/$1.log" &
-    E2E_PIDS="$E2E_PIDS $!"
-    i=0
-    while [ ! -s "$T/$1.port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-    eval "$2=http://127.0.0.1:$(cat "$T/$1.port")"
-}
 size_of() { curl -s "$1/checkpoint" | sed -n 2p; }
 wait_size() { # URL N: until the log publishes a checkpoint of N entries
     i=0
@@ -47,7 +39,7 @@ tiles_asked() { sed -n 's|^GET /\(tile/[^ ]*\) .*|\1|p' "$1"; }
 new_log a --opaque-entries
 UA=$U
 grow_to "$UA" 300
-start_fake fa FA "$UA"
+start_fake fa FAPORT "$UA"; FA=http://127.0.0.1:$FAPORT
 out=$(lp "$FA" "$VK" --head "$T/h" 5 299 | tr '\n' ' ')
 case "$out" in
 "checkpoint 300 inclusion 5 ok inclusion 299 ok tiles "*) ok ;;
@@ -82,7 +74,7 @@ new_log b --opaque-entries
 UB=$U
 $LT fixture "$UB" "$T/p.key" sim 20000 1000 > /dev/null
 wait_size "$UB" 20000
-start_fake fb FB "$UB"
+start_fake fb FBPORT "$UB"; FB=http://127.0.0.1:$FBPORT
 level0() { tiles_asked "$T/fb.requests" | grep '^tile/0/[0-9x/]*$' | sort; }
 for run in 1 2; do
     : > "$T/fb.requests"
@@ -127,7 +119,7 @@ refused "a missing tile" "missing /tile/0/001" "checkpoint 1000 inclusion 300 ht
 refused "a cut tile" "cut /tile/0/001" "checkpoint 1000 inclusion 300 malformed " 300
 refused "the partial tile changed" "flip /tile/0/003.p/232" "checkpoint 1000 inclusion 999 bad_proof " 999
 refused "untouched: the control" "pass" "checkpoint 1000 inclusion 300 ok " 300
-start_fake fc FC "$UC"
+start_fake fc FCPORT "$UC"; FC=http://127.0.0.1:$FCPORT
 check_eq "a fork after the stored size is consistent" "$(lp "$FC" "$VK" --head "$T/h300" | head -1)" \
     "checkpoint 1000"
 cp "$T/h600" "$T/h600c"

@@ -66,3 +66,13 @@ summary() {
     echo "$PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]
 }
+# start_fake NAME PORTVAR UPSTREAM: a fake.py (tests/e2e/fake.py) in front of UPSTREAM, its mode
+# in $E2E_TMP/NAME.mode ("pass" to begin with), each request it saw a line of $E2E_TMP/NAME.requests
+start_fake() {
+    echo pass > "$E2E_TMP/$1.mode"
+    python3 tests/e2e/fake.py "$3" "$E2E_TMP/$1.mode" "$E2E_TMP/$1.port" "$E2E_TMP/$1.requests" 2>>"$E2E_TMP/$1.log" &
+    E2E_PIDS="$E2E_PIDS $!"
+    i=0
+    while [ ! -s "$E2E_TMP/$1.port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+    eval "$2=$(cat "$E2E_TMP/$1.port")"
+}

@@ -45,13 +45,3 @@ said() { p=$1; shift; if "$@" >"$T/out" 2>"$T/err"; then fail "should have faile
 jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {"d": d}))' "$@"; }
 dump() { python3 -c 'import sqlite3,sys; print("\n".join(sqlite3.connect(sys.argv[1]).iterdump()))' "$1"; }
 sql() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.execute(sys.argv[2]).fetchall(); c.commit(); print(" ".join(str(x[0]) for x in r))' "$@"; }
-# start_fake NAME PORTVAR UPSTREAM: a fake.py (tests/e2e/fake.py) in front of UPSTREAM, its mode
-# in $T/NAME.mode ("pass" to begin with), each request it saw a line of $T/NAME.requests
-start_fake() {
-    echo pass > "$T/$1.mode"
-    python3 tests/e2e/fake.py "$3" "$T/$1.mode" "$T/$1.port" "$T/$1.requests" 2>>"$T/$1.log" &
-    E2E_PIDS="$E2E_PIDS $!"
-    i=0
-    while [ ! -s "$T/$1.port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-    eval "$2=$(cat "$T/$1.port")"
-}
