@@ -42,6 +42,17 @@ by_id(const void *a, const void *b)
     return strcmp((*(struct vf_context *const *)a)->c.id, (*(struct vf_context *const *)b)->c.id);
 }
 
+/* Every context into l, by id. (No qsort of an empty list: its NULL array is undefined
+ * behaviour, which UBSan caught when GET /contexts came before the first context.) */
+static void
+collect_sorted(struct vf_app *app, struct list *l)
+{
+    vf_context_each(app, collect, l);
+    if (l->n > 1) {
+        qsort(l->v, l->n, sizeof *l->v, by_id);
+    }
+}
+
 /* A statement round's answer to GET /tallies/<id>, serialised once and shared by the
  * requests that send it (each takes a reference under app->round_mu). */
 struct vf_round_body {
@@ -188,8 +199,7 @@ vf_h_tallies(struct ov_req *rq)
         pthread_mutex_unlock(&app->tally_mu);
         return ov_http_reply_json(rq, 200, o);
     }
-    vf_context_each(app, collect, &l);
-    qsort(l.v, l.n, sizeof *l.v, by_id);
+    collect_sorted(app, &l);
     json_t *a = json_array();
     pthread_mutex_lock(&app->tally_mu);
     for (size_t i = 0; i < l.n && a != NULL; i++) {
@@ -253,8 +263,7 @@ vf_h_contexts(struct ov_req *rq)
     struct vf_app *app = ov_req_user(rq);
     struct list l = { NULL, 0, 0 };
     uint64_t now = vf_now();
-    vf_context_each(app, collect, &l);
-    qsort(l.v, l.n, sizeof *l.v, by_id);
+    collect_sorted(app, &l);
     json_t *a = json_array();
     for (size_t i = 0; i < l.n && a != NULL; i++) {
         if (json_array_append_new(a, context_json(l.v[i], now)) != 0) {

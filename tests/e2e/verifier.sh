@@ -22,6 +22,10 @@ check_eq "verifier.db is private (mode 0600)" "$(stat -c %a "$T/v/verifier.db")"
 CHK="--witnesses $T/witnesses --quorum 1"
 
 # --- contexts, from the stand-in issuer through the log ---------------------------------
+# before the first: an empty list, and the verifier still serving (its sort of an empty list
+# was undefined behaviour, which the sanitizer pass caught as a crash)
+check_eq "before any context: GET /contexts and GET /tallies answer empty lists" \
+    "$(curl -s "$V/contexts") $(curl -s "$V/tallies") $(curl -s -o /dev/null -w '%{http_code}' "$V/healthz")" "[] [] 200"
 ctx() { $VT context "$L" "$T/issuer.key" "$T" "$@" >/dev/null || fail "context $1"; }
 ctx town --choices yes,no,abstain
 ctx other --choices yes,no
