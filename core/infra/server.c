@@ -782,7 +782,7 @@ run(const struct ov_server *s, int argc, char **argv)
     hcfg.listen = args.listen;
     hcfg.metrics = metrics;
     if (rc == 0 && tls != NULL) {
-        rc = ov_metrics_gauge(metrics, "tls_certificate_expiry_seconds",
+        rc = ov_metrics_gauge(metrics, "tls_certificate_expiry_timestamp_seconds",
                               "When the served TLS certificate expires (POSIX seconds).", NULL,
                               &tls_expiry);
         ov_gauge_set(tls_expiry, rc == 0 ? ov_tls_not_after(tls) : 0);

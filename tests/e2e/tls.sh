@@ -79,7 +79,7 @@ check_eq "the checkpoint over HTTPS, cosigned by the witness over HTTPS" \
     "tls.example/log
 2"
 check "the certificate's expiry in /metrics" sh -c \
-    "curl -s --cacert '$C/ca.pem' $U/metrics | grep -q '^tls_certificate_expiry_seconds [1-9]'"
+    "curl -s --cacert '$C/ca.pem' $U/metrics | grep -q '^tls_certificate_expiry_timestamp_seconds [1-9]'"
 
 # --- 2. the auditor: the CA file, an unknown CA, a wrong CA file --------------------------
 # (logtool's entries are not onevoice entries: the auditor reports them, exit 1)
