@@ -1,5 +1,5 @@
 # onevoice: non-recursive build. Everything lands in $(BUILD) (build/ by default).
-#   make           libraries and programs          make check   tests, then again under ASan+UBSan
+#   make           libraries and programs          make check   tests plain, then under ASan+UBSan
 #   make test      tests once (T=name for one)     make bench   benchmarks
 #   make fuzz      every fuzz target, bounded      make demo    a whole assembly, end to end
 #   make install   programs, libonevoice, onevoice.h, onevoice.pc, man pages, units (DESTDIR, PREFIX)
@@ -171,13 +171,16 @@ layers:
 
 test: all $(UNIT_BINS) $(REGRESS_BINS) $(TOOL_BINS)
 	@tools/deps.sh test
-	@BUILD=$(BUILD) tests/run.sh $(T)
+	@BUILD=$(BUILD) ONCE=$(ONCE) tests/run.sh $(T)
 
-# the builds use every core (the tests themselves run one at a time)
+# the builds use every core (the tests themselves run one at a time). check runs each
+# end-to-end script once (ONCE=1, tests/run.sh): most under the sanitizers, the page's,
+# the demo and the waiting ones in the plain build; test and asan run all of theirs.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+ONCE ?= 0
 check:
-	$(MAKE) -j$(JOBS) test
-	$(MAKE) -j$(JOBS) test BUILD=build/asan CFLAGS="-O1 -g" \
+	$(MAKE) -j$(JOBS) test ONCE=1
+	$(MAKE) -j$(JOBS) test ONCE=1 BUILD=build/asan CFLAGS="-O1 -g" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
 asan:

@@ -58,10 +58,11 @@ run_par() {
     rm -rf "$par"
 }
 # Unit tests and fuzz replays need no time and no port of their own: JOBS at a time. The
-# end-to-end scripts run two at a time (each on ports of its own), except those whose
-# load or timing wants the machine to itself (E2E_SOLO), which run alone afterwards.
+# end-to-end scripts run three at a time (each on ports of its own: most of their time is
+# spent waiting for servers, so two cores keep three busy), except those whose load or
+# timing wants the machine to itself (E2E_SOLO), which run alone afterwards.
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
-E2E_JOBS=${E2E_JOBS:-2}
+E2E_JOBS=${E2E_JOBS:-3}
 E2E_SOLO=${E2E_SOLO:-"backup.sh demo.sh flood.sh"}
 # Tests of the page's JavaScript (web/), which the sanitizers do not look into: they run in the
 # plain build only (make check's first pass), not again under ASan. So do, to keep make check
@@ -69,8 +70,18 @@ E2E_SOLO=${E2E_SOLO:-"backup.sh demo.sh flood.sh"}
 # (the auditor: also audit_resume.sh, audit_sortition.sh and demo.sh's audit), epochs.sh and
 # wallet_pacing.sh (mostly waiting for epochs and paced moments; the same code runs in
 # demo.sh and wallet_epochs.sh under ASan).
-PLAIN_ONLY="web_unit.sh audit.sh epochs.sh wallet_pacing.sh"
-case $BUILD in *asan*) skip_plain=1 ;; *) skip_plain=0 ;; esac
+# demo.sh too: `make demo` itself, on the programs a user runs.
+PLAIN_ONLY="web_unit.sh audit.sh epochs.sh wallet_pacing.sh demo.sh"
+case $BUILD in *asan*) sanitized=1 ;; *) sanitized=0 ;; esac
+# make check (ONCE=1) runs each end-to-end script once: the ones above in the plain build,
+# every other one under ASan+UBSan (its second pass), which checks all that the plain run
+# would and more. `make test` and `make asan` alone run every script of their build.
+ONCE=${ONCE:-0}
+# e2e_wanted NAME: does this pass run the script NAME
+e2e_wanted() {
+    case " $PLAIN_ONLY " in *" $1 "*) plain_only=1 ;; *) plain_only=0 ;; esac
+    if [ $sanitized = 1 ]; then [ $plain_only = 0 ]; else [ $ONCE = 0 ] || [ $plain_only = 1 ]; fi
+}
 list=$(mktemp)
 for t in "$BUILD"/tests/test_* "$BUILD"/tests/regress_*; do
     [ -x "$t" ] || continue
@@ -90,13 +101,13 @@ for t in $(for n in $E2E_FIRST; do [ -f "tests/e2e/$n" ] && echo "tests/e2e/$n";
     n=$(basename "$t")
     case "$n" in *"$filter"*) ;; *) continue ;; esac
     case " $E2E_SOLO " in *" $n "*) continue ;; esac
-    if [ $skip_plain = 1 ]; then case " $PLAIN_ONLY " in *" $n "*) continue ;; esac; fi
+    e2e_wanted "$n" || continue
     grep -q "	sh $t\$" "$list" 2>/dev/null && continue # listed first already
     printf '%s\tsh %s\n' "$n" "$t"
 done >> "$list"
 run_par "$list" "$E2E_JOBS"
 for n in $E2E_SOLO; do
-    [ -f "tests/e2e/$n" ] && run_one "$n" sh "tests/e2e/$n"
+    [ -f "tests/e2e/$n" ] && e2e_wanted "$n" && run_one "$n" sh "tests/e2e/$n"
 done
 rm -f "$log" "$list"
 echo "$passed passed, $failed failed"

@@ -394,7 +394,7 @@ start_server log LPORT3 $BUILD/onevoice-log $LOGARGS --listen "127.0.0.1:$LPORT"
 
 # --- 15. libonevoice installed: header, pkg-config, an outside build of the example -----------
 INST=$T/inst
-check "make install DESTDIR PREFIX" make -s install BUILD="$BUILD" DESTDIR="$INST" PREFIX=/usr
+check "make install DESTDIR PREFIX" make -s -o all install BUILD="$BUILD" DESTDIR="$INST" PREFIX=/usr
 check "the header, the library, the pkg-config file" test -f "$INST/usr/include/onevoice.h" -a \
     -f "$INST/usr/lib/libonevoice.a" -a -f "$INST/usr/lib/pkgconfig/onevoice.pc"
 check_eq "pkg-config names the prefix" "$(PKG_CONFIG_PATH=$INST/usr/lib/pkgconfig pkg-config --variable=prefix onevoice)" /usr
