@@ -64,13 +64,12 @@ run_par() {
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 E2E_JOBS=${E2E_JOBS:-3}
 E2E_SOLO=${E2E_SOLO:-"backup.sh demo.sh flood.sh"}
-# Tests of the page's JavaScript (web/), which the sanitizers do not look into: they run in the
-# plain build only (make check's first pass), not again under ASan. So do, to keep make check
-# within its time, the longest tests whose code the sanitizers see through others: audit.sh
-# (the auditor: also audit_resume.sh, audit_sortition.sh and demo.sh's audit), epochs.sh and
-# wallet_pacing.sh (mostly waiting for epochs and paced moments; the same code runs in
-# demo.sh and wallet_epochs.sh under ASan).
-# demo.sh too: `make demo` itself, on the programs a user runs.
+# Tests of the page's JavaScript (web/), which the sanitizers do not look into, run in the
+# plain build only (make check's first pass), not under ASan. So do, to keep make check
+# within its time, long tests whose code the sanitizers see through others: audit.sh (the
+# auditor: also audit_resume.sh and audit_sortition.sh), epochs.sh and wallet_pacing.sh
+# (mostly waiting for epochs and paced moments; the same code runs in wallet_epochs.sh and
+# wallet_resend.sh under ASan), and demo.sh: `make demo` itself, on the programs a user runs.
 PLAIN_ONLY="web_unit.sh audit.sh epochs.sh wallet_pacing.sh demo.sh"
 case $BUILD in *asan*) sanitized=1 ;; *) sanitized=0 ;; esac
 # make check (ONCE=1) runs each end-to-end script once: the ones above in the plain build,
