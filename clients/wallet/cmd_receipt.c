@@ -7,7 +7,9 @@
  *   onevoice receipt CONTEXT ID --statement   the statement ID that this wallet wrote
  *
  * A receipt stored without its proof yet is completed first from the verifier
- * (GET /receipts/<hex>?wait=proof, as `onevoice receipts` does) and stored. The receipt is
+ * (GET /receipts/<hex>?wait=proof, as `onevoice receipts` does) and stored; when the
+ * verifier answers that it never counted the action (it lost it), the same signed action is
+ * sent again first, as `receipts` and `run` do. The receipt is
  * checked offline before it is printed (the log's signature, the quorum of witness
  * cosignatures, the proof): a receipt this wallet would not trust is never exported. */
 #include <stdio.h>
@@ -65,7 +67,8 @@ find_action(struct wallet *w, const char *context, const char *target, struct ac
 }
 
 /* Completes a receipt without its proof from the verifier (waiting for the proof), and
- * stores what it gets. 0 with *rec proven, else -OV_E_STATE (no proof yet) or the error. */
+ * stores what it gets. 0 with *rec proven, else -OV_E_STATE (no proof yet), -OV_E_NOT_FOUND
+ * (the verifier answers 404 not_found: it lost the action) or the error. */
 static int
 complete(struct wallet *w, struct action *a, struct ov_receipt *rec)
 {
@@ -74,11 +77,12 @@ complete(struct wallet *w, struct action *a, struct ov_receipt *rec)
     struct ov_vclient_answer ans;
     struct ov_buf json;
     ov_receipt_init(&fresh);
+    memset(&ans, 0, sizeof ans);
     int rc = ov_vclient_new(w->verifier, &vc);
     rc = rc ? rc : ov_vclient_receipt(vc, a->hash, true, &fresh, &ans);
     ov_vclient_free(vc);
     if (rc != 0) {
-        return rc;
+        return ans.status == 404 && strcmp(ans.reason, "not_found") == 0 ? -OV_E_NOT_FOUND : rc;
     }
     if (fresh.status != OV_RECEIPT_PROVEN) {
         ov_receipt_clear(&fresh);
@@ -131,6 +135,46 @@ emit(struct wallet *w, const char *path, const char *receipt)
     return rc;
 }
 
+/* The verifier lost this counted action (its database restored from an older backup, or
+ * lost before the action's epoch reached the log): sends the same signed bytes again by the
+ * first send's route (w_resend_lost, as `receipts` and `run` do), then completes the new
+ * receipt. 0 with *rec proven; else the failure is said and the exit status returned. */
+static int
+resend(struct wallet *w, const struct receipt_args *args, const char *target,
+       struct action *a, struct ov_receipt *rec)
+{
+    struct ov_vclient_answer ans;
+    const char *kind = args->statement ? "statement" : args->target ? "rating" : "vote";
+    int rc = w_resend_lost(w, a->n, &ans);
+    if (rc == -OV_E_STATE) {
+        w_fail(w, "lost", "the verifier had lost this %s and refused it when it was sent again "
+               "(HTTP %u %s): it is not counted", kind, ans.status,
+               ans.reason[0] ? ans.reason : "refused");
+        return W_EXIT_REFUSED;
+    }
+    if (rc != 0) {
+        w_fail(w, "not_proven", "the verifier had lost this %s, and it could not be sent again "
+               "now (%s): try again later", kind,
+               ans.status != 0 ? ans.reason : w_strerror(rc));
+        return W_EXIT_REFUSED;
+    }
+    w_say(w, "the verifier had lost this %s: sent again, the same signed %s, and counted", kind,
+          kind);
+    free(a->receipt);
+    ov_receipt_clear(rec);
+    rc = find_action(w, args->context, target, a); /* its new hash and receipt */
+    rc = rc ? rc : a->receipt == NULL ? -OV_E_STATE : 0;
+    rc = rc ? rc : ov_receipt_parse(OV_BYTES(a->receipt, strlen(a->receipt)), rec);
+    rc = rc ? rc : rec->status == OV_RECEIPT_PROVEN ? 0 : complete(w, a, rec);
+    if (rc != 0) {
+        w_fail(w, "not_proven", "sent again, but the receipt has no inclusion proof yet (%s): "
+               "try again in a few seconds",
+               rc == -OV_E_STATE ? "no checkpoint covers it yet" : w_strerror(rc));
+        return W_EXIT_REFUSED;
+    }
+    return W_EXIT_OK;
+}
+
 static int
 receipt(struct wallet *w, void *ctx)
 {
@@ -169,7 +213,14 @@ receipt(struct wallet *w, void *ctx)
         w_fail(w, "bad_receipt", "the stored receipt is malformed");
         goto out;
     }
-    if (rec.status != OV_RECEIPT_PROVEN && (rc = complete(w, &a, &rec)) != 0) {
+    rc = rec.status == OV_RECEIPT_PROVEN ? 0 : complete(w, &a, &rec);
+    if (rc == -OV_E_NOT_FOUND) {
+        if (resend(w, args, target, &a, &rec) != W_EXIT_OK) {
+            goto out;
+        }
+        rc = 0;
+    }
+    if (rc != 0) {
         w_fail(w, "not_proven", "the receipt has no inclusion proof yet (%s): try again in a "
                "few seconds", rc == -OV_E_STATE ? "no checkpoint covers it yet" : w_strerror(rc));
         goto out;
@@ -204,10 +255,11 @@ cmd_receipt(struct wallet *w, int argc, char **argv)
         "(docs/PROTOCOL.md §8: status, hash, entry, receipt, index, checkpoint, proof): the\n"
         "vote in CONTEXT, or the rating of TARGET; with --statement, TARGET is the id of a\n"
         "statement this wallet wrote. A receipt without its inclusion proof yet is completed\n"
-        "from the verifier first, and every receipt is checked against the log's key and\n"
+        "from the verifier first (an action the verifier has lost is sent again, the same\n"
+        "signed bytes), and every receipt is checked against the log's key and\n"
         "witnesses before it is printed. The transparency page (/web/ on the log) checks it\n"
-        "in a browser. Exit status 1 when the wallet holds no such counted action, or its\n"
-        "proof is not there yet.",
+        "in a browser. Exit status 1 when the wallet holds no such counted action, its proof\n"
+        "is not there yet, or the verifier lost it and refused it when it was sent again.",
         1,
     };
     struct receipt_args args = { NULL, NULL, NULL, false };

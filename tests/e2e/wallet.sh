@@ -222,7 +222,8 @@ PY
 check "a receipt without its proof yet is completed" sh -c "$OV --wallet '$W' receipt r1 note-1 > '$T/receipt4.json'"
 check_eq "proven" "$(jget "$T/receipt4.json" 'd["status"], "proof" in d')" "('proven', True)"
 check_eq "and stored proven" "$(sql "$W" "select json_extract(receipt, '$.status') from actions where context = 'r1' and target = 'note-1' and state = 'counted'")" proven
-# one the verifier cannot prove (it never counted that hash): no proof, exit 1
+# one whose hash the verifier never counted (it lost the vote, as after a restore): the
+# stored signed vote is sent again; the verifier knows that ballot, and answers its receipt
 cp "$W" "$T/noproof.wallet"
 python3 - "$T/noproof.wallet" <<'PY'
 import base64, json, sqlite3, sys
@@ -234,8 +235,16 @@ d = {"status": "pending", "hash": base64.b64encode(h).decode(), "entry": d["entr
 c.execute("update actions set receipt = ?, hash = ? where n = ?", (json.dumps(d), h, n))
 c.commit()
 PY
-check_eq "a receipt the verifier cannot prove: exit 1" "$(status $OV --wallet "$T/noproof.wallet" receipt a1)" 1
-said "no inclusion proof yet" $OV --wallet "$T/noproof.wallet" receipt a1
+cp "$T/noproof.wallet" "$T/noverifier.wallet"
+$OV --wallet "$T/noproof.wallet" receipt a1 > "$T/resent.json" 2> "$T/resent.err"; st=$?
+check_eq "a receipt whose hash the verifier does not know: sent again, exit 0 ($(cat "$T/resent.err"))" "$st" 0
+check "... said so" grep -q 'the verifier had lost this vote: sent again' "$T/resent.err"
+check_eq "... the ballot's own receipt, proven" "$(jget "$T/resent.json" 'd["status"], d["hash"]')" \
+    "$(jget "$T/receipt.json" 'd["status"], d["hash"]')"
+# and one that cannot be completed now (the verifier unreachable): no proof, exit 1
+sql "$T/noverifier.wallet" "update config set value = 'http://127.0.0.1:9' where key = 'verifier'" >/dev/null
+check_eq "a receipt the verifier cannot prove now: exit 1" "$(status $OV --wallet "$T/noverifier.wallet" receipt a1)" 1
+said "no inclusion proof yet" $OV --wallet "$T/noverifier.wallet" receipt a1
 
 # --- 10. a context key the log does not show --------------------------------------------------
 start_fake fiss FIPORT "$U"

@@ -9,6 +9,8 @@
 # A second citizen's wallet sends through an Oblivious HTTP relay: its resend goes the same
 # way, never directly to the verifier; its vote in a context that closed before the check
 # is refused when sent again (context_closed), and the wallet says it was lost (exit 1).
+# A third citizen asks for one receipt (`onevoice receipt`, to paste into the page): the
+# same resend happens there, and the receipt printed is the new, proven one.
 #
 # The first verifier's epochs are a day long, so the vote cannot reach the log (and be
 # adopted back from it) before the restore; the restored one's two seconds long.
@@ -17,7 +19,7 @@ VERIFIER_EPOCH_S=86400
 W=$T/w.wallet
 ov() { $OV --wallet "$W" "$@"; }
 $IT context "$U" "$ADMIN" "$(ctx a assembly 1)" >/dev/null || fail "context"
-$IT invites "$U" "$ADMIN" 2 "$T/codes.csv"
+$IT invites "$U" "$ADMIN" 3 "$T/codes.csv"
 code() { sed -n "$(($1 + 1))p" "$T/codes.csv" | cut -d, -f1; }
 i=0
 until curl -s "$V/contexts" | grep -q '"a"' || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done
@@ -43,6 +45,14 @@ count() { curl -s "$V/tallies/a" | python3 -c 'import json,sys; print(json.load(
 yes_count() { count yes; }
 gateway() { curl -s "$V/metrics" | awk '$1 == "ohttp_gateway_requests_total" { print $2 }'; }
 
+# a third citizen, direct
+W3=$T/w3.wallet
+ov3() { $OV --wallet "$W3" "$@"; }
+check "init (a third citizen)" ov3 init --issuer "$U" --verifier "$V" --log "$L" --log-vkey "$LV" \
+    --witness "$WV" --quorum 1
+check "enroll" ov3 enroll --code "$(code 3)"
+check "fetch --now" ov3 fetch --now
+
 # b closes in a few seconds: a vote lost there cannot be counted again after its close
 B_CLOSES=$(($(date +%s) + 8))
 $IT context "$U" "$ADMIN" "{\"id\":\"b\",\"title\":\"Context b\",\"type\":\"assembly\",\"choices\":[\"yes\",\"no\"],\"opens\":$((NOW - 5)),\"closes\":$B_CLOSES,\"quota\":1}" >/dev/null || fail "context b"
@@ -59,6 +69,8 @@ HASH=$(sql "$W" "select hex(hash) from actions where context = 'a'" | tr 'A-F' '
 check_eq "the verifier knows it" "$(http_status GET "$V/receipts/$HASH")" 202
 check "the second citizen votes through the relay, accepted too" ov2 vote --now a no
 check "... and in b, which closes soon" ov2 vote --now b yes
+check "the third citizen votes, accepted too" ov3 vote --now a no
+HASH3=$(sql "$W3" "select hex(hash) from actions where context = 'a'" | tr 'A-F' 'a-f')
 
 # --- the verifier's database lost: restored from the backup, older than the vote ---------
 VER="$BUILD/onevoice-verifier --data $T/ver --log $L --log-vkey $LV --witnesses $T/witnesses --quorum 1 --log-poll-ms 50 --epoch-seconds 1"
@@ -123,10 +135,27 @@ check "... run reports it lost" grep -q 'check b: lost: b voted yes: the verifie
 check_eq "... the action is refused, its check no longer scheduled" \
     "$(sql "$W2" "select state || ' ' || reason || ' ' || ifnull(check_at, 'none') from actions where context = 'b'")" "refused context_closed none"
 
+# --- one receipt asked for (onevoice receipt): the lost vote is sent again there too -------
+check_eq "the restored verifier does not know the third citizen's vote" \
+    "$(http_status GET "$V/receipts/$HASH3")" 404
+ov3 receipt a --out "$T/r3.json" > "$T/r3.out" 2> "$T/r3.err"; st=$?
+check_eq "receipt a: exit 0 ($(cat "$T/r3.out" "$T/r3.err"))" "$st" 0
+check "... it tells the citizen the vote was lost and sent again" \
+    grep -q 'the verifier had lost this vote: sent again, the same signed vote, and counted' "$T/r3.err"
+b64() { python3 -c 'import base64, sys; print(base64.b64encode(bytes.fromhex(sys.argv[1])).decode())' "$1"; }
+NEW3=$(sql "$W3" "select hex(hash) from actions where context = 'a'")
+check "... the wallet keeps the new count's hash" test -n "$NEW3" -a "$(b64 "$NEW3")" != "$(b64 "$HASH3")"
+check_eq "... the receipt written is the new count's, proven" \
+    "$(jget "$T/r3.json" "(d['status'], d['hash'])")" "('proven', '$(b64 "$NEW3")')"
+i=0
+until [ "$(count no)" = 2 ] || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check_eq "the verifier counts it once" "$(count no)" 2
+check "a second receipt a sends nothing again" sh -c "$OV --wallet '$W3' receipt a > /dev/null 2> '$T/r3b.err' && ! grep -q 'sent again' '$T/r3b.err'"
+
 # --- the public log: each vote once -------------------------------------------------------
 $BUILD/onevoice-audit --log "$L" --log-vkey "$LV" --witnesses "$T/witnesses" --quorum 1 --quiet \
     --json "$T/audit.json" > "$T/audit.out" 2>&1; st=$?
 check_eq "the audit of the log: no violation ($(cat "$T/audit.out"))" "$st" 0
-check_eq "... two actions in the log, and its recount has each vote once" \
-    "$(jget "$T/audit.json" "[(c['actions'], c['recount']['result']['yes'], c['recount']['result']['no']) for c in d['contexts'] if c['id'] == 'a']")" "[(2, 1, 1)]"
+check_eq "... three actions in the log, and its recount has each vote once" \
+    "$(jget "$T/audit.json" "[(c['actions'], c['recount']['result']['yes'], c['recount']['result']['no']) for c in d['contexts'] if c['id'] == 'a']")" "[(3, 1, 2)]"
 summary
