@@ -70,7 +70,8 @@ E2E_SOLO=${E2E_SOLO:-"backup.sh demo.sh flood.sh"}
 # auditor: also audit_resume.sh and audit_sortition.sh), epochs.sh and wallet_pacing.sh
 # (mostly waiting for epochs and paced moments; the same code runs in wallet_epochs.sh and
 # wallet_resend.sh under ASan), and demo.sh: `make demo` itself, on the programs a user runs.
-PLAIN_ONLY="web_unit.sh audit.sh epochs.sh wallet_pacing.sh demo.sh"
+# fp_repro.sh: it compares builds of its own, plain by nature (it says so and stops under ASan).
+PLAIN_ONLY="web_unit.sh audit.sh epochs.sh wallet_pacing.sh demo.sh fp_repro.sh"
 case $BUILD in *asan*) sanitized=1 ;; *) sanitized=0 ;; esac
 # make check (ONCE=1) runs each end-to-end script once: the ones above in the plain build,
 # every other one under ASan+UBSan (its second pass), which checks all that the plain run
@@ -92,7 +93,7 @@ for t in "$BUILD"/tests/test_* "$BUILD"/tests/regress_*; do
 done > "$list"
 run_par "$list" "$JOBS"
 : > "$list"
-# The longest first (their times in a run's "(N s)"), so that two at a time do not end with
+# The longest first (their times in a run's "(N s)"), so that three at a time do not end with
 # one long script running alone: the rest follow by name.
 E2E_FIRST=${E2E_FIRST:-"issuer.sh audit.sh verifier.sh wallet_statements.sh statements.sh
 fp_repro.sh log.sh wallet.sh"}
