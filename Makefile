@@ -173,7 +173,7 @@ test: all $(UNIT_BINS) $(REGRESS_BINS) $(TOOL_BINS)
 	@tools/deps.sh test
 	@BUILD=$(BUILD) ONCE=$(ONCE) tests/run.sh $(T)
 
-# the builds use every core (the tests themselves run one at a time). check runs each
+# the builds use every core (tests/run.sh spreads the tests itself). check runs each
 # end-to-end script once (ONCE=1, tests/run.sh): most under the sanitizers, the page's,
 # the demo and the waiting ones in the plain build; test and asan run all of theirs.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)

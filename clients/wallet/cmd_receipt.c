@@ -82,7 +82,7 @@ complete(struct wallet *w, struct action *a, struct ov_receipt *rec)
     rc = rc ? rc : ov_vclient_receipt(vc, a->hash, true, &fresh, &ans);
     ov_vclient_free(vc);
     if (rc != 0) {
-        return ans.status == 404 && strcmp(ans.reason, "not_found") == 0 ? -OV_E_NOT_FOUND : rc;
+        return w_verifier_lost(&ans) ? -OV_E_NOT_FOUND : rc;
     }
     if (fresh.status != OV_RECEIPT_PROVEN) {
         ov_receipt_clear(&fresh);

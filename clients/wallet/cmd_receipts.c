@@ -107,7 +107,7 @@ complete(struct wallet *w, struct ov_vclient *vc, struct row *r, struct ov_recei
         return 0;
     }
     if (ov_vclient_receipt(vc, r->hash, true, &fresh, &ans) != 0) {
-        return ans.status == 404 && strcmp(ans.reason, "not_found") == 0 ? -OV_E_NOT_FOUND : 0;
+        return w_verifier_lost(&ans) ? -OV_E_NOT_FOUND : 0;
     }
     struct ov_buf json;
     if (fresh.status >= rec->status && ov_receipt_format(&fresh, &json) == 0) {

@@ -588,7 +588,6 @@ report_held(struct wallet *w, const struct act_plan *p, const struct act_req *q,
     (void)q;
 }
 
-/* Sends the planned action (stored already), stores the outcome and reports it. */
 /* Submits the plan's signed action by its route: through the platform it names, or to the
  * verifier (through the relay when the wallet has one: relay.c tunnels every request). */
 static int
@@ -603,6 +602,7 @@ submit(struct wallet *w, struct act_plan *p, struct ov_receipt *r, struct ov_vcl
     return rc;
 }
 
+/* Sends the planned action (stored already), stores the outcome and reports it. */
 static int
 send_plan(struct wallet *w, const struct ov_context *c, struct act_plan *p)
 {
@@ -815,6 +815,12 @@ w_send_held(struct wallet *w, int64_t n)
     }
     free(c);
     return rc;
+}
+
+bool
+w_verifier_lost(const struct ov_vclient_answer *ans)
+{
+    return ans->status == 404 && strcmp(ans->reason, "not_found") == 0;
 }
 
 int

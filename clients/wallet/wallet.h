@@ -224,6 +224,9 @@ struct ov_vclient_answer;
  * without reason code, or unknown_pseudonym, which its admitting action's own resend
  * cures): kept for the next check; other -OV_E_*. (cmd_vote.c) */
 int w_resend_lost(struct wallet *w, int64_t n, struct ov_vclient_answer *ans);
+/* Whether the verifier's answer to GET /receipts/<hash> says it never counted that hash
+ * (404 not_found): it lost the action, which w_resend_lost sends again. (cmd_vote.c) */
+bool w_verifier_lost(const struct ov_vclient_answer *ans);
 /* Checks the receipt of the counted action in row n against the log, as `receipts` checks
  * each: its verdict ("ok", "not_proven", "log_unavailable", "resent" (the verifier had lost
  * it: sent again and counted, not yet proven), "lost" (sent again and refused: the reason
